@@ -1,0 +1,73 @@
+import CZstd
+
+/// A streaming zstd decompressor that accepts any split of its input, several frames in a row,
+/// and refuses frames whose window is larger than a limit (a decompression bomb cannot make it
+/// allocate more than that).
+public final class ZstdDecompressor {
+    private let context: OpaquePointer
+    private var scratch: UnsafeMutableRawBufferPointer
+    /// The largest window accepted, as a power of two.
+    public let maxWindowLog: Int
+    /// Compressed bytes consumed so far (for error positions).
+    public private(set) var offset = 0
+    /// Whether the input so far ends inside a frame.
+    public private(set) var isInsideFrame = false
+
+    public init(maxWindowLog: Int = Limits.default.maxWindowLog) {
+        self.maxWindowLog = maxWindowLog
+        context = ZSTD_createDCtx()
+        ZSTD_DCtx_setParameter(context, ZSTD_d_windowLogMax, Int32(maxWindowLog))
+        scratch = .allocate(byteCount: ZSTD_DStreamOutSize(), alignment: 16)
+    }
+
+    deinit {
+        ZSTD_freeDCtx(context)
+        scratch.deallocate()
+    }
+
+    /// Decompresses `input`, handing each piece of output to `sink` as soon as it is decoded.
+    /// - Throws: ``RunnelError``: `RESOURCE_EXHAUSTED` for a frame whose window is over the
+    ///   limit, `DATA_LOSS` for bytes that are not zstd or are corrupt; errors from `sink` pass
+    ///   through.
+    public func decompress(_ input: UnsafeRawBufferPointer, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
+        var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
+        while true {
+            var outBuffer = ZSTD_outBuffer(dst: scratch.baseAddress, size: scratch.count, pos: 0)
+            let before = inBuffer.pos
+            let hint = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
+            if ZSTD_isError(hint) != 0 {
+                let position = RunnelError.Position.offset(offset + before)
+                ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
+                throw Self.error(for: hint, maxWindowLog: maxWindowLog, at: position)
+            }
+            offset += inBuffer.pos - before
+            isInsideFrame = hint != 0
+            if outBuffer.pos > 0 {
+                try sink(UnsafeRawBufferPointer(rebasing: scratch[..<outBuffer.pos]))
+            }
+            // Done when all input is consumed and zstd has no more output buffered for it.
+            if inBuffer.pos == inBuffer.size && outBuffer.pos < outBuffer.size { return }
+        }
+    }
+
+    /// Checks that the stream did not end inside a frame.
+    /// - Throws: ``RunnelError`` with `DATA_LOSS` for a truncated frame.
+    public func finish() throws(RunnelError) {
+        if isInsideFrame {
+            throw RunnelError(
+                .dataLoss, "the zstd stream ends inside a frame (truncated: the writer stopped mid-frame)",
+                at: .offset(offset))
+        }
+    }
+
+    static func error(for code: Int, maxWindowLog: Int, at position: RunnelError.Position) -> RunnelError {
+        let name = String(cString: ZSTD_getErrorName(code))
+        if ZSTD_getErrorCode(code) == ZSTD_error_frameParameter_windowTooLarge {
+            return RunnelError(
+                .resourceExhausted,
+                "zstd frame needs a window larger than the limit of \((1 << maxWindowLog) >> 20) MiB (refused: it could be a decompression bomb; raise --max-window-log to accept it)",
+                at: position)
+        }
+        return RunnelError(.dataLoss, "not a valid zstd stream: \(name)", at: position)
+    }
+}

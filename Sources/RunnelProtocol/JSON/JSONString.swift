@@ -1,0 +1,93 @@
+/// Reading and writing JSON strings without Foundation, for the envelope's hot path.
+enum JSONString {
+    /// Decodes the contents of a scanned string (the bytes between the quotes).
+    /// The scanner has already validated escapes and UTF-8.
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        let slice = UnsafeBufferPointer(rebasing: bytes[range])
+        if !slice.contains(UInt8(ascii: "\\")) {
+            return String(decoding: slice, as: UTF8.self)
+        }
+        var scalars = String.UnicodeScalarView()
+        var out: [UInt8] = []
+        out.reserveCapacity(slice.count)
+        var i = 0
+        func flushBytes() {
+            if !out.isEmpty {
+                scalars.append(contentsOf: String(decoding: out, as: UTF8.self).unicodeScalars)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        while i < slice.count {
+            let b = slice[i]
+            guard b == UInt8(ascii: "\\") else {
+                out.append(b)
+                i += 1
+                continue
+            }
+            let e = slice[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                var unit = hex4(slice, i)
+                i += 4
+                if (0xD800...0xDBFF).contains(unit), i + 5 < slice.count,
+                    slice[i] == UInt8(ascii: "\\"), slice[i + 1] == UInt8(ascii: "u")
+                {
+                    let low = hex4(slice, i + 2)
+                    if (0xDC00...0xDFFF).contains(low) {
+                        unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                        i += 6
+                    }
+                }
+                flushBytes()
+                scalars.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
+            default: out.append(e)  // \" \\ \/
+            }
+        }
+        flushBytes()
+        return String(scalars)
+    }
+
+    private static func hex4(_ s: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 {
+        var v: UInt32 = 0
+        for k in 0..<4 { v = v << 4 | UInt32(JSONScanner.hexValue(s[i + k]) ?? 0) }
+        return v
+    }
+
+    /// Appends `string` as a quoted JSON string, escaping only what JSON requires.
+    static func append(_ string: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        var string = string
+        string.withUTF8 { utf8 in
+            var runStart = 0
+            for i in 0..<utf8.count {
+                let b = utf8[i]
+                guard b < 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "\\") else { continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                runStart = i + 1
+                switch b {
+                case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
+                case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                default:
+                    let digits = Array("0123456789abcdef".utf8)
+                    out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, digits[Int(b >> 4)], digits[Int(b & 0xF)]])
+                }
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    /// Appends a decimal integer.
+    static func append(_ value: some BinaryInteger, to out: inout [UInt8]) {
+        out.append(contentsOf: String(value).utf8)
+    }
+}

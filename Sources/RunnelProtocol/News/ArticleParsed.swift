@@ -1,0 +1,107 @@
+import Foundation
+
+/// `article.parsed`: the article found in a page.
+///
+/// `url` (the fetched URL, unchanged), `title` and `text` (paragraphs separated by a blank line)
+/// are fixed names: tools outside the project read them.
+public struct ArticleParsed: Sendable, Hashable, Codable {
+    public struct Image: Sendable, Hashable, Codable {
+        public var src: String
+        public var caption: String?
+        public init(src: String, caption: String? = nil) {
+            self.src = src
+            self.caption = caption
+        }
+    }
+
+    public struct Link: Sendable, Hashable, Codable {
+        public var title: String
+        public var url: String
+        public init(title: String, url: String) {
+            self.title = title
+            self.url = url
+        }
+    }
+
+    /// What the page is.
+    public enum Kind: String, Sendable, Hashable, Codable {
+        case article, listing, other
+    }
+
+    public var url: String
+    public var canonicalURL: String?
+    public var title: String
+    public var byline: String?
+    /// ISO 8601, with the zone when known.
+    public var publishedAt: String?
+    public var updatedAt: String?
+    public var description: String?
+    public var siteName: String?
+    /// The language the page declares (`lang`, `og:locale`, meta).
+    public var lang: String?
+    /// The main text: paragraphs separated by a blank line.
+    public var text: String
+    public var paragraphs: [String]
+    public var images: [Image]
+    public var outlinks: [String]
+    /// The page's own "related articles" list.
+    public var related: [Link]
+    public var kind: Kind
+
+    enum CodingKeys: String, CodingKey {
+        case url, title, byline, description, lang, text, paragraphs, images, outlinks, related, kind
+        case canonicalURL = "canonical_url"
+        case publishedAt = "published_at"
+        case updatedAt = "updated_at"
+        case siteName = "site_name"
+    }
+
+    public init(
+        url: String, canonicalURL: String? = nil, title: String = "", byline: String? = nil,
+        publishedAt: String? = nil, updatedAt: String? = nil, description: String? = nil, siteName: String? = nil,
+        lang: String? = nil, paragraphs: [String] = [], images: [Image] = [], outlinks: [String] = [],
+        related: [Link] = [], kind: Kind = .article
+    ) {
+        self.url = url
+        self.canonicalURL = canonicalURL
+        self.title = title
+        self.byline = byline
+        self.publishedAt = publishedAt
+        self.updatedAt = updatedAt
+        self.description = description
+        self.siteName = siteName
+        self.lang = lang
+        self.text = paragraphs.joined(separator: "\n\n")
+        self.paragraphs = paragraphs
+        self.images = images
+        self.outlinks = outlinks
+        self.related = related
+        self.kind = kind
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        url = try c.decode(String.self, forKey: .url)
+        canonicalURL = try c.decodeIfPresent(String.self, forKey: .canonicalURL)
+        title = try c.decode(String.self, forKey: .title)
+        byline = try c.decodeIfPresent(String.self, forKey: .byline)
+        publishedAt = try c.decodeIfPresent(String.self, forKey: .publishedAt)
+        updatedAt = try c.decodeIfPresent(String.self, forKey: .updatedAt)
+        description = try c.decodeIfPresent(String.self, forKey: .description)
+        siteName = try c.decodeIfPresent(String.self, forKey: .siteName)
+        lang = try c.decodeIfPresent(String.self, forKey: .lang)
+        text = try c.decode(String.self, forKey: .text)
+        paragraphs = try c.decodeIfPresent([String].self, forKey: .paragraphs) ?? Self.split(text)
+        images = try c.decodeIfPresent([Image].self, forKey: .images) ?? []
+        outlinks = try c.decodeIfPresent([String].self, forKey: .outlinks) ?? []
+        related = try c.decodeIfPresent([Link].self, forKey: .related) ?? []
+        kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .article
+    }
+
+    /// Splits a text into its paragraphs (separated by blank lines).
+    public static func split(_ text: String) -> [String] {
+        text.split(separator: "\n\n", omittingEmptySubsequences: true)
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .filter { !$0.isEmpty }
+    }
+}

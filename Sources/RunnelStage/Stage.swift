@@ -1,0 +1,100 @@
+import RunnelProtocol
+
+/// A stage: it turns a batch of input messages into outputs, or fails them with a status.
+///
+/// The runner around it does everything else: reading and writing links, batching, acks,
+/// retries of retryable codes, dead letters, deadlines and lineage (each output gets a new id,
+/// `parent` = the input's id, the input's `trace`, `meta` and remaining deadline). A stage knows
+/// no socket.
+///
+/// ```swift
+/// struct Upper: MessageStage {
+///     let service = ServiceDefinition(name: "upper", summary: "…", accepts: ["text"], emits: ["text"])
+///     func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
+///         let text = try message.body.decode(String.self)
+///         return [Emission(type: "text", body: try RawJSON(encoding: text.uppercased()))]
+///     }
+/// }
+/// ```
+public protocol Stage: Sendable {
+    /// The stage's name, the types it accepts and emits, and its options.
+    var service: ServiceDefinition { get }
+
+    /// Handles a batch of inputs, all of accepted types.
+    /// - Returns: one outcome per input, in the same order.
+    func handle(batch: [Envelope]) async -> [StageOutcome]
+}
+
+/// What became of one input.
+public enum StageOutcome: Sendable {
+    /// The input produced these outputs (possibly none).
+    case emit([Emission])
+    /// The input failed; a retryable code is tried again, any other is dead-lettered.
+    case fail(RunnelError)
+}
+
+/// One output message, before the runner gives it an envelope.
+public struct Emission: Sendable, Hashable {
+    public var type: String
+    public var body: RawJSON
+
+    public init(type: String, body: RawJSON) {
+        self.type = type
+        self.body = body
+    }
+
+    /// An output whose body is `value`, encoded as JSON.
+    public init<T: Encodable>(type: String, encoding value: T) throws(RunnelError) {
+        self.init(type: type, body: try RawJSON(encoding: value))
+    }
+}
+
+/// A stage that handles one message at a time. The runner calls it for each input of a batch,
+/// up to ``concurrency`` at once.
+public protocol MessageStage: Stage {
+    /// How many messages may be handled at the same time (1 unless the work waits on I/O).
+    var concurrency: Int { get }
+
+    /// Handles one input.
+    /// - Throws: ``RunnelError`` with the status that says why it failed.
+    func handle(_ message: Envelope) async throws(RunnelError) -> [Emission]
+}
+
+extension MessageStage {
+    public var concurrency: Int { 1 }
+
+    public func handle(batch: [Envelope]) async -> [StageOutcome] {
+        if concurrency <= 1 || batch.count <= 1 {
+            var outcomes: [StageOutcome] = []
+            outcomes.reserveCapacity(batch.count)
+            for message in batch { outcomes.append(await outcome(message)) }
+            return outcomes
+        }
+        return await withTaskGroup(of: (Int, StageOutcome).self) { group in
+            var outcomes = [StageOutcome?](repeating: nil, count: batch.count)
+            var next = 0
+            while next < min(concurrency, batch.count) {
+                let index = next
+                group.addTask { (index, await self.outcome(batch[index])) }
+                next += 1
+            }
+            for await (index, outcome) in group {
+                outcomes[index] = outcome
+                if next < batch.count {
+                    let index = next
+                    group.addTask { (index, await self.outcome(batch[index])) }
+                    next += 1
+                }
+            }
+            return outcomes.map { $0! }
+        }
+    }
+
+    private func outcome(_ message: Envelope) async -> StageOutcome {
+        do {
+            return .emit(try await handle(message))
+        } catch {
+            return .fail(error)
+        }
+    }
+}

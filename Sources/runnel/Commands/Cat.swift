@@ -1,0 +1,94 @@
+import ArgumentParser
+import RunnelProtocol
+import RunnelTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Cat: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Decode streams and logs (zstd or plain) to plain JSON lines, or encode them.",
+        discussion: """
+            Reads each FILE (or stdin) whether it is zstd-compressed or plain, checks every line,
+            and writes the valid ones. A bad line is reported on stderr with its line number and
+            status code and skipped; a broken zstd stream ends that file. The exit status is 1 if
+            anything was reported, 0 otherwise.
+
+              runnel cat parse.log.zst | jq .body.title
+              runnel cat --type article.parsed a.jsonl.zst b.jsonl.zst
+              runnel cat --zstd < lines.jsonl > lines.jsonl.zst
+            """
+    )
+
+    @Argument(help: "Files to read; '-' or none for stdin.")
+    var files: [String] = []
+
+    @Flag(help: "Write one zstd stream instead of plain JSON lines.")
+    var zstd = false
+
+    @Option(help: "zstd level for --zstd.")
+    var level: Int = 1
+
+    @Option(name: .customLong("type"), help: "Keep only data messages of this type (repeatable).")
+    var types: [String] = []
+
+    @Flag(help: "Keep control lines (hello, ack, …) too; by default only data messages are written.")
+    var control = false
+
+    @OptionGroup var stream: StreamOptions
+
+    func run() throws {
+        signal(SIGPIPE, SIG_IGN)
+        let output = FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
+        let encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
+        let wanted = Set(types)
+        var failures = 0
+
+        for path in files.isEmpty ? ["-"] : files {
+            let input: FileInput
+            do throws(RunnelError) {
+                input = try FileInput(path: path)
+            } catch {
+                report(error, in: path)
+                failures += 1
+                continue
+            }
+            let decoder = StreamDecoder(limits: stream.limits)
+            do {
+                try decoder.decodeAll(input) { event in
+                    switch event {
+                    case let .invalid(error):
+                        failures += 1
+                        report(error, in: input.displayName)
+                    case let .line(bytes, number):
+                        do throws(RunnelError) {
+                            switch try WireLine(line: bytes) {
+                            case let .data(envelope):
+                                guard wanted.isEmpty || wanted.contains(envelope.type) else { return }
+                            case .control:
+                                guard control else { return }
+                            }
+                            encoder.append(line: bytes)
+                            if encoder.pendingCount >= 256 << 10 { try output.write(try encoder.flush()) }
+                        } catch {
+                            failures += 1
+                            report(error.at(.line(number)), in: input.displayName)
+                        }
+                    }
+                }
+            } catch {
+                failures += 1
+                report(error as? RunnelError ?? RunnelError(.internal, "\(error)"), in: input.displayName)
+            }
+        }
+        do throws(RunnelError) {
+            try output.write(zstd ? try encoder.finish() : try encoder.flush())
+            try output.flush()
+        } catch {
+            if error.code != .unavailable { report(error, in: "stdout") }
+            throw ExitCode(1)
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import RunnelProtocol
+import RunnelTransport
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check every line of streams and logs against the protocol's schemas.",
+        discussion: """
+            Decodes each line into the typed models of Protocol/schemas (envelope, control
+            messages, and the body of url.requested, page.fetched, article.parsed,
+            article.enriched, article.stored and error) and reports each bad line with its
+            number, the field and the reason. Types without a schema get their envelope checked.
+            Exit status 1 if any line is invalid.
+
+              runnel validate capture.jsonl.zst
+              runnel parse < pages.jsonl | runnel validate
+            """
+    )
+
+    @Argument(help: "Files to check; '-' or none for stdin.")
+    var files: [String] = []
+
+    @Flag(help: "Print only the summary.")
+    var quiet = false
+
+    @OptionGroup var stream: StreamOptions
+
+    func run() throws {
+        var valid: [String: Int] = [:]
+        var unknown: [String: Int] = [:]
+        var invalid = 0
+
+        for path in files.isEmpty ? ["-"] : files {
+            let input: FileInput
+            do throws(RunnelError) {
+                input = try FileInput(path: path)
+            } catch {
+                report(error, in: path)
+                invalid += 1
+                continue
+            }
+            let decoder = StreamDecoder(limits: stream.limits)
+            do {
+                try decoder.decodeAll(input) { event in
+                    switch event {
+                    case let .invalid(error):
+                        invalid += 1
+                        if !quiet { report(error, in: input.displayName) }
+                    case let .line(bytes, number):
+                        do throws(RunnelError) {
+                            switch try Validator.check(line: bytes) {
+                            case let .data(type): valid[type, default: 0] += 1
+                            case let .control(name): valid["ctl:" + name, default: 0] += 1
+                            case let .unknownType(type): unknown[type, default: 0] += 1
+                            }
+                        } catch {
+                            invalid += 1
+                            if !quiet { report(error.at(.line(number)), in: input.displayName) }
+                        }
+                    }
+                }
+            } catch {
+                invalid += 1
+                report(error as? RunnelError ?? RunnelError(.internal, "\(error)"), in: input.displayName)
+            }
+        }
+        let total = valid.values.reduce(0, +) + unknown.values.reduce(0, +)
+        var summary = "\(total) valid, \(invalid) invalid"
+        if !valid.isEmpty {
+            summary += " (" + valid.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ") + ")"
+        }
+        if !unknown.isEmpty {
+            summary += "; envelope only, no schema for: "
+                + unknown.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        print(summary)
+        if invalid > 0 { throw ExitCode(1) }
+    }
+}
