@@ -36,7 +36,8 @@ public final class ZstdDecompressor {
             let before = inBuffer.pos
             let hint = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
             if ZSTD_isError(hint) != 0 {
-                let position = RunnelError.Position.offset(offset + before)
+                // `offset` already counts what this chunk gave zstd before this call.
+                let position = RunnelError.Position.offset(offset)
                 ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
                 throw Self.error(for: hint, maxWindowLog: maxWindowLog, at: position)
             }

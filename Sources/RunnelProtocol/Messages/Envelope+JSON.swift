@@ -8,6 +8,13 @@ extension Envelope {
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` for bad JSON, bad UTF-8, a missing or
     ///   mistyped field; `UNIMPLEMENTED` for an unknown protocol version.
     public init(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
+        var hasControlKey = false
+        try self.init(line: line, hasControlKey: &hasControlKey)
+    }
+
+    /// Decodes a data line; sets `hasControlKey` (and throws) when the line has `ctl`, which makes
+    /// it a control message wherever `ctl` is among its keys (``WireLine`` then decodes it so).
+    init(line: UnsafeBufferPointer<UInt8>, hasControlKey: inout Bool) throws(RunnelError) {
         var id: String?
         var seq: UInt64?
         var type: String?
@@ -19,6 +26,8 @@ extension Envelope {
         var meta: [String: String] = [:]
         var body: RawJSON?
         var version: Int?
+        var sawControlKey = false
+        var fieldError: RunnelError?
 
         var scanner = JSONScanner(line)
         do {
@@ -39,28 +48,35 @@ extension Envelope {
                     }
                     return n
                 }
-                switch Self.key(line, key) {
-                case .id: id = try string("id")
-                case .type: type = try string("type")
-                case .body: body = RawJSON(validated: Array(UnsafeBufferPointer(rebasing: line[value])))
-                case .seq:
-                    let n = try integer("seq")
-                    guard n >= 0 else { throw RunnelError(.invalidArgument, "field \"seq\": must not be negative") }
-                    seq = UInt64(n)
-                case .ts: ts = try optionalString("ts")
-                case .attempt: attempt = Int(try integer("attempt"))
-                case .deadline:
-                    deadline = first == UInt8(ascii: "n") ? nil : try integer("deadline_ms")
-                case .trace: trace = try optionalString("trace")
-                case .parent: parent = try optionalString("parent")
-                case .version: version = Int(try integer("v"))
-                case .meta:
-                    if first == UInt8(ascii: "n") { break }
-                    guard first == UInt8(ascii: "{") else {
-                        throw RunnelError(.invalidArgument, "field \"meta\": expected an object of strings")
+                // A field error waits for the end of the scan: a `ctl` later on makes the line a
+                // control message, which does not have these fields.
+                do throws(RunnelError) {
+                    switch Self.key(line, key) {
+                    case .id: id = try string("id")
+                    case .type: type = try string("type")
+                    case .body: body = RawJSON(validated: Array(UnsafeBufferPointer(rebasing: line[value])))
+                    case .seq:
+                        let n = try integer("seq")
+                        guard n >= 0 else { throw RunnelError(.invalidArgument, "field \"seq\": must not be negative") }
+                        seq = UInt64(n)
+                    case .ts: ts = try optionalString("ts")
+                    case .attempt: attempt = Int(try integer("attempt"))
+                    case .deadline:
+                        deadline = first == UInt8(ascii: "n") ? nil : try integer("deadline_ms")
+                    case .trace: trace = try optionalString("trace")
+                    case .parent: parent = try optionalString("parent")
+                    case .version: version = Int(try integer("v"))
+                    case .control: sawControlKey = true
+                    case .meta:
+                        if first == UInt8(ascii: "n") { break }
+                        guard first == UInt8(ascii: "{") else {
+                            throw RunnelError(.invalidArgument, "field \"meta\": expected an object of strings")
+                        }
+                        meta = try Self.decodeMeta(line, value)
+                    case .other: break
                     }
-                    meta = try Self.decodeMeta(line, value)
-                case .other: break
+                } catch {
+                    if fieldError == nil { fieldError = error }
                 }
             }
             try scanner.expectEnd()
@@ -71,6 +87,11 @@ extension Envelope {
         } catch {
             throw RunnelError(.invalidArgument, "\(error)")
         }
+        if sawControlKey {
+            hasControlKey = true
+            throw RunnelError(.invalidArgument, "the line has \"ctl\": it is a control message, not a data message")
+        }
+        if let fieldError { throw fieldError }
         if let version, version != Self.protocolVersion {
             throw RunnelError(
                 .unimplemented,
@@ -143,7 +164,7 @@ extension Envelope {
 
     // MARK: Field helpers
 
-    private enum Key { case id, seq, type, ts, attempt, deadline, trace, parent, meta, body, version, other }
+    private enum Key { case id, seq, type, ts, attempt, deadline, trace, parent, meta, body, version, control, other }
 
     private static func key(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Key {
         func equals(_ name: StaticString) -> Bool {
@@ -155,7 +176,7 @@ extension Envelope {
         switch range.count {
         case 1: return equals("v") ? .version : .other
         case 2: return equals("id") ? .id : equals("ts") ? .ts : .other
-        case 3: return equals("seq") ? .seq : .other
+        case 3: return equals("seq") ? .seq : equals("ctl") ? .control : .other
         case 4: return equals("type") ? .type : equals("body") ? .body : equals("meta") ? .meta : .other
         case 5: return equals("trace") ? .trace : .other
         case 6: return equals("parent") ? .parent : .other
