@@ -395,10 +395,11 @@ add("stream.zstd.skippable-frame.jsonl.zst",
 cobj = zstandard.ZstdCompressor(level=1, write_checksum=True, write_content_size=False).compressobj()
 g = cobj.compress(lines(url_requested)) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
 tail = cobj.compress(lines(page_fetched)) + cobj.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
-truncated = frame(lines(hello, credit)) + g + tail[: len(tail) // 2]
-add("stream.zstd.truncated-frame.jsonl.zst", truncated, kind="stream", valid=3,
-    errors=[err("DATA_LOSS", offset=len(truncated))],
-    description="the writer stopped mid-frame: the 3 lines of whole blocks are delivered, then DATA_LOSS at the end")
+first = frame(lines(hello, credit))
+add("stream.zstd.truncated-frame.jsonl.zst", first + g + tail[: len(tail) // 2], kind="stream", valid=3,
+    errors=[err("DATA_LOSS", offset=len(first))],
+    description="the writer stopped mid-frame: the 3 lines of whole blocks are delivered, then DATA_LOSS at the "
+    "start of the torn frame (where a log is cut back to)")
 
 params = zstandard.ZstdCompressionParameters.from_level(1, window_log=25, write_checksum=1, write_content_size=0)
 cobj = zstandard.ZstdCompressor(compression_params=params).compressobj()
