@@ -9,6 +9,11 @@ import Testing
 /// Build first (`swift build`): the tests run `.build/debug/runnel`.
 @Suite("Protocol vectors")
 struct ProtocolVectorTests {
+    @Test("the manifest reads and lists vectors")
+    func manifestReads() throws {
+        #expect(try !Vector.loaded.get().isEmpty)
+    }
+
     @Test("runnel validate agrees with the manifest", arguments: Vector.all)
     func validate(_ vector: Vector) throws {
         try #require(
@@ -67,16 +72,15 @@ struct Vector: Decodable, Sendable, CustomTestStringConvertible {
 
     var testDescription: String { file }
 
-    static let all: [Vector] = {
+    /// The manifest's vectors, or why they could not be read (`manifestReads` reports it: an
+    /// empty argument list alone would pass silently).
+    static let loaded = Result { () throws -> [Vector] in
         struct Manifest: Decodable { var vectors: [Vector] }
         let url = Package.vectors.appendingPathComponent("manifest.json")
-        do {
-            return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url)).vectors
-        } catch {
-            // An empty argument list would pass silently; fail loudly instead.
-            fatalError("cannot read \(url.path): \(error)")
-        }
-    }()
+        return try JSONDecoder().decode(Manifest.self, from: Data(contentsOf: url)).vectors
+    }
+
+    static var all: [Vector] { (try? loaded.get()) ?? [] }
 }
 
 /// An error as the manifest lists it and as `runnel validate` prints it:
