@@ -65,9 +65,11 @@ public struct RawJSON: Sendable, Hashable, CustomStringConvertible {
 
     // MARK: Coders
 
+    /// Keys sorted: JSONEncoder's own order on Linux changes from run to run, and the same
+    /// message should always be the same bytes (captures, golden tests, content comparisons).
     static let encoder: JSONEncoder = {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
+        encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
         return encoder
     }()
 
