@@ -6,7 +6,8 @@ import Testing
 /// with their codes and positions. Then runs `Scripts/check-protocol.py`, which holds the JSON
 /// Schemas to the same vectors, so the Swift models and the schemas cannot drift apart.
 ///
-/// Build first (`swift build`): the tests run `.build/debug/runnel`.
+/// Build first (`swift build`): the tests run `.build/debug/runnel`, and `swift test` alone does
+/// not relink that executable after a change to its sources.
 @Suite("Protocol vectors")
 struct ProtocolVectorTests {
     @Test("the manifest reads and lists vectors")
