@@ -18,14 +18,14 @@ actor InboundLink {
     }
 
     /// Grants the first credit.
-    func open() async throws(RunnelError) {
-        try await writer.send(.credit(window.initialCredit))
+    func open() throws(RunnelError) {
+        try writer.send(.credit(window.initialCredit))
     }
 
-    func receive(seq: UInt64) async -> InboundWindow.Arrival {
+    func receive(seq: UInt64) -> InboundWindow.Arrival {
         let arrival = window.receive(seq: seq)
         if arrival == .alreadyAcked, let acked = window.lastAcked {
-            try? await writer.send(.ack(seq: acked))
+            try? writer.send(.ack(seq: acked))
         }
         return arrival
     }
@@ -39,7 +39,7 @@ actor InboundLink {
         window.complete(seq: seq)
         guard !flushScheduled else { return }
         flushScheduled = true
-        Task { await self.flush() }
+        Task { self.flush() }
     }
 
     /// Stop granting credit (draining): the sender then stops after what it already has.
@@ -49,15 +49,20 @@ actor InboundLink {
 
     var outstanding: Int { window.outstanding }
 
-    private func flush() async {
+    /// Sends the pending ack now.
+    func flushNow() {
+        flush()
+    }
+
+    private func flush() {
         flushScheduled = false
         guard let (ack, credit) = window.takeAck() else { return }
         var lines: [WireLine] = [.control(.ack(seq: ack))]
         if granting { lines.append(.control(.credit(credit))) }
-        try? await writer.send(lines)
+        try? writer.send(lines)
     }
 
-    func reply(_ control: ControlMessage) async {
-        try? await writer.send(control)
+    func reply(_ control: ControlMessage) {
+        try? writer.send(control)
     }
 }

@@ -249,9 +249,11 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     /// An input that failed before reaching the stage: its error record is the only output.
     private func errorJob(_ record: Envelope, _ limit: InFlightLimit) -> Job {
-        var envelope = record
-        envelope.type = MessageType.error
-        return Job(received: .init(envelope), done: { limit.release() })
+        errorJob(record, done: { limit.release() })
+    }
+
+    private func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void) -> Job {
+        Job(received: .init(record), done: done)
     }
 
     // MARK: Input from a socket
@@ -278,28 +280,42 @@ public final class LinkRunner<S: Stage>: Sendable {
                 let peer = try await handshake.accept(&reader, writer)
                 let link = InboundLink(writer: writer, window: options.window, peer: peer.stage)
                 try await link.open()
-                while let line = try await reader.next() {
-                    switch line {
-                    case let .data(envelope):
+                var peerDrained = false
+                while let input = try await reader.next() {
+                    switch input {
+                    case let .refused(error, raw):
+                        // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9).
+                        let record = processor.errorRecord(error, rawLine: raw)
+                        stats.withLock { $0.received += 1 }
+                        queue.push([errorJob(record, done: {})])
+                    case let .line(.data(envelope)):
                         guard let seq = envelope.seq else {
-                            throw RunnelError(.invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
+                            let error = RunnelError(.invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
+                            queue.push([errorJob(processor.errorRecord(error, for: envelope), done: {})])
+                            continue
                         }
                         guard await link.receive(seq: seq) == .new else { continue }
                         stats.withLock { $0.received += 1 }
                         queue.push([Job(received: .init(envelope), done: { link.complete(seq: seq) })])
-                    case let .control(control):
+                    case let .line(.control(control)):
                         switch control {
                         case let .ping(id): await link.reply(.pong(id: id))
                         case .health(nil): await link.reply(.health(isDraining ? .notServing : .serving))
                         case .describe(nil): await link.reply(.describe(service))
-                        case .bye, .drain: return
+                        case .drain: peerDrained = true
+                        case .bye: break
                         default: break
                         }
+                        if case .bye = control { break }
                     }
-                    if isDraining { await link.stopGranting() }
+                    if peerDrained || isDraining { break }
                 }
-                // The peer is gone or done: wait until what it sent is finished, so its acks go out.
+                if isDraining { await link.stopGranting() }
+                // Finish what this peer sent, so its acks go out, then say goodbye.
                 while await link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+                await link.flushNow()
+                await link.reply(.bye(Bye(code: peerDrained ? .ok : .unavailable, message: isDraining ? "draining" : "")))
+                return
             }
         } catch let error as RunnelError {
             log("runnel \(name): dropped a connection from \(connection.peer): \(error.code.name): \(error.message)")

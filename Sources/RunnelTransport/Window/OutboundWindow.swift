@@ -1,5 +1,5 @@
 /// The sender's side of a link, as a pure state machine: sequence numbers, credit, the messages
-/// kept until they are acked, and what to resend after a reconnect, a nack or an ack timeout.
+/// kept until they are acked, and what to resend after a reconnect or a nack.
 ///
 /// It does no I/O and reads no clock: callers pass `now`, and act on what methods return.
 ///
@@ -103,33 +103,41 @@ public struct OutboundWindow<Item> {
         return .deadLetter(entry.item, deliveries: entry.deliveries)
     }
 
-    /// The connection was lost: every sent, unacked message will be sent again (in order) once
-    /// a new connection grants credit.
-    public mutating func connectionLost() {
+    /// The connection was lost: every unacked message will be sent again, first and in order,
+    /// once a new connection grants credit. Each connection numbers its messages from 1
+    /// (`PROTOCOL.md` §7.4), so the kept messages are renumbered 1, 2, 3….
+    /// - Returns: the messages given up on: sent ``maxDeliveries`` times without an ack (a
+    ///   poison message that makes the receiver crash), to dead-letter.
+    @discardableResult
+    public mutating func connectionLost() -> [Item] {
         credit = 0
+        var renumbered: [UInt64: Entry] = [:]
+        var seq: UInt64 = 0
+        var givenUp: [Item] = []
         for i in head..<order.count {
-            if var entry = entries[order[i]], entry.sentAt != nil {
-                entry.sentAt = nil
-                entries[order[i]] = entry
-            }
-        }
-    }
-
-    /// Messages sent longer ago than `timeout` without an ack, to send again on the same
-    /// connection (same sequence numbers; the receiver ignores ones it already has).
-    public mutating func overdue(now: ContinuousClock.Instant, timeout: Duration) -> [(seq: UInt64, item: Item)] {
-        var out: [(UInt64, Item)] = []
-        for i in head..<order.count {
-            let seq = order[i]
-            guard var entry = entries[seq], let sentAt = entry.sentAt, sentAt.duration(to: now) >= timeout else {
+            guard var entry = entries[order[i]] else { continue }
+            if entry.sentAt != nil && entry.deliveries >= maxDeliveries {
+                givenUp.append(entry.item)
                 continue
             }
-            entry.sentAt = now
-            entry.deliveries += 1
-            entries[seq] = entry
-            out.append((seq, entry.item))
+            seq += 1
+            entry.sentAt = nil
+            renumbered[seq] = entry
         }
-        return out
+        entries = renumbered
+        order = seq == 0 ? [] : Array(1...seq)
+        head = 0
+        nextSeq = seq + 1
+        return givenUp
+    }
+
+    /// Whether a sent message has waited longer than `timeout` for its ack (the link is then
+    /// presumed stuck: close it, and the messages are resent on the next connection).
+    public func hasOverdue(now: ContinuousClock.Instant, timeout: Duration) -> Bool {
+        for i in head..<order.count {
+            if let sentAt = entries[order[i]]?.sentAt, sentAt.duration(to: now) >= timeout { return true }
+        }
+        return false
     }
 
     private mutating func compact() {
