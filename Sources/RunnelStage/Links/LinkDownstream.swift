@@ -23,6 +23,8 @@ actor LinkDownstream: Downstream {
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private var connectionTask: Task<Void, Never>?
+    private var stopping = false
+    private var lastProgress = ContinuousClock.now
     private(set) var connected = false
     private(set) var reconnects = 0
 
@@ -46,15 +48,30 @@ actor LinkDownstream: Downstream {
         connectionTask = Task { await self.connectLoop() }
     }
 
-    /// Stops reconnecting and closes the link.
+    /// Closes the link the polite way (`drain`, then the receiver's `bye`), and stops reconnecting.
     func stop() async {
-        connectionTask?.cancel()
+        stopping = true
+        guard let task = connectionTask else { return }
         if let writer {
-            try? writer.send(.bye(Bye()))
-            writer.finish()
+            try? writer.send(.drain)
+            let closer = Task {
+                try? await Task.sleep(for: .seconds(2))
+                await self.closeNow()
+            }
+            await task.value
+            closer.cancel()
+        } else {
+            task.cancel()
+            await task.value
         }
-        connection?.close()
     }
+
+    private func closeNow() {
+        connection?.close()
+        connectionTask?.cancel()
+    }
+
+    private var isStopping: Bool { stopping }
 
     func send(_ messages: [Outgoing]) async {
         while window.count >= capacity {
@@ -64,14 +81,17 @@ actor LinkDownstream: Downstream {
         pump()
     }
 
+    /// Waits until every message is acked, as long as acks keep coming: it gives up once
+    /// `timeout` passes without any progress.
     func drain(timeout: Duration) async -> Int {
-        if window.isEmpty { return 0 }
-        let deadline = ContinuousClock.now + timeout
+        lastProgress = .now
         let timer = Task {
-            try? await Task.sleep(until: deadline)
-            self.wakeDrainWaiters()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                self.wakeDrainWaiters()
+            }
         }
-        while !window.isEmpty && ContinuousClock.now < deadline {
+        while !window.isEmpty && lastProgress.duration(to: .now) < timeout {
             await withCheckedContinuation { drainWaiters.append($0) }
         }
         timer.cancel()
@@ -102,7 +122,7 @@ actor LinkDownstream: Downstream {
     private nonisolated func connectLoop() async {
         var backoff = Duration.milliseconds(50)
         var announcedOutage = false
-        while !Task.isCancelled {
+        while !Task.isCancelled, await !isStopping {
             let connection: LineConnection
             do {
                 connection = try await LineConnection.connect(to: endpoint)
@@ -139,6 +159,7 @@ actor LinkDownstream: Downstream {
             }
             watchdog.cancel()
             await disconnected()
+            if await isStopping { break }
             announcedOutage = false
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
@@ -189,6 +210,7 @@ actor LinkDownstream: Downstream {
             pump()
         case let .control(.ack(seq)):
             let done = window.ack(upTo: seq)
+            if !done.isEmpty { lastProgress = .now }
             for message in done { message.ticket.release() }
             if !done.isEmpty { wakeSpace() }
         case let .control(.nack(nack)):

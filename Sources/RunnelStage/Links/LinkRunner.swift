@@ -28,7 +28,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var outputCapacity = 1024
         public var ackTimeout: Duration = .seconds(30)
         public var maxDeliveries = 5
-        /// How long a drain waits for downstream acks.
+        /// How long a drain waits for downstream acks without any arriving.
         public var drainTimeout: Duration = .seconds(30)
 
         public init() {}
@@ -244,7 +244,6 @@ public final class LinkRunner<S: Stage>: Sendable {
             await limit.acquire(jobs.count)
             queue.push(jobs)
         }
-        await limit.waitUntilIdle()
     }
 
     /// An input that failed before reaching the stage: its error record is the only output.
