@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "runnel", targets: ["runnel"]),
         .library(name: "RunnelProtocol", targets: ["RunnelProtocol"]),
         .library(name: "RunnelStage", targets: ["RunnelStage"]),
+        .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -33,6 +34,7 @@ let package = Package(
             ]
         ),
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
+        .target(name: "RunnelTesting", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
         .executableTarget(
             name: "runnel",
             dependencies: [
@@ -44,7 +46,7 @@ let package = Package(
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
-        .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
+        .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -222,6 +222,17 @@ public final class LineWriter: Sendable {
         try write { $0.append(control) }
     }
 
+    /// Sends lines as they are, valid or not: for conformance tests of refusals.
+    public func sendRaw(_ lines: [String]) throws(RunnelError) {
+        try write { encoder in
+            for line in lines {
+                var bytes = Array(line.utf8)
+                bytes.withUnsafeBufferPointer { encoder.append(line: $0) }
+                bytes.removeAll()
+            }
+        }
+    }
+
     /// Ends the zstd frame, so the peer sees a whole stream, and stops writing.
     public func finish() {
         state.withLock { s in
