@@ -10,9 +10,15 @@ let package = Package(
         .executable(name: "runnel", targets: ["runnel"]),
         .library(name: "RunnelProtocol", targets: ["RunnelProtocol"]),
         .library(name: "RunnelStage", targets: ["RunnelStage"]),
+        .library(name: "FetchStage", targets: ["FetchStage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        // The fetch stage's HTTP client (and its test server's NIOHTTP1). Only FetchStage and the
+        // executable depend on them: AsyncHTTPClient adds ~5 minutes to a clean build.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
     ],
     targets: [
         .systemLibrary(
@@ -23,17 +29,43 @@ let package = Package(
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
         .target(name: "RunnelTransport", dependencies: ["RunnelProtocol"]),
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
+        .target(
+            name: "FetchStage",
+            dependencies: [
+                "RunnelProtocol",
+                "RunnelStage",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+            ],
+            path: "Sources/Stages/Fetch"
+        ),
         .executableTarget(
             name: "runnel",
             dependencies: [
                 "RunnelProtocol",
                 "RunnelTransport",
                 "RunnelStage",
+                "FetchStage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
+        .testTarget(
+            name: "FetchStageTests",
+            dependencies: [
+                "FetchStage",
+                "RunnelProtocol",
+                "RunnelStage",
+                "RunnelTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            path: "Tests/Stages/FetchTests"
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
