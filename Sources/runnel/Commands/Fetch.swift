@@ -6,31 +6,32 @@ struct Fetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fetch pages: url.requested messages (or bare URL lines) in, page.fetched out.",
         discussion: """
-            Reads url.requested messages, or plain lines that are URLs, and emits one page.fetched
-            per page: the document decoded to UTF-8 (NFC), its charset, final URL and redirects.
+            Reads url.requested messages, or plain lines that are URLs, and emits one \
+            page.fetched per page: the document decoded to UTF-8 (NFC), its charset, final URL \
+            and redirects.
 
               runnel fetch < urls.txt > pages.jsonl
-              runnel fetch --concurrency 32 --per-host 4 --delay-ms 100 < urls.txt | runnel parse
+              runnel fetch --concurrency 32 --per-host 4 < urls.txt | runnel parse
               echo file://$PWD/page.html | runnel fetch | jq -r .body.html
-              runnel fetch --allow-private --ignore-robots --delay-ms 0 < local-urls.txt
+              runnel fetch --allow-private --ignore-robots --delay-ms 0 < local.txt
 
-            http, https and file URLs. gzip and deflate bodies are decompressed. Redirects are
-            followed (--max-redirects, loops fail). robots.txt is obeyed for the user agent's
-            first word (--user-agent, --ignore-robots). Requests to one host are limited
-            (--per-host) and spaced (--delay-ms). Hosts resolving to private, loopback or
+            http, https and file URLs. gzip and deflate bodies are decompressed. Redirects are \
+            followed (--max-redirects; loops fail). robots.txt is obeyed for the user agent's \
+            first word (--user-agent, --ignore-robots). Requests to one host are limited \
+            (--per-host) and spaced (--delay-ms). Hosts that resolve to private, loopback or \
             link-local addresses are refused unless --allow-private.
 
-            The charset comes from a byte order mark, the Content-Type header, a <meta> tag, or
-            detection (UTF-8, else Vietnamese windows-1258 or windows-1252).
+            The charset comes from a byte order mark, the Content-Type header, a <meta> tag, \
+            or detection (UTF-8, else Vietnamese windows-1258 or windows-1252).
 
-            Failures (each names the URL): NOT_FOUND (404/410, unknown host, missing file),
-            PERMISSION_DENIED (401/403, robots.txt, private address), FAILED_PRECONDITION (other
-            4xx, redirect loop, not HTML/text), OUT_OF_RANGE (over --max-bytes), DATA_LOSS (bytes
-            invalid in the declared charset), DEADLINE_EXCEEDED (--timeout-ms or the message's
-            deadline_ms). 429, 502-504, timeouts and refused connections are retried inside the
-            stage (--retries, honouring Retry-After up to --max-retry-after-ms); then they fail
-            with RESOURCE_EXHAUSTED (429) or UNAVAILABLE, which the runner retries
-            (--max-attempts).
+            Failures name the URL: NOT_FOUND (404/410, unknown host, missing file), \
+            PERMISSION_DENIED (401/403, robots.txt, private address), FAILED_PRECONDITION \
+            (other 4xx, redirect loop, not HTML or text), OUT_OF_RANGE (over --max-bytes), \
+            DATA_LOSS (bytes invalid in the declared charset, corrupt gzip), DEADLINE_EXCEEDED \
+            (--timeout-ms or the message's deadline_ms). 429, 502-504, timeouts and refused \
+            connections are retried inside the stage (--retries, honouring Retry-After up to \
+            --max-retry-after-ms); after that they fail with RESOURCE_EXHAUSTED (429) or \
+            UNAVAILABLE, which the runner retries (--max-attempts).
 
             \(pipeDeliveryHelp)
             """
