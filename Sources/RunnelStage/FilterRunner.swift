@@ -62,7 +62,8 @@ public final class FilterRunner<S: Stage>: Sendable {
             statistics.failed[body.code, default: 0] += 1
             reported += 1
             if reported <= 1000 {
-                let subject = body.url.map { " \($0)" } ?? ""
+                // Name the URL unless the message already does (fetch's messages start with it).
+                let subject = body.url.map { body.message.contains($0) ? "" : " \($0)" } ?? ""
                 log("runnel \(name): \(body.status)\(subject): \(body.message)")
             } else if reported == 1001 {
                 log("runnel \(name): more failures; further ones are counted, not printed")
