@@ -63,8 +63,11 @@ public struct RobotsRules: Sendable, Hashable {
         rules = foundSpecific ? specific : wildcard
     }
 
+    /// Whether a `User-agent` line names this crawler: its product token, case-insensitively,
+    /// alone or with a version (`runnel`, `Runnel/0.1`).
     private static func agent(_ name: some StringProtocol, matches token: String) -> Bool {
-        !name.isEmpty && name != "*" && token.hasPrefix(name.lowercased())
+        let name = name.lowercased()
+        return name == token || name.hasPrefix(token + "/")
     }
 
     /// Whether the path (with its query) may be fetched.

@@ -49,6 +49,13 @@ import Testing
         #expect(RobotsRules(parsing: text, token: "zzz").allows("/x/1"))
     }
 
+    @Test func agentNamesMatchTheWholeToken() {
+        let text = "User-agent: run\nDisallow: /a\n\nUser-agent: Runnel/0.1\nDisallow: /b\n"
+        let rules = RobotsRules(parsing: text, token: "runnel")
+        #expect(rules.allows("/a"))
+        #expect(!rules.allows("/b"))
+    }
+
     @Test func emptyAndMissing() {
         #expect(RobotsRules(parsing: "", token: "runnel").allows("/"))
         #expect(RobotsRules.allowAll.allows("/a"))
