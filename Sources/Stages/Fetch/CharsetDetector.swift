@@ -68,19 +68,28 @@ public enum CharsetDetector {
     /// The charset a document declares in its first bytes: `<meta charset=…>`,
     /// `<meta http-equiv="Content-Type" content="…; charset=…">` or `<?xml … encoding="…"?>`.
     static func declaredInDocument(_ head: ArraySlice<UInt8>) -> String? {
-        // Lower-case ASCII only, so byte offsets stay those of the document.
-        let text = String(decoding: head.map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self)
-        if text.hasPrefix("<?xml"), let end = text.range(of: "?>") {
-            let declaration = text[..<end.lowerBound]
-            if let value = value(after: "encoding", in: declaration) { return value }
+        let bytes = Array(head)
+        func lowered(_ range: Range<Int>) -> Substring {
+            Substring(String(decoding: bytes[range].map { (0x41...0x5A).contains($0) ? $0 | 0x20 : $0 }, as: UTF8.self))
         }
-        var rest = text[...]
-        while let start = rest.range(of: "<meta") {
-            let tail = rest[start.upperBound...]
-            let end = tail.firstIndex(of: ">") ?? tail.endIndex
-            let tag = tail[..<end]
-            if let value = value(after: "charset", in: tag), !value.isEmpty { return value }
-            rest = tail[end...]
+        func end(of tag: Int, _ terminator: UInt8) -> Int {
+            bytes[tag...].firstIndex(of: terminator) ?? bytes.count
+        }
+        if bytes.starts(with: Array("<?xml".utf8)) {
+            if let value = value(after: "encoding", in: lowered(0..<end(of: 0, UInt8(ascii: ">")))) { return value }
+        }
+        // Each `<meta` tag, matched without regard to case.
+        var index = 0
+        while index + 5 <= bytes.count {
+            guard let open = bytes[index...].firstIndex(of: UInt8(ascii: "<")), open + 5 <= bytes.count else { break }
+            let name = bytes[(open + 1)..<(open + 5)].map { $0 | 0x20 }
+            if name == Array("meta".utf8) {
+                let close = end(of: open, UInt8(ascii: ">"))
+                if let value = value(after: "charset", in: lowered(open..<close)), !value.isEmpty { return value }
+                index = close
+            } else {
+                index = open + 1
+            }
         }
         return nil
     }
@@ -110,7 +119,7 @@ public enum CharsetDetector {
 
     /// Guesses the charset of undeclared bytes: `utf-8`, `windows-1258` or `windows-1252`.
     public static func detect(_ body: [UInt8]) -> String {
-        if CharsetDecoder.firstInvalidUTF8(body) == nil { return "utf-8" }
+        if String(validating: body, as: UTF8.self) != nil { return "utf-8" }
         return looksVietnamese(body) ? "windows-1258" : "windows-1252"
     }
 
