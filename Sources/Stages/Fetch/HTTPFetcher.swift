@@ -234,12 +234,16 @@ final class HTTPFetcher: Sendable {
                 await Self.drain(response.body)
                 return .retry(RunnelError(.unavailable, "\(where_): \(reason)"), after: retryAfter)
             case 404, 410:
+                await Self.drain(response.body)
                 return .fail(RunnelError(.notFound, "\(where_): \(reason)"))
             case 401, 403, 407:
+                await Self.drain(response.body)
                 return .fail(RunnelError(.permissionDenied, "\(where_): \(reason)"))
             case 500...599:
+                await Self.drain(response.body)
                 return .fail(RunnelError(.unavailable, "\(where_): \(reason)"))
             default:
+                await Self.drain(response.body)
                 return .fail(RunnelError(.failedPrecondition, "\(where_): \(reason)"))
             }
 

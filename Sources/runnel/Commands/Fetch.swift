@@ -2,6 +2,7 @@ import ArgumentParser
 import FetchStage
 import RunnelStage
 
+/// `runnel fetch`: the fetch stage as a command; its options map one to one onto ``FetchConfiguration``.
 struct Fetch: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Fetch pages: url.requested messages (or bare URL lines) in, page.fetched out.",
@@ -37,19 +38,22 @@ struct Fetch: AsyncParsableCommand {
             """
     )
 
+    /// The defaults of every option below: ``FetchConfiguration`` is their one source of truth.
+    static let defaults = FetchConfiguration()
+
     @OptionGroup var runtime: StageOptions
 
     @Option(help: "Fetches in flight over all hosts.")
-    var concurrency: Int = 16
+    var concurrency: Int = defaults.concurrency
 
     @Option(name: .customLong("per-host"), help: "Requests in flight to one host.")
-    var perHost: Int = 2
+    var perHost: Int = defaults.perHostConcurrency
 
     @Option(name: .customLong("delay-ms"), help: "Least time between the starts of two requests to one host.")
-    var delayMs: Int = 250
+    var delayMs: Int = defaults.perHostDelayMs
 
     @Option(name: .customLong("user-agent"), help: "The User-Agent header; its first word is the robots.txt token.")
-    var userAgent: String = FetchConfiguration.defaultUserAgent
+    var userAgent: String = defaults.userAgent
 
     @Flag(name: .customLong("ignore-robots"), help: "Do not read or obey robots.txt.")
     var ignoreRobots = false
@@ -58,28 +62,28 @@ struct Fetch: AsyncParsableCommand {
     var allowPrivate = false
 
     @Option(name: .customLong("max-redirects"), help: "Redirects followed before a fetch fails.")
-    var maxRedirects: Int = 10
+    var maxRedirects: Int = defaults.maxRedirects
 
     @Option(name: .customLong("max-bytes"), help: "The largest body accepted, decompressed (OUT_OF_RANGE beyond).")
-    var maxBytes: Int = 10 << 20
+    var maxBytes: Int = defaults.maxBodyBytes
 
     @Option(name: .customLong("connect-timeout-ms"), help: "Time allowed to open a connection.")
-    var connectTimeoutMs: Int = 10_000
+    var connectTimeoutMs: Int = defaults.connectTimeoutMs
 
     @Option(name: .customLong("read-timeout-ms"), help: "Time allowed without receiving data.")
-    var readTimeoutMs: Int = 15_000
+    var readTimeoutMs: Int = defaults.readTimeoutMs
 
     @Option(name: .customLong("timeout-ms"), help: "Time for a whole fetch, redirects and retries included.")
-    var timeoutMs: Int = 60_000
+    var timeoutMs: Int = defaults.totalTimeoutMs
 
     @Option(help: "Extra tries inside the stage after 429, 502-504, timeouts and refused connections.")
-    var retries: Int = 2
+    var retries: Int = defaults.retries
 
     @Option(name: .customLong("retry-backoff-ms"), help: "First wait between those tries without Retry-After; doubled each time.")
-    var retryBackoffMs: Int = 500
+    var retryBackoffMs: Int = defaults.retryBackoffMs
 
     @Option(name: .customLong("max-retry-after-ms"), help: "The longest Retry-After the stage waits for.")
-    var maxRetryAfterMs: Int = 30_000
+    var maxRetryAfterMs: Int = defaults.maxRetryAfterMs
 
     func validate() throws {
         for (name, value) in [("--concurrency", concurrency), ("--per-host", perHost), ("--max-bytes", maxBytes)]

@@ -9,9 +9,8 @@ import Testing
 /// `runnel fetch < urls.txt`: bare URL lines become `url.requested` messages through the
 /// runner's ``Stage/adopt(rawLine:)`` hook, beside ordinary JSON lines.
 @Suite struct BareURLLinesTests {
-    @Test func adoptTakesURLsOnly() throws {
+    @Test func adoptTakesURLsOnly() async throws {
         let stage = FetchStage()
-        defer { Task { await stage.shutdown() } }
         let envelope = try #require(stage.adopt(rawLine: "  https://vov.vn/a.html \r"))
         #expect(envelope.type == MessageType.urlRequested)
         #expect(try envelope.body.decode(URLRequested.self).url == "https://vov.vn/a.html")
@@ -19,6 +18,7 @@ import Testing
         #expect(stage.adopt(rawLine: "not a url") == nil)
         #expect(stage.adopt(rawLine: "{\"broken\": ") == nil)
         #expect(stage.adopt(rawLine: "ftp://x/y") == nil)
+        await stage.shutdown()
     }
 
     @Test func filterRunnerReadsBareURLsAndMessages() async throws {
