@@ -175,10 +175,12 @@ final class HTTPFetcher: Sendable {
                 return hop
             case let .fail(error):
                 throw error
-            case let .retry(error, after):
-                guard tries < configuration.retries else { throw error }
+            case .retry(var error, let after):
+                guard tries < configuration.retries else {
+                    if tries > 0 { error.message += " (\(tries + 1) tries)" }
+                    throw error
+                }
                 if let after, after > .milliseconds(configuration.maxRetryAfterMs) {
-                    var error = error
                     error.message += "; the server asks to wait \(after.milliseconds / 1000) s, more than --max-retry-after-ms"
                     throw error
                 }

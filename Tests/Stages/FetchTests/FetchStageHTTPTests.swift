@@ -162,8 +162,10 @@ import Testing
         try await withServer([
             "/huge.html": .stream(count: 3 << 20, contentType: "text/html"),
             "/declared.html": html([UInt8](repeating: 0x61, count: (1 << 20) + 1)),
+            "/huge.gz.html": html(
+                Compression.gzip([UInt8](repeating: 0x61, count: 3 << 19)), extra: [("Content-Encoding", "gzip")]),
         ]) { server, stage in
-            for path in ["/huge.html", "/declared.html"] {
+            for path in ["/huge.html", "/declared.html", "/huge.gz.html"] {
                 let error = await failure(of: stage, server.url(path))
                 #expect(error?.code == .outOfRange, "\(path)")
                 #expect(error?.code.isRetryable == false)
