@@ -207,7 +207,7 @@ final class HTTPFetcher: Sendable {
             name: "Accept", value: "text/html,application/xhtml+xml;q=0.9,text/plain;q=0.8,*/*;q=0.5")
         request.headers.add(name: "Accept-Encoding", value: "gzip, deflate")
         let target = url.absoluteString
-        let where_ = target == original ? original : "\(original) (at \(target))"
+        let subject = target == original ? original : "\(original) (at \(target))"
         do {
             let remaining = budget.remaining
             guard remaining > .zero else { return .fail(budget.exceeded(original)) }
@@ -223,30 +223,30 @@ final class HTTPFetcher: Sendable {
                 break
             case 301, 302, 303, 307, 308:
                 guard let location = headers.first(name: "location"), !location.isEmpty else {
-                    return .fail(RunnelError(.failedPrecondition, "\(where_): \(reason) without a Location header"))
+                    return .fail(RunnelError(.failedPrecondition, "\(subject): \(reason) without a Location header"))
                 }
                 await Self.drain(response.body)
                 return .done(.redirect(location: location, status: status))
             case 429:
                 await Self.drain(response.body)
                 return .retry(
-                    RunnelError(.resourceExhausted, "\(where_): \(reason): the server is rate-limiting this fetcher"),
+                    RunnelError(.resourceExhausted, "\(subject): \(reason): the server is rate-limiting this fetcher"),
                     after: retryAfter)
             case 502, 503, 504:
                 await Self.drain(response.body)
-                return .retry(RunnelError(.unavailable, "\(where_): \(reason)"), after: retryAfter)
+                return .retry(RunnelError(.unavailable, "\(subject): \(reason)"), after: retryAfter)
             case 404, 410:
                 await Self.drain(response.body)
-                return .fail(RunnelError(.notFound, "\(where_): \(reason)"))
+                return .fail(RunnelError(.notFound, "\(subject): \(reason)"))
             case 401, 403, 407:
                 await Self.drain(response.body)
-                return .fail(RunnelError(.permissionDenied, "\(where_): \(reason)"))
+                return .fail(RunnelError(.permissionDenied, "\(subject): \(reason)"))
             case 500...599:
                 await Self.drain(response.body)
-                return .fail(RunnelError(.unavailable, "\(where_): \(reason)"))
+                return .fail(RunnelError(.unavailable, "\(subject): \(reason)"))
             default:
                 await Self.drain(response.body)
-                return .fail(RunnelError(.failedPrecondition, "\(where_): \(reason)"))
+                return .fail(RunnelError(.failedPrecondition, "\(subject): \(reason)"))
             }
 
             let contentType = headers.first(name: "content-type")
@@ -257,13 +257,13 @@ final class HTTPFetcher: Sendable {
                 return .fail(
                     RunnelError(
                         .failedPrecondition,
-                        "\(where_): the response is \(type), not an HTML or text page; fetch takes text/html, application/xhtml+xml and text/plain"
+                        "\(subject): the response is \(type), not an HTML or text page; fetch takes text/html, application/xhtml+xml and text/plain"
                     ))
             }
             if !purpose.truncate, let length = headers.first(name: "content-length").flatMap({ Int($0) }),
                 length > purpose.maxBytes, headers.first(name: "content-encoding") == nil
             {
-                return .fail(Self.tooLarge(where_, limit: purpose.maxBytes, size: length))
+                return .fail(Self.tooLarge(subject, limit: purpose.maxBytes, size: length))
             }
             for name in Self.keptHeaders {
                 if let value = headers.first(name: name) { document.headers[name] = value }
@@ -275,71 +275,71 @@ final class HTTPFetcher: Sendable {
                         body += chunk.readableBytesView.prefix(purpose.maxBytes - body.count)
                         break
                     }
-                    return .fail(Self.tooLarge(where_, limit: purpose.maxBytes, size: nil))
+                    return .fail(Self.tooLarge(subject, limit: purpose.maxBytes, size: nil))
                 }
                 body += chunk.readableBytesView
             }
             document.body = body
             return .done(.document(document))
         } catch let error as HTTPClientError {
-            return classify(error, where_, budget: budget, original: original)
+            return classify(error, subject, budget: budget, original: original)
         } catch let error as NIOHTTPDecompression.DecompressionError {
-            if error == .limit { return .fail(Self.tooLarge(where_, limit: purpose.maxBytes, size: nil)) }
-            return .fail(RunnelError(.dataLoss, "\(where_): the compressed body is corrupt (\(error))"))
+            if error == .limit { return .fail(Self.tooLarge(subject, limit: purpose.maxBytes, size: nil)) }
+            return .fail(RunnelError(.dataLoss, "\(subject): the compressed body is corrupt (\(error))"))
         } catch let error as NIOHTTPDecompression.ExtraDecompressionError {
-            return .fail(RunnelError(.dataLoss, "\(where_): the compressed body is corrupt (\(error))"))
+            return .fail(RunnelError(.dataLoss, "\(subject): the compressed body is corrupt (\(error))"))
         } catch is CancellationError {
             return .fail(budget.exceeded(original))
         } catch {
-            return classify(other: error, where_)
+            return classify(other: error, subject)
         }
     }
 
-    private func classify(_ error: HTTPClientError, _ where_: String, budget: FetchBudget, original: String) -> Attempt {
+    private func classify(_ error: HTTPClientError, _ subject: String, budget: FetchBudget, original: String) -> Attempt {
         switch error {
         case .readTimeout:
             return .retry(
                 RunnelError(
                     .unavailable,
-                    "\(where_): read timeout: no data for \(configuration.readTimeoutMs) ms (--read-timeout-ms)"),
+                    "\(subject): read timeout: no data for \(configuration.readTimeoutMs) ms (--read-timeout-ms)"),
                 after: nil)
         case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout:
             return .retry(
                 RunnelError(
                     .unavailable,
-                    "\(where_): could not connect within \(configuration.connectTimeoutMs) ms (--connect-timeout-ms)"),
+                    "\(subject): could not connect within \(configuration.connectTimeoutMs) ms (--connect-timeout-ms)"),
                 after: nil)
         case .deadlineExceeded:
             return .fail(budget.exceeded(original))
         case .remoteConnectionClosed, .bodyLengthMismatch:
-            return .retry(RunnelError(.unavailable, "\(where_): the server closed the connection early"), after: nil)
+            return .retry(RunnelError(.unavailable, "\(subject): the server closed the connection early"), after: nil)
         case .cancelled:
             return .fail(budget.exceeded(original))
         case .invalidURL, .emptyHost, .emptyScheme:
-            return .fail(RunnelError(.invalidArgument, "\(where_): not a valid URL"))
+            return .fail(RunnelError(.invalidArgument, "\(subject): not a valid URL"))
         default:
-            return .retry(RunnelError(.unavailable, "\(where_): \(error)"), after: nil)
+            return .retry(RunnelError(.unavailable, "\(subject): \(error)"), after: nil)
         }
     }
 
-    private func classify(other error: any Error, _ where_: String) -> Attempt {
+    private func classify(other error: any Error, _ subject: String) -> Attempt {
         let text = "\(error)"
         if text.contains("refused") || text.contains("ECONNREFUSED") {
-            return .retry(RunnelError(.unavailable, "\(where_): connection refused"), after: nil)
+            return .retry(RunnelError(.unavailable, "\(subject): connection refused"), after: nil)
         }
         if text.contains("reset") {
-            return .retry(RunnelError(.unavailable, "\(where_): connection reset"), after: nil)
+            return .retry(RunnelError(.unavailable, "\(subject): connection reset"), after: nil)
         }
         if text.localizedCaseInsensitiveContains("ssl") || text.localizedCaseInsensitiveContains("certificate") {
-            return .fail(RunnelError(.failedPrecondition, "\(where_): TLS failed: \(text)"))
+            return .fail(RunnelError(.failedPrecondition, "\(subject): TLS failed: \(text)"))
         }
-        return .retry(RunnelError(.unavailable, "\(where_): \(text)"), after: nil)
+        return .retry(RunnelError(.unavailable, "\(subject): \(text)"), after: nil)
     }
 
-    static func tooLarge(_ where_: String, limit: Int, size: Int?) -> RunnelError {
+    static func tooLarge(_ subject: String, limit: Int, size: Int?) -> RunnelError {
         let stated = size.map { " (\($0) bytes)" } ?? ""
         return RunnelError(
-            .outOfRange, "\(where_): the body is larger than --max-bytes \(limit)\(stated); raise --max-bytes to fetch it")
+            .outOfRange, "\(subject): the body is larger than --max-bytes \(limit)\(stated); raise --max-bytes to fetch it")
     }
 
     /// Reads and drops a short body, so the connection can be reused; gives up after 64 KB.
