@@ -43,6 +43,15 @@ import Testing
             #expect(error.code == .permissionDenied)
             #expect(error.message.contains("--allow-private"))
         }
+        // Other spellings of 127.0.0.1 that resolvers accept are refused too.
+        for host in ["2130706433", "0x7f.1", "127.1", "[::ffff:127.0.0.1]"] {
+            do {
+                try await policy.check(host: host, url: "http://\(host)/", allowPrivate: false)
+                Issue.record("\(host) was allowed")
+            } catch {
+                #expect(error.code == .permissionDenied, "\(host)")
+            }
+        }
         try await policy.check(host: "127.0.0.1", url: "http://127.0.0.1/", allowPrivate: true)
     }
 }
