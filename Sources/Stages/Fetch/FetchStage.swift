@@ -23,6 +23,14 @@ import RunnelStage
 /// | budget (`--timeout-ms` or `deadline_ms`) spent | `DEADLINE_EXCEEDED` | no |
 /// | 429 after the stage's own retries | `RESOURCE_EXHAUSTED` | yes |
 /// | 5xx, timeouts, refused or reset after the stage's own retries | `UNAVAILABLE` | yes |
+/// | a DNS server failure, an unreadable robots.txt (5xx, unreachable) | `UNAVAILABLE` | yes |
+///
+/// Retries: the stage itself retries 429, 502, 503, 504, timeouts and refused or reset
+/// connections (``FetchConfiguration/retries``), because only it can wait what `Retry-After`
+/// asks; the runner then retries the retryable statuses above as a whole (`--max-attempts`),
+/// so a site that stays down sees (1 + retries) × max-attempts requests per page (9 by default).
+///
+/// The message's `deadline_ms` is counted from the moment the stage starts the message.
 ///
 /// ```swift
 /// let stage = FetchStage(configuration: FetchConfiguration(perHostDelayMs: 0))
