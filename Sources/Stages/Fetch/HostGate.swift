@@ -69,6 +69,10 @@ actor HostGate {
         } else {
             hosts[host] = entry
         }
+        if hosts.count > 10_000 {  // hosts left idle inside their delay
+            let now = ContinuousClock.now
+            hosts = hosts.filter { $0.value.active > 0 || ($0.value.nextStart ?? now) > now }
+        }
     }
 
     private func cancelWaiter(_ id: Int, host: String) {
