@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -23,6 +24,11 @@ let package = Package(
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
         .target(name: "RunnelTransport", dependencies: ["RunnelProtocol"]),
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
+        .target(
+            name: "StoreStage",
+            dependencies: ["RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/Stages/Store"
+        ),
         .executableTarget(
             name: "runnel",
             dependencies: [
@@ -34,6 +40,7 @@ let package = Package(
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
+        .testTarget(name: "StoreStageTests", dependencies: ["StoreStage", "RunnelProtocol", "RunnelStage"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,138 @@
+import Foundation
+import GRDB
+import RunnelProtocol
+
+/// The embedded store: one SQLite file (WAL mode) through GRDB, with an FTS5 index that ignores
+/// case and diacritics, Vietnamese included.
+///
+/// Opening for writing creates the file if needed and migrates the schema
+/// (``migrator``); opening read-only requires an existing store. Every failure is a
+/// ``RunnelError`` that names the file and says what to do (see `RunnelError.sqlite`); nothing
+/// here traps on a bad file.
+///
+/// ```swift
+/// let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: "news.sqlite"))
+/// let results = try await store.upsert(items)          // one transaction, committed on return
+/// let hits = try await store.search(try SearchQuery("phai bo ngoai giao"), limit: 10)
+/// ```
+public final class SQLiteArticleStore: ArticleStore {
+    /// How it was opened.
+    public let configuration: SQLiteStoreConfiguration
+    let pool: DatabasePool
+    let snippets = SnippetBuilder()
+
+    /// Opens (and for `.readWrite` creates and migrates) the store.
+    /// - Throws: ``RunnelError``: `NOT_FOUND` for a missing file in `.readOnly` mode, `DATA_LOSS`
+    ///   for a file that is not a database or is corrupt, `UNAVAILABLE` when it stays locked
+    ///   longer than the busy timeout, `FAILED_PRECONDITION` for a database that is not a store
+    ///   (read-only) or a directory that does not exist.
+    public init(_ configuration: SQLiteStoreConfiguration) throws(RunnelError) {
+        self.configuration = configuration
+        let path = configuration.path
+        let readOnly = configuration.mode == .readOnly
+        if readOnly, !FileManager.default.fileExists(atPath: path) {
+            throw RunnelError(
+                .notFound,
+                "no store at \(path); store articles there first (runnel store --db \(path)) or pass the right --db")
+        }
+        var config = Configuration()
+        config.readonly = readOnly
+        config.label = "runnel.store"
+        let timeout = configuration.busyTimeout.components
+        config.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+        } catch {
+            throw .sqlite(error, path: path, doing: "opening the store")
+        }
+        do {
+            if readOnly {
+                let isStore = try pool.read { db in
+                    try db.tableExists("articles") && db.tableExists("articles_fts")
+                }
+                guard isStore else {
+                    throw RunnelError(
+                        .failedPrecondition,
+                        "\(path) is a SQLite database but not a Runnel store (it has no articles table); pass the file that `runnel store --db` wrote")
+                }
+            } else {
+                try Self.migrator.migrate(pool)
+            }
+        } catch {
+            try? pool.close()
+            throw .sqlite(error, path: path, doing: readOnly ? "checking the schema" : "migrating the schema")
+        }
+    }
+
+    deinit {
+        try? pool.close()
+    }
+
+    public func upsert(_ batch: [StoreItem]) async throws(RunnelError) -> [StoreResult] {
+        guard !batch.isEmpty else { return [] }
+        guard configuration.mode == .readWrite else {
+            throw RunnelError(.failedPrecondition, "the store at \(configuration.path) was opened read-only")
+        }
+        let now = Timestamp.now()
+        do {
+            return try await pool.write { db in
+                var results: [StoreResult] = []
+                results.reserveCapacity(batch.count)
+                for item in batch { results.append(try Self.store(item, in: db, at: now)) }
+                return results
+            }
+        } catch {
+            throw .sqlite(error, path: configuration.path, doing: "storing a batch of \(batch.count)")
+        }
+    }
+
+    public func search(_ query: SearchQuery, limit: Int) async throws(RunnelError) -> [SearchHit] {
+        let expression = query.matchExpression
+        let found: [(hit: SearchHit, text: String)]
+        do {
+            found = try await pool.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT a.id, a.title, a.canonical_url, a.published_at, a.text,
+                               bm25(articles_fts, 4.0, 1.0) AS score
+                        FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+                        WHERE articles_fts MATCH ?
+                        ORDER BY score, a.id
+                        LIMIT ?
+                        """,
+                    arguments: [expression, max(0, limit)]
+                ).map { row in
+                    let hit = SearchHit(
+                        articleID: row["id"], title: row["title"], url: row["canonical_url"],
+                        publishedAt: row["published_at"], score: row["score"], snippet: Snippet(segments: []))
+                    return (hit, row["text"])
+                }
+            }
+        } catch {
+            throw .sqlite(error, path: configuration.path, doing: "searching for \(query.text)")
+        }
+        return found.map { hit, text in
+            var hit = hit
+            hit.snippet = snippets.snippet(of: text, for: query)
+            return hit
+        }
+    }
+
+    public func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle] {
+        do {
+            return try await pool.read { db in
+                let rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM articles WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit])
+                return try rows.map { try Self.storedArticle($0, in: db) }
+            }
+        } catch {
+            throw .sqlite(error, path: configuration.path, doing: "reading articles")
+        }
+    }
+
+    /// Closes the database; later calls fail.
+    public func close() {
+        try? pool.close()
+    }
+}

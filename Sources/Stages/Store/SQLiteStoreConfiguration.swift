@@ -1,0 +1,27 @@
+/// How to open a SQLite store.
+///
+/// ```swift
+/// var configuration = SQLiteStoreConfiguration(path: "news.sqlite")
+/// configuration.busyTimeout = .seconds(10)
+/// ```
+public struct SQLiteStoreConfiguration: Sendable, Hashable {
+    /// Whether the store may write.
+    public enum Mode: Sendable, Hashable {
+        /// Create the file if missing, migrate the schema, write (the store stage).
+        case readWrite
+        /// Read an existing store only; a missing file is `NOT_FOUND` (search, export).
+        case readOnly
+    }
+
+    /// The database file. Its directory must exist; SQLite adds `-wal` and `-shm` files beside it.
+    public var path: String
+    public var mode: Mode
+    /// How long a statement waits for another connection's lock before failing with `UNAVAILABLE`.
+    public var busyTimeout: Duration
+
+    public init(path: String, mode: Mode = .readWrite, busyTimeout: Duration = .seconds(5)) {
+        self.path = path
+        self.mode = mode
+        self.busyTimeout = busyTimeout
+    }
+}
