@@ -40,7 +40,10 @@ let package = Package(
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
-        .testTarget(name: "StoreStageTests", dependencies: ["StoreStage", "RunnelProtocol", "RunnelStage"]),
+        .testTarget(
+            name: "StoreStageTests",
+            dependencies: ["StoreStage", "RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

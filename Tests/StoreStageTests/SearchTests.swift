@@ -1,0 +1,130 @@
+import Foundation
+import RunnelProtocol
+import RunnelStage
+import StoreStage
+import Testing
+
+@Suite struct SearchTests {
+    /// A store holding the NATO article, one about Đà Nẵng and one in English.
+    func makeStore(_ dir: TemporaryDirectory) async throws -> SQLiteArticleStore {
+        let path = dir.path("news.sqlite")
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path))
+        let danang = Fixture.parsed(
+            url: "https://example.vn/da-nang", canonical: nil, title: "Đà Nẵng đón khách quốc tế",
+            text: "Thành phố Đà Nẵng đón hơn một triệu lượt khách quốc tế trong năm nay.")
+        let english = Fixture.parsed(
+            url: "https://example.com/en", canonical: nil, title: "NATO regrets Russia's decision",
+            text: "The alliance said it regrets the suspension of the Russian mission.")
+        _ = try await store.upsert([
+            .parsed(Fixture.parsed(), messageID: "1"), .parsed(danang, messageID: "2"), .parsed(english, messageID: "3"),
+        ])
+        return store
+    }
+
+    @Test func unaccentedQueryFindsVietnameseWithTwoMarks() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try await makeStore(dir)
+
+        let hits = try await store.search(SearchQuery("phai bo ngoai giao"), limit: 10)
+
+        #expect(hits.map(\.url) == ["https://example.vn/nato-nga"])
+        let hit = try #require(hits.first)
+        #expect(hit.title == Fixture.missionTitle)
+        #expect(hit.publishedAt == "2021-10-19T08:00:00+07:00")
+        let snippet = hit.snippet.render(open: "«", close: "»")
+        #expect(snippet.contains("«phái» «bộ» «ngoại» «giao»"), "snippet shows the original words: \(snippet)")
+    }
+
+    @Test func matxcovaFindsMatxcơva() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try await makeStore(dir)
+
+        let hits = try await store.search(SearchQuery("Matxcova"), limit: 10)
+
+        #expect(hits.map(\.url) == ["https://example.vn/nato-nga"])
+        #expect(hits.first?.snippet.render(open: "[", close: "]").contains("[Matxcơva]") == true)
+    }
+
+    @Test(arguments: ["Đà Nẵng", "da nang", "DA NANG", "đà nẵng", "Da Nang"])
+    func daNangInAnySpellingFindsĐàNẵng(query: String) async throws {
+        let dir = try TemporaryDirectory()
+        let store = try await makeStore(dir)
+
+        let hits = try await store.search(SearchQuery(query), limit: 10)
+
+        #expect(hits.map(\.url) == ["https://example.vn/da-nang"])
+    }
+
+    @Test func decomposedTextIsFoundToo() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: dir.path("news.sqlite")))
+        let nfd = Fixture.parsed(
+            url: "https://example.vn/nfd", canonical: nil, title: "Tin ngắn".decomposedStringWithCanonicalMapping,
+            text: "Phái bộ ngoại giao tại Matxcơva.".decomposedStringWithCanonicalMapping)
+        _ = try await store.upsert([.parsed(nfd, messageID: "1")])
+
+        #expect(try await store.search(SearchQuery("phái bộ"), limit: 5).count == 1)
+        #expect(try await store.search(SearchQuery("phai bo"), limit: 5).count == 1)
+    }
+
+    @Test func allWordsMustOccur() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try await makeStore(dir)
+
+        #expect(try await store.search(SearchQuery("NATO"), limit: 10).count == 2)
+        #expect(try await store.search(SearchQuery("NATO Nga"), limit: 10).map(\.url) == ["https://example.vn/nato-nga"])
+        #expect(try await store.search(SearchQuery("phai bo Lavrov"), limit: 10).isEmpty)
+    }
+
+    @Test func phraseAndPrefix() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try await makeStore(dir)
+
+        #expect(try await store.search(SearchQuery("\"phai bo ngoai giao\""), limit: 10).count == 1)
+        #expect(try await store.search(SearchQuery("\"giao ngoai\""), limit: 10).isEmpty)
+        #expect(try await store.search(SearchQuery("Matx*"), limit: 10).count == 1)
+    }
+
+    @Test func hitsAreRankedByRelevance() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: dir.path("news.sqlite")))
+        let filler = Array(repeating: "Thời tiết hôm nay nắng nhẹ, gió đông nam.", count: 6).joined(separator: " ")
+        let passing = Fixture.parsed(
+            url: "https://example.vn/passing", canonical: nil, title: "Tin thời tiết",
+            text: filler + " Đoàn tàu đi qua Hà Nội.")
+        let about = Fixture.parsed(
+            url: "https://example.vn/about", canonical: nil, title: "Hà Nội mở rộng đường sắt",
+            text: "Hà Nội công bố kế hoạch. Hà Nội sẽ xây thêm ga. Người dân Hà Nội đồng tình.")
+        let some = Fixture.parsed(
+            url: "https://example.vn/some", canonical: nil, title: "Tin giao thông",
+            text: filler + " Hà Nội tắc đường. Hà Nội mưa.")
+        _ = try await store.upsert([
+            .parsed(passing, messageID: "1"), .parsed(about, messageID: "2"), .parsed(some, messageID: "3"),
+        ])
+
+        let hits = try await store.search(SearchQuery("ha noi"), limit: 10)
+
+        #expect(hits.map(\.url) == ["https://example.vn/about", "https://example.vn/some", "https://example.vn/passing"])
+        #expect(hits.map(\.score) == hits.map(\.score).sorted())
+        #expect(try await store.search(SearchQuery("ha noi"), limit: 2).count == 2)
+    }
+
+    @Test func queryWithoutWordsIsInvalid() {
+        #expect(throws: RunnelError.self) { try SearchQuery(" \"\" *-* ") }
+        do {
+            _ = try SearchQuery("?!")
+            Issue.record("a query without words should not parse")
+        } catch {
+            #expect(error.code == .invalidArgument)
+        }
+    }
+
+    @Test func punctuationCannotBreakTheFTSSyntax() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try await makeStore(dir)
+
+        let hits = try await store.search(SearchQuery("NATO) AND (\"Nga OR ^col:x"), limit: 10)
+
+        #expect(hits.allSatisfy { $0.url.hasPrefix("https://") })
+    }
+}
