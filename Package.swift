@@ -35,6 +35,7 @@ let package = Package(
                 "RunnelProtocol",
                 "RunnelTransport",
                 "RunnelStage",
+                "StoreStage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
