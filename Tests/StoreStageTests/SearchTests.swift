@@ -128,3 +128,24 @@ import Testing
         #expect(hits.allSatisfy { $0.url.hasPrefix("https://") })
     }
 }
+
+@Suite struct PhraseRankingTests {
+    @Test func wordsStandingTogetherRankAboveScatteredOnes() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: dir.path("news.sqlite")))
+        let filler = "Thời tiết hôm nay nắng nhẹ, gió đông nam, trời quang mây."
+        let together = Fixture.parsed(
+            url: "https://example.vn/together", canonical: nil, title: "Tin du lịch",
+            text: "\(filler) Khách quốc tế đến Đà Nẵng. \(filler)")
+        let scattered = Fixture.parsed(
+            url: "https://example.vn/scattered", canonical: nil, title: "Tin thể thao",
+            text: "Đội tuyển đã tập luyện. Cầu thủ đã có năng lượng. \(filler) Kỹ năng tốt.")
+        _ = try await store.upsert([.parsed(scattered, messageID: "1"), .parsed(together, messageID: "2")])
+
+        let hits = try await store.search(SearchQuery("da nang"), limit: 10)
+
+        #expect(hits.map(\.url) == ["https://example.vn/together", "https://example.vn/scattered"])
+        #expect(try SearchQuery("da nang").matchExpression == #"("da" "nang") OR "da nang""#)
+        #expect(try SearchQuery("Matx*").matchExpression == #""matx"*"#)
+    }
+}

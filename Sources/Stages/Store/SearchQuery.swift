@@ -9,6 +9,7 @@ import RunnelProtocol
 /// ```swift
 /// let query = try SearchQuery("Phái bộ \"ngoại giao\" Matx*")
 /// query.matchExpression  // "\"phai\" \"bo\" \"ngoai giao\" \"matx\"*"
+/// try SearchQuery("da nang").matchExpression  // "(\"da\" \"nang\") OR \"da nang\""
 /// ```
 public struct SearchQuery: Sendable, Hashable {
     /// One part of a query: a word, a phrase or a prefix, already folded.
@@ -53,10 +54,18 @@ public struct SearchQuery: Sendable, Hashable {
     }
 
     /// The FTS5 expression: every term quoted, all required.
+    ///
+    /// When the query is two or more plain words, the words as one phrase are added with `OR`:
+    /// that matches no other article (the phrase implies every word), but BM25 adds the phrase's
+    /// score, so articles where the words stand together (`Đà Nẵng`) rank above articles where
+    /// they are scattered (`đã … năng`).
     public var matchExpression: String {
-        terms.map { term in
+        let all = terms.map { term in
             "\"" + term.words.joined(separator: " ") + "\"" + (term.isPrefix ? "*" : "")
         }.joined(separator: " ")
+        let plainWords = terms.allSatisfy { $0.words.count == 1 && !$0.isPrefix }
+        guard terms.count >= 2, plainWords else { return all }
+        return "(\(all)) OR \"" + terms.map { $0.words[0] }.joined(separator: " ") + "\""
     }
 
     /// Whether a folded word of a text is one that the query looks for (for highlighting).
