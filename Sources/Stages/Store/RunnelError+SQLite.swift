@@ -38,6 +38,8 @@ extension RunnelError {
                 .failedPrecondition,
                 "cannot open \(path) (\(detail)); check that its directory exists and that you may write there",
                 cause: db)
+        case .SQLITE_TOOBIG, .SQLITE_CONSTRAINT, .SQLITE_MISMATCH, .SQLITE_RANGE:
+            return RunnelError(.invalidArgument, "\(path) refused the data while \(operation): \(detail)", cause: db)
         case .SQLITE_IOERR, .SQLITE_PROTOCOL:
             return RunnelError(.unavailable, "I/O error on \(path) (\(detail)) while \(operation); it will be retried", cause: db)
         default:

@@ -11,7 +11,8 @@ import RunnelStage
 /// `handle(batch:)` returns only after the transaction commits, so the runner acks only stored
 /// inputs. When the database cannot be opened or written (corrupt, locked, disk full), every
 /// input of the batch fails with the same status and nothing is acked; the next batch tries to
-/// open the database again.
+/// open the database again. When a batch fails for what may be one bad item (a constraint, an
+/// oversized value), its items are stored one transaction each, so only that item fails.
 ///
 /// ```swift
 /// let stage = StoreStage(configuration: SQLiteStoreConfiguration(path: "news.sqlite"))
@@ -62,17 +63,42 @@ public struct StoreStage: Stage {
             }
         }
         if !items.isEmpty {
+            let store: any ArticleStore
             do throws(RunnelError) {
-                let store = try await source.store()
+                store = try await source.store()
+            } catch {
+                for index in itemIndex { outcomes[index] = .fail(error) }
+                return outcomes.map { $0 ?? .fail(error) }
+            }
+            do throws(RunnelError) {
                 let results = try await store.upsert(items)
                 for (result, index) in zip(results, itemIndex) {
                     outcomes[index] = Self.outcome(result)
+                }
+            } catch where items.count > 1 && Self.mayConcernOneItem(error) {
+                // One bad article must not fail the others forever: store them one at a time.
+                for (item, index) in zip(items, itemIndex) {
+                    do throws(RunnelError) {
+                        let results = try await store.upsert([item])
+                        outcomes[index] = results.first.map(Self.outcome) ?? .fail(RunnelError(.internal, "store returned no result"))
+                    } catch {
+                        outcomes[index] = .fail(error)
+                    }
                 }
             } catch {
                 for index in itemIndex { outcomes[index] = .fail(error) }
             }
         }
         return outcomes.map { $0 ?? .fail(RunnelError(.internal, "store produced no outcome")) }
+    }
+
+    /// Whether a failed batch may have failed because of one of its items (bad data, a bug)
+    /// rather than the database (busy, corrupt, full, unwritable), which would fail each item too.
+    static func mayConcernOneItem(_ error: RunnelError) -> Bool {
+        switch error.code {
+        case .invalidArgument, .outOfRange, .internal, .unknown: true
+        default: false
+        }
     }
 
     /// Decodes an input into what to store.
