@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import RunnelProtocol
 import RunnelStage
 import StoreStage
@@ -147,5 +148,65 @@ import Testing
         #expect(hits.map(\.url) == ["https://example.vn/together", "https://example.vn/scattered"])
         #expect(try SearchQuery("da nang").matchExpression == #"("da" "nang") OR "da nang""#)
         #expect(try SearchQuery("Matx*").matchExpression == #""matx"*"#)
+    }
+}
+
+@Suite struct IndexMaintenanceTests {
+    @Test func indexBuiltWithAnotherFoldingIsRebuiltOnOpen() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("news.sqlite")
+        do {
+            let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path))
+            _ = try await store.upsert([.parsed(Fixture.parsed(), messageID: "1")])
+            store.close()
+        }
+        // Simulate an index made by an older folding: empty it and mark it as version 0.
+        let queue = try DatabaseQueue(path: path)
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+            try db.execute(sql: "PRAGMA user_version = 0")
+        }
+        try queue.close()
+        let stale = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path, mode: .readOnly))
+        #expect(try await stale.search(SearchQuery("Matxcova"), limit: 5).isEmpty)
+        stale.close()
+
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path))
+
+        #expect(try await store.search(SearchQuery("Matxcova"), limit: 5).count == 1)
+        #expect(try count("articles", in: path) == 1)
+    }
+
+    @Test func indexStaysConsistentThroughUpdates() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("news.sqlite")
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path))
+        var article = Fixture.parsed()
+        for round in 0..<5 {
+            article.text += "\n\nCập nhật lần \(round): Đà Nẵng."
+            _ = try await store.upsert([.parsed(article, messageID: "\(round)")])
+        }
+
+        let queue = try DatabaseQueue(path: path)
+        defer { try? queue.close() }
+        try await queue.write { db in
+            try db.execute(sql: "INSERT INTO articles_fts (articles_fts, rank) VALUES ('integrity-check', 1)")
+        }
+        #expect(try count("versions", in: path) == 5)
+        #expect(try await store.search(SearchQuery("cap nhat lan 4"), limit: 5).count == 1)
+        #expect(try await store.search(SearchQuery("Matxcova"), limit: 5).count == 1)
+    }
+
+    @Test func aReaderSeesWhatTheWriterCommittedWhileBothAreOpen() async throws {
+        let dir = try TemporaryDirectory()
+        let path = dir.path("news.sqlite")
+        let writer = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path))
+        let reader = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path, mode: .readOnly))
+        #expect(try await reader.search(SearchQuery("Matxcova"), limit: 5).isEmpty)
+
+        _ = try await writer.upsert([.parsed(Fixture.parsed(), messageID: "1")])
+
+        #expect(try await reader.search(SearchQuery("Matxcova"), limit: 5).count == 1)
+        await #expect(throws: RunnelError.self) { try await reader.upsert([.parsed(Fixture.parsed(), messageID: "2")]) }
     }
 }

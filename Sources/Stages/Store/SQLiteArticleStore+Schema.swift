@@ -109,4 +109,18 @@ extension SQLiteArticleStore {
         }
         return migrator
     }
+
+    /// Re-indexes every article when the index was built with another ``TextFolding/version``
+    /// (kept in `PRAGMA user_version`, which GRDB's migrations leave alone). A new store only
+    /// records the version.
+    static func rebuildIndexIfFoldingChanged(_ db: Database) throws {
+        let indexed = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+        guard indexed != TextFolding.version else { return }
+        try db.execute(sql: "INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+        let rows = try Row.fetchCursor(db, sql: "SELECT id, title, text FROM articles")
+        while let row = try rows.next() {
+            try indexText(id: row["id"], title: row["title"], text: row["text"], in: db)
+        }
+        try db.execute(sql: "PRAGMA user_version = \(TextFolding.version)")
+    }
 }

@@ -57,6 +57,7 @@ public final class SQLiteArticleStore: ArticleStore {
                 }
             } else {
                 try Self.migrator.migrate(pool)
+                try pool.write { db in try Self.rebuildIndexIfFoldingChanged(db) }
             }
         } catch {
             try? pool.close()

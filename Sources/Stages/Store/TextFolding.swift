@@ -18,6 +18,10 @@ import Foundation
 /// TextFolding.terms("Đà Nẵng!")  // ["da", "nang"]
 /// ```
 public enum TextFolding {
+    /// Bumped whenever ``fold(_:)`` changes what it returns: the store then rebuilds its index,
+    /// since a contentless FTS5 table can only forget text that folds exactly as it did.
+    public static let version = 1
+
     /// A word of a text: its range in the original string and its folded form.
     public struct Token: Sendable, Hashable {
         public var range: Range<String.Index>
