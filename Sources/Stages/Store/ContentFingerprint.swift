@@ -5,7 +5,7 @@ import Foundation
 ///
 /// It is FNV-1a (64-bit, offset basis 0xcbf29ce484222325, prime 0x100000001b3) over the UTF-8
 /// bytes of the normalized title, a `\n`, and the normalized text, written as 16 lower-case hex
-/// digits. Normalizing means Unicode NFC, every run of whitespace collapsed to one space, and the
+/// digits. Normalizing means Unicode NFC (applied when the text holds combining marks), every run of whitespace collapsed to one space, and the
 /// ends trimmed, so re-wrapping or a changed blank line is not a new version. FNV-1a is not a
 /// cryptographic hash: it detects change, it does not authenticate. (SHA-256, as the enrich
 /// stage computes, would need swift-crypto; this needs nothing.)
@@ -20,7 +20,7 @@ public enum ContentFingerprint {
         func feed(_ part: String) {
             var pendingSpace = false
             var started = false
-            for byte in part.precomposedStringWithCanonicalMapping.utf8 {
+            for byte in normalized(part).utf8 {
                 if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C {
                     pendingSpace = started
                     continue
@@ -38,5 +38,19 @@ public enum ContentFingerprint {
         feed(text)
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// `text` in NFC. Text from the parse stage is NFC already; only text holding combining
+    /// marks (or conjoining Hangul jamo) is normalized, which keeps the common case fast.
+    static func normalized(_ text: String) -> String {
+        for scalar in text.unicodeScalars {
+            switch scalar.value {
+            case 0x0300...0x036F, 0x1100...0x11FF, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF, 0x20D0...0x20FF, 0xFE20...0xFE2F:
+                return text.precomposedStringWithCanonicalMapping
+            default:
+                continue
+            }
+        }
+        return text
     }
 }

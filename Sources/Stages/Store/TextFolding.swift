@@ -18,34 +18,51 @@ import Foundation
 /// TextFolding.terms("Đà Nẵng!")  // ["da", "nang"]
 /// ```
 public enum TextFolding {
-    /// Bumped whenever ``fold(_:)`` changes what it returns: the store then rebuilds its index,
-    /// since a contentless FTS5 table can only forget text that folds exactly as it did.
-    public static let version = 1
-
     /// A word of a text: its range in the original string and its folded form.
     public struct Token: Sendable, Hashable {
         public var range: Range<String.Index>
         public var folded: String
     }
 
+    /// Bumped whenever ``fold(_:)`` changes what it returns: the store then rebuilds its index,
+    /// since a contentless FTS5 table can only forget text that folds exactly as it did.
+    public static let version = 2
+
     /// `text` in lower case without diacritics, with `đ` → `d`.
+    ///
+    /// Scalars below U+2000 (Latin, Greek, Cyrillic, Vietnamese's Latin Extended Additional)
+    /// fold through a table built once from their canonical decompositions, so text in NFC
+    /// and NFD fold alike; CJK and Hangul pass unchanged; other scalars are lower-cased.
     public static func fold(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        for scalar in text.decomposedStringWithCanonicalMapping.unicodeScalars {
-            switch scalar.value {
-            case 0x0300...0x036F:
-                continue
-            case 0x0110, 0x0111, 0x0189, 0x0256:  // Đ đ Ɖ ɖ
-                out.append("d")
-            default:
-                if scalar.isASCII {
-                    out.append(Unicode.Scalar(UInt8(ascii: scalar) | (scalar.properties.isUppercase ? 0x20 : 0)))
-                } else {
-                    out.append(contentsOf: scalar.properties.lowercaseMapping.unicodeScalars)
-                }
+        var out: [UInt8] = []
+        out.reserveCapacity(text.utf8.count)
+        let table = foldTable
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if v < 0x80 {
+                out.append(v >= 0x41 && v <= 0x5A ? UInt8(v | 0x20) : UInt8(v))
+            } else if v < 0x2000 {
+                out.append(contentsOf: table[Int(v)])
+            } else if (0x3000...0xD7FF).contains(v) {
+                out.append(contentsOf: String(scalar).utf8)
+            } else {
+                out.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
             }
         }
-        return String(out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The UTF-8 folded form of every scalar below U+2000, by scalar value.
+    private static let foldTable: [[UInt8]] = (0..<0x2000).map { value -> [UInt8] in
+        guard let scalar = Unicode.Scalar(value) else { return [] }
+        if (0x0300...0x036F).contains(value) { return [] }
+        if [0x0110, 0x0111, 0x0189, 0x0256].contains(value) { return Array("d".utf8) }  // Đ đ Ɖ ɖ
+        var folded = ""
+        for part in String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars
+        where !(0x0300...0x036F).contains(part.value) {
+            folded += part.properties.lowercaseMapping
+        }
+        return Array(folded.utf8)
     }
 
     /// The folded words of `text`, in order: runs of letters, digits and marks.
