@@ -210,3 +210,27 @@ import Testing
         await #expect(throws: RunnelError.self) { try await reader.upsert([.parsed(Fixture.parsed(), messageID: "2")]) }
     }
 }
+
+@Suite struct MarkedWordRankingTests {
+    @Test func wordsTypedWithMarksRankArticlesThatHaveThemAsWrittenFirst() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: dir.path("news.sqlite")))
+        let multipurpose = Fixture.parsed(
+            url: "https://example.vn/da-nang-multipurpose", canonical: nil, title: "Máy đa năng",
+            text: "Máy đa năng giá rẻ. Thiết bị đa năng cho gia đình.")
+        let city = Fixture.parsed(
+            url: "https://example.vn/da-nang-city", canonical: nil, title: "Tin du lịch",
+            text: "Thời tiết hôm nay nắng nhẹ, gió đông nam, trời quang mây. Khách quốc tế đến Đà Nẵng ngày càng đông.")
+        _ = try await store.upsert([.parsed(multipurpose, messageID: "1"), .parsed(city, messageID: "2")])
+
+        let marked = try await store.search(SearchQuery("Đà Nẵng"), limit: 10)
+        let unmarked = try await store.search(SearchQuery("da nang"), limit: 10)
+        let one = try await store.search(SearchQuery("Đà Nẵng"), limit: 1)
+
+        #expect(marked.map(\.url) == ["https://example.vn/da-nang-city", "https://example.vn/da-nang-multipurpose"])
+        #expect(unmarked.first?.url == "https://example.vn/da-nang-multipurpose", "bm25 alone prefers the short title match")
+        #expect(one.map(\.url) == ["https://example.vn/da-nang-city"])
+        #expect(try SearchQuery("Đà Nẵng da").markedWords == ["đà", "nẵng"])
+        #expect(try SearchQuery("da nang").markedWords.isEmpty)
+    }
+}

@@ -87,8 +87,14 @@ public final class SQLiteArticleStore: ArticleStore {
         }
     }
 
+    /// Ranks by BM25 over the folded index (title ×4), words standing together first (see
+    /// ``SearchQuery/matchExpression``), then moves the hits that have the query's marked words
+    /// as written (``SearchQuery/markedWords``) ahead of those that match only when folded,
+    /// among the best `max(4 × limit, 50)`.
     public func search(_ query: SearchQuery, limit: Int) async throws(RunnelError) -> [SearchHit] {
         let expression = query.matchExpression
+        // With marked words, look past the first `limit` so that exact spellings can move up.
+        let candidates = query.markedWords.isEmpty ? max(0, limit) : max(limit * 4, 50)
         let found: [(hit: SearchHit, text: String)]
         do {
             found = try await pool.read { db in
@@ -102,7 +108,7 @@ public final class SQLiteArticleStore: ArticleStore {
                         ORDER BY score, a.id
                         LIMIT ?
                         """,
-                    arguments: [expression, max(0, limit)]
+                    arguments: [expression, candidates]
                 ).map { row in
                     let hit = SearchHit(
                         articleID: row["id"], title: row["title"], url: row["canonical_url"],
@@ -113,7 +119,12 @@ public final class SQLiteArticleStore: ArticleStore {
         } catch {
             throw .sqlite(error, path: configuration.path, doing: "searching for \(query.text)")
         }
-        return found.map { hit, text in
+        var ranked = found
+        if !query.markedWords.isEmpty {
+            let exact = found.map { query.hasMarkedWords(in: $0.hit.title + "\n" + $0.text) }
+            ranked = zip(found, exact).filter { $1 }.map(\.0) + zip(found, exact).filter { !$1 }.map(\.0)
+        }
+        return ranked.prefix(max(0, limit)).map { hit, text in
             var hit = hit
             hit.snippet = snippets.snippet(of: text, for: query)
             return hit

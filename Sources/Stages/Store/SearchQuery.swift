@@ -1,8 +1,11 @@
+import Foundation
 import RunnelProtocol
 
 /// A search as a person types it, turned into an FTS5 `MATCH` expression over folded text.
 ///
 /// Words are folded (``TextFolding``) and all must occur, in any order: `phai bo ngoai giao`.
+/// Words typed with their marks (`Đà Nẵng`) still match every spelling, but articles that have
+/// them as written rank first (``markedWords``).
 /// Quotes make a phrase whose words must be adjacent: `"phai bo" Matxcova`. A trailing `*` makes
 /// a prefix: `Matx*`. Punctuation separates words, so no input is an FTS5 syntax error.
 ///
@@ -24,6 +27,9 @@ public struct SearchQuery: Sendable, Hashable {
     public var text: String
     /// The parts, in the order typed.
     public var terms: [Term]
+    /// The words typed with diacritics, lower-cased (`Đà Nẵng` → `đà`, `nẵng`): an article that
+    /// has them as written ranks above one that only matches folded (`đa năng`).
+    public var markedWords: [String]
 
     /// Parses a query.
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` when it has no word to search for.
@@ -51,6 +57,10 @@ public struct SearchQuery: Sendable, Hashable {
             throw RunnelError(.invalidArgument, "the query \"\(text)\" has no word to search for; type one or more words, e.g. runnel search 'phai bo ngoai giao'")
         }
         self.terms = terms
+        markedWords = TextFolding.tokens(text).compactMap { token in
+            let word = String(text[token.range]).precomposedStringWithCanonicalMapping.lowercased()
+            return word == token.folded ? nil : word
+        }
     }
 
     /// The FTS5 expression: every term quoted, all required.
@@ -66,6 +76,18 @@ public struct SearchQuery: Sendable, Hashable {
         let plainWords = terms.allSatisfy { $0.words.count == 1 && !$0.isPrefix }
         guard terms.count >= 2, plainWords else { return all }
         return "(\(all)) OR \"" + terms.map { $0.words[0] }.joined(separator: " ") + "\""
+    }
+
+    /// Whether `text` holds every word of ``markedWords`` as written (ignoring case): true when
+    /// there are none.
+    public func hasMarkedWords(in text: String) -> Bool {
+        guard !markedWords.isEmpty else { return true }
+        var missing = Set(markedWords)
+        for token in TextFolding.tokens(text) {
+            missing.remove(String(text[token.range]).precomposedStringWithCanonicalMapping.lowercased())
+            if missing.isEmpty { return true }
+        }
+        return false
     }
 
     /// Whether a folded word of a text is one that the query looks for (for highlighting).
