@@ -13,6 +13,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
@@ -22,7 +24,15 @@ let package = Package(
             providers: [.apt(["libzstd-dev"])]
         ),
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
-        .target(name: "RunnelTransport", dependencies: ["RunnelProtocol"]),
+        .target(
+            name: "RunnelTransport",
+            dependencies: [
+                "RunnelProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
         .target(
             name: "StoreStage",
@@ -40,6 +50,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
+        .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
         .testTarget(
             name: "StoreStageTests",

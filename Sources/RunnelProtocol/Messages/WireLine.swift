@@ -3,20 +3,49 @@ public enum WireLine: Sendable, Hashable {
     case data(Envelope)
     case control(ControlMessage)
 
-    /// Decodes one line (without its newline). A line with `ctl` is a control message; one
-    /// with `type` is a data message.
+    /// Decodes one line (without its newline). A line with `ctl` is a control message, whatever
+    /// else it has; any other line is a data message and needs `type`.
     /// - Throws: ``RunnelError`` (`INVALID_ARGUMENT`, `UNIMPLEMENTED`) saying what is wrong.
     public init(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
         let kind = if let quick = Self.quickKind(of: line) { quick } else { try Self.kind(of: line) }
         switch kind {
         case .control: self = .control(try ControlMessage(line: line))
-        case .data: self = .data(try Envelope(line: line))
+        case .data:
+            // The quick look saw `id` first; a `ctl` further on still makes it a control line.
+            var hasControlKey = false
+            do throws(RunnelError) {
+                self = .data(try Envelope(line: line, hasControlKey: &hasControlKey))
+            } catch {
+                guard hasControlKey else { throw error }
+                self = .control(try ControlMessage(line: line))
+            }
         }
     }
 
     public init(line: some Collection<UInt8>) throws(RunnelError) {
         let bytes = Array(line)
         self = try bytes.withUnsafeBufferPointer { (buffer) throws(RunnelError) in try WireLine(line: buffer) }
+    }
+
+    /// Checks a line completely without decoding it, for readers that pass lines on unchanged.
+    /// - Returns: the layout of a data line, or `nil` for a valid control line.
+    /// - Throws: ``RunnelError`` saying what is wrong, as ``init(line:)`` would.
+    public static func check(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) -> EnvelopeLayout? {
+        let kind = if let quick = quickKind(of: line) { quick } else { try Self.kind(of: line) }
+        switch kind {
+        case .control:
+            _ = try ControlMessage(line: line)
+            return nil
+        case .data:
+            var hasControlKey = false
+            do throws(RunnelError) {
+                return try EnvelopeLayout(line: line, hasControlKey: &hasControlKey)
+            } catch {
+                guard hasControlKey else { throw error }
+                _ = try ControlMessage(line: line)
+                return nil
+            }
+        }
     }
 
     public func appendLine(to out: inout [UInt8]) {
