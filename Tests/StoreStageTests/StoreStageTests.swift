@@ -176,3 +176,15 @@ import Testing
         #expect(try count("articles", in: path) == 1)
     }
 }
+
+@Suite struct ServiceDefinitionTests {
+    @Test func protocolServiceFileMatchesTheStage() throws {
+        var root = URL(fileURLWithPath: #filePath)
+        while !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root.deleteLastPathComponent()
+        }
+        let data = try Data(contentsOf: root.appendingPathComponent("Protocol/services/store.json"))
+        let file = try JSONDecoder().decode(ServiceDefinition.self, from: data)
+        #expect(file == StoreStage.service)
+    }
+}
