@@ -11,15 +11,16 @@ struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write every stored article as JSON lines: messages to replay, or bare bodies.",
         discussion: """
-            By default each article is a message, article.enriched (or article.parsed for an
-            article that was never enriched), so an export can be read by any stage or tool of
-            the pipeline, or stored again elsewhere:
+            By default each article is a message, article.enriched (or article.parsed
+            for an article that was never enriched), so an export can be read by any
+            stage or tool of the pipeline, or stored again elsewhere:
 
               runnel export --db news.sqlite | runnel store --db copy.sqlite
               runnel export --db news.sqlite --bodies | jq -r .title
 
-            Each body also has "stored": {article_id, version, first_seen, last_seen}. Articles
-            come in the order they were first stored; the latest version of each.
+            Each body also has "stored": {article_id, version, first_seen, last_seen}.
+            Articles come in the order they were first stored; the latest version of
+            each.
             """
     )
 

@@ -11,18 +11,20 @@ struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search the stored articles, best first; diacritics and case do not matter.",
         discussion: """
-            Every word must occur, in title or text; "quotes" make a phrase, a trailing * a
-            prefix. Words are compared without marks, so 'phai bo' finds 'phái bộ', 'Matxcova'
-            finds 'Matxcơva' and 'da nang' finds 'Đà Nẵng'. Hits are ranked by BM25, title words
-            counting four times body words. Each shows its title, URL, date and a passage with
-            the matched words in bold (on a terminal) or between « » (in a pipe).
+            Every word must occur, in title or text; "quotes" make a phrase, a trailing
+            * a prefix. Words are compared without marks, so 'phai bo' finds 'phái bộ',
+            'Matxcova' finds 'Matxcơva' and 'da nang' finds 'Đà Nẵng'. Hits are ranked
+            by BM25, title words counting four times body words. Each shows its title,
+            URL, date and a passage with the matched words in bold (on a terminal) or
+            between « » (in a pipe). Words typed with their marks ('Đà Nẵng') match
+            every spelling too, but articles that have them as written come first.
 
               runnel search --db news.sqlite phai bo ngoai giao
               runnel search --db news.sqlite '"phai bo" Matx*' --limit 3
               runnel search --db news.sqlite NATO --json | jq -r .url
 
-            Exit status: 0 when something was found, 1 when nothing was, 2 on an error (a
-            missing database is NOT_FOUND).
+            Exit status: 0 when something was found, 1 when nothing was, 2 on an error
+            (a missing database is NOT_FOUND).
             """
     )
 

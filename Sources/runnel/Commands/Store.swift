@@ -7,21 +7,23 @@ struct Store: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Store articles in a SQLite database with a full-text index: the pipeline's sink.",
         discussion: """
-            Reads article.enriched and article.parsed messages and writes one article.stored per
-            article (action inserted, updated or unchanged); error records go to the failures
-            table and produce nothing. Each batch is one transaction.
+            Reads article.enriched and article.parsed messages and writes one
+            article.stored per article (action inserted, updated or unchanged); error
+            records go to the failures table and produce nothing. Each batch is one
+            transaction.
 
-              runnel fetch < urls.txt | runnel parse | runnel enrich | runnel store --db news.sqlite
+              runnel parse < pages.jsonl | runnel enrich | runnel store --db news.sqlite
               runnel search --db news.sqlite 'phai bo ngoai giao'
 
-            Articles are keyed by canonical URL (the fetched URL when there is none). The same
-            content delivered again changes nothing; new content keeps a new version (table
-            versions). The database is created with its schema when missing and uses WAL, so
-            `runnel search` and `sqlite3` can read it while the store writes.
+            Articles are keyed by canonical URL (the fetched URL when there is none).
+            The same content delivered again changes nothing; new content keeps a new
+            version (table versions). The database is created with its schema when
+            missing and uses WAL, so `runnel search` and `sqlite3` can read it while the
+            store writes.
 
-            A corrupt file stops the command before it reads anything (DATA_LOSS, exit 1);
-            a database locked by another writer longer than --busy-timeout fails the batch with
-            UNAVAILABLE, which is retried (--max-attempts).
+            A corrupt file stops the command before it reads anything (DATA_LOSS, exit
+            1); a database locked by another writer longer than --busy-timeout fails the
+            batch with UNAVAILABLE, which is retried (--max-attempts).
 
             \(pipeDeliveryHelp)
             """
