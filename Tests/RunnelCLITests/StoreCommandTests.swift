@@ -104,3 +104,33 @@ struct StoreCommandTests {
         #expect(copy.stdoutText.components(separatedBy: "\"unchanged\"").count - 1 == 2)
     }
 }
+
+@Suite("runnel store with a locked database")
+struct StoreLockedCommandTests {
+    @Test("a lock held past --busy-timeout: each input becomes an UNAVAILABLE error record after the retries, exit 0, no crash")
+    func locked() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        // Make the store, then hold its write lock from another process for 4 seconds.
+        let made = try RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: Data(), in: dir)
+        #expect(made.status == 0, "\(made.stderr)")
+        let script = """
+            python3 -c "
+            import sqlite3, time, sys
+            c = sqlite3.connect('news.sqlite', isolation_level=None)
+            c.execute('CREATE TABLE t (x)'); c.execute('DROP TABLE t')
+            c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(4); c.execute('ROLLBACK')
+            " > lock.out &
+            while ! grep -q locked lock.out 2>/dev/null; do sleep 0.05; done
+            "$RUNNEL" store --db news.sqlite --busy-timeout 0.2 --max-attempts 2
+            echo "exit=$?" >&2
+            wait
+            """
+        let result = try RunnelProcess.shell(script, stdin: storeInput(), in: dir)
+        #expect(result.stderr.contains("exit=0"), "\(result.stderr)")
+        #expect(result.stderr.contains("UNAVAILABLE"))
+        #expect(result.stderr.contains("news.sqlite is locked"))
+        let records = result.stdoutLines.filter { $0.contains(#""type":"error""#) }
+        #expect(records.count == 4, "every input fails, the error record too: \(result.stdoutText)")
+        #expect(records.allSatisfy { $0.contains(#""status":"UNAVAILABLE""#) && $0.contains(#""attempt":2"#) })
+    }
+}

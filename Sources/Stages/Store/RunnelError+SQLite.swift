@@ -19,7 +19,7 @@ extension RunnelError {
         case .SQLITE_BUSY, .SQLITE_LOCKED:
             return RunnelError(
                 .unavailable,
-                "\(path) is locked by another connection (\(detail)) while \(operation); it will be retried. If it persists, stop the other process writing to it (fuser \(path)) or raise --busy-timeout",
+                "\(path) is locked by another connection (\(detail)) while \(operation), for longer than the busy timeout. Try again later; if it persists, find the other process writing to it (fuser \(path)) or raise --busy-timeout",
                 cause: db)
         case .SQLITE_NOTADB, .SQLITE_CORRUPT:
             return RunnelError(

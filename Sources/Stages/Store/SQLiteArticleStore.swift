@@ -56,8 +56,21 @@ public final class SQLiteArticleStore: ArticleStore {
                         "\(path) is a SQLite database but not a Runnel store (it has no articles table); pass the file that `runnel store --db` wrote")
                 }
             } else {
-                try Self.migrator.migrate(pool)
-                try pool.write { db in try Self.rebuildIndexIfFoldingChanged(db) }
+                // A store that is up to date opens with reads only, so it opens even while
+                // another process holds the write lock (its batches then wait or fail alone).
+                let upToDate = try pool.read { db in
+                    try Self.migrator.hasCompletedMigrations(db)
+                        && Int.fetchOne(db, sql: "PRAGMA user_version") == TextFolding.version
+                }
+                if !upToDate {
+                    try Self.migrator.migrate(pool)
+                    try pool.write { db in try Self.rebuildIndexIfFoldingChanged(db) }
+                }
+                if configuration.durableCommits {
+                    // GRDB sets NORMAL in WAL mode: a power cut could then undo a commit that
+                    // was already acked. FULL syncs the WAL at each commit (once per batch).
+                    try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+                }
             }
         } catch {
             try? pool.close()

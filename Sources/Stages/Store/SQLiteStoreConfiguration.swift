@@ -18,10 +18,15 @@ public struct SQLiteStoreConfiguration: Sendable, Hashable {
     public var mode: Mode
     /// How long a statement waits for another connection's lock before failing with `UNAVAILABLE`.
     public var busyTimeout: Duration
+    /// Whether a commit is on disk when ``SQLiteArticleStore/upsert(_:)`` returns, power cuts
+    /// included (`PRAGMA synchronous = FULL`, one WAL sync per batch). The stage acks after the
+    /// commit, so turning this off trades at-least-once across power loss for speed.
+    public var durableCommits: Bool
 
-    public init(path: String, mode: Mode = .readWrite, busyTimeout: Duration = .seconds(5)) {
+    public init(path: String, mode: Mode = .readWrite, busyTimeout: Duration = .seconds(5), durableCommits: Bool = true) {
         self.path = path
         self.mode = mode
         self.busyTimeout = busyTimeout
+        self.durableCommits = durableCommits
     }
 }

@@ -46,11 +46,20 @@ struct Store: AsyncParsableCommand {
     func run() async throws {
         let stage = StoreStage(
             configuration: SQLiteStoreConfiguration(path: db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))))
-        do throws(RunnelError) {
-            try await stage.open()
-        } catch {
-            report(error, in: db)
-            throw ExitCode(1)
+        // Open before reading any input: a bad file stops here. A locked one is tried again
+        // as a batch would be (--max-attempts, with the runner's backoff).
+        var attempt = 1
+        while true {
+            do throws(RunnelError) {
+                try await stage.open()
+                break
+            } catch where error.code.isRetryable && attempt < runtime.maxAttempts {
+                try await Task.sleep(for: .milliseconds(runtime.configuration.backoffMs(afterAttempt: attempt)))
+                attempt += 1
+            } catch {
+                report(error, in: db)
+                throw ExitCode(1)
+            }
         }
         try await runStage(stage, options: runtime)
     }
