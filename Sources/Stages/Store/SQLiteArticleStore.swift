@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import RunnelProtocol
+import Synchronization
 
 /// The embedded store: one SQLite file (WAL mode) through GRDB, with an FTS5 index that ignores
 /// case and diacritics, Vietnamese included.
@@ -20,6 +21,7 @@ public final class SQLiteArticleStore: ArticleStore {
     public let configuration: SQLiteStoreConfiguration
     let pool: DatabasePool
     let snippets = SnippetBuilder()
+    private let closed = Mutex(false)
 
     /// Opens (and for `.readWrite` creates and migrates) the store.
     /// - Throws: ``RunnelError``: `NOT_FOUND` for a missing file in `.readOnly` mode, `DATA_LOSS`
@@ -73,13 +75,15 @@ public final class SQLiteArticleStore: ArticleStore {
                 }
             }
         } catch {
+            // deinit still runs after a failed init: mark closed so it does not checkpoint.
+            closed.withLock { $0 = true }
             try? pool.close()
             throw .sqlite(error, path: path, doing: readOnly ? "checking the schema" : "migrating the schema")
         }
     }
 
     deinit {
-        try? pool.close()
+        close()
     }
 
     public func upsert(_ batch: [StoreItem]) async throws(RunnelError) -> [StoreResult] {
@@ -156,8 +160,14 @@ public final class SQLiteArticleStore: ArticleStore {
         }
     }
 
-    /// Closes the database; later calls fail.
+    /// Moves what the WAL holds into the database file and closes it, leaving one
+    /// self-contained file to copy; later calls fail.
     public func close() {
+        // Once only: GRDB does not guard a checkpoint on a closed connection.
+        guard closed.withLock({ wasClosed in defer { wasClosed = true }; return !wasClosed }) else { return }
+        if configuration.mode == .readWrite {
+            _ = try? pool.writeWithoutTransaction { db in try db.checkpoint(.truncate) }
+        }
         try? pool.close()
     }
 }
