@@ -15,6 +15,7 @@ public struct SQLiteStoreConfiguration: Sendable, Hashable {
 
     /// The database file. Its directory must exist; SQLite adds `-wal` and `-shm` files beside it.
     public var path: String
+    /// Whether to write (the stage) or only read (search, export).
     public var mode: Mode
     /// How long a statement waits for another connection's lock before failing with `UNAVAILABLE`.
     public var busyTimeout: Duration
@@ -23,6 +24,7 @@ public struct SQLiteStoreConfiguration: Sendable, Hashable {
     /// commit, so turning this off trades at-least-once across power loss for speed.
     public var durableCommits: Bool
 
+    /// A configuration with defaults: read-write, 5 s busy timeout, durable commits.
     public init(path: String, mode: Mode = .readWrite, busyTimeout: Duration = .seconds(5), durableCommits: Bool = true) {
         self.path = path
         self.mode = mode

@@ -11,10 +11,12 @@
 public struct Snippet: Sendable, Hashable, Codable {
     /// A piece of the passage.
     public struct Segment: Sendable, Hashable, Codable {
+        /// The original text of this piece, newlines flattened to spaces.
         public var text: String
         /// Whether this piece is a word the query matched.
         public var isMatch: Bool
 
+        /// A piece of a passage.
         public init(text: String, isMatch: Bool) {
             self.text = text
             self.isMatch = isMatch
@@ -26,8 +28,10 @@ public struct Snippet: Sendable, Hashable, Codable {
         }
     }
 
+    /// The passage, in order; `…` marks text left out at either end.
     public var segments: [Segment]
 
+    /// A passage made of these segments.
     public init(segments: [Segment]) {
         self.segments = segments
     }

@@ -9,6 +9,7 @@ public struct SnippetBuilder: Sendable {
     /// How many words the passage holds at most.
     public var words: Int
 
+    /// A builder of passages of at most `words` words.
     public init(words: Int = 24) {
         self.words = max(1, words)
     }

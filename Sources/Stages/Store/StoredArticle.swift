@@ -11,22 +11,37 @@ import RunnelProtocol
 public struct StoredArticle: Sendable, Hashable, Encodable {
     /// The enrichment fields of `article.enriched`.
     public struct Enrichment: Sendable, Hashable {
+        /// The detected language.
         public var language: ArticleEnriched.Language
+        /// People, organizations and places named, from the `entities` table.
         public var entities: [ArticleEnriched.Entity]
+        /// Quotations, kept as JSON in `articles.quotes`.
         public var quotes: [ArticleEnriched.Quote]
+        /// Keywords in order, from the `keywords` table.
         public var keywords: [String]
+        /// A short summary.
         public var summary: String
+        /// Words in the text.
         public var wordCount: Int
+        /// Estimated reading time in seconds.
         public var readingTimeS: Int
+        /// 64-bit SimHash, 16 hex digits.
         public var simhash: String
     }
 
+    /// `articles.id`: stable for the canonical URL.
     public var articleID: Int64
+    /// The latest version's number (1 for a new article).
     public var version: Int
+    /// When the store first stored it (RFC 3339, UTC).
     public var firstSeen: String
+    /// When it was last delivered, changed or not.
     public var lastSeen: String
+    /// The parsed fields of the latest version; `paragraphs` are rebuilt from `text`.
     public var article: ArticleParsed
+    /// The enrichment, nil for an article stored from `article.parsed` only.
     public var enrichment: Enrichment?
+    /// Enrich's SHA-256 when it came with one, else the store's ``ContentFingerprint``.
     public var contentHash: String
 
     /// The message type this article's body is a valid body of.

@@ -20,7 +20,9 @@ import Foundation
 public enum TextFolding {
     /// A word of a text: its range in the original string and its folded form.
     public struct Token: Sendable, Hashable {
+        /// Where the word is in the original text.
         public var range: Range<String.Index>
+        /// The word folded (``fold(_:)``).
         public var folded: String
     }
 
