@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "runnel", targets: ["runnel"]),
         .library(name: "RunnelProtocol", targets: ["RunnelProtocol"]),
         .library(name: "RunnelStage", targets: ["RunnelStage"]),
+        .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -39,6 +40,7 @@ let package = Package(
             dependencies: ["RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/Stages/Store"
         ),
+        .target(name: "RunnelTesting", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
         .executableTarget(
             name: "runnel",
             dependencies: [
@@ -51,7 +53,7 @@ let package = Package(
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
-        .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
+        .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"]),
         .testTarget(
             name: "StoreStageTests",
             dependencies: ["StoreStage", "RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")]

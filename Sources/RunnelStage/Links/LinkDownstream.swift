@@ -5,8 +5,9 @@ import RunnelTransport
 ///
 /// It connects (and reconnects, with exponential backoff) on its own; messages wait in the
 /// ``OutboundWindow`` until the receiver grants credit, and stay there until acked. After a
-/// reconnect every unacked message is sent again. A message is resent on the same connection
-/// when its ack is overdue; a nacked one is retried or, past ``maxDeliveries``, dead-lettered.
+/// reconnect every unacked message is sent again. A link whose acks are overdue is closed and
+/// reopened (so its messages are resent); a nacked message is retried or, past
+/// ``maxDeliveries``, dead-lettered, and so is one delivered that often without an ack.
 actor LinkDownstream: Downstream {
     private let endpoint: Endpoint
     private let handshake: Handshake
@@ -17,12 +18,13 @@ actor LinkDownstream: Downstream {
 
     private var window: OutboundWindow<Outgoing>
     private var writer: LineWriter?
+    private var connection: LineConnection?
     private var peerName = "?"
-    private var pumping = false
-    private var pumpAgain = false
     private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
     private var drainWaiters: [CheckedContinuation<Void, Never>] = []
     private var connectionTask: Task<Void, Never>?
+    private var stopping = false
+    private var lastProgress = ContinuousClock.now
     private(set) var connected = false
     private(set) var reconnects = 0
 
@@ -46,31 +48,50 @@ actor LinkDownstream: Downstream {
         connectionTask = Task { await self.connectLoop() }
     }
 
-    /// Stops reconnecting and closes the link.
+    /// Closes the link the polite way (`drain`, then the receiver's `bye`), and stops reconnecting.
     func stop() async {
-        connectionTask?.cancel()
+        stopping = true
+        guard let task = connectionTask else { return }
         if let writer {
-            try? await writer.send(.bye(Bye()))
-            await writer.finish()
+            try? writer.send(.drain)
+            let closer = Task {
+                try? await Task.sleep(for: .seconds(2))
+                await self.closeNow()
+            }
+            await task.value
+            closer.cancel()
+        } else {
+            task.cancel()
+            await task.value
         }
     }
+
+    private func closeNow() {
+        connection?.close()
+        connectionTask?.cancel()
+    }
+
+    private var isStopping: Bool { stopping }
 
     func send(_ messages: [Outgoing]) async {
         while window.count >= capacity {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
         for message in messages { window.enqueue(message) }
-        await pump()
+        pump()
     }
 
+    /// Waits until every message is acked, as long as acks keep coming: it gives up once
+    /// `timeout` passes without any progress.
     func drain(timeout: Duration) async -> Int {
-        if window.isEmpty { return 0 }
-        let deadline = ContinuousClock.now + timeout
+        lastProgress = .now
         let timer = Task {
-            try? await Task.sleep(until: deadline)
-            self.wakeDrainWaiters()
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                self.wakeDrainWaiters()
+            }
         }
-        while !window.isEmpty && ContinuousClock.now < deadline {
+        while !window.isEmpty && lastProgress.duration(to: .now) < timeout {
             await withCheckedContinuation { drainWaiters.append($0) }
         }
         timer.cancel()
@@ -85,27 +106,15 @@ actor LinkDownstream: Downstream {
 
     // MARK: Sending
 
-    /// Sends what the credit allows. One pump runs at a time, so sequence numbers go out in order.
-    private func pump() async {
-        if pumping {
-            pumpAgain = true
-            return
-        }
-        pumping = true
-        defer { pumping = false }
-        repeat {
-            pumpAgain = false
-            guard let writer else { return }
+    /// Sends what the credit allows, in sequence order.
+    private func pump() {
+        guard let writer else { return }
+        while true {
             let batch = window.takeSendable(now: .now, limit: 256)
-            if batch.isEmpty { continue }
-            do {
-                try await writer.send(batch.map { ($0.seq, $0.item.envelope) })
-            } catch {
-                // The reader side sees the broken connection and calls `disconnected`.
-                return
-            }
-            pumpAgain = true
-        } while pumpAgain
+            if batch.isEmpty { return }
+            // A failed write means the link is gone: the reader sees it and calls `disconnected`.
+            guard (try? writer.send(batch.map { ($0.seq, $0.item.envelope) })) != nil else { return }
+        }
     }
 
     // MARK: Connection
@@ -113,7 +122,7 @@ actor LinkDownstream: Downstream {
     private nonisolated func connectLoop() async {
         var backoff = Duration.milliseconds(50)
         var announcedOutage = false
-        while !Task.isCancelled {
+        while !Task.isCancelled, await !isStopping {
             let connection: LineConnection
             do {
                 connection = try await LineConnection.connect(to: endpoint)
@@ -126,20 +135,20 @@ actor LinkDownstream: Downstream {
                 backoff = min(backoff * 2, .seconds(5))
                 continue
             }
+            let watchdog = Task { await self.watch(connection) }
             do {
                 try await connection.run { reader, writer in
                     let peer = try await self.handshake.connect(&reader, writer)
-                    await self.connected(writer: writer, peer: peer.stage)
-                    while let line = try await reader.next() {
-                        if case .control(.bye) = line {
-                            await self.handle(line)
-                            return
-                        }
+                    await self.connected(writer: writer, connection: connection, peer: peer.stage)
+                    while let input = try await reader.next() {
+                        guard case let .line(line) = input else { continue }  // the receiver's problem to report
                         await self.handle(line)
+                        if case .control(.bye) = line { return }
                     }
                 }
                 backoff = .milliseconds(50)
             } catch let error as RunnelError {
+                if Task.isCancelled { break }
                 log("runnel \(handshake.local.stage): link to \(endpoint) \(error.code.name): \(error.message)")
                 if error.code == .unauthenticated || error.code == .failedPrecondition {
                     // A refusal will not change by itself: keep trying, but slowly.
@@ -148,44 +157,66 @@ actor LinkDownstream: Downstream {
             } catch {
                 log("runnel \(handshake.local.stage): link to \(endpoint) failed: \(error)")
             }
+            watchdog.cancel()
             await disconnected()
+            if await isStopping { break }
             announcedOutage = false
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
         }
     }
 
-    private func connected(writer: LineWriter, peer: String) async {
+    /// Closes a link whose acks are overdue, so its messages are resent on a new one.
+    private func watch(_ link: LineConnection) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            if window.hasOverdue(now: .now, timeout: ackTimeout) {
+                log("runnel \(handshake.local.stage): no ack from \(peerName) for \(ackTimeout); reconnecting to resend")
+                link.close()
+                return
+            }
+        }
+    }
+
+    private func connected(writer: LineWriter, connection: LineConnection, peer: String) async {
         self.writer = writer
+        self.connection = connection
         peerName = peer
-        if reconnects > 0 || !window.isEmpty {
+        if reconnects > 0 {
             log("runnel \(handshake.local.stage): connected to \(peer) at \(endpoint); \(window.count) unacked to resend")
         }
         connected = true
         reconnects += 1
-        await pump()
+        pump()
     }
 
-    private func disconnected() {
+    private func disconnected() async {
         writer = nil
+        connection = nil
         connected = false
-        window.connectionLost()
+        let givenUp = window.connectionLost()
+        for message in givenUp {
+            let error = RunnelError(
+                .unavailable, "delivered \(window.maxDeliveries) times to \(endpoint) without an ack (does it crash on this message?)")
+            await deadLetter(message, error)
+        }
+        if !givenUp.isEmpty { wakeSpace() }
     }
 
     private func handle(_ line: WireLine) async {
         switch line {
         case let .control(.credit(n)):
             window.grant(n)
-            await pump()
+            pump()
         case let .control(.ack(seq)):
             let done = window.ack(upTo: seq)
+            if !done.isEmpty { lastProgress = .now }
             for message in done { message.ticket.release() }
             if !done.isEmpty { wakeSpace() }
-            await resendOverdue()
         case let .control(.nack(nack)):
             switch window.nack(seq: nack.seq, retryable: nack.code.isRetryable) {
             case .resend?:
-                await pump()
+                pump()
             case let .deadLetter(message, deliveries)?:
                 let error = RunnelError(nack.code, "\(peerName) refused it after \(deliveries) deliveries: \(nack.message)")
                 await deadLetter(message, error)
@@ -194,19 +225,12 @@ actor LinkDownstream: Downstream {
                 break
             }
         case let .control(.ping(id)):
-            try? await writer?.send(.pong(id: id))
+            try? writer?.send(.pong(id: id))
         case let .control(.bye(bye)):
             if bye.code != .ok { log("runnel \(handshake.local.stage): \(peerName) closed the link: \(bye.code.name): \(bye.message)") }
         default:
             break
         }
-    }
-
-    private func resendOverdue() async {
-        let overdue = window.overdue(now: .now, timeout: ackTimeout)
-        guard !overdue.isEmpty, let writer else { return }
-        log("runnel \(handshake.local.stage): \(overdue.count) acks overdue from \(peerName); resending")
-        try? await writer.send(overdue.map { ($0.seq, $0.item.envelope) })
     }
 
     private func wakeSpace() {

@@ -2,90 +2,73 @@
 import Foundation
 import RunnelProtocol
 
-/// The opening of a link: `hello` both ways, version negotiation, the type check, and on
-/// links with a shared key an HMAC-SHA256 challenge in each direction.
+/// The opening of a link (`Protocol/PROTOCOL.md` §7.1–7.2): `hello` both ways, version
+/// negotiation, the type check, and on links with a shared key an HMAC-SHA256 challenge.
 ///
-/// The listener speaks first. Without a key: listener `hello`, connector `hello`, then the
-/// listener grants credit (or says `bye` with why). With a key, the listener's first `hello`
-/// carries a `nonce`; the connector's `hello` carries its own `nonce` and a `proof` (HMAC of the
-/// listener's nonce); the listener checks it and answers with a second `hello` whose `proof`
-/// signs the connector's nonce, so each side knows the other holds the key.
+/// Both sides send `hello` at once without waiting. With a key, each `hello` carries a fresh
+/// `nonce`; after reading the peer's, each side sends a second `hello` with
+/// `proof = hex(HMAC-SHA256(key, ROLE ":" peer_nonce))`, ROLE being `connect` or `accept`, and
+/// checks the peer's proof against its own nonce. Any failure is answered with `bye` and a status.
 public struct Handshake: Sendable {
+    /// Which end of the link this side is.
+    public enum Role: String, Sendable {
+        case connect, accept
+    }
+
     /// This side's hello (versions, name, types); nonce and proof are filled in here.
     public var local: Hello
     /// The shared key, if the link authenticates.
     public var key: SharedKey?
-    /// How long the peer may take.
-    public var timeout: Duration
 
-    public init(local: Hello, key: SharedKey? = nil, timeout: Duration = .seconds(10)) {
+    public init(local: Hello, key: SharedKey? = nil) {
         self.local = local
         self.key = key
-        self.timeout = timeout
     }
 
     /// The listener's side. Returns the connector's hello.
     /// - Throws: ``RunnelError`` (the peer was told why with `bye`).
     public func accept(_ reader: inout LineReader, _ writer: LineWriter) async throws(RunnelError) -> Hello {
-        var hello = local
-        let nonce = key.map { _ in Self.makeNonce() }
-        hello.nonce = nonce
-        try await writer.send(.hello(hello))
-        let peer = try await Self.readHello(&reader, from: "the connecting peer")
-        do throws(RunnelError) {
-            _ = try negotiateVersion(peer)
-            if let key, let nonce {
-                guard let proof = peer.proof, Self.verify(proof, nonce: nonce, key: key, role: "connector") else {
-                    throw RunnelError(
-                        .unauthenticated,
-                        peer.proof == nil
-                            ? "\(peer.stage) sent no proof; this link needs the shared key (--key-file or RUNNEL_KEY)"
-                            : "\(peer.stage) proved a different key")
-                }
-                guard let peerNonce = peer.nonce else {
-                    throw RunnelError(.unauthenticated, "\(peer.stage) sent no nonce to sign")
-                }
-                var answer = Hello(versions: local.versions, stage: local.stage, accepts: local.accepts, emits: local.emits)
-                answer.proof = Self.sign(nonce: peerNonce, key: key, role: "listener")
-                try await writer.send(.hello(answer))
-            }
-            try checkTypes(sender: peer, receiver: local)
-        } catch {
-            try? await writer.send(.bye(Bye(code: error.code, message: error.message)))
-            throw error
-        }
-        return peer
+        try await perform(.accept, &reader, writer)
     }
 
     /// The connector's side. Returns the listener's hello.
     /// - Throws: ``RunnelError``: the listener's `bye` reason, or what was wrong with it.
     public func connect(_ reader: inout LineReader, _ writer: LineWriter) async throws(RunnelError) -> Hello {
-        let peer = try await Self.readHello(&reader, from: "the listening peer")
+        try await perform(.connect, &reader, writer)
+    }
+
+    private func perform(_ role: Role, _ reader: inout LineReader, _ writer: LineWriter) async throws(RunnelError) -> Hello {
+        var hello = local
+        let nonce = key.map { _ in Self.makeNonce() }
+        hello.nonce = nonce
+        try writer.send(.hello(hello))
+        let who = role == .accept ? "the connecting peer" : "the listening peer"
+        let peer = try await Self.readHello(&reader, from: who)
         do throws(RunnelError) {
             _ = try negotiateVersion(peer)
-            if peer.nonce != nil && key == nil {
+            if let key, let nonce {
+                guard let peerNonce = peer.nonce else {
+                    throw RunnelError(
+                        .unauthenticated,
+                        "\(peer.stage) sent no nonce: it has no shared key, and this link requires one")
+                }
+                hello.proof = Self.sign(nonce: peerNonce, key: key, role: role)
+                try writer.send(.hello(hello))
+                let second = try await Self.readHello(&reader, from: peer.stage)
+                let peerRole: Role = role == .accept ? .connect : .accept
+                guard let proof = second.proof, Self.verify(proof, nonce: nonce, key: key, role: peerRole) else {
+                    throw RunnelError(
+                        .unauthenticated,
+                        second.proof == nil ? "\(peer.stage) sent no proof" : "\(peer.stage) proved a different key")
+                }
+            } else if peer.nonce != nil {
                 throw RunnelError(
                     .unauthenticated, "\(peer.stage) requires the shared key; pass --key-file or set RUNNEL_KEY")
             }
+            if role == .accept { try checkTypes(sender: peer, receiver: local) }
         } catch {
-            try? await writer.send(.bye(Bye(code: error.code, message: error.message)))
+            try? writer.send(.bye(Bye(code: error.code, message: error.message)))
             throw error
-        }
-        var hello = local
-        var myNonce: String?
-        if let key, let peerNonce = peer.nonce {
-            myNonce = Self.makeNonce()
-            hello.nonce = myNonce
-            hello.proof = Self.sign(nonce: peerNonce, key: key, role: "connector")
-        }
-        try await writer.send(.hello(hello))
-        if let key, let myNonce {
-            let answer = try await Self.readHello(&reader, from: peer.stage)
-            guard let proof = answer.proof, Self.verify(proof, nonce: myNonce, key: key, role: "listener") else {
-                let error = RunnelError(.unauthenticated, "\(peer.stage) did not prove the shared key")
-                try? await writer.send(.bye(Bye(code: error.code, message: error.message)))
-                throw error
-            }
         }
         return peer
     }
@@ -93,7 +76,7 @@ public struct Handshake: Sendable {
     func negotiateVersion(_ peer: Hello) throws(RunnelError) -> Int {
         guard let version = Set(local.versions).intersection(peer.versions).max() else {
             throw RunnelError(
-                .failedPrecondition,
+                .unimplemented,
                 "no common protocol version: \(local.stage) speaks \(local.versions.map(String.init).joined(separator: ", ")), \(peer.stage) speaks \(peer.versions.map(String.init).joined(separator: ", "))"
             )
         }
@@ -108,14 +91,17 @@ public struct Handshake: Sendable {
         if !refused.isEmpty {
             throw RunnelError(
                 .failedPrecondition,
-                "\(sender.stage) emits \(refused.joined(separator: ", ")) but \(receiver.stage) accepts only \(receiver.accepts.joined(separator: ", "))"
+                "type mismatch: \(sender.stage) emits \(refused.joined(separator: ", ")); \(receiver.stage) accepts \(receiver.accepts.joined(separator: ", "))"
             )
         }
     }
 
     static func readHello(_ reader: inout LineReader, from who: String) async throws(RunnelError) -> Hello {
-        guard let line = try await reader.next() else {
+        guard let input = try await reader.next() else {
             throw RunnelError(.unavailable, "\(who) closed the link before saying hello")
+        }
+        guard case let .line(line) = input else {
+            throw RunnelError(.failedPrecondition, "\(who) did not start with hello (is it a Runnel peer?)")
         }
         switch line {
         case let .control(.hello(hello)): return hello
@@ -131,14 +117,14 @@ public struct Handshake: Sendable {
         return (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
     }
 
-    /// HMAC-SHA256 over "runnel/1 ROLE NONCE", hex: the role keeps a proof from being replayed
-    /// in the other direction.
-    static func sign(nonce: String, key: SharedKey, role: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("runnel/1 \(role) \(nonce)".utf8), using: key.symmetric)
+    /// `hex(HMAC-SHA256(key, ROLE ":" nonce))`: the role keeps a proof made on one connection
+    /// from being reflected back on another.
+    static func sign(nonce: String, key: SharedKey, role: Role) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data("\(role.rawValue):\(nonce)".utf8), using: key.symmetric)
         return mac.map { String(format: "%02x", $0) }.joined()
     }
 
-    static func verify(_ proof: String, nonce: String, key: SharedKey, role: String) -> Bool {
+    static func verify(_ proof: String, nonce: String, key: SharedKey, role: Role) -> Bool {
         var bytes: [UInt8] = []
         var iterator = proof.utf8.makeIterator()
         while let high = iterator.next(), let low = iterator.next() {
@@ -146,7 +132,7 @@ public struct Handshake: Sendable {
             bytes.append(h << 4 | l)
         }
         return HMAC<SHA256>.isValidAuthenticationCode(
-            bytes, authenticating: Data("runnel/1 \(role) \(nonce)".utf8), using: key.symmetric)
+            bytes, authenticating: Data("\(role.rawValue):\(nonce)".utf8), using: key.symmetric)
     }
 }
 

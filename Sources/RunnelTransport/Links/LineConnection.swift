@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 import NIOPosix
 import RunnelProtocol
 
@@ -7,7 +8,7 @@ import RunnelProtocol
 /// ```swift
 /// let connection = try await LineConnection.connect(to: .unix(path: "/run/runnel/parse.sock"))
 /// try await connection.run { reader, writer in
-///     try await writer.send([.control(.credit(256))])
+///     try writer.send([.control(.credit(256))])
 ///     while let line = try await reader.next() { … }
 /// }
 /// ```
@@ -24,15 +25,39 @@ public struct LineConnection: Sendable {
     }
 
     /// Runs `body` with the connection's reader and writer, and closes the connection after.
+    ///
+    /// Writes go through one task in the order they were made, so several tasks may share the
+    /// writer; credit bounds how much can wait there.
     public func run<R: Sendable>(
         limits: Limits = .default, zstdLevel: Int = 1,
         _ body: (inout LineReader, LineWriter) async throws -> R
     ) async throws -> R {
         try await channel.executeThenClose { inbound, outbound in
+            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            let writer = LineWriter(continuation: continuation, zstdLevel: zstdLevel)
+            let writing = Task {
+                for await buffer in stream {
+                    do { try await outbound.write(buffer) } catch { break }
+                }
+                outbound.finish()
+            }
             var reader = LineReader(inbound: inbound, limits: limits)
-            let writer = LineWriter(outbound: outbound, zstdLevel: zstdLevel)
-            return try await body(&reader, writer)
+            do {
+                let result = try await body(&reader, writer)
+                writer.finish()
+                await writing.value
+                return result
+            } catch {
+                writer.finish()
+                await writing.value
+                throw error
+            }
         }
+    }
+
+    /// Closes the connection; the reader then ends and writes fail.
+    public func close() {
+        channel.channel.close(promise: nil)
     }
 
     /// Connects to a socket endpoint.
@@ -76,11 +101,18 @@ public struct LineConnection: Sendable {
     }
 }
 
+/// What a link delivers: a line, or a line it refused (`PROTOCOL.md` §7.9: skipped, and
+/// dead-lettered by the receiver, the link stays open).
+public enum LinkInput: Sendable {
+    case line(WireLine)
+    case refused(RunnelError, raw: String)
+}
+
 /// Reads decoded lines from a link. Not shared between tasks.
 public struct LineReader {
     private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     private let decoder: StreamDecoder
-    private var lines: [WireLine] = []
+    private var lines: [LinkInput] = []
     private var next = 0
     private var failure: RunnelError?
     private var ended = false
@@ -90,10 +122,20 @@ public struct LineReader {
         decoder = StreamDecoder(limits: limits)
     }
 
+    /// Every line already decoded (at least one, waiting for it if needed), or `nil` when the
+    /// peer closed the link cleanly. Handling a batch at a time saves a hop per message.
+    public mutating func nextBatch() async throws(RunnelError) -> [LinkInput]? {
+        guard let first = try await next() else { return nil }
+        var batch = [first]
+        batch.append(contentsOf: lines[next...])
+        next = lines.count
+        return batch
+    }
+
     /// The next line, or `nil` when the peer closed the link cleanly.
-    /// - Throws: ``RunnelError`` for a line or stream that breaks the protocol (after every
-    ///   valid line before it was returned), or when the connection fails.
-    public mutating func next() async throws(RunnelError) -> WireLine? {
+    /// - Throws: ``RunnelError`` for a stream that breaks the protocol (bad zstd, a window over
+    ///   the limit: after every valid line before it was returned), or a failed connection.
+    public mutating func next() async throws(RunnelError) -> LinkInput? {
         while true {
             if next < lines.count {
                 defer { next += 1 }
@@ -109,34 +151,17 @@ public struct LineReader {
             } catch {
                 throw RunnelError(.unavailable, "connection failed: \(LineConnection.describe(error))")
             }
-            var decoded: [WireLine] = []
+            var decoded: [LinkInput] = []
             var problem: RunnelError?
             let decoder = self.decoder
             do {
                 if let buffer {
                     try buffer.withUnsafeReadableBytes { raw in
-                        try decoder.feed(raw) { event in
-                            guard problem == nil else { return }
-                            switch event {
-                            case let .invalid(error): problem = error
-                            case let .line(bytes, number):
-                                do throws(RunnelError) {
-                                    decoded.append(try WireLine(line: bytes))
-                                } catch {
-                                    problem = error.at(.line(number))
-                                }
-                            }
-                        }
+                        try decoder.feed(raw) { event in decoded.append(Self.input(event)) }
                     }
                 } else {
                     ended = true
-                    try decoder.finish { event in
-                        if case let .line(bytes, number) = event, problem == nil {
-                            do throws(RunnelError) { decoded.append(try WireLine(line: bytes)) } catch {
-                                problem = error.at(.line(number))
-                            }
-                        }
-                    }
+                    try decoder.finish { event in decoded.append(Self.input(event)) }
                 }
             } catch {
                 problem = problem ?? (error as? RunnelError ?? RunnelError(.dataLoss, "\(error)"))
@@ -145,53 +170,96 @@ public struct LineReader {
             failure = problem
         }
     }
+
+    private static func input(_ event: LineEvent) -> LinkInput {
+        switch event {
+        case let .invalid(error):
+            return .refused(error, raw: "")
+        case let .line(bytes, number):
+            do throws(RunnelError) {
+                return .line(try WireLine(line: bytes))
+            } catch {
+                return .refused(error.at(.line(number)), raw: String(decoding: bytes.prefix(4096), as: UTF8.self))
+            }
+        }
+    }
 }
 
-/// Writes lines to a link as one zstd stream, flushed per call. Safe to share between tasks.
-public actor LineWriter {
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
-    private let encoder: StreamEncoder
-
-    init(outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, zstdLevel: Int) {
-        self.outbound = outbound
-        encoder = StreamEncoder(format: .zstd(level: zstdLevel))
+/// Writes lines to a link as one zstd stream, flushed per call. Safe to share between tasks:
+/// each call's bytes are queued, in call order, for the connection's one writing task.
+public final class LineWriter: Sendable {
+    private struct State {
+        var encoder: StreamEncoder
+        var closed = false
     }
 
-    /// Sends lines; the peer can decode all of them when this returns.
-    /// - Throws: ``RunnelError`` with `UNAVAILABLE` when the connection is gone.
-    public func send(_ lines: [WireLine]) async throws(RunnelError) {
-        for line in lines { encoder.append(line) }
-        try await flush()
+    private let state: Mutex<State>
+    private let continuation: AsyncStream<ByteBuffer>.Continuation
+
+    init(continuation: AsyncStream<ByteBuffer>.Continuation, zstdLevel: Int) {
+        self.continuation = continuation
+        state = Mutex(State(encoder: StreamEncoder(format: .zstd(level: zstdLevel))))
+    }
+
+    /// Sends lines; they follow everything sent before.
+    /// - Throws: ``RunnelError`` with `UNAVAILABLE` once the link is closed.
+    public func send(_ lines: [WireLine]) throws(RunnelError) {
+        try write { encoder in for line in lines { encoder.append(line) } }
     }
 
     /// Sends data messages with their sequence numbers set.
-    public func send(_ messages: [(seq: UInt64, envelope: Envelope)]) async throws(RunnelError) {
-        for (seq, envelope) in messages {
-            var message = envelope
-            message.seq = seq
-            encoder.append(message)
+    public func send(_ messages: [(seq: UInt64, envelope: Envelope)]) throws(RunnelError) {
+        try write { encoder in
+            for (seq, envelope) in messages {
+                var message = envelope
+                message.seq = seq
+                encoder.append(message)
+            }
         }
-        try await flush()
     }
 
-    public func send(_ control: ControlMessage) async throws(RunnelError) {
-        encoder.append(control)
-        try await flush()
+    public func send(_ control: ControlMessage) throws(RunnelError) {
+        try write { $0.append(control) }
     }
 
-    /// Ends the zstd frame, so the peer sees a whole stream, then stops writing.
-    public func finish() async {
-        guard let bytes = try? encoder.finish(), !bytes.isEmpty else { return }
-        try? await outbound.write(ByteBuffer(bytes: bytes))
-        outbound.finish()
-    }
-
-    private func flush() async throws(RunnelError) {
-        let bytes = try encoder.flush()
-        do {
-            try await outbound.write(ByteBuffer(bytes: bytes))
-        } catch {
-            throw RunnelError(.unavailable, "connection lost while writing: \(LineConnection.describe(error))")
+    /// Sends lines as they are, valid or not: for conformance tests of refusals.
+    public func sendRaw(_ lines: [String]) throws(RunnelError) {
+        try write { encoder in
+            for line in lines {
+                var bytes = Array(line.utf8)
+                bytes.withUnsafeBufferPointer { encoder.append(line: $0) }
+                bytes.removeAll()
+            }
         }
+    }
+
+    /// Ends the zstd frame, so the peer sees a whole stream, and stops writing.
+    public func finish() {
+        state.withLock { s in
+            guard !s.closed else { return }
+            s.closed = true
+            if let bytes = try? s.encoder.finish(), !bytes.isEmpty {
+                continuation.yield(ByteBuffer(bytes: bytes))
+            }
+            continuation.finish()
+        }
+    }
+
+    private func write(_ append: (StreamEncoder) -> Void) throws(RunnelError) {
+        let failure: RunnelError? = state.withLock { s -> RunnelError? in
+            guard !s.closed else { return RunnelError(.unavailable, "the link is closed") }
+            append(s.encoder)
+            do {
+                let bytes = try s.encoder.flush()
+                if case .terminated = continuation.yield(ByteBuffer(bytes: bytes)) {
+                    s.closed = true
+                    return RunnelError(.unavailable, "the link is closed")
+                }
+                return nil
+            } catch {
+                return error as? RunnelError ?? RunnelError(.internal, "\(error)")
+            }
+        }
+        if let failure { throw failure }
     }
 }
