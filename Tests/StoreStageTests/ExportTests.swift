@@ -42,3 +42,30 @@ import Testing
         #expect(second.contentHash == ContentFingerprint.of(title: parsed.title, text: parsed.text))
     }
 }
+
+@Suite struct ExportSnapshotTests {
+    @Test func anExportIsOneSnapshotEvenWhileTheStoreWrites() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: dir.path("news.sqlite")))
+        let articles = (0..<5).map { Fixture.parsed(url: "https://example.vn/\($0)", canonical: nil, title: "Tin \($0)") }
+        _ = try await store.upsert(articles.enumerated().map { .parsed($1, messageID: "\($0)") })
+
+        var exported: [StoredArticle] = []
+        for try await article in store.export(pageSize: 2) {
+            exported.append(article)
+            if exported.count == 1 {
+                var changed = articles[4]
+                changed.title = "Tin 4, đã cập nhật"
+                _ = try await store.upsert([
+                    .parsed(changed, messageID: "u"),
+                    .parsed(Fixture.parsed(url: "https://example.vn/new", canonical: nil), messageID: "n"),
+                ])
+            }
+        }
+
+        #expect(exported.count == 5, "the article added during the export is not in it")
+        #expect(exported.last?.article.title == "Tin 4")
+        #expect(exported.last?.version == 1)
+        #expect(try count("articles", in: dir.path("news.sqlite")) == 6)
+    }
+}

@@ -25,31 +25,84 @@ public protocol ArticleStore: Sendable {
 
     /// Up to `limit` stored articles whose id is greater than `afterID`, by id: one page of an export.
     func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle]
+
+    /// Every stored article, by id, read a page of `pageSize` at a time as the caller asks for
+    /// them, so memory holds one page. An implementation that can should read every page from
+    /// one snapshot of the database.
+    func export(pageSize: Int) -> ArticleExport
 }
 
 extension ArticleStore {
-    /// Every stored article, by id, read a page at a time so memory stays small.
+    /// Every stored article, by id (see ``export(pageSize:)``).
     ///
     /// ```swift
     /// for try await article in store.export() { try write(article) }
     /// ```
-    public func export(pageSize: Int = 200) -> AsyncThrowingStream<StoredArticle, any Error> {
-        let (stream, continuation) = AsyncThrowingStream<StoredArticle, any Error>.makeStream(bufferingPolicy: .bufferingNewest(pageSize * 2))
-        let task = Task {
-            var after: Int64 = 0
-            do {
-                while !Task.isCancelled {
-                    let page = try await articles(after: after, limit: pageSize)
-                    for article in page { continuation.yield(article) }
-                    guard page.count == pageSize, let last = page.last else { break }
-                    after = last.articleID
-                }
-                continuation.finish()
-            } catch {
-                continuation.finish(throwing: error)
-            }
+    public func export() -> ArticleExport {
+        export(pageSize: 200)
+    }
+
+    /// Pages of ``articles(after:limit:)``, each its own read: a store written meanwhile may show
+    /// some articles at a later state than others.
+    public func export(pageSize: Int) -> ArticleExport {
+        ArticleExport(pageSize: pageSize) { after, limit throws(RunnelError) in
+            try await articles(after: after, limit: limit)
         }
-        continuation.onTermination = { _ in task.cancel() }
-        return stream
+    }
+}
+
+/// The stored articles, by id, fetched a page at a time when the iteration needs the next one.
+///
+/// ```swift
+/// for try await article in store.export(pageSize: 100) { print(article.article.url) }
+/// ```
+public struct ArticleExport: AsyncSequence, Sendable {
+    public typealias Element = StoredArticle
+
+    /// Reads the page of up to `limit` articles whose id is greater than `after`.
+    public typealias Page = @Sendable (_ after: Int64, _ limit: Int) async throws(RunnelError) -> [StoredArticle]
+
+    let pageSize: Int
+    let page: Page
+
+    /// An export that reads its pages with `page`.
+    public init(pageSize: Int, page: @escaping Page) {
+        self.pageSize = Swift.max(1, pageSize)
+        self.page = page
+    }
+
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(pageSize: pageSize, page: page)
+    }
+
+    /// Hands out one page's articles, then reads the next page.
+    public struct Iterator: AsyncIteratorProtocol {
+        let pageSize: Int
+        let page: Page
+        var buffer: [StoredArticle] = []
+        var index = 0
+        var after: Int64 = 0
+        var finished = false
+
+        init(pageSize: Int, page: @escaping Page) {
+            self.pageSize = pageSize
+            self.page = page
+        }
+
+        public mutating func next() async throws(RunnelError) -> StoredArticle? {
+            if index == buffer.count {
+                guard !finished else { return nil }
+                buffer = try await page(after, pageSize)
+                index = 0
+                finished = buffer.count < pageSize
+                guard let last = buffer.last else {
+                    finished = true
+                    return nil
+                }
+                after = last.articleID
+            }
+            defer { index += 1 }
+            return buffer[index]
+        }
     }
 }

@@ -149,14 +149,35 @@ public final class SQLiteArticleStore: ArticleStore {
     }
 
     public func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle] {
+        try await Self.articles(after: afterID, limit: limit, from: pool, path: configuration.path)
+    }
+
+    /// Every stored article, by id, every page read from one snapshot of the database taken
+    /// when the export starts: what is written meanwhile is not part of it.
+    public func export(pageSize: Int) -> ArticleExport {
+        let path = configuration.path
+        let snapshot: Result<DatabaseSnapshot, RunnelError>
         do {
-            return try await pool.read { db in
+            snapshot = .success(try pool.makeSnapshot())
+        } catch {
+            snapshot = .failure(RunnelError.sqlite(error, path: path, doing: "starting an export"))
+        }
+        return ArticleExport(pageSize: pageSize) { after, limit throws(RunnelError) in
+            try await Self.articles(after: after, limit: limit, from: snapshot.get(), path: path)
+        }
+    }
+
+    static func articles(
+        after afterID: Int64, limit: Int, from reader: some DatabaseReader, path: String
+    ) async throws(RunnelError) -> [StoredArticle] {
+        do {
+            return try await reader.read { db in
                 let rows = try Row.fetchAll(
                     db, sql: "SELECT * FROM articles WHERE id > ? ORDER BY id LIMIT ?", arguments: [afterID, limit])
                 return try rows.map { try Self.storedArticle($0, in: db) }
             }
         } catch {
-            throw .sqlite(error, path: configuration.path, doing: "reading articles")
+            throw .sqlite(error, path: path, doing: "reading articles")
         }
     }
 
