@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RunnelStage", targets: ["RunnelStage"]),
         .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
         .library(name: "FetchStage", targets: ["FetchStage"]),
+        .library(name: "StoreStage", targets: ["StoreStage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         // The fetch stage's HTTP client: it adds ~5 minutes to a clean build.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         .systemLibrary(
@@ -55,6 +57,11 @@ let package = Package(
             ],
             path: "Sources/Stages/Fetch"
         ),
+        .target(
+            name: "StoreStage",
+            dependencies: ["RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Sources/Stages/Store"
+        ),
 
         .executableTarget(
             name: "runnel",
@@ -63,13 +70,14 @@ let package = Package(
                 "RunnelTransport",
                 "RunnelStage",
                 "FetchStage",
+                "StoreStage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
 
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
-        .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"]),
+        .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"], exclude: ["Fixtures"]),
         .testTarget(
             name: "FetchStageTests",
             dependencies: [
@@ -82,6 +90,10 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/Stages/FetchTests"
+        ),
+        .testTarget(
+            name: "StoreStageTests",
+            dependencies: ["StoreStage", "RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -22,7 +22,8 @@ struct Runnel: AsyncParsableCommand {
             """,
         version: "runnel \(version) (protocol v\(Envelope.protocolVersion))",
         subcommands: [
-            Fetch.self, Cat.self, Validate.self, Relay.self, Send.self, Recv.self, Health.self, Describe.self,
+            Fetch.self, Store.self, Search.self, Export.self,
+            Cat.self, Validate.self, Relay.self, Send.self, Recv.self, Health.self, Describe.self,
         ]
     )
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// Runs the built `runnel` binary (or any program) and collects what it printed.
@@ -60,10 +63,14 @@ struct RunnelProcess {
         let group = DispatchGroup()
         nonisolated(unsafe) var out = Data()
         nonisolated(unsafe) var err = Data()
-        DispatchQueue.global().async(group: group) { out = output.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { err = errors.fileHandleForReading.readDataToEndOfFile() }
+        // Plain read(2)/write(2) loops: Foundation's readDataToEndOfFile traps on EINTR, which
+        // the SIGCHLD of another test's child can cause; a child that exits before reading its
+        // stdin must not kill this process with SIGPIPE either.
+        ignoreSIGPIPE
+        DispatchQueue.global().async(group: group) { out = readAll(output.fileHandleForReading.fileDescriptor) }
+        DispatchQueue.global().async(group: group) { err = readAll(errors.fileHandleForReading.fileDescriptor) }
         DispatchQueue.global().async(group: group) {
-            try? input.fileHandleForWriting.write(contentsOf: stdin)
+            writeAll(input.fileHandleForWriting.fileDescriptor, stdin)
             try? input.fileHandleForWriting.close()
         }
         process.waitUntilExit()
@@ -76,6 +83,41 @@ struct RunnelProcess {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("runnel-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
+    }
+}
+
+/// Set once: writing to a child that has exited fails with EPIPE instead of killing the tests.
+private let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+/// Reads a descriptor to its end, retrying reads interrupted by a signal.
+private func readAll(_ fd: Int32) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+            data.append(contentsOf: buffer[0..<n])
+        } else if n < 0 && errno == EINTR {
+            continue
+        } else {
+            return data
+        }
+    }
+}
+
+/// Writes all of `data`, retrying interrupted writes; stops quietly when the reader is gone.
+private func writeAll(_ fd: Int32, _ data: Data) {
+    let bytes = [UInt8](data)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+        if n > 0 {
+            done += n
+        } else if n < 0 && errno == EINTR {
+            continue
+        } else {
+            return
+        }
     }
 }
 

@@ -6,7 +6,7 @@ import Testing
 func testConfiguration() -> FetchConfiguration {
     FetchConfiguration(
         concurrency: 8, perHostConcurrency: 4, perHostDelayMs: 0, allowPrivateAddresses: true, maxRedirects: 5,
-        maxBodyBytes: 1 << 20, connectTimeoutMs: 1_000, readTimeoutMs: 300, totalTimeoutMs: 5_000, retries: 1,
+        maxBodyBytes: 1 << 20, connectTimeoutMs: 5_000, readTimeoutMs: 1_500, totalTimeoutMs: 30_000, retries: 1,
         retryBackoffMs: 20, maxRetryAfterMs: 2_000)
 }
 
