@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 import RunnelProtocol
 import RunnelTransport
@@ -30,6 +31,11 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var maxDeliveries = 5
         /// How long a drain waits for downstream acks without any arriving.
         public var drainTimeout: Duration = .seconds(30)
+        /// For a stream input: a file that keeps how many input lines are done end to end, so a
+        /// restarted run resumes after them.
+        public var cursorPath: String?
+        /// Where to write the statistics (JSON, once a second) for a supervisor to read.
+        public var statisticsPath: String?
 
         public init() {}
     }
@@ -70,19 +76,33 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// - Returns: the statistics, and how many outputs were still unacked at the end.
     public func run() async throws(RunnelError) -> (StageStatistics, unacked: Int) {
         let downstream = try makeDownstream()
+        let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
         let signals = installSignals()
         defer { for source in signals { source.cancel() } }
 
         let worker = Task { await self.work(downstream) }
+        let reporter = options.statisticsPath.map { path in
+            Task {
+                while !Task.isCancelled {
+                    self.writeStatistics(to: path)
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+        defer {
+            reporter?.cancel()
+            if let path = options.statisticsPath { writeStatistics(to: path) }
+        }
         switch options.listen {
         case .stdio, .file:
-            try await readStream(options.listen)
+            try await readStream(options.listen, cursor: cursor)
         default:
             try await serve()
         }
         queue.close()
         await worker.value
         let unacked = await downstream.drain(timeout: options.drainTimeout)
+        cursor?.flush()
         if let link = downstream as? LinkDownstream { await link.stop() }
         let statistics = stats.withLock { $0 }
         if processor.configuration.verbose || statistics.failedTotal > 0 || unacked > 0 || isDraining {
@@ -207,7 +227,7 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     // MARK: Input from a stream
 
-    private func readStream(_ endpoint: Endpoint) async throws(RunnelError) {
+    private func readStream(_ endpoint: Endpoint, cursor: InputCursor?) async throws(RunnelError) {
         let input: FileInput
         switch endpoint {
         case let .file(path): input = try FileInput(path: path)
@@ -216,6 +236,12 @@ public final class LinkRunner<S: Stage>: Sendable {
         let box = InputBox(input)
         let decoder = StreamDecoder(limits: processor.configuration.limits)
         let limit = InFlightLimit(options.outputCapacity)
+        let skip = cursor?.start ?? 0
+        if skip > 0 { log("runnel \(name): resuming after line \(skip) (cursor \(cursor!.path))") }
+        /// Called when the input line `index` (0-based) is done end to end.
+        func lineDone(_ index: Int) -> @Sendable () -> Void {
+            { limit.release(); cursor?.complete(index) }
+        }
         let io = DispatchQueue(label: "runnel.link.input")
         var finished = false
         while !finished && !isDraining {
@@ -231,20 +257,27 @@ public final class LinkRunner<S: Stage>: Sendable {
             func take(_ event: LineEvent) {
                 switch event {
                 case let .invalid(error):
-                    jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), limit))
+                    // An over-long line: its number is the next one.
+                    let index = decoder.lineNumber
+                    guard index >= skip else { return }
+                    jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), done: lineDone(index)))
                 case let .line(bytes, number):
+                    let index = number - 1
+                    guard index >= skip else { return }
                     do throws(RunnelError) {
                         if case let .data(envelope) = try WireLine(line: bytes) {
-                            jobs.append(Job(received: .init(envelope, receivedAt: now), done: { limit.release() }))
+                            jobs.append(Job(received: .init(envelope, receivedAt: now), done: lineDone(index)))
+                        } else {
+                            lineDone(index)()
                         }
                     } catch {
                         // A line that is not a message may still be one for this stage (fetch: a bare URL).
                         if let adopted = processor.stage.adopt(rawLine: String(decoding: bytes, as: UTF8.self)) {
-                            jobs.append(Job(received: .init(adopted, receivedAt: now), done: { limit.release() }))
+                            jobs.append(Job(received: .init(adopted, receivedAt: now), done: lineDone(index)))
                             return
                         }
                         let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
-                        jobs.append(errorJob(processor.errorRecord(error.at(.line(number)), rawLine: raw), limit))
+                        jobs.append(errorJob(processor.errorRecord(error.at(.line(number)), rawLine: raw), done: lineDone(index)))
                     }
                 }
             }
@@ -257,18 +290,13 @@ public final class LinkRunner<S: Stage>: Sendable {
                 }
             } catch {
                 let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
-                jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), limit))
+                jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), done: { limit.release() }))
                 finished = true
             }
             stats.withLock { $0.received += jobs.count }
             await limit.acquire(jobs.count)
             queue.push(jobs)
         }
-    }
-
-    /// An input that failed before reaching the stage: its error record is the only output.
-    private func errorJob(_ record: Envelope, _ limit: InFlightLimit) -> Job {
-        errorJob(record, done: { limit.release() })
     }
 
     private func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void) -> Job {
@@ -350,6 +378,24 @@ public final class LinkRunner<S: Stage>: Sendable {
         } catch {
             log("runnel \(name): dropped a connection from \(connection.peer): \(error)")
         }
+    }
+
+    // MARK: Statistics
+
+    /// What the runner has done so far, for `runnel status`.
+    public var statistics: StageStatistics { stats.withLock { $0 } }
+
+    private func writeStatistics(to path: String) {
+        let current = statistics
+        var failed: [String: Int] = [:]
+        for (code, count) in current.failed { failed[code.name] = count }
+        let object: [String: Any] = [
+            "stage": name, "received": current.received, "emitted": current.emitted, "retried": current.retried,
+            "failed": failed, "in_flight": queue.count, "draining": isDraining, "updated": Timestamp.now(),
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        let temporary = path + ".tmp"
+        if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, path) }
     }
 
     // MARK: Signals

@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import RunnelProtocol
 import RunnelStage
@@ -36,8 +37,20 @@ struct StageOptions: ParsableArguments {
     @Option(name: .customLong("ack-timeout"), help: "Seconds to wait for a downstream ack before reconnecting to resend.")
     var ackTimeout: Int = 30
 
-    @Option(name: .customLong("drain-timeout"), help: "Seconds a drain waits for downstream acks.")
+    @Option(name: .customLong("drain-timeout"), help: "Seconds a drain waits without any downstream ack arriving.")
     var drainTimeout: Int = 30
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep how many input lines are done end to end in this file, and resume after them (stream input, socket output).",
+            valueName: "path"))
+    var cursor: String?
+
+    @Option(name: .customLong("stats-file"), help: ArgumentHelp("Write statistics (JSON) here every second, for a supervisor.", visibility: .hidden))
+    var statsFile: String?
+
+    @Flag(help: "Print the stage's service definition (name, accepted and emitted types, options) as JSON and exit.")
+    var describe = false
 
     @Flag(help: "Write zstd instead of plain JSON lines (input is detected either way).")
     var zstd = false
@@ -100,6 +113,8 @@ extension StageOptions {
         link.window = max(window, 1)
         link.ackTimeout = .seconds(max(ackTimeout, 1))
         link.drainTimeout = .seconds(max(drainTimeout, 0))
+        link.cursorPath = cursor
+        link.statisticsPath = statsFile
         return link
     }
 }
@@ -110,8 +125,18 @@ extension StageOptions {
 @discardableResult
 func runStage<S: Stage>(_ stage: S, options: StageOptions) async throws -> Int {
     signal(SIGPIPE, SIG_IGN)
+    if options.describe {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(stage.service), as: UTF8.self))
+        return 0
+    }
     do throws(RunnelError) {
         let link = try options.linkOptions()
+        if options.cursor != nil && !(link.to.isSocket && !link.listen.isSocket) {
+            throw RunnelError(
+                .invalidArgument, "--cursor needs a stream input (- or file:) and a socket --to: acks tell which lines are done")
+        }
         if link.listen.isSocket || link.to.isSocket {
             var linkOptions = LinkRunner<S>.Options()
             linkOptions.listen = link.listen
@@ -121,6 +146,8 @@ func runStage<S: Stage>(_ stage: S, options: StageOptions) async throws -> Int {
             linkOptions.window = link.window
             linkOptions.ackTimeout = link.ackTimeout
             linkOptions.drainTimeout = link.drainTimeout
+            linkOptions.cursorPath = link.cursorPath
+            linkOptions.statisticsPath = link.statisticsPath
             let runner = try LinkRunner(stage: stage, configuration: options.configuration, options: linkOptions)
             let (_, unacked) = try await runner.run()
             return unacked
