@@ -43,6 +43,7 @@ let package = Package(
         ),
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
         .target(name: "RunnelTesting", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
+        .target(name: "RunnelSupervisor", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
 
         // The stages.
         .target(
@@ -69,6 +70,7 @@ let package = Package(
                 "RunnelProtocol",
                 "RunnelTransport",
                 "RunnelStage",
+                "RunnelSupervisor",
                 "FetchStage",
                 "StoreStage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -77,6 +79,7 @@ let package = Package(
 
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
+        .testTarget(name: "RunnelSupervisorTests", dependencies: ["RunnelSupervisor"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"], exclude: ["Fixtures"]),
         .testTarget(
             name: "FetchStageTests",

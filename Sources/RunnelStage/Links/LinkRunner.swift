@@ -264,6 +264,10 @@ public final class LinkRunner<S: Stage>: Sendable {
                 case let .line(bytes, number):
                     let index = number - 1
                     guard index >= skip else { return }
+                    if let first = bytes.first(where: { $0 != 0x20 && $0 != 0x09 }), first == UInt8(ascii: "#") {
+                        lineDone(index)()  // a comment in a URL list
+                        return
+                    }
                     do throws(RunnelError) {
                         if case let .data(envelope) = try WireLine(line: bytes) {
                             jobs.append(Job(received: .init(envelope, receivedAt: now), done: lineDone(index)))

@@ -22,6 +22,9 @@ struct Send: AsyncParsableCommand {
     @Argument(help: "The messages; '-' or none for stdin.")
     var file: String = "-"
 
+    @Flag(help: "Turn bare URL lines (http, https, file) into url.requested messages; skip # comments.")
+    var urls = false
+
     @OptionGroup var runtime: StageOptions
 
     func run() async throws {
@@ -31,7 +34,7 @@ struct Send: AsyncParsableCommand {
         guard try Endpoint(parsing: endpoint).isSocket else {
             throw ValidationError("send needs a socket endpoint (unix:PATH or tcp://HOST:PORT), not \(endpoint)")
         }
-        let unacked = try await runStage(RelayStage(name: "send"), options: options)
+        let unacked = try await runStage(RelayStage(name: "send", adoptsURLs: urls), options: options)
         if unacked > 0 {
             Standard.error("runnel send: \(unacked) messages were not acked by \(endpoint)\n")
             throw ExitCode(1)
