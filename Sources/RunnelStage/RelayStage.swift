@@ -7,11 +7,15 @@ public struct RelayStage: Stage {
     public let service: ServiceDefinition
     /// Whether a bare URL line becomes a `url.requested` message (a pipeline's source).
     public let adoptsURLs: Bool
+    /// Time spent per message, to play a slow stage in tests and demos.
+    public let delay: Duration
 
     /// - Parameters:
     ///   - name: the name it gives itself in `hello` and logs (`relay`, `send`, `recv`).
     ///   - adoptsURLs: turn bare `http(s)://` and `file://` lines into `url.requested`.
-    public init(name: String = "relay", adoptsURLs: Bool = false) {
+    ///   - delay: time to spend on each message (a slow stage, for tests and demos).
+    public init(name: String = "relay", adoptsURLs: Bool = false, delay: Duration = .zero) {
+        self.delay = delay
         service = ServiceDefinition(
             name: name, summary: "Passes every message on unchanged (identity stage).", accepts: ["*"],
             emits: adoptsURLs ? [MessageType.urlRequested] : ["*"])
@@ -28,6 +32,7 @@ public struct RelayStage: Stage {
     }
 
     public func handle(batch: [Envelope]) async -> [StageOutcome] {
-        Array(repeating: .forward, count: batch.count)
+        if delay > .zero { try? await Task.sleep(for: delay * batch.count) }
+        return Array(repeating: .forward, count: batch.count)
     }
 }

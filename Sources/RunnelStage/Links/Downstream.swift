@@ -8,6 +8,8 @@ protocol Downstream: Sendable {
     /// Waits until everything sent is safe, or `timeout` passes.
     /// - Returns: how many messages are still not safe.
     func drain(timeout: Duration) async -> Int
+    /// Forgets what was not sent yet; returns how many.
+    func dropUnsent() async -> Int
 }
 
 /// An output message and the ticket of the input it came from.

@@ -81,6 +81,14 @@ actor LinkDownstream: Downstream {
         pump()
     }
 
+    /// Forgets the messages that were not sent yet (their inputs stay unacked: a source reads
+    /// them again next time).
+    func dropUnsent() -> Int {
+        let dropped = window.dropUnsent().count
+        wakeSpace()
+        return dropped
+    }
+
     /// Waits until every message is acked, as long as acks keep coming: it gives up once
     /// `timeout` passes without any progress.
     func drain(timeout: Duration) async -> Int {

@@ -48,6 +48,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     private let draining = Mutex(false)
     private let listener = Mutex<LinkListener?>(nil)
     private let openLinks = Mutex<[ObjectIdentifier: (InboundLink, LineConnection)]>([:])
+    private let output = Mutex<(any Downstream)?>(nil)
     private let deadLetterLog: DeadLetterLog?
 
     struct Job: Sendable {
@@ -76,6 +77,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// - Returns: the statistics, and how many outputs were still unacked at the end.
     public func run() async throws(RunnelError) -> (StageStatistics, unacked: Int) {
         let downstream = try makeDownstream()
+        output.withLock { $0 = downstream }
         let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
         let signals = installSignals()
         defer { for source in signals { source.cancel() } }
@@ -101,6 +103,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         }
         queue.close()
         await worker.value
+        if isDraining && !options.listen.isSocket { _ = await downstream.dropUnsent() }
         let unacked = await downstream.drain(timeout: options.drainTimeout)
         cursor?.flush()
         if let link = downstream as? LinkDownstream { await link.stop() }
@@ -124,6 +127,14 @@ public final class LinkRunner<S: Stage>: Sendable {
         guard first else { return }
         log("runnel \(name): draining (finishing what is in flight, then exiting)")
         listener.withLock { $0 }?.close()
+        if !options.listen.isSocket, let downstream = output.withLock({ $0 }) {
+            // A source sends nothing more: what it read but did not send stays behind the cursor.
+            let queued = queue.discardAndClose()
+            Task {
+                let dropped = queued + (await downstream.dropUnsent())
+                if dropped > 0 { self.log("runnel \(self.name): \(dropped) messages not sent yet are left for the next run") }
+            }
+        }
         for (link, connection) in openLinks.withLock({ Array($0.values) }) {
             Task { await self.drain(link, connection) }
         }

@@ -39,6 +39,8 @@ final class StreamDownstream: Downstream, @unchecked Sendable {
         }
     }
 
+    func dropUnsent() async -> Int { 0 }
+
     func drain(timeout: Duration) async -> Int {
         await withCheckedContinuation { continuation in
             queue.async { [self] in

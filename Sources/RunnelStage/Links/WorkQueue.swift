@@ -33,6 +33,22 @@ final class WorkQueue<Element: Sendable>: Sendable {
 
     var count: Int { state.withLock { $0.items.count - $0.head } }
 
+    /// Closes the queue and forgets what it holds.
+    /// - Returns: how many elements were dropped.
+    @discardableResult
+    func discardAndClose() -> Int {
+        let (dropped, waiter) = state.withLock { s -> (Int, CheckedContinuation<Void, Never>?) in
+            let n = s.items.count - s.head
+            s.items.removeAll()
+            s.head = 0
+            s.closed = true
+            defer { s.waiter = nil }
+            return (n, s.waiter)
+        }
+        waiter?.resume()
+        return dropped
+    }
+
     /// Up to `max` elements, waiting for at least one; `nil` once closed and empty.
     func take(max: Int) async -> [Element]? {
         while true {

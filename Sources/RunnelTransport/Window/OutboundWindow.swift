@@ -141,6 +141,17 @@ public struct OutboundWindow<Item> {
         return givenUp
     }
 
+    /// Forgets every message not sent yet (a source that stops: it will read them again).
+    /// - Returns: how many were dropped.
+    @discardableResult
+    public mutating func dropUnsent() -> [Item] {
+        cursor = max(cursor, head)
+        let dropped = slots[cursor...].compactMap { $0?.item }
+        slots.removeSubrange(cursor...)
+        count -= dropped.count
+        return dropped
+    }
+
     /// Whether a sent message has waited longer than `timeout` for its ack (the link is then
     /// presumed stuck: close it, and the messages are resent on the next connection).
     public func hasOverdue(now: ContinuousClock.Instant, timeout: Duration) -> Bool {

@@ -14,9 +14,12 @@ struct Relay: AsyncParsableCommand {
             """
     )
 
+    @Option(name: .customLong("delay-ms"), help: "Spend this long on each message: a slow stage, for tests and demos.")
+    var delayMs: Int = 0
+
     @OptionGroup var runtime: StageOptions
 
     func run() async throws {
-        try await runStage(RelayStage(), options: runtime)
+        try await runStage(RelayStage(delay: .milliseconds(max(delayMs, 0))), options: runtime)
     }
 }

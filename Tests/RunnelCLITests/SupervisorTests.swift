@@ -1,0 +1,122 @@
+import Foundation
+import Testing
+
+/// `runnel run` with real processes: a pipeline of built-in stages over file:// pages.
+@Suite("Supervised pipelines", .serialized)
+struct SupervisorTests {
+    /// A directory with `count` pages and a pipeline file `name.toml` over them.
+    static func pipeline(
+        _ name: String, pages count: Int, stages: String, policy: String = "", in dir: URL
+    ) throws -> URL {
+        let pages = dir.appendingPathComponent("pages")
+        try FileManager.default.createDirectory(at: pages, withIntermediateDirectories: true)
+        for i in 0..<count {
+            let html = "<html><head><title>Tin \(i)</title></head><body><h1>Tin \(i)</h1><p>Phái bộ ngoại giao \(i).</p></body></html>"
+            try html.write(to: pages.appendingPathComponent(String(format: "p%05d.html", i)), atomically: true, encoding: .utf8)
+        }
+        let file = dir.appendingPathComponent("\(name).toml")
+        let text = """
+            [pipeline]
+            name = "\(name)"
+            shutdown_timeout_s = 10
+            \(policy)
+
+            [source]
+            directory = "pages"
+
+            \(stages)
+            """
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    static let relays = """
+        [[stage]]
+        name = "fetch"
+        args = ["--delay-ms", "0"]
+
+        [[stage]]
+        name = "relay"
+        """
+
+    static func uniqueName(_ base: String) -> String { "\(base)-\(UUID().uuidString.prefix(8).lowercased())" }
+
+    @Test("a pipeline runs to the end, every page acked, and the cursor says so", .timeLimit(.minutes(2)))
+    func runsToTheEnd() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = Self.uniqueName("end")
+        let file = try Self.pipeline(name, pages: 60, stages: Self.relays, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        #expect(await run.wait(timeout: .seconds(90)) == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("every URL was acked end to end (60 outputs)"), "\(run.stderr)")
+        let cursor = try String(contentsOf: dir.appendingPathComponent(".runnel/\(name)/cursor"), encoding: .utf8)
+        #expect(cursor.trimmingCharacters(in: .whitespacesAndNewlines) == "60")
+    }
+
+    @Test("a type mismatch is refused before anything starts, naming both stages and the line")
+    func typeMismatch() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = Self.uniqueName("mismatch")
+        let file = try Self.pipeline(name, pages: 3, stages: "[[stage]]\nname = \"fetch\"\n\n[[stage]]\nname = \"store\"", in: dir)
+        let result = try RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("FAILED_PRECONDITION"), "\(result.stderr)")
+        #expect(result.stderr.contains("line 12: fetch emits page.fetched but store accepts only"), "\(result.stderr)")
+        #expect(!result.stderr.contains("starting"), "nothing was started")
+    }
+
+    @Test("a stage that exits at start is restarted with backoff, then the supervisor gives up", .timeLimit(.minutes(1)))
+    func givesUp() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = Self.uniqueName("crash")
+        let stages = """
+            [[stage]]
+            name = "broken"
+            command = ["sh", "-c", "if [ \\"$1\\" = --describe ]; then exec \(RunnelProcess.runnel) relay --describe; fi; exit 3", "broken"]
+            """
+        let policy = "max_restarts = 3\nperiod_s = 60\nbackoff = { initial_ms = 20, max_ms = 100 }"
+        let file = try Self.pipeline(name, pages: 5, stages: stages, policy: policy, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        #expect(await run.wait(timeout: .seconds(45)) == 1, "\(run.stderr)")
+        #expect(run.stderr.components(separatedBy: "restarting broken").count - 1 == 3, "\(run.stderr)")
+        #expect(run.stderr.contains("broken stopped (exit status 3) and the pipeline already restarted 3 times"), "\(run.stderr)")
+    }
+
+    @Test("SIGTERM mid-run drains and exits 0; a second run resumes from the cursor", .timeLimit(.minutes(2)))
+    func resume() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = Self.uniqueName("resume")
+        // A slow relay (10 ms a page) and small credit windows, so the run is still going when
+        // SIGTERM arrives and only a little is in flight.
+        let stages = """
+            [[stage]]
+            name = "fetch"
+            args = ["--window", "8"]
+
+            [[stage]]
+            name = "relay"
+            args = ["--delay-ms", "10", "--window", "8", "--batch", "4"]
+            """
+        let total = 400
+        let file = try Self.pipeline(name, pages: total, stages: stages, in: dir)
+        let first = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "first")
+        let cursorURL = dir.appendingPathComponent(".runnel/\(name)/cursor")
+        func cursor() -> Int {
+            Int((try? String(contentsOf: cursorURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
+        }
+        #expect(await eventually(timeout: .seconds(30)) { cursor() >= 10 })
+        // status answers while it runs
+        let status = try RunnelProcess.run(["status", "--name", name])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(status.stdoutText.contains("fetch"), "\(status.stdoutText)")
+        first.signal(SIGTERM)
+        #expect(await first.wait(timeout: .seconds(30)) == 0, "\(first.stderr)")
+        let stopped = cursor()
+        #expect(stopped > 0 && stopped < total, "the first run should stop part way: \(stopped)")
+        let second = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "second")
+        #expect(await second.wait(timeout: .seconds(90)) == 0, "\(second.stderr)")
+        #expect(second.stderr.contains("resuming after line \(stopped)"), "\(second.stderr)")
+        #expect(second.stderr.contains("(\(total - stopped) outputs)"), "only the rest is processed again: \(second.stderr)")
+        #expect(cursor() == total)
+    }
+}
