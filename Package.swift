@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(
@@ -20,9 +21,24 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        // CLD2 (Debian libcld2-dev) behind a plain C header, so no Swift importer needs C++ interop.
+        .target(
+            name: "CCLD2",
+            linkerSettings: [.linkedLibrary("cld2")]
+        ),
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
         .target(name: "RunnelTransport", dependencies: ["RunnelProtocol"]),
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
+        .target(
+            name: "EnrichStage",
+            dependencies: [
+                "RunnelProtocol",
+                "RunnelStage",
+                "CCLD2",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Stages/Enrich"
+        ),
         .executableTarget(
             name: "runnel",
             dependencies: [
@@ -34,6 +50,11 @@ let package = Package(
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
+        .testTarget(
+            name: "EnrichStageTests",
+            dependencies: ["EnrichStage", "RunnelProtocol", "RunnelStage"],
+            resources: [.copy("Fixtures")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
