@@ -1,1 +1,57 @@
-public enum Placeholder {}
+import RunnelProtocol
+import RunnelStage
+
+/// The enrich stage: `article.parsed` in, `article.enriched` out.
+///
+/// Adds what an article is about to the parsed fields (kept as they are, flat in the same
+/// body): `language` (`code`, `confidence`), `entities`, `quotes`, `keywords`, `summary`,
+/// `word_count`, `reading_time_s`, `simhash` and `content_hash`. See ``Enricher`` for how each
+/// is computed and ``EnrichOptions`` for the options.
+///
+/// ```sh
+/// runnel parse < pages.jsonl | runnel enrich --max-keywords 5 | jq .body.entities
+/// ```
+///
+/// A body that is not an `article.parsed` fails with `INVALID_ARGUMENT` (dead-lettered, never
+/// retried: sending it again cannot help).
+public struct EnrichStage: MessageStage {
+    /// The accepted message type.
+    public static let accepts = "article.parsed"
+    /// The emitted message type.
+    public static let emits = "article.enriched"
+
+    public let service: ServiceDefinition
+    /// The enrichment itself.
+    public let enricher: Enricher
+
+    /// Creates the stage.
+    /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` when an option is out of range.
+    public init(options: EnrichOptions = EnrichOptions()) throws(RunnelError) {
+        try options.validate()
+        enricher = Enricher(options: options)
+        service = ServiceDefinition(
+            name: "enrich",
+            summary: "Adds language, entities, quotes, keywords, summary, word count, reading time, SimHash and content hash to parsed articles.",
+            accepts: [Self.accepts], emits: [Self.emits], options: EnrichOptions.documented)
+    }
+
+    /// Enriches one `article.parsed` message.
+    /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` for another type or a body that is not
+    ///   an `article.parsed`, naming the field that is wrong.
+    public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
+        guard message.type == Self.accepts else {
+            throw RunnelError(
+                .invalidArgument,
+                "enrich accepts \(Self.accepts) messages, got \(message.type); put it after a parse stage")
+        }
+        let article: ArticleParsed
+        do {
+            article = try message.body.decode(ArticleParsed.self)
+        } catch {
+            throw RunnelError(
+                .invalidArgument, "\(error.message); an article.parsed body needs at least url, title and text",
+                cause: error)
+        }
+        return [try Emission(type: Self.emits, encoding: enricher.enrich(article))]
+    }
+}

@@ -1,0 +1,510 @@
+import RunnelProtocol
+
+/// Finds people, organizations and places in a text without a trained model.
+///
+/// The method, in order of precedence at each word:
+/// 1. **A person title** (`Người phát ngôn`, `bà`, `President`, `Mr`) followed by a capitalized
+///    word: what follows the title is qualifiers (acronyms, known places, a Vietnamese portfolio
+///    such as `Ngoại giao`) and then the person's name (`Người phát ngôn NATO Oana Lungescu` →
+///    organization `NATO`, person `Oana Lungescu`). The title and its qualifiers are remembered,
+///    so a later `Người phát ngôn NATO nhấn mạnh` can be resolved to Lungescu.
+/// 2. **An organization cue** that starts a Vietnamese name (`Hội đồng`, `Bộ`, `Tổ chức`),
+///    capitalized and followed by a capitalized word: the organization runs on while its words
+///    are capitalized, letting one lower-case syllable complete a word (`Bộ Ngoại giao Nga`).
+/// 3. **A run of capitalized words** (with `of`, `von`… between them in European names), cut
+///    into known places and organizations, acronyms (`NATO`), the capitalized parts of a
+///    hyphenated word (`Nga-NATO`), and the rest. The rest is an organization if it holds an
+///    organization word (`Council`), a person if it starts with a Vietnamese family name or
+///    stands next to a speech verb, a place after a place preposition (`tại`, `in`), else other.
+///
+/// **Sentence starts** are capitalized in every language, so a capitalized word there is
+/// dropped unless it is also seen capitalized inside a sentence, is an acronym or a known name,
+/// or starts a longer capitalized run; a word also seen in lower case or a stopword is always
+/// dropped there. Mentions merge by their lower-cased form, and a one-word mention that is the
+/// last word of a person's name (`bà Lungescu`) counts for that person.
+struct EntityExtractor: Sendable {
+    /// One mention of an entity in the text.
+    struct Mention: Sendable, Hashable {
+        /// Tokens of the mention.
+        var tokens: Range<Int>
+        /// Scalar offset of the first character.
+        var start: Int
+        /// The merge key: lower case, single spaces.
+        var key: String
+        /// The text as written.
+        var text: String
+        var kind: Kind
+        /// How sure the kind is: 10 a known name, 5 a title or cue, 3 a pattern, 1–2 weak hints.
+        var weight: Int
+    }
+
+    /// A title seen before a name, or alone (`Người phát ngôn NATO`).
+    struct TitleReference: Sendable, Hashable {
+        /// Tokens of the title, its qualifiers and the name if any.
+        var tokens: Range<Int>
+        /// The title and qualifiers, lower case (`người phát ngôn nato`).
+        var key: String
+        /// The title alone, lower case (`người phát ngôn`).
+        var title: String
+        /// The merge key of the person named after it, if one was.
+        var person: String?
+    }
+
+    enum Kind: String, Sendable, Hashable {
+        case person, organization, place, other
+    }
+
+    /// What was found.
+    struct Result: Sendable {
+        /// Merged entities, most mentioned first.
+        var entities: [ArticleEnriched.Entity]
+        /// Every mention, in text order, with its key after merging.
+        var mentions: [Mention]
+        /// Titles in text order.
+        var titles: [TitleReference]
+        /// The display name of each merged entity by key.
+        var names: [String: String]
+        /// The kind of each merged entity by key.
+        var kinds: [String: Kind]
+    }
+
+    static let titles = PhraseIndex(Lexicon.personTitles)
+    static let organizationCues = PhraseIndex(Lexicon.leadingOrganizationCues)
+    static let places = PhraseIndex(Lexicon.places)
+    static let knownOrganizations = PhraseIndex(Lexicon.organizations)
+    static let speechVerbs = PhraseIndex(Lexicon.speechVerbs)
+    static let connectors: Set<String> = [
+        "of", "for", "and", "the", "de", "del", "la", "le", "von", "van", "der", "den", "du", "des",
+        "bin", "al", "da", "dos",
+    ]
+
+    let text: TokenizedText
+    let stopwords: Set<String>
+    private var tokens: [Token] { text.tokens }
+    /// Lower-case forms seen capitalized inside a sentence.
+    private var capitalizedInside: Set<String> = []
+    /// Lower-case forms seen written in lower case.
+    private var seenLowercase: Set<String> = []
+    private var mentions: [Mention] = []
+    private var titleReferences: [TitleReference] = []
+
+    /// Prepares extraction over `text`, with the stopwords of its language.
+    init(_ text: TokenizedText, stopwords: Set<String>) {
+        self.text = text
+        self.stopwords = stopwords
+        for token in text.tokens where token.kind == .word {
+            if token.isCapitalized {
+                if !token.isInitial { capitalizedInside.insert(token.lower) }
+            } else if text.scalars[token.start].isLowercaseLetter {
+                seenLowercase.insert(token.lower)
+            }
+        }
+    }
+
+    /// Finds, merges and ranks the entities; at most `limit` are returned.
+    mutating func extract(limit: Int) -> Result {
+        var i = 0
+        while i < tokens.count {
+            let token = tokens[i]
+            guard token.kind == .word, token.isCapitalized || token.isAcronym || isTitleStart(i) else {
+                i += 1
+                continue
+            }
+            if let next = personTitle(at: i) {
+                i = next
+            } else if let next = organization(at: i) {
+                i = next
+            } else if token.isCapitalized || token.isAcronym {
+                i = capitalizedRun(at: i)
+            } else {
+                i += 1
+            }
+        }
+        return merge(limit: limit)
+    }
+
+    // MARK: Patterns
+
+    private func isTitleStart(_ i: Int) -> Bool {
+        Self.titles.match(in: tokens, at: i) != nil
+    }
+
+    /// Whether token `i` is a capitalized word on the same line as the token before it, with
+    /// nothing between them.
+    private func isName(_ i: Int) -> Bool {
+        guard i < tokens.count else { return false }
+        let token = tokens[i]
+        return token.kind == .word && (token.isCapitalized || token.isAcronym) && !token.breakBefore
+    }
+
+    private func isWord(_ i: Int) -> Bool {
+        i < tokens.count && tokens[i].kind == .word && !tokens[i].breakBefore
+    }
+
+    /// 1. A title, qualifiers and a name. Returns the index after them, or nil if no title.
+    private mutating func personTitle(at i: Int) -> Int? {
+        guard let length = Self.titles.match(in: tokens, at: i) else { return nil }
+        var j = i + length
+        // "Mr. Smith": a period after an abbreviated title.
+        if j < tokens.count, tokens[j].scalar == ".", tokens[j].start == tokens[j - 1].end, isName(j + 1) {
+            j += 1
+        }
+        guard isName(j) else { return nil }
+        let title = tokens[i..<(i + length)].map(\.lower).joined(separator: " ")
+        var qualifiers: [String] = []
+        // Qualifiers: acronyms, known places and organizations, portfolios, further titles.
+        while isName(j) {
+            if let n = known(at: j) {
+                if isName(j + n) || (tokens[j].isAcronym && isName(j + 1)) {
+                    add(j..<(j + n), kind: knownKind(at: j), weight: 10)
+                    qualifiers.append(tokens[j..<(j + n)].map(\.lower).joined(separator: " "))
+                    j += n
+                    continue
+                }
+                break
+            }
+            if tokens[j].isAcronym && isName(j + 1) {
+                add(j..<(j + 1), kind: .organization, weight: 1)
+                qualifiers.append(tokens[j].lower)
+                j += 1
+                continue
+            }
+            if let n = Self.titles.match(in: tokens, at: j), isName(j + n) {
+                qualifiers.append(tokens[j..<(j + n)].map(\.lower).joined(separator: " "))
+                j += n
+                continue
+            }
+            // A Vietnamese portfolio: "Ngoại giao" before a further capitalized word.
+            if isWord(j + 1), !tokens[j + 1].isCapitalized, !stopwords.contains(tokens[j + 1].lower),
+                isName(j + 2)
+            {
+                qualifiers.append(tokens[j...(j + 1)].map(\.lower).joined(separator: " "))
+                j += 2
+                continue
+            }
+            break
+        }
+        let nameStart = j
+        while isName(j) || (isWord(j) && Self.connectors.contains(tokens[j].lower) && isName(j + 1) && j > nameStart) {
+            j += 1
+        }
+        if j > nameStart {
+            let nameTokens = tokens[nameStart..<j]
+            let nameKey = nameTokens.map(\.lower).joined(separator: " ")
+            if nameTokens.contains(where: { Lexicon.organizationWords.contains($0.lower) }), !nameTokens.allSatisfy(\.isAcronym) {
+                // "General Assembly": not a person after all.
+                add(i..<j, kind: .organization, weight: 3)
+                return j
+            }
+            if let n = known(at: nameStart), nameStart + n == j {
+                // "Tổng thống Mỹ" with no name: the known place or organization qualifies the title.
+                add(nameStart..<j, kind: knownKind(at: nameStart), weight: 10)
+                let key = ([title] + qualifiers + [nameKey]).joined(separator: " ")
+                titleReferences.append(TitleReference(tokens: i..<j, key: key, title: title, person: nil))
+                return j
+            }
+            if nameTokens.allSatisfy(\.isAcronym) {
+                // "Người phát ngôn NATO nhấn mạnh": the acronym qualifies the title.
+                for k in nameStart..<j { add(k..<(k + 1), kind: .organization, weight: 1) }
+                let key = ([title] + qualifiers + [nameKey]).joined(separator: " ")
+                titleReferences.append(TitleReference(tokens: i..<j, key: key, title: title, person: nil))
+                return j
+            }
+            let key = ([title] + qualifiers).joined(separator: " ")
+            let person = add(nameStart..<j, kind: .person, weight: 5)
+            titleReferences.append(TitleReference(tokens: i..<j, key: key, title: title, person: person))
+        } else if !qualifiers.isEmpty {
+            let key = ([title] + qualifiers).joined(separator: " ")
+            // The last qualifier had no name after it: it is a mention in its own right.
+            titleReferences.append(TitleReference(tokens: i..<j, key: key, title: title, person: nil))
+        } else {
+            return nil
+        }
+        return j
+    }
+
+    /// Handles qualifiers that end the run ("Người phát ngôn NATO nhấn mạnh"): the loop above
+    /// stops before a known name or acronym with nothing after it.
+    private func known(at j: Int) -> Int? {
+        Self.places.match(in: tokens, at: j) ?? Self.knownOrganizations.match(in: tokens, at: j)
+    }
+
+    private func knownKind(at j: Int) -> Kind {
+        Self.places.match(in: tokens, at: j) != nil ? .place : .organization
+    }
+
+    /// 2. A Vietnamese organization name after a cue. Returns the index after it, or nil.
+    private mutating func organization(at i: Int) -> Int? {
+        guard tokens[i].isCapitalized, let length = Self.organizationCues.match(in: tokens, at: i),
+            isName(i + length)
+        else { return nil }
+        var j = i + length
+        var capitalized = 0
+        var lastCapitalized = false
+        while j < tokens.count, isWord(j) || (tokens[j].kind == .number && !tokens[j].breakBefore) {
+            if let n = known(at: j), isName(j) {
+                j += n
+                capitalized += 1
+                lastCapitalized = true
+                continue
+            }
+            let token = tokens[j]
+            if token.isCapitalized || token.isAcronym {
+                j += 1
+                capitalized += 1
+                lastCapitalized = true
+                continue
+            }
+            if lastCapitalized, token.kind == .word, !stopwords.contains(token.lower),
+                Self.speechVerbs.match(in: tokens, at: j) == nil,
+                capitalized == 1 || isName(j + 1)
+            {
+                j += 1
+                lastCapitalized = false
+                continue
+            }
+            break
+        }
+        add(i..<j, kind: .organization, weight: 5)
+        return j
+    }
+
+    /// 3. A run of capitalized words. Returns the index after it.
+    private mutating func capitalizedRun(at i: Int) -> Int {
+        var end = i + 1
+        while end < tokens.count {
+            if isName(end) {
+                // Stop before a title that introduces a name: "NATO | Secretary General Jens…".
+                if let n = Self.titles.match(in: tokens, at: end), isName(end + n) { break }
+                end += 1
+            } else if isWord(end), Self.connectors.contains(tokens[end].lower), isName(end + 1) {
+                end += 1
+            } else {
+                break
+            }
+        }
+        var start = i
+        let first = tokens[i]
+        if first.isInitial && !first.isAcronym && known(at: i) == nil {
+            let keep =
+                !stopwords.contains(first.lower) && !seenLowercase.contains(first.lower)
+                && !Lexicon.nonEntities.contains(first.lower)
+                && (end - i > 1 || capitalizedInside.contains(first.lower))
+            if !keep {
+                start += 1
+                while start < end, Self.connectors.contains(tokens[start].lower) { start += 1 }
+            }
+        }
+        if start < end { segment(start..<end) }
+        return end
+    }
+
+    /// Cuts a capitalized run into known names, acronyms, hyphen parts and plain names.
+    private mutating func segment(_ run: Range<Int>) {
+        var plainStart: Int? = nil
+        func flush(_ upTo: Int, _ self: inout EntityExtractor) {
+            guard var s = plainStart else { return }
+            var e = upTo
+            while s < e, Self.connectors.contains(self.tokens[s].lower) { s += 1 }
+            while e > s, Self.connectors.contains(self.tokens[e - 1].lower) { e -= 1 }
+            if s < e { self.addPlain(s..<e) }
+            plainStart = nil
+        }
+        var j = run.lowerBound
+        while j < run.upperBound {
+            if let n = known(at: j), j + n <= run.upperBound {
+                // "miền Đông Ukraine": a compass word before a known place belongs to it.
+                if plainStart == j - 1, Lexicon.directions.contains(tokens[j - 1].lower) { plainStart = nil }
+                flush(j, &self)
+                add(j..<(j + n), kind: knownKind(at: j), weight: 10)
+                j += n
+                continue
+            }
+            let token = tokens[j]
+            if token.isAcronym && !token.isHyphenated {
+                flush(j, &self)
+                add(j..<(j + 1), kind: .organization, weight: 1)
+                j += 1
+                continue
+            }
+            if token.isHyphenated, splitHyphenated(j) {
+                flush(j, &self)
+                j += 1
+                continue
+            }
+            if plainStart == nil { plainStart = j }
+            j += 1
+        }
+        flush(run.upperBound, &self)
+    }
+
+    /// Adds the parts of `Nga-NATO` as mentions when every part is capitalized. Returns false
+    /// (and adds nothing) otherwise.
+    private mutating func splitHyphenated(_ j: Int) -> Bool {
+        let token = tokens[j]
+        var parts: [(Int, Int)] = []
+        var s = token.start
+        for k in token.start..<token.end where text.scalars[k].isHyphen {
+            parts.append((s, k))
+            s = k + 1
+        }
+        parts.append((s, token.end))
+        guard parts.count > 1, parts.allSatisfy({ $0.0 < $0.1 && text.scalars[$0.0].isUppercaseLetter }) else {
+            return false
+        }
+        for (a, b) in parts {
+            let part = text.string(a..<b)
+            let lower = part.lowercased()
+            let kind: Kind
+            let weight: Int
+            if Self.places.contains([lower]) {
+                (kind, weight) = (.place, 10)
+            } else if Self.knownOrganizations.contains([lower]) || (b - a >= 2 && part.uppercased() == part) {
+                (kind, weight) = (.organization, part.uppercased() == part ? 1 : 10)
+            } else {
+                (kind, weight) = (.other, 0)
+            }
+            guard !stopwords.contains(lower), !Lexicon.nonEntities.contains(lower), b - a > 1 else { continue }
+            mentions.append(Mention(tokens: j..<(j + 1), start: a, key: lower, text: part, kind: kind, weight: weight))
+        }
+        return true
+    }
+
+    /// A capitalized name with no cue inside it: decide its kind from its shape and neighbours.
+    private mutating func addPlain(_ range: Range<Int>) {
+        let words = tokens[range]
+        if words.count == 1 {
+            let token = words.first!
+            if token.end - token.start < 2 || stopwords.contains(token.lower)
+                || Lexicon.nonEntities.contains(token.lower)
+            {
+                return
+            }
+        }
+        if words.contains(where: { Lexicon.organizationWords.contains($0.lower) }) {
+            add(range, kind: .organization, weight: 3)
+            return
+        }
+        if (2...4).contains(words.count), let first = words.first, Lexicon.vietnameseSurnames.contains(first.lower) {
+            add(range, kind: .person, weight: 3)
+            return
+        }
+        if nextToSpeechVerb(range) && words.count <= 4 {
+            add(range, kind: .person, weight: 3)
+            return
+        }
+        if range.lowerBound > 0, isWord(range.lowerBound), Lexicon.placePrepositions.contains(tokens[range.lowerBound - 1].lower),
+            tokens[range.lowerBound - 1].kind == .word
+        {
+            add(range, kind: .place, weight: 2)
+            return
+        }
+        add(range, kind: .other, weight: 0)
+    }
+
+    /// `Biden said`, `said Biden`, `Lungescu nói`.
+    private func nextToSpeechVerb(_ range: Range<Int>) -> Bool {
+        if range.upperBound < tokens.count, tokens[range.upperBound].kind == .word,
+            Self.speechVerbs.match(in: tokens, at: range.upperBound) != nil
+        {
+            return true
+        }
+        if range.lowerBound > 0 {
+            let before = tokens[range.lowerBound - 1]
+            if before.kind == .word, before.lower == "said" || before.lower == "says" { return true }
+        }
+        return false
+    }
+
+    @discardableResult
+    private mutating func add(_ range: Range<Int>, kind: Kind, weight: Int) -> String {
+        let first = tokens[range.lowerBound]
+        let last = tokens[range.upperBound - 1]
+        var surface = text.string(first.start..<last.end)
+        var key = tokens[range].map(\.lower).joined(separator: " ")
+        for suffix in ["’s", "'s"] where key.hasSuffix(suffix) {
+            key.removeLast(2)
+            surface.removeLast(2)
+        }
+        mentions.append(Mention(tokens: range, start: first.start, key: key, text: surface, kind: kind, weight: weight))
+        return key
+    }
+
+    // MARK: Merging
+
+    private struct Tally {
+        var text: String
+        var count = 0
+        var first: Int
+        var votes: [Kind: Int] = [:]
+        var words: Int
+
+        var kind: Kind {
+            let ranked = votes.filter { $0.value > 0 }.sorted { a, b in
+                a.value != b.value ? a.value > b.value : a.key.priority < b.key.priority
+            }
+            return ranked.first?.key ?? .other
+        }
+    }
+
+    private func merge(limit: Int) -> Result {
+        var tallies: [String: Tally] = [:]
+        var order: [String] = []
+        for mention in mentions {
+            if tallies[mention.key] == nil {
+                tallies[mention.key] = Tally(text: mention.text, first: mention.start, words: mention.tokens.count)
+                order.append(mention.key)
+            }
+            tallies[mention.key]!.count += 1
+            tallies[mention.key]!.first = min(tallies[mention.key]!.first, mention.start)
+            tallies[mention.key]!.votes[mention.kind, default: 0] += max(mention.weight, 0)
+        }
+        // A one-word mention that ends a person's name counts for that person ("bà Lungescu").
+        var alias: [String: String] = [:]
+        let people = order.filter { tallies[$0]!.kind == .person && $0.contains(" ") }
+        for key in order where !key.contains(" ") {
+            let kind = tallies[key]!.kind
+            guard kind == .person || kind == .other else { continue }
+            let owners = people.filter { $0.hasSuffix(" " + key) }
+            guard let owner = owners.max(by: { tallies[$0]!.count < tallies[$1]!.count }) else { continue }
+            let tally = tallies.removeValue(forKey: key)!
+            tallies[owner]!.count += tally.count
+            tallies[owner]!.first = min(tallies[owner]!.first, tally.first)
+            alias[key] = owner
+        }
+        var names: [String: String] = [:]
+        var kinds: [String: Kind] = [:]
+        for (key, tally) in tallies {
+            names[key] = tally.text
+            kinds[key] = tally.kind
+        }
+        for (from, to) in alias {
+            names[from] = names[to]
+            kinds[from] = kinds[to]
+        }
+        let ranked = order.compactMap { key in tallies[key].map { (key, $0) } }
+            .sorted { a, b in a.1.count != b.1.count ? a.1.count > b.1.count : a.1.first < b.1.first }
+            .prefix(max(0, limit))
+        let entities = ranked.map { _, tally in
+            ArticleEnriched.Entity(text: tally.text, kind: tally.kind.rawValue, count: tally.count, first: tally.first)
+        }
+        let merged = mentions.map { mention -> Mention in
+            var mention = mention
+            if let owner = alias[mention.key] { mention.key = owner }
+            return mention
+        }
+        return Result(entities: entities, mentions: merged, titles: titleReferences, names: names, kinds: kinds)
+    }
+}
+
+extension EntityExtractor.Kind {
+    /// Ties go to the more specific kind.
+    fileprivate var priority: Int {
+        switch self {
+        case .person: 0
+        case .organization: 1
+        case .place: 2
+        case .other: 3
+        }
+    }
+}

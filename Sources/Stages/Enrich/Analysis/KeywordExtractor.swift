@@ -1,0 +1,146 @@
+/// Picks the phrases an article is about, multi-word where the language needs it.
+///
+/// Candidates are the n-grams of content words: runs of tokens inside one sentence with no
+/// punctuation or stopword between them. English and other space-separated languages use 1–3
+/// words; Vietnamese uses 2–4 syllables (most Vietnamese words have two), plus single syllables
+/// only for names written capitalized inside sentences (`Nga`, `NATO`); Chinese and Japanese use
+/// 2–4 characters. Only *closed* n-grams are kept — those no longer n-gram of the same frequency
+/// contains — so `phái bộ ngoại giao` wins over `phái bộ ngoại`. Score: frequency × a weight that
+/// grows with length, plus a bonus when the phrase is in the title; phrases seen once count only
+/// in short texts. Overlapping phrases are kept once, the best first.
+struct KeywordExtractor: Sendable {
+    let text: TokenizedText
+    let title: TokenizedText
+    let language: String
+    let stopwords: Set<String>
+
+    private var isUnspaced: Bool { language == "zh" || language == "ja" }
+    private var isSyllabic: Bool { language == "vi" }
+
+    /// Up to `limit` keywords, best first.
+    func extract(limit: Int) -> [String] {
+        guard limit > 0 else { return [] }
+        let (minN, maxN): (Int, Int) = isUnspaced ? (2, 4) : isSyllabic ? (1, 4) : (1, 3)
+        var ids: [String: Int] = [:]
+        var counts: [UInt64: Int] = [:]
+        var firstSeen: [UInt64: (token: Int, n: Int)] = [:]
+        var capitalizedInside: Set<String> = []
+        var words = 0
+        for token in text.tokens where token.kind == .word {
+            words += 1
+            if token.isCapitalized && !token.isInitial { capitalizedInside.insert(token.lower) }
+        }
+        let tokens = text.tokens
+
+        func isContent(_ token: Token) -> Bool {
+            switch token.kind {
+            case .ideograph: return !stopwords.contains(token.lower)
+            case .word: return token.end - token.start >= 2 && !stopwords.contains(token.lower)
+            case .number, .punctuation: return false
+            }
+        }
+        func id(_ lower: String) -> Int? {
+            if let id = ids[lower] { return id }
+            guard ids.count < 0xFFFE else { return nil }
+            ids[lower] = ids.count + 1
+            return ids.count
+        }
+        /// Calls `body` with each n-gram key and its first token in the content runs of `source`.
+        func grams(_ source: [Token], _ body: (UInt64, Int, Int) -> Void) {
+            var run: [(id: Int, index: Int)] = []
+            func flush() {
+                for start in run.indices {
+                    var key: UInt64 = 0
+                    for n in 1...maxN where start + n <= run.count {
+                        key = key << 16 | UInt64(run[start + n - 1].id)
+                        if n >= minN { body(key, run[start].index, n) }
+                    }
+                }
+                run.removeAll(keepingCapacity: true)
+            }
+            for (index, token) in source.enumerated() {
+                if token.breakBefore || !isContent(token) {
+                    flush()
+                    if !isContent(token) { continue }
+                }
+                guard let id = id(token.lower) else {
+                    flush()
+                    continue
+                }
+                run.append((id, index))
+            }
+            flush()
+        }
+
+        grams(tokens) { key, index, n in
+            counts[key, default: 0] += 1
+            if firstSeen[key] == nil { firstSeen[key] = (index, n) }
+        }
+        var inTitle: Set<UInt64> = []
+        grams(title.tokens) { key, _, _ in inTitle.insert(key) }
+
+        // Closed n-grams: drop a gram when a longer gram containing it is as frequent.
+        var notClosed: Set<UInt64> = []
+        for (key, count) in counts {
+            guard let seen = firstSeen[key], seen.n > 1 else { continue }
+            let prefix = key >> 16
+            let suffix = key & ~(UInt64(0xFFFF) << UInt64(16 * (seen.n - 1)))
+            if counts[prefix] == count { notClosed.insert(prefix) }
+            if counts[suffix] == count { notClosed.insert(suffix) }
+        }
+
+        let minimumCount = words + tokens.count / 4 >= 150 ? 2 : 1
+        var candidates: [(key: UInt64, score: Double, token: Int, n: Int)] = []
+        for (key, count) in counts where !notClosed.contains(key) {
+            guard let seen = firstSeen[key] else { continue }
+            let bonus = inTitle.contains(key) ? 1.0 : 0.0
+            guard count >= minimumCount || bonus > 0 else { continue }
+            if seen.n == 1 && (isSyllabic || isUnspaced) {
+                let token = tokens[seen.token]
+                guard token.isAcronym || capitalizedInside.contains(token.lower) else { continue }
+            }
+            let score = (Double(count) + bonus * 2) * weight(seen.n)
+            candidates.append((key, score, seen.token, seen.n))
+        }
+        candidates.sort { a, b in a.score != b.score ? a.score > b.score : a.token < b.token }
+
+        var chosen: [(range: Range<Int>, lowers: [String])] = []
+        var keywords: [String] = []
+        for candidate in candidates {
+            let range = candidate.token..<(candidate.token + candidate.n)
+            let lowers = tokens[range].map(\.lower)
+            let overlaps = chosen.contains { other in
+                contains(other.lowers, lowers) || contains(lowers, other.lowers)
+            }
+            if overlaps { continue }
+            chosen.append((range, lowers))
+            keywords.append(surface(range))
+            if keywords.count == limit { break }
+        }
+        return keywords
+    }
+
+    private func weight(_ n: Int) -> Double {
+        if isUnspaced { return [0, 0.8, 1.0, 1.3, 1.6][min(n, 4)] }
+        if isSyllabic { return [0, 1.0, 1.5, 1.6, 2.0][min(n, 4)] }
+        return [0, 1.0, 1.8, 2.2][min(n, 3)]
+    }
+
+    /// Whether `small` appears as consecutive elements of `big`.
+    private func contains(_ big: [String], _ small: [String]) -> Bool {
+        guard small.count <= big.count else { return false }
+        for start in 0...(big.count - small.count) where Array(big[start..<(start + small.count)]) == small {
+            return true
+        }
+        return false
+    }
+
+    /// The phrase as written when it is a name (every word capitalized), else in lower case.
+    private func surface(_ range: Range<Int>) -> String {
+        let tokens = text.tokens[range]
+        if isUnspaced { return tokens.map(\.text).joined() }
+        let isName = tokens.allSatisfy { $0.isCapitalized || $0.isAcronym } && !tokens.first!.isInitial
+            || tokens.allSatisfy(\.isAcronym)
+        return tokens.map { isName ? $0.text : $0.lower }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,234 @@
+/// A text cut into tokens and sentences, the input of every analysis in this module.
+///
+/// Foundation on Linux has no word enumeration, and ICU's word break splits Vietnamese into
+/// syllables anyway, so this is a small Unicode-aware tokenizer of its own: runs of letters,
+/// marks and digits make words (inner hyphens and apostrophes included, so `NATO-Nga` and
+/// `don't` are one token); each Han ideograph or kana is a token of its own; every other
+/// non-space scalar is a punctuation token. Vietnamese words are therefore syllables
+/// (`phái`, `bộ`), which is also how Vietnamese editors count words.
+///
+/// ```swift
+/// let text = TokenizedText("Nga thông báo. NATO phản ứng.")
+/// text.sentences.count   // 2
+/// ```
+struct TokenizedText: Sendable {
+    /// The text's scalars; token offsets index into this array.
+    let scalars: [Unicode.Scalar]
+    /// Every token, in order.
+    private(set) var tokens: [Token] = []
+    /// Sentences as ranges of indices into ``tokens``; each holds at least one word.
+    private(set) var sentences: [Range<Int>] = []
+
+    /// Tokenizes `text` and splits it into sentences.
+    init(_ text: String) {
+        scalars = Array(text.unicodeScalars)
+        tokens.reserveCapacity(scalars.count / 4)
+        tokenize()
+        splitSentences()
+    }
+
+    /// The text of scalars `range`.
+    func string(_ range: Range<Int>) -> String {
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars[range.clamped(to: 0..<scalars.count)])
+        return String(view)
+    }
+
+    /// The text of a sentence, from its first to its last token.
+    func string(sentence: Range<Int>) -> String {
+        guard let first = sentence.first, let last = sentence.last else { return "" }
+        return string(tokens[first].start..<tokens[last].end)
+    }
+
+    // MARK: Tokens
+
+    private mutating func tokenize() {
+        let n = scalars.count
+        var i = 0
+        var startPending = true
+        var breakPending = false
+        while i < n {
+            let s = scalars[i]
+            if s.isSpace {
+                if s.value == 0x0A || s.value == 0x0D || s.value == 0x2028 || s.value == 0x2029 {
+                    breakPending = true
+                    startPending = true
+                }
+                i += 1
+                continue
+            }
+            if s.isUnspacedIdeograph {
+                let text = String(Character(s))
+                var token = Token(kind: .ideograph, start: i, end: i + 1, text: text, lower: text)
+                token.isInitial = startPending
+                token.breakBefore = breakPending
+                tokens.append(token)
+                startPending = false
+                breakPending = false
+                i += 1
+                continue
+            }
+            if s.isWordCharacter {
+                let token = scanWord(at: i, initial: startPending, breakBefore: breakPending)
+                tokens.append(token)
+                startPending = false
+                breakPending = false
+                i = token.end
+                continue
+            }
+            // Punctuation: one scalar per token.
+            let text = String(Character(s))
+            var token = Token(kind: .punctuation, start: i, end: i + 1, text: text, lower: text)
+            token.breakBefore = breakPending
+            tokens.append(token)
+            breakPending = false
+            if s.isSentenceTerminator || s.isOpeningQuote || s.value == 0x3A /* : */ {
+                startPending = true
+            } else if s.value == 0x22 /* " */ && isOpeningStraightQuote(at: i) {
+                startPending = true
+            }
+            i += 1
+        }
+    }
+
+    /// Whether the straight quote at `i` opens a quotation (it follows a space, the start, or
+    /// opening punctuation).
+    func isOpeningStraightQuote(at i: Int) -> Bool {
+        if i == 0 { return true }
+        let before = scalars[i - 1]
+        return before.isSpace || before.value == 0x28 || before.value == 0x5B || before.isDash
+            || before.value == 0x3A
+    }
+
+    private func scanWord(at start: Int, initial: Bool, breakBefore: Bool) -> Token {
+        let n = scalars.count
+        var j = start
+        var letters = 0
+        var upper = 0
+        var lower = 0
+        var digitsOnly = true
+        var hyphenated = false
+        while j < n {
+            let s = scalars[j]
+            if s.isWordCharacter && !s.isUnspacedIdeograph {
+                if s.isUppercaseLetter {
+                    upper += 1
+                    letters += 1
+                } else if s.isLowercaseLetter {
+                    lower += 1
+                    letters += 1
+                }
+                if !s.isDigit { digitsOnly = false }
+                j += 1
+                continue
+            }
+            guard j + 1 < n else { break }
+            let next = scalars[j + 1]
+            if s.isWordJoiner && next.isWordCharacter && !next.isUnspacedIdeograph {
+                if s.isHyphen { hyphenated = true }
+                j += 1
+                continue
+            }
+            if digitsOnly && (s.value == 0x2E || s.value == 0x2C) && next.isDigit {
+                j += 1
+                continue
+            }
+            break
+        }
+        let text = string(start..<j)
+        var token = Token(
+            kind: digitsOnly ? .number : .word, start: start, end: j, text: text,
+            lower: upper == 0 ? text : text.lowercased())
+        token.isCapitalized = scalars[start].isUppercaseLetter
+        token.isAcronym = letters >= 2 && lower == 0 && upper >= 2
+        token.isHyphenated = hyphenated && !digitsOnly
+        token.isInitial = initial
+        token.breakBefore = breakBefore
+        return token
+    }
+
+    // MARK: Sentences
+
+    /// Abbreviations after which a period does not end a sentence (lower case, without the dot).
+    static let abbreviations: Set<String> = [
+        "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp",
+        "gen", "col", "lt", "sgt", "capt", "sen", "rep", "gov", "nr", "fig", "approx", "dept",
+        "e.g", "i.e", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
+        "dec", "mt", "ft", "u.s", "ths", "ts", "pgs", "gs", "tp", "tt", "hr", "hrsg",
+        "z.b", "bzw", "dz", "np", "tzw", "ul", "al", "г", "гг", "см", "т.е", "др",
+    ]
+
+    private mutating func splitSentences() {
+        var start = 0
+        var quoteDepth = 0
+        var straightOpen = false
+        var t = 0
+        let count = tokens.count
+        while t < count {
+            let token = tokens[t]
+            if token.breakBefore && t > start {
+                close(start..<t)
+                start = t
+                quoteDepth = 0
+                straightOpen = false
+            }
+            guard token.kind == .punctuation, let s = token.scalar else {
+                t += 1
+                continue
+            }
+            switch s.value {
+            case 0x201C, 0xAB, 0x300C, 0x300E, 0x201E: quoteDepth += 1
+            case 0x201D, 0xBB, 0x300D, 0x300F: quoteDepth = max(0, quoteDepth - 1)
+            case 0x22: straightOpen = isOpeningStraightQuote(at: token.start)
+            default: break
+            }
+            if s.isSentenceTerminator && quoteDepth == 0 && !straightOpen && endsSentence(at: t) {
+                var end = t + 1
+                while end < count, !tokens[end].breakBefore, tokens[end].kind == .punctuation,
+                    let next = tokens[end].scalar,
+                    next.isSentenceTerminator || next.isClosingPunctuation
+                {
+                    if next.value == 0x22 { straightOpen = false }
+                    end += 1
+                }
+                close(start..<end)
+                start = end
+                t = end
+                continue
+            }
+            t += 1
+        }
+        if start < count { close(start..<count) }
+    }
+
+    /// Whether the terminator token at `t` ends a sentence (not `Mr.`, `1.`, `nato.int`).
+    private func endsSentence(at t: Int) -> Bool {
+        let token = tokens[t]
+        let s = scalars[token.start]
+        if s.value != 0x2E { return true }  // ! ? … and CJK terminators always end one
+        // A period must be followed by a space, a closing mark or the end of the text.
+        if token.end < scalars.count {
+            let after = scalars[token.end]
+            if !(after.isSpace || after.isClosingPunctuation || after.isSentenceTerminator) { return false }
+        }
+        if t > 0 {
+            let previous = tokens[t - 1]
+            if previous.end == token.start, previous.kind == .word {
+                if Self.abbreviations.contains(previous.lower) { return false }
+                // An initial: "J. Smith".
+                if previous.end - previous.start == 1 && previous.isCapitalized { return false }
+            }
+        }
+        // The next word starts in lower case: not a new sentence ("ca. 5", "vs. them").
+        if let next = tokens[(t + 1)...].first(where: { $0.kind != .punctuation }),
+            scalars[next.start].isLowercaseLetter, !next.breakBefore
+        {
+            return false
+        }
+        return true
+    }
+
+    private mutating func close(_ range: Range<Int>) {
+        if tokens[range].contains(where: { $0.isCountable }) { sentences.append(range) }
+    }
+}
