@@ -29,3 +29,21 @@ enum Fixture {
             images: [.init(src: "https://example.vn/nato.jpg", caption: "Trụ sở NATO. Nguồn: nato.int")])
     }
 }
+
+extension Fixture {
+    /// A plain-text fixture whose first line is the title and whose other blank-line separated
+    /// blocks are the paragraphs.
+    static func article(_ name: String, lang: String? = nil) throws -> ArticleParsed {
+        let text = try text(name)
+        let blocks = ArticleParsed.split(text)
+        return ArticleParsed(
+            url: "https://example.com/\(name)", title: blocks.first ?? "", lang: lang,
+            paragraphs: Array(blocks.dropFirst()))
+    }
+}
+
+/// The offset in Unicode scalars of the first occurrence of `needle` in `text`.
+func scalarOffset(of needle: String, in text: String) -> Int? {
+    guard let range = text.range(of: needle) else { return nil }
+    return text.unicodeScalars.distance(from: text.unicodeScalars.startIndex, to: range.lowerBound)
+}

@@ -33,7 +33,8 @@ public struct Enricher: Sendable {
         let entities = extractor.extract(limit: options.maxEntities)
         let quotes = QuoteExtractor(text: analyzed, entities: entities).extract(limit: options.maxQuotes)
         let keywords = KeywordExtractor(
-            text: analyzed, title: TokenizedText(article.title), language: language.code, stopwords: stopwords
+            text: analyzed, title: TokenizedText(article.title), language: language.code, stopwords: stopwords,
+            mentions: entities.mentions.map(\.tokens)
         ).extract(limit: options.maxKeywords)
         let summary = Summarizer(sentences: options.summarySentences, maxCharacters: options.summaryMaxCharacters)
             .summarize(analyzed)

@@ -70,8 +70,8 @@ struct EntityExtractor: Sendable {
 
     static let titles = PhraseIndex(Lexicon.personTitles)
     static let organizationCues = PhraseIndex(Lexicon.leadingOrganizationCues)
-    static let places = PhraseIndex(Lexicon.places)
-    static let knownOrganizations = PhraseIndex(Lexicon.organizations)
+    static let places = PhraseIndex(Lexicon.places + Lexicon.chinesePlaces)
+    static let knownOrganizations = PhraseIndex(Lexicon.organizations + Lexicon.chineseOrganizations)
     static let speechVerbs = PhraseIndex(Lexicon.speechVerbs)
     static let connectors: Set<String> = [
         "of", "for", "and", "the", "de", "del", "la", "le", "von", "van", "der", "den", "du", "des",
@@ -106,6 +106,16 @@ struct EntityExtractor: Sendable {
         var i = 0
         while i < tokens.count {
             let token = tokens[i]
+            if token.kind == .ideograph {
+                // CJK text has no capitals: only known names are found.
+                if let n = known(at: i) {
+                    add(i..<(i + n), kind: knownKind(at: i), weight: 10)
+                    i += n
+                } else {
+                    i += 1
+                }
+                continue
+            }
             guard token.kind == .word, token.isCapitalized || token.isAcronym || isTitleStart(i) else {
                 i += 1
                 continue
@@ -421,7 +431,8 @@ struct EntityExtractor: Sendable {
         let first = tokens[range.lowerBound]
         let last = tokens[range.upperBound - 1]
         var surface = text.string(first.start..<last.end)
-        var key = tokens[range].map(\.lower).joined(separator: " ")
+        let unspaced = first.kind == .ideograph
+        var key = tokens[range].map(\.lower).joined(separator: unspaced ? "" : " ")
         for suffix in ["’s", "'s"] where key.hasSuffix(suffix) {
             key.removeLast(2)
             surface.removeLast(2)

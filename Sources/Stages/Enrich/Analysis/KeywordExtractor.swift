@@ -6,13 +6,16 @@
 /// only for names written capitalized inside sentences (`Nga`, `NATO`); Chinese and Japanese use
 /// 2–4 characters. Only *closed* n-grams are kept — those no longer n-gram of the same frequency
 /// contains — so `phái bộ ngoại giao` wins over `phái bộ ngoại`. Score: frequency × a weight that
-/// grows with length, plus a bonus when the phrase is in the title; phrases seen once count only
-/// in short texts. Overlapping phrases are kept once, the best first.
+/// grows with length, plus a bonus when the phrase is also in the title; a phrase must occur at
+/// least twice in the text. Overlapping phrases are kept once, the best first.
 struct KeywordExtractor: Sendable {
     let text: TokenizedText
     let title: TokenizedText
     let language: String
     let stopwords: Set<String>
+    /// Token ranges of entity mentions: a keyword never cuts through one (`罗斯外交`,
+    /// `General Jens`).
+    var mentions: [Range<Int>] = []
 
     private var isUnspaced: Bool { language == "zh" || language == "ja" }
     private var isSyllabic: Bool { language == "vi" }
@@ -25,9 +28,7 @@ struct KeywordExtractor: Sendable {
         var counts: [UInt64: Int] = [:]
         var firstSeen: [UInt64: (token: Int, n: Int)] = [:]
         var capitalizedInside: Set<String> = []
-        var words = 0
         for token in text.tokens where token.kind == .word {
-            words += 1
             if token.isCapitalized && !token.isInitial { capitalizedInside.insert(token.lower) }
         }
         let tokens = text.tokens
@@ -89,12 +90,18 @@ struct KeywordExtractor: Sendable {
             if counts[suffix] == count { notClosed.insert(suffix) }
         }
 
-        let minimumCount = words + tokens.count / 4 >= 150 ? 2 : 1
+        var owner = [Int32](repeating: -1, count: tokens.count)
+        for (index, mention) in mentions.enumerated() {
+            for t in mention where t < owner.count { owner[t] = Int32(index) }
+        }
         var candidates: [(key: UInt64, score: Double, token: Int, n: Int)] = []
-        for (key, count) in counts where !notClosed.contains(key) {
+        for (key, count) in counts where count >= 2 && !notClosed.contains(key) {
             guard let seen = firstSeen[key] else { continue }
             let bonus = inTitle.contains(key) ? 1.0 : 0.0
-            guard count >= minimumCount || bonus > 0 else { continue }
+            let phrase = tokens[seen.token..<(seen.token + seen.n)].map(\.lower).joined(separator: " ")
+            if Stopwords.phrases.contains(phrase) { continue }
+            let range = seen.token..<(seen.token + seen.n)
+            if cutsMention(range, owner: owner) { continue }
             if seen.n == 1 && (isSyllabic || isUnspaced) {
                 let token = tokens[seen.token]
                 guard token.isAcronym || capitalizedInside.contains(token.lower) else { continue }
@@ -118,6 +125,19 @@ struct KeywordExtractor: Sendable {
             if keywords.count == limit { break }
         }
         return keywords
+    }
+
+    /// Whether `range` holds part of a mention but not all of it, or part of two.
+    private func cutsMention(_ range: Range<Int>, owner: [Int32]) -> Bool {
+        for t in [range.lowerBound, range.upperBound - 1] where owner[t] >= 0 {
+            let mention = mentions[Int(owner[t])]
+            if !(range.contains(mention.lowerBound) && range.contains(mention.upperBound - 1))
+                && !(mention.contains(range.lowerBound) && mention.contains(range.upperBound - 1))
+            {
+                return true
+            }
+        }
+        return false
     }
 
     private func weight(_ n: Int) -> Double {

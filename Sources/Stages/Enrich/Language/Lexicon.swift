@@ -103,6 +103,16 @@ enum Lexicon {
         россия,москва,украина,polska,warszawa,ελλάδα,αθήνα
         """)
 
+    /// Places and organizations in Chinese, split into characters: CJK text has no capitals, so
+    /// these names are the only entities found in it.
+    static let chinesePlaces: [Phrase] = characters(
+        "俄罗斯 美国 中国 乌克兰 莫斯科 布鲁塞尔 日本 韩国 朝鲜 越南 英国 法国 德国 意大利 波兰 希腊 印度 欧洲 亚洲 非洲 北京 上海 华盛顿 东京 首尔 巴黎 伦敦 柏林 基辅 台湾 香港 河内")
+    static let chineseOrganizations: [Phrase] = characters("北约 欧盟 联合国 外交部 国防部 白宫 克里姆林宫 五角大楼 新华社")
+
+    private static func characters(_ names: String) -> [Phrase] {
+        names.split(separator: " ").map { $0.unicodeScalars.map { String($0) } }
+    }
+
     /// Organizations known by name.
     static let organizations: [Phrase] = phrases(
         """

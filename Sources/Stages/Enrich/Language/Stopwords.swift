@@ -20,6 +20,15 @@ enum Stopwords {
         }
     }
 
+    /// Multi-word function phrases that are never keywords (`đồng thời`, `表示`), as lower-case
+    /// tokens joined by single spaces (characters for Chinese).
+    static let phrases: Set<String> = [
+        "đồng thời", "tuy nhiên", "cho biết", "thông qua", "bao gồm", "kể từ", "có thể", "được biết",
+        "trước đó", "hiện nay", "hiện tại", "ngoài ra", "vì vậy", "do đó", "trong khi", "mặc dù",
+        "lấy làm", "đối với", "nhấn mạnh", "khẳng định", "tuyên bố", "kể cả", "hiện có", "cũng như",
+        "表 示", "认 为", "进 一 步", "可 能", "这 一", "星 期", "感 到", "仍 然", "目 前", "已 经",
+    ]
+
     private static func list(_ words: String, plusEnglish: Bool = true) -> Set<String> {
         var set = Set(words.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         if plusEnglish { set.formUnion(english) }

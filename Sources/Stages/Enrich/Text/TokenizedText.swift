@@ -74,6 +74,10 @@ struct TokenizedText: Sendable {
                 startPending = false
                 breakPending = false
                 i = token.end
+                if let possessive = possessiveSuffix(at: i) {
+                    tokens.append(possessive)
+                    i = possessive.end
+                }
                 continue
             }
             // Punctuation: one scalar per token.
@@ -100,6 +104,15 @@ struct TokenizedText: Sendable {
             || before.value == 0x3A
     }
 
+    /// The English possessive `’s` ending at a word boundary, as one punctuation token (so
+    /// `Russia’s` is the word `Russia`, and still one word).
+    private func possessiveSuffix(at i: Int) -> Token? {
+        guard i + 1 < scalars.count, scalars[i].value == 0x27 || scalars[i].value == 0x2019,
+            scalars[i + 1] == "s", i + 2 == scalars.count || !scalars[i + 2].isWordCharacter
+        else { return nil }
+        return Token(kind: .punctuation, start: i, end: i + 2, text: string(i..<(i + 2)), lower: "’s")
+    }
+
     private func scanWord(at start: Int, initial: Bool, breakBefore: Bool) -> Token {
         let n = scalars.count
         var j = start
@@ -124,7 +137,9 @@ struct TokenizedText: Sendable {
             }
             guard j + 1 < n else { break }
             let next = scalars[j + 1]
-            if s.isWordJoiner && next.isWordCharacter && !next.isUnspacedIdeograph {
+            if s.isWordJoiner && next.isWordCharacter && !next.isUnspacedIdeograph
+                && !(!s.isHyphen && next == "s" && (j + 2 == n || !scalars[j + 2].isWordCharacter))
+            {
                 if s.isHyphen { hyphenated = true }
                 j += 1
                 continue
