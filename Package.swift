@@ -45,6 +45,7 @@ let package = Package(
                 "RunnelProtocol",
                 "RunnelTransport",
                 "RunnelStage",
+                "EnrichStage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

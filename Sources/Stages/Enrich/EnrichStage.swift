@@ -12,8 +12,9 @@ import RunnelStage
 /// runnel parse < pages.jsonl | runnel enrich --max-keywords 5 | jq .body.entities
 /// ```
 ///
-/// A body that is not an `article.parsed` fails with `INVALID_ARGUMENT` (dead-lettered, never
-/// retried: sending it again cannot help).
+/// A message of another type fails with `FAILED_PRECONDITION` (as the runner also says), and a
+/// body that is not an `article.parsed` with `INVALID_ARGUMENT`; neither is retried, since
+/// sending it again cannot help.
 public struct EnrichStage: MessageStage {
     /// The accepted message type.
     public static let accepts = "article.parsed"
@@ -36,12 +37,12 @@ public struct EnrichStage: MessageStage {
     }
 
     /// Enriches one `article.parsed` message.
-    /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` for another type or a body that is not
-    ///   an `article.parsed`, naming the field that is wrong.
+    /// - Throws: ``RunnelError`` with `FAILED_PRECONDITION` for another type, `INVALID_ARGUMENT`
+    ///   for a body that is not an `article.parsed` (naming the field that is wrong).
     public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
         guard message.type == Self.accepts else {
             throw RunnelError(
-                .invalidArgument,
+                .failedPrecondition,
                 "enrich accepts \(Self.accepts) messages, got \(message.type); put it after a parse stage")
         }
         let article: ArticleParsed

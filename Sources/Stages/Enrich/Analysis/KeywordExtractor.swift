@@ -7,7 +7,8 @@
 /// 2–4 characters. Only *closed* n-grams are kept — those no longer n-gram of the same frequency
 /// contains — so `phái bộ ngoại giao` wins over `phái bộ ngoại`. Score: frequency × a weight that
 /// grows with length, plus a bonus when the phrase is also in the title; a phrase must occur at
-/// least twice in the text. Overlapping phrases are kept once, the best first.
+/// least twice in the text. Of phrases that contain one another or overlap where they first
+/// occur, only the best is kept.
 struct KeywordExtractor: Sendable {
     let text: TokenizedText
     let title: TokenizedText
@@ -117,7 +118,7 @@ struct KeywordExtractor: Sendable {
             let range = candidate.token..<(candidate.token + candidate.n)
             let lowers = tokens[range].map(\.lower)
             let overlaps = chosen.contains { other in
-                contains(other.lowers, lowers) || contains(lowers, other.lowers)
+                other.range.overlaps(range) || contains(other.lowers, lowers) || contains(lowers, other.lowers)
             }
             if overlaps { continue }
             chosen.append((range, lowers))
