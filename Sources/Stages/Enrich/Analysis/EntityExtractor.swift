@@ -286,6 +286,12 @@ struct EntityExtractor: Sendable {
             if isName(end) {
                 // Stop before a title that introduces a name: "NATO | Secretary General Jens…".
                 if let n = Self.titles.match(in: tokens, at: end), isName(end + n) { break }
+                // …and before a Vietnamese organization cue: "Theo | Bộ Ngoại giao".
+                if tokens[end].isCapitalized, let n = Self.organizationCues.match(in: tokens, at: end),
+                    isName(end + n), n > 1 || !tokens[end].isAcronym
+                {
+                    break
+                }
                 end += 1
             } else if isWord(end), Self.connectors.contains(tokens[end].lower), isName(end + 1) {
                 end += 1
