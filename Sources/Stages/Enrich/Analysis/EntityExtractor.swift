@@ -315,8 +315,28 @@ struct EntityExtractor: Sendable {
         return end
     }
 
-    /// Cuts a capitalized run into known names, acronyms, hyphen parts and plain names.
+    /// Cuts a run at a connector where it joins two names: "Ian Lipkin of Columbia University"
+    /// (a plain name, then an organization) and "Microsoft and Ford" (no organization word) are
+    /// two names; "Bank of England", "City of Ottawa" and "Food and Drug Administration" stay
+    /// whole.
     private mutating func segment(_ run: Range<Int>) {
+        var start = run.lowerBound
+        for k in run where Self.connectors.contains(tokens[k].lower) && !tokens[k].isCapitalized {
+            let left = tokens[start..<k]
+            let leftIsOrganization = left.contains { Lexicon.organizationWords.contains($0.lower) }
+            let rest = tokens[(k + 1)..<run.upperBound]
+            let restIsOrganization = rest.contains { Lexicon.organizationWords.contains($0.lower) }
+            let isAnd = tokens[k].lower == "and"
+            if isAnd ? !leftIsOrganization && !restIsOrganization : !leftIsOrganization && restIsOrganization {
+                if start < k { segmentParts(start..<k) }
+                start = k + 1
+            }
+        }
+        if start < run.upperBound { segmentParts(start..<run.upperBound) }
+    }
+
+    /// Cuts a capitalized run into known names, acronyms, hyphen parts and plain names.
+    private mutating func segmentParts(_ run: Range<Int>) {
         var plainStart: Int? = nil
         func flush(_ upTo: Int, _ self: inout EntityExtractor) {
             guard var s = plainStart else { return }
@@ -477,16 +497,25 @@ struct EntityExtractor: Sendable {
             tallies[mention.key]!.votes[mention.kind, default: 0] += max(mention.weight, 0)
         }
         // A one-word mention that ends a person's name counts for that person ("bà Lungescu").
+        // A multi-word name with no cue ("Gary Strumolo") and a surname said to speak
+        // ("Strumolo said") make one person.
         var alias: [String: String] = [:]
-        let people = order.filter { tallies[$0]!.kind == .person && $0.contains(" ") }
+        let candidates = order.filter { key in
+            let kind = tallies[key]!.kind
+            return (kind == .person || kind == .other) && key.contains(" ") && tallies[key]!.words <= 4
+        }
         for key in order where !key.contains(" ") {
             let kind = tallies[key]!.kind
             guard kind == .person || kind == .other else { continue }
-            let owners = people.filter { $0.hasSuffix(" " + key) }
-            guard let owner = owners.max(by: { tallies[$0]!.count < tallies[$1]!.count }) else { continue }
+            let owners = candidates.filter { $0.hasSuffix(" " + key) }
+            let people = owners.filter { tallies[$0]!.kind == .person }
+            guard let owner = (people.isEmpty ? owners : people).max(by: { tallies[$0]!.count < tallies[$1]!.count }),
+                kind == .person || tallies[owner]!.kind == .person
+            else { continue }
             let tally = tallies.removeValue(forKey: key)!
             tallies[owner]!.count += tally.count
             tallies[owner]!.first = min(tallies[owner]!.first, tally.first)
+            tallies[owner]!.votes[.person, default: 0] += tally.votes[.person, default: 0]
             alias[key] = owner
         }
         var names: [String: String] = [:]

@@ -49,14 +49,13 @@ enum Lexicon {
         association,institute,court,party,union,office,organization,organisation,corporation,corp,
         inc,ltd,llc,plc,group,company,co,parliament,congress,senate,assembly,army,navy,police,
         foundation,fund,alliance,league,club,school,college,academy,authority,bureau,service,
-        network,press,news,times,post,agence,ministerstwo,министерство
+        network,press,news,times,post,agence,government,administration,hospital,clinic,museum,church,journal,consortium,ministerstwo,министерство
         """).map { $0.joined(separator: " ") })
 
     /// Words before a name that make it a place: `tại Matxcơva`, `in Washington`.
     static let placePrepositions: Set<String> = [
         "tại", "ở", "đến", "tới", "sang", "từ", "thủ", "miền", "tỉnh", "thành", "huyện", "xã",
-        "in", "at", "near", "from", "to", "across", "throughout", "w", "we", "в", "во", "из", "στην",
-        "στο",
+        "in", "near", "across", "throughout", "w", "we", "в", "во", "στην", "στο",
     ]
 
     /// Speech verbs that attribute a quotation, as phrases.
@@ -99,7 +98,7 @@ enum Lexicon {
         biển đông,baltic,crimea,donbass,gaza,đài loan,hồng kông,
         russia,united states,china,japan,south korea,north korea,france,germany,britain,
         united kingdom,italy,spain,poland,greece,turkey,india,vietnam,europe,asia,africa,
-        moscow,beijing,new york,los angeles,warsaw,athens,rome,madrid,taiwan,hong kong,
+        moscow,beijing,new york,uk,us,usa,uae,los angeles,warsaw,athens,rome,madrid,taiwan,hong kong,
         россия,москва,украина,polska,warszawa,ελλάδα,αθήνα
         """)
 
@@ -134,6 +133,7 @@ enum Lexicon {
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
         "february", "march", "april", "may", "june", "july", "august", "september", "october",
         "november", "december", "i", "the", "a", "an", "thứ", "chủ nhật", "tin", "ảnh", "video",
-        "infographic", "nguồn", "tp", "ttxvn",
+        "infographic", "nguồn", "tp", "ttxvn", "i'm", "i’m", "i've", "i’ve", "i'll", "i’ll", "i'd",
+        "i’d", "ok",
     ]
 }

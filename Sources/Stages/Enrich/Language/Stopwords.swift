@@ -97,7 +97,9 @@ enum Stopwords {
         """
         i w we z ze na do od o u a ale lub oraz że to jest są był była było byli się nie tak jak
         po przez przy dla jego jej ich ten ta te tego tej tym który która które którzy co czy
-        już także też tylko jeszcze może bardzo jako nad pod przed między za
+        już także też tylko jeszcze może bardzo jako nad pod przed między za jednak kilka wielu
+        często możemy można mogą ma mają być będzie będą został została zostały oraz czyli gdy
+        gdzie jak jest ze zł proc roku lat
         """)
 
     static let russian: Set<String> = list(
@@ -114,6 +116,7 @@ enum Stopwords {
         """
         ο η το οι τα του της των τον την ένα μια ένας και ή αλλά που πως ότι σε στο στη στην
         στον στα στους στις με για από κατά μετά προς χωρίς είναι ήταν θα να δεν μην δε μη
-        αυτό αυτή αυτός αυτά αυτές αυτοί ως επίσης όπως
+        αυτό αυτή αυτός αυτά αυτές αυτοί ως επίσης όπως τη τις τους τον μία μια ένα είχαν έχουν
+        έχει είχε μπορούν μπορεί σύμφωνα οποία οποίο οποίος πολύ πιο όλα όλοι όταν ενώ καθώς
         """)
 }
