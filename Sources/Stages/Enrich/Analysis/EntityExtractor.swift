@@ -73,30 +73,30 @@ struct EntityExtractor: Sendable {
     static let places = PhraseIndex(Lexicon.places + Lexicon.chinesePlaces)
     static let knownOrganizations = PhraseIndex(Lexicon.organizations + Lexicon.chineseOrganizations)
     static let speechVerbs = PhraseIndex(Lexicon.speechVerbs)
-    static let connectors: Set<String> = [
+    static let connectors = WordSet([
         "of", "for", "and", "the", "de", "del", "la", "le", "von", "van", "der", "den", "du", "des",
         "bin", "al", "da", "dos",
-    ]
+    ])
 
     let text: TokenizedText
-    let stopwords: Set<String>
+    let stopwords: WordSet
     private var tokens: [Token] { text.tokens }
     /// Lower-case forms seen capitalized inside a sentence.
-    private var capitalizedInside: Set<String> = []
+    private var capitalizedInside: Set<UInt64> = []
     /// Lower-case forms seen written in lower case.
-    private var seenLowercase: Set<String> = []
+    private var seenLowercase: Set<UInt64> = []
     private var mentions: [Mention] = []
     private var titleReferences: [TitleReference] = []
 
     /// Prepares extraction over `text`, with the stopwords of its language.
-    init(_ text: TokenizedText, stopwords: Set<String>) {
+    init(_ text: TokenizedText, stopwords: WordSet) {
         self.text = text
         self.stopwords = stopwords
         for token in text.tokens where token.kind == .word {
             if token.isCapitalized {
-                if !token.isInitial { capitalizedInside.insert(token.lower) }
+                if !token.isInitial { capitalizedInside.insert(token.key) }
             } else if text.scalars[token.start].isLowercaseLetter {
-                seenLowercase.insert(token.lower)
+                seenLowercase.insert(token.key)
             }
         }
     }
@@ -185,7 +185,7 @@ struct EntityExtractor: Sendable {
                 continue
             }
             // A Vietnamese portfolio: "Ngoại giao" before a further capitalized word.
-            if isWord(j + 1), !tokens[j + 1].isCapitalized, !stopwords.contains(tokens[j + 1].lower),
+            if isWord(j + 1), !tokens[j + 1].isCapitalized, !stopwords.contains(tokens[j + 1]),
                 isName(j + 2)
             {
                 qualifiers.append(tokens[j...(j + 1)].map(\.lower).joined(separator: " "))
@@ -195,13 +195,13 @@ struct EntityExtractor: Sendable {
             break
         }
         let nameStart = j
-        while isName(j) || (isWord(j) && Self.connectors.contains(tokens[j].lower) && isName(j + 1) && j > nameStart) {
+        while isName(j) || (isWord(j) && Self.connectors.contains(tokens[j]) && isName(j + 1) && j > nameStart) {
             j += 1
         }
         if j > nameStart {
             let nameTokens = tokens[nameStart..<j]
             let nameKey = nameTokens.map(\.lower).joined(separator: " ")
-            if nameTokens.contains(where: { Lexicon.organizationWords.contains($0.lower) }), !nameTokens.allSatisfy(\.isAcronym) {
+            if nameTokens.contains(where: { Lexicon.organizationWords.contains($0) }), !nameTokens.allSatisfy(\.isAcronym) {
                 // "General Assembly": not a person after all.
                 add(i..<j, kind: .organization, weight: 3)
                 return j
@@ -265,7 +265,7 @@ struct EntityExtractor: Sendable {
                 lastCapitalized = true
                 continue
             }
-            if lastCapitalized, token.kind == .word, !stopwords.contains(token.lower),
+            if lastCapitalized, token.kind == .word, !stopwords.contains(token),
                 Self.speechVerbs.match(in: tokens, at: j) == nil,
                 capitalized == 1 || isName(j + 1)
             {
@@ -293,7 +293,7 @@ struct EntityExtractor: Sendable {
                     break
                 }
                 end += 1
-            } else if isWord(end), Self.connectors.contains(tokens[end].lower), isName(end + 1) {
+            } else if isWord(end), Self.connectors.contains(tokens[end]), isName(end + 1) {
                 end += 1
             } else {
                 break
@@ -303,12 +303,12 @@ struct EntityExtractor: Sendable {
         let first = tokens[i]
         if first.isInitial && !first.isAcronym && known(at: i) == nil {
             let keep =
-                !stopwords.contains(first.lower) && !seenLowercase.contains(first.lower)
-                && !Lexicon.nonEntities.contains(first.lower)
-                && (end - i > 1 || capitalizedInside.contains(first.lower))
+                !stopwords.contains(first) && !seenLowercase.contains(first.key)
+                && !Lexicon.nonEntities.contains(first)
+                && (end - i > 1 || capitalizedInside.contains(first.key))
             if !keep {
                 start += 1
-                while start < end, Self.connectors.contains(tokens[start].lower) { start += 1 }
+                while start < end, Self.connectors.contains(tokens[start]) { start += 1 }
             }
         }
         if start < end { segment(start..<end) }
@@ -321,11 +321,11 @@ struct EntityExtractor: Sendable {
     /// whole.
     private mutating func segment(_ run: Range<Int>) {
         var start = run.lowerBound
-        for k in run where Self.connectors.contains(tokens[k].lower) && !tokens[k].isCapitalized {
+        for k in run where Self.connectors.contains(tokens[k]) && !tokens[k].isCapitalized {
             let left = tokens[start..<k]
-            let leftIsOrganization = left.contains { Lexicon.organizationWords.contains($0.lower) }
+            let leftIsOrganization = left.contains { Lexicon.organizationWords.contains($0) }
             let rest = tokens[(k + 1)..<run.upperBound]
-            let restIsOrganization = rest.contains { Lexicon.organizationWords.contains($0.lower) }
+            let restIsOrganization = rest.contains { Lexicon.organizationWords.contains($0) }
             let isAnd = tokens[k].lower == "and"
             if isAnd ? !leftIsOrganization && !restIsOrganization : !leftIsOrganization && restIsOrganization {
                 if start < k { segmentParts(start..<k) }
@@ -341,8 +341,8 @@ struct EntityExtractor: Sendable {
         func flush(_ upTo: Int, _ self: inout EntityExtractor) {
             guard var s = plainStart else { return }
             var e = upTo
-            while s < e, Self.connectors.contains(self.tokens[s].lower) { s += 1 }
-            while e > s, Self.connectors.contains(self.tokens[e - 1].lower) { e -= 1 }
+            while s < e, Self.connectors.contains(self.tokens[s]) { s += 1 }
+            while e > s, Self.connectors.contains(self.tokens[e - 1]) { e -= 1 }
             if s < e { self.addPlain(s..<e) }
             plainStart = nil
         }
@@ -350,7 +350,7 @@ struct EntityExtractor: Sendable {
         while j < run.upperBound {
             if let n = known(at: j), j + n <= run.upperBound {
                 // "miền Đông Ukraine": a compass word before a known place belongs to it.
-                if plainStart == j - 1, Lexicon.directions.contains(tokens[j - 1].lower) { plainStart = nil }
+                if plainStart == j - 1, Lexicon.directions.contains(tokens[j - 1]) { plainStart = nil }
                 flush(j, &self)
                 add(j..<(j + n), kind: knownKind(at: j), weight: 10)
                 j += n
@@ -411,17 +411,17 @@ struct EntityExtractor: Sendable {
         let words = tokens[range]
         if words.count == 1 {
             let token = words.first!
-            if token.end - token.start < 2 || stopwords.contains(token.lower)
-                || Lexicon.nonEntities.contains(token.lower)
+            if token.end - token.start < 2 || stopwords.contains(token)
+                || Lexicon.nonEntities.contains(token)
             {
                 return
             }
         }
-        if words.contains(where: { Lexicon.organizationWords.contains($0.lower) }) {
+        if words.contains(where: { Lexicon.organizationWords.contains($0) }) {
             add(range, kind: .organization, weight: 3)
             return
         }
-        if (2...4).contains(words.count), let first = words.first, Lexicon.vietnameseSurnames.contains(first.lower) {
+        if (2...4).contains(words.count), let first = words.first, Lexicon.vietnameseSurnames.contains(first) {
             add(range, kind: .person, weight: 3)
             return
         }
@@ -429,7 +429,7 @@ struct EntityExtractor: Sendable {
             add(range, kind: .person, weight: 3)
             return
         }
-        if range.lowerBound > 0, isWord(range.lowerBound), Lexicon.placePrepositions.contains(tokens[range.lowerBound - 1].lower),
+        if range.lowerBound > 0, isWord(range.lowerBound), Lexicon.placePrepositions.contains(tokens[range.lowerBound - 1]),
             tokens[range.lowerBound - 1].kind == .word
         {
             add(range, kind: .place, weight: 2)

@@ -13,7 +13,7 @@ struct KeywordExtractor: Sendable {
     let text: TokenizedText
     let title: TokenizedText
     let language: String
-    let stopwords: Set<String>
+    let stopwords: WordSet
     /// Token ranges of entity mentions: a keyword never cuts through one (`罗斯外交`,
     /// `General Jens`).
     var mentions: [Range<Int>] = []
@@ -25,26 +25,26 @@ struct KeywordExtractor: Sendable {
     func extract(limit: Int) -> [String] {
         guard limit > 0 else { return [] }
         let (minN, maxN): (Int, Int) = isUnspaced ? (2, 4) : isSyllabic ? (1, 4) : (1, 3)
-        var ids: [String: Int] = [:]
+        var ids: [UInt64: Int] = [:]
         var counts: [UInt64: Int] = [:]
         var firstSeen: [UInt64: (token: Int, n: Int)] = [:]
-        var capitalizedInside: Set<String> = []
+        var capitalizedInside: Set<UInt64> = []
         for token in text.tokens where token.kind == .word {
-            if token.isCapitalized && !token.isInitial { capitalizedInside.insert(token.lower) }
+            if token.isCapitalized && !token.isInitial { capitalizedInside.insert(token.key) }
         }
         let tokens = text.tokens
 
         func isContent(_ token: Token) -> Bool {
             switch token.kind {
-            case .ideograph: return !stopwords.contains(token.lower)
-            case .word: return token.end - token.start >= 2 && !stopwords.contains(token.lower)
+            case .ideograph: return !stopwords.contains(token)
+            case .word: return token.end - token.start >= 2 && !stopwords.contains(token)
             case .number, .punctuation: return false
             }
         }
-        func id(_ lower: String) -> Int? {
-            if let id = ids[lower] { return id }
+        func id(_ key: UInt64) -> Int? {
+            if let id = ids[key] { return id }
             guard ids.count < 0xFFFE else { return nil }
-            ids[lower] = ids.count + 1
+            ids[key] = ids.count + 1
             return ids.count
         }
         /// Calls `body` with each n-gram key and its first token in the content runs of `source`.
@@ -65,7 +65,7 @@ struct KeywordExtractor: Sendable {
                     flush()
                     if !isContent(token) { continue }
                 }
-                guard let id = id(token.lower) else {
+                guard let id = id(token.key) else {
                     flush()
                     continue
                 }
@@ -105,7 +105,7 @@ struct KeywordExtractor: Sendable {
             if cutsMention(range, owner: owner) { continue }
             if seen.n == 1 && (isSyllabic || isUnspaced) {
                 let token = tokens[seen.token]
-                guard token.isAcronym || capitalizedInside.contains(token.lower) else { continue }
+                guard token.isAcronym || capitalizedInside.contains(token.key) else { continue }
             }
             let score = (Double(count) + bonus * 2) * weight(seen.n)
             candidates.append((key, score, seen.token, seen.n))

@@ -25,20 +25,24 @@ public enum ContentHash {
 
     /// NFC, white space collapsed to single spaces, trimmed.
     public static func normalize(_ string: String) -> String {
-        let nfc = string.precomposedStringWithCanonicalMapping
-        var view = String.UnicodeScalarView()
+        // Foundation's NFC costs more than everything else here; skip it when no scalar could
+        // change under it (text from the fetch stage is NFC already).
+        let stable = string.unicodeScalars.allSatisfy { $0.value < 0x300 || !ScalarClasses.of($0).contains(.notNFCStable) }
+        let nfc = stable ? string : string.precomposedStringWithCanonicalMapping
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(nfc.utf8.count)
         var pendingSpace = false
         for scalar in nfc.unicodeScalars {
             if scalar.isSpace {
-                pendingSpace = !view.isEmpty
+                pendingSpace = !bytes.isEmpty
                 continue
             }
             if pendingSpace {
-                view.append(" ")
+                bytes.append(0x20)
                 pendingSpace = false
             }
-            view.append(scalar)
+            UTF8.encode(scalar) { bytes.append($0) }
         }
-        return String(view)
+        return String(decoding: bytes, as: UTF8.self)
     }
 }

@@ -27,7 +27,7 @@ public enum SimHash {
         var hashes: [UInt64] = []
         hashes.reserveCapacity(text.tokens.count)
         for token in text.tokens where token.isCountable {
-            hashes.append(fnv1a(token.lower))
+            hashes.append(token.key)
         }
         guard !hashes.isEmpty else { return 0 }
         var sums = [Int32](repeating: 0, count: 64)
@@ -69,15 +69,6 @@ public enum SimHash {
     public static func hex(_ value: UInt64) -> String {
         let digits = String(value, radix: 16)
         return String(repeating: "0", count: 16 - digits.count) + digits
-    }
-
-    private static func fnv1a(_ string: String) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in string.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
     }
 
     /// SplitMix64's finalizer: spreads every input bit over the whole word.

@@ -43,7 +43,7 @@ enum Lexicon {
 
     /// Words that make a capitalized English run an organization wherever they stand in it
     /// (`Security Council`, `Ministry of Defence`, `Acme Inc`).
-    static let organizationWords: Set<String> = Set(phrases(
+    static let organizationWords = WordSet(phrases(
         """
         ministry,council,department,university,bank,agency,committee,commission,federation,
         association,institute,court,party,union,office,organization,organisation,corporation,corp,
@@ -53,10 +53,10 @@ enum Lexicon {
         """).map { $0.joined(separator: " ") })
 
     /// Words before a name that make it a place: `tại Matxcơva`, `in Washington`.
-    static let placePrepositions: Set<String> = [
+    static let placePrepositions = WordSet([
         "tại", "ở", "đến", "tới", "sang", "từ", "thủ", "miền", "tỉnh", "thành", "huyện", "xã",
         "in", "near", "across", "throughout", "w", "we", "в", "во", "στην", "στο",
-    ]
+    ])
 
     /// Speech verbs that attribute a quotation, as phrases.
     static let speechVerbs: [Phrase] = phrases(
@@ -73,13 +73,13 @@ enum Lexicon {
 
     /// Compass words that may stand before a known place (`miền Đông Ukraine`): the place is
     /// the entity.
-    static let directions: Set<String> = [
+    static let directions = WordSet([
         "đông", "tây", "nam", "bắc", "east", "west", "north", "south", "eastern", "western",
         "northern", "southern", "central",
-    ]
+    ])
 
     /// Pronouns that refer back to the last person mentioned.
-    static let pronouns: Set<String> = [
+    static let pronouns: [String] = [
         "he", "she", "ông", "bà", "anh", "chị", "ông ấy", "bà ấy", "anh ấy", "chị ấy", "ông ta",
         "bà ta", "on", "ona", "он", "она",
     ]
@@ -121,19 +121,19 @@ enum Lexicon {
 
     /// Common Vietnamese family names: a capitalized run of 2–4 syllables starting with one of
     /// them is a person (`Nguyễn Ngọc Cảnh`).
-    static let vietnameseSurnames: Set<String> = [
+    static let vietnameseSurnames = WordSet([
         "nguyễn", "trần", "lê", "phạm", "hoàng", "huỳnh", "phan", "vũ", "võ", "đặng", "bùi", "đỗ",
         "hồ", "ngô", "dương", "lý", "đinh", "trịnh", "đoàn", "lâm", "mai", "tô", "hà", "lương",
         "trương", "cao", "chu", "tạ", "lưu", "vương",
-    ]
+    ])
 
     /// Capitalized words that are never entities by themselves: weekdays, months, and
     /// Vietnamese words capitalized by convention.
-    static let nonEntities: Set<String> = [
+    static let nonEntities = WordSet([
         "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "january",
         "february", "march", "april", "may", "june", "july", "august", "september", "october",
         "november", "december", "i", "the", "a", "an", "thứ", "chủ nhật", "tin", "ảnh", "video",
         "infographic", "nguồn", "tp", "ttxvn", "i'm", "i’m", "i've", "i’ve", "i'll", "i’ll", "i'd",
         "i’d", "ok",
-    ]
+    ])
 }

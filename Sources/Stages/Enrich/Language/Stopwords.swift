@@ -6,7 +6,7 @@
 enum Stopwords {
     /// The stopwords for an ISO 639-1 code, always including English (news in every language
     /// quotes English names and phrases). Unknown languages get English alone.
-    static func forLanguage(_ code: String) -> Set<String> {
+    static func forLanguage(_ code: String) -> WordSet {
         switch code {
         case "vi": vietnamese
         case "zh", "ja": chinese
@@ -29,13 +29,13 @@ enum Stopwords {
         "表 示", "认 为", "进 一 步", "可 能", "这 一", "星 期", "感 到", "仍 然", "目 前", "已 经",
     ]
 
-    private static func list(_ words: String, plusEnglish: Bool = true) -> Set<String> {
-        var set = Set(words.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
+    private static func list(_ words: String, plusEnglish: Bool = true) -> WordSet {
+        var set = WordSet(words.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         if plusEnglish { set.formUnion(english) }
         return set
     }
 
-    static let english: Set<String> = list(
+    static let english: WordSet = list(
         """
         a about above after again against all also am an and any are as at be because been before
         being below between both but by can could did do does doing down during each few for from
@@ -51,7 +51,7 @@ enum Stopwords {
         april june july august september october november december
         """, plusEnglish: false)
 
-    static let vietnamese: Set<String> = list(
+    static let vietnamese: WordSet = list(
         """
         và của các những là có được trong với cho về này đã để từ theo tại ở một không người
         cũng như đến khi thì mà nhưng hay hoặc vì nên nếu do bởi ra vào lên xuống lại còn rất
@@ -62,14 +62,14 @@ enum Stopwords {
         tuy nhiên song bị tới nay dù
         """)
 
-    static let chinese: Set<String> = list(
+    static let chinese: WordSet = list(
         """
         的 了 是 在 和 与 及 或 也 都 就 而 但 并 等 这 那 个 之 其 以 于 为 对 把 被 从 向 到 由 中
         上 下 里 后 前 已 将 会 能 要 可 还 又 很 更 最 一 不 没 有 我 你 他 她 它 们 此 该 各 每 些
         所 着 过 地 得 说 称 表示 认为 年 月 日 时
         """)
 
-    static let french: Set<String> = list(
+    static let french: WordSet = list(
         """
         le la les un une des du de d l et ou mais donc car ni que qui quoi dont où ce cet cette ces
         son sa ses leur leurs mon ma mes ton ta tes il elle ils elles on nous vous je tu se ne pas
@@ -77,7 +77,7 @@ enum Stopwords {
         avait avoir fait comme aussi très tout tous toute toutes selon après avant depuis
         """)
 
-    static let german: Set<String> = list(
+    static let german: WordSet = list(
         """
         der die das den dem des ein eine einer eines einem einen und oder aber doch sondern dass
         wie als wenn ob weil nicht kein keine ist sind war waren wird werden wurde wurden hat
@@ -86,14 +86,14 @@ enum Stopwords {
         mehr so dieser diese dieses jener welche
         """)
 
-    static let spanish: Set<String> = list(
+    static let spanish: WordSet = list(
         """
         el la los las un una unos unas de del al y o u pero que quien como cuando donde por para
         con sin sobre entre hasta desde en es son fue fueron ser estar está están ha han había
         su sus se lo le les no más muy también ya este esta estos estas ese esa eso según tras
         """)
 
-    static let polish: Set<String> = list(
+    static let polish: WordSet = list(
         """
         i w we z ze na do od o u a ale lub oraz że to jest są był była było byli się nie tak jak
         po przez przy dla jego jej ich ten ta te tego tej tym który która które którzy co czy
@@ -102,7 +102,7 @@ enum Stopwords {
         gdzie jak jest ze zł proc roku lat
         """)
 
-    static let russian: Set<String> = list(
+    static let russian: WordSet = list(
         """
         и в во не что он она оно они на я с со как а то все всё так его её их но да ты к у же вы
         за бы по только ее мне было вот от меня еще ещё нет о из ему теперь когда даже ну ли если
@@ -112,7 +112,7 @@ enum Stopwords {
         также это этой этих при об после заявил сообщил
         """)
 
-    static let greek: Set<String> = list(
+    static let greek: WordSet = list(
         """
         ο η το οι τα του της των τον την ένα μια ένας και ή αλλά που πως ότι σε στο στη στην
         στον στα στους στις με για από κατά μετά προς χωρίς είναι ήταν θα να δεν μην δε μη

@@ -6,12 +6,13 @@
 /// ```
 struct PhraseIndex: Sendable {
     /// Phrases by their first token, longest first.
-    private var byFirst: [String: [[String]]] = [:]
+    private var byFirst: [UInt64: [[UInt64]]] = [:]
 
     /// Indexes `phrases` (lower case, one string per token).
     init(_ phrases: [[String]]) {
         for phrase in phrases where !phrase.isEmpty {
-            byFirst[phrase[0], default: []].append(phrase)
+            let keys = phrase.map(WordHash.of)
+            byFirst[keys[0], default: []].append(keys)
         }
         for key in byFirst.keys { byFirst[key]!.sort { $0.count > $1.count } }
     }
@@ -19,13 +20,13 @@ struct PhraseIndex: Sendable {
     /// The length in tokens of the longest phrase that starts at `i`, compared in lower case;
     /// tokens of a phrase must follow each other on one line with nothing between them.
     func match(in tokens: [Token], at i: Int, limit: Int? = nil) -> Int? {
-        guard i < tokens.count, let candidates = byFirst[tokens[i].lower] else { return nil }
+        guard i < tokens.count, let candidates = byFirst[tokens[i].key] else { return nil }
         let end = limit ?? tokens.count
         for phrase in candidates where i + phrase.count <= end {
             var ok = true
             for k in 1..<phrase.count {
                 let token = tokens[i + k]
-                if token.kind == .punctuation || token.breakBefore || token.lower != phrase[k] {
+                if token.kind == .punctuation || token.breakBefore || token.key != phrase[k] {
                     ok = false
                     break
                 }
@@ -38,6 +39,6 @@ struct PhraseIndex: Sendable {
     /// Whether `phrase` (lower-case tokens) is in the index.
     func contains(_ phrase: [String]) -> Bool {
         guard let first = phrase.first else { return false }
-        return byFirst[first]?.contains(phrase) ?? false
+        return byFirst[WordHash.of(first)]?.contains(phrase.map(WordHash.of)) ?? false
     }
 }

@@ -22,7 +22,11 @@ struct Token: Sendable {
     /// The token as written.
     var text: String
     /// The token in lower case, for comparisons and stopword look-ups.
-    var lower: String
+    var lower: String {
+        didSet { key = WordHash.of(lower) }
+    }
+    /// ``WordHash`` of ``lower``: the key of every set and index look-up.
+    var key: UInt64
     /// The first letter is upper case (`Nga`, `NATO`, `Oana`).
     var isCapitalized: Bool = false
     /// Two or more letters, all upper case (`NATO`, `EU`, `COVID-19`).
@@ -36,6 +40,15 @@ struct Token: Sendable {
 
     /// Whether it counts as a word (words, numbers and ideographs).
     var isCountable: Bool { kind != .punctuation }
+
+    init(kind: Kind, start: Int, end: Int, text: String, lower: String) {
+        self.kind = kind
+        self.start = start
+        self.end = end
+        self.text = text
+        self.lower = lower
+        self.key = WordHash.of(lower)
+    }
 
     /// The punctuation scalar, for punctuation tokens.
     var scalar: Unicode.Scalar? {

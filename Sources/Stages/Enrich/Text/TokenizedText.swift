@@ -29,9 +29,19 @@ struct TokenizedText: Sendable {
 
     /// The text of scalars `range`.
     func string(_ range: Range<Int>) -> String {
-        var view = String.UnicodeScalarView()
-        view.append(contentsOf: scalars[range.clamped(to: 0..<scalars.count)])
-        return String(view)
+        let range = range.clamped(to: 0..<scalars.count)
+        var count = 0
+        for i in range { count += UTF8.width(scalars[i]) }
+        return String(unsafeUninitializedCapacity: count) { buffer in
+            var k = 0
+            for i in range {
+                UTF8.encode(scalars[i]) { byte in
+                    buffer[k] = byte
+                    k += 1
+                }
+            }
+            return k
+        }
     }
 
     /// The text of a sentence, from its first to its last token.
@@ -165,13 +175,13 @@ struct TokenizedText: Sendable {
     // MARK: Sentences
 
     /// Abbreviations after which a period does not end a sentence (lower case, without the dot).
-    static let abbreviations: Set<String> = [
+    static let abbreviations = WordSet([
         "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "inc", "ltd", "co", "corp",
         "gen", "col", "lt", "sgt", "capt", "sen", "rep", "gov", "nr", "fig", "approx", "dept",
         "e.g", "i.e", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov",
         "dec", "mt", "ft", "u.s", "ths", "ts", "pgs", "gs", "tp", "tt", "hr", "hrsg",
         "z.b", "bzw", "dz", "np", "tzw", "ul", "al", "г", "гг", "см", "т.е", "др",
-    ]
+    ])
 
     private mutating func splitSentences() {
         var start = 0
@@ -229,7 +239,7 @@ struct TokenizedText: Sendable {
         if t > 0 {
             let previous = tokens[t - 1]
             if previous.end == token.start, previous.kind == .word {
-                if Self.abbreviations.contains(previous.lower) { return false }
+                if Self.abbreviations.contains(previous) { return false }
                 // An initial: "J. Smith".
                 if previous.end - previous.start == 1 && previous.isCapitalized { return false }
             }

@@ -6,15 +6,7 @@ extension Unicode.Scalar {
         if v < 0x80 {
             return (v >= 0x61 && v <= 0x7A) || (v >= 0x41 && v <= 0x5A) || (v >= 0x30 && v <= 0x39)
         }
-        if v == 0xA0 || v == 0xAD { return false }
-        let p = properties
-        if p.isAlphabetic { return true }
-        switch p.generalCategory {
-        case .nonspacingMark, .spacingMark, .enclosingMark, .decimalNumber, .letterNumber, .otherNumber:
-            return true
-        default:
-            return false
-        }
+        return ScalarClasses.of(self).contains(.word)
     }
 
     /// Whether the scalar is written without spaces between words: Han ideographs, kana.
@@ -36,7 +28,7 @@ extension Unicode.Scalar {
     var isDigit: Bool {
         let v = value
         if v < 0x80 { return v >= 0x30 && v <= 0x39 }
-        return properties.generalCategory == .decimalNumber
+        return ScalarClasses.of(self).contains(.digit)
     }
 
     /// Whether the scalar is an upper-case or title-case letter.
@@ -44,8 +36,7 @@ extension Unicode.Scalar {
     var isUppercaseLetter: Bool {
         let v = value
         if v < 0x80 { return v >= 0x41 && v <= 0x5A }
-        let c = properties.generalCategory
-        return c == .uppercaseLetter || c == .titlecaseLetter
+        return ScalarClasses.of(self).contains(.upper)
     }
 
     /// Whether the scalar is a lower-case letter.
@@ -53,7 +44,7 @@ extension Unicode.Scalar {
     var isLowercaseLetter: Bool {
         let v = value
         if v < 0x80 { return v >= 0x61 && v <= 0x7A }
-        return properties.generalCategory == .lowercaseLetter
+        return ScalarClasses.of(self).contains(.lower)
     }
 
     /// Whether the scalar is white space (including no-break spaces and line breaks).
@@ -61,7 +52,7 @@ extension Unicode.Scalar {
     var isSpace: Bool {
         let v = value
         if v < 0x80 { return v == 0x20 || (v >= 0x09 && v <= 0x0D) }
-        return properties.isWhitespace
+        return ScalarClasses.of(self).contains(.space)
     }
 
     /// Whether the scalar ends a sentence: `. ! ? …` and their CJK forms.
