@@ -49,6 +49,12 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // A benchmark program, not a test: Enricher alone beside the JSON around it.
+        .executableTarget(
+            name: "EnrichBenchmark",
+            dependencies: ["EnrichStage", "RunnelProtocol"],
+            path: "Benchmarks/EnrichBenchmark"
+        ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
         .testTarget(

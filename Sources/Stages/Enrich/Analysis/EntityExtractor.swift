@@ -473,28 +473,36 @@ struct EntityExtractor: Sendable {
         var text: String
         var count = 0
         var first: Int
-        var votes: [Kind: Int] = [:]
+        /// Summed weights by kind, in ``Kind/byPriority`` order.
+        var votes: [Int] = [0, 0, 0, 0]
         var words: Int
 
+        mutating func add(_ mention: Mention) {
+            count += 1
+            first = min(first, mention.start)
+            votes[mention.kind.priority] += max(mention.weight, 0)
+        }
+
+        /// The kind with the most weight; ties go to the more specific kind.
         var kind: Kind {
-            let ranked = votes.filter { $0.value > 0 }.sorted { a, b in
-                a.value != b.value ? a.value > b.value : a.key.priority < b.key.priority
+            var best = Kind.other
+            var bestVotes = 0
+            for (index, kind) in Kind.byPriority.enumerated() where votes[index] > bestVotes {
+                best = kind
+                bestVotes = votes[index]
             }
-            return ranked.first?.key ?? .other
+            return best
         }
     }
 
     private func merge(limit: Int) -> Result {
         var tallies: [String: Tally] = [:]
         var order: [String] = []
+        tallies.reserveCapacity(mentions.count)
         for mention in mentions {
-            if tallies[mention.key] == nil {
-                tallies[mention.key] = Tally(text: mention.text, first: mention.start, words: mention.tokens.count)
-                order.append(mention.key)
-            }
-            tallies[mention.key]!.count += 1
-            tallies[mention.key]!.first = min(tallies[mention.key]!.first, mention.start)
-            tallies[mention.key]!.votes[mention.kind, default: 0] += max(mention.weight, 0)
+            if tallies[mention.key] == nil { order.append(mention.key) }
+            let fresh = Tally(text: mention.text, first: mention.start, words: mention.tokens.count)
+            tallies[mention.key, default: fresh].add(mention)
         }
         // A one-word mention that ends a person's name counts for that person ("bà Lungescu").
         // A multi-word name with no cue ("Gary Strumolo") and a surname said to speak
@@ -504,10 +512,14 @@ struct EntityExtractor: Sendable {
             let kind = tallies[key]!.kind
             return (kind == .person || kind == .other) && key.contains(" ") && tallies[key]!.words <= 4
         }
+        var byLastWord: [Substring: [String]] = [:]
+        for key in candidates {
+            if let space = key.lastIndex(of: " ") { byLastWord[key[key.index(after: space)...], default: []].append(key) }
+        }
         for key in order where !key.contains(" ") {
+            guard let owners = byLastWord[Substring(key)] else { continue }
             let kind = tallies[key]!.kind
             guard kind == .person || kind == .other else { continue }
-            let owners = candidates.filter { $0.hasSuffix(" " + key) }
             let people = owners.filter { tallies[$0]!.kind == .person }
             guard let owner = (people.isEmpty ? owners : people).max(by: { tallies[$0]!.count < tallies[$1]!.count }),
                 kind == .person || tallies[owner]!.kind == .person
@@ -515,7 +527,7 @@ struct EntityExtractor: Sendable {
             let tally = tallies.removeValue(forKey: key)!
             tallies[owner]!.count += tally.count
             tallies[owner]!.first = min(tallies[owner]!.first, tally.first)
-            tallies[owner]!.votes[.person, default: 0] += tally.votes[.person, default: 0]
+            tallies[owner]!.votes[Kind.person.priority] += tally.votes[Kind.person.priority]
             alias[key] = owner
         }
         var names: [String: String] = [:]
@@ -544,8 +556,11 @@ struct EntityExtractor: Sendable {
 }
 
 extension EntityExtractor.Kind {
-    /// Ties go to the more specific kind.
-    fileprivate var priority: Int {
+    /// The kinds, the most specific first.
+    static let byPriority: [Self] = [.person, .organization, .place, .other]
+
+    /// Ties go to the more specific kind: the index in ``byPriority``.
+    var priority: Int {
         switch self {
         case .person: 0
         case .organization: 1

@@ -26,8 +26,14 @@ struct KeywordExtractor: Sendable {
         guard limit > 0 else { return [] }
         let (minN, maxN): (Int, Int) = isUnspaced ? (2, 4) : isSyllabic ? (1, 4) : (1, 3)
         var ids: [UInt64: Int] = [:]
-        var counts: [UInt64: Int] = [:]
-        var firstSeen: [UInt64: (token: Int, n: Int)] = [:]
+        /// Every n-gram: how often, and where it first occurs.
+        struct Gram {
+            var count: Int
+            var token: Int
+            var n: Int
+        }
+        var counts: [UInt64: Gram] = [:]
+        counts.reserveCapacity(text.tokens.count * 2)
         var capitalizedInside: Set<UInt64> = []
         for token in text.tokens where token.kind == .word {
             if token.isCapitalized && !token.isInitial { capitalizedInside.insert(token.key) }
@@ -75,20 +81,18 @@ struct KeywordExtractor: Sendable {
         }
 
         grams(tokens) { key, index, n in
-            counts[key, default: 0] += 1
-            if firstSeen[key] == nil { firstSeen[key] = (index, n) }
+            counts[key, default: Gram(count: 0, token: index, n: n)].count += 1
         }
         var inTitle: Set<UInt64> = []
         grams(title.tokens) { key, _, _ in inTitle.insert(key) }
 
         // Closed n-grams: drop a gram when a longer gram containing it is as frequent.
         var notClosed: Set<UInt64> = []
-        for (key, count) in counts {
-            guard let seen = firstSeen[key], seen.n > 1 else { continue }
+        for (key, gram) in counts where gram.n > 1 && gram.count >= 2 {
             let prefix = key >> 16
-            let suffix = key & ~(UInt64(0xFFFF) << UInt64(16 * (seen.n - 1)))
-            if counts[prefix] == count { notClosed.insert(prefix) }
-            if counts[suffix] == count { notClosed.insert(suffix) }
+            let suffix = key & ~(UInt64(0xFFFF) << UInt64(16 * (gram.n - 1)))
+            if counts[prefix]?.count == gram.count { notClosed.insert(prefix) }
+            if counts[suffix]?.count == gram.count { notClosed.insert(suffix) }
         }
 
         var owner = [Int32](repeating: -1, count: tokens.count)
@@ -96,8 +100,8 @@ struct KeywordExtractor: Sendable {
             for t in mention where t < owner.count { owner[t] = Int32(index) }
         }
         var candidates: [(key: UInt64, score: Double, token: Int, n: Int)] = []
-        for (key, count) in counts where count >= 2 && !notClosed.contains(key) {
-            guard let seen = firstSeen[key] else { continue }
+        for (key, seen) in counts where seen.count >= 2 && !notClosed.contains(key) {
+            let count = seen.count
             let bonus = inTitle.contains(key) ? 1.0 : 0.0
             let phrase = tokens[seen.token..<(seen.token + seen.n)].map(\.lower).joined(separator: " ")
             if Stopwords.phrases.contains(phrase) { continue }
