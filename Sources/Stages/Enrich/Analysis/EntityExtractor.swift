@@ -31,6 +31,10 @@ struct EntityExtractor: Sendable {
         var start: Int
         /// The merge key: lower case, single spaces.
         var key: String
+        /// ``key`` as a hash, for merging: the word's ``Token/key`` for one word.
+        var id: UInt64
+        /// The hash of the last word (a surname).
+        var lastID: UInt64
         /// The text as written.
         var text: String
         var kind: Kind
@@ -401,7 +405,9 @@ struct EntityExtractor: Sendable {
                 (kind, weight) = (.other, 0)
             }
             guard !stopwords.contains(lower), !Lexicon.nonEntities.contains(lower), b - a > 1 else { continue }
-            mentions.append(Mention(tokens: j..<(j + 1), start: a, key: lower, text: part, kind: kind, weight: weight))
+            let id = WordHash.of(lower)
+            mentions.append(Mention(
+                tokens: j..<(j + 1), start: a, key: lower, id: id, lastID: id, text: part, kind: kind, weight: weight))
         }
         return true
     }
@@ -456,20 +462,22 @@ struct EntityExtractor: Sendable {
     private mutating func add(_ range: Range<Int>, kind: Kind, weight: Int) -> String {
         let first = tokens[range.lowerBound]
         let last = tokens[range.upperBound - 1]
-        var surface = text.string(first.start..<last.end)
+        let surface = text.string(first.start..<last.end)
         let unspaced = first.kind == .ideograph
-        var key = tokens[range].map(\.lower).joined(separator: unspaced ? "" : " ")
-        for suffix in ["’s", "'s"] where key.hasSuffix(suffix) {
-            key.removeLast(2)
-            surface.removeLast(2)
-        }
-        mentions.append(Mention(tokens: range, start: first.start, key: key, text: surface, kind: kind, weight: weight))
+        let key = range.count == 1 ? first.lower : tokens[range].map(\.lower).joined(separator: unspaced ? "" : " ")
+        let id = range.count == 1 ? first.key : tokens[range].reduce(0) { WordHash.combine($0, $1.key) }
+        mentions.append(Mention(
+            tokens: range, start: first.start, key: key, id: id, lastID: last.key, text: surface, kind: kind,
+            weight: weight))
         return key
     }
 
     // MARK: Merging
 
     private struct Tally {
+        var key: String
+        var id: UInt64
+        var lastID: UInt64
         var text: String
         var count = 0
         var first: Int
@@ -496,62 +504,68 @@ struct EntityExtractor: Sendable {
     }
 
     private func merge(limit: Int) -> Result {
-        var tallies: [String: Tally] = [:]
-        var order: [String] = []
-        tallies.reserveCapacity(mentions.count)
+        var index: [UInt64: Int] = [:]
+        index.reserveCapacity(mentions.count)
+        var tallies: [Tally] = []
+        var tallyOfMention: [Int] = []
+        tallyOfMention.reserveCapacity(mentions.count)
         for mention in mentions {
-            if tallies[mention.key] == nil { order.append(mention.key) }
-            let fresh = Tally(text: mention.text, first: mention.start, words: mention.tokens.count)
-            tallies[mention.key, default: fresh].add(mention)
+            let t: Int
+            if let existing = index[mention.id] {
+                t = existing
+            } else {
+                t = tallies.count
+                index[mention.id] = t
+                tallies.append(Tally(
+                    key: mention.key, id: mention.id, lastID: mention.lastID, text: mention.text,
+                    first: mention.start, words: mention.tokens.count))
+            }
+            tallies[t].add(mention)
+            tallyOfMention.append(t)
         }
         // A one-word mention that ends a person's name counts for that person ("bà Lungescu").
         // A multi-word name with no cue ("Gary Strumolo") and a surname said to speak
         // ("Strumolo said") make one person.
-        var alias: [String: String] = [:]
-        let candidates = order.filter { key in
-            let kind = tallies[key]!.kind
-            return (kind == .person || kind == .other) && key.contains(" ") && tallies[key]!.words <= 4
+        let kinds = tallies.map(\.kind)
+        var byLastWord: [UInt64: [Int]] = [:]
+        for (t, tally) in tallies.enumerated()
+        where (2...4).contains(tally.words) && (kinds[t] == .person || kinds[t] == .other) {
+            byLastWord[tally.lastID, default: []].append(t)
         }
-        var byLastWord: [Substring: [String]] = [:]
-        for key in candidates {
-            if let space = key.lastIndex(of: " ") { byLastWord[key[key.index(after: space)...], default: []].append(key) }
-        }
-        for key in order where !key.contains(" ") {
-            guard let owners = byLastWord[Substring(key)] else { continue }
-            let kind = tallies[key]!.kind
-            guard kind == .person || kind == .other else { continue }
-            let people = owners.filter { tallies[$0]!.kind == .person }
-            guard let owner = (people.isEmpty ? owners : people).max(by: { tallies[$0]!.count < tallies[$1]!.count }),
-                kind == .person || tallies[owner]!.kind == .person
+        var owner = Array(tallies.indices)
+        for t in tallies.indices where tallies[t].words == 1 {
+            guard let owners = byLastWord[tallies[t].id], kinds[t] == .person || kinds[t] == .other else { continue }
+            let people = owners.filter { kinds[$0] == .person }
+            guard let o = (people.isEmpty ? owners : people).max(by: { tallies[$0].count < tallies[$1].count }),
+                kinds[t] == .person || kinds[o] == .person
             else { continue }
-            let tally = tallies.removeValue(forKey: key)!
-            tallies[owner]!.count += tally.count
-            tallies[owner]!.first = min(tallies[owner]!.first, tally.first)
-            tallies[owner]!.votes[Kind.person.priority] += tally.votes[Kind.person.priority]
-            alias[key] = owner
+            tallies[o].count += tallies[t].count
+            tallies[o].first = min(tallies[o].first, tallies[t].first)
+            tallies[o].votes[Kind.person.priority] += tallies[t].votes[Kind.person.priority]
+            owner[t] = o
         }
         var names: [String: String] = [:]
-        var kinds: [String: Kind] = [:]
-        for (key, tally) in tallies {
-            names[key] = tally.text
-            kinds[key] = tally.kind
+        var finalKinds: [String: Kind] = [:]
+        for t in tallies.indices {
+            let o = owner[t]
+            names[tallies[t].key] = tallies[o].text
+            finalKinds[tallies[t].key] = tallies[o].kind
         }
-        for (from, to) in alias {
-            names[from] = names[to]
-            kinds[from] = kinds[to]
-        }
-        let ranked = order.compactMap { key in tallies[key].map { (key, $0) } }
-            .sorted { a, b in a.1.count != b.1.count ? a.1.count > b.1.count : a.1.first < b.1.first }
+        let entities = tallies.indices.filter { owner[$0] == $0 }
+            .sorted { a, b in
+                tallies[a].count != tallies[b].count ? tallies[a].count > tallies[b].count : tallies[a].first < tallies[b].first
+            }
             .prefix(max(0, limit))
-        let entities = ranked.map { _, tally in
-            ArticleEnriched.Entity(text: tally.text, kind: tally.kind.rawValue, count: tally.count, first: tally.first)
+            .map { t in
+                ArticleEnriched.Entity(
+                    text: tallies[t].text, kind: tallies[t].kind.rawValue, count: tallies[t].count, first: tallies[t].first)
+            }
+        var merged = mentions
+        for m in merged.indices {
+            let o = owner[tallyOfMention[m]]
+            if o != tallyOfMention[m] { merged[m].key = tallies[o].key }
         }
-        let merged = mentions.map { mention -> Mention in
-            var mention = mention
-            if let owner = alias[mention.key] { mention.key = owner }
-            return mention
-        }
-        return Result(entities: entities, mentions: merged, titles: titleReferences, names: names, kinds: kinds)
+        return Result(entities: entities, mentions: merged, titles: titleReferences, names: names, kinds: finalKinds)
     }
 }
 

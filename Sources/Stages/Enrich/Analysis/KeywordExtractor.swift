@@ -53,38 +53,44 @@ struct KeywordExtractor: Sendable {
             ids[key] = ids.count + 1
             return ids.count
         }
-        /// Calls `body` with each n-gram key and its first token in the content runs of `source`.
-        func grams(_ source: [Token], _ body: (UInt64, Int, Int) -> Void) {
-            var run: [(id: Int, index: Int)] = []
-            func flush() {
-                for start in run.indices {
-                    var key: UInt64 = 0
-                    for n in 1...maxN where start + n <= run.count {
-                        key = key << 16 | UInt64(run[start + n - 1].id)
-                        if n >= minN { body(key, run[start].index, n) }
-                    }
-                }
-                run.removeAll(keepingCapacity: true)
-            }
-            for (index, token) in source.enumerated() {
-                if token.breakBefore || !isContent(token) {
-                    flush()
-                    if !isContent(token) { continue }
-                }
-                guard let id = id(token.key) else {
-                    flush()
-                    continue
-                }
-                run.append((id, index))
-            }
-            flush()
+        // Word ids, and how often each occurs: a gram holding a word seen once occurs once, so
+        // runs break there and only grams that can repeat are counted.
+        var tokenIDs = [Int](repeating: 0, count: tokens.count)
+        var idCounts: [Int] = [0]
+        for (index, token) in tokens.enumerated() where isContent(token) {
+            guard let id = id(token.key) else { continue }
+            tokenIDs[index] = id
+            if id == idCounts.count { idCounts.append(0) }
+            idCounts[id] += 1
         }
 
-        grams(tokens) { key, index, n in
+        /// Calls `body` with each n-gram key, its first token and its length, over the runs of
+        /// words `ids` gives (0 ends a run).
+        func grams(_ ids: [Int], _ source: [Token], _ body: (UInt64, Int, Int) -> Void) {
+            var runStart = 0
+            func flush(_ end: Int) {
+                for start in runStart..<end {
+                    var key: UInt64 = 0
+                    for n in 1...maxN where start + n <= end {
+                        key = key << 16 | UInt64(ids[start + n - 1])
+                        if n >= minN { body(key, start, n) }
+                    }
+                }
+            }
+            for index in ids.indices where ids[index] == 0 || source[index].breakBefore {
+                flush(index)
+                runStart = ids[index] == 0 ? index + 1 : index
+            }
+            flush(ids.count)
+        }
+
+        let repeated = tokenIDs.map { idCounts[$0] >= 2 ? $0 : 0 }
+        grams(repeated, tokens) { key, index, n in
             counts[key, default: Gram(count: 0, token: index, n: n)].count += 1
         }
         var inTitle: Set<UInt64> = []
-        grams(title.tokens) { key, _, _ in inTitle.insert(key) }
+        let titleIDs = title.tokens.map { token in isContent(token) ? ids[token.key] ?? 0 : 0 }
+        grams(titleIDs, title.tokens) { key, _, _ in inTitle.insert(key) }
 
         // Closed n-grams: drop a gram when a longer gram containing it is as frequent.
         var notClosed: Set<UInt64> = []

@@ -25,15 +25,35 @@ public enum ContentHash {
 
     /// NFC, white space collapsed to single spaces, trimmed.
     public static func normalize(_ string: String) -> String {
-        // Foundation's NFC costs more than everything else here; skip it when no scalar could
-        // change under it (text from the fetch stage is NFC already).
-        let stable = string.unicodeScalars.allSatisfy { $0.value < 0x300 || !ScalarClasses.of($0).contains(.notNFCStable) }
-        let nfc = stable ? string : string.precomposedStringWithCanonicalMapping
+        // Foundation's NFC costs more than everything else here: collapse first, and pay for NFC
+        // only when a scalar that NFC could change turns up (text from fetch is NFC already).
+        if let collapsed = collapse(string, requireNFCStable: true) { return collapsed }
+        return collapse(string.precomposedStringWithCanonicalMapping, requireNFCStable: false)!
+    }
+
+    /// `string` with white space collapsed and trimmed; nil if `requireNFCStable` and a scalar
+    /// might change under NFC.
+    private static func collapse(_ string: String, requireNFCStable: Bool) -> String? {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(nfc.utf8.count)
+        bytes.reserveCapacity(string.utf8.count)
         var pendingSpace = false
-        for scalar in nfc.unicodeScalars {
-            if scalar.isSpace {
+        for scalar in string.unicodeScalars {
+            let v = scalar.value
+            if v < 0x80 {
+                if v == 0x20 || (v >= 0x09 && v <= 0x0D) {
+                    pendingSpace = !bytes.isEmpty
+                    continue
+                }
+                if pendingSpace {
+                    bytes.append(0x20)
+                    pendingSpace = false
+                }
+                bytes.append(UInt8(v))
+                continue
+            }
+            let classes = ScalarClasses.of(scalar)
+            if requireNFCStable && v >= 0x300 && classes.contains(.notNFCStable) { return nil }
+            if classes.contains(.space) {
                 pendingSpace = !bytes.isEmpty
                 continue
             }
