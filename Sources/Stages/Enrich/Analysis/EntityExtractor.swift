@@ -84,17 +84,18 @@ struct EntityExtractor: Sendable {
 
     let text: TokenizedText
     let stopwords: WordSet
-    private var tokens: [Token] { text.tokens }
+    private let tokens: [Token]
     /// Lower-case forms seen capitalized inside a sentence.
-    private var capitalizedInside: Set<UInt64> = []
+    private var capitalizedInside = WordSet()
     /// Lower-case forms seen written in lower case.
-    private var seenLowercase: Set<UInt64> = []
+    private var seenLowercase = WordSet()
     private var mentions: [Mention] = []
     private var titleReferences: [TitleReference] = []
 
     /// Prepares extraction over `text`, with the stopwords of its language.
     init(_ text: TokenizedText, stopwords: WordSet) {
         self.text = text
+        self.tokens = text.tokens
         self.stopwords = stopwords
         for token in text.tokens where token.kind == .word {
             if token.isCapitalized {
@@ -307,9 +308,9 @@ struct EntityExtractor: Sendable {
         let first = tokens[i]
         if first.isInitial && !first.isAcronym && known(at: i) == nil {
             let keep =
-                !stopwords.contains(first) && !seenLowercase.contains(first.key)
+                !stopwords.contains(first) && !seenLowercase.contains(first)
                 && !Lexicon.nonEntities.contains(first)
-                && (end - i > 1 || capitalizedInside.contains(first.key))
+                && (end - i > 1 || capitalizedInside.contains(first))
             if !keep {
                 start += 1
                 while start < end, Self.connectors.contains(tokens[start]) { start += 1 }

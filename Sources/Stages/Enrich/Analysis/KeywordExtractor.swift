@@ -34,7 +34,7 @@ struct KeywordExtractor: Sendable {
         }
         var counts: [UInt64: Gram] = [:]
         counts.reserveCapacity(text.tokens.count * 2)
-        var capitalizedInside: Set<UInt64> = []
+        var capitalizedInside = WordSet()
         for token in text.tokens where token.kind == .word {
             if token.isCapitalized && !token.isInitial { capitalizedInside.insert(token.key) }
         }
@@ -109,13 +109,13 @@ struct KeywordExtractor: Sendable {
         for (key, seen) in counts where seen.count >= 2 && !notClosed.contains(key) {
             let count = seen.count
             let bonus = inTitle.contains(key) ? 1.0 : 0.0
-            let phrase = tokens[seen.token..<(seen.token + seen.n)].map(\.lower).joined(separator: " ")
-            if Stopwords.phrases.contains(phrase) { continue }
+            let phrase = tokens[seen.token..<(seen.token + seen.n)].reduce(0) { WordHash.combine($0, $1.key) }
+            if Stopwords.phraseIDs.contains(phrase) { continue }
             let range = seen.token..<(seen.token + seen.n)
             if cutsMention(range, owner: owner) { continue }
             if seen.n == 1 && (isSyllabic || isUnspaced) {
                 let token = tokens[seen.token]
-                guard token.isAcronym || capitalizedInside.contains(token.key) else { continue }
+                guard token.isAcronym || capitalizedInside.contains(token) else { continue }
             }
             let score = (Double(count) + bonus * 2) * weight(seen.n)
             candidates.append((key, score, seen.token, seen.n))

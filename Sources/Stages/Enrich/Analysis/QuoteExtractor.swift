@@ -21,7 +21,13 @@ struct QuoteExtractor: Sendable {
     static let pronouns = PhraseIndex(Lexicon.pronouns.map { $0.split(separator: " ").map(String.init) })
     static let accordingTo = PhraseIndex(Lexicon.accordingTo)
 
-    private var tokens: [Token] { text.tokens }
+    private let tokens: [Token]
+
+    init(text: TokenizedText, entities: EntityExtractor.Result) {
+        self.text = text
+        self.entities = entities
+        self.tokens = text.tokens
+    }
 
     /// The quotations in text order.
     func extract(limit: Int) -> [ArticleEnriched.Quote] {

@@ -30,25 +30,26 @@ public enum SimHash {
             hashes.append(token.key)
         }
         guard !hashes.isEmpty else { return 0 }
-        var sums = [Int32](repeating: 0, count: 64)
-        func add(_ shingle: UInt64) {
-            var bits = shingle
-            for bit in 0..<64 {
-                sums[bit] &+= (bits & 1) == 1 ? 1 : -1
-                bits >>= 1
+        // Bit b of the fingerprint is set when most shingles have bit b set.
+        var ones = [Int32](repeating: 0, count: 64)
+        var shingles: Int32 = 0
+        ones.withUnsafeMutableBufferPointer { ones in
+            func add(_ shingle: UInt64) {
+                shingles += 1
+                for bit in 0..<64 { ones[bit] &+= Int32(truncatingIfNeeded: (shingle >> UInt64(bit)) & 1) }
             }
-        }
-        if hashes.count < shingleSize {
-            add(mix(hashes.reduce(0x9E37_79B9_7F4A_7C15) { mix($0 ^ $1) }))
-        } else {
-            for start in 0...(hashes.count - shingleSize) {
-                var h: UInt64 = 0x9E37_79B9_7F4A_7C15
-                for k in 0..<shingleSize { h = mix(h ^ hashes[start + k]) }
-                add(h)
+            if hashes.count < shingleSize {
+                add(mix(hashes.reduce(0x9E37_79B9_7F4A_7C15) { mix($0 ^ $1) }))
+            } else {
+                for start in 0...(hashes.count - shingleSize) {
+                    var h: UInt64 = 0x9E37_79B9_7F4A_7C15
+                    for k in 0..<shingleSize { h = mix(h ^ hashes[start + k]) }
+                    add(h)
+                }
             }
         }
         var result: UInt64 = 0
-        for bit in 0..<64 where sums[bit] > 0 { result |= 1 << UInt64(bit) }
+        for bit in 0..<64 where 2 * ones[bit] > shingles { result |= 1 << UInt64(bit) }
         return result
     }
 

@@ -29,6 +29,11 @@ enum Stopwords {
         "表 示", "认 为", "进 一 步", "可 能", "这 一", "星 期", "感 到", "仍 然", "目 前", "已 经",
     ]
 
+    /// ``phrases`` as hashes of their words (``WordHash/combine(_:_:)`` over the words' hashes).
+    static let phraseIDs: Set<UInt64> = Set(phrases.map { phrase in
+        phrase.split(separator: " ").reduce(0) { WordHash.combine($0, WordHash.of(String($1))) }
+    })
+
     private static func list(_ words: String, plusEnglish: Bool = true) -> WordSet {
         var set = WordSet(words.split(whereSeparator: { $0 == " " || $0 == "\n" }).map(String.init))
         if plusEnglish { set.formUnion(english) }
