@@ -13,6 +13,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
@@ -27,7 +28,15 @@ let package = Package(
             linkerSettings: [.linkedLibrary("cld2")]
         ),
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
-        .target(name: "RunnelTransport", dependencies: ["RunnelProtocol"]),
+        .target(
+            name: "RunnelTransport",
+            dependencies: [
+                "RunnelProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
         .target(
             name: "EnrichStage",
@@ -56,6 +65,7 @@ let package = Package(
             path: "Benchmarks/EnrichBenchmark"
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
+        .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
         .testTarget(
             name: "EnrichStageTests",

@@ -119,7 +119,9 @@ public final class FilterRunner<S: Stage>: Sendable {
                 for result in await processor.process(batch) {
                     if result.attempts > 1 { statistics.retried += result.attempts - 1 }
                     for message in result.outputs {
-                        if message.type == MessageType.error && result.input.id == message.id {
+                        if message.type == MessageType.error && result.input.id == message.id
+                            && result.input.type == MessageType.error
+                        {
                             statistics.passedThrough += 1
                         } else {
                             statistics.emitted += 1

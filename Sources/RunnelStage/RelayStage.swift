@@ -1,14 +1,17 @@
 import RunnelProtocol
 
-/// The identity stage: every message goes out as it came in (a new id, the input as parent).
-/// For tests, benchmarks, and as a tap point between two stages.
-public struct RelayStage: MessageStage {
-    public let service = ServiceDefinition(
-        name: "relay", summary: "Passes every message on unchanged (identity stage).", accepts: ["*"], emits: ["*"])
+/// The identity stage: every message goes out as it came in, id included (only the link's
+/// `seq` and the remaining deadline change). For tests, benchmarks, `runnel send` and `recv`.
+public struct RelayStage: Stage {
+    public let service: ServiceDefinition
 
-    public init() {}
+    /// - Parameter name: the name it gives itself in `hello` and logs (`relay`, `send`, `recv`).
+    public init(name: String = "relay") {
+        service = ServiceDefinition(
+            name: name, summary: "Passes every message on unchanged (identity stage).", accepts: ["*"], emits: ["*"])
+    }
 
-    public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
-        [Emission(type: message.type, body: message.body)]
+    public func handle(batch: [Envelope]) async -> [StageOutcome] {
+        Array(repeating: .forward, count: batch.count)
     }
 }

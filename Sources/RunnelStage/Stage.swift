@@ -31,6 +31,8 @@ public enum StageOutcome: Sendable {
     case emit([Emission])
     /// The input failed; a retryable code is tried again, any other is dead-lettered.
     case fail(RunnelError)
+    /// Pass the input on unchanged, id included (relays and taps).
+    case forward
 }
 
 /// One output message, before the runner gives it an envelope.

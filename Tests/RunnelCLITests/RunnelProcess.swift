@@ -78,3 +78,90 @@ struct RunnelProcess {
         return url
     }
 }
+
+/// A `runnel` process running in the background, its stdout and stderr going to files.
+final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
+    let stdoutURL: URL
+    let stderrURL: URL
+
+    /// Starts `runnel ARGS` in `directory`; `name` names its output files.
+    init(_ arguments: [String], in directory: URL, name: String, environment: [String: String] = [:], stdin: URL? = nil) throws {
+        stdoutURL = directory.appendingPathComponent("\(name).out")
+        stderrURL = directory.appendingPathComponent("\(name).err")
+        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: RunnelProcess.runnel)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+
+    func signal(_ number: Int32) { kill(pid, number) }
+
+    /// Waits for the exit, up to `timeout`; kills it past that.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(60)) async -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
+        return process.terminationStatus
+    }
+
+    /// Resident memory in KiB, from /proc.
+    var residentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        }
+        return nil
+    }
+
+    deinit {
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+}
+
+/// Waits until `condition` holds, polling, up to `timeout`.
+func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+/// Ids of the JSON lines in `text`.
+func messageIDs(_ text: String) -> [String] {
+    text.split(separator: "\n").compactMap { line in
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
+    }
+}
+
+func writeMessages(_ count: Int, to url: URL, bodyBytes: Int = 100) throws {
+    var text = ""
+    text.reserveCapacity(count * (bodyBytes + 80))
+    let filler = String(repeating: "x", count: bodyBytes)
+    for i in 0..<count {
+        text += #"{"id":"m\#(i)","type":"url.requested","body":{"url":"https://example.vn/\#(i)","note":"\#(filler)"}}"# + "\n"
+    }
+    try text.write(to: url, atomically: true, encoding: .utf8)
+}
