@@ -1,3 +1,4 @@
+import Foundation
 import RunnelProtocol
 import RunnelStage
 import Testing
@@ -12,8 +13,19 @@ import Testing
         #expect(stage.service.accepts == ["article.parsed"])
         #expect(stage.service.emits == ["article.enriched"])
         let names = Set(stage.service.options.map(\.name))
-        #expect(names.isSuperset(of: ["max-keywords", "min-language-confidence", "summary-max-characters"]))
+        #expect(names.isSuperset(of: ["max_keywords", "min_language_confidence", "summary_max_characters"]))
         #expect(stage.service.options.allSatisfy { !$0.help.isEmpty && $0.default != nil })
+        // The protocol allows these option types only.
+        #expect(stage.service.options.allSatisfy { ["integer", "string", "boolean"].contains($0.type) })
+    }
+
+    @Test func matchesItsPublishedServiceDefinition() throws {
+        // Protocol/services/enrich.json is what `describe` promises and the supervisor checks.
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let data = try Data(contentsOf: root.appendingPathComponent("Protocol/services/enrich.json"))
+        let published = try JSONDecoder().decode(ServiceDefinition.self, from: data)
+        #expect(published == (try EnrichStage()).service)
     }
 
     @Test func enrichesAParsedArticle() async throws {

@@ -40,24 +40,27 @@ public struct EnrichOptions: Sendable, Hashable {
         self.maxAnalyzedCharacters = maxAnalyzedCharacters
     }
 
-    /// The options as the stage's service definition lists them.
+    /// The options as the stage's service definition lists them (`Protocol/services/enrich.json`,
+    /// which a test keeps equal to this). Names are snake_case as in every service definition;
+    /// the CLI spells them as flags (`--max-keywords`). The protocol has no number type, so the
+    /// confidence is a string holding a number.
     public static let documented: [ServiceDefinition.Option] = {
         let d = EnrichOptions()
         return [
-            .init(name: "min-language-confidence", type: "number", default: "\(d.minLanguageConfidence)",
-                  help: "Below this CLD2 confidence (0…1) the page's declared lang is used."),
-            .init(name: "max-keywords", type: "integer", default: "\(d.maxKeywords)",
-                  help: "Most keywords per article."),
-            .init(name: "max-entities", type: "integer", default: "\(d.maxEntities)",
-                  help: "Most entities per article, the most mentioned first."),
-            .init(name: "max-quotes", type: "integer", default: "\(d.maxQuotes)",
-                  help: "Most quotations per article."),
-            .init(name: "summary-sentences", type: "integer", default: "\(d.summarySentences)",
-                  help: "Most sentences in the summary."),
-            .init(name: "summary-max-characters", type: "integer", default: "\(d.summaryMaxCharacters)",
-                  help: "Most characters in the summary."),
-            .init(name: "max-analyzed-characters", type: "integer", default: "\(d.maxAnalyzedCharacters)",
-                  help: "Entities, quotes, keywords and summary read at most this many characters of the text."),
+            .init(name: "min_language_confidence", type: "string", default: "\(d.minLanguageConfidence)",
+                  help: "A number from 0 to 1: below this CLD2 confidence the page's declared lang is used."),
+            .init(name: "max_keywords", type: "integer", default: "\(d.maxKeywords)",
+                  help: "The most keywords kept."),
+            .init(name: "max_entities", type: "integer", default: "\(d.maxEntities)",
+                  help: "The most entities kept, the most mentioned first."),
+            .init(name: "max_quotes", type: "integer", default: "\(d.maxQuotes)",
+                  help: "The most quotations kept."),
+            .init(name: "summary_sentences", type: "integer", default: "\(d.summarySentences)",
+                  help: "The most sentences in the summary."),
+            .init(name: "summary_max_characters", type: "integer", default: "\(d.summaryMaxCharacters)",
+                  help: "The most characters in the summary."),
+            .init(name: "max_analyzed_characters", type: "integer", default: "\(d.maxAnalyzedCharacters)",
+                  help: "Entities, quotes, keywords and the summary read at most this many characters of the text."),
         ]
     }()
 
@@ -65,12 +68,12 @@ public struct EnrichOptions: Sendable, Hashable {
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` naming the option and the valid range.
     public func validate() throws(RunnelError) {
         guard (0...1).contains(minLanguageConfidence) else {
-            throw RunnelError(.invalidArgument, "min-language-confidence must be between 0 and 1, got \(minLanguageConfidence)")
+            throw RunnelError(.invalidArgument, "min_language_confidence must be between 0 and 1, got \(minLanguageConfidence)")
         }
         for (name, value) in [
-            ("max-keywords", maxKeywords), ("max-entities", maxEntities), ("max-quotes", maxQuotes),
-            ("summary-sentences", summarySentences), ("summary-max-characters", summaryMaxCharacters),
-            ("max-analyzed-characters", maxAnalyzedCharacters),
+            ("max_keywords", maxKeywords), ("max_entities", maxEntities), ("max_quotes", maxQuotes),
+            ("summary_sentences", summarySentences), ("summary_max_characters", summaryMaxCharacters),
+            ("max_analyzed_characters", maxAnalyzedCharacters),
         ] where value < 0 {
             throw RunnelError(.invalidArgument, "\(name) must be 0 or more, got \(value)")
         }

@@ -32,7 +32,7 @@ public struct EnrichStage: MessageStage {
         enricher = Enricher(options: options)
         service = ServiceDefinition(
             name: "enrich",
-            summary: "Adds language, entities, quotes, keywords, summary, word count, reading time, SimHash and content hash to parsed articles.",
+            summary: "Adds what an article is about: language, entities, quotes, keywords, a summary, reading time, a SimHash and a content hash.",
             accepts: [Self.accepts], emits: [Self.emits], options: EnrichOptions.documented)
     }
 
