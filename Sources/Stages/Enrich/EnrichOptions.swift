@@ -1,3 +1,4 @@
+import Foundation
 import RunnelProtocol
 
 /// How the enrich stage works: one `Sendable` value that the CLI flags, the pipeline file and
@@ -67,15 +68,20 @@ public struct EnrichOptions: Sendable, Hashable {
     /// Checks the values.
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` naming the option and the valid range.
     public func validate() throws(RunnelError) {
+        func named(_ option: String) -> String {
+            "\(option) (--\(option.replacingOccurrences(of: "_", with: "-")))"
+        }
         guard (0...1).contains(minLanguageConfidence) else {
-            throw RunnelError(.invalidArgument, "min_language_confidence must be between 0 and 1, got \(minLanguageConfidence)")
+            throw RunnelError(
+                .invalidArgument,
+                "\(named("min_language_confidence")) must be between 0 and 1, got \(minLanguageConfidence)")
         }
         for (name, value) in [
             ("max_keywords", maxKeywords), ("max_entities", maxEntities), ("max_quotes", maxQuotes),
             ("summary_sentences", summarySentences), ("summary_max_characters", summaryMaxCharacters),
             ("max_analyzed_characters", maxAnalyzedCharacters),
         ] where value < 0 {
-            throw RunnelError(.invalidArgument, "\(name) must be 0 or more, got \(value)")
+            throw RunnelError(.invalidArgument, "\(named(name)) must be 0 or more, got \(value)")
         }
     }
 }
