@@ -71,6 +71,20 @@ import Testing
         #expect(kinds["Ngoại"] == nil)
     }
 
+    @Test func hyphensBetweenNames() {
+        let enriched = enrich("""
+            Quan hệ Việt Nam-Trung Quốc và quan hệ Nga-NATO đã thay đổi, ông Jean-Pierre Raffarin nói tại Hội đồng NATO-Nga.
+            """)
+        let kinds = kinds(enriched)
+        #expect(kinds["Việt Nam"] == "place")
+        #expect(kinds["Trung Quốc"] == "place")
+        #expect(kinds["Nga"] == "place")
+        #expect(kinds["NATO"] == "organization")
+        #expect(kinds["Jean-Pierre Raffarin"] == "person")
+        #expect(kinds["Hội đồng NATO-Nga"] == "organization")
+        #expect(kinds["Nam"] == nil && kinds["Việt"] == nil && kinds["Nga-NATO"] == nil)
+    }
+
     @Test func scareQuotesWithoutSpeakerAreLeftOut() {
         let enriched = enrich("Ukraine cáo buộc Nga \"cố tình đe dọa\" an toàn hạt nhân châu Âu.")
         #expect(enriched.quotes.isEmpty)

@@ -152,6 +152,14 @@ struct EntityExtractor: Sendable {
         return token.kind == .word && (token.isCapitalized || token.isAcronym) && !token.breakBefore
     }
 
+    /// Whether token `i` is a hyphen written tight between two capitalized words
+    /// (`NATO-Nga`, `Jean-Pierre`).
+    private func isNameHyphen(_ i: Int) -> Bool {
+        guard i > 0, i + 1 < tokens.count, let s = tokens[i].scalar, s.isHyphen || s == "–" else { return false }
+        return tokens[i - 1].end == tokens[i].start && tokens[i].end == tokens[i + 1].start
+            && tokens[i - 1].kind == .word && isName(i + 1)
+    }
+
     private func isWord(_ i: Int) -> Bool {
         i < tokens.count && tokens[i].kind == .word && !tokens[i].breakBefore
     }
@@ -169,6 +177,14 @@ struct EntityExtractor: Sendable {
         var qualifiers: [String] = []
         // Qualifiers: acronyms, known places and organizations, portfolios, further titles.
         while isName(j) {
+            if tokens[j].isCapitalized, let n = Self.organizationCues.match(in: tokens, at: j), isName(j + n),
+                let end = organization(at: j)
+            {
+                // "Chủ tịch Hội Hữu nghị Việt - Anh": the title holder of an organization.
+                qualifiers.append(tokens[j..<end].map(\.lower).joined(separator: " "))
+                j = end
+                continue
+            }
             if let n = known(at: j) {
                 if isName(j + n) || (tokens[j].isAcronym && isName(j + 1)) {
                     add(j..<(j + n), kind: knownKind(at: j), weight: 10)
@@ -200,7 +216,7 @@ struct EntityExtractor: Sendable {
             break
         }
         let nameStart = j
-        while isName(j) || (isWord(j) && Self.connectors.contains(tokens[j]) && isName(j + 1) && j > nameStart) {
+        while isName(j) || (j > nameStart && (isNameHyphen(j) || (isWord(j) && Self.connectors.contains(tokens[j]) && isName(j + 1)))) {
             j += 1
         }
         if j > nameStart {
@@ -263,6 +279,13 @@ struct EntityExtractor: Sendable {
                 lastCapitalized = true
                 continue
             }
+            if isNameHyphen(j + 1), isName(j) {
+                // "Hội đồng NATO-Nga": the hyphenated name stays in the organization.
+                j += 2
+                capitalized += 1
+                lastCapitalized = true
+                continue
+            }
             let token = tokens[j]
             if token.isCapitalized || token.isAcronym {
                 j += 1
@@ -286,6 +309,11 @@ struct EntityExtractor: Sendable {
 
     /// 3. A run of capitalized words. Returns the index after it.
     private mutating func capitalizedRun(at i: Int) -> Int {
+        // "châu Âu": a known name whose first word is written in lower case.
+        if i > 0, isWord(i - 1), !tokens[i].breakBefore, let n = known(at: i - 1), n >= 2 {
+            add((i - 1)..<(i - 1 + n), kind: knownKind(at: i - 1), weight: 10)
+            return i - 1 + n
+        }
         var end = i + 1
         while end < tokens.count {
             if isName(end) {
@@ -299,6 +327,8 @@ struct EntityExtractor: Sendable {
                 }
                 end += 1
             } else if isWord(end), Self.connectors.contains(tokens[end]), isName(end + 1) {
+                end += 1
+            } else if isNameHyphen(end) {
                 end += 1
             } else {
                 break
@@ -346,8 +376,10 @@ struct EntityExtractor: Sendable {
         func flush(_ upTo: Int, _ self: inout EntityExtractor) {
             guard var s = plainStart else { return }
             var e = upTo
-            while s < e, Self.connectors.contains(self.tokens[s]) { s += 1 }
-            while e > s, Self.connectors.contains(self.tokens[e - 1]) { e -= 1 }
+            while s < e, Self.connectors.contains(self.tokens[s]) || self.tokens[s].kind == .punctuation { s += 1 }
+            while e > s, Self.connectors.contains(self.tokens[e - 1]) || self.tokens[e - 1].kind == .punctuation {
+                e -= 1
+            }
             if s < e { self.addPlain(s..<e) }
             plainStart = nil
         }
@@ -362,14 +394,16 @@ struct EntityExtractor: Sendable {
                 continue
             }
             let token = tokens[j]
-            if token.isAcronym && !token.isHyphenated {
-                flush(j, &self)
-                add(j..<(j + 1), kind: .organization, weight: 1)
+            if token.kind == .punctuation {
+                // A hyphen between names: "Việt Nam-Trung Quốc" is two, "Jean-Pierre" one.
+                let nextIsKnown = j + 1 < run.upperBound && (known(at: j + 1) != nil || tokens[j + 1].isAcronym)
+                if plainStart == nil || nextIsKnown { flush(j, &self) }
                 j += 1
                 continue
             }
-            if token.isHyphenated, splitHyphenated(j) {
+            if token.isAcronym {
                 flush(j, &self)
+                add(j..<(j + 1), kind: .organization, weight: 1)
                 j += 1
                 continue
             }
@@ -377,40 +411,6 @@ struct EntityExtractor: Sendable {
             j += 1
         }
         flush(run.upperBound, &self)
-    }
-
-    /// Adds the parts of `Nga-NATO` as mentions when every part is capitalized. Returns false
-    /// (and adds nothing) otherwise.
-    private mutating func splitHyphenated(_ j: Int) -> Bool {
-        let token = tokens[j]
-        var parts: [(Int, Int)] = []
-        var s = token.start
-        for k in token.start..<token.end where text.scalars[k].isHyphen {
-            parts.append((s, k))
-            s = k + 1
-        }
-        parts.append((s, token.end))
-        guard parts.count > 1, parts.allSatisfy({ $0.0 < $0.1 && text.scalars[$0.0].isUppercaseLetter }) else {
-            return false
-        }
-        for (a, b) in parts {
-            let part = text.string(a..<b)
-            let lower = part.lowercased()
-            let kind: Kind
-            let weight: Int
-            if Self.places.contains([lower]) {
-                (kind, weight) = (.place, 10)
-            } else if Self.knownOrganizations.contains([lower]) || (b - a >= 2 && part.uppercased() == part) {
-                (kind, weight) = (.organization, part.uppercased() == part ? 1 : 10)
-            } else {
-                (kind, weight) = (.other, 0)
-            }
-            guard !stopwords.contains(lower), !Lexicon.nonEntities.contains(lower), b - a > 1 else { continue }
-            let id = WordHash.of(lower)
-            mentions.append(Mention(
-                tokens: j..<(j + 1), start: a, key: lower, id: id, lastID: id, text: part, kind: kind, weight: weight))
-        }
-        return true
     }
 
     /// A capitalized name with no cue inside it: decide its kind from its shape and neighbours.
@@ -434,6 +434,10 @@ struct EntityExtractor: Sendable {
         }
         if nextToSpeechVerb(range) && words.count <= 4 {
             add(range, kind: .person, weight: 3)
+            return
+        }
+        if words.count == 1, seenLowercase.contains(words.first!) {
+            // A capitalized heading word ("Giao lưu") that the text also writes in lower case.
             return
         }
         if range.lowerBound > 0, isWord(range.lowerBound), Lexicon.placePrepositions.contains(tokens[range.lowerBound - 1]),
@@ -465,7 +469,11 @@ struct EntityExtractor: Sendable {
         let last = tokens[range.upperBound - 1]
         let surface = text.string(first.start..<last.end)
         let unspaced = first.kind == .ideograph
-        let key = range.count == 1 ? first.lower : tokens[range].map(\.lower).joined(separator: unspaced ? "" : " ")
+        var key = first.lower
+        for k in range.dropFirst() {
+            if !unspaced && tokens[k].start > tokens[k - 1].end { key += " " }
+            key += tokens[k].lower
+        }
         let id = range.count == 1 ? first.key : tokens[range].reduce(0) { WordHash.combine($0, $1.key) }
         mentions.append(Mention(
             tokens: range, start: first.start, key: key, id: id, lastID: last.key, text: surface, kind: kind,

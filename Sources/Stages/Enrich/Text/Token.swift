@@ -31,8 +31,6 @@ struct Token: Sendable {
     var isCapitalized: Bool = false
     /// Two or more letters, all upper case (`NATO`, `EU`, `COVID-19`).
     var isAcronym: Bool = false
-    /// The word contains a hyphen between letters (`NATO-Nga`).
-    var isHyphenated: Bool = false
     /// The token starts a sentence or a quotation, so its capital letter says nothing about it.
     var isInitial: Bool = false
     /// A line break separates it from the previous token.

@@ -2,9 +2,10 @@
 ///
 /// Foundation on Linux has no word enumeration, and ICU's word break splits Vietnamese into
 /// syllables anyway, so this is a small Unicode-aware tokenizer of its own: runs of letters,
-/// marks and digits make words (inner hyphens and apostrophes included, so `NATO-Nga` and
-/// `don't` are one token); each Han ideograph or kana is a token of its own; every other
-/// non-space scalar is a punctuation token. Vietnamese words are therefore syllables
+/// marks and digits make words (inner hyphens and apostrophes included, so `well-known` and
+/// `don't` are one token, but a hyphen between two capitalized parts separates names:
+/// `Việt Nam-Trung Quốc`, `NATO-Nga` are two names and a hyphen); each Han ideograph or kana is
+/// a token of its own; every other non-space scalar is a punctuation token. Vietnamese words are therefore syllables
 /// (`phái`, `bộ`), which is also how Vietnamese editors count words.
 ///
 /// ```swift
@@ -100,9 +101,28 @@ struct TokenizedText: Sendable {
                 startPending = true
             } else if s.value == 0x22 /* " */ && isOpeningStraightQuote(at: i) {
                 startPending = true
+            } else if s.isDash && i > 0 && scalars[i - 1].isSpace && i + 1 < n && scalars[i + 1].isSpace {
+                // "Miền đất - Con người": a word after a spaced dash starts a new part.
+                startPending = true
+            } else if (s == "]" || s == ")") && labelOpensLine(before: tokens.count - 1) {
+                // "[Video] Lịch sử…": a label at the start of a line, then the line proper.
+                startPending = true
             }
             i += 1
         }
+    }
+
+    /// Whether the closing bracket token `close` ends a bracket group that opened its line.
+    private func labelOpensLine(before close: Int) -> Bool {
+        var k = close - 1
+        while k >= 0, close - k <= 6 {
+            if let s = tokens[k].scalar, s == "[" || s == "(" {
+                return k == 0 || tokens[k].breakBefore
+            }
+            if tokens[k].breakBefore { return false }
+            k -= 1
+        }
+        return false
     }
 
     /// Whether the straight quote at `i` opens a quotation (it follows a space, the start, or
@@ -130,7 +150,6 @@ struct TokenizedText: Sendable {
         var upper = 0
         var lower = 0
         var digitsOnly = true
-        var hyphenated = false
         while j < n {
             let s = scalars[j]
             if s.isWordCharacter && !s.isUnspacedIdeograph {
@@ -149,8 +168,8 @@ struct TokenizedText: Sendable {
             let next = scalars[j + 1]
             if s.isWordJoiner && next.isWordCharacter && !next.isUnspacedIdeograph
                 && !(!s.isHyphen && next == "s" && (j + 2 == n || !scalars[j + 2].isWordCharacter))
+                && !(s.isHyphen && next.isUppercaseLetter && scalars[start].isUppercaseLetter)
             {
-                if s.isHyphen { hyphenated = true }
                 j += 1
                 continue
             }
@@ -166,7 +185,6 @@ struct TokenizedText: Sendable {
             lower: upper == 0 ? text : text.lowercased())
         token.isCapitalized = scalars[start].isUppercaseLetter
         token.isAcronym = letters >= 2 && lower == 0 && upper >= 2
-        token.isHyphenated = hyphenated && !digitsOnly
         token.isInitial = initial
         token.breakBefore = breakBefore
         return token
