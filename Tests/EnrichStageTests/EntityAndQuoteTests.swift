@@ -90,6 +90,21 @@ import Testing
         #expect(enriched.quotes.isEmpty)
     }
 
+    @Test func sentenceStartWordBeforeAKnownName() {
+        let enriched = enrich("""
+            Footballer David Beckham topped the poll. Women also chose David Beckham as the most stylish.
+
+            Gil Kaplan led the study. "It is a global disease," Kaplan said.
+            """)
+        let kinds = kinds(enriched)
+        #expect(kinds["David Beckham"] != nil)
+        #expect(kinds["Footballer David Beckham"] == nil)
+        #expect(enriched.entities.first { $0.text == "David Beckham" }?.count == 2)
+        // Two words at a sentence start stay a name.
+        #expect(kinds["Gil Kaplan"] == "person")
+        #expect(enriched.entities.first { $0.text == "Gil Kaplan" }?.count == 2)
+    }
+
     @Test func sentenceStartsInEnglish() {
         let enriched = enrich("""
             Officials met in Paris. Yesterday the talks ended. Later officials said talks would resume. However, nothing was signed.

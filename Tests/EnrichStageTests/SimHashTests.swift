@@ -57,6 +57,9 @@ import Testing
         #expect(base != ContentHash.of(title: "Tiêu đề", text: "Nga thông báo\n\nNATO phản ứng."))
         // Title and text cannot trade words.
         #expect(ContentHash.of(title: "a b", text: "c") != ContentHash.of(title: "a", text: "b c"))
+        // Singletons NFC replaces: the Ohm sign and Greek oxia forms.
+        #expect(ContentHash.normalize("100 \u{2126} \u{1F71}") == "100 \u{03A9} \u{03AC}")
+        #expect(ContentHash.normalize("\u{00A0}Nga\u{3000}\u{2028}NATO ") == "Nga NATO")
         // SHA-256 of "\n" (empty title and text).
         #expect(ContentHash.of(title: "", text: "") == "01ba4719c80b6fe911b091a7c05124b64eeece964e09c058ef8f9805daca546b")
     }

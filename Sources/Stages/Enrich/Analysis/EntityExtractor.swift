@@ -135,6 +135,7 @@ struct EntityExtractor: Sendable {
                 i += 1
             }
         }
+        trimSentenceStarts()
         return merge(limit: limit)
     }
 
@@ -319,8 +320,10 @@ struct EntityExtractor: Sendable {
             if isName(end) {
                 // Stop before a title that introduces a name: "NATO | Secretary General Jens…".
                 if let n = Self.titles.match(in: tokens, at: end), isName(end + n) { break }
-                // …and before a Vietnamese organization cue: "Theo | Bộ Ngoại giao".
-                if tokens[end].isCapitalized, let n = Self.organizationCues.match(in: tokens, at: end),
+                // …and before an organization cue after a sentence's first word: "Theo | Bộ Ngoại
+                // giao" (not "American Gastroenterological Association").
+                if end == i + 1, tokens[i].isInitial, tokens[end].isCapitalized,
+                    let n = Self.organizationCues.match(in: tokens, at: end),
                     isName(end + n), n > 1 || !tokens[end].isAcronym
                 {
                     break
@@ -509,6 +512,29 @@ struct EntityExtractor: Sendable {
                 bestVotes = votes[index]
             }
             return best
+        }
+    }
+
+    /// "Footballer David Beckham" at a sentence start, when "David Beckham" is named elsewhere:
+    /// the first word was only capitalized because it starts the sentence.
+    private mutating func trimSentenceStarts() {
+        var ids = Set<UInt64>()
+        for mention in mentions { ids.insert(mention.id) }
+        for m in mentions.indices {
+            let range = mentions[m].tokens
+            let first = tokens[range.lowerBound]
+            guard range.count >= 3, first.isInitial, !first.isAcronym, !capitalizedInside.contains(first),
+                tokens[range.lowerBound + 1].kind == .word
+            else { continue }
+            let rest = (range.lowerBound + 1)..<range.upperBound
+            let id = rest.count == 1 ? tokens[rest.lowerBound].key : tokens[rest].reduce(0) { WordHash.combine($0, $1.key) }
+            guard ids.contains(id) else { continue }
+            let start = tokens[rest.lowerBound].start
+            mentions[m].tokens = rest
+            mentions[m].start = start
+            mentions[m].id = id
+            mentions[m].text = text.string(start..<tokens[rest.upperBound - 1].end)
+            mentions[m].key = tokens[rest].map(\.lower).joined(separator: " ")
         }
     }
 
