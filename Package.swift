@@ -10,6 +10,7 @@ let package = Package(
         .executable(name: "runnel", targets: ["runnel"]),
         .library(name: "RunnelProtocol", targets: ["RunnelProtocol"]),
         .library(name: "RunnelStage", targets: ["RunnelStage"]),
+        .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -48,6 +49,7 @@ let package = Package(
             ],
             path: "Sources/Stages/Enrich"
         ),
+        .target(name: "RunnelTesting", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
         .executableTarget(
             name: "runnel",
             dependencies: [
@@ -66,10 +68,10 @@ let package = Package(
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
-        .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
+        .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"]),
         .testTarget(
             name: "EnrichStageTests",
-            dependencies: ["EnrichStage", "RunnelProtocol", "RunnelStage"],
+            dependencies: ["EnrichStage", "RunnelProtocol", "RunnelStage", "RunnelTesting"],
             resources: [.copy("Fixtures")]
         ),
     ],

@@ -1,6 +1,7 @@
 import Foundation
 import RunnelProtocol
 import RunnelStage
+import RunnelTesting
 import Testing
 
 @testable import EnrichStage
@@ -96,5 +97,26 @@ import Testing
         #expect(enriched.quotes.count == 1)
         // The most mentioned first.
         #expect(enriched.entities.map(\.count) == enriched.entities.map(\.count).sorted(by: >))
+    }
+}
+
+/// The stage under the project's runner semantics, in-process (RunnelTesting's InMemoryRunner).
+@Suite struct EnrichRunnerTests {
+    @Test func lineageAndErrorRecordsUnderTheRunner() async throws {
+        let article = Envelope(
+            id: "a1", type: "article.parsed", trace: "t1", meta: ["source": "seed"],
+            body: try RawJSON(encoding: try Fixture.natoArticle()))
+        let broken = Envelope(id: "b1", type: "article.parsed", body: try RawJSON(#"{"url":"x"}"#))
+        let result = await InMemoryRunner(stage: try EnrichStage()).run([article, broken])
+        #expect(result.acked == ["a1", "b1"])
+        #expect(result.retries == 0)
+        let outputs = result.outputs(of: article)
+        #expect(outputs.map(\.type) == ["article.enriched"])
+        #expect(outputs.first?.trace == "t1")
+        #expect(outputs.first?.meta == ["source": "seed"])
+        // The broken body is not retried (INVALID_ARGUMENT) and becomes an error record.
+        let errors = (result.outputs + result.deadLetters).filter { $0.type == MessageType.error }
+        #expect(errors.count == 1)
+        #expect(errors.first?.body.description.contains("INVALID_ARGUMENT") == true)
     }
 }

@@ -1,65 +1,77 @@
 import RunnelProtocol
 import RunnelTransport
+import Synchronization
 
 /// The receiving end of one upstream connection: which of its messages are done, and the
-/// acks and credit that go back. Acks are coalesced: completions that arrive together are
-/// answered with one `ack` and one `credit` line.
-actor InboundLink {
-    private var window: InboundWindow
+/// acks and credit that go back. Acks are coalesced: completions that arrive together (one
+/// downstream ack releases many) are answered with one `ack` and one `credit` line.
+final class InboundLink: Sendable {
+    private struct State {
+        var window: InboundWindow
+        var flushScheduled = false
+        var granting = true
+    }
+
+    private let state: Mutex<State>
     private let writer: LineWriter
-    private var flushScheduled = false
-    private var granting = true
     let peer: String
 
     init(writer: LineWriter, window: Int, peer: String) {
         self.writer = writer
-        self.window = InboundWindow(window: window)
+        state = Mutex(State(window: InboundWindow(window: window)))
         self.peer = peer
     }
 
     /// Grants the first credit.
     func open() throws(RunnelError) {
-        try writer.send(.credit(window.initialCredit))
+        try writer.send(.credit(state.withLock { $0.window.initialCredit }))
     }
 
-    func receive(seq: UInt64) -> InboundWindow.Arrival {
-        let arrival = window.receive(seq: seq)
-        if arrival == .alreadyAcked, let acked = window.lastAcked {
-            try? writer.send(.ack(seq: acked))
+    /// Records arrivals; returns which of them are new (to handle). Repeats of acked messages
+    /// are acked again; repeats of ones in progress are ignored.
+    func receive(seqs: [UInt64]) -> [Bool] {
+        let (fresh, reack) = state.withLock { s -> ([Bool], UInt64?) in
+            var reack: UInt64?
+            let fresh = seqs.map { seq -> Bool in
+                switch s.window.receive(seq: seq) {
+                case .new: return true
+                case .alreadyAcked:
+                    reack = s.window.lastAcked
+                    return false
+                case .inProgress: return false
+                }
+            }
+            return (fresh, reack)
         }
-        return arrival
+        if let reack { try? writer.send(.ack(seq: reack)) }
+        return fresh
     }
 
     /// The message `seq` is done: its outputs are safe downstream.
-    nonisolated func complete(seq: UInt64) {
-        Task { await self.markComplete(seq) }
-    }
-
-    private func markComplete(_ seq: UInt64) {
-        window.complete(seq: seq)
-        guard !flushScheduled else { return }
-        flushScheduled = true
-        Task { self.flush() }
+    func complete(seq: UInt64) {
+        let schedule = state.withLock { s -> Bool in
+            s.window.complete(seq: seq)
+            defer { s.flushScheduled = true }
+            return !s.flushScheduled
+        }
+        if schedule { Task { self.flush() } }
     }
 
     /// Stop granting credit (draining): the sender then stops after what it already has.
     func stopGranting() {
-        granting = false
+        state.withLock { $0.granting = false }
     }
 
-    var outstanding: Int { window.outstanding }
+    var outstanding: Int { state.withLock { $0.window.outstanding } }
 
-    /// Sends the pending ack now.
-    func flushNow() {
-        flush()
-    }
-
-    private func flush() {
-        flushScheduled = false
-        guard let (ack, credit) = window.takeAck() else { return }
-        var lines: [WireLine] = [.control(.ack(seq: ack))]
-        if granting { lines.append(.control(.credit(credit))) }
-        try? writer.send(lines)
+    /// Sends the pending ack (and the credit it frees) now.
+    func flush() {
+        let lines = state.withLock { s -> [WireLine] in
+            s.flushScheduled = false
+            guard let (ack, credit) = s.window.takeAck() else { return [] }
+            return s.granting ? [.control(.ack(seq: ack)), .control(.credit(credit))] : [.control(.ack(seq: ack))]
+        }
+        if !lines.isEmpty { try? writer.send(lines) }
     }
 
     func reply(_ control: ControlMessage) {

@@ -41,6 +41,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     private let stats = Mutex(StageStatistics())
     private let draining = Mutex(false)
     private let listener = Mutex<LinkListener?>(nil)
+    private let openLinks = Mutex<[ObjectIdentifier: (InboundLink, LineConnection)]>([:])
     private let deadLetterLog: DeadLetterLog?
 
     struct Job: Sendable {
@@ -103,6 +104,20 @@ public final class LinkRunner<S: Stage>: Sendable {
         guard first else { return }
         log("runnel \(name): draining (finishing what is in flight, then exiting)")
         listener.withLock { $0 }?.close()
+        for (link, connection) in openLinks.withLock({ Array($0.values) }) {
+            Task { await self.drain(link, connection) }
+        }
+    }
+
+    /// Stops granting credit to one upstream, finishes and acks what it sent, says `bye` and
+    /// closes; the sender keeps the rest for another receiver (PROTOCOL.md §7.7).
+    private func drain(_ link: InboundLink, _ connection: LineConnection) async {
+        link.stopGranting()
+        while link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        link.flush()
+        link.reply(.bye(Bye(code: .unavailable, message: "\(name) is draining")))
+        try? await Task.sleep(for: .milliseconds(50))
+        connection.close()
     }
 
     // MARK: Output
@@ -278,42 +293,51 @@ public final class LinkRunner<S: Stage>: Sendable {
             try await connection.run(limits: processor.configuration.limits) { reader, writer in
                 let peer = try await handshake.accept(&reader, writer)
                 let link = InboundLink(writer: writer, window: options.window, peer: peer.stage)
-                try await link.open()
+                try link.open()
+                let key = ObjectIdentifier(link)
+                openLinks.withLock { $0[key] = (link, connection) }
+                defer { openLinks.withLock { _ = $0.removeValue(forKey: key) } }
+                if isDraining { Task { await self.drain(link, connection) } }
                 var peerDrained = false
-                while let input = try await reader.next() {
-                    switch input {
-                    case let .refused(error, raw):
-                        // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9).
-                        let record = processor.errorRecord(error, rawLine: raw)
-                        stats.withLock { $0.received += 1 }
-                        queue.push([errorJob(record, done: {})])
-                    case let .line(.data(envelope)):
-                        guard let seq = envelope.seq else {
-                            let error = RunnelError(.invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
-                            queue.push([errorJob(processor.errorRecord(error, for: envelope), done: {})])
-                            continue
+                reading: while let inputs = try await reader.nextBatch() {
+                    var jobs: [Job] = []
+                    var data: [Envelope] = []
+                    for input in inputs {
+                        switch input {
+                        case let .refused(error, raw):
+                            // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9).
+                            jobs.append(errorJob(processor.errorRecord(error, rawLine: raw), done: {}))
+                        case let .line(.data(envelope)):
+                            if envelope.seq == nil {
+                                let error = RunnelError(
+                                    .invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
+                                jobs.append(errorJob(processor.errorRecord(error, for: envelope), done: {}))
+                            } else {
+                                data.append(envelope)
+                            }
+                        case let .line(.control(control)):
+                            switch control {
+                            case let .ping(id): link.reply(.pong(id: id))
+                            case .health(nil): link.reply(.health(isDraining ? .notServing : .serving))
+                            case .describe(nil): link.reply(.describe(service))
+                            case .drain: peerDrained = true
+                            default: break
+                            }
                         }
-                        guard await link.receive(seq: seq) == .new else { continue }
-                        stats.withLock { $0.received += 1 }
-                        queue.push([Job(received: .init(envelope), done: { link.complete(seq: seq) })])
-                    case let .line(.control(control)):
-                        switch control {
-                        case let .ping(id): await link.reply(.pong(id: id))
-                        case .health(nil): await link.reply(.health(isDraining ? .notServing : .serving))
-                        case .describe(nil): await link.reply(.describe(service))
-                        case .drain: peerDrained = true
-                        case .bye: break
-                        default: break
-                        }
-                        if case .bye = control { break }
                     }
-                    if peerDrained || isDraining { break }
+                    let now = ContinuousClock.now
+                    for (envelope, fresh) in zip(data, link.receive(seqs: data.map { $0.seq! })) where fresh {
+                        let seq = envelope.seq!
+                        jobs.append(Job(received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }))
+                    }
+                    stats.withLock { $0.received += jobs.count }
+                    queue.push(jobs)
+                    if peerDrained { break reading }
                 }
-                if isDraining { await link.stopGranting() }
                 // Finish what this peer sent, so its acks go out, then say goodbye.
-                while await link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
-                await link.flushNow()
-                await link.reply(.bye(Bye(code: peerDrained ? .ok : .unavailable, message: isDraining ? "draining" : "")))
+                while link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+                link.flush()
+                link.reply(.bye(Bye(code: peerDrained ? .ok : .unavailable, message: isDraining ? "draining" : "")))
                 return
             }
         } catch let error as RunnelError {

@@ -122,6 +122,16 @@ public struct LineReader {
         decoder = StreamDecoder(limits: limits)
     }
 
+    /// Every line already decoded (at least one, waiting for it if needed), or `nil` when the
+    /// peer closed the link cleanly. Handling a batch at a time saves a hop per message.
+    public mutating func nextBatch() async throws(RunnelError) -> [LinkInput]? {
+        guard let first = try await next() else { return nil }
+        var batch = [first]
+        batch.append(contentsOf: lines[next...])
+        next = lines.count
+        return batch
+    }
+
     /// The next line, or `nil` when the peer closed the link cleanly.
     /// - Throws: ``RunnelError`` for a stream that breaks the protocol (bad zstd, a window over
     ///   the limit: after every valid line before it was returned), or a failed connection.
@@ -210,6 +220,17 @@ public final class LineWriter: Sendable {
 
     public func send(_ control: ControlMessage) throws(RunnelError) {
         try write { $0.append(control) }
+    }
+
+    /// Sends lines as they are, valid or not: for conformance tests of refusals.
+    public func sendRaw(_ lines: [String]) throws(RunnelError) {
+        try write { encoder in
+            for line in lines {
+                var bytes = Array(line.utf8)
+                bytes.withUnsafeBufferPointer { encoder.append(line: $0) }
+                bytes.removeAll()
+            }
+        }
     }
 
     /// Ends the zstd frame, so the peer sees a whole stream, and stops writing.

@@ -25,33 +25,37 @@ public struct OutboundWindow<Item> {
         case deadLetter(Item, deliveries: Int)
     }
 
-    /// Unacked messages by sequence number, in order: sent ones first, then unsent ones.
-    private var entries: [UInt64: Entry] = [:]
-    private var order: [UInt64] = []  // ascending seqs of `entries`
-    private var head = 0  // order[head...] are live (acked ones are dropped from the front)
-    public private(set) var nextSeq: UInt64 = 1
+    // Slot i holds the message numbered `firstSeq + i` (nil once acked or nacked). Messages are
+    // sent in order, so the sent ones are a prefix: `cursor` is where the unsent ones begin.
+    private var slots: [Entry?] = []
+    private var head = 0
+    private var cursor = 0
+    private var firstSeq: UInt64 = 1
+    /// Messages kept (sent and unacked, or not sent yet).
+    public private(set) var count = 0
     /// Messages the receiver still allows in flight.
     public private(set) var credit = 0
-    /// How many times a message may be delivered before a retryable nack dead-letters it.
+    /// How many times a message may be delivered before it is given up on.
     public let maxDeliveries: Int
 
     public init(maxDeliveries: Int = 5) {
         self.maxDeliveries = maxDeliveries
     }
 
-    /// Messages kept (sent and unacked, or not sent yet).
-    public var count: Int { entries.count }
-    public var isEmpty: Bool { entries.isEmpty }
-    /// Sent and not yet acked.
-    public var inFlight: Int { entries.values.lazy.filter { $0.sentAt != nil }.count }
+    public var isEmpty: Bool { count == 0 }
+    /// The number the next queued message gets.
+    public var nextSeq: UInt64 { firstSeq + UInt64(slots.count) }
 
     /// Queues a message and returns its sequence number.
     @discardableResult
     public mutating func enqueue(_ item: Item) -> UInt64 {
+        enqueue(Entry(item: item, sentAt: nil, deliveries: 0))
+    }
+
+    private mutating func enqueue(_ entry: Entry) -> UInt64 {
         let seq = nextSeq
-        nextSeq += 1
-        entries[seq] = Entry(item: item, sentAt: nil, deliveries: 0)
-        order.append(seq)
+        slots.append(entry)
+        count += 1
         return seq
     }
 
@@ -63,16 +67,14 @@ public struct OutboundWindow<Item> {
     /// Unsent messages that the credit allows, in order, marked as sent at `now`.
     public mutating func takeSendable(now: ContinuousClock.Instant, limit: Int = .max) -> [(seq: UInt64, item: Item)] {
         var out: [(UInt64, Item)] = []
-        var i = head
-        while i < order.count, credit > 0, out.count < limit {
-            let seq = order[i]
-            i += 1
-            guard var entry = entries[seq], entry.sentAt == nil else { continue }
-            entry.sentAt = now
-            entry.deliveries += 1
-            entries[seq] = entry
+        cursor = max(cursor, head)
+        while cursor < slots.count, credit > 0, out.count < limit {
+            defer { cursor += 1 }
+            guard slots[cursor] != nil else { continue }
+            slots[cursor]!.sentAt = now
+            slots[cursor]!.deliveries += 1
             credit -= 1
-            out.append((seq, entry.item))
+            out.append((firstSeq + UInt64(cursor), slots[cursor]!.item))
         }
         return out
     }
@@ -81,24 +83,33 @@ public struct OutboundWindow<Item> {
     /// - Returns: the messages acknowledged, in order.
     public mutating func ack(upTo seq: UInt64) -> [Item] {
         var done: [Item] = []
-        while head < order.count, order[head] <= seq {
-            if let entry = entries.removeValue(forKey: order[head]) { done.append(entry.item) }
+        while head < slots.count, firstSeq + UInt64(head) <= seq, head < cursor {
+            if let entry = slots[head] {
+                done.append(entry.item)
+                slots[head] = nil
+                count -= 1
+            }
             head += 1
         }
-        compact()
+        if head > 1024 && head * 2 > slots.count {
+            slots.removeFirst(head)
+            firstSeq += UInt64(head)
+            cursor -= head
+            head = 0
+        }
         return done
     }
 
     /// The receiver refused message `seq`. A retryable refusal is queued again under a new
     /// sequence number until it has been delivered ``maxDeliveries`` times.
     public mutating func nack(seq: UInt64, retryable: Bool) -> NackAction? {
-        guard let entry = entries.removeValue(forKey: seq) else { return nil }
+        guard seq >= firstSeq, case let index = Int(seq - firstSeq), index >= head, index < slots.count,
+            let entry = slots[index]
+        else { return nil }
+        slots[index] = nil
+        count -= 1
         if retryable && entry.deliveries < maxDeliveries {
-            let newSeq = nextSeq
-            nextSeq += 1
-            entries[newSeq] = Entry(item: entry.item, sentAt: nil, deliveries: entry.deliveries)
-            order.append(newSeq)
-            return .resend(seq: newSeq)
+            return .resend(seq: enqueue(Entry(item: entry.item, sentAt: nil, deliveries: entry.deliveries)))
         }
         return .deadLetter(entry.item, deliveries: entry.deliveries)
     }
@@ -111,39 +122,31 @@ public struct OutboundWindow<Item> {
     @discardableResult
     public mutating func connectionLost() -> [Item] {
         credit = 0
-        var renumbered: [UInt64: Entry] = [:]
-        var seq: UInt64 = 0
+        var kept: [Entry?] = []
         var givenUp: [Item] = []
-        for i in head..<order.count {
-            guard var entry = entries[order[i]] else { continue }
+        for slot in slots[head...] {
+            guard var entry = slot else { continue }
             if entry.sentAt != nil && entry.deliveries >= maxDeliveries {
                 givenUp.append(entry.item)
                 continue
             }
-            seq += 1
             entry.sentAt = nil
-            renumbered[seq] = entry
+            kept.append(entry)
         }
-        entries = renumbered
-        order = seq == 0 ? [] : Array(1...seq)
+        slots = kept
+        count = kept.count
         head = 0
-        nextSeq = seq + 1
+        cursor = 0
+        firstSeq = 1
         return givenUp
     }
 
     /// Whether a sent message has waited longer than `timeout` for its ack (the link is then
     /// presumed stuck: close it, and the messages are resent on the next connection).
     public func hasOverdue(now: ContinuousClock.Instant, timeout: Duration) -> Bool {
-        for i in head..<order.count {
-            if let sentAt = entries[order[i]]?.sentAt, sentAt.duration(to: now) >= timeout { return true }
+        for index in head..<min(cursor, slots.count) {
+            if let sentAt = slots[index]?.sentAt, sentAt.duration(to: now) >= timeout { return true }
         }
         return false
-    }
-
-    private mutating func compact() {
-        if head > 1024 && head * 2 > order.count {
-            order.removeFirst(head)
-            head = 0
-        }
     }
 }
