@@ -91,3 +91,14 @@ import Testing
         #expect(LanguageDetector.normalize(tag) == code)
     }
 }
+
+extension LanguageTests {
+    @Test func longTextIsCutAtACharacterBoundary() {
+        // 64 KB falls inside a two-byte letter here: CLD2 must still see valid UTF-8.
+        let text = "xxxx" + String(repeating: "Đà Nẵng phản ứng ra sao về quyết định này? ", count: 3000)
+        let bytes = Array(text.utf8)
+        #expect(bytes.count > LanguageDetector.maxBytes)
+        #expect(bytes[LanguageDetector.maxBytes] & 0xC0 == 0x80)
+        #expect(LanguageDetector().detect(text, declared: nil).code == "vi")
+    }
+}

@@ -1,7 +1,18 @@
 import RunnelProtocol
 
 /// Turns a parsed article into an enriched one: language, entities, quotes, keywords, summary,
-/// word count, reading time, SimHash and content hash. Pure and synchronous; no I/O.
+/// word count, reading time, SimHash and content hash. Pure and synchronous; no I/O, no model.
+///
+/// Each part has its own type, which documents its method:
+/// - ``LanguageDetector``: CLD2, falling back to the declared `lang` when unsure;
+/// - `TokenizedText`: words (syllables in Vietnamese, characters in Chinese) and sentences;
+/// - `ReadingStats`: word count and reading time per language;
+/// - `EntityExtractor`, `QuoteExtractor`, `KeywordExtractor`, `Summarizer`: the analyses, which
+///   read at most ``EnrichOptions/maxAnalyzedCharacters`` of the text;
+/// - ``SimHash`` and ``ContentHash``: the fingerprints, over the whole text.
+///
+/// With an empty text, the language and the SimHash come from the title, the summary is the
+/// page's description, and the counts are 0.
 ///
 /// ```swift
 /// let enriched = Enricher().enrich(article)
@@ -20,11 +31,10 @@ public struct Enricher: Sendable {
     /// the declared language (or `und`) with confidence 0.
     public func enrich(_ article: ArticleParsed) -> ArticleEnriched {
         let detector = LanguageDetector(minimumConfidence: options.minLanguageConfidence)
-        let body = article.text.isEmpty ? article.title : article.text
         let language = detector.detect(article.text.isEmpty ? article.title : article.text, declared: article.lang)
         let text = TokenizedText(article.text)
         let stats = ReadingStats(text, language: language.code)
-        let simhash = SimHash.fingerprint(text.tokens.isEmpty ? TokenizedText(body) : text)
+        let simhash = SimHash.fingerprint(text.tokens.isEmpty ? TokenizedText(article.title) : text)
 
         let analyzed = text.scalars.count > options.maxAnalyzedCharacters
             ? TokenizedText(text.string(0..<options.maxAnalyzedCharacters)) : text

@@ -16,6 +16,9 @@ import RunnelProtocol
 /// // Language(code: "vi", confidence: 0.98…)
 /// ```
 public struct LanguageDetector: Sendable {
+    /// How many bytes of a text CLD2 reads at most.
+    static let maxBytes = 64 << 10
+
     /// Below this confidence, CLD2's answer yields to the declared language.
     public var minimumConfidence: Double
 
@@ -41,9 +44,13 @@ public struct LanguageDetector: Sendable {
         let declaredCode = declared.flatMap(Self.normalize)
         var text = text
         let result = text.withUTF8 { buffer -> ccld2_result in
+            // The first 64 KB say which language it is; cut at a character boundary, since CLD2
+            // answers "unknown" for a cut character.
+            var length = min(buffer.count, Self.maxBytes)
+            while length < buffer.count, length > 0, buffer[length] & 0xC0 == 0x80 { length -= 1 }
             var result = ccld2_result()
             buffer.withMemoryRebound(to: CChar.self) { chars in
-                _ = ccld2_detect(chars.baseAddress, Int32(min(chars.count, Int(Int32.max))), nil, &result)
+                _ = ccld2_detect(chars.baseAddress, Int32(length), nil, &result)
             }
             return result
         }

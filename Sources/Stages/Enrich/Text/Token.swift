@@ -53,3 +53,10 @@ struct Token: Sendable {
         kind == .punctuation ? text.unicodeScalars.first : nil
     }
 }
+
+extension Token {
+    /// A sentence-ending punctuation token.
+    var isTerminatorToken: Bool {
+        kind == .punctuation && (scalar?.isSentenceTerminator ?? false)
+    }
+}
