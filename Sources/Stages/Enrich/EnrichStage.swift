@@ -21,6 +21,8 @@ public struct EnrichStage: MessageStage {
     /// The emitted message type.
     public static let emits = "article.enriched"
 
+    /// The name ("enrich"), the types it accepts and emits, and its options (as published in
+    /// `Protocol/services/enrich.json`).
     public let service: ServiceDefinition
     /// The enrichment itself.
     public let enricher: Enricher
