@@ -85,6 +85,18 @@ import Testing
         #expect(kinds["Nam"] == nil && kinds["Việt"] == nil && kinds["Nga-NATO"] == nil)
     }
 
+    @Test(arguments: [
+        ("«Мы не будем участвовать в этой гонке вооружений», — сказал Владимир Путин журналистам в Москве.", "Владимир Путин"),
+        ("„Nie zgadzamy się na takie warunki porozumienia” – powiedział premier Donald Tusk w Warszawie.", "Donald Tusk"),
+        ("«Η κυβέρνηση θα στηρίξει τα νοικοκυριά με νέα μέτρα», δήλωσε ο πρωθυπουργός Κυριάκος Μητσοτάκης.", "Κυριάκος Μητσοτάκης"),
+    ])
+    func quotationMarksOfOtherLanguages(text: String, speaker: String) {
+        let enriched = enrich(text)
+        #expect(enriched.quotes.count == 1)
+        #expect(enriched.quotes.first?.speaker == speaker)
+        #expect(enriched.quotes.first.map { !$0.text.contains("«") && !$0.text.contains("„") } == true)
+    }
+
     @Test func scareQuotesWithoutSpeakerAreLeftOut() {
         let enriched = enrich("Ukraine cáo buộc Nga \"cố tình đe dọa\" an toàn hạt nhân châu Âu.")
         #expect(enriched.quotes.isEmpty)
