@@ -5,7 +5,8 @@ import Testing
 /// The tokenizer and sentence splitter every analysis stands on.
 @Suite struct TokenizerTests {
     func words(_ text: String) -> [String] {
-        TokenizedText(text).tokens.filter(\.isCountable).map(\.text)
+        let tokenized = TokenizedText(text)
+        return tokenized.tokens.filter(\.isCountable).map(tokenized.text(of:))
     }
 
     @Test func vietnameseSyllablesAndHyphenatedNames() {
@@ -20,7 +21,7 @@ import Testing
 
     @Test func possessivesAreNotPartOfTheWord() {
         let text = TokenizedText("Russia's decision and Moscow’s reply, don't")
-        #expect(text.tokens.filter(\.isCountable).map(\.text) == ["Russia", "decision", "and", "Moscow", "reply", "don't"])
+        #expect(text.tokens.filter(\.isCountable).map(text.text(of:)) == ["Russia", "decision", "and", "Moscow", "reply", "don't"])
     }
 
     @Test func ideographsAreTokensOfTheirOwn() {
@@ -30,6 +31,13 @@ import Testing
     @Test func decomposedVietnameseStaysOneWord() {
         let nfd = "Matxcơva phản ứng".decomposedStringWithCanonicalMapping
         #expect(words(nfd).count == 3)
+    }
+
+    @Test func lowerCaseAndKeys() {
+        let tokens = TokenizedText("NGƯỜI Phát NGÔN İstanbul ΟΔΟΣ").tokens
+        #expect(tokens.map(\.lower) == ["người", "phát", "ngôn", "i̇stanbul", "οδοσ"])
+        #expect(tokens.allSatisfy { $0.key == WordHash.of($0.lower) })
+        #expect(Stopwords.vietnamese.contains(TokenizedText("Người").tokens[0]))
     }
 
     @Test func capitalsAndAcronyms() {
@@ -52,19 +60,19 @@ import Testing
         let text = TokenizedText("“Chúng tôi ghi nhận. Chúng tôi lấy làm tiếc” - ông nói. Sau đó thì sao?")
         #expect(text.sentences.count == 2)
         // The word after a period inside the quotation still starts a sentence.
-        let chung = text.tokens.filter { $0.text == "Chúng" }
+        let chung = text.tokens.filter { text.text(of: $0) == "Chúng" }
         #expect(chung.count == 2 && chung.allSatisfy(\.isInitial))
     }
 
     @Test func paragraphsEndSentences() {
         let text = TokenizedText("Tin bài liên quan\n\nNga bất ngờ điều tàu chiến")
         #expect(text.sentences.count == 2)
-        #expect(text.tokens.first { $0.text == "Nga" }?.breakBefore == true)
+        #expect(text.tokens.first { text.text(of: $0) == "Nga" }?.breakBefore == true)
     }
 
     @Test func offsetsCountScalars() {
         let text = TokenizedText("Đà Nẵng 北约 NATO")
-        let nato = text.tokens.first { $0.text == "NATO" }!
+        let nato = text.tokens.first { text.text(of: $0) == "NATO" }!
         #expect(nato.start == 11)
         #expect(text.string(nato.start..<nato.end) == "NATO")
     }

@@ -122,16 +122,16 @@ struct KeywordExtractor: Sendable {
         }
         candidates.sort { a, b in a.score != b.score ? a.score > b.score : a.token < b.token }
 
-        var chosen: [(range: Range<Int>, lowers: [String])] = []
+        var chosen: [(range: Range<Int>, ids: [Int])] = []
         var keywords: [String] = []
         for candidate in candidates {
             let range = candidate.token..<(candidate.token + candidate.n)
-            let lowers = tokens[range].map(\.lower)
+            let ids = Array(tokenIDs[range])
             let overlaps = chosen.contains { other in
-                other.range.overlaps(range) || contains(other.lowers, lowers) || contains(lowers, other.lowers)
+                other.range.overlaps(range) || contains(other.ids, ids) || contains(ids, other.ids)
             }
             if overlaps { continue }
-            chosen.append((range, lowers))
+            chosen.append((range, ids))
             keywords.append(surface(range))
             if keywords.count == limit { break }
         }
@@ -158,9 +158,10 @@ struct KeywordExtractor: Sendable {
     }
 
     /// Whether `small` appears as consecutive elements of `big`.
-    private func contains(_ big: [String], _ small: [String]) -> Bool {
+    private func contains(_ big: [Int], _ small: [Int]) -> Bool {
         guard small.count <= big.count else { return false }
-        for start in 0...(big.count - small.count) where Array(big[start..<(start + small.count)]) == small {
+        search: for start in 0...(big.count - small.count) {
+            for k in small.indices where big[start + k] != small[k] { continue search }
             return true
         }
         return false
@@ -169,9 +170,9 @@ struct KeywordExtractor: Sendable {
     /// The phrase as written when it is a name (every word capitalized), else in lower case.
     private func surface(_ range: Range<Int>) -> String {
         let tokens = text.tokens[range]
-        if isUnspaced { return tokens.map(\.text).joined() }
+        if isUnspaced { return tokens.map(text.text(of:)).joined() }
         let isName = tokens.allSatisfy { $0.isCapitalized || $0.isAcronym } && !tokens.first!.isInitial
             || tokens.allSatisfy(\.isAcronym)
-        return tokens.map { isName ? $0.text : $0.lower }.joined(separator: " ")
+        return tokens.map { isName ? text.text(of: $0) : $0.lower }.joined(separator: " ")
     }
 }

@@ -19,14 +19,13 @@ struct Token: Sendable {
     var start: Int
     /// Offset just past the last scalar.
     var end: Int
-    /// The token as written.
-    var text: String
-    /// The token in lower case, for comparisons and stopword look-ups.
-    var lower: String {
-        didSet { key = WordHash.of(lower) }
-    }
+    /// The token in lower case, for comparisons and stopword look-ups. (The token as written is
+    /// `TokenizedText.text(of:)`: most tokens never need it.)
+    var lower: String
     /// ``WordHash`` of ``lower``: the key of every set and index look-up.
     var key: UInt64
+    /// The punctuation scalar, for punctuation tokens.
+    var scalar: Unicode.Scalar?
     /// The first letter is upper case (`Nga`, `NATO`, `Oana`).
     var isCapitalized: Bool = false
     /// Two or more letters, all upper case (`NATO`, `EU`, `COVID-19`).
@@ -39,18 +38,13 @@ struct Token: Sendable {
     /// Whether it counts as a word (words, numbers and ideographs).
     var isCountable: Bool { kind != .punctuation }
 
-    init(kind: Kind, start: Int, end: Int, text: String, lower: String) {
+    init(kind: Kind, start: Int, end: Int, lower: String, key: UInt64? = nil, scalar: Unicode.Scalar? = nil) {
         self.kind = kind
         self.start = start
         self.end = end
-        self.text = text
         self.lower = lower
-        self.key = WordHash.of(lower)
-    }
-
-    /// The punctuation scalar, for punctuation tokens.
-    var scalar: Unicode.Scalar? {
-        kind == .punctuation ? text.unicodeScalars.first : nil
+        self.key = key ?? WordHash.of(lower)
+        self.scalar = scalar
     }
 }
 

@@ -45,6 +45,40 @@ struct TokenizedText: Sendable {
         }
     }
 
+    /// The token as written.
+    func text(of token: Token) -> String {
+        string(token.start..<token.end)
+    }
+
+    /// Scalars `range` in lower case, and the ``WordHash`` of that, in one pass.
+    private func lowercased(_ range: Range<Int>, hasUpper: Bool) -> (String, UInt64) {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: range.count * 12) { buffer in
+            var k = 0
+            for i in range {
+                let s = scalars[i]
+                let v = s.value
+                if v < 0x80 {
+                    buffer[k] = UInt8(truncatingIfNeeded: v >= 0x41 && v <= 0x5A ? v + 32 : v)
+                    k += 1
+                } else if hasUpper && s.isUppercaseLetter {
+                    for l in s.properties.lowercaseMapping.unicodeScalars {
+                        UTF8.encode(l) { byte in
+                            buffer[k] = byte
+                            k += 1
+                        }
+                    }
+                } else {
+                    UTF8.encode(s) { byte in
+                        buffer[k] = byte
+                        k += 1
+                    }
+                }
+            }
+            let bytes = UnsafeBufferPointer(rebasing: buffer[0..<k])
+            return (String(decoding: bytes, as: UTF8.self), WordHash.of(bytes))
+        }
+    }
+
     /// The text of a sentence, from its first to its last token.
     func string(sentence: Range<Int>) -> String {
         guard let first = sentence.first, let last = sentence.last else { return "" }
@@ -70,7 +104,7 @@ struct TokenizedText: Sendable {
             }
             if s.isUnspacedIdeograph {
                 let text = String(Character(s))
-                var token = Token(kind: .ideograph, start: i, end: i + 1, text: text, lower: text)
+                var token = Token(kind: .ideograph, start: i, end: i + 1, lower: text)
                 token.isInitial = startPending
                 token.breakBefore = breakPending
                 tokens.append(token)
@@ -93,7 +127,7 @@ struct TokenizedText: Sendable {
             }
             // Punctuation: one scalar per token.
             let text = String(Character(s))
-            var token = Token(kind: .punctuation, start: i, end: i + 1, text: text, lower: text)
+            var token = Token(kind: .punctuation, start: i, end: i + 1, lower: text, scalar: s)
             token.breakBefore = breakPending
             tokens.append(token)
             breakPending = false
@@ -140,7 +174,7 @@ struct TokenizedText: Sendable {
         guard i + 1 < scalars.count, scalars[i].value == 0x27 || scalars[i].value == 0x2019,
             scalars[i + 1] == "s", i + 2 == scalars.count || !scalars[i + 2].isWordCharacter
         else { return nil }
-        return Token(kind: .punctuation, start: i, end: i + 2, text: string(i..<(i + 2)), lower: "’s")
+        return Token(kind: .punctuation, start: i, end: i + 2, lower: "’s", scalar: scalars[i])
     }
 
     private func scanWord(at start: Int, initial: Bool, breakBefore: Bool) -> Token {
@@ -179,10 +213,8 @@ struct TokenizedText: Sendable {
             }
             break
         }
-        let text = string(start..<j)
-        var token = Token(
-            kind: digitsOnly ? .number : .word, start: start, end: j, text: text,
-            lower: upper == 0 ? text : text.lowercased())
+        let (lowered, key) = lowercased(start..<j, hasUpper: upper > 0)
+        var token = Token(kind: digitsOnly ? .number : .word, start: start, end: j, lower: lowered, key: key)
         token.isCapitalized = scalars[start].isUppercaseLetter
         token.isAcronym = letters >= 2 && lower == 0 && upper >= 2
         token.isInitial = initial
