@@ -32,37 +32,47 @@ public enum ContentHash {
     }
 
     /// `string` with white space collapsed and trimmed; nil if `requireNFCStable` and a scalar
-    /// might change under NFC.
+    /// might change under NFC. Works on the UTF-8 bytes, decoding only non-ASCII scalars.
     private static func collapse(_ string: String, requireNFCStable: Bool) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(string.utf8.count)
-        var pendingSpace = false
-        for scalar in string.unicodeScalars {
-            let v = scalar.value
-            if v < 0x80 {
-                if v == 0x20 || (v >= 0x09 && v <= 0x0D) {
-                    pendingSpace = !bytes.isEmpty
+        var string = string
+        return string.withUTF8 { input -> String? in
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(input.count)
+            var pendingSpace = false
+            var i = 0
+            while i < input.count {
+                let b = input[i]
+                if b < 0x80 {
+                    if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
+                        pendingSpace = !bytes.isEmpty
+                    } else {
+                        if pendingSpace {
+                            bytes.append(0x20)
+                            pendingSpace = false
+                        }
+                        bytes.append(b)
+                    }
+                    i += 1
                     continue
                 }
-                if pendingSpace {
-                    bytes.append(0x20)
-                    pendingSpace = false
+                // A valid UTF-8 sequence (a Swift String's bytes always are).
+                let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+                var value = UInt32(b & (0xFF >> (length + 1)))
+                for k in 1..<length { value = value << 6 | UInt32(input[i + k] & 0x3F) }
+                let classes = Unicode.Scalar(value).map(ScalarClasses.of) ?? []
+                if requireNFCStable && value >= 0x300 && classes.contains(.notNFCStable) { return nil }
+                if classes.contains(.space) {
+                    pendingSpace = !bytes.isEmpty
+                } else {
+                    if pendingSpace {
+                        bytes.append(0x20)
+                        pendingSpace = false
+                    }
+                    bytes.append(contentsOf: input[i..<(i + length)])
                 }
-                bytes.append(UInt8(v))
-                continue
+                i += length
             }
-            let classes = ScalarClasses.of(scalar)
-            if requireNFCStable && v >= 0x300 && classes.contains(.notNFCStable) { return nil }
-            if classes.contains(.space) {
-                pendingSpace = !bytes.isEmpty
-                continue
-            }
-            if pendingSpace {
-                bytes.append(0x20)
-                pendingSpace = false
-            }
-            UTF8.encode(scalar) { bytes.append($0) }
+            return String(decoding: bytes, as: UTF8.self)
         }
-        return String(decoding: bytes, as: UTF8.self)
     }
 }
