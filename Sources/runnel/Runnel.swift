@@ -21,6 +21,9 @@ struct Runnel: AsyncParsableCommand {
             The protocol is specified in Protocol/PROTOCOL.md.
             """,
         version: "runnel \(version) (protocol v\(Envelope.protocolVersion))",
-        subcommands: [Cat.self, Validate.self, Relay.self, Enrich.self, Send.self, Recv.self, Health.self, Describe.self]
+        subcommands: [
+            Fetch.self, Cat.self, Validate.self, Relay.self, Enrich.self, Send.self, Recv.self, Health.self,
+            Describe.self,
+        ]
     )
 }

@@ -238,6 +238,11 @@ public final class LinkRunner<S: Stage>: Sendable {
                             jobs.append(Job(received: .init(envelope, receivedAt: now), done: { limit.release() }))
                         }
                     } catch {
+                        // A line that is not a message may still be one for this stage (fetch: a bare URL).
+                        if let adopted = processor.stage.adopt(rawLine: String(decoding: bytes, as: UTF8.self)) {
+                            jobs.append(Job(received: .init(adopted, receivedAt: now), done: { limit.release() }))
+                            return
+                        }
                         let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
                         jobs.append(errorJob(processor.errorRecord(error.at(.line(number)), rawLine: raw), limit))
                     }
