@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
         .library(name: "FetchStage", targets: ["FetchStage"]),
         .library(name: "StoreStage", targets: ["StoreStage"]),
+        .library(name: "EnrichStage", targets: ["EnrichStage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -30,6 +31,11 @@ let package = Package(
             name: "CZstd",
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
+        ),
+        // CLD2 (Debian libcld2-dev) behind a plain C header, so no Swift importer needs C++ interop.
+        .target(
+            name: "CCLD2",
+            linkerSettings: [.linkedLibrary("cld2")]
         ),
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
         .target(
@@ -63,6 +69,16 @@ let package = Package(
             dependencies: ["RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/Stages/Store"
         ),
+        .target(
+            name: "EnrichStage",
+            dependencies: [
+                "RunnelProtocol",
+                "RunnelStage",
+                "CCLD2",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Sources/Stages/Enrich"
+        ),
 
         .executableTarget(
             name: "runnel",
@@ -71,16 +87,27 @@ let package = Package(
                 "RunnelTransport",
                 "RunnelStage",
                 "RunnelSupervisor",
+                "EnrichStage",
                 "FetchStage",
                 "StoreStage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-
+        // A benchmark program, not a test: Enricher alone beside the JSON around it.
+        .executableTarget(
+            name: "EnrichBenchmark",
+            dependencies: ["EnrichStage", "RunnelProtocol"],
+            path: "Sources/Benchmarks/EnrichBenchmark"
+        ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
         .testTarget(name: "RunnelSupervisorTests", dependencies: ["RunnelSupervisor"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"], exclude: ["Fixtures"]),
+        .testTarget(
+            name: "EnrichStageTests",
+            dependencies: ["EnrichStage", "RunnelProtocol", "RunnelStage", "RunnelTesting"],
+            resources: [.copy("Fixtures")]
+        ),
         .testTarget(
             name: "FetchStageTests",
             dependencies: [
