@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The first command: sets up a fresh Debian machine, builds runnel, and shows it at work on the
-# bundled example pages.
+# The first command: sets up a fresh Debian machine, builds runnel, runs the news pipeline
+# (Examples/news.toml: fetch → parse → enrich → store) on the bundled example pages under the
+# supervisor, and searches what it stored.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . Scripts/lib/setup.sh
@@ -8,24 +9,24 @@ cd "$(dirname "$0")/.."
 need_debian "${RUNNEL_DEBIAN_PACKAGES[@]}"
 
 echo "==> building runnel (debug; the first build takes several minutes)" >&2
-swift build --product runnel 2>&1 | grep -E 'error:|warning: |Compiling runnel|Build' >&2 || true
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! swift build --product runnel >"$log" 2>&1; then
+  grep -E 'error:' "$log" | head -40 || tail -40 "$log"
+  exit 1
+fi
 runnel=$(swift build --show-bin-path)/runnel
-test -x "$runnel"
-
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
 
 echo
-echo "==> runnel --help"
-"$runnel" --help
+echo "==> runnel run Examples/news.toml   ($(ls Examples/pages/*.html Examples/pages/*.txt | wc -l) pages; a fresh database each time)"
+rm -rf Examples/.runnel Examples/news.sqlite Examples/news.sqlite-*
+"$runnel" run Examples/news.toml
 
 echo
-echo "==> a round trip: JSON lines → zstd stream → JSON lines"
-cat > "$work/messages.jsonl" <<'LINES'
-{"id":"m1","type":"url.requested","body":{"url":"https://vov.vn/the-gioi/nato-nga.html"}}
-{"id":"m2","type":"page.fetched","body":{"url":"https://vov.vn/a","status":200,"content_type":"text/html","html":"<h1>Phái bộ ngoại giao</h1>"}}
-LINES
-"$runnel" cat --zstd "$work/messages.jsonl" > "$work/messages.jsonl.zst"
-echo "$(wc -c < "$work/messages.jsonl") bytes of JSON lines → $(wc -c < "$work/messages.jsonl.zst") bytes of zstd; zstd -dc reads it too:"
-zstd -dc "$work/messages.jsonl.zst"
-"$runnel" cat "$work/messages.jsonl.zst" | "$runnel" relay | "$runnel" validate
+echo "==> runnel search --db Examples/news.sqlite \"phai bo ngoai giao\"   (diacritics are optional)"
+"$runnel" search --db Examples/news.sqlite "phai bo ngoai giao"
+echo
+echo "==> runnel search --db Examples/news.sqlite \"climate\" --limit 3"
+"$runnel" search --db Examples/news.sqlite "climate" --limit 3 || true
+echo
+echo "Next: runnel --help, runnel run --help, and the README's tour."

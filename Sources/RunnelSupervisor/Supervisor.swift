@@ -70,6 +70,11 @@ public final class Supervisor: @unchecked Sendable {
 
     /// Runs the pipeline to its end. Returns the exit status for `runnel run`.
     public func run() throws(RunnelError) -> Int32 {
+        // The stages run in the pipeline file's directory, so its relative paths mean the same to
+        // them as to the file (every path the supervisor keeps is absolute).
+        guard chdir(definition.directory) == 0 else {
+            throw RunnelError.posix(errno, "cannot enter the pipeline's directory \(definition.directory)")
+        }
         try checkTypes()
         try prepareDirectories()
         let urls = try sourceFile()

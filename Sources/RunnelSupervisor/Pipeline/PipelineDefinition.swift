@@ -24,7 +24,8 @@ import RunnelProtocol
 /// ```
 ///
 /// Each stage listens on a socket the supervisor binds and sends to the next stage's; the last
-/// stage writes to the supervisor. Relative paths are relative to the file's directory.
+/// stage writes to the supervisor. Relative paths are relative to the file's directory, and the
+/// stages run there.
 public struct PipelineDefinition: Sendable {
     public struct Stage: Sendable, Equatable {
         public var name: String
