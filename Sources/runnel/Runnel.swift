@@ -9,7 +9,8 @@ struct Runnel: AsyncParsableCommand {
         commandName: "runnel",
         abstract: "A message-pipeline worker for news pages.",
         discussion: """
-            Stages exchange zstd-compressed JSON lines. Every stage is also a stdin→stdout filter:
+            Stages exchange zstd-compressed JSON lines. Every stage is also a stdin→stdout
+            filter:
 
               runnel fetch < urls.txt | runnel parse | runnel enrich | runnel store --db news.sqlite
 

@@ -10,10 +10,10 @@ struct Cat: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode streams and logs (zstd or plain) to plain JSON lines, or encode them.",
         discussion: """
-            Reads each FILE (or stdin) whether it is zstd-compressed or plain, checks every line,
-            and writes the valid ones. A bad line is reported on stderr with its line number and
-            status code and skipped; a broken zstd stream ends that file. The exit status is 1 if
-            anything was reported, 0 otherwise.
+            Reads each FILE (or stdin) whether it is zstd-compressed or plain, checks
+            every line, and writes the valid ones. A bad line is reported on stderr with
+            its line number and status code and skipped; a broken zstd stream ends that
+            file. The exit status is 1 if anything was reported, 0 otherwise.
 
               runnel cat parse.log.zst | jq .body.title
               runnel cat --type article.parsed a.jsonl.zst b.jsonl.zst

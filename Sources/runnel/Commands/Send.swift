@@ -7,9 +7,10 @@ struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send messages to a stage reliably: exit 0 only when every one was acked.",
         discussion: """
-            Reads JSON lines (plain or zstd) from FILE or stdin and sends them, unchanged, to the
-            stage listening at ENDPOINT, within the credit it grants. Unacked messages are resent
-            after a reconnect. Exits 0 when all were acked; otherwise 1, saying how many were not.
+            Reads JSON lines (plain or zstd) from FILE or stdin and sends them, unchanged,
+            to the stage listening at ENDPOINT, within the credit it grants. Unacked
+            messages are resent after a reconnect. Exits 0 when all were acked; otherwise
+            1, saying how many were not.
 
               runnel send unix:/run/runnel/parse.sock pages.jsonl.zst
               RUNNEL_KEY=… runnel send tcp://parse-host:7000 < pages.jsonl
@@ -46,8 +47,8 @@ struct Recv: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Receive messages on a socket, ack them, and print them as JSON lines.",
         discussion: """
-            A sink for tests and scripts: listens at ENDPOINT, acks every message once it is
-            written to stdout, and runs until SIGTERM or SIGINT.
+            A sink for tests and scripts: listens at ENDPOINT, acks every message once it
+            is written to stdout, and runs until SIGTERM or SIGINT.
 
               runnel recv --listen unix:/tmp/runnel/out.sock > received.jsonl
             """

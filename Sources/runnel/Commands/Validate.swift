@@ -9,8 +9,8 @@ struct Validate: ParsableCommand {
             Decodes each line into the typed models of Protocol/schemas (envelope, control
             messages, and the body of url.requested, page.fetched, article.parsed,
             article.enriched, article.stored and error) and reports each bad line with its
-            number, the field and the reason. Types without a schema get their envelope checked.
-            Exit status 1 if any line is invalid.
+            number, the field and the reason. Types without a schema get their envelope
+            checked. Exit status 1 if any line is invalid.
 
               runnel validate capture.jsonl.zst
               runnel parse < pages.jsonl | runnel validate
