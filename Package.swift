@@ -20,9 +20,19 @@ let package = Package(
             pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
         .target(name: "RunnelTransport", dependencies: ["RunnelProtocol"]),
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
+        .target(
+            name: "ParseStage",
+            dependencies: ["RunnelProtocol", "RunnelStage", "CLibXML2"],
+            path: "Sources/Stages/Parse"
+        ),
         .executableTarget(
             name: "runnel",
             dependencies: [
@@ -34,6 +44,11 @@ let package = Package(
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol"]),
+        .testTarget(
+            name: "ParseStageTests",
+            dependencies: ["ParseStage", "RunnelProtocol", "RunnelStage"],
+            exclude: ["Fixtures"]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,129 @@
+/// The words, in several languages, that tell site furniture from the article.
+///
+/// Class and id values are matched word by word (`nav`, `ad`, `tags`) and, with their separators
+/// removed, by substring (`tin-lien-quan` → `tinlienquan`, `most_read` → `mostread`). Section
+/// labels ("Tin bài liên quan", "Most read") are matched on the normalized text of short blocks.
+enum Vocabulary {
+    // MARK: Class and id words
+
+    /// Substrings of the compacted class/id that mark text that is never the article.
+    static let boilerplateSubstrings = [
+        "comment", "disqus", "related", "relate", "sharing", "sharebar", "sharetool", "socialshare", "social",
+        "cookie", "consent", "gdpr", "newsletter", "subscribe", "subscription", "tinlienquan", "lienquan",
+        "docnhieu", "xemnhieu", "tinkhac", "cactin", "tinmoi", "tinnoibat", "tincungchuyenmuc", "mostread",
+        "mostpopular", "mostviewed", "popular", "trending", "recommend", "outbrain", "taboola", "breadcrumb",
+        "pagination", "pager", "advert", "sponsor", "promo", "popup", "signup", "seealso", "xemthem", "docthem",
+        "readmore", "readalso", "alsoread", "morenews", "morestories", "othernews", "multimedia", "binhluan",
+        "ykien", "authorbio", "aboutauthor", "authorbox", "tagcloud", "taglist", "articletags", "posttags",
+        "keyword", "tukhoa", "printbutton", "rating", "ratings", "newsticker", "ticker", "banner", "adsense",
+        "dfp", "googlead", "shareicons", "sharelinks", "sharing", "follow", "relatedposts", "widget", "jumplink",
+    ]
+    /// Whole class/id words that mark text that is never the article.
+    static let boilerplateWords: Set<String> = [
+        "share", "shares", "ad", "ads", "adv", "tags", "tag", "login", "print", "modal", "sns", "toc",
+        "hidden-print", "tools", "toolbar", "utility", "meta-share",
+    ]
+    /// Substrings of site furniture: excluded unless the element also looks like a layout wrapper.
+    static let furnitureSubstrings = [
+        "footer", "sidebar", "navbar", "navigation", "menu", "masthead", "skiplink", "topbar", "header-",
+        "siteheader", "site-header", "subnav", "mainnav", "topnav",
+    ]
+    /// Whole words of site furniture.
+    static let furnitureWords: Set<String> = ["nav", "aside", "foot", "rss", "rightcol", "leftcol"]
+    /// Substrings of layout wrappers that may hold the article (readability's "maybe candidate").
+    static let layoutSubstrings = ["content", "main", "article", "body", "column", "shadow", "entry", "story"]
+    /// Substrings that suggest the article itself.
+    static let positiveSubstrings = [
+        "article", "content", "entry", "hentry", "main", "post", "text", "blog", "story", "detail", "chitiet",
+        "noidung", "fckdetail", "body", "news", "bai-viet", "baiviet",
+    ]
+    static let relatedSubstrings = [
+        "related", "relate", "tinlienquan", "lienquan", "seealso", "xemthem", "docthem", "readalso", "alsoread",
+    ]
+    static let captionSubstrings = [
+        "caption", "chuthich", "imagedesc", "imgdesc", "photodesc", "picdesc", "photocaption", "credit",
+        "imgcaption", "figcaption", "expnoedit", "picturedesc",
+    ]
+    static let bylineSubstrings = ["byline", "author", "tacgia", "writer", "reporter"]
+    static let dateSubstrings = ["date", "time", "publish", "posted", "ngaydang", "dateline"]
+    static let hiddenWords: Set<String> = ["hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "hide"]
+
+    /// The hints carried by a `class` + `id` value (any case).
+    static func hints(forClassAndID value: String) -> Hints {
+        var hints: Hints = []
+        let lower = value.lowercased()
+        var words: [Substring] = []
+        var compact = ""
+        compact.reserveCapacity(lower.utf8.count)
+        for word in lower.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            words.append(word)
+            for part in word.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) { compact += part }
+            compact += " "
+        }
+        func any(_ list: [String]) -> Bool { list.contains { compact.contains($0) } }
+        func anyWord(_ set: Set<String>) -> Bool {
+            words.contains { word in
+                set.contains(String(word))
+                    || word.split(whereSeparator: { $0 == "-" || $0 == "_" }).contains { set.contains(String($0)) }
+            }
+        }
+        if words.contains(where: { hiddenWords.contains(String($0)) }) { hints.insert(.hidden) }
+        if any(boilerplateSubstrings) || anyWord(boilerplateWords) { hints.insert(.boilerplate) }
+        if any(furnitureSubstrings) || anyWord(furnitureWords) { hints.insert(.furniture) }
+        if any(layoutSubstrings) { hints.insert(.layout) }
+        if any(positiveSubstrings) { hints.insert(.positive) }
+        if any(relatedSubstrings) { hints.insert(.related) }
+        if any(captionSubstrings) { hints.insert(.caption) }
+        if any(bylineSubstrings) { hints.insert(.byline) }
+        if any(dateSubstrings) { hints.insert(.date) }
+        if compact.contains("articlebody") || compact.contains("postbody") || compact.contains("entrycontent")
+            || compact.contains("fckdetail") || compact.contains("articlecontent")
+        {
+            hints.insert(.articleBody)
+        }
+        return hints
+    }
+
+    // MARK: Section labels
+
+    /// What a short heading-like line announces.
+    enum Label: Sendable, Equatable {
+        /// The page's related articles ("Tin bài liên quan", "Related").
+        case related
+        /// Another list or site section ("Đọc nhiều", "Most read", "Comments").
+        case boilerplate
+    }
+
+    static let relatedLabels = [
+        "tin bài liên quan", "tin liên quan", "bài liên quan", "bài viết liên quan", "related", "related articles",
+        "related stories", "related news", "related posts", "related content", "related coverage", "read also",
+        "read more", "see also", "also read", "xem thêm", "đọc thêm", "more on this", "more on this story",
+        "читайте также", "по теме", "смотрите также", "相关新闻", "相关阅读", "相關新聞", "相关文章", "延伸阅读",
+        "czytaj także", "czytaj też", "zobacz także", "zobacz też", "powiązane", "σχετικά άρθρα", "διαβάστε επίσης",
+        "σχετικά",
+    ]
+    static let boilerplateLabels = [
+        "các tin bài khác", "các tin khác", "tin khác", "tin cùng chuyên mục", "đọc nhiều", "xem nhiều",
+        "tin mới", "tin mới nhất", "tin nổi bật", "multimedia", "bình luận", "ý kiến bạn đọc", "chia sẻ",
+        "từ khóa", "tags", "tag", "quảng cáo", "most read", "most popular", "most viewed", "popular", "trending",
+        "more stories", "more news", "latest news", "latest", "top stories", "comments", "comment", "share",
+        "share this", "share this article", "share this story", "advertisement", "newsletter", "recommended",
+        "recommended for you", "you may also like", "you might also like", "editor's picks", "follow us",
+        "sign up", "subscribe", "leave a comment", "leave a reply", "more from", "popular posts", "recent posts",
+        "самое читаемое", "популярное", "комментарии", "热门新闻", "热点新闻", "评论", "najpopularniejsze",
+        "komentarze", "δημοφιλή", "σχόλια",
+    ]
+
+    /// The label a short line announces, if it is one of the known section labels.
+    static func label(of text: String) -> Label? {
+        guard text.unicodeScalars.count <= 48 else { return nil }
+        var key = text.lowercased()
+        while let last = key.last, last == ":" || last == " " || last == "»" || last == ">" || last == "›" {
+            key.removeLast()
+        }
+        while let first = key.first, first == " " || first == "»" || first == "•" { key.removeFirst() }
+        if relatedLabels.contains(key) { return .related }
+        if boilerplateLabels.contains(key) { return .boilerplate }
+        return nil
+    }
+}
