@@ -1,0 +1,110 @@
+import RunnelProtocol
+import RunnelStage
+
+/// The parse stage: `page.fetched` → `article.parsed`.
+///
+/// HTML goes through libxml2 into a lightweight block tree, where readability-style scoring picks
+/// the article and drops the site around it (menus, related and most-read lists, share bars,
+/// comments, footers, cookie banners); captions go to `images`, the page's own "related" list to
+/// `related`. `text/plain` pages are read line by line. A page with no article still yields an
+/// `article.parsed`, with empty text and `kind` `listing` or `other`.
+///
+/// ```swift
+/// let stage = ParseStage()
+/// let article = try stage.parse(PageFetched(url: "https://example.com/a", html: html))
+/// print(article.title, article.paragraphs.count)
+/// ```
+///
+/// Errors: `FAILED_PRECONDITION` for a content type that is not HTML or text, `RESOURCE_EXHAUSTED`
+/// above ``Configuration/maxHTMLBytes``, `DATA_LOSS` for a document that is mostly replacement or
+/// control characters (a wrong charset or a binary body), `INVALID_ARGUMENT` for a body that is
+/// not a `page.fetched`.
+public struct ParseStage: MessageStage {
+    public let configuration: Configuration
+
+    /// Creates the stage.
+    /// - Parameter configuration: limits and switches; the defaults suit news pages.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    public var service: ServiceDefinition {
+        ServiceDefinition(
+            name: "parse",
+            summary: "Extracts the article (text, title, dates, byline, images, related links) from fetched pages.",
+            accepts: [MessageType.pageFetched],
+            emits: [MessageType.articleParsed],
+            options: [
+                .init(name: "max-html-bytes", type: "int", default: String(configuration.maxHTMLBytes),
+                    help: "Pages larger than this many bytes fail with RESOURCE_EXHAUSTED."),
+                .init(name: "min-article-length", type: "int", default: String(configuration.minArticleLength),
+                    help: "Pages with less text than this (characters) are not articles: empty text, kind listing/other."),
+                .init(name: "jsonld-body", type: "bool", default: String(configuration.useJSONLDArticleBody),
+                    help: "Use JSON-LD articleBody when it is clearly more complete than the extracted text."),
+            ])
+    }
+
+    public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
+        let page = try message.body.decode(PageFetched.self)
+        let article = try parse(page)
+        return [try Emission(type: MessageType.articleParsed, encoding: article)]
+    }
+
+    /// Parses one fetched page.
+    /// - Throws: ``RunnelError`` as described on the type.
+    public func parse(_ page: PageFetched) throws(RunnelError) -> ArticleParsed {
+        let mediaType = (page.contentType ?? "text/html").split(separator: ";").first.map {
+            $0.trimmingSpaces().lowercased()
+        } ?? "text/html"
+        let isHTML = mediaType.isEmpty || mediaType == "text/html" || mediaType == "application/xhtml+xml"
+            || mediaType.hasSuffix("+html")
+        let isText = mediaType == "text/plain"
+        guard isHTML || isText else {
+            throw RunnelError(
+                .failedPrecondition,
+                "parse reads text/html, application/xhtml+xml and text/plain pages; \(page.url) is \(mediaType). "
+                    + "Filter other types out before the parse stage (e.g. `runnel cat --type`).")
+        }
+        let size = page.html.utf8.count
+        guard size <= configuration.maxHTMLBytes else {
+            throw RunnelError(
+                .resourceExhausted,
+                "\(page.url) is \(Self.mebibytes(size)) of HTML, above max-html-bytes "
+                    + "(\(Self.mebibytes(configuration.maxHTMLBytes))); raise --max-html-bytes to parse it.")
+        }
+        var html = page.html
+        try Self.checkDecodable(html, url: page.url)
+        if html.utf8.contains(0) { html = String(html.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) }
+
+        if isText || (page.contentType == nil && !html.contains("<")) {
+            return PlainTextArticleParser(configuration: configuration).parse(text: html, url: page.url)
+        }
+        let base = page.finalURL ?? page.url
+        var article = try HTMLArticleParser(configuration: configuration).parse(html: html, url: base)
+        article.url = page.url
+        return article
+    }
+
+    /// Fails with `DATA_LOSS` when the document is mostly U+FFFD or control characters: it was
+    /// decoded with the wrong charset, or it is not text.
+    static func checkDecodable(_ html: String, url: String) throws(RunnelError) {
+        var total = 0
+        var bad = 0
+        for scalar in html.unicodeScalars.prefix(65536) {
+            total += 1
+            if scalar == "\u{FFFD}" || (scalar.value < 0x20 && scalar != "\n" && scalar != "\r" && scalar != "\t") {
+                bad += 1
+            }
+        }
+        guard total >= 64, bad * 10 > total else { return }
+        throw RunnelError(
+            .dataLoss,
+            "\(url): \(bad * 100 / total)% of the first \(total) characters are replacement or control characters; "
+                + "the page was decoded with the wrong charset or is not text. Check the fetch stage's charset.")
+    }
+
+    private static func mebibytes(_ bytes: Int) -> String {
+        let value = Double(bytes) / 1_048_576
+        return "\((value * 10).rounded() / 10) MiB"
+    }
+}
