@@ -113,7 +113,28 @@ private struct Walker {
         }
         while !stack.isEmpty { exit() }
         flush()
-        if let titleBytes { tree.titleText = Self.normalized(titleBytes) }
+        if let titleBytes { tree.titleText = String(decoding: titleBytes, as: UTF8.self).collapsingWhitespace() }
+        resolveBoilerplateAncestors()
+    }
+
+    /// Sets each element's nearest excluded ancestor-or-self, now that text lengths are known: a
+    /// hinted element that is a large, prose-heavy layout wrapper (`articleWidget…`) is not excluded.
+    private mutating func resolveBoilerplateAncestors() {
+        for index in tree.elements.indices {
+            let element = tree.elements[index]
+            var excluded = element.hints.excludesText
+            if excluded, !element.hints.contains(.hidden), element.hints.contains(.layout),
+                element.textLength >= 2000, element.linkDensity < 0.25
+            {
+                excluded = false
+            }
+            if excluded {
+                tree.elements[index].boilerplateAncestor = Int32(index)
+            } else {
+                let parent = element.parent
+                tree.elements[index].boilerplateAncestor = parent >= 0 ? tree.elements[Int(parent)].boilerplateAncestor : -1
+            }
+        }
     }
 
     // MARK: Elements
@@ -408,8 +429,12 @@ private struct Walker {
         return parts.joined(separator: " ").trimmingSpaces()
     }
 
-    private static func normalized<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        String(decoding: bytes, as: UTF8.self).collapsingWhitespace()
+    /// Text from the pending buffer, whose whitespace is already collapsed: trims the ends.
+    private static func normalized(_ bytes: ArraySlice<UInt8>) -> String {
+        var slice = bytes
+        while slice.first == 0x20 { slice.removeFirst() }
+        while slice.last == 0x20 { slice.removeLast() }
+        return String(decoding: slice, as: UTF8.self)
     }
 
     /// The text of a node's text children (`<title>`, `<script>`).

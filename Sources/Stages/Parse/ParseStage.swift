@@ -1,3 +1,4 @@
+import Foundation
 import RunnelProtocol
 import RunnelStage
 
@@ -74,7 +75,7 @@ public struct ParseStage: MessageStage {
         }
         var html = page.html
         try Self.checkDecodable(html, url: page.url)
-        if html.utf8.contains(0) { html = String(html.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) }
+        if Self.containsNUL(html) { html = String(html.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) }
 
         if isText || (page.contentType == nil && !html.contains("<")) {
             return PlainTextArticleParser(configuration: configuration).parse(text: html, url: page.url)
@@ -90,17 +91,27 @@ public struct ParseStage: MessageStage {
     static func checkDecodable(_ html: String, url: String) throws(RunnelError) {
         var total = 0
         var bad = 0
-        for scalar in html.unicodeScalars.prefix(65536) {
-            total += 1
-            if scalar == "\u{FFFD}" || (scalar.value < 0x20 && scalar != "\n" && scalar != "\r" && scalar != "\t") {
-                bad += 1
-            }
+        var utf8 = html.utf8.makeIterator()
+        var previous: (UInt8, UInt8) = (0, 0)
+        while total < 65536, let byte = utf8.next() {
+            if byte & 0xC0 != 0x80 { total += 1 }
+            if byte < 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 { bad += 1 }
+            if byte == 0xBD && previous == (0xEF, 0xBF) { bad += 1 }  // U+FFFD
+            previous = (previous.1, byte)
         }
         guard total >= 64, bad * 10 > total else { return }
         throw RunnelError(
             .dataLoss,
             "\(url): \(bad * 100 / total)% of the first \(total) characters are replacement or control characters; "
                 + "the page was decoded with the wrong charset or is not text. Check the fetch stage's charset.")
+    }
+
+    private static func containsNUL(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 0 else { return false }
+            return memchr(base, 0, buffer.count) != nil
+        }
     }
 
     private static func mebibytes(_ bytes: Int) -> String {

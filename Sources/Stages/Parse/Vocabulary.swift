@@ -16,7 +16,7 @@ enum Vocabulary {
         "readmore", "readalso", "alsoread", "morenews", "morestories", "othernews", "multimedia", "binhluan",
         "ykien", "authorbio", "aboutauthor", "authorbox", "tagcloud", "taglist", "articletags", "posttags",
         "keyword", "tukhoa", "printbutton", "rating", "ratings", "newsticker", "ticker", "banner", "adsense",
-        "dfp", "googlead", "shareicons", "sharelinks", "sharing", "follow", "relatedposts", "widget", "jumplink",
+        "dfp", "googlead", "shareicons", "sharelinks", "follow", "relatedposts", "jumplink",
     ]
     /// Whole class/id words that mark text that is never the article.
     static let boilerplateWords: Set<String> = [
@@ -51,39 +51,80 @@ enum Vocabulary {
     /// The hints carried by a `class` + `id` value (any case).
     static func hints(forClassAndID value: String) -> Hints {
         var hints: Hints = []
-        let lower = value.lowercased()
-        var words: [Substring] = []
-        var compact = ""
-        compact.reserveCapacity(lower.utf8.count)
-        for word in lower.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
-            words.append(word)
-            for part in word.split(whereSeparator: { !$0.isLetter && !$0.isNumber }) { compact += part }
-            compact += " "
+        // Lower-cased ASCII bytes; words split on whitespace; parts split on `-` and `_`;
+        // `compact` is every word with its non-alphanumerics removed, words separated by a space.
+        var compact: [UInt8] = []
+        var words: [String] = []
+        var parts: [String] = []
+        var word: [UInt8] = []
+        var part: [UInt8] = []
+        compact.reserveCapacity(value.utf8.count)
+        func endPart() {
+            if !part.isEmpty { parts.append(String(decoding: part, as: UTF8.self)) }
+            part.removeAll(keepingCapacity: true)
         }
-        func any(_ list: [String]) -> Bool { list.contains { compact.contains($0) } }
-        func anyWord(_ set: Set<String>) -> Bool {
-            words.contains { word in
-                set.contains(String(word))
-                    || word.split(whereSeparator: { $0 == "-" || $0 == "_" }).contains { set.contains(String($0)) }
+        func endWord() {
+            endPart()
+            if !word.isEmpty {
+                words.append(String(decoding: word, as: UTF8.self))
+                compact.append(0x20)
+            }
+            word.removeAll(keepingCapacity: true)
+        }
+        for var byte in value.utf8 {
+            if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
+                endWord()
+                continue
+            }
+            word.append(byte)
+            let alphanumeric = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte >= 0x80
+            if alphanumeric {
+                compact.append(byte)
+                part.append(byte)
+            } else {
+                endPart()
             }
         }
-        if words.contains(where: { hiddenWords.contains(String($0)) }) { hints.insert(.hidden) }
-        if any(boilerplateSubstrings) || anyWord(boilerplateWords) { hints.insert(.boilerplate) }
-        if any(furnitureSubstrings) || anyWord(furnitureWords) { hints.insert(.furniture) }
-        if any(layoutSubstrings) { hints.insert(.layout) }
-        if any(positiveSubstrings) { hints.insert(.positive) }
-        if any(relatedSubstrings) { hints.insert(.related) }
-        if any(captionSubstrings) { hints.insert(.caption) }
-        if any(bylineSubstrings) { hints.insert(.byline) }
-        if any(dateSubstrings) { hints.insert(.date) }
-        if compact.contains("articlebody") || compact.contains("postbody") || compact.contains("entrycontent")
-            || compact.contains("fckdetail") || compact.contains("articlecontent")
-        {
-            hints.insert(.articleBody)
+        endWord()
+        func anyWord(_ set: Set<String>) -> Bool { words.contains { set.contains($0) } || parts.contains { set.contains($0) } }
+        if words.contains(where: { hiddenWords.contains($0) }) { hints.insert(.hidden) }
+        if anyWord(boilerplateWords) { hints.insert(.boilerplate) }
+        if anyWord(furnitureWords) { hints.insert(.furniture) }
+        // Every substring pattern, found in one pass indexed by its first byte.
+        var i = 0
+        let count = compact.count
+        while i < count {
+            for (pattern, hint) in patternTable[Int(compact[i])] where !hints.contains(hint) {
+                let n = pattern.count
+                if i + n <= count {
+                    var j = 1
+                    while j < n && compact[i + j] == pattern[j] { j += 1 }
+                    if j == n { hints.insert(hint) }
+                }
+            }
+            i += 1
         }
         return hints
     }
 
+    private static func bytes(_ list: [String]) -> [[UInt8]] {
+        list.map { Array($0.utf8.filter { $0 != 0x2D && $0 != 0x5F }) }
+    }
+    /// The substring patterns with the hint each gives, by first byte.
+    private static let patternTable: [[([UInt8], Hints)]] = {
+        var table = [[([UInt8], Hints)]](repeating: [], count: 256)
+        let groups: [([String], Hints)] = [
+            (boilerplateSubstrings, .boilerplate), (furnitureSubstrings, .furniture), (layoutSubstrings, .layout),
+            (positiveSubstrings, .positive), (relatedSubstrings, .related), (captionSubstrings, .caption),
+            (bylineSubstrings, .byline), (dateSubstrings, .date),
+            (["articlebody", "postbody", "entrycontent", "fckdetail", "articlecontent"], .articleBody),
+        ]
+        for (list, hint) in groups {
+            for pattern in bytes(list) where !pattern.isEmpty { table[Int(pattern[0])].append((pattern, hint)) }
+        }
+        return table
+    }()
     // MARK: Section labels
 
     /// What a short heading-like line announces.
