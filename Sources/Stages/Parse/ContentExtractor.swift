@@ -23,6 +23,8 @@ struct ContentExtractor {
         var blocks: [Int] = []
         /// The elements whose subtrees were taken as the content.
         var roots: [Int32] = []
+        /// A short name line closing the article ("Minh Anh"), taken out of the text.
+        var signOff: String?
         var length: Int { paragraphs.reduce(0) { $0 + $1.unicodeScalars.count } }
     }
 
@@ -294,6 +296,10 @@ struct ContentExtractor {
                 result.blocks.append(index)
             }
         }
+        if result.paragraphs.count >= 3, let last = result.paragraphs.last, Self.isSignOff(last) {
+            result.signOff = result.paragraphs.removeLast()
+            result.blocks.removeLast()
+        }
         return result
     }
 
@@ -337,6 +343,14 @@ struct ContentExtractor {
             if image.blockPosition > Int32(index) { break }
         }
         return candidate
+    }
+
+    /// A closing line that is only a name: at most four words of letters, no sentence punctuation.
+    static func isSignOff(_ text: String) -> Bool {
+        let words = text.split(separator: " ")
+        guard (1...4).contains(words.count), text.unicodeScalars.count <= 40 else { return false }
+        return text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0 == " " || $0 == "." || $0 == "-" }
+            && words.allSatisfy { $0.first?.isUppercase == true }
     }
 
     static func endsSentence(_ text: String) -> Bool {

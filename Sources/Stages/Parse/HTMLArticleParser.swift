@@ -56,7 +56,7 @@ struct HTMLArticleParser {
             url: url,
             canonicalURL: metadata.canonicalURL,
             title: title,
-            byline: metadata.byline,
+            byline: metadata.byline ?? content.signOff,
             publishedAt: metadata.publishedAt(textCandidates: dateTexts),
             updatedAt: metadata.updatedAt,
             description: metadata.description,
