@@ -131,7 +131,13 @@ public struct JSONScanner: ~Copyable {
         let start = index
         index += 1  // opening quote
         let count = bytes.count
+        let base = UnsafeRawPointer(bytes.baseAddress!)
         while index < count {
+            // Skip eight plain ASCII bytes at a time: no quote, backslash, control or non-ASCII.
+            while index + 8 <= count, Self.isPlainASCII(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                index += 8
+            }
+            guard index < count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
                 index += 1
@@ -147,6 +153,16 @@ public struct JSONScanner: ~Copyable {
             }
         }
         throw JSONSyntaxError(offset: start, reason: "unterminated string")
+    }
+
+    /// Whether none of the eight bytes is `"`, `\\`, a control character or non-ASCII.
+    @inline(__always) static func isPlainASCII(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        let control = (word &- ones &* 0x20) & ~word & highs  // a byte below 0x20
+        return word & highs == 0 && control == 0 && !hasZeroByte(word ^ (ones &* 0x22))
+            && !hasZeroByte(word ^ (ones &* 0x5C))
     }
 
     private mutating func scanEscape() throws(JSONSyntaxError) {
@@ -167,27 +183,32 @@ public struct JSONScanner: ~Copyable {
         }
     }
 
+    /// Checks one multi-byte UTF-8 sequence by its byte ranges (Unicode table 3-7): no overlong
+    /// forms, no surrogates, nothing above U+10FFFF.
+    @inline(__always)
     private mutating func scanUTF8Sequence() throws(JSONSyntaxError) {
         let lead = bytes[index]
-        let length: Int
-        let minimum: UInt32
-        var scalar: UInt32
+        let count = bytes.count
+        @inline(__always) func continuation(_ k: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
+            index + k < count && range.contains(bytes[index + k])
+        }
         switch lead {
-        case 0xC2...0xDF: length = 2; minimum = 0x80; scalar = UInt32(lead & 0x1F)
-        case 0xE0...0xEF: length = 3; minimum = 0x800; scalar = UInt32(lead & 0x0F)
-        case 0xF0...0xF4: length = 4; minimum = 0x10000; scalar = UInt32(lead & 0x07)
-        default: throw error("invalid UTF-8 byte \(Self.describe(lead))")
+        case 0xC2...0xDF:
+            guard continuation(1) else { throw error("invalid UTF-8 sequence") }
+            index += 2
+        case 0xE0...0xEF:
+            let second: ClosedRange<UInt8> = lead == 0xE0 ? 0xA0...0xBF : lead == 0xED ? 0x80...0x9F : 0x80...0xBF
+            guard continuation(1, second), continuation(2) else { throw error("invalid UTF-8 sequence") }
+            index += 3
+        case 0xF0...0xF4:
+            let second: ClosedRange<UInt8> = lead == 0xF0 ? 0x90...0xBF : lead == 0xF4 ? 0x80...0x8F : 0x80...0xBF
+            guard continuation(1, second), continuation(2), continuation(3) else {
+                throw error("invalid UTF-8 sequence")
+            }
+            index += 4
+        default:
+            throw error("invalid UTF-8 byte \(Self.describe(lead))")
         }
-        guard index + length <= bytes.count else { throw error("truncated UTF-8 sequence") }
-        for k in 1..<length {
-            let next = bytes[index + k]
-            guard next & 0xC0 == 0x80 else { throw error("invalid UTF-8 sequence") }
-            scalar = scalar << 6 | UInt32(next & 0x3F)
-        }
-        if scalar < minimum || scalar > 0x10FFFF || (0xD800...0xDFFF).contains(scalar) {
-            throw error("invalid UTF-8 sequence")
-        }
-        index += length
     }
 
     private mutating func scanNumber() throws(JSONSyntaxError) {

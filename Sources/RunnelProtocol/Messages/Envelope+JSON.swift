@@ -8,80 +8,13 @@ extension Envelope {
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` for bad JSON, bad UTF-8, a missing or
     ///   mistyped field; `UNIMPLEMENTED` for an unknown protocol version.
     public init(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
-        var id: String?
-        var seq: UInt64?
-        var type: String?
-        var ts: String?
-        var attempt = 1
-        var deadline: Int64?
-        var trace: String?
-        var parent: String?
-        var meta: [String: String] = [:]
-        var body: RawJSON?
-        var version: Int?
-
-        var scanner = JSONScanner(line)
-        do {
-            try scanner.scanObject { key, value in
-                let first = line[value.lowerBound]
-                func string(_ name: String) throws(RunnelError) -> String {
-                    guard first == UInt8(ascii: "\"") else {
-                        throw RunnelError(.invalidArgument, "field \"\(name)\": expected a string")
-                    }
-                    return JSONString.decode(line, value.lowerBound + 1..<value.upperBound - 1)
-                }
-                func optionalString(_ name: String) throws(RunnelError) -> String? {
-                    first == UInt8(ascii: "n") ? nil : try string(name)
-                }
-                func integer(_ name: String) throws(RunnelError) -> Int64 {
-                    guard let n = Self.parseInteger(line, value) else {
-                        throw RunnelError(.invalidArgument, "field \"\(name)\": expected an integer")
-                    }
-                    return n
-                }
-                switch Self.key(line, key) {
-                case .id: id = try string("id")
-                case .type: type = try string("type")
-                case .body: body = RawJSON(validated: Array(UnsafeBufferPointer(rebasing: line[value])))
-                case .seq:
-                    let n = try integer("seq")
-                    guard n >= 0 else { throw RunnelError(.invalidArgument, "field \"seq\": must not be negative") }
-                    seq = UInt64(n)
-                case .ts: ts = try optionalString("ts")
-                case .attempt: attempt = Int(try integer("attempt"))
-                case .deadline:
-                    deadline = first == UInt8(ascii: "n") ? nil : try integer("deadline_ms")
-                case .trace: trace = try optionalString("trace")
-                case .parent: parent = try optionalString("parent")
-                case .version: version = Int(try integer("v"))
-                case .meta:
-                    if first == UInt8(ascii: "n") { break }
-                    guard first == UInt8(ascii: "{") else {
-                        throw RunnelError(.invalidArgument, "field \"meta\": expected an object of strings")
-                    }
-                    meta = try Self.decodeMeta(line, value)
-                case .other: break
-                }
-            }
-            try scanner.expectEnd()
-        } catch let error as JSONSyntaxError {
-            throw RunnelError(.invalidArgument, "not valid JSON: \(error)")
-        } catch let error as RunnelError {
-            throw error
-        } catch {
-            throw RunnelError(.invalidArgument, "\(error)")
-        }
-        if let version, version != Self.protocolVersion {
-            throw RunnelError(
-                .unimplemented,
-                "protocol version \(version) is not supported (this runnel speaks version \(Self.protocolVersion))")
-        }
-        guard let id, !id.isEmpty else { throw RunnelError(.invalidArgument, "missing required field \"id\"") }
-        guard let type, !type.isEmpty else { throw RunnelError(.invalidArgument, "missing required field \"type\"") }
-        guard let body else { throw RunnelError(.invalidArgument, "missing required field \"body\"") }
+        let layout = try EnvelopeLayout(line: line)
+        func string(_ range: Range<Int>) -> String { JSONString.decode(line, range) }
         self.init(
-            id: id, seq: seq, type: type, ts: ts, attempt: attempt, deadlineMs: deadline, trace: trace,
-            parent: parent, meta: meta, body: body)
+            id: string(layout.id), seq: layout.seq, type: string(layout.type), ts: layout.ts.map(string),
+            attempt: layout.attempt, deadlineMs: layout.deadlineMs, trace: layout.trace.map(string),
+            parent: layout.parent.map(string), meta: layout.meta.map { Self.decodeMeta(line, $0) } ?? [:],
+            body: RawJSON(validated: Array(UnsafeBufferPointer(rebasing: line[layout.body]))))
     }
 
     /// Decodes one line given as bytes.
@@ -143,28 +76,6 @@ extension Envelope {
 
     // MARK: Field helpers
 
-    private enum Key { case id, seq, type, ts, attempt, deadline, trace, parent, meta, body, version, other }
-
-    private static func key(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Key {
-        func equals(_ name: StaticString) -> Bool {
-            guard range.count == name.utf8CodeUnitCount else { return false }
-            let p = name.utf8Start
-            for k in 0..<range.count where line[range.lowerBound + k] != p[k] { return false }
-            return true
-        }
-        switch range.count {
-        case 1: return equals("v") ? .version : .other
-        case 2: return equals("id") ? .id : equals("ts") ? .ts : .other
-        case 3: return equals("seq") ? .seq : .other
-        case 4: return equals("type") ? .type : equals("body") ? .body : equals("meta") ? .meta : .other
-        case 5: return equals("trace") ? .trace : .other
-        case 6: return equals("parent") ? .parent : .other
-        case 7: return equals("attempt") ? .attempt : .other
-        case 11: return equals("deadline_ms") ? .deadline : .other
-        default: return .other
-        }
-    }
-
     static func parseInteger(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int64? {
         var i = range.lowerBound
         var negative = false
@@ -186,23 +97,13 @@ extension Envelope {
         return negative ? -value : value
     }
 
-    private static func decodeMeta(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(RunnelError) -> [String: String] {
+    /// Decodes `meta`, already checked by ``EnvelopeLayout`` to be an object of strings.
+    private static func decodeMeta(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> [String: String] {
         var meta: [String: String] = [:]
         let slice = UnsafeBufferPointer(rebasing: line[range])
         var scanner = JSONScanner(slice)
-        do {
-            try scanner.scanObject { key, value in
-                guard slice[value.lowerBound] == UInt8(ascii: "\"") else {
-                    throw RunnelError(.invalidArgument, "field \"meta\": values must be strings")
-                }
-                meta[JSONString.decode(slice, key)] = JSONString.decode(slice, value.lowerBound + 1..<value.upperBound - 1)
-            }
-        } catch let error as JSONSyntaxError {
-            throw RunnelError(.invalidArgument, "field \"meta\": \(error.reason)")
-        } catch let error as RunnelError {
-            throw error
-        } catch {
-            throw RunnelError(.invalidArgument, "\(error)")
+        try? scanner.scanObject { key, value in
+            meta[JSONString.decode(slice, key)] = JSONString.decode(slice, value.lowerBound + 1..<value.upperBound - 1)
         }
         return meta
     }

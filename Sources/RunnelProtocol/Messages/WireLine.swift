@@ -19,6 +19,20 @@ public enum WireLine: Sendable, Hashable {
         self = try bytes.withUnsafeBufferPointer { (buffer) throws(RunnelError) in try WireLine(line: buffer) }
     }
 
+    /// Checks a line completely without decoding it, for readers that pass lines on unchanged.
+    /// - Returns: the layout of a data line, or `nil` for a valid control line.
+    /// - Throws: ``RunnelError`` saying what is wrong, as ``init(line:)`` would.
+    public static func check(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) -> EnvelopeLayout? {
+        let kind = if let quick = quickKind(of: line) { quick } else { try Self.kind(of: line) }
+        switch kind {
+        case .control:
+            _ = try ControlMessage(line: line)
+            return nil
+        case .data:
+            return try EnvelopeLayout(line: line)
+        }
+    }
+
     public func appendLine(to out: inout [UInt8]) {
         switch self {
         case let .data(envelope): envelope.appendLine(to: &out)

@@ -23,7 +23,11 @@ public struct ErrorRecord: Sendable, Hashable, Codable {
     ) {
         self.code = error.code
         self.status = error.code.name
-        self.message = error.message
+        if let position = error.position, !position.description.isEmpty {
+            self.message = "\(position): \(error.message)"
+        } else {
+            self.message = error.message
+        }
         self.stage = stage
         self.attempt = attempt
         self.url = url

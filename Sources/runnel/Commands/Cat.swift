@@ -36,13 +36,22 @@ struct Cat: ParsableCommand {
     @Flag(help: "Keep control lines (hello, ack, …) too; by default only data messages are written.")
     var control = false
 
+    @Flag(help: "Pass lines on without checking them: decompress and split only (the codec alone, fastest; bad lines go unnoticed).")
+    var raw = false
+
     @OptionGroup var stream: StreamOptions
+
+    func validate() throws {
+        if raw && (!types.isEmpty || control) {
+            throw ValidationError("--raw passes every line unchecked; it cannot be combined with --type or --control")
+        }
+    }
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         let output = FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
         let encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
-        let wanted = Set(types)
+        let wanted = types.map { Array($0.utf8) }
         var failures = 0
 
         for path in files.isEmpty ? ["-"] : files {
@@ -61,13 +70,16 @@ struct Cat: ParsableCommand {
                     case let .invalid(error):
                         failures += 1
                         report(error, in: input.displayName)
+                    case let .line(bytes, _) where raw:
+                        encoder.append(line: bytes)
+                        if encoder.pendingCount >= 256 << 10 { try output.write(try encoder.flush()) }
                     case let .line(bytes, number):
                         do throws(RunnelError) {
-                            switch try WireLine(line: bytes) {
-                            case let .data(envelope):
-                                guard wanted.isEmpty || wanted.contains(envelope.type) else { return }
-                            case .control:
-                                guard control else { return }
+                            if let layout = try WireLine.check(line: bytes) {
+                                guard wanted.isEmpty || wanted.contains(where: { layout.type(in: bytes, is: $0) })
+                                else { return }
+                            } else if !control {
+                                return
                             }
                             encoder.append(line: bytes)
                             if encoder.pendingCount >= 256 << 10 { try output.write(try encoder.flush()) }

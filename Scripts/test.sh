@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The test command: sets up a fresh Debian machine (system and Python packages), builds, and
+# runs every test. CI runs exactly this (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. Scripts/lib/setup.sh
+
+need_debian "${RUNNEL_DEBIAN_PACKAGES[@]}"
+need_python "${RUNNEL_PYTHON_PACKAGES[@]}"
+
+echo "==> building (debug, with tests; the first build takes several minutes)" >&2
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+if ! swift build --build-tests >"$log" 2>&1; then
+  grep -E 'error:|warning:|note:' "$log" | head -100 || tail -50 "$log"
+  echo "==> build failed" >&2
+  exit 1
+fi
+
+echo "==> running tests" >&2
+swift test --skip-build

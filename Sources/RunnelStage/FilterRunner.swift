@@ -1,0 +1,215 @@
+import Dispatch
+import RunnelProtocol
+import RunnelTransport
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a stage as a Unix filter: JSON lines (plain or zstd, detected) in, JSON lines out.
+///
+/// A pipe has no acks: a message counts as done when its outputs are written. Failures become
+/// `error` records that go downstream (or to ``RunnerConfiguration/deadLetterPath``), each also
+/// reported on stderr in one line, so nothing vanishes. On SIGTERM or SIGINT it stops reading,
+/// finishes and writes the batch in hand, and exits 0.
+///
+/// ```swift
+/// let runner = FilterRunner(stage: ParseStage(), input: try FileInput(path: "-"),
+///                           output: FileOutput(descriptor: 1, name: "stdout"))
+/// let statistics = try await runner.run()
+/// ```
+public final class FilterRunner<S: Stage>: Sendable {
+    public let processor: StageProcessor<S>
+    private let input: Box<FileInput>
+    private let output: Box<FileOutput>
+    private let deadLetters: Box<FileOutput>?
+    private let io = DispatchQueue(label: "runnel.filter.io")
+    private let log: @Sendable (String) -> Void
+
+    public init(
+        stage: S, configuration: RunnerConfiguration = .init(), input: FileInput, output: FileOutput,
+        log: @escaping @Sendable (String) -> Void = FilterRunner.logToStandardError
+    ) throws(RunnelError) {
+        processor = StageProcessor(stage: stage, configuration: configuration)
+        self.input = Box(input)
+        self.output = Box(output)
+        self.log = log
+        if let path = configuration.deadLetterPath {
+            deadLetters = Box(try FileOutput(path: path, append: true))
+        } else {
+            deadLetters = nil
+        }
+    }
+
+    /// Reads the input to its end (or to a stop signal) and returns what happened.
+    /// - Throws: ``RunnelError`` when the output cannot be written (a closed pipe, a full disk).
+    public func run() async throws(RunnelError) -> StageStatistics {
+        let configuration = processor.configuration
+        let name = processor.stage.service.name
+        let decoder = StreamDecoder(limits: configuration.limits)
+        let encoder = StreamEncoder(format: configuration.zstdOutput ? .zstd(level: configuration.zstdLevel) : .plain)
+        let deadLetterEncoder = StreamEncoder(format: .zstd(level: configuration.zstdLevel))
+        let stop = StopSignal.install()
+        var statistics = StageStatistics()
+        var reported = 0
+
+        func report(_ record: Envelope) {
+            guard let body = try? record.body.decode(ErrorRecord.self) else { return }
+            statistics.failed[body.code, default: 0] += 1
+            reported += 1
+            if reported <= 1000 {
+                let subject = body.url.map { " \($0)" } ?? ""
+                log("runnel \(name): \(body.status)\(subject): \(body.message)")
+            } else if reported == 1001 {
+                log("runnel \(name): more failures; further ones are counted, not printed")
+            }
+        }
+
+        var finished = false
+        while !finished {
+            // Read one chunk (off the cooperative pool: read(2) blocks) and decode its lines.
+            stop.setReading(true)
+            let chunk = await readChunk()
+            stop.setReading(false)
+            var received: [StageProcessor<S>.Received] = []
+            var undecodable: [Envelope] = []
+            let now = ContinuousClock.now
+            func take(_ event: LineEvent) {
+                switch event {
+                case let .invalid(error):
+                    undecodable.append(processor.errorRecord(error, rawLine: ""))
+                case let .line(bytes, number):
+                    do throws(RunnelError) {
+                        switch try WireLine(line: bytes) {
+                        case let .data(envelope): received.append(.init(envelope, receivedAt: now))
+                        case .control: break  // no link to manage on a pipe
+                        }
+                    } catch {
+                        let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
+                        undecodable.append(processor.errorRecord(error.at(.line(number)), rawLine: raw))
+                    }
+                }
+            }
+            do {
+                switch chunk {
+                case let .bytes(bytes): try decoder.feed(bytes) { take($0) }
+                case .end:
+                    finished = true
+                    try decoder.finish { take($0) }
+                case let .failure(error):
+                    finished = true
+                    throw error
+                }
+            } catch {
+                let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
+                undecodable.append(processor.errorRecord(error, rawLine: ""))
+                finished = true
+            }
+
+            for record in undecodable {
+                report(record)
+                append(record, deadLetter: true, encoder, deadLetterEncoder)
+            }
+            statistics.received += received.count
+            var start = 0
+            while start < received.count {
+                let batch = Array(received[start..<min(start + configuration.batchSize, received.count)])
+                start += batch.count
+                for result in await processor.process(batch) {
+                    if result.attempts > 1 { statistics.retried += result.attempts - 1 }
+                    for message in result.outputs {
+                        if message.type == MessageType.error && result.input.id == message.id {
+                            statistics.passedThrough += 1
+                        } else {
+                            statistics.emitted += 1
+                        }
+                        encoder.append(message)
+                    }
+                    for record in result.deadLetters {
+                        report(record)
+                        append(record, deadLetter: true, encoder, deadLetterEncoder)
+                    }
+                }
+                try await write(encoder, deadLetterEncoder)
+            }
+            try await write(encoder, deadLetterEncoder)
+            if stop.isRequested { break }
+        }
+        if configuration.zstdOutput || deadLetters != nil {
+            try await write(encoder, deadLetterEncoder, final: true)
+        }
+        if configuration.verbose || statistics.failedTotal > 0 || stop.isRequested {
+            log("runnel " + statistics.summary(stage: name) + (stop.isRequested ? " (stopped by signal)" : ""))
+        }
+        return statistics
+    }
+
+    private func append(_ record: Envelope, deadLetter: Bool, _ main: StreamEncoder, _ dead: StreamEncoder) {
+        if deadLetters != nil { dead.append(record) } else { main.append(record) }
+    }
+
+    // MARK: Blocking I/O on a private queue
+
+    private enum Chunk: Sendable {
+        case bytes([UInt8])
+        case end
+        case failure(RunnelError)
+    }
+
+    private func readChunk() async -> Chunk {
+        await withCheckedContinuation { continuation in
+            io.async { [input] in
+                do {
+                    var bytes: [UInt8] = []
+                    let more = try input.value.read { bytes = Array($0) }
+                    continuation.resume(returning: more ? .bytes(bytes) : .end)
+                } catch {
+                    continuation.resume(returning: .failure(error as? RunnelError ?? RunnelError(.internal, "\(error)")))
+                }
+            }
+        }
+    }
+
+    private func write(_ main: StreamEncoder, _ dead: StreamEncoder, final: Bool = false) async throws(RunnelError) {
+        let bytes = try final ? main.finish() : main.flush()
+        let deadBytes = dead.pendingCount > 0 || final ? try dead.flush(endFrame: true) : []
+        guard !bytes.isEmpty || !deadBytes.isEmpty else { return }
+        let failure: RunnelError? = await withCheckedContinuation { continuation in
+            io.async { [output, deadLetters] in
+                do {
+                    if !deadBytes.isEmpty, let deadLetters {
+                        try deadLetters.value.write(deadBytes)
+                        try deadLetters.value.sync()
+                    }
+                    try output.value.write(bytes)
+                    try output.value.flush()
+                    continuation.resume(returning: nil)
+                } catch {
+                    continuation.resume(returning: error as? RunnelError ?? RunnelError(.internal, "\(error)"))
+                }
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// Writes a line on stderr.
+    @Sendable public static func logToStandardError(_ line: String) {
+        var text = Array(line.utf8)
+        text.append(0x0A)
+        text.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(2, raw.baseAddress! + done, raw.count - done)
+                if n <= 0 { return }
+                done += n
+            }
+        }
+    }
+}
+
+/// A non-Sendable value handed to one serial queue at a time.
+final class Box<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
+}

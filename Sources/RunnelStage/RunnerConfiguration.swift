@@ -1,0 +1,44 @@
+import RunnelProtocol
+
+/// How a ``StageRunner`` runs a stage. One source of truth that CLI flags, pipeline files and
+/// the environment map onto; every field has a default.
+public struct RunnerConfiguration: Sendable, Hashable {
+    /// Inputs handled together (one call to ``Stage/handle(batch:)``).
+    public var batchSize: Int
+    /// Tries per message for retryable failures before it is dead-lettered.
+    public var maxAttempts: Int
+    /// The delay before the first retry; doubled each time, up to ``maxBackoffMs``.
+    public var initialBackoffMs: Int
+    public var maxBackoffMs: Int
+    /// Where dead letters go: `nil` sends them downstream as `error` records (a shell pipe's
+    /// end then holds them); a path appends them to that log (zstd JSON lines).
+    public var deadLetterPath: String?
+    /// Write zstd instead of plain JSON lines on the output.
+    public var zstdOutput: Bool
+    public var zstdLevel: Int
+    public var limits: Limits
+    /// Print a summary line on stderr at the end even when nothing failed.
+    public var verbose: Bool
+
+    public init(
+        batchSize: Int = 64, maxAttempts: Int = 3, initialBackoffMs: Int = 100, maxBackoffMs: Int = 5_000,
+        deadLetterPath: String? = nil, zstdOutput: Bool = false, zstdLevel: Int = 1, limits: Limits = .default,
+        verbose: Bool = false
+    ) {
+        self.batchSize = batchSize
+        self.maxAttempts = maxAttempts
+        self.initialBackoffMs = initialBackoffMs
+        self.maxBackoffMs = maxBackoffMs
+        self.deadLetterPath = deadLetterPath
+        self.zstdOutput = zstdOutput
+        self.zstdLevel = zstdLevel
+        self.limits = limits
+        self.verbose = verbose
+    }
+
+    /// The delay before try number `attempt` + 1.
+    public func backoffMs(afterAttempt attempt: Int) -> Int {
+        let doubled = initialBackoffMs << min(max(attempt - 1, 0), 20)
+        return min(doubled, maxBackoffMs)
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import Testing
+
+/// Lines of realistic messages: URL requests and pages with Vietnamese text.
+func messages(_ count: Int) -> [String] {
+    (0..<count).map { i in
+        i % 2 == 0
+            ? #"{"id":"u\#(i)","type":"url.requested","body":{"url":"https://vov.vn/the-gioi/bai-\#(i).html"}}"#
+            : #"{"id":"p\#(i)","type":"page.fetched","body":{"url":"https://vov.vn/\#(i)","status":200,"content_type":"text/html","html":"<h1>Phái bộ ngoại giao \#(i)</h1>"}}"#
+    }
+}
+
+func data(_ lines: [String]) -> Data { Data(lines.map { $0 + "\n" }.joined().utf8) }
+
+@Suite("runnel cat")
+struct CatCommandTests {
+    @Test("plain lines come out unchanged; --type filters")
+    func plain() throws {
+        let lines = messages(20)
+        let all = try RunnelProcess.run(["cat"], stdin: data(lines))
+        #expect(all.status == 0)
+        #expect(all.stdoutLines == lines)
+        let pages = try RunnelProcess.run(["cat", "--type", "page.fetched"], stdin: data(lines))
+        #expect(pages.stdoutLines == lines.filter { $0.contains("page.fetched") })
+    }
+
+    @Test("runnel cat --zstd writes a stream that zstd -dc and Python decode")
+    func encodeForOthers() throws {
+        let lines = messages(200)
+        let encoded = try RunnelProcess.run(["cat", "--zstd"], stdin: data(lines))
+        #expect(encoded.status == 0)
+        #expect(encoded.stdout.prefix(4) == Data([0x28, 0xB5, 0x2F, 0xFD]))
+        #expect(encoded.stdout.count < data(lines).count / 2)
+        let zstd = try RunnelProcess.exec("/usr/bin/env", ["zstd", "-dc"], stdin: encoded.stdout)
+        #expect(zstd.status == 0)
+        #expect(zstd.stdoutLines == lines)
+        let python = try RunnelProcess.exec(
+            "/usr/bin/env",
+            [
+                "python3", "-c",
+                "import sys, zstandard; sys.stdout.buffer.write(zstandard.ZstdDecompressor().stream_reader(sys.stdin.buffer, read_across_frames=True).read())",
+            ], stdin: encoded.stdout)
+        #expect(python.status == 0, "\(python.stderr)")
+        #expect(python.stdoutLines == lines)
+    }
+
+    @Test("streams written by the zstd CLI (several frames) decode")
+    func decodeZstdCLI() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let lines = messages(30)
+        try data(Array(lines[0..<10])).write(to: dir.appendingPathComponent("a.jsonl"))
+        try data(Array(lines[10..<30])).write(to: dir.appendingPathComponent("b.jsonl"))
+        let result = try RunnelProcess.shell(
+            "zstd -q -c a.jsonl > s.zst && zstd -q -19 -c b.jsonl >> s.zst && \"$RUNNEL\" cat s.zst", in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines == lines)
+    }
+
+    @Test("streams written by Python zstandard with flushes mid-frame decode")
+    func decodePythonFlushes() throws {
+        let lines = messages(40)
+        let script = """
+            import sys, zstandard
+            lines = sys.stdin.buffer.read().splitlines(keepends=True)
+            c = zstandard.ZstdCompressor(level=3).compressobj()
+            out = []
+            for i, line in enumerate(lines):
+                out.append(c.compress(line))
+                if i % 7 == 6:
+                    out.append(c.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
+            out.append(c.flush())
+            c2 = zstandard.ZstdCompressor(level=1)
+            out.append(c2.compress(lines[0]))  # a second frame
+            sys.stdout.buffer.write(b"".join(out))
+            """
+        let python = try RunnelProcess.exec("/usr/bin/env", ["python3", "-c", script], stdin: data(lines))
+        #expect(python.status == 0, "\(python.stderr)")
+        let decoded = try RunnelProcess.run(["cat"], stdin: python.stdout)
+        #expect(decoded.status == 0, "\(decoded.stderr)")
+        #expect(decoded.stdoutLines == lines + [lines[0]])
+    }
+
+    @Test(
+        "each bad input is one clear line with status and position; the lines before it arrive",
+        arguments: [
+            ("not an object", #"[1,2]"#, "line 3: INVALID_ARGUMENT"),
+            ("missing type", #"{"id":"x","body":{}}"#, "line 3: INVALID_ARGUMENT: missing required field \"type\""),
+            ("missing id", #"{"type":"t","body":{}}"#, "line 3: INVALID_ARGUMENT: missing required field \"id\""),
+            ("unknown version", #"{"id":"x","type":"t","v":9,"body":{}}"#, "line 3: UNIMPLEMENTED: protocol version 9"),
+            ("broken JSON", #"{"id":"x","type":"t","body":{"#, "line 3: INVALID_ARGUMENT: not valid JSON"),
+        ])
+    func badPlainLine(name: String, bad: String, expected: String) throws {
+        let good = messages(2)
+        let result = try RunnelProcess.run(["cat"], stdin: data(good + [bad] + messages(1)))
+        #expect(result.status == 1, "\(name)")
+        #expect(result.stdoutLines == good + messages(1), "\(name)")
+        #expect(result.stderrLines.count == 1, "\(name): \(result.stderr)")
+        #expect(result.stderr.contains("runnel: stdin: \(expected)"), "\(name): \(result.stderr)")
+    }
+
+    @Test("invalid UTF-8 is refused with its line number")
+    func invalidUTF8() throws {
+        var input = data(messages(2))
+        input.append(Data(#"{"id":"x","type":"t","body":""#.utf8) + Data([0xC3, 0x28]) + Data("\"}\n".utf8))
+        let result = try RunnelProcess.run(["cat"], stdin: input)
+        #expect(result.status == 1)
+        #expect(result.stdoutLines.count == 2)
+        #expect(result.stderr.contains("line 3: INVALID_ARGUMENT: not valid JSON: invalid UTF-8"), "\(result.stderr)")
+    }
+
+    @Test("a line over --max-line is RESOURCE_EXHAUSTED and skipped")
+    func longLine() throws {
+        let long = #"{"id":"x","type":"t","body":""# + String(repeating: "a", count: 5000) + #""}"#
+        let result = try RunnelProcess.run(["cat", "--max-line", "1000"], stdin: data(messages(2) + [long] + messages(2)))
+        #expect(result.status == 1)
+        #expect(result.stdoutLines == messages(2) + messages(2))
+        #expect(result.stderr.contains("line 3: RESOURCE_EXHAUSTED: line longer than the limit of 1000 bytes"))
+    }
+
+    @Test("a truncated zstd stream keeps the lines of whole frames and reports DATA_LOSS with the offset")
+    func truncated() throws {
+        let lines = messages(50)
+        let first = try RunnelProcess.run(["cat", "--zstd"], stdin: data(Array(lines[0..<25]))).stdout
+        let second = try RunnelProcess.run(["cat", "--zstd"], stdin: data(Array(lines[25..<50]))).stdout
+        let result = try RunnelProcess.run(["cat"], stdin: first + second.prefix(second.count - 5))
+        #expect(result.status == 1)
+        #expect(Array(result.stdoutLines.prefix(25)) == Array(lines[0..<25]))
+        #expect(result.stderr.contains("DATA_LOSS"), "\(result.stderr)")
+        #expect(result.stderr.contains("byte "), "\(result.stderr)")
+    }
+
+    @Test("garbage and a huge window are refused with their status")
+    func garbageAndWindow() throws {
+        let garbage = try RunnelProcess.run(["cat"], stdin: Data([0x28, 0xB5, 0x2F, 0xFD, 0xFF, 0xFF, 0x00, 0x13, 0x37] + Array(repeating: 0xAB, count: 64)))
+        #expect(garbage.status == 1)
+        #expect(garbage.stderr.contains("DATA_LOSS"), "\(garbage.stderr)")
+        let dir = try RunnelProcess.temporaryDirectory()
+        try data(messages(10)).write(to: dir.appendingPathComponent("m.jsonl"))
+        // A 128 MiB window from the zstd CLI, refused by the default 16 MiB limit, accepted above it.
+        let bomb = try RunnelProcess.shell("zstd -q --long=27 -c < m.jsonl | \"$RUNNEL\" cat", in: dir)
+        #expect(bomb.status == 1)
+        #expect(bomb.stderr.contains("RESOURCE_EXHAUSTED"), "\(bomb.stderr)")
+        let allowed = try RunnelProcess.shell("zstd -q --long=27 -c < m.jsonl | \"$RUNNEL\" cat --max-window-log 27", in: dir)
+        #expect(allowed.status == 0, "\(allowed.stderr)")
+        #expect(allowed.stdoutLines == messages(10))
+    }
+
+    @Test("a missing file is NOT_FOUND with its path, and the other files are still read")
+    func missingFile() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        try data(messages(3)).write(to: dir.appendingPathComponent("ok.jsonl"))
+        let result = try RunnelProcess.run(["cat", "missing.jsonl", "ok.jsonl"], in: dir)
+        #expect(result.status == 1)
+        #expect(result.stdoutLines == messages(3))
+        #expect(result.stderr.contains("runnel: missing.jsonl: NOT_FOUND"), "\(result.stderr)")
+    }
+}
+
+@Suite("runnel validate, relay, --version")
+struct ValidateCommandTests {
+    @Test("validate counts valid lines by type and names the field of a bad body")
+    func validate() throws {
+        let bad = #"{"id":"x","type":"page.fetched","body":{"url":"u","status":"200","html":""}}"#
+        let result = try RunnelProcess.run(["validate"], stdin: data(messages(4) + [bad]))
+        #expect(result.status == 1)
+        #expect(result.stdoutText.hasPrefix("4 valid, 1 invalid (page.fetched 2, url.requested 2)"))
+        #expect(result.stderr.contains("line 5: INVALID_ARGUMENT: body.status: expected an integer"), "\(result.stderr)")
+        let good = try RunnelProcess.run(["validate"], stdin: data(messages(4)))
+        #expect(good.status == 0)
+    }
+
+    @Test("--version names the protocol version")
+    func version() throws {
+        let result = try RunnelProcess.run(["--version"])
+        #expect(result.status == 0)
+        #expect(result.stdoutText.contains("protocol v1"))
+    }
+
+    @Test("relay gives outputs lineage and turns bad lines into error records downstream")
+    func relay() throws {
+        let input = data([#"{"id":"a","type":"x.y","trace":"T","deadline_ms":60000,"meta":{"k":"v"},"body":{"n":1}}"#, "oops"])
+        let result = try RunnelProcess.run(["relay"], stdin: input)
+        #expect(result.status == 0)
+        let lines = result.stdoutLines
+        #expect(lines.count == 2)
+        let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
+        let output = try #require(objects.first { $0["type"] as? String == "x.y" })
+        #expect(output["parent"] as? String == "a")
+        #expect(output["trace"] as? String == "T")
+        #expect((output["meta"] as? [String: String]) == ["k": "v"])
+        #expect((output["deadline_ms"] as? Int).map { $0 > 50_000 && $0 <= 60_000 } == true)
+        let error = try #require(objects.first { $0["type"] as? String == "error" })
+        let body = try #require(error["body"] as? [String: Any])
+        #expect(body["status"] as? String == "INVALID_ARGUMENT")
+        #expect(body["raw"] as? String == "oops")
+        #expect(result.stderr.contains("runnel relay: INVALID_ARGUMENT: line 2"), "\(result.stderr)")
+    }
+
+    @Test("relay --dead-letter keeps failures out of the stream, in a zstd log")
+    func deadLetterLog() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let result = try RunnelProcess.run(
+            ["relay", "--dead-letter", "dead.jsonl.zst"], stdin: data(messages(3) + ["oops", "[]"]), in: dir)
+        #expect(result.status == 0)
+        #expect(result.stdoutLines.count == 3)
+        let dead = try RunnelProcess.run(["cat", "dead.jsonl.zst"], in: dir)
+        #expect(dead.status == 0, "\(dead.stderr)")
+        #expect(dead.stdoutLines.count == 2)
+        #expect(dead.stdoutLines.allSatisfy { $0.contains("\"type\":\"error\"") })
+    }
+}
