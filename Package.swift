@@ -39,6 +39,7 @@ let package = Package(
                 "RunnelProtocol",
                 "RunnelTransport",
                 "RunnelStage",
+                "ParseStage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -21,6 +21,6 @@ struct Runnel: AsyncParsableCommand {
             The protocol is specified in Protocol/PROTOCOL.md.
             """,
         version: "runnel \(version) (protocol v\(Envelope.protocolVersion))",
-        subcommands: [Cat.self, Validate.self, Relay.self]
+        subcommands: [Cat.self, Validate.self, Relay.self, Parse.self]
     )
 }

@@ -9,10 +9,6 @@
 ///    sections ("Đọc nhiều", "Most read") or that repeat the title are dropped; captions (figcaption,
 ///    image tables) are set apart for `images`.
 /// If strict hints leave almost nothing, the scoring runs again ignoring class/id hints.
-import Foundation
-let debugEnabled = ProcessInfo.processInfo.environment["PARSE_DEBUG"] != nil
-func debugLog(_ s: String) { FileHandle.standardError.write((s + "\n").data(using: .utf8)!) }
-
 struct ContentExtractor {
     /// What was found.
     struct Result {
@@ -119,25 +115,6 @@ struct ContentExtractor {
             }
         }
         guard best >= 0 else { return Result() }
-        if debugEnabled, let id = ProcessInfo.processInfo.environment["PARSE_DEBUG_ELEMENT"], let eid = Int(id) {
-            let e = elements[eid]
-            for b in Int(e.blockStart)..<min(Int(e.blockEnd), Int(e.blockStart) + 40) {
-                let block = tree.blocks[b]
-                let own = elements[Int(block.element)]
-                var chain = ""
-                var c = block.element
-                while c >= 0 && c != Int32(eid) { chain += "\(elements[Int(c)].tag)#\(c)[\(elements[Int(c)].hints.rawValue)] "; c = elements[Int(c)].parent }
-                debugLog("  blk \(b) \(block.kind) len=\(block.length) ld=\(block.linkDensity) ba=\(own.boilerplateAncestor) \(chain)| \(block.text.prefix(50))")
-            }
-        }
-        if debugEnabled {
-            let ranked = elements.indices.filter { touched[$0] }.sorted { scores[$0] > scores[$1] }.prefix(8)
-            for i in ranked {
-                let e = elements[i]
-                let first = e.blockStart < e.blockEnd ? String(tree.blocks[Int(e.blockStart)].text.prefix(60)) : ""
-                debugLog("cand \(i) \(e.tag) score=\(scores[i]) len=\(e.textLength) ld=\(e.linkDensity) hints=\(e.hints.rawValue) ba=\(e.boilerplateAncestor) strict=\(strict) | \(first)")
-            }
-        }
         best = Int(promoteToCommonAncestor(Int32(best), scores: scores, touched: touched))
         let roots = siblings(of: Int32(best), scores: scores, touched: touched)
         return collect(roots: roots, strict: strict)

@@ -64,7 +64,7 @@ public struct ParseStage: MessageStage {
             throw RunnelError(
                 .failedPrecondition,
                 "parse reads text/html, application/xhtml+xml and text/plain pages; \(page.url) is \(mediaType). "
-                    + "Filter other types out before the parse stage (e.g. `runnel cat --type`).")
+                    + "Send only HTML and text pages to parse (have fetch skip other types).")
         }
         let size = page.html.utf8.count
         guard size <= configuration.maxHTMLBytes else {
