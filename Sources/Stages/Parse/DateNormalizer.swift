@@ -188,7 +188,7 @@ public enum DateNormalizer {
             if j < t.count, t[j] == .word("m") { j += 1 }
         }
         guard hour < 24 else { return nil }
-        return (hour, minute, second, zone(t, from: j))
+        return (hour, minute, second, zone(t, from: j) ?? namedZone(t))
     }
 
     private static func zone(_ t: [Token], from start: Int) -> String? {
@@ -222,6 +222,14 @@ public enum DateNormalizer {
         guard hours <= 14, minutes < 60 else { return nil }
         if hours == 0 && minutes == 0 { return "Z" }
         return (sign == "+" ? "+" : "-") + two(hours) + ":" + two(minutes)
+    }
+
+    /// A `GMT+7` / `UTC-05:00` anywhere in the text.
+    private static func namedZone(_ t: [Token]) -> String? {
+        for i in t.indices where t[i] == .word("gmt") || t[i] == .word("utc") {
+            if i + 1 < t.count, case .symbol = t[i + 1], let zone = zone(t, from: i) { return zone }
+        }
+        return nil
     }
 
     private static func two(_ n: Int) -> String { n < 10 ? "0\(n)" : "\(n)" }

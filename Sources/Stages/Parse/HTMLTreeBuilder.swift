@@ -20,8 +20,7 @@ struct HTMLTreeBuilder {
     /// - Parameters:
     ///   - html: the document; NUL bytes must already be removed.
     ///   - baseURL: the page's URL, against which links are resolved.
-    /// - Throws: ``RunnelError`` `INVALID_ARGUMENT` when libxml2 returns no document at all.
-    static func build(html: String, baseURL: String) throws(RunnelError) -> PageTree {
+    static func build(html: String, baseURL: String) -> PageTree {
         _ = initialized
         var source = html
         source.makeContiguousUTF8()
@@ -30,11 +29,8 @@ struct HTMLTreeBuilder {
                 htmlReadMemory(chars.baseAddress, Int32(chars.count), nil, "UTF-8", parseOptions)
             }
         } ?? nil
-        guard let doc else {
-            throw RunnelError(
-                .invalidArgument,
-                "libxml2 could not parse the page as HTML (\(html.utf8.count) bytes); check that `html` holds the document text")
-        }
+        // libxml2 returns no document for an empty or all-whitespace input: a page without text.
+        guard let doc else { return PageTree(baseURL: baseURL) }
         defer { xmlFreeDoc(doc) }
         var walker = Walker(baseURL: baseURL)
         walker.walk(doc)

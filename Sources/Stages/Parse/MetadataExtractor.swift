@@ -31,15 +31,23 @@ struct MetadataExtractor {
             let words = { (s: String) in s.split(separator: " ").count }
             let last = parts[parts.count - 1], first = parts[0]
             let rest = parts.dropLast().joined(separator: separator)
-            if words(last) <= 5 && words(rest) >= words(last) && rest.count > last.count {
+            func nameLike(_ s: String) -> Bool {
+                guard let first = s.trimmingSpaces().unicodeScalars.first else { return false }
+                return !isLowercase(first)
+            }
+            if words(last) <= 5 && words(rest) >= words(last) && rest.count > last.count && nameLike(last) {
                 return rest.trimmingSpaces()
             }
             let tail = parts.dropFirst().joined(separator: separator)
-            if words(first) <= 3 && tail.count > first.count * 2 && separator != " - " {
+            if words(first) <= 3 && tail.count > first.count * 2 && separator != " - " && nameLike(first) {
                 return tail.trimmingSpaces()
             }
         }
         return text
+    }
+
+    private static func isLowercase(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.isLowercase
     }
 
     var siteName: String? {
@@ -54,10 +62,17 @@ struct MetadataExtractor {
         let documentTitle = tree.titleText?.collapsingWhitespace() ?? ""
         let ogTitle = firstNonEmpty(tree.meta["og:title"], tree.meta["twitter:title"])?.collapsingWhitespace()
         let references = [documentTitle, ogTitle ?? "", jsonLD.headline ?? ""].map { $0.lowercased() }
+        var best: String?
         for heading in headings where heading.unicodeScalars.count >= 8 {
             let key = heading.lowercased()
-            if references.contains(where: { !$0.isEmpty && $0.contains(key) }) { return heading }
+            if references.contains(where: { !$0.isEmpty && $0.contains(key) }),
+                heading.unicodeScalars.count > best?.unicodeScalars.count ?? 0,
+                heading.lowercased() != site?.lowercased()
+            {
+                best = heading
+            }
         }
+        if let best { return best }
         if let ogTitle, !ogTitle.isEmpty { return Self.strippingSiteName(ogTitle, siteName: site) }
         if let headline = jsonLD.headline { return headline.collapsingWhitespace() }
         if !documentTitle.isEmpty { return Self.strippingSiteName(documentTitle, siteName: site) }
