@@ -116,8 +116,51 @@ struct ContentExtractor {
         }
         guard best >= 0 else { return Result() }
         best = Int(promoteToCommonAncestor(Int32(best), scores: scores, touched: touched))
+        best = Int(hoist(Int32(best), strict: strict))
         let roots = siblings(of: Int32(best), scores: scores, touched: touched)
         return collect(roots: roots, strict: strict)
+    }
+
+    /// Climbs from the best container to an ancestor that adds a good share of prose, mostly prose:
+    /// an article whose sections sit in separate wrappers is taken whole.
+    private func hoist(_ best: Int32, strict: Bool) -> Int32 {
+        // Prefix sums of prose over blocks: the prose of an element is a difference of two.
+        var prefix = [Int](repeating: 0, count: tree.blocks.count + 1)
+        for (index, block) in tree.blocks.enumerated() {
+            var prose = 0
+            if block.length >= 40 && block.linkDensity < 0.3 && block.element >= 0 {
+                switch block.kind {
+                case .paragraph, .quote, .listItem, .preformatted, .tableCell, .line:
+                    if !strict || tree.elements[Int(block.element)].boilerplateAncestor < 0 { prose = Int(block.length) }
+                default: break
+                }
+            }
+            prefix[index + 1] = prefix[index] + prose
+        }
+        func prose(_ e: PageTree.Element) -> Int { prefix[Int(e.blockEnd)] - prefix[Int(e.blockStart)] }
+        var chosen = best
+        var current = tree.elements[Int(best)]
+        var cursor = current.parent
+        var steps = 0
+        while cursor >= 0 && steps < 8 {
+            let candidate = tree.elements[Int(cursor)]
+            if candidate.tag == .body || candidate.tag == .html { break }
+            if strict && candidate.hints.excludesText && candidate.boilerplateAncestor == cursor { break }
+            let gain = prose(candidate) - prose(current)
+            let addedText = Int(candidate.textLength - current.textLength)
+            let addedLinks = Int(candidate.linkLength - current.linkLength)
+            if gain * 5 >= prose(current) && gain * 2 >= addedText && addedLinks * 6 < addedText
+                && candidate.linkDensity < 0.3
+            {
+                chosen = cursor
+                current = candidate
+            } else if addedText > 200 {
+                break
+            }
+            cursor = candidate.parent
+            steps += 1
+        }
+        return chosen
     }
 
     /// When several strong candidates share an ancestor close above the best one (an article split

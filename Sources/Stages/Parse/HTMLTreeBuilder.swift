@@ -150,7 +150,7 @@ private struct Walker {
         var attributes = Attributes()
         attributes.read(node, tag: tag)
 
-        if attributes.hidden { return false }
+        if attributes.hidden && !attributes.streamedContent { return false }
         switch tag {
         case .script:
             if attributes.type?.lowercased().contains("ld+json") == true, let text = Self.childText(node) {
@@ -463,6 +463,7 @@ private struct Attributes {
     var type: String?
     var lang: String?
     var hidden = false
+    var streamedContent = false
 
     var imageSource: String? {
         for candidate in [lazySrc, src] {
@@ -484,7 +485,7 @@ private struct Attributes {
                 child = c.pointee.next
             }
             switch name.lowercased() {
-            case "class", "id":
+            case "class":
                 if !classAndID.isEmpty { classAndID += " " }
                 classAndID += value
             case "role": role = value
@@ -503,9 +504,15 @@ private struct Attributes {
             case "type": type = value
             case "lang": lang = value
             case "hidden": hidden = true
+            case "id":
+                if !classAndID.isEmpty { classAndID += " " }
+                classAndID += value
+                // React's streamed server rendering parks the page in `<div hidden id="S:0">`.
+                if value.hasPrefix("S:") { streamedContent = true }
             case "style":
                 let style = value.lowercased().replacingOccurrences(of: " ", with: "")
-                if style.contains("display:none") || style.contains("visibility:hidden") { hidden = true }
+                // `visibility:hidden` is left alone: pages hide their whole body that way until a script runs.
+                if style.contains("display:none") { hidden = true }
             case "aria-hidden":
                 if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { hidden = true }
             default: break

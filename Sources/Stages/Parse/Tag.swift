@@ -36,10 +36,11 @@ enum Tag: UInt8, Sendable {
         }
     }
 
-    /// Elements whose subtree is never text of the page.
+    /// Elements whose subtree is never text of the page. (`noscript` is read: some sites, such as
+    /// Discourse forums, serve their whole content inside it.)
     var isSkipped: Bool {
         switch self {
-        case .style, .noscript, .template, .svg, .math, .iframe, .object, .embed, .canvas, .select,
+        case .style, .template, .svg, .math, .iframe, .object, .embed, .canvas, .select,
             .textarea, .button, .input, .option, .video, .audio, .map, .dialog:
             true
         default: false
@@ -52,7 +53,7 @@ enum Tag: UInt8, Sendable {
         case .html, .body, .div, .p, .section, .article, .main, .header, .footer, .nav, .aside, .form, .h1,
             .h2, .h3, .h4, .h5, .h6, .ul, .ol, .li, .dl, .dt, .dd, .menu, .table, .tbody, .thead, .tfoot,
             .tr, .td, .th, .caption, .blockquote, .pre, .figure, .figcaption, .address, .center, .details,
-            .summary, .hgroup, .fieldset, .custom:
+            .summary, .hgroup, .fieldset, .custom, .noscript:
             true
         default: false
         }
