@@ -472,19 +472,27 @@ private struct Attributes {
         return nil
     }
 
+    /// The attribute names the walk reads (libxml2's HTML parser reports them in lower case).
+    static let wanted: Set<String> = [
+        "class", "id", "role", "itemprop", "href", "src", "data-src", "data-original", "data-lazy-src",
+        "data-srcset-src", "alt", "datetime", "content", "property", "name", "http-equiv", "rel", "type", "lang",
+        "hidden", "style", "aria-hidden",
+    ]
+
     mutating func read(_ node: xmlNodePtr, tag: Tag) {
         var attribute = node.pointee.properties
         while let a = attribute {
             attribute = a.pointee.next
             guard let rawName = a.pointee.name else { continue }
             let name = String(cString: rawName)
+            guard Self.wanted.contains(name) else { continue }
             var value = ""
             var child = a.pointee.children
             while let c = child {
                 if let content = c.pointee.content { value += String(cString: content) }
                 child = c.pointee.next
             }
-            switch name.lowercased() {
+            switch name {
             case "class":
                 if !classAndID.isEmpty { classAndID += " " }
                 classAndID += value

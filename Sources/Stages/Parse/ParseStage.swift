@@ -89,15 +89,20 @@ public struct ParseStage: MessageStage {
     /// Fails with `DATA_LOSS` when the document is mostly U+FFFD or control characters: it was
     /// decoded with the wrong charset, or it is not text.
     static func checkDecodable(_ html: String, url: String) throws(RunnelError) {
-        var total = 0
-        var bad = 0
-        var utf8 = html.utf8.makeIterator()
-        var previous: (UInt8, UInt8) = (0, 0)
-        while total < 65536, let byte = utf8.next() {
-            if byte & 0xC0 != 0x80 { total += 1 }
-            if byte < 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 { bad += 1 }
-            if byte == 0xBD && previous == (0xEF, 0xBF) { bad += 1 }  // U+FFFD
-            previous = (previous.1, byte)
+        var copy = html
+        let (total, bad) = copy.withUTF8 { bytes -> (Int, Int) in
+            var total = 0
+            var bad = 0
+            var index = 0
+            while index < bytes.count && total < 65536 {
+                let byte = bytes[index]
+                if byte & 0xC0 != 0x80 { total += 1 }
+                if byte < 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 { bad += 1 }
+                // U+FFFD is EF BF BD.
+                if byte == 0xBD && index >= 2 && bytes[index - 1] == 0xBF && bytes[index - 2] == 0xEF { bad += 1 }
+                index += 1
+            }
+            return (total, bad)
         }
         guard total >= 64, bad * 10 > total else { return }
         throw RunnelError(

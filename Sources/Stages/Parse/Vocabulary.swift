@@ -155,9 +155,15 @@ enum Vocabulary {
         "komentarze", "δημοφιλή", "σχόλια",
     ]
 
+    private static let labelLengths = Set((relatedLabels + boilerplateLabels).map(\.utf8.count))
+
     /// The label a short line announces, if it is one of the known section labels.
     static func label(of text: String) -> Label? {
-        guard text.unicodeScalars.count <= 48 else { return nil }
+        // Cheap rejection first: a label is short, and its length (give or take trailing
+        // punctuation) is one of the known labels' lengths.
+        let count = text.utf8.count
+        guard count <= 64, (0...3).contains(where: { labelLengths.contains(count - $0) }) || text.utf8.first.map({ $0 >= 0x80 || $0 == 0x20 || $0 == 0x3E }) == true
+        else { return nil }
         var key = text.lowercased()
         while let last = key.last, last == ":" || last == " " || last == "»" || last == ">" || last == "›" {
             key.removeLast()
