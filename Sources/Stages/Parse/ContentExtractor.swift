@@ -172,14 +172,14 @@ struct ContentExtractor {
         for index in tree.elements.indices where touched[index] && Int32(index) != best {
             if scores[index] >= top * 0.75 { alternatives.append(Int32(index)) }
         }
-        guard alternatives.count >= 3 else { return best }
+        guard alternatives.count >= 2 else { return best }
         var ancestor = tree.elements[Int(best)].parent
         var steps = 0
         while ancestor >= 0 && steps < 6 {
             if tree.elements[Int(ancestor)].tag == .body { break }
             var contained = 0
             for alternative in alternatives where isDescendant(alternative, of: ancestor) { contained += 1 }
-            if contained >= 3 { return ancestor }
+            if contained >= 2 { return ancestor }
             ancestor = tree.elements[Int(ancestor)].parent
             steps += 1
         }

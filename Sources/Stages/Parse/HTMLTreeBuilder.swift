@@ -315,7 +315,6 @@ private struct Walker {
         if let itemprop = attributes.itemprop?.lowercased() {
             if itemprop == "articlebody" || itemprop == "text" { hints.formUnion([.articleBody, .positive, .layout]) }
             if itemprop == "author" || itemprop == "creator" { hints.insert(.byline) }
-            if itemprop == "comment" { hints.insert(.boilerplate) }
         }
         return hints
     }
