@@ -26,13 +26,17 @@ struct ContentExtractor {
 
     let tree: PageTree
     let title: String
+    /// Whether the page declares itself an article (JSON-LD, `og:type`); other pages (product,
+    /// service, collection pages) take their whole `<main>` when the best block is a small part of it.
+    var declaredArticle = true
 
     /// Per block, the section label announced by the nearest heading above it (if any).
     private(set) var sections: [Vocabulary.Label?] = []
 
-    init(tree: PageTree, title: String) {
+    init(tree: PageTree, title: String, declaredArticle: Bool = true) {
         self.tree = tree
         self.title = title
+        self.declaredArticle = declaredArticle
         self.sections = Self.labelSections(tree)
     }
 
@@ -117,6 +121,7 @@ struct ContentExtractor {
         guard best >= 0 else { return Result() }
         best = Int(promoteToCommonAncestor(Int32(best), scores: scores, touched: touched))
         best = Int(hoist(Int32(best), strict: strict))
+        if !declaredArticle { best = Int(widenToMain(Int32(best))) }
         let roots = siblings(of: Int32(best), scores: scores, touched: touched)
         return collect(roots: roots, strict: strict)
     }
@@ -149,7 +154,9 @@ struct ContentExtractor {
             let gain = prose(candidate) - prose(current)
             let addedText = Int(candidate.textLength - current.textLength)
             let addedLinks = Int(candidate.linkLength - current.linkLength)
-            if gain * 5 >= prose(current) && gain * 2 >= addedText && addedLinks * 6 < addedText
+            // Pages that are not declared articles (services, products) take looser prose.
+            let proseShare = declaredArticle ? 2 : 3
+            if gain * 5 >= prose(current) && gain * proseShare >= addedText && addedLinks * 6 < addedText
                 && candidate.linkDensity < 0.3
             {
                 chosen = cursor
@@ -161,6 +168,23 @@ struct ContentExtractor {
             steps += 1
         }
         return chosen
+    }
+
+    /// The page's `<main>` around the best container, when the container holds only a small part of
+    /// it and `<main>` is not a box of links.
+    private func widenToMain(_ best: Int32) -> Int32 {
+        var cursor = tree.elements[Int(best)].parent
+        var steps = 0
+        while cursor >= 0 && steps < 16 {
+            let element = tree.elements[Int(cursor)]
+            if element.tag == .main {
+                let small = tree.elements[Int(best)].textLength * 10 < element.textLength * 3
+                return small && element.linkDensity < 0.35 ? cursor : best
+            }
+            cursor = element.parent
+            steps += 1
+        }
+        return best
     }
 
     /// When several strong candidates share an ancestor close above the best one (an article split

@@ -13,7 +13,9 @@ struct HTMLArticleParser {
 
         let headings = tree.blocks.lazy.filter { $0.kind == .heading && $0.headingLevel <= 2 }.prefix(8).map(\.text)
         let title = metadata.title(headings: Array(headings))
-        let extractor = ContentExtractor(tree: tree, title: title)
+        let ogType = tree.meta["og:type"]?.lowercased()
+        let declaredArticle = jsonLD.isArticle || ogType == "article"
+        let extractor = ContentExtractor(tree: tree, title: title, declaredArticle: declaredArticle)
         var content = extractor.extract()
 
         var paragraphs = content.paragraphs
@@ -29,8 +31,6 @@ struct HTMLArticleParser {
         let textLength = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
 
         // Kind.
-        let ogType = tree.meta["og:type"]?.lowercased()
-        let declaredArticle = jsonLD.isArticle || ogType == "article"
         let proseParagraphs = paragraphs.filter { $0.unicodeScalars.count >= 80 }.count
         let kind: ArticleParsed.Kind
         if textLength >= configuration.minArticleLength * 2 && proseParagraphs >= 2
