@@ -122,6 +122,7 @@ struct ContentExtractor {
         best = Int(promoteToCommonAncestor(Int32(best), scores: scores, touched: touched))
         best = Int(hoist(Int32(best), strict: strict))
         if !declaredArticle { best = Int(widenToMain(Int32(best))) }
+        best = Int(widenToArticle(Int32(best)))
         let roots = siblings(of: Int32(best), scores: scores, touched: touched)
         return collect(roots: roots, strict: strict)
     }
@@ -168,6 +169,23 @@ struct ContentExtractor {
             steps += 1
         }
         return chosen
+    }
+
+    /// The `<article>` (or `itemprop=articleBody` element) around the best container, when it is
+    /// not a box of links: the page says that is the article.
+    private func widenToArticle(_ best: Int32) -> Int32 {
+        var cursor = tree.elements[Int(best)].parent
+        var steps = 0
+        while cursor >= 0 && steps < 12 {
+            let element = tree.elements[Int(cursor)]
+            if element.tag == .body { break }
+            if element.tag == .article || element.hints.contains(.articleBody) {
+                return element.linkDensity < 0.3 && !element.hints.excludesText ? cursor : best
+            }
+            cursor = element.parent
+            steps += 1
+        }
+        return best
     }
 
     /// The page's `<main>` around the best container, when the container holds only a small part of
@@ -281,6 +299,8 @@ struct ContentExtractor {
         let titleKey = title.lowercased().collapsingWhitespace()
         var linkHeavy: [Int32: Bool] = [:]
         var skippingLabel: Vocabulary.Label?
+        // Pages that repeat their article (desktop and mobile copies, tabs) give each paragraph once.
+        var seen = Set<String>()
         for root in roots {
             let rootElement = tree.elements[Int(root)]
             var index = Int(rootElement.blockStart)
@@ -336,6 +356,7 @@ struct ContentExtractor {
                 }
                 if block.linkDensity > 0.5 && block.length < 300 { continue }
                 if block.length < 2 { continue }
+                if block.length >= 10 && !seen.insert(text).inserted { continue }
                 result.paragraphs.append(text)
                 result.blocks.append(index)
             }
