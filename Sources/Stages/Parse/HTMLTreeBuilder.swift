@@ -293,7 +293,7 @@ private struct Walker {
             if let cached = hintCache[classAndID] {
                 hints = cached
             } else {
-                hints = Vocabulary.hints(forClassAndID: classAndID)
+                hints = Vocabulary.cachedHints(forClassAndID: classAndID)
                 hintCache[classAndID] = hints
             }
         }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The words, in several languages, that tell site furniture from the article.
 ///
 /// Class and id values are matched word by word (`nav`, `ad`, `tags`) and, with their separators
@@ -47,6 +49,21 @@ enum Vocabulary {
     static let bylineSubstrings = ["byline", "author", "tacgia", "writer", "reporter"]
     static let dateSubstrings = ["date", "time", "publish", "posted", "ngaydang", "dateline"]
     static let hiddenWords: Set<String> = ["hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "hide"]
+
+    /// Hints of class/id values seen before, shared by every page the process parses (pages of one
+    /// site repeat their classes). Cleared when it grows past 50,000 values.
+    private static let cache = Mutex<[String: Hints]>([:])
+
+    /// ``hints(forClassAndID:)``, remembered across pages.
+    static func cachedHints(forClassAndID value: String) -> Hints {
+        if let known = cache.withLock({ $0[value] }) { return known }
+        let hints = hints(forClassAndID: value)
+        cache.withLock { table in
+            if table.count >= 50_000 { table.removeAll(keepingCapacity: true) }
+            table[value] = hints
+        }
+        return hints
+    }
 
     /// The hints carried by a `class` + `id` value (any case).
     static func hints(forClassAndID value: String) -> Hints {
