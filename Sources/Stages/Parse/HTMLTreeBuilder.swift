@@ -119,10 +119,14 @@ private struct Walker {
         for index in tree.elements.indices {
             let element = tree.elements[index]
             var excluded = element.hints.excludesText
-            if excluded, !element.hints.contains(.hidden), element.hints.contains(.layout),
-                element.textLength >= 2000, element.linkDensity < 0.25
-            {
-                excluded = false
+            if excluded, !element.hints.contains(.hidden), element.linkDensity < 0.25 {
+                // A wrapper: layout words and a lot of prose, or only furniture words (an unclosed
+                // nav bar swallowing the page) and even more prose.
+                if element.hints.contains(.layout) && element.textLength >= 2000
+                    || !element.hints.contains(.boilerplate) && element.textLength >= 4000
+                {
+                    excluded = false
+                }
             }
             if excluded {
                 tree.elements[index].boilerplateAncestor = Int32(index)

@@ -88,12 +88,23 @@ enum Vocabulary {
             }
             word.removeAll(keepingCapacity: true)
         }
+        var skipping = false
         for var byte in value.utf8 {
             if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
             if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
-                endWord()
+                if skipping {
+                    word.removeAll(keepingCapacity: true)
+                    part.removeAll(keepingCapacity: true)
+                    while let last = compact.last, last != 0x20 { compact.removeLast() }
+                    skipping = false
+                } else {
+                    endWord()
+                }
                 continue
             }
+            // Utility-class variants (`[&_figcaption]:mt-xs`, `lg:hidden`) describe descendants or
+            // breakpoints, not the element: the whole word is ignored.
+            if byte == 0x5B || byte == 0x3A || byte == 0x26 { skipping = true }
             word.append(byte)
             let alphanumeric = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte >= 0x80
             if alphanumeric {
