@@ -68,7 +68,7 @@ struct ContentExtractor {
         if hints.contains(.boilerplate) || (hints.contains(.furniture) && !hints.contains(.layout)) {
             weight -= 25
         } else if hints.contains(.positive) {
-            weight += 25
+            weight += 12
         }
         if hints.contains(.articleBody) { weight += 25 }
         return weight
