@@ -7,7 +7,7 @@ extension ParseStage {
     public struct Configuration: Sendable, Hashable {
         /// Pages above this many UTF-8 bytes fail with `RESOURCE_EXHAUSTED` (default 16 MiB).
         public var maxHTMLBytes: Int
-        /// Fewer characters of text than this and the page is not an article (default 200).
+        /// Fewer characters of text than this and the page is not an article (default 100).
         public var minArticleLength: Int
         /// Whether JSON-LD `articleBody` replaces the extracted text when it is clearly more complete.
         public var useJSONLDArticleBody: Bool
@@ -17,7 +17,7 @@ extension ParseStage {
         public var maxImages: Int
 
         public init(
-            maxHTMLBytes: Int = 16 << 20, minArticleLength: Int = 200, useJSONLDArticleBody: Bool = true,
+            maxHTMLBytes: Int = 16 << 20, minArticleLength: Int = 100, useJSONLDArticleBody: Bool = true,
             maxOutlinks: Int = 1000, maxImages: Int = 50
         ) {
             self.maxHTMLBytes = maxHTMLBytes
