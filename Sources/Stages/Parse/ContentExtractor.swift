@@ -309,7 +309,9 @@ struct ContentExtractor {
                 let block = tree.blocks[index]
                 let element = tree.elements[Int(block.element)]
                 // Furniture and boilerplate hinted below the root.
-                if strict, element.boilerplateAncestor >= 0,
+                // (Also when hints were ignored for choosing the root: the root may sit inside a
+                // hinted wrapper, but hinted parts below it — comments, share bars — stay out.)
+                if element.boilerplateAncestor >= 0,
                     tree.elements[Int(element.boilerplateAncestor)].depth > rootElement.depth
                     || (element.boilerplateAncestor == root && roots.count > 1)
                 {
