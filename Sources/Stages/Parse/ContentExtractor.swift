@@ -279,6 +279,9 @@ struct ContentExtractor {
 
     /// Whether an element below the content root is furniture by its shape: a list or box of links.
     private func isLinkHeavy(_ element: PageTree.Element, strict: Bool) -> Bool {
+        // A form inside the content (sign-up, "request our ebook") is labels, not prose; a page
+        // wrapped whole in a form (ASP.NET) has it above the root, where this is not asked.
+        if element.tag == .form && element.textLength < 3000 { return true }
         switch element.tag {
         case .ul, .ol, .dl, .div, .section, .table, .tbody, .tr, .aside, .form, .custom, .nav, .menu, .header,
             .footer, .li, .p, .center, .other, .td:
