@@ -283,8 +283,8 @@ struct ContentExtractor {
         // wrapped whole in a form (ASP.NET) has it above the root, where this is not asked.
         if element.tag == .form && element.textLength < 3000 { return true }
         switch element.tag {
-        case .ul, .ol, .dl, .div, .section, .table, .tbody, .tr, .aside, .form, .custom, .nav, .menu, .header,
-            .footer, .li, .p, .center, .other, .td:
+        case .div, .section, .table, .tbody, .tr, .aside, .form, .custom, .nav, .menu, .header,
+            .footer, .p, .center, .other, .td:
             break
         default:
             return false
@@ -359,7 +359,7 @@ struct ContentExtractor {
                 if block.kind == .heading && (block.headingLevel == 1 || text.lowercased().collapsingWhitespace() == titleKey) {
                     continue
                 }
-                if block.linkDensity > 0.5 && block.length < 300 { continue }
+                if block.linkDensity > 0.5 && block.length < 300 && block.kind != .listItem { continue }
                 if block.length < 2 { continue }
                 if block.length >= 10 && !seen.insert(text).inserted { continue }
                 result.paragraphs.append(text)
