@@ -162,7 +162,7 @@ struct ContentExtractor {
             {
                 chosen = cursor
                 current = candidate
-            } else if addedText > 200 {
+            } else if addedText > 2000 {
                 break
             }
             cursor = candidate.parent
