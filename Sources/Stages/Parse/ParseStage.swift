@@ -46,7 +46,7 @@ public struct ParseStage: MessageStage {
     }
 
     public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
-        let page = try message.body.decode(PageFetched.self)
+        let page = try PageDecoder.decode(message.body)
         let article = try parse(page)
         return [try Emission(type: MessageType.articleParsed, encoding: article)]
     }
