@@ -63,18 +63,18 @@ public struct ParseStage: MessageStage {
         guard isHTML || isText else {
             throw RunnelError(
                 .failedPrecondition,
-                "parse reads text/html, application/xhtml+xml and text/plain pages; \(page.url) is \(mediaType). "
+                "parse reads text/html, application/xhtml+xml and text/plain pages; this page is \(mediaType). "
                     + "Send only HTML and text pages to parse (have fetch skip other types).")
         }
         let size = page.html.utf8.count
         guard size <= configuration.maxHTMLBytes else {
             throw RunnelError(
                 .resourceExhausted,
-                "\(page.url) is \(Self.mebibytes(size)) of HTML, above max-html-bytes "
-                    + "(\(Self.mebibytes(configuration.maxHTMLBytes))); raise --max-html-bytes to parse it.")
+                "the page is \(Self.size(size)) of HTML, above max-html-bytes "
+                    + "(\(Self.size(configuration.maxHTMLBytes))); raise --max-html-bytes to parse it.")
         }
         var html = page.html
-        try Self.checkDecodable(html, url: page.url)
+        try Self.checkDecodable(html)
         if Self.containsNUL(html) { html = String(html.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) }
 
         if isText || (page.contentType == nil && !html.contains("<")) {
@@ -88,7 +88,7 @@ public struct ParseStage: MessageStage {
 
     /// Fails with `DATA_LOSS` when the document is mostly U+FFFD or control characters: it was
     /// decoded with the wrong charset, or it is not text.
-    static func checkDecodable(_ html: String, url: String) throws(RunnelError) {
+    static func checkDecodable(_ html: String) throws(RunnelError) {
         var copy = html
         let (total, bad) = copy.withUTF8 { bytes -> (Int, Int) in
             var total = 0
@@ -107,7 +107,7 @@ public struct ParseStage: MessageStage {
         guard total >= 64, bad * 10 > total else { return }
         throw RunnelError(
             .dataLoss,
-            "\(url): \(bad * 100 / total)% of the first \(total) characters are replacement or control characters; "
+            "\(bad * 100 / total)% of the first \(total) characters are replacement or control characters; "
                 + "the page was decoded with the wrong charset or is not text. Check the fetch stage's charset.")
     }
 
@@ -119,7 +119,9 @@ public struct ParseStage: MessageStage {
         }
     }
 
-    private static func mebibytes(_ bytes: Int) -> String {
+    /// `20.0 MiB`, or `13471 bytes` below a mebibyte.
+    private static func size(_ bytes: Int) -> String {
+        guard bytes >= 1_048_576 else { return "\(bytes) bytes" }
         let value = Double(bytes) / 1_048_576
         return "\((value * 10).rounded() / 10) MiB"
     }
