@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "RunnelStage", targets: ["RunnelStage"]),
         .library(name: "RunnelTesting", targets: ["RunnelTesting"]),
         .library(name: "FetchStage", targets: ["FetchStage"]),
+        .library(name: "ParseStage", targets: ["ParseStage"]),
         .library(name: "StoreStage", targets: ["StoreStage"]),
         .library(name: "EnrichStage", targets: ["EnrichStage"]),
     ],
@@ -36,6 +37,11 @@ let package = Package(
         .target(
             name: "CCLD2",
             linkerSettings: [.linkedLibrary("cld2")]
+        ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
         ),
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
         .target(
@@ -65,6 +71,11 @@ let package = Package(
             path: "Sources/Stages/Fetch"
         ),
         .target(
+            name: "ParseStage",
+            dependencies: ["RunnelProtocol", "RunnelStage", "CLibXML2"],
+            path: "Sources/Stages/Parse"
+        ),
+        .target(
             name: "StoreStage",
             dependencies: ["RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")],
             path: "Sources/Stages/Store"
@@ -87,6 +98,7 @@ let package = Package(
                 "RunnelTransport",
                 "RunnelStage",
                 "RunnelSupervisor",
+                "ParseStage",
                 "EnrichStage",
                 "FetchStage",
                 "StoreStage",
@@ -120,6 +132,11 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             path: "Tests/Stages/FetchTests"
+        ),
+        .testTarget(
+            name: "ParseStageTests",
+            dependencies: ["ParseStage", "RunnelProtocol", "RunnelStage"],
+            exclude: ["Fixtures"]
         ),
         .testTarget(
             name: "StoreStageTests",

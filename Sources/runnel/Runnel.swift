@@ -24,7 +24,7 @@ struct Runnel: AsyncParsableCommand {
         version: "runnel \(version) (protocol v\(Envelope.protocolVersion))",
         subcommands: [
             Run.self, Status.self, Top.self, Restart.self, Stop.self,
-            Fetch.self, Enrich.self, Store.self, Search.self, Export.self,
+            Fetch.self, Parse.self, Enrich.self, Store.self, Search.self, Export.self,
             Cat.self, Validate.self, Relay.self, Send.self, Recv.self, Health.self, Describe.self,
         ]
     )

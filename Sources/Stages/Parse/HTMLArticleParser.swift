@@ -1,0 +1,164 @@
+import RunnelProtocol
+
+/// Turns an HTML page into an ``ArticleParsed``: builds the ``PageTree``, extracts the content and
+/// the metadata, the images with their captions, the outlinks and the related-article list, and
+/// decides the page's kind.
+struct HTMLArticleParser {
+    let configuration: ParseStage.Configuration
+
+    func parse(html: String, url: String) throws(RunnelError) -> ArticleParsed {
+        let tree = HTMLTreeBuilder.build(html: html, baseURL: url)
+        let jsonLD = JSONLinkedData(scripts: tree.jsonLD)
+        let metadata = MetadataExtractor(tree: tree, jsonLD: jsonLD, pageURL: url)
+
+        let headings = tree.blocks.lazy.filter { $0.kind == .heading && $0.headingLevel <= 2 }.prefix(8).map(\.text)
+        let title = metadata.title(headings: Array(headings))
+        let ogType = tree.meta["og:type"]?.lowercased()
+        let declaredArticle = jsonLD.isArticle || ogType == "article"
+        let extractor = ContentExtractor(tree: tree, title: title, declaredArticle: declaredArticle)
+        var content = extractor.extract()
+
+        var paragraphs = content.paragraphs
+        // JSON-LD's articleBody, when it is clearly more complete than what the page layout gave.
+        if configuration.useJSONLDArticleBody, let body = jsonLD.articleBody {
+            let bodyParagraphs = Self.paragraphs(ofPlainText: body)
+            let bodyLength = bodyParagraphs.reduce(0) { $0 + $1.unicodeScalars.count }
+            if bodyLength >= 200 && Double(bodyLength) > Double(content.length) * 1.5 && !body.contains("<") {
+                paragraphs = bodyParagraphs
+                content.blocks = []
+            }
+        }
+        let textLength = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
+
+        // Kind.
+        let proseParagraphs = paragraphs.filter { $0.unicodeScalars.count >= 80 }.count
+        let kind: ArticleParsed.Kind
+        if textLength >= configuration.minArticleLength * 2 && proseParagraphs >= 2
+            || textLength >= configuration.minArticleLength && (declaredArticle || proseParagraphs >= 2)
+        {
+            kind = .article
+        } else if tree.anchors.count >= 30 || jsonLD.isCollection || ogType == "website" && tree.anchors.count >= 10 {
+            kind = .listing
+        } else {
+            kind = .other
+        }
+        if kind != .article && textLength < configuration.minArticleLength { paragraphs = [] }
+
+        // Dates written near the top of the content.
+        var dateTexts: [String] = []
+        let firstContent = content.blocks.first ?? tree.blocks.count
+        for index in max(0, firstContent - 40)..<min(tree.blocks.count, firstContent + 3)
+        where tree.blocks[index].length <= 120 {
+            dateTexts.append(tree.blocks[index].text)
+        }
+
+        return ArticleParsed(
+            url: url,
+            canonicalURL: metadata.canonicalURL,
+            title: title,
+            byline: metadata.byline ?? content.signOff,
+            publishedAt: metadata.publishedAt(textCandidates: dateTexts),
+            updatedAt: metadata.updatedAt,
+            description: metadata.description,
+            siteName: metadata.siteName,
+            lang: metadata.declaredLanguage,
+            paragraphs: paragraphs,
+            images: images(tree: tree, content: content, jsonLD: jsonLD),
+            outlinks: outlinks(tree: tree),
+            related: related(tree: tree, extractor: extractor, pageURL: url),
+            kind: kind)
+    }
+
+    /// Images inside the content with their captions, else the page's lead image.
+    private func images(tree: PageTree, content: ContentExtractor.Result, jsonLD: JSONLinkedData) -> [ArticleParsed.Image] {
+        var captionByImage: [Int: String] = [:]
+        var orphanCaptions: [String] = []
+        for (image, text) in content.captions {
+            if let image, captionByImage[image] == nil {
+                captionByImage[image] = text
+            } else {
+                orphanCaptions.append(text)
+            }
+        }
+        var result: [ArticleParsed.Image] = []
+        var seen = Set<String>()
+        for (index, image) in tree.images.enumerated() {
+            let inContent = content.roots.contains { root in
+                let element = tree.elements[Int(root)]
+                return image.blockPosition >= element.blockStart && image.blockPosition <= element.blockEnd
+                    && image.element >= root
+            }
+            guard inContent || captionByImage[index] != nil, seen.insert(image.src).inserted else { continue }
+            result.append(.init(src: image.src, caption: captionByImage[index]))
+            if result.count >= configuration.maxImages { break }
+        }
+        if result.isEmpty {
+            let resolver = URLResolver(base: tree.baseURL)
+            if let lead = tree.meta["og:image"] ?? tree.meta["twitter:image"] ?? jsonLD.images.first,
+                let src = resolver.resolve(lead)
+            {
+                result.append(.init(src: src, caption: orphanCaptions.first))
+            }
+        }
+        return result
+    }
+
+    /// Every http(s) link of the page, absolute, once each, in document order.
+    private func outlinks(tree: PageTree) -> [String] {
+        var seen = Set<String>()
+        var result: [String] = []
+        for anchor in tree.anchors where seen.insert(anchor.url).inserted {
+            result.append(anchor.url)
+            if result.count >= configuration.maxOutlinks { break }
+        }
+        return result
+    }
+
+    /// The page's related-article list: links under a `related`/`tin-lien-quan` element or after a
+    /// "Tin bài liên quan" / "Related" heading.
+    private func related(tree: PageTree, extractor: ContentExtractor, pageURL: String) -> [ArticleParsed.Link] {
+        var result: [ArticleParsed.Link] = []
+        var seen = Set<String>([pageURL])
+        var relatedElement: [Int32: Bool] = [:]
+        func underRelated(_ element: Int32) -> Bool {
+            var cursor = element
+            var visited: [Int32] = []
+            var answer = false
+            var steps = 0
+            while cursor >= 0 && steps < 32 {
+                if let known = relatedElement[cursor] {
+                    answer = known
+                    break
+                }
+                visited.append(cursor)
+                let e = tree.elements[Int(cursor)]
+                if e.hints.contains(.related) && e.textLength < 5000 {
+                    answer = true
+                    break
+                }
+                cursor = e.parent
+                steps += 1
+            }
+            for v in visited { relatedElement[v] = answer }
+            return answer
+        }
+        for anchor in tree.anchors {
+            let text = anchor.text
+            guard text.unicodeScalars.count >= 12, !seen.contains(anchor.url) else { continue }
+            let block = Int(anchor.block)
+            let bySection = block < extractor.sections.count && extractor.sections[block] == .related
+            guard bySection || underRelated(anchor.element) else { continue }
+            seen.insert(anchor.url)
+            result.append(.init(title: text, url: anchor.url))
+            if result.count >= 50 { break }
+        }
+        return result
+    }
+
+    /// Paragraphs of a plain text (JSON-LD `articleBody`): split on line breaks.
+    static func paragraphs(ofPlainText text: String) -> [String] {
+        text.split(whereSeparator: { $0 == "\n" || $0 == "\r\n" || $0 == "\r" })
+            .map { $0.collapsingWhitespace() }
+            .filter { !$0.isEmpty }
+    }
+}

@@ -1,0 +1,31 @@
+/// What an element's tag, `class`, `id`, `role` and `itemprop` suggest about its content.
+struct Hints: OptionSet, Sendable, Hashable {
+    let rawValue: UInt16
+
+    /// Never article text: comments, share bars, related/most-read lists, cookie banners, ads.
+    static let boilerplate = Hints(rawValue: 1 << 0)
+    /// Site furniture (nav, menu, footer, sidebar) unless the element also looks like the content.
+    static let furniture = Hints(rawValue: 1 << 1)
+    /// Looks like the article (`article`, `content`, `entry`, `post-body`, `noi-dung`…).
+    static let positive = Hints(rawValue: 1 << 2)
+    /// A "related articles" list (`related`, `tin-lien-quan`, `xem-them`…).
+    static let related = Hints(rawValue: 1 << 3)
+    /// An image caption (`caption`, `chu-thich`, `image_desc`…).
+    static let caption = Hints(rawValue: 1 << 4)
+    /// The author's name (`byline`, `author`, `tac-gia`).
+    static let byline = Hints(rawValue: 1 << 5)
+    /// A date line (`date`, `time`, `publish`, `ngay-dang`).
+    static let date = Hints(rawValue: 1 << 6)
+    /// Not shown: `hidden`, `display:none`, `sr-only`.
+    static let hidden = Hints(rawValue: 1 << 7)
+    /// `itemprop=articleBody` or an equivalent strong sign of the article body.
+    static let articleBody = Hints(rawValue: 1 << 8)
+    /// A layout wrapper word (`content`, `main`, `column`) that keeps ``furniture`` from applying.
+    static let layout = Hints(rawValue: 1 << 9)
+
+    /// Whether the element's text should stay out of the article.
+    var excludesText: Bool {
+        if contains(.boilerplate) || contains(.hidden) { return true }
+        return contains(.furniture) && !contains(.layout) && !contains(.articleBody)
+    }
+}

@@ -1,0 +1,128 @@
+import Foundation
+import RunnelProtocol
+import RunnelStage
+
+/// The parse stage: `page.fetched` → `article.parsed`.
+///
+/// HTML goes through libxml2 into a lightweight block tree, where readability-style scoring picks
+/// the article and drops the site around it (menus, related and most-read lists, share bars,
+/// comments, footers, cookie banners); captions go to `images`, the page's own "related" list to
+/// `related`. `text/plain` pages are read line by line. A page with no article still yields an
+/// `article.parsed`, with empty text and `kind` `listing` or `other`.
+///
+/// ```swift
+/// let stage = ParseStage()
+/// let article = try stage.parse(PageFetched(url: "https://example.com/a", html: html))
+/// print(article.title, article.paragraphs.count)
+/// ```
+///
+/// Errors: `FAILED_PRECONDITION` for a content type that is not HTML or text, `RESOURCE_EXHAUSTED`
+/// above ``Configuration/maxHTMLBytes``, `DATA_LOSS` for a document that is mostly replacement or
+/// control characters (a wrong charset or a binary body), `INVALID_ARGUMENT` for a body that is
+/// not a `page.fetched`.
+public struct ParseStage: MessageStage {
+    public let configuration: Configuration
+
+    /// Creates the stage.
+    /// - Parameter configuration: limits and switches; the defaults suit news pages.
+    public init(configuration: Configuration = Configuration()) {
+        self.configuration = configuration
+    }
+
+    public var service: ServiceDefinition {
+        ServiceDefinition(
+            name: "parse",
+            summary: "Extracts the article (text, title, dates, byline, images, related links) from fetched pages.",
+            accepts: [MessageType.pageFetched],
+            emits: [MessageType.articleParsed],
+            options: [
+                .init(name: "max-html-bytes", type: "int", default: String(configuration.maxHTMLBytes),
+                    help: "Pages larger than this many bytes fail with RESOURCE_EXHAUSTED."),
+                .init(name: "min-article-length", type: "int", default: String(configuration.minArticleLength),
+                    help: "Pages with less text than this (characters) are not articles: empty text, kind listing/other."),
+                .init(name: "jsonld-body", type: "bool", default: String(configuration.useJSONLDArticleBody),
+                    help: "Use JSON-LD articleBody when it is clearly more complete than the extracted text."),
+            ])
+    }
+
+    public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
+        let page = try PageDecoder.decode(message.body)
+        let article = try parse(page)
+        return [try Emission(type: MessageType.articleParsed, encoding: article)]
+    }
+
+    /// Parses one fetched page.
+    /// - Throws: ``RunnelError`` as described on the type.
+    public func parse(_ page: PageFetched) throws(RunnelError) -> ArticleParsed {
+        let mediaType = (page.contentType ?? "text/html").split(separator: ";").first.map {
+            $0.trimmingSpaces().lowercased()
+        } ?? "text/html"
+        let isHTML = mediaType.isEmpty || mediaType == "text/html" || mediaType == "application/xhtml+xml"
+            || mediaType.hasSuffix("+html")
+        let isText = mediaType == "text/plain"
+        guard isHTML || isText else {
+            throw RunnelError(
+                .failedPrecondition,
+                "parse reads text/html, application/xhtml+xml and text/plain pages; this page is \(mediaType). "
+                    + "Send only HTML and text pages to parse (have fetch skip other types).")
+        }
+        let size = page.html.utf8.count
+        guard size <= configuration.maxHTMLBytes else {
+            throw RunnelError(
+                .resourceExhausted,
+                "the page is \(Self.size(size)) of HTML, above max-html-bytes "
+                    + "(\(Self.size(configuration.maxHTMLBytes))); raise --max-html-bytes to parse it.")
+        }
+        var html = page.html
+        try Self.checkDecodable(html)
+        if Self.containsNUL(html) { html = String(html.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) }
+
+        if isText || (page.contentType == nil && !html.contains("<")) {
+            return PlainTextArticleParser(configuration: configuration).parse(text: html, url: page.url)
+        }
+        let base = page.finalURL ?? page.url
+        var article = try HTMLArticleParser(configuration: configuration).parse(html: html, url: base)
+        article.url = page.url
+        return article
+    }
+
+    /// Fails with `DATA_LOSS` when the document is mostly U+FFFD or control characters: it was
+    /// decoded with the wrong charset, or it is not text.
+    static func checkDecodable(_ html: String) throws(RunnelError) {
+        var copy = html
+        let (total, bad) = copy.withUTF8 { bytes -> (Int, Int) in
+            var total = 0
+            var bad = 0
+            var index = 0
+            while index < bytes.count && total < 65536 {
+                let byte = bytes[index]
+                if byte & 0xC0 != 0x80 { total += 1 }
+                if byte < 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 { bad += 1 }
+                // U+FFFD is EF BF BD.
+                if byte == 0xBD && index >= 2 && bytes[index - 1] == 0xBF && bytes[index - 2] == 0xEF { bad += 1 }
+                index += 1
+            }
+            return (total, bad)
+        }
+        guard total >= 64, bad * 10 > total else { return }
+        throw RunnelError(
+            .dataLoss,
+            "\(bad * 100 / total)% of the first \(total) characters are replacement or control characters; "
+                + "the page was decoded with the wrong charset or is not text. Check the fetch stage's charset.")
+    }
+
+    private static func containsNUL(_ text: String) -> Bool {
+        var copy = text
+        return copy.withUTF8 { buffer in
+            guard let base = buffer.baseAddress, buffer.count > 0 else { return false }
+            return memchr(base, 0, buffer.count) != nil
+        }
+    }
+
+    /// `20.0 MiB`, or `13471 bytes` below a mebibyte.
+    private static func size(_ bytes: Int) -> String {
+        guard bytes >= 1_048_576 else { return "\(bytes) bytes" }
+        let value = Double(bytes) / 1_048_576
+        return "\((value * 10).rounded() / 10) MiB"
+    }
+}

@@ -1,0 +1,61 @@
+import ArgumentParser
+import ParseStage
+
+struct Parse: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Extract the article from fetched pages: page.fetched in, article.parsed out.",
+        discussion: """
+            For each page.fetched message it finds the article's title, its text
+            (paragraphs separated by a blank line), byline, published and updated
+            dates (ISO 8601), description, canonical URL, site name, declared
+            language, images with captions, outlinks and the page's own list of
+            related articles, and says whether the page is an article, a listing
+            or something else. Menus, most-read and other-news lists, share bars,
+            comments, footers and cookie banners stay out of the text. text/plain
+            pages are read line by line. A page without an article still gives an
+            article.parsed, with empty text.
+
+              runnel fetch < urls.txt | runnel parse \\
+                | runnel enrich | runnel store --db news.sqlite
+
+            See what it extracts from a captured link:
+
+              runnel cat fetched.jsonl.zst | runnel parse \\
+                | jq -r '.body | .title, .text'
+
+            Failures, one error record each: FAILED_PRECONDITION for a content
+            type that is not HTML or text (image/png), RESOURCE_EXHAUSTED for a
+            page above --max-html-bytes, DATA_LOSS for a page decoded with the
+            wrong charset (mostly replacement characters), INVALID_ARGUMENT for
+            a body that is not a page.fetched.
+
+            \(pipeDeliveryHelp)
+            """
+    )
+
+    @OptionGroup var runtime: StageOptions
+
+    @Option(name: .customLong("max-html-bytes"), help: "Refuse pages larger than this many bytes (RESOURCE_EXHAUSTED).")
+    var maxHTMLBytes: Int = ParseStage.Configuration().maxHTMLBytes
+
+    @Option(
+        name: .customLong("min-article-length"),
+        help: "Pages with less text than this many characters are not articles: empty text, kind listing or other.")
+    var minArticleLength: Int = ParseStage.Configuration().minArticleLength
+
+    @Flag(
+        name: .customLong("no-jsonld-body"),
+        help: "Never replace the extracted text with JSON-LD articleBody, even when that is more complete.")
+    var noJSONLDBody = false
+
+    func validate() throws {
+        guard maxHTMLBytes > 0 else { throw ValidationError("--max-html-bytes must be at least 1") }
+        guard minArticleLength >= 0 else { throw ValidationError("--min-article-length cannot be negative") }
+    }
+
+    func run() async throws {
+        let configuration = ParseStage.Configuration(
+            maxHTMLBytes: maxHTMLBytes, minArticleLength: minArticleLength, useJSONLDArticleBody: !noJSONLDBody)
+        try await runStage(ParseStage(configuration: configuration), options: runtime)
+    }
+}

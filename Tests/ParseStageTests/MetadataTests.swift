@@ -1,0 +1,56 @@
+import RunnelProtocol
+import Testing
+
+@testable import ParseStage
+
+@Suite("Metadata")
+struct MetadataTests {
+    @Test("the site name is stripped from a title", arguments: [
+        ("Nga thông báo đình chỉ hoạt động phái bộ ngoại giao - Báo Thế giới & Việt Nam", "Báo Thế giới & Việt Nam",
+            "Nga thông báo đình chỉ hoạt động phái bộ ngoại giao"),
+        ("Harbour cranes return to service | The Coastal Ledger", nil, "Harbour cranes return to service"),
+        ("BBC News - Harbour cranes return to service after storm", "BBC News", "Harbour cranes return to service after storm"),
+        ("Harbour cranes return — Ledger", "The Coastal Ledger", "Harbour cranes return"),
+        ("A title without a site", nil, "A title without a site"),
+        ("Covid-19 - what we know - and what we don't", nil, "Covid-19 - what we know - and what we don't"),
+    ] as [(String, String?, String)])
+    func stripsSiteName(title: String, site: String?, expected: String) {
+        #expect(MetadataExtractor.strippingSiteName(title, siteName: site) == expected)
+    }
+
+    @Test("JSON-LD: headline, authors, dates, publisher, and articleBody over a paywalled page")
+    func jsonLD() throws {
+        let html = try Fixture.text("page.en.jsonld-paywall.html")
+        let article = try ParseStage().parse(
+            PageFetched(url: "https://ledger.example.com/2025/11/13/cranes", html: html))
+        #expect(article.title == "Harbour cranes return to service after storm")
+        #expect(article.byline == "Ada Lovelace, Grace Hopper")
+        #expect(article.publishedAt == "2025-11-13T08:30:00Z")
+        #expect(article.updatedAt == "2025-11-13T10:05:00Z")
+        #expect(article.siteName == "The Coastal Ledger")
+        #expect(article.lang == "en-GB")
+        #expect(article.description == "All six container cranes are working again.")
+        #expect(article.paragraphs.count == 4)
+        #expect(article.paragraphs[2].hasPrefix("\"We lost four days"))
+        #expect(!article.text.contains("Subscribe"))
+        #expect(article.kind == .article)
+
+        let off = try ParseStage(configuration: .init(useJSONLDArticleBody: false)).parse(
+            PageFetched(url: "https://ledger.example.com/2025/11/13/cranes", html: html))
+        #expect(off.paragraphs.count < 4)
+    }
+
+    @Test("the title is the h1 that the <title> contains, not the site's logo heading")
+    func titleFromHeading() throws {
+        let html = """
+            <html><head><title>Cranes return after storm :: Harbour News</title></head><body>
+            <h1 class="logo">Harbour News</h1><div class="story"><h1>Cranes return after storm</h1>
+            <p>All six container cranes at the northern terminal were working again on Thursday, four days after the storm.</p>
+            <p>Engineers replaced two damaged drive motors overnight, and the backlog of ships would clear by the weekend.</p>
+            </div></body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/cranes", html: html))
+        #expect(article.title == "Cranes return after storm")
+        #expect(article.paragraphs.count == 2)
+    }
+}

@@ -1,0 +1,37 @@
+import RunnelProtocol
+import Testing
+
+@testable import ParseStage
+
+@Suite("page.fetched decoding")
+struct PageDecoderTests {
+    @Test("the fast path decodes exactly what JSONDecoder decodes")
+    func sameAsJSONDecoder() throws {
+        let html = try Fixture.text("page.vi.seed-style.html") + "\t\"quotes\" \\ back\\slash / \u{1}\r\n"
+        let page = PageFetched(
+            url: "https://thoidai.example.vn/a.html", finalURL: "https://thoidai.example.vn/b.html", contentType: "text/html",
+            charset: "utf-8", headers: ["etag": "\"x\""], html: html, fetchedAt: "2025-11-13T01:30:00Z", elapsedMs: 12)
+        let body = try RawJSON(encoding: page)
+        #expect(try PageDecoder.decode(body) == page)
+        #expect(try PageDecoder.decode(body) == body.decode(PageFetched.self))
+    }
+
+    @Test("\\u escapes, surrogate pairs and a lone surrogate")
+    func unicodeEscapes() throws {
+        let body = try RawJSON(#"{"url":"u","status":200,"html":"caf\u00e9 \ud83d\ude00 \u0110\u1ecdc \ud800!"}"#)
+        #expect(try PageDecoder.decode(body).html == "café 😀 Đọc \u{FFFD}!")
+    }
+
+    @Test("bad bodies fail with INVALID_ARGUMENT naming the field", arguments: [
+        #"{"url": 5, "status": 200, "html": "x"}"#, #"{"url": "u", "status": 200}"#, #"{"url": "u", "status": 200, "html": 7}"#, "[1]",
+    ])
+    func badBodies(json: String) throws {
+        do {
+            _ = try PageDecoder.decode(try RawJSON(json))
+            Issue.record("decoded \(json)")
+        } catch {
+            #expect(error.code == .invalidArgument)
+            #expect(error.message.contains("body"))
+        }
+    }
+}
