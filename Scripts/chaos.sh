@@ -10,7 +10,7 @@ n=${1:-2000}
 runnel=${RUNNEL:-$(swift build --show-bin-path)/runnel}
 [ -x "$runnel" ] || swift build --product runnel >/dev/null
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 name="chaos-$$"
 
 python3 Scripts/lib/news_site.py "$work/site" "$n" > "$work/urls.txt.tmp"
@@ -62,8 +62,9 @@ except Exception: print(0)')
   [ -n "$restarts" ] && last_restarts=$restarts
   sleep 0.3
 done
-wait $run; rc=$?
-rows=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(*) FROM articles')
-distinct=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(DISTINCT url) FROM articles')
+rc=0
+wait $run || rc=$?
+rows=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(*) FROM articles' 2>/dev/null || echo 0)
+distinct=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(DISTINCT url) FROM articles' 2>/dev/null || echo 0)
 echo "chaos: $n pages, $kills kills, ${last_restarts:-0} restarts counted by runnel status, exit $rc, $rows rows ($distinct distinct URLs)"
 [ "$rc" -eq 0 ] && [ "$rows" -eq "$n" ] && [ "$distinct" -eq "$n" ] || { tail -20 "$work/run.log"; exit 1; }
