@@ -76,7 +76,7 @@ struct OutboundWindowTests {
 
     @Test("a message delivered the maximum number of times without an ack is given up on a disconnect")
     func poison() {
-        var window = OutboundWindow<String>(maxDeliveries: 2)
+        var window = OutboundWindow<String>(maxDeliveries: 1, maxLostDeliveries: 2)
         window.enqueue("poison")
         for _ in 0..<2 {
             window.grant(1)

@@ -205,7 +205,7 @@ actor LinkDownstream: Downstream {
         let givenUp = window.connectionLost()
         for message in givenUp {
             let error = RunnelError(
-                .unavailable, "delivered \(window.maxDeliveries) times to \(endpoint) without an ack (does it crash on this message?)")
+                .unavailable, "delivered \(window.maxLostDeliveries) times to \(endpoint) without an ack (does it crash on this message?)")
             await deadLetter(message, error)
         }
         if !givenUp.isEmpty { wakeSpace() }

@@ -162,7 +162,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                 zstd: configuration.zstdOutput, level: configuration.zstdLevel, sync: false, log: log)
         case let .file(path):
             return StreamDownstream(
-                output: try FileOutput(path: path, append: true), zstd: true, level: configuration.zstdLevel,
+                output: try FileOutput(path: path, append: true), zstd: path.hasSuffix(".zst"), level: configuration.zstdLevel,
                 sync: true, log: log)
         case .unix, .tcp:
             let service = processor.stage.service

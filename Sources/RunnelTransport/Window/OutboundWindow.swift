@@ -35,11 +35,16 @@ public struct OutboundWindow<Item> {
     public private(set) var count = 0
     /// Messages the receiver still allows in flight.
     public private(set) var credit = 0
-    /// How many times a message may be delivered before it is given up on.
+    /// How many times a message may be refused (retryable nacks) before it is given up on.
     public let maxDeliveries: Int
+    /// How many connections may die while a message is in flight before it is taken for a
+    /// poison message (one that makes the receiver crash) and given up on. Far more than
+    /// ``maxDeliveries``: a receiver killed for other reasons must not cost a message.
+    public let maxLostDeliveries: Int
 
-    public init(maxDeliveries: Int = 5) {
+    public init(maxDeliveries: Int = 5, maxLostDeliveries: Int? = nil) {
         self.maxDeliveries = maxDeliveries
+        self.maxLostDeliveries = maxLostDeliveries ?? maxDeliveries * 10
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -117,7 +122,7 @@ public struct OutboundWindow<Item> {
     /// The connection was lost: every unacked message will be sent again, first and in order,
     /// once a new connection grants credit. Each connection numbers its messages from 1
     /// (`PROTOCOL.md` §7.4), so the kept messages are renumbered 1, 2, 3….
-    /// - Returns: the messages given up on: sent ``maxDeliveries`` times without an ack (a
+    /// - Returns: the messages given up on: sent ``maxLostDeliveries`` times without an ack (a
     ///   poison message that makes the receiver crash), to dead-letter.
     @discardableResult
     public mutating func connectionLost() -> [Item] {
@@ -126,7 +131,7 @@ public struct OutboundWindow<Item> {
         var givenUp: [Item] = []
         for slot in slots[head...] {
             guard var entry = slot else { continue }
-            if entry.sentAt != nil && entry.deliveries >= maxDeliveries {
+            if entry.sentAt != nil && entry.deliveries >= maxLostDeliveries {
                 givenUp.append(entry.item)
                 continue
             }

@@ -85,7 +85,7 @@ struct StageOptions: ParsableArguments {
     var configuration: RunnerConfiguration {
         RunnerConfiguration(
             batchSize: batch, maxAttempts: maxAttempts, deadLetterPath: deadLetter,
-            zstdOutput: zstd || to.hasPrefix("file:"), zstdLevel: level, limits: stream.limits, verbose: verbose)
+            zstdOutput: zstd || (to.hasPrefix("file:") && to.hasSuffix(".zst")), zstdLevel: level, limits: stream.limits, verbose: verbose)
     }
 }
 
