@@ -19,3 +19,9 @@ fi
 
 echo "==> running tests" >&2
 swift test --skip-build
+
+# The supervisor's chaos check, after the unit and process tests so it has the machine to itself:
+# 2,000 pages from a loopback server through fetch → parse → enrich → store while a random stage
+# is SIGKILLed every ~300 ms; the store must end with exactly one row per page.
+echo "==> chaos: Scripts/chaos.sh ${RUNNEL_CHAOS_PAGES:-2000}" >&2
+RUNNEL="$(swift build --show-bin-path)/runnel" timeout 900 Scripts/chaos.sh "${RUNNEL_CHAOS_PAGES:-2000}"
