@@ -9,6 +9,9 @@ import Glibc
 
 /// Runs a stage as a Unix filter: JSON lines (plain or zstd, detected) in, JSON lines out.
 ///
+/// A line that is not a message is offered to ``Stage/adopt(rawLine:)`` first (so `runnel fetch`
+/// reads bare URLs); only when the stage declines does it become an error record.
+///
 /// A pipe has no acks: a message counts as done when its outputs are written. Failures become
 /// `error` records that go downstream (or to ``RunnerConfiguration/deadLetterPath``), each also
 /// reported on stderr in one line, so nothing vanishes. On SIGTERM or SIGINT it stops reading,
@@ -59,7 +62,8 @@ public final class FilterRunner<S: Stage>: Sendable {
             statistics.failed[body.code, default: 0] += 1
             reported += 1
             if reported <= 1000 {
-                let subject = body.url.map { " \($0)" } ?? ""
+                // Name the URL unless the message already does (fetch's messages start with it).
+                let subject = body.url.map { body.message.contains($0) ? "" : " \($0)" } ?? ""
                 log("runnel \(name): \(body.status)\(subject): \(body.message)")
             } else if reported == 1001 {
                 log("runnel \(name): more failures; further ones are counted, not printed")
@@ -86,6 +90,11 @@ public final class FilterRunner<S: Stage>: Sendable {
                         case .control: break  // no link to manage on a pipe
                         }
                     } catch {
+                        // Not a message: the stage may still take it as one (bare URLs for fetch).
+                        if let adopted = processor.stage.adopt(rawLine: String(decoding: bytes, as: UTF8.self)) {
+                            received.append(.init(adopted, receivedAt: now))
+                            return
+                        }
                         let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
                         undecodable.append(processor.errorRecord(error.at(.line(number)), rawLine: raw))
                     }
@@ -119,7 +128,9 @@ public final class FilterRunner<S: Stage>: Sendable {
                 for result in await processor.process(batch) {
                     if result.attempts > 1 { statistics.retried += result.attempts - 1 }
                     for message in result.outputs {
-                        if message.type == MessageType.error && result.input.id == message.id {
+                        if message.type == MessageType.error && result.input.id == message.id
+                            && result.input.type == MessageType.error
+                        {
                             statistics.passedThrough += 1
                         } else {
                             statistics.emitted += 1

@@ -23,6 +23,26 @@ public protocol Stage: Sendable {
     /// Handles a batch of inputs, all of accepted types.
     /// - Returns: one outcome per input, in the same order.
     func handle(batch: [Envelope]) async -> [StageOutcome]
+
+    /// Turns a line of a pipe's input that is not a message into one, or returns `nil` (the
+    /// default) to report it as an `INVALID_ARGUMENT` error record as usual.
+    ///
+    /// The filter runner asks only about lines that fail to decode as a message, so a stage
+    /// can take plain text on stdin beside JSON lines: `runnel fetch < urls.txt` reads one bare
+    /// URL a line and wraps each as a `url.requested` message. The returned envelope is handled
+    /// like any decoded input (type checks, deadline, retries).
+    ///
+    /// ```swift
+    /// func adopt(rawLine: String) -> Envelope? {
+    ///     guard rawLine.hasPrefix("https://") else { return nil }
+    ///     return Envelope(type: "url.requested", body: (try? RawJSON(encoding: URLRequested(url: rawLine))) ?? .null)
+    /// }
+    /// ```
+    func adopt(rawLine: String) -> Envelope?
+}
+
+extension Stage {
+    public func adopt(rawLine: String) -> Envelope? { nil }
 }
 
 /// What became of one input.
@@ -31,6 +51,8 @@ public enum StageOutcome: Sendable {
     case emit([Emission])
     /// The input failed; a retryable code is tried again, any other is dead-lettered.
     case fail(RunnelError)
+    /// Pass the input on unchanged, id included (relays and taps).
+    case forward
 }
 
 /// One output message, before the runner gives it an envelope.

@@ -49,7 +49,9 @@ public struct StageProcessor<S: Stage>: Sendable {
             let message = item.envelope
             if message.type == MessageType.error && !acceptsErrors && !acceptsAll {
                 // Failures from upstream travel on untouched, so a pipe's end holds them all.
-                results[index] = Processed(input: message, outputs: [message])
+                var output = message
+                output.seq = nil
+                results[index] = Processed(input: message, outputs: [output])
             } else if !acceptsAll && !accepts.contains(message.type) {
                 let error = RunnelError(
                     .failedPrecondition,
@@ -85,6 +87,11 @@ public struct StageProcessor<S: Stage>: Sendable {
                         return output
                     }
                     results[index] = Processed(input: message, outputs: outputs, attempts: attempt)
+                case .forward:
+                    var output = message
+                    output.seq = nil
+                    output.deadlineMs = remainingDeadline(message, batch[index].receivedAt, end).map { max($0, 0) }
+                    results[index] = Processed(input: message, outputs: [output], attempts: attempt)
                 case let .fail(error) where error.code.isRetryable && attempt < configuration.maxAttempts:
                     retry.append(index)
                 case let .fail(error):

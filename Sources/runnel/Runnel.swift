@@ -21,6 +21,10 @@ struct Runnel: AsyncParsableCommand {
             The protocol is specified in Protocol/PROTOCOL.md.
             """,
         version: "runnel \(version) (protocol v\(Envelope.protocolVersion))",
-        subcommands: [Cat.self, Validate.self, Relay.self, Parse.self]
+        subcommands: [
+            Run.self, Status.self, Top.self, Restart.self, Stop.self,
+            Fetch.self, Parse.self, Store.self, Search.self, Export.self,
+            Cat.self, Validate.self, Relay.self, Send.self, Recv.self, Health.self, Describe.self,
+        ]
     )
 }

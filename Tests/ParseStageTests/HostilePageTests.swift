@@ -149,6 +149,6 @@ struct HostilePageTests {
         #expect(service.name == "parse")
         #expect(service.accepts == ["page.fetched"])
         #expect(service.emits == ["article.parsed"])
-        #expect(service.options.contains { $0.name == "max-html-bytes" && $0.default == String(16 << 20) })
+        #expect(service.options.contains { $0.name == "max_html_bytes" && $0.default == String(16 << 20) })
     }
 }

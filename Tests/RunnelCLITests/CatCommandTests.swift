@@ -176,7 +176,7 @@ struct ValidateCommandTests {
         #expect(result.stdoutText.contains("protocol v1"))
     }
 
-    @Test("relay gives outputs lineage and turns bad lines into error records downstream")
+    @Test("relay passes messages on unchanged (id included) and turns bad lines into error records")
     func relay() throws {
         let input = data([#"{"id":"a","type":"x.y","trace":"T","deadline_ms":60000,"meta":{"k":"v"},"body":{"n":1}}"#, "oops"])
         let result = try RunnelProcess.run(["relay"], stdin: input)
@@ -185,7 +185,8 @@ struct ValidateCommandTests {
         #expect(lines.count == 2)
         let objects = try lines.map { try JSONSerialization.jsonObject(with: Data($0.utf8)) as! [String: Any] }
         let output = try #require(objects.first { $0["type"] as? String == "x.y" })
-        #expect(output["parent"] as? String == "a")
+        #expect(output["id"] as? String == "a")
+        #expect(output["parent"] == nil)
         #expect(output["trace"] as? String == "T")
         #expect((output["meta"] as? [String: String]) == ["k": "v"])
         #expect((output["deadline_ms"] as? Int).map { $0 > 50_000 && $0 <= 60_000 } == true)

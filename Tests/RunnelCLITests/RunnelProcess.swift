@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 
 /// Runs the built `runnel` binary (or any program) and collects what it printed.
@@ -60,10 +63,14 @@ struct RunnelProcess {
         let group = DispatchGroup()
         nonisolated(unsafe) var out = Data()
         nonisolated(unsafe) var err = Data()
-        DispatchQueue.global().async(group: group) { out = output.fileHandleForReading.readDataToEndOfFile() }
-        DispatchQueue.global().async(group: group) { err = errors.fileHandleForReading.readDataToEndOfFile() }
+        // Plain read(2)/write(2) loops: Foundation's readDataToEndOfFile traps on EINTR, which
+        // the SIGCHLD of another test's child can cause; a child that exits before reading its
+        // stdin must not kill this process with SIGPIPE either.
+        ignoreSIGPIPE
+        DispatchQueue.global().async(group: group) { out = readAll(output.fileHandleForReading.fileDescriptor) }
+        DispatchQueue.global().async(group: group) { err = readAll(errors.fileHandleForReading.fileDescriptor) }
         DispatchQueue.global().async(group: group) {
-            try? input.fileHandleForWriting.write(contentsOf: stdin)
+            writeAll(input.fileHandleForWriting.fileDescriptor, stdin)
             try? input.fileHandleForWriting.close()
         }
         process.waitUntilExit()
@@ -77,4 +84,126 @@ struct RunnelProcess {
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+}
+
+/// Set once: writing to a child that has exited fails with EPIPE instead of killing the tests.
+private let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
+
+/// Reads a descriptor to its end, retrying reads interrupted by a signal.
+private func readAll(_ fd: Int32) -> Data {
+    var data = Data()
+    var buffer = [UInt8](repeating: 0, count: 64 << 10)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n > 0 {
+            data.append(contentsOf: buffer[0..<n])
+        } else if n < 0 && errno == EINTR {
+            continue
+        } else {
+            return data
+        }
+    }
+}
+
+/// Writes all of `data`, retrying interrupted writes; stops quietly when the reader is gone.
+private func writeAll(_ fd: Int32, _ data: Data) {
+    let bytes = [UInt8](data)
+    var done = 0
+    while done < bytes.count {
+        let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, $0.count - done) }
+        if n > 0 {
+            done += n
+        } else if n < 0 && errno == EINTR {
+            continue
+        } else {
+            return
+        }
+    }
+}
+
+/// A `runnel` process running in the background, its stdout and stderr going to files.
+final class BackgroundProcess: @unchecked Sendable {
+    let process = Process()
+    let stdoutURL: URL
+    let stderrURL: URL
+
+    /// Starts `runnel ARGS` in `directory`; `name` names its output files.
+    init(_ arguments: [String], in directory: URL, name: String, environment: [String: String] = [:], stdin: URL? = nil) throws {
+        stdoutURL = directory.appendingPathComponent("\(name).out")
+        stderrURL = directory.appendingPathComponent("\(name).err")
+        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
+        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
+        process.executableURL = URL(fileURLWithPath: RunnelProcess.runnel)
+        process.arguments = arguments
+        process.currentDirectoryURL = directory
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
+        process.standardError = try FileHandle(forWritingTo: stderrURL)
+        process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
+        try process.run()
+    }
+
+    var pid: Int32 { process.processIdentifier }
+    var isRunning: Bool { process.isRunning }
+    var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
+    var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
+
+    func signal(_ number: Int32) { kill(pid, number) }
+
+    /// Waits for the exit, up to `timeout`; kills it past that.
+    @discardableResult
+    func wait(timeout: Duration = .seconds(60)) async -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning && ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+            return -1
+        }
+        return process.terminationStatus
+    }
+
+    /// Resident memory in KiB, from /proc.
+    var residentKiB: Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        }
+        return nil
+    }
+
+    deinit {
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+}
+
+/// Waits until `condition` holds, polling, up to `timeout`.
+func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}
+
+/// Ids of the JSON lines in `text`.
+func messageIDs(_ text: String) -> [String] {
+    text.split(separator: "\n").compactMap { line in
+        (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["id"] as? String
+    }
+}
+
+func writeMessages(_ count: Int, to url: URL, bodyBytes: Int = 100) throws {
+    var text = ""
+    text.reserveCapacity(count * (bodyBytes + 80))
+    let filler = String(repeating: "x", count: bodyBytes)
+    for i in 0..<count {
+        text += #"{"id":"m\#(i)","type":"url.requested","body":{"url":"https://example.vn/\#(i)","note":"\#(filler)"}}"# + "\n"
+    }
+    try text.write(to: url, atomically: true, encoding: .utf8)
 }

@@ -85,7 +85,9 @@ public final class StreamDecoder {
                 at: .offset(0))
         } else {
             format = .plain
-            try bytes.withUnsafeBytes { try split($0, onEvent) }
+            // A UTF-8 byte-order mark (Windows editors write one) is not part of the first line.
+            let skip = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
+            try bytes.withUnsafeBytes { try split(UnsafeRawBufferPointer(rebasing: $0[skip...]), onEvent) }
         }
     }
 

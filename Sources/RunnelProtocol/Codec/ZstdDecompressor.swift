@@ -8,8 +8,12 @@ public final class ZstdDecompressor {
     private var scratch: UnsafeMutableRawBufferPointer
     /// The largest window accepted, as a power of two.
     public let maxWindowLog: Int
-    /// Compressed bytes consumed so far (for error positions).
+    /// Compressed bytes consumed so far.
     public private(set) var offset = 0
+    /// Where the frame being decoded starts: the end of the last whole frame. Errors are reported
+    /// at this offset, which does not depend on how the input was split into chunks, and which is
+    /// where a torn log is cut back to.
+    public private(set) var frameStart = 0
     /// Whether the input so far ends inside a frame.
     public private(set) var isInsideFrame = false
 
@@ -26,9 +30,9 @@ public final class ZstdDecompressor {
     }
 
     /// Decompresses `input`, handing each piece of output to `sink` as soon as it is decoded.
-    /// - Throws: ``RunnelError``: `RESOURCE_EXHAUSTED` for a frame whose window is over the
-    ///   limit, `DATA_LOSS` for bytes that are not zstd or are corrupt; errors from `sink` pass
-    ///   through.
+    /// - Throws: ``RunnelError`` at the offset where the bad frame starts: `RESOURCE_EXHAUSTED`
+    ///   for a frame whose window is over the limit, `DATA_LOSS` for bytes that are not zstd or
+    ///   are corrupt; errors from `sink` pass through.
     public func decompress(_ input: UnsafeRawBufferPointer, _ sink: (UnsafeRawBufferPointer) throws -> Void) throws {
         var inBuffer = ZSTD_inBuffer(src: input.baseAddress, size: input.count, pos: 0)
         while true {
@@ -36,12 +40,14 @@ public final class ZstdDecompressor {
             let before = inBuffer.pos
             let hint = ZSTD_decompressStream(context, &outBuffer, &inBuffer)
             if ZSTD_isError(hint) != 0 {
-                let position = RunnelError.Position.offset(offset + before)
                 ZSTD_DCtx_reset(context, ZSTD_reset_session_only)
-                throw Self.error(for: hint, maxWindowLog: maxWindowLog, at: position)
+                throw Self.error(for: hint, maxWindowLog: maxWindowLog, at: .offset(frameStart))
             }
             offset += inBuffer.pos - before
             isInsideFrame = hint != 0
+            // zstd stops at the end of each frame and returns 0 only once it is wholly decoded
+            // and flushed, so `offset` is then exactly where the next frame starts.
+            if hint == 0 { frameStart = offset }
             if outBuffer.pos > 0 {
                 try sink(UnsafeRawBufferPointer(rebasing: scratch[..<outBuffer.pos]))
             }
@@ -51,12 +57,13 @@ public final class ZstdDecompressor {
     }
 
     /// Checks that the stream did not end inside a frame.
-    /// - Throws: ``RunnelError`` with `DATA_LOSS` for a truncated frame.
+    /// - Throws: ``RunnelError`` with `DATA_LOSS` for a truncated frame, at the frame's start.
     public func finish() throws(RunnelError) {
         if isInsideFrame {
             throw RunnelError(
-                .dataLoss, "the zstd stream ends inside a frame (truncated: the writer stopped mid-frame)",
-                at: .offset(offset))
+                .dataLoss,
+                "the zstd stream ends inside the frame that starts here (truncated: the writer stopped mid-frame)",
+                at: .offset(frameStart))
         }
     }
 

@@ -50,35 +50,110 @@ extension ControlMessage {
         }
     }
 
-    /// Appends the message as one JSON line, newline included.
+    /// Appends the message as one JSON line, newline included: `ctl` first, then the message's
+    /// fields in a fixed order (written by hand: JSONEncoder's key order is not stable on Linux,
+    /// and readers take a line that starts with `{"ctl"` for a control line without a scan).
     public func appendLine(to out: inout [UInt8]) {
-        var wire = Wire(ctl: name)
+        out.append(contentsOf: #"{"ctl":"#.utf8)
+        JSONString.append(name, to: &out)
         switch self {
         case let .hello(hello):
-            wire.versions = hello.versions
-            wire.stage = hello.stage
-            wire.accepts = hello.accepts
-            wire.emits = hello.emits
-            wire.nonce = hello.nonce
-            wire.proof = hello.proof
-        case let .credit(n): wire.n = n
-        case let .ack(seq): wire.seq = seq
+            Self.key("versions", &out)
+            Self.array(hello.versions, &out) { JSONString.append($0, to: &$1) }
+            Self.key("stage", &out)
+            JSONString.append(hello.stage, to: &out)
+            Self.key("accepts", &out)
+            Self.array(hello.accepts, &out) { JSONString.append($0, to: &$1) }
+            Self.key("emits", &out)
+            Self.array(hello.emits, &out) { JSONString.append($0, to: &$1) }
+            if let nonce = hello.nonce {
+                Self.key("nonce", &out)
+                JSONString.append(nonce, to: &out)
+            }
+            if let proof = hello.proof {
+                Self.key("proof", &out)
+                JSONString.append(proof, to: &out)
+            }
+        case let .credit(n):
+            Self.key("n", &out)
+            JSONString.append(n, to: &out)
+        case let .ack(seq):
+            Self.key("seq", &out)
+            JSONString.append(seq, to: &out)
         case let .nack(nack):
-            wire.seq = nack.seq
-            wire.code = nack.code
-            wire.message = nack.message
-        case let .ping(id), let .pong(id): wire.id = id
-        case let .health(status): wire.status = status
-        case let .describe(service): wire.service = service
-        case .drain: break
+            Self.key("seq", &out)
+            JSONString.append(nack.seq, to: &out)
+            Self.key("code", &out)
+            JSONString.append(nack.code.rawValue, to: &out)
+            Self.key("message", &out)
+            JSONString.append(nack.message, to: &out)
+        case let .ping(id), let .pong(id):
+            Self.key("id", &out)
+            JSONString.append(id, to: &out)
+        case let .health(status):
+            if let status {
+                Self.key("status", &out)
+                JSONString.append(status.rawValue, to: &out)
+            }
+        case let .describe(service):
+            if let service {
+                Self.key("service", &out)
+                Self.append(service, &out)
+            }
+        case .drain:
+            break
         case let .bye(bye):
-            wire.code = bye.code
-            wire.message = bye.message
+            Self.key("code", &out)
+            JSONString.append(bye.code.rawValue, to: &out)
+            Self.key("message", &out)
+            JSONString.append(bye.message, to: &out)
         }
-        // Control lines are rare (acks and credits are cumulative, one per batch), so Codable's
-        // cost does not matter here.
-        out.append(contentsOf: (try? RawJSON.encoder.encode(wire)) ?? Data(#"{"ctl":"bye"}"#.utf8))
-        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: "}\n".utf8)
+    }
+
+    private static func key(_ name: StaticString, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: ","))
+        out.append(UInt8(ascii: "\""))
+        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
+        out.append(contentsOf: #"":"#.utf8)
+    }
+
+    private static func array<T>(_ items: [T], _ out: inout [UInt8], _ element: (T, inout [UInt8]) -> Void) {
+        out.append(UInt8(ascii: "["))
+        for (n, item) in items.enumerated() {
+            if n > 0 { out.append(UInt8(ascii: ",")) }
+            element(item, &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// A service definition, keys in declaration order, as `Protocol/services/*.json` has them.
+    private static func append(_ service: ServiceDefinition, _ out: inout [UInt8]) {
+        out.append(contentsOf: #"{"name":"#.utf8)
+        JSONString.append(service.name, to: &out)
+        key("summary", &out)
+        JSONString.append(service.summary, to: &out)
+        key("accepts", &out)
+        array(service.accepts, &out) { JSONString.append($0, to: &$1) }
+        key("emits", &out)
+        array(service.emits, &out) { JSONString.append($0, to: &$1) }
+        key("options", &out)
+        array(service.options, &out) { option, out in
+            out.append(contentsOf: #"{"name":"#.utf8)
+            JSONString.append(option.name, to: &out)
+            key("type", &out)
+            JSONString.append(option.type, to: &out)
+            if let value = option.default {
+                key("default", &out)
+                JSONString.append(value, to: &out)
+            }
+            key("help", &out)
+            JSONString.append(option.help, to: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+        key("version", &out)
+        JSONString.append(service.version, to: &out)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// The message as one JSON line, without the newline.
@@ -89,8 +164,8 @@ extension ControlMessage {
         return String(decoding: out, as: UTF8.self)
     }
 
-    /// Every field any control message has, flat, as on the wire.
-    private struct Wire: Codable {
+    /// Every field any control message has, flat, as on the wire (for reading).
+    private struct Wire: Decodable {
         var ctl: String
         var v: Int?
         var versions: [Int]?
@@ -106,7 +181,5 @@ extension ControlMessage {
         var id: String?
         var status: HealthStatus?
         var service: ServiceDefinition?
-
-        init(ctl: String) { self.ctl = ctl }
     }
 }

@@ -1,7 +1,7 @@
 /// A control line: link management that is not data. It has `ctl` instead of `type`.
 ///
 /// ```json
-/// {"ctl":"hello","v":1,"stage":"parse","accepts":["page.fetched"],"emits":["article.parsed"]}
+/// {"ctl":"hello","versions":[1],"stage":"parse","accepts":["page.fetched"],"emits":["article.parsed"]}
 /// {"ctl":"credit","n":256}
 /// {"ctl":"ack","seq":1041}
 /// ```
@@ -60,7 +60,8 @@ public struct Hello: Sendable, Hashable, Codable {
     public var emits: [String]
     /// A random challenge for the peer to sign (TCP links with a shared key).
     public var nonce: String?
-    /// HMAC-SHA256 of the peer's nonce with the shared key, hex.
+    /// HMAC-SHA256, with the shared key, of this side's role (`connect:` or `accept:`) followed by
+    /// the peer's nonce, as lower-case hex (`Protocol/PROTOCOL.md`, 7.2).
     public var proof: String?
 
     public init(

@@ -8,7 +8,13 @@ extension Envelope {
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` for bad JSON, bad UTF-8, a missing or
     ///   mistyped field; `UNIMPLEMENTED` for an unknown protocol version.
     public init(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
-        let layout = try EnvelopeLayout(line: line)
+        var hasControlKey = false
+        try self.init(line: line, hasControlKey: &hasControlKey)
+    }
+
+    /// Decodes a data line; sets `hasControlKey` (and throws) when the line has `ctl`.
+    init(line: UnsafeBufferPointer<UInt8>, hasControlKey: inout Bool) throws(RunnelError) {
+        let layout = try EnvelopeLayout(line: line, hasControlKey: &hasControlKey)
         func string(_ range: Range<Int>) -> String { JSONString.decode(line, range) }
         self.init(
             id: string(layout.id), seq: layout.seq, type: string(layout.type), ts: layout.ts.map(string),

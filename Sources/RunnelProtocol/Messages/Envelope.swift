@@ -9,43 +9,135 @@
 ///
 /// `id`, `type` and `body` are required; the rest have defaults. See `Protocol/PROTOCOL.md`.
 public struct Envelope: Sendable, Hashable {
+    // The fields live in one copy-on-write box: a message is copied many times on its way
+    // through a runner (queues, windows, outcomes), and one retain beats ten.
+    private final class Storage: @unchecked Sendable {
+        var id: String
+        var seq: UInt64?
+        var type: String
+        var ts: String?
+        var attempt: Int
+        var deadlineMs: Int64?
+        var trace: String?
+        var parent: String?
+        var meta: [String: String]
+        var body: RawJSON
+
+        init(id: String, seq: UInt64?, type: String, ts: String?, attempt: Int, deadlineMs: Int64?, trace: String?, parent: String?, meta: [String: String], body: RawJSON) {
+            self.id = id
+            self.seq = seq
+            self.type = type
+            self.ts = ts
+            self.attempt = attempt
+            self.deadlineMs = deadlineMs
+            self.trace = trace
+            self.parent = parent
+            self.meta = meta
+            self.body = body
+        }
+
+        func copy() -> Storage {
+            Storage(id: id, seq: seq, type: type, ts: ts, attempt: attempt, deadlineMs: deadlineMs, trace: trace, parent: parent, meta: meta, body: body)
+        }
+    }
+
+    private var storage: Storage
+
+    private mutating func unique() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
     /// Unique per message; outputs derived from a message get new ids.
-    public var id: String
+    public var id: String {
+        get { storage.id }
+        set { unique().id = newValue }
+    }
+
     /// The per-link sequence number used by acks. Assigned by the sender of each link; absent in
     /// files and on stdin.
-    public var seq: UInt64?
+    public var seq: UInt64? {
+        get { storage.seq }
+        set { unique().seq = newValue }
+    }
+
     /// The dotted message type, such as `page.fetched`.
-    public var type: String
+    public var type: String {
+        get { storage.type }
+        set { unique().type = newValue }
+    }
+
     /// When the message was made, RFC 3339 in UTC with milliseconds.
-    public var ts: String?
+    public var ts: String? {
+        get { storage.ts }
+        set { unique().ts = newValue }
+    }
+
     /// 1 on the first delivery, incremented on every retry.
-    public var attempt: Int
+    public var attempt: Int {
+        get { storage.attempt }
+        set { unique().attempt = newValue }
+    }
+
     /// Time budget left in milliseconds, relative (as gRPC's timeout). `nil` means no deadline.
-    public var deadlineMs: Int64?
+    public var deadlineMs: Int64? {
+        get { storage.deadlineMs }
+        set { unique().deadlineMs = newValue }
+    }
+
     /// The id shared by every message descended from the same source message.
-    public var trace: String?
+    public var trace: String? {
+        get { storage.trace }
+        set { unique().trace = newValue }
+    }
+
     /// The id of the message this one was derived from.
-    public var parent: String?
+    public var parent: String? {
+        get { storage.parent }
+        set { unique().parent = newValue }
+    }
+
     /// String metadata that travels with the message and its descendants (like gRPC metadata).
-    public var meta: [String: String]
+    public var meta: [String: String] {
+        get { storage.meta }
+        set { unique().meta = newValue }
+    }
+
     /// The message's content, whose shape depends on `type`.
-    public var body: RawJSON
+    public var body: RawJSON {
+        get { storage.body }
+        set { unique().body = newValue }
+    }
 
     public init(
         id: String = MessageID.make(), seq: UInt64? = nil, type: String, ts: String? = Timestamp.now(),
         attempt: Int = 1, deadlineMs: Int64? = nil, trace: String? = nil, parent: String? = nil,
         meta: [String: String] = [:], body: RawJSON
     ) {
-        self.id = id
-        self.seq = seq
-        self.type = type
-        self.ts = ts
-        self.attempt = attempt
-        self.deadlineMs = deadlineMs
-        self.trace = trace
-        self.parent = parent
-        self.meta = meta
-        self.body = body
+        storage = Storage(
+            id: id, seq: seq, type: type, ts: ts, attempt: attempt, deadlineMs: deadlineMs, trace: trace,
+            parent: parent, meta: meta, body: body)
+    }
+
+    public static func == (lhs: Envelope, rhs: Envelope) -> Bool {
+        if lhs.storage === rhs.storage { return true }
+        return lhs.id == rhs.id
+            && lhs.seq == rhs.seq
+            && lhs.type == rhs.type
+            && lhs.ts == rhs.ts
+            && lhs.attempt == rhs.attempt
+            && lhs.deadlineMs == rhs.deadlineMs
+            && lhs.trace == rhs.trace
+            && lhs.parent == rhs.parent
+            && lhs.meta == rhs.meta
+            && lhs.body == rhs.body
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(id)
+        hasher.combine(seq)
+        hasher.combine(type)
+        hasher.combine(body)
     }
 
     /// A new message derived from this one: it keeps the trace, the metadata and what is left of

@@ -19,6 +19,13 @@ public struct EnvelopeLayout {
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` for bad JSON, bad UTF-8, a missing or
     ///   mistyped field; `UNIMPLEMENTED` for an unknown protocol version.
     public init(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
+        var hasControlKey = false
+        try self.init(line: line, hasControlKey: &hasControlKey)
+    }
+
+    /// Scans a data line; sets `hasControlKey` (and throws) when the line has `ctl`, which makes
+    /// it a control message wherever `ctl` is among its keys (``WireLine`` then decodes it so).
+    init(line: UnsafeBufferPointer<UInt8>, hasControlKey: inout Bool) throws(RunnelError) {
         var id: Range<Int>?
         var type: Range<Int>?
         var body: Range<Int>?
@@ -30,6 +37,8 @@ public struct EnvelopeLayout {
         var parent: Range<Int>?
         var meta: Range<Int>?
         var version: Int64?
+        var sawControlKey = false
+        var fieldError: RunnelError?
 
         var scanner = JSONScanner(line)
         do {
@@ -48,6 +57,9 @@ public struct EnvelopeLayout {
                     }
                     return n
                 }
+                // A field error waits for the end of the scan: a `ctl` later on makes the line a
+                // control message, which does not have these fields.
+                do throws(RunnelError) {
                 switch Self.key(line, key) {
                 case .id: id = try string("id")
                 case .type: type = try string("type")
@@ -66,7 +78,11 @@ public struct EnvelopeLayout {
                     if isNull { break }
                     try Self.checkMeta(line, value)
                     meta = value
+                case .control: sawControlKey = true
                 case .other: break
+                }
+                } catch {
+                    if fieldError == nil { fieldError = error }
                 }
             }
             try scanner.expectEnd()
@@ -77,6 +93,11 @@ public struct EnvelopeLayout {
         } catch {
             throw RunnelError(.invalidArgument, "\(error)")
         }
+        if sawControlKey {
+            hasControlKey = true
+            throw RunnelError(.invalidArgument, "the line has \"ctl\": it is a control message, not a data message")
+        }
+        if let fieldError { throw fieldError }
         if let version, version != Int64(Envelope.protocolVersion) {
             throw RunnelError(
                 .unimplemented,
@@ -105,7 +126,7 @@ public struct EnvelopeLayout {
 
     // MARK: Keys
 
-    enum Key { case id, seq, type, ts, attempt, deadline, trace, parent, meta, body, version, other }
+    enum Key { case id, seq, type, ts, attempt, deadline, trace, parent, meta, body, version, control, other }
 
     static func key(_ line: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Key {
         func equals(_ name: StaticString) -> Bool {
@@ -114,7 +135,7 @@ public struct EnvelopeLayout {
         switch range.count {
         case 1: return equals("v") ? .version : .other
         case 2: return equals("id") ? .id : equals("ts") ? .ts : .other
-        case 3: return equals("seq") ? .seq : .other
+        case 3: return equals("seq") ? .seq : equals("ctl") ? .control : .other
         case 4: return equals("type") ? .type : equals("body") ? .body : equals("meta") ? .meta : .other
         case 5: return equals("trace") ? .trace : .other
         case 6: return equals("parent") ? .parent : .other

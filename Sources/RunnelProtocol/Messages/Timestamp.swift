@@ -68,6 +68,7 @@ public enum Timestamp {
         var millis = 0
         if i < b.count, b[i] == UInt8(ascii: ".") {
             i += 1
+            guard i < b.count, b[i] &- 0x30 < 10 else { return nil }  // RFC 3339: "." 1*DIGIT
             var scale = 100
             while i < b.count, b[i] &- 0x30 < 10 {
                 millis += Int(b[i] - 0x30) * scale

@@ -46,8 +46,11 @@ public enum Validator {
             try require(!body.url.isEmpty, "body.url: must not be empty")
         case MessageType.articleEnriched:
             let body = try envelope.body.decode(ArticleEnriched.self)
+            try require(!body.article.url.isEmpty, "body.url: must not be empty")
             try require((0...1).contains(body.language.confidence), "body.language.confidence: must be within 0…1")
-            try require(body.simhash.count == 16, "body.simhash: must be 16 hex digits")
+            try require(
+                body.simhash.utf8.count == 16 && body.simhash.utf8.allSatisfy { JSONScanner.hexValue($0) != nil },
+                "body.simhash: must be 16 hex digits")
         case MessageType.articleStored:
             _ = try envelope.body.decode(ArticleStored.self)
         case MessageType.error:

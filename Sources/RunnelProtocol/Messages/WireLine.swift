@@ -3,14 +3,22 @@ public enum WireLine: Sendable, Hashable {
     case data(Envelope)
     case control(ControlMessage)
 
-    /// Decodes one line (without its newline). A line with `ctl` is a control message; one
-    /// with `type` is a data message.
+    /// Decodes one line (without its newline). A line with `ctl` is a control message, whatever
+    /// else it has; any other line is a data message and needs `type`.
     /// - Throws: ``RunnelError`` (`INVALID_ARGUMENT`, `UNIMPLEMENTED`) saying what is wrong.
     public init(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
         let kind = if let quick = Self.quickKind(of: line) { quick } else { try Self.kind(of: line) }
         switch kind {
         case .control: self = .control(try ControlMessage(line: line))
-        case .data: self = .data(try Envelope(line: line))
+        case .data:
+            // The quick look saw `id` first; a `ctl` further on still makes it a control line.
+            var hasControlKey = false
+            do throws(RunnelError) {
+                self = .data(try Envelope(line: line, hasControlKey: &hasControlKey))
+            } catch {
+                guard hasControlKey else { throw error }
+                self = .control(try ControlMessage(line: line))
+            }
         }
     }
 
@@ -29,7 +37,14 @@ public enum WireLine: Sendable, Hashable {
             _ = try ControlMessage(line: line)
             return nil
         case .data:
-            return try EnvelopeLayout(line: line)
+            var hasControlKey = false
+            do throws(RunnelError) {
+                return try EnvelopeLayout(line: line, hasControlKey: &hasControlKey)
+            } catch {
+                guard hasControlKey else { throw error }
+                _ = try ControlMessage(line: line)
+                return nil
+            }
         }
     }
 

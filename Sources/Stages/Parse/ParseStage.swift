@@ -32,15 +32,18 @@ public struct ParseStage: MessageStage {
     public var service: ServiceDefinition {
         ServiceDefinition(
             name: "parse",
-            summary: "Extracts the article (text, title, dates, byline, images, related links) from fetched pages.",
+            summary: "Finds the article in a fetched page: title, byline, dates, main text without the site's boilerplate, images and links.",
             accepts: [MessageType.pageFetched],
             emits: [MessageType.articleParsed],
             options: [
-                .init(name: "max-html-bytes", type: "int", default: String(configuration.maxHTMLBytes),
-                    help: "Pages larger than this many bytes fail with RESOURCE_EXHAUSTED."),
-                .init(name: "min-article-length", type: "int", default: String(configuration.minArticleLength),
-                    help: "Pages with less text than this (characters) are not articles: empty text, kind listing/other."),
-                .init(name: "jsonld-body", type: "bool", default: String(configuration.useJSONLDArticleBody),
+                .init(
+                    name: "max_html_bytes", type: "integer", default: String(configuration.maxHTMLBytes),
+                    help: "A larger page fails with RESOURCE_EXHAUSTED."),
+                .init(
+                    name: "min_text_chars", type: "integer", default: String(configuration.minArticleLength),
+                    help: "A page with less main text than this is emitted with kind \"listing\" or \"other\"."),
+                .init(
+                    name: "jsonld_body", type: "boolean", default: String(configuration.useJSONLDArticleBody),
                     help: "Use JSON-LD articleBody when it is clearly more complete than the extracted text."),
             ])
     }

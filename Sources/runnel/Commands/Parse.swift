@@ -39,7 +39,7 @@ struct Parse: AsyncParsableCommand {
     var maxHTMLBytes: Int = ParseStage.Configuration().maxHTMLBytes
 
     @Option(
-        name: .customLong("min-article-length"),
+        name: .customLong("min-text-chars"),
         help: "Pages with less text than this many characters are not articles: empty text, kind listing or other.")
     var minArticleLength: Int = ParseStage.Configuration().minArticleLength
 
@@ -50,7 +50,7 @@ struct Parse: AsyncParsableCommand {
 
     func validate() throws {
         guard maxHTMLBytes > 0 else { throw ValidationError("--max-html-bytes must be at least 1") }
-        guard minArticleLength >= 0 else { throw ValidationError("--min-article-length cannot be negative") }
+        guard minArticleLength >= 0 else { throw ValidationError("--min-text-chars cannot be negative") }
     }
 
     func run() async throws {

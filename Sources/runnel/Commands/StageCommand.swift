@@ -1,3 +1,4 @@
+import Foundation
 import ArgumentParser
 import RunnelProtocol
 import RunnelStage
@@ -10,11 +11,46 @@ import Glibc
 /// Options every stage command shares: where it reads and writes, batching, retries, dead
 /// letters and stream limits. They map onto ``RunnerConfiguration``.
 struct StageOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Where to read input: '-' (stdin) or file:PATH (a log).", valueName: "endpoint"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to read input: '-' (stdin), file:PATH (a log), unix:PATH or tcp://HOST:PORT (listen, with acks).",
+            valueName: "endpoint"))
     var listen: String = "-"
 
-    @Option(help: ArgumentHelp("Where to write output: '-' (stdout) or file:PATH (a log).", valueName: "endpoint"))
+    @Option(
+        help: ArgumentHelp(
+            "Where to write output: '-' (stdout), file:PATH (append to a log), unix:PATH or tcp://HOST:PORT (connect, with acks).",
+            valueName: "endpoint"))
     var to: String = "-"
+
+    @Option(
+        name: .customLong("key-file"),
+        help: ArgumentHelp("The shared key for TCP links (default: $RUNNEL_KEY).", valueName: "path"))
+    var keyFile: String?
+
+    @Flag(help: "Listen on TCP without a shared key (anyone who can reach the port can feed this stage).")
+    var insecure = false
+
+    @Option(help: "Credit granted to each upstream connection (messages in flight).")
+    var window: Int = 256
+
+    @Option(name: .customLong("ack-timeout"), help: "Seconds to wait for a downstream ack before reconnecting to resend.")
+    var ackTimeout: Int = 30
+
+    @Option(name: .customLong("drain-timeout"), help: "Seconds a drain waits without any downstream ack arriving.")
+    var drainTimeout: Int = 30
+
+    @Option(
+        help: ArgumentHelp(
+            "Keep how many input lines are done end to end in this file, and resume after them (stream input, socket output).",
+            valueName: "path"))
+    var cursor: String?
+
+    @Option(name: .customLong("stats-file"), help: ArgumentHelp("Write statistics (JSON) here every second, for a supervisor.", visibility: .hidden))
+    var statsFile: String?
+
+    @Flag(help: "Print the stage's service definition (name, accepted and emitted types, options) as JSON and exit.")
+    var describe = false
 
     @Flag(help: "Write zstd instead of plain JSON lines (input is detected either way).")
     var zstd = false
@@ -55,6 +91,10 @@ struct StageOptions: ParsableArguments {
 
 /// The part of every stage command's help that explains delivery on a pipe.
 let pipeDeliveryHelp = """
+    With --listen or --to on a socket (unix: or tcp://), every message is acked end to end: an
+    input is acked upstream only once its outputs were acked downstream, and unacked messages
+    are resent after a reconnect. TCP links need a shared key (RUNNEL_KEY or --key-file).
+
     On stdin→stdout there are no acks: a message counts as done once its outputs are written,
     so a process that dies mid-pipe can lose what was in the pipe. A failed message becomes an
     `error` record that flows downstream (the store keeps it), or goes to --dead-letter; each is
@@ -62,15 +102,62 @@ let pipeDeliveryHelp = """
     exit 0.
     """
 
-/// Runs `stage` with the command line's options, as a filter between two endpoints.
-func runStage(_ stage: some Stage, options: StageOptions) async throws {
+extension StageOptions {
+    /// The link options, endpoints parsed and the key loaded.
+    func linkOptions() throws(RunnelError) -> LinkRunner<RelayStage>.Options {
+        var link = LinkRunner<RelayStage>.Options()
+        link.listen = try Endpoint(parsing: listen)
+        link.to = try Endpoint(parsing: to)
+        link.key = try SharedKey.load(file: keyFile)
+        link.insecure = insecure
+        link.window = max(window, 1)
+        link.ackTimeout = .seconds(max(ackTimeout, 1))
+        link.drainTimeout = .seconds(max(drainTimeout, 0))
+        link.cursorPath = cursor
+        link.statisticsPath = statsFile
+        return link
+    }
+}
+
+/// Runs `stage` with the command line's options: as a filter between streams, or with acks when
+/// either end is a socket.
+/// - Returns: the number of outputs never acked downstream (0 for a filter).
+@discardableResult
+func runStage<S: Stage>(_ stage: S, options: StageOptions) async throws -> Int {
     signal(SIGPIPE, SIG_IGN)
+    if options.describe {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        print(String(decoding: try encoder.encode(stage.service), as: UTF8.self))
+        return 0
+    }
     do throws(RunnelError) {
+        let link = try options.linkOptions()
+        if options.cursor != nil && !(link.to.isSocket && !link.listen.isSocket) {
+            throw RunnelError(
+                .invalidArgument, "--cursor needs a stream input (- or file:) and a socket --to: acks tell which lines are done")
+        }
+        if link.listen.isSocket || link.to.isSocket {
+            var linkOptions = LinkRunner<S>.Options()
+            linkOptions.listen = link.listen
+            linkOptions.to = link.to
+            linkOptions.key = link.key
+            linkOptions.insecure = link.insecure
+            linkOptions.window = link.window
+            linkOptions.ackTimeout = link.ackTimeout
+            linkOptions.drainTimeout = link.drainTimeout
+            linkOptions.cursorPath = link.cursorPath
+            linkOptions.statisticsPath = link.statisticsPath
+            let runner = try LinkRunner(stage: stage, configuration: options.configuration, options: linkOptions)
+            let (_, unacked) = try await runner.run()
+            return unacked
+        }
         let input = try openInput(options.listen)
         let output = try openOutput(options.to)
         let runner = try FilterRunner(
             stage: stage, configuration: options.configuration, input: input, output: output)
         _ = try await runner.run()
+        return 0
     } catch {
         if error.code == .unavailable && options.to == "-" {
             // The reader of our stdout went away (`| head`): not our failure to report.
@@ -82,17 +169,15 @@ func runStage(_ stage: some Stage, options: StageOptions) async throws {
 }
 
 func openInput(_ endpoint: String) throws(RunnelError) -> FileInput {
-    if endpoint == "-" { return try FileInput(path: "-") }
-    if endpoint.hasPrefix("file:") { return try FileInput(path: String(endpoint.dropFirst(5))) }
-    throw RunnelError(
-        .unimplemented,
-        "endpoint \(endpoint) is not supported by this build yet; use '-' or file:PATH (sockets come with the transport)")
+    switch try Endpoint(parsing: endpoint) {
+    case let .file(path): return try FileInput(path: path)
+    default: return try FileInput(path: "-")
+    }
 }
 
 func openOutput(_ endpoint: String) throws(RunnelError) -> FileOutput {
-    if endpoint == "-" { return FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10) }
-    if endpoint.hasPrefix("file:") { return try FileOutput(path: String(endpoint.dropFirst(5)), append: true) }
-    throw RunnelError(
-        .unimplemented,
-        "endpoint \(endpoint) is not supported by this build yet; use '-' or file:PATH (sockets come with the transport)")
+    switch try Endpoint(parsing: endpoint) {
+    case let .file(path): return try FileOutput(path: path, append: true)
+    default: return FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
+    }
 }

@@ -1,0 +1,17 @@
+import RunnelProtocol
+
+/// Where a runner's outputs go. Each message's ticket is released when the message is safe:
+/// acked by the next stage, or written to a stream.
+protocol Downstream: Sendable {
+    /// Sends messages; suspends while too many are unacked (backpressure).
+    func send(_ messages: [Outgoing]) async
+    /// Waits until everything sent is safe, or `timeout` passes.
+    /// - Returns: how many messages are still not safe.
+    func drain(timeout: Duration) async -> Int
+}
+
+/// An output message and the ticket of the input it came from.
+struct Outgoing: Sendable {
+    var envelope: Envelope
+    var ticket: Ticket
+}

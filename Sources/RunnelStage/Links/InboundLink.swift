@@ -1,0 +1,80 @@
+import RunnelProtocol
+import RunnelTransport
+import Synchronization
+
+/// The receiving end of one upstream connection: which of its messages are done, and the
+/// acks and credit that go back. Acks are coalesced: completions that arrive together (one
+/// downstream ack releases many) are answered with one `ack` and one `credit` line.
+final class InboundLink: Sendable {
+    private struct State {
+        var window: InboundWindow
+        var flushScheduled = false
+        var granting = true
+    }
+
+    private let state: Mutex<State>
+    private let writer: LineWriter
+    let peer: String
+
+    init(writer: LineWriter, window: Int, peer: String) {
+        self.writer = writer
+        state = Mutex(State(window: InboundWindow(window: window)))
+        self.peer = peer
+    }
+
+    /// Grants the first credit.
+    func open() throws(RunnelError) {
+        try writer.send(.credit(state.withLock { $0.window.initialCredit }))
+    }
+
+    /// Records arrivals; returns which of them are new (to handle). Repeats of acked messages
+    /// are acked again; repeats of ones in progress are ignored.
+    func receive(seqs: [UInt64]) -> [Bool] {
+        let (fresh, reack) = state.withLock { s -> ([Bool], UInt64?) in
+            var reack: UInt64?
+            let fresh = seqs.map { seq -> Bool in
+                switch s.window.receive(seq: seq) {
+                case .new: return true
+                case .alreadyAcked:
+                    reack = s.window.lastAcked
+                    return false
+                case .inProgress: return false
+                }
+            }
+            return (fresh, reack)
+        }
+        if let reack { try? writer.send(.ack(seq: reack)) }
+        return fresh
+    }
+
+    /// The message `seq` is done: its outputs are safe downstream.
+    func complete(seq: UInt64) {
+        let schedule = state.withLock { s -> Bool in
+            s.window.complete(seq: seq)
+            defer { s.flushScheduled = true }
+            return !s.flushScheduled
+        }
+        if schedule { Task { self.flush() } }
+    }
+
+    /// Stop granting credit (draining): the sender then stops after what it already has.
+    func stopGranting() {
+        state.withLock { $0.granting = false }
+    }
+
+    var outstanding: Int { state.withLock { $0.window.outstanding } }
+
+    /// Sends the pending ack (and the credit it frees) now.
+    func flush() {
+        let lines = state.withLock { s -> [WireLine] in
+            s.flushScheduled = false
+            guard let (ack, credit) = s.window.takeAck() else { return [] }
+            return s.granting ? [.control(.ack(seq: ack)), .control(.credit(credit))] : [.control(.ack(seq: ack))]
+        }
+        if !lines.isEmpty { try? writer.send(lines) }
+    }
+
+    func reply(_ control: ControlMessage) {
+        try? writer.send(control)
+    }
+}

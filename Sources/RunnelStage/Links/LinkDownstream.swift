@@ -1,0 +1,244 @@
+import RunnelProtocol
+import RunnelTransport
+
+/// Outputs to the next stage over a socket, with credits, cumulative acks and redelivery.
+///
+/// It connects (and reconnects, with exponential backoff) on its own; messages wait in the
+/// ``OutboundWindow`` until the receiver grants credit, and stay there until acked. After a
+/// reconnect every unacked message is sent again. A link whose acks are overdue is closed and
+/// reopened (so its messages are resent); a nacked message is retried or, past
+/// ``maxDeliveries``, dead-lettered, and so is one delivered that often without an ack.
+actor LinkDownstream: Downstream {
+    private let endpoint: Endpoint
+    private let handshake: Handshake
+    private let capacity: Int
+    private let ackTimeout: Duration
+    private let log: @Sendable (String) -> Void
+    private let deadLetter: @Sendable (Outgoing, RunnelError) async -> Void
+
+    private var window: OutboundWindow<Outgoing>
+    private var writer: LineWriter?
+    private var connection: LineConnection?
+    private var peerName = "?"
+    private var spaceWaiters: [CheckedContinuation<Void, Never>] = []
+    private var drainWaiters: [CheckedContinuation<Void, Never>] = []
+    private var connectionTask: Task<Void, Never>?
+    private var stopping = false
+    private var lastProgress = ContinuousClock.now
+    private(set) var connected = false
+    private(set) var reconnects = 0
+
+    init(
+        endpoint: Endpoint, handshake: Handshake, capacity: Int = 1024, maxDeliveries: Int = 5,
+        ackTimeout: Duration = .seconds(30), log: @escaping @Sendable (String) -> Void,
+        deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void
+    ) {
+        self.endpoint = endpoint
+        self.handshake = handshake
+        self.capacity = capacity
+        self.ackTimeout = ackTimeout
+        self.log = log
+        self.deadLetter = deadLetter
+        window = OutboundWindow(maxDeliveries: maxDeliveries)
+    }
+
+    /// Starts connecting in the background.
+    func start() {
+        guard connectionTask == nil else { return }
+        connectionTask = Task { await self.connectLoop() }
+    }
+
+    /// Closes the link the polite way (`drain`, then the receiver's `bye`), and stops reconnecting.
+    func stop() async {
+        stopping = true
+        guard let task = connectionTask else { return }
+        if let writer {
+            try? writer.send(.drain)
+            let closer = Task {
+                try? await Task.sleep(for: .seconds(2))
+                await self.closeNow()
+            }
+            await task.value
+            closer.cancel()
+        } else {
+            task.cancel()
+            await task.value
+        }
+    }
+
+    private func closeNow() {
+        connection?.close()
+        connectionTask?.cancel()
+    }
+
+    private var isStopping: Bool { stopping }
+
+    func send(_ messages: [Outgoing]) async {
+        while window.count >= capacity {
+            await withCheckedContinuation { spaceWaiters.append($0) }
+        }
+        for message in messages { window.enqueue(message) }
+        pump()
+    }
+
+    /// Waits until every message is acked, as long as acks keep coming: it gives up once
+    /// `timeout` passes without any progress.
+    func drain(timeout: Duration) async -> Int {
+        lastProgress = .now
+        let timer = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .milliseconds(100))
+                self.wakeDrainWaiters()
+            }
+        }
+        while !window.isEmpty && lastProgress.duration(to: .now) < timeout {
+            await withCheckedContinuation { drainWaiters.append($0) }
+        }
+        timer.cancel()
+        return window.count
+    }
+
+    private func wakeDrainWaiters() {
+        let waiters = drainWaiters
+        drainWaiters = []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Sending
+
+    /// Sends what the credit allows, in sequence order.
+    private func pump() {
+        guard let writer else { return }
+        while true {
+            let batch = window.takeSendable(now: .now, limit: 256)
+            if batch.isEmpty { return }
+            // A failed write means the link is gone: the reader sees it and calls `disconnected`.
+            guard (try? writer.send(batch.map { ($0.seq, $0.item.envelope) })) != nil else { return }
+        }
+    }
+
+    // MARK: Connection
+
+    private nonisolated func connectLoop() async {
+        var backoff = Duration.milliseconds(50)
+        var announcedOutage = false
+        while !Task.isCancelled, await !isStopping {
+            let connection: LineConnection
+            do {
+                connection = try await LineConnection.connect(to: endpoint)
+            } catch {
+                if !announcedOutage {
+                    log("runnel \(handshake.local.stage): \(error.code.name): \(error.message); retrying with backoff")
+                    announcedOutage = true
+                }
+                try? await Task.sleep(for: backoff)
+                backoff = min(backoff * 2, .seconds(5))
+                continue
+            }
+            let watchdog = Task { await self.watch(connection) }
+            do {
+                try await connection.run { reader, writer in
+                    let peer = try await self.handshake.connect(&reader, writer)
+                    await self.connected(writer: writer, connection: connection, peer: peer.stage)
+                    while let input = try await reader.next() {
+                        guard case let .line(line) = input else { continue }  // the receiver's problem to report
+                        await self.handle(line)
+                        if case .control(.bye) = line { return }
+                    }
+                }
+                backoff = .milliseconds(50)
+            } catch let error as RunnelError {
+                if Task.isCancelled { break }
+                log("runnel \(handshake.local.stage): link to \(endpoint) \(error.code.name): \(error.message)")
+                if error.code == .unauthenticated || error.code == .failedPrecondition {
+                    // A refusal will not change by itself: keep trying, but slowly.
+                    backoff = .seconds(5)
+                }
+            } catch {
+                log("runnel \(handshake.local.stage): link to \(endpoint) failed: \(error)")
+            }
+            watchdog.cancel()
+            await disconnected()
+            if await isStopping { break }
+            announcedOutage = false
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(5))
+        }
+    }
+
+    /// Closes a link whose acks are overdue, so its messages are resent on a new one.
+    private func watch(_ link: LineConnection) async {
+        while !Task.isCancelled {
+            try? await Task.sleep(for: .seconds(1))
+            if window.hasOverdue(now: .now, timeout: ackTimeout) {
+                log("runnel \(handshake.local.stage): no ack from \(peerName) for \(ackTimeout); reconnecting to resend")
+                link.close()
+                return
+            }
+        }
+    }
+
+    private func connected(writer: LineWriter, connection: LineConnection, peer: String) async {
+        self.writer = writer
+        self.connection = connection
+        peerName = peer
+        if reconnects > 0 {
+            log("runnel \(handshake.local.stage): connected to \(peer) at \(endpoint); \(window.count) unacked to resend")
+        }
+        connected = true
+        reconnects += 1
+        pump()
+    }
+
+    private func disconnected() async {
+        writer = nil
+        connection = nil
+        connected = false
+        let givenUp = window.connectionLost()
+        for message in givenUp {
+            let error = RunnelError(
+                .unavailable, "delivered \(window.maxDeliveries) times to \(endpoint) without an ack (does it crash on this message?)")
+            await deadLetter(message, error)
+        }
+        if !givenUp.isEmpty { wakeSpace() }
+    }
+
+    private func handle(_ line: WireLine) async {
+        switch line {
+        case let .control(.credit(n)):
+            window.grant(n)
+            pump()
+        case let .control(.ack(seq)):
+            let done = window.ack(upTo: seq)
+            if !done.isEmpty { lastProgress = .now }
+            for message in done { message.ticket.release() }
+            if !done.isEmpty { wakeSpace() }
+        case let .control(.nack(nack)):
+            switch window.nack(seq: nack.seq, retryable: nack.code.isRetryable) {
+            case .resend?:
+                pump()
+            case let .deadLetter(message, deliveries)?:
+                let error = RunnelError(nack.code, "\(peerName) refused it after \(deliveries) deliveries: \(nack.message)")
+                await deadLetter(message, error)
+                wakeSpace()
+            case nil:
+                break
+            }
+        case let .control(.ping(id)):
+            try? writer?.send(.pong(id: id))
+        case let .control(.bye(bye)):
+            if bye.code != .ok { log("runnel \(handshake.local.stage): \(peerName) closed the link: \(bye.code.name): \(bye.message)") }
+        default:
+            break
+        }
+    }
+
+    private func wakeSpace() {
+        if window.count < capacity {
+            let waiters = spaceWaiters
+            spaceWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
+        if window.isEmpty { wakeDrainWaiters() }
+    }
+}

@@ -1,0 +1,485 @@
+import Foundation
+import Dispatch
+import RunnelProtocol
+import RunnelTransport
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a stage between two endpoints with end-to-end acks.
+///
+/// Input comes from a socket it listens on (each upstream connection gets credits and
+/// cumulative acks) or from a stream (stdin, a log). Output goes to the next stage over a socket
+/// (acked, redelivered after a reconnect) or to a stream. An input is acked upstream only when
+/// every output derived from it was acked downstream, or it was dead-lettered. On SIGTERM or
+/// SIGINT it drains: stops taking input, finishes what it holds, waits for the acks, exits.
+public final class LinkRunner<S: Stage>: Sendable {
+    /// How a runner links up; every field has a default.
+    public struct Options: Sendable {
+        public var listen: Endpoint = .stdio
+        public var to: Endpoint = .stdio
+        public var key: SharedKey?
+        /// Allow listening on TCP without a key.
+        public var insecure = false
+        /// Credit granted to each upstream connection.
+        public var window = 256
+        /// Unacked outputs kept before the stage waits (backpressure).
+        public var outputCapacity = 1024
+        public var ackTimeout: Duration = .seconds(30)
+        public var maxDeliveries = 5
+        /// How long a drain waits for downstream acks without any arriving.
+        public var drainTimeout: Duration = .seconds(30)
+        /// For a stream input: a file that keeps how many input lines are done end to end, so a
+        /// restarted run resumes after them.
+        public var cursorPath: String?
+        /// Where to write the statistics (JSON, once a second) for a supervisor to read.
+        public var statisticsPath: String?
+
+        public init() {}
+    }
+
+    public let processor: StageProcessor<S>
+    public let options: Options
+    private let log: @Sendable (String) -> Void
+    private let queue = WorkQueue<Job>()
+    private let stats = Mutex(StageStatistics())
+    private let draining = Mutex(false)
+    private let listener = Mutex<LinkListener?>(nil)
+    private let openLinks = Mutex<[ObjectIdentifier: (InboundLink, LineConnection)]>([:])
+    private let deadLetterLog: DeadLetterLog?
+
+    struct Job: Sendable {
+        var received: StageProcessor<S>.Received
+        var done: @Sendable () -> Void
+    }
+
+    public init(
+        stage: S, configuration: RunnerConfiguration, options: Options,
+        log: @escaping @Sendable (String) -> Void = FilterRunner<RelayStage>.logToStandardError
+    ) throws(RunnelError) {
+        processor = StageProcessor(stage: stage, configuration: configuration)
+        self.options = options
+        self.log = log
+        deadLetterLog = try configuration.deadLetterPath.map { path throws(RunnelError) in try DeadLetterLog(path: path) }
+        if case .tcp = options.listen, options.key == nil, !options.insecure {
+            throw RunnelError(
+                .failedPrecondition,
+                "listening on \(options.listen) without a shared key would let anyone on the network feed this stage; set RUNNEL_KEY or --key-file, or pass --insecure")
+        }
+    }
+
+    private var name: String { processor.stage.service.name }
+
+    /// Runs until the input ends (a stream) or a stop signal (a listener), then drains.
+    /// - Returns: the statistics, and how many outputs were still unacked at the end.
+    public func run() async throws(RunnelError) -> (StageStatistics, unacked: Int) {
+        let downstream = try makeDownstream()
+        let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
+        let signals = installSignals()
+        defer { for source in signals { source.cancel() } }
+
+        let worker = Task { await self.work(downstream) }
+        let reporter = options.statisticsPath.map { path in
+            Task {
+                while !Task.isCancelled {
+                    self.writeStatistics(to: path)
+                    try? await Task.sleep(for: .seconds(1))
+                }
+            }
+        }
+        defer {
+            reporter?.cancel()
+            if let path = options.statisticsPath { writeStatistics(to: path) }
+        }
+        switch options.listen {
+        case .stdio, .file:
+            try await readStream(options.listen, cursor: cursor)
+        default:
+            try await serve()
+        }
+        queue.close()
+        await worker.value
+        let unacked = await downstream.drain(timeout: options.drainTimeout)
+        cursor?.flush()
+        if let link = downstream as? LinkDownstream { await link.stop() }
+        let statistics = stats.withLock { $0 }
+        if processor.configuration.verbose || statistics.failedTotal > 0 || unacked > 0 || isDraining {
+            var line = "runnel " + statistics.summary(stage: name)
+            if unacked > 0 { line += "; \(unacked) outputs never acked by \(options.to)" }
+            log(line)
+        }
+        return (statistics, unacked)
+    }
+
+    private var isDraining: Bool { draining.withLock { $0 } }
+
+    /// Stop taking input; what is held is finished and acked.
+    public func beginDrain() {
+        let first = draining.withLock { d -> Bool in
+            defer { d = true }
+            return !d
+        }
+        guard first else { return }
+        log("runnel \(name): draining (finishing what is in flight, then exiting)")
+        listener.withLock { $0 }?.close()
+        for (link, connection) in openLinks.withLock({ Array($0.values) }) {
+            Task { await self.drain(link, connection) }
+        }
+    }
+
+    /// Stops granting credit to one upstream, finishes and acks what it sent, says `bye` and
+    /// closes; the sender keeps the rest for another receiver (PROTOCOL.md §7.7).
+    private func drain(_ link: InboundLink, _ connection: LineConnection) async {
+        link.stopGranting()
+        while link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        link.flush()
+        link.reply(.bye(Bye(code: .unavailable, message: "\(name) is draining")))
+        try? await Task.sleep(for: .milliseconds(50))
+        connection.close()
+    }
+
+    // MARK: Output
+
+    private func makeDownstream() throws(RunnelError) -> any Downstream {
+        let configuration = processor.configuration
+        switch options.to {
+        case .stdio:
+            return StreamDownstream(
+                output: FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10),
+                zstd: configuration.zstdOutput, level: configuration.zstdLevel, sync: false, log: log)
+        case let .file(path):
+            return StreamDownstream(
+                output: try FileOutput(path: path, append: true), zstd: true, level: configuration.zstdLevel,
+                sync: true, log: log)
+        case .unix, .tcp:
+            let service = processor.stage.service
+            let hello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
+            let link = LinkDownstream(
+                endpoint: options.to, handshake: Handshake(local: hello, key: options.key),
+                capacity: options.outputCapacity, maxDeliveries: options.maxDeliveries,
+                ackTimeout: options.ackTimeout, log: log,
+                deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) })
+            Task { await link.start() }
+            return link
+        case .descriptor:
+            throw RunnelError(.invalidArgument, "fd: endpoints are for listening; --to needs unix:, tcp://, file: or -")
+        }
+    }
+
+    /// A message the next stage refused for good.
+    private func deadLetterRefused(_ message: Outgoing, _ error: RunnelError) async {
+        let failure = processor.errorRecord(error, for: message.envelope)
+        record(failure)
+        if let deadLetterLog {
+            try? await deadLetterLog.write([failure])
+        } else {
+            log("runnel \(name): no --dead-letter log; the refused message is only reported here: \(failure.jsonLine)")
+        }
+        message.ticket.release()
+    }
+
+    private func record(_ record: Envelope) {
+        guard let body = try? record.body.decode(ErrorRecord.self) else { return }
+        stats.withLock { $0.failed[body.code, default: 0] += 1 }
+        let subject = body.url.map { " \($0)" } ?? ""
+        log("runnel \(name): \(body.status)\(subject): \(body.message)")
+    }
+
+    // MARK: Work
+
+    private func work(_ downstream: any Downstream) async {
+        let batchSize = processor.configuration.batchSize
+        while let jobs = await queue.take(max: batchSize) {
+            let results = await processor.process(jobs.map(\.received))
+            var outgoing: [Outgoing] = []
+            for (job, result) in zip(jobs, results) {
+                var count = result.outputs.count
+                var deadLetters: [Envelope] = []
+                if deadLetterLog != nil {
+                    deadLetters = result.deadLetters
+                } else {
+                    count += result.deadLetters.count
+                }
+                let ticket = Ticket(count: count + (deadLetters.isEmpty ? 0 : 1), onDone: job.done)
+                for message in result.outputs { outgoing.append(Outgoing(envelope: message, ticket: ticket)) }
+                for message in result.deadLetters {
+                    self.record(message)
+                    if deadLetterLog == nil { outgoing.append(Outgoing(envelope: message, ticket: ticket)) }
+                }
+                if !deadLetters.isEmpty, let deadLetterLog {
+                    do {
+                        try await deadLetterLog.write(deadLetters)
+                        ticket.release()
+                    } catch {
+                        log("runnel \(name): cannot write the dead-letter log (\(error)); the input stays unacked")
+                    }
+                }
+                stats.withLock {
+                    $0.emitted += result.outputs.count
+                    if result.attempts > 1 { $0.retried += result.attempts - 1 }
+                }
+            }
+            await downstream.send(outgoing)
+        }
+    }
+
+    // MARK: Input from a stream
+
+    private func readStream(_ endpoint: Endpoint, cursor: InputCursor?) async throws(RunnelError) {
+        let input: FileInput
+        switch endpoint {
+        case let .file(path): input = try FileInput(path: path)
+        default: input = try FileInput(path: "-")
+        }
+        let box = InputBox(input)
+        let decoder = StreamDecoder(limits: processor.configuration.limits)
+        let limit = InFlightLimit(options.outputCapacity)
+        let skip = cursor?.start ?? 0
+        if skip > 0 { log("runnel \(name): resuming after line \(skip) (cursor \(cursor!.path))") }
+        /// Called when the input line `index` (0-based) is done end to end.
+        func lineDone(_ index: Int) -> @Sendable () -> Void {
+            { limit.release(); cursor?.complete(index) }
+        }
+        let io = DispatchQueue(label: "runnel.link.input")
+        var finished = false
+        while !finished && !isDraining {
+            let chunk: [UInt8]? = await withCheckedContinuation { continuation in
+                io.async {
+                    var bytes: [UInt8]?
+                    _ = try? box.input.read { bytes = Array($0) }
+                    continuation.resume(returning: bytes)
+                }
+            }
+            var jobs: [Job] = []
+            let now = ContinuousClock.now
+            func take(_ event: LineEvent) {
+                switch event {
+                case let .invalid(error):
+                    // An over-long line: its number is the next one.
+                    let index = decoder.lineNumber
+                    guard index >= skip else { return }
+                    jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), done: lineDone(index)))
+                case let .line(bytes, number):
+                    let index = number - 1
+                    guard index >= skip else { return }
+                    if let first = bytes.first(where: { $0 != 0x20 && $0 != 0x09 }), first == UInt8(ascii: "#") {
+                        lineDone(index)()  // a comment in a URL list
+                        return
+                    }
+                    do throws(RunnelError) {
+                        if case let .data(envelope) = try WireLine(line: bytes) {
+                            jobs.append(Job(received: .init(envelope, receivedAt: now), done: lineDone(index)))
+                        } else {
+                            lineDone(index)()
+                        }
+                    } catch {
+                        // A line that is not a message may still be one for this stage (fetch: a bare URL).
+                        if let adopted = processor.stage.adopt(rawLine: String(decoding: bytes, as: UTF8.self)) {
+                            jobs.append(Job(received: .init(adopted, receivedAt: now), done: lineDone(index)))
+                            return
+                        }
+                        let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
+                        jobs.append(errorJob(processor.errorRecord(error.at(.line(number)), rawLine: raw), done: lineDone(index)))
+                    }
+                }
+            }
+            do {
+                if let chunk {
+                    try decoder.feed(chunk) { take($0) }
+                } else {
+                    finished = true
+                    try decoder.finish { take($0) }
+                }
+            } catch {
+                let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
+                jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), done: { limit.release() }))
+                finished = true
+            }
+            stats.withLock { $0.received += jobs.count }
+            await limit.acquire(jobs.count)
+            queue.push(jobs)
+        }
+    }
+
+    private func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void) -> Job {
+        Job(received: .init(record), done: done)
+    }
+
+    // MARK: Input from a socket
+
+    private func serve() async throws(RunnelError) {
+        let bound = try await LinkListener.bind(options.listen)
+        listener.withLock { $0 = bound }
+        if isDraining { bound.close() }
+        do {
+            try await bound.serve { connection in await self.handle(connection) }
+        } catch {
+            if !isDraining { throw RunnelError(.unavailable, "listener on \(options.listen) failed: \(error)") }
+        }
+        // Wait for the work already taken in to finish before the queue closes.
+        while queue.count > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+    }
+
+    private func handle(_ connection: LineConnection) async {
+        let service = processor.stage.service
+        let hello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
+        let handshake = Handshake(local: hello, key: options.key)
+        do {
+            try await connection.run(limits: processor.configuration.limits) { reader, writer in
+                let peer = try await handshake.accept(&reader, writer)
+                let link = InboundLink(writer: writer, window: options.window, peer: peer.stage)
+                try link.open()
+                let key = ObjectIdentifier(link)
+                openLinks.withLock { $0[key] = (link, connection) }
+                defer { openLinks.withLock { _ = $0.removeValue(forKey: key) } }
+                if isDraining { Task { await self.drain(link, connection) } }
+                var peerDrained = false
+                reading: while let inputs = try await reader.nextBatch() {
+                    var jobs: [Job] = []
+                    var data: [Envelope] = []
+                    for input in inputs {
+                        switch input {
+                        case let .refused(error, raw):
+                            // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9).
+                            jobs.append(errorJob(processor.errorRecord(error, rawLine: raw), done: {}))
+                        case let .line(.data(envelope)):
+                            if envelope.seq == nil {
+                                let error = RunnelError(
+                                    .invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
+                                jobs.append(errorJob(processor.errorRecord(error, for: envelope), done: {}))
+                            } else {
+                                data.append(envelope)
+                            }
+                        case let .line(.control(control)):
+                            switch control {
+                            case let .ping(id): link.reply(.pong(id: id))
+                            case .health(nil): link.reply(.health(isDraining ? .notServing : .serving))
+                            case .describe(nil): link.reply(.describe(service))
+                            case .drain: peerDrained = true
+                            default: break
+                            }
+                        }
+                    }
+                    let now = ContinuousClock.now
+                    for (envelope, fresh) in zip(data, link.receive(seqs: data.map { $0.seq! })) where fresh {
+                        let seq = envelope.seq!
+                        jobs.append(Job(received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }))
+                    }
+                    stats.withLock { $0.received += jobs.count }
+                    queue.push(jobs)
+                    if peerDrained { break reading }
+                }
+                // Finish what this peer sent, so its acks go out, then say goodbye.
+                while link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+                link.flush()
+                link.reply(.bye(Bye(code: peerDrained ? .ok : .unavailable, message: isDraining ? "draining" : "")))
+                return
+            }
+        } catch let error as RunnelError {
+            log("runnel \(name): dropped a connection from \(connection.peer): \(error.code.name): \(error.message)")
+        } catch {
+            log("runnel \(name): dropped a connection from \(connection.peer): \(error)")
+        }
+    }
+
+    // MARK: Statistics
+
+    /// What the runner has done so far, for `runnel status`.
+    public var statistics: StageStatistics { stats.withLock { $0 } }
+
+    private func writeStatistics(to path: String) {
+        let current = statistics
+        var failed: [String: Int] = [:]
+        for (code, count) in current.failed { failed[code.name] = count }
+        let object: [String: Any] = [
+            "stage": name, "received": current.received, "emitted": current.emitted, "retried": current.retried,
+            "failed": failed, "in_flight": queue.count, "draining": isDraining, "updated": Timestamp.now(),
+        ]
+        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        let temporary = path + ".tmp"
+        if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, path) }
+    }
+
+    // MARK: Signals
+
+    private func installSignals() -> [any DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak self] in self?.beginDrain() }
+            source.resume()
+            return source
+        }
+    }
+}
+
+/// At most N inputs in flight from a stream, so a slow downstream slows the reading.
+final class InFlightLimit: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+        var idle: [CheckedContinuation<Void, Never>] = []
+        let capacity: Int
+    }
+
+    private let state: Mutex<State>
+
+    init(_ capacity: Int) {
+        state = Mutex(State(available: capacity, capacity: capacity))
+    }
+
+    func acquire(_ n: Int) async {
+        guard n > 0 else { return }
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { s -> Bool in
+                // A batch larger than the capacity goes through alone.
+                if s.available >= min(n, s.capacity) {
+                    s.available -= n
+                    return true
+                }
+                s.waiters.append((n, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let (ready, idle) = state.withLock { s -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in
+            s.available += 1
+            var ready: [CheckedContinuation<Void, Never>] = []
+            while let (n, waiter) = s.waiters.first, s.available >= min(n, s.capacity) {
+                s.available -= n
+                s.waiters.removeFirst()
+                ready.append(waiter)
+            }
+            var idle: [CheckedContinuation<Void, Never>] = []
+            if s.available == s.capacity {
+                idle = s.idle
+                s.idle = []
+            }
+            return (ready, idle)
+        }
+        for waiter in ready { waiter.resume() }
+        for waiter in idle { waiter.resume() }
+    }
+
+    func waitUntilIdle() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { s -> Bool in
+                if s.available == s.capacity { return true }
+                s.idle.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
+
+/// The input file, used on one queue at a time.
+final class InputBox: @unchecked Sendable {
+    let input: FileInput
+    init(_ input: FileInput) { self.input = input }
+}

@@ -1,0 +1,53 @@
+import Dispatch
+import RunnelProtocol
+import RunnelTransport
+
+/// Outputs to stdout or a log file: safe once written (and, for a file, synced).
+final class StreamDownstream: Downstream, @unchecked Sendable {
+    // The encoder and output are touched only on `queue`.
+    private let output: FileOutput
+    private let encoder: StreamEncoder
+    private let queue = DispatchQueue(label: "runnel.downstream.stream")
+    private let sync: Bool
+    private let log: @Sendable (String) -> Void
+
+    init(output: FileOutput, zstd: Bool, level: Int, sync: Bool, log: @escaping @Sendable (String) -> Void) {
+        self.output = output
+        encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
+        self.sync = sync
+        self.log = log
+    }
+
+    func send(_ messages: [Outgoing]) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async { [self] in
+                for message in messages {
+                    var envelope = message.envelope
+                    envelope.seq = nil
+                    encoder.append(envelope)
+                }
+                do {
+                    try output.write(try encoder.flush(endFrame: sync))
+                    if sync { try output.sync() } else { try output.flush() }
+                    for message in messages { message.ticket.release() }
+                } catch {
+                    // Not released: the inputs stay unacked and the upstream sender keeps them.
+                    log("runnel: cannot write \(output.path): \(error)")
+                }
+                continuation.resume()
+            }
+        }
+    }
+
+    func drain(timeout: Duration) async -> Int {
+        await withCheckedContinuation { continuation in
+            queue.async { [self] in
+                if let bytes = try? encoder.finish(), !bytes.isEmpty {
+                    try? output.write(bytes)
+                }
+                try? output.flush()
+                continuation.resume(returning: 0)
+            }
+        }
+    }
+}

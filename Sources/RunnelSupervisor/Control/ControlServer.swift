@@ -1,0 +1,96 @@
+import Foundation
+import RunnelProtocol
+import RunnelTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The supervisor's control socket: one JSON object per line in, one per line out.
+///
+/// `{"op":"status"}`, `{"op":"restart","stage":"parse"}`, `{"op":"stop"}`, `{"op":"ping"}`.
+final class ControlServer: @unchecked Sendable {
+    private let socket: ListeningSocket
+    private let handler: @Sendable ([String: String]) -> [String: Any]
+
+    init(path: String, handler: @escaping @Sendable ([String: String]) -> [String: Any]) throws(RunnelError) {
+        socket = try ListeningSocket(path: path, backlog: 16)
+        self.handler = handler
+        let fd = socket.descriptor
+        let thread = Thread { [weak self] in
+            while true {
+                let client = accept(fd, nil, nil)
+                if client < 0 {
+                    if errno == EINTR { continue }
+                    return
+                }
+                guard let self else {
+                    close(client)
+                    return
+                }
+                let serve = Thread { self.serve(client) }
+                serve.start()
+            }
+        }
+        thread.start()
+    }
+
+    private func serve(_ fd: Int32) {
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var pending = Data()
+        while true {
+            let chunk = handle.availableData
+            if chunk.isEmpty { return }
+            pending.append(chunk)
+            while let newline = pending.firstIndex(of: 0x0A) {
+                let line = pending[pending.startIndex..<newline]
+                pending = pending[(newline + 1)...]
+                let request = (try? JSONSerialization.jsonObject(with: line) as? [String: String]) ?? [:]
+                let reply = handler(request)
+                var data = (try? JSONSerialization.data(withJSONObject: reply, options: [.sortedKeys])) ?? Data("{}".utf8)
+                data.append(0x0A)
+                handle.write(data)
+            }
+        }
+    }
+}
+
+/// Asks a supervisor's control socket one question.
+public enum ControlClient {
+    /// - Throws: ``RunnelError`` with `UNAVAILABLE` when no supervisor answers at `path`.
+    public static func request(_ path: String, _ request: [String: String]) throws(RunnelError) -> [String: Any] {
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw RunnelError.posix(errno, "socket") }
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
+            throw RunnelError(.invalidArgument, "socket path too long: \(path)")
+        }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            raw.copyBytes(from: bytes)
+            raw[bytes.count] = 0
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            throw RunnelError(.unavailable, "no supervisor answers at \(path) (is the pipeline running?)")
+        }
+        var data = (try? JSONSerialization.data(withJSONObject: request)) ?? Data()
+        data.append(0x0A)
+        _ = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        var reply = Data()
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while !reply.contains(0x0A) {
+            let n = read(fd, &buffer, buffer.count)
+            if n <= 0 { break }
+            reply.append(contentsOf: buffer[0..<n])
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: reply) as? [String: Any] else {
+            throw RunnelError(.dataLoss, "the supervisor at \(path) sent an unreadable reply")
+        }
+        return object
+    }
+}

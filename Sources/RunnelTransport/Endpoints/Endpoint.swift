@@ -1,0 +1,78 @@
+import RunnelProtocol
+
+/// Where a stage reads or writes: a URI, as on the command line and in pipeline files.
+///
+/// | URI | meaning |
+/// |---|---|
+/// | `-` | stdin or stdout (plain JSON lines unless `--zstd`; no acks) |
+/// | `unix:/run/runnel/parse.sock` | a Unix socket (zstd both ways, acks) |
+/// | `tcp://10.0.0.5:7000` | TCP (zstd both ways, acks, shared-key authentication) |
+/// | `file:capture.jsonl.zst` | a log: read it as input, or append to it as output |
+/// | `fd:3` | an inherited listening socket (a supervisor binds it and hands it down) |
+public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
+    case stdio
+    case unix(path: String)
+    case tcp(host: String, port: Int)
+    case file(path: String)
+    case descriptor(Int32)
+
+    /// Parses an endpoint URI.
+    /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` and the forms that are accepted.
+    public init(parsing text: String) throws(RunnelError) {
+        if text == "-" {
+            self = .stdio
+        } else if text.hasPrefix("unix:") {
+            var path = String(text.dropFirst(5))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw Self.invalid(text, "a Unix socket needs a path: unix:/run/x.sock") }
+            self = .unix(path: path)
+        } else if text.hasPrefix("tcp://") {
+            let rest = text.dropFirst(6)
+            let hostPort: (String, String)
+            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+                hostPort = (String(rest[rest.index(after: rest.startIndex)..<close]), String(rest[close...].dropFirst(2)))
+            } else if let colon = rest.lastIndex(of: ":") {
+                hostPort = (String(rest[..<colon]), String(rest[rest.index(after: colon)...]))
+            } else {
+                throw Self.invalid(text, "a TCP endpoint needs a port: tcp://host:port")
+            }
+            guard let port = Int(hostPort.1.split(separator: "/").first ?? ""), (0...65535).contains(port) else {
+                throw Self.invalid(text, "the port must be a number within 0…65535")
+            }
+            self = .tcp(host: hostPort.0.isEmpty ? "0.0.0.0" : hostPort.0, port: port)
+        } else if text.hasPrefix("file:") {
+            var path = String(text.dropFirst(5))
+            if path.hasPrefix("//") { path.removeFirst(2) }
+            guard !path.isEmpty else { throw Self.invalid(text, "a file endpoint needs a path: file:capture.jsonl.zst") }
+            self = .file(path: path)
+        } else if text.hasPrefix("fd:"), let fd = Int32(text.dropFirst(3)), fd >= 0 {
+            self = .descriptor(fd)
+        } else if text.hasPrefix("tls://") || text.hasPrefix("nats://") {
+            throw RunnelError(.unimplemented, "endpoint \(text): tls:// and nats:// are not built yet; use unix:, tcp://, file: or -")
+        } else {
+            throw Self.invalid(text, "expected -, unix:/path.sock, tcp://host:port, file:path or fd:N")
+        }
+    }
+
+    /// Whether this endpoint carries acks (a socket), or is a plain stream (stdio, a file).
+    public var isSocket: Bool {
+        switch self {
+        case .unix, .tcp, .descriptor: true
+        case .stdio, .file: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .stdio: "-"
+        case let .unix(path): "unix:\(path)"
+        case let .tcp(host, port): host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
+        case let .file(path): "file:\(path)"
+        case let .descriptor(fd): "fd:\(fd)"
+        }
+    }
+
+    private static func invalid(_ text: String, _ hint: String) -> RunnelError {
+        RunnelError(.invalidArgument, "endpoint \"\(text)\": \(hint)")
+    }
+}

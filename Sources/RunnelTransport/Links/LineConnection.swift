@@ -1,0 +1,265 @@
+import NIOCore
+import Synchronization
+import NIOPosix
+import RunnelProtocol
+
+/// One socket link: a zstd stream of JSON lines in each direction.
+///
+/// ```swift
+/// let connection = try await LineConnection.connect(to: .unix(path: "/run/runnel/parse.sock"))
+/// try await connection.run { reader, writer in
+///     try writer.send([.control(.credit(256))])
+///     while let line = try await reader.next() { … }
+/// }
+/// ```
+public struct LineConnection: Sendable {
+    public typealias Channel = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+
+    let channel: Channel
+    /// The peer's address, for log lines.
+    public let peer: String
+
+    public init(channel: Channel) {
+        self.channel = channel
+        peer = channel.channel.remoteAddress.map { "\($0)" } ?? "unix peer"
+    }
+
+    /// Runs `body` with the connection's reader and writer, and closes the connection after.
+    ///
+    /// Writes go through one task in the order they were made, so several tasks may share the
+    /// writer; credit bounds how much can wait there.
+    public func run<R: Sendable>(
+        limits: Limits = .default, zstdLevel: Int = 1,
+        _ body: (inout LineReader, LineWriter) async throws -> R
+    ) async throws -> R {
+        try await channel.executeThenClose { inbound, outbound in
+            let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
+            let writer = LineWriter(continuation: continuation, zstdLevel: zstdLevel)
+            let writing = Task {
+                for await buffer in stream {
+                    do { try await outbound.write(buffer) } catch { break }
+                }
+                outbound.finish()
+            }
+            var reader = LineReader(inbound: inbound, limits: limits)
+            do {
+                let result = try await body(&reader, writer)
+                writer.finish()
+                await writing.value
+                return result
+            } catch {
+                writer.finish()
+                await writing.value
+                throw error
+            }
+        }
+    }
+
+    /// Closes the connection; the reader then ends and writes fail.
+    public func close() {
+        channel.channel.close(promise: nil)
+    }
+
+    /// Connects to a socket endpoint.
+    /// - Throws: ``RunnelError`` with `UNAVAILABLE` (nobody listening, refused, unreachable).
+    public static func connect(to endpoint: Endpoint) async throws(RunnelError) -> LineConnection {
+        let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.seconds(5))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+        @Sendable func wrap(_ channel: any NIOCore.Channel) -> EventLoopFuture<Channel> {
+            channel.eventLoop.makeCompletedFuture {
+                try Channel(wrappingChannelSynchronously: channel, configuration: Self.configuration)
+            }
+        }
+        do {
+            let channel: Channel
+            switch endpoint {
+            case let .unix(path):
+                channel = try await bootstrap.connect(unixDomainSocketPath: path) { wrap($0) }
+            case let .tcp(host, port):
+                channel = try await bootstrap.connect(host: host, port: port) { wrap($0) }
+            default:
+                throw RunnelError(.invalidArgument, "\(endpoint) is not a socket endpoint")
+            }
+            return LineConnection(channel: channel)
+        } catch let error as RunnelError {
+            throw error
+        } catch {
+            throw RunnelError(.unavailable, "cannot connect to \(endpoint): \(Self.describe(error))")
+        }
+    }
+
+    /// Backpressure both ways: reads stop while the consumer is behind; writes suspend while the
+    /// socket's send buffer is over the high-water mark.
+    static let configuration = Channel.Configuration(
+        backPressureStrategy: .init(lowWatermark: 4, highWatermark: 16),
+        isOutboundHalfClosureEnabled: false)
+
+    static func describe(_ error: any Error) -> String {
+        if let io = error as? IOError { return "\(io.description)" }
+        return "\(error)"
+    }
+}
+
+/// What a link delivers: a line, or a line it refused (`PROTOCOL.md` §7.9: skipped, and
+/// dead-lettered by the receiver, the link stays open).
+public enum LinkInput: Sendable {
+    case line(WireLine)
+    case refused(RunnelError, raw: String)
+}
+
+/// Reads decoded lines from a link. Not shared between tasks.
+public struct LineReader {
+    private var iterator: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private let decoder: StreamDecoder
+    private var lines: [LinkInput] = []
+    private var next = 0
+    private var failure: RunnelError?
+    private var ended = false
+
+    init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, limits: Limits) {
+        iterator = inbound.makeAsyncIterator()
+        decoder = StreamDecoder(limits: limits)
+    }
+
+    /// Every line already decoded (at least one, waiting for it if needed), or `nil` when the
+    /// peer closed the link cleanly. Handling a batch at a time saves a hop per message.
+    public mutating func nextBatch() async throws(RunnelError) -> [LinkInput]? {
+        guard let first = try await next() else { return nil }
+        var batch = [first]
+        batch.append(contentsOf: lines[next...])
+        next = lines.count
+        return batch
+    }
+
+    /// The next line, or `nil` when the peer closed the link cleanly.
+    /// - Throws: ``RunnelError`` for a stream that breaks the protocol (bad zstd, a window over
+    ///   the limit: after every valid line before it was returned), or a failed connection.
+    public mutating func next() async throws(RunnelError) -> LinkInput? {
+        while true {
+            if next < lines.count {
+                defer { next += 1 }
+                return lines[next]
+            }
+            if let failure { throw failure }
+            if ended { return nil }
+            lines.removeAll(keepingCapacity: true)
+            next = 0
+            let buffer: ByteBuffer?
+            do {
+                buffer = try await iterator.next()
+            } catch {
+                throw RunnelError(.unavailable, "connection failed: \(LineConnection.describe(error))")
+            }
+            var decoded: [LinkInput] = []
+            var problem: RunnelError?
+            let decoder = self.decoder
+            do {
+                if let buffer {
+                    try buffer.withUnsafeReadableBytes { raw in
+                        try decoder.feed(raw) { event in decoded.append(Self.input(event)) }
+                    }
+                } else {
+                    ended = true
+                    try decoder.finish { event in decoded.append(Self.input(event)) }
+                }
+            } catch {
+                problem = problem ?? (error as? RunnelError ?? RunnelError(.dataLoss, "\(error)"))
+            }
+            lines = decoded
+            failure = problem
+        }
+    }
+
+    private static func input(_ event: LineEvent) -> LinkInput {
+        switch event {
+        case let .invalid(error):
+            return .refused(error, raw: "")
+        case let .line(bytes, number):
+            do throws(RunnelError) {
+                return .line(try WireLine(line: bytes))
+            } catch {
+                return .refused(error.at(.line(number)), raw: String(decoding: bytes.prefix(4096), as: UTF8.self))
+            }
+        }
+    }
+}
+
+/// Writes lines to a link as one zstd stream, flushed per call. Safe to share between tasks:
+/// each call's bytes are queued, in call order, for the connection's one writing task.
+public final class LineWriter: Sendable {
+    private struct State {
+        var encoder: StreamEncoder
+        var closed = false
+    }
+
+    private let state: Mutex<State>
+    private let continuation: AsyncStream<ByteBuffer>.Continuation
+
+    init(continuation: AsyncStream<ByteBuffer>.Continuation, zstdLevel: Int) {
+        self.continuation = continuation
+        state = Mutex(State(encoder: StreamEncoder(format: .zstd(level: zstdLevel))))
+    }
+
+    /// Sends lines; they follow everything sent before.
+    /// - Throws: ``RunnelError`` with `UNAVAILABLE` once the link is closed.
+    public func send(_ lines: [WireLine]) throws(RunnelError) {
+        try write { encoder in for line in lines { encoder.append(line) } }
+    }
+
+    /// Sends data messages with their sequence numbers set.
+    public func send(_ messages: [(seq: UInt64, envelope: Envelope)]) throws(RunnelError) {
+        try write { encoder in
+            for (seq, envelope) in messages {
+                var message = envelope
+                message.seq = seq
+                encoder.append(message)
+            }
+        }
+    }
+
+    public func send(_ control: ControlMessage) throws(RunnelError) {
+        try write { $0.append(control) }
+    }
+
+    /// Sends lines as they are, valid or not: for conformance tests of refusals.
+    public func sendRaw(_ lines: [String]) throws(RunnelError) {
+        try write { encoder in
+            for line in lines {
+                var bytes = Array(line.utf8)
+                bytes.withUnsafeBufferPointer { encoder.append(line: $0) }
+                bytes.removeAll()
+            }
+        }
+    }
+
+    /// Ends the zstd frame, so the peer sees a whole stream, and stops writing.
+    public func finish() {
+        state.withLock { s in
+            guard !s.closed else { return }
+            s.closed = true
+            if let bytes = try? s.encoder.finish(), !bytes.isEmpty {
+                continuation.yield(ByteBuffer(bytes: bytes))
+            }
+            continuation.finish()
+        }
+    }
+
+    private func write(_ append: (StreamEncoder) -> Void) throws(RunnelError) {
+        let failure: RunnelError? = state.withLock { s -> RunnelError? in
+            guard !s.closed else { return RunnelError(.unavailable, "the link is closed") }
+            append(s.encoder)
+            do {
+                let bytes = try s.encoder.flush()
+                if case .terminated = continuation.yield(ByteBuffer(bytes: bytes)) {
+                    s.closed = true
+                    return RunnelError(.unavailable, "the link is closed")
+                }
+                return nil
+            } catch {
+                return error as? RunnelError ?? RunnelError(.internal, "\(error)")
+            }
+        }
+        if let failure { throw failure }
+    }
+}

@@ -1,0 +1,152 @@
+/// The sender's side of a link, as a pure state machine: sequence numbers, credit, the messages
+/// kept until they are acked, and what to resend after a reconnect or a nack.
+///
+/// It does no I/O and reads no clock: callers pass `now`, and act on what methods return.
+///
+/// ```swift
+/// var window = OutboundWindow<Envelope>()
+/// window.enqueue(message)
+/// window.grant(256)
+/// for (seq, message) in window.takeSendable(now: .now) { send(message, seq) }
+/// let done = window.ack(upTo: 17)      // the messages now safe downstream
+/// ```
+public struct OutboundWindow<Item> {
+    struct Entry {
+        var item: Item
+        var sentAt: ContinuousClock.Instant?
+        var deliveries: Int
+    }
+
+    /// What to do with a message the receiver refused.
+    public enum NackAction {
+        /// Send it again (it was given a new sequence number and queued).
+        case resend(seq: UInt64)
+        /// Give up: dead-letter it with this status.
+        case deadLetter(Item, deliveries: Int)
+    }
+
+    // Slot i holds the message numbered `firstSeq + i` (nil once acked or nacked). Messages are
+    // sent in order, so the sent ones are a prefix: `cursor` is where the unsent ones begin.
+    private var slots: [Entry?] = []
+    private var head = 0
+    private var cursor = 0
+    private var firstSeq: UInt64 = 1
+    /// Messages kept (sent and unacked, or not sent yet).
+    public private(set) var count = 0
+    /// Messages the receiver still allows in flight.
+    public private(set) var credit = 0
+    /// How many times a message may be delivered before it is given up on.
+    public let maxDeliveries: Int
+
+    public init(maxDeliveries: Int = 5) {
+        self.maxDeliveries = maxDeliveries
+    }
+
+    public var isEmpty: Bool { count == 0 }
+    /// The number the next queued message gets.
+    public var nextSeq: UInt64 { firstSeq + UInt64(slots.count) }
+
+    /// Queues a message and returns its sequence number.
+    @discardableResult
+    public mutating func enqueue(_ item: Item) -> UInt64 {
+        enqueue(Entry(item: item, sentAt: nil, deliveries: 0))
+    }
+
+    private mutating func enqueue(_ entry: Entry) -> UInt64 {
+        let seq = nextSeq
+        slots.append(entry)
+        count += 1
+        return seq
+    }
+
+    /// The receiver allows `n` more messages in flight.
+    public mutating func grant(_ n: Int) {
+        credit += max(n, 0)
+    }
+
+    /// Unsent messages that the credit allows, in order, marked as sent at `now`.
+    public mutating func takeSendable(now: ContinuousClock.Instant, limit: Int = .max) -> [(seq: UInt64, item: Item)] {
+        var out: [(UInt64, Item)] = []
+        cursor = max(cursor, head)
+        while cursor < slots.count, credit > 0, out.count < limit {
+            defer { cursor += 1 }
+            guard slots[cursor] != nil else { continue }
+            slots[cursor]!.sentAt = now
+            slots[cursor]!.deliveries += 1
+            credit -= 1
+            out.append((firstSeq + UInt64(cursor), slots[cursor]!.item))
+        }
+        return out
+    }
+
+    /// A cumulative ack: every message up to and including `seq` is done.
+    /// - Returns: the messages acknowledged, in order.
+    public mutating func ack(upTo seq: UInt64) -> [Item] {
+        var done: [Item] = []
+        while head < slots.count, firstSeq + UInt64(head) <= seq, head < cursor {
+            if let entry = slots[head] {
+                done.append(entry.item)
+                slots[head] = nil
+                count -= 1
+            }
+            head += 1
+        }
+        if head > 1024 && head * 2 > slots.count {
+            slots.removeFirst(head)
+            firstSeq += UInt64(head)
+            cursor -= head
+            head = 0
+        }
+        return done
+    }
+
+    /// The receiver refused message `seq`. A retryable refusal is queued again under a new
+    /// sequence number until it has been delivered ``maxDeliveries`` times.
+    public mutating func nack(seq: UInt64, retryable: Bool) -> NackAction? {
+        guard seq >= firstSeq, case let index = Int(seq - firstSeq), index >= head, index < slots.count,
+            let entry = slots[index]
+        else { return nil }
+        slots[index] = nil
+        count -= 1
+        if retryable && entry.deliveries < maxDeliveries {
+            return .resend(seq: enqueue(Entry(item: entry.item, sentAt: nil, deliveries: entry.deliveries)))
+        }
+        return .deadLetter(entry.item, deliveries: entry.deliveries)
+    }
+
+    /// The connection was lost: every unacked message will be sent again, first and in order,
+    /// once a new connection grants credit. Each connection numbers its messages from 1
+    /// (`PROTOCOL.md` §7.4), so the kept messages are renumbered 1, 2, 3….
+    /// - Returns: the messages given up on: sent ``maxDeliveries`` times without an ack (a
+    ///   poison message that makes the receiver crash), to dead-letter.
+    @discardableResult
+    public mutating func connectionLost() -> [Item] {
+        credit = 0
+        var kept: [Entry?] = []
+        var givenUp: [Item] = []
+        for slot in slots[head...] {
+            guard var entry = slot else { continue }
+            if entry.sentAt != nil && entry.deliveries >= maxDeliveries {
+                givenUp.append(entry.item)
+                continue
+            }
+            entry.sentAt = nil
+            kept.append(entry)
+        }
+        slots = kept
+        count = kept.count
+        head = 0
+        cursor = 0
+        firstSeq = 1
+        return givenUp
+    }
+
+    /// Whether a sent message has waited longer than `timeout` for its ack (the link is then
+    /// presumed stuck: close it, and the messages are resent on the next connection).
+    public func hasOverdue(now: ContinuousClock.Instant, timeout: Duration) -> Bool {
+        for index in head..<min(cursor, slots.count) {
+            if let sentAt = slots[index]?.sentAt, sentAt.duration(to: now) >= timeout { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Decodes a page's bytes to a Swift string (UTF-8) in Unicode NFC.
+///
+/// UTF-8 is validated natively; windows-1252 (and the labels the WHATWG standard maps onto it:
+/// iso-8859-1, latin1, us-ascii) and windows-1258 through built-in tables, so they never depend
+/// on the platform; anything else through glibc's iconv. windows-1258 writes Vietnamese tones as
+/// combining marks after the vowel, which NFC composes into the precomposed letters every other
+/// source of Vietnamese text uses (`a` + U+0301 → `á`).
+///
+/// ```swift
+/// let text = try CharsetDecoder.decode([0x50, 0x68, 0x61, 0xEC, 0x69], charset: "windows-1258")  // "Phái"
+/// ```
+public enum CharsetDecoder {
+    /// Why bytes could not be decoded.
+    public enum Failure: Error, Sendable, Hashable {
+        /// The charset is not one this system can decode.
+        case unknownCharset(String)
+        /// The byte at this offset starts no valid sequence in the charset.
+        case invalidBytes(offset: Int)
+    }
+
+    /// Decodes `bytes` in `charset` (a label as found in a page) and normalizes to NFC.
+    /// - Throws: ``Failure``.
+    public static func decode(_ bytes: ArraySlice<UInt8>, charset: String) throws(Failure) -> String {
+        let text: String
+        switch canonicalName(charset) {
+        case "utf-8":
+            guard let valid = String(validating: bytes, as: UTF8.self) else {
+                throw .invalidBytes(offset: firstInvalidUTF8(bytes) ?? 0)
+            }
+            text = valid
+        case "windows-1252":
+            text = singleByte(bytes, table: windows1252High)
+        case "windows-1258":
+            text = singleByte(bytes, table: windows1258High)
+        case let other:
+            text = try iconv(bytes, from: other)
+        }
+        return normalized(text)
+    }
+
+    /// `text` in NFC. Most pages already are: the standard library's quick check (~4 µs per KB)
+    /// spares them Foundation's normalization (~50 µs per KB); windows-1258 pages never are.
+    static func normalized(_ text: String) -> String {
+        if #available(macOS 26, *) {
+            var span = text.utf8Span
+            if span.checkForNFC(quickCheck: true) { return text }
+        }
+        return text.precomposedStringWithCanonicalMapping
+    }
+
+    /// Decodes a whole array.
+    public static func decode(_ bytes: [UInt8], charset: String) throws(Failure) -> String {
+        try decode(bytes[...], charset: charset)
+    }
+
+    /// The name a label decodes as: the WHATWG aliases for the charsets this file handles itself,
+    /// the label upper-cased for iconv otherwise.
+    static func canonicalName(_ label: String) -> String {
+        let name = label.lowercased()
+        switch name {
+        case "utf-8", "utf8", "unicode-1-1-utf-8", "x-unicode20utf8": return "utf-8"
+        case "windows-1252", "cp1252", "x-cp1252", "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "l1",
+            "us-ascii", "ascii", "iso-ir-100", "cp819", "ibm819", "csisolatin1", "iso_8859-1:1987":
+            return "windows-1252"
+        case "windows-1258", "cp1258", "x-cp1258": return "windows-1258"
+        case "gb2312", "x-gbk", "gbk", "csgb2312", "chinese": return "GBK"
+        case "tis-620", "iso-8859-11", "windows-874", "dos-874": return "CP874"
+        case "x-sjis", "shift-jis", "sjis", "ms_kanji", "windows-31j": return "SHIFT_JIS"
+        default: return name.uppercased()
+        }
+    }
+
+    /// The offset of the first byte that is not part of valid UTF-8, or `nil` when all are.
+    public static func firstInvalidUTF8(_ bytes: some Collection<UInt8>) -> Int? {
+        let array = Array(bytes)
+        var i = 0
+        let n = array.count
+        while i < n {
+            let b = array[i]
+            if b < 0x80 {
+                i += 1
+                continue
+            }
+            let length: Int
+            var low: UInt8 = 0x80
+            var high: UInt8 = 0xBF
+            switch b {
+            case 0xC2...0xDF: length = 2
+            case 0xE0: length = 3; low = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED: length = 3; high = 0x9F
+            case 0xF0: length = 4; low = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4: length = 4; high = 0x8F
+            default: return i
+            }
+            guard i + length <= n else { return i }
+            guard (low...high).contains(array[i + 1]) else { return i }
+            for k in 2..<max(length, 2) where !(0x80...0xBF).contains(array[i + k]) { return i }
+            i += length
+        }
+        return nil
+    }
+
+    // MARK: Single-byte tables
+
+    private static func singleByte(_ bytes: ArraySlice<UInt8>, table: [UInt16]) -> String {
+        var scalars = String.UnicodeScalarView()
+        for byte in bytes {
+            let value = byte < 0x80 ? UInt32(byte) : UInt32(table[Int(byte) - 0x80])
+            scalars.append(Unicode.Scalar(value)!)
+        }
+        return String(scalars)
+    }
+
+    /// 0x80–0x9F of windows-1252; undefined bytes map to the C1 control of the same value (as
+    /// the WHATWG standard does), and 0xA0–0xFF are Latin-1.
+    private static let windows1252High: [UInt16] = {
+        var table = (0x80...0xFF).map { UInt16($0) }
+        let c1: [UInt16] = [
+            0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,
+            0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A,
+            0x0153, 0x9D, 0x017E, 0x0178,
+        ]
+        table.replaceSubrange(0..<32, with: c1)
+        return table
+    }()
+
+    /// windows-1258: windows-1252 with Vietnamese letters, the five tone marks as combining
+    /// characters, and the đồng sign.
+    private static let windows1258High: [UInt16] = {
+        var table = windows1252High
+        // 0x8A Š, 0x8E Ž, 0x9A š, 0x9E ž are undefined in windows-1258.
+        for byte in [0x8A, 0x8E, 0x9A, 0x9E] { table[byte - 0x80] = UInt16(byte) }
+        let vietnamese: [Int: UInt16] = [
+            0xC3: 0x0102, 0xCC: 0x0300, 0xD0: 0x0110, 0xD2: 0x0309, 0xD5: 0x01A0, 0xDD: 0x01AF, 0xDE: 0x0303,
+            0xE3: 0x0103, 0xEC: 0x0301, 0xF0: 0x0111, 0xF2: 0x0323, 0xF5: 0x01A1, 0xFD: 0x01B0, 0xFE: 0x20AB,
+        ]
+        for (byte, scalar) in vietnamese { table[byte - 0x80] = scalar }
+        return table
+    }()
+
+    // MARK: iconv
+
+    private static func iconv(_ bytes: ArraySlice<UInt8>, from charset: String) throws(Failure) -> String {
+        let converter = iconv_open("UTF-8", charset)
+        guard let converter, converter != UnsafeMutableRawPointer(bitPattern: -1) else { throw .unknownCharset(charset) }
+        defer { iconv_close(converter) }
+        var input = Array(bytes)
+        var output = [UInt8](repeating: 0, count: max(input.count * 2, 64))
+        var produced = 0
+        var consumed = 0
+        var failure: Failure?
+        input.withUnsafeMutableBytes { inputRaw in
+            while consumed < inputRaw.count {
+                var inPointer: UnsafeMutablePointer<CChar>? =
+                    inputRaw.baseAddress!.assumingMemoryBound(to: CChar.self) + consumed
+                var inLeft = inputRaw.count - consumed
+                let result: Int = output.withUnsafeMutableBytes { outputRaw in
+                    var outPointer: UnsafeMutablePointer<CChar>? =
+                        outputRaw.baseAddress!.assumingMemoryBound(to: CChar.self) + produced
+                    var outLeft = outputRaw.count - produced
+                    let result = Glibc.iconv(converter, &inPointer, &inLeft, &outPointer, &outLeft)
+                    produced = outputRaw.count - outLeft
+                    return result
+                }
+                consumed = inputRaw.count - inLeft
+                if result != -1 { break }
+                if errno == E2BIG {
+                    output.append(contentsOf: [UInt8](repeating: 0, count: output.count))
+                } else {
+                    failure = .invalidBytes(offset: consumed)
+                    return
+                }
+            }
+        }
+        if let failure { throw failure }
+        return String(decoding: output[..<produced], as: UTF8.self)
+    }
+}

@@ -1,0 +1,76 @@
+/// Cuts a ``Snippet`` out of an original (unfolded) text: the window of words that holds the most
+/// different query terms, then the most matches, earliest first.
+///
+/// ```swift
+/// let query = try SearchQuery("phai bo")
+/// SnippetBuilder(words: 12).snippet(of: article.text, for: query)
+/// ```
+public struct SnippetBuilder: Sendable {
+    /// How many words the passage holds at most.
+    public var words: Int
+
+    /// A builder of passages of at most `words` words.
+    public init(words: Int = 24) {
+        self.words = max(1, words)
+    }
+
+    /// The passage of `text` that best shows why it matched `query`; the text's start when no
+    /// word of it matches (the match was in the title).
+    public func snippet(of text: String, for query: SearchQuery) -> Snippet {
+        let tokens = TextFolding.tokens(text)
+        guard !tokens.isEmpty else { return Snippet(segments: []) }
+        let matched = tokens.map { query.matches($0.folded) }
+
+        // Best window start: most distinct terms, then most matched words, earliest.
+        var best = (start: 0, distinct: -1, total: -1)
+        let lastStart = max(0, tokens.count - words)
+        var start = 0
+        while start <= lastStart {
+            let end = min(tokens.count, start + words)
+            var seen = Set<Int>()
+            var total = 0
+            for i in start..<end {
+                if let term = matched[i] {
+                    seen.insert(term)
+                    total += 1
+                }
+            }
+            if seen.count > best.distinct || (seen.count == best.distinct && total > best.total) {
+                best = (start, seen.count, total)
+            }
+            start += 1
+        }
+        // Begin the window a little before its first match, so the match has some context.
+        var first = best.start
+        let end = min(tokens.count, first + words)
+        if let firstMatch = (first..<end).first(where: { matched[$0] != nil }), firstMatch - first > 3 {
+            first = max(0, min(firstMatch - 3, tokens.count - words))
+        }
+        let last = min(tokens.count, first + words) - 1
+
+        var segments: [Snippet.Segment] = []
+        func plain(_ piece: Substring) {
+            guard !piece.isEmpty else { return }
+            let flat = String(piece.map { $0.isNewline ? " " : $0 })
+            if let previous = segments.last, !previous.isMatch {
+                segments[segments.count - 1].text += flat
+            } else {
+                segments.append(Snippet.Segment(text: flat, isMatch: false))
+            }
+        }
+        if first > 0 { plain("…") }
+        var cursor = tokens[first].range.lowerBound
+        for i in first...last {
+            let token = tokens[i]
+            plain(text[cursor..<token.range.lowerBound])
+            if matched[i] != nil {
+                segments.append(Snippet.Segment(text: String(text[token.range]), isMatch: true))
+            } else {
+                plain(text[token.range])
+            }
+            cursor = token.range.upperBound
+        }
+        if last < tokens.count - 1 { plain("…") }
+        return Snippet(segments: segments)
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import RunnelProtocol
+import RunnelSupervisor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline under a supervisor: start its stages, feed them, keep them alive.",
+        discussion: """
+            Reads a pipeline file (TOML), asks every stage to describe itself and refuses the
+            pipeline when a stage emits a type the next does not accept. Then it binds each stage's
+            socket, starts the stages, feeds the source's URLs through them with end-to-end acks,
+            and restarts stages that fail (one_for_one, rest_for_one or one_for_all, with backoff,
+            up to max_restarts within period_s). A restarted stage takes over the same socket, so
+            nothing is lost.
+
+            The source keeps a durable cursor (.runnel/NAME/cursor beside the file): SIGTERM or
+            Ctrl-C drains from the source down and exits 0, and the next run resumes where the acks
+            reached. When every URL is done it drains and exits 0.
+
+              runnel run Examples/news.toml
+              runnel status            # in another terminal: pids, restarts, messages
+              runnel search --db Examples/news.sqlite "phai bo"
+            """
+    )
+
+    @Argument(help: "The pipeline file.")
+    var file: String
+
+    @Flag(inversion: .prefixedNo, help: "Show done/total, rate and ETA on a terminal.")
+    var progress = true
+
+    func run() throws {
+        do {
+            let definition = try PipelineDefinition(contentsOf: file)
+            let supervisor = try Supervisor(
+                definition: definition, runnel: Self.executablePath(), progress: progress && isatty(2) == 1)
+            let status = try supervisor.run()
+            if status != 0 { throw ExitCode(status) }
+        } catch let error as RunnelError {
+            Standard.error("runnel run: \(error.code.name): \(error.message)\n")
+            throw ExitCode(1)
+        }
+    }
+
+    /// This program, to start the built-in stages with.
+    static func executablePath() -> String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+}
+
+/// Options naming which running pipeline to talk to.
+struct PipelineName: ParsableArguments {
+    @Option(help: "The pipeline's name (default: the only one running).")
+    var name: String?
+
+    func controlPath() throws -> String {
+        if let name { return Supervisor.runDirectory(name: name) + "/control.sock" }
+        let base = (Supervisor.runDirectory(name: "x") as NSString).deletingLastPathComponent
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).filter {
+            FileManager.default.fileExists(atPath: base + "/" + $0 + "/control.sock")
+        }
+        guard names.count == 1 else {
+            Standard.error(
+                names.isEmpty
+                    ? "runnel: no pipeline is running (none under \(base))\n"
+                    : "runnel: several pipelines are running (\(names.joined(separator: ", "))); pass --name\n")
+            throw ExitCode(1)
+        }
+        return base + "/" + names[0] + "/control.sock"
+    }
+
+    func request(_ body: [String: String]) throws -> [String: Any] {
+        do {
+            let reply = try ControlClient.request(try controlPath(), body)
+            if let error = reply["error"] as? String {
+                Standard.error("runnel: \(error)\n")
+                throw ExitCode(1)
+            }
+            return reply
+        } catch let error as RunnelError {
+            Standard.error("runnel: \(error.code.name): \(error.message)\n")
+            throw ExitCode(1)
+        }
+    }
+}
+
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show a running pipeline's stages: pid, state, uptime, restarts, messages, errors.")
+
+    @OptionGroup var pipeline: PipelineName
+
+    @Flag(help: "Print the status as JSON.")
+    var json = false
+
+    func run() throws {
+        let reply = try pipeline.request(["op": "status"])
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: reply, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
+        } else {
+            print(Self.table(reply))
+        }
+    }
+
+    static func table(_ reply: [String: Any]) -> String {
+        var text = "\(reply["pipeline"] ?? "?") (supervisor pid \(reply["pid"] ?? "?"), up \(reply["uptime_s"] ?? 0) s): "
+        text += "\(reply["done"] ?? 0)/\(reply["total"] ?? 0) done, \(reply["outputs"] ?? 0) outputs\n"
+        let header = ["STAGE", "STATE", "PIDS", "UP", "RESTARTS", "IN", "OUT", "IN FLIGHT", "ERRORS", "LAST STATUS"]
+        var rows = [header]
+        for stage in reply["stages"] as? [[String: Any]] ?? [] {
+            rows.append([
+                "\(stage["name"] ?? "")", "\(stage["state"] ?? "")",
+                ((stage["pids"] as? [Int]) ?? []).map(String.init).joined(separator: ","), "\(stage["uptime_s"] ?? 0)s",
+                "\(stage["restarts"] ?? 0)", "\(stage["in"] ?? "-")", "\(stage["out"] ?? "-")", "\(stage["in_flight"] ?? "-")",
+                "\(stage["errors"] ?? "-")", "\(stage["last_status"] ?? "")",
+            ])
+        }
+        let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            text += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
+            text += "\n"
+        }
+        return text
+    }
+}
+
+struct Top: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Watch a running pipeline's status, refreshed every second.")
+
+    @OptionGroup var pipeline: PipelineName
+
+    func run() throws {
+        while true {
+            let reply = try pipeline.request(["op": "status"])
+            print("\u{1B}[H\u{1B}[2J" + Status.table(reply), terminator: "")
+            fflush(nil)
+            sleep(1)
+        }
+    }
+}
+
+struct Restart: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Restart one stage of a running pipeline (it drains first).")
+
+    @Argument(help: "The stage to restart.")
+    var stage: String
+
+    @OptionGroup var pipeline: PipelineName
+
+    func run() throws {
+        _ = try pipeline.request(["op": "restart", "stage": stage])
+        print("restarting \(stage)")
+    }
+}
+
+struct Stop: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stop a running pipeline: drain from the source down, then exit.")
+
+    @OptionGroup var pipeline: PipelineName
+
+    func run() throws {
+        _ = try pipeline.request(["op": "stop"])
+        print("stopping")
+    }
+}

@@ -1,0 +1,103 @@
+import ArgumentParser
+import Foundation
+import RunnelProtocol
+import StoreStage
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Search: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Search the stored articles, best first; diacritics and case do not matter.",
+        discussion: """
+            Every word must occur, in title or text; "quotes" make a phrase, a trailing
+            * a prefix. Words are compared without marks, so 'phai bo' finds 'phái bộ',
+            'Matxcova' finds 'Matxcơva' and 'da nang' finds 'Đà Nẵng'. Hits are ranked
+            by BM25, title words counting four times body words. Each shows its title,
+            URL, date and a passage with the matched words in bold (on a terminal) or
+            between « » (in a pipe). Words typed with their marks ('Đà Nẵng') match
+            every spelling too, but articles that have them as written come first.
+
+              runnel search --db news.sqlite phai bo ngoai giao
+              runnel search --db news.sqlite '"phai bo" Matx*' --limit 3
+              runnel search --db news.sqlite NATO --json | jq -r .url
+
+            Exit status: 0 when something was found, 1 when nothing was, 2 on an error
+            (a missing database is NOT_FOUND).
+            """
+    )
+
+    @Option(help: ArgumentHelp("The SQLite database `runnel store` wrote.", valueName: "path"))
+    var db = "news.sqlite"
+
+    @Option(name: .shortAndLong, help: "How many hits to show at most.")
+    var limit = 10
+
+    @Flag(help: "Print one JSON object per hit (rank, title, url, published_at, score, snippet with « » marks, matches).")
+    var json = false
+
+    @Argument(help: "The words to search for.")
+    var words: [String]
+
+    func validate() throws {
+        guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+    }
+
+    func run() async throws {
+        let hits: [SearchHit]
+        do throws(RunnelError) {
+            let query = try SearchQuery(words.joined(separator: " "))
+            let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: db, mode: .readOnly))
+            hits = try await store.search(query, limit: limit)
+        } catch {
+            report(error, in: db)
+            throw ExitCode(2)
+        }
+        var out = ""
+        if json {
+            for (rank, hit) in hits.enumerated() { out += Self.jsonLine(hit, rank: rank + 1) + "\n" }
+        } else {
+            let tty = isatty(STDOUT_FILENO) == 1
+            let (open, close) = tty ? ("\u{1B}[1m", "\u{1B}[22m") : ("«", "»")
+            for (rank, hit) in hits.enumerated() {
+                out += "\(rank + 1). \(tty ? open + hit.title + close : hit.title)\n"
+                out += "   \(hit.url)"
+                if let date = hit.publishedAt { out += "  \(date)" }
+                out += "\n"
+                let snippet = hit.snippet.render(open: open, close: close)
+                if !snippet.isEmpty { out += "   \(snippet)\n" }
+                out += "\n"
+            }
+        }
+        FileHandle.standardOutput.write(Data(out.utf8))
+        if hits.isEmpty {
+            if !json { Standard.error("runnel: no article matches \(words.joined(separator: " "))\n") }
+            throw ExitCode(1)
+        }
+    }
+
+    /// A hit as one JSON object.
+    static func jsonLine(_ hit: SearchHit, rank: Int) -> String {
+        struct Line: Encodable {
+            var rank: Int
+            var articleID: Int64
+            var title: String
+            var url: String
+            var publishedAt: String?
+            var score: Double
+            var snippet: String
+            var matches: [String]
+            enum CodingKeys: String, CodingKey {
+                case rank, title, url, score, snippet, matches
+                case articleID = "article_id"
+                case publishedAt = "published_at"
+            }
+        }
+        let line = Line(
+            rank: rank, articleID: hit.articleID, title: hit.title, url: hit.url, publishedAt: hit.publishedAt,
+            score: hit.score, snippet: hit.snippet.render(open: "«", close: "»"),
+            matches: hit.snippet.segments.filter(\.isMatch).map(\.text))
+        return (try? RawJSON(encoding: line).description) ?? "{}"
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+import RunnelProtocol
+import RunnelStage
+import StoreStage
+
+struct Store: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Store articles in a SQLite database with a full-text index: the pipeline's sink.",
+        discussion: """
+            Reads article.enriched and article.parsed messages and writes one
+            article.stored per article (action inserted, updated or unchanged); error
+            records go to the failures table and produce nothing. Each batch is one
+            transaction.
+
+              runnel parse < pages.jsonl | runnel enrich | runnel store --db news.sqlite
+              runnel search --db news.sqlite 'phai bo ngoai giao'
+
+            Articles are keyed by canonical URL (the fetched URL when there is none).
+            The same content delivered again changes nothing; new content keeps a new
+            version (table versions). The database is created with its schema when
+            missing and uses WAL, so `runnel search` and `sqlite3` can read it while the
+            store writes.
+
+            A corrupt file stops the command before it reads anything (DATA_LOSS, exit
+            1); a database locked by another writer longer than --busy-timeout fails the
+            batch with UNAVAILABLE, which is retried (--max-attempts).
+
+            \(pipeDeliveryHelp)
+            """
+    )
+
+    @Option(help: ArgumentHelp("The SQLite database file; created with its schema if missing.", valueName: "path"))
+    var db = "news.sqlite"
+
+    @Option(
+        name: .customLong("busy-timeout"),
+        help: ArgumentHelp("Seconds to wait for another connection's lock before a batch fails with UNAVAILABLE.", valueName: "seconds"))
+    var busyTimeout: Double = 5
+
+    @OptionGroup var runtime: StageOptions
+
+    func validate() throws {
+        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative") }
+    }
+
+    func run() async throws {
+        let stage = StoreStage(
+            configuration: SQLiteStoreConfiguration(path: db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))))
+        // Open before reading any input: a bad file stops here. A locked one is tried again
+        // as a batch would be (--max-attempts, with the runner's backoff).
+        var attempt = 1
+        while true {
+            do throws(RunnelError) {
+                try await stage.open()
+                break
+            } catch where error.code.isRetryable && attempt < runtime.maxAttempts {
+                try await Task.sleep(for: .milliseconds(runtime.configuration.backoffMs(afterAttempt: attempt)))
+                attempt += 1
+            } catch {
+                report(error, in: db)
+                throw ExitCode(1)
+            }
+        }
+        try await runStage(stage, options: runtime)
+    }
+}

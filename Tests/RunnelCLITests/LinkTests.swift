@@ -1,0 +1,147 @@
+import Foundation
+import Testing
+
+/// Real processes over real sockets: send → relay → relay → recv.
+@Suite("Links between processes", .serialized)
+struct LinkTests {
+    @Test("20,000 messages arrive although the middle relay is SIGKILLed mid-stream", .timeLimit(.minutes(2)))
+    func killMiddleRelay() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(20_000, to: input)
+        let sock = dir.appendingPathComponent("s").path
+        let recv = try BackgroundProcess(["recv", "--listen", "unix:\(sock)/recv.sock"], in: dir, name: "recv")
+        var second = try BackgroundProcess(
+            ["relay", "--listen", "unix:\(sock)/r2.sock", "--to", "unix:\(sock)/recv.sock"], in: dir, name: "r2a")
+        let first = try BackgroundProcess(
+            ["relay", "--listen", "unix:\(sock)/r1.sock", "--to", "unix:\(sock)/r2.sock"], in: dir, name: "r1")
+        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r1.sock") })
+        let send = try BackgroundProcess(["send", "unix:\(sock)/r1.sock", input.path], in: dir, name: "send")
+
+        // Kill the middle relay once some, but not all, messages went through.
+        #expect(await eventually(timeout: .seconds(30)) { recv.stdout.utf8.count > 200_000 })
+        second.signal(SIGKILL)
+        _ = await second.wait()
+        let before = messageIDs(recv.stdout).count
+        #expect(before < 20_000, "the kill came too late to test anything")
+        second = try BackgroundProcess(
+            ["relay", "--listen", "unix:\(sock)/r2.sock", "--to", "unix:\(sock)/recv.sock"], in: dir, name: "r2b")
+
+        #expect(await send.wait(timeout: .seconds(90)) == 0, "send: \(send.stderr)")
+        for process in [first, second, recv] { process.signal(SIGTERM) }
+        for process in [first, second, recv] { #expect(await process.wait(timeout: .seconds(20)) == 0) }
+        let ids = Set(messageIDs(recv.stdout))
+        let missing = (0..<20_000).filter { !ids.contains("m\($0)") }
+        #expect(missing.isEmpty, "missing \(missing.count), e.g. \(missing.prefix(5))")
+    }
+
+    @Test("a consumer that stops reading keeps the producer's memory bounded; all flows once it reads again", .timeLimit(.minutes(2)))
+    func slowConsumer() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(100_000, to: input, bodyBytes: 1000)  // ~110 MB
+        let sock = dir.appendingPathComponent("s").path
+        let recv = try BackgroundProcess(["recv", "--listen", "unix:\(sock)/recv.sock"], in: dir, name: "recv")
+        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/recv.sock") })
+        recv.signal(SIGSTOP)
+        let send = try BackgroundProcess(["send", "unix:\(sock)/recv.sock", input.path], in: dir, name: "send")
+        var peak = 0
+        for _ in 0..<30 {
+            try await Task.sleep(for: .milliseconds(100))
+            peak = max(peak, send.residentKiB ?? 0)
+        }
+        #expect(send.isRunning, "send finished although nothing could be acked")
+        #expect(peak > 0 && peak < 80_000, "send's resident memory reached \(peak) KiB with a stopped consumer")
+        recv.signal(SIGCONT)
+        #expect(await send.wait(timeout: .seconds(90)) == 0, "send: \(send.stderr)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait(timeout: .seconds(20)) == 0)
+        #expect(Set(messageIDs(recv.stdout)).count == 100_000)
+    }
+
+    @Test("a TCP peer with a wrong or missing key is refused and logged; the right key works", .timeLimit(.minutes(1)))
+    func sharedKey() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(50, to: input)
+        let port = Int.random(in: 20_000...60_000)
+        let key = "correct horse battery staple"
+
+        let refused = try RunnelProcess.run(["recv", "--listen", "tcp://127.0.0.1:\(port)"], in: dir)
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("FAILED_PRECONDITION"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("--insecure"))
+
+        let recv = try BackgroundProcess(
+            ["recv", "--listen", "tcp://127.0.0.1:\(port)"], in: dir, name: "recv", environment: ["RUNNEL_KEY": key])
+        try await Task.sleep(for: .milliseconds(500))
+        let wrong = try BackgroundProcess(
+            ["send", "tcp://127.0.0.1:\(port)", input.path, "--drain-timeout", "2"], in: dir, name: "wrong",
+            environment: ["RUNNEL_KEY": "the wrong key, long enough"])
+        #expect(await wrong.wait(timeout: .seconds(20)) == 1)
+        #expect(wrong.stderr.contains("UNAUTHENTICATED"), "\(wrong.stderr)")
+        #expect(wrong.stderr.contains("50 messages were not acked"), "\(wrong.stderr)")
+        let missing = try BackgroundProcess(
+            ["send", "tcp://127.0.0.1:\(port)", input.path, "--drain-timeout", "2"], in: dir, name: "missing",
+            environment: ["RUNNEL_KEY": ""])
+        #expect(await missing.wait(timeout: .seconds(20)) == 1)
+        #expect(missing.stderr.contains("UNAUTHENTICATED"), "\(missing.stderr)")
+
+        let right = try BackgroundProcess(
+            ["send", "tcp://127.0.0.1:\(port)", input.path], in: dir, name: "right", environment: ["RUNNEL_KEY": key])
+        #expect(await right.wait(timeout: .seconds(20)) == 0, "\(right.stderr)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait() == 0)
+        #expect(Set(messageIDs(recv.stdout)).count == 50)
+        #expect(recv.stderr.contains("UNAUTHENTICATED"), "the refusal is logged: \(recv.stderr)")
+    }
+
+    @Test(
+        "garbage, a wrong version, a half-written frame or an abrupt disconnect: one log line, the stage keeps serving",
+        .timeLimit(.minutes(1)))
+    func badPeers() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(100, to: input)
+        let sock = dir.appendingPathComponent("s").path
+        let recv = try BackgroundProcess(["recv", "--listen", "unix:\(sock)/recv.sock"], in: dir, name: "recv")
+        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/recv.sock") })
+        let peer = RunnelProcess.packageRoot.appendingPathComponent("Tests/RunnelCLITests/Fixtures/bad_peer.py").path
+        for mode in ["garbage", "wrong-version", "half-frame", "disconnect"] {
+            let result = try RunnelProcess.exec("/usr/bin/env", ["python3", peer, "\(sock)/recv.sock", mode])
+            #expect(result.status == 0, "\(mode): \(result.stderr)")
+            if mode == "wrong-version" {
+                #expect(result.stdoutText.contains(#"{"ctl":"bye","code":12"#), "the peer is told why (UNIMPLEMENTED): \(result.stdoutText)")
+            }
+        }
+        let send = try RunnelProcess.run(["send", "unix:\(sock)/recv.sock", input.path])
+        #expect(send.status == 0, "\(send.stderr)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait() == 0)
+        #expect(Set(messageIDs(recv.stdout)).count == 100)
+        let dropped = recv.stderr.split(separator: "\n").filter { $0.contains("dropped a connection") }
+        #expect(dropped.count == 4, "one line per bad peer: \(recv.stderr)")
+        #expect(dropped.filter { $0.contains("DATA_LOSS") }.count == 2, "garbage and the half frame")
+        #expect(dropped.contains { $0.contains("UNIMPLEMENTED") })
+        #expect(dropped.contains { $0.contains("UNAVAILABLE") }, "the reset connection")
+    }
+
+    @Test("health and describe answer on a stage's socket")
+    func healthAndDescribe() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let sock = dir.appendingPathComponent("s").path
+        let relay = try BackgroundProcess(["relay", "--listen", "unix:\(sock)/r.sock", "--to", "-"], in: dir, name: "relay")
+        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r.sock") })
+        let health = try RunnelProcess.run(["health", "unix:\(sock)/r.sock"])
+        #expect(health.status == 0)
+        #expect(health.stdoutText == "SERVING\n")
+        let describe = try RunnelProcess.run(["describe", "unix:\(sock)/r.sock"])
+        #expect(describe.status == 0)
+        #expect(describe.stdoutText.contains("\"name\" : \"relay\""))
+        let nobody = try RunnelProcess.run(["health", "unix:\(sock)/nobody.sock"])
+        #expect(nobody.status == 1)
+        #expect(nobody.stderr.contains("UNAVAILABLE"))
+        relay.signal(SIGTERM)
+        #expect(await relay.wait() == 0)
+    }
+}

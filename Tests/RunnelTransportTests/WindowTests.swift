@@ -1,0 +1,164 @@
+import Testing
+
+@testable import RunnelTransport
+
+@Suite("Outbound window (sender)")
+struct OutboundWindowTests {
+    @Test("never sends beyond the credit, and sends in sequence order")
+    func credit() {
+        var window = OutboundWindow<String>()
+        for i in 0..<10 { window.enqueue("m\(i)") }
+        #expect(window.takeSendable(now: .now).isEmpty)
+        window.grant(3)
+        let first = window.takeSendable(now: .now)
+        #expect(first.map(\.seq) == [1, 2, 3])
+        #expect(window.takeSendable(now: .now).isEmpty)
+        window.grant(2)
+        #expect(window.takeSendable(now: .now).map(\.item) == ["m3", "m4"])
+    }
+
+    @Test("a cumulative ack releases everything up to it, once")
+    func cumulativeAck() {
+        var window = OutboundWindow<Int>()
+        for i in 1...5 { window.enqueue(i) }
+        window.grant(5)
+        _ = window.takeSendable(now: .now)
+        #expect(window.ack(upTo: 3) == [1, 2, 3])
+        #expect(window.ack(upTo: 2) == [])
+        #expect(window.count == 2)
+        #expect(window.ack(upTo: 5) == [4, 5])
+        #expect(window.isEmpty)
+    }
+
+    @Test("after a lost connection every unacked message is resent first, renumbered from 1")
+    func reconnect() {
+        var window = OutboundWindow<String>()
+        for i in 0..<6 { window.enqueue("m\(i)") }
+        window.grant(4)
+        _ = window.takeSendable(now: .now)  // m0…m3 in flight
+        _ = window.ack(upTo: 2)  // m0, m1 done
+        window.connectionLost()
+        #expect(window.credit == 0)
+        #expect(window.takeSendable(now: .now).isEmpty)
+        window.grant(10)
+        let resent = window.takeSendable(now: .now)
+        #expect(resent.map(\.seq) == [1, 2, 3, 4])
+        #expect(resent.map(\.item) == ["m2", "m3", "m4", "m5"])
+        window.enqueue("m6")
+        #expect(window.takeSendable(now: .now).map(\.seq) == [5])
+    }
+
+    @Test("a retryable nack queues the message again; a final one dead-letters it")
+    func nack() {
+        var window = OutboundWindow<String>(maxDeliveries: 2)
+        window.enqueue("a")
+        window.enqueue("b")
+        window.grant(10)
+        _ = window.takeSendable(now: .now)
+        guard case let .resend(seq)? = window.nack(seq: 1, retryable: true) else {
+            Issue.record("expected a resend")
+            return
+        }
+        #expect(seq == 3)
+        #expect(window.takeSendable(now: .now).map(\.item) == ["a"])
+        guard case let .deadLetter(item, deliveries)? = window.nack(seq: 3, retryable: true) else {
+            Issue.record("expected a dead letter after two deliveries")
+            return
+        }
+        #expect(item == "a")
+        #expect(deliveries == 2)
+        guard case .deadLetter("b", _)? = window.nack(seq: 2, retryable: false) else {
+            Issue.record("a final nack dead-letters at once")
+            return
+        }
+        #expect(window.isEmpty)
+    }
+
+    @Test("a message delivered the maximum number of times without an ack is given up on a disconnect")
+    func poison() {
+        var window = OutboundWindow<String>(maxDeliveries: 2)
+        window.enqueue("poison")
+        for _ in 0..<2 {
+            window.grant(1)
+            #expect(window.takeSendable(now: .now).count == 1)
+            let givenUp = window.connectionLost()
+            if window.isEmpty { #expect(givenUp == ["poison"]) } else { #expect(givenUp.isEmpty) }
+        }
+        #expect(window.isEmpty)
+    }
+
+    @Test("an overdue ack is noticed")
+    func overdue() {
+        var window = OutboundWindow<Int>()
+        window.enqueue(1)
+        window.grant(1)
+        let start = ContinuousClock.now
+        _ = window.takeSendable(now: start)
+        #expect(!window.hasOverdue(now: start + .seconds(5), timeout: .seconds(30)))
+        #expect(window.hasOverdue(now: start + .seconds(31), timeout: .seconds(30)))
+    }
+}
+
+@Suite("Inbound window (receiver)")
+struct InboundWindowTests {
+    @Test("acks cover the longest done prefix and return its credit")
+    func prefix() {
+        var window = InboundWindow(window: 8)
+        #expect(window.initialCredit == 8)
+        for seq in 1...4 { #expect(window.receive(seq: UInt64(seq)) == .new) }
+        window.complete(seq: 2)
+        #expect(window.takeAck() == nil)  // 1 is not done: nothing to ack yet
+        window.complete(seq: 1)
+        window.complete(seq: 4)
+        let ack = window.takeAck()
+        #expect(ack?.ack == 2)
+        #expect(ack?.credit == 2)
+        window.complete(seq: 3)
+        #expect(window.takeAck()?.ack == 4)
+        #expect(window.outstanding == 0)
+    }
+
+    @Test("repeated sequence numbers are recognised, not handled twice")
+    func duplicates() {
+        var window = InboundWindow()
+        #expect(window.receive(seq: 1) == .new)
+        #expect(window.receive(seq: 2) == .new)
+        window.complete(seq: 1)
+        _ = window.takeAck()
+        #expect(window.receive(seq: 1) == .alreadyAcked)
+        #expect(window.receive(seq: 2) == .inProgress)
+        #expect(window.receive(seq: 3) == .new)
+    }
+
+    @Test("a connection may start at any sequence number")
+    func start() {
+        var window = InboundWindow()
+        #expect(window.receive(seq: 41) == .new)
+        window.complete(seq: 41)
+        #expect(window.takeAck()?.ack == 41)
+    }
+}
+
+@Suite("Endpoints")
+struct EndpointTests {
+    @Test("URIs parse, and bad ones say which forms are accepted")
+    func parse() throws {
+        #expect(try Endpoint(parsing: "-") == .stdio)
+        #expect(try Endpoint(parsing: "unix:/run/x.sock") == .unix(path: "/run/x.sock"))
+        #expect(try Endpoint(parsing: "tcp://10.0.0.5:7000") == .tcp(host: "10.0.0.5", port: 7000))
+        #expect(try Endpoint(parsing: "tcp://[::1]:7000") == .tcp(host: "::1", port: 7000))
+        #expect(try Endpoint(parsing: "file:a.jsonl.zst") == .file(path: "a.jsonl.zst"))
+        #expect(try Endpoint(parsing: "fd:3") == .descriptor(3))
+        for bad in ["tcp://host", "tcp://host:99999", "unix:", "http://x", "sock"] {
+            #expect(throws: RunnelError.self) { try Endpoint(parsing: bad) }
+        }
+        do {
+            _ = try Endpoint(parsing: "nats://h:4222/s")
+            Issue.record("nats is not built")
+        } catch {
+            #expect(error.code == .unimplemented)
+        }
+    }
+}
+
+import RunnelProtocol
