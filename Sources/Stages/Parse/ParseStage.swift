@@ -21,6 +21,7 @@ import RunnelStage
 /// control characters (a wrong charset or a binary body), `INVALID_ARGUMENT` for a body that is
 /// not a `page.fetched`.
 public struct ParseStage: MessageStage {
+    /// The limits and switches the stage runs with.
     public let configuration: Configuration
 
     /// Creates the stage.
@@ -29,6 +30,7 @@ public struct ParseStage: MessageStage {
         self.configuration = configuration
     }
 
+    /// The stage's name, types and options, as `Protocol/services/parse.json` has them.
     public var service: ServiceDefinition {
         ServiceDefinition(
             name: "parse",
@@ -48,6 +50,8 @@ public struct ParseStage: MessageStage {
             ])
     }
 
+    /// Parses the `page.fetched` in `message` into one `article.parsed`.
+    /// - Throws: ``RunnelError`` as described on the type.
     public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
         let page = try PageDecoder.decode(message.body)
         let article = try parse(page)
