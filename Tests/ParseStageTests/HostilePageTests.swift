@@ -30,7 +30,7 @@ struct HostilePageTests {
         #expect(try stage.parse(page(html)).paragraphs.count == 7)
     }
 
-    @Test("a 20 MB page is refused with RESOURCE_EXHAUSTED, naming the limit")
+    @Test("a 20 MB page is refused with OUT_OF_RANGE (final, not retried), naming the limit")
     func hugePage() throws {
         let chunk = "<p>" + String(repeating: "word ", count: 200) + "</p>\n"
         let html = "<html><body>" + String(repeating: chunk, count: 20 * 1_048_576 / chunk.utf8.count + 1) + "</body></html>"
@@ -39,7 +39,7 @@ struct HostilePageTests {
             _ = try stage.parse(page(html))
             Issue.record("a 20 MB page was parsed")
         } catch {
-            #expect(error.code == .resourceExhausted)
+            #expect(error.code == .outOfRange)
             #expect(error.message.contains("max-html-bytes"))
         }
         try stillWorks()
@@ -49,7 +49,7 @@ struct HostilePageTests {
     func configurableLimit() throws {
         let small = ParseStage(configuration: .init(maxHTMLBytes: 1000))
         let html = "<p>" + String(repeating: "a ", count: 600) + "</p>"
-        #expect(code { () throws(RunnelError) in try small.parse(page(html)) } == .resourceExhausted)
+        #expect(code { () throws(RunnelError) in try small.parse(page(html)) } == .outOfRange)
         #expect(code { () throws(RunnelError) in try small.parse(page("<p>short</p>")) } == nil)
     }
 
@@ -149,6 +149,6 @@ struct HostilePageTests {
         #expect(service.name == "parse")
         #expect(service.accepts == ["page.fetched"])
         #expect(service.emits == ["article.parsed"])
-        #expect(service.options.contains { $0.name == "max-html-bytes" && $0.default == String(16 << 20) })
+        #expect(service.options.contains { $0.name == "max_html_bytes" && $0.default == String(16 << 20) })
     }
 }

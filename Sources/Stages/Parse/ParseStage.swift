@@ -21,6 +21,7 @@ import RunnelStage
 /// control characters (a wrong charset or a binary body), `INVALID_ARGUMENT` for a body that is
 /// not a `page.fetched`.
 public struct ParseStage: MessageStage {
+    /// The limits and switches the stage runs with.
     public let configuration: Configuration
 
     /// Creates the stage.
@@ -29,22 +30,28 @@ public struct ParseStage: MessageStage {
         self.configuration = configuration
     }
 
+    /// The stage's name, types and options, as `Protocol/services/parse.json` has them.
     public var service: ServiceDefinition {
         ServiceDefinition(
             name: "parse",
-            summary: "Extracts the article (text, title, dates, byline, images, related links) from fetched pages.",
+            summary: "Finds the article in a fetched page: title, byline, dates, main text without the site's boilerplate, images and links.",
             accepts: [MessageType.pageFetched],
             emits: [MessageType.articleParsed],
             options: [
-                .init(name: "max-html-bytes", type: "int", default: String(configuration.maxHTMLBytes),
-                    help: "Pages larger than this many bytes fail with RESOURCE_EXHAUSTED."),
-                .init(name: "min-article-length", type: "int", default: String(configuration.minArticleLength),
-                    help: "Pages with less text than this (characters) are not articles: empty text, kind listing/other."),
-                .init(name: "jsonld-body", type: "bool", default: String(configuration.useJSONLDArticleBody),
+                .init(
+                    name: "max_html_bytes", type: "integer", default: String(configuration.maxHTMLBytes),
+                    help: "A larger page fails with OUT_OF_RANGE."),
+                .init(
+                    name: "min_text_chars", type: "integer", default: String(configuration.minArticleLength),
+                    help: "A page with less main text than this is emitted with kind \"listing\" or \"other\"."),
+                .init(
+                    name: "jsonld_body", type: "boolean", default: String(configuration.useJSONLDArticleBody),
                     help: "Use JSON-LD articleBody when it is clearly more complete than the extracted text."),
             ])
     }
 
+    /// Parses the `page.fetched` in `message` into one `article.parsed`.
+    /// - Throws: ``RunnelError`` as described on the type.
     public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
         let page = try PageDecoder.decode(message.body)
         let article = try parse(page)
@@ -69,7 +76,7 @@ public struct ParseStage: MessageStage {
         let size = page.html.utf8.count
         guard size <= configuration.maxHTMLBytes else {
             throw RunnelError(
-                .resourceExhausted,
+                .outOfRange,
                 "the page is \(Self.size(size)) of HTML, above max-html-bytes "
                     + "(\(Self.size(configuration.maxHTMLBytes))); raise --max-html-bytes to parse it.")
         }

@@ -24,7 +24,7 @@ struct Parse: AsyncParsableCommand {
                 | jq -r '.body | .title, .text'
 
             Failures, one error record each: FAILED_PRECONDITION for a content
-            type that is not HTML or text (image/png), RESOURCE_EXHAUSTED for a
+            type that is not HTML or text (image/png), OUT_OF_RANGE for a
             page above --max-html-bytes, DATA_LOSS for a page decoded with the
             wrong charset (mostly replacement characters), INVALID_ARGUMENT for
             a body that is not a page.fetched.
@@ -35,11 +35,11 @@ struct Parse: AsyncParsableCommand {
 
     @OptionGroup var runtime: StageOptions
 
-    @Option(name: .customLong("max-html-bytes"), help: "Refuse pages larger than this many bytes (RESOURCE_EXHAUSTED).")
+    @Option(name: .customLong("max-html-bytes"), help: "Refuse pages larger than this many bytes (OUT_OF_RANGE).")
     var maxHTMLBytes: Int = ParseStage.Configuration().maxHTMLBytes
 
     @Option(
-        name: .customLong("min-article-length"),
+        name: .customLong("min-text-chars"),
         help: "Pages with less text than this many characters are not articles: empty text, kind listing or other.")
     var minArticleLength: Int = ParseStage.Configuration().minArticleLength
 
@@ -50,7 +50,7 @@ struct Parse: AsyncParsableCommand {
 
     func validate() throws {
         guard maxHTMLBytes > 0 else { throw ValidationError("--max-html-bytes must be at least 1") }
-        guard minArticleLength >= 0 else { throw ValidationError("--min-article-length cannot be negative") }
+        guard minArticleLength >= 0 else { throw ValidationError("--min-text-chars cannot be negative") }
     }
 
     func run() async throws {
