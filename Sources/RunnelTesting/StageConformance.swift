@@ -155,7 +155,7 @@ final class StageProcess: @unchecked Sendable {
 
     init(_ stage: StageUnderTest, listen: Endpoint, to: Endpoint, log: URL) throws {
         self.log = log
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = stage.command + ["--listen", listen.description, "--to", to.description]
         var environment = ProcessInfo.processInfo.environment

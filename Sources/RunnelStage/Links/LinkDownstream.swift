@@ -56,7 +56,7 @@ actor LinkDownstream: Downstream {
             try? writer.send(.drain)
             let closer = Task {
                 try? await Task.sleep(for: .seconds(2))
-                await self.closeNow()
+                self.closeNow()
             }
             await task.value
             closer.cancel()

@@ -72,7 +72,7 @@ public struct PipelineDefinition: Sendable {
         } catch {
             throw RunnelError(.invalidArgument, "\(file) \(error)")
         }
-        var reader = Reader(file: file)
+        let reader = Reader(file: file)
         let root = document.root
         try reader.only(["pipeline", "source", "stage"], in: root, table: "the top level")
 

@@ -59,12 +59,9 @@ struct Export: AsyncParsableCommand {
             }
             try output.write(try encoder.finish())
             try output.flush()
-        } catch let error as RunnelError {
+        } catch {
             if error.code == .unavailable { throw ExitCode(0) }  // `| head` closed the pipe
             report(error, in: db)
-            throw ExitCode(1)
-        } catch {
-            report(RunnelError(.internal, "\(error)"), in: db)
             throw ExitCode(1)
         }
     }
