@@ -144,4 +144,21 @@ struct LinkTests {
         relay.signal(SIGTERM)
         #expect(await relay.wait() == 0)
     }
+
+    @Test("call sends messages to a stage and prints its outputs from the same connection")
+    func call() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let sock = dir.appendingPathComponent("s").path
+        // The stage's own downstream is unreachable: in call mode its outputs do not go there.
+        let relay = try BackgroundProcess(
+            ["relay", "--listen", "unix:\(sock)/r.sock", "--to", "unix:\(sock)/nowhere.sock"], in: dir, name: "relay")
+        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r.sock") })
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(5, to: input)
+        let result = try RunnelProcess.run(["call", "unix:\(sock)/r.sock", input.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(messageIDs(result.stdoutText) == (0..<5).map { "m\($0)" })
+        relay.signal(SIGTERM)
+        #expect(await relay.wait() == 0)
+    }
 }

@@ -26,7 +26,8 @@ extension ControlMessage {
             self = .hello(
                 Hello(
                     versions: try require(versions, "versions"), stage: try require(wire.stage, "stage"),
-                    accepts: wire.accepts ?? [], emits: wire.emits ?? [], nonce: wire.nonce, proof: wire.proof))
+                    accepts: wire.accepts ?? [], emits: wire.emits ?? [], nonce: wire.nonce, proof: wire.proof,
+                    mode: wire.mode))
         case "credit":
             let n = try require(wire.n, "n")
             guard n >= 0 else { throw RunnelError(.invalidArgument, "\"credit\": n must not be negative") }
@@ -73,6 +74,10 @@ extension ControlMessage {
             if let proof = hello.proof {
                 Self.key("proof", &out)
                 JSONString.append(proof, to: &out)
+            }
+            if let mode = hello.mode {
+                Self.key("mode", &out)
+                JSONString.append(mode, to: &out)
             }
         case let .credit(n):
             Self.key("n", &out)
@@ -174,6 +179,7 @@ extension ControlMessage {
         var emits: [String]?
         var nonce: String?
         var proof: String?
+        var mode: String?
         var n: Int?
         var seq: UInt64?
         var code: StatusCode?

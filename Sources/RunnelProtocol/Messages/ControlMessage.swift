@@ -63,11 +63,15 @@ public struct Hello: Sendable, Hashable, Codable {
     /// HMAC-SHA256, with the shared key, of this side's role (`connect:` or `accept:`) followed by
     /// the peer's nonce, as lower-case hex (`Protocol/PROTOCOL.md`, 7.2).
     public var proof: String?
+    /// `"call"` from a connector that wants the outputs of what it sends back on the same link
+    /// (`runnel call`) instead of downstream (`Protocol/PROTOCOL.md`, 7.10).
+    public var mode: String?
 
     public init(
         versions: [Int] = [Envelope.protocolVersion], stage: String, accepts: [String] = [], emits: [String] = [],
-        nonce: String? = nil, proof: String? = nil
+        nonce: String? = nil, proof: String? = nil, mode: String? = nil
     ) {
+        self.mode = mode
         self.versions = versions
         self.stage = stage
         self.accepts = accepts

@@ -54,6 +54,8 @@ public final class LinkRunner<S: Stage>: Sendable {
     struct Job: Sendable {
         var received: StageProcessor<S>.Received
         var done: @Sendable () -> Void
+        /// In call mode, the link its outputs go back on (instead of downstream).
+        var replyTo: LineWriter? = nil
     }
 
     public init(
@@ -206,6 +208,16 @@ public final class LinkRunner<S: Stage>: Sendable {
             let results = await processor.process(jobs.map(\.received))
             var outgoing: [Outgoing] = []
             for (job, result) in zip(jobs, results) {
+                if let caller = job.replyTo {
+                    // Call mode: outputs and failures go back to the caller; then the input is done.
+                    let lines = (result.outputs + result.deadLetters).map { message -> WireLine in
+                        var reply = message
+                        reply.seq = nil
+                        return .data(reply)
+                    }
+                    if (try? caller.send(lines)) != nil { job.done() }
+                    continue
+                }
                 var count = result.outputs.count
                 var deadLetters: [Envelope] = []
                 if deadLetterLog != nil {
@@ -314,8 +326,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         }
     }
 
-    private func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void) -> Job {
-        Job(received: .init(record), done: done)
+    private func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void, replyTo: LineWriter? = nil) -> Job {
+        Job(received: .init(record), done: done, replyTo: replyTo)
     }
 
     // MARK: Input from a socket
@@ -341,6 +353,7 @@ public final class LinkRunner<S: Stage>: Sendable {
             try await connection.run(limits: processor.configuration.limits) { reader, writer in
                 let peer = try await handshake.accept(&reader, writer)
                 let link = InboundLink(writer: writer, window: options.window, peer: peer.stage)
+                let caller = peer.mode == "call" ? writer : nil
                 try link.open()
                 let key = ObjectIdentifier(link)
                 openLinks.withLock { $0[key] = (link, connection) }
@@ -354,12 +367,12 @@ public final class LinkRunner<S: Stage>: Sendable {
                         switch input {
                         case let .refused(error, raw):
                             // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9).
-                            jobs.append(errorJob(processor.errorRecord(error, rawLine: raw), done: {}))
+                            jobs.append(errorJob(processor.errorRecord(error, rawLine: raw), done: {}, replyTo: caller))
                         case let .line(.data(envelope)):
                             if envelope.seq == nil {
                                 let error = RunnelError(
                                     .invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
-                                jobs.append(errorJob(processor.errorRecord(error, for: envelope), done: {}))
+                                jobs.append(errorJob(processor.errorRecord(error, for: envelope), done: {}, replyTo: caller))
                             } else {
                                 data.append(envelope)
                             }
@@ -376,7 +389,8 @@ public final class LinkRunner<S: Stage>: Sendable {
                     let now = ContinuousClock.now
                     for (envelope, fresh) in zip(data, link.receive(seqs: data.map { $0.seq! })) where fresh {
                         let seq = envelope.seq!
-                        jobs.append(Job(received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }))
+                        jobs.append(
+                            Job(received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller))
                     }
                     stats.withLock { $0.received += jobs.count }
                     queue.push(jobs)

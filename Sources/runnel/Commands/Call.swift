@@ -1,0 +1,104 @@
+import ArgumentParser
+import Foundation
+import RunnelProtocol
+import RunnelTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Call: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send messages to a stage and print its outputs, which come back on the same connection.",
+        discussion: """
+            Like grpcurl for a stage: connects in call mode (PROTOCOL.md 7.10), sends each
+            message of FILE or stdin (JSON lines, plain or zstd), and prints every output as a
+            JSON line once the stage has acked its input. Failures come back as error records
+            and make the exit status 1.
+
+              echo '{"id":"1","type":"page.fetched","body":{"url":"https://x","status":200,"content_type":"text/html","html":"<h1>Hi</h1><p>Text</p>"}}' \\
+                | runnel call unix:/tmp/rn/parse.sock | jq .body.title
+            """
+    )
+
+    @Argument(help: "The stage's endpoint: unix:PATH or tcp://HOST:PORT.")
+    var endpoint: String
+
+    @Argument(help: "The messages; '-' or none for stdin.")
+    var file: String = "-"
+
+    @Option(name: .customLong("key-file"), help: "The shared key for TCP (default: $RUNNEL_KEY).")
+    var keyFile: String?
+
+    @Option(help: "Seconds to wait for all outputs.")
+    var timeout: Int = 30
+
+    func run() async throws {
+        do {
+            let messages = try readMessages()
+            let target = try Endpoint(parsing: endpoint)
+            guard target.isSocket else { throw RunnelError(.invalidArgument, "call needs a socket endpoint, not \(endpoint)") }
+            let key = try SharedKey.load(file: keyFile)
+            let connection = try await LineConnection.connect(to: target)
+            let (outputs, acked) = try await connection.run { reader, writer in
+                _ = try await Handshake(local: Hello(stage: "call", accepts: ["*"], emits: ["*"], mode: "call"), key: key)
+                    .connect(&reader, writer)
+                var credit = 0
+                var next = 0
+                var acked: UInt64 = 0
+                var outputs: [Envelope] = []
+                let deadline = ContinuousClock.now + .seconds(timeout)
+                while acked < UInt64(messages.count), ContinuousClock.now < deadline {
+                    if credit > 0 && next < messages.count {
+                        let n = min(credit, messages.count - next)
+                        try writer.send((0..<n).map { (seq: UInt64(next + $0 + 1), envelope: messages[next + $0]) })
+                        next += n
+                        credit -= n
+                    }
+                    guard let input = try await reader.next() else { break }
+                    switch input {
+                    case let .line(.data(output)): outputs.append(output)
+                    case let .line(.control(.credit(n))): credit += n
+                    case let .line(.control(.ack(seq))): acked = max(acked, seq)
+                    case let .line(.control(.bye(bye))) where bye.code != .ok: throw RunnelError(bye.code, bye.message)
+                    default: break
+                    }
+                }
+                try? writer.send(.drain)
+                return (outputs, acked)
+            }
+            for output in outputs { print(output.jsonLine) }
+            if acked < UInt64(messages.count) {
+                throw RunnelError(.deadlineExceeded, "\(messages.count - Int(acked)) of \(messages.count) messages were not acked within \(timeout) s")
+            }
+            if outputs.contains(where: { $0.type == MessageType.error }) { throw ExitCode(1) }
+        } catch let error as RunnelError {
+            report(error, in: endpoint)
+            throw ExitCode(1)
+        }
+    }
+
+    private func readMessages() throws(RunnelError) -> [Envelope] {
+        let input = try FileInput(path: file)
+        let decoder = StreamDecoder()
+        var messages: [Envelope] = []
+        var failure: RunnelError?
+        do {
+            try decoder.decodeAll(input) { event in
+                switch event {
+                case let .invalid(error): failure = failure ?? error
+                case let .line(bytes, number):
+                    do throws(RunnelError) {
+                        if case let .data(envelope) = try WireLine(line: bytes) { messages.append(envelope) }
+                    } catch {
+                        failure = failure ?? error.at(.line(number))
+                    }
+                }
+            }
+        } catch {
+            throw error as? RunnelError ?? RunnelError(.dataLoss, "\(error)")
+        }
+        if let failure { throw failure }
+        return messages
+    }
+}
