@@ -95,10 +95,8 @@ public struct StageProcessor<S: Stage>: Sendable {
                 case let .fail(error) where error.code.isRetryable && attempt < configuration.maxAttempts:
                     retry.append(index)
                 case let .fail(error):
-                    var failed = message
-                    failed.attempt = message.attempt + attempt - 1
                     results[index] = Processed(
-                        input: message, deadLetters: [errorRecord(error, for: failed, attempts: attempt)],
+                        input: message, deadLetters: [errorRecord(error, for: message, attempts: attempt)],
                         attempts: attempt)
                 }
             }

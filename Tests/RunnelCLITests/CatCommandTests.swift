@@ -209,4 +209,21 @@ struct ValidateCommandTests {
         #expect(dead.stdoutLines.count == 2)
         #expect(dead.stdoutLines.allSatisfy { $0.contains("\"type\":\"error\"") })
     }
+
+    @Test("wrap makes a line filter a stage: one answer per line, bodies or messages, failures as error records")
+    func wrap() throws {
+        let input = data([
+            #"{"id":"a","type":"article.parsed","body":{"url":"u","title":"hello","text":"t"}}"#,
+            #"{"id":"b","type":"article.parsed","body":{"url":"u2","title":"world","text":"t"}}"#,
+        ])
+        let upper = try RunnelProcess.run(["wrap", "--", "jq", "-c", "--unbuffered", ".body.title |= ascii_upcase"], stdin: input)
+        #expect(upper.status == 0, "\(upper.stderr)")
+        #expect(upper.stdoutLines.count == 2)
+        #expect(upper.stdoutLines[0].contains(#""title":"HELLO""#) && upper.stdoutLines[0].contains(#""parent":"a""#))
+        #expect(upper.stdoutLines[1].contains(#""title":"WORLD""#))
+        let broken = try RunnelProcess.run(["wrap", "--", "sh", "-c", "read l; echo notjson"], stdin: data([#"{"id":"a","type":"x","body":1}"#]))
+        #expect(broken.stdoutLines.count == 1)
+        #expect(broken.stdoutLines[0].contains(#""status":"INVALID_ARGUMENT""#), "\(broken.stdoutText)")
+        #expect(broken.stderr.contains("sh answered with a line that is not JSON"))
+    }
 }
