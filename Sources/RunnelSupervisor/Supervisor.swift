@@ -45,6 +45,9 @@ public final class Supervisor: @unchecked Sendable {
     private var total = 0
     private var startedAt = Date()
     private var control: ControlServer?
+    private var metrics: MetricsServer?
+    /// Where to serve Prometheus metrics, if anywhere.
+    public var metricsEndpoint: Endpoint?
     private let done = DispatchSemaphore(value: 0)
     private var signalSources: [any DispatchSourceSignal] = []
     private let showProgress: Bool
@@ -84,6 +87,12 @@ public final class Supervisor: @unchecked Sendable {
         control = try ControlServer(path: runDirectory + "/control.sock") { [weak self] request in
             self?.answer(request) ?? ["error": "shutting down"]
         }
+        if case let .tcp(host, port)? = metricsEndpoint {
+            metrics = try MetricsServer(host: host, port: port) { [weak self] in
+                guard let self else { return [:] }
+                return self.queue.sync { self.status() }
+            }
+        }
         installSignals()
         startReaper()
         queue.sync {
@@ -93,6 +102,7 @@ public final class Supervisor: @unchecked Sendable {
         if showProgress { startProgress() }
         done.wait()
         control = nil
+        metrics = nil
         return queue.sync { exitCode }
     }
 
@@ -425,7 +435,7 @@ public final class Supervisor: @unchecked Sendable {
     private func status() -> [String: Any] {
         let stages: [[String: Any]] = members.map { member in
             var entry: [String: Any] = [
-                "name": member.name, "state": member.state, "pids": member.pids.sorted(), "restarts": member.restarts,
+                "name": member.name, "state": member.state, "pids": member.pids.sorted().map(Int.init), "restarts": member.restarts,
                 "uptime_s": member.pids.isEmpty ? 0 : Int(Date().timeIntervalSince(member.startedAt)),
             ]
             if let last = member.lastStatus { entry["last_status"] = last }

@@ -99,7 +99,9 @@ struct SupervisorTests {
             """
         let total = 400
         let file = try Self.pipeline(name, pages: total, stages: stages, in: dir)
-        let first = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "first")
+        let port = Int.random(in: 20_000...60_000)
+        let first = try BackgroundProcess(
+            ["run", file.path, "--no-progress", "--metrics", "tcp://127.0.0.1:\(port)"], in: dir, name: "first")
         let cursorURL = dir.appendingPathComponent(".runnel/\(name)/cursor")
         func cursor() -> Int {
             Int((try? String(contentsOf: cursorURL, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? 0
@@ -109,6 +111,10 @@ struct SupervisorTests {
         let status = try RunnelProcess.run(["status", "--name", name])
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdoutText.contains("fetch"), "\(status.stdoutText)")
+        // and so do the Prometheus metrics
+        let metrics = try RunnelProcess.exec("/usr/bin/env", ["curl", "-s", "http://127.0.0.1:\(port)/metrics"])
+        #expect(metrics.stdoutText.contains("runnel_stage_up{pipeline=\"\(name)\",stage=\"relay\"} 1"), "\(metrics.stdoutText)")
+        #expect(metrics.stdoutText.contains("runnel_pipeline_sources_total{pipeline=\"\(name)\"} \(total)"))
         first.signal(SIGTERM)
         #expect(await first.wait(timeout: .seconds(30)) == 0, "\(first.stderr)")
         let stopped = cursor()

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RunnelProtocol
 import RunnelSupervisor
+import RunnelTransport
 
 #if canImport(Glibc)
 import Glibc
@@ -34,11 +35,21 @@ struct Run: ParsableCommand {
     @Flag(inversion: .prefixedNo, help: "Show done/total, rate and ETA on a terminal.")
     var progress = true
 
+    @Option(help: ArgumentHelp("Serve Prometheus metrics here, e.g. tcp://127.0.0.1:9464.", valueName: "endpoint"))
+    var metrics: String?
+
     func run() throws {
         do {
             let definition = try PipelineDefinition(contentsOf: file)
             let supervisor = try Supervisor(
                 definition: definition, runnel: Self.executablePath(), progress: progress && isatty(2) == 1)
+            if let metrics {
+                let endpoint = try Endpoint(parsing: metrics)
+                guard case .tcp = endpoint else {
+                    throw RunnelError(.invalidArgument, "--metrics needs tcp://HOST:PORT, not \(metrics)")
+                }
+                supervisor.metricsEndpoint = endpoint
+            }
             let status = try supervisor.run()
             if status != 0 { throw ExitCode(status) }
         } catch let error as RunnelError {
