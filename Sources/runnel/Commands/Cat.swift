@@ -54,45 +54,27 @@ struct Cat: ParsableCommand {
         let wanted = types.map { Array($0.utf8) }
         var failures = 0
 
-        for path in files.isEmpty ? ["-"] : files {
-            let input: FileInput
-            do throws(RunnelError) {
-                input = try FileInput(path: path)
-            } catch {
-                report(error, in: path)
-                failures += 1
-                continue
-            }
-            let decoder = StreamDecoder(limits: stream.limits)
-            do {
-                try decoder.decodeAll(input) { event in
-                    switch event {
-                    case let .invalid(error):
-                        failures += 1
-                        report(error, in: input.displayName)
-                    case let .line(bytes, _) where raw:
-                        encoder.append(line: bytes)
-                        if encoder.pendingCount >= 256 << 10 { try output.write(try encoder.flush()) }
-                    case let .line(bytes, number):
-                        do throws(RunnelError) {
-                            if let layout = try WireLine.check(line: bytes) {
-                                guard wanted.isEmpty || wanted.contains(where: { layout.type(in: bytes, is: $0) })
-                                else { return }
-                            } else if !control {
-                                return
-                            }
-                            encoder.append(line: bytes)
-                            if encoder.pendingCount >= 256 << 10 { try output.write(try encoder.flush()) }
-                        } catch {
-                            failures += 1
-                            report(error.at(.line(number)), in: input.displayName)
-                        }
+        stream.forEachLine(in: files) { bytes, number, source in
+            if raw {
+                encoder.append(line: bytes)
+            } else {
+                do throws(RunnelError) {
+                    if let layout = try WireLine.check(line: bytes) {
+                        guard wanted.isEmpty || wanted.contains(where: { layout.type(in: bytes, is: $0) }) else { return }
+                    } else if !control {
+                        return
                     }
+                    encoder.append(line: bytes)
+                } catch {
+                    failures += 1
+                    report(error.at(.line(number)), in: source)
+                    return
                 }
-            } catch {
-                failures += 1
-                report(error as? RunnelError ?? RunnelError(.internal, "\(error)"), in: input.displayName)
             }
+            if encoder.pendingCount >= 256 << 10 { try output.write(try encoder.flush()) }
+        } failure: { error, source in
+            failures += 1
+            report(error, in: source)
         }
         do throws(RunnelError) {
             try output.write(zstd ? try encoder.finish() : try encoder.flush())

@@ -1,5 +1,6 @@
 import ArgumentParser
 import RunnelProtocol
+import RunnelTransport
 
 /// Options every command that reads streams shares.
 struct StreamOptions: ParsableArguments {
@@ -14,6 +15,37 @@ struct StreamOptions: ParsableArguments {
     func validate() throws {
         guard maxLineBytes > 0 else { throw ValidationError("--max-line must be positive") }
         guard (10...31).contains(maxWindowLog) else { throw ValidationError("--max-window-log must be within 10…31") }
+    }
+}
+
+extension StreamOptions {
+    /// Reads each file (`-` or none: stdin), zstd or plain, handing every line to `line` with its
+    /// number and the file's name; a file that cannot be opened, a refused line or a broken
+    /// stream goes to `failure` with the name, and the other files are still read.
+    func forEachLine(
+        in files: [String], _ line: (UnsafeBufferPointer<UInt8>, _ number: Int, _ source: String) throws -> Void,
+        failure: (RunnelError, _ source: String) -> Void
+    ) {
+        for path in files.isEmpty ? ["-"] : files {
+            let input: FileInput
+            do throws(RunnelError) {
+                input = try FileInput(path: path)
+            } catch {
+                failure(error, path)
+                continue
+            }
+            let decoder = StreamDecoder(limits: limits)
+            do {
+                try decoder.decodeAll(input) { event in
+                    switch event {
+                    case let .invalid(error): failure(error, input.displayName)
+                    case let .line(bytes, number): try line(bytes, number, input.displayName)
+                    }
+                }
+            } catch {
+                failure(error as? RunnelError ?? RunnelError(.internal, "\(error)"), input.displayName)
+            }
+        }
     }
 }
 

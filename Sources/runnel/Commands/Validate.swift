@@ -30,39 +30,21 @@ struct Validate: ParsableCommand {
         var unknown: [String: Int] = [:]
         var invalid = 0
 
-        for path in files.isEmpty ? ["-"] : files {
-            let input: FileInput
+        stream.forEachLine(in: files) { bytes, number, source in
             do throws(RunnelError) {
-                input = try FileInput(path: path)
-            } catch {
-                report(error, in: path)
-                invalid += 1
-                continue
-            }
-            let decoder = StreamDecoder(limits: stream.limits)
-            do {
-                try decoder.decodeAll(input) { event in
-                    switch event {
-                    case let .invalid(error):
-                        invalid += 1
-                        if !quiet { report(error, in: input.displayName) }
-                    case let .line(bytes, number):
-                        do throws(RunnelError) {
-                            switch try Validator.check(line: bytes) {
-                            case let .data(type): valid[type, default: 0] += 1
-                            case let .control(name): valid["ctl:" + name, default: 0] += 1
-                            case let .unknownType(type): unknown[type, default: 0] += 1
-                            }
-                        } catch {
-                            invalid += 1
-                            if !quiet { report(error.at(.line(number)), in: input.displayName) }
-                        }
-                    }
+                switch try Validator.check(line: bytes) {
+                case let .data(type): valid[type, default: 0] += 1
+                case let .control(name): valid["ctl:" + name, default: 0] += 1
+                case let .unknownType(type): unknown[type, default: 0] += 1
                 }
             } catch {
                 invalid += 1
-                report(error as? RunnelError ?? RunnelError(.internal, "\(error)"), in: input.displayName)
+                if !quiet { report(error.at(.line(number)), in: source) }
             }
+        } failure: { error, source in
+            invalid += 1
+            // A file or a stream that cannot be read is reported even with --quiet.
+            if !quiet || error.position?.line == nil { report(error, in: source) }
         }
         let total = valid.values.reduce(0, +) + unknown.values.reduce(0, +)
         var summary = "\(total) valid, \(invalid) invalid"
