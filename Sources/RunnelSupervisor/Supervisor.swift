@@ -221,7 +221,7 @@ public final class Supervisor: @unchecked Sendable {
         let source = Member(
             name: "source",
             arguments: [runnel, "send", "unix:" + next!, urls, "--urls", "--cursor", stateDirectory + "/cursor",
-                "--stats-file", statistics, "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"],
+                "--stats-file", statistics, "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"],
             environment: [:], restart: .transient, replicas: 1, socket: nil, statisticsPath: statistics)
         members = [source] + built
     }

@@ -76,13 +76,13 @@ struct LinkTests {
             ["recv", "--listen", "tcp://127.0.0.1:\(port)"], in: dir, name: "recv", environment: ["RUNNEL_KEY": key])
         try await Task.sleep(for: .milliseconds(500))
         let wrong = try BackgroundProcess(
-            ["send", "tcp://127.0.0.1:\(port)", input.path, "--drain-timeout", "2"], in: dir, name: "wrong",
+            ["send", "tcp://127.0.0.1:\(port)", input.path, "--finish-timeout", "2"], in: dir, name: "wrong",
             environment: ["RUNNEL_KEY": "the wrong key, long enough"])
         #expect(await wrong.wait(timeout: .seconds(20)) == 1)
         #expect(wrong.stderr.contains("UNAUTHENTICATED"), "\(wrong.stderr)")
         #expect(wrong.stderr.contains("50 messages were not acked"), "\(wrong.stderr)")
         let missing = try BackgroundProcess(
-            ["send", "tcp://127.0.0.1:\(port)", input.path, "--drain-timeout", "2"], in: dir, name: "missing",
+            ["send", "tcp://127.0.0.1:\(port)", input.path, "--finish-timeout", "2"], in: dir, name: "missing",
             environment: ["RUNNEL_KEY": ""])
         #expect(await missing.wait(timeout: .seconds(20)) == 1)
         #expect(missing.stderr.contains("UNAUTHENTICATED"), "\(missing.stderr)")

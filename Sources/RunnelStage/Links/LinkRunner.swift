@@ -29,8 +29,11 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var outputCapacity = 1024
         public var ackTimeout: Duration = .seconds(30)
         public var maxDeliveries = 5
-        /// How long a drain waits for downstream acks without any arriving.
+        /// How long a drain (SIGTERM) waits for downstream acks without any arriving.
         public var drainTimeout: Duration = .seconds(30)
+        /// After the input ends by itself, how long to wait for acks without any arriving;
+        /// `nil` waits as long as it takes (a supervised source: the pipeline may be restarting).
+        public var finishTimeout: Duration? = .seconds(30)
         /// For a stream input: a file that keeps how many input lines are done end to end, so a
         /// restarted run resumes after them.
         public var cursorPath: String?
@@ -106,7 +109,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         queue.close()
         await worker.value
         if isDraining && !options.listen.isSocket { _ = await downstream.dropUnsent() }
-        let unacked = await downstream.drain(timeout: options.drainTimeout)
+        let patience = isDraining ? options.drainTimeout : (options.finishTimeout ?? .seconds(365 * 86_400))
+        let unacked = await downstream.drain(timeout: patience)
         cursor?.flush()
         if let link = downstream as? LinkDownstream { await link.stop() }
         let statistics = stats.withLock { $0 }

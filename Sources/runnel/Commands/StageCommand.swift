@@ -37,8 +37,13 @@ struct StageOptions: ParsableArguments {
     @Option(name: .customLong("ack-timeout"), help: "Seconds to wait for a downstream ack before reconnecting to resend.")
     var ackTimeout: Int = 30
 
-    @Option(name: .customLong("drain-timeout"), help: "Seconds a drain waits without any downstream ack arriving.")
+    @Option(name: .customLong("drain-timeout"), help: "Seconds a drain (SIGTERM) waits without any downstream ack arriving.")
     var drainTimeout: Int = 30
+
+    @Option(
+        name: .customLong("finish-timeout"),
+        help: "Seconds to wait for acks without any arriving once the input has ended; 0 waits as long as it takes.")
+    var finishTimeout: Int = 30
 
     @Option(
         help: ArgumentHelp(
@@ -114,6 +119,7 @@ extension StageOptions {
         link.window = max(window, 1)
         link.ackTimeout = .seconds(max(ackTimeout, 1))
         link.drainTimeout = .seconds(max(drainTimeout, 0))
+        link.finishTimeout = finishTimeout > 0 ? .seconds(finishTimeout) : nil
         link.cursorPath = cursor
         link.statisticsPath = statsFile
         return link
@@ -147,6 +153,7 @@ func runStage<S: Stage>(_ stage: S, options: StageOptions) async throws -> Int {
             linkOptions.window = link.window
             linkOptions.ackTimeout = link.ackTimeout
             linkOptions.drainTimeout = link.drainTimeout
+            linkOptions.finishTimeout = link.finishTimeout
             linkOptions.cursorPath = link.cursorPath
             linkOptions.statisticsPath = link.statisticsPath
             let runner = try LinkRunner(stage: stage, configuration: options.configuration, options: linkOptions)
