@@ -233,7 +233,10 @@ public final class Supervisor: @unchecked Sendable {
         let environment = ProcessInfo.processInfo.environment.merging(member.environment) { $1 }
         for _ in member.pids.count..<member.replicas {
             do {
-                let child = try ChildProcess.spawn(member.arguments, environment: environment, listening: member.socket?.descriptor)
+                // The source reads the supervisor's stdin when the pipeline file says urls = "-".
+                let child = try ChildProcess.spawn(
+                    member.arguments, environment: environment, listening: member.socket?.descriptor,
+                    inheritStdin: member.name == "source")
                 member.pids.insert(child.pid)
                 pump(child.stderr, prefix: member.name, isData: false)
                 pump(child.stdout, prefix: member.name, isData: index == members.count - 1)
@@ -389,7 +392,7 @@ public final class Supervisor: @unchecked Sendable {
         // Exit 0 unless the supervisor gave up or had to kill a stage that would not drain:
         // then something acked may not have reached the end.
         if killedAtShutdown { exitCode = 1 }
-        log("stopped \(definition.name): \(cursorValue())/\(total) sources done, \(outputs) outputs in \(Int(Date().timeIntervalSince(startedAt))) s")
+        log("stopped \(definition.name): \(cursorValue())\(total > 0 ? "/\(total)" : "") sources done, \(outputs) outputs in \(Int(Date().timeIntervalSince(startedAt))) s")
         let dead = stateDirectory + "/source.dead.jsonl.zst"
         if let size = (try? FileManager.default.attributesOfItem(atPath: dead))?[.size] as? Int, size > 0 {
             log("some source messages were dead-lettered (the next stage never acked them): runnel cat \(dead)")

@@ -20,7 +20,7 @@ public enum ChildProcess {
 
     /// - Throws: ``RunnelError`` naming the program when it cannot be started.
     public static func spawn(
-        _ arguments: [String], environment: [String: String], listening: Int32?
+        _ arguments: [String], environment: [String: String], listening: Int32?, inheritStdin: Bool = false
     ) throws(RunnelError) -> Spawned {
         var out: [Int32] = [-1, -1]
         var err: [Int32] = [-1, -1]
@@ -33,7 +33,7 @@ public enum ChildProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, out[1], 1)
         posix_spawn_file_actions_adddup2(&actions, err[1], 2)
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        if !inheritStdin { posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0) }
         if let listening { posix_spawn_file_actions_adddup2(&actions, listening, 3) }
 
         var attributes = posix_spawnattr_t()
