@@ -289,12 +289,16 @@ class Stage:
     def run(self):
         directory = os.path.dirname(self.listen_path)
         os.makedirs(directory, mode=0o700, exist_ok=True)
-        if os.path.exists(self.listen_path):
-            os.unlink(self.listen_path)
+        # Bind and listen under a temporary name, then rename: whoever waits for the path to
+        # appear can connect at once, never between bind() and listen().
+        staging = "%s.%d.tmp" % (self.listen_path, os.getpid())
+        if os.path.exists(staging):
+            os.unlink(staging)
         server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        server.bind(self.listen_path)
-        os.chmod(self.listen_path, 0o600)
+        server.bind(staging)
+        os.chmod(staging, 0o600)
         server.listen(64)
+        os.replace(staging, self.listen_path)
         server.settimeout(0.2)
         while not self.draining.is_set():
             try:

@@ -32,9 +32,18 @@ public struct LinkListener: Sendable {
             let server: ServerChannel
             switch endpoint {
             case let .unix(path):
+                // Bound and made private under a temporary name, then renamed into place: a peer
+                // that waits for the path to appear connects to a listening, owner-only socket.
                 try prepareSocketPath(path)
-                server = try await bootstrap.bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { wrap($0) }
-                chmod(path, 0o600)
+                let staging = "\(path).\(getpid()).tmp"
+                server = try await bootstrap.bind(unixDomainSocketPath: staging, cleanupExistingSocketFile: true) { wrap($0) }
+                chmod(staging, 0o600)
+                guard rename(staging, path) == 0 else {
+                    let error = RunnelError.posix(errno, "cannot move the socket \(staging) to \(path)")
+                    try? await server.channel.close()
+                    unlink(staging)
+                    throw error
+                }
             case let .tcp(host, port):
                 server = try await bootstrap.bind(host: host, port: port) { wrap($0) }
             case let .descriptor(fd):
