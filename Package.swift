@@ -43,11 +43,17 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // The NATS C client (Debian libnats-dev) behind a plain C header: JetStream endpoints.
+        .target(
+            name: "CNats",
+            linkerSettings: [.linkedLibrary("nats")]
+        ),
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
         .target(
             name: "RunnelTransport",
             dependencies: [
                 "RunnelProtocol",
+                "CNats",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

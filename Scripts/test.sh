@@ -17,6 +17,12 @@ if ! swift build --build-tests >"$log" 2>&1; then
   exit 1
 fi
 
+# The nats:// tests need a JetStream server: a throwaway one on a free loopback port.
+. Scripts/lib/nats.sh
+nats_start
+trap 'rm -f "$log"; nats_stop' EXIT
+echo "==> nats-server -js at $RUNNEL_TEST_NATS (Scripts/lib/nats.sh)" >&2
+
 echo "==> running tests" >&2
 swift test --skip-build
 

@@ -45,9 +45,9 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     public let processor: StageProcessor<S>
     public let options: Options
-    private let log: @Sendable (String) -> Void
-    private let queue = WorkQueue<Job>()
-    private let stats = Mutex(StageStatistics())
+    let log: @Sendable (String) -> Void
+    let queue = WorkQueue<Job>()
+    let stats = Mutex(StageStatistics())
     private let draining = Mutex(false)
     private let listener = Mutex<LinkListener?>(nil)
     private let openLinks = Mutex<[ObjectIdentifier: (InboundLink, LineConnection)]>([:])
@@ -59,6 +59,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         var done: @Sendable () -> Void
         /// In call mode, the link its outputs go back on (instead of downstream).
         var replyTo: LineWriter? = nil
+        /// For an input its source can deliver again (JetStream): what to do when it failed.
+        var redelivery: Redelivery? = nil
     }
 
     public init(
@@ -76,7 +78,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         }
     }
 
-    private var name: String { processor.stage.service.name }
+    var name: String { processor.stage.service.name }
 
     /// Runs until the input ends (a stream) or a stop signal (a listener), then drains.
     /// - Returns: the statistics, and how many outputs were still unacked at the end.
@@ -103,6 +105,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         switch options.listen {
         case .stdio, .file:
             try await readStream(options.listen, cursor: cursor)
+        case let .nats(endpoint):
+            try await readNats(endpoint)
         default:
             try await serve()
         }
@@ -113,6 +117,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         let unacked = await downstream.drain(timeout: patience)
         cursor?.flush()
         if let link = downstream as? LinkDownstream { await link.stop() }
+        if let nats = downstream as? NatsDownstream { await nats.stop() }
         let statistics = stats.withLock { $0 }
         if processor.configuration.verbose || statistics.failedTotal > 0 || unacked > 0 || isDraining {
             var line = "runnel " + statistics.summary(stage: name)
@@ -122,7 +127,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         return (statistics, unacked)
     }
 
-    private var isDraining: Bool { draining.withLock { $0 } }
+    var isDraining: Bool { draining.withLock { $0 } }
 
     /// Stop taking input; what is held is finished and acked.
     public func beginDrain() {
@@ -180,8 +185,14 @@ public final class LinkRunner<S: Stage>: Sendable {
                 deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) })
             Task { await link.start() }
             return link
+        case let .nats(endpoint):
+            let nats = NatsDownstream(
+                endpoint: endpoint, stage: name, capacity: options.outputCapacity, answerTimeout: options.ackTimeout, log: log,
+                deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) })
+            nats.start()
+            return nats
         case .descriptor:
-            throw RunnelError(.invalidArgument, "fd: endpoints are for listening; --to needs unix:, tcp://, file: or -")
+            throw RunnelError(.invalidArgument, "fd: endpoints are for listening; --to needs unix:, tcp://, nats://, file: or -")
         }
     }
 
@@ -229,7 +240,22 @@ public final class LinkRunner<S: Stage>: Sendable {
                 } else {
                     count += result.deadLetters.count
                 }
-                let ticket = Ticket(count: count + (deadLetters.isEmpty ? 0 : 1), onDone: job.done)
+                var onDone = job.done
+                if let redelivery = job.redelivery, result.outputs.isEmpty, !result.deadLetters.isEmpty {
+                    // Its source can deliver it again: a retryable failure goes back (JetStream
+                    // nak, after a backoff) until its deliveries are spent; the others are
+                    // dead-lettered and never come back (term).
+                    if let code = retryableFailure(result.deadLetters) {
+                        let delay = Duration.milliseconds(processor.configuration.backoffMs(afterAttempt: redelivery.delivery))
+                        if redelivery.retryLater(delay) {
+                            stats.withLock { $0.retried += 1 }
+                            log("runnel \(name): \(code.name) on delivery \(redelivery.delivery) of \(result.input.id); handed back to be delivered again in \(delay)")
+                            continue
+                        }
+                    }
+                    onDone = redelivery.abandon
+                }
+                let ticket = Ticket(count: count + (deadLetters.isEmpty ? 0 : 1), onDone: onDone)
                 for message in result.outputs { outgoing.append(Outgoing(envelope: message, ticket: ticket)) }
                 for message in result.deadLetters {
                     self.record(message)
@@ -330,7 +356,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         }
     }
 
-    private func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void, replyTo: LineWriter? = nil) -> Job {
+    func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void, replyTo: LineWriter? = nil) -> Job {
         Job(received: .init(record), done: done, replyTo: replyTo)
     }
 

@@ -9,12 +9,14 @@ import RunnelProtocol
 /// | `tcp://10.0.0.5:7000` | TCP (zstd both ways, acks, shared-key authentication) |
 /// | `file:capture.jsonl.zst` | a log: read it as input, or append to it as output |
 /// | `fd:3` | an inherited listening socket (a supervisor binds it and hands it down) |
+/// | `nats://10.0.0.7:4222/pages` | NATS JetStream: a work queue shared by replicas (``NatsEndpoint``) |
 public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     case stdio
     case unix(path: String)
     case tcp(host: String, port: Int)
     case file(path: String)
     case descriptor(Int32)
+    case nats(NatsEndpoint)
 
     /// Parses an endpoint URI.
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` and the forms that are accepted.
@@ -47,17 +49,19 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
             self = .file(path: path)
         } else if text.hasPrefix("fd:"), let fd = Int32(text.dropFirst(3)), fd >= 0 {
             self = .descriptor(fd)
-        } else if text.hasPrefix("tls://") || text.hasPrefix("nats://") {
-            throw RunnelError(.unimplemented, "endpoint \(text): tls:// and nats:// are not built yet; use unix:, tcp://, file: or -")
+        } else if text.hasPrefix("nats://") {
+            self = .nats(try NatsEndpoint(parsing: text))
+        } else if text.hasPrefix("tls://") {
+            throw RunnelError(.unimplemented, "endpoint \(text): tls:// is not built yet; use unix:, tcp://, file: or -")
         } else {
             throw Self.invalid(text, "expected -, unix:/path.sock, tcp://host:port, file:path or fd:N")
         }
     }
 
-    /// Whether this endpoint carries acks (a socket), or is a plain stream (stdio, a file).
+    /// Whether this endpoint carries acks (a socket, JetStream), or is a plain stream (stdio, a file).
     public var isSocket: Bool {
         switch self {
-        case .unix, .tcp, .descriptor: true
+        case .unix, .tcp, .descriptor, .nats: true
         case .stdio, .file: false
         }
     }
@@ -69,6 +73,7 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         case let .tcp(host, port): host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
         case let .file(path): "file:\(path)"
         case let .descriptor(fd): "fd:\(fd)"
+        case let .nats(endpoint): endpoint.description
         }
     }
 

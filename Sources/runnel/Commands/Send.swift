@@ -14,10 +14,11 @@ struct Send: AsyncParsableCommand {
 
               runnel send unix:/run/runnel/parse.sock pages.jsonl.zst
               RUNNEL_KEY=… runnel send tcp://parse-host:7000 < pages.jsonl
+              runnel send nats://10.0.0.7:4222/pages pages.jsonl.zst
             """
     )
 
-    @Argument(help: "Where to send: unix:PATH or tcp://HOST:PORT.")
+    @Argument(help: "Where to send: unix:PATH, tcp://HOST:PORT or nats://HOST:PORT/SUBJECT (JetStream).")
     var endpoint: String
 
     @Argument(help: "The messages; '-' or none for stdin.")
@@ -33,7 +34,7 @@ struct Send: AsyncParsableCommand {
         options.listen = file == "-" ? "-" : (file.hasPrefix("file:") ? file : "file:" + file)
         options.to = endpoint
         guard try Endpoint(parsing: endpoint).isSocket else {
-            throw ValidationError("send needs a socket endpoint (unix:PATH or tcp://HOST:PORT), not \(endpoint)")
+            throw ValidationError("send needs a socket endpoint (unix:PATH, tcp://HOST:PORT or nats://HOST:PORT/SUBJECT), not \(endpoint)")
         }
         let unacked = try await runStage(RelayStage(name: "send", adoptsURLs: urls), options: options)
         if unacked > 0 {

@@ -13,13 +13,13 @@ import Glibc
 struct StageOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Where to read input: '-' (stdin), file:PATH (a log), unix:PATH or tcp://HOST:PORT (listen, with acks).",
+            "Where to read input: '-' (stdin), file:PATH (a log), unix:PATH or tcp://HOST:PORT (listen, with acks), nats://HOST:PORT/SUBJECT (a JetStream work queue).",
             valueName: "endpoint"))
     var listen: String = "-"
 
     @Option(
         help: ArgumentHelp(
-            "Where to write output: '-' (stdout), file:PATH (append to a log), unix:PATH or tcp://HOST:PORT (connect, with acks).",
+            "Where to write output: '-' (stdout), file:PATH (append to a log), unix:PATH or tcp://HOST:PORT (connect, with acks), nats://HOST:PORT/SUBJECT (JetStream).",
             valueName: "endpoint"))
     var to: String = "-"
 

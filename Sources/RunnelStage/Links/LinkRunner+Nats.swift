@@ -1,0 +1,207 @@
+import RunnelProtocol
+import RunnelTransport
+import Synchronization
+
+/// Input from a NATS JetStream work queue (`--listen nats://host:port/subject`).
+///
+/// The runner pulls batches from a durable consumer named after the stage, so every replica of
+/// the stage shares one queue. The JetStream acks map onto Runnel's end-to-end acks:
+///
+/// | what became of the input | JetStream |
+/// |---|---|
+/// | every output acked downstream (pub-acked by JetStream, or acked by a socket) | ack |
+/// | failed with a retryable status (after the stage's own tries) | nak with a backoff delay, until `maxDeliveries` |
+/// | failed otherwise, or its deliveries are spent: written to the dead-letter log | term |
+/// | still waiting for downstream acks | "in progress" every third of the ack wait |
+/// | the replica died holding it | redelivered to another replica after the ack wait |
+extension LinkRunner {
+    func readNats(_ endpoint: NatsEndpoint) async throws(RunnelError) {
+        let durable = endpoint.durable ?? NatsEndpoint.consumerName(for: name)
+        let limit = InFlightLimit(options.window)
+        let held = HeldMessages()
+        let maxDeliveries = options.maxDeliveries
+        let settleLog: @Sendable (String) -> Void = { [log, name] line in log("runnel \(name): \(line)") }
+        let outage = Outage(stage: name, log: log)
+        let tick = max(endpoint.ackWait / 3, .milliseconds(100))
+        let ticker = Task {
+            // Messages still being worked on: tell JetStream, so it does not hand them to another replica.
+            while !Task.isCancelled {
+                try? await Task.sleep(for: tick)
+                held.touch(log: settleLog)
+            }
+        }
+        defer { ticker.cancel() }
+
+        var connection: NatsConnection?
+        var subscription: NatsPullSubscription?
+        var backoff = Duration.milliseconds(100)
+        func pause() async {
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(5))
+        }
+        let batch = max(1, min(processor.configuration.batchSize, options.window))
+        while !isDraining {
+            if subscription == nil {
+                do throws(RunnelError) {
+                    let open: NatsConnection
+                    if let connection {
+                        open = connection
+                    } else {
+                        open = try await NatsConnection.connect(to: endpoint, name: "runnel \(name)")
+                    }
+                    connection = open
+                    try await open.ensureStream()
+                    try await open.ensureConsumer(durable: durable)
+                    subscription = try await open.subscribe(durable: durable)
+                    outage.recovered("reading \(endpoint.subject) as consumer \(durable) of stream \(endpoint.stream)")
+                    backoff = .milliseconds(100)
+                } catch where error.code == .unavailable {
+                    outage.report(error)
+                    await pause()
+                    continue
+                } catch {
+                    // A refusal (a clashing consumer, bad permissions) does not heal by waiting.
+                    await connection?.close()
+                    throw error
+                }
+            }
+            guard let source = subscription else { continue }
+            await limit.acquire(batch)
+            if isDraining {
+                for _ in 0..<batch { limit.release() }
+                break
+            }
+            let messages: [NatsMessage]
+            do {
+                messages = try await source.fetch(max: batch, timeout: .seconds(1))
+            } catch {
+                for _ in 0..<batch { limit.release() }
+                outage.report(error)
+                if connection?.isConnected == true {
+                    // Connected but the fetch failed (the consumer was deleted, say): set it up again.
+                    await source.close()
+                    subscription = nil
+                }
+                await pause()
+                continue
+            }
+            for _ in messages.count..<batch { limit.release() }
+            guard !messages.isEmpty else { continue }
+            outage.recovered("reading \(endpoint.subject) again")
+
+            let redelivered = messages.filter { $0.deliveries > 1 }.count
+            if redelivered > 0 {
+                log("runnel \(name): \(redelivered) messages redelivered by JetStream (a replica stopped before acking them, or they were handed back)")
+            }
+            let now = ContinuousClock.now
+            var jobs: [Job] = []
+            for message in messages {
+                held.add(message)
+                let finish: @Sendable (NatsMessage.Settlement) -> Void = { settlement in
+                    held.remove(message)
+                    message.settle(settlement, log: settleLog)
+                    limit.release()
+                }
+                do throws(RunnelError) {
+                    guard case var .data(envelope) = try WireLine(line: message.payload) else {
+                        throw RunnelError(.invalidArgument, "a control message on a JetStream subject; only data messages belong there")
+                    }
+                    envelope.seq = nil
+                    envelope.attempt += max(message.deliveries - 1, 0)
+                    let redelivery = Redelivery(
+                        delivery: max(message.deliveries, 1),
+                        retryLater: { delay in
+                            guard message.deliveries < maxDeliveries else { return false }
+                            finish(.nak(delay: delay))
+                            return true
+                        },
+                        abandon: { finish(.term) })
+                    jobs.append(Job(received: .init(envelope, receivedAt: now), done: { finish(.ack) }, redelivery: redelivery))
+                } catch {
+                    // Not a message: its error record goes on, and JetStream must not offer it again.
+                    let raw = String(decoding: message.payload.prefix(4096), as: UTF8.self)
+                    let detail = "stream \(endpoint.stream) sequence \(message.streamSequence)"
+                    let record = processor.errorRecord(RunnelError(error.code, "\(error.message) (\(detail))"), rawLine: raw)
+                    jobs.append(errorJob(record, done: { finish(.term) }))
+                }
+            }
+            stats.withLock { $0.received += jobs.count }
+            queue.push(jobs)
+        }
+
+        // Draining: finish what is held while downstream acks keep coming, then close (the
+        // acks go out first: they are queued ahead of the close). What is left unacked goes to
+        // another replica after the ack wait.
+        var lastCount = held.count
+        var lastProgress = ContinuousClock.now
+        while held.count > 0 && lastProgress.duration(to: .now) < options.drainTimeout {
+            try? await Task.sleep(for: .milliseconds(20))
+            if held.count != lastCount {
+                lastCount = held.count
+                lastProgress = .now
+            }
+        }
+        ticker.cancel()
+        await subscription?.close()
+        await connection?.close()
+    }
+
+    /// The status of a failure that may go through when tried again: every dead letter of the
+    /// input has a retryable code. `nil` when one of them is final.
+    func retryableFailure(_ deadLetters: [Envelope]) -> StatusCode? {
+        var code: StatusCode?
+        for record in deadLetters {
+            guard let body = try? record.body.decode(ErrorRecord.self), body.code.isRetryable else { return nil }
+            code = body.code
+        }
+        return code
+    }
+}
+
+/// The JetStream messages a runner holds (fetched, not yet settled).
+final class HeldMessages: Sendable {
+    private let messages = Mutex<[ObjectIdentifier: NatsMessage]>([:])
+
+    func add(_ message: NatsMessage) {
+        messages.withLock { $0[ObjectIdentifier(message)] = message }
+    }
+
+    func remove(_ message: NatsMessage) {
+        _ = messages.withLock { $0.removeValue(forKey: ObjectIdentifier(message)) }
+    }
+
+    var count: Int { messages.withLock { $0.count } }
+
+    /// Restarts the ack timer of every held message.
+    func touch(log: @escaping @Sendable (String) -> Void) {
+        for message in messages.withLock({ Array($0.values) }) { message.settle(.inProgress, log: log) }
+    }
+}
+
+/// Says once that a NATS server is out of reach (and how the stage copes), and once that it is back.
+final class Outage: Sendable {
+    private let stage: String
+    private let log: @Sendable (String) -> Void
+    private let down = Mutex(false)
+
+    init(stage: String, log: @escaping @Sendable (String) -> Void) {
+        self.stage = stage
+        self.log = log
+    }
+
+    func report(_ error: RunnelError) {
+        let first = down.withLock { down -> Bool in
+            defer { down = true }
+            return !down
+        }
+        if first { log("runnel \(stage): \(error.code.name): \(error.message); retrying with backoff") }
+    }
+
+    func recovered(_ what: String) {
+        let was = down.withLock { down -> Bool in
+            defer { down = false }
+            return down
+        }
+        if was { log("runnel \(stage): NATS is back; \(what)") }
+    }
+}
