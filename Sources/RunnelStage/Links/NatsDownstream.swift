@@ -11,9 +11,11 @@ import Synchronization
 /// any other refusal (larger than the server's max_payload, say) dead-letters it.
 final class NatsDownstream: Downstream, Sendable {
     private struct State {
-        /// Published, waiting for JetStream's answer, by envelope id.
+        /// Published or waiting to be, not yet confirmed by JetStream, by envelope id.
         var pending: [String: [Outgoing]] = [:]
         var count = 0
+        /// Waiting for a connection to be published on.
+        var unsent: [Outgoing] = []
         var connection: NatsConnection?
         var connectionWaiters: [CheckedContinuation<NatsConnection?, Never>] = []
         var spaceWaiters: [CheckedContinuation<Void, Never>] = []
@@ -81,15 +83,36 @@ final class NatsDownstream: Downstream, Sendable {
                 if now { continuation.resume() }
             }
         }
-        state.withLock { s in
+        let connection = state.withLock { s -> NatsConnection? in
             for message in messages { s.pending[message.envelope.id, default: []].append(message) }
             s.count += messages.count
+            if s.connection == nil { s.unsent += messages }
+            return s.connection
         }
-        guard let connection = await connection() else { return }  // stopping: they stay unacked
-        await publish(messages, on: connection)
+        // Without a connection yet they wait in `unsent`: the connector publishes them.
+        if let connection { await publish(messages, on: connection) }
     }
 
-    func dropUnsent() async -> Int { 0 }
+    /// Forgets what never reached a server (its inputs stay unacked: a source reads them again).
+    func dropUnsent() async -> Int {
+        let (dropped, waiters) = state.withLock { s -> (Int, [CheckedContinuation<Void, Never>]) in
+            var dropped = 0
+            for message in s.unsent {
+                let id = message.envelope.id
+                guard var list = s.pending[id], !list.isEmpty else { continue }
+                list.removeLast()
+                s.pending[id] = list.isEmpty ? nil : list
+                dropped += 1
+            }
+            s.count -= dropped
+            s.unsent = []
+            let waiters = s.spaceWaiters
+            s.spaceWaiters = []
+            return (dropped, waiters)
+        }
+        for waiter in waiters { waiter.resume() }
+        return dropped
+    }
 
     /// Waits until JetStream answered for everything, as long as answers keep coming.
     func drain(timeout: Duration) async -> Int {
@@ -199,13 +222,17 @@ final class NatsDownstream: Downstream, Sendable {
                     await connection.close()
                     throw error
                 }
-                let waiters = state.withLock { s -> [CheckedContinuation<NatsConnection?, Never>] in
+                let (waiters, unsent) = state.withLock { s -> ([CheckedContinuation<NatsConnection?, Never>], [Outgoing]) in
                     s.connection = connection
-                    defer { s.connectionWaiters = [] }
-                    return s.connectionWaiters
+                    defer {
+                        s.connectionWaiters = []
+                        s.unsent = []
+                    }
+                    return (s.connectionWaiters, s.unsent)
                 }
                 for waiter in waiters { waiter.resume(returning: connection) }
                 outage.recovered("publishing to \(endpoint.subject) (stream \(endpoint.stream))")
+                if !unsent.isEmpty { await publish(unsent, on: connection) }
                 return
             } catch {
                 outage.report(error)
