@@ -17,7 +17,6 @@ import Synchronization
 extension LinkRunner {
     func readNats(_ endpoint: NatsEndpoint) async throws(RunnelError) {
         let durable = endpoint.durable ?? NatsEndpoint.consumerName(for: name)
-        let limit = InFlightLimit(options.window)
         let held = HeldMessages()
         let maxDeliveries = options.maxDeliveries
         let settleLog: @Sendable (String) -> Void = { [log, name] line in log("runnel \(name): \(line)") }
@@ -66,16 +65,16 @@ extension LinkRunner {
                 }
             }
             guard let source = subscription else { continue }
-            await limit.acquire(batch)
-            if isDraining {
-                for _ in 0..<batch { limit.release() }
-                break
+            // At most `window` messages held: a slow downstream slows the fetching. Polled, so a
+            // drain is noticed even while downstream acks have stopped.
+            while held.count + batch > options.window && !isDraining {
+                try? await Task.sleep(for: .milliseconds(5))
             }
+            if isDraining { break }
             let messages: [NatsMessage]
             do {
                 messages = try await source.fetch(max: batch, timeout: .seconds(1))
             } catch {
-                for _ in 0..<batch { limit.release() }
                 outage.report(error)
                 if connection?.isConnected == true {
                     // Connected but the fetch failed (the consumer was deleted, say): set it up again.
@@ -85,7 +84,6 @@ extension LinkRunner {
                 await pause()
                 continue
             }
-            for _ in messages.count..<batch { limit.release() }
             guard !messages.isEmpty else { continue }
             outage.recovered("reading \(endpoint.subject) again")
 
@@ -100,7 +98,6 @@ extension LinkRunner {
                 let finish: @Sendable (NatsMessage.Settlement) -> Void = { settlement in
                     held.remove(message)
                     message.settle(settlement, log: settleLog)
-                    limit.release()
                 }
                 do throws(RunnelError) {
                     guard case var .data(envelope) = try WireLine(line: message.payload) else {
