@@ -152,12 +152,7 @@ struct EndpointTests {
         for bad in ["tcp://host", "tcp://host:99999", "unix:", "http://x", "sock"] {
             #expect(throws: RunnelError.self) { try Endpoint(parsing: bad) }
         }
-        do {
-            _ = try Endpoint(parsing: "nats://h:4222/s")
-            Issue.record("nats is not built")
-        } catch {
-            #expect(error.code == .unimplemented)
-        }
+        #expect(try Endpoint(parsing: "nats://h:4222/s") == .nats(NatsEndpoint(host: "h", port: 4222, subject: "s")))
     }
 }
 
