@@ -22,17 +22,21 @@ struct NatsTests {
         try writePages(1_000, to: input)
 
         let store = try BackgroundProcess(["store", "--db", "news.sqlite", "--listen", parsed], in: dir, name: "store")
-        let replicas = try (0..<3).map { n in
+        func replica(_ n: Int) throws -> BackgroundProcess {
             try BackgroundProcess(
                 ["parse", "--listen", pages, "--to", parsed, "--window", "64", "--batch", "16"], in: dir, name: "parse\(n)")
         }
+        // The replica to be killed starts first, so it surely holds work when the kill comes.
+        let victim = try replica(0)
         let send = try BackgroundProcess(["send", "\(server)/pages_\(run)", input.path], in: dir, name: "send")
+        let working = await eventually(timeout: .seconds(60)) { storedActions(store.stdout).count >= 50 }
+        #expect(working, "nothing was stored; store: \(store.stderr) parse0: \(victim.stderr)")
+        let replicas = [victim, try replica(1), try replica(2)]
         #expect(await send.wait(timeout: .seconds(60)) == 0, "send: \(send.stderr)")
 
-        // Kill one replica once the work is under way: it holds fetched, unacked messages.
+        // Kill it while all three share the queue: it holds fetched, unacked messages.
         let started = await eventually(timeout: .seconds(60)) { storedActions(store.stdout).count >= 150 }
-        #expect(started, "nothing was stored; store: \(store.stderr) parse0: \(replicas[0].stderr)")
-        let victim = replicas[0]
+        #expect(started, "store: \(store.stderr)")
         victim.signal(SIGKILL)
         _ = await victim.wait()
         let atKill = Set(storedActions(store.stdout).filter { $0.action == "inserted" }.map(\.url)).count
