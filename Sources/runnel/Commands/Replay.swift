@@ -34,9 +34,10 @@ struct Replay: AsyncParsableCommand {
             when all are identical, 1 when some changed (or outputs are missing or
             extra), 2 when some inputs were not acked.
 
-              runnel replay parse-in.jsonl.zst --to unix:/tmp/rn/parse.sock --speed 10
-              runnel replay log.jsonl.zst --to - --type article.parsed --since -10m | jq .body.title
-              runnel replay fetched.jsonl.zst --to unix:/tmp/rn/parse.sock --compare parsed.jsonl.zst
+              runnel replay in.jsonl.zst --to unix:/tmp/rn/parse.sock --speed 10
+              runnel replay log.jsonl.zst --to - --since -10m | jq .body.title
+              runnel replay fetched.jsonl.zst --to unix:/tmp/rn/parse.sock \\
+                  --compare parsed.jsonl.zst
             """
     )
 
