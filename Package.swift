@@ -62,6 +62,8 @@ let package = Package(
         .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
         .target(name: "RunnelTesting", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
         .target(name: "RunnelSupervisor", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
+        // Replay of logs into stages, and the comparison of a stage's outputs with captured ones.
+        .target(name: "RunnelReplay", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
 
         // The stages.
         .target(
@@ -104,6 +106,7 @@ let package = Package(
                 "RunnelTransport",
                 "RunnelStage",
                 "RunnelSupervisor",
+                "RunnelReplay",
                 "ParseStage",
                 "EnrichStage",
                 "FetchStage",
@@ -120,6 +123,7 @@ let package = Package(
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
         .testTarget(name: "RunnelSupervisorTests", dependencies: ["RunnelSupervisor"]),
+        .testTarget(name: "RunnelReplayTests", dependencies: ["RunnelReplay", "RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"], exclude: ["Fixtures"]),
         .testTarget(
             name: "EnrichStageTests",

@@ -210,7 +210,7 @@ public final class Supervisor: @unchecked Sendable {
             let socket = try ListeningSocket(path: socketPath)
             var arguments = command(of: stage) + ["--listen", "fd:3", "--to", next.map { "unix:" + $0 } ?? "-"]
             let statistics = runDirectory + "/\(stage.name).stats.json"
-            if stage.command == nil { arguments += ["--stats-file", statistics] }
+            if stage.command == nil { arguments += ["--stats-file", statistics, "--tap-socket", tapPrefix(stage.name)] }
             built.insert(
                 Member(
                     name: stage.name, arguments: arguments, environment: stage.environment, restart: stage.restart,
@@ -221,7 +221,7 @@ public final class Supervisor: @unchecked Sendable {
         let source = Member(
             name: "source",
             arguments: [runnel, "send", "unix:" + next!, urls, "--urls", "--cursor", stateDirectory + "/cursor",
-                "--stats-file", statistics, "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"],
+                "--stats-file", statistics, "--tap-socket", tapPrefix("source"), "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"],
             environment: [:], restart: .transient, replicas: 1, socket: nil, statisticsPath: statistics)
         members = [source] + built
     }
@@ -300,6 +300,7 @@ public final class Supervisor: @unchecked Sendable {
     private func exited(_ pid: pid_t, _ status: RestartPolicy.ExitStatus) {
         guard let index = members.firstIndex(where: { $0.pids.contains(pid) }) else { return }
         members[index].pids.remove(pid)
+        unlink(tapSocket(members[index].name, pid: pid))  // left behind by a stage that was killed
         members[index].lastStatus = status.description
         let name = members[index].name
         if shuttingDown {
@@ -421,6 +422,7 @@ public final class Supervisor: @unchecked Sendable {
             case "stop":
                 shutdown(reason: "runnel stop")
                 return ["ok": true]
+            case "tap": return tap(request["stage"])
             case "restart":
                 guard let name = request["stage"], let index = members.firstIndex(where: { $0.name == name }) else {
                     return ["error": "no stage named \(request["stage"] ?? "") (stages: \(members.map(\.name).joined(separator: ", ")))"]
@@ -433,6 +435,23 @@ public final class Supervisor: @unchecked Sendable {
                 return ["error": "unknown request \(request["op"] ?? "")"]
             }
         }
+    }
+
+    /// Where the processes of a stage offer `runnel tap`: `NAME.tap.PID.sock` in the run directory
+    /// (the stage adds `.PID.sock` to the prefix it is given).
+    private func tapPrefix(_ name: String) -> String { runDirectory + "/\(name).tap" }
+    private func tapSocket(_ name: String, pid: pid_t) -> String { tapPrefix(name) + ".\(pid).sock" }
+
+    /// The tap sockets of a stage's running processes, for `runnel tap`.
+    private func tap(_ name: String?) -> [String: Any] {
+        guard let name, let member = members.first(where: { $0.name == name }) else {
+            return ["error": "no stage named \(name ?? "") (stages: \(members.map(\.name).joined(separator: ", ")))"]
+        }
+        if member.name != "source", definition.stages.first(where: { $0.name == name })?.command != nil {
+            return ["error": "\(name) runs its own command; only built-in stages (runnel …) can be tapped"]
+        }
+        let sockets = member.pids.sorted().map { tapSocket(name, pid: $0) }.filter { FileManager.default.fileExists(atPath: $0) }
+        return ["stage": name, "state": member.state, "sockets": sockets]
     }
 
     private func status() -> [String: Any] {

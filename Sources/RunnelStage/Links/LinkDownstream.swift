@@ -15,6 +15,9 @@ actor LinkDownstream: Downstream {
     private let ackTimeout: Duration
     private let log: @Sendable (String) -> Void
     private let deadLetter: @Sendable (Outgoing, RunnelError) async -> Void
+    /// In call mode (PROTOCOL.md §7.10), the outputs the receiver sends back, with the number of
+    /// the connection they came on (a resent input's outputs come again on a later one).
+    private let onReply: (@Sendable (Envelope, _ connection: Int) -> Void)?
 
     private var window: OutboundWindow<Outgoing>
     private var writer: LineWriter?
@@ -31,8 +34,10 @@ actor LinkDownstream: Downstream {
     init(
         endpoint: Endpoint, handshake: Handshake, capacity: Int = 1024, maxDeliveries: Int = 5,
         ackTimeout: Duration = .seconds(30), log: @escaping @Sendable (String) -> Void,
-        deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void
+        deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void,
+        onReply: (@Sendable (Envelope, _ connection: Int) -> Void)? = nil
     ) {
+        self.onReply = onReply
         self.endpoint = endpoint
         self.handshake = handshake
         self.capacity = capacity
@@ -234,6 +239,8 @@ actor LinkDownstream: Downstream {
             }
         case let .control(.ping(id)):
             try? writer?.send(.pong(id: id))
+        case let .data(reply):
+            onReply?(reply, reconnects)
         case let .control(.bye(bye)):
             if bye.code != .ok { log("runnel \(handshake.local.stage): \(peerName) closed the link: \(bye.code.name): \(bye.message)") }
         default:

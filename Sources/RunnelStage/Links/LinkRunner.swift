@@ -39,6 +39,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var cursorPath: String?
         /// Where to write the statistics (JSON, once a second) for a supervisor to read.
         public var statisticsPath: String?
+        /// Serve `runnel tap` on a Unix socket at this path plus `.PID.sock` (a supervisor sets it).
+        public var tapPath: String?
 
         public init() {}
     }
@@ -53,6 +55,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     private let openLinks = Mutex<[ObjectIdentifier: (InboundLink, LineConnection)]>([:])
     private let output = Mutex<(any Downstream)?>(nil)
     private let deadLetterLog: DeadLetterLog?
+    private let tap = Mutex<TapPoint?>(nil)
 
     struct Job: Sendable {
         var received: StageProcessor<S>.Received
@@ -88,6 +91,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
         let signals = installSignals()
         defer { for source in signals { source.cancel() } }
+        openTap()
+        defer { tap.withLock { $0 }?.close() }
 
         let worker = Task { await self.work(downstream) }
         let reporter = options.statisticsPath.map { path in
@@ -219,8 +224,13 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     private func work(_ downstream: any Downstream) async {
         let batchSize = processor.configuration.batchSize
+        let tap = self.tap.withLock { $0 }
         while let jobs = await queue.take(max: batchSize) {
             let results = await processor.process(jobs.map(\.received))
+            if let tap, tap.isTapped {
+                tap.publish(.inputs, jobs.map(\.received.envelope))
+                tap.publish(.outputs, results.flatMap { $0.outputs + $0.deadLetters })
+            }
             var outgoing: [Outgoing] = []
             for (job, result) in zip(jobs, results) {
                 if let caller = job.replyTo {
@@ -436,6 +446,19 @@ public final class LinkRunner<S: Stage>: Sendable {
             log("runnel \(name): dropped a connection from \(connection.peer): \(error.code.name): \(error.message)")
         } catch {
             log("runnel \(name): dropped a connection from \(connection.peer): \(error)")
+        }
+    }
+
+    // MARK: Tap
+
+    /// Opens the tap socket, if asked to; a stage that cannot offer a tap still runs.
+    private func openTap() {
+        guard let prefix = options.tapPath else { return }
+        do throws(RunnelError) {
+            let point = try TapPoint(path: "\(prefix).\(getpid()).sock")
+            tap.withLock { $0 = point }
+        } catch {
+            log("runnel \(name): no tap: \(error.code.name): \(error.message)")
         }
     }
 

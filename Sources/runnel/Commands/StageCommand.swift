@@ -54,6 +54,9 @@ struct StageOptions: ParsableArguments {
     @Option(name: .customLong("stats-file"), help: ArgumentHelp("Write statistics (JSON) here every second, for a supervisor.", visibility: .hidden))
     var statsFile: String?
 
+    @Option(name: .customLong("tap-socket"), help: ArgumentHelp("Serve `runnel tap` on PATH.PID.sock, for a supervisor.", visibility: .hidden))
+    var tapSocket: String?
+
     @Flag(help: "Print the stage's service definition (name, accepted and emitted types, options) as JSON and exit.")
     var describe = false
 
@@ -122,6 +125,7 @@ extension StageOptions {
         link.finishTimeout = finishTimeout > 0 ? .seconds(finishTimeout) : nil
         link.cursorPath = cursor
         link.statisticsPath = statsFile
+        link.tapPath = tapSocket
         return link
     }
 }
@@ -156,6 +160,7 @@ func runStage<S: Stage>(_ stage: S, options: StageOptions) async throws -> Int {
             linkOptions.finishTimeout = link.finishTimeout
             linkOptions.cursorPath = link.cursorPath
             linkOptions.statisticsPath = link.statisticsPath
+            linkOptions.tapPath = link.tapPath
             let runner = try LinkRunner(stage: stage, configuration: options.configuration, options: linkOptions)
             let (_, unacked) = try await runner.run()
             return unacked

@@ -1,0 +1,238 @@
+import ArgumentParser
+import Foundation
+import RunnelProtocol
+import RunnelReplay
+import RunnelStage
+import RunnelTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Replay: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Play captured messages into a stage, with acks, at their original pace or faster.",
+        discussion: """
+            Reads the data messages of each LOG (zstd or plain JSON lines; a rotated log by
+            its plain name) in order and sends the selected ones to the stage at ENDPOINT
+            with acks: unacked messages are resent after a reconnect, so a stage killed
+            and restarted midway loses nothing. --speed max (the default) sends as fast as
+            the stage's credit allows; --speed 1 keeps the gaps between the messages' ts,
+            --speed 10 makes them ten times shorter. --to - writes the selected lines,
+            unchanged, to stdout instead (plain, or --zstd), to feed a shell pipe.
+
+            A progress bar with the rate and ETA is drawn on stderr when it is a terminal;
+            one summary line is printed at the end in any case. Exit status: 0 when every
+            message was acked, 1 otherwise.
+
+            --compare OUT_LOG is a regression check: the inputs go to the stage in call
+            mode (its outputs come back on the same connection), and each input's outputs
+            are compared, field by field, with the captured outputs whose parent is that
+            input, leaving out id, seq, ts, deadline_ms, body.fetched_at, body.elapsed_ms
+            (and --ignore PATH). It prints how many inputs gave identical outputs and the
+            first differences, e.g. body.title: "a" → "b". Exit status with --compare: 0
+            when all are identical, 1 when some changed (or outputs are missing or
+            extra), 2 when some inputs were not acked.
+
+              runnel replay in.jsonl.zst --to unix:/tmp/rn/parse.sock --speed 10
+              runnel replay log.jsonl.zst --to - --since -10m | jq .body.title
+              runnel replay fetched.jsonl.zst --to unix:/tmp/rn/parse.sock \\
+                  --compare parsed.jsonl.zst
+            """
+    )
+
+    @Argument(help: "The logs, read in order; '-' for stdin.")
+    var logs: [String]
+
+    @Option(help: ArgumentHelp("Where to send: unix:PATH or tcp://HOST:PORT (with acks), or '-' for stdout.", valueName: "endpoint"))
+    var to: String
+
+    @Option(help: "max (as fast as the stage takes them; the default), or a factor of the original pace: 1, 10, 0.5.")
+    var speed: String = "max"
+
+    @Option(name: .customLong("type"), help: "Replay only messages of this type (repeatable).")
+    var types: [String] = []
+
+    @Option(help: "Only messages made at or after this time: RFC 3339 (2026-11-29T13:00:00Z) or a time ago (-10m, -2h, -1d).")
+    var since: String?
+
+    @Option(help: "Only messages made before this time (same forms as --since).")
+    var until: String?
+
+    @Option(help: "Replay at most this many messages.")
+    var limit: Int?
+
+    @Option(name: .customLong("where"), help: ArgumentHelp("Only messages whose field has this value, e.g. body.url=https://… or meta.site=… (repeatable: all must hold).", valueName: "field=value"))
+    var conditions: [String] = []
+
+    @Option(help: ArgumentHelp("Compare the stage's outputs (call mode) with these captured outputs.", valueName: "out-log"))
+    var compare: String?
+
+    @Option(help: ArgumentHelp("With --compare, also leave out this field (dotted path; repeatable).", valueName: "path"))
+    var ignore: [String] = []
+
+    @Flag(help: "With --to -, write zstd instead of plain JSON lines.")
+    var zstd = false
+
+    @Option(name: .customLong("key-file"), help: "The shared key for TCP (default: $RUNNEL_KEY).")
+    var keyFile: String?
+
+    @Option(name: .customLong("ack-timeout"), help: "Seconds to wait for an ack before reconnecting to resend.")
+    var ackTimeout: Int = 30
+
+    @Option(name: .customLong("finish-timeout"), help: "At the end, seconds to wait for acks without any arriving.")
+    var finishTimeout: Int = 30
+
+    @Flag(name: .customLong("no-progress"), help: "Never draw the progress bar.")
+    var noProgress = false
+
+    @OptionGroup var stream: StreamOptions
+
+    func validate() throws {
+        if let limit, limit < 0 { throw ValidationError("--limit cannot be negative") }
+        if compare != nil && to == "-" { throw ValidationError("--compare needs a stage to call: --to unix:PATH or tcp://HOST:PORT") }
+    }
+
+    func run() async throws {
+        signal(SIGPIPE, SIG_IGN)
+        do {
+            let selection = try makeSelection()
+            let problems = ProblemCount()
+            let messages = LogMessages(paths: logs, limits: stream.limits) { error, source in
+                problems.add()
+                report(error, in: source)
+            }
+            let replayer = Replayer(
+                messages: messages, selection: selection, speed: try ReplayClock.Speed(parsing: speed), keepingIDs: compare != nil)
+            let replies = CallReplies()
+            let target: any ReplayTarget
+            if to == "-" {
+                target = StreamTarget(output: FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10), zstd: zstd)
+            } else {
+                let endpoint = try Endpoint(parsing: to)
+                guard endpoint.isSocket else {
+                    throw RunnelError(.invalidArgument, "replay sends to a socket (unix:PATH or tcp://HOST:PORT) or to '-' (stdout), not \(to)")
+                }
+                var options = ReliableSender.Options()
+                options.key = try SharedKey.load(file: keyFile)
+                options.ackTimeout = .seconds(max(ackTimeout, 1))
+                if compare != nil { options.mode = "call" }
+                var onReply: (@Sendable (Envelope, Int) -> Void)?
+                if compare != nil { onReply = { output, connection in replies.record(output, connection: connection) } }
+                let sender = ReliableSender(
+                    endpoint: endpoint, options: options, log: { line in Standard.error(line + "\n") }, onReply: onReply)
+                await sender.start()
+                target = SocketTarget(sender: sender, patience: .seconds(max(finishTimeout, 1)))
+            }
+            let bar = !noProgress && isatty(STDERR_FILENO) == 1 ? ProgressBar(replayer: replayer, target: target) : nil
+            bar?.start()
+            let result = try await replayer.run(into: target)
+            await bar?.stop()
+            Standard.error(Self.summary(result, to: to) + "\n")
+            if let compare {
+                try finishComparison(compare, ids: replayer.ids, replies: replies, result: result)
+            }
+            if result.unacked > 0 || result.failed > 0 { throw ExitCode(1) }
+            if problems.count > 0 && result.sent == 0 { throw ExitCode(1) }
+        } catch let error as RunnelError {
+            if error.code == .unavailable && to == "-" { throw ExitCode(0) }  // `| head` went away
+            report(error, in: "replay")
+            throw ExitCode(1)
+        }
+    }
+
+    private func makeSelection() throws(RunnelError) -> Selection {
+        var selection = Selection()
+        selection.types = Set(types)
+        selection.since = try since.map { text throws(RunnelError) in try Selection.time(text) }
+        selection.until = try until.map { text throws(RunnelError) in try Selection.time(text) }
+        selection.limit = limit
+        selection.conditions = try conditions.map { text throws(RunnelError) in try Selection.Condition(parsing: text) }
+        return selection
+    }
+
+    /// Compares the outputs that came back with the captured ones and prints the summary.
+    private func finishComparison(_ path: String, ids: [String], replies: CallReplies, result: Replayer.Report) throws {
+        let sent = Set(ids)
+        var captured: [String: [Envelope]] = [:]
+        var unmatched = 0
+        for message in LogMessages(paths: [path], limits: stream.limits, problem: { error, source in report(error, in: source) }) {
+            if let parent = message.envelope.parent, sent.contains(parent) {
+                captured[parent, default: []].append(message.envelope)
+            } else {
+                unmatched += 1
+            }
+        }
+        let comparison = OutputComparison(
+            inputs: ids, captured: captured, replayed: replies.byParent,
+            ignoring: OutputComparison.ignoredByDefault.union(ignore))
+        var text = comparison.summary()
+        if unmatched > 0 { text += "  (\(unmatched) captured outputs have no input among those replayed: not compared)\n" }
+        print(text, terminator: "")
+        if result.unacked > 0 || result.failed > 0 {
+            Standard.error("runnel replay: \(result.unacked + result.failed) inputs were not acked: the comparison is incomplete\n")
+            throw ExitCode(2)
+        }
+        if !comparison.isIdentical { throw ExitCode(1) }
+    }
+
+    /// `runnel replay: 2000 sent, 2000 acked, 0 failed in 1.24 s (1612/s)`.
+    static func summary(_ report: Replayer.Report, to: String) -> String {
+        let seconds = Double(report.elapsed.components.seconds) + Double(report.elapsed.components.attoseconds) / 1e18
+        var text = "runnel replay: \(report.sent) sent, "
+        text += to == "-" ? "\(report.acked) written" : "\(report.acked) acked, \(report.failed) failed"
+        if report.unacked > 0 { text += ", \(report.unacked) never acked" }
+        text += String(format: " in %.2f s (%.0f/s)", seconds, report.rate)
+        return text
+    }
+}
+
+/// Problems met while reading the logs.
+final class ProblemCount: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func add() { lock.withLock { value += 1 } }
+    var count: Int { lock.withLock { value } }
+}
+
+/// `[=========>          ] 1200/5000  24%  810/s  ETA 4 s` on stderr, redrawn 5 times a second.
+final class ProgressBar: @unchecked Sendable {
+    private let replayer: Replayer
+    private let target: any ReplayTarget
+    private var task: Task<Void, Never>?
+
+    init(replayer: Replayer, target: any ReplayTarget) {
+        self.replayer = replayer
+        self.target = target
+    }
+
+    func start() {
+        let replayer = replayer
+        let target = target
+        task = Task.detached {
+            let total = replayer.count()  // one more pass over the logs, for the ETA
+            let start = ContinuousClock.now
+            while !Task.isCancelled {
+                let sent = replayer.sent
+                let acked = target.acked
+                let elapsed = start.duration(to: .now)
+                let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+                let rate = seconds > 0 ? Double(acked) / seconds : 0
+                let fraction = total > 0 ? min(Double(acked) / Double(total), 1) : 0
+                let width = 24
+                let filled = Int(fraction * Double(width))
+                let bar = String(repeating: "=", count: filled) + (filled < width ? ">" + String(repeating: " ", count: width - filled - 1) : "")
+                let eta = rate > 0 ? "\(Int(Double(max(total - acked, 0)) / rate)) s" : "–"
+                Standard.error(String(format: "\r\u{1B}[K[%@] %d/%d sent %d acked %3.0f%%  %.0f/s  ETA %@", bar, sent, total, acked, fraction * 100, rate, eta))
+                try? await Task.sleep(for: .milliseconds(200))
+            }
+            Standard.error("\r\u{1B}[K")
+        }
+    }
+
+    func stop() async {
+        task?.cancel()
+        await task?.value
+        task = nil
+    }
+}
