@@ -17,6 +17,11 @@ if ! swift build --build-tests >"$log" 2>&1; then
   exit 1
 fi
 
+# A throwaway PostgreSQL server for the PostgreSQL store's tests (exports RUNNEL_TEST_POSTGRES;
+# stopped and removed on exit).
+. Scripts/lib/postgres.sh
+start_test_postgres -c fsync=off
+
 echo "==> running tests" >&2
 swift test --skip-build
 
