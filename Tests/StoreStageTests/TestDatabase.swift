@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import RunnelProtocol
 import StoreStage
+import Synchronization
 import Testing
 
 /// The two kinds of store, for tests that check both behave alike.
@@ -67,8 +68,7 @@ final class TestDatabase: @unchecked Sendable {
     private let directory: TemporaryDirectory?
     private let server: String?
     private let name: String?
-    private var opened: [PostgresArticleStore] = []
-    private let lock = NSLock()
+    private let opened = Mutex<[PostgresArticleStore]>([])
 
     init(_ backend: Backend) throws {
         self.backend = backend
@@ -99,8 +99,8 @@ final class TestDatabase: @unchecked Sendable {
     /// The store stage over this database.
     func stage() throws -> StoreStage {
         switch backend {
-        case .sqlite: StoreStage(configuration: SQLiteStoreConfiguration(path: db, busyTimeout: .seconds(10)))
-        case .postgres: StoreStage(postgres: try PostgresStoreConfiguration(url: db))
+        case .sqlite: return StoreStage(configuration: SQLiteStoreConfiguration(path: db, busyTimeout: .seconds(10)))
+        case .postgres: return StoreStage(postgres: try PostgresStoreConfiguration(url: db))
         }
     }
 
@@ -111,14 +111,15 @@ final class TestDatabase: @unchecked Sendable {
             return try SQLiteArticleStore(SQLiteStoreConfiguration(path: db, mode: mode, busyTimeout: .seconds(10)))
         case .postgres:
             let store = try await PostgresArticleStore.open(PostgresStoreConfiguration(url: db, mode: mode))
-            lock.withLock { opened.append(store) }
+            opened.withLock { $0.append(store) }
             return store
         }
     }
 
     /// Closes the PostgreSQL stores this database opened.
     func close() async {
-        for store in lock.withLock({ opened }) { await store.close() }
+        let stores = opened.withLock { $0 }
+        for store in stores { await store.close() }
     }
 
     /// `SELECT count(*) FROM table WHERE condition`, read directly from the database.

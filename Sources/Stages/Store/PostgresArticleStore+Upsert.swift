@@ -106,9 +106,10 @@ extension PostgresArticleStore {
             }
             return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .unchanged, version: version)
         }
-        if let earlier = try await connection.query(
+        let earlier = try await connection.query(
             "SELECT max(version) FROM versions WHERE article_id = \(id) AND fingerprint = \(fingerprint)", logger: logger
-        ).collect().first?.decode(Int?.self) {
+        ).collect().first?.decode(Int?.self) ?? nil
+        if let earlier {
             try await connection.query("UPDATE articles SET last_seen = \(now) WHERE id = \(id)", logger: logger)
             return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .unchanged, version: earlier)
         }

@@ -22,11 +22,11 @@ public struct StoreStage: Stage {
     /// The stage's name, types and options.
     public static let service = ServiceDefinition(
         name: "store",
-        summary: "Upserts articles by canonical URL and content (SQLite with a diacritics-insensitive FTS5 index) and emits what it did; keeps error records in its failures table.",
+        summary: "Upserts articles by canonical URL and content (SQLite with a diacritics-insensitive FTS5 index, or PostgreSQL with a tsvector index) and emits what it did; keeps error records in its failures table.",
         accepts: [MessageType.articleEnriched, MessageType.articleParsed, MessageType.error],
         emits: [MessageType.articleStored],
         options: [
-            .init(name: "db", type: "path", default: "news.sqlite", help: "The SQLite database file; created with its schema if missing."),
+            .init(name: "db", type: "path", default: "news.sqlite", help: "The SQLite database file (created with its schema if missing), or a PostgreSQL server: postgres://user@host:port/dbname."),
             .init(
                 name: "busy-timeout", type: "seconds", default: "5",
                 help: "How long a batch waits for another connection's lock before failing with UNAVAILABLE (retried)."),
