@@ -70,24 +70,49 @@ extension PostgresArticleStore {
         let images = article.images.isEmpty ? nil : SQLiteArticleStore.json(article.images)
         let quotes = e.flatMap { SQLiteArticleStore.json($0.quotes) }
 
+        // A new article in one round trip: the row, its first version and its children, each
+        // insert fed by the article insert's RETURNING, so nothing is written when it conflicts.
+        let entities = e?.entities ?? []
         let inserted = try await connection.query(
             """
-            INSERT INTO articles (canonical_url, url, title, byline, published_at, updated_at, description, site_name,
-                lang, kind, text, images, language, language_confidence, summary, word_count, reading_time_s, simhash,
-                quotes, content_hash, fingerprint, first_seen, last_seen, version, search)
-            VALUES (\(key), \(article.url), \(article.title), \(article.byline), \(article.publishedAt), \(article.updatedAt),
-                \(article.description), \(article.siteName), \(article.lang), \(article.kind.rawValue), \(article.text),
-                \(images), \(e?.language.code), \(e?.language.confidence), \(e?.summary), \(e?.wordCount),
-                \(e?.readingTimeS), \(e?.simhash), \(quotes), \(hash), \(fingerprint), \(now), \(now), 1, \(vector)::tsvector)
-            ON CONFLICT (canonical_url) DO NOTHING
-            RETURNING id
+            WITH article AS (
+                INSERT INTO articles (canonical_url, url, title, byline, published_at, updated_at, description, site_name,
+                    lang, kind, text, images, language, language_confidence, summary, word_count, reading_time_s, simhash,
+                    quotes, content_hash, fingerprint, first_seen, last_seen, version, search)
+                VALUES (\(key), \(article.url), \(article.title), \(article.byline), \(article.publishedAt), \(article.updatedAt),
+                    \(article.description), \(article.siteName), \(article.lang), \(article.kind.rawValue), \(article.text),
+                    \(images), \(e?.language.code), \(e?.language.confidence), \(e?.summary), \(e?.wordCount),
+                    \(e?.readingTimeS), \(e?.simhash), \(quotes), \(hash), \(fingerprint), \(now), \(now), 1, \(vector)::tsvector)
+                ON CONFLICT (canonical_url) DO NOTHING
+                RETURNING id
+            ), version AS (
+                INSERT INTO versions (article_id, version, content_hash, fingerprint, title, text, stored_at)
+                SELECT id, 1, \(hash), \(fingerprint), \(article.title), \(article.text), \(now) FROM article
+            ), related AS (
+                INSERT INTO links (article_id, kind, position, title, url)
+                SELECT id, 'related', n - 1, t, u
+                FROM article, unnest(\(article.related.map(\.title))::text[], \(article.related.map(\.url))::text[]) WITH ORDINALITY AS x(t, u, n)
+                ON CONFLICT DO NOTHING
+            ), outlinks AS (
+                INSERT INTO links (article_id, kind, position, title, url)
+                SELECT id, 'outlink', n - 1, NULL, u FROM article, unnest(\(article.outlinks)::text[]) WITH ORDINALITY AS x(u, n)
+                ON CONFLICT DO NOTHING
+            ), entities AS (
+                INSERT INTO entities (article_id, position, text, kind, count, first)
+                SELECT id, n - 1, t, k, c, f
+                FROM article, unnest(\(entities.map(\.text))::text[], \(entities.map(\.kind))::text[],
+                    \(entities.map { Int64($0.count) })::int8[], \(entities.map { Int64($0.first) })::int8[]) WITH ORDINALITY AS x(t, k, c, f, n)
+            ), keywords AS (
+                INSERT INTO keywords (article_id, position, keyword)
+                SELECT id, n - 1, k FROM article, unnest(\(e?.keywords ?? [])::text[]) WITH ORDINALITY AS x(k, n)
+                ON CONFLICT DO NOTHING
+            )
+            SELECT id FROM article
             """,
             logger: logger
         ).collect()
         if let row = inserted.first {
             let id = try row.decode(Int64.self)
-            try await insertVersion(id: id, version: 1, article, contentHash: hash, fingerprint: fingerprint, on: connection, at: now, logger: logger)
-            try await insertChildren(id: id, article, enrichment: e, on: connection, logger: logger)
             return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .inserted, version: 1)
         }
 
