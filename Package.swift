@@ -26,6 +26,8 @@ let package = Package(
         // The fetch stage's HTTP client: it adds ~5 minutes to a clean build.
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The store stage's PostgreSQL client (`--db postgres://...`).
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -85,7 +87,12 @@ let package = Package(
         ),
         .target(
             name: "StoreStage",
-            dependencies: ["RunnelProtocol", "RunnelStage", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RunnelProtocol",
+                "RunnelStage",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             path: "Sources/Stages/Store"
         ),
         .target(

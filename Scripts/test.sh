@@ -23,6 +23,11 @@ nats_start
 trap 'rm -f "$log"; nats_stop' EXIT
 echo "==> nats-server -js at $RUNNEL_TEST_NATS (Scripts/lib/nats.sh)" >&2
 
+# A throwaway PostgreSQL server for the PostgreSQL store's tests (exports RUNNEL_TEST_POSTGRES;
+# stopped and removed on exit).
+. Scripts/lib/postgres.sh
+start_test_postgres -c fsync=off
+
 echo "==> running tests" >&2
 swift test --skip-build
 

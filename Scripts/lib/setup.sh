@@ -27,5 +27,5 @@ need_python() {
 }
 
 # The Debian packages the build and the tests need.
-RUNNEL_DEBIAN_PACKAGES=(pkg-config libzstd-dev zstd jq curl libxml2-dev libcld2-dev libsqlite3-dev sqlite3 libnats-dev nats-server)
+RUNNEL_DEBIAN_PACKAGES=(pkg-config libzstd-dev zstd jq curl libxml2-dev libcld2-dev libsqlite3-dev sqlite3 libnats-dev nats-server postgresql)
 RUNNEL_PYTHON_PACKAGES=(zstandard jsonschema)

@@ -22,11 +22,11 @@ public struct StoreStage: Stage {
     /// The stage's name, types and options.
     public static let service = ServiceDefinition(
         name: "store",
-        summary: "Upserts articles by canonical URL and content (SQLite with a diacritics-insensitive FTS5 index) and emits what it did; keeps error records in its failures table.",
+        summary: "Upserts articles by canonical URL and content (SQLite with a diacritics-insensitive FTS5 index, or PostgreSQL with a tsvector index) and emits what it did; keeps error records in its failures table.",
         accepts: [MessageType.articleEnriched, MessageType.articleParsed, MessageType.error],
         emits: [MessageType.articleStored],
         options: [
-            .init(name: "db", type: "path", default: "news.sqlite", help: "The SQLite database file; created with its schema if missing."),
+            .init(name: "db", type: "path", default: "news.sqlite", help: "The SQLite database file (created with its schema if missing), or a PostgreSQL server: postgres://user@host:port/dbname."),
             .init(
                 name: "busy-timeout", type: "seconds", default: "5",
                 help: "How long a batch waits for another connection's lock before failing with UNAVAILABLE (retried)."),
@@ -38,7 +38,13 @@ public struct StoreStage: Stage {
 
     /// A stage over an SQLite file, opened on the first batch (and again after a failed open).
     public init(configuration: SQLiteStoreConfiguration) {
-        source = StoreSource(opening: configuration)
+        source = StoreSource(opening: .sqlite(configuration))
+    }
+
+    /// A stage over a PostgreSQL database, connected on the first batch (and again after a
+    /// failed connection).
+    public init(postgres configuration: PostgresStoreConfiguration) {
+        source = StoreSource(opening: .postgres(configuration))
     }
 
     /// A stage over a store that is already open (any ``ArticleStore``).
@@ -47,9 +53,14 @@ public struct StoreStage: Stage {
     }
 
     /// Opens the store now, to report a bad database before reading any input.
-    /// - Throws: ``RunnelError`` as ``SQLiteArticleStore/init(_:)`` does.
+    /// - Throws: ``RunnelError`` as ``SQLiteArticleStore/init(_:)`` or ``PostgresArticleStore/open(_:)`` does.
     public func open() async throws(RunnelError) {
         _ = try await source.store()
+    }
+
+    /// Releases what the store holds open (a PostgreSQL store's connection pool).
+    public func close() async {
+        await source.close()
     }
 
     public func handle(batch: [Envelope]) async -> [StageOutcome] {
@@ -145,23 +156,51 @@ public struct StoreStage: Stage {
 
 /// Hands out the stage's store, opening it on first use and again after a failed open.
 actor StoreSource {
-    private var opened: (any ArticleStore)?
-    private let configuration: SQLiteStoreConfiguration?
+    /// What to open.
+    enum Database: Sendable {
+        case sqlite(SQLiteStoreConfiguration)
+        case postgres(PostgresStoreConfiguration)
+    }
 
-    init(opening configuration: SQLiteStoreConfiguration) {
-        self.configuration = configuration
+    private var opened: (any ArticleStore)?
+    private var opening: Task<Result<any ArticleStore, RunnelError>, Never>?
+    private let database: Database?
+
+    init(opening database: Database) {
+        self.database = database
     }
 
     init(store: any ArticleStore) {
         opened = store
-        configuration = nil
+        database = nil
     }
 
-    func store() throws(RunnelError) -> any ArticleStore {
+    func store() async throws(RunnelError) -> any ArticleStore {
         if let opened { return opened }
-        guard let configuration else { throw RunnelError(.internal, "store has neither a store nor a configuration") }
-        let store = try SQLiteArticleStore(configuration)
+        guard let database else { throw RunnelError(.internal, "store has neither a store nor a configuration") }
+        // Batches handled at once wait for one open rather than each opening a pool.
+        let task = opening ?? Task { await Self.open(database) }
+        opening = task
+        let result = await task.value
+        opening = nil
+        let store = try result.get()
         opened = store
         return store
+    }
+
+    static func open(_ database: Database) async -> Result<any ArticleStore, RunnelError> {
+        do throws(RunnelError) {
+            switch database {
+            case let .sqlite(configuration): return .success(try SQLiteArticleStore(configuration))
+            case let .postgres(configuration): return .success(try await PostgresArticleStore.open(configuration))
+            }
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    /// Closes a PostgreSQL store's connection pool; a SQLite store closes when it is released.
+    func close() async {
+        if let store = opened as? PostgresArticleStore { await store.close() }
     }
 }

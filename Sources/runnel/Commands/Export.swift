@@ -24,7 +24,7 @@ struct Export: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The SQLite database `runnel store` wrote.", valueName: "path"))
+    @Option(help: ArgumentHelp("The SQLite database or PostgreSQL URL (postgres://user@host:port/dbname) `runnel store` wrote.", valueName: "path|url"))
     var db = "news.sqlite"
 
     @Flag(help: "Write the bodies alone, not wrapped in messages.")
@@ -38,13 +38,24 @@ struct Export: AsyncParsableCommand {
 
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
-        let store: SQLiteArticleStore
+        let opened: StoreDatabase.Opened
         do throws(RunnelError) {
-            store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: db, mode: .readOnly))
+            opened = try await StoreDatabase.openForReading(db)
         } catch {
-            report(error, in: db)
+            report(error, in: StoreDatabase.displayName(db))
             throw ExitCode(1)
         }
+        do {
+            try await write(opened.store)
+        } catch {
+            await opened.close()
+            throw error
+        }
+        await opened.close()
+    }
+
+    /// Writes every article of `store` to stdout.
+    func write(_ store: any ArticleStore) async throws {
         let output = FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
         let encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
         do {
@@ -60,8 +71,10 @@ struct Export: AsyncParsableCommand {
             try output.write(try encoder.finish())
             try output.flush()
         } catch {
-            if error.code == .unavailable { throw ExitCode(0) }  // `| head` closed the pipe
-            report(error, in: db)
+            // `| head` closed the pipe; an unreachable PostgreSQL server is reported.
+            let fromServer = PostgresStoreConfiguration.isURL(db) && error.message.contains(StoreDatabase.displayName(db))
+            if error.code == .unavailable && !fromServer { throw ExitCode(0) }
+            report(error, in: StoreDatabase.displayName(db))
             throw ExitCode(1)
         }
     }

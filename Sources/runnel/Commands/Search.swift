@@ -28,7 +28,7 @@ struct Search: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The SQLite database `runnel store` wrote.", valueName: "path"))
+    @Option(help: ArgumentHelp("The SQLite database or PostgreSQL URL (postgres://user@host:port/dbname) `runnel store` wrote.", valueName: "path|url"))
     var db = "news.sqlite"
 
     @Option(name: .shortAndLong, help: "How many hits to show at most.")
@@ -48,10 +48,16 @@ struct Search: AsyncParsableCommand {
         let hits: [SearchHit]
         do throws(RunnelError) {
             let query = try SearchQuery(words.joined(separator: " "))
-            let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: db, mode: .readOnly))
-            hits = try await store.search(query, limit: limit)
+            let opened = try await StoreDatabase.openForReading(db)
+            do throws(RunnelError) {
+                hits = try await opened.store.search(query, limit: limit)
+            } catch {
+                await opened.close()
+                throw error
+            }
+            await opened.close()
         } catch {
-            report(error, in: db)
+            report(error, in: StoreDatabase.displayName(db))
             throw ExitCode(2)
         }
         var out = ""

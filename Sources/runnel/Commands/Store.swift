@@ -10,7 +10,9 @@ struct Store: AsyncParsableCommand {
             Reads article.enriched and article.parsed messages and writes one
             article.stored per article (action inserted, updated or unchanged); error
             records go to the failures table and produce nothing. Each batch is one
-            transaction.
+            transaction. --db takes a SQLite file or a PostgreSQL URL
+            (postgres://user@host:5432/news), which several store processes on several
+            hosts may write to at once.
 
               runnel parse < pages.jsonl | runnel enrich | runnel store --db news.sqlite
               runnel search --db news.sqlite 'phai bo ngoai giao'
@@ -29,7 +31,10 @@ struct Store: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The SQLite database file; created with its schema if missing.", valueName: "path"))
+    @Option(
+        help: ArgumentHelp(
+            "The SQLite database file (created with its schema if missing), or a PostgreSQL server: postgres://user[:password]@host[:port]/dbname (the database must exist; the schema is created).",
+            valueName: "path|url"))
     var db = "news.sqlite"
 
     @Option(
@@ -44,8 +49,13 @@ struct Store: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let stage = StoreStage(
-            configuration: SQLiteStoreConfiguration(path: db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))))
+        let stage: StoreStage
+        do throws(RunnelError) {
+            stage = try StoreDatabase.stage(db, busyTimeout: busyTimeout)
+        } catch {
+            report(error, in: StoreDatabase.displayName(db))
+            throw ExitCode(1)
+        }
         // Open before reading any input: a bad file stops here. A locked one is tried again
         // as a batch would be (--max-attempts, with the runner's backoff).
         var attempt = 1
@@ -57,10 +67,16 @@ struct Store: AsyncParsableCommand {
                 try await Task.sleep(for: .milliseconds(runtime.configuration.backoffMs(afterAttempt: attempt)))
                 attempt += 1
             } catch {
-                report(error, in: db)
+                report(error, in: StoreDatabase.displayName(db))
                 throw ExitCode(1)
             }
         }
-        try await runStage(stage, options: runtime)
+        do {
+            try await runStage(stage, options: runtime)
+        } catch {
+            await stage.close()
+            throw error
+        }
+        await stage.close()
     }
 }

@@ -1,0 +1,192 @@
+import Foundation
+import RunnelProtocol
+import RunnelTesting
+import Testing
+
+/// The test PostgreSQL server (`RUNNEL_TEST_POSTGRES`, set by Scripts/test.sh) and one new
+/// database per test on it, dropped at the end. Without the variable the tests fail, never skip.
+final class PostgresDatabase {
+    let server: String
+    let name: String
+    let url: String
+
+    init() throws {
+        guard let server = ProcessInfo.processInfo.environment["RUNNEL_TEST_POSTGRES"], !server.isEmpty else {
+            throw RunnelError(
+                .failedPrecondition,
+                "RUNNEL_TEST_POSTGRES is not set: run Scripts/test.sh, or start one with Scripts/lib/postgres.sh and set RUNNEL_TEST_POSTGRES to the URL it prints")
+        }
+        guard var components = URLComponents(string: server) else {
+            throw RunnelError(.invalidArgument, "RUNNEL_TEST_POSTGRES=\(server) is not a URL")
+        }
+        self.server = server
+        name = "runnel_cli_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        components.path = "/" + name
+        url = components.string ?? server
+        try Self.psql(server, "CREATE DATABASE \(name)")
+    }
+
+    deinit {
+        _ = try? Self.psql(server, "DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+    }
+
+    /// The server's port, for a test that puts something in front of it.
+    var port: Int { URLComponents(string: server)?.port ?? 5432 }
+
+    /// `psql -At -c SQL` on this database.
+    func psql(_ sql: String) throws -> String {
+        try Self.psql(url, sql)
+    }
+
+    static func psql(_ url: String, _ sql: String) throws -> String {
+        let result = try RunnelProcess.exec("/usr/bin/env", ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        guard result.status == 0 else { throw RunnelError(.internal, "psql failed on \(sql): \(result.stderr)") }
+        return result.stdoutText
+    }
+}
+
+private func storeInput() -> Data {
+    let lines = [
+        #"{"id":"a1","type":"article.parsed","body":{"url":"https://vov.vn/nato.html","canonical_url":"https://vov.vn/nato","title":"Nga đình chỉ hoạt động phái bộ ngoại giao","published_at":"2021-10-19","text":"Quyết định đình chỉ hoạt động của phái bộ ngoại giao Nga tại NATO và phái bộ quân sự NATO tại Matxcơva."}}"#,
+        #"{"id":"a2","type":"article.parsed","body":{"url":"https://vov.vn/dn.html","title":"Đà Nẵng đón khách","text":"Thành phố Đà Nẵng đón khách quốc tế."}}"#,
+        #"{"id":"e1","type":"error","body":{"code":5,"status":"NOT_FOUND","message":"HTTP 404","stage":"fetch","attempt":1,"url":"https://vov.vn/gone"}}"#,
+        #"{"id":"a1","type":"article.parsed","body":{"url":"https://vov.vn/nato.html","canonical_url":"https://vov.vn/nato","title":"Nga đình chỉ hoạt động phái bộ ngoại giao","published_at":"2021-10-19","text":"Quyết định đình chỉ hoạt động của phái bộ ngoại giao Nga tại NATO và phái bộ quân sự NATO tại Matxcơva."}}"#,
+    ]
+    return Data(lines.map { $0 + "\n" }.joined().utf8)
+}
+
+private func actions(_ result: RunnelProcess.Result) -> [String] {
+    result.stdoutLines.compactMap { line in
+        guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+            let body = object["body"] as? [String: Any]
+        else { return nil }
+        return body["action"] as? String
+    }
+}
+
+@Suite("runnel store, search, export --db postgres://")
+struct PostgresCommandTests {
+    @Test("store, then search and export read back what was stored, as with SQLite", .timeLimit(.minutes(1)))
+    func storeSearchExport() throws {
+        let database = try PostgresDatabase()
+        let stored = try RunnelProcess.run(["store", "--db", database.url], stdin: storeInput())
+        #expect(stored.status == 0, "\(stored.stderr)")
+        #expect(actions(stored) == ["inserted", "inserted", "unchanged"])
+        #expect(try database.psql("SELECT (SELECT count(*) FROM articles) || ' ' || (SELECT count(*) FROM failures)") == "2 1\n")
+
+        let found = try RunnelProcess.run(["search", "--db", database.url, "phai", "bo", "ngoai", "giao"])
+        #expect(found.status == 0, "\(found.stderr)")
+        #expect(found.stdoutLines.first == "1. Nga đình chỉ hoạt động phái bộ ngoại giao")
+        #expect(found.stdoutText.contains("https://vov.vn/nato  2021-10-19"))
+        #expect(found.stdoutText.contains("«phái» «bộ» «ngoại» «giao»"))
+        let marked = try RunnelProcess.run(["search", "--db", database.url, "Đà", "Nẵng"])
+        #expect(marked.stdoutLines.first == "1. Đà Nẵng đón khách", "\(marked.stderr)")
+
+        let json = try RunnelProcess.run(["search", "--db", database.url, "Matxcova", "--json"])
+        #expect(json.status == 0)
+        #expect(json.stdoutLines.count == 1)
+        let hit = try #require(try JSONSerialization.jsonObject(with: Data(json.stdoutLines[0].utf8)) as? [String: Any])
+        #expect(hit["url"] as? String == "https://vov.vn/nato")
+        #expect((hit["snippet"] as? String)?.contains("«Matxcơva»") == true)
+
+        let none = try RunnelProcess.run(["search", "--db", database.url, "Lavrov"])
+        #expect(none.status == 1)
+        #expect(none.stdout.isEmpty)
+
+        let exported = try RunnelProcess.run(["export", "--db", database.url])
+        #expect(exported.status == 0, "\(exported.stderr)")
+        #expect(exported.stdoutLines.count == 2)
+        #expect(exported.stdoutText.contains(#""type":"article.parsed""#))
+        #expect(exported.stdoutText.contains(#""stored":{"#))
+
+        // An export stored again elsewhere gives the same articles, unchanged the second time.
+        let copy = try PostgresDatabase()
+        let first = try RunnelProcess.run(["store", "--db", copy.url], stdin: exported.stdout)
+        let again = try RunnelProcess.run(["store", "--db", copy.url], stdin: exported.stdout)
+        #expect(actions(first) == ["inserted", "inserted"], "\(first.stderr)")
+        #expect(actions(again) == ["unchanged", "unchanged"], "\(again.stderr)")
+    }
+
+    @Test("an unreachable server is UNAVAILABLE, named without its password", .timeLimit(.minutes(1)))
+    func unreachable() throws {
+        let result = try RunnelProcess.run(["search", "--db", "postgres://runnel:s3cret@127.0.0.1:1/news", "nato"])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("UNAVAILABLE"), "\(result.stderr)")
+        #expect(result.stderr.contains("postgres://runnel@127.0.0.1:1/news"))
+        #expect(!result.stderr.contains("s3cret"))
+    }
+
+    @Test("a server that comes up late: the store keeps retrying and then stores the input", .timeLimit(.minutes(1)))
+    func serverComesUpLate() throws {
+        let database = try PostgresDatabase()
+        let dir = try RunnelProcess.temporaryDirectory()
+        let forwarder = dir.appendingPathComponent("forward.py")
+        try Data(Self.forwarder.utf8).write(to: forwarder)
+        // A port nobody listens on yet; 1.5 s later a forwarder to the real server opens it.
+        let port = try Int(RunnelProcess.exec("/usr/bin/env", ["python3", "-c", Self.freePort]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let url = "postgres://postgres@127.0.0.1:\(port)/\(database.name)"
+        let script = """
+            (sleep 1.5; exec python3 \(forwarder.path) \(port) \(database.port)) </dev/null >/dev/null 2>&1 &
+            forwarder=$!
+            "$RUNNEL" store --db '\(url)' --max-attempts 12
+            status=$?
+            kill $forwarder 2>/dev/null
+            exit $status
+            """
+
+        let result = try RunnelProcess.shell(script, stdin: storeInput())
+
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(actions(result) == ["inserted", "inserted", "unchanged"])
+        #expect(try database.psql("SELECT count(*) FROM articles") == "2\n")
+    }
+
+    static let freePort = """
+        import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])
+        """
+
+    /// A TCP forwarder: listens on argv[1] and relays each connection to 127.0.0.1:argv[2].
+    static let forwarder = """
+        import asyncio, sys
+
+        async def relay(reader, writer):
+            try:
+                while data := await reader.read(65536):
+                    writer.write(data)
+                    await writer.drain()
+            finally:
+                writer.close()
+
+        async def handle(reader, writer):
+            target_reader, target_writer = await asyncio.open_connection("127.0.0.1", int(sys.argv[2]))
+            await asyncio.gather(relay(reader, target_writer), relay(target_reader, writer), return_exceptions=True)
+
+        async def main():
+            server = await asyncio.start_server(handle, "127.0.0.1", int(sys.argv[1]))
+            async with server:
+                await server.serve_forever()
+
+        asyncio.run(main())
+        """
+
+    @Test("the stage conformance suite over Unix sockets, storing into PostgreSQL", .timeLimit(.minutes(2)))
+    func conformance() async throws {
+        let database = try PostgresDatabase()
+        let dir = try RunnelProcess.temporaryDirectory()
+        let inputs = try (0..<20).map { i in
+            Envelope(
+                type: MessageType.articleParsed,
+                body: try RawJSON(
+                    encoding: ArticleParsed(
+                        url: "https://vov.vn/tin/\(i).html", title: "Phái bộ ngoại giao \(i)",
+                        paragraphs: ["Phái bộ ngoại giao Nga tại Matxcơva, tin số \(i)."])))
+        }
+        let stage = StageUnderTest(name: "store", command: [RunnelProcess.runnel, "store", "--db", database.url], inputs: inputs)
+
+        let problems = try await StageConformance.run(stage, in: dir)
+
+        #expect(problems.isEmpty, "\(problems)")
+        #expect(try database.psql("SELECT count(*) FROM articles") == "20\n", "every check stored the same 20 articles, once")
+        #expect(try database.psql("SELECT status || ' ' || raw FROM failures") == "INVALID_ARGUMENT this is not JSON\n")
+    }
+}
