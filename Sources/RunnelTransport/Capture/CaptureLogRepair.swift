@@ -23,7 +23,7 @@ enum CaptureLogRepair {
         for (number, path) in files {
             var info = stat()
             guard stat(path, &info) == 0 else { continue }
-            guard (info.st_mode & S_IFMT) == S_IFREG else {
+            guard (info.st_mode & 0o170000) == 0o100000 else {  // not a regular file
                 // A FIFO or a device standing in for the file: written to as it is.
                 if number == last.number { result.nextNumber = number }
                 continue

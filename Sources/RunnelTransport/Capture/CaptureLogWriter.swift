@@ -129,7 +129,7 @@ public final class CaptureLogWriter: Sendable {
             return true
         }
         guard accepted else { return }
-        queue.async { [worker, state] in
+        queue.async { [self] in
             let stopped = state.withLock { $0.status.stopped != nil }
             let result: Result<Void, RunnelError>
             if stopped {
@@ -199,8 +199,9 @@ extension CaptureLogWriter {
             try Self.makeDirectory(name.directory)
             var opened = try CaptureLogRepair.reopen(name)
             warnings = opened.warnings
-            number = opened.nextNumber
-            opened.index.entries.removeAll { $0.number >= opened.nextNumber }
+            let next = opened.nextNumber
+            number = next
+            opened.index.entries.removeAll { $0.number >= next }
             index = opened.index
             try openFile()
         }
@@ -219,7 +220,7 @@ extension CaptureLogWriter {
                 first = envelopes.first?.ts
                 last = envelopes.last?.ts
             case let .lines(lines, lineCount):
-                encoder.append(line: lines.withUnsafeBufferPointer { $0 })
+                lines.withUnsafeBufferPointer { encoder.append(line: $0) }
                 count = lineCount
                 first = CaptureLogRepair.timestamp(ofFirstLineIn: lines[...])
                 last = CaptureLogRepair.timestamp(ofLastLineIn: lines[...])
