@@ -209,6 +209,11 @@ extension CaptureLogWriter {
         deinit { if fd >= 0 { Glibc.close(fd) } }
 
         func write(_ batch: Batch) throws(RunnelError) {
+            // A file past its age gets no more frames: this one begins the next file.
+            if fd >= 0, let entry = index.entries.last, entry.count > 0, Self.clock() - openedAt >= options.maxFileAgeSeconds {
+                closeFile()
+                number += 1
+            }
             if fd < 0 { try openFile() }
             var first: String?
             var last: String?
@@ -239,7 +244,7 @@ extension CaptureLogWriter {
                 entry.bytes += frame.count
                 entry.rawBytes += raw
             }
-            if let entry = index.entries.last, entry.bytes >= options.maxFileBytes || now - openedAt >= options.maxFileAgeSeconds {
+            if let entry = index.entries.last, entry.bytes >= options.maxFileBytes {
                 closeFile()
                 number += 1
             } else if now - indexWrittenAt >= 2 {

@@ -4,7 +4,8 @@ public struct CaptureOptions: Sendable, Hashable {
     /// A file is closed and the next begun once it holds this many compressed bytes (checked
     /// after each frame, so a file may exceed it by one frame).
     public var maxFileBytes: Int
-    /// … or once it was begun this many seconds ago (checked when a frame is written).
+    /// … or once it was begun this many seconds ago (checked before a frame is written, so an
+    /// idle log does not make empty files).
     public var maxFileAgeSeconds: Double
     /// The most the writer may hold waiting for the disk, in bytes of messages. When a batch
     /// would go over it, capture stops (the link is never slowed down to wait for the disk).

@@ -8,7 +8,7 @@ import Testing
 /// whole frame before the cut.
 @Suite("Capture logs: torn tails")
 struct TornTailTests {
-    /// 30 frames of 1–20 messages, encoded one frame per batch as a log writer does; returns the
+    /// 30 frames of 1–8 messages, encoded one frame per batch as a log writer does; returns the
     /// bytes and, per frame, where it ends and the ids it holds.
     static func log() throws -> (bytes: [UInt8], frames: [(end: Int, ids: [String])]) {
         let encoder = StreamEncoder(format: .zstd(level: 1))
@@ -17,7 +17,7 @@ struct TornTailTests {
         var rng = SplitMix(seed: 7)
         var next = 0
         for _ in 0..<30 {
-            let count = 1 + Int(rng.next() % 20)
+            let count = 1 + Int(rng.next() % 8)
             var ids: [String] = []
             for _ in 0..<count {
                 let message = CaptureFixtures.message(next)
@@ -40,7 +40,7 @@ struct TornTailTests {
         var torn = 0
         for _ in 0..<1000 {
             let cut = Int(rng.next() % UInt64(bytes.count + 1))
-            FileManager.default.createFile(atPath: path, contents: Data(bytes[..<cut]))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes[..<cut]))
             let expected = frames.filter { $0.end <= cut }.flatMap(\.ids)
             let wholeEnd = frames.last { $0.end <= cut }?.end ?? 0
             let (ids, warnings) = try CaptureFixtures.readAll([path])
@@ -68,7 +68,7 @@ struct TornTailTests {
             let dir = try CaptureFixtures.directory()
             let first = dir + "/cut.000001.jsonl.zst"
             let cut = Int(rng.next() % UInt64(bytes.count + 1))
-            FileManager.default.createFile(atPath: first, contents: Data(bytes[..<cut]))
+            _ = FileManager.default.createFile(atPath: first, contents: Data(bytes[..<cut]))
             let wholeEnd = frames.last { $0.end <= cut }?.end ?? 0
 
             let writer = try CaptureLogWriter(path: dir + "/cut.jsonl.zst")
@@ -99,7 +99,7 @@ struct TornTailTests {
         // Flip a byte in the middle of frame 10's compressed data: its checksum or blocks fail.
         let start = frames[9].end
         bytes[start + (frames[10].end - start) / 2] ^= 0xFF
-        FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
         let reader = try CaptureLogReader(paths: [path])
         var ids: [String] = []
         #expect {
