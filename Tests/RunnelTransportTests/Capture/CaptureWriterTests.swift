@@ -97,6 +97,51 @@ struct CaptureWriterTests {
         #expect(writer.status.dropped == 5001)
     }
 
+    @Test("a disk that does not keep up fills the bounded queue: capture stops, appends never wait, the log is a whole prefix")
+    func queueFull() async throws {
+        let dir = try CaptureFixtures.directory()
+        // The log's file is a FIFO nobody reads yet: the writer thread blocks on it after 64 KiB,
+        // as it would on a disk that stalls.
+        let path = dir + "/slow.000001.jsonl.zst"
+        #expect(mkfifo(path, 0o600) == 0)
+        let fifo = open(path, O_RDONLY | O_NONBLOCK)
+        #expect(fifo >= 0)
+        let writer = try CaptureLogWriter(path: dir + "/slow.jsonl.zst", options: CaptureOptions(queueBytes: 256 << 10))
+        let started = ContinuousClock.now
+        for batch in 0..<200 {
+            writer.append((0..<10).map { CaptureFixtures.message(batch * 10 + $0) })
+        }
+        let appending = ContinuousClock.now - started
+        let stopped = writer.status
+        #expect(stopped.stopped == "queue full", "\(stopped)")
+        #expect(stopped.error?.contains("the disk did not keep up") == true)
+        #expect(appending < .seconds(5), "appends do not wait for the disk: \(appending)")
+
+        // Now the disk catches up: what was queued before the stop is written, the rest dropped.
+        _ = fcntl(fifo, F_SETFL, 0)
+        let drained = Task.detached { () -> [UInt8] in
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
+                if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { return bytes }
+            }
+        }
+        await writer.close()
+        let bytes = await drained.value
+        close(fifo)
+        let status = writer.status
+        #expect(status.messages > 0 && status.messages < 2000, "\(status)")
+        #expect(status.messages + status.dropped == 2000, "every message is written or counted: \(status)")
+        var ids: [String] = []
+        let decoder = StreamDecoder()
+        try decoder.feed(bytes) { event in
+            if case let .line(line, _) = event, case let .data(envelope) = try WireLine(line: line) { ids.append(envelope.id) }
+        }
+        try decoder.finish { _ in }
+        #expect(ids == (0..<status.messages).map { "m\($0)" }, "a prefix, without gaps")
+    }
+
     @Test("a log that cannot be created is an error at start, naming the path")
     func cannotCreate() throws {
         let dir = try CaptureFixtures.directory()
