@@ -66,7 +66,11 @@ public final class CaptureLogWriter: Sendable {
         queue = DispatchQueue(label: "runnel.capture")
     }
 
-    deinit { close() }
+    deinit {
+        // Queued batches hold the writer, so none is left by now: close the file here, not through
+        // the queue (the last release may happen on it).
+        if !state.withLock({ $0.closed }) { worker.close() }
+    }
 
     /// Captures a batch of data messages (one frame). Never blocks.
     public func append(_ envelopes: [Envelope]) {
