@@ -27,6 +27,8 @@ public final class FilterRunner<S: Stage>: Sendable {
     private let input: Box<FileInput>
     private let output: Box<FileOutput>
     private let deadLetters: Box<FileOutput>?
+    /// `--capture-in` / `--capture-out`: inputs as decoded, outputs as written.
+    public let capture: StageCapture
     private let io = DispatchQueue(label: "runnel.filter.io")
     private let log: @Sendable (String) -> Void
 
@@ -43,6 +45,8 @@ public final class FilterRunner<S: Stage>: Sendable {
         } else {
             deadLetters = nil
         }
+        capture = try StageCapture(configuration)
+        for warning in capture.warnings { log("runnel \(stage.service.name): capture log repaired: \(warning)") }
     }
 
     /// Reads the input to its end (or to a stop signal) and returns what happened.
@@ -116,11 +120,14 @@ public final class FilterRunner<S: Stage>: Sendable {
                 finished = true
             }
 
+            var sent: [Envelope] = []
             for record in undecodable {
                 report(record)
                 append(record, deadLetter: true, encoder, deadLetterEncoder)
+                if capture.output != nil && deadLetters == nil { sent.append(record) }
             }
             statistics.received += received.count
+            if capture.input != nil { capture.received(received.map(\.envelope)) }
             var start = 0
             while start < received.count {
                 let batch = Array(received[start..<min(start + configuration.batchSize, received.count)])
@@ -136,20 +143,30 @@ public final class FilterRunner<S: Stage>: Sendable {
                             statistics.emitted += 1
                         }
                         encoder.append(message)
+                        if capture.output != nil { sent.append(message) }
                     }
                     for record in result.deadLetters {
                         report(record)
                         append(record, deadLetter: true, encoder, deadLetterEncoder)
+                        if capture.output != nil && deadLetters == nil { sent.append(record) }
                     }
+                }
+                if !sent.isEmpty {
+                    capture.sent(sent)
+                    sent.removeAll()
                 }
                 try await write(encoder, deadLetterEncoder)
             }
+            if !sent.isEmpty { capture.sent(sent) }
             try await write(encoder, deadLetterEncoder)
+            if capture.isActive { capture.reportStops(stage: name, log: log) }
             if stop.isRequested { break }
         }
         if configuration.zstdOutput || deadLetters != nil {
             try await write(encoder, deadLetterEncoder, final: true)
         }
+        await capture.close()
+        capture.reportStops(stage: name, log: log)
         if configuration.verbose || statistics.failedTotal > 0 || stop.isRequested {
             log("runnel " + statistics.summary(stage: name) + (stop.isRequested ? " (stopped by signal)" : ""))
         }

@@ -1,4 +1,5 @@
 import RunnelProtocol
+import RunnelTransport
 
 /// How a ``StageRunner`` runs a stage. One source of truth that CLI flags, pipeline files and
 /// the environment map onto; every field has a default.
@@ -19,6 +20,11 @@ public struct RunnerConfiguration: Sendable, Hashable {
     public var limits: Limits
     /// Print a summary line on stderr at the end even when nothing failed.
     public var verbose: Bool
+    /// Capture logs (``StageCapture``): inputs as received, outputs as sent; `nil`: none.
+    public var captureInPath: String? = nil
+    public var captureOutPath: String? = nil
+    /// Rotation and buffering of the capture logs.
+    public var captureOptions = CaptureOptions()
 
     public init(
         batchSize: Int = 64, maxAttempts: Int = 3, initialBackoffMs: Int = 100, maxBackoffMs: Int = 5_000,

@@ -211,6 +211,7 @@ public final class Supervisor: @unchecked Sendable {
             var arguments = command(of: stage) + ["--listen", "fd:3", "--to", next.map { "unix:" + $0 } ?? "-"]
             let statistics = runDirectory + "/\(stage.name).stats.json"
             if stage.command == nil { arguments += ["--stats-file", statistics, "--tap-socket", tapPrefix(stage.name)] }
+            arguments += definition.captureArguments(for: stage, directory: stateDirectory + "/capture")
             built.insert(
                 Member(
                     name: stage.name, arguments: arguments, environment: stage.environment, restart: stage.restart,
@@ -468,6 +469,7 @@ public final class Supervisor: @unchecked Sendable {
                 entry["out"] = statistics["emitted"]
                 entry["in_flight"] = statistics["in_flight"]
                 entry["errors"] = (statistics["failed"] as? [String: Int])?.values.reduce(0, +) ?? 0
+                if let capture = statistics["capture"] as? [[String: Any]], !capture.isEmpty { entry["capture"] = capture }
             }
             return entry
         }

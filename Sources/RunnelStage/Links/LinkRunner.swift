@@ -56,6 +56,8 @@ public final class LinkRunner<S: Stage>: Sendable {
     private let output = Mutex<(any Downstream)?>(nil)
     private let deadLetterLog: DeadLetterLog?
     private let tap = Mutex<TapPoint?>(nil)
+    /// `--capture-in` / `--capture-out`: data inputs as received, outputs as handed to the downstream.
+    public let capture: StageCapture
 
     struct Job: Sendable {
         var received: StageProcessor<S>.Received
@@ -64,6 +66,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         var replyTo: LineWriter? = nil
         /// For an input its source can deliver again (JetStream): what to do when it failed.
         var redelivery: Redelivery? = nil
+        /// A message that came in (not an error record made here for a bad line).
+        var isCapturedInput = true
     }
 
     public init(
@@ -74,6 +78,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         self.options = options
         self.log = log
         deadLetterLog = try configuration.deadLetterPath.map { path throws(RunnelError) in try DeadLetterLog(path: path) }
+        capture = try StageCapture(configuration)
+        for warning in capture.warnings { log("runnel \(stage.service.name): capture log repaired: \(warning)") }
         if case .tcp = options.listen, options.key == nil, !options.insecure {
             throw RunnelError(
                 .failedPrecondition,
@@ -107,6 +113,13 @@ public final class LinkRunner<S: Stage>: Sendable {
             reporter?.cancel()
             if let path = options.statisticsPath { writeStatistics(to: path) }
         }
+        let stopWatcher = capture.isActive && options.statisticsPath == nil ? Task {
+            while !Task.isCancelled {
+                self.capture.reportStops(stage: self.name, log: self.log)
+                try? await Task.sleep(for: .seconds(1))
+            }
+        } : nil
+        defer { stopWatcher?.cancel() }
         switch options.listen {
         case .stdio, .file:
             try await readStream(options.listen, cursor: cursor)
@@ -123,6 +136,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         cursor?.flush()
         if let link = downstream as? LinkDownstream { await link.stop() }
         if let nats = downstream as? NatsDownstream { await nats.stop() }
+        await capture.close()
+        capture.reportStops(stage: name, log: log)
         let statistics = stats.withLock { $0 }
         if processor.configuration.verbose || statistics.failedTotal > 0 || unacked > 0 || isDraining {
             var line = "runnel " + statistics.summary(stage: name)
@@ -284,6 +299,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                     if result.attempts > 1 { $0.retried += result.attempts - 1 }
                 }
             }
+            if capture.output != nil { capture.sent(outgoing.map(\.envelope)) }
             await downstream.send(outgoing)
         }
     }
@@ -361,13 +377,14 @@ public final class LinkRunner<S: Stage>: Sendable {
                 finished = true
             }
             stats.withLock { $0.received += jobs.count }
+            if capture.input != nil { capture.received(jobs.compactMap { $0.isCapturedInput ? $0.received.envelope : nil }) }
             await limit.acquire(jobs.count)
             queue.push(jobs)
         }
     }
 
     func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void, replyTo: LineWriter? = nil) -> Job {
-        Job(received: .init(record), done: done, replyTo: replyTo)
+        Job(received: .init(record), done: done, replyTo: replyTo, isCapturedInput: false)
     }
 
     // MARK: Input from a socket
@@ -433,6 +450,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                             Job(received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller))
                     }
                     stats.withLock { $0.received += jobs.count }
+                    if capture.input != nil { capture.received(data) }
                     queue.push(jobs)
                     if peerDrained { break reading }
                 }
@@ -468,12 +486,14 @@ public final class LinkRunner<S: Stage>: Sendable {
     public var statistics: StageStatistics { stats.withLock { $0 } }
 
     private func writeStatistics(to path: String) {
+        capture.reportStops(stage: name, log: log)
         let current = statistics
         var failed: [String: Int] = [:]
         for (code, count) in current.failed { failed[code.name] = count }
         let object: [String: Any] = [
             "stage": name, "received": current.received, "emitted": current.emitted, "retried": current.retried,
             "failed": failed, "in_flight": queue.count, "draining": isDraining, "updated": Timestamp.now(),
+            "capture": capture.statuses.map(\.jsonObject),
         ]
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
         let temporary = path + ".tmp"

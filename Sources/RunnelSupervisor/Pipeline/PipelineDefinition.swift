@@ -12,6 +12,8 @@ import RunnelProtocol
 /// backoff = { initial_ms = 100, max_ms = 5000, jitter = 0.2 }
 /// shutdown_timeout_s = 30
 ///
+/// capture = ["parse->enrich"]  # links to record (see ``Capture``)
+///
 /// [source]
 /// urls = "urls.txt"             # one URL per line; or directory = "pages" (every page in it)
 ///
@@ -53,6 +55,8 @@ public struct PipelineDefinition: Sendable {
     public var stages: [Stage]
     public var policy: RestartPolicy.Configuration
     public var shutdownTimeout: Duration
+    /// The links to capture (top-level `capture = ["parse->enrich", …]`).
+    public var captures: [Capture] = []
 
     /// Reads and checks a pipeline file.
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` naming the file, the line and the key.
@@ -74,7 +78,7 @@ public struct PipelineDefinition: Sendable {
         }
         let reader = Reader(file: file)
         let root = document.root
-        try reader.only(["pipeline", "source", "stage"], in: root, table: "the top level")
+        try reader.only(["pipeline", "source", "stage", "capture"], in: root, table: "the top level")
 
         let pipeline = try reader.table("pipeline", in: root) ?? TOMLDocument.Table(line: 1)
         try reader.only(
@@ -154,6 +158,7 @@ public struct PipelineDefinition: Sendable {
                     restart: restart, replicas: try reader.integer("replicas", in: table, minimum: 1) ?? 1, line: table.line))
         }
         self.stages = stages
+        captures = try Capture.read(from: root, stages: stages, error: reader.error)
     }
 
     /// A path from the file, made absolute against the file's directory.

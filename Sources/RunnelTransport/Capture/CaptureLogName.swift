@@ -73,6 +73,15 @@ public struct CaptureLogName: Sendable, Hashable {
         return Int(text)
     }
 
+    /// A command line's path as files: the path itself when it is a file (or `-`, or nothing is
+    /// there at all, so opening it reports the error), else the log's numbered files.
+    public static func expand(_ path: String) -> [String] {
+        var info = stat()
+        if path == "-" || stat(path, &info) == 0 { return [path] }
+        let numbered = CaptureLogName(path).existingFiles()
+        return numbered.isEmpty ? [path] : numbered.map(\.path)
+    }
+
     /// The files to read for each path given on a command line, in order: a path that is a file
     /// is read alone (a numbered file, a single-file log, any zstd or plain JSON-lines file); a
     /// log's name stands for its numbered files.
@@ -81,7 +90,7 @@ public struct CaptureLogName: Sendable, Hashable {
         var files: [String] = []
         for path in paths {
             var info = stat()
-            if path == "-" || (stat(path, &info) == 0 && (info.st_mode & S_IFMT) != S_IFDIR) {
+            if path == "-" || (stat(path, &info) == 0 && (info.st_mode & 0o170000) != 0o040000) {
                 files.append(path)
                 continue
             }

@@ -1,5 +1,11 @@
 import RunnelProtocol
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Reads a capture log — one file, or a rotated set in number order — and yields its data
 /// messages in order, each with its raw line, its envelope, and its file and offset.
 ///
@@ -87,7 +93,7 @@ public final class CaptureLogReader {
             if let current = frame, position < current.text.count {
                 let text = current.text
                 let lineOffset = current.offset + (scanner?.format == .plain ? position : 0)
-                if let newline = text[position...].firstIndex(of: 0x0A) {
+                if let newline = Self.newline(in: text, from: position) {
                     var bytes = Array(text[position..<newline])
                     var offset = lineOffset
                     if !pending.isEmpty {
@@ -132,6 +138,16 @@ public final class CaptureLogReader {
             guard fileIndex < files.count else { return nil }
             scanner = try CaptureFileScanner(path: files[fileIndex], limits: limits)
             lineNumber = 0
+        }
+    }
+
+    /// The index of the next `\n` at or after `start` (memchr: lines are long, bodies are HTML).
+    private static func newline(in text: [UInt8], from start: Int) -> Int? {
+        text.withUnsafeBufferPointer { buffer -> Int? in
+            guard let base = buffer.baseAddress, start < buffer.count,
+                let hit = memchr(base + start, 0x0A, buffer.count - start)
+            else { return nil }
+            return base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
         }
     }
 

@@ -23,6 +23,11 @@ public struct CaptureLogWarning: Sendable, CustomStringConvertible {
     public var file: String
     public var error: RunnelError
 
+    public init(file: String, error: RunnelError) {
+        self.file = file
+        self.error = error
+    }
+
     /// `FILE: byte 1234: DATA_LOSS: …`, as `runnel cat` reports problems.
     public var description: String {
         var text = "\(file): "

@@ -18,6 +18,11 @@ struct Cat: ParsableCommand {
               runnel cat parse.log.zst | jq .body.title
               runnel cat --type article.parsed a.jsonl.zst b.jsonl.zst
               runnel cat --zstd < lines.jsonl > lines.jsonl.zst
+              runnel fetch < urls.txt | runnel cat --tee fetched.jsonl.zst | runnel parse
+
+            --tee LOG also writes what goes to stdout to a capture log (one zstd frame per
+            chunk read, rotated into LOG's numbered files); if capturing stops (a full
+            disk), lines still flow, it is reported, and the exit status is 1.
             """
     )
 
@@ -41,6 +46,11 @@ struct Cat: ParsableCommand {
 
     @OptionGroup var stream: StreamOptions
 
+    @Option(help: ArgumentHelp("Also write the lines to this capture log (rotated like --capture-out).", valueName: "log"))
+    var tee: String?
+
+    @OptionGroup(title: "Capture") var rotation: CaptureRotationOptions
+
     func validate() throws {
         if raw && (!types.isEmpty || control) {
             throw ValidationError("--raw passes every line unchecked; it cannot be combined with --type or --control")
@@ -49,6 +59,7 @@ struct Cat: ParsableCommand {
 
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
+        if let tee { return try runTee(tee) }
         let output = FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
         let encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
         let wanted = types.map { Array($0.utf8) }

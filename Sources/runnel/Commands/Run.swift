@@ -137,6 +137,7 @@ struct Status: ParsableCommand {
             text += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
             text += "\n"
         }
+        text += captureLines(reply)
         return text
     }
 }

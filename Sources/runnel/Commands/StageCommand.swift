@@ -84,6 +84,8 @@ struct StageOptions: ParsableArguments {
 
     @OptionGroup var stream: StreamOptions
 
+    @OptionGroup(title: "Capture") var capture: CaptureFlags
+
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
         guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be at least 1") }
@@ -91,9 +93,11 @@ struct StageOptions: ParsableArguments {
     }
 
     var configuration: RunnerConfiguration {
-        RunnerConfiguration(
+        var configuration = RunnerConfiguration(
             batchSize: batch, maxAttempts: maxAttempts, deadLetterPath: deadLetter,
             zstdOutput: zstd || (to.hasPrefix("file:") && to.hasSuffix(".zst")), zstdLevel: level, limits: stream.limits, verbose: verbose)
+        capture.apply(to: &configuration)
+        return configuration
     }
 }
 

@@ -26,7 +26,8 @@ extension StreamOptions {
         in files: [String], _ line: (UnsafeBufferPointer<UInt8>, _ number: Int, _ source: String) throws -> Void,
         failure: (RunnelError, _ source: String) -> Void
     ) {
-        for path in files.isEmpty ? ["-"] : files {
+        // A capture log's name stands for its numbered files (PROTOCOL.md 10.2).
+        for path in (files.isEmpty ? ["-"] : files).flatMap(CaptureLogName.expand) {
             let input: FileInput
             do throws(RunnelError) {
                 input = try FileInput(path: path)

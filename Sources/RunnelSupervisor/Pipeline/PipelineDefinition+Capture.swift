@@ -1,0 +1,80 @@
+import Foundation
+import RunnelProtocol
+
+extension PipelineDefinition {
+    /// A link the supervisor captures: `capture = ["parse->enrich"]` at the top of the pipeline
+    /// file (before the first `[table]`, as TOML requires of top-level keys).
+    ///
+    /// The upstream stage writes its outputs as sent (`--capture-out`), or, when it is not a
+    /// Runnel stage (it has a `command`), the downstream stage writes its inputs as received
+    /// (`--capture-in`), to `.runnel/NAME/capture/FROM-TO.jsonl.zst` (files
+    /// `FROM-TO.000001.jsonl.zst`, … and the index `FROM-TO.index.jsonl`).
+    public struct Capture: Sendable, Equatable {
+        public var from: String
+        public var to: String
+        public var line: Int
+
+        /// `parse-enrich`: the log's name in the capture directory.
+        public var name: String { "\(from)-\(to)" }
+
+        static func read(
+            from root: TOMLDocument.Table, stages: [Stage], error: (Int, String, String) -> RunnelError
+        ) throws(RunnelError) -> [Capture] {
+            guard let value = root["capture"] else { return [] }
+            let line = root.line(of: "capture")
+            let items: [TOMLDocument.Value]
+            switch value {
+            case let .array(array): items = array
+            case .string: items = [value]
+            default: throw error(line, "capture", "expected an array of links, as capture = [\"parse->enrich\"]")
+            }
+            var captures: [Capture] = []
+            for item in items {
+                guard case let .string(text) = item else {
+                    throw error(line, "capture", "expected an array of strings, as capture = [\"parse->enrich\"]")
+                }
+                let parts = text.split(separator: "->", omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+                guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                    throw error(line, "capture", "\"\(text)\" is not a link: write it as \"FROM->TO\", e.g. \"parse->enrich\"")
+                }
+                let names = stages.map(\.name)
+                for name in parts where !names.contains(name) {
+                    throw error(
+                        line, "capture",
+                        "\"\(text)\": there is no stage named \"\(name)\" (stages: \(names.joined(separator: ", ")))")
+                }
+                guard let upstream = names.firstIndex(of: parts[0]), upstream + 1 < names.count, names[upstream + 1] == parts[1] else {
+                    throw error(
+                        line, "capture",
+                        "\"\(text)\" is not a link of this pipeline: \(parts[0]) sends to \(names.firstIndex(of: parts[0]).flatMap { $0 + 1 < names.count ? names[$0 + 1] : nil } ?? "the supervisor") (links: \(zip(names, names.dropFirst()).map { "\($0.0)->\($0.1)" }.joined(separator: ", ")))")
+                }
+                if stages[upstream].command != nil && stages[upstream + 1].command != nil {
+                    throw error(
+                        line, "capture",
+                        "\"\(text)\": neither \(parts[0]) nor \(parts[1]) is a Runnel stage (both have a command), so neither can capture")
+                }
+                let capture = Capture(from: parts[0], to: parts[1], line: line)
+                if !captures.contains(capture) { captures.append(capture) }
+            }
+            return captures
+        }
+    }
+
+    /// The capture flags for a stage: `--capture-out` on the upstream stage of a captured link
+    /// (or `--capture-in` on the downstream one when the upstream is not a Runnel stage).
+    public func captureArguments(for stage: Stage, directory: String) -> [String] {
+        var arguments: [String] = []
+        for capture in captures {
+            let path = directory + "/" + capture.name + ".jsonl.zst"
+            let upstreamIsRunnel = stages.first { $0.name == capture.from }?.command == nil
+            if capture.from == stage.name && upstreamIsRunnel && stage.command == nil {
+                arguments += ["--capture-out", path]
+            } else if capture.to == stage.name && !upstreamIsRunnel && stage.command == nil {
+                arguments += ["--capture-in", path]
+            }
+        }
+        return arguments
+    }
+}

@@ -1,0 +1,215 @@
+import Foundation
+import Testing
+
+/// Capture logs through the real binary: `runnel cat --tee`, `--capture-out` on a stage,
+/// `runnel log check|stats`, and `capture = […]` in a pipeline file.
+@Suite("Capture logs (runnel)", .serialized)
+struct CaptureCommandTests {
+    /// The numbered files of a log, in order.
+    static func files(_ dir: URL, _ stem: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasPrefix(stem + ".") && $0.hasSuffix(".jsonl.zst") }.sorted()
+            .map { dir.appendingPathComponent($0).path }
+    }
+
+    /// Each line's id, type and body, for comparing messages whatever their spelling.
+    static func canonical(_ lines: [String]) -> [NSDictionary] {
+        lines.map { line in
+            let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
+            return ["id": object["id"] ?? "", "type": object["type"] ?? "", "body": object["body"] ?? ""] as NSDictionary
+        }
+    }
+
+    /// `zstd -dc FILES` (the zstd CLI, as `zstdcat LOG | jq` would read it).
+    static func zstdcat(_ files: [String]) throws -> [String] {
+        let result = try RunnelProcess.exec("/usr/bin/env", ["zstd", "-dcq"] + files)
+        #expect(result.status == 0, "\(result.stderr)")
+        return result.stdoutLines
+    }
+
+    @Test("cat --tee passes lines through unchanged and writes the same lines to a rotated log")
+    func teeRoundTrip() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let lines = messages(3000)
+        let log = dir.appendingPathComponent("tee.jsonl.zst").path
+        let tee = try RunnelProcess.run(["cat", "--tee", log, "--capture-max-bytes", "2KiB"], stdin: data(lines))
+        #expect(tee.status == 0, "\(tee.stderr)")
+        #expect(tee.stdoutLines == lines)
+        let files = try Self.files(dir, "tee")
+        #expect(files.count >= 2, "rotated at 2 KiB: \(files)")
+        #expect(try Self.zstdcat(files) == lines)
+        let back = try RunnelProcess.run(["cat", log])
+        #expect(back.status == 0, "\(back.stderr)")
+        #expect(back.stdoutLines == lines)
+        let check = try RunnelProcess.run(["log", "check", log])
+        #expect(check.status == 0, "\(check.stdoutText)\(check.stderr)")
+        #expect(check.stdoutLines.count == files.count)
+        #expect(check.stdoutLines.allSatisfy { $0.contains(": ok, ") }, "\(check.stdoutText)")
+        let index = try String(contentsOfFile: dir.appendingPathComponent("tee.index.jsonl").path, encoding: .utf8)
+        let counts = index.split(separator: "\n").compactMap {
+            (try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["count"] as? Int
+        }
+        #expect(counts.count == files.count && counts.reduce(0, +) == 3000, "\(index)")
+    }
+
+    @Test("log stats counts types and sizes; log check finds a torn tail and a corrupt frame at their offsets")
+    func checkAndStats() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let lines = messages(400).enumerated().map { i, line in
+            line.replacingOccurrences(of: #""type""#, with: #""ts":"2026-11-29T13:00:\#(String(format: "%02d", i / 10)).000Z","type""#)
+        }
+        let log = dir.appendingPathComponent("s.jsonl.zst").path
+        // Chunks of stdin make frames; a pipe from the shell feeds it in pieces.
+        let tee = try RunnelProcess.run(["cat", "--tee", log], stdin: data(lines))
+        #expect(tee.status == 0, "\(tee.stderr)")
+        let stats = try RunnelProcess.run(["log", "stats", "--json", log])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let object = try JSONSerialization.jsonObject(with: stats.stdout) as! [String: Any]
+        #expect(object["messages"] as? Int == 400)
+        #expect((object["types"] as? [String: Int]) == ["url.requested": 200, "page.fetched": 200])
+        #expect(object["first_ts"] as? String == "2026-11-29T13:00:00.000Z")
+        #expect(object["last_ts"] as? String == "2026-11-29T13:00:39.000Z")
+        let sizes = object["line_bytes"] as! [String: Any]
+        let lengths = lines.map(\.utf8.count)
+        #expect(sizes["min"] as? Int == lengths.min() && sizes["max"] as? Int == lengths.max())
+        #expect(object["uncompressed_bytes"] as? Int == lengths.reduce(0, +) + lines.count)
+        let text = try RunnelProcess.run(["log", "stats", log])
+        #expect(text.stdoutText.contains("page.fetched: 200"), "\(text.stdoutText)")
+
+        // Append a second file, then tear it: check reports the torn frame's start.
+        let more = try RunnelProcess.run(["cat", "--tee", log], stdin: data(lines))
+        #expect(more.status == 0)
+        let files = try Self.files(dir, "s")
+        #expect(files.count == 2)
+        let second = try Data(contentsOf: URL(fileURLWithPath: files[1]))
+        try second.prefix(second.count - 7).write(to: URL(fileURLWithPath: files[1]))
+        let torn = try RunnelProcess.run(["log", "check", log])
+        #expect(torn.status == 1)
+        #expect(torn.stdoutLines.first?.hasSuffix(": ok, 400 messages, 0 control lines") == true, "\(torn.stdoutText)")
+        #expect(torn.stdoutText.contains("\(files[1]): byte "), "\(torn.stdoutText)")
+        #expect(torn.stdoutText.contains(": DATA_LOSS: torn tail"), "\(torn.stdoutText)")
+        // Reading still gives every whole frame, with a warning on stderr.
+        let stats2 = try RunnelProcess.run(["log", "stats", "--json", log])
+        #expect(stats2.stderr.contains("torn tail"), "\(stats2.stderr)")
+
+        // A flipped byte inside the first file's data.
+        var first = try Data(contentsOf: URL(fileURLWithPath: files[0]))
+        first[first.count / 2] ^= 0x55
+        try first.write(to: URL(fileURLWithPath: files[0]))
+        let corrupt = try RunnelProcess.run(["log", "check", files[0]])
+        #expect(corrupt.status == 1)
+        #expect(corrupt.stdoutText.contains(": DATA_LOSS: "), "\(corrupt.stdoutText)")
+        #expect(corrupt.stdoutText.contains("\(files[0]): byte "), "\(corrupt.stdoutText)")
+    }
+
+    @Test("a stage whose capture hits a full disk keeps processing and says capture stopped")
+    func stageKeepsGoingOnDiskFull() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        #expect(symlink("/dev/full", dir.appendingPathComponent("out.000001.jsonl.zst").path) == 0)
+        let lines = messages(500)
+        let relay = try RunnelProcess.run(
+            ["relay", "--capture-out", dir.appendingPathComponent("out.jsonl.zst").path, "--batch", "16"], stdin: data(lines))
+        #expect(relay.status == 0, "\(relay.stderr)")
+        #expect(relay.stdoutLines.count == 500, "every message went through")
+        #expect(relay.stderr.contains("capture of outputs to"), "\(relay.stderr)")
+        #expect(relay.stderr.contains("stopped: disk full"), "\(relay.stderr)")
+    }
+
+    @Test("--capture-in and --capture-out on a stage record its inputs as received and outputs as sent")
+    func stageCapture() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let lines = messages(300)
+        let input = dir.appendingPathComponent("in.jsonl.zst").path
+        let output = dir.appendingPathComponent("out.jsonl.zst").path
+        let relay = try RunnelProcess.run(["relay", "--capture-in", input, "--capture-out", output], stdin: data(lines))
+        #expect(relay.status == 0, "\(relay.stderr)")
+        // Inputs are captured as decoded, written in the canonical form (defaults such as
+        // "attempt":1 spelled out): the same messages, not necessarily the same bytes.
+        #expect(Self.canonical(try Self.zstdcat(try Self.files(dir, "in"))) == Self.canonical(lines))
+        #expect(try Self.zstdcat(try Self.files(dir, "out")) == relay.stdoutLines)
+    }
+}
+
+@Suite("Capture in pipeline files", .serialized)
+struct CapturePipelineTests {
+    /// A pipeline over `pages` test pages, with `capture` as its first line.
+    static func pipeline(_ name: String, pages: Int, capture: String, stages: String, in dir: URL) throws -> URL {
+        let file = try SupervisorTests.pipeline(name, pages: pages, stages: stages, in: dir)
+        let text = try String(contentsOf: file, encoding: .utf8)
+        try (capture + "\n\n" + text).write(to: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    static let news = """
+        [[stage]]
+        name = "fetch"
+        args = ["--delay-ms", "0"]
+
+        [[stage]]
+        name = "parse"
+
+        [[stage]]
+        name = "enrich"
+
+        [[stage]]
+        name = "store"
+        args = ["--db", "news.sqlite"]
+        """
+
+    @Test("capture = [\"parse->enrich\"] records the link during a run; log check, stats and zstd agree", .timeLimit(.minutes(2)))
+    func newsPipeline() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = SupervisorTests.uniqueName("capture")
+        let file = try Self.pipeline(name, pages: 40, capture: #"capture = ["parse->enrich"]"#, stages: Self.news, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        #expect(await run.wait(timeout: .seconds(90)) == 0, "\(run.stderr)")
+        let captureDir = dir.appendingPathComponent(".runnel/\(name)/capture")
+        let log = captureDir.appendingPathComponent("parse-enrich.jsonl.zst").path
+        let files = try CaptureCommandTests.files(captureDir, "parse-enrich")
+        #expect(files.count == 1, "\(files)")
+
+        let check = try RunnelProcess.run(["log", "check", log])
+        #expect(check.status == 0, "\(check.stdoutText)\(check.stderr)")
+        let stats = try RunnelProcess.run(["log", "stats", "--json", log])
+        #expect(stats.status == 0, "\(stats.stderr)")
+        let object = try JSONSerialization.jsonObject(with: stats.stdout) as! [String: Any]
+        #expect((object["types"] as? [String: Int]) == ["article.parsed": 40], "\(stats.stdoutText)")
+
+        let plain = try CaptureCommandTests.zstdcat(files)
+        let cat = try RunnelProcess.run(["cat", log])
+        #expect(cat.status == 0, "\(cat.stderr)")
+        #expect(plain.count == 40 && cat.stdoutLines == plain)
+        let urls = Set(plain.compactMap { line -> String? in
+            let message = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+            return (message?["body"] as? [String: Any])?["url"] as? String
+        })
+        #expect(urls.count == 40, "one article per page")
+    }
+
+    @Test("runnel status shows each captured link: file, messages, bytes", .timeLimit(.minutes(2)))
+    func statusShowsCapture() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = SupervisorTests.uniqueName("capstatus")
+        let stages = """
+            [[stage]]
+            name = "fetch"
+            args = ["--delay-ms", "0", "--window", "8"]
+
+            [[stage]]
+            name = "relay"
+            args = ["--delay-ms", "15", "--window", "8", "--batch", "4"]
+            """
+        let file = try Self.pipeline(name, pages: 300, capture: #"capture = ["fetch->relay"]"#, stages: stages, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        var shown = ""
+        let seen = await eventually(timeout: .seconds(30)) {
+            shown = (try? RunnelProcess.run(["status", "--name", name]).stdoutText) ?? ""
+            return shown.contains("capture fetch (out): ") && !shown.contains(": 0 messages")
+        }
+        #expect(seen, "\(shown)")
+        #expect(shown.contains("fetch-relay.000001.jsonl.zst: "), "\(shown)")
+        #expect(shown.range(of: #"[0-9]+ messages, [0-9.]+ (B|KiB|MiB)"#, options: .regularExpression) != nil, "\(shown)")
+        run.signal(SIGTERM)
+        #expect(await run.wait(timeout: .seconds(30)) == 0, "\(run.stderr)")
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import RunnelProtocol
+import Testing
+
+@testable import RunnelTransport
+
+@Suite("Capture logs: writer")
+struct CaptureWriterTests {
+    @Test("rotation by size makes numbered files, each readable alone, and an index that matches them")
+    func rotationBySize() throws {
+        let dir = try CaptureFixtures.directory()
+        let writer = try CaptureLogWriter(path: dir + "/parse-enrich.jsonl.zst", options: CaptureOptions(maxFileBytes: 4096))
+        var sent: [String] = []
+        for batch in 0..<60 {
+            let messages = (0..<8).map { CaptureFixtures.message(batch * 8 + $0) }
+            writer.append(messages)
+            sent += messages.map(\.id)
+        }
+        writer.close()
+        let status = writer.status
+        #expect(status.messages == 480 && status.dropped == 0 && status.stopped == nil)
+
+        let name = CaptureLogName(dir + "/parse-enrich.jsonl.zst")
+        let files = name.existingFiles()
+        #expect(files.count >= 3, "\(files.count) files")
+        #expect(files.map(\.number) == Array(1...files.count), "numbered from 1 without gaps")
+        #expect(files.first?.path.hasSuffix("/parse-enrich.000001.jsonl.zst") == true)
+        #expect(status.files == files.count)
+
+        let index = CaptureLogIndex.read(name.indexPath)
+        #expect(index.entries.map(\.number) == files.map(\.number))
+        var all: [String] = []
+        for (entry, file) in zip(index.entries, files) {
+            let size = try FileManager.default.attributesOfItem(atPath: file.path)[.size] as! Int
+            let (ids, warnings) = try CaptureFixtures.readAll([file.path])
+            #expect(warnings.isEmpty)
+            #expect(entry.file == URL(fileURLWithPath: file.path).lastPathComponent)
+            #expect(entry.bytes == size)
+            #expect(entry.count == ids.count)
+            #expect(entry.closed)
+            #expect(entry.firstTs == CaptureFixtures.message(Int(ids.first!.dropFirst())!).ts)
+            #expect(entry.lastTs == CaptureFixtures.message(Int(ids.last!.dropFirst())!).ts)
+            if file.number < files.count { #expect(size >= 4096, "a file is closed only once full") }
+            all += ids
+        }
+        #expect(all == sent)
+        // The log's name reads every file in order.
+        #expect(try CaptureFixtures.readAll([dir + "/parse-enrich.jsonl.zst"]).ids == sent)
+        // zstd frames, one per batch: the files hold 60 frames in all.
+        var frames = 0
+        for file in files {
+            let scanner = try CaptureFileScanner(path: file.path)
+            while try scanner.next() != nil { frames += 1 }
+        }
+        #expect(frames == 60)
+    }
+
+    @Test("rotation by age starts a new file for a frame written after the age limit")
+    func rotationByAge() async throws {
+        let dir = try CaptureFixtures.directory()
+        let writer = try CaptureLogWriter(path: dir + "/aged.jsonl.zst", options: CaptureOptions(maxFileAgeSeconds: 0.2))
+        writer.append([CaptureFixtures.message(1)])
+        writer.flush()
+        writer.append([CaptureFixtures.message(2)])
+        writer.flush()
+        try await Task.sleep(for: .milliseconds(300))
+        writer.append([CaptureFixtures.message(3)])
+        await writer.close()
+        let files = CaptureLogName(dir + "/aged.jsonl.zst").existingFiles()
+        try #require(files.count == 2)
+        #expect(try CaptureFixtures.readAll([files[0].path]).ids == ["m1", "m2"])
+        #expect(try CaptureFixtures.readAll([files[1].path]).ids == ["m3"])
+    }
+
+    @Test("a full disk stops capture, says so, and never blocks or fails the caller")
+    func diskFull() throws {
+        let dir = try CaptureFixtures.directory()
+        // The log's next file is /dev/full: every write fails with ENOSPC, as on a full disk.
+        #expect(symlink("/dev/full", dir + "/full.000001.jsonl.zst") == 0)
+        let writer = try CaptureLogWriter(path: dir + "/full.jsonl.zst")
+        let started = ContinuousClock.now
+        for batch in 0..<500 {
+            writer.append((0..<10).map { CaptureFixtures.message(batch * 10 + $0) })
+        }
+        let appending = ContinuousClock.now - started
+        writer.close()
+        let status = writer.status
+        #expect(status.stopped == "disk full", "\(status)")
+        #expect(status.error?.contains("RESOURCE_EXHAUSTED") == true, "\(status.error ?? "")")
+        #expect(status.error?.contains("No space left on device") == true, "\(status.error ?? "")")
+        #expect(status.messages == 0)
+        #expect(status.dropped == 5000, "every message after the failure is counted: \(status)")
+        #expect(status.summary.contains("stopped: disk full (5000 dropped)"), "\(status.summary)")
+        #expect(appending < .seconds(5), "appends do not wait for the disk: \(appending)")
+        // Later appends are counted, not written.
+        writer.append([CaptureFixtures.message(9)])
+        #expect(writer.status.dropped == 5001)
+    }
+
+    @Test("a disk that does not keep up fills the bounded queue: capture stops, appends never wait, the log is a whole prefix")
+    func queueFull() async throws {
+        let dir = try CaptureFixtures.directory()
+        // The log's file is a FIFO nobody reads yet: the writer thread blocks on it after 64 KiB,
+        // as it would on a disk that stalls.
+        let path = dir + "/slow.000001.jsonl.zst"
+        #expect(mkfifo(path, 0o600) == 0)
+        let fifo = open(path, O_RDONLY | O_NONBLOCK)
+        #expect(fifo >= 0)
+        let writer = try CaptureLogWriter(path: dir + "/slow.jsonl.zst", options: CaptureOptions(queueBytes: 256 << 10))
+        let started = ContinuousClock.now
+        for batch in 0..<200 {
+            writer.append((0..<10).map { CaptureFixtures.message(batch * 10 + $0) })
+        }
+        let appending = ContinuousClock.now - started
+        let stopped = writer.status
+        #expect(stopped.stopped == "queue full", "\(stopped)")
+        #expect(stopped.error?.contains("the disk did not keep up") == true)
+        #expect(appending < .seconds(5), "appends do not wait for the disk: \(appending)")
+
+        // Now the disk catches up: what was queued before the stop is written, the rest dropped.
+        _ = fcntl(fifo, F_SETFL, 0)
+        let drained = Task.detached { () -> [UInt8] in
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
+                if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { return bytes }
+            }
+        }
+        await writer.close()
+        let bytes = await drained.value
+        close(fifo)
+        let status = writer.status
+        #expect(status.messages > 0 && status.messages < 2000, "\(status)")
+        #expect(status.messages + status.dropped == 2000, "every message is written or counted: \(status)")
+        var ids: [String] = []
+        let decoder = StreamDecoder()
+        try decoder.feed(bytes) { event in
+            if case let .line(line, _) = event, case let .data(envelope) = try WireLine(line: line) { ids.append(envelope.id) }
+        }
+        try decoder.finish { _ in }
+        #expect(ids == (0..<status.messages).map { "m\($0)" }, "a prefix, without gaps")
+    }
+
+    @Test("a log that cannot be created is an error at start, naming the path")
+    func cannotCreate() throws {
+        let dir = try CaptureFixtures.directory()
+        _ = FileManager.default.createFile(atPath: dir + "/file", contents: Data())
+        #expect {
+            _ = try CaptureLogWriter(path: dir + "/file/sub/log.jsonl.zst")
+        } throws: { error in
+            (error as? RunnelError)?.message.contains(dir + "/file/sub") == true
+        }
+    }
+
+    @Test("sizes and durations parse as the flags take them")
+    func parsing() {
+        #expect(CaptureOptions.parseBytes("64MiB") == 64 << 20)
+        #expect(CaptureOptions.parseBytes("512k") == 512 << 10)
+        #expect(CaptureOptions.parseBytes("100") == 100)
+        #expect(CaptureOptions.parseBytes("1x") == nil)
+        #expect(CaptureOptions.parseSeconds("1h") == 3600)
+        #expect(CaptureOptions.parseSeconds("90s") == 90)
+        #expect(CaptureOptions.parseSeconds("500ms") == 0.5)
+        #expect(CaptureOptions.parseSeconds("soon") == nil)
+        #expect(CaptureLogName("a/b.jsonl.zst").file(number: 12) == "a/b.000012.jsonl.zst")
+        #expect(CaptureLogName("a/b.000012.jsonl.zst").stem == "a/b")
+        #expect(CaptureLogName("a/b.jsonl.zst").indexPath == "a/b.index.jsonl")
+    }
+}

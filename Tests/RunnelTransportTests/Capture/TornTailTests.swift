@@ -1,0 +1,113 @@
+import Foundation
+import RunnelProtocol
+import Testing
+
+@testable import RunnelTransport
+
+/// A log whose writer was killed mid-frame: wherever the file is cut, it opens, keeping every
+/// whole frame before the cut.
+@Suite("Capture logs: torn tails")
+struct TornTailTests {
+    /// 30 frames of 1–8 messages, encoded one frame per batch as a log writer does; returns the
+    /// bytes and, per frame, where it ends and the ids it holds.
+    static func log() throws -> (bytes: [UInt8], frames: [(end: Int, ids: [String])]) {
+        let encoder = StreamEncoder(format: .zstd(level: 1))
+        var bytes: [UInt8] = []
+        var frames: [(Int, [String])] = []
+        var rng = SplitMix(seed: 7)
+        var next = 0
+        for _ in 0..<30 {
+            let count = 1 + Int(rng.next() % 8)
+            var ids: [String] = []
+            for _ in 0..<count {
+                let message = CaptureFixtures.message(next)
+                encoder.append(message)
+                ids.append(message.id)
+                next += 1
+            }
+            bytes += try encoder.flush(endFrame: true)
+            frames.append((bytes.count, ids))
+        }
+        return (bytes, frames)
+    }
+
+    @Test("cut at 1,000 random offsets, a log is read up to its last whole frame, with a warning for the torn rest")
+    func thousandCutsWhenReading() throws {
+        let (bytes, frames) = try Self.log()
+        let dir = try CaptureFixtures.directory()
+        let path = dir + "/cut.jsonl.zst"
+        var rng = SplitMix(seed: 1000)
+        var torn = 0
+        for _ in 0..<1000 {
+            let cut = Int(rng.next() % UInt64(bytes.count + 1))
+            _ = FileManager.default.createFile(atPath: path, contents: Data(bytes[..<cut]))
+            let expected = frames.filter { $0.end <= cut }.flatMap(\.ids)
+            let wholeEnd = frames.last { $0.end <= cut }?.end ?? 0
+            let (ids, warnings) = try CaptureFixtures.readAll([path])
+            #expect(ids == expected, "cut at \(cut)")
+            if cut == wholeEnd {
+                #expect(warnings.isEmpty, "cut at a frame boundary \(cut): \(warnings)")
+            } else {
+                torn += 1
+                #expect(warnings.count == 1, "cut at \(cut)")
+                #expect(warnings.first?.error.code == .dataLoss)
+                #expect(warnings.first?.error.position?.offset == wholeEnd, "cut at \(cut)")
+                #expect(warnings.first?.error.message.contains("\(cut - wholeEnd) bytes") == true, "\(warnings)")
+            }
+            // The reader leaves the file as it was.
+            #expect((try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) == cut)
+        }
+        #expect(torn > 900, "almost every random cut falls inside a frame")
+    }
+
+    @Test("a writer reopening a torn log cuts it back to its last whole frame and appends after it")
+    func repairOnAppend() throws {
+        let (bytes, frames) = try Self.log()
+        var rng = SplitMix(seed: 99)
+        for round in 0..<60 {
+            let dir = try CaptureFixtures.directory()
+            let first = dir + "/cut.000001.jsonl.zst"
+            let cut = Int(rng.next() % UInt64(bytes.count + 1))
+            _ = FileManager.default.createFile(atPath: first, contents: Data(bytes[..<cut]))
+            let wholeEnd = frames.last { $0.end <= cut }?.end ?? 0
+
+            let writer = try CaptureLogWriter(path: dir + "/cut.jsonl.zst")
+            #expect(writer.warnings.count == (cut == wholeEnd ? 0 : 1), "round \(round), cut at \(cut)")
+            if cut != wholeEnd {
+                #expect(writer.warnings.first?.description.contains("\(cut - wholeEnd) bytes after the last whole frame were cut off") == true)
+            }
+            #expect((try FileManager.default.attributesOfItem(atPath: first)[.size] as? Int) == wholeEnd)
+            let extra = CaptureFixtures.message(10_000 + round)
+            writer.append([extra])
+            writer.close()
+
+            let (ids, warnings) = try CaptureFixtures.readAll([dir + "/cut.jsonl.zst"])
+            #expect(warnings.isEmpty)
+            #expect(ids == frames.filter { $0.end <= cut }.flatMap(\.ids) + [extra.id], "round \(round), cut at \(cut)")
+            let index = CaptureLogIndex.read(dir + "/cut.index.jsonl")
+            #expect(index.entries.map(\.number) == [1, 2])
+            #expect(index.entries.first?.count == frames.filter { $0.end <= cut }.flatMap(\.ids).count)
+            #expect(index.entries.first?.bytes == wholeEnd)
+        }
+    }
+
+    @Test("a corrupt frame in the middle is DATA_LOSS at its offset, after every message before it")
+    func corruptMiddle() throws {
+        var (bytes, frames) = try Self.log()
+        let dir = try CaptureFixtures.directory()
+        let path = dir + "/bad.jsonl.zst"
+        // Flip a byte in the middle of frame 10's compressed data: its checksum or blocks fail.
+        let start = frames[9].end
+        bytes[start + (frames[10].end - start) / 2] ^= 0xFF
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let reader = try CaptureLogReader(paths: [path])
+        var ids: [String] = []
+        #expect {
+            try reader.forEach { ids.append($0.envelope.id) }
+        } throws: { error in
+            guard let error = error as? RunnelError else { return false }
+            return error.code == .dataLoss && error.position?.offset == start && error.message.hasPrefix(path)
+        }
+        #expect(ids == frames[..<10].flatMap(\.ids))
+    }
+}
