@@ -7,12 +7,14 @@ import RunnelProtocol
 /// | `-` | stdin or stdout (plain JSON lines unless `--zstd`; no acks) |
 /// | `unix:/run/runnel/parse.sock` | a Unix socket (zstd both ways, acks) |
 /// | `tcp://10.0.0.5:7000` | TCP (zstd both ways, acks, shared-key authentication) |
+/// | `tls://10.0.0.5:7000` | TLS over TCP: as `tcp://`, the listener's certificate verified (``TLSSettings``) |
 /// | `file:capture.jsonl.zst` | a log: read it as input, or append to it as output |
 /// | `fd:3` | an inherited listening socket (a supervisor binds it and hands it down) |
 public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     case stdio
     case unix(path: String)
     case tcp(host: String, port: Int)
+    case tls(host: String, port: Int)
     case file(path: String)
     case descriptor(Int32)
 
@@ -26,7 +28,8 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
             if path.hasPrefix("//") { path.removeFirst(2) }
             guard !path.isEmpty else { throw Self.invalid(text, "a Unix socket needs a path: unix:/run/x.sock") }
             self = .unix(path: path)
-        } else if text.hasPrefix("tcp://") {
+        } else if text.hasPrefix("tcp://") || text.hasPrefix("tls://") {
+            let isTLS = text.hasPrefix("tls://")
             let rest = text.dropFirst(6)
             let hostPort: (String, String)
             if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
@@ -34,12 +37,13 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
             } else if let colon = rest.lastIndex(of: ":") {
                 hostPort = (String(rest[..<colon]), String(rest[rest.index(after: colon)...]))
             } else {
-                throw Self.invalid(text, "a TCP endpoint needs a port: tcp://host:port")
+                throw Self.invalid(text, "a TCP endpoint needs a port: \(isTLS ? "tls" : "tcp")://host:port")
             }
             guard let port = Int(hostPort.1.split(separator: "/").first ?? ""), (0...65535).contains(port) else {
                 throw Self.invalid(text, "the port must be a number within 0…65535")
             }
-            self = .tcp(host: hostPort.0.isEmpty ? "0.0.0.0" : hostPort.0, port: port)
+            let host = hostPort.0.isEmpty ? "0.0.0.0" : hostPort.0
+            self = isTLS ? .tls(host: host, port: port) : .tcp(host: host, port: port)
         } else if text.hasPrefix("file:") {
             var path = String(text.dropFirst(5))
             if path.hasPrefix("//") { path.removeFirst(2) }
@@ -47,17 +51,17 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
             self = .file(path: path)
         } else if text.hasPrefix("fd:"), let fd = Int32(text.dropFirst(3)), fd >= 0 {
             self = .descriptor(fd)
-        } else if text.hasPrefix("tls://") || text.hasPrefix("nats://") {
-            throw RunnelError(.unimplemented, "endpoint \(text): tls:// and nats:// are not built yet; use unix:, tcp://, file: or -")
+        } else if text.hasPrefix("nats://") {
+            throw RunnelError(.unimplemented, "endpoint \(text): nats:// is not built yet; use unix:, tcp://, tls://, file: or -")
         } else {
-            throw Self.invalid(text, "expected -, unix:/path.sock, tcp://host:port, file:path or fd:N")
+            throw Self.invalid(text, "expected -, unix:/path.sock, tcp://host:port, tls://host:port, file:path or fd:N")
         }
     }
 
     /// Whether this endpoint carries acks (a socket), or is a plain stream (stdio, a file).
     public var isSocket: Bool {
         switch self {
-        case .unix, .tcp, .descriptor: true
+        case .unix, .tcp, .tls, .descriptor: true
         case .stdio, .file: false
         }
     }
@@ -67,6 +71,7 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         case .stdio: "-"
         case let .unix(path): "unix:\(path)"
         case let .tcp(host, port): host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
+        case let .tls(host, port): host.contains(":") ? "tls://[\(host)]:\(port)" : "tls://\(host):\(port)"
         case let .file(path): "file:\(path)"
         case let .descriptor(fd): "fd:\(fd)"
         }

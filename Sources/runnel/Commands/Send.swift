@@ -17,7 +17,7 @@ struct Send: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Where to send: unix:PATH or tcp://HOST:PORT.")
+    @Argument(help: "Where to send: unix:PATH, tcp://HOST:PORT or tls://HOST:PORT.")
     var endpoint: String
 
     @Argument(help: "The messages; '-' or none for stdin.")
