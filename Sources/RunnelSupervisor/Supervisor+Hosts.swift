@@ -2,11 +2,18 @@ import Foundation
 import RunnelProtocol
 
 extension Supervisor {
-    /// The flags a stage with a link to another host gets: the shared key file and the `[tls]`
-    /// files, paths made absolute (a host's own `tls_cert`/`tls_key` win over `[tls]`'s).
-    func remoteLinkArguments() -> [String] {
+    /// The shared key file, for every process of a pipeline on several hosts (the source
+    /// included): a stage proves its key on all its links, Unix sockets too, so its local peers
+    /// must hold it as well.
+    func keyArguments() -> [String] {
+        guard definition.isMultiHost, let keyFile = definition.keyFile else { return [] }
+        return ["--key-file", definition.resolve(keyFile)]
+    }
+
+    /// The `[tls]` flags a stage with a link to another host gets, paths made absolute (a host's
+    /// own `tls_cert`/`tls_key` win over `[tls]`'s).
+    func tlsArguments() -> [String] {
         var arguments: [String] = []
-        if let keyFile = definition.keyFile { arguments += ["--key-file", definition.resolve(keyFile)] }
         guard let tls = definition.tls else { return arguments }
         let local = definition.hosts.first { $0.name == host }
         let pairs: [(String, String?)] = [

@@ -225,7 +225,8 @@ public final class Supervisor: @unchecked Sendable {
             let socket = placed.listen == nil ? try ListeningSocket(path: socketPath) : nil
             let to = placed.remoteTo?.description ?? (placed.isLast ? "-" : next.map { "unix:" + $0 } ?? "-")
             var arguments = command(of: stage) + ["--listen", placed.listen?.description ?? "fd:3", "--to", to]
-            if placed.listen != nil || placed.remoteTo != nil { arguments += remoteLinkArguments() }
+            arguments += keyArguments()
+            if placed.listen != nil || placed.remoteTo != nil { arguments += tlsArguments() }
             let statistics = runDirectory + "/\(stage.name).stats.json"
             if stage.command == nil { arguments += ["--stats-file", statistics] }
             built.insert(
@@ -242,7 +243,7 @@ public final class Supervisor: @unchecked Sendable {
         let source = Member(
             name: "source",
             arguments: [runnel, "send", "unix:" + next!, urls, "--urls", "--cursor", stateDirectory + "/cursor",
-                "--stats-file", statistics, "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"],
+                "--stats-file", statistics, "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"] + keyArguments(),
             environment: [:], restart: .transient, replicas: 1, socket: nil, statisticsPath: statistics)
         members = [source] + built
     }
