@@ -76,6 +76,24 @@ struct TLSLinkTests {
         #expect(recv.stderr.contains("does not trust this side's certificate"), "\(recv.stderr)")
     }
 
+    @Test("a trusted certificate for another name or address is refused: the host name is checked", .timeLimit(.minutes(1)))
+    func wrongName() async throws {
+        let port = Int.random(in: 20_000...60_000)
+        let recv = try BackgroundProcess(
+            ["recv", "--listen", "tls://0.0.0.0:\(port)", "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")],
+            in: dir, name: "recv", environment: ["RUNNEL_KEY": key])
+        try await Task.sleep(for: .milliseconds(500))
+        // The certificate names 127.0.0.1 and localhost; 127.0.0.2 reaches the same listener.
+        let send = try BackgroundProcess(
+            ["send", "tls://127.0.0.2:\(port)", input.path, "--finish-timeout", "2", "--tls-ca", cert("ca.pem")], in: dir,
+            name: "send", environment: ["RUNNEL_KEY": key])
+        #expect(await send.wait(timeout: .seconds(20)) == 1)
+        #expect(send.stderr.contains("UNAUTHENTICATED") && send.stderr.contains("does not name this host"), "\(send.stderr)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait(timeout: .seconds(20)) == 0)
+        #expect(messageIDs(recv.stdout).isEmpty)
+    }
+
     @Test("mutual TLS: a peer without a client certificate is refused and logged; with one it is served", .timeLimit(.minutes(1)))
     func mutual() async throws {
         let port = Int.random(in: 20_000...60_000)
