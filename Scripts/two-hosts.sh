@@ -4,7 +4,7 @@
 # B runs parse and enrich. Both run `runnel run two-hosts.toml --host a|b` from one pipeline
 # file with [hosts] and [tls]: fetch → parse and enrich → store cross the veth over tls:// with
 # the shared key inside. Mid-run the veth is cut (`ip link set … down`) for a few seconds and
-# restored: the senders across it (fetch, enrich; --ack-timeout 4) give up on the silent
+# restored: the senders across it (fetch, enrich; --ack-timeout 6) give up on the silent
 # connection, reconnect once it is back and resend what was unacked. Passes when A's supervisor ends 0 (every URL acked end to end) and the store holds
 # exactly N articles, one per URL.
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-500}
-cut_seconds=${RUNNEL_CUT_SECONDS:-6}
+cut_seconds=${RUNNEL_CUT_SECONDS:-8}
 runnel=${RUNNEL:-$(swift build --show-bin-path)/runnel}
 [ -x "$runnel" ] || swift build --product runnel >/dev/null
 root=$(pwd)
@@ -24,6 +24,8 @@ veth_a=rnla$id
 veth_b=rnlb$id
 name=two-hosts-$id
 work=$(mktemp -d)
+run_base=${XDG_RUNTIME_DIR:+$XDG_RUNTIME_DIR/runnel}
+run_base=${run_base:-/tmp/runnel-$(id -u)}
 
 cleanup() {
   set +e
@@ -38,6 +40,7 @@ cleanup() {
     ip netns del "$ns" 2>/dev/null
   done
   ip link del "$veth_a" 2>/dev/null
+  rm -rf "$run_base/$name@a" "$run_base/$name@b"  # the supervisors' run directories
   [ -n "${KEEP:-}" ] && echo "two-hosts: kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -89,7 +92,7 @@ urls = "urls.txt"
 [[stage]]
 name = "fetch"
 host = "a"
-args = ["--allow-private", "--delay-ms", "0", "--per-host", "16", "--ack-timeout", "4"]
+args = ["--allow-private", "--delay-ms", "0", "--per-host", "16", "--ack-timeout", "6"]
 
 [[stage]]
 name = "parse"
@@ -100,7 +103,7 @@ port = 7401
 name = "enrich"
 host = "b"
 port = 7402
-args = ["--ack-timeout", "4"]
+args = ["--ack-timeout", "6"]
 
 [[stage]]
 name = "store"
@@ -115,6 +118,13 @@ timeout_s=${RUNNEL_TWO_HOSTS_TIMEOUT:-150}
 deadline=$((started + timeout_s))
 ip netns exec "$ns_b" "$runnel" run "$work/two-hosts.toml" --host b --no-progress 2> "$work/b.log" &
 run_b=$!
+# B first, until its supervisor answers: both hosts share this file system, and each checks the
+# pipeline by asking every stage to --describe itself (the store opens its database to do so).
+for _ in $(seq 120); do
+  ip netns exec "$ns_b" "$runnel" status --name "$name@b" >/dev/null 2>&1 && break
+  kill -0 $run_b 2>/dev/null || { echo "two-hosts: host b's supervisor exited" >&2; cat "$work/b.log" >&2; exit 1; }
+  sleep 0.5
+done
 ip netns exec "$ns_a" "$runnel" run "$work/two-hosts.toml" --host a --no-progress 2> "$work/a.log" &
 run_a=$!
 
