@@ -103,6 +103,8 @@ public struct TLSSettings: Sendable, Hashable {
     }
 
     private static func context(_ configuration: TLSConfiguration) throws(RunnelError) -> NIOSSLContext {
+        var configuration = configuration
+        configuration.minimumTLSVersion = .tlsv12  // PROTOCOL.md §9.2
         do {
             return try NIOSSLContext(configuration: configuration)
         } catch {
