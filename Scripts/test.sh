@@ -31,6 +31,16 @@ start_test_postgres -c fsync=off
 echo "==> running tests" >&2
 swift test --skip-build
 
+# Two hosts on one machine (Scripts/two-hosts.sh): network namespaces joined by a veth pair, so it
+# needs root; skipped, saying why, where namespaces cannot be made.
+if netns_error=$(ip netns add "runnel-probe-$$" 2>&1); then
+  ip netns del "runnel-probe-$$"
+  echo "==> two hosts: Scripts/two-hosts.sh" >&2
+  RUNNEL="$(swift build --show-bin-path)/runnel" timeout 300 Scripts/two-hosts.sh
+else
+  echo "two-hosts: SKIPPED — cannot create network namespaces: ${netns_error}" >&2
+fi
+
 # The supervisor's chaos check, after the unit and process tests so it has the machine to itself:
 # 2,000 pages from a loopback server through fetch → parse → enrich → store while a random stage
 # is SIGKILLed every ~300 ms; the store must end with exactly one row per page.

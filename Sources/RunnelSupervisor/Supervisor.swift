@@ -28,6 +28,8 @@ public final class Supervisor: @unchecked Sendable {
         var restarts = 0
         var lastStatus: String?
         var statisticsPath: String
+        /// Its links to stages on other hosts, for `runnel status`.
+        var peers: String? = nil
     }
 
     public let definition: PipelineDefinition
@@ -51,23 +53,30 @@ public final class Supervisor: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private var signalSources: [any DispatchSourceSignal] = []
     private let showProgress: Bool
+    /// The host this supervisor runs the part of, when the pipeline places stages on hosts.
+    public let host: String?
+    private let placement: (stages: [PipelineDefinition.PlacedStage], runsSource: Bool)
 
     /// - Parameters:
     ///   - runnel: the `runnel` executable that built-in stages run as.
-    public init(definition: PipelineDefinition, runnel: String, progress: Bool) throws(RunnelError) {
+    ///   - host: which of the pipeline's `[hosts]` this is (`runnel run --host`); `nil` on one host.
+    /// - Throws: ``RunnelError`` when `host` does not fit the pipeline's `[hosts]`.
+    public init(definition: PipelineDefinition, runnel: String, progress: Bool, host: String? = nil) throws(RunnelError) {
         self.definition = definition
         self.runnel = runnel
+        self.host = host
+        placement = try definition.placement(on: host)
         policy = RestartPolicy(configuration: definition.policy)
         showProgress = progress
-        let base = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"].map { $0 + "/runnel" } ?? "/tmp/runnel-\(getuid())"
-        runDirectory = base + "/" + definition.name
-        stateDirectory = definition.directory + "/.runnel/" + definition.name
+        runDirectory = Self.runDirectory(name: definition.name, host: host)
+        stateDirectory = definition.directory + "/.runnel/" + definition.name + (host.map { "@" + $0 } ?? "")
     }
 
     /// The run directory of a pipeline named `name`, where its control socket is.
-    public static func runDirectory(name: String) -> String {
+    /// On one host of several, `NAME@HOST` (so two hosts sharing a file system do not collide).
+    public static func runDirectory(name: String, host: String? = nil) -> String {
         let base = ProcessInfo.processInfo.environment["XDG_RUNTIME_DIR"].map { $0 + "/runnel" } ?? "/tmp/runnel-\(getuid())"
-        return base + "/" + name
+        return base + "/" + name + (host.map { "@" + $0 } ?? "")
     }
 
     // MARK: Start
@@ -80,8 +89,9 @@ public final class Supervisor: @unchecked Sendable {
             throw RunnelError.posix(errno, "cannot enter the pipeline's directory \(definition.directory)")
         }
         try checkTypes()
+        try checkRemoteAuthentication()
         try prepareDirectories()
-        let urls = try sourceFile()
+        let urls = placement.runsSource ? try sourceFile() : ""
         total = countLines(urls)
         try bindAndDescribeMembers(urls: urls)
         control = try ControlServer(path: runDirectory + "/control.sock") { [weak self] request in
@@ -96,7 +106,9 @@ public final class Supervisor: @unchecked Sendable {
         installSignals()
         startReaper()
         queue.sync {
-            log("starting \(definition.name): \(definition.stages.map(\.name).joined(separator: " → ")) (run directory \(runDirectory))")
+            let names = placement.stages.map(\.stage.name)
+            let part = host.map { " on host \($0): \(names.joined(separator: ", ")) of" } ?? ":"
+            log("starting \(definition.name)\(part) \(definition.stages.map(\.name).joined(separator: " → ")) (run directory \(runDirectory))")
             for index in members.indices.reversed() { start(index) }
         }
         if showProgress { startProgress() }
@@ -149,7 +161,7 @@ public final class Supervisor: @unchecked Sendable {
     }
 
     private func countLines(_ path: String) -> Int {
-        guard path != "-", let data = FileManager.default.contents(atPath: path) else { return 0 }
+        guard path != "-", !path.isEmpty, let data = FileManager.default.contents(atPath: path) else { return 0 }
         return data.split(separator: 0x0A).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }.count
     }
 
@@ -205,24 +217,34 @@ public final class Supervisor: @unchecked Sendable {
     private func bindAndDescribeMembers(urls: String) throws(RunnelError) {
         var next: String?
         var built: [Member] = []
-        for stage in definition.stages.reversed() {
+        for placed in placement.stages.reversed() {
+            let stage = placed.stage
             let socketPath = runDirectory + "/\(stage.name).sock"
-            let socket = try ListeningSocket(path: socketPath)
-            var arguments = command(of: stage) + ["--listen", "fd:3", "--to", next.map { "unix:" + $0 } ?? "-"]
+            // A link from another host: the stage binds its TCP port itself (and again after a
+            // restart; meanwhile its upstream retries). A local link: a socket bound here.
+            let socket = placed.listen == nil ? try ListeningSocket(path: socketPath) : nil
+            let to = placed.remoteTo?.description ?? (placed.isLast ? "-" : next.map { "unix:" + $0 } ?? "-")
+            var arguments = command(of: stage) + ["--listen", placed.listen?.description ?? "fd:3", "--to", to]
+            arguments += keyArguments()
+            if placed.listen != nil || placed.remoteTo != nil { arguments += tlsArguments() }
             let statistics = runDirectory + "/\(stage.name).stats.json"
             if stage.command == nil { arguments += ["--stats-file", statistics, "--tap-socket", tapPrefix(stage.name)] }
             arguments += definition.captureArguments(for: stage, directory: stateDirectory + "/capture")
             built.insert(
                 Member(
                     name: stage.name, arguments: arguments, environment: stage.environment, restart: stage.restart,
-                    replicas: stage.replicas, socket: socket, statisticsPath: statistics), at: 0)
+                    replicas: stage.replicas, socket: socket, statisticsPath: statistics, peers: placed.peers), at: 0)
             next = socketPath
+        }
+        guard placement.runsSource else {
+            members = built
+            return
         }
         let statistics = runDirectory + "/source.stats.json"
         let source = Member(
             name: "source",
             arguments: [runnel, "send", "unix:" + next!, urls, "--urls", "--cursor", stateDirectory + "/cursor",
-                "--stats-file", statistics, "--tap-socket", tapPrefix("source"), "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"],
+                "--stats-file", statistics, "--tap-socket", tapPrefix("source"), "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"] + keyArguments(),
             environment: [:], restart: .transient, replicas: 1, socket: nil, statisticsPath: statistics)
         members = [source] + built
     }
@@ -462,6 +484,7 @@ public final class Supervisor: @unchecked Sendable {
                 "uptime_s": member.pids.isEmpty ? 0 : Int(Date().timeIntervalSince(member.startedAt)),
             ]
             if let last = member.lastStatus { entry["last_status"] = last }
+            if let peers = member.peers { entry["peers"] = peers }
             if let data = FileManager.default.contents(atPath: member.statisticsPath),
                 let statistics = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
             {
@@ -474,7 +497,7 @@ public final class Supervisor: @unchecked Sendable {
             return entry
         }
         return [
-            "pipeline": definition.name, "pid": Int(getpid()), "uptime_s": Int(Date().timeIntervalSince(startedAt)),
+            "pipeline": definition.name, "host": host ?? "", "pid": Int(getpid()), "uptime_s": Int(Date().timeIntervalSince(startedAt)),
             "done": cursorValue(), "total": total, "outputs": outputs, "stages": stages,
         ]
     }

@@ -10,6 +10,7 @@ import RunnelTransport
 /// ``maxDeliveries``, dead-lettered, and so is one delivered that often without an ack.
 actor LinkDownstream: Downstream {
     private let endpoint: Endpoint
+    private let tls: TLSSettings
     private let handshake: Handshake
     private let capacity: Int
     private let ackTimeout: Duration
@@ -32,13 +33,14 @@ actor LinkDownstream: Downstream {
     private(set) var reconnects = 0
 
     init(
-        endpoint: Endpoint, handshake: Handshake, capacity: Int = 1024, maxDeliveries: Int = 5,
+        endpoint: Endpoint, tls: TLSSettings = TLSSettings(), handshake: Handshake, capacity: Int = 1024, maxDeliveries: Int = 5,
         ackTimeout: Duration = .seconds(30), log: @escaping @Sendable (String) -> Void,
         deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void,
         onReply: (@Sendable (Envelope, _ connection: Int) -> Void)? = nil
     ) {
         self.onReply = onReply
         self.endpoint = endpoint
+        self.tls = tls
         self.handshake = handshake
         self.capacity = capacity
         self.ackTimeout = ackTimeout
@@ -138,7 +140,7 @@ actor LinkDownstream: Downstream {
         while !Task.isCancelled, await !isStopping {
             let connection: LineConnection
             do {
-                connection = try await LineConnection.connect(to: endpoint)
+                connection = try await LineConnection.connect(to: endpoint, tls: tls)
             } catch {
                 if !announcedOutage {
                     log("runnel \(handshake.local.stage): \(error.code.name): \(error.message); retrying with backoff")

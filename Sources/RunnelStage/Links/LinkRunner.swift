@@ -21,6 +21,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var listen: Endpoint = .stdio
         public var to: Endpoint = .stdio
         public var key: SharedKey?
+        /// Certificates and trust roots for `tls://` endpoints.
+        public var tls = TLSSettings()
         /// Allow listening on TCP without a key.
         public var insecure = false
         /// Credit granted to each upstream connection.
@@ -84,6 +86,11 @@ public final class LinkRunner<S: Stage>: Sendable {
             throw RunnelError(
                 .failedPrecondition,
                 "listening on \(options.listen) without a shared key would let anyone on the network feed this stage; set RUNNEL_KEY or --key-file, or pass --insecure")
+        }
+        if case .tls = options.listen, options.key == nil, !options.tls.authenticatesPeers, !options.insecure {
+            throw RunnelError(
+                .failedPrecondition,
+                "listening on \(options.listen) without a shared key or client certificates would let anyone on the network feed this stage; set RUNNEL_KEY or --key-file, or pass --tls-require-client-cert, or --insecure")
         }
     }
 
@@ -195,11 +202,11 @@ public final class LinkRunner<S: Stage>: Sendable {
             return StreamDownstream(
                 output: try FileOutput(path: path, append: true), zstd: path.hasSuffix(".zst"), level: configuration.zstdLevel,
                 sync: true, log: log)
-        case .unix, .tcp:
+        case .unix, .tcp, .tls:
             let service = processor.stage.service
             let hello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
             let link = LinkDownstream(
-                endpoint: options.to, handshake: Handshake(local: hello, key: options.key),
+                endpoint: options.to, tls: options.tls, handshake: Handshake(local: hello, key: options.key),
                 capacity: options.outputCapacity, maxDeliveries: options.maxDeliveries,
                 ackTimeout: options.ackTimeout, log: log,
                 deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) })
@@ -212,7 +219,7 @@ public final class LinkRunner<S: Stage>: Sendable {
             nats.start()
             return nats
         case .descriptor:
-            throw RunnelError(.invalidArgument, "fd: endpoints are for listening; --to needs unix:, tcp://, nats://, file: or -")
+            throw RunnelError(.invalidArgument, "fd: endpoints are for listening; --to needs unix:, tcp://, tls://, nats://, file: or -")
         }
     }
 
@@ -390,7 +397,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     // MARK: Input from a socket
 
     private func serve() async throws(RunnelError) {
-        let bound = try await LinkListener.bind(options.listen)
+        let bound = try await LinkListener.bind(options.listen, tls: options.tls)
         listener.withLock { $0 = bound }
         if isDraining { bound.close() }
         do {

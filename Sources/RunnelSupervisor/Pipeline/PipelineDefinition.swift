@@ -39,6 +39,12 @@ public struct PipelineDefinition: Sendable {
         public var replicas: Int
         /// Where the stage is defined, for messages.
         public var line: Int
+        /// The host it runs on (`host = "a"`, a key of `[hosts]`); `nil` on a single host.
+        public var host: String? = nil
+        /// The TCP port it listens on when its upstream is on another host.
+        public var port: Int? = nil
+        /// The line of `host`, for messages.
+        var hostLine: Int? = nil
     }
 
     public enum Source: Sendable, Equatable {
@@ -57,6 +63,12 @@ public struct PipelineDefinition: Sendable {
     public var shutdownTimeout: Duration
     /// The links to capture (top-level `capture = ["parse->enrich", …]`).
     public var captures: [Capture] = []
+    /// The hosts stages are placed on (`[hosts.NAME]`); empty when everything runs on one host.
+    public var hosts: [Host] = []
+    /// Certificates for links between hosts (`[tls]`): with them those links are `tls://`.
+    public var tls: TLSFiles?
+    /// The shared key for links between hosts (`key_file` in `[pipeline]`).
+    public var keyFile: String?
 
     /// Reads and checks a pipeline file.
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` naming the file, the line and the key.
@@ -78,11 +90,11 @@ public struct PipelineDefinition: Sendable {
         }
         let reader = Reader(file: file)
         let root = document.root
-        try reader.only(["pipeline", "source", "stage", "capture"], in: root, table: "the top level")
+        try reader.only(["pipeline", "source", "stage", "capture", "hosts", "tls"], in: root, table: "the top level")
 
         let pipeline = try reader.table("pipeline", in: root) ?? TOMLDocument.Table(line: 1)
         try reader.only(
-            ["name", "strategy", "max_restarts", "period_s", "backoff", "shutdown_timeout_s"], in: pipeline,
+            ["name", "strategy", "max_restarts", "period_s", "backoff", "shutdown_timeout_s", "key_file"], in: pipeline,
             table: "[pipeline]")
         name = try reader.string("name", in: pipeline) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !name.isEmpty else {
@@ -126,7 +138,7 @@ public struct PipelineDefinition: Sendable {
         var stages: [Stage] = []
         for item in items {
             guard case let .table(table) = item else { continue }
-            try reader.only(["name", "command", "args", "env", "restart", "replicas"], in: table, table: "[[stage]]")
+            try reader.only(["name", "command", "args", "env", "restart", "replicas", "host", "port"], in: table, table: "[[stage]]")
             guard let name = try reader.string("name", in: table) else {
                 throw reader.error(table.line, "name", "every [[stage]] needs a name")
             }
@@ -155,10 +167,14 @@ public struct PipelineDefinition: Sendable {
             stages.append(
                 Stage(
                     name: name, command: command, args: try reader.strings("args", in: table) ?? [], environment: environment,
-                    restart: restart, replicas: try reader.integer("replicas", in: table, minimum: 1) ?? 1, line: table.line))
+                    restart: restart, replicas: try reader.integer("replicas", in: table, minimum: 1) ?? 1, line: table.line,
+                    host: try reader.string("host", in: table), port: try reader.integer("port", in: table, minimum: 1),
+                    hostLine: table.line(of: "host")))
         }
         self.stages = stages
         captures = try Capture.read(from: root, stages: stages, error: reader.error)
+        keyFile = try reader.string("key_file", in: pipeline)
+        try readPlacement(root, reader)
     }
 
     /// A path from the file, made absolute against the file's directory.
@@ -168,7 +184,7 @@ public struct PipelineDefinition: Sendable {
 }
 
 /// Reads typed values from TOML tables, with errors that name the line and the key.
-private struct Reader {
+struct Reader {
     let file: String
 
     func error(_ line: Int, _ key: String, _ message: String) -> RunnelError {

@@ -7,6 +7,7 @@ import RunnelProtocol
 /// | `-` | stdin or stdout (plain JSON lines unless `--zstd`; no acks) |
 /// | `unix:/run/runnel/parse.sock` | a Unix socket (zstd both ways, acks) |
 /// | `tcp://10.0.0.5:7000` | TCP (zstd both ways, acks, shared-key authentication) |
+/// | `tls://10.0.0.5:7000` | TLS over TCP: as `tcp://`, the listener's certificate verified (``TLSSettings``) |
 /// | `file:capture.jsonl.zst` | a log: read it as input, or append to it as output |
 /// | `fd:3` | an inherited listening socket (a supervisor binds it and hands it down) |
 /// | `nats://10.0.0.7:4222/pages` | NATS JetStream: a work queue shared by replicas (``NatsEndpoint``) |
@@ -14,6 +15,7 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     case stdio
     case unix(path: String)
     case tcp(host: String, port: Int)
+    case tls(host: String, port: Int)
     case file(path: String)
     case descriptor(Int32)
     case nats(NatsEndpoint)
@@ -28,7 +30,8 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
             if path.hasPrefix("//") { path.removeFirst(2) }
             guard !path.isEmpty else { throw Self.invalid(text, "a Unix socket needs a path: unix:/run/x.sock") }
             self = .unix(path: path)
-        } else if text.hasPrefix("tcp://") {
+        } else if text.hasPrefix("tcp://") || text.hasPrefix("tls://") {
+            let isTLS = text.hasPrefix("tls://")
             let rest = text.dropFirst(6)
             let hostPort: (String, String)
             if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
@@ -36,12 +39,13 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
             } else if let colon = rest.lastIndex(of: ":") {
                 hostPort = (String(rest[..<colon]), String(rest[rest.index(after: colon)...]))
             } else {
-                throw Self.invalid(text, "a TCP endpoint needs a port: tcp://host:port")
+                throw Self.invalid(text, "a TCP endpoint needs a port: \(isTLS ? "tls" : "tcp")://host:port")
             }
             guard let port = Int(hostPort.1.split(separator: "/").first ?? ""), (0...65535).contains(port) else {
                 throw Self.invalid(text, "the port must be a number within 0…65535")
             }
-            self = .tcp(host: hostPort.0.isEmpty ? "0.0.0.0" : hostPort.0, port: port)
+            let host = hostPort.0.isEmpty ? "0.0.0.0" : hostPort.0
+            self = isTLS ? .tls(host: host, port: port) : .tcp(host: host, port: port)
         } else if text.hasPrefix("file:") {
             var path = String(text.dropFirst(5))
             if path.hasPrefix("//") { path.removeFirst(2) }
@@ -51,17 +55,15 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
             self = .descriptor(fd)
         } else if text.hasPrefix("nats://") {
             self = .nats(try NatsEndpoint(parsing: text))
-        } else if text.hasPrefix("tls://") {
-            throw RunnelError(.unimplemented, "endpoint \(text): tls:// is not built yet; use unix:, tcp://, file: or -")
         } else {
-            throw Self.invalid(text, "expected -, unix:/path.sock, tcp://host:port, file:path or fd:N")
+            throw Self.invalid(text, "expected -, unix:/path.sock, tcp://host:port, tls://host:port, nats://host:port/subject, file:path or fd:N")
         }
     }
 
     /// Whether this endpoint carries acks (a socket, JetStream), or is a plain stream (stdio, a file).
     public var isSocket: Bool {
         switch self {
-        case .unix, .tcp, .descriptor, .nats: true
+        case .unix, .tcp, .tls, .descriptor, .nats: true
         case .stdio, .file: false
         }
     }
@@ -71,6 +73,7 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
         case .stdio: "-"
         case let .unix(path): "unix:\(path)"
         case let .tcp(host, port): host.contains(":") ? "tcp://[\(host)]:\(port)" : "tcp://\(host):\(port)"
+        case let .tls(host, port): host.contains(":") ? "tls://[\(host)]:\(port)" : "tls://\(host):\(port)"
         case let .file(path): "file:\(path)"
         case let .descriptor(fd): "fd:\(fd)"
         case let .nats(endpoint): endpoint.description

@@ -1,6 +1,7 @@
 import NIOCore
 import Synchronization
 import NIOPosix
+import NIOSSL
 import RunnelProtocol
 
 /// One socket link: a zstd stream of JSON lines in each direction.
@@ -18,10 +19,28 @@ public struct LineConnection: Sendable {
     let channel: Channel
     /// The peer's address, for log lines.
     public let peer: String
+    /// On a TLS link, completes when the TLS handshake does (fails with what went wrong).
+    let secured: EventLoopFuture<Void>?
 
     public init(channel: Channel) {
+        self.init(channel: channel, secured: nil)
+    }
+
+    init(channel: Channel, secured: EventLoopFuture<Void>?, peer: String? = nil) {
         self.channel = channel
-        peer = channel.channel.remoteAddress.map { "\($0)" } ?? "unix peer"
+        self.secured = secured
+        self.peer = peer ?? channel.channel.remoteAddress.map { "\($0)" } ?? "unix peer"
+    }
+
+    /// Waits for the TLS handshake, if this is a TLS link.
+    /// - Throws: ``RunnelError`` saying why TLS refused the peer (``TLSFailure``).
+    func waitUntilSecured() async throws(RunnelError) {
+        guard let secured else { return }
+        do {
+            try await secured.get()
+        } catch {
+            throw TLSFailure.error(error, peer: peer)
+        }
     }
 
     /// Runs `body` with the connection's reader and writer, and closes the connection after.
@@ -33,6 +52,7 @@ public struct LineConnection: Sendable {
         _ body: (inout LineReader, LineWriter) async throws -> R
     ) async throws -> R {
         try await channel.executeThenClose { inbound, outbound in
+            try await waitUntilSecured()
             let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
             let writer = LineWriter(continuation: continuation, zstdLevel: zstdLevel)
             let writing = Task {
@@ -41,7 +61,7 @@ public struct LineConnection: Sendable {
                 }
                 outbound.finish()
             }
-            var reader = LineReader(inbound: inbound, limits: limits)
+            var reader = LineReader(inbound: inbound, limits: limits, peer: secured == nil ? nil : peer)
             do {
                 let result = try await body(&reader, writer)
                 writer.finish()
@@ -60,9 +80,12 @@ public struct LineConnection: Sendable {
         channel.channel.close(promise: nil)
     }
 
-    /// Connects to a socket endpoint.
-    /// - Throws: ``RunnelError`` with `UNAVAILABLE` (nobody listening, refused, unreachable).
-    public static func connect(to endpoint: Endpoint) async throws(RunnelError) -> LineConnection {
+    /// Connects to a socket endpoint; on `tls://`, also completes the TLS handshake.
+    /// - Parameter tls: the trust roots and client certificate for `tls://` (default: the
+    ///   system's roots, no client certificate).
+    /// - Throws: ``RunnelError`` with `UNAVAILABLE` (nobody listening, refused, unreachable), or
+    ///   `UNAUTHENTICATED` when TLS refused the listener's certificate (the message says why).
+    public static func connect(to endpoint: Endpoint, tls: TLSSettings = TLSSettings()) async throws(RunnelError) -> LineConnection {
         let bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.seconds(5))
             .channelOption(.socketOption(.so_keepalive), value: 1)
@@ -78,6 +101,26 @@ public struct LineConnection: Sendable {
                 channel = try await bootstrap.connect(unixDomainSocketPath: path) { wrap($0) }
             case let .tcp(host, port):
                 channel = try await bootstrap.connect(host: host, port: port) { wrap($0) }
+            case let .tls(host, port):
+                let context = try tls.makeClientContext()
+                // An IP address is checked against the certificate's IP SANs (and is not sent as SNI).
+                let serverName = host.isIPAddress ? nil : host
+                let (tlsChannel, secured) = try await bootstrap.connect(host: host, port: port) { raw in
+                    raw.eventLoop.makeCompletedFuture {
+                        let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName)
+                        let secured = try raw.pipeline.syncOperations.addTLS(handler, eventLoop: raw.eventLoop)
+                        return (try Channel(wrappingChannelSynchronously: raw, configuration: Self.configuration), secured)
+                    }
+                }
+                let connection = LineConnection(channel: tlsChannel, secured: secured, peer: endpoint.description)
+                do throws(RunnelError) {
+                    try await connection.waitUntilSecured()
+                } catch {
+                    // Closed through the async channel, so its writer is finished as NIO requires.
+                    try? await tlsChannel.executeThenClose { _, _ in }
+                    throw error
+                }
+                return connection
             default:
                 throw RunnelError(.invalidArgument, "\(endpoint) is not a socket endpoint")
             }
@@ -97,7 +140,17 @@ public struct LineConnection: Sendable {
 
     static func describe(_ error: any Error) -> String {
         if let io = error as? IOError { return "\(io.description)" }
+        if TLSFailure.isTLS(error) { return TLSFailure.reason(error) }
         return "\(error)"
+    }
+}
+
+extension String {
+    /// Whether this is an IPv4 or IPv6 address rather than a name.
+    var isIPAddress: Bool {
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        return withCString { inet_pton(AF_INET, $0, &v4) == 1 || inet_pton(AF_INET6, $0, &v6) == 1 }
     }
 }
 
@@ -116,10 +169,14 @@ public struct LineReader {
     private var next = 0
     private var failure: RunnelError?
     private var ended = false
+    /// On a TLS link, the peer, so a TLS refusal that comes after the handshake (TLS 1.3 sends
+    /// a missing client certificate's alert then) is reported as one.
+    private let tlsPeer: String?
 
-    init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, limits: Limits) {
+    init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, limits: Limits, peer: String? = nil) {
         iterator = inbound.makeAsyncIterator()
         decoder = StreamDecoder(limits: limits)
+        tlsPeer = peer
     }
 
     /// Every line already decoded (at least one, waiting for it if needed), or `nil` when the
@@ -149,6 +206,7 @@ public struct LineReader {
             do {
                 buffer = try await iterator.next()
             } catch {
+                if let tlsPeer, TLSFailure.isTLS(error) { throw TLSFailure.error(error, peer: tlsPeer) }
                 throw RunnelError(.unavailable, "connection failed: \(LineConnection.describe(error))")
             }
             var decoded: [LinkInput] = []

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RunnelProtocol
 
 #if canImport(Glibc)
@@ -11,21 +12,37 @@ import Glibc
 /// Unix sockets are created with mode 0600 in a directory created with mode 0700 when missing,
 /// so only their owner can connect. A stale socket file from a dead process is replaced.
 public struct LinkListener: Sendable {
-    public typealias ServerChannel = NIOAsyncChannel<LineConnection.Channel, Never>
+    public typealias ServerChannel = NIOAsyncChannel<Accepted, Never>
+
+    /// An accepted connection, and on TLS its handshake.
+    public struct Accepted: Sendable {
+        let channel: LineConnection.Channel
+        let secured: EventLoopFuture<Void>?
+    }
 
     let channel: ServerChannel
     public let endpoint: Endpoint
 
-    /// Binds `endpoint` (`unix:`, `tcp://` or an inherited `fd:N`).
-    /// - Throws: ``RunnelError`` with `UNAVAILABLE` or `PERMISSION_DENIED` naming the endpoint.
-    public static func bind(_ endpoint: Endpoint, backlog: Int32 = 256) async throws(RunnelError) -> LinkListener {
+    /// Binds `endpoint` (`unix:`, `tcp://`, `tls://` or an inherited `fd:N`).
+    /// - Parameter tls: for `tls://`: this side's certificate and key, and the roots client
+    ///   certificates must chain to when they are required.
+    /// - Throws: ``RunnelError`` with `UNAVAILABLE` or `PERMISSION_DENIED` naming the endpoint;
+    ///   for `tls://`, what is missing from `tls`.
+    public static func bind(_ endpoint: Endpoint, backlog: Int32 = 256, tls: TLSSettings = TLSSettings()) async throws(RunnelError) -> LinkListener {
+        let context: NIOSSLContext?
+        if case .tls = endpoint { context = try tls.makeServerContext() } else { context = nil }
         let bootstrap = ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.backlog, value: backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
-        @Sendable func wrap(_ channel: any Channel) -> EventLoopFuture<LineConnection.Channel> {
+        @Sendable func wrap(_ channel: any Channel) -> EventLoopFuture<Accepted> {
             channel.eventLoop.makeCompletedFuture {
-                try LineConnection.Channel(wrappingChannelSynchronously: channel, configuration: LineConnection.configuration)
+                var secured: EventLoopFuture<Void>?
+                if let context {
+                    secured = try channel.pipeline.syncOperations.addTLS(NIOSSLServerHandler(context: context), eventLoop: channel.eventLoop)
+                }
+                let wrapped = try LineConnection.Channel(wrappingChannelSynchronously: channel, configuration: LineConnection.configuration)
+                return Accepted(channel: wrapped, secured: secured)
             }
         }
         do {
@@ -44,7 +61,7 @@ public struct LinkListener: Sendable {
                     unlink(staging)
                     throw error
                 }
-            case let .tcp(host, port):
+            case let .tcp(host, port), let .tls(host, port):
                 server = try await bootstrap.bind(host: host, port: port) { wrap($0) }
             case let .descriptor(fd):
                 server = try await bootstrap.bind(NIOBSDSocket.Handle(fd), cleanupExistingSocketFile: false) { wrap($0) }
@@ -66,8 +83,8 @@ public struct LinkListener: Sendable {
     public func serve(_ handle: @escaping @Sendable (LineConnection) async -> Void) async throws {
         try await withThrowingDiscardingTaskGroup { group in
             try await channel.executeThenClose { inbound in
-                for try await connection in inbound {
-                    group.addTask { await handle(LineConnection(channel: connection)) }
+                for try await accepted in inbound {
+                    group.addTask { await handle(LineConnection(channel: accepted.channel, secured: accepted.secured)) }
                 }
             }
         }

@@ -21,14 +21,16 @@ struct Call: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "The stage's endpoint: unix:PATH or tcp://HOST:PORT.")
+    @Argument(help: "The stage's endpoint: unix:PATH, tcp://HOST:PORT or tls://HOST:PORT.")
     var endpoint: String
 
     @Argument(help: "The messages; '-' or none for stdin.")
     var file: String = "-"
 
-    @Option(name: .customLong("key-file"), help: "The shared key for TCP (default: $RUNNEL_KEY).")
+    @Option(name: .customLong("key-file"), help: "The shared key for TCP and TLS (default: $RUNNEL_KEY).")
     var keyFile: String?
+
+    @OptionGroup(title: "TLS (tls:// endpoints)") var tls: TLSOptions
 
     @Option(help: "Seconds to wait for all outputs.")
     var timeout: Int = 30
@@ -39,7 +41,7 @@ struct Call: AsyncParsableCommand {
             let target = try Endpoint(parsing: endpoint)
             guard target.isSocket else { throw RunnelError(.invalidArgument, "call needs a socket endpoint, not \(endpoint)") }
             let key = try SharedKey.load(file: keyFile)
-            let connection = try await LineConnection.connect(to: target)
+            let connection = try await LineConnection.connect(to: target, tls: tls.settings)
             let (outputs, acked) = try await connection.run { reader, writer in
                 _ = try await Handshake(local: Hello(stage: "call", accepts: ["*"], emits: ["*"], mode: "call"), key: key)
                     .connect(&reader, writer)

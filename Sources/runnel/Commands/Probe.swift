@@ -4,14 +4,14 @@ import RunnelProtocol
 import RunnelTransport
 
 /// Connects to a stage, says hello as a tool, asks one control question, prints the answer.
-func probe(_ endpointText: String, keyFile: String?, ask: ControlMessage) async throws -> ControlMessage {
+func probe(_ endpointText: String, keyFile: String?, tls: TLSOptions = TLSOptions(), ask: ControlMessage) async throws -> ControlMessage {
     do {
         let endpoint = try Endpoint(parsing: endpointText)
         guard endpoint.isSocket else {
-            throw RunnelError(.invalidArgument, "\(endpointText) is not a socket endpoint (unix:PATH or tcp://HOST:PORT)")
+            throw RunnelError(.invalidArgument, "\(endpointText) is not a socket endpoint (unix:PATH, tcp://HOST:PORT or tls://HOST:PORT)")
         }
         let key = try SharedKey.load(file: keyFile)
-        let connection = try await LineConnection.connect(to: endpoint)
+        let connection = try await LineConnection.connect(to: endpoint, tls: tls.settings)
         let answer: ControlMessage? = try await connection.run { reader, writer in
             _ = try await Handshake(local: Hello(stage: "runnel-\(ask.name)"), key: key).connect(&reader, writer)
             try writer.send(ask)
@@ -35,14 +35,16 @@ struct Health: AsyncParsableCommand {
         abstract: "Ask a stage whether it is serving (as grpc.health.v1).",
         discussion: "Prints SERVING, NOT_SERVING or UNKNOWN; exit status 0 only for SERVING.\n\n  runnel health unix:/run/runnel/parse.sock")
 
-    @Argument(help: "The stage's endpoint: unix:PATH or tcp://HOST:PORT.")
+    @Argument(help: "The stage's endpoint: unix:PATH, tcp://HOST:PORT or tls://HOST:PORT.")
     var endpoint: String
 
-    @Option(name: .customLong("key-file"), help: "The shared key for TCP (default: $RUNNEL_KEY).")
+    @Option(name: .customLong("key-file"), help: "The shared key for TCP and TLS (default: $RUNNEL_KEY).")
     var keyFile: String?
 
+    @OptionGroup(title: "TLS (tls:// endpoints)") var tls: TLSOptions
+
     func run() async throws {
-        guard case let .health(status?) = try await probe(endpoint, keyFile: keyFile, ask: .health(nil)) else {
+        guard case let .health(status?) = try await probe(endpoint, keyFile: keyFile, tls: tls, ask: .health(nil)) else {
             throw ExitCode(1)
         }
         print(status.rawValue)
@@ -55,14 +57,16 @@ struct Describe: AsyncParsableCommand {
         abstract: "Print a stage's service definition: its name, accepted and emitted types, options.",
         discussion: "Like gRPC reflection.\n\n  runnel describe unix:/run/runnel/parse.sock | jq .accepts")
 
-    @Argument(help: "The stage's endpoint: unix:PATH or tcp://HOST:PORT.")
+    @Argument(help: "The stage's endpoint: unix:PATH, tcp://HOST:PORT or tls://HOST:PORT.")
     var endpoint: String
 
-    @Option(name: .customLong("key-file"), help: "The shared key for TCP (default: $RUNNEL_KEY).")
+    @Option(name: .customLong("key-file"), help: "The shared key for TCP and TLS (default: $RUNNEL_KEY).")
     var keyFile: String?
 
+    @OptionGroup(title: "TLS (tls:// endpoints)") var tls: TLSOptions
+
     func run() async throws {
-        guard case let .describe(service?) = try await probe(endpoint, keyFile: keyFile, ask: .describe(nil)) else {
+        guard case let .describe(service?) = try await probe(endpoint, keyFile: keyFile, tls: tls, ask: .describe(nil)) else {
             throw ExitCode(1)
         }
         let encoder = JSONEncoder()

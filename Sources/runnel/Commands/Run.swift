@@ -26,6 +26,10 @@ struct Run: ParsableCommand {
               runnel run Examples/news.toml
               runnel status            # in another terminal: pids, restarts, messages
               runnel search --db Examples/news.sqlite "phai bo"
+
+            A pipeline file with [hosts] places stages on several hosts; each host runs
+            its part with --host NAME, and links between hosts are tcp:// (tls:// with
+            a [tls] section). Its status is then under the name NAME@HOST.
             """
     )
 
@@ -38,11 +42,14 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics here, e.g. tcp://127.0.0.1:9464.", valueName: "endpoint"))
     var metrics: String?
 
+    @Option(help: ArgumentHelp("Run this host's part of a pipeline that places stages on [hosts].", valueName: "name"))
+    var host: String?
+
     func run() throws {
         do {
             let definition = try PipelineDefinition(contentsOf: file)
             let supervisor = try Supervisor(
-                definition: definition, runnel: Self.executablePath(), progress: progress && isatty(2) == 1)
+                definition: definition, runnel: Self.executablePath(), progress: progress && isatty(2) == 1, host: host)
             if let metrics {
                 let endpoint = try Endpoint(parsing: metrics)
                 guard case .tcp = endpoint else {
@@ -120,10 +127,12 @@ struct Status: ParsableCommand {
     }
 
     static func table(_ reply: [String: Any]) -> String {
-        var text = "\(reply["pipeline"] ?? "?") (supervisor pid \(reply["pid"] ?? "?"), up \(reply["uptime_s"] ?? 0) s): "
+        let host = (reply["host"] as? String).flatMap { $0.isEmpty ? nil : " on host \($0)" } ?? ""
+        var text = "\(reply["pipeline"] ?? "?")\(host) (supervisor pid \(reply["pid"] ?? "?"), up \(reply["uptime_s"] ?? 0) s): "
         text += "\(reply["done"] ?? 0)/\(reply["total"] ?? 0) done, \(reply["outputs"] ?? 0) outputs\n"
         let header = ["STAGE", "STATE", "PIDS", "UP", "RESTARTS", "IN", "OUT", "IN FLIGHT", "ERRORS", "LAST STATUS"]
         var rows = [header]
+        var peerLines: [String] = []
         for stage in reply["stages"] as? [[String: Any]] ?? [] {
             rows.append([
                 "\(stage["name"] ?? "")", "\(stage["state"] ?? "")",
@@ -131,6 +140,7 @@ struct Status: ParsableCommand {
                 "\(stage["restarts"] ?? 0)", "\(stage["in"] ?? "-")", "\(stage["out"] ?? "-")", "\(stage["in_flight"] ?? "-")",
                 "\(stage["errors"] ?? "-")", "\(stage["last_status"] ?? "")",
             ])
+            if let peers = stage["peers"] as? String { peerLines.append("  \(stage["name"] ?? ""): \(peers)") }
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
@@ -138,6 +148,7 @@ struct Status: ParsableCommand {
             text += "\n"
         }
         text += captureLines(reply)
+        if !peerLines.isEmpty { text += "remote peers:\n" + peerLines.joined(separator: "\n") + "\n" }
         return text
     }
 }

@@ -18,7 +18,7 @@ struct Send: AsyncParsableCommand {
             """
     )
 
-    @Argument(help: "Where to send: unix:PATH, tcp://HOST:PORT or nats://HOST:PORT/SUBJECT (JetStream).")
+    @Argument(help: "Where to send: unix:PATH, tcp://HOST:PORT, tls://HOST:PORT or nats://HOST:PORT/SUBJECT (JetStream).")
     var endpoint: String
 
     @Argument(help: "The messages; '-' or none for stdin.")

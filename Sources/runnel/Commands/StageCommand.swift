@@ -13,23 +13,25 @@ import Glibc
 struct StageOptions: ParsableArguments {
     @Option(
         help: ArgumentHelp(
-            "Where to read input: '-' (stdin), file:PATH (a log), unix:PATH or tcp://HOST:PORT (listen, with acks), nats://HOST:PORT/SUBJECT (a JetStream work queue).",
+            "Where to read input: '-' (stdin), file:PATH (a log), unix:PATH, tcp://HOST:PORT or tls://HOST:PORT (listen, with acks), nats://HOST:PORT/SUBJECT (a JetStream work queue).",
             valueName: "endpoint"))
     var listen: String = "-"
 
     @Option(
         help: ArgumentHelp(
-            "Where to write output: '-' (stdout), file:PATH (append to a log), unix:PATH or tcp://HOST:PORT (connect, with acks), nats://HOST:PORT/SUBJECT (JetStream).",
+            "Where to write output: '-' (stdout), file:PATH (append to a log), unix:PATH, tcp://HOST:PORT or tls://HOST:PORT (connect, with acks), nats://HOST:PORT/SUBJECT (JetStream).",
             valueName: "endpoint"))
     var to: String = "-"
 
     @Option(
         name: .customLong("key-file"),
-        help: ArgumentHelp("The shared key for TCP links (default: $RUNNEL_KEY).", valueName: "path"))
+        help: ArgumentHelp("The shared key for TCP and TLS links (default: $RUNNEL_KEY).", valueName: "path"))
     var keyFile: String?
 
     @Flag(help: "Listen on TCP without a shared key (anyone who can reach the port can feed this stage).")
     var insecure = false
+
+    @OptionGroup(title: "TLS (tls:// endpoints)") var tls: TLSOptions
 
     @Option(help: "Credit granted to each upstream connection (messages in flight).")
     var window: Int = 256
@@ -122,6 +124,7 @@ extension StageOptions {
         link.listen = try Endpoint(parsing: listen)
         link.to = try Endpoint(parsing: to)
         link.key = try SharedKey.load(file: keyFile)
+        link.tls = try tls.settings(listen: link.listen, to: link.to)
         link.insecure = insecure
         link.window = max(window, 1)
         link.ackTimeout = .seconds(max(ackTimeout, 1))
@@ -157,6 +160,7 @@ func runStage<S: Stage>(_ stage: S, options: StageOptions) async throws -> Int {
             linkOptions.listen = link.listen
             linkOptions.to = link.to
             linkOptions.key = link.key
+            linkOptions.tls = link.tls
             linkOptions.insecure = link.insecure
             linkOptions.window = link.window
             linkOptions.ackTimeout = link.ackTimeout

@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+
+/// `tls://` links between real processes, with certificates made by the openssl CLI for the
+/// test (Scripts/lib/make_certs.sh): a CA, a server and a client certificate, and a server
+/// certificate from another CA.
+@Suite("TLS links", .serialized)
+struct TLSLinkTests {
+    let dir: URL
+    let certs: String
+    let input: URL
+    let key = "correct horse battery staple"
+
+    init() throws {
+        dir = try RunnelProcess.temporaryDirectory()
+        certs = dir.appendingPathComponent("certs").path
+        let script = RunnelProcess.packageRoot.appendingPathComponent("Scripts/lib/make_certs.sh").path
+        let made = try RunnelProcess.exec("/bin/sh", [script, certs])
+        guard made.status == 0 else { throw CertificateError(message: made.stderr) }
+        input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(50, to: input)
+    }
+
+    struct CertificateError: Error { var message: String }
+
+    func cert(_ name: String) -> String { "\(certs)/\(name)" }
+
+    func receiver(_ port: Int, _ flags: [String], key: String? = nil, name: String) throws -> BackgroundProcess {
+        try BackgroundProcess(
+            ["recv", "--listen", "tls://127.0.0.1:\(port)"] + flags, in: dir, name: name,
+            environment: ["RUNNEL_KEY": key ?? ""])
+    }
+
+    func sender(_ port: Int, _ flags: [String], key: String? = nil, name: String) throws -> BackgroundProcess {
+        try BackgroundProcess(
+            ["send", "tls://127.0.0.1:\(port)", input.path, "--finish-timeout", "2"] + flags, in: dir, name: name,
+            environment: ["RUNNEL_KEY": key ?? ""])
+    }
+
+    @Test("a trusted certificate carries every message, acked end to end, with the shared key inside TLS", .timeLimit(.minutes(1)))
+    func trusted() async throws {
+        let port = Int.random(in: 20_000...60_000)
+        let open = try RunnelProcess.run(
+            ["recv", "--listen", "tls://127.0.0.1:\(port)", "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")], in: dir)
+        #expect(open.status != 0, "a TLS listener without a key or client certificates is refused")
+        #expect(open.stderr.contains("FAILED_PRECONDITION") && open.stderr.contains("--tls-require-client-cert"), "\(open.stderr)")
+        let noCert = try RunnelProcess.run(["recv", "--listen", "tls://127.0.0.1:\(port)", "--insecure"], in: dir)
+        #expect(noCert.status != 0)
+        #expect(noCert.stderr.contains("--tls-cert and --tls-key"), "\(noCert.stderr)")
+
+        let recv = try receiver(port, ["--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")], key: key, name: "recv")
+        let send = try sender(port, ["--tls-ca", cert("ca.pem")], key: key, name: "send")
+        #expect(await send.wait(timeout: .seconds(20)) == 0, "\(send.stderr)")
+        let wrongKey = try sender(port, ["--tls-ca", cert("ca.pem")], key: "another key, long enough", name: "wrong-key")
+        #expect(await wrongKey.wait(timeout: .seconds(20)) == 1)
+        #expect(wrongKey.stderr.contains("UNAUTHENTICATED"), "the key is still checked inside TLS: \(wrongKey.stderr)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait(timeout: .seconds(20)) == 0)
+        #expect(Set(messageIDs(recv.stdout)).count == 50)
+    }
+
+    @Test("an untrusted server certificate is refused, and both sides log why", .timeLimit(.minutes(1)))
+    func untrusted() async throws {
+        let port = Int.random(in: 20_000...60_000)
+        let recv = try receiver(port, ["--tls-cert", cert("rogue.pem"), "--tls-key", cert("rogue.key")], key: key, name: "recv")
+        try await Task.sleep(for: .milliseconds(500))
+        let send = try sender(port, ["--tls-ca", cert("ca.pem")], key: key, name: "send")
+        #expect(await send.wait(timeout: .seconds(20)) == 1)
+        #expect(send.stderr.contains("UNAUTHENTICATED: TLS handshake with tls://127.0.0.1:\(port) failed"), "\(send.stderr)")
+        #expect(send.stderr.contains("certificate not trusted (check --tls-ca"), "\(send.stderr)")
+        #expect(send.stderr.contains("50 messages were not acked"), "\(send.stderr)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait(timeout: .seconds(20)) == 0)
+        #expect(messageIDs(recv.stdout).isEmpty)
+        #expect(recv.stderr.contains("UNAUTHENTICATED"), "the listener logs the refusal: \(recv.stderr)")
+        #expect(recv.stderr.contains("does not trust this side's certificate"), "\(recv.stderr)")
+    }
+
+    @Test("a trusted certificate for another name or address is refused: the host name is checked", .timeLimit(.minutes(1)))
+    func wrongName() async throws {
+        let port = Int.random(in: 20_000...60_000)
+        let recv = try BackgroundProcess(
+            ["recv", "--listen", "tls://0.0.0.0:\(port)", "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")],
+            in: dir, name: "recv", environment: ["RUNNEL_KEY": key])
+        try await Task.sleep(for: .milliseconds(500))
+        // The certificate names 127.0.0.1 and localhost; 127.0.0.2 reaches the same listener.
+        let send = try BackgroundProcess(
+            ["send", "tls://127.0.0.2:\(port)", input.path, "--finish-timeout", "2", "--tls-ca", cert("ca.pem")], in: dir,
+            name: "send", environment: ["RUNNEL_KEY": key])
+        #expect(await send.wait(timeout: .seconds(20)) == 1)
+        #expect(send.stderr.contains("UNAUTHENTICATED") && send.stderr.contains("does not name this host"), "\(send.stderr)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait(timeout: .seconds(20)) == 0)
+        #expect(messageIDs(recv.stdout).isEmpty)
+    }
+
+    @Test("mutual TLS: a peer without a client certificate is refused and logged; with one it is served", .timeLimit(.minutes(1)))
+    func mutual() async throws {
+        let port = Int.random(in: 20_000...60_000)
+        let recv = try receiver(
+            port,
+            ["--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"), "--tls-ca", cert("ca.pem"), "--tls-require-client-cert"],
+            name: "recv")
+        try await Task.sleep(for: .milliseconds(500))
+        let anonymous = try sender(port, ["--tls-ca", cert("ca.pem")], name: "anonymous")
+        #expect(await anonymous.wait(timeout: .seconds(20)) == 1)
+        #expect(anonymous.stderr.contains("UNAUTHENTICATED"), "\(anonymous.stderr)")
+        #expect(anonymous.stderr.contains("--tls-client-cert"), "the sender is told what to pass: \(anonymous.stderr)")
+        #expect(await eventually { recv.stderr.contains("sent no client certificate") }, "\(recv.stderr)")
+
+        let rogue = try sender(
+            port, ["--tls-ca", cert("ca.pem"), "--tls-client-cert", cert("rogue.pem"), "--tls-client-key", cert("rogue.key")],
+            name: "rogue")
+        #expect(await rogue.wait(timeout: .seconds(20)) == 1, "a client certificate from another CA is refused")
+
+        let send = try sender(
+            port, ["--tls-ca", cert("ca.pem"), "--tls-client-cert", cert("client.pem"), "--tls-client-key", cert("client.key")],
+            name: "send")
+        #expect(await send.wait(timeout: .seconds(20)) == 0, "\(send.stderr)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait(timeout: .seconds(20)) == 0)
+        #expect(Set(messageIDs(recv.stdout)).count == 50)
+        #expect(recv.stderr.contains("UNAUTHENTICATED"), "\(recv.stderr)")
+    }
+}
