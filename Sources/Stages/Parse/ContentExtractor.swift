@@ -65,7 +65,7 @@ struct ContentExtractor {
 
     private func classWeight(_ hints: Hints) -> Double {
         var weight = 0.0
-        if hints.contains(.boilerplate) || (hints.contains(.furniture) && !hints.contains(.layout)) {
+        if !hints.isDisjoint(with: [.boilerplate, .linkList]) || (hints.contains(.furniture) && !hints.contains(.layout)) {
             weight -= 25
         } else if hints.contains(.positive) {
             weight += 12
