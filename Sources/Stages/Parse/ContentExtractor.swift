@@ -42,10 +42,28 @@ struct ContentExtractor {
 
     /// Extracts the main text.
     func extract() -> Result {
-        let strict = extract(strict: true)
-        if strict.length >= 250 { return strict }
-        let lenient = extract(strict: false)
-        return lenient.length > strict.length ? lenient : strict
+        var result = extract(strict: true)
+        if result.length < 250 {
+            let lenient = extract(strict: false)
+            if lenient.length > result.length { result = lenient }
+        }
+        if !declaredArticle && result.length < 500, let page = pageFallback(), page.length >= result.length * 2 {
+            result = page
+        }
+        return result
+    }
+
+    /// A page that is not declared an article and whose best block is short (a landing or service
+    /// page made of many small sections, each a line or two): its `<main>`, else its `<body>`, with
+    /// the usual cleanup (furniture, boilerplate and link lists out).
+    private func pageFallback() -> Result? {
+        var body: Int32 = -1
+        for (index, element) in tree.elements.enumerated() {
+            if element.tag == .main && element.boilerplateAncestor < 0 { body = Int32(index); break }
+            if element.tag == .body && body < 0 { body = Int32(index) }
+        }
+        guard body >= 0, tree.elements[Int(body)].linkDensity < 0.5 else { return nil }
+        return collect(roots: [body], strict: true)
     }
 
     // MARK: Scoring
@@ -65,7 +83,7 @@ struct ContentExtractor {
 
     private func classWeight(_ hints: Hints) -> Double {
         var weight = 0.0
-        if hints.contains(.boilerplate) || (hints.contains(.furniture) && !hints.contains(.layout)) {
+        if !hints.isDisjoint(with: [.boilerplate, .linkList]) || (hints.contains(.furniture) && !hints.contains(.layout)) {
             weight -= 25
         } else if hints.contains(.positive) {
             weight += 12

@@ -1,10 +1,13 @@
 import CLibXML2
 import RunnelProtocol
 
-/// Parses HTML with libxml2 and reduces it, in one iterative walk, to a ``PageTree``.
+/// Parses HTML with libxml2 and reduces it, as the parser goes, to a ``PageTree``.
 ///
-/// The walk follows libxml2's `children`/`next`/`parent` pointers with an explicit stack of open
-/// elements, so a document nested ten thousand levels deep costs memory, not call stack.
+/// libxml2's HTML parser runs in SAX mode: it reports element starts, ends and text (with its
+/// error recovery and implied/auto-closed elements, the same structure its DOM would have), and
+/// the walker builds the tree from those events. No libxml2 DOM is built or freed, which was half
+/// of libxml2's cost per page, and a document nested ten thousand levels deep costs memory (the
+/// walker's stack of open elements), not call stack.
 struct HTMLTreeBuilder {
     /// libxml2 options: recover from errors, print nothing, never touch the network.
     static let parseOptions = Int32(
@@ -16,6 +19,30 @@ struct HTMLTreeBuilder {
         return true
     }()
 
+    /// The SAX callbacks: each finds the walker through the parser context's `_private`. (Made per
+    /// page: a C struct of function pointers is not `Sendable`, so it cannot be a shared constant.)
+    private static func makeHandler() -> htmlSAXHandler {
+        var sax = htmlSAXHandler()
+        sax.startElement = { context, name, attributes in
+            guard let walker = Walker.from(context), let name else { return }
+            walker.pointee.start(name, attributes)
+        }
+        sax.endElement = { context, _ in
+            Walker.from(context)?.pointee.end()
+        }
+        sax.characters = { context, text, length in
+            guard let walker = Walker.from(context), let text, length > 0 else { return }
+            walker.pointee.characters(text, Int(length))
+        }
+        sax.ignorableWhitespace = sax.characters
+        // Script and style bodies: only read when capturing JSON-LD.
+        sax.cdataBlock = { context, text, length in
+            guard let walker = Walker.from(context), let text, length > 0 else { return }
+            walker.pointee.rawCharacters(text, Int(length))
+        }
+        return sax
+    }
+
     /// Parses `html` (UTF-8) and builds its tree.
     /// - Parameters:
     ///   - html: the document; NUL bytes must already be removed.
@@ -24,21 +51,28 @@ struct HTMLTreeBuilder {
         _ = initialized
         var source = html
         source.makeContiguousUTF8()
-        let doc: htmlDocPtr? = source.utf8.withContiguousStorageIfAvailable { buffer in
-            buffer.withMemoryRebound(to: CChar.self) { chars in
-                htmlReadMemory(chars.baseAddress, Int32(chars.count), nil, "UTF-8", parseOptions)
-            }
-        } ?? nil
-        // libxml2 returns no document for an empty or all-whitespace input: a page without text.
-        guard let doc else { return PageTree(baseURL: baseURL) }
-        defer { xmlFreeDoc(doc) }
         var walker = Walker(baseURL: baseURL)
-        walker.walk(doc)
+        guard !source.utf8.isEmpty, let context = htmlNewParserCtxt() else { return walker.tree }
+        defer { htmlFreeParserCtxt(context) }
+        context.pointee.sax.pointee = makeHandler()
+        withUnsafeMutablePointer(to: &walker) { pointer in
+            context.pointee._private = UnsafeMutableRawPointer(pointer)
+            _ = source.utf8.withContiguousStorageIfAvailable { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { chars in
+                    // The callbacks build no libxml2 document; should one come back all the same, free it.
+                    if let doc = htmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), nil, "UTF-8", parseOptions) {
+                        xmlFreeDoc(doc)
+                    }
+                }
+            }
+            context.pointee._private = nil
+        }
+        walker.finish()
         return walker.tree
     }
 }
 
-/// The state of one walk over a libxml2 document.
+/// The state of one walk over libxml2's SAX events.
 private struct Walker {
     private struct Open {
         var tag: Tag
@@ -46,6 +80,11 @@ private struct Walker {
         var element: Int32
         var isAnchor = false
         var captureStart: (blocks: Int, offset: Int, hints: Hints)?
+    }
+
+    /// What the text of a skipped element (`<title>`, JSON-LD `<script>`) is collected for.
+    private enum Capture {
+        case none, title, jsonLD
     }
 
     var tree: PageTree
@@ -60,6 +99,10 @@ private struct Walker {
     private var anchorStack: [(href: String?, blocks: Int, offset: Int)] = []
     private var inHead = 0
     private var titleBytes: [UInt8]?
+    /// Depth inside an element whose subtree is not walked (0: walking).
+    private var skipDepth = 0
+    private var capture = Capture.none
+    private var captured: [UInt8] = []
     private var tagCache: [UnsafeRawPointer: Tag] = [:]
     private var hintCache: [String: Hints] = [:]
     private let resolver: URLResolver
@@ -70,43 +113,59 @@ private struct Walker {
         buffer.reserveCapacity(4096)
     }
 
-    // MARK: Walk
+    /// The walker a SAX callback's context (the parser context) carries in `_private`.
+    static func from(_ context: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<Walker>? {
+        guard let context else { return nil }
+        let parser = context.assumingMemoryBound(to: xmlParserCtxt.self)
+        return parser.pointee._private?.assumingMemoryBound(to: Walker.self)
+    }
 
-    mutating func walk(_ doc: htmlDocPtr) {
-        let docNode = UnsafeMutableRawPointer(doc)
-        var node: xmlNodePtr? = doc.pointee.children
-        while let n = node {
-            var descended = false
-            switch n.pointee.type {
-            case XML_ELEMENT_NODE:
-                if enter(n) {
-                    if let child = n.pointee.children {
-                        node = child
-                        continue
-                    }
-                    descended = true
-                }
-            case XML_TEXT_NODE, XML_CDATA_SECTION_NODE:
-                if let content = n.pointee.content { appendText(content) }
-            default:
-                break
-            }
-            if descended { exit() }
-            // Next sibling, or climb until an ancestor has one.
-            var m = n
-            node = nil
-            while true {
-                if let next = m.pointee.next {
-                    node = next
-                    break
-                }
-                guard let parent = m.pointee.parent, UnsafeMutableRawPointer(parent) != docNode,
-                    parent.pointee.type == XML_ELEMENT_NODE
-                else { break }
-                exit()
-                m = parent
-            }
+    // MARK: Events
+
+    mutating func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
+        if skipDepth > 0 {
+            skipDepth += 1
+            return
         }
+        if !enter(name, attributes) { skipDepth = 1 }
+    }
+
+    mutating func end() {
+        if skipDepth > 0 {
+            skipDepth -= 1
+            if skipDepth == 0 { endCapture() }
+            return
+        }
+        exit()
+    }
+
+    mutating func characters(_ text: UnsafePointer<xmlChar>, _ length: Int) {
+        if skipDepth > 0 {
+            if capture != .none { captured.append(contentsOf: UnsafeBufferPointer(start: text, count: length)) }
+            return
+        }
+        appendText(text, length)
+    }
+
+    mutating func rawCharacters(_ text: UnsafePointer<xmlChar>, _ length: Int) {
+        if skipDepth > 0 && capture != .none { captured.append(contentsOf: UnsafeBufferPointer(start: text, count: length)) }
+    }
+
+    private mutating func endCapture() {
+        switch capture {
+        case .none: return
+        case .title:
+            if titleBytes == nil && !captured.isEmpty { titleBytes = captured }
+        case .jsonLD:
+            if !captured.isEmpty { tree.jsonLD.append(String(decoding: captured, as: UTF8.self)) }
+        }
+        capture = .none
+        captured.removeAll(keepingCapacity: true)
+    }
+
+    mutating func finish() {
+        skipDepth = 0
+        endCapture()
         while !stack.isEmpty { exit() }
         flush()
         if let titleBytes { tree.titleText = String(decoding: titleBytes, as: UTF8.self).collapsingWhitespace() }
@@ -114,20 +173,49 @@ private struct Walker {
     }
 
     /// Sets each element's nearest excluded ancestor-or-self, now that text lengths are known: a
-    /// hinted element that is a large, prose-heavy layout wrapper (`articleWidget…`) is not excluded.
+    /// hinted element that is a large, prose-heavy layout wrapper (`articleWidget…`) is not excluded,
+    /// nor is one that is mostly an `<article>` (a `newsletter` section around the newsletter itself).
     private mutating func resolveBoilerplateAncestors() {
+        // Per element, the text of the largest not-excluded `<article>` (or articleBody) in its
+        // subtree; children come after their parent in the array, so one backward pass fills it.
+        var articleText = [Int32](repeating: 0, count: tree.elements.count)
+        let pageText = tree.elements.reduce(Int32(0)) { $0 + ($1.parent < 0 ? $1.textLength : 0) }
+        for index in tree.elements.indices.reversed() {
+            let element = tree.elements[index]
+            if element.tag == .article || element.hints.contains(.articleBody),
+                !element.hints.excludesText || isProseWrapper(element, pageText: pageText)
+            {
+                articleText[index] = max(articleText[index], element.textLength)
+            }
+            if element.parent >= 0 {
+                articleText[Int(element.parent)] = max(articleText[Int(element.parent)], articleText[index])
+            }
+        }
+        // Per element, the text of the nearest `<article>` (or articleBody) around it that is kept.
+        var enclosingArticle = [Int32](repeating: 0, count: tree.elements.count)
         for index in tree.elements.indices {
             let element = tree.elements[index]
             var excluded = element.hints.excludesText
-            if excluded, !element.hints.contains(.hidden), element.linkDensity < 0.25 {
-                // A wrapper: layout words and a lot of prose, or only furniture words (an unclosed
-                // nav bar swallowing the page) and even more prose.
-                if element.hints.contains(.layout) && element.textLength >= 2000
-                    || !element.hints.contains(.boilerplate) && element.textLength >= 4000
-                {
-                    excluded = false
-                }
+            let enclosing = element.parent >= 0 ? enclosingArticle[Int(element.parent)] : 0
+            // Around an article and mostly that article, or inside one and most of it: the name
+            // is a theme or a modifier (a `newsletter` page's sections), not a box beside the text.
+            if excluded, isProseWrapper(element, pageText: pageText)
+                || !element.hints.contains(.hidden) && articleText[index] >= 500
+                    && Int(articleText[index]) * 5 >= Int(element.textLength) * 4
+                || !element.hints.contains(.hidden) && enclosing >= 500 && element.linkDensity < 0.25
+                    && Int(element.textLength) * 5 >= Int(enclosing) * 4
+                || isProseInsideArticle(element, enclosing: enclosing)
+            {
+                excluded = false
             }
+            // Named as a list of links, but holding prose with few links: the name is wrong
+            // (sections classed `toc-para`), and the element is judged like an unnamed one.
+            if element.hints.contains(.linkList) && element.textLength >= 200 && element.linkDensity < 0.2 {
+                tree.elements[index].hints.remove(.linkList)
+                if !tree.elements[index].hints.excludesText { excluded = false }
+            }
+            let isArticle = element.tag == .article || element.hints.contains(.articleBody)
+            enclosingArticle[index] = isArticle && !excluded ? element.textLength : enclosing
             if excluded {
                 tree.elements[index].boilerplateAncestor = Int32(index)
             } else {
@@ -137,10 +225,28 @@ private struct Walker {
         }
     }
 
+    /// A box named like boilerplate inside a kept `<article>` that is a long run of prose with
+    /// almost no links (a review's `keyword-recap` sections): part of the article. Comment threads
+    /// are long prose too, and stay out.
+    private func isProseInsideArticle(_ element: PageTree.Element, enclosing: Int32) -> Bool {
+        enclosing >= 500 && element.textLength >= 1000 && element.linkDensity < 0.1
+            && element.hints.isDisjoint(with: [.hidden, .comments])
+    }
+
+    /// A wrapper named like furniture but holding the page: layout words and a lot of prose, or only
+    /// furniture words (an unclosed nav bar swallowing the page) with even more prose. A `<footer>`
+    /// or `<aside>` must also hold half the page's text: one full of testimonials is still a footer.
+    private func isProseWrapper(_ element: PageTree.Element, pageText: Int32) -> Bool {
+        guard !element.hints.contains(.hidden), element.linkDensity < 0.25 else { return false }
+        let semanticFurniture = element.tag == .footer || element.tag == .aside
+        return element.hints.contains(.layout) && element.textLength >= 2000
+            || element.hints.isDisjoint(with: [.boilerplate, .linkList]) && element.textLength >= 4000
+                && (!semanticFurniture || element.textLength * 2 >= pageText)
+    }
+
     // MARK: Elements
 
-    private mutating func tag(of node: xmlNodePtr) -> Tag {
-        guard let name = node.pointee.name else { return .other }
+    private mutating func tag(of name: UnsafePointer<xmlChar>) -> Tag {
         let key = UnsafeRawPointer(name)
         if let tag = tagCache[key] { return tag }
         let tag = Tag(name: String(cString: name).lowercased())
@@ -149,23 +255,21 @@ private struct Walker {
     }
 
     /// Handles an element's start; returns whether to walk into its children.
-    private mutating func enter(_ node: xmlNodePtr) -> Bool {
-        let tag = tag(of: node)
+    private mutating func enter(_ name: UnsafePointer<xmlChar>, _ attributeList: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
+        let tag = tag(of: name)
         var attributes = Attributes()
-        attributes.read(node, tag: tag)
+        attributes.read(attributeList, tag: tag)
 
         if attributes.hidden && !attributes.streamedContent { return false }
         switch tag {
         case .script:
-            if attributes.type?.lowercased().contains("ld+json") == true, let text = Self.childText(node) {
-                tree.jsonLD.append(text)
-            }
+            if attributes.type?.lowercased().contains("ld+json") == true { capture = .jsonLD }
             return false
         case .head:
             inHead += 1
         case .title:
             if inHead > 0 || titleBytes == nil {
-                if titleBytes == nil, let text = Self.childText(node) { titleBytes = Array(text.utf8) }
+                if titleBytes == nil { capture = .title }
                 return false
             }
         case .meta:
@@ -204,7 +308,7 @@ private struct Walker {
         if tag == .a { hints.remove(.caption) }
 
         var open = Open(tag: tag, element: -1)
-        let promote = !hints.isDisjoint(with: [.boilerplate, .caption]) && tag != .a && tag != .time
+        let promote = !hints.isDisjoint(with: [.boilerplate, .linkList, .caption]) && tag != .a && tag != .time
         if tag.isBlock || promote {
             flush()
             open.element = newElement(tag: tag, hints: hints)
@@ -341,11 +445,12 @@ private struct Walker {
 
     // MARK: Text
 
-    private mutating func appendText(_ content: UnsafePointer<xmlChar>) {
+    private mutating func appendText(_ content: UnsafePointer<xmlChar>, _ length: Int) {
         if inHead > 0 { return }
         var p = content
+        let end = content + length
         let inLink = linkDepth > 0
-        while p.pointee != 0 {
+        while p < end {
             let byte = p.pointee
             if byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D || byte == 0x0C {
                 if !lastWasSpace { buffer.append(0x20) }
@@ -353,13 +458,13 @@ private struct Walker {
                 p += 1
                 continue
             }
-            if byte == 0xC2 && p[1] == 0xA0 {  // NBSP
+            if byte == 0xC2 && p + 1 < end && p[1] == 0xA0 {  // NBSP
                 if !lastWasSpace { buffer.append(0x20) }
                 lastWasSpace = true
                 p += 2
                 continue
             }
-            if byte == 0xE2 && p[1] == 0x80 && (p[2] == 0x8B || p[2] == 0x8C || p[2] == 0x8D) {  // zero-width
+            if byte == 0xE2 && p + 2 < end && p[1] == 0x80 && (p[2] == 0x8B || p[2] == 0x8C || p[2] == 0x8D) {  // zero-width
                 p += 3
                 continue
             }
@@ -375,8 +480,8 @@ private struct Walker {
                 if inLink { bufferLinkLength += 1 }
             }
             if byte == 0x2C { bufferCommas += 1 }
-            if byte == 0xEF && p[1] == 0xBC && p[2] == 0x8C { bufferCommas += 1 }  // ，
-            if byte == 0xE3 && p[1] == 0x80 && p[2] == 0x81 { bufferCommas += 1 }  // 、
+            if byte == 0xEF && p + 2 < end && p[1] == 0xBC && p[2] == 0x8C { bufferCommas += 1 }  // ，
+            if byte == 0xE3 && p + 2 < end && p[1] == 0x80 && p[2] == 0x81 { bufferCommas += 1 }  // 、
             p += 1
         }
     }
@@ -435,17 +540,6 @@ private struct Walker {
         while slice.last == 0x20 { slice.removeLast() }
         return String(decoding: slice, as: UTF8.self)
     }
-
-    /// The text of a node's text children (`<title>`, `<script>`).
-    static func childText(_ node: xmlNodePtr) -> String? {
-        var text = ""
-        var child = node.pointee.children
-        while let c = child {
-            if let content = c.pointee.content { text += String(cString: content) }
-            child = c.pointee.next
-        }
-        return text.isEmpty ? nil : text
-    }
 }
 
 /// The attributes of one element that the walk reads.
@@ -475,60 +569,98 @@ private struct Attributes {
         return nil
     }
 
-    /// The attribute names the walk reads (libxml2's HTML parser reports them in lower case).
-    static let wanted: Set<String> = [
-        "class", "id", "role", "itemprop", "href", "src", "data-src", "data-original", "data-lazy-src",
-        "data-srcset-src", "alt", "datetime", "content", "property", "name", "http-equiv", "rel", "type", "lang",
-        "hidden", "style", "aria-hidden",
-    ]
+    /// The attributes the walk reads, by name (libxml2's HTML parser reports names in lower case).
+    private enum Name {
+        case `class`, id, role, itemprop, href, src, lazySrc, alt, datetime, content, property, name, httpEquiv
+        case rel, type, lang, hidden, style, ariaHidden
 
-    mutating func read(_ node: xmlNodePtr, tag: Tag) {
-        var attribute = node.pointee.properties
-        while let a = attribute {
-            attribute = a.pointee.next
-            guard let rawName = a.pointee.name else { continue }
-            let name = String(cString: rawName)
-            guard Self.wanted.contains(name) else { continue }
-            var value = ""
-            var child = a.pointee.children
-            while let c = child {
-                if let content = c.pointee.content { value += String(cString: content) }
-                child = c.pointee.next
-            }
+        static let byName: [[UInt8]: Name] = [
+            Array("class".utf8): .class, Array("id".utf8): .id, Array("role".utf8): .role,
+            Array("itemprop".utf8): .itemprop, Array("href".utf8): .href, Array("src".utf8): .src,
+            Array("data-src".utf8): .lazySrc, Array("data-original".utf8): .lazySrc,
+            Array("data-lazy-src".utf8): .lazySrc, Array("data-srcset-src".utf8): .lazySrc,
+            Array("alt".utf8): .alt, Array("datetime".utf8): .datetime, Array("content".utf8): .content,
+            Array("property".utf8): .property, Array("name".utf8): .name, Array("http-equiv".utf8): .httpEquiv,
+            Array("rel".utf8): .rel, Array("type".utf8): .type, Array("lang".utf8): .lang,
+            Array("hidden".utf8): .hidden, Array("style".utf8): .style, Array("aria-hidden".utf8): .ariaHidden,
+        ]
+        /// Lengths of the names above: most attributes (`data-*`, `width`) are passed over on length
+        /// or first byte without a lookup.
+        static let lengths: Set<Int> = Set(byName.keys.map(\.count))
+        static let firstBytes: Set<UInt8> = Set(byName.keys.compactMap(\.first))
+
+        static func of(_ name: UnsafePointer<xmlChar>) -> Name? {
+            guard firstBytes.contains(name.pointee) else { return nil }
+            var length = 0
+            while name[length] != 0 && length <= 16 { length += 1 }
+            guard lengths.contains(length) else { return nil }
+            return byName[Array(UnsafeBufferPointer(start: name, count: length))]
+        }
+    }
+
+    /// Reads the `name, value, name, value, …, NULL` list of a SAX start-element event.
+    mutating func read(_ list: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?, tag: Tag) {
+        guard let list else { return }
+        var index = 0
+        while let rawName = list[index] {
+            let rawValue = list[index + 1]
+            index += 2
+            guard let name = Name.of(rawName) else { continue }
+            // An attribute without a value (`<div hidden>`) reads as empty.
+            let value = rawValue.map { String(cString: $0) } ?? ""
             switch name {
-            case "class":
+            case .class:
                 if !classAndID.isEmpty { classAndID += " " }
                 classAndID += value
-            case "role": role = value
-            case "itemprop": itemprop = value
-            case "href": href = value
-            case "src": src = value
-            case "data-src", "data-original", "data-lazy-src", "data-srcset-src":
+            case .role: role = value
+            case .itemprop: itemprop = value
+            case .href: href = value
+            case .src: src = value
+            case .lazySrc:
                 if lazySrc == nil { lazySrc = value }
-            case "alt": alt = value.isEmpty ? nil : value.collapsingWhitespace()
-            case "datetime": datetime = value
-            case "content": content = value
-            case "property": property = value
-            case "name": name_(value)
-            case "http-equiv": httpEquiv = value
-            case "rel": rel = value
-            case "type": type = value
-            case "lang": lang = value
-            case "hidden": hidden = true
-            case "id":
+            case .alt: alt = value.isEmpty ? nil : value.collapsingWhitespace()
+            case .datetime: datetime = value
+            case .content: content = value
+            case .property: property = value
+            case .name: name_(value)
+            case .httpEquiv: httpEquiv = value
+            case .rel: rel = value
+            case .type: type = value
+            case .lang: lang = value
+            case .hidden: hidden = true
+            case .id:
                 if !classAndID.isEmpty { classAndID += " " }
                 classAndID += value
                 // React's streamed server rendering parks the page in `<div hidden id="S:0">`.
                 if value.hasPrefix("S:") { streamedContent = true }
-            case "style":
-                let style = value.lowercased().replacingOccurrences(of: " ", with: "")
+            case .style:
                 // `visibility:hidden` is left alone: pages hide their whole body that way until a script runs.
-                if style.contains("display:none") { hidden = true }
-            case "aria-hidden":
+                if let rawValue, Self.styleHidesElement(rawValue) { hidden = true }
+            case .ariaHidden:
                 if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { hidden = true }
-            default: break
             }
         }
+    }
+
+    /// Whether a `style` value holds `display:none` (any case, spaces anywhere).
+    static func styleHidesElement(_ style: UnsafePointer<xmlChar>) -> Bool {
+        let pattern = Array("display:none".utf8)
+        var p = style
+        var matched = 0
+        while p.pointee != 0 {
+            var byte = p.pointee
+            p += 1
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D { continue }
+            if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
+            if byte == pattern[matched] {
+                matched += 1
+                if matched == pattern.count { return true }
+            } else {
+                // The pattern's first byte does not recur in it, so a mismatch restarts at this byte.
+                matched = byte == pattern[0] ? 1 : 0
+            }
+        }
+        return false
     }
 
     private mutating func name_(_ value: String) { name = value }

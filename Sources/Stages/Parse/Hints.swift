@@ -23,9 +23,17 @@ struct Hints: OptionSet, Sendable, Hashable {
     /// A layout wrapper word (`content`, `main`, `column`) that keeps ``furniture`` from applying.
     static let layout = Hints(rawValue: 1 << 9)
 
+    /// Named as a list of links (`toc`, `breadcrumb`, `pagination`): excluded like ``boilerplate``
+    /// unless the element turns out to hold prose (a page whose sections are classed `toc-para`).
+    static let linkList = Hints(rawValue: 1 << 10)
+
+    /// A comment thread or reader replies (`comment`, `disqus`, `binh-luan`): boilerplate that may be
+    /// long prose, so never taken for part of the article.
+    static let comments = Hints(rawValue: 1 << 11)
+
     /// Whether the element's text should stay out of the article.
     var excludesText: Bool {
-        if contains(.boilerplate) || contains(.hidden) { return true }
+        if contains(.boilerplate) || contains(.hidden) || contains(.linkList) { return true }
         return contains(.furniture) && !contains(.layout) && !contains(.articleBody)
     }
 }

@@ -13,18 +13,22 @@ enum Vocabulary {
         "comment", "disqus", "related", "relate", "sharing", "sharebar", "sharetool", "socialshare", "social",
         "cookie", "consent", "gdpr", "newsletter", "subscribe", "subscription", "tinlienquan", "lienquan",
         "docnhieu", "xemnhieu", "tinkhac", "cactin", "tinmoi", "tinnoibat", "tincungchuyenmuc", "mostread",
-        "mostpopular", "mostviewed", "popular", "trending", "recommend", "outbrain", "taboola", "breadcrumb",
-        "pagination", "pager", "advert", "sponsor", "promo", "popup", "signup", "seealso", "xemthem", "docthem",
+        "mostpopular", "mostviewed", "popular", "trending", "recommend", "outbrain", "taboola", "advert", "sponsor", "promo", "popup", "signup", "seealso", "xemthem", "docthem",
         "readmore", "readalso", "alsoread", "morenews", "morestories", "othernews", "multimedia", "binhluan",
         "ykien", "authorbio", "aboutauthor", "authorbox", "tagcloud", "taglist", "articletags", "posttags",
         "keyword", "tukhoa", "printbutton", "rating", "ratings", "newsticker", "ticker", "banner", "adsense",
-        "dfp", "googlead", "shareicons", "sharelinks", "follow", "relatedposts", "jumplink",
+        "dfp", "googlead", "shareicons", "sharelinks", "follow", "relatedposts",
     ]
     /// Whole class/id words that mark text that is never the article.
     static let boilerplateWords: Set<String> = [
-        "share", "shares", "ad", "ads", "adv", "tags", "tag", "login", "print", "modal", "sns", "toc",
+        "share", "shares", "ad", "ads", "adv", "tags", "tag", "login", "print", "modal", "sns",
         "hidden-print", "tools", "toolbar", "utility", "meta-share",
     ]
+    /// Substrings naming a list of links (``Hints/linkList``): a table of contents, a breadcrumb
+    /// trail, page numbers.
+    static let linkListSubstrings = ["breadcrumb", "pagination", "pager", "jumplink"]
+    /// Whole words naming a list of links.
+    static let linkListWords: Set<String> = ["toc"]
     /// Substrings of site furniture: excluded unless the element also looks like a layout wrapper.
     static let furnitureSubstrings = [
         "footer", "sidebar", "navbar", "navigation", "menu", "masthead", "skiplink", "topbar", "header-",
@@ -39,6 +43,7 @@ enum Vocabulary {
         "article", "content", "entry", "hentry", "main", "post", "text", "blog", "story", "detail", "chitiet",
         "noidung", "fckdetail", "body", "news", "bai-viet", "baiviet",
     ]
+    static let commentSubstrings = ["comment", "disqus", "binhluan", "ykien"]
     static let relatedSubstrings = [
         "related", "relate", "tinlienquan", "lienquan", "seealso", "xemthem", "docthem", "readalso", "alsoread",
     ]
@@ -71,54 +76,75 @@ enum Vocabulary {
         // Lower-cased ASCII bytes; words split on whitespace; parts split on `-` and `_`;
         // `compact` is every word with its non-alphanumerics removed, words separated by a space.
         var compact: [UInt8] = []
-        var words: [String] = []
-        var parts: [String] = []
-        var word: [UInt8] = []
-        var part: [UInt8] = []
+        // Words and their `-`/`_` parts, as ranges of `lower` (the lower-cased value).
+        var lower: [UInt8] = []
+        var words: [Range<Int>] = []
+        var parts: [Range<Int>] = []
+        var wordStart = 0
+        var partStart = 0
         compact.reserveCapacity(value.utf8.count)
+        lower.reserveCapacity(value.utf8.count)
         func endPart() {
-            if !part.isEmpty { parts.append(String(decoding: part, as: UTF8.self)) }
-            part.removeAll(keepingCapacity: true)
+            if partStart < lower.count { parts.append(partStart..<lower.count) }
         }
         func endWord() {
             endPart()
-            if !word.isEmpty {
-                words.append(String(decoding: word, as: UTF8.self))
+            // `tag-<slug>` and `category-<slug>` name a post's taxonomy terms (WordPress and
+            // Squarespace put them on the post itself), not a list of tags.
+            if let first = parts.firstIndex(where: { $0.lowerBound >= wordStart }), first + 1 < parts.count,
+                Self.matches(lower[parts[first]], taxonomyPrefixBytes)
+            {
+                parts.remove(at: first)
+            }
+            if wordStart < lower.count {
+                words.append(wordStart..<lower.count)
                 compact.append(0x20)
             }
-            word.removeAll(keepingCapacity: true)
         }
         var skipping = false
         for var byte in value.utf8 {
             if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
             if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
                 if skipping {
-                    word.removeAll(keepingCapacity: true)
-                    part.removeAll(keepingCapacity: true)
                     while let last = compact.last, last != 0x20 { compact.removeLast() }
+                    lower.removeSubrange(wordStart...)
+                    parts.removeAll { $0.lowerBound >= wordStart }
                     skipping = false
                 } else {
                     endWord()
                 }
+                wordStart = lower.count
+                partStart = lower.count
                 continue
             }
             // Utility-class variants (`[&_figcaption]:mt-xs`, `lg:hidden`) describe descendants or
             // breakpoints, not the element: the whole word is ignored.
             if byte == 0x5B || byte == 0x3A || byte == 0x26 { skipping = true }
-            word.append(byte)
             let alphanumeric = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte >= 0x80
             if alphanumeric {
                 compact.append(byte)
-                part.append(byte)
+                lower.append(byte)
             } else {
+                // A separator ends a part; it stays in the word (`hidden-print`).
                 endPart()
+                lower.append(byte)
+                partStart = lower.count
             }
         }
-        endWord()
-        func anyWord(_ set: Set<String>) -> Bool { words.contains { set.contains($0) } || parts.contains { set.contains($0) } }
-        if words.contains(where: { hiddenWords.contains($0) }) { hints.insert(.hidden) }
-        if anyWord(boilerplateWords) { hints.insert(.boilerplate) }
-        if anyWord(furnitureWords) { hints.insert(.furniture) }
+        if skipping {
+            while let last = compact.last, last != 0x20 { compact.removeLast() }
+            lower.removeSubrange(wordStart...)
+            parts.removeAll { $0.lowerBound >= wordStart }
+        } else {
+            endWord()
+        }
+        func anyWord(_ table: [[UInt8]]) -> Bool {
+            words.contains { Self.matches(lower[$0], table) } || parts.contains { Self.matches(lower[$0], table) }
+        }
+        if words.contains(where: { Self.matches(lower[$0], hiddenWordBytes) }) { hints.insert(.hidden) }
+        if anyWord(boilerplateWordBytes) { hints.insert(.boilerplate) }
+        if anyWord(furnitureWordBytes) { hints.insert(.furniture) }
+        if anyWord(linkListWordBytes) { hints.insert(.linkList) }
         // Every substring pattern, found in one pass indexed by its first byte.
         var i = 0
         let count = compact.count
@@ -136,6 +162,17 @@ enum Vocabulary {
         return hints
     }
 
+    private static let hiddenWordBytes = hiddenWords.map { Array($0.utf8) }
+    private static let boilerplateWordBytes = boilerplateWords.map { Array($0.utf8) }
+    private static let furnitureWordBytes = furnitureWords.map { Array($0.utf8) }
+    private static let taxonomyPrefixBytes = [Array("tag".utf8), Array("category".utf8)]
+    private static let linkListWordBytes = linkListWords.map { Array($0.utf8) }
+
+    /// Whether `word` is one of `table`'s words.
+    private static func matches(_ word: ArraySlice<UInt8>, _ table: [[UInt8]]) -> Bool {
+        table.contains { $0.count == word.count && $0.elementsEqual(word) }
+    }
+
     private static func bytes(_ list: [String]) -> [[UInt8]] {
         list.map { Array($0.utf8.filter { $0 != 0x2D && $0 != 0x5F }) }
     }
@@ -143,8 +180,8 @@ enum Vocabulary {
     private static let patternTable: [[([UInt8], Hints)]] = {
         var table = [[([UInt8], Hints)]](repeating: [], count: 256)
         let groups: [([String], Hints)] = [
-            (boilerplateSubstrings, .boilerplate), (furnitureSubstrings, .furniture), (layoutSubstrings, .layout),
-            (positiveSubstrings, .positive), (relatedSubstrings, .related), (captionSubstrings, .caption),
+            (boilerplateSubstrings, .boilerplate), (linkListSubstrings, .linkList), (furnitureSubstrings, .furniture), (layoutSubstrings, .layout),
+            (positiveSubstrings, .positive), (relatedSubstrings, .related), (commentSubstrings, .comments), (captionSubstrings, .caption),
             (bylineSubstrings, .byline), (dateSubstrings, .date),
             (["articlebody", "postbody", "entrycontent", "fckdetail", "articlecontent"], .articleBody),
         ]
