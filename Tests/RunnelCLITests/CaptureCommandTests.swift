@@ -186,6 +186,30 @@ struct CapturePipelineTests {
         #expect(urls.count == 40, "one article per page")
     }
 
+    @Test(
+        "the parse → enrich link captured in a run of the news pipeline, replayed into a fresh enrich: the same outputs as captured",
+        .timeLimit(.minutes(2)))
+    func capturedLinkReplaysIdentically() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = SupervisorTests.uniqueName("replay")
+        let file = try Self.pipeline(
+            name, pages: 40, capture: #"capture = ["parse->enrich", "enrich->store"]"#, stages: Self.news, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        #expect(await run.wait(timeout: .seconds(90)) == 0, "\(run.stderr)")
+        let captureDir = dir.appendingPathComponent(".runnel/\(name)/capture")
+        let inputs = captureDir.appendingPathComponent("parse-enrich.jsonl.zst").path
+        let outputs = captureDir.appendingPathComponent("enrich-store.jsonl.zst").path
+
+        let sock = dir.appendingPathComponent("s/enrich.sock").path
+        let enrich = try BackgroundProcess(["enrich", "--listen", "unix:\(sock)"], in: dir, name: "enrich")
+        #expect(await eventually { FileManager.default.fileExists(atPath: sock) })
+        let replay = try RunnelProcess.run(["replay", inputs, "--to", "unix:\(sock)", "--compare", outputs], in: dir)
+        #expect(replay.status == 0, "\(replay.stdoutText)\(replay.stderr)")
+        #expect(replay.stdoutText.hasPrefix("40 inputs: 40 identical, 0 changed"), "\(replay.stdoutText)")
+        enrich.signal(SIGTERM)
+        #expect(await enrich.wait(timeout: .seconds(20)) == 0)
+    }
+
     @Test("runnel status shows each captured link: file, messages, bytes", .timeLimit(.minutes(2)))
     func statusShowsCapture() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
