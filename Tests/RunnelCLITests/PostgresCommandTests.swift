@@ -189,4 +189,45 @@ struct PostgresCommandTests {
         #expect(try database.psql("SELECT count(*) FROM articles") == "20\n", "every check stored the same 20 articles, once")
         #expect(try database.psql("SELECT status || ' ' || raw FROM failures") == "INVALID_ARGUMENT this is not JSON\n")
     }
+
+    @Test(
+        "three store processes (replicas on three hosts) write the same 300 articles at once: 300 rows, one insert each",
+        .timeLimit(.minutes(2)))
+    func replicasShareOneDatabase() throws {
+        let database = try PostgresDatabase()
+        let dir = try RunnelProcess.temporaryDirectory()
+        let lines = (0..<300).map { i in
+            #"{"id":"p\#(i)","type":"article.parsed","body":{"url":"https://vov.vn/tin-\#(i).html","title":"Tin \#(i)","text":"Phái bộ ngoại giao số \#(i) tại Matxcơva ngừng hoạt động."}}"#
+        }
+        // Each replica gets every article, in its own order, so they race on the same rows.
+        for replica in 0..<3 {
+            let order = replica == 1 ? lines.reversed() : replica == 2 ? lines.shuffled() : lines
+            try (order.joined(separator: "\n") + "\n").write(
+                to: dir.appendingPathComponent("in\(replica).jsonl"), atomically: true, encoding: .utf8)
+        }
+        let run = try RunnelProcess.shell(
+            """
+            for r in 0 1 2; do "$RUNNEL" store --db '\(database.url)' --batch 25 < in$r.jsonl > out$r.jsonl 2> err$r.txt & done
+            status=0; for job in $(jobs -p); do wait $job || status=1; done; exit $status
+            """, in: dir)
+        let errors = (0..<3).map { (try? String(contentsOf: dir.appendingPathComponent("err\($0).txt"), encoding: .utf8)) ?? "" }
+        #expect(run.status == 0, "\(errors)")
+
+        var inserted: [String: Int] = [:]
+        var answers = 0
+        for replica in 0..<3 {
+            let output = try String(contentsOf: dir.appendingPathComponent("out\(replica).jsonl"), encoding: .utf8)
+            for line in output.split(separator: "\n") {
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                    let body = object["body"] as? [String: Any], let action = body["action"] as? String
+                else { continue }
+                answers += 1
+                #expect(action == "inserted" || action == "unchanged", "\(line)")
+                if action == "inserted", let url = body["url"] as? String { inserted[url, default: 0] += 1 }
+            }
+        }
+        #expect(answers == 900, "every replica answered every article")
+        #expect(inserted.count == 300 && inserted.values.allSatisfy { $0 == 1 }, "one insert per article across replicas")
+        #expect(try database.psql("SELECT count(*) || ' ' || count(DISTINCT canonical_url) FROM articles") == "300 300\n")
+    }
 }
