@@ -26,22 +26,30 @@ struct NatsTests {
             try BackgroundProcess(
                 ["parse", "--listen", pages, "--to", parsed, "--window", "64", "--batch", "16"], in: dir, name: "parse\(n)")
         }
-        // The replica to be killed starts alone and is frozen (SIGSTOP) once it has stored work:
-        // it then surely holds fetched, unacked messages, however fast this machine is.
-        let victim = try replica(0)
+        // The replica to be killed has a downstream that never answers (a socket nobody serves):
+        // it takes its window of pages and holds them, unacked, however fast this machine is,
+        // telling JetStream they are in progress for as long as it lives.
+        let victim = try BackgroundProcess(
+            ["parse", "--listen", pages, "--to", "unix:\(dir.path)/nobody/parse.sock", "--window", "64", "--batch", "16"],
+            in: dir, name: "parse0")
         let send = try BackgroundProcess(["send", "\(server)/pages_\(run)", input.path], in: dir, name: "send")
-        let working = await eventually(timeout: .seconds(60)) { storedActions(store.stdout).count >= 50 }
-        #expect(working, "nothing was stored; store: \(store.stderr) parse0: \(victim.stderr)")
-        victim.signal(SIGSTOP)
-        try await Task.sleep(for: .milliseconds(300))
-        let atKill = Set(storedActions(store.stdout).filter { $0.action == "inserted" }.map(\.url)).count
-        #expect(atKill < 1_000, "the victim finished before it was frozen: the test tests nothing")
-        let replicas = [victim, try replica(1), try replica(2)]
         #expect(await send.wait(timeout: .seconds(60)) == 0, "send: \(send.stderr)")
+        try await Task.sleep(for: .seconds(1))
+        let replicas = [victim, try replica(1), try replica(2)]
 
-        // Killed while the others share the queue: what it held goes to them after ack_wait.
-        let started = await eventually(timeout: .seconds(60)) { storedActions(store.stdout).count >= atKill + 100 }
-        #expect(started, "store: \(store.stderr)")
+        // The others take everything else; what the victim holds stays held while it lives.
+        func inserted() -> Int { Set(storedActions(store.stdout).filter { $0.action == "inserted" }.map(\.url)).count }
+        // Settled: the same count for 2 s running (the victim renews its hold every ack_wait/3).
+        var last = -1, steady = 0
+        let deadline = ContinuousClock.now + .seconds(60)
+        while steady < 4 && ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            let now = inserted()
+            steady = now == last && now > 0 ? steady + 1 : 0
+            last = now
+        }
+        let atKill = inserted()
+        #expect(steady >= 4 && atKill < 1_000, "the others stored \(atKill); the victim held nothing: \(victim.stderr)")
         victim.signal(SIGKILL)
         _ = await victim.wait()
 
@@ -164,6 +172,14 @@ struct NatsTests {
         let store = try BackgroundProcess(
             ["store", "--db", "news.sqlite", "--busy-timeout", "0.1", "--max-attempts", "1", "--listen", "\(server)/\(subject)?ack_wait=2s"],
             in: dir, name: "store")
+        // Lock only once the store has opened its database: locked at start, it would not start.
+        let opened = await eventually(timeout: .seconds(30)) {
+            let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(store.pid)/fd")) ?? []
+            return fds.contains { fd in
+                (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(store.pid)/fd/\(fd)"))?.hasSuffix("news.sqlite") == true
+            }
+        }
+        #expect(opened, "the store never opened news.sqlite: \(store.stderr)")
         let sent = try RunnelProcess.shell(script, in: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
         #expect(await eventually(timeout: .seconds(20)) { storedActions(store.stdout).count == 5 }, "\(store.stderr)")
