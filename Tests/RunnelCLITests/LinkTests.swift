@@ -18,9 +18,22 @@ struct LinkTests {
         #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r1.sock") })
         let send = try BackgroundProcess(["send", "unix:\(sock)/r1.sock", input.path], in: dir, name: "send")
 
-        // Kill the middle relay once some, but not all, messages went through.
-        #expect(await eventually(timeout: .seconds(30)) { recv.stdout.utf8.count > 200_000 })
-        second.signal(SIGKILL)
+        // Kill the middle relay once some, but not all, messages went through. A thread of its
+        // own watches for that moment: on a busy 2-core machine the test's tasks can wait for a
+        // cooperative thread long enough for all 20,000 to pass.
+        let victim = second
+        let killed = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            let deadline = Date().addingTimeInterval(60)
+            while Date() < deadline,
+                ((try? FileManager.default.attributesOfItem(atPath: recv.stdoutURL.path)[.size]) as? Int ?? 0) <= 200_000
+            {
+                usleep(1_000)
+            }
+            victim.signal(SIGKILL)
+            killed.signal()
+        }
+        #expect(await eventually(timeout: .seconds(90)) { killed.wait(timeout: .now()) == .success })
         _ = await second.wait()
         let before = messageIDs(recv.stdout).count
         #expect(before < 20_000, "the kill came too late to test anything")

@@ -65,13 +65,15 @@ struct TapCommandTests {
         if pipeline.isRunning { pipeline.terminate() }
     }
 
-    @Test("tap prints what a running stage sends out, of one type, up to --limit", .timeLimit(.minutes(1)))
+    @Test("tap prints what a running stage sends out, of one type, up to --limit", .timeLimit(.minutes(2)))
     func seesMessages() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let name = SupervisorTests.uniqueName("tap")
         // A source that goes on for a while: a URL every 20 ms.
         let pipeline = try Self.start(name, feeder: "while read u && [ ! -e stop ]; do echo $u; sleep 0.02; done < urls.txt", pages: 500, in: dir)
-        #expect(await eventually(timeout: .seconds(20)) { Self.tapSocketsReady(name) })
+        #expect(
+            await eventually(timeout: .seconds(60)) { Self.tapSocketsReady(name) },
+            "\((try? String(contentsOf: dir.appendingPathComponent("run.err"), encoding: .utf8)) ?? "")")
         let tap = try RunnelProcess.run(["tap", "relay", "--outputs", "--type", "page.fetched", "--limit", "5", "--name", name])
         #expect(tap.status == 0, "\(tap.stderr)")
         #expect(tap.stdoutLines.count == 5, "\(tap.stdoutText)")
@@ -96,7 +98,7 @@ struct TapCommandTests {
         // The URLs flow once the file `go` exists; then the pipeline waits for more (stdin stays open).
         let pipeline = try Self.start(
             name, feeder: "while [ ! -e go ]; do sleep 0.05; done; cat urls.txt; while [ ! -e stop ]; do sleep 0.1; done", pages: total, in: dir)
-        #expect(await eventually(timeout: .seconds(20)) { Self.tapSocketsReady(name) })
+        #expect(await eventually(timeout: .seconds(60)) { Self.tapSocketsReady(name) })
         let tap = try BackgroundProcess(["tap", "relay", "--name", name], in: dir, name: "tap")
         #expect(await eventually(timeout: .seconds(10)) { tap.stderr.contains("tapping relay") }, "\(tap.stderr)")
         tap.signal(SIGSTOP)  // the slowest tap there is
