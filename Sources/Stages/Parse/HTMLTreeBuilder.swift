@@ -306,6 +306,7 @@ private struct Walker {
         }
         if hints.contains(.hidden) { return false }
         if tag == .a { hints.remove(.caption) }
+        if attributes.streamedContent && tag.isBlock { hints.insert(.streamed) }
 
         var open = Open(tag: tag, element: -1)
         let promote = !hints.isDisjoint(with: [.boilerplate, .linkList, .caption]) && tag != .a && tag != .time
