@@ -53,6 +53,12 @@ struct ContentExtractor {
         if let streamed = streamedSegments(), streamed.length >= result.length * 2 {
             result = streamed
         }
+        // Next to nothing visible, and a large block hidden by `display:none`: a page that shows
+        // its content only once a script runs (a product page revealed after loading).
+        let hiddenLength = tree.hiddenText.reduce(0) { $0 + $1.unicodeScalars.count }
+        if result.length < 200 && hiddenLength >= 1000 {
+            result = Result(paragraphs: tree.hiddenText)
+        }
         return result
     }
 

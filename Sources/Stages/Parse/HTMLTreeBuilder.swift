@@ -85,6 +85,8 @@ private struct Walker {
     /// What the text of a skipped element (`<title>`, JSON-LD `<script>`) is collected for.
     private enum Capture {
         case none, title, jsonLD
+        /// A block hidden by `style="display:none"`, kept aside as plain text (see ``PageTree/hiddenText``).
+        case hiddenText
     }
 
     var tree: PageTree
@@ -125,6 +127,8 @@ private struct Walker {
     mutating func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         if skipDepth > 0 {
             skipDepth += 1
+            // A block inside a hidden block ends a paragraph of its text (NUL never occurs in a page).
+            if capture == .hiddenText && tag(of: name).isBlock { captured.append(0) }
             return
         }
         if !enter(name, attributes) { skipDepth = 1 }
@@ -148,7 +152,7 @@ private struct Walker {
     }
 
     mutating func rawCharacters(_ text: UnsafePointer<xmlChar>, _ length: Int) {
-        if skipDepth > 0 && capture != .none { captured.append(contentsOf: UnsafeBufferPointer(start: text, count: length)) }
+        if skipDepth > 0 && capture != .none && capture != .hiddenText { captured.append(contentsOf: UnsafeBufferPointer(start: text, count: length)) }
     }
 
     private mutating func endCapture() {
@@ -158,6 +162,11 @@ private struct Walker {
             if titleBytes == nil && !captured.isEmpty { titleBytes = captured }
         case .jsonLD:
             if !captured.isEmpty { tree.jsonLD.append(String(decoding: captured, as: UTF8.self)) }
+        case .hiddenText:
+            let paragraphs = captured.split(separator: 0).map { String(decoding: $0, as: UTF8.self).collapsingWhitespace() }
+                .filter { !$0.isEmpty }
+            let length = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
+            if length > tree.hiddenText.reduce(0, { $0 + $1.unicodeScalars.count }) { tree.hiddenText = paragraphs }
         }
         capture = .none
         captured.removeAll(keepingCapacity: true)
@@ -260,7 +269,10 @@ private struct Walker {
         var attributes = Attributes()
         attributes.read(attributeList, tag: tag)
 
-        if attributes.hidden && !attributes.streamedContent { return false }
+        if attributes.hidden && !attributes.streamedContent {
+            if attributes.styleHidden && tag.isBlock && tag != .body && tag != .html { capture = .hiddenText }
+            return false
+        }
         switch tag {
         case .script:
             if attributes.type?.lowercased().contains("ld+json") == true { capture = .jsonLD }
@@ -561,6 +573,8 @@ private struct Attributes {
     var type: String?
     var lang: String?
     var hidden = false
+    /// Hidden by `style` (`display:none`), which a script may lift.
+    var styleHidden = false
     var streamedContent = false
 
     var imageSource: String? {
@@ -636,7 +650,10 @@ private struct Attributes {
                 if value.hasPrefix("S:") { streamedContent = true }
             case .style:
                 // `visibility:hidden` is left alone: pages hide their whole body that way until a script runs.
-                if let rawValue, Self.styleHidesElement(rawValue) { hidden = true }
+                if let rawValue, Self.styleHidesElement(rawValue) {
+                    hidden = true
+                    styleHidden = true
+                }
             case .ariaHidden:
                 if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { hidden = true }
             }
