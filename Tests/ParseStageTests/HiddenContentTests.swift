@@ -47,4 +47,15 @@ struct HiddenContentTests {
         for line in prose { #expect(article.paragraphs.contains(line)) }
         #expect(!article.text.contains("almond crisps"))
     }
+
+    @Test("a hidden block that is mostly links (a menu) is not taken")
+    func hiddenMenuIsNotTaken() throws {
+        let links = (0..<40).map { "<li><a href=\"/c\($0)\">Category number \($0) of the store</a></li>" }.joined()
+        let html = """
+            <html><head><title>Store</title></head><body><p>Welcome.</p>
+            <div class="menu" style="display:none"><ul>\(links)</ul></div></body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://shop.example.com/", contentType: "text/html", html: html))
+        #expect(!article.text.contains("Category number"))
+    }
 }

@@ -105,6 +105,11 @@ private struct Walker {
     private var skipDepth = 0
     private var capture = Capture.none
     private var captured: [UInt8] = []
+    /// While capturing hidden text: per open element whether it is a link, the links open, and the
+    /// bytes of text in and out of links (a hidden menu is links, not content).
+    private var hiddenAnchors: [Bool] = []
+    private var hiddenLinkDepth = 0
+    private var hiddenLinkBytes = 0
     private var tagCache: [UnsafeRawPointer: Tag] = [:]
     private var hintCache: [String: Hints] = [:]
     private let resolver: URLResolver
@@ -128,7 +133,12 @@ private struct Walker {
         if skipDepth > 0 {
             skipDepth += 1
             // A block inside a hidden block ends a paragraph of its text (NUL never occurs in a page).
-            if capture == .hiddenText && tag(of: name).isBlock { captured.append(0) }
+            if capture == .hiddenText {
+                let tag = tag(of: name)
+                if tag.isBlock { captured.append(0) }
+                hiddenAnchors.append(tag == .a)
+                if tag == .a { hiddenLinkDepth += 1 }
+            }
             return
         }
         if !enter(name, attributes) { skipDepth = 1 }
@@ -137,6 +147,7 @@ private struct Walker {
     mutating func end() {
         if skipDepth > 0 {
             skipDepth -= 1
+            if capture == .hiddenText, hiddenAnchors.popLast() == true { hiddenLinkDepth -= 1 }
             if skipDepth == 0 { endCapture() }
             return
         }
@@ -146,6 +157,7 @@ private struct Walker {
     mutating func characters(_ text: UnsafePointer<xmlChar>, _ length: Int) {
         if skipDepth > 0 {
             if capture != .none { captured.append(contentsOf: UnsafeBufferPointer(start: text, count: length)) }
+            if capture == .hiddenText && hiddenLinkDepth > 0 { hiddenLinkBytes += length }
             return
         }
         appendText(text, length)
@@ -166,7 +178,11 @@ private struct Walker {
             let paragraphs = captured.split(separator: 0).map { String(decoding: $0, as: UTF8.self).collapsingWhitespace() }
                 .filter { !$0.isEmpty }
             let length = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
-            if length > tree.hiddenText.reduce(0, { $0 + $1.unicodeScalars.count }) { tree.hiddenText = paragraphs }
+            let mostlyLinks = hiddenLinkBytes * 2 >= captured.count
+            if !mostlyLinks && length > tree.hiddenText.reduce(0, { $0 + $1.unicodeScalars.count }) { tree.hiddenText = paragraphs }
+            hiddenAnchors.removeAll(keepingCapacity: true)
+            hiddenLinkDepth = 0
+            hiddenLinkBytes = 0
         }
         capture = .none
         captured.removeAll(keepingCapacity: true)
