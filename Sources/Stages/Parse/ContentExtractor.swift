@@ -50,7 +50,34 @@ struct ContentExtractor {
         if !declaredArticle && result.length < 500, let page = pageFallback(), page.length >= result.length * 2 {
             result = page
         }
+        if let streamed = streamedSegments(), streamed.length >= result.length * 2 {
+            result = streamed
+        }
+        // Next to nothing visible, and a large block hidden by `display:none`: a page that shows
+        // its content only once a script runs (a product page revealed after loading).
+        let hiddenLength = tree.hiddenText.reduce(0) { $0 + $1.unicodeScalars.count }
+        if result.length < 200 && hiddenLength >= 1000 {
+            result = Result(paragraphs: tree.hiddenText)
+        }
         return result
+    }
+
+    /// React's streamed server rendering sends the page's parts late, each in its own hidden
+    /// `<div id="S:n">` beside the others at the end of `<body>`, while the layout holds only
+    /// "Loading…" placeholders. No one segment scores like a whole article, so when the segments
+    /// together hold twice the text the layout gave, they are the content, read in order.
+    private func streamedSegments() -> Result? {
+        var roots: [Int32] = []
+        var end: Int32 = 0
+        for (index, element) in tree.elements.enumerated() where element.hints.contains(.streamed) {
+            // A segment inside one already taken (its blocks are within the taken one's).
+            if element.blockStart < end { continue }
+            if element.boilerplateAncestor >= 0 { continue }
+            roots.append(Int32(index))
+            end = element.blockEnd
+        }
+        guard roots.count >= 2 else { return nil }
+        return collect(roots: roots, strict: true)
     }
 
     /// A page that is not declared an article and whose best block is short (a landing or service

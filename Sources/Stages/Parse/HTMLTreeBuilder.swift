@@ -85,6 +85,8 @@ private struct Walker {
     /// What the text of a skipped element (`<title>`, JSON-LD `<script>`) is collected for.
     private enum Capture {
         case none, title, jsonLD
+        /// A block hidden by `style="display:none"`, kept aside as plain text (see ``PageTree/hiddenText``).
+        case hiddenText
     }
 
     var tree: PageTree
@@ -103,6 +105,11 @@ private struct Walker {
     private var skipDepth = 0
     private var capture = Capture.none
     private var captured: [UInt8] = []
+    /// While capturing hidden text: per open element whether it is a link, the links open, and the
+    /// bytes of text in and out of links (a hidden menu is links, not content).
+    private var hiddenAnchors: [Bool] = []
+    private var hiddenLinkDepth = 0
+    private var hiddenLinkBytes = 0
     private var tagCache: [UnsafeRawPointer: Tag] = [:]
     private var hintCache: [String: Hints] = [:]
     private let resolver: URLResolver
@@ -125,6 +132,13 @@ private struct Walker {
     mutating func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) {
         if skipDepth > 0 {
             skipDepth += 1
+            // A block inside a hidden block ends a paragraph of its text (NUL never occurs in a page).
+            if capture == .hiddenText {
+                let tag = tag(of: name)
+                if tag.isBlock { captured.append(0) }
+                hiddenAnchors.append(tag == .a)
+                if tag == .a { hiddenLinkDepth += 1 }
+            }
             return
         }
         if !enter(name, attributes) { skipDepth = 1 }
@@ -133,6 +147,7 @@ private struct Walker {
     mutating func end() {
         if skipDepth > 0 {
             skipDepth -= 1
+            if capture == .hiddenText, hiddenAnchors.popLast() == true { hiddenLinkDepth -= 1 }
             if skipDepth == 0 { endCapture() }
             return
         }
@@ -142,13 +157,14 @@ private struct Walker {
     mutating func characters(_ text: UnsafePointer<xmlChar>, _ length: Int) {
         if skipDepth > 0 {
             if capture != .none { captured.append(contentsOf: UnsafeBufferPointer(start: text, count: length)) }
+            if capture == .hiddenText && hiddenLinkDepth > 0 { hiddenLinkBytes += length }
             return
         }
         appendText(text, length)
     }
 
     mutating func rawCharacters(_ text: UnsafePointer<xmlChar>, _ length: Int) {
-        if skipDepth > 0 && capture != .none { captured.append(contentsOf: UnsafeBufferPointer(start: text, count: length)) }
+        if skipDepth > 0 && capture != .none && capture != .hiddenText { captured.append(contentsOf: UnsafeBufferPointer(start: text, count: length)) }
     }
 
     private mutating func endCapture() {
@@ -158,6 +174,15 @@ private struct Walker {
             if titleBytes == nil && !captured.isEmpty { titleBytes = captured }
         case .jsonLD:
             if !captured.isEmpty { tree.jsonLD.append(String(decoding: captured, as: UTF8.self)) }
+        case .hiddenText:
+            let paragraphs = captured.split(separator: 0).map { String(decoding: $0, as: UTF8.self).collapsingWhitespace() }
+                .filter { !$0.isEmpty }
+            let length = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
+            let mostlyLinks = hiddenLinkBytes * 2 >= captured.count
+            if !mostlyLinks && length > tree.hiddenText.reduce(0, { $0 + $1.unicodeScalars.count }) { tree.hiddenText = paragraphs }
+            hiddenAnchors.removeAll(keepingCapacity: true)
+            hiddenLinkDepth = 0
+            hiddenLinkBytes = 0
         }
         capture = .none
         captured.removeAll(keepingCapacity: true)
@@ -260,7 +285,10 @@ private struct Walker {
         var attributes = Attributes()
         attributes.read(attributeList, tag: tag)
 
-        if attributes.hidden && !attributes.streamedContent { return false }
+        if attributes.hidden && !attributes.streamedContent {
+            if attributes.styleHidden && tag.isBlock && tag != .body && tag != .html { capture = .hiddenText }
+            return false
+        }
         switch tag {
         case .script:
             if attributes.type?.lowercased().contains("ld+json") == true { capture = .jsonLD }
@@ -306,6 +334,7 @@ private struct Walker {
         }
         if hints.contains(.hidden) { return false }
         if tag == .a { hints.remove(.caption) }
+        if attributes.streamedContent && tag.isBlock { hints.insert(.streamed) }
 
         var open = Open(tag: tag, element: -1)
         let promote = !hints.isDisjoint(with: [.boilerplate, .linkList, .caption]) && tag != .a && tag != .time
@@ -560,6 +589,8 @@ private struct Attributes {
     var type: String?
     var lang: String?
     var hidden = false
+    /// Hidden by `style` (`display:none`), which a script may lift.
+    var styleHidden = false
     var streamedContent = false
 
     var imageSource: String? {
@@ -635,7 +666,10 @@ private struct Attributes {
                 if value.hasPrefix("S:") { streamedContent = true }
             case .style:
                 // `visibility:hidden` is left alone: pages hide their whole body that way until a script runs.
-                if let rawValue, Self.styleHidesElement(rawValue) { hidden = true }
+                if let rawValue, Self.styleHidesElement(rawValue) {
+                    hidden = true
+                    styleHidden = true
+                }
             case .ariaHidden:
                 if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { hidden = true }
             }

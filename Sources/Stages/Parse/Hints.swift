@@ -31,6 +31,10 @@ struct Hints: OptionSet, Sendable, Hashable {
     /// long prose, so never taken for part of the article.
     static let comments = Hints(rawValue: 1 << 11)
 
+    /// A segment of React's streamed server rendering (`<div hidden id="S:0">`): part of the page
+    /// sent late, which a script moves into its placeholder. A page's segments are read together.
+    static let streamed = Hints(rawValue: 1 << 12)
+
     /// Whether the element's text should stay out of the article.
     var excludesText: Bool {
         if contains(.boilerplate) || contains(.hidden) || contains(.linkList) { return true }

@@ -99,6 +99,9 @@ struct PageTree: Sendable {
     var jsonLD: [String] = []
     /// Text of elements whose class or rel says they hold the author's name.
     var bylineCandidates: [String] = []
+    /// The text of the largest block hidden by `style="display:none"` (not walked into the tree), as
+    /// paragraphs: pages that show their content only once a script runs keep it there.
+    var hiddenText: [String] = []
     /// The page's URL (after `<base href>`), against which links are resolved.
     var baseURL: String
 }

@@ -1,0 +1,61 @@
+import RunnelProtocol
+import Testing
+
+@testable import ParseStage
+
+/// Pages whose content sits in a block hidden with `style="display:none"` until a script shows it.
+@Suite("Content hidden until a script runs")
+struct HiddenContentTests {
+    static let overview = [
+        "Our family created these crunchy almond crisps for special occasions and get-togethers, from an old recipe.",
+        "The crisps quickly became a requested snack at the office, at school events, on road trips and at parties.",
+        "Each batch is baked slowly in small ovens, then sliced thin and toasted again until golden and crisp.",
+        "Enjoy them on their own, with cheese, with fruit, or crumbled over yogurt for a crunchy breakfast topping.",
+        "Store them in a cool, dry place and close the bag after opening, so that they stay crisp for weeks.",
+        "Ingredients: wheat flour, almonds, sugar, dried cranberries, eggs, vanilla and a pinch of cinnamon.",
+        "Made in a facility that also processes peanuts, tree nuts, milk, soy and eggs; not a low-calorie food.",
+        "Allergen information: contains wheat, almonds and eggs. Kosher certified and made from scratch daily.",
+        "Suggested use: serve with coffee or tea, or pack a few in a lunch box for a light snack on the go.",
+        "Each serving holds 120 calories and 3 grams of protein, with no added salt and no preservatives.",
+    ]
+
+    @Test("a page with next to nothing visible takes the text of its large display:none block")
+    func hiddenProductIsTaken() throws {
+        let html = """
+            <html><head><title>Almond thins</title></head><body>
+            <header class="site-header"><a href="/">Home</a> <a href="/cart">Cart</a></header>
+            <div class="wrapper" style="display: none"><article><h1>Almond thins</h1><div class="overview">
+            \(Self.overview.map { "<p>\($0)</p>" }.joined())</div></article></div>
+            <div style="display:none"><p>A short hidden note that is not the product.</p></div>
+            </body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://shop.example.com/p/1", contentType: "text/html", html: html))
+        for line in Self.overview { #expect(article.paragraphs.contains(line)) }
+        #expect(!article.text.contains("short hidden note"))
+    }
+
+    @Test("a page whose visible text is an article keeps it and leaves display:none blocks out")
+    func visibleArticleWins() throws {
+        let prose = (0..<6).map { "Visible paragraph \($0) of the story, long enough to count as prose, with a comma, and an end." }
+        let html = """
+            <html><head><title>Story</title></head><body>
+            <article>\(prose.map { "<p>\($0)</p>" }.joined())</article>
+            <div class="modal" style="display:none">\(Self.overview.map { "<p>\($0)</p>" }.joined())</div>
+            </body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/story", contentType: "text/html", html: html))
+        for line in prose { #expect(article.paragraphs.contains(line)) }
+        #expect(!article.text.contains("almond crisps"))
+    }
+
+    @Test("a hidden block that is mostly links (a menu) is not taken")
+    func hiddenMenuIsNotTaken() throws {
+        let links = (0..<40).map { "<li><a href=\"/c\($0)\">Category number \($0) of the store</a></li>" }.joined()
+        let html = """
+            <html><head><title>Store</title></head><body><p>Welcome.</p>
+            <div class="menu" style="display:none"><ul>\(links)</ul></div></body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://shop.example.com/", contentType: "text/html", html: html))
+        #expect(!article.text.contains("Category number"))
+    }
+}
