@@ -1,6 +1,7 @@
 import RunnelProtocol
 import RunnelStage
 import RunnelTransport
+import Foundation
 import Synchronization
 
 /// Where a replay sends its messages.
@@ -71,37 +72,80 @@ public final class Replayer: Sendable {
         return n
     }
 
+    /// Messages sent together at `--speed max`, when nothing is paced: larger batches mean fewer
+    /// hops between the reading thread, the replay task and the link.
+    public static let unpacedBatchSize = 256
+
     /// Replays every selected message into `target`, then waits for its acks.
+    ///
+    /// The logs are read, decoded and selected on a thread of their own, a few batches ahead of
+    /// the sending (a bounded ``BatchQueue``: a slow receiver slows the reading down), so reading
+    /// and sending use two cores, as `runnel send` does.
     public func run(into target: some ReplayTarget) async throws(RunnelError) -> Report {
         let start = ContinuousClock.now
-        var clock = ReplayClock(speed: speed)
-        var batch: [LoggedMessage] = []
-        var selected = 0
+        let paced = speed != .max
+        let queue = BatchQueue(capacity: 4)
+        startReading(into: queue, batchSize: paced ? batchSize : max(batchSize, Self.unpacedBatchSize))
+        defer { queue.cancel() }  // a failed send: the reader stops at its next batch
 
-        func flush() async throws(RunnelError) {
-            guard !batch.isEmpty else { return }
-            let taken = batch
-            batch.removeAll(keepingCapacity: true)
+        func send(_ taken: [LoggedMessage]) async throws(RunnelError) {
+            guard !taken.isEmpty else { return }
             sentIDs.withLock { ids in ids?.append(contentsOf: taken.map(\.envelope.id)) }
             try await target.send(taken)
             sentCount.withLock { $0 += taken.count }
         }
 
-        for message in messages {
-            if let limit = selection.limit, selected >= limit { break }
-            guard selection.accepts(message.envelope) else { continue }
-            selected += 1
-            let due = start + clock.due(ts: message.envelope.ts)
-            if due > .now {
-                try await flush()
-                try? await Task.sleep(until: due, clock: .continuous)
+        if paced {
+            var clock = ReplayClock(speed: speed)
+            var batch: [LoggedMessage] = []
+            func flush() async throws(RunnelError) {
+                let taken = batch
+                batch.removeAll(keepingCapacity: true)
+                try await send(taken)
             }
-            batch.append(message)
-            if batch.count >= batchSize { try await flush() }
+            while let selected = await queue.next() {
+                for message in selected {
+                    let due = start + clock.due(ts: message.envelope.ts)
+                    if due > .now {
+                        try await flush()
+                        try? await Task.sleep(until: due, clock: .continuous)
+                    }
+                    batch.append(message)
+                    if batch.count >= batchSize { try await flush() }
+                }
+            }
+            try await flush()
+        } else {
+            while let selected = await queue.next() { try await send(selected) }
         }
-        try await flush()
         let unacked = try await target.finish()
         return Report(sent: sent, acked: target.acked, failed: target.failed, unacked: unacked, elapsed: start.duration(to: .now))
+    }
+
+    /// Reads the logs on a new thread: the selected messages, in order, in batches of `batchSize`.
+    private func startReading(into queue: BatchQueue, batchSize: Int) {
+        let messages = messages
+        let selection = selection
+        let thread = Thread {
+            defer { queue.finish() }
+            var batch: [LoggedMessage] = []
+            batch.reserveCapacity(batchSize)
+            var selected = 0
+            for message in messages {
+                if let limit = selection.limit, selected >= limit { break }
+                guard selection.accepts(message.envelope) else { continue }
+                selected += 1
+                batch.append(message)
+                if batch.count >= batchSize {
+                    guard queue.push(batch) else { return }
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { _ = queue.push(batch) }
+        }
+        thread.name = "runnel.replay.read"
+        thread.stackSize = 1 << 20
+        thread.start()
     }
 }
 
