@@ -136,16 +136,7 @@ public final class SQLiteArticleStore: ArticleStore {
         } catch {
             throw .sqlite(error, path: configuration.path, doing: "searching for \(query.text)")
         }
-        var ranked = found
-        if !query.markedWords.isEmpty {
-            let exact = found.map { query.hasMarkedWords(in: $0.hit.title + "\n" + $0.text) }
-            ranked = zip(found, exact).filter { $1 }.map(\.0) + zip(found, exact).filter { !$1 }.map(\.0)
-        }
-        return ranked.prefix(max(0, limit)).map { hit, text in
-            var hit = hit
-            hit.snippet = snippets.snippet(of: text, for: query)
-            return hit
-        }
+        return snippets.finish(found, for: query, limit: limit)
     }
 
     public func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle] {

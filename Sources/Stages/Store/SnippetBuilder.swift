@@ -74,3 +74,20 @@ public struct SnippetBuilder: Sendable {
         return Snippet(segments: segments)
     }
 }
+
+extension SnippetBuilder {
+    /// The last step of a search, the same for every store: hits whose text has the query's
+    /// marked words exactly first (order kept otherwise), the best `limit`, each with its snippet.
+    func finish(_ found: [(hit: SearchHit, text: String)], for query: SearchQuery, limit: Int) -> [SearchHit] {
+        var ranked = found
+        if !query.markedWords.isEmpty {
+            let exact = found.map { query.hasMarkedWords(in: $0.hit.title + "\n" + $0.text) }
+            ranked = zip(found, exact).filter { $1 }.map(\.0) + zip(found, exact).filter { !$1 }.map(\.0)
+        }
+        return ranked.prefix(max(0, limit)).map { hit, text in
+            var hit = hit
+            hit.snippet = snippet(of: text, for: query)
+            return hit
+        }
+    }
+}
