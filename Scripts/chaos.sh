@@ -4,6 +4,9 @@
 # row per page and `runnel status` counted the restarts.
 #
 #   Scripts/chaos.sh [N]
+#
+# CHAOS_KILL_EVERY=0 runs the same pipeline without kills (a baseline to compare with);
+# CHAOS_WINDOW sets the stages' --window.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 n=${1:-2000}
@@ -14,10 +17,14 @@ trap 'kill $(jobs -p) 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 name="chaos-$$"
 
 python3 Scripts/lib/news_site.py "$work/site" "$n" > "$work/urls.txt.tmp"
-python3 -m http.server --bind 127.0.0.1 --directory "$work/site" 0 > "$work/http.log" 2>&1 &
+python3 Scripts/lib/serve_site.py "$work/site" > "$work/http.log" 2>&1 &
 for _ in $(seq 50); do port=$(grep -oE 'port [0-9]+' "$work/http.log" | grep -oE '[0-9]+' || true); [ -n "$port" ] && break; sleep 0.1; done
 sed "s/PORT/$port/" "$work/urls.txt.tmp" > "$work/urls.txt"
 
+extra=""
+[ -n "${CHAOS_WINDOW:-}" ] && extra=", \"--window\", \"$CHAOS_WINDOW\""
+kill_every=${CHAOS_KILL_EVERY:-0.3}
+pause=$kill_every; [ "$pause" = 0 ] && pause=0.3
 cat > "$work/chaos.toml" <<TOML
 [pipeline]
 name = "$name"
@@ -31,17 +38,19 @@ urls = "urls.txt"
 
 [[stage]]
 name = "fetch"
-args = ["--allow-private", "--delay-ms", "0", "--per-host", "16"]
+args = ["--allow-private", "--delay-ms", "0", "--per-host", "16"$extra]
 
 [[stage]]
 name = "parse"
+args = [${extra#, }]
 
 [[stage]]
 name = "enrich"
+args = [${extra#, }]
 
 [[stage]]
 name = "store"
-args = ["--db", "chaos.sqlite"]
+args = ["--db", "chaos.sqlite"$extra]
 TOML
 
 "$runnel" run "$work/chaos.toml" --no-progress 2> "$work/run.log" &
@@ -55,12 +64,12 @@ try:
   s=json.load(sys.stdin); pids=[p for st in s["stages"] if st["name"]!="source" for p in st["pids"]]
   print(random.choice(pids) if pids else "")
 except Exception: print("")')
-  if [ -n "$pid" ]; then kill -9 "$pid" 2>/dev/null && kills=$((kills + 1)); fi
+  if [ -n "$pid" ] && [ "$kill_every" != 0 ]; then kill -9 "$pid" 2>/dev/null && kills=$((kills + 1)); fi
   restarts=$(echo "$status" | python3 -c 'import json,sys
 try: print(sum(st["restarts"] for st in json.load(sys.stdin)["stages"]))
 except Exception: print(0)')
   [ -n "$restarts" ] && last_restarts=$restarts
-  sleep 0.3
+  sleep "$pause"
 done
 rc=0
 wait $run || rc=$?

@@ -65,7 +65,7 @@ chmod 600 "$work/runnel.key"
 
 # The news site, on A's loopback.
 python3 Scripts/lib/news_site.py "$work/site" "$n" > "$work/urls.txt.tmp"
-ip netns exec "$ns_a" python3 -m http.server --bind 127.0.0.1 --directory "$work/site" 0 > "$work/http.log" 2>&1 &
+ip netns exec "$ns_a" python3 Scripts/lib/serve_site.py "$work/site" > "$work/http.log" 2>&1 &
 for _ in $(seq 100); do port=$(grep -oE 'port [0-9]+' "$work/http.log" | grep -oE '[0-9]+' || true); [ -n "$port" ] && break; sleep 0.1; done
 [ -n "${port:-}" ] || { echo "two-hosts: the news site did not start" >&2; cat "$work/http.log" >&2; exit 1; }
 sed "s/PORT/$port/" "$work/urls.txt.tmp" > "$work/urls.txt"
