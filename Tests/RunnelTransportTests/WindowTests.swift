@@ -87,6 +87,36 @@ struct OutboundWindowTests {
         #expect(window.isEmpty)
     }
 
+    @Test("unsent messages whose inputs come again are forgotten; sent ones stay until acked")
+    func removeUnsent() {
+        var window = OutboundWindow<String>()
+        for item in ["keep", "stale sent", "stale", "keep too"] { window.enqueue(item) }
+        window.grant(2)
+        #expect(window.takeSendable(now: .now).map(\.item) == ["keep", "stale sent"])
+        #expect(window.removeUnsent { $0.hasPrefix("stale") } == 1)
+        #expect(window.count == 3)
+        window.grant(10)
+        #expect(window.takeSendable(now: .now).map(\.item) == ["keep too"])
+        window.connectionLost()
+        #expect(window.removeUnsent { $0.hasPrefix("stale") } == 1)  // after a reconnect all are unsent
+        window.grant(10)
+        #expect(window.takeSendable(now: .now).map(\.item) == ["keep", "keep too"])
+    }
+
+    @Test("a receiver that dies many times, never for good, costs no message")
+    func manyLostConnections() {
+        var window = OutboundWindow<Int>(maxDeliveries: 5)
+        window.enqueue(1)
+        for _ in 0..<49 {
+            window.grant(1)
+            #expect(window.takeSendable(now: .now).count == 1)
+            #expect(window.connectionLost().isEmpty)
+        }
+        window.grant(1)
+        _ = window.takeSendable(now: .now)
+        #expect(window.connectionLost() == [1])  // the 50th: a poison message
+    }
+
     @Test("an overdue ack is noticed")
     func overdue() {
         var window = OutboundWindow<Int>()

@@ -14,7 +14,15 @@ final class InboundLink: Sendable {
 
     private let state: Mutex<State>
     private let writer: LineWriter
+    private let broken = Atomic<Bool>(false)
     let peer: String
+
+    /// Whether the connection broke with messages unacked. The sender sends those again (or, if
+    /// it died, its upstream sends their inputs again), so work still pending for them here is
+    /// wasted: it is dropped instead of being done twice.
+    var isAbandoned: Bool { broken.load(ordering: .relaxed) }
+
+    func abandon() { broken.store(true, ordering: .relaxed) }
 
     init(writer: LineWriter, window: Int, peer: String) {
         self.writer = writer

@@ -84,7 +84,7 @@ actor LinkDownstream: Downstream {
         while window.count >= capacity {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
-        for message in messages { window.enqueue(message) }
+        for message in messages where !message.ticket.isAbandoned { window.enqueue(message) }
         pump()
     }
 
@@ -147,10 +147,11 @@ actor LinkDownstream: Downstream {
                     announcedOutage = true
                 }
                 try? await Task.sleep(for: backoff)
-                backoff = min(backoff * 2, .seconds(5))
+                backoff = min(backoff * 2, Self.maxBackoff)
                 continue
             }
             let watchdog = Task { await self.watch(connection) }
+            let linksBefore = await reconnects
             do {
                 try await connection.run { reader, writer in
                     let peer = try await self.handshake.connect(&reader, writer)
@@ -176,10 +177,18 @@ actor LinkDownstream: Downstream {
             await disconnected()
             if await isStopping { break }
             announcedOutage = false
+            if await reconnects > linksBefore, backoff < .seconds(5) {
+                // The link was up: a peer that is restarted (a supervisor's, after a crash) is
+                // tried again within 50 ms, not after the seconds earlier outages grew the wait to.
+                backoff = .milliseconds(50)
+            }
             try? await Task.sleep(for: backoff)
-            backoff = min(backoff * 2, .seconds(5))
+            backoff = min(backoff * 2, Self.maxBackoff)
         }
     }
+
+    /// The longest wait between two tries to reach a peer that is away.
+    static let maxBackoff = Duration.seconds(2)
 
     /// Closes a link whose acks are overdue, so its messages are resent on a new one.
     private func watch(_ link: LineConnection) async {
@@ -210,12 +219,15 @@ actor LinkDownstream: Downstream {
         connection = nil
         connected = false
         let givenUp = window.connectionLost()
+        // Outputs of inputs whose own link broke meanwhile are not sent again: those inputs are.
+        let abandoned = window.removeUnsent { $0.ticket.isAbandoned }
         for message in givenUp {
             let error = RunnelError(
-                .unavailable, "delivered \(window.maxLostDeliveries) times to \(endpoint) without an ack (does it crash on this message?)")
+                .unavailable,
+                "\(peerName) at \(endpoint) died \(window.maxLostDeliveries) times while it had this message (does it crash on it?)")
             await deadLetter(message, error)
         }
-        if !givenUp.isEmpty { wakeSpace() }
+        if !givenUp.isEmpty || abandoned > 0 { wakeSpace() }
     }
 
     private func handle(_ line: WireLine) async {

@@ -70,6 +70,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         var redelivery: Redelivery? = nil
         /// A message that came in (not an error record made here for a bad line).
         var isCapturedInput = true
+        /// The upstream link it came on; once that breaks, the job is dropped (it comes again).
+        var origin: InboundLink? = nil
     }
 
     public init(
@@ -247,7 +249,9 @@ public final class LinkRunner<S: Stage>: Sendable {
     private func work(_ downstream: any Downstream) async {
         let batchSize = processor.configuration.batchSize
         let tap = self.tap.withLock { $0 }
-        while let jobs = await queue.take(max: batchSize) {
+        while let taken = await queue.take(max: batchSize) {
+            let jobs = taken.filter { !($0.origin?.isAbandoned ?? false) }
+            if jobs.isEmpty { continue }
             let results = await processor.process(jobs.map(\.received))
             if let tap, tap.isTapped {
                 tap.publish(.inputs, jobs.map(\.received.envelope))
@@ -287,7 +291,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                     }
                     onDone = redelivery.abandon
                 }
-                let ticket = Ticket(count: count + (deadLetters.isEmpty ? 0 : 1), onDone: onDone)
+                let ticket = Ticket(count: count + (deadLetters.isEmpty ? 0 : 1), origin: job.origin, onDone: onDone)
                 for message in result.outputs { outgoing.append(Outgoing(envelope: message, ticket: ticket)) }
                 for message in result.deadLetters {
                     self.record(message)
@@ -424,6 +428,9 @@ public final class LinkRunner<S: Stage>: Sendable {
                 defer { openLinks.withLock { _ = $0.removeValue(forKey: key) } }
                 if isDraining { Task { await self.drain(link, connection) } }
                 var peerDrained = false
+                // A link that breaks (or ends without a drain) leaves its unacked messages to be
+                // sent again: what is still pending for them here is dropped, not done twice.
+                defer { if !peerDrained { link.abandon() } }
                 reading: while let inputs = try await reader.nextBatch() {
                     var jobs: [Job] = []
                     var data: [Envelope] = []
@@ -454,7 +461,9 @@ public final class LinkRunner<S: Stage>: Sendable {
                     for (envelope, fresh) in zip(data, link.receive(seqs: data.map { $0.seq! })) where fresh {
                         let seq = envelope.seq!
                         jobs.append(
-                            Job(received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller))
+                            Job(
+                                received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller,
+                                origin: link))
                     }
                     stats.withLock { $0.received += jobs.count }
                     if capture.input != nil { capture.received(data) }
@@ -462,6 +471,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                     if peerDrained { break reading }
                 }
                 // Finish what this peer sent, so its acks go out, then say goodbye.
+                guard peerDrained else { return }
                 while link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
                 link.flush()
                 link.reply(.bye(Bye(code: peerDrained ? .ok : .unavailable, message: isDraining ? "draining" : "")))

@@ -5,13 +5,19 @@ import Synchronization
 final class Ticket: Sendable {
     private let remaining: Mutex<Int>
     private let onDone: @Sendable () -> Void
+    /// The link the input came on, if it came on one.
+    private let origin: InboundLink?
 
     /// A ticket waiting for `count` releases; with 0 it is done at once.
-    init(count: Int, onDone: @escaping @Sendable () -> Void) {
+    init(count: Int, origin: InboundLink? = nil, onDone: @escaping @Sendable () -> Void) {
         remaining = Mutex(count)
         self.onDone = onDone
+        self.origin = origin
         if count <= 0 { onDone() }
     }
+
+    /// The input's link broke: its sender will send it again, so its outputs need not be.
+    var isAbandoned: Bool { origin?.isAbandoned ?? false }
 
     /// One output is safe.
     func release() {

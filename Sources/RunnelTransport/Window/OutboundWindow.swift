@@ -15,6 +15,8 @@ public struct OutboundWindow<Item> {
         var item: Item
         var sentAt: ContinuousClock.Instant?
         var deliveries: Int
+        /// Connections that died while this message was in flight.
+        var lost = 0
     }
 
     /// What to do with a message the receiver refused.
@@ -114,7 +116,9 @@ public struct OutboundWindow<Item> {
         slots[index] = nil
         count -= 1
         if retryable && entry.deliveries < maxDeliveries {
-            return .resend(seq: enqueue(Entry(item: entry.item, sentAt: nil, deliveries: entry.deliveries)))
+            var again = entry
+            again.sentAt = nil
+            return .resend(seq: enqueue(again))
         }
         return .deadLetter(entry.item, deliveries: entry.deliveries)
     }
@@ -122,8 +126,8 @@ public struct OutboundWindow<Item> {
     /// The connection was lost: every unacked message will be sent again, first and in order,
     /// once a new connection grants credit. Each connection numbers its messages from 1
     /// (`PROTOCOL.md` §7.4), so the kept messages are renumbered 1, 2, 3….
-    /// - Returns: the messages given up on: sent ``maxLostDeliveries`` times without an ack (a
-    ///   poison message that makes the receiver crash), to dead-letter.
+    /// - Returns: the messages given up on: in flight on ``maxLostDeliveries`` connections that
+    ///   died (a poison message that makes the receiver crash), to dead-letter.
     @discardableResult
     public mutating func connectionLost() -> [Item] {
         credit = 0
@@ -131,9 +135,12 @@ public struct OutboundWindow<Item> {
         var givenUp: [Item] = []
         for slot in slots[head...] {
             guard var entry = slot else { continue }
-            if entry.sentAt != nil && entry.deliveries >= maxLostDeliveries {
-                givenUp.append(entry.item)
-                continue
+            if entry.sentAt != nil {
+                entry.lost += 1
+                if entry.lost >= maxLostDeliveries {
+                    givenUp.append(entry.item)
+                    continue
+                }
             }
             entry.sentAt = nil
             kept.append(entry)
@@ -155,6 +162,23 @@ public struct OutboundWindow<Item> {
         slots.removeSubrange(cursor...)
         count -= dropped.count
         return dropped
+    }
+
+    /// Forgets the messages not sent yet that `isUnwanted` picks (ones whose input will come
+    /// again anyway); after ``connectionLost()`` that is every kept message.
+    /// - Returns: how many were removed.
+    @discardableResult
+    public mutating func removeUnsent(where isUnwanted: (Item) -> Bool) -> Int {
+        cursor = max(cursor, head)
+        var removed = 0
+        for index in cursor..<slots.count {
+            if let entry = slots[index], isUnwanted(entry.item) {
+                slots[index] = nil
+                removed += 1
+            }
+        }
+        count -= removed
+        return removed
     }
 
     /// Whether a sent message has waited longer than `timeout` for its ack (the link is then
