@@ -1,5 +1,6 @@
 import Foundation
 import RunnelProtocol
+import RunnelTransport
 import Synchronization
 
 #if canImport(Glibc)
@@ -30,7 +31,7 @@ public final class TapPoint: Sendable {
     public static let bufferLimit = 1024
 
     public let path: String
-    private let listener: Int32
+    private let listener: ListeningSocket
     private let tappers = Mutex<[Tapper]>([])
     private let count = Atomic<Int>(0)
 
@@ -38,44 +39,14 @@ public final class TapPoint: Sendable {
     /// - Throws: ``RunnelError`` when the socket cannot be made.
     public init(path: String) throws(RunnelError) {
         self.path = path
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw RunnelError.posix(errno, "cannot make the tap socket") }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            Glibc.close(fd)
-            throw RunnelError(.invalidArgument, "the tap socket path is too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        unlink(path)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard bound == 0, chmod(path, 0o600) == 0, listen(fd, 8) == 0 else {
-            let error = RunnelError.posix(errno, "cannot listen on the tap socket \(path)")
-            Glibc.close(fd)
-            throw error
-        }
-        listener = fd
-        let thread = Thread { [weak self] in
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                guard let self else {
-                    Glibc.close(client)
-                    return
-                }
-                self.welcome(client)
+        listener = try ListeningSocket(path: path, backlog: 8)
+        listener.acceptOnThread { [weak self] client in
+            guard let self else {
+                Glibc.close(client)
+                return
             }
+            self.welcome(client)
         }
-        thread.start()
     }
 
     /// Whether anyone is tapping.
@@ -101,9 +72,7 @@ public final class TapPoint: Sendable {
     /// Stops accepting, lets each tapper's thread write what it holds and the final count of
     /// drops (waiting at most half a second), closes the connections and removes the socket.
     public func close() {
-        shutdown(listener, Int32(SHUT_RDWR))
-        Glibc.close(listener)
-        unlink(path)
+        listener.close()
         let current = tappers.withLock { t -> [Tapper] in
             defer { t = [] }
             return t

@@ -16,23 +16,13 @@ final class ControlServer: @unchecked Sendable {
     init(path: String, handler: @escaping @Sendable ([String: String]) -> [String: Any]) throws(RunnelError) {
         socket = try ListeningSocket(path: path, backlog: 16)
         self.handler = handler
-        let fd = socket.descriptor
-        let thread = Thread { [weak self] in
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 {
-                    if errno == EINTR { continue }
-                    return
-                }
-                guard let self else {
-                    close(client)
-                    return
-                }
-                let serve = Thread { self.serve(client) }
-                serve.start()
+        socket.acceptOnThread { [weak self] client in
+            guard let self else {
+                close(client)
+                return
             }
+            Thread { self.serve(client) }.start()
         }
-        thread.start()
     }
 
     private func serve(_ fd: Int32) {
@@ -62,20 +52,7 @@ public enum ControlClient {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw RunnelError.posix(errno, "socket") }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw RunnelError(.invalidArgument, "socket path too long: \(path)")
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else {
+        guard try UnixSocketAddress(path).connect(fd) == 0 else {
             throw RunnelError(.unavailable, "no supervisor answers at \(path) (is the pipeline running?)")
         }
         var data = (try? JSONSerialization.data(withJSONObject: request)) ?? Data()

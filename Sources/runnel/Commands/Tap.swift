@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RunnelProtocol
 import RunnelSupervisor
+import RunnelTransport
 
 #if canImport(Glibc)
 import Glibc
@@ -122,18 +123,7 @@ final class TapSession: @unchecked Sendable {
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return }
         defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let bytes = Array(path.utf8)
-        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { return }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            raw.copyBytes(from: bytes)
-            raw[bytes.count] = 0
-        }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard connected == 0 else { return }
+        guard let address = try? UnixSocketAddress(path), address.connect(fd) == 0 else { return }
         var line = [UInt8](request)
         line.append(0x0A)
         guard line.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == line.count else { return }
