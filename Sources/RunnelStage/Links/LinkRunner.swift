@@ -474,7 +474,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                 guard peerDrained else { return }
                 while link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
                 link.flush()
-                link.reply(.bye(Bye(code: peerDrained ? .ok : .unavailable, message: isDraining ? "draining" : "")))
+                link.reply(.bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
                 return
             }
         } catch let error as RunnelError {
