@@ -8,7 +8,7 @@
 # CHAOS_KILL_EVERY=0 runs the same pipeline without kills (a baseline to compare with);
 # CHAOS_WINDOW sets the stages' --window.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd -P "$(dirname "$0")/.."
 n=${1:-2000}
 runnel=${RUNNEL:-$(swift build --show-bin-path)/runnel}
 [ -x "$runnel" ] || swift build --product runnel >/dev/null
@@ -28,16 +28,16 @@ cat > "$work/chaos.toml" <<TOML
 [pipeline]
 name = "$name"
 max_restarts = 1000
-period_s = 60
-backoff = { initial_ms = 10, max_ms = 100 }
-shutdown_timeout_s = 20
+period = "60s"
+backoff = { initial = "10ms", max = "100ms" }
+shutdown_timeout = "20s"
 
 [source]
 urls = "urls.txt"
 
 [[stage]]
 name = "fetch"
-args = ["--allow-private", "--delay-ms", "0", "--per-host", "16"$extra]
+args = ["--allow-private", "--delay", "0s", "--per-host", "16"$extra]
 
 [[stage]]
 name = "parse"

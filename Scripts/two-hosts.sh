@@ -4,7 +4,7 @@
 # B runs parse and enrich. Both run `runnel run two-hosts.toml --host a|b` from one pipeline
 # file with [hosts] and [tls]: fetch → parse and enrich → store cross the veth over tls:// with
 # the shared key inside. Mid-run the veth is cut (`ip link set … down`) for a few seconds and
-# restored: the senders across it (fetch, enrich; --ack-timeout 6) give up on the silent
+# restored: the senders across it (fetch, enrich; --ack-timeout 6s) give up on the silent
 # connection, reconnect once it is back and resend what was unacked. Passes when A's supervisor ends 0 (every URL acked end to end) and the store holds
 # exactly N articles, one per URL.
 #
@@ -74,7 +74,7 @@ cat > "$work/two-hosts.toml" <<TOML
 [pipeline]
 name = "$name"
 key_file = "runnel.key"
-shutdown_timeout_s = 20
+shutdown_timeout = "20s"
 
 [hosts.a]
 address = "10.77.0.1"
@@ -92,7 +92,7 @@ urls = "urls.txt"
 [[stage]]
 name = "fetch"
 host = "a"
-args = ["--allow-private", "--delay-ms", "0", "--per-host", "16", "--ack-timeout", "6"]
+args = ["--allow-private", "--delay", "0s", "--per-host", "16", "--ack-timeout", "6s"]
 
 [[stage]]
 name = "parse"
@@ -103,7 +103,7 @@ port = 7401
 name = "enrich"
 host = "b"
 port = 7402
-args = ["--ack-timeout", "6"]
+args = ["--ack-timeout", "6s"]
 
 [[stage]]
 name = "store"

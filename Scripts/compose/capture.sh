@@ -8,7 +8,7 @@
 # --tee yet, plain `tee` writes the same lines uncompressed (a log either way).
 set -eu
 RUNNEL=${RUNNEL:-runnel}
-FETCH_ARGS=${FETCH_ARGS:-}   # e.g. "--delay-ms 0" for local files
+FETCH_ARGS=${FETCH_ARGS:-}   # e.g. "--delay 0s" for local files
 urls=${1:?usage: capture.sh URLS DB PARSED_LOG ENRICHED_LOG}
 db=${2:?}
 parsed=${3:?}

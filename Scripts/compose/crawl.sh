@@ -7,7 +7,7 @@
 # prints one article.stored line per article. $RUNNEL names the binary (default: runnel).
 set -eu
 RUNNEL=${RUNNEL:-runnel}
-FETCH_ARGS=${FETCH_ARGS:-}   # e.g. "--delay-ms 0" for local files
+FETCH_ARGS=${FETCH_ARGS:-}   # e.g. "--delay 0s" for local files
 urls=${1:?usage: crawl.sh URLS DB}
 db=${2:?usage: crawl.sh URLS DB}
 

@@ -8,7 +8,7 @@
 # set REMOTE_RUNNEL). REMOTE="sh -c" runs it here instead, which is how the tests run this script.
 set -eu
 RUNNEL=${RUNNEL:-runnel}
-FETCH_ARGS=${FETCH_ARGS:-}   # e.g. "--delay-ms 0" for local files
+FETCH_ARGS=${FETCH_ARGS:-}   # e.g. "--delay 0s" for local files
 REMOTE=${REMOTE:?set REMOTE, e.g. REMOTE="ssh parse-host"}
 REMOTE_RUNNEL=${REMOTE_RUNNEL:-runnel}
 urls=${1:?usage: remote.sh URLS DB}

@@ -18,15 +18,21 @@ public struct ReplayClock: Sendable {
         /// The original pace multiplied by this factor (1 = as recorded).
         case times(Double)
 
+        /// The factors accepted: a thousand times slower to a million times faster.
+        public static let factors: ClosedRange<Double> = 0.001...1_000_000
+
         /// Parses `max`, `1`, `10`, `0.5`.
-        /// - Throws: ``RunnelError`` `INVALID_ARGUMENT` for anything else.
+        /// - Throws: ``RunnelError`` `INVALID_ARGUMENT` for anything else, or a factor outside
+        ///   ``factors``.
         public init(parsing text: String) throws(RunnelError) {
             if text == "max" {
                 self = .max
-            } else if let factor = Double(text), factor > 0, factor.isFinite {
+            } else if let factor = Double(text), Self.factors.contains(factor) {
                 self = .times(factor)
             } else {
-                throw RunnelError(.invalidArgument, "--speed takes max or a factor above 0 (1 = the original pace, 10 = ten times faster), not \"\(text)\"")
+                throw RunnelError(
+                    .invalidArgument,
+                    "--speed takes max or a factor from 0.001 to 1000000 (1 = the original pace, 10 = ten times faster), not \"\(text)\"")
             }
         }
 
@@ -54,7 +60,9 @@ public struct ReplayClock: Sendable {
             self.first = millis
             return last
         }
-        let offset = Duration.milliseconds(Double(millis - first) / factor)
+        // Clamped to a century: a log whose timestamps are absurdly far apart must not trap.
+        let millisAfterFirst = min(max((Double(millis) - Double(first)) / factor, 0), 3.2e12)
+        let offset = Duration.milliseconds(millisAfterFirst)
         last = Swift.max(last, offset)
         return last
     }

@@ -75,24 +75,23 @@ public struct Selection: Sendable {
         return try? JSONDecoder().decode(JSONValue.self, from: Data(line))
     }
 
-    /// Reads a time bound: RFC 3339 (`2026-11-29T13:00:00Z`), or a time before `now` such as
-    /// `-10m`, `-2h`, `-30s`, `-1d`.
+    /// Reads a time bound: RFC 3339 (`2026-11-29T13:00:00Z`), or how long before `now`, as a
+    /// duration (`30s`, `10m`, `2h`, `1d`; ``TimeSpan``'s syntax). The old spelling with a minus
+    /// sign (`-10m`) is read too; ``isLegacyTime(_:)`` tells the caller to warn.
     /// - Throws: ``RunnelError`` `INVALID_ARGUMENT` saying what is accepted.
     public static func time(_ text: String, now: Date = Date()) throws(RunnelError) -> Int64 {
         if let millis = Timestamp.parse(text) { return millis }
-        if text.hasPrefix("-"), let unit = text.last, let amount = Double(text.dropFirst().dropLast()), amount >= 0 {
-            let seconds: Double? =
-                switch unit {
-                case "s": amount
-                case "m": amount * 60
-                case "h": amount * 3600
-                case "d": amount * 86400
-                default: nil
-                }
-            if let seconds { return Int64((now.timeIntervalSince1970 - seconds) * 1000) }
+        let ago = isLegacyTime(text) ? String(text.dropFirst()) : text
+        guard let span = try? TimeSpan(parsing: ago) else {
+            throw RunnelError(
+                .invalidArgument,
+                "\"\(text)\" is not a time: give RFC 3339 (2026-11-29T13:00:00Z, or with +07:00) or how long ago (30s, 10m, 2h, 1d)")
         }
-        throw RunnelError(
-            .invalidArgument,
-            "\"\(text)\" is not a time: give RFC 3339 (2026-11-29T13:00:00Z, or with +07:00) or a time ago (-30s, -10m, -2h, -1d)")
+        return Int64(now.timeIntervalSince1970 * 1000) - Int64(span.milliseconds)
+    }
+
+    /// Whether `text` is a time ago in the deprecated form with a minus sign (`-10m`).
+    public static func isLegacyTime(_ text: String) -> Bool {
+        text.hasPrefix("-") && (try? TimeSpan(parsing: String(text.dropFirst()))) != nil
     }
 }

@@ -244,7 +244,7 @@ public final class Supervisor: @unchecked Sendable {
         let source = Member(
             name: "source",
             arguments: [runnel, "send", "unix:" + next!, urls, "--urls", "--cursor", stateDirectory + "/cursor",
-                "--stats-file", statistics, "--tap-socket", tapPrefix("source"), "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))"] + keyArguments(),
+                "--stats-file", statistics, "--tap-socket", tapPrefix("source"), "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0s", "--drain-timeout", "\(min(Int(definition.shutdownTimeout.components.seconds), 5))s"] + keyArguments(),
             environment: [:], restart: .transient, replicas: 1, socket: nil, statisticsPath: statistics)
         members = [source] + built
     }

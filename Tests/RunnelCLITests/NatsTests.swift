@@ -95,8 +95,8 @@ struct NatsTests {
         // The publishing side says the same, and gives up only when told to.
         let input = dir.appendingPathComponent("pages.jsonl")
         try writePages(5, to: input)
-        let early = try RunnelProcess.run(["send", "\(url)/pages", input.path, "--finish-timeout", "1"], in: dir)
-        #expect(early.status == 1)
+        let early = try RunnelProcess.run(["send", "\(url)/pages", input.path, "--finish-timeout", "1s"], in: dir)
+        #expect(early.status == 69)
         #expect(early.stderr.contains("UNAVAILABLE") && early.stderr.contains("5 messages were not acked"), "\(early.stderr)")
         #expect(parse.isRunning, "the stage waits for the server: \(parse.stderr)")
 
@@ -170,7 +170,7 @@ struct NatsTests {
             "$RUNNEL" send '\(server)/\(subject)' in.jsonl
             """
         let store = try BackgroundProcess(
-            ["store", "--db", "news.sqlite", "--busy-timeout", "0.1", "--max-attempts", "1", "--listen", "\(server)/\(subject)?ack_wait=2s"],
+            ["store", "--db", "news.sqlite", "--busy-timeout", "100ms", "--max-attempts", "1", "--listen", "\(server)/\(subject)?ack_wait=2s"],
             in: dir, name: "store")
         // Lock only once the store has opened its database: locked at start, it would not start.
         let opened = await eventually(timeout: .seconds(30)) {

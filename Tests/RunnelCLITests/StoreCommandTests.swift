@@ -64,16 +64,16 @@ struct StoreCommandTests {
     func missingDatabase() throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let search = try RunnelProcess.run(["search", "--db", "absent.sqlite", "x"], in: dir)
-        #expect(search.status != 0)
+        #expect(search.status == 74)
         #expect(search.stderr.contains("NOT_FOUND"))
         #expect(search.stderr.contains("absent.sqlite"))
         let export = try RunnelProcess.run(["export", "--db", "absent.sqlite"], in: dir)
-        #expect(export.status != 0)
+        #expect(export.status == 74)
         #expect(export.stderr.contains("NOT_FOUND"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("absent.sqlite").path))
     }
 
-    @Test("store on a corrupt file exits 1 with DATA_LOSS before reading, and leaves the file alone")
+    @Test("store on a corrupt file exits 65 with DATA_LOSS before reading, and leaves the file alone")
     func corruptDatabase() throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
@@ -81,7 +81,7 @@ struct StoreCommandTests {
         // No input: the command exits before reading, and writing to its closed stdin would
         // raise SIGPIPE in this test process.
         let result = try RunnelProcess.run(["store", "--db", "news.sqlite"], in: dir)
-        #expect(result.status == 1)
+        #expect(result.status == 65)
         #expect(result.stderr.contains("DATA_LOSS"))
         #expect(result.stderr.contains("news.sqlite"))
         #expect(result.stdout.isEmpty)
@@ -123,7 +123,7 @@ struct StoreLockedCommandTests {
             c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(4); c.execute('ROLLBACK')
             " > lock.out &
             while ! grep -q locked lock.out 2>/dev/null; do sleep 0.05; done
-            "$RUNNEL" store --db news.sqlite --busy-timeout 0.2 --max-attempts 2
+            "$RUNNEL" store --db news.sqlite --busy-timeout 200ms --max-attempts 2
             echo "exit=$?" >&2
             wait
             """

@@ -33,7 +33,7 @@ struct TLSLinkTests {
 
     func sender(_ port: Int, _ flags: [String], key: String? = nil, name: String) throws -> BackgroundProcess {
         try BackgroundProcess(
-            ["send", "tls://127.0.0.1:\(port)", input.path, "--finish-timeout", "2"] + flags, in: dir, name: name,
+            ["send", "tls://127.0.0.1:\(port)", input.path, "--finish-timeout", "2s"] + flags, in: dir, name: name,
             environment: ["RUNNEL_KEY": key ?? ""])
     }
 
@@ -85,7 +85,7 @@ struct TLSLinkTests {
         try await Task.sleep(for: .milliseconds(500))
         // The certificate names 127.0.0.1 and localhost; 127.0.0.2 reaches the same listener.
         let send = try BackgroundProcess(
-            ["send", "tls://127.0.0.2:\(port)", input.path, "--finish-timeout", "2", "--tls-ca", cert("ca.pem")], in: dir,
+            ["send", "tls://127.0.0.2:\(port)", input.path, "--finish-timeout", "2s", "--tls-ca", cert("ca.pem")], in: dir,
             name: "send", environment: ["RUNNEL_KEY": key])
         #expect(await send.wait(timeout: .seconds(20)) == 1)
         #expect(send.stderr.contains("UNAUTHENTICATED") && send.stderr.contains("does not name this host"), "\(send.stderr)")

@@ -21,14 +21,14 @@ struct TapCommandTests {
         let pipeline = """
             [pipeline]
             name = "\(name)"
-            shutdown_timeout_s = 10
+            shutdown_timeout = "10s"
 
             [source]
             urls = "-"
 
             [[stage]]
             name = "fetch"
-            args = ["--delay-ms", "0"]
+            args = ["--delay", "0s"]
 
             [[stage]]
             name = "relay"

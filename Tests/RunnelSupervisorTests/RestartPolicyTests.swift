@@ -86,8 +86,9 @@ struct PipelineFileTests {
             name = "news"
             strategy = "rest_for_one"
             max_restarts = 4
-            period_s = 20
-            backoff = { initial_ms = 50, max_ms = 1_000, jitter = 0.1 }
+            period = "20s"
+            backoff = { initial = "50ms", max = "1s", jitter = 0.1 }
+            shutdown_timeout = "1m30s"
 
             [source]
             urls = "urls.txt"
@@ -95,7 +96,7 @@ struct PipelineFileTests {
             [[stage]]
             name = "fetch"
             args = ["--allow-private",
-                    "--delay-ms", "0"]   # multi-line array
+                    "--delay", "0s"]   # multi-line array
             env = { A = "1" }
 
             [[stage]]
@@ -108,14 +109,40 @@ struct PipelineFileTests {
         #expect(pipeline.policy.strategy == .restForOne)
         #expect(pipeline.policy.maxRestarts == 4)
         #expect(pipeline.policy.maxBackoff == .seconds(1))
+        #expect(pipeline.policy.initialBackoff == .milliseconds(50))
+        #expect(pipeline.policy.period == .seconds(20))
+        #expect(pipeline.shutdownTimeout == .seconds(90))
+        #expect(pipeline.warnings.isEmpty)
         #expect(pipeline.source == .urls("urls.txt"))
         #expect(pipeline.resolve("urls.txt") == "/srv/urls.txt")
         #expect(pipeline.stages.map(\.name) == ["fetch", "parse"])
-        #expect(pipeline.stages[0].args == ["--allow-private", "--delay-ms", "0"])
+        #expect(pipeline.stages[0].args == ["--allow-private", "--delay", "0s"])
         #expect(pipeline.stages[0].environment == ["A": "1"])
         #expect(pipeline.stages[1].restart == .transient)
         #expect(pipeline.stages[1].replicas == 2)
-        #expect(pipeline.stages[1].line == 18)
+        #expect(pipeline.stages[1].line == 19)
+    }
+
+    @Test("the keys with the unit in their name still read, each with a warning naming the new spelling")
+    func legacyDurations() throws {
+        let text = """
+            [pipeline]
+            period_s = 20
+            backoff = { initial_ms = 50, max_ms = 1500 }
+            shutdown_timeout_s = 30
+            [source]
+            urls = "u"
+            [[stage]]
+            name = "a"
+            """
+        let pipeline = try PipelineDefinition(text: text, file: "p.toml")
+        #expect(pipeline.policy.period == .seconds(20))
+        #expect(pipeline.policy.initialBackoff == .milliseconds(50))
+        #expect(pipeline.policy.maxBackoff == .milliseconds(1500))
+        #expect(pipeline.shutdownTimeout == .seconds(30))
+        #expect(pipeline.warnings.count == 4)
+        #expect(pipeline.warnings.contains("p.toml line 2: period_s = 20 is deprecated; write period = \"20s\""))
+        #expect(pipeline.warnings.contains("p.toml line 3: max_ms = 1500 is deprecated; write max = \"1500ms\""))
     }
 
     @Test(
@@ -130,6 +157,11 @@ struct PipelineFileTests {
             ("[source]\nurls = \"u\n", "line 2: unterminated string"),
             ("[source]\nurls = \"u\"\n", "no [[stage]] is defined"),
             ("[[stage]]\nname = \"a\"\n", "[source] is missing"),
+            ("[pipeline]\nperiod = \"soon\"\n[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"", "line 2: key \"period\": 'soon' is not a duration"),
+            ("[pipeline]\nperiod = 60\n[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"", "line 2: key \"period\": expected a string"),
+            ("[pipeline]\nperiod = \"1e300d\"\n[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"", "line 2: key \"period\""),
+            ("[pipeline]\nperiod = \"1m\"\nperiod_s = 60\n[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"", "key \"period_s\": say period or period_s, not both"),
+            ("[pipeline]\nshutdown_timeout = \"10ms\"\n[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"", "must be at least 1s"),
         ])
     func errors(text: String, expected: String) {
         do {

@@ -8,9 +8,9 @@ import RunnelProtocol
 /// name = "news"
 /// strategy = "one_for_one"      # one_for_one | rest_for_one | one_for_all
 /// max_restarts = 10             # … within
-/// period_s = 60
-/// backoff = { initial_ms = 100, max_ms = 5000, jitter = 0.2 }
-/// shutdown_timeout_s = 30
+/// period = "60s"               # durations: 250ms, 30s, 10m, 1h
+/// backoff = { initial = "100ms", max = "5s", jitter = 0.2 }
+/// shutdown_timeout = "30s"
 ///
 /// capture = ["parse->enrich"]  # links to record (see ``Capture``)
 ///
@@ -69,6 +69,9 @@ public struct PipelineDefinition: Sendable {
     public var tls: TLSFiles?
     /// The shared key for links between hosts (`key_file` in `[pipeline]`).
     public var keyFile: String?
+    /// What the file says in a way that still works but will not in the next release
+    /// (`period_s = 60` for `period = "60s"`), one line each, for the command to show.
+    public var warnings: [String] = []
 
     /// Reads and checks a pipeline file.
     /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` naming the file, the line and the key.
@@ -94,7 +97,8 @@ public struct PipelineDefinition: Sendable {
 
         let pipeline = try reader.table("pipeline", in: root) ?? TOMLDocument.Table(line: 1)
         try reader.only(
-            ["name", "strategy", "max_restarts", "period_s", "backoff", "shutdown_timeout_s", "key_file"], in: pipeline,
+            ["name", "strategy", "max_restarts", "period", "period_s", "backoff", "shutdown_timeout", "shutdown_timeout_s", "key_file"],
+            in: pipeline,
             table: "[pipeline]")
         name = try reader.string("name", in: pipeline) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
         guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !name.isEmpty else {
@@ -110,15 +114,25 @@ public struct PipelineDefinition: Sendable {
             policy.strategy = value
         }
         policy.maxRestarts = try reader.integer("max_restarts", in: pipeline, minimum: 0) ?? policy.maxRestarts
-        policy.period = .seconds(try reader.integer("period_s", in: pipeline, minimum: 1) ?? 60)
+        let second = TimeSpan.seconds(1)
+        let millisecond = TimeSpan.milliseconds(1)
+        if let period = try reader.duration("period", legacy: ("period_s", second), in: pipeline, minimum: second, warnings: &warnings) {
+            policy.period = period.duration
+        }
         if let backoff = try reader.table("backoff", in: pipeline) {
-            try reader.only(["initial_ms", "max_ms", "jitter"], in: backoff, table: "backoff")
-            policy.initialBackoff = .milliseconds(try reader.integer("initial_ms", in: backoff, minimum: 0) ?? 100)
-            policy.maxBackoff = .milliseconds(try reader.integer("max_ms", in: backoff, minimum: 0) ?? 5000)
-            policy.jitter = try reader.number("jitter", in: backoff) ?? 0.2
+            try reader.only(["initial", "max", "initial_ms", "max_ms", "jitter"], in: backoff, table: "backoff")
+            if let initial = try reader.duration("initial", legacy: ("initial_ms", millisecond), in: backoff, warnings: &warnings) {
+                policy.initialBackoff = initial.duration
+            }
+            if let max = try reader.duration("max", legacy: ("max_ms", millisecond), in: backoff, warnings: &warnings) {
+                policy.maxBackoff = max.duration
+            }
+            policy.jitter = try reader.number("jitter", in: backoff) ?? policy.jitter
         }
         self.policy = policy
-        shutdownTimeout = .seconds(try reader.integer("shutdown_timeout_s", in: pipeline, minimum: 1) ?? 30)
+        shutdownTimeout =
+            try reader.duration("shutdown_timeout", legacy: ("shutdown_timeout_s", second), in: pipeline, minimum: second, warnings: &warnings)?
+            .duration ?? .seconds(30)
 
         guard let source = try reader.table("source", in: root) else {
             throw RunnelError(.invalidArgument, "\(file): [source] is missing: say where the URLs come from (urls = \"urls.txt\")")
@@ -235,6 +249,37 @@ struct Reader {
         case let .integer(value)?: throw error(table.line(of: key), key, "must be at least \(minimum), not \(value)")
         default: throw error(table.line(of: key), key, "expected an integer")
         }
+    }
+
+    /// Reads a duration (`period = "60s"`), or else its deprecated spelling with the unit in the
+    /// key's name (`period_s = 60`), which adds a line to `warnings`. Both at once are refused.
+    func duration(
+        _ key: String, legacy: (key: String, unit: TimeSpan), in table: TOMLDocument.Table, minimum: TimeSpan = .zero,
+        warnings: inout [String]
+    ) throws(RunnelError) -> TimeSpan? {
+        if table[key] != nil && table[legacy.key] != nil {
+            throw error(table.line(of: legacy.key), legacy.key, "say \(key) or \(legacy.key), not both")
+        }
+        let span: TimeSpan
+        if let text = try string(key, in: table) {
+            do throws(RunnelError) {
+                span = try TimeSpan(parsing: text)
+            } catch {
+                throw self.error(table.line(of: key), key, error.message)
+            }
+        } else if let count = try integer(legacy.key, in: table, minimum: 0) {
+            do throws(RunnelError) {
+                span = try TimeSpan(parsing: "\(count)", legacyUnit: legacy.unit)
+            } catch {
+                throw self.error(table.line(of: legacy.key), legacy.key, error.message)
+            }
+            warnings.append(
+                "\(file) line \(table.line(of: legacy.key)): \(legacy.key) = \(count) is deprecated; write \(key) = \"\(span)\"")
+        } else {
+            return nil
+        }
+        guard span >= minimum else { throw error(table.line(of: key), key, "must be at least \(minimum), not \(span)") }
+        return span
     }
 
     func number(_ key: String, in table: TOMLDocument.Table) throws(RunnelError) -> Double? {

@@ -32,8 +32,10 @@ struct Call: AsyncParsableCommand {
 
     @OptionGroup(title: "TLS (tls:// endpoints)") var tls: TLSOptions
 
-    @Option(help: "Seconds to wait for all outputs.")
-    var timeout: Int = 30
+    @Option(
+        help: .value("Give up when the outputs have not all come back within this long.", default: TimeSpan.seconds(30), example: "2m", valueName: "duration"),
+        transform: TimeSpan.argument("--timeout", legacyUnit: .seconds(1), range: .milliseconds(1) ... .maximum))
+    var timeout = TimeSpan.seconds(30)
 
     func run() async throws {
         do {
@@ -42,15 +44,14 @@ struct Call: AsyncParsableCommand {
             guard target.isSocket else { throw RunnelError(.invalidArgument, "call needs a socket endpoint, not \(endpoint)") }
             let key = try SharedKey.load(file: keyFile)
             let connection = try await LineConnection.connect(to: target, tls: tls.settings)
-            let (outputs, acked) = try await connection.run { reader, writer in
+            let answer = try await connection.run(within: timeout, asking: "\(endpoint) for its outputs") { reader, writer in
                 _ = try await Handshake(local: Hello(stage: "call", accepts: ["*"], emits: ["*"], mode: "call"), key: key)
                     .connect(&reader, writer)
                 var credit = 0
                 var next = 0
                 var acked: UInt64 = 0
                 var outputs: [Envelope] = []
-                let deadline = ContinuousClock.now + .seconds(timeout)
-                while acked < UInt64(messages.count), ContinuousClock.now < deadline {
+                while acked < UInt64(messages.count) {
                     if credit > 0 && next < messages.count {
                         let n = min(credit, messages.count - next)
                         try writer.send((0..<n).map { (seq: UInt64(next + $0 + 1), envelope: messages[next + $0]) })
@@ -69,14 +70,15 @@ struct Call: AsyncParsableCommand {
                 try? writer.send(.drain)
                 return (outputs, acked)
             }
+            guard let (outputs, acked) = answer else { throw RunnelError(.unavailable, "\(endpoint) closed the link") }
             for output in outputs { print(output.jsonLine) }
             if acked < UInt64(messages.count) {
-                throw RunnelError(.deadlineExceeded, "\(messages.count - Int(acked)) of \(messages.count) messages were not acked within \(timeout) s")
+                throw RunnelError(.unavailable, "\(messages.count - Int(acked)) of \(messages.count) messages were not acked before \(endpoint) closed the link")
             }
-            if outputs.contains(where: { $0.type == MessageType.error }) { throw ExitCode(1) }
+            if outputs.contains(where: { $0.type == MessageType.error }) { throw ExitStatus.failure.exitCode }
         } catch let error as RunnelError {
             report(error, in: endpoint)
-            throw ExitCode(1)
+            throw ExitStatus(error).exitCode
         }
     }
 

@@ -1,40 +1,35 @@
 import ArgumentParser
+import RunnelProtocol
 import RunnelStage
 import RunnelTransport
 
 /// How capture logs rotate and buffer: shared by every stage and `runnel cat --tee`.
 struct CaptureRotationOptions: ParsableArguments {
+    static let defaults = CaptureOptions()
+
     @Option(
         name: .customLong("capture-max-bytes"),
-        help: ArgumentHelp("Start the next numbered file once one holds this much (64MiB, 512KiB, 1GiB).", valueName: "size"))
-    var maxBytes = "64MiB"
+        help: .value("Start the next numbered file once one holds this much.", default: ByteSize(bytes: defaults.maxFileBytes), example: "512MiB", valueName: "size"),
+        transform: ByteSize.argument("--capture-max-bytes", range: ByteSize(bytes: 1) ... .maximum))
+    var maxBytes = ByteSize(bytes: defaults.maxFileBytes)
 
     @Option(
         name: .customLong("capture-max-age"),
-        help: ArgumentHelp("Start the next numbered file once one is this old (90s, 15m, 1h, 1d).", valueName: "duration"))
-    var maxAge = "1h"
+        help: .value("Start the next numbered file once one is this old.", default: TimeSpan.seconds(Int(defaults.maxFileAgeSeconds)), example: "15m", valueName: "duration"),
+        transform: TimeSpan.argument("--capture-max-age", legacyUnit: .seconds(1), range: .milliseconds(1) ... .maximum))
+    var maxAge = TimeSpan.seconds(Int(defaults.maxFileAgeSeconds))
 
     @Option(
         name: .customLong("capture-queue"),
-        help: ArgumentHelp(
+        help: .value(
             "The most a capture may hold waiting for the disk; beyond it capture stops rather than slow the link.",
-            valueName: "size"))
-    var queue = "32MiB"
-
-    func validate() throws { _ = try options() }
+            default: ByteSize(bytes: defaults.queueBytes), example: "128MiB", valueName: "size"),
+        transform: ByteSize.argument("--capture-queue", range: ByteSize(bytes: 1) ... .maximum))
+    var queue = ByteSize(bytes: defaults.queueBytes)
 
     /// The options, sizes and durations parsed.
-    func options() throws -> CaptureOptions {
-        guard let bytes = CaptureOptions.parseBytes(maxBytes), bytes > 0 else {
-            throw ValidationError("--capture-max-bytes: '\(maxBytes)' is not a size (try 64MiB, 512KiB or a number of bytes)")
-        }
-        guard let age = CaptureOptions.parseSeconds(maxAge), age > 0 else {
-            throw ValidationError("--capture-max-age: '\(maxAge)' is not a duration (try 90s, 15m, 1h)")
-        }
-        guard let queueBytes = CaptureOptions.parseBytes(queue), queueBytes > 0 else {
-            throw ValidationError("--capture-queue: '\(queue)' is not a size (try 32MiB)")
-        }
-        return CaptureOptions(maxFileBytes: bytes, maxFileAgeSeconds: age, queueBytes: queueBytes)
+    func options() -> CaptureOptions {
+        CaptureOptions(maxFileBytes: maxBytes.bytes, maxFileAgeSeconds: maxAge.seconds, queueBytes: queue.bytes)
     }
 }
 
@@ -58,6 +53,6 @@ struct CaptureFlags: ParsableArguments {
     func apply(to configuration: inout RunnerConfiguration) {
         configuration.captureInPath = captureIn
         configuration.captureOutPath = captureOut
-        if let options = try? rotation.options() { configuration.captureOptions = options }
+        configuration.captureOptions = rotation.options()
     }
 }

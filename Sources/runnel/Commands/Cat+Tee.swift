@@ -11,23 +11,23 @@ extension Cat {
     /// it can sit in a live pipe) and, one frame per chunk, to the capture log.
     func runTee(_ log: String) throws {
         let capture: CaptureLogWriter
-        do {
-            capture = try CaptureLogWriter(path: log, direction: "tee", options: try rotation.options())
-        } catch let error as RunnelError {
+        do throws(RunnelError) {
+            capture = try CaptureLogWriter(path: log, direction: "tee", options: rotation.options())
+        } catch {
             report(error, in: log)
-            throw ExitCode(1)
+            throw ExitStatus(error).exitCode
         }
         for warning in capture.warnings { Standard.error("runnel: capture log repaired: \(warning)\n") }
         let output = FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
         let encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
         let wanted = types.map { Array($0.utf8) }
-        var failures = 0
+        var exitStatus = ExitStatus.success
         var closed = false
 
         for path in (files.isEmpty ? ["-"] : files).flatMap(CaptureLogName.expand) {
             let input: FileInput
             do throws(RunnelError) { input = try FileInput(path: path) } catch {
-                failures += 1
+                exitStatus.keepFirst(error)
                 report(error, in: path)
                 continue
             }
@@ -37,7 +37,7 @@ extension Cat {
             func take(_ event: LineEvent) {
                 switch event {
                 case let .invalid(error):
-                    failures += 1
+                    exitStatus.keepFirst(error)
                     report(error, in: input.displayName)
                 case let .line(bytes, number):
                     if !raw {
@@ -48,7 +48,7 @@ extension Cat {
                                 return
                             }
                         } catch {
-                            failures += 1
+                            exitStatus.keepFirst(error.at(.line(number)))
                             report(error.at(.line(number)), in: input.displayName)
                             return
                         }
@@ -82,8 +82,9 @@ extension Cat {
                 break
             } catch {
                 try? pass()
-                failures += 1
-                report(error as? RunnelError ?? RunnelError(.internal, "\(error)"), in: input.displayName)
+                let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
+                exitStatus.keepFirst(error)
+                report(error, in: input.displayName)
             }
         }
         if zstd && !closed { try? output.write(try encoder.finish()) }
@@ -92,8 +93,8 @@ extension Cat {
         let status = capture.status
         if let stopped = status.stopped {
             Standard.error("runnel: \(log): capture stopped: \(stopped) (\(status.dropped) lines not captured): \(status.error ?? "")\n")
-            throw ExitCode(1)
+            throw ExitStatus.ioError.exitCode
         }
-        if failures > 0 { throw ExitCode(1) }
+        if exitStatus != .success { throw exitStatus.exitCode }
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import FetchStage
+import RunnelProtocol
 import RunnelStage
 
 /// `runnel fetch`: the fetch stage as a command; its options map one to one onto ``FetchConfiguration``.
@@ -14,12 +15,12 @@ struct Fetch: AsyncParsableCommand {
               runnel fetch < urls.txt > pages.jsonl
               runnel fetch --concurrency 32 --per-host 4 < urls.txt | runnel parse
               echo file://$PWD/page.html | runnel fetch | jq -r .body.html
-              runnel fetch --allow-private --ignore-robots --delay-ms 0 < local.txt
+              runnel fetch --allow-private --ignore-robots --delay 0s < local.txt
 
             http, https and file URLs. gzip and deflate bodies are decompressed. Redirects are \
             followed (--max-redirects; loops fail). robots.txt is obeyed for the user agent's \
             first word (--user-agent, --ignore-robots). Requests to one host are limited \
-            (--per-host) and spaced (--delay-ms). Hosts that resolve to private, loopback or \
+            (--per-host) and spaced (--delay). Hosts that resolve to private, loopback or \
             link-local addresses are refused unless --allow-private.
 
             The charset comes from a byte order mark, the Content-Type header, a <meta> tag, \
@@ -29,30 +30,52 @@ struct Fetch: AsyncParsableCommand {
             PERMISSION_DENIED (401/403, robots.txt, private address), FAILED_PRECONDITION \
             (other 4xx, redirect loop, not HTML or text), OUT_OF_RANGE (over --max-bytes), \
             DATA_LOSS (bytes invalid in the declared charset, corrupt gzip), DEADLINE_EXCEEDED \
-            (--timeout-ms or the message's deadline_ms). 429, 502-504, timeouts and refused \
+            (--timeout or the message's deadline_ms). 429, 502-504, timeouts and refused \
             connections are retried inside the stage (--retries, honouring Retry-After up to \
-            --max-retry-after-ms); after that they fail with RESOURCE_EXHAUSTED (429) or \
+            --max-retry-after); after that they fail with RESOURCE_EXHAUSTED (429) or \
             UNAVAILABLE, which the runner retries (--max-attempts).
 
             \(pipeDeliveryHelp)
             """
     )
 
-    /// The defaults of every option below: ``FetchConfiguration`` is their one source of truth.
-    static let defaults = FetchConfiguration()
-
     @OptionGroup var runtime: StageOptions
 
-    @Option(help: "Fetches in flight over all hosts.")
+    @OptionGroup(title: "Fetching") var fetching: FetchOptions
+
+    var fetchConfiguration: FetchConfiguration {
+        get throws { try fetching.configuration() }
+    }
+
+    func run() async throws {
+        let stage = FetchStage(configuration: try fetchConfiguration)
+        do {
+            try await runStage(stage, options: runtime)
+        } catch {
+            await stage.shutdown()
+            throw error
+        }
+        await stage.shutdown()
+    }
+}
+
+/// What `runnel fetch` does per request; maps one to one onto ``FetchConfiguration``, whose
+/// defaults are the ones shown.
+struct FetchOptions: ParsableArguments {
+    static let defaults = FetchConfiguration()
+
+    @Option(help: .value("Fetches in flight over all hosts.", example: "32"))
     var concurrency: Int = defaults.concurrency
 
-    @Option(name: .customLong("per-host"), help: "Requests in flight to one host.")
+    @Option(name: .customLong("per-host"), help: .value("Requests in flight to one host.", example: "4"))
     var perHost: Int = defaults.perHostConcurrency
 
-    @Option(name: .customLong("delay-ms"), help: "Least time between the starts of two requests to one host.")
-    var delayMs: Int = defaults.perHostDelayMs
+    @Option(
+        help: .value("Least time between the starts of two requests to one host.", default: TimeSpan.milliseconds(defaults.perHostDelayMs), example: "1s", valueName: "duration"),
+        transform: TimeSpan.argument("--delay"))
+    var delay = TimeSpan.milliseconds(defaults.perHostDelayMs)
 
-    @Option(name: .customLong("user-agent"), help: "The User-Agent header; its first word is the robots.txt token.")
+    @Option(name: .customLong("user-agent"), help: .value("The User-Agent header; its first word is the robots.txt token."))
     var userAgent: String = defaults.userAgent
 
     @Flag(name: .customLong("ignore-robots"), help: "Do not read or obey robots.txt.")
@@ -61,65 +84,87 @@ struct Fetch: AsyncParsableCommand {
     @Flag(name: .customLong("allow-private"), help: "Allow hosts on private, loopback and link-local addresses.")
     var allowPrivate = false
 
-    @Option(name: .customLong("max-redirects"), help: "Redirects followed before a fetch fails.")
+    @Option(name: .customLong("max-redirects"), help: .value("Redirects followed before a fetch fails.", example: "3"))
     var maxRedirects: Int = defaults.maxRedirects
 
-    @Option(name: .customLong("max-bytes"), help: "The largest body accepted, decompressed (OUT_OF_RANGE beyond).")
-    var maxBytes: Int = defaults.maxBodyBytes
+    @Option(
+        name: .customLong("max-bytes"),
+        help: .value("The largest body accepted, decompressed (OUT_OF_RANGE beyond).", default: ByteSize(bytes: defaults.maxBodyBytes), example: "2MiB", valueName: "size"),
+        transform: ByteSize.argument("--max-bytes", range: ByteSize(bytes: 1) ... .maximum))
+    var maxBytes = ByteSize(bytes: defaults.maxBodyBytes)
 
-    @Option(name: .customLong("connect-timeout-ms"), help: "Time allowed to open a connection.")
-    var connectTimeoutMs: Int = defaults.connectTimeoutMs
+    @Option(
+        name: .customLong("connect-timeout"),
+        help: .value("Time allowed to open a connection.", default: TimeSpan.milliseconds(defaults.connectTimeoutMs), example: "3s", valueName: "duration"),
+        transform: TimeSpan.argument("--connect-timeout", range: .milliseconds(1) ... .maximum))
+    var connectTimeout = TimeSpan.milliseconds(defaults.connectTimeoutMs)
 
-    @Option(name: .customLong("read-timeout-ms"), help: "Time allowed without receiving data.")
-    var readTimeoutMs: Int = defaults.readTimeoutMs
+    @Option(
+        name: .customLong("read-timeout"),
+        help: .value("Time allowed without receiving data.", default: TimeSpan.milliseconds(defaults.readTimeoutMs), example: "5s", valueName: "duration"),
+        transform: TimeSpan.argument("--read-timeout", range: .milliseconds(1) ... .maximum))
+    var readTimeout = TimeSpan.milliseconds(defaults.readTimeoutMs)
 
-    @Option(name: .customLong("timeout-ms"), help: "Time for a whole fetch, redirects and retries included.")
-    var timeoutMs: Int = defaults.totalTimeoutMs
+    @Option(
+        help: .value("Time for a whole fetch, redirects and retries included.", default: TimeSpan.milliseconds(defaults.totalTimeoutMs), example: "20s", valueName: "duration"),
+        transform: TimeSpan.argument("--timeout", range: .milliseconds(1) ... .maximum))
+    var timeout = TimeSpan.milliseconds(defaults.totalTimeoutMs)
 
-    @Option(help: "Extra tries inside the stage after 429, 502-504, timeouts and refused connections.")
+    @Option(help: .value("Extra tries inside the stage after 429, 502-504, timeouts and refused connections.", example: "0"))
     var retries: Int = defaults.retries
 
-    @Option(name: .customLong("retry-backoff-ms"), help: "First wait between those tries without Retry-After; doubled each time.")
-    var retryBackoffMs: Int = defaults.retryBackoffMs
+    @Option(
+        name: .customLong("retry-backoff"),
+        help: .value("First wait between those tries without Retry-After; doubled each time.", default: TimeSpan.milliseconds(defaults.retryBackoffMs), example: "1s", valueName: "duration"),
+        transform: TimeSpan.argument("--retry-backoff"))
+    var retryBackoff = TimeSpan.milliseconds(defaults.retryBackoffMs)
 
-    @Option(name: .customLong("max-retry-after-ms"), help: "The longest Retry-After the stage waits for.")
-    var maxRetryAfterMs: Int = defaults.maxRetryAfterMs
+    @Option(
+        name: .customLong("max-retry-after"),
+        help: .value("The longest Retry-After the stage waits for.", default: TimeSpan.milliseconds(defaults.maxRetryAfterMs), example: "2m", valueName: "duration"),
+        transform: TimeSpan.argument("--max-retry-after"))
+    var maxRetryAfter = TimeSpan.milliseconds(defaults.maxRetryAfterMs)
+
+    // The millisecond spellings of the durations above, read for one more release.
+    @Option(name: .customLong("delay-ms"), help: .hidden) var delayMs: Int?
+    @Option(name: .customLong("connect-timeout-ms"), help: .hidden) var connectTimeoutMs: Int?
+    @Option(name: .customLong("read-timeout-ms"), help: .hidden) var readTimeoutMs: Int?
+    @Option(name: .customLong("timeout-ms"), help: .hidden) var timeoutMs: Int?
+    @Option(name: .customLong("retry-backoff-ms"), help: .hidden) var retryBackoffMs: Int?
+    @Option(name: .customLong("max-retry-after-ms"), help: .hidden) var maxRetryAfterMs: Int?
 
     func validate() throws {
-        for (name, value) in [("--concurrency", concurrency), ("--per-host", perHost), ("--max-bytes", maxBytes)]
-        where value < 1 {
+        for (name, value) in [("--concurrency", concurrency), ("--per-host", perHost)] where value < 1 {
             throw ValidationError("\(name) must be at least 1")
         }
-        for (name, value) in [
-            ("--delay-ms", delayMs), ("--max-redirects", maxRedirects), ("--retries", retries),
-            ("--retry-backoff-ms", retryBackoffMs), ("--max-retry-after-ms", maxRetryAfterMs),
-        ] where value < 0 {
+        for (name, value) in [("--max-redirects", maxRedirects), ("--retries", retries)] where value < 0 {
             throw ValidationError("\(name) must not be negative")
         }
-        for (name, value) in [
-            ("--connect-timeout-ms", connectTimeoutMs), ("--read-timeout-ms", readTimeoutMs), ("--timeout-ms", timeoutMs),
-        ] where value < 1 {
-            throw ValidationError("\(name) must be at least 1")
-        }
     }
 
-    var fetchConfiguration: FetchConfiguration {
-        FetchConfiguration(
-            concurrency: concurrency, perHostConcurrency: perHost, perHostDelayMs: delayMs, userAgent: userAgent,
-            ignoreRobots: ignoreRobots, allowPrivateAddresses: allowPrivate, maxRedirects: maxRedirects,
-            maxBodyBytes: maxBytes, connectTimeoutMs: connectTimeoutMs, readTimeoutMs: readTimeoutMs,
-            totalTimeoutMs: timeoutMs, retries: retries, retryBackoffMs: retryBackoffMs,
-            maxRetryAfterMs: maxRetryAfterMs)
-    }
-
-    func run() async throws {
-        let stage = FetchStage(configuration: fetchConfiguration)
-        do {
-            try await runStage(stage, options: runtime)
-        } catch {
-            await stage.shutdown()
-            throw error
+    /// The configuration these options describe, the deprecated millisecond flags taken into
+    /// account (with a warning).
+    func configuration() throws -> FetchConfiguration {
+        let ms = TimeSpan.milliseconds(1)
+        func positive(_ span: TimeSpan, _ flag: String) throws -> Int {
+            guard span >= ms else { throw ValidationError("\(flag) must be at least 1ms") }
+            return span.milliseconds
         }
-        await stage.shutdown()
+        return FetchConfiguration(
+            concurrency: concurrency, perHostConcurrency: perHost,
+            perHostDelayMs: (try Deprecation.renamed("--delay-ms", delayMs, unit: ms, now: "--delay") ?? delay).milliseconds,
+            userAgent: userAgent, ignoreRobots: ignoreRobots, allowPrivateAddresses: allowPrivate, maxRedirects: maxRedirects,
+            maxBodyBytes: maxBytes.bytes,
+            connectTimeoutMs: try positive(
+                Deprecation.renamed("--connect-timeout-ms", connectTimeoutMs, unit: ms, now: "--connect-timeout") ?? connectTimeout,
+                "--connect-timeout"),
+            readTimeoutMs: try positive(
+                Deprecation.renamed("--read-timeout-ms", readTimeoutMs, unit: ms, now: "--read-timeout") ?? readTimeout, "--read-timeout"),
+            totalTimeoutMs: try positive(Deprecation.renamed("--timeout-ms", timeoutMs, unit: ms, now: "--timeout") ?? timeout, "--timeout"),
+            retries: retries,
+            retryBackoffMs: (try Deprecation.renamed("--retry-backoff-ms", retryBackoffMs, unit: ms, now: "--retry-backoff") ?? retryBackoff)
+                .milliseconds,
+            maxRetryAfterMs: (try Deprecation.renamed("--max-retry-after-ms", maxRetryAfterMs, unit: ms, now: "--max-retry-after")
+                ?? maxRetryAfter).milliseconds)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import ParseStage
+import RunnelProtocol
 
 struct Parse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -35,12 +36,15 @@ struct Parse: AsyncParsableCommand {
 
     @OptionGroup var runtime: StageOptions
 
-    @Option(name: .customLong("max-html-bytes"), help: "Refuse pages larger than this many bytes (OUT_OF_RANGE).")
-    var maxHTMLBytes: Int = ParseStage.Configuration().maxHTMLBytes
+    @Option(
+        name: .customLong("max-html-bytes"),
+        help: .value("Refuse pages larger than this (OUT_OF_RANGE).", default: ByteSize(bytes: ParseStage.Configuration().maxHTMLBytes), example: "2MiB", valueName: "size"),
+        transform: ByteSize.argument("--max-html-bytes", range: ByteSize(bytes: 1) ... .maximum))
+    var maxHTMLBytes = ByteSize(bytes: ParseStage.Configuration().maxHTMLBytes)
 
     @Option(
         name: .customLong("min-text-chars"),
-        help: "Pages with less text than this many characters are not articles: empty text, kind listing or other.")
+        help: .value("Pages with less text than this many characters are not articles: empty text, kind listing or other.", example: "200"))
     var minArticleLength: Int = ParseStage.Configuration().minArticleLength
 
     @Flag(
@@ -49,13 +53,12 @@ struct Parse: AsyncParsableCommand {
     var noJSONLDBody = false
 
     func validate() throws {
-        guard maxHTMLBytes > 0 else { throw ValidationError("--max-html-bytes must be at least 1") }
         guard minArticleLength >= 0 else { throw ValidationError("--min-text-chars cannot be negative") }
     }
 
     func run() async throws {
         let configuration = ParseStage.Configuration(
-            maxHTMLBytes: maxHTMLBytes, minArticleLength: minArticleLength, useJSONLDArticleBody: !noJSONLDBody)
+            maxHTMLBytes: maxHTMLBytes.bytes, minArticleLength: minArticleLength, useJSONLDArticleBody: !noJSONLDBody)
         try await runStage(ParseStage(configuration: configuration), options: runtime)
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RunnelProtocol
 import RunnelStage
 
 struct Relay: AsyncParsableCommand {
@@ -14,12 +15,17 @@ struct Relay: AsyncParsableCommand {
             """
     )
 
-    @Option(name: .customLong("delay-ms"), help: "Spend this long on each message: a slow stage, for tests and demos.")
-    var delayMs: Int = 0
+    @Option(
+        help: .value("Spend this long on each message: a slow stage, for tests and demos.", default: TimeSpan.zero, example: "20ms", valueName: "duration"),
+        transform: TimeSpan.argument("--delay"))
+    var delay = TimeSpan.zero
+
+    @Option(name: .customLong("delay-ms"), help: .hidden) var delayMs: Int?
 
     @OptionGroup var runtime: StageOptions
 
     func run() async throws {
-        try await runStage(RelayStage(delay: .milliseconds(max(delayMs, 0))), options: runtime)
+        let delay = try Deprecation.renamed("--delay-ms", delayMs, unit: .milliseconds(1), now: "--delay") ?? delay
+        try await runStage(RelayStage(delay: delay.duration), options: runtime)
     }
 }

@@ -35,7 +35,7 @@ struct Replay: AsyncParsableCommand {
             extra), 2 when some inputs were not acked.
 
               runnel replay in.jsonl.zst --to unix:/tmp/rn/parse.sock --speed 10
-              runnel replay log.jsonl.zst --to - --since -10m | jq .body.title
+              runnel replay log.jsonl.zst --to - --since 10m | jq .body.title
               runnel replay fetched.jsonl.zst --to unix:/tmp/rn/parse.sock \\
                   --compare parsed.jsonl.zst
             """
@@ -53,10 +53,10 @@ struct Replay: AsyncParsableCommand {
     @Option(name: .customLong("type"), help: "Replay only messages of this type (repeatable).")
     var types: [String] = []
 
-    @Option(help: "Only messages made at or after this time: RFC 3339 (2026-11-29T13:00:00Z) or a time ago (-10m, -2h, -1d).")
+    @Option(help: .value("Only messages made at or after this time: RFC 3339, or how long ago.", example: "10m, 2h, 2026-11-29T13:00:00Z", valueName: "time"))
     var since: String?
 
-    @Option(help: "Only messages made before this time (same forms as --since).")
+    @Option(help: .value("Only messages made before this time (the same forms as --since).", example: "1h", valueName: "time"))
     var until: String?
 
     @Option(help: "Replay at most this many messages.")
@@ -77,11 +77,17 @@ struct Replay: AsyncParsableCommand {
     @Option(name: .customLong("key-file"), help: "The shared key for TCP (default: $RUNNEL_KEY).")
     var keyFile: String?
 
-    @Option(name: .customLong("ack-timeout"), help: "Seconds to wait for an ack before reconnecting to resend.")
-    var ackTimeout: Int = 30
+    @Option(
+        name: .customLong("ack-timeout"),
+        help: .value("Wait this long for an ack before reconnecting to resend.", default: StageDefaults.ackTimeout, example: "45s", valueName: "duration"),
+        transform: TimeSpan.argument("--ack-timeout", legacyUnit: .seconds(1), range: .milliseconds(1) ... .maximum))
+    var ackTimeout = StageDefaults.ackTimeout
 
-    @Option(name: .customLong("finish-timeout"), help: "At the end, seconds to wait for acks without any arriving.")
-    var finishTimeout: Int = 30
+    @Option(
+        name: .customLong("finish-timeout"),
+        help: .value("At the end, wait this long for acks without any arriving.", default: StageDefaults.finishTimeout, example: "2m", valueName: "duration"),
+        transform: TimeSpan.argument("--finish-timeout", legacyUnit: .seconds(1), range: .milliseconds(1) ... .maximum))
+    var finishTimeout = StageDefaults.finishTimeout
 
     @Flag(name: .customLong("no-progress"), help: "Never draw the progress bar.")
     var noProgress = false
@@ -99,7 +105,7 @@ struct Replay: AsyncParsableCommand {
             let selection = try makeSelection()
             let problems = ProblemCount()
             let messages = LogMessages(paths: logs, limits: stream.limits) { error, source in
-                problems.add()
+                problems.add(error)
                 report(error, in: source)
             }
             let replayer = Replayer(
@@ -115,14 +121,14 @@ struct Replay: AsyncParsableCommand {
                 }
                 var options = ReliableSender.Options()
                 options.key = try SharedKey.load(file: keyFile)
-                options.ackTimeout = .seconds(max(ackTimeout, 1))
+                options.ackTimeout = ackTimeout.duration
                 if compare != nil { options.mode = "call" }
                 var onReply: (@Sendable (Envelope, Int) -> Void)?
                 if compare != nil { onReply = { output, connection in replies.record(output, connection: connection) } }
                 let sender = ReliableSender(
                     endpoint: endpoint, options: options, log: { line in Standard.error(line + "\n") }, onReply: onReply)
                 await sender.start()
-                target = SocketTarget(sender: sender, patience: .seconds(max(finishTimeout, 1)))
+                target = SocketTarget(sender: sender, patience: finishTimeout.duration)
             }
             let bar = !noProgress && isatty(STDERR_FILENO) == 1 ? ProgressBar(replayer: replayer, target: target) : nil
             bar?.start()
@@ -132,18 +138,24 @@ struct Replay: AsyncParsableCommand {
             if let compare {
                 try finishComparison(compare, ids: replayer.ids, replies: replies, result: result)
             }
-            if result.unacked > 0 || result.failed > 0 { throw ExitCode(1) }
-            if problems.count > 0 && result.sent == 0 { throw ExitCode(1) }
+            if result.unacked > 0 { throw ExitStatus.unavailable.exitCode }
+            if result.failed > 0 { throw ExitStatus.failure.exitCode }
+            if problems.count > 0 && result.sent == 0 { throw problems.first.exitCode }
         } catch let error as RunnelError {
-            if error.code == .unavailable && to == "-" { throw ExitCode(0) }  // `| head` went away
+            if error.code == .unavailable && to == "-" { throw ExitStatus.success.exitCode }  // `| head` went away
             report(error, in: "replay")
-            throw ExitCode(1)
+            throw ExitStatus(error).exitCode
         }
     }
 
     private func makeSelection() throws(RunnelError) -> Selection {
         var selection = Selection()
         selection.types = Set(types)
+        for (flag, text) in [("--since", since), ("--until", until)] {
+            if let text, Selection.isLegacyTime(text) {
+                Deprecation.warn("\(flag)=\(text): the minus sign is deprecated; write \(flag) \(text.dropFirst()) (how long ago)")
+            }
+        }
         selection.since = try since.map { text throws(RunnelError) in try Selection.time(text) }
         selection.until = try until.map { text throws(RunnelError) in try Selection.time(text) }
         selection.limit = limit
@@ -171,9 +183,9 @@ struct Replay: AsyncParsableCommand {
         print(text, terminator: "")
         if result.unacked > 0 || result.failed > 0 {
             Standard.error("runnel replay: \(result.unacked + result.failed) inputs were not acked: the comparison is incomplete\n")
-            throw ExitCode(2)
+            throw ExitStatus.unavailable.exitCode
         }
-        if !comparison.isIdentical { throw ExitCode(1) }
+        if !comparison.isIdentical { throw ExitStatus.failure.exitCode }
     }
 
     /// `runnel replay: 2000 sent, 2000 acked, 0 failed in 1.24 s (1612/s)`.
@@ -191,8 +203,16 @@ struct Replay: AsyncParsableCommand {
 final class ProblemCount: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
-    func add() { lock.withLock { value += 1 } }
+    private var status = ExitStatus.success
+    func add(_ error: RunnelError) {
+        lock.withLock {
+            value += 1
+            status.keepFirst(error)
+        }
+    }
     var count: Int { lock.withLock { value } }
+    /// The status of the first problem.
+    var first: ExitStatus { lock.withLock { status } }
 }
 
 /// `[=========>          ] 1200/5000  24%  810/s  ETA 4 s` on stderr, redrawn 5 times a second.

@@ -16,7 +16,7 @@ struct Run: ParsableCommand {
             the pipeline when a stage emits a type the next does not accept. Then it binds
             each stage's socket, starts the stages, feeds the source's URLs through them
             with end-to-end acks, and restarts stages that fail (one_for_one, rest_for_one
-            or one_for_all, with backoff, up to max_restarts within period_s). A restarted
+            or one_for_all, with backoff, up to max_restarts within period). A restarted
             stage takes over the same socket, so nothing is lost.
 
             The source keeps a durable cursor (.runnel/NAME/cursor beside the file):
@@ -46,22 +46,26 @@ struct Run: ParsableCommand {
     var host: String?
 
     func run() throws {
+        var origin = ExitStatus.Origin.pipelineFile  // what an INVALID_ARGUMENT is about
         do {
             let definition = try PipelineDefinition(contentsOf: file)
+            for warning in definition.warnings { Deprecation.warn(warning) }
             let supervisor = try Supervisor(
                 definition: definition, runnel: Self.executablePath(), progress: progress && isatty(2) == 1, host: host)
             if let metrics {
+                origin = .commandLine
                 let endpoint = try Endpoint(parsing: metrics)
                 guard case .tcp = endpoint else {
                     throw RunnelError(.invalidArgument, "--metrics needs tcp://HOST:PORT, not \(metrics)")
                 }
                 supervisor.metricsEndpoint = endpoint
+                origin = .pipelineFile
             }
             let status = try supervisor.run()
-            if status != 0 { throw ExitCode(status) }
+            if status != 0 { throw ExitStatus.failure.exitCode }  // a stage failed past its restart limit
         } catch let error as RunnelError {
             Standard.error("runnel run: \(error.code.name): \(error.message)\n")
-            throw ExitCode(1)
+            throw ExitStatus(error, from: origin).exitCode
         }
     }
 
@@ -87,7 +91,7 @@ struct PipelineName: ParsableArguments {
                 names.isEmpty
                     ? "runnel: no pipeline is running (none under \(base))\n"
                     : "runnel: several pipelines are running (\(names.joined(separator: ", "))); pass --name\n")
-            throw ExitCode(1)
+            throw (names.isEmpty ? ExitStatus.unavailable : .usage).exitCode
         }
         return base + "/" + names[0] + "/control.sock"
     }
@@ -96,13 +100,14 @@ struct PipelineName: ParsableArguments {
         do {
             let reply = try ControlClient.request(try controlPath(), body)
             if let error = reply["error"] as? String {
+                // The pipeline refused the request: it names no such stage.
                 Standard.error("runnel: \(error)\n")
-                throw ExitCode(1)
+                throw ExitStatus.usage.exitCode
             }
             return reply
         } catch let error as RunnelError {
             Standard.error("runnel: \(error.code.name): \(error.message)\n")
-            throw ExitCode(1)
+            throw ExitStatus(error).exitCode
         }
     }
 }
@@ -154,15 +159,29 @@ struct Status: ParsableCommand {
 }
 
 struct Top: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Watch a running pipeline's status, refreshed every second.")
+    static let configuration = CommandConfiguration(
+        abstract: "Watch a running pipeline's status, refreshed every second, until it ends.")
 
     @OptionGroup var pipeline: PipelineName
 
     func run() throws {
+        let control = try pipeline.controlPath()
+        var shown = false
         while true {
-            let reply = try pipeline.request(["op": "status"])
+            let reply: [String: Any]
+            if shown {
+                // Once shown, a pipeline that stops answering has ended: that ends the watch too.
+                guard let answer = try? ControlClient.request(control, ["op": "status"]) else {
+                    print("the pipeline has ended")  // below its last table
+                    return
+                }
+                reply = answer
+            } else {
+                reply = try pipeline.request(["op": "status"])
+            }
             print("\u{1B}[H\u{1B}[2J" + Status.table(reply), terminator: "")
             fflush(nil)
+            shown = true
             sleep(1)
         }
     }

@@ -24,24 +24,55 @@ struct Send: AsyncParsableCommand {
     @Argument(help: "The messages; '-' or none for stdin.")
     var file: String = "-"
 
-    @Flag(help: "Turn bare URL lines (http, https, file) into url.requested messages; skip # comments.")
-    var urls = false
+    @OptionGroup(title: "Input") var input: SendInputOptions
+    @OptionGroup(title: "Reliability") var delivery: DeliveryOptions
 
-    @OptionGroup var runtime: StageOptions
+    @Option(
+        name: .customLong("dead-letter"),
+        help: .value(
+            "Append messages that cannot be delivered for good (refused by the stage, or in flight through too many broken links) to this log (zstd JSON lines).",
+            example: "refused.jsonl.zst", valueName: "path"))
+    var deadLetter: String?
+
+    @OptionGroup(title: "Security") var security: SecurityOptions
+    @OptionGroup(title: "Observability") var observability: VerboseOption
+    @OptionGroup var supervised: SupervisedOptions
 
     func run() async throws {
-        var options = runtime
-        options.listen = file == "-" ? "-" : (file.hasPrefix("file:") ? file : "file:" + file)
-        options.to = endpoint
         guard try Endpoint(parsing: endpoint).isSocket else {
             throw ValidationError("send needs a socket endpoint (unix:PATH, tcp://HOST:PORT or nats://HOST:PORT/SUBJECT), not \(endpoint)")
         }
-        let unacked = try await runStage(RelayStage(name: "send", adoptsURLs: urls), options: options)
+        let configuration = RunnerConfiguration(deadLetterPath: deadLetter, limits: input.stream.limits, verbose: observability.verbose)
+        let unacked = try await runStage(RelayStage(name: "send", adoptsURLs: input.urls), configuration: configuration) {
+            () throws(RunnelError) in
+            var link = LinkRunner<RelayStage>.Options()
+            link.listen = file == "-" ? .stdio : try Endpoint(parsing: file.hasPrefix("file:") ? file : "file:" + file)
+            link.to = try Endpoint(parsing: endpoint)
+            link.key = try SharedKey.load(file: security.keyFile)
+            link.tls = try security.tls.settings(listen: link.listen, to: link.to)
+            delivery.apply(to: &link)
+            supervised.apply(to: &link)
+            return link
+        }
         if unacked > 0 {
             Standard.error("runnel send: \(unacked) messages were not acked by \(endpoint)\n")
-            throw ExitCode(1)
+            throw ExitStatus.unavailable.exitCode
         }
     }
+}
+
+/// What `runnel send` reads.
+struct SendInputOptions: ParsableArguments {
+    @Flag(help: "Turn bare URL lines (http, https, file) into url.requested messages; skip # comments.")
+    var urls = false
+
+    @OptionGroup var stream: StreamOptions
+}
+
+/// `-v`, for the commands that have nothing else to say about themselves.
+struct VerboseOption: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print a summary on stderr at the end even when nothing failed.")
+    var verbose = false
 }
 
 struct Recv: AsyncParsableCommand {
@@ -55,12 +86,25 @@ struct Recv: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var runtime: StageOptions
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Output") var output: CompressionOptions
+    @OptionGroup(title: "Security") var security: SecurityOptions
+    @OptionGroup(title: "Observability") var observability: VerboseOption
 
     func run() async throws {
-        guard try Endpoint(parsing: runtime.listen).isSocket else {
+        guard try Endpoint(parsing: input.listen).isSocket else {
             throw ValidationError("recv needs --listen with a socket endpoint (unix:PATH or tcp://HOST:PORT)")
         }
-        try await runStage(RelayStage(name: "recv"), options: runtime)
+        let configuration = RunnerConfiguration(
+            zstdOutput: output.zstd, zstdLevel: output.level, limits: input.stream.limits, verbose: observability.verbose)
+        try await runStage(RelayStage(name: "recv"), configuration: configuration) { () throws(RunnelError) in
+            var link = LinkRunner<RelayStage>.Options()
+            link.listen = try Endpoint(parsing: input.listen)
+            link.key = try SharedKey.load(file: security.keyFile)
+            link.tls = try security.tls.settings(listen: link.listen, to: link.to)
+            link.insecure = input.insecure
+            link.window = input.window
+            return link
+        }
     }
 }

@@ -39,14 +39,11 @@ struct Store: AsyncParsableCommand {
 
     @Option(
         name: .customLong("busy-timeout"),
-        help: ArgumentHelp("Seconds to wait for another connection's lock before a batch fails with UNAVAILABLE.", valueName: "seconds"))
-    var busyTimeout: Double = 5
+        help: .value("Wait this long for another connection's lock before a batch fails with UNAVAILABLE.", default: TimeSpan.seconds(5), example: "30s", valueName: "duration"),
+        transform: TimeSpan.argument("--busy-timeout", legacyUnit: .seconds(1)))
+    var busyTimeout = TimeSpan.seconds(5)
 
     @OptionGroup var runtime: StageOptions
-
-    func validate() throws {
-        guard busyTimeout >= 0 else { throw ValidationError("--busy-timeout must not be negative") }
-    }
 
     func run() async throws {
         let stage: StoreStage
@@ -54,7 +51,7 @@ struct Store: AsyncParsableCommand {
             stage = try StoreDatabase.stage(db, busyTimeout: busyTimeout)
         } catch {
             report(error, in: StoreDatabase.displayName(db))
-            throw ExitCode(1)
+            throw ExitStatus(error).exitCode
         }
         // Open before reading any input: a bad file stops here. A locked one is tried again
         // as a batch would be (--max-attempts, with the runner's backoff).
@@ -64,11 +61,17 @@ struct Store: AsyncParsableCommand {
                 try await stage.open()
                 break
             } catch where error.code.isRetryable && attempt < runtime.maxAttempts {
-                try await Task.sleep(for: .milliseconds(runtime.configuration.backoffMs(afterAttempt: attempt)))
+                let delay = Duration.milliseconds(runtime.configuration.backoffMs(afterAttempt: attempt))
+                let retry = StageProcessor<StoreStage>.Retry(
+                    error: error, count: 1, attempt: attempt + 1, maxAttempts: runtime.maxAttempts, delay: delay)
+                Standard.error("runnel store: \(StoreDatabase.displayName(db)): \(retry.description)\n")
+                try await Task.sleep(for: delay)
                 attempt += 1
             } catch {
+                var error = error
+                if error.code.isRetryable { error.message += attempt == 1 ? "; gave up after 1 attempt" : "; gave up after \(attempt) attempts" }
                 report(error, in: StoreDatabase.displayName(db))
-                throw ExitCode(1)
+                throw ExitStatus(error).exitCode
             }
         }
         do {

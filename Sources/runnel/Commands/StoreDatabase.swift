@@ -16,12 +16,12 @@ enum StoreDatabase {
     }
 
     /// The store stage over `db`.
-    static func stage(_ db: String, busyTimeout: Double) throws(RunnelError) -> StoreStage {
+    static func stage(_ db: String, busyTimeout: TimeSpan) throws(RunnelError) -> StoreStage {
         if PostgresStoreConfiguration.isURL(db) {
             return StoreStage(postgres: try PostgresStoreConfiguration(url: db))
         }
         return StoreStage(
-            configuration: SQLiteStoreConfiguration(path: db, busyTimeout: .milliseconds(Int64(busyTimeout * 1000))))
+            configuration: SQLiteStoreConfiguration(path: db, busyTimeout: busyTimeout.duration))
     }
 
     /// An open store, and how to let go of it.

@@ -4,16 +4,20 @@ import RunnelTransport
 
 /// Options every command that reads streams shares.
 struct StreamOptions: ParsableArguments {
-    @Option(name: .customLong("max-line"), help: "The longest line accepted, in bytes.")
-    var maxLineBytes: Int = Limits.default.maxLineBytes
+    @Option(
+        name: .customLong("max-line"),
+        help: .value("The longest line accepted (longer ones are refused, one by one).", default: ByteSize(bytes: Limits.default.maxLineBytes), example: "64MiB", valueName: "size"),
+        transform: ByteSize.argument("--max-line", range: ByteSize(bytes: 1) ... ByteSize(bytes: Int(Int32.max))))
+    var maxLine = ByteSize(bytes: Limits.default.maxLineBytes)
 
-    @Option(name: .customLong("max-window-log"), help: "The largest zstd window accepted, as a power of two (24 = 16 MiB).")
+    @Option(
+        name: .customLong("max-window-log"),
+        help: .value("The largest zstd window accepted, as a power of two (24 = 16MiB; 10…31).", example: "27"))
     var maxWindowLog: Int = Limits.default.maxWindowLog
 
-    var limits: Limits { Limits(maxLineBytes: maxLineBytes, maxWindowLog: maxWindowLog) }
+    var limits: Limits { Limits(maxLineBytes: maxLine.bytes, maxWindowLog: maxWindowLog) }
 
     func validate() throws {
-        guard maxLineBytes > 0 else { throw ValidationError("--max-line must be positive") }
         guard (10...31).contains(maxWindowLog) else { throw ValidationError("--max-window-log must be within 10…31") }
     }
 }

@@ -153,16 +153,8 @@ struct CaptureWriterTests {
         }
     }
 
-    @Test("sizes and durations parse as the flags take them")
-    func parsing() {
-        #expect(CaptureOptions.parseBytes("64MiB") == 64 << 20)
-        #expect(CaptureOptions.parseBytes("512k") == 512 << 10)
-        #expect(CaptureOptions.parseBytes("100") == 100)
-        #expect(CaptureOptions.parseBytes("1x") == nil)
-        #expect(CaptureOptions.parseSeconds("1h") == 3600)
-        #expect(CaptureOptions.parseSeconds("90s") == 90)
-        #expect(CaptureOptions.parseSeconds("500ms") == 0.5)
-        #expect(CaptureOptions.parseSeconds("soon") == nil)
+    @Test("a log's name stands for its numbered files and its index")
+    func naming() {
         #expect(CaptureLogName("a/b.jsonl.zst").file(number: 12) == "a/b.000012.jsonl.zst")
         #expect(CaptureLogName("a/b.000012.jsonl.zst").stem == "a/b")
         #expect(CaptureLogName("a/b.jsonl.zst").indexPath == "a/b.index.jsonl")

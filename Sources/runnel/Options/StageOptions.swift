@@ -1,0 +1,208 @@
+import ArgumentParser
+import RunnelProtocol
+import RunnelStage
+import RunnelTransport
+
+// The options of the stage commands, in the groups `--help` shows them in: Input, Output,
+// Reliability, Security, Observability. Their defaults are read from ``RunnerConfiguration`` and
+// ``LinkRunner/Options``, the one place each is defined. Commands that are not stages (send, recv)
+// take only the groups that apply to them.
+
+/// The defaults the option groups below start from.
+enum StageDefaults {
+    static let runner = RunnerConfiguration()
+    static let link = LinkRunner<RelayStage>.Options()
+    static let ackTimeout = TimeSpan(link.ackTimeout)
+    static let drainTimeout = TimeSpan(link.drainTimeout)
+    static let finishTimeout = TimeSpan(link.finishTimeout ?? .zero)
+}
+
+/// Where a stage reads: `--listen`, who may connect, the credit it grants, and line limits.
+struct InputOptions: ParsableArguments {
+    @Option(
+        help: .value(
+            "Where to read: '-' (stdin), file:PATH (a log), unix:PATH, tcp://HOST:PORT or tls://HOST:PORT (listen, with acks), nats://HOST:PORT/SUBJECT (a JetStream work queue).",
+            example: "unix:/tmp/rn/parse.sock", valueName: "endpoint"))
+    var listen: String = "-"
+
+    @Option(help: .value("Credit granted to each upstream connection (messages in flight).", example: "64"))
+    var window: Int = StageDefaults.link.window
+
+    @Flag(help: "Listen on TCP without a shared key (anyone who can reach the port can feed this stage).")
+    var insecure = false
+
+    @OptionGroup var stream: StreamOptions
+
+    func validate() throws {
+        guard window > 0 else { throw ValidationError("--window must be at least 1") }
+    }
+}
+
+/// Whether a stream is written compressed.
+struct CompressionOptions: ParsableArguments {
+    @Flag(help: "Write zstd instead of plain JSON lines (input is detected either way).")
+    var zstd = false
+
+    @Option(help: .value("zstd level for compressed output (-7…19).", example: "3"))
+    var level: Int = StageDefaults.runner.zstdLevel
+
+    func validate() throws {
+        guard (-7...19).contains(level) else { throw ValidationError("--level must be within -7…19") }
+    }
+}
+
+/// Where a stage writes, and how.
+struct OutputOptions: ParsableArguments {
+    @Option(
+        help: .value(
+            "Where to write: '-' (stdout), file:PATH (append to a log), unix:PATH, tcp://HOST:PORT or tls://HOST:PORT (connect, with acks), nats://HOST:PORT/SUBJECT (JetStream).",
+            example: "unix:/tmp/rn/enrich.sock", valueName: "endpoint"))
+    var to: String = "-"
+
+    @Option(help: .value("Messages handled together.", example: "256"))
+    var batch: Int = StageDefaults.runner.batchSize
+
+    @OptionGroup var compression: CompressionOptions
+
+    func validate() throws {
+        guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
+    }
+}
+
+/// How a link delivers: how long it waits for acks (while running, when draining, at the end of
+/// the input), and the cursor that lets a stream input resume after what was acked.
+struct DeliveryOptions: ParsableArguments {
+    @Option(
+        name: .customLong("ack-timeout"),
+        help: .value("Wait this long for a downstream ack before reconnecting to resend.", default: StageDefaults.ackTimeout, example: "45s", valueName: "duration"),
+        transform: TimeSpan.argument("--ack-timeout", legacyUnit: .seconds(1), range: .milliseconds(1) ... .maximum))
+    var ackTimeout = StageDefaults.ackTimeout
+
+    @Option(
+        name: .customLong("drain-timeout"),
+        help: .value("On SIGTERM, wait this long without any downstream ack arriving, then exit (unacked messages are resent by the peer).", default: StageDefaults.drainTimeout, example: "10s", valueName: "duration"),
+        transform: TimeSpan.argument("--drain-timeout", legacyUnit: .seconds(1)))
+    var drainTimeout = StageDefaults.drainTimeout
+
+    @Option(
+        name: .customLong("finish-timeout"),
+        help: .value("Once the input has ended, wait this long without any ack arriving; 0s waits as long as it takes.", default: StageDefaults.finishTimeout, example: "2m", valueName: "duration"),
+        transform: TimeSpan.argument("--finish-timeout", legacyUnit: .seconds(1)))
+    var finishTimeout = StageDefaults.finishTimeout
+
+    @Option(
+        help: .value(
+            "Keep how many input lines are done end to end in this file, and resume after them (stream input, socket output).",
+            example: ".runnel/urls.cursor", valueName: "path"))
+    var cursor: String?
+
+    /// Sets the waits and the cursor of `link`.
+    func apply<S>(to link: inout LinkRunner<S>.Options) {
+        link.cursorPath = cursor
+        link.ackTimeout = ackTimeout.duration
+        link.drainTimeout = drainTimeout.duration
+        link.finishTimeout = finishTimeout > .zero ? finishTimeout.duration : nil
+    }
+}
+
+/// What a stage does with a message that fails.
+struct FailureOptions: ParsableArguments {
+    @Option(
+        name: .customLong("max-attempts"),
+        help: .value("Tries for a message that fails with a retryable status.", example: "5"))
+    var maxAttempts: Int = StageDefaults.runner.maxAttempts
+
+    @Option(
+        name: .customLong("dead-letter"),
+        help: .value(
+            "Append failed messages to this log (zstd JSON lines) instead of sending them downstream as error records.",
+            example: "failed.jsonl.zst", valueName: "path"))
+    var deadLetter: String?
+
+    func validate() throws {
+        guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be at least 1") }
+    }
+}
+
+/// Who may talk to a link: the shared key, TLS, or neither.
+struct SecurityOptions: ParsableArguments {
+    @Option(
+        name: .customLong("key-file"),
+        help: .value(
+            "The shared key for tcp:// and tls:// links (Unix sockets are guarded by their directory's permissions instead).",
+            default: "$RUNNEL_KEY", example: "runnel.key", valueName: "path"))
+    var keyFile: String?
+
+    @OptionGroup var tls: TLSOptions
+}
+
+/// What a stage tells about itself.
+struct ObservabilityOptions: ParsableArguments {
+    @Flag(name: .shortAndLong, help: "Print a summary on stderr at the end even when nothing failed.")
+    var verbose = false
+
+    @Flag(help: "Print the stage's service definition (name, accepted and emitted types, options) as JSON and exit.")
+    var describe = false
+
+    @OptionGroup var supervised: SupervisedOptions
+
+    @OptionGroup var capture: CaptureFlags
+}
+
+/// What a supervisor asks of the processes it starts (hidden from `--help`).
+struct SupervisedOptions: ParsableArguments {
+    @Option(name: .customLong("stats-file"), help: ArgumentHelp("Write statistics (JSON) here every second, for a supervisor.", visibility: .hidden))
+    var statsFile: String?
+
+    @Option(name: .customLong("tap-socket"), help: ArgumentHelp("Serve `runnel tap` on PATH.PID.sock, for a supervisor.", visibility: .hidden))
+    var tapSocket: String?
+
+    /// Sets where `link` reports its statistics and serves taps.
+    func apply<S>(to link: inout LinkRunner<S>.Options) {
+        link.statisticsPath = statsFile
+        link.tapPath = tapSocket
+    }
+}
+
+/// Every option of a stage command (fetch, parse, enrich, store, wrap, relay), grouped.
+struct StageOptions: ParsableArguments {
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Reliability") var delivery: DeliveryOptions
+    @OptionGroup(title: "Reliability") var failures: FailureOptions
+    @OptionGroup(title: "Security") var security: SecurityOptions
+    @OptionGroup(title: "Observability") var observability: ObservabilityOptions
+
+    var listen: String {
+        get { input.listen }
+        set { input.listen = newValue }
+    }
+    var to: String {
+        get { output.to }
+        set { output.to = newValue }
+    }
+    var maxAttempts: Int { failures.maxAttempts }
+
+    var configuration: RunnerConfiguration {
+        var configuration = RunnerConfiguration(
+            batchSize: output.batch, maxAttempts: failures.maxAttempts, deadLetterPath: failures.deadLetter,
+            zstdOutput: output.compression.zstd || (output.to.hasPrefix("file:") && output.to.hasSuffix(".zst")),
+            zstdLevel: output.compression.level, limits: input.stream.limits, verbose: observability.verbose)
+        observability.capture.apply(to: &configuration)
+        return configuration
+    }
+
+    /// The link options, endpoints parsed and the key loaded.
+    func linkOptions<S>(for stage: S.Type = S.self) throws(RunnelError) -> LinkRunner<S>.Options {
+        var link = LinkRunner<S>.Options()
+        link.listen = try Endpoint(parsing: input.listen)
+        link.to = try Endpoint(parsing: output.to)
+        link.key = try SharedKey.load(file: security.keyFile)
+        link.tls = try security.tls.settings(listen: link.listen, to: link.to)
+        link.insecure = input.insecure
+        link.window = input.window
+        delivery.apply(to: &link)
+        observability.supervised.apply(to: &link)
+        return link
+    }
+}

@@ -1,0 +1,102 @@
+import ArgumentParser
+import RunnelProtocol
+
+// One syntax for every duration (`250ms`, `30s`, `10m`, `1h`) and every size (`64KiB`, `64MiB`,
+// plain bytes) on the command line: the parsing is ``TimeSpan`` and ``ByteSize``'s; this file
+// only hands it to swift-argument-parser and says, once, when an old spelling was used.
+
+extension TimeSpan {
+    /// Parses a duration flag's value, refusing values outside `range` and warning when
+    /// a bare number is given to a flag that used to take one in `legacyUnit`.
+    ///
+    /// ```swift
+    /// @Option(help: .value("…", default: TimeSpan.seconds(30), example: "45s"),
+    ///         transform: TimeSpan.argument("--ack-timeout", legacyUnit: .seconds(1)))
+    /// var ackTimeout = TimeSpan.seconds(30)
+    /// ```
+    static func argument(
+        _ flag: String, legacyUnit: TimeSpan? = nil, range: ClosedRange<TimeSpan> = .zero ... .maximum
+    ) -> @Sendable (String) throws -> TimeSpan {
+        { text in
+            let span: TimeSpan
+            do throws(RunnelError) {
+                span = try TimeSpan(parsing: text, legacyUnit: legacyUnit)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            guard range.contains(span) else {
+                throw ValidationError("\(flag) must be within \(range.lowerBound)…\(range.upperBound)")
+            }
+            if span.isLegacy {
+                Deprecation.warn("\(flag) \(text): a bare number is deprecated; write \(flag) \(span)")
+            }
+            return span
+        }
+    }
+}
+
+extension ByteSize {
+    /// Parses a size flag's value, refusing values outside `range` and warning about the
+    /// old unit spellings (`64MB`, `512k`).
+    static func argument(
+        _ flag: String, range: ClosedRange<ByteSize> = ByteSize(bytes: 0) ... .maximum
+    ) -> @Sendable (String) throws -> ByteSize {
+        { text in
+            let size: ByteSize
+            do throws(RunnelError) {
+                size = try ByteSize(parsing: text)
+            } catch {
+                throw ValidationError(error.message)
+            }
+            guard range.contains(size) else {
+                throw ValidationError("\(flag) must be within \(range.lowerBound)…\(range.upperBound) bytes")
+            }
+            if size.isLegacy {
+                Deprecation.warn("\(flag) \(text): that unit is deprecated; write \(flag) \(size) (sizes are powers of 1024)")
+            }
+            return size
+        }
+    }
+}
+
+extension ArgumentHelp {
+    /// Help for an option: what it does, an example and its default, which `--help` shows as
+    /// `… (e.g. 45s) (default: 30s)`. Pass `default` only for values the parser cannot show
+    /// itself (those read through a `transform:`); it is the value the property starts with.
+    static func value(
+        _ abstract: String, default value: (any CustomStringConvertible)? = nil, example: String? = nil,
+        valueName: String? = nil
+    ) -> ArgumentHelp {
+        // The same order and form as the parser's own "(default: …)" for plain values.
+        var text = abstract
+        if let example { text += " (e.g. \(example))" }
+        if let value { text += " (default: \(value))" }
+        return ArgumentHelp(text, valueName: valueName)
+    }
+}
+
+/// Warnings about spellings that still work for this release and will not in the next.
+enum Deprecation {
+    /// Prints `runnel: warning: MESSAGE` on stderr.
+    static func warn(_ message: String) {
+        Standard.error("runnel: warning: \(message)\n")
+    }
+}
+
+extension Deprecation {
+    /// The value of a flag that was renamed when durations got units (`--delay-ms 200` is now
+    /// `--delay 200ms`): `nil` when the old flag was not given, else its value in `unit`, with
+    /// a warning that names the new spelling.
+    static func renamed(_ old: String, _ value: Int?, unit: TimeSpan, now new: String) throws -> TimeSpan? {
+        guard let value else { return nil }
+        guard value >= 0 else { throw ValidationError("\(old) must not be negative") }
+        let span: TimeSpan
+        do throws(RunnelError) {
+            span = try TimeSpan(parsing: "\(value)", legacyUnit: unit)
+        } catch {
+            throw ValidationError("\(old): \(error.message)")
+        }
+        warn("\(old) \(value) is deprecated; write \(new) \(span)")
+        return span
+    }
+}
