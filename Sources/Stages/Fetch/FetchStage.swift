@@ -87,7 +87,16 @@ public struct FetchStage: MessageStage {
         let started = ContinuousClock.now
         let fetchedAt = Timestamp.now()
         let text = url.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard let parsed = URL(string: text), let scheme = parsed.scheme?.lowercased() else {
+        // Fetched in its WHATWG spelling: scheme and host in lower case, punycode for a non-ASCII
+        // host, dot segments resolved; the message keeps the URL as it was requested.
+        let normalized: WebURL
+        do {
+            normalized = try WebURL(text).removingFragment
+        } catch {
+            throw RunnelError(.invalidArgument, "\(error.message); fetch takes http, https and file URLs")
+        }
+        let scheme = normalized.scheme
+        guard let parsed = URL(string: normalized.href) else {
             throw RunnelError(.invalidArgument, "\(url): not a URL; fetch takes http, https and file URLs")
         }
         let budget = FetchBudget(timeoutMs: configuration.totalTimeoutMs, messageDeadlineMs: deadlineMs, now: started)

@@ -91,8 +91,10 @@ final class HTTPFetcher: Sendable {
                 document.redirects = redirects
                 return document
             case let .redirect(location, status):
-                guard let next = URL(string: location, relativeTo: current)?.absoluteURL,
-                    let scheme = next.scheme?.lowercased(), scheme == "http" || scheme == "https", next.host != nil
+                guard let base = try? WebURL(current.absoluteString),
+                    let resolved = try? WebURL(location, base: base),
+                    resolved.scheme == "http" || resolved.scheme == "https", resolved.host?.isEmpty == false,
+                    let next = URL(string: resolved.href)
                 else {
                     throw RunnelError(
                         .failedPrecondition, "\(original): \(status) redirect to \(location), which is not an http(s) URL")
@@ -355,11 +357,7 @@ final class HTTPFetcher: Sendable {
 
     /// The path and query a robots.txt rule is matched against (`/a/b.html?x=1`).
     static func pathAndQuery(of url: URL) -> String {
-        guard let components = URLComponents(url: url, resolvingAgainstBaseURL: true) else { return "/" }
-        var path = components.percentEncodedPath
-        if path.isEmpty { path = "/" }
-        if let query = components.percentEncodedQuery { path += "?" + query }
-        return path
+        (try? WebURL(url.absoluteString))?.pathAndQuery ?? "/"
     }
 
     // MARK: robots.txt

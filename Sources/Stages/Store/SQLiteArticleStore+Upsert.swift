@@ -21,12 +21,15 @@ extension SQLiteArticleStore {
         }
     }
 
-    /// The key an article is stored under: its canonical URL, or the fetched URL without one.
+    /// The key an article is stored under: its canonical URL, or the fetched URL without one,
+    /// normalised by ``WebURL`` without its fragment, so `HTTPS://Site.vn:443/./a#top` and
+    /// `https://site.vn/a` are one article. A string WebURL cannot parse is kept as written.
     static func key(of article: ArticleParsed) -> String {
+        var key = article.url
         if let canonical = article.canonicalURL?.trimmingCharacters(in: .whitespacesAndNewlines), !canonical.isEmpty {
-            return canonical
+            key = canonical
         }
-        return article.url
+        return (try? WebURL(key).removingFragment.href) ?? key
     }
 
     /// Inserts a new article, keeps a new version of a known one, or recognises a redelivery.
