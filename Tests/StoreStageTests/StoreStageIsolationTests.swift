@@ -19,7 +19,7 @@ final class PoisonStore: ArticleStore {
         }
     }
 
-    func search(_ query: SearchQuery, limit: Int) async throws(RunnelError) -> [SearchHit] { [] }
+    func search(_ query: SearchQuery, limit: Int, duplicates: NearDuplicates) async throws(RunnelError) -> [SearchHit] { [] }
     func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle] { [] }
 }
 
@@ -30,7 +30,7 @@ final class BusyStore: ArticleStore {
         batches.withLock { $0 += 1 }
         throw RunnelError(.unavailable, "busy")
     }
-    func search(_ query: SearchQuery, limit: Int) async throws(RunnelError) -> [SearchHit] { [] }
+    func search(_ query: SearchQuery, limit: Int, duplicates: NearDuplicates) async throws(RunnelError) -> [SearchHit] { [] }
     func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle] { [] }
 }
 

@@ -20,8 +20,10 @@ public protocol ArticleStore: Sendable {
     ///   database is busy or unreachable (retry), `DATA_LOSS` when it is corrupt, and so on.
     func upsert(_ batch: [StoreItem]) async throws(RunnelError) -> [StoreResult]
 
-    /// The best `limit` articles for a query, best first.
-    func search(_ query: SearchQuery, limit: Int) async throws(RunnelError) -> [SearchHit]
+    /// The best `limit` articles for a query, best first; with `duplicates` ``NearDuplicates/collapsed``
+    /// copies of one article count once (the best-ranked, with the others' URLs in
+    /// ``SearchHit/alsoAt``), and `limit` counts what remains.
+    func search(_ query: SearchQuery, limit: Int, duplicates: NearDuplicates) async throws(RunnelError) -> [SearchHit]
 
     /// Up to `limit` stored articles whose id is greater than `afterID`, by id: one page of an export.
     func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle]
@@ -33,6 +35,12 @@ public protocol ArticleStore: Sendable {
 }
 
 extension ArticleStore {
+    /// The best `limit` articles for a query, best first, near-duplicates collapsed (see
+    /// ``search(_:limit:duplicates:)``).
+    public func search(_ query: SearchQuery, limit: Int) async throws(RunnelError) -> [SearchHit] {
+        try await search(query, limit: limit, duplicates: .collapsed)
+    }
+
     /// Every stored article, by id (see ``export(pageSize:)``).
     ///
     /// ```swift

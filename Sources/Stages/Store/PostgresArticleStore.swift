@@ -122,32 +122,35 @@ public final class PostgresArticleStore: ArticleStore {
 
     /// Ranks with `ts_rank` over the folded vector (title ×4, as the SQLite store's BM25 weights),
     /// words standing together ranking higher (``SearchQuery/tsPhraseQuery``), then moves the hits
-    /// with the query's marked words as written ahead, among the best `max(4 × limit, 50)`.
-    public func search(_ query: SearchQuery, limit: Int) async throws(RunnelError) -> [SearchHit] {
-        let candidates = query.markedWords.isEmpty ? max(0, limit) : max(limit * 4, 50)
+    /// with the query's marked words as written ahead and folds near-duplicates together
+    /// (``NearDuplicates``), among the best `max(4 × limit, 50)` (more while collapsing leaves
+    /// fewer than `limit`).
+    public func search(_ query: SearchQuery, limit: Int, duplicates: NearDuplicates) async throws(RunnelError) -> [SearchHit] {
         let all = query.tsQuery
         let phrase = query.tsPhraseQuery ?? all
-        let found = try await perform("searching for \(query.text)") { client, logger in
-            let rows = try await client.query(
-                """
-                SELECT id, title, canonical_url, published_at, text,
-                       ts_rank('{0.25, 0.25, 0.25, 1.0}', search, q.qa) + ts_rank('{0.25, 0.25, 0.25, 1.0}', search, q.qp) AS rank
-                FROM articles, (SELECT \(all)::tsquery AS qa, \(phrase)::tsquery AS qp) AS q
-                WHERE search @@ q.qa
-                ORDER BY rank DESC, id
-                LIMIT \(candidates)
-                """,
-                logger: logger
-            ).collect()
-            return try rows.map { row -> (hit: SearchHit, text: String) in
-                let (id, title, url, published, text, rank) = try row.decode((Int64, String, String, String?, String, Float).self)
-                let hit = SearchHit(
-                    articleID: id, title: title, url: url, publishedAt: published, score: -Double(rank),
-                    snippet: Snippet(segments: []))
-                return (hit, text)
+        return try await snippets.finish(for: query, limit: limit, duplicates: duplicates) { candidates throws(RunnelError) in
+            try await perform("searching for \(query.text)") { client, logger in
+                let rows = try await client.query(
+                    """
+                    SELECT id, title, canonical_url, published_at, text, simhash,
+                           ts_rank('{0.25, 0.25, 0.25, 1.0}', search, q.qa) + ts_rank('{0.25, 0.25, 0.25, 1.0}', search, q.qp) AS rank
+                    FROM articles, (SELECT \(all)::tsquery AS qa, \(phrase)::tsquery AS qp) AS q
+                    WHERE search @@ q.qa
+                    ORDER BY rank DESC, id
+                    LIMIT \(candidates)
+                    """,
+                    logger: logger
+                ).collect()
+                return try rows.map { row -> (hit: SearchHit, text: String) in
+                    let (id, title, url, published, text, simhash, rank) = try row.decode(
+                        (Int64, String, String, String?, String, String?, Float).self)
+                    let hit = SearchHit(
+                        articleID: id, title: title, url: url, publishedAt: published, score: -Double(rank),
+                        snippet: Snippet(segments: []), simhash: simhash)
+                    return (hit, text)
+                }
             }
         }
-        return snippets.finish(found, for: query, limit: limit)
     }
 
     public func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle] {

@@ -106,37 +106,39 @@ public final class SQLiteArticleStore: ArticleStore {
 
     /// Ranks by BM25 over the folded index (title ×4), words standing together first (see
     /// ``SearchQuery/matchExpression``), then moves the hits that have the query's marked words
-    /// as written (``SearchQuery/markedWords``) ahead of those that match only when folded,
-    /// among the best `max(4 × limit, 50)`.
-    public func search(_ query: SearchQuery, limit: Int) async throws(RunnelError) -> [SearchHit] {
+    /// as written (``SearchQuery/markedWords``) ahead of those that match only when folded and
+    /// folds near-duplicates together (``NearDuplicates``), among the best `max(4 × limit, 50)`
+    /// (more while collapsing leaves fewer than `limit`).
+    public func search(_ query: SearchQuery, limit: Int, duplicates: NearDuplicates) async throws(RunnelError) -> [SearchHit] {
         let expression = query.matchExpression
-        // With marked words, look past the first `limit` so that exact spellings can move up.
-        let candidates = query.markedWords.isEmpty ? max(0, limit) : max(limit * 4, 50)
-        let found: [(hit: SearchHit, text: String)]
-        do {
-            found = try await pool.read { db in
-                try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT a.id, a.title, a.canonical_url, a.published_at, a.text,
-                               bm25(articles_fts, 4.0, 1.0) AS score
-                        FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-                        WHERE articles_fts MATCH ?
-                        ORDER BY score, a.id
-                        LIMIT ?
-                        """,
-                    arguments: [expression, candidates]
-                ).map { row in
-                    let hit = SearchHit(
-                        articleID: row["id"], title: row["title"], url: row["canonical_url"],
-                        publishedAt: row["published_at"], score: row["score"], snippet: Snippet(segments: []))
-                    return (hit, row["text"])
+        let pool = pool
+        let path = configuration.path
+        return try await snippets.finish(for: query, limit: limit, duplicates: duplicates) { candidates throws(RunnelError) in
+            do {
+                return try await pool.read { db in
+                    try Row.fetchAll(
+                        db,
+                        sql: """
+                            SELECT a.id, a.title, a.canonical_url, a.published_at, a.text, a.simhash,
+                                   bm25(articles_fts, 4.0, 1.0) AS score
+                            FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
+                            WHERE articles_fts MATCH ?
+                            ORDER BY score, a.id
+                            LIMIT ?
+                            """,
+                        arguments: [expression, candidates]
+                    ).map { row in
+                        let hit = SearchHit(
+                            articleID: row["id"], title: row["title"], url: row["canonical_url"],
+                            publishedAt: row["published_at"], score: row["score"], snippet: Snippet(segments: []),
+                            simhash: row["simhash"])
+                        return (hit, row["text"])
+                    }
                 }
+            } catch {
+                throw .sqlite(error, path: path, doing: "searching for \(query.text)")
             }
-        } catch {
-            throw .sqlite(error, path: configuration.path, doing: "searching for \(query.text)")
         }
-        return snippets.finish(found, for: query, limit: limit)
     }
 
     public func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle] {

@@ -1,3 +1,5 @@
+import RunnelProtocol
+
 /// Cuts a ``Snippet`` out of an original (unfolded) text: the window of words that holds the most
 /// different query terms, then the most matches, earliest first.
 ///
@@ -76,18 +78,41 @@ public struct SnippetBuilder: Sendable {
 }
 
 extension SnippetBuilder {
+    /// Hits as a store finds them, best first by its own ranking, with each article's text.
+    typealias Found = [(hit: SearchHit, text: String)]
+
     /// The last step of a search, the same for every store: hits whose text has the query's
-    /// marked words exactly first (order kept otherwise), the best `limit`, each with its snippet.
-    func finish(_ found: [(hit: SearchHit, text: String)], for query: SearchQuery, limit: Int) -> [SearchHit] {
-        var ranked = found
-        if !query.markedWords.isEmpty {
-            let exact = found.map { query.hasMarkedWords(in: $0.hit.title + "\n" + $0.text) }
-            ranked = zip(found, exact).filter { $1 }.map(\.0) + zip(found, exact).filter { !$1 }.map(\.0)
-        }
-        return ranked.prefix(max(0, limit)).map { hit, text in
-            var hit = hit
-            hit.snippet = snippet(of: text, for: query)
-            return hit
+    /// marked words exactly first (order kept otherwise), near-duplicates folded into the best
+    /// of them (``NearDuplicates``), the best `limit`, each with its snippet.
+    ///
+    /// `fetch` returns the store's best `candidates` hits. It is asked for `limit` when neither
+    /// rule can move or remove a hit, else for `max(4 × limit, 50)`, and for four times as many
+    /// again while collapsing left fewer than `limit` hits and the store had more.
+    func finish(
+        for query: SearchQuery, limit: Int, duplicates: NearDuplicates,
+        fetch: (_ candidates: Int) async throws(RunnelError) -> Found
+    ) async throws(RunnelError) -> [SearchHit] {
+        let limit = max(0, limit)
+        guard limit > 0 else { return [] }
+        let reorders = !query.markedWords.isEmpty || duplicates.maxDistance != nil
+        var candidates = reorders ? max(limit * 4, 50) : limit
+        while true {
+            let found = try await fetch(candidates)
+            var ranked = found
+            if !query.markedWords.isEmpty {
+                let exact = found.map { query.hasMarkedWords(in: $0.hit.title + "\n" + $0.text) }
+                ranked = zip(found, exact).filter { $1 }.map(\.0) + zip(found, exact).filter { !$1 }.map(\.0)
+            }
+            let hits = duplicates.collapse(ranked.map(\.hit))
+            if hits.count >= limit || found.count < candidates {
+                let texts = Dictionary(found.map { ($0.hit.articleID, $0.text) }, uniquingKeysWith: { first, _ in first })
+                return hits.prefix(limit).map { hit in
+                    var hit = hit
+                    hit.snippet = snippet(of: texts[hit.articleID] ?? "", for: query)
+                    return hit
+                }
+            }
+            candidates *= 4
         }
     }
 }

@@ -19,6 +19,12 @@ struct Search: AsyncParsableCommand {
             between « » (in a pipe). Words typed with their marks ('Đà Nẵng') match
             every spelling too, but articles that have them as written come first.
 
+            Copies of one article stored under several URLs (its https address and a
+            saved file, say) are one hit: articles whose SimHashes (from runnel enrich)
+            differ in at most 3 of 64 bits show once, the best-ranked copy with
+            "also at:" and the others' URLs. --all shows every copy; --limit counts
+            hits after copies are folded together.
+
               runnel search --db news.sqlite phai bo ngoai giao
               runnel search --db news.sqlite '"phai bo" Matx*' --limit 3
               runnel search --db news.sqlite NATO --json | jq -r .url
@@ -34,8 +40,11 @@ struct Search: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "How many hits to show at most.")
     var limit = 10
 
-    @Flag(help: "Print one JSON object per hit (rank, title, url, published_at, score, snippet with « » marks, matches).")
+    @Flag(help: "Print one JSON object per hit (rank, title, url, published_at, score, snippet with « » marks, matches, also_at).")
     var json = false
+
+    @Flag(help: "Show every copy of an article, not one hit per group of near-duplicates (SimHashes within 3 bits).")
+    var all = false
 
     @Argument(help: "The words to search for.")
     var words: [String]
@@ -50,7 +59,7 @@ struct Search: AsyncParsableCommand {
             let query = try SearchQuery(words.joined(separator: " "))
             let opened = try await StoreDatabase.openForReading(db)
             do throws(RunnelError) {
-                hits = try await opened.store.search(query, limit: limit)
+                hits = try await opened.store.search(query, limit: limit, duplicates: all ? .kept : .collapsed)
             } catch {
                 await opened.close()
                 throw error
@@ -71,6 +80,7 @@ struct Search: AsyncParsableCommand {
                 out += "   \(hit.url)"
                 if let date = hit.publishedAt { out += "  \(date)" }
                 out += "\n"
+                if !hit.alsoAt.isEmpty { out += "   also at: \(hit.alsoAt.joined(separator: ", "))\n" }
                 let snippet = hit.snippet.render(open: open, close: close)
                 if !snippet.isEmpty { out += "   \(snippet)\n" }
                 out += "\n"
@@ -94,16 +104,18 @@ struct Search: AsyncParsableCommand {
             var score: Double
             var snippet: String
             var matches: [String]
+            var alsoAt: [String]
             enum CodingKeys: String, CodingKey {
                 case rank, title, url, score, snippet, matches
                 case articleID = "article_id"
                 case publishedAt = "published_at"
+                case alsoAt = "also_at"
             }
         }
         let line = Line(
             rank: rank, articleID: hit.articleID, title: hit.title, url: hit.url, publishedAt: hit.publishedAt,
             score: hit.score, snippet: hit.snippet.render(open: "«", close: "»"),
-            matches: hit.snippet.segments.filter(\.isMatch).map(\.text))
+            matches: hit.snippet.segments.filter(\.isMatch).map(\.text), alsoAt: hit.alsoAt)
         return (try? RawJSON(encoding: line).description) ?? "{}"
     }
 }
