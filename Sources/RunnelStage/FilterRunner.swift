@@ -36,7 +36,10 @@ public final class FilterRunner<S: Stage>: Sendable {
         stage: S, configuration: RunnerConfiguration = .init(), input: FileInput, output: FileOutput,
         log: @escaping @Sendable (String) -> Void = FilterRunner.logToStandardError
     ) throws(RunnelError) {
-        processor = StageProcessor(stage: stage, configuration: configuration)
+        let name = stage.service.name
+        processor = StageProcessor(stage: stage, configuration: configuration) { retry in
+            log("runnel \(name): \(retry.description)")
+        }
         self.input = Box(input)
         self.output = Box(output)
         self.log = log
@@ -68,7 +71,7 @@ public final class FilterRunner<S: Stage>: Sendable {
             if reported <= 1000 {
                 // Name the URL unless the message already does (fetch's messages start with it).
                 let subject = body.url.map { body.message.contains($0) ? "" : " \($0)" } ?? ""
-                log("runnel \(name): \(body.status)\(subject): \(body.message)")
+                log("runnel \(name): \(body.status)\(subject): \(body.message)\(body.outcome)")
             } else if reported == 1001 {
                 log("runnel \(name): more failures; further ones are counted, not printed")
             }

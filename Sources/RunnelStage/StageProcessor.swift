@@ -3,7 +3,47 @@ import RunnelProtocol
 /// The part of the runtime that knows no I/O: it takes decoded inputs, calls the stage, retries
 /// retryable failures with backoff, enforces deadlines, builds the outputs' envelopes (lineage)
 /// and turns failures into `error` records. The filter runner and the socket runner both use it.
+///
+/// A stage's errors say what happened; what happens next is the runtime's to say: before each
+/// retry it tells ``onRetry`` (the runners log ``Retry/description``), and a failure that ends
+/// in an `error` record carries its attempt count.
 public struct StageProcessor<S: Stage>: Sendable {
+    /// Messages that failed with a retryable status and are about to be tried again.
+    public struct Retry: Sendable {
+        /// What they failed with (the first such error, when several messages failed alike).
+        public var error: RunnelError
+        /// How many messages of the batch failed with it.
+        public var count: Int
+        /// The try about to be made (2 for the first retry).
+        public var attempt: Int
+        /// ``RunnerConfiguration/maxAttempts``.
+        public var maxAttempts: Int
+        /// How long the processor waits before that try.
+        public var delay: Duration
+
+        /// A retry report.
+        public init(error: RunnelError, count: Int, attempt: Int, maxAttempts: Int, delay: Duration) {
+            self.error = error
+            self.count = count
+            self.attempt = attempt
+            self.maxAttempts = maxAttempts
+            self.delay = delay
+        }
+
+        /// `UNAVAILABLE: … ; retrying 3 messages in 200 ms (attempt 2 of 3)`.
+        public var description: String {
+            let what = count == 1 ? "" : " \(count) messages"
+            return "\(error.code.name): \(error.message); retrying\(what) in \(Self.text(delay)) (attempt \(attempt) of \(maxAttempts))"
+        }
+
+        /// `200 ms`, `2 s`, `2.5 s`.
+        static func text(_ duration: Duration) -> String {
+            let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+            if ms < 1000 { return "\(ms) ms" }
+            return ms % 1000 == 0 ? "\(ms / 1000) s" : "\(Double(ms) / 1000) s"
+        }
+    }
+
     /// An input and when it arrived, to charge the time it was held against its deadline.
     public struct Received: Sendable {
         public var envelope: Envelope
@@ -27,13 +67,18 @@ public struct StageProcessor<S: Stage>: Sendable {
 
     public let stage: S
     public let configuration: RunnerConfiguration
+    /// Told before each retry, once per distinct error; `nil`: retries go unreported.
+    public let onRetry: (@Sendable (Retry) -> Void)?
     private let accepts: Set<String>
     private let acceptsAll: Bool
     private let acceptsErrors: Bool
 
-    public init(stage: S, configuration: RunnerConfiguration = .init()) {
+    public init(
+        stage: S, configuration: RunnerConfiguration = .init(), onRetry: (@Sendable (Retry) -> Void)? = nil
+    ) {
         self.stage = stage
         self.configuration = configuration
+        self.onRetry = onRetry
         accepts = Set(stage.service.accepts)
         acceptsAll = accepts.contains("*")
         acceptsErrors = accepts.contains(MessageType.error)
@@ -72,6 +117,7 @@ public struct StageProcessor<S: Stage>: Sendable {
             let outcomes = await stage.handle(batch: inputs)
             let end = ContinuousClock.now
             var retry: [Int] = []
+            var retrying: [Retry] = []
             for (position, index) in pending.enumerated() {
                 let message = batch[index].envelope
                 let outcome =
@@ -83,6 +129,9 @@ public struct StageProcessor<S: Stage>: Sendable {
                     let deadline = remainingDeadline(message, batch[index].receivedAt, end)
                     let outputs = emissions.map { emission in
                         var output = message.derive(type: emission.type, body: emission.body)
+                        if !emission.meta.isEmpty {
+                            output.meta.merge(emission.meta) { inherited, _ in inherited }
+                        }
                         output.deadlineMs = deadline.map { max($0, 0) }
                         return output
                     }
@@ -94,6 +143,12 @@ public struct StageProcessor<S: Stage>: Sendable {
                     results[index] = Processed(input: message, outputs: [output], attempts: attempt)
                 case let .fail(error) where error.code.isRetryable && attempt < configuration.maxAttempts:
                     retry.append(index)
+                    if let same = retrying.firstIndex(where: { $0.error.code == error.code && $0.error.message == error.message }) {
+                        retrying[same].count += 1
+                    } else {
+                        retrying.append(
+                            Retry(error: error, count: 1, attempt: attempt + 1, maxAttempts: configuration.maxAttempts, delay: .zero))
+                    }
                 case let .fail(error):
                     results[index] = Processed(
                         input: message, deadLetters: [errorRecord(error, for: message, attempts: attempt)],
@@ -102,7 +157,14 @@ public struct StageProcessor<S: Stage>: Sendable {
             }
             pending = retry
             if !pending.isEmpty {
-                try? await Task.sleep(for: .milliseconds(configuration.backoffMs(afterAttempt: attempt)))
+                let delay = Duration.milliseconds(configuration.backoffMs(afterAttempt: attempt))
+                if let onRetry {
+                    for var retry in retrying {
+                        retry.delay = delay
+                        onRetry(retry)
+                    }
+                }
+                try? await Task.sleep(for: delay)
                 attempt += 1
             }
         }
@@ -145,4 +207,13 @@ public struct StageProcessor<S: Stage>: Sendable {
 /// The `url` of any body that has one.
 private struct BodyURL: Decodable {
     var url: String?
+}
+
+extension ErrorRecord {
+    /// What the runtime did about this failure, for the log line that reports it: for a
+    /// retryable status, that it gave up (`; gave up after 3 attempts`); nothing for a final one.
+    var outcome: String {
+        guard code.isRetryable else { return "" }
+        return attempt == 1 ? "; gave up after 1 attempt" : "; gave up after \(attempt) attempts"
+    }
 }

@@ -78,7 +78,10 @@ public final class LinkRunner<S: Stage>: Sendable {
         stage: S, configuration: RunnerConfiguration, options: Options,
         log: @escaping @Sendable (String) -> Void = FilterRunner<RelayStage>.logToStandardError
     ) throws(RunnelError) {
-        processor = StageProcessor(stage: stage, configuration: configuration)
+        let name = stage.service.name
+        processor = StageProcessor(stage: stage, configuration: configuration) { retry in
+            log("runnel \(name): \(retry.description)")
+        }
         self.options = options
         self.log = log
         deadLetterLog = try configuration.deadLetterPath.map { path throws(RunnelError) in try DeadLetterLog(path: path) }
@@ -228,7 +231,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// A message the next stage refused for good.
     private func deadLetterRefused(_ message: Outgoing, _ error: RunnelError) async {
         let failure = processor.errorRecord(error, for: message.envelope)
-        record(failure)
+        record(failure, retried: false)
         if let deadLetterLog {
             try? await deadLetterLog.write([failure])
         } else {
@@ -237,11 +240,13 @@ public final class LinkRunner<S: Stage>: Sendable {
         message.ticket.release()
     }
 
-    private func record(_ record: Envelope) {
+    /// Counts and logs a failure; `retried`: the processor tried it (so the line says whether it
+    /// gave up), not the next stage (whose refusals the downstream retries and reports).
+    private func record(_ record: Envelope, retried: Bool = true) {
         guard let body = try? record.body.decode(ErrorRecord.self) else { return }
         stats.withLock { $0.failed[body.code, default: 0] += 1 }
         let subject = body.url.map { " \($0)" } ?? ""
-        log("runnel \(name): \(body.status)\(subject): \(body.message)")
+        log("runnel \(name): \(body.status)\(subject): \(body.message)\(retried ? body.outcome : "")")
     }
 
     // MARK: Work

@@ -118,7 +118,7 @@ actor AddressPolicy {
                 return .failure(RunnelError(.notFound, "\(url): host \(host) not found (DNS: \(reason)); check the URL"))
             default:
                 return .failure(
-                    RunnelError(.unavailable, "\(url): could not resolve \(host) (DNS: \(reason)); it will be retried"))
+                    RunnelError(.unavailable, "\(url): could not resolve \(host) (DNS: \(reason))"))
             }
         }
         var addresses: [IPAddress] = []

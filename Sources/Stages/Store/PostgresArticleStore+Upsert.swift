@@ -121,7 +121,7 @@ extension PostgresArticleStore {
                 "SELECT id, version, fingerprint, language FROM articles WHERE canonical_url = \(key) FOR UPDATE", logger: logger
             ).collect().first
         else {
-            throw RunnelError(.unavailable, "the article \(key) was deleted while it was being stored; it will be retried")
+            throw RunnelError(.unavailable, "the article \(key) was deleted by another connection while it was being stored")
         }
         let (id, version, current, language) = try existing.decode((Int64, Int, String, String?).self)
         if current == fingerprint {

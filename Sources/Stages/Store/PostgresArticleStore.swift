@@ -117,7 +117,7 @@ public final class PostgresArticleStore: ArticleStore {
         }
         return RunnelError(
             .unavailable,
-            "\(operation) on \(url) took longer than \(timeout); the server may be overloaded or a lock held elsewhere. It will be retried")
+            "\(operation) on \(url) took longer than \(timeout); the server may be overloaded or a lock held elsewhere")
     }
 
     /// Ranks with `ts_rank` over the folded vector (title ×4, as the SQLite store's BM25 weights),

@@ -1,3 +1,4 @@
+import Foundation
 import PostgresNIO
 import RunnelProtocol
 
@@ -6,10 +7,13 @@ extension RunnelError {
     /// message that names the server (without its password) and says what to do.
     ///
     /// An unreachable server, a dropped connection, a deadlock or a serialization failure are
-    /// `UNAVAILABLE` (the runner retries); a rejected login `UNAUTHENTICATED`; missing privileges
+    /// `UNAVAILABLE` (retryable: a stage's runner tries again); a rejected login `UNAUTHENTICATED`; missing privileges
     /// `PERMISSION_DENIED`; a missing database `NOT_FOUND`; a full disk `RESOURCE_EXHAUSTED`;
     /// data the server refuses `INVALID_ARGUMENT` (the stage then stores the batch's items one
     /// by one, so only the bad one fails).
+    ///
+    /// The messages state what happened and what to check, never what happens next: inside a
+    /// stage the runner retries and says so, while `runnel search` and `runnel export` stop.
     static func postgres(_ error: any Error, url: String, doing operation: String) -> RunnelError {
         if let error = error as? RunnelError { return error }
         if let transaction = error as? PostgresTransactionError,
@@ -18,8 +22,10 @@ extension RunnelError {
             return postgres(inner, url: url, doing: operation)
         }
         guard let psql = error as? PSQLError else {
-            if error is ChannelError || error is IOError || "\(type(of: error))".contains("ConnectionPoolError") {
-                return unreachable(url, operation, detail: "\(error)")
+            if error is ChannelError || error is IOError || error is NIOConnectionError
+                || "\(type(of: error))".contains("ConnectionPoolError")
+            {
+                return unreachable(url, operation, detail: reason(error))
             }
             return RunnelError(.internal, "\(operation) on \(url) failed: \(error)")
         }
@@ -27,7 +33,7 @@ extension RunnelError {
         case .server:
             return server(psql, url: url, doing: operation)
         case .connectionError, .serverClosedConnection, .uncleanShutdown, .poolClosed:
-            return unreachable(url, operation, detail: psql.underlying.map { "\($0)" } ?? "\(psql.code)")
+            return unreachable(url, operation, detail: psql.underlying.map(reason) ?? "\(psql.code)")
         case .sslUnsupported:
             return RunnelError(
                 .failedPrecondition,
@@ -39,7 +45,7 @@ extension RunnelError {
                 "\(url) did not accept the login (\(psql.code)) while \(operation); put the password in the URL (postgres://user:password@host/db) or in PGPASSWORD",
                 cause: psql)
         case .queryCancelled:
-            return RunnelError(.unavailable, "a query on \(url) was cancelled while \(operation); it will be retried", cause: psql)
+            return RunnelError(.unavailable, "a query on \(url) was cancelled while \(operation)", cause: psql)
         case .tooManyParameters:
             return RunnelError(.invalidArgument, "\(operation) on \(url) needed too many parameters", cause: psql)
         default:
@@ -50,7 +56,34 @@ extension RunnelError {
     static func unreachable(_ url: String, _ operation: String, detail: String) -> RunnelError {
         RunnelError(
             .unavailable,
-            "cannot reach the PostgreSQL server \(url) while \(operation) (\(detail)); check that it runs and listens there (pg_isready -h HOST -p PORT). It will be retried")
+            "cannot reach the PostgreSQL server \(url) while \(operation) (\(detail)); is it running and listening there? Check with \(readinessCheck(url))")
+    }
+
+    /// A network error as a person reads it (`Connection refused`), not as Swift prints it.
+    static func reason(_ error: any Error) -> String {
+        switch error {
+        case let error as IOError:
+            return String(cString: strerror(error.errnoCode))
+        case let error as NIOConnectionError:
+            var reasons: [String] = []
+            for failure in error.connectionErrors where !reasons.contains(reason(failure.error)) {
+                reasons.append(reason(failure.error))
+            }
+            if let dns = error.dnsAError ?? error.dnsAAAAError { reasons.append("cannot resolve \(error.host): \(dns)") }
+            return reasons.isEmpty ? "cannot connect to \(error.host):\(error.port)" : reasons.joined(separator: "; ")
+        case ChannelError.connectTimeout:
+            return "no answer within the connect timeout"
+        default:
+            return "\(error)"
+        }
+    }
+
+    /// `pg_isready` with the host and port of `url`, to paste into a shell.
+    static func readinessCheck(_ url: String) -> String {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else {
+            return "pg_isready -h HOST -p PORT"
+        }
+        return "pg_isready -h \(host) -p \(components.port ?? 5432)"
     }
 
     /// An error the server sent, by SQLSTATE class.
@@ -75,7 +108,7 @@ extension RunnelError {
                 "\(url) is not a Runnel store or has an older schema (\(detail)) while \(operation); store articles there first (runnel store --db URL)",
                 cause: error)
         case "40001", "40P01", "55P03", "57P01", "57P02", "57P03", "53300", "57014":
-            return RunnelError(.unavailable, "\(url) is busy (\(detail)) while \(operation); it will be retried", cause: error)
+            return RunnelError(.unavailable, "\(url) is busy (\(detail)) while \(operation)", cause: error)
         case "42501":
             return RunnelError(
                 .permissionDenied,

@@ -41,7 +41,7 @@ extension RunnelError {
         case .SQLITE_TOOBIG, .SQLITE_CONSTRAINT, .SQLITE_MISMATCH, .SQLITE_RANGE:
             return RunnelError(.invalidArgument, "\(path) refused the data while \(operation): \(detail)", cause: db)
         case .SQLITE_IOERR, .SQLITE_PROTOCOL:
-            return RunnelError(.unavailable, "I/O error on \(path) (\(detail)) while \(operation); it will be retried", cause: db)
+            return RunnelError(.unavailable, "I/O error on \(path) (\(detail)) while \(operation); check the disk and the file system it is on", cause: db)
         default:
             return RunnelError(.internal, "\(operation) in \(path) failed: \(detail)", cause: db)
         }
