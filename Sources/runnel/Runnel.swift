@@ -26,6 +26,7 @@ struct Runnel: AsyncParsableCommand {
             Run.self, Status.self, Top.self, Restart.self, Stop.self,
             Fetch.self, Parse.self, Enrich.self, Store.self, Search.self, Export.self,
             Wrap.self, Cat.self, Validate.self, Log.self, Relay.self, Send.self, Recv.self, Call.self, Replay.self, Tap.self, Health.self, Describe.self,
+            Key.self,
         ]
     )
 }

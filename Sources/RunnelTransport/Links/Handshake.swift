@@ -9,6 +9,11 @@ import RunnelProtocol
 /// `nonce`; after reading the peer's, each side sends a second `hello` with
 /// `proof = hex(HMAC-SHA256(key, ROLE ":" peer_nonce))`, ROLE being `connect` or `accept`, and
 /// checks the peer's proof against its own nonce. Any failure is answered with `bye` and a status.
+///
+/// The key is proved on network links only (`tcp://`, `tls://`; the reader tells,
+/// ``LineReader/isNetwork``). On a Unix socket neither side sends a nonce, key or no key: the
+/// socket's directory, which only its owner can enter, is what keeps others out. So a tool
+/// without the key (`runnel health unix:…`) reaches a stage that has one for its TCP links.
 public struct Handshake: Sendable {
     /// Which end of the link this side is.
     public enum Role: String, Sendable {
@@ -17,7 +22,7 @@ public struct Handshake: Sendable {
 
     /// This side's hello (versions, name, types); nonce and proof are filled in here.
     public var local: Hello
-    /// The shared key, if the link authenticates.
+    /// The shared key, proved on network links (a Unix socket link ignores it).
     public var key: SharedKey?
 
     public init(local: Hello, key: SharedKey? = nil) {
@@ -39,6 +44,7 @@ public struct Handshake: Sendable {
 
     private func perform(_ role: Role, _ reader: inout LineReader, _ writer: LineWriter) async throws(RunnelError) -> Hello {
         var hello = local
+        let key = reader.isNetwork ? self.key : nil
         let nonce = key.map { _ in Self.makeNonce() }
         hello.nonce = nonce
         try writer.send(.hello(hello))

@@ -19,6 +19,9 @@ public struct LineConnection: Sendable {
     let channel: Channel
     /// The peer's address, for log lines.
     public let peer: String
+    /// Whether the connection runs over the network (TCP, TLS), where the shared key is proved;
+    /// false for a Unix socket, which only its owner can reach (``Handshake``).
+    public let isNetwork: Bool
     /// On a TLS link, completes when the TLS handshake does (fails with what went wrong).
     let secured: EventLoopFuture<Void>?
 
@@ -30,6 +33,10 @@ public struct LineConnection: Sendable {
         self.channel = channel
         self.secured = secured
         self.peer = peer ?? channel.channel.remoteAddress.map { "\($0)" } ?? "unix peer"
+        switch channel.channel.localAddress ?? channel.channel.remoteAddress {
+        case .v4?, .v6?: isNetwork = true
+        default: isNetwork = false
+        }
     }
 
     /// Waits for the TLS handshake, if this is a TLS link.
@@ -61,7 +68,7 @@ public struct LineConnection: Sendable {
                 }
                 outbound.finish()
             }
-            var reader = LineReader(inbound: inbound, limits: limits, peer: secured == nil ? nil : peer)
+            var reader = LineReader(inbound: inbound, limits: limits, peer: secured == nil ? nil : peer, isNetwork: isNetwork)
             do {
                 let result = try await body(&reader, writer)
                 writer.finish()
@@ -172,11 +179,14 @@ public struct LineReader {
     /// On a TLS link, the peer, so a TLS refusal that comes after the handshake (TLS 1.3 sends
     /// a missing client certificate's alert then) is reported as one.
     private let tlsPeer: String?
+    /// Whether the link runs over the network (``LineConnection/isNetwork``).
+    public let isNetwork: Bool
 
-    init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, limits: Limits, peer: String? = nil) {
+    init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, limits: Limits, peer: String? = nil, isNetwork: Bool) {
         iterator = inbound.makeAsyncIterator()
         decoder = StreamDecoder(limits: limits)
         tlsPeer = peer
+        self.isNetwork = isNetwork
     }
 
     /// Every line already decoded (at least one, waiting for it if needed), or `nil` when the
