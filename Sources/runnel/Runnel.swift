@@ -9,10 +9,11 @@ struct Runnel: AsyncParsableCommand {
         commandName: "runnel",
         abstract: "A message-pipeline worker for news pages.",
         discussion: """
-            Stages exchange zstd-compressed JSON lines. Every stage is also a stdin→stdout
+            Stages exchange zstd-compressed JSON lines. Every stage is also a stdin→stdout \
             filter:
 
-              runnel fetch < urls.txt | runnel parse | runnel enrich | runnel store --db news.sqlite
+              runnel fetch < urls.txt | runnel parse \\
+                | runnel enrich | runnel store --db news.sqlite
 
             Inspect any link or log:
 
@@ -20,7 +21,11 @@ struct Runnel: AsyncParsableCommand {
               runnel validate capture.jsonl.zst
 
             The protocol is specified in Protocol/PROTOCOL.md.
-            """,
+
+            Exit status (sysexits; an error's status code decides, and its place: a line \
+            or byte of the input, a pipeline file, or the command line):
+
+            """ + ExitStatus.table,
         version: "runnel \(version) (protocol v\(Envelope.protocolVersion))",
         subcommands: [
             Run.self, Status.self, Top.self, Restart.self, Stop.self,
@@ -29,4 +34,22 @@ struct Runnel: AsyncParsableCommand {
             Key.self,
         ]
     )
+
+    /// Runs the command; an error with a status code that escapes it is reported in one line and
+    /// exits with its ``ExitStatus``, like those the commands catch themselves.
+    static func main() async {
+        do {
+            var command = try await asyncParseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as RunnelError {
+            Standard.error("runnel: \(error.code.name): \(error.message)\n")
+            exit(withError: ExitStatus(error).exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
 }

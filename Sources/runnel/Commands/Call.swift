@@ -10,14 +10,15 @@ import Glibc
 struct Call: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send messages to a stage and print its outputs, which come back on the same connection.",
+        usage: "runnel call <endpoint> [<file>] [<options>]",
         discussion: """
-            Like grpcurl for a stage: connects in call mode (PROTOCOL.md 7.10), sends each
-            message of FILE or stdin (JSON lines, plain or zstd), and prints every output as a
-            JSON line once the stage has acked its input. Failures come back as error records
+            Like grpcurl for a stage: connects in call mode (PROTOCOL.md 7.10), sends each \
+            message of FILE or stdin (JSON lines, plain or zstd), and prints every output as a \
+            JSON line once the stage has acked its input. Failures come back as error records \
             and make the exit status 1.
 
-              echo '{"id":"1","type":"page.fetched","body":{"url":"https://x","status":200,"content_type":"text/html","html":"<h1>Hi</h1><p>Text</p>"}}' \\
-                | runnel call unix:/tmp/rn/parse.sock | jq .body.title
+              runnel call unix:/tmp/rn/parse.sock page.jsonl | jq .body.title
+              runnel call tcp://parse-host:7000 pages.jsonl --timeout 2m
             """
     )
 
@@ -27,10 +28,7 @@ struct Call: AsyncParsableCommand {
     @Argument(help: "The messages; '-' or none for stdin.")
     var file: String = "-"
 
-    @Option(name: .customLong("key-file"), help: "The shared key for TCP and TLS (default: $RUNNEL_KEY).")
-    var keyFile: String?
-
-    @OptionGroup(title: "TLS (tls:// endpoints)") var tls: TLSOptions
+    @OptionGroup(title: "Security") var security: ClientSecurityOptions
 
     @Option(
         help: .value("Give up when the outputs have not all come back within this long.", default: TimeSpan.seconds(30), example: "2m", valueName: "duration"),
@@ -42,8 +40,8 @@ struct Call: AsyncParsableCommand {
             let messages = try readMessages()
             let target = try Endpoint(parsing: endpoint)
             guard target.isSocket else { throw RunnelError(.invalidArgument, "call needs a socket endpoint, not \(endpoint)") }
-            let key = try SharedKey.load(file: keyFile)
-            let connection = try await LineConnection.connect(to: target, tls: tls.settings)
+            let key = try security.key.load()
+            let connection = try await LineConnection.connect(to: target, tls: security.tls)
             let answer = try await connection.run(within: timeout, asking: "\(endpoint) for its outputs") { reader, writer in
                 _ = try await Handshake(local: Hello(stage: "call", accepts: ["*"], emits: ["*"], mode: "call"), key: key)
                     .connect(&reader, writer)

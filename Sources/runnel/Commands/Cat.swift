@@ -9,19 +9,21 @@ import Glibc
 struct Cat: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Decode streams and logs (zstd or plain) to plain JSON lines, or encode them.",
+        usage: "runnel cat [<files> ...] [<options>]",
         discussion: """
-            Reads each FILE (or stdin) whether it is zstd-compressed or plain, checks
-            every line, and writes the valid ones. A bad line is reported on stderr with
-            its line number and status code and skipped; a broken zstd stream ends that
-            file. The exit status is 1 if anything was reported, 0 otherwise.
+            Reads each FILE (or stdin) whether it is zstd-compressed or plain, checks \
+            every line, and writes the valid ones. A bad line is reported on stderr with \
+            its line number and status code and skipped; a broken zstd stream ends that \
+            file. The exit status is 0 unless something was reported; then it is the first \
+            problem's: 65 for a bad line or stream, 74 for a file that cannot be read.
 
               runnel cat parse.log.zst | jq .body.title
               runnel cat --type article.parsed a.jsonl.zst b.jsonl.zst
               runnel cat --zstd < lines.jsonl > lines.jsonl.zst
               runnel fetch < urls.txt | runnel cat --tee fetched.jsonl.zst | runnel parse
 
-            --tee LOG also writes what goes to stdout to a capture log (one zstd frame per
-            chunk read, rotated into LOG's numbered files); if capturing stops (a full
+            --tee LOG also writes what goes to stdout to a capture log (one zstd frame per \
+            chunk read, rotated into LOG's numbered files); if capturing stops (a full \
             disk), lines still flow, it is reported, and the exit status is 1.
             """
     )
@@ -63,7 +65,8 @@ struct Cat: ParsableCommand {
         let output = FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
         let encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
         let wanted = types.map { Array($0.utf8) }
-        var failures = 0
+        var status = ExitStatus.success
+        var closed = false  // the reader of stdout went away (`| head`): stop quietly, exit 0
 
         stream.forEachLine(in: files) { bytes, number, source in
             if raw {
@@ -77,23 +80,30 @@ struct Cat: ParsableCommand {
                     }
                     encoder.append(line: bytes)
                 } catch {
-                    failures += 1
+                    status.keepFirst(error.at(.line(number)))
                     report(error.at(.line(number)), in: source)
                     return
                 }
             }
-            if encoder.pendingCount >= 256 << 10 { try output.write(try encoder.flush()) }
+            if encoder.pendingCount >= 256 << 10 {
+                do throws(RunnelError) { try output.write(try encoder.flush()) } catch {
+                    if error.code == .unavailable { closed = true }
+                    throw error
+                }
+            }
         } failure: { error, source in
-            failures += 1
+            guard !closed else { return }
+            status.keepFirst(error)
             report(error, in: source)
         }
         do throws(RunnelError) {
             try output.write(zstd ? try encoder.finish() : try encoder.flush())
             try output.flush()
         } catch {
-            if error.code != .unavailable { report(error, in: "stdout") }
-            throw ExitCode(1)
+            if error.code == .unavailable { closed = true } else { report(error, in: "stdout") }
+            if !closed { throw ExitStatus(error).exitCode }
         }
-        if failures > 0 { throw ExitCode(1) }
+        if closed { return }
+        if status != .success { throw status.exitCode }
     }
 }

@@ -27,13 +27,13 @@ struct Enrich: AsyncParsableCommand {
                              near-duplicates differ in few bits (popcount of XOR)
               content_hash   SHA-256 of title and text, NFC, spaces collapsed
 
-            No model is downloaded: all of it runs in-process, in well under a
+            No model is downloaded: all of it runs in-process, in well under a \
             millisecond of CPU for a typical article.
 
               runnel cat parsed.jsonl | runnel enrich | jq -c .body.entities
               runnel enrich --max-keywords 5 --zstd < parsed.jsonl > out.jsonl.zst
 
-            A message of another type fails with FAILED_PRECONDITION, a body that
+            A message of another type fails with FAILED_PRECONDITION, a body that \
             is not an article.parsed with INVALID_ARGUMENT; neither is retried.
 
             \(pipeDeliveryHelp)

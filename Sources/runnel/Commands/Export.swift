@@ -11,15 +11,15 @@ struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Write every stored article as JSON lines: messages to replay, or bare bodies.",
         discussion: """
-            By default each article is a message, article.enriched (or article.parsed
-            for an article that was never enriched), so an export can be read by any
+            By default each article is a message, article.enriched (or article.parsed \
+            for an article that was never enriched), so an export can be read by any \
             stage or tool of the pipeline, or stored again elsewhere:
 
               runnel export --db news.sqlite | runnel store --db copy.sqlite
               runnel export --db news.sqlite --bodies | jq -r .title
 
-            Each body also has "stored": {article_id, version, first_seen, last_seen}.
-            Articles come in the order they were first stored; the latest version of
+            Each body also has "stored": {article_id, version, first_seen, last_seen}. \
+            Articles come in the order they were first stored; the latest version of \
             each.
             """
     )
@@ -43,7 +43,7 @@ struct Export: AsyncParsableCommand {
             opened = try await StoreDatabase.openForReading(db)
         } catch {
             report(error, in: StoreDatabase.displayName(db))
-            throw ExitCode(1)
+            throw ExitStatus(error).exitCode
         }
         do {
             try await write(opened.store)
@@ -73,9 +73,9 @@ struct Export: AsyncParsableCommand {
         } catch {
             // `| head` closed the pipe; an unreachable PostgreSQL server is reported.
             let fromServer = PostgresStoreConfiguration.isURL(db) && error.message.contains(StoreDatabase.displayName(db))
-            if error.code == .unavailable && !fromServer { throw ExitCode(0) }
+            if error.code == .unavailable && !fromServer { throw ExitStatus.success.exitCode }
             report(error, in: StoreDatabase.displayName(db))
-            throw ExitCode(1)
+            throw ExitStatus(error).exitCode
         }
     }
 }

@@ -8,8 +8,8 @@ struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check and summarise capture logs.",
         discussion: """
-            A LOG is a file (a numbered file, or any zstd or plain JSON-lines file) or a
-            log's name: capture/parse-enrich.jsonl.zst stands for
+            A LOG is a file (a numbered file, or any zstd or plain JSON-lines file) or a \
+            log's name: capture/parse-enrich.jsonl.zst stands for \
             capture/parse-enrich.000001.jsonl.zst, …000002…, in number order.
 
               runnel log check .runnel/news/capture/parse-enrich.jsonl.zst
@@ -22,12 +22,12 @@ struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Verify every frame and line of logs; report the first damage with its offset.",
             discussion: """
-                Every zstd frame must decode (checksum included) and every line must be a
-                valid envelope or control message. For each file it prints `FILE: ok, …` or
-                the first damage as `FILE: byte N: DATA_LOSS: …` (a frame) or
-                `FILE: line N (byte M): INVALID_ARGUMENT: …` (a line; its frame starts at M).
-                A torn tail (the writer was killed mid-frame) is damage too; a writer
-                reopening the log cuts it off. Exit status 1 if anything is damaged.
+                Every zstd frame must decode (checksum included) and every line must be a \
+                valid envelope or control message. For each file it prints `FILE: ok, …` or \
+                the first damage as `FILE: byte N: DATA_LOSS: …` (a frame) or \
+                `FILE: line N (byte M): INVALID_ARGUMENT: …` (a line; its frame starts at M). \
+                A torn tail (the writer was killed mid-frame) is damage too; a writer \
+                reopening the log cuts it off. Exit status 65 if anything is damaged.
                 """
         )
 
@@ -41,6 +41,7 @@ struct Log: ParsableCommand {
 
         func run() throws {
             var damaged = 0
+            var status = ExitStatus.success
             let files: [String]
             do { files = try CaptureLogName.resolve(logs) } catch { throw failure(error) }
             for file in files {
@@ -64,12 +65,13 @@ struct Log: ParsableCommand {
                 }
                 if let first {
                     damaged += 1
+                    status.keepFirst(first.error)
                     print("\(first)" + (problems > 1 ? " (and \(problems - 1) more problems)" : ""))
                 }
             }
             if damaged > 0 {
                 Standard.error("runnel: \(damaged) of \(files.count) files damaged\n")
-                throw ExitCode(1)
+                throw status.exitCode
             }
         }
     }
@@ -78,9 +80,9 @@ struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print counts by type, the time range and sizes of logs.",
             discussion: """
-                Counts data messages by type, the first and last `ts`, the compressed
-                size (the files) and uncompressed size (the lines), and line sizes
-                (min/avg/max). Damage is reported on stderr (exit 1) after what could be read.
+                Counts data messages by type, the first and last `ts`, the compressed \
+                size (the files) and uncompressed size (the lines), and line sizes \
+                (min/avg/max). Damage is reported on stderr (exit 65) after what could be read.
                 """
         )
 
@@ -159,9 +161,11 @@ struct Log: ParsableCommand {
                 let file = split.map { String(damage.message[..<$0.lowerBound]) } ?? "log"
                 let rest = split.map { String(damage.message[$0.upperBound...]) } ?? damage.message
                 Standard.error("runnel: \(file): \(damage.position.map { "\($0): " } ?? "")\(damage.code.name): \(rest)\n")
-                throw ExitCode(1)
+                throw ExitStatus(damage).exitCode
             }
-            if reader.invalidLines > 0 || reader.warnings.contains(where: { $0.error.code == .dataLoss }) { throw ExitCode(1) }
+            if reader.invalidLines > 0 || reader.warnings.contains(where: { $0.error.code == .dataLoss }) {
+                throw ExitStatus.dataError.exitCode
+            }
         }
     }
 }
@@ -170,5 +174,5 @@ struct Log: ParsableCommand {
 private func failure(_ error: Error) -> ExitCode {
     let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
     Standard.error("runnel: \(error.code.name): \(error.message)\n")
-    return ExitCode(1)
+    return ExitStatus(error).exitCode
 }

@@ -6,14 +6,14 @@ struct Parse: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Extract the article from fetched pages: page.fetched in, article.parsed out.",
         discussion: """
-            For each page.fetched message it finds the article's title, its text
-            (paragraphs separated by a blank line), byline, published and updated
-            dates (ISO 8601), description, canonical URL, site name, declared
-            language, images with captions, outlinks and the page's own list of
-            related articles, and says whether the page is an article, a listing
-            or something else. Menus, most-read and other-news lists, share bars,
-            comments, footers and cookie banners stay out of the text. text/plain
-            pages are read line by line. A page without an article still gives an
+            For each page.fetched message it finds the article's title, its text \
+            (paragraphs separated by a blank line), byline, published and updated \
+            dates (ISO 8601), description, canonical URL, site name, declared \
+            language, images with captions, outlinks and the page's own list of \
+            related articles, and says whether the page is an article, a listing \
+            or something else. Menus, most-read and other-news lists, share bars, \
+            comments, footers and cookie banners stay out of the text. text/plain \
+            pages are read line by line. A page without an article still gives an \
             article.parsed, with empty text.
 
               runnel fetch < urls.txt | runnel parse \\
@@ -24,10 +24,10 @@ struct Parse: AsyncParsableCommand {
               runnel cat fetched.jsonl.zst | runnel parse \\
                 | jq -r '.body | .title, .text'
 
-            Failures, one error record each: FAILED_PRECONDITION for a content
-            type that is not HTML or text (image/png), OUT_OF_RANGE for a
-            page above --max-html-bytes, DATA_LOSS for a page decoded with the
-            wrong charset (mostly replacement characters), INVALID_ARGUMENT for
+            Failures, one error record each: FAILED_PRECONDITION for a content \
+            type that is not HTML or text (image/png), OUT_OF_RANGE for a \
+            page above --max-html-bytes, DATA_LOSS for a page decoded with the \
+            wrong charset (mostly replacement characters), INVALID_ARGUMENT for \
             a body that is not a page.fetched.
 
             \(pipeDeliveryHelp)

@@ -5,15 +5,15 @@ import RunnelTransport
 
 /// Connects to a stage, says hello as a tool, asks one control question, prints the answer.
 func probe(
-    _ endpointText: String, keyFile: String?, tls: TLSOptions = TLSOptions(), timeout: TimeSpan, ask: ControlMessage
+    _ endpointText: String, security: ClientSecurityOptions, timeout: TimeSpan, ask: ControlMessage
 ) async throws -> ControlMessage {
     do {
         let endpoint = try Endpoint(parsing: endpointText)
         guard endpoint.isSocket else {
             throw RunnelError(.invalidArgument, "\(endpointText) is not a socket endpoint (unix:PATH, tcp://HOST:PORT or tls://HOST:PORT)")
         }
-        let key = try SharedKey.load(file: keyFile)
-        let connection = try await LineConnection.connect(to: endpoint, tls: tls.settings)
+        let key = try security.key.load()
+        let connection = try await LineConnection.connect(to: endpoint, tls: security.tls)
         let answer: ControlMessage? = try await connection.run(within: timeout, asking: "\(endpointText) for \(ask.name)") { reader, writer in
             _ = try await Handshake(local: Hello(stage: "runnel-\(ask.name)"), key: key).connect(&reader, writer)
             try writer.send(ask)
@@ -69,20 +69,18 @@ struct TimeoutOption: ParsableArguments {
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Ask a stage whether it is serving (as grpc.health.v1).",
+        usage: "runnel health <endpoint> [<options>]",
         discussion: "Prints SERVING, NOT_SERVING or UNKNOWN; exit status 0 only for SERVING (69 otherwise).\n\n  runnel health unix:/run/runnel/parse.sock")
 
     @Argument(help: "The stage's endpoint: unix:PATH, tcp://HOST:PORT or tls://HOST:PORT.")
     var endpoint: String
 
-    @Option(name: .customLong("key-file"), help: "The shared key for TCP and TLS (default: $RUNNEL_KEY).")
-    var keyFile: String?
-
-    @OptionGroup(title: "TLS (tls:// endpoints)") var tls: TLSOptions
+    @OptionGroup(title: "Security") var security: ClientSecurityOptions
 
     @OptionGroup var timeout: TimeoutOption
 
     func run() async throws {
-        guard case let .health(status?) = try await probe(endpoint, keyFile: keyFile, tls: tls, timeout: timeout.timeout, ask: .health(nil)) else {
+        guard case let .health(status?) = try await probe(endpoint, security: security, timeout: timeout.timeout, ask: .health(nil)) else {
             throw ExitStatus.failure.exitCode
         }
         print(status.rawValue)
@@ -93,20 +91,18 @@ struct Health: AsyncParsableCommand {
 struct Describe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print a stage's service definition: its name, accepted and emitted types, options.",
+        usage: "runnel describe <endpoint> [<options>]",
         discussion: "Like gRPC reflection.\n\n  runnel describe unix:/run/runnel/parse.sock | jq .accepts")
 
     @Argument(help: "The stage's endpoint: unix:PATH, tcp://HOST:PORT or tls://HOST:PORT.")
     var endpoint: String
 
-    @Option(name: .customLong("key-file"), help: "The shared key for TCP and TLS (default: $RUNNEL_KEY).")
-    var keyFile: String?
-
-    @OptionGroup(title: "TLS (tls:// endpoints)") var tls: TLSOptions
+    @OptionGroup(title: "Security") var security: ClientSecurityOptions
 
     @OptionGroup var timeout: TimeoutOption
 
     func run() async throws {
-        guard case let .describe(service?) = try await probe(endpoint, keyFile: keyFile, tls: tls, timeout: timeout.timeout, ask: .describe(nil)) else {
+        guard case let .describe(service?) = try await probe(endpoint, security: security, timeout: timeout.timeout, ask: .describe(nil)) else {
             throw ExitStatus.failure.exitCode
         }
         let encoder = JSONEncoder()

@@ -13,25 +13,25 @@ struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Play captured messages into a stage, with acks, at their original pace or faster.",
         discussion: """
-            Reads the data messages of each LOG (zstd or plain JSON lines; a rotated log by
-            its plain name) in order and sends the selected ones to the stage at ENDPOINT
-            with acks: unacked messages are resent after a reconnect, so a stage killed
-            and restarted midway loses nothing. --speed max (the default) sends as fast as
+            Reads the data messages of each LOG (zstd or plain JSON lines; a rotated log by \
+            its plain name) in order and sends the selected ones to the stage at ENDPOINT \
+            with acks: unacked messages are resent after a reconnect, so a stage killed \
+            and restarted midway loses nothing. --speed max (the default) sends as fast as \
             the stage's credit allows; --speed 1 keeps the gaps between the messages' ts,
-            --speed 10 makes them ten times shorter. --to - writes the selected lines,
+            --speed 10 makes them ten times shorter. --to - writes the selected lines, \
             unchanged, to stdout instead (plain, or --zstd), to feed a shell pipe.
 
-            A progress bar with the rate and ETA is drawn on stderr when it is a terminal;
-            one summary line is printed at the end in any case. Exit status: 0 when every
+            A progress bar with the rate and ETA is drawn on stderr when it is a terminal; \
+            one summary line is printed at the end in any case. Exit status: 0 when every \
             message was acked, 1 otherwise.
 
-            --compare OUT_LOG is a regression check: the inputs go to the stage in call
-            mode (its outputs come back on the same connection), and each input's outputs
-            are compared, field by field, with the captured outputs whose parent is that
-            input, leaving out id, seq, ts, deadline_ms, body.fetched_at, body.elapsed_ms
-            (and --ignore PATH). It prints how many inputs gave identical outputs and the
-            first differences, e.g. body.title: "a" → "b". Exit status with --compare: 0
-            when all are identical, 1 when some changed (or outputs are missing or
+            --compare OUT_LOG is a regression check: the inputs go to the stage in call \
+            mode (its outputs come back on the same connection), and each input's outputs \
+            are compared, field by field, with the captured outputs whose parent is that \
+            input, leaving out id, seq, ts, deadline_ms, body.fetched_at, body.elapsed_ms \
+            (and --ignore PATH). It prints how many inputs gave identical outputs and the \
+            first differences, e.g. body.title: "a" → "b". Exit status with --compare: 0 \
+            when all are identical, 1 when some changed (or outputs are missing or \
             extra), 2 when some inputs were not acked.
 
               runnel replay in.jsonl.zst --to unix:/tmp/rn/parse.sock --speed 10

@@ -11,24 +11,25 @@ import Glibc
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a pipeline under a supervisor: start its stages, feed them, keep them alive.",
+        usage: "runnel run <file> [<options>]",
         discussion: """
-            Reads a pipeline file (TOML), asks every stage to describe itself and refuses
-            the pipeline when a stage emits a type the next does not accept. Then it binds
-            each stage's socket, starts the stages, feeds the source's URLs through them
-            with end-to-end acks, and restarts stages that fail (one_for_one, rest_for_one
-            or one_for_all, with backoff, up to max_restarts within period). A restarted
+            Reads a pipeline file (TOML), asks every stage to describe itself and refuses \
+            the pipeline when a stage emits a type the next does not accept. Then it binds \
+            each stage's socket, starts the stages, feeds the source's URLs through them \
+            with end-to-end acks, and restarts stages that fail (one_for_one, rest_for_one \
+            or one_for_all, with backoff, up to max_restarts within period). A restarted \
             stage takes over the same socket, so nothing is lost.
 
             The source keeps a durable cursor (.runnel/NAME/cursor beside the file):
-            SIGTERM or Ctrl-C drains from the source down and exits 0, and the next run
+            SIGTERM or Ctrl-C drains from the source down and exits 0, and the next run \
             resumes where the acks reached. When every URL is done it drains and exits 0.
 
               runnel run Examples/news.toml
               runnel status            # in another terminal: pids, restarts, messages
               runnel search --db Examples/news.sqlite "phai bo"
 
-            A pipeline file with [hosts] places stages on several hosts; each host runs
-            its part with --host NAME, and links between hosts are tcp:// (tls:// with
+            A pipeline file with [hosts] places stages on several hosts; each host runs \
+            its part with --host NAME, and links between hosts are tcp:// (tls:// with \
             a [tls] section). Its status is then under the name NAME@HOST.
             """
     )

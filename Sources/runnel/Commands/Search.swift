@@ -10,26 +10,27 @@ import Glibc
 struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Search the stored articles, best first; diacritics and case do not matter.",
+        usage: "runnel search [<options>] <words> ...",
         discussion: """
             Every word must occur, in title or text; "quotes" make a phrase, a trailing
-            * a prefix. Words are compared without marks, so 'phai bo' finds 'phái bộ',
-            'Matxcova' finds 'Matxcơva' and 'da nang' finds 'Đà Nẵng'. Hits are ranked
-            by BM25, title words counting four times body words. Each shows its title,
-            URL, date and a passage with the matched words in bold (on a terminal) or
-            between « » (in a pipe). Words typed with their marks ('Đà Nẵng') match
+            * a prefix. Words are compared without marks, so 'phai bo' finds 'phái bộ', \
+            'Matxcova' finds 'Matxcơva' and 'da nang' finds 'Đà Nẵng'. Hits are ranked \
+            by BM25, title words counting four times body words. Each shows its title, \
+            URL, date and a passage with the matched words in bold (on a terminal) or \
+            between « » (in a pipe). Words typed with their marks ('Đà Nẵng') match \
             every spelling too, but articles that have them as written come first.
 
-            Copies of one article stored under several URLs (its https address and a
-            saved file, say) are one hit: articles whose SimHashes (from runnel enrich)
-            differ in at most 3 of 64 bits show once, the best-ranked copy with
-            "also at:" and the others' URLs. --all shows every copy; --limit counts
+            Copies of one article stored under several URLs (its https address and a \
+            saved file, say) are one hit: articles whose SimHashes (from runnel enrich) \
+            differ in at most 3 of 64 bits show once, the best-ranked copy with \
+            "also at:" and the others' URLs. --all shows every copy; --limit counts \
             hits after copies are folded together.
 
               runnel search --db news.sqlite phai bo ngoai giao
               runnel search --db news.sqlite '"phai bo" Matx*' --limit 3
               runnel search --db news.sqlite NATO --json | jq -r .url
 
-            Exit status: 0 when something was found, 1 when nothing was, 2 on an error
+            Exit status: 0 when something was found, 1 when nothing was, 2 on an error \
             (a missing database is NOT_FOUND).
             """
     )
@@ -67,7 +68,7 @@ struct Search: AsyncParsableCommand {
             await opened.close()
         } catch {
             report(error, in: StoreDatabase.displayName(db))
-            throw ExitCode(2)
+            throw ExitStatus(error).exitCode
         }
         var out = ""
         if json {
@@ -89,7 +90,7 @@ struct Search: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data(out.utf8))
         if hits.isEmpty {
             if !json { Standard.error("runnel: no article matches \(words.joined(separator: " "))\n") }
-            throw ExitCode(1)
+            throw ExitStatus.failure.exitCode  // as grep: no match
         }
     }
 

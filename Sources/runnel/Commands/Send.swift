@@ -7,9 +7,9 @@ struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Send messages to a stage reliably: exit 0 only when every one was acked.",
         discussion: """
-            Reads JSON lines (plain or zstd) from FILE or stdin and sends them, unchanged,
-            to the stage listening at ENDPOINT, within the credit it grants. Unacked
-            messages are resent after a reconnect. Exits 0 when all were acked; otherwise
+            Reads JSON lines (plain or zstd) from FILE or stdin and sends them, unchanged, \
+            to the stage listening at ENDPOINT, within the credit it grants. Unacked \
+            messages are resent after a reconnect. Exits 0 when all were acked; otherwise \
             1, saying how many were not.
 
               runnel send unix:/run/runnel/parse.sock pages.jsonl.zst
@@ -34,7 +34,7 @@ struct Send: AsyncParsableCommand {
             example: "refused.jsonl.zst", valueName: "path"))
     var deadLetter: String?
 
-    @OptionGroup(title: "Security") var security: SecurityOptions
+    @OptionGroup(title: "Security") var security: ClientSecurityOptions
     @OptionGroup(title: "Observability") var observability: VerboseOption
     @OptionGroup var supervised: SupervisedOptions
 
@@ -48,8 +48,8 @@ struct Send: AsyncParsableCommand {
             var link = LinkRunner<RelayStage>.Options()
             link.listen = file == "-" ? .stdio : try Endpoint(parsing: file.hasPrefix("file:") ? file : "file:" + file)
             link.to = try Endpoint(parsing: endpoint)
-            link.key = try SharedKey.load(file: security.keyFile)
-            link.tls = try security.tls.settings(listen: link.listen, to: link.to)
+            link.key = try security.key.load()
+            link.tls = try security.tls.checked(listen: link.listen, to: link.to)
             delivery.apply(to: &link)
             supervised.apply(to: &link)
             return link
@@ -79,7 +79,7 @@ struct Recv: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Receive messages on a socket, ack them, and print them as JSON lines.",
         discussion: """
-            A sink for tests and scripts: listens at ENDPOINT, acks every message once it
+            A sink for tests and scripts: listens at ENDPOINT, acks every message once it \
             is written to stdout, and runs until SIGTERM or SIGINT.
 
               runnel recv --listen unix:/tmp/runnel/out.sock > received.jsonl
@@ -88,7 +88,7 @@ struct Recv: AsyncParsableCommand {
 
     @OptionGroup(title: "Input") var input: InputOptions
     @OptionGroup(title: "Output") var output: CompressionOptions
-    @OptionGroup(title: "Security") var security: SecurityOptions
+    @OptionGroup(title: "Security") var security: ListenerSecurityOptions
     @OptionGroup(title: "Observability") var observability: VerboseOption
 
     func run() async throws {
@@ -100,8 +100,8 @@ struct Recv: AsyncParsableCommand {
         try await runStage(RelayStage(name: "recv"), configuration: configuration) { () throws(RunnelError) in
             var link = LinkRunner<RelayStage>.Options()
             link.listen = try Endpoint(parsing: input.listen)
-            link.key = try SharedKey.load(file: security.keyFile)
-            link.tls = try security.tls.settings(listen: link.listen, to: link.to)
+            link.key = try security.key.load()
+            link.tls = try security.tls.checked(listen: link.listen, to: link.to)
             link.insecure = input.insecure
             link.window = input.window
             return link

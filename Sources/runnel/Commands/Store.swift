@@ -7,24 +7,24 @@ struct Store: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Store articles in a SQLite database with a full-text index: the pipeline's sink.",
         discussion: """
-            Reads article.enriched and article.parsed messages and writes one
-            article.stored per article (action inserted, updated or unchanged); error
-            records go to the failures table and produce nothing. Each batch is one
-            transaction. --db takes a SQLite file or a PostgreSQL URL
-            (postgres://user@host:5432/news), which several store processes on several
+            Reads article.enriched and article.parsed messages and writes one \
+            article.stored per article (action inserted, updated or unchanged); error \
+            records go to the failures table and produce nothing. Each batch is one \
+            transaction. --db takes a SQLite file or a PostgreSQL URL \
+            (postgres://user@host:5432/news), which several store processes on several \
             hosts may write to at once.
 
               runnel parse < pages.jsonl | runnel enrich | runnel store --db news.sqlite
               runnel search --db news.sqlite 'phai bo ngoai giao'
 
-            Articles are keyed by canonical URL (the fetched URL when there is none).
-            The same content delivered again changes nothing; new content keeps a new
-            version (table versions). The database is created with its schema when
-            missing and uses WAL, so `runnel search` and `sqlite3` can read it while the
+            Articles are keyed by canonical URL (the fetched URL when there is none). \
+            The same content delivered again changes nothing; new content keeps a new \
+            version (table versions). The database is created with its schema when \
+            missing and uses WAL, so `runnel search` and `sqlite3` can read it while the \
             store writes.
 
-            A corrupt file stops the command before it reads anything (DATA_LOSS, exit
-            1); a database locked by another writer longer than --busy-timeout fails the
+            A corrupt file stops the command before it reads anything (DATA_LOSS, exit \
+            1); a database locked by another writer longer than --busy-timeout fails the \
             batch with UNAVAILABLE, which is retried (--max-attempts).
 
             \(pipeDeliveryHelp)

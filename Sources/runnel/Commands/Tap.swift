@@ -11,12 +11,13 @@ import Glibc
 struct Tap: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Watch what a stage of a running pipeline reads and writes, as plain JSON lines.",
+        usage: "runnel tap <stage> [<options>]",
         discussion: """
-            Asks the pipeline's supervisor where STAGE's processes offer their tap, connects
-            to each, and prints copies of the messages they take in (--inputs), send out
-            (--outputs), or both (the default), until --limit messages, Ctrl-C, or the end
-            of the pipeline. A restarted stage is tapped again. The tap never slows the
-            pipeline: a tap that reads slower than the stage works loses messages, for
+            Asks the pipeline's supervisor where STAGE's processes offer their tap, connects \
+            to each, and prints copies of the messages they take in (--inputs), send out \
+            (--outputs), or both (the default), until --limit messages, Ctrl-C, or the end \
+            of the pipeline. A restarted stage is tapped again. The tap never slows the \
+            pipeline: a tap that reads slower than the stage works loses messages, for \
             itself alone, and says how many on stderr ("dropped").
 
               runnel tap parse --outputs | jq -r .body.title
@@ -59,11 +60,12 @@ struct Tap: ParsableCommand {
             } catch {
                 if announced { break }  // the pipeline ended
                 Standard.error("runnel tap: \(error.code.name): \(error.message)\n")
-                throw ExitCode(1)
+                throw ExitStatus(error).exitCode
             }
             if let error = reply["error"] as? String {
+                // The pipeline refused the request: no such stage, or not a built-in one.
                 Standard.error("runnel tap: \(error)\n")
-                throw ExitCode(1)
+                throw ExitStatus.usage.exitCode
             }
             let sockets = reply["sockets"] as? [String] ?? []
             for path in sockets where session.claim(path) {

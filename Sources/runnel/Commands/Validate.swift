@@ -5,12 +5,14 @@ import RunnelTransport
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Check every line of streams and logs against the protocol's schemas.",
+        usage: "runnel validate [<files> ...] [<options>]",
         discussion: """
-            Decodes each line into the typed models of Protocol/schemas (envelope, control
-            messages, and the body of url.requested, page.fetched, article.parsed,
-            article.enriched, article.stored and error) and reports each bad line with its
-            number, the field and the reason. Types without a schema get their envelope
-            checked. Exit status 1 if any line is invalid.
+            Decodes each line into the typed models of Protocol/schemas (envelope, control \
+            messages, and the body of url.requested, page.fetched, article.parsed, \
+            article.enriched, article.stored and error) and reports each bad line with its \
+            number, the field and the reason. Types without a schema get their envelope \
+            checked. Exit status 65 if any line is invalid (74 if a file cannot be read:
+            the first problem reported decides).
 
               runnel validate capture.jsonl.zst
               runnel parse < pages.jsonl | runnel validate
@@ -29,6 +31,7 @@ struct Validate: ParsableCommand {
         var valid: [String: Int] = [:]
         var unknown: [String: Int] = [:]
         var invalid = 0
+        var status = ExitStatus.success
 
         stream.forEachLine(in: files) { bytes, number, source in
             do throws(RunnelError) {
@@ -39,10 +42,12 @@ struct Validate: ParsableCommand {
                 }
             } catch {
                 invalid += 1
+                status.keepFirst(error.at(.line(number)))
                 if !quiet { report(error.at(.line(number)), in: source) }
             }
         } failure: { error, source in
             invalid += 1
+            status.keepFirst(error)
             // A file or a stream that cannot be read is reported even with --quiet.
             if !quiet || error.position?.line == nil { report(error, in: source) }
         }
@@ -56,6 +61,6 @@ struct Validate: ParsableCommand {
                 + unknown.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
         }
         print(summary)
-        if invalid > 0 { throw ExitCode(1) }
+        if status != .success { throw status.exitCode }
     }
 }

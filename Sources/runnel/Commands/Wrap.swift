@@ -5,10 +5,10 @@ struct Wrap: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Make any line filter a stage: one JSON line in, exactly one line out, in order.",
         discussion: """
-            Starts COMMAND once and hands it each input message as a JSON line on its stdin; its
-            answer line is the output. A message (with type and body) goes on with a new id and
-            the input as parent; any other JSON value becomes the body under the input's type;
-            null or an empty line means no output. Inputs are acked as their answers arrive, so
+            Starts COMMAND once and hands it each input message as a JSON line on its stdin; its \
+            answer line is the output. A message (with type and body) goes on with a new id and \
+            the input as parent; any other JSON value becomes the body under the input's type; \
+            null or an empty line means no output. Inputs are acked as their answers arrive, so \
             the filter must answer every line and flush (jq: --unbuffered; Python: flush=True).
 
               runnel wrap -- jq -c --unbuffered '.body.title |= ascii_upcase'

@@ -124,16 +124,60 @@ struct FailureOptions: ParsableArguments {
     }
 }
 
-/// Who may talk to a link: the shared key, TLS, or neither.
-struct SecurityOptions: ParsableArguments {
+/// `--key-file`: the shared key every side of a tcp:// or tls:// link proves it holds.
+struct KeyOption: ParsableArguments {
     @Option(
         name: .customLong("key-file"),
         help: .value(
-            "The shared key for tcp:// and tls:// links (Unix sockets are guarded by their directory's permissions instead).",
+            "The shared key for tcp:// and tls:// links (Unix sockets are guarded by their directory's permissions instead; `runnel key new` makes one).",
             default: "$RUNNEL_KEY", example: "runnel.key", valueName: "path"))
     var keyFile: String?
 
-    @OptionGroup var tls: TLSOptions
+    func load() throws(RunnelError) -> SharedKey? { try SharedKey.load(file: keyFile) }
+}
+
+/// Who may talk to a stage, which both listens and connects: the key, and TLS both ways.
+struct SecurityOptions: ParsableArguments {
+    @OptionGroup var key: KeyOption
+    @OptionGroup var trust: TLSTrustOptions
+    @OptionGroup var listener: TLSListenerOptions
+    @OptionGroup var client: TLSClientOptions
+
+    var tls: TLSSettings {
+        var settings = TLSSettings()
+        trust.apply(to: &settings)
+        listener.apply(to: &settings)
+        client.apply(to: &settings)
+        return settings
+    }
+}
+
+/// Who a command that only connects is (send, call, health, describe).
+struct ClientSecurityOptions: ParsableArguments {
+    @OptionGroup var key: KeyOption
+    @OptionGroup var trust: TLSTrustOptions
+    @OptionGroup var client: TLSClientOptions
+
+    var tls: TLSSettings {
+        var settings = TLSSettings()
+        trust.apply(to: &settings)
+        client.apply(to: &settings)
+        return settings
+    }
+}
+
+/// Who may feed a command that only listens (recv).
+struct ListenerSecurityOptions: ParsableArguments {
+    @OptionGroup var key: KeyOption
+    @OptionGroup var trust: TLSTrustOptions
+    @OptionGroup var listener: TLSListenerOptions
+
+    var tls: TLSSettings {
+        var settings = TLSSettings()
+        trust.apply(to: &settings)
+        listener.apply(to: &settings)
+        return settings
+    }
 }
 
 /// What a stage tells about itself.
@@ -197,8 +241,8 @@ struct StageOptions: ParsableArguments {
         var link = LinkRunner<S>.Options()
         link.listen = try Endpoint(parsing: input.listen)
         link.to = try Endpoint(parsing: output.to)
-        link.key = try SharedKey.load(file: security.keyFile)
-        link.tls = try security.tls.settings(listen: link.listen, to: link.to)
+        link.key = try security.key.load()
+        link.tls = try security.tls.checked(listen: link.listen, to: link.to)
         link.insecure = input.insecure
         link.window = input.window
         delivery.apply(to: &link)
