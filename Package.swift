@@ -5,9 +5,14 @@ import PackageDescription
 // (endpoints, socket links, handshake, credit/ack windows); RunnelStage (the Stage protocol and
 // its runners); one module per stage; the `runnel` executable on top. Heavy dependencies stay in
 // the modules that need them: AsyncHTTPClient only in FetchStage.
+//
+// Supported platform: Linux, built and tested on Debian 12 with Swift 6.x (Scripts/test.sh is what
+// CI runs). macOS is not supported, so no `platforms:` is declared: the C shims expect the Debian
+// packages that Scripts/lib/setup.sh installs with apt-get (libzstd-dev, libcld2-dev,
+// libxml2-dev, libnats-dev), and the code calls Glibc directly (`import Glibc` with no Darwin
+// branch in most files, SOCK_CLOEXEC, /proc/self/exe). Nobody has built it on macOS.
 let package = Package(
     name: "Runnel",
-    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "runnel", targets: ["runnel"]),
         .library(name: "RunnelProtocol", targets: ["RunnelProtocol"]),

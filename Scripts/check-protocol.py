@@ -210,7 +210,7 @@ def check_vectors():
                                     limits.get("max_window_log", DEFAULT_MAX_WINDOW_LOG))
         expected_format = "zstd" if is_zstd(data) else "plain"
         ok = (valid == entry["valid"] and errors == entry["errors"] and entry["format"] == expected_format
-              and entry["exit"] == (1 if errors else 0))
+              and entry["exit"] == (65 if errors else 0))
         check(ok, f"vector {name}",
               f"read {valid} valid, errors {errors}; manifest says {entry['valid']} valid, errors {entry['errors']}")
     present = {os.path.basename(p) for p in glob.glob(os.path.join(VECTORS, "*"))} - {"manifest.json", "make_vectors.py"}

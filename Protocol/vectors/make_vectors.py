@@ -48,7 +48,7 @@ def add(file, data, *, kind, valid, errors=(), description, max_line=None):
         entry["limits"] = {"max_line": max_line}
     entry["valid"] = valid
     entry["errors"] = [dict(e) for e in errors]
-    entry["exit"] = 1 if errors else 0
+    entry["exit"] = 65 if errors else 0  # EX_DATAERR (sysexits) when any line or stream is bad
     manifest.append(entry)
 
 

@@ -90,19 +90,27 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
         if self == .success { self = ExitStatus(error) }
     }
 
-    /// What the status means, in a few words, for ``table``.
-    var meaning: String {
+    /// What the status means, in a few words, for ``table``: lines of at most 72 characters.
+    var meaning: [String] {
         switch self {
-        case .success: "done (also when the reader of stdout went away, as with | head)"
-        case .failure: "a check came out negative (search: no match; replay --compare: changed; call: an error record), or nothing below fits"
-        case .usage: "EX_USAGE: a wrong flag, argument or endpoint (INVALID_ARGUMENT)"
-        case .dataError: "EX_DATAERR: a bad line or stream in the input (any code at a line or byte); DATA_LOSS"
-        case .unavailable: "EX_UNAVAILABLE: a peer or server unreachable, too slow, not serving or not acking (UNAVAILABLE, DEADLINE_EXCEEDED)"
-        case .software: "EX_SOFTWARE: an internal error (INTERNAL)"
-        case .ioError: "EX_IOERR: a file that cannot be opened, read or written (NOT_FOUND, PERMISSION_DENIED, a full disk)"
-        case .temporaryFailure: "EX_TEMPFAIL: aborted by a conflict; try again (ABORTED)"
-        case .noPermission: "EX_NOPERM: a key or certificate refused (UNAUTHENTICATED)"
-        case .configuration: "EX_CONFIG: a wrong pipeline file or setup (FAILED_PRECONDITION; INVALID_ARGUMENT in a pipeline file)"
+        case .success: ["done (also when the reader of stdout went away, as with | head)"]
+        case .failure:
+            [
+                "a check came out negative (search: no match; replay --compare: outputs",
+                "changed; call: an error record came back), or nothing below fits",
+            ]
+        case .usage: ["EX_USAGE: a wrong flag, argument or endpoint (INVALID_ARGUMENT)"]
+        case .dataError:
+            ["EX_DATAERR: a bad line or stream in the input (any code at a line or", "byte); a damaged log or database (DATA_LOSS)"]
+        case .unavailable:
+            ["EX_UNAVAILABLE: a peer or server unreachable, too slow, not serving or", "not acking (UNAVAILABLE, DEADLINE_EXCEEDED)"]
+        case .software: ["EX_SOFTWARE: an internal error (INTERNAL)"]
+        case .ioError:
+            ["EX_IOERR: a file that cannot be opened, read or written (NOT_FOUND,", "PERMISSION_DENIED, RESOURCE_EXHAUSTED: a full disk)"]
+        case .temporaryFailure: ["EX_TEMPFAIL: aborted by a conflict; try again (ABORTED)"]
+        case .noPermission: ["EX_NOPERM: a key or certificate refused (UNAUTHENTICATED)"]
+        case .configuration:
+            ["EX_CONFIG: a wrong pipeline file or setup (FAILED_PRECONDITION;", "INVALID_ARGUMENT in a pipeline file)"]
         }
     }
 
@@ -110,7 +118,8 @@ enum ExitStatus: Int32, CaseIterable, Sendable {
     static var table: String {
         allCases.map { status in
             let number = String(status.rawValue)
-            return "  " + number + String(repeating: " ", count: 4 - number.count) + status.meaning
+            let first = "  " + number + String(repeating: " ", count: 4 - number.count)
+            return (first + status.meaning[0] + status.meaning.dropFirst().map { "\n      " + $0 }.joined())
         }.joined(separator: "\n")
     }
 }

@@ -92,7 +92,7 @@ struct CatCommandTests {
     func badPlainLine(name: String, bad: String, expected: String) throws {
         let good = messages(2)
         let result = try RunnelProcess.run(["cat"], stdin: data(good + [bad] + messages(1)))
-        #expect(result.status == 1, "\(name)")
+        #expect(result.status == 65, "\(name)")
         #expect(result.stdoutLines == good + messages(1), "\(name)")
         #expect(result.stderrLines.count == 1, "\(name): \(result.stderr)")
         #expect(result.stderr.contains("runnel: stdin: \(expected)"), "\(name): \(result.stderr)")
@@ -103,7 +103,7 @@ struct CatCommandTests {
         var input = data(messages(2))
         input.append(Data(#"{"id":"x","type":"t","body":""#.utf8) + Data([0xC3, 0x28]) + Data("\"}\n".utf8))
         let result = try RunnelProcess.run(["cat"], stdin: input)
-        #expect(result.status == 1)
+        #expect(result.status == 65)
         #expect(result.stdoutLines.count == 2)
         #expect(result.stderr.contains("line 3: INVALID_ARGUMENT: not valid JSON: invalid UTF-8"), "\(result.stderr)")
     }
@@ -112,7 +112,7 @@ struct CatCommandTests {
     func longLine() throws {
         let long = #"{"id":"x","type":"t","body":""# + String(repeating: "a", count: 5000) + #""}"#
         let result = try RunnelProcess.run(["cat", "--max-line", "1000"], stdin: data(messages(2) + [long] + messages(2)))
-        #expect(result.status == 1)
+        #expect(result.status == 65)
         #expect(result.stdoutLines == messages(2) + messages(2))
         #expect(result.stderr.contains("line 3: RESOURCE_EXHAUSTED: line longer than the limit of 1000 bytes"))
     }
@@ -123,7 +123,7 @@ struct CatCommandTests {
         let first = try RunnelProcess.run(["cat", "--zstd"], stdin: data(Array(lines[0..<25]))).stdout
         let second = try RunnelProcess.run(["cat", "--zstd"], stdin: data(Array(lines[25..<50]))).stdout
         let result = try RunnelProcess.run(["cat"], stdin: first + second.prefix(second.count - 5))
-        #expect(result.status == 1)
+        #expect(result.status == 65)
         #expect(Array(result.stdoutLines.prefix(25)) == Array(lines[0..<25]))
         #expect(result.stderr.contains("DATA_LOSS"), "\(result.stderr)")
         #expect(result.stderr.contains("byte "), "\(result.stderr)")
@@ -132,13 +132,13 @@ struct CatCommandTests {
     @Test("garbage and a huge window are refused with their status")
     func garbageAndWindow() throws {
         let garbage = try RunnelProcess.run(["cat"], stdin: Data([0x28, 0xB5, 0x2F, 0xFD, 0xFF, 0xFF, 0x00, 0x13, 0x37] + Array(repeating: 0xAB, count: 64)))
-        #expect(garbage.status == 1)
+        #expect(garbage.status == 65)
         #expect(garbage.stderr.contains("DATA_LOSS"), "\(garbage.stderr)")
         let dir = try RunnelProcess.temporaryDirectory()
         try data(messages(10)).write(to: dir.appendingPathComponent("m.jsonl"))
         // A 128 MiB window from the zstd CLI, refused by the default 16 MiB limit, accepted above it.
         let bomb = try RunnelProcess.shell("zstd -q --long=27 -c < m.jsonl | \"$RUNNEL\" cat", in: dir)
-        #expect(bomb.status == 1)
+        #expect(bomb.status == 65)
         #expect(bomb.stderr.contains("RESOURCE_EXHAUSTED"), "\(bomb.stderr)")
         let allowed = try RunnelProcess.shell("zstd -q --long=27 -c < m.jsonl | \"$RUNNEL\" cat --max-window-log 27", in: dir)
         #expect(allowed.status == 0, "\(allowed.stderr)")
@@ -150,7 +150,7 @@ struct CatCommandTests {
         let dir = try RunnelProcess.temporaryDirectory()
         try data(messages(3)).write(to: dir.appendingPathComponent("ok.jsonl"))
         let result = try RunnelProcess.run(["cat", "missing.jsonl", "ok.jsonl"], in: dir)
-        #expect(result.status == 1)
+        #expect(result.status == 74)
         #expect(result.stdoutLines == messages(3))
         #expect(result.stderr.contains("runnel: missing.jsonl: NOT_FOUND"), "\(result.stderr)")
     }
@@ -162,7 +162,7 @@ struct ValidateCommandTests {
     func validate() throws {
         let bad = #"{"id":"x","type":"page.fetched","body":{"url":"u","status":"200","html":""}}"#
         let result = try RunnelProcess.run(["validate"], stdin: data(messages(4) + [bad]))
-        #expect(result.status == 1)
+        #expect(result.status == 65)
         #expect(result.stdoutText.hasPrefix("4 valid, 1 invalid (page.fetched 2, url.requested 2)"))
         #expect(result.stderr.contains("line 5: INVALID_ARGUMENT: body.status: expected an integer"), "\(result.stderr)")
         let good = try RunnelProcess.run(["validate"], stdin: data(messages(4)))
