@@ -37,14 +37,14 @@ struct CaptureRotationOptions: ParsableArguments {
 struct CaptureFlags: ParsableArguments {
     @Option(
         name: .customLong("capture-in"),
-        help: ArgumentHelp(
+        help: .value(
             "Capture the inputs as received to this log (NAME.jsonl.zst: files NAME.000001.jsonl.zst, … and NAME.index.jsonl).",
-            valueName: "log"))
+            example: "in.jsonl.zst", valueName: "log"))
     var captureIn: String?
 
     @Option(
         name: .customLong("capture-out"),
-        help: ArgumentHelp("Capture the outputs as sent to this log.", valueName: "log"))
+        help: .value("Capture the outputs as sent to this log.", example: "out.jsonl.zst", valueName: "log"))
     var captureOut: String?
 
     @OptionGroup var rotation: CaptureRotationOptions

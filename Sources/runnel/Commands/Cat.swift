@@ -34,10 +34,10 @@ struct Cat: ParsableCommand {
     @Flag(help: "Write one zstd stream instead of plain JSON lines.")
     var zstd = false
 
-    @Option(help: "zstd level for --zstd.")
+    @Option(help: .value("zstd level for --zstd (-7…19).", example: "19"))
     var level: Int = 1
 
-    @Option(name: .customLong("type"), help: "Keep only data messages of this type (repeatable).")
+    @Option(name: .customLong("type"), help: .value("Keep only data messages of this type (repeatable).", example: "page.fetched", valueName: "type"))
     var types: [String] = []
 
     @Flag(help: "Keep control lines (hello, ack, …) too; by default only data messages are written.")
@@ -48,7 +48,7 @@ struct Cat: ParsableCommand {
 
     @OptionGroup var stream: StreamOptions
 
-    @Option(help: ArgumentHelp("Also write the lines to this capture log (rotated like --capture-out).", valueName: "log"))
+    @Option(help: .value("Also write the lines to this capture log (rotated like --capture-out).", example: "fetched.jsonl.zst", valueName: "log"))
     var tee: String?
 
     @OptionGroup(title: "Capture") var rotation: CaptureRotationOptions

@@ -40,22 +40,22 @@ struct Enrich: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("Below this CLD2 confidence (0…1) the declared lang is used.", valueName: "0…1"))
+    @Option(help: .value("Below this CLD2 confidence (0…1) the declared lang is used.", example: "0.8", valueName: "0…1"))
     var minLanguageConfidence: Double = EnrichOptions().minLanguageConfidence
 
-    @Option(help: "Most keywords per article.")
+    @Option(help: .value("Most keywords per article.", example: "5"))
     var maxKeywords: Int = EnrichOptions().maxKeywords
 
-    @Option(help: "Most entities per article, the most mentioned first.")
+    @Option(help: .value("Most entities per article, the most mentioned first.", example: "50"))
     var maxEntities: Int = EnrichOptions().maxEntities
 
-    @Option(help: "Most quotations per article.")
+    @Option(help: .value("Most quotations per article.", example: "3"))
     var maxQuotes: Int = EnrichOptions().maxQuotes
 
-    @Option(help: "Most sentences in the summary.")
+    @Option(help: .value("Most sentences in the summary.", example: "2"))
     var summarySentences: Int = EnrichOptions().summarySentences
 
-    @Option(help: "Most characters in the summary.")
+    @Option(help: .value("Most characters in the summary.", example: "280"))
     var summaryMaxCharacters: Int = EnrichOptions().summaryMaxCharacters
 
     @OptionGroup var runtime: StageOptions

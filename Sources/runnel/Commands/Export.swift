@@ -24,7 +24,7 @@ struct Export: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The SQLite database or PostgreSQL URL (postgres://user@host:port/dbname) `runnel store` wrote.", valueName: "path|url"))
+    @Option(help: .value("The SQLite database or PostgreSQL URL (postgres://user@host:port/dbname) `runnel store` wrote.", example: "postgres://runnel@db1/news", valueName: "path|url"))
     var db = "news.sqlite"
 
     @Flag(help: "Write the bodies alone, not wrapped in messages.")
@@ -33,7 +33,7 @@ struct Export: AsyncParsableCommand {
     @Flag(help: "Write one zstd stream instead of plain JSON lines.")
     var zstd = false
 
-    @Option(help: "zstd level for --zstd.")
+    @Option(help: .value("zstd level for --zstd (-7…19).", example: "19"))
     var level: Int = 1
 
     func run() async throws {

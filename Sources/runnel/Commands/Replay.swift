@@ -44,13 +44,13 @@ struct Replay: AsyncParsableCommand {
     @Argument(help: "The logs, read in order; '-' for stdin.")
     var logs: [String]
 
-    @Option(help: ArgumentHelp("Where to send: unix:PATH or tcp://HOST:PORT (with acks), or '-' for stdout.", valueName: "endpoint"))
+    @Option(help: .value("Where to send: unix:PATH or tcp://HOST:PORT (with acks), or '-' for stdout.", example: "unix:/tmp/rn/enrich.sock", valueName: "endpoint"))
     var to: String
 
-    @Option(help: "max (as fast as the stage takes them; the default), or a factor of the original pace: 1, 10, 0.5.")
+    @Option(help: .value("max (as fast as the stage takes them), or a factor of the original pace (1 = as recorded).", example: "10, 0.5"))
     var speed: String = "max"
 
-    @Option(name: .customLong("type"), help: "Replay only messages of this type (repeatable).")
+    @Option(name: .customLong("type"), help: .value("Replay only messages of this type (repeatable).", example: "article.parsed", valueName: "type"))
     var types: [String] = []
 
     @Option(help: .value("Only messages made at or after this time: RFC 3339, or how long ago.", example: "10m, 2h, 2026-11-29T13:00:00Z", valueName: "time"))
@@ -59,23 +59,22 @@ struct Replay: AsyncParsableCommand {
     @Option(help: .value("Only messages made before this time (the same forms as --since).", example: "1h", valueName: "time"))
     var until: String?
 
-    @Option(help: "Replay at most this many messages.")
+    @Option(help: .value("Replay at most this many messages.", example: "100"))
     var limit: Int?
 
     @Option(name: .customLong("where"), help: ArgumentHelp("Only messages whose field has this value, e.g. body.url=https://… or meta.site=… (repeatable: all must hold).", valueName: "field=value"))
     var conditions: [String] = []
 
-    @Option(help: ArgumentHelp("Compare the stage's outputs (call mode) with these captured outputs.", valueName: "out-log"))
+    @Option(help: .value("Compare the stage's outputs (call mode) with these captured outputs.", example: "parsed.jsonl.zst", valueName: "out-log"))
     var compare: String?
 
-    @Option(help: ArgumentHelp("With --compare, also leave out this field (dotted path; repeatable).", valueName: "path"))
+    @Option(help: .value("With --compare, also leave out this field (dotted path; repeatable).", example: "body.summary", valueName: "path"))
     var ignore: [String] = []
 
     @Flag(help: "With --to -, write zstd instead of plain JSON lines.")
     var zstd = false
 
-    @Option(name: .customLong("key-file"), help: "The shared key for TCP (default: $RUNNEL_KEY).")
-    var keyFile: String?
+    @OptionGroup var key: KeyOption
 
     @Option(
         name: .customLong("ack-timeout"),
@@ -120,7 +119,7 @@ struct Replay: AsyncParsableCommand {
                     throw RunnelError(.invalidArgument, "replay sends to a socket (unix:PATH or tcp://HOST:PORT) or to '-' (stdout), not \(to)")
                 }
                 var options = ReliableSender.Options()
-                options.key = try SharedKey.load(file: keyFile)
+                options.key = try key.load()
                 options.ackTimeout = ackTimeout.duration
                 if compare != nil { options.mode = "call" }
                 var onReply: (@Sendable (Envelope, Int) -> Void)?

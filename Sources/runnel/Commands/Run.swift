@@ -43,7 +43,7 @@ struct Run: ParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics here, e.g. tcp://127.0.0.1:9464.", valueName: "endpoint"))
     var metrics: String?
 
-    @Option(help: ArgumentHelp("Run this host's part of a pipeline that places stages on [hosts].", valueName: "name"))
+    @Option(help: .value("Run this host's part of a pipeline that places stages on [hosts].", example: "a", valueName: "name"))
     var host: String?
 
     func run() throws {
@@ -78,7 +78,7 @@ struct Run: ParsableCommand {
 
 /// Options naming which running pipeline to talk to.
 struct PipelineName: ParsableArguments {
-    @Option(help: "The pipeline's name (default: the only one running).")
+    @Option(help: .value("The pipeline's name.", default: "the only one running", example: "news"))
     var name: String?
 
     func controlPath() throws -> String {

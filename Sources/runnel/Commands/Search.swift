@@ -35,10 +35,10 @@ struct Search: AsyncParsableCommand {
             """
     )
 
-    @Option(help: ArgumentHelp("The SQLite database or PostgreSQL URL (postgres://user@host:port/dbname) `runnel store` wrote.", valueName: "path|url"))
+    @Option(help: .value("The SQLite database or PostgreSQL URL (postgres://user@host:port/dbname) `runnel store` wrote.", example: "postgres://runnel@db1/news", valueName: "path|url"))
     var db = "news.sqlite"
 
-    @Option(name: .shortAndLong, help: "How many hits to show at most.")
+    @Option(name: .shortAndLong, help: .value("How many hits to show at most.", example: "50"))
     var limit = 10
 
     @Flag(help: "Print one JSON object per hit (rank, title, url, published_at, score, snippet with « » marks, matches, also_at).")

@@ -32,9 +32,9 @@ struct Store: AsyncParsableCommand {
     )
 
     @Option(
-        help: ArgumentHelp(
+        help: .value(
             "The SQLite database file (created with its schema if missing), or a PostgreSQL server: postgres://user[:password]@host[:port]/dbname (the database must exist; the schema is created).",
-            valueName: "path|url"))
+            example: "postgres://runnel@db1:5432/news", valueName: "path|url"))
     var db = "news.sqlite"
 
     @Option(

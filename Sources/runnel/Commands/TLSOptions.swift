@@ -22,7 +22,7 @@ struct TLSListenerOptions: ParsableArguments {
     @Option(name: .customLong("tls-cert"), help: .value("This side's certificate chain (PEM), to listen on tls://.", example: "host.pem", valueName: "path"))
     var certificate: String?
 
-    @Option(name: .customLong("tls-key"), help: ArgumentHelp("The private key (PEM) of --tls-cert.", valueName: "path"))
+    @Option(name: .customLong("tls-key"), help: .value("The private key (PEM) of --tls-cert.", example: "host.key", valueName: "path"))
     var key: String?
 
     @Flag(
@@ -44,7 +44,7 @@ struct TLSClientOptions: ParsableArguments {
         help: .value("A certificate (PEM) to show when connecting to tls:// (mutual TLS).", example: "client.pem", valueName: "path"))
     var clientCertificate: String?
 
-    @Option(name: .customLong("tls-client-key"), help: ArgumentHelp("The private key (PEM) of --tls-client-cert.", valueName: "path"))
+    @Option(name: .customLong("tls-client-key"), help: .value("The private key (PEM) of --tls-client-cert.", example: "client.key", valueName: "path"))
     var clientKey: String?
 
     func apply(to settings: inout TLSSettings) {

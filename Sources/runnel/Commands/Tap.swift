@@ -34,10 +34,10 @@ struct Tap: ParsableCommand {
     @Flag(help: "Only the messages the stage sends out (error records included).")
     var outputs = false
 
-    @Option(name: .customLong("type"), help: "Only messages of this type (repeatable).")
+    @Option(name: .customLong("type"), help: .value("Only messages of this type (repeatable).", example: "article.parsed", valueName: "type"))
     var types: [String] = []
 
-    @Option(help: "Stop after this many messages.")
+    @Option(help: .value("Stop after this many messages.", example: "10"))
     var limit: Int?
 
     @OptionGroup var pipeline: PipelineName
