@@ -3,7 +3,7 @@
 # (Examples/news.toml: fetch → parse → enrich → store) on the bundled example pages under the
 # supervisor, and searches what it stored.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd -P "$(dirname "$0")/.."
 . Scripts/lib/setup.sh
 
 need_debian "${RUNNEL_DEBIAN_PACKAGES[@]}"

@@ -35,6 +35,11 @@ start_test_postgres -c fsync=off
 echo "==> running tests (one at a time)" >&2
 swift test --skip-build --no-parallel
 
+# The README's commands as written: every ```sh block of README.md in a sandbox (with the nats and
+# PostgreSQL servers above), and every flag it shows checked against that command's --help.
+echo "==> README: Scripts/check-readme.py" >&2
+RUNNEL="$(swift build --show-bin-path)/runnel" python3 Scripts/check-readme.py
+
 # Two hosts on one machine (Scripts/two-hosts.sh): network namespaces joined by a veth pair, so it
 # needs root; skipped, saying why, where namespaces cannot be made.
 if netns_error=$(ip netns add "runnel-probe-$$" 2>&1); then

@@ -59,15 +59,20 @@ public enum StageOutcome: Sendable {
 public struct Emission: Sendable, Hashable {
     public var type: String
     public var body: RawJSON
+    /// Keys to add to the input's `meta` on this output (and so on its descendants), such as
+    /// fetch's `site`. A key the input already has keeps the input's value: a stage may add
+    /// metadata, never change or remove it.
+    public var meta: [String: String]
 
-    public init(type: String, body: RawJSON) {
+    public init(type: String, body: RawJSON, meta: [String: String] = [:]) {
         self.type = type
         self.body = body
+        self.meta = meta
     }
 
     /// An output whose body is `value`, encoded as JSON.
-    public init<T: Encodable>(type: String, encoding value: T) throws(RunnelError) {
-        self.init(type: type, body: try RawJSON(encoding: value))
+    public init<T: Encodable>(type: String, encoding value: T, meta: [String: String] = [:]) throws(RunnelError) {
+        self.init(type: type, body: try RawJSON(encoding: value), meta: meta)
     }
 }
 

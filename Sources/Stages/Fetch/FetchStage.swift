@@ -64,7 +64,20 @@ public struct FetchStage: MessageStage {
     public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
         let request = try message.body.decode(URLRequested.self)
         let page = try await fetch(request.url, deadlineMs: message.deadlineMs)
-        return [try Emission(type: MessageType.pageFetched, encoding: page)]
+        let site = Self.site(of: page.finalURL ?? page.url).map { ["site": $0] } ?? [:]
+        return [try Emission(type: MessageType.pageFetched, encoding: page, meta: site)]
+    }
+
+    /// The site a page belongs to, for `meta.site` (which its article and every later message
+    /// keep, so `runnel replay --where meta.site=vov.vn` selects one site's messages): the host
+    /// of its final URL, in lower case, without a leading `www.`. `nil` for a file URL.
+    ///
+    /// ```swift
+    /// FetchStage.site(of: "https://www.VOV.vn/the-gioi/a.html")  // "vov.vn"
+    /// ```
+    static func site(of url: String) -> String? {
+        guard let host = URLComponents(string: url)?.host?.lowercased(), !host.isEmpty else { return nil }
+        return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
     }
 
     /// Takes a bare URL line (`https://vov.vn/a.html`) as a `url.requested` message.
