@@ -143,7 +143,7 @@ struct CapturePipelineTests {
     static let news = """
         [[stage]]
         name = "fetch"
-        args = ["--delay", "0s"]
+        args = ["--allow-files", "pages", "--delay", "0s"]
 
         [[stage]]
         name = "parse"
@@ -217,7 +217,7 @@ struct CapturePipelineTests {
         let stages = """
             [[stage]]
             name = "fetch"
-            args = ["--delay", "0s", "--window", "8"]
+            args = ["--allow-files", "pages", "--delay", "0s", "--window", "8"]
 
             [[stage]]
             name = "relay"

@@ -19,7 +19,7 @@ struct ComposeScriptTests {
     }
 
     static func run(_ script: String, _ arguments: [String], in dir: URL, environment: [String: String] = [:]) throws -> RunnelProcess.Result {
-        var env = ["RUNNEL": RunnelProcess.runnel, "FETCH_ARGS": "--delay 0s"]
+        var env = ["RUNNEL": RunnelProcess.runnel, "FETCH_ARGS": "--delay 0s --allow-files \(RunnelProcess.packageRoot.appendingPathComponent("Examples/pages").path)"]
         env.merge(environment) { $1 }
         return try RunnelProcess.exec("/bin/sh", [Self.script(script)] + arguments, in: dir, environment: env)
     }

@@ -14,7 +14,7 @@ struct FetchCommandTests {
         let missing = directory.appendingPathComponent("missing.html").absoluteString
         let input = [page.absoluteString, missing, "http://127.0.0.1:9/a.html"].joined(separator: "\n") + "\n"
 
-        let result = try RunnelProcess.run(["fetch"], stdin: Data(input.utf8))
+        let result = try RunnelProcess.run(["fetch", "--allow-files", directory.path], stdin: Data(input.utf8))
         #expect(result.status == 0)
         let bodies = try result.stdoutLines.map { line in
             try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -37,5 +37,51 @@ struct FetchCommandTests {
         #expect(result.status == 0)
         #expect(result.stdoutText.contains("runnel fetch < urls.txt"))
         #expect(result.stdoutText.contains("--allow-private"))
+    }
+
+    @Test("file:// URLs are refused without --allow-files, and confined to its directory with it; other schemes are INVALID_ARGUMENT")
+    func fileURLsAreOptIn() throws {
+        let directory = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let root = directory.appendingPathComponent("pages")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        try Data("<html><body><p>inside</p></body></html>".utf8).write(to: root.appendingPathComponent("in.html"))
+        try Data("<html><body><p>SECRET</p></body></html>".utf8).write(to: directory.appendingPathComponent("secret.html"))
+        try FileManager.default.createSymbolicLink(
+            at: root.appendingPathComponent("link.html"), withDestinationURL: directory.appendingPathComponent("secret.html"))
+
+        func statuses(_ arguments: [String], _ urls: [String]) throws -> (RunnelProcess.Result, [String]) {
+            let result = try RunnelProcess.exec(
+                RunnelProcess.runnel, ["fetch"] + arguments, stdin: Data((urls.joined(separator: "\n") + "\n").utf8),
+                environment: ["RUNNEL_KEY": "hush-hush-key-0123456789"])
+            let statuses = result.stdoutLines.map { line -> String in
+                let message = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+                return message?["type"] as? String == "page.fetched" ? "fetched" : ((message?["body"] as? [String: Any])?["status"] as? String ?? "?")
+            }
+            #expect(!result.stdoutText.contains("hush-hush-key-0123456789") && !result.stderr.contains("hush-hush-key-0123456789"), "the key leaked")
+            #expect(!result.stdoutText.contains("SECRET"), "a file outside the root was read")
+            return (result, statuses)
+        }
+
+        let inside = "file://" + root.path + "/in.html"
+        let (refused, refusedStatuses) = try statuses([], [inside, "file:///proc/self/environ"])
+        #expect(refused.status == 0, "\(refused.stderr)")
+        #expect(refusedStatuses == ["PERMISSION_DENIED", "PERMISSION_DENIED"])
+        #expect(refused.stderr.contains("--allow-files"), "\(refused.stderr)")
+
+        let (_, confined) = try statuses(
+            ["--allow-files", root.path],
+            [
+                inside, "file://" + root.path + "/../secret.html", "file://" + root.path + "/%2e%2e/secret.html",
+                "file://" + root.path + "/link.html", "file:///proc/self/environ", "file://" + root.path + "/none.html",
+            ])
+        #expect(confined == ["fetched", "PERMISSION_DENIED", "PERMISSION_DENIED", "PERMISSION_DENIED", "PERMISSION_DENIED", "NOT_FOUND"])
+
+        let (_, schemes) = try statuses(["--allow-files", root.path], ["ftp://example.com/a.html", "gopher://example.com/", "javascript:alert(1)"])
+        #expect(schemes == ["INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT"])
+
+        let missingRoot = try RunnelProcess.run(["fetch", "--allow-files", directory.path + "/nowhere"])
+        #expect(missingRoot.status == 64)
+        #expect(missingRoot.stderr.contains("no such directory"), "\(missingRoot.stderr)")
     }
 }

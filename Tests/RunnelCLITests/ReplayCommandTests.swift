@@ -196,11 +196,13 @@ struct ReplayCommandTests {
     func examplePipelineRegression() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         // The example pages, and more like them.
-        let pages = RunnelProcess.packageRoot.appendingPathComponent("Examples/pages")
+        let examples = RunnelProcess.packageRoot.appendingPathComponent("Examples/pages")
+        let pages = dir.appendingPathComponent("pages")
+        try FileManager.default.copyItem(at: examples, to: pages)
         var urls = try FileManager.default.contentsOfDirectory(atPath: pages.path)
             .filter { $0.hasSuffix(".html") || $0.hasSuffix(".txt") }.map { "file://" + pages.path + "/" + $0 }
         for i in 0..<20 {
-            let page = dir.appendingPathComponent("tin-\(i).html")
+            let page = pages.appendingPathComponent("tin-\(i).html")
             let html = "<html lang=\"vi\"><head><title>Tin \(i)</title></head><body><article><h1>Bộ Ngoại giao Nga thông báo \(i)</h1><p>Người phát ngôn NATO Oana Lungescu nói: \"Chúng tôi lấy làm tiếc về quyết định \(i) của Nga\".</p><p>Phái bộ ngoại giao tại Moskva sẽ ngừng hoạt động từ ngày 1/11.</p></article></body></html>"
             try html.write(to: page, atomically: true, encoding: .utf8)
             urls.append("file://" + page.path)
@@ -208,7 +210,7 @@ struct ReplayCommandTests {
         try (urls.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("urls.txt"), atomically: true, encoding: .utf8)
         // The example pipeline as a pipe, its parse → enrich and enrich → store links captured.
         let run = try RunnelProcess.shell(
-            #"set -e; "$RUNNEL" fetch --delay 0s < urls.txt | "$RUNNEL" parse | tee parsed.jsonl | "$RUNNEL" enrich | tee enriched.jsonl | "$RUNNEL" store --db news.sqlite > stored.jsonl"#,
+            #"set -e; "$RUNNEL" fetch --delay 0s --allow-files pages < urls.txt | "$RUNNEL" parse | tee parsed.jsonl | "$RUNNEL" enrich | tee enriched.jsonl | "$RUNNEL" store --db news.sqlite > stored.jsonl"#,
             in: dir)
         #expect(run.status == 0, "\(run.stderr)")
         let parsed = try String(contentsOf: dir.appendingPathComponent("parsed.jsonl"), encoding: .utf8).split(separator: "\n")

@@ -33,7 +33,7 @@ struct SupervisorTests {
     static let relays = """
         [[stage]]
         name = "fetch"
-        args = ["--delay", "0s"]
+        args = ["--allow-files", "pages", "--delay", "0s"]
 
         [[stage]]
         name = "relay"
@@ -57,7 +57,7 @@ struct SupervisorTests {
     func typeMismatch() throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let name = Self.uniqueName("mismatch")
-        let file = try Self.pipeline(name, pages: 3, stages: "[[stage]]\nname = \"fetch\"\n\n[[stage]]\nname = \"store\"", in: dir)
+        let file = try Self.pipeline(name, pages: 3, stages: "[[stage]]\nname = \"fetch\"\nargs = [\"--allow-files\", \"pages\"]\n\n[[stage]]\nname = \"store\"", in: dir)
         let result = try RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
         #expect(result.status == 78)
         #expect(result.stderr.contains("FAILED_PRECONDITION"), "\(result.stderr)")
@@ -91,7 +91,7 @@ struct SupervisorTests {
         let stages = """
             [[stage]]
             name = "fetch"
-            args = ["--window", "8"]
+            args = ["--allow-files", "pages", "--window", "8"]
 
             [[stage]]
             name = "relay"

@@ -28,7 +28,7 @@ struct TapCommandTests {
 
             [[stage]]
             name = "fetch"
-            args = ["--delay", "0s"]
+            args = ["--allow-files", "pages", "--delay", "0s"]
 
             [[stage]]
             name = "relay"

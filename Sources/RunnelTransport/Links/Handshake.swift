@@ -181,7 +181,7 @@ public struct SharedKey: Sendable {
         guard secret.utf8.count >= 16 else {
             throw RunnelError(
                 .invalidArgument,
-                "the shared key is too short (\(secret.utf8.count) bytes; use 16 or more, e.g. openssl rand -hex 32)")
+                "the shared key is too short (\(secret.utf8.count) bytes; use 16 or more: runnel key new FILE makes one)")
         }
         return SharedKey(secret)
     }

@@ -42,14 +42,20 @@ public struct FetchConfiguration: Sendable, Hashable {
     public var maxRetryAfterMs: Int
     /// How long a host's robots.txt is trusted before it is fetched again.
     public var robotsTTLSeconds: Int
+    /// The directory under which `file://` URLs may be read (`--allow-files DIR`), after
+    /// resolving symbolic links and `..`; `nil`, the default, refuses every `file://` URL, so a
+    /// URL list from anyone cannot read this machine's files.
+    public var fileRoot: String?
 
     public init(
         concurrency: Int = 16, perHostConcurrency: Int = 2, perHostDelayMs: Int = 250,
         userAgent: String = FetchConfiguration.defaultUserAgent, ignoreRobots: Bool = false,
         allowPrivateAddresses: Bool = false, maxRedirects: Int = 10, maxBodyBytes: Int = 10 << 20,
         connectTimeoutMs: Int = 10_000, readTimeoutMs: Int = 15_000, totalTimeoutMs: Int = 60_000,
-        retries: Int = 2, retryBackoffMs: Int = 500, maxRetryAfterMs: Int = 30_000, robotsTTLSeconds: Int = 3600
+        retries: Int = 2, retryBackoffMs: Int = 500, maxRetryAfterMs: Int = 30_000, robotsTTLSeconds: Int = 3600,
+        fileRoot: String? = nil
     ) {
+        self.fileRoot = fileRoot
         self.concurrency = concurrency
         self.perHostConcurrency = perHostConcurrency
         self.perHostDelayMs = perHostDelayMs

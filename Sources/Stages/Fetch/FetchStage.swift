@@ -76,7 +76,8 @@ public struct FetchStage: MessageStage {
     /// FetchStage.site(of: "https://www.VOV.vn/the-gioi/a.html")  // "vov.vn"
     /// ```
     static func site(of url: String) -> String? {
-        guard let host = URLComponents(string: url)?.host?.lowercased(), !host.isEmpty else { return nil }
+        // The WHATWG host: lower case, punycode for a non-ASCII name, one spelling for an IP.
+        guard let host = (try? WebURL(url))?.host, !host.isEmpty else { return nil }
         return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
     }
 
@@ -124,7 +125,12 @@ public struct FetchStage: MessageStage {
                 try await http.fetch(parsed, original: text, budget: budget, purpose: purpose)
             }
         case "file":
-            document = try await FileFetcher.fetch(parsed, original: text, maxBytes: configuration.maxBodyBytes)
+            guard let root = configuration.fileRoot else {
+                throw RunnelError(
+                    .permissionDenied,
+                    "\(url): file:// URLs are refused unless fetch is given a directory to read them under (--allow-files DIR)")
+            }
+            document = try await FileFetcher.fetch(parsed, original: text, under: root, maxBytes: configuration.maxBodyBytes)
         default:
             throw RunnelError(.invalidArgument, "\(url): the scheme \(scheme) is not supported; fetch takes http, https and file URLs")
         }

@@ -2,30 +2,62 @@ import Dispatch
 import Foundation
 import RunnelProtocol
 
-/// Reads `file://` URLs: the user's own files, so no address or robots check applies. The
-/// status is 200 and the content type comes from the extension (`.html`/`.htm` text/html,
-/// `.xhtml` application/xhtml+xml, `.txt` text/plain; none: HTML when it starts with `<`).
+/// Reads `file://` URLs, only inside the directory the user named (`--allow-files DIR`): a
+/// path that leaves it, by `..` or through a symbolic link, is refused before it is read. No
+/// address or robots check applies. The status is 200 and the content type comes from the
+/// extension (`.html`/`.htm` text/html, `.xhtml` application/xhtml+xml, `.txt` text/plain;
+/// none: HTML when it starts with `<`).
 ///
 /// ```swift
-/// let document = try await FileFetcher.fetch(URL(string: "file:///tmp/a.html")!, original: "file:///tmp/a.html", maxBytes: 1 << 20)
+/// let page = URL(string: "file:///srv/pages/a.html")!
+/// let document = try await FileFetcher.fetch(page, original: page.absoluteString, under: "/srv/pages", maxBytes: 1 << 20)
 /// ```
 enum FileFetcher {
-    /// Reads the file a URL names.
-    /// - Throws: ``RunnelError`` `NOT_FOUND` (no such file), `PERMISSION_DENIED`,
-    ///   `FAILED_PRECONDITION` (a directory or not a page), `OUT_OF_RANGE` (over `maxBytes`).
-    static func fetch(_ url: URL, original: String, maxBytes: Int) async throws(RunnelError) -> FetchedDocument {
+    /// Reads the file a URL names, if it lies under `root`.
+    /// - Throws: ``RunnelError`` `PERMISSION_DENIED` (outside `root`, or unreadable),
+    ///   `NOT_FOUND` (no such file), `FAILED_PRECONDITION` (a directory or not a page),
+    ///   `OUT_OF_RANGE` (over `maxBytes`).
+    static func fetch(_ url: URL, original: String, under root: String, maxBytes: Int) async throws(RunnelError) -> FetchedDocument {
         let result: Result<FetchedDocument, RunnelError> = await withCheckedContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(returning: read(url, original: original, maxBytes: maxBytes))
+                continuation.resume(returning: read(url, original: original, under: root, maxBytes: maxBytes))
             }
         }
         return try result.get()
     }
 
-    private static func read(_ url: URL, original: String, maxBytes: Int) -> Result<FetchedDocument, RunnelError> {
-        let path = url.path
-        guard !path.isEmpty else {
+    /// The path a file URL names once `..` and symbolic links are resolved, if it lies under
+    /// `root` (itself resolved). The check is made on the path as written first, so nothing
+    /// outside `root` is even looked at.
+    /// - Throws: ``RunnelError`` `PERMISSION_DENIED` outside `root`, `NOT_FOUND` when missing.
+    static func confine(_ path: String, under root: String, original: String) throws(RunnelError) -> String {
+        let outside = RunnelError(
+            .permissionDenied, "\(original): outside the directory file URLs may be read from (--allow-files \(root))")
+        let realRoot = resolved(root) ?? root
+        let prefix = realRoot.hasSuffix("/") ? realRoot : realRoot + "/"
+        let written = (path as NSString).standardizingPath
+        guard written.hasPrefix(prefix) || written.hasPrefix(root.hasSuffix("/") ? root : root + "/") else { throw outside }
+        guard let real = resolved(path) else { throw RunnelError(.notFound, "\(original): no such file \(path)") }
+        guard real.hasPrefix(prefix) else { throw outside }
+        return real
+    }
+
+    /// `realpath(3)`: the absolute path with every link and `..` resolved, or `nil`.
+    private static func resolved(_ path: String) -> String? {
+        guard let pointer = realpath(path, nil) else { return nil }
+        defer { free(pointer) }
+        return String(cString: pointer)
+    }
+
+    private static func read(_ url: URL, original: String, under root: String, maxBytes: Int) -> Result<FetchedDocument, RunnelError> {
+        guard !url.path.isEmpty else {
             return .failure(RunnelError(.invalidArgument, "\(original): a file URL needs a path (file:///dir/page.html)"))
+        }
+        let path: String
+        do throws(RunnelError) {
+            path = try confine(url.path, under: root, original: original)
+        } catch {
+            return .failure(error)
         }
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {

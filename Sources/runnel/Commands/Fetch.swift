@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import FetchStage
 import RunnelProtocol
 import RunnelStage
@@ -14,11 +15,13 @@ struct Fetch: AsyncParsableCommand {
 
               runnel fetch < urls.txt > pages.jsonl
               runnel fetch --concurrency 32 --per-host 4 < urls.txt | runnel parse
-              echo file://$PWD/page.html | runnel fetch | jq -r .body.html
+              echo file://$PWD/page.html | runnel fetch --allow-files . | jq -r .body.html
               runnel fetch --allow-private --ignore-robots --delay 0s < local.txt
 
-            http, https and file URLs. gzip and deflate bodies are decompressed. Redirects are \
-            followed (--max-redirects; loops fail). robots.txt is obeyed for the user agent's \
+            http and https URLs, and file URLs under the directory --allow-files names (none \
+            without it; ftp, javascript and the rest are INVALID_ARGUMENT). gzip and deflate \
+            bodies are decompressed. Redirects are followed, to http and https only \
+            (--max-redirects; loops fail). robots.txt is obeyed for the user agent's \
             first word (--user-agent, --ignore-robots). Requests to one host are limited \
             (--per-host) and spaced (--delay). Hosts that resolve to private, loopback or \
             link-local addresses are refused unless --allow-private.
@@ -27,7 +30,7 @@ struct Fetch: AsyncParsableCommand {
             or detection (UTF-8, else Vietnamese windows-1258 or windows-1252).
 
             Failures name the URL: NOT_FOUND (404/410, unknown host, missing file), \
-            PERMISSION_DENIED (401/403, robots.txt, private address), FAILED_PRECONDITION \
+            PERMISSION_DENIED (401/403, robots.txt, private address, a file outside --allow-files), FAILED_PRECONDITION \
             (other 4xx, redirect loop, not HTML or text), OUT_OF_RANGE (over --max-bytes), \
             DATA_LOSS (bytes invalid in the declared charset, corrupt gzip), DEADLINE_EXCEEDED \
             (--timeout or the message's deadline_ms). 429, 502-504, timeouts and refused \
@@ -83,6 +86,13 @@ struct FetchOptions: ParsableArguments {
 
     @Flag(name: .customLong("allow-private"), help: "Allow hosts on private, loopback and link-local addresses.")
     var allowPrivate = false
+
+    @Option(
+        name: .customLong("allow-files"),
+        help: .value(
+            "Read file:// URLs, but only under this directory (after resolving links and ..); without it every file:// URL is refused (PERMISSION_DENIED).",
+            example: "Examples/pages", valueName: "dir"))
+    var allowFiles: String?
 
     @Option(name: .customLong("max-redirects"), help: .value("Redirects followed before a fetch fails.", example: "3"))
     var maxRedirects: Int = defaults.maxRedirects
@@ -150,6 +160,17 @@ struct FetchOptions: ParsableArguments {
             guard span >= ms else { throw ValidationError("\(flag) must be at least 1ms") }
             return span.milliseconds
         }
+        var fileRoot: String?
+        if let allowFiles {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: allowFiles, isDirectory: &isDirectory), isDirectory.boolValue,
+                let real = realpath(allowFiles, nil)
+            else {
+                throw ValidationError("--allow-files \(allowFiles): no such directory")
+            }
+            defer { free(real) }
+            fileRoot = String(cString: real)
+        }
         return FetchConfiguration(
             concurrency: concurrency, perHostConcurrency: perHost,
             perHostDelayMs: (try Deprecation.renamed("--delay-ms", delayMs, unit: ms, now: "--delay") ?? delay).milliseconds,
@@ -165,6 +186,7 @@ struct FetchOptions: ParsableArguments {
             retryBackoffMs: (try Deprecation.renamed("--retry-backoff-ms", retryBackoffMs, unit: ms, now: "--retry-backoff") ?? retryBackoff)
                 .milliseconds,
             maxRetryAfterMs: (try Deprecation.renamed("--max-retry-after-ms", maxRetryAfterMs, unit: ms, now: "--max-retry-after")
-                ?? maxRetryAfter).milliseconds)
+                ?? maxRetryAfter).milliseconds,
+            fileRoot: fileRoot)
     }
 }

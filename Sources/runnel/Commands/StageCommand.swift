@@ -10,15 +10,15 @@ import Glibc
 
 /// The part of every stage command's help that explains delivery on a pipe.
 let pipeDeliveryHelp = """
-    With --listen or --to on a socket (unix: or tcp://), every message is acked
-    end to end: an input is acked upstream only once its outputs were acked
-    downstream, and unacked messages are resent after a reconnect. TCP links
+    With --listen or --to on a socket (unix: or tcp://), every message is acked \
+    end to end: an input is acked upstream only once its outputs were acked \
+    downstream, and unacked messages are resent after a reconnect. TCP links \
     need a shared key (RUNNEL_KEY or --key-file).
 
-    On stdin→stdout there are no acks: a message counts as done once its outputs
-    are written, so a process that dies mid-pipe can lose what was in the pipe.
-    A failed message becomes an `error` record that flows downstream (the store
-    keeps it), or goes to --dead-letter; each is also reported on stderr in one
+    On stdin→stdout there are no acks: a message counts as done once its outputs \
+    are written, so a process that dies mid-pipe can lose what was in the pipe. \
+    A failed message becomes an `error` record that flows downstream (the store \
+    keeps it), or goes to --dead-letter; each is also reported on stderr in one \
     line. SIGTERM/SIGINT: stop reading, finish the batch in hand, exit 0.
     """
 

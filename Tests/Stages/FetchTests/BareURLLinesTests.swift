@@ -36,7 +36,7 @@ import Testing
         try Data(lines).write(to: URL(fileURLWithPath: input))
         let outputPath = directory.appendingPathComponent("out.jsonl").path
 
-        let stage = FetchStage()
+        let stage = FetchStage(configuration: FetchConfiguration(fileRoot: directory.path))
         let runner = try FilterRunner(
             stage: stage, input: try FileInput(path: input), output: try FileOutput(path: outputPath), log: { _ in })
         let statistics = try await runner.run()

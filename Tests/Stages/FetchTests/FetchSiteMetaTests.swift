@@ -14,6 +14,7 @@ import Testing
         #expect(FetchStage.site(of: "http://127.0.0.1:8080/tin-1.html") == "127.0.0.1")
         #expect(FetchStage.site(of: "https://news.example.vn/a") == "news.example.vn")
         #expect(FetchStage.site(of: "file:///srv/pages/a.html") == nil)
+        #expect(FetchStage.site(of: "https://Bücher.DE/a") == "xn--bcher-kva.de")
     }
 
     @Test func aFetchedPageCarriesItsSiteAndKeepsTheInputsMeta() async throws {

@@ -22,7 +22,8 @@ import Testing
     func withStage(_ body: (FetchStage) async throws -> Void) async throws {
         var configuration = FetchConfiguration()
         configuration.maxBodyBytes = 1 << 16
-        let stage = FetchStage(configuration: configuration)  // file:// needs no --allow-private
+        configuration.fileRoot = directory.path  // file:// needs --allow-files, not --allow-private
+        let stage = FetchStage(configuration: configuration)
         do { try await body(stage) } catch {
             await stage.shutdown()
             throw error
