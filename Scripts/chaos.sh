@@ -14,6 +14,7 @@ runnel=${RUNNEL:-$(swift build --show-bin-path)/runnel}
 [ -x "$runnel" ] || swift build --product runnel >/dev/null
 work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap 'exit 143' TERM INT   # so the EXIT trap above ends the pipeline and the server too
 name="chaos-$$"
 
 python3 Scripts/lib/news_site.py "$work/site" "$n" > "$work/urls.txt.tmp"

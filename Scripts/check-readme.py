@@ -329,7 +329,7 @@ def make_sandbox(runnel, blocks):
     with open(os.path.join(sandbox, "key"), "w") as f:
         f.write(secrets.token_hex(32) + "\n")
     sh("""
-        runnel fetch < urls.txt > pages.jsonl
+        runnel fetch --allow-files Examples/pages < urls.txt > pages.jsonl
         runnel cat --zstd < pages.jsonl > pages.jsonl.zst
         grep -m1 vi-nato-nga.html pages.jsonl > page.jsonl
         cp pages.jsonl lines.jsonl

@@ -6,7 +6,7 @@
 #
 # Run with --help for the options and the list of files.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+cd -P "$(dirname "$0")/.."
 
 usage() {
   cat <<'EOF'

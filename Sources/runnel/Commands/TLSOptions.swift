@@ -54,6 +54,14 @@ struct TLSClientOptions: ParsableArguments {
 }
 
 extension TLSSettings {
+    /// The settings the flags of one command give: the ones it has, the rest left as they are.
+    init(trust: TLSTrustOptions, listener: TLSListenerOptions? = nil, client: TLSClientOptions? = nil) {
+        self.init()
+        trust.apply(to: &self)
+        listener?.apply(to: &self)
+        client?.apply(to: &self)
+    }
+
     /// The settings, checked up front for the endpoints that use them, so a missing file is
     /// reported at start and not at each reconnect.
     func checked(listen: Endpoint, to: Endpoint) throws(RunnelError) -> TLSSettings {

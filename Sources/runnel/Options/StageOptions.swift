@@ -143,13 +143,7 @@ struct SecurityOptions: ParsableArguments {
     @OptionGroup var listener: TLSListenerOptions
     @OptionGroup var client: TLSClientOptions
 
-    var tls: TLSSettings {
-        var settings = TLSSettings()
-        trust.apply(to: &settings)
-        listener.apply(to: &settings)
-        client.apply(to: &settings)
-        return settings
-    }
+    var tls: TLSSettings { TLSSettings(trust: trust, listener: listener, client: client) }
 }
 
 /// Who a command that only connects is (send, call, health, describe).
@@ -158,12 +152,7 @@ struct ClientSecurityOptions: ParsableArguments {
     @OptionGroup var trust: TLSTrustOptions
     @OptionGroup var client: TLSClientOptions
 
-    var tls: TLSSettings {
-        var settings = TLSSettings()
-        trust.apply(to: &settings)
-        client.apply(to: &settings)
-        return settings
-    }
+    var tls: TLSSettings { TLSSettings(trust: trust, client: client) }
 }
 
 /// Who may feed a command that only listens (recv).
@@ -172,12 +161,7 @@ struct ListenerSecurityOptions: ParsableArguments {
     @OptionGroup var trust: TLSTrustOptions
     @OptionGroup var listener: TLSListenerOptions
 
-    var tls: TLSSettings {
-        var settings = TLSSettings()
-        trust.apply(to: &settings)
-        listener.apply(to: &settings)
-        return settings
-    }
+    var tls: TLSSettings { TLSSettings(trust: trust, listener: listener) }
 }
 
 /// What a stage tells about itself.

@@ -17,20 +17,9 @@ extension TimeSpan {
     static func argument(
         _ flag: String, legacyUnit: TimeSpan? = nil, range: ClosedRange<TimeSpan> = .zero ... .maximum
     ) -> @Sendable (String) throws -> TimeSpan {
-        { text in
-            let span: TimeSpan
-            do throws(RunnelError) {
-                span = try TimeSpan(parsing: text, legacyUnit: legacyUnit)
-            } catch {
-                throw ValidationError(error.message)
-            }
-            guard range.contains(span) else {
-                throw ValidationError("\(flag) must be within \(range.lowerBound)…\(range.upperBound)")
-            }
-            if span.isLegacy {
-                Deprecation.warn("\(flag) \(text): a bare number is deprecated; write \(flag) \(span)")
-            }
-            return span
+        quantity(flag, range: range, unit: "", deprecation: "a bare number is deprecated") { text throws(RunnelError) in
+            let span = try TimeSpan(parsing: text, legacyUnit: legacyUnit)
+            return (span, span.isLegacy)
         }
     }
 }
@@ -41,21 +30,32 @@ extension ByteSize {
     static func argument(
         _ flag: String, range: ClosedRange<ByteSize> = ByteSize(bytes: 0) ... .maximum
     ) -> @Sendable (String) throws -> ByteSize {
-        { text in
-            let size: ByteSize
-            do throws(RunnelError) {
-                size = try ByteSize(parsing: text)
-            } catch {
-                throw ValidationError(error.message)
-            }
-            guard range.contains(size) else {
-                throw ValidationError("\(flag) must be within \(range.lowerBound)…\(range.upperBound) bytes")
-            }
-            if size.isLegacy {
-                Deprecation.warn("\(flag) \(text): that unit is deprecated; write \(flag) \(size) (sizes are powers of 1024)")
-            }
-            return size
+        quantity(flag, range: range, unit: " bytes", deprecation: "that unit is deprecated (sizes are powers of 1024)") {
+            text throws(RunnelError) in
+            let size = try ByteSize(parsing: text)
+            return (size, size.isLegacy)
         }
+    }
+}
+
+/// The transform of a flag with a unit: `parse` reads the text (and says whether it was an old
+/// spelling), the value must lie in `range`, and an old spelling is warned about with the new one.
+private func quantity<Value: Comparable & CustomStringConvertible & Sendable>(
+    _ flag: String, range: ClosedRange<Value>, unit: String, deprecation: String,
+    parse: @escaping @Sendable (String) throws(RunnelError) -> (Value, isLegacy: Bool)
+) -> @Sendable (String) throws -> Value {
+    { text in
+        let (value, isLegacy): (Value, Bool)
+        do throws(RunnelError) {
+            (value, isLegacy) = try parse(text)
+        } catch {
+            throw ValidationError(error.message)
+        }
+        guard range.contains(value) else {
+            throw ValidationError("\(flag) must be within \(range.lowerBound)…\(range.upperBound)\(unit)")
+        }
+        if isLegacy { Deprecation.warn("\(flag) \(text): \(deprecation); write \(flag) \(value)") }
+        return value
     }
 }
 
