@@ -75,6 +75,15 @@ extension RunnelError {
             case EEXIST: .alreadyExists
             default: .internal
             }
-        return RunnelError(code, "\(what): \(reason)")
+        return RunnelError(code, "\(what): \(reason)", cause: SystemCallError(number: number))
     }
+
+    /// Whether this is a write to a pipe whose reader went away (`runnel cat log | head`): the
+    /// end of a command's work, like `cat`'s, not a failure to report.
+    public var isBrokenPipe: Bool { (cause as? SystemCallError)?.number == EPIPE }
+}
+
+/// The `errno` a failed system call left, kept as a ``RunnelError``'s cause.
+public struct SystemCallError: Error, Sendable, Hashable {
+    public var number: Int32
 }

@@ -146,7 +146,8 @@ public struct LineConnection: Sendable {
         isOutboundHalfClosureEnabled: false)
 
     static func describe(_ error: any Error) -> String {
-        if let io = error as? IOError { return "\(io.description)" }
+        // "Address already in use", not "bind(descriptor:ptr:bytes:): … (errno: 98)".
+        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
         if TLSFailure.isTLS(error) { return TLSFailure.reason(error) }
         return "\(error)"
     }

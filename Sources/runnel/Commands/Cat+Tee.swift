@@ -77,7 +77,7 @@ extension Cat {
                 }
                 try decoder.finish { take($0) }
                 try pass()
-            } catch let error as RunnelError where error.code == .unavailable && error.message.contains("stdout") {
+            } catch let error as RunnelError where error.isBrokenPipe {
                 closed = true  // the reader of stdout went away (`| head`)
                 break
             } catch {

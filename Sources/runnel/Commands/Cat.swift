@@ -87,7 +87,7 @@ struct Cat: ParsableCommand {
             }
             if encoder.pendingCount >= 256 << 10 {
                 do throws(RunnelError) { try output.write(try encoder.flush()) } catch {
-                    if error.code == .unavailable { closed = true }
+                    if error.isBrokenPipe { closed = true }
                     throw error
                 }
             }
@@ -100,7 +100,7 @@ struct Cat: ParsableCommand {
             try output.write(zstd ? try encoder.finish() : try encoder.flush())
             try output.flush()
         } catch {
-            if error.code == .unavailable { closed = true } else { report(error, in: "stdout") }
+            if error.isBrokenPipe { closed = true } else { report(error, in: "stdout") }
             if !closed { throw ExitStatus(error).exitCode }
         }
         if closed { return }

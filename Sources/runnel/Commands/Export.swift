@@ -71,9 +71,7 @@ struct Export: AsyncParsableCommand {
             try output.write(try encoder.finish())
             try output.flush()
         } catch {
-            // `| head` closed the pipe; an unreachable PostgreSQL server is reported.
-            let fromServer = PostgresStoreConfiguration.isURL(db) && error.message.contains(StoreDatabase.displayName(db))
-            if error.code == .unavailable && !fromServer { throw ExitStatus.success.exitCode }
+            if error.isBrokenPipe { throw ExitStatus.success.exitCode }  // `| head` closed the pipe
             report(error, in: StoreDatabase.displayName(db))
             throw ExitStatus(error).exitCode
         }

@@ -141,7 +141,7 @@ struct Replay: AsyncParsableCommand {
             if result.failed > 0 { throw ExitStatus.failure.exitCode }
             if problems.count > 0 && result.sent == 0 { throw problems.first.exitCode }
         } catch let error as RunnelError {
-            if error.code == .unavailable && to == "-" { throw ExitStatus.success.exitCode }  // `| head` went away
+            if error.isBrokenPipe && to == "-" { throw ExitStatus.success.exitCode }  // `| head` went away
             report(error, in: "replay")
             throw ExitStatus(error).exitCode
         }

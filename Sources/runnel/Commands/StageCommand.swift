@@ -63,7 +63,7 @@ func runStage<S: Stage>(
         _ = try await runner.run()
         return 0
     } catch {
-        if error.code == .unavailable && writesStdout {
+        if error.isBrokenPipe && writesStdout {
             // The reader of our stdout went away (`| head`): not our failure to report.
             throw ExitStatus.success.exitCode
         }
