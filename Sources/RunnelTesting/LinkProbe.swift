@@ -22,10 +22,12 @@ public final class TestSender: Sendable {
 
     /// Connects, sends `messages` (numbered 1, 2, 3…) and waits until all are acked or
     /// `timeout` passes. Extra `rawLines` (not JSON, say) are sent first, to test refusals.
+    /// - Parameter ignoringCredit: misbehave: send every message at once, whatever credit the
+    ///   stage granted (a receiver must end such a link with `bye` `RESOURCE_EXHAUSTED`).
     /// - Returns: the highest seq acked, the nacks, and the `bye` the stage sent, if any.
     public static func send(
         _ messages: [Envelope], rawLines: [String] = [], to endpoint: Endpoint, key: SharedKey? = nil,
-        emits: [String] = ["*"], timeout: Duration = .seconds(20)
+        emits: [String] = ["*"], timeout: Duration = .seconds(20), ignoringCredit: Bool = false
     ) async throws -> (acked: UInt64, nacks: [Nack], bye: Bye?) {
         let connection = try await LineConnection.connect(to: endpoint)
         let sender = TestSender(connection: connection)
@@ -34,6 +36,10 @@ public final class TestSender: Sendable {
                 .connect(&reader, writer)
             if !rawLines.isEmpty { try writer.sendRaw(rawLines) }
             var next = 0
+            if ignoringCredit {
+                try writer.send(messages.enumerated().map { (seq: UInt64($0.offset + 1), envelope: $0.element) })
+                next = messages.count
+            }
             let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
                 // Send what the credit allows.

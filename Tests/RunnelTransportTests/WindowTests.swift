@@ -160,6 +160,25 @@ struct InboundWindowTests {
         #expect(window.receive(seq: 3) == .new)
     }
 
+    @Test("a message beyond the credit granted is an overrun, not taken; credit sent later makes room")
+    func overrun() {
+        var window = InboundWindow(window: 2)
+        #expect(window.receive(seq: 1) == .new)
+        #expect(window.receive(seq: 2) == .new)
+        #expect(window.receive(seq: 3) == .overrun)
+        #expect(window.outstanding == 2, "the overrun is not recorded")
+        // A resend of a seq already taken is not new work and needs no credit.
+        #expect(window.receive(seq: 2) == .inProgress)
+        window.complete(seq: 1)
+        #expect(window.takeAck()?.credit == 1)  // sent: one more allowed
+        #expect(window.receive(seq: 3) == .new)
+        #expect(window.receive(seq: 4) == .overrun)
+        // While draining the credit is not sent, so it does not count.
+        window.complete(seq: 2)
+        #expect(window.takeAck(granting: false)?.ack == 2)
+        #expect(window.receive(seq: 4) == .overrun)
+    }
+
     @Test("a connection may start at any sequence number")
     func start() {
         var window = InboundWindow()

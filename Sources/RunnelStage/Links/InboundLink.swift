@@ -37,9 +37,12 @@ final class InboundLink: Sendable {
 
     /// Records arrivals; returns which of them are new (to handle). Repeats of acked messages
     /// are acked again; repeats of ones in progress are ignored.
-    func receive(seqs: [UInt64]) -> [Bool] {
-        let (fresh, reack) = state.withLock { s -> ([Bool], UInt64?) in
+    /// - Throws: ``RunnelError`` `RESOURCE_EXHAUSTED` when the sender went beyond the credit it
+    ///   was granted; the peer has been told with `bye`, and the link must close.
+    func receive(seqs: [UInt64]) throws(RunnelError) -> [Bool] {
+        let (fresh, reack, overrun) = state.withLock { s -> ([Bool], UInt64?, Bool) in
             var reack: UInt64?
+            var overrun = false
             let fresh = seqs.map { seq -> Bool in
                 switch s.window.receive(seq: seq) {
                 case .new: return true
@@ -47,9 +50,19 @@ final class InboundLink: Sendable {
                     reack = s.window.lastAcked
                     return false
                 case .inProgress: return false
+                case .overrun:
+                    overrun = true
+                    return false
                 }
             }
-            return (fresh, reack)
+            return (fresh, reack, overrun)
+        }
+        if overrun {
+            let error = RunnelError(
+                .resourceExhausted,
+                "\(peer) sent more messages than the \(state.withLock { $0.window.window })-message credit it was granted; closing the link")
+            try? writer.send(.bye(Bye(code: error.code, message: error.message)))
+            throw error
         }
         if let reack { try? writer.send(.ack(seq: reack)) }
         return fresh
@@ -76,7 +89,7 @@ final class InboundLink: Sendable {
     func flush() {
         let lines = state.withLock { s -> [WireLine] in
             s.flushScheduled = false
-            guard let (ack, credit) = s.window.takeAck() else { return [] }
+            guard let (ack, credit) = s.window.takeAck(granting: s.granting) else { return [] }
             return s.granting ? [.control(.ack(seq: ack)), .control(.credit(credit))] : [.control(.ack(seq: ack))]
         }
         if !lines.isEmpty { try? writer.send(lines) }

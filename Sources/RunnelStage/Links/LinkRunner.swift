@@ -463,7 +463,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                         }
                     }
                     let now = ContinuousClock.now
-                    for (envelope, fresh) in zip(data, link.receive(seqs: data.map { $0.seq! })) where fresh {
+                    for (envelope, fresh) in zip(data, try link.receive(seqs: data.map { $0.seq! })) where fresh {
                         let seq = envelope.seq!
                         jobs.append(
                             Job(

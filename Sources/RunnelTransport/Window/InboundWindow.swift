@@ -22,6 +22,9 @@ public struct InboundWindow {
         case alreadyAcked
         /// Seen before and still being handled: ignore.
         case inProgress
+        /// New, but beyond the credit granted: the sender ignores credit. Not recorded; the
+        /// receiver ends the link with `bye` `RESOURCE_EXHAUSTED` (PROTOCOL.md §7.3).
+        case overrun
     }
 
     /// The most messages this receiver lets a sender have in flight.
@@ -31,9 +34,13 @@ public struct InboundWindow {
     public private(set) var lastAcked: UInt64?
     private var highestSeen: UInt64?
     private var completedSinceAck = 0
+    /// Credit granted so far, over the link's life, and new messages received against it.
+    private var granted: Int
+    private var received = 0
 
     public init(window: Int = 256) {
         self.window = window
+        granted = window
     }
 
     /// Credit to grant when the link opens.
@@ -47,6 +54,8 @@ public struct InboundWindow {
             if let lastAcked, seq <= lastAcked { return .alreadyAcked }
             return .inProgress
         }
+        guard received < granted else { return .overrun }
+        received += 1
         highestSeen = seq
         pending.append((seq, false))
         return .new
@@ -66,7 +75,9 @@ public struct InboundWindow {
 
     /// The cumulative ack to send now and the credit to grant back with it, if anything
     /// became ackable since the last call.
-    public mutating func takeAck() -> (ack: UInt64, credit: Int)? {
+    /// - Parameter granting: whether the credit is sent (not while draining); only credit
+    ///   sent counts against what the sender may send.
+    public mutating func takeAck(granting: Bool = true) -> (ack: UInt64, credit: Int)? {
         var acked: UInt64?
         var released = 0
         while head < pending.count, pending[head].done {
@@ -81,6 +92,7 @@ public struct InboundWindow {
         guard let acked else { return nil }
         lastAcked = acked
         completedSinceAck -= released
+        if granting { granted += released }
         return (acked, released)
     }
 }
