@@ -33,6 +33,9 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var maxDeliveries = 5
         /// How long a drain (SIGTERM) waits for downstream acks without any arriving.
         public var drainTimeout: Duration = .seconds(30)
+        /// How long a connecting peer has to say `hello` before it is told `bye`
+        /// `DEADLINE_EXCEEDED` and closed, so a silent peer cannot hold a connection forever.
+        public var handshakeTimeout: Duration = .seconds(10)
         /// After the input ends by itself, how long to wait for acks without any arriving;
         /// `nil` waits as long as it takes (a supervised source: the pipeline may be restarting).
         public var finishTimeout: Duration? = .seconds(30)
@@ -424,7 +427,24 @@ public final class LinkRunner<S: Stage>: Sendable {
         let handshake = Handshake(local: hello, key: options.key)
         do {
             try await connection.run(limits: processor.configuration.limits) { reader, writer in
-                let peer = try await handshake.accept(&reader, writer)
+                // A peer that connects and says nothing is told why and cut off.
+                let timeout = options.handshakeTimeout
+                let deadline = Task {
+                    try await Task.sleep(for: timeout)
+                    let error = RunnelError(
+                        .deadlineExceeded, "no hello within \(TimeSpan(timeout)) (--handshake-timeout); closing the connection")
+                    try? writer.send(.bye(Bye(code: error.code, message: error.message)))
+                    await writer.finishAndFlush()
+                    connection.close()
+                }
+                let peer: Hello
+                do {
+                    peer = try await handshake.accept(&reader, writer)
+                    deadline.cancel()
+                } catch {
+                    deadline.cancel()
+                    throw error
+                }
                 let link = InboundLink(writer: writer, window: options.window, peer: peer.stage)
                 let caller = peer.mode == "call" ? writer : nil
                 try link.open()

@@ -68,6 +68,7 @@ public struct LineConnection: Sendable {
                 }
                 outbound.finish()
             }
+            writer.attach(writing)
             var reader = LineReader(inbound: inbound, limits: limits, peer: secured == nil ? nil : peer, isNetwork: isNetwork)
             do {
                 let result = try await body(&reader, writer)
@@ -264,6 +265,8 @@ public final class LineWriter: Sendable {
 
     private let state: Mutex<State>
     private let continuation: AsyncStream<ByteBuffer>.Continuation
+    /// The task that writes what is sent to the socket (set by ``LineConnection/run``).
+    private let writing = Mutex<Task<Void, Never>?>(nil)
 
     init(continuation: AsyncStream<ByteBuffer>.Continuation, zstdLevel: Int) {
         self.continuation = continuation
@@ -303,6 +306,17 @@ public final class LineWriter: Sendable {
     }
 
     /// Ends the zstd frame, so the peer sees a whole stream, and stops writing.
+    /// Ends this side of the link and waits until everything sent before is on the socket:
+    /// a `bye` sent first reaches the peer even if the connection is closed right after.
+    public func finishAndFlush() async {
+        finish()
+        await writing.withLock { $0 }?.value
+    }
+
+    func attach(_ task: Task<Void, Never>) {
+        writing.withLock { $0 = task }
+    }
+
     public func finish() {
         state.withLock { s in
             guard !s.closed else { return }

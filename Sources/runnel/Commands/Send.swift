@@ -102,8 +102,7 @@ struct Recv: AsyncParsableCommand {
             link.listen = try Endpoint(parsing: input.listen)
             link.key = try security.key.load()
             link.tls = try security.tls.checked(listen: link.listen, to: link.to)
-            link.insecure = input.insecure
-            link.window = input.window
+            input.apply(to: &link)
             return link
         }
     }

@@ -15,6 +15,7 @@ enum StageDefaults {
     static let ackTimeout = TimeSpan(link.ackTimeout)
     static let drainTimeout = TimeSpan(link.drainTimeout)
     static let finishTimeout = TimeSpan(link.finishTimeout ?? .zero)
+    static let handshakeTimeout = TimeSpan(link.handshakeTimeout)
 }
 
 /// Where a stage reads: `--listen`, who may connect, the credit it grants, and line limits.
@@ -30,6 +31,21 @@ struct InputOptions: ParsableArguments {
 
     @Flag(help: "Listen on TCP without a shared key (anyone who can reach the port can feed this stage).")
     var insecure = false
+
+    @Option(
+        name: .customLong("handshake-timeout"),
+        help: .value(
+            "Close a connection whose peer has not said hello within this long (bye DEADLINE_EXCEEDED).",
+            default: StageDefaults.handshakeTimeout, example: "3s", valueName: "duration"),
+        transform: TimeSpan.argument("--handshake-timeout", range: .milliseconds(1) ... .maximum))
+    var handshakeTimeout = StageDefaults.handshakeTimeout
+
+    /// Sets who may connect to `link`'s listener, and how long they have to say hello.
+    func apply<S>(to link: inout LinkRunner<S>.Options) {
+        link.insecure = insecure
+        link.window = window
+        link.handshakeTimeout = handshakeTimeout.duration
+    }
 
     @OptionGroup var stream: StreamOptions
 
@@ -227,8 +243,7 @@ struct StageOptions: ParsableArguments {
         link.to = try Endpoint(parsing: output.to)
         link.key = try security.key.load()
         link.tls = try security.tls.checked(listen: link.listen, to: link.to)
-        link.insecure = input.insecure
-        link.window = input.window
+        input.apply(to: &link)
         delivery.apply(to: &link)
         observability.supervised.apply(to: &link)
         return link

@@ -1,0 +1,64 @@
+import Foundation
+import RunnelProtocol
+import RunnelTesting
+import RunnelTransport
+import Testing
+
+/// Peers that break the protocol's bounds are told why and cut off, and the stage goes on
+/// serving others: a sender that ignores the credit it was granted (PROTOCOL.md §7.3) gets
+/// `RESOURCE_EXHAUSTED`, one that never says hello gets `DEADLINE_EXCEEDED`.
+@Suite("Misbehaving peers are bounded")
+struct MisbehavingPeerTests {
+    @Test("a sender that ignores credit gets bye RESOURCE_EXHAUSTED; a well-behaved one is served after", .timeLimit(.minutes(1)))
+    func overrun() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let socket = dir.appendingPathComponent("relay.sock").path
+        let relay = try BackgroundProcess(
+            ["relay", "--listen", "unix:" + socket, "--to", "file:out.jsonl", "--window", "4", "--delay", "20ms"], in: dir, name: "relay")
+        defer { relay.signal(SIGKILL) }
+        #expect(await eventually { FileManager.default.fileExists(atPath: socket) })
+        let messages = (1...2_000).map { i in
+            Envelope(id: "m\(i)", type: "x", body: RawJSON(validated: Array(#"{"n":\#(i)}"#.utf8)))
+        }
+
+        let rude = try await TestSender.send(messages, to: .unix(path: socket), timeout: .seconds(20), ignoringCredit: true)
+        #expect(rude.bye?.code == .resourceExhausted, "bye: \(String(describing: rude.bye))")
+        #expect(rude.bye?.message.contains("credit") == true)
+        #expect(rude.acked <= 4, "no more than the credit granted was taken: \(rude.acked)")
+
+        let polite = try await TestSender.send(Array(messages.prefix(10)), to: .unix(path: socket), timeout: .seconds(20))
+        #expect(polite.acked == 10, "the stage serves the next sender")
+        #expect(polite.bye == nil)
+        #expect(relay.isRunning)
+        #expect(relay.stderr.contains("RESOURCE_EXHAUSTED"), "\(relay.stderr)")
+    }
+
+    @Test("a peer that connects and never says hello is told bye DEADLINE_EXCEEDED and closed", .timeLimit(.minutes(1)))
+    func silentPeer() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let socket = dir.appendingPathComponent("relay.sock").path
+        let relay = try BackgroundProcess(
+            ["relay", "--listen", "unix:" + socket, "--to", "file:out.jsonl", "--handshake-timeout", "300ms"], in: dir, name: "relay")
+        defer { relay.signal(SIGKILL) }
+        #expect(await eventually { FileManager.default.fileExists(atPath: socket) })
+
+        // Connect, read what the stage says, and say nothing back.
+        let connection = try await LineConnection.connect(to: .unix(path: socket))
+        let started = ContinuousClock.now
+        let heard: [ControlMessage] = try await connection.run { reader, _ in
+            var heard: [ControlMessage] = []
+            while let input = try? await reader.next() {
+                if case let .line(.control(control)) = input { heard.append(control) }
+            }
+            return heard
+        }
+        let bye = heard.compactMap { if case let .bye(bye) = $0 { bye } else { nil } }.first
+        #expect(bye?.code == .deadlineExceeded, "heard: \(heard)")
+        #expect(bye?.message.contains("hello") == true)
+        #expect(started.duration(to: .now) < .seconds(30), "closed after the timeout, not never")
+        #expect(relay.isRunning)
+
+        let polite = try await TestSender.send([Envelope(type: "x", body: RawJSON(validated: Array("{}".utf8)))], to: .unix(path: socket))
+        #expect(polite.acked == 1, "the stage still serves peers that say hello")
+    }
+}
