@@ -123,6 +123,20 @@ struct PipelineFileTests {
         #expect(pipeline.stages[1].line == 19)
     }
 
+    @Test("deep nesting is refused with the line, not a crash", arguments: [
+        "[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"\nargs = " + String(repeating: "[", count: 100_000),
+        "[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"\nenv = " + String(repeating: "{a=", count: 100_000),
+        "[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"\n" + Array(repeating: "k", count: 100_000).joined(separator: ".") + " = 1",
+    ])
+    func deepNesting(text: String) {
+        #expect {
+            _ = try PipelineDefinition(text: text, file: "deep.toml")
+        } throws: { error in
+            guard let error = error as? RunnelError else { return false }
+            return error.message.contains("line 5") && (error.message.contains("nest more than 32") || error.message.contains("more than 32 parts"))
+        }
+    }
+
     @Test("the keys with the unit in their name still read, each with a warning naming the new spelling")
     func legacyDurations() throws {
         let text = """

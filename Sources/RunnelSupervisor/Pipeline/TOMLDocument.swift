@@ -61,9 +61,15 @@ public struct TOMLError: Error, Sendable, CustomStringConvertible {
 }
 
 private struct Parser {
+    /// How deep arrays, inline tables and dotted keys may nest. A pipeline file needs three or
+    /// four; the limit keeps a hostile file from exhausting the stack.
+    static let maxDepth = 32
+
     let bytes: [UInt8]
     var i = 0
     var line = 1
+    /// Arrays and inline tables open around the value being read.
+    var depth = 0
 
     init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -173,6 +179,7 @@ private struct Parser {
 
     mutating func parseValue() throws(TOMLError) -> TOMLDocument.Value {
         guard i < bytes.count else { throw error("a value is missing") }
+
         switch bytes[i] {
         case UInt8(ascii: "\""):
             if i + 2 < bytes.count, bytes[i + 1] == UInt8(ascii: "\""), bytes[i + 2] == UInt8(ascii: "\"") {
@@ -182,6 +189,8 @@ private struct Parser {
         case UInt8(ascii: "'"):
             return .string(try literalString())
         case UInt8(ascii: "["):
+            try enterNested()
+            defer { depth -= 1 }
             i += 1
             var items: [TOMLDocument.Value] = []
             while true {
@@ -201,6 +210,8 @@ private struct Parser {
                 }
             }
         case UInt8(ascii: "{"):
+            try enterNested()
+            defer { depth -= 1 }
             i += 1
             var table = TOMLDocument.Table(line: line)
             skipSpaces()
@@ -297,6 +308,15 @@ private struct Parser {
         return String(decoding: bytes[start..<i], as: UTF8.self)
     }
 
+    /// Counts one more array or inline table around the value being read.
+    /// - Throws: ``TOMLError`` past ``maxDepth``, at the line it happens.
+    mutating func enterNested() throws(TOMLError) {
+        guard depth < Self.maxDepth else {
+            throw error("arrays and inline tables nest more than \(Self.maxDepth) deep (a pipeline file needs a few levels)")
+        }
+        depth += 1
+    }
+
     // MARK: Keys and whitespace
 
     mutating func dottedKey() throws(TOMLError) -> [String] {
@@ -316,6 +336,9 @@ private struct Parser {
             }
             skipSpaces()
             guard i < bytes.count, bytes[i] == UInt8(ascii: ".") else { return keys }
+            guard keys.count < Self.maxDepth else {
+                throw error("a dotted key of more than \(Self.maxDepth) parts (a pipeline file needs a few)")
+            }
             i += 1
         }
     }
