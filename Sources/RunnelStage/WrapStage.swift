@@ -10,7 +10,9 @@ import Synchronization
 /// - any other JSON value: the new body, under the input's type;
 /// - `null` or an empty line: no output (the input is done);
 /// - not JSON, or the child exits: the input fails (`INVALID_ARGUMENT`, `UNAVAILABLE`), and the
-///   child is started again for the next message.
+///   child is started again for the next message;
+/// - a line longer than the stage's line limit: the input fails (`RESOURCE_EXHAUSTED`, as an
+///   oversized line from a socket does) and the child is started again.
 ///
 /// ```sh
 /// runnel wrap -- jq -c --unbuffered '.body.title |= ascii_upcase'
@@ -18,6 +20,7 @@ import Synchronization
 public final class WrapStage: Stage, @unchecked Sendable {
     public let service: ServiceDefinition
     private let command: [String]
+    private let maxLineBytes: Int
     private let lock = Mutex<Void>(())
     // The child and its pipes, touched only while `handle` holds the lock (one batch at a time).
     private var process: Process?
@@ -28,8 +31,12 @@ public final class WrapStage: Stage, @unchecked Sendable {
     /// - Parameters:
     ///   - command: the filter and its arguments.
     ///   - accepts: the types it is given (default: any).
-    public init(command: [String], accepts: [String] = ["*"], emits: [String] = ["*"]) {
+    ///   - maxLineBytes: the longest answer line taken from the child.
+    public init(
+        command: [String], accepts: [String] = ["*"], emits: [String] = ["*"], maxLineBytes: Int = Limits.default.maxLineBytes
+    ) {
         self.command = command
+        self.maxLineBytes = maxLineBytes
         service = ServiceDefinition(
             name: "wrap", summary: "Runs \(command.joined(separator: " ")) as a stage, one line out per line in.",
             accepts: accepts, emits: emits)
@@ -50,7 +57,7 @@ public final class WrapStage: Stage, @unchecked Sendable {
                 stop()
                 throw RunnelError(.unavailable, "\(command[0]) stopped reading its input: \(error.localizedDescription)")
             }
-            guard let answer = readLine() else {
+            guard let answer = try readLine() else {
                 stop()
                 throw RunnelError(.unavailable, "\(command[0]) exited without answering (it must print one line per input line)")
             }
@@ -97,12 +104,23 @@ public final class WrapStage: Stage, @unchecked Sendable {
         pending = Data()
     }
 
-    private func readLine() -> Data? {
+    /// The child's next answer line. Each byte is looked at once, however the line arrives.
+    /// - Throws: ``RunnelError`` `RESOURCE_EXHAUSTED` for a line over `maxLineBytes`; the child
+    ///   is stopped (its output is out of step) and started again for the next message.
+    private func readLine() throws(RunnelError) -> Data? {
+        var searched = 0
         while true {
-            if let newline = pending.firstIndex(of: 0x0A) {
+            if let newline = pending[(pending.startIndex + searched)...].firstIndex(of: 0x0A) {
                 let line = pending[pending.startIndex..<newline]
                 pending = Data(pending[(newline + 1)...])
                 return Data(line)
+            }
+            searched = pending.count
+            guard pending.count <= maxLineBytes else {
+                stop()
+                throw RunnelError(
+                    .resourceExhausted,
+                    "\(command[0]) answered with a line longer than \(ByteSize(bytes: maxLineBytes)) (--max-line); it is started again")
             }
             guard let chunk = output?.availableData, !chunk.isEmpty else { return nil }
             pending.append(chunk)

@@ -225,5 +225,19 @@ struct ValidateCommandTests {
         #expect(broken.stdoutLines.count == 1)
         #expect(broken.stdoutLines[0].contains(#""status":"INVALID_ARGUMENT""#), "\(broken.stdoutText)")
         #expect(broken.stderr.contains("sh answered with a line that is not JSON"))
+
+        // A child whose answer is a 20 MB line: refused at --max-line, in time linear in its size,
+        // and the next message is answered by a fresh child.
+        let script = "import sys\nfor line in sys.stdin:\n    print('\"' + 'x' * 20_000_000 + '\"' if '\"body\":1' in line else line.strip(), flush=True)"
+        let started = ContinuousClock.now
+        let huge = try RunnelProcess.run(
+            ["wrap", "--max-line", "1MiB", "--max-attempts", "1", "--", "python3", "-c", script],
+            stdin: data([#"{"id":"a","type":"x","body":1}"#, #"{"id":"b","type":"x","body":2}"#]))
+        #expect(huge.status == 0, "\(huge.stderr)")
+        #expect(huge.stdoutLines.count == 2)
+        #expect(huge.stdoutLines.first?.contains(#""status":"RESOURCE_EXHAUSTED""#) == true, "\(huge.stdoutText.prefix(300))")
+        #expect(huge.stderr.contains("python3 answered with a line longer than 1MiB"), "\(huge.stderr)")
+        #expect(huge.stdoutLines.last?.contains(#""parent":"b""#) == true, "\(huge.stdoutText.suffix(300))")
+        #expect(started.duration(to: .now) < .seconds(60))
     }
 }

@@ -26,6 +26,6 @@ struct Wrap: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runStage(WrapStage(command: command), options: runtime)
+        try await runStage(WrapStage(command: command, maxLineBytes: runtime.input.stream.limits.maxLineBytes), options: runtime)
     }
 }
