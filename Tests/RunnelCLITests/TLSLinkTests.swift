@@ -76,6 +76,23 @@ struct TLSLinkTests {
         #expect(recv.stderr.contains("does not trust this side's certificate"), "\(recv.stderr)")
     }
 
+    @Test("a stage whose downstream keeps refusing its certificate gives up after --max-refusals and exits 77, not never", .timeLimit(.minutes(1)))
+    func refusedForGood() async throws {
+        let port = Int.random(in: 20_000...60_000)
+        let recv = try receiver(port, ["--tls-cert", cert("rogue.pem"), "--tls-key", cert("rogue.key")], key: key, name: "recv-rogue")
+        defer { recv.signal(SIGKILL) }
+        try await Task.sleep(for: .milliseconds(500))
+        // --finish-timeout 0s waits for acks as long as it takes: only the refusal budget ends it.
+        let relay = try BackgroundProcess(
+            ["relay", "--listen", "file:" + input.path, "--to", "tls://127.0.0.1:\(port)", "--tls-ca", cert("ca.pem"),
+             "--finish-timeout", "0s", "--max-refusals", "2"],
+            in: dir, name: "relay-refused", environment: ["RUNNEL_KEY": key])
+        #expect(await relay.wait(timeout: .seconds(40)) == 77, "\(relay.stderr)")
+        #expect(relay.stderr.contains("refused the link 2 times in a row"), "\(relay.stderr)")
+        #expect(relay.stderr.contains("certificate not trusted"), "\(relay.stderr)")
+        #expect(messageIDs(recv.stdout).isEmpty)
+    }
+
     @Test("a trusted certificate for another name or address is refused: the host name is checked", .timeLimit(.minutes(1)))
     func wrongName() async throws {
         let port = Int.random(in: 20_000...60_000)

@@ -85,7 +85,7 @@ struct TapCommandTests {
         #expect(tap.stderr.contains("runnel tap: 5 messages from relay"), "\(tap.stderr)")
 
         let unknown = try RunnelProcess.run(["tap", "nosuch", "--name", name])
-        #expect(unknown.status == 1)
+        #expect(unknown.status == 64, "a stage name that is not in the pipeline is a usage error")
         #expect(unknown.stderr.contains("no stage named nosuch"), "\(unknown.stderr)")
         await Self.stop(name, pipeline, in: dir)
     }

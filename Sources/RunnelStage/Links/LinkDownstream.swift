@@ -31,14 +31,24 @@ actor LinkDownstream: Downstream {
     private var lastProgress = ContinuousClock.now
     private(set) var connected = false
     private(set) var reconnects = 0
+    /// Why the link was given up for good: the peer refused it ``refusalBudget`` times in a row
+    /// (a certificate or key it does not trust, types it does not take). Nothing more is sent;
+    /// the inputs of what was not acked stay unacked, so they are delivered again elsewhere.
+    private(set) var refusal: RunnelError?
+    private let onRefused: @Sendable (RunnelError) -> Void
+    /// Refusals in a row before the link is given up (a refusal does not change by itself).
+    private let maxRefusals: Int
 
     init(
         endpoint: Endpoint, tls: TLSSettings = TLSSettings(), handshake: Handshake, capacity: Int = 1024, maxDeliveries: Int = 5,
         ackTimeout: Duration = .seconds(30), log: @escaping @Sendable (String) -> Void,
         deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void,
-        onReply: (@Sendable (Envelope, _ connection: Int) -> Void)? = nil
+        onReply: (@Sendable (Envelope, _ connection: Int) -> Void)? = nil,
+        maxRefusals: Int = 12, onRefused: @escaping @Sendable (RunnelError) -> Void = { _ in }
     ) {
+        self.maxRefusals = max(maxRefusals, 1)
         self.onReply = onReply
+        self.onRefused = onRefused
         self.endpoint = endpoint
         self.tls = tls
         self.handshake = handshake
@@ -81,9 +91,10 @@ actor LinkDownstream: Downstream {
     private var isStopping: Bool { stopping }
 
     func send(_ messages: [Outgoing]) async {
-        while window.count >= capacity {
+        while window.count >= capacity && refusal == nil {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
+        guard refusal == nil else { return }  // their inputs stay unacked: sent again elsewhere
         for message in messages where !message.ticket.isAbandoned { window.enqueue(message) }
         pump()
     }
@@ -106,7 +117,7 @@ actor LinkDownstream: Downstream {
                 self.wakeDrainWaiters()
             }
         }
-        while !window.isEmpty && lastProgress.duration(to: .now) < timeout {
+        while !window.isEmpty && refusal == nil && lastProgress.duration(to: .now) < timeout {
             await withCheckedContinuation { drainWaiters.append($0) }
         }
         timer.cancel()
@@ -137,11 +148,18 @@ actor LinkDownstream: Downstream {
     private nonisolated func connectLoop() async {
         var backoff = Duration.milliseconds(50)
         var announcedOutage = false
+        var refusals = 0
         while !Task.isCancelled, await !isStopping {
             let connection: LineConnection
             do {
                 connection = try await LineConnection.connect(to: endpoint, tls: tls)
             } catch {
+                refusals = Self.isRefusal(error) ? refusals + 1 : 0
+                if refusals >= maxRefusals {
+                    await giveUp(error, after: refusals)
+                    return
+                }
+                if Self.isRefusal(error) { backoff = .seconds(5) }
                 if !announcedOutage {
                     log("runnel \(handshake.local.stage): \(error.code.name): \(error.message); retrying with backoff")
                     announcedOutage = true
@@ -163,11 +181,19 @@ actor LinkDownstream: Downstream {
                     }
                 }
                 backoff = .milliseconds(50)
+                refusals = 0
             } catch let error as RunnelError {
                 if Task.isCancelled { break }
                 log("runnel \(handshake.local.stage): link to \(endpoint) \(error.code.name): \(error.message)")
-                if error.code == .unauthenticated || error.code == .failedPrecondition {
-                    // A refusal will not change by itself: keep trying, but slowly.
+                refusals = Self.isRefusal(error) ? refusals + 1 : 0
+                if refusals >= maxRefusals {
+                    watchdog.cancel()
+                    await disconnected()
+                    await giveUp(error, after: refusals)
+                    return
+                }
+                if Self.isRefusal(error) {
+                    // A refusal will not change by itself: try again slowly, a bounded number of times.
                     backoff = .seconds(5)
                 }
             } catch {
@@ -189,6 +215,25 @@ actor LinkDownstream: Downstream {
 
     /// The longest wait between two tries to reach a peer that is away.
     static let maxBackoff = Duration.seconds(2)
+
+    /// A peer's answer that trying again will not change: it does not trust this side's key or
+    /// certificate (or this side does not trust its certificate), or it does not take these types.
+    static func isRefusal(_ error: RunnelError) -> Bool {
+        error.code == .unauthenticated || error.code == .failedPrecondition
+    }
+
+    /// Stops trying: says why, wakes whoever waits for room or acks, and tells the runner.
+    private func giveUp(_ error: RunnelError, after refusals: Int) {
+        let reason = RunnelError(
+            error.code,
+            "\(endpoint) refused the link \(refusals) times in a row (\(error.message)); giving up, the \(window.count) messages not acked are left to be delivered again",
+            cause: error)
+        refusal = reason
+        log("runnel \(handshake.local.stage): \(reason.code.name): \(reason.message)")
+        wakeSpace()
+        wakeDrainWaiters()
+        onRefused(reason)
+    }
 
     /// Closes a link whose acks are overdue, so its messages are resent on a new one.
     private func watch(_ link: LineConnection) async {

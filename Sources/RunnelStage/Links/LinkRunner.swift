@@ -36,6 +36,9 @@ public final class LinkRunner<S: Stage>: Sendable {
         /// How long a connecting peer has to say `hello` before it is told `bye`
         /// `DEADLINE_EXCEEDED` and closed, so a silent peer cannot hold a connection forever.
         public var handshakeTimeout: Duration = .seconds(10)
+        /// Refusals in a row (an untrusted certificate or key, types the peer does not take)
+        /// after which the downstream link is given up and the stage stops; 5 s apart.
+        public var maxRefusals = 12
         /// After the input ends by itself, how long to wait for acks without any arriving;
         /// `nil` waits as long as it takes (a supervised source: the pipeline may be restarting).
         public var finishTimeout: Duration? = .seconds(30)
@@ -159,10 +162,20 @@ public final class LinkRunner<S: Stage>: Sendable {
             if unacked > 0 { line += "; \(unacked) outputs never acked by \(options.to)" }
             log(line)
         }
+        if let reason = stopReason.withLock({ $0 }) { throw reason }
         return (statistics, unacked)
     }
 
     var isDraining: Bool { draining.withLock { $0 } }
+
+    /// Why the stage stops on its own (its downstream refused the link for good): it drains, and
+    /// `run` ends with this error, so the command exits with its status instead of waiting for ever.
+    private let stopReason = Mutex<RunnelError?>(nil)
+
+    private func stop(because reason: RunnelError) {
+        stopReason.withLock { $0 = $0 ?? reason }
+        beginDrain()
+    }
 
     /// Stop taking input; what is held is finished and acked.
     public func beginDrain() {
@@ -217,7 +230,8 @@ public final class LinkRunner<S: Stage>: Sendable {
                 endpoint: options.to, tls: options.tls, handshake: Handshake(local: hello, key: options.key),
                 capacity: options.outputCapacity, maxDeliveries: options.maxDeliveries,
                 ackTimeout: options.ackTimeout, log: log,
-                deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) })
+                deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) },
+                maxRefusals: options.maxRefusals, onRefused: { [weak self] error in self?.stop(because: error) })
             Task { await link.start() }
             return link
         case let .nats(endpoint):

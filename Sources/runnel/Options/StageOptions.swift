@@ -112,8 +112,20 @@ struct DeliveryOptions: ParsableArguments {
             example: ".runnel/urls.cursor", valueName: "path"))
     var cursor: String?
 
+    @Option(
+        name: .customLong("max-refusals"),
+        help: .value(
+            "Give up the link to --to after it refused this many connections in a row, 5s apart (a certificate or key it does not trust, types it does not take), and exit with that status.",
+            example: "3"))
+    var maxRefusals: Int = StageDefaults.link.maxRefusals
+
+    func validate() throws {
+        guard maxRefusals > 0 else { throw ValidationError("--max-refusals must be at least 1") }
+    }
+
     /// Sets the waits and the cursor of `link`.
     func apply<S>(to link: inout LinkRunner<S>.Options) {
+        link.maxRefusals = maxRefusals
         link.cursorPath = cursor
         link.ackTimeout = ackTimeout.duration
         link.drainTimeout = drainTimeout.duration
