@@ -32,6 +32,7 @@ struct NatsEndpointTests {
         #expect(try NatsEndpoint(parsing: "nats://h/p?ack_wait=250ms").ackWait == .milliseconds(250))
         #expect(try NatsEndpoint(parsing: "nats://h/p?ack_wait=1m").ackWait == .seconds(60))
         #expect(try NatsEndpoint(parsing: "nats://h/p?ack_wait=1.5").ackWait == .milliseconds(1500))
+        #expect(try NatsEndpoint(parsing: "nats://h/p?ack_wait=1m30s").description == "nats://h:4222/p?ack_wait=1m30s")
     }
 
     @Test("Endpoint parses nats:// and counts it as carrying acks")
@@ -57,6 +58,8 @@ struct NatsEndpointTests {
             ("nats://h/pages..vi", "empty token"),
             ("nats://h/pages?ack_wait=soon", "ack_wait"),
             ("nats://h/pages?ack_wait=10ms", "at least 100ms"),
+            ("nats://h/pages?ack_wait=1e300", "ack_wait"),
+            ("nats://h/pages?ack_wait=99999999999999999999s", "ack_wait"),
             ("nats://h/pages?stream=a.b", "stream name"),
             ("nats://h/pages?color=blue", "unknown option color"),
             ("nats://user:secret@h/pages", "credentials"),

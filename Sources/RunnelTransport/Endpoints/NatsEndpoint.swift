@@ -158,23 +158,14 @@ public struct NatsEndpoint: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    /// `250ms`, `2s`, `1.5s`, `1m`, or a bare number of seconds.
+    /// `250ms`, `2s`, `1.5s`, `1m`: ``TimeSpan``'s syntax, as every duration in Runnel; a bare
+    /// number of seconds is still read. `nil` for anything else, or for more than ``TimeSpan``
+    /// holds (`1e300` must not trap).
     static func duration(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        for (suffix, scale) in units where text.hasSuffix(suffix) {
-            let number = text.dropLast(suffix.count)
-            // "ms" before "s" and "m": a bare "s" check would misread "250ms".
-            guard let value = Double(number), value >= 0 else { continue }
-            return .milliseconds(Int64((value * scale * 1000).rounded()))
-        }
-        if let seconds = Double(text), seconds >= 0 { return .milliseconds(Int64((seconds * 1000).rounded())) }
-        return nil
+        (try? TimeSpan(parsing: text, legacyUnit: .seconds(1)))?.duration
     }
 
-    static func format(_ duration: Duration) -> String {
-        let ms = duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-        return ms % 1000 == 0 ? "\(ms / 1000)s" : "\(ms)ms"
-    }
+    static func format(_ duration: Duration) -> String { TimeSpan(duration).description }
 
     private static func invalid(_ text: String, _ hint: String) -> RunnelError {
         RunnelError(.invalidArgument, "endpoint \"\(text)\": \(hint)")
