@@ -61,4 +61,32 @@ struct MisbehavingPeerTests {
         let polite = try await TestSender.send([Envelope(type: "x", body: RawJSON(validated: Array("{}".utf8)))], to: .unix(path: socket))
         #expect(polite.acked == 1, "the stage still serves peers that say hello")
     }
+
+    @Test("a stage whose next stage never acks, sent SIGTERM, exits within --drain-timeout; its input is not acked", .timeLimit(.minutes(1)))
+    func drainIsBounded() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let relaySocket = dir.appendingPathComponent("relay.sock").path
+        let stuck = try SilentListener(path: dir.appendingPathComponent("stuck.sock").path)  // accepts, never answers
+        defer { stuck.close() }
+        let relay = try BackgroundProcess(
+            ["relay", "--listen", "unix:" + relaySocket, "--to", "unix:" + dir.appendingPathComponent("stuck.sock").path,
+             "--drain-timeout", "1s"],
+            in: dir, name: "relay")
+        defer { relay.signal(SIGKILL) }
+        #expect(await eventually { FileManager.default.fileExists(atPath: relaySocket) })
+        let messages = (1...20).map { Envelope(id: "m\($0)", type: "x", body: RawJSON(validated: Array("{}".utf8))) }
+        let sending = Task { try await TestSender.send(messages, to: .unix(path: relaySocket), timeout: .seconds(30)) }
+        try await Task.sleep(for: .milliseconds(500))  // the relay takes the messages and waits on its next stage
+
+        relay.signal(SIGTERM)
+        let started = ContinuousClock.now
+        _ = await relay.wait(timeout: .seconds(30))
+        #expect(!relay.isRunning, "the drain ended")
+        #expect(started.duration(to: .now) < .seconds(15), "within the drain timeout (1s), not after the 30s ack timeout or never")
+        #expect(relay.stderr.contains("still draining after 1s (--drain-timeout)"), "\(relay.stderr)")
+        // The link was cut, so the sender sees a broken stream or a bye; either way nothing was acked,
+        // and it keeps all 20 to send again.
+        let sent = try? await sending.value
+        #expect((sent?.acked ?? 0) == 0)
+    }
 }

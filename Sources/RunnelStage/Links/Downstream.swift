@@ -10,6 +10,14 @@ protocol Downstream: Sendable {
     func drain(timeout: Duration) async -> Int
     /// Forgets what was not sent yet; returns how many.
     func dropUnsent() async -> Int
+    /// Stops waiting for the next stage: sends and drains return at once from now on, and what
+    /// was not acked stays unacked (its inputs are delivered again). For a drain past its time.
+    func giveUp(_ reason: RunnelError) async
+}
+
+extension Downstream {
+    /// A stream or a work queue never holds a sender for long: nothing to give up.
+    func giveUp(_ reason: RunnelError) async {}
 }
 
 /// An output message and the ticket of the input it came from.

@@ -228,11 +228,17 @@ actor LinkDownstream: Downstream {
             error.code,
             "\(endpoint) refused the link \(refusals) times in a row (\(error.message)); giving up, the \(window.count) messages not acked are left to be delivered again",
             cause: error)
-        refusal = reason
         log("runnel \(handshake.local.stage): \(reason.code.name): \(reason.message)")
+        giveUp(reason)
+        onRefused(reason)
+    }
+
+    /// Stops waiting for the next stage (a refusal for good, or a drain past its time).
+    func giveUp(_ reason: RunnelError) {
+        guard refusal == nil else { return }
+        refusal = reason
         wakeSpace()
         wakeDrainWaiters()
-        onRefused(reason)
     }
 
     /// Closes a link whose acks are overdue, so its messages are resent on a new one.

@@ -162,6 +162,7 @@ public final class LinkRunner<S: Stage>: Sendable {
             if unacked > 0 { line += "; \(unacked) outputs never acked by \(options.to)" }
             log(line)
         }
+        finished.withLock { $0 = true }
         if let reason = stopReason.withLock({ $0 }) { throw reason }
         return (statistics, unacked)
     }
@@ -171,6 +172,8 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// Why the stage stops on its own (its downstream refused the link for good): it drains, and
     /// `run` ends with this error, so the command exits with its status instead of waiting for ever.
     private let stopReason = Mutex<RunnelError?>(nil)
+    /// Whether `run` has returned (a drain deadline after that has nothing to end).
+    private let finished = Mutex(false)
 
     private func stop(because reason: RunnelError) {
         stopReason.withLock { $0 = $0 ?? reason }
@@ -197,13 +200,30 @@ public final class LinkRunner<S: Stage>: Sendable {
         for (link, connection) in openLinks.withLock({ Array($0.values) }) {
             Task { await self.drain(link, connection) }
         }
+        // The drain is bounded as a whole: a next stage that never acks cannot keep this one
+        // draining for ever. Past the time, what is still unacked is left to the upstream, which
+        // sends it again (at-least-once), and the stage exits.
+        let timeout = options.drainTimeout
+        Task {
+            try await Task.sleep(for: timeout)
+            guard !finished.withLock({ $0 }) else { return }
+            let links = openLinks.withLock { Array($0.values) }
+            let reason = RunnelError(
+                .deadlineExceeded, "still draining after \(TimeSpan(timeout)) (--drain-timeout); what is not acked is left to be sent again")
+            log("runnel \(name): \(reason.message)")
+            for (link, connection) in links {
+                link.abandon()
+                connection.close()
+            }
+            await output.withLock({ $0 })?.giveUp(reason)
+        }
     }
 
     /// Stops granting credit to one upstream, finishes and acks what it sent, says `bye` and
     /// closes; the sender keeps the rest for another receiver (PROTOCOL.md §7.7).
     private func drain(_ link: InboundLink, _ connection: LineConnection) async {
         link.stopGranting()
-        while link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        while link.outstanding > 0 && !link.isAbandoned { try? await Task.sleep(for: .milliseconds(10)) }
         link.flush()
         link.reply(.bye(Bye(code: .unavailable, message: "\(name) is draining")))
         try? await Task.sleep(for: .milliseconds(50))
@@ -511,7 +531,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                 }
                 // Finish what this peer sent, so its acks go out, then say goodbye.
                 guard peerDrained else { return }
-                while link.outstanding > 0 { try? await Task.sleep(for: .milliseconds(10)) }
+                while link.outstanding > 0 && !link.isAbandoned { try? await Task.sleep(for: .milliseconds(10)) }
                 link.flush()
                 link.reply(.bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
                 return
