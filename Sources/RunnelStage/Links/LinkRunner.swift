@@ -31,7 +31,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var outputCapacity = 1024
         public var ackTimeout: Duration = .seconds(30)
         public var maxDeliveries = 5
-        /// How long a drain (SIGTERM) waits for downstream acks without any arriving.
+        /// The longest a drain (SIGTERM) takes: past it, what is not acked is left to the upstream
+        /// to send again, and the stage exits.
         public var drainTimeout: Duration = .seconds(30)
         /// How long a connecting peer has to say `hello` before it is told `bye`
         /// `DEADLINE_EXCEEDED` and closed, so a silent peer cannot hold a connection forever.

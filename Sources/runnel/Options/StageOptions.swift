@@ -96,7 +96,7 @@ struct DeliveryOptions: ParsableArguments {
 
     @Option(
         name: .customLong("drain-timeout"),
-        help: .value("On SIGTERM, wait this long without any downstream ack arriving, then exit (unacked messages are resent by the peer).", default: StageDefaults.drainTimeout, example: "10s", valueName: "duration"),
+        help: .value("On SIGTERM, finish and ack what is in hand for at most this long, then exit (what is not acked is sent again by the upstream).", default: StageDefaults.drainTimeout, example: "10s", valueName: "duration"),
         transform: TimeSpan.argument("--drain-timeout", legacyUnit: .seconds(1)))
     var drainTimeout = StageDefaults.drainTimeout
 
