@@ -112,10 +112,10 @@ class Help:
         self.runnel = runnel
         self.cache = {}
 
-    def text(self, path):
-        key = tuple(path)
+    def text(self, path, option="--help"):
+        key = (tuple(path), option)
         if key not in self.cache:
-            out = subprocess.run([self.runnel, *path, "--help"], capture_output=True, text=True,
+            out = subprocess.run([self.runnel, *path, option], capture_output=True, text=True,
                                  stdin=subprocess.DEVNULL, timeout=30)
             self.cache[key] = (out.stdout + out.stderr) if out.returncode == 0 else None
         return self.cache[key]
@@ -132,9 +132,11 @@ class Help:
         return re.search(r"(?<![\w-])" + re.escape(flag) + r"(?![\w-])", text) is not None
 
     def all_flags(self):
+        """Every flag of every command, hidden ones too: prose may name a deprecated spelling
+        (`--delay-ms`), which commands in code blocks may not use."""
         flags = set()
         for path in self.every_command():
-            flags |= set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", self.text(path) or ""))
+            flags |= set(re.findall(r"(?<![\w-])(--[a-z][a-z0-9-]*)", self.text(path, "--help-hidden") or ""))
         return flags
 
     def every_command(self, path=()):
