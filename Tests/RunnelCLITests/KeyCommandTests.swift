@@ -39,7 +39,7 @@ struct KeyCommandTests {
         chmod(path, 0o644)
 
         let refused = try RunnelProcess.run(["key", "new", "runnel.key"], in: dir)
-        #expect(refused.status != 0)
+        #expect(refused.status == 74, "EX_IOERR: \(refused.stderr)")
         #expect(refused.stderr.contains("ALREADY_EXISTS"), "\(refused.stderr)")
         #expect(refused.stderr.contains("--force"), "\(refused.stderr)")
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "the old key, keep me please\n")
@@ -53,7 +53,7 @@ struct KeyCommandTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["runnel.key"], "no temporary file left")
 
         let nowhere = try RunnelProcess.run(["key", "new", "no/such/dir/runnel.key"], in: dir)
-        #expect(nowhere.status != 0)
+        #expect(nowhere.status == 74, "EX_IOERR: \(nowhere.stderr)")
         #expect(nowhere.stderr.contains("no/such/dir/runnel.key"), "\(nowhere.stderr)")
     }
 

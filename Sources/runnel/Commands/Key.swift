@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RunnelProtocol
+import RunnelTransport
 
 #if canImport(Glibc)
 import Glibc
@@ -53,8 +54,8 @@ struct Key: ParsableCommand {
             do throws(RunnelError) {
                 try KeyFile.write(key + "\n", to: file, replacing: force)
             } catch {
-                FileHandle.standardError.write(Data("runnel: \(file): \(error.code.name): \(error.message)\n".utf8))
-                throw ExitCode(1)
+                report(error, in: file)
+                throw ExitStatus(error).exitCode
             }
         }
     }
@@ -90,24 +91,24 @@ enum KeyFile {
             case ENOENT:
                 throw RunnelError(.notFound, "cannot create \(path) (\(reason)); create its directory first")
             default:
-                throw RunnelError(.permissionDenied, "cannot create \(path) (\(reason))")
+                throw RunnelError.posix(errno, "cannot create \(path)")
             }
         }
-        var failure: String?
-        if fchmod(fd, 0o600) != 0 { failure = String(cString: strerror(errno)) }
+        var failure: Int32?
+        if fchmod(fd, 0o600) != 0 { failure = errno }
         let bytes = Array(text.utf8)
         var written = 0
         while failure == nil && written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            if n <= 0 { failure = String(cString: strerror(errno)) } else { written += n }
+            if n <= 0 { failure = n < 0 ? errno : ENOSPC } else { written += n }
         }
-        if failure == nil && fsync(fd) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil && fsync(fd) != 0 { failure = errno }
         close(fd)
-        if failure == nil && replacing && rename(target, path) != 0 { failure = String(cString: strerror(errno)) }
+        if failure == nil && replacing && rename(target, path) != 0 { failure = errno }
         if let failure {
             unlink(target)
-            throw RunnelError(.unavailable, "cannot write \(path) (\(failure))")
+            throw RunnelError.posix(failure, "cannot write \(path)")
         }
     }
 }
