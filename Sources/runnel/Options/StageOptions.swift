@@ -115,7 +115,7 @@ struct DeliveryOptions: ParsableArguments {
     @Option(
         name: .customLong("max-refusals"),
         help: .value(
-            "Give up the link to --to after it refused this many connections in a row, 5s apart (a certificate or key it does not trust, types it does not take), and exit with that status.",
+            "Give up the link to the next stage after it refused this many connections in a row, 5s apart (a certificate or key it does not trust, types it does not take), and exit with that status.",
             example: "3"))
     var maxRefusals: Int = StageDefaults.link.maxRefusals
 
