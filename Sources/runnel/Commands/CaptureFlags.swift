@@ -47,10 +47,8 @@ struct CaptureFlags: ParsableArguments {
         help: .value("Capture the outputs as sent to this log.", example: "out.jsonl.zst", valueName: "log"))
     var captureOut: String?
 
-    @OptionGroup var rotation: CaptureRotationOptions
-
-    /// Sets the capture fields of a runner configuration.
-    func apply(to configuration: inout RunnerConfiguration) {
+    /// Sets the capture fields of a runner configuration; `rotation` says how the logs rotate.
+    func apply(to configuration: inout RunnerConfiguration, rotation: CaptureRotationOptions) {
         configuration.captureInPath = captureIn
         configuration.captureOutPath = captureOut
         configuration.captureOptions = rotation.options()

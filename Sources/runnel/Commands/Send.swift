@@ -87,6 +87,7 @@ struct Recv: AsyncParsableCommand {
     )
 
     @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Input") var stream: StreamOptions
     @OptionGroup(title: "Output") var output: CompressionOptions
     @OptionGroup(title: "Security") var security: ListenerSecurityOptions
     @OptionGroup(title: "Observability") var observability: VerboseOption
@@ -96,7 +97,7 @@ struct Recv: AsyncParsableCommand {
             throw ValidationError("recv needs --listen with a socket endpoint (unix:PATH or tcp://HOST:PORT)")
         }
         let configuration = RunnerConfiguration(
-            zstdOutput: output.zstd, zstdLevel: output.level, limits: input.stream.limits, verbose: observability.verbose)
+            zstdOutput: output.zstd, zstdLevel: output.level, limits: stream.limits, verbose: observability.verbose)
         try await runStage(RelayStage(name: "recv"), configuration: configuration) { () throws(RunnelError) in
             var link = LinkRunner<RelayStage>.Options()
             link.listen = try Endpoint(parsing: input.listen)

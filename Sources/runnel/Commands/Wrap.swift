@@ -26,6 +26,6 @@ struct Wrap: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await runStage(WrapStage(command: command, maxLineBytes: runtime.input.stream.limits.maxLineBytes), options: runtime)
+        try await runStage(WrapStage(command: command, maxLineBytes: runtime.stream.limits.maxLineBytes), options: runtime)
     }
 }

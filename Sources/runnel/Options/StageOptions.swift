@@ -47,8 +47,6 @@ struct InputOptions: ParsableArguments {
         link.handshakeTimeout = handshakeTimeout.duration
     }
 
-    @OptionGroup var stream: StreamOptions
-
     func validate() throws {
         guard window > 0 else { throw ValidationError("--window must be at least 1") }
     }
@@ -78,7 +76,6 @@ struct OutputOptions: ParsableArguments {
     @Option(help: .value("Messages handled together.", example: "256"))
     var batch: Int = StageDefaults.runner.batchSize
 
-    @OptionGroup var compression: CompressionOptions
 
     func validate() throws {
         guard batch > 0 else { throw ValidationError("--batch must be at least 1") }
@@ -164,16 +161,6 @@ struct KeyOption: ParsableArguments {
     func load() throws(RunnelError) -> SharedKey? { try SharedKey.load(file: keyFile) }
 }
 
-/// Who may talk to a stage, which both listens and connects: the key, and TLS both ways.
-struct SecurityOptions: ParsableArguments {
-    @OptionGroup var key: KeyOption
-    @OptionGroup var trust: TLSTrustOptions
-    @OptionGroup var listener: TLSListenerOptions
-    @OptionGroup var client: TLSClientOptions
-
-    var tls: TLSSettings { TLSSettings(trust: trust, listener: listener, client: client) }
-}
-
 /// Who a command that only connects is (send, call, health, describe).
 struct ClientSecurityOptions: ParsableArguments {
     @OptionGroup var key: KeyOption
@@ -200,9 +187,6 @@ struct ObservabilityOptions: ParsableArguments {
     @Flag(help: "Print the stage's service definition (name, accepted and emitted types, options) as JSON and exit.")
     var describe = false
 
-    @OptionGroup var supervised: SupervisedOptions
-
-    @OptionGroup var capture: CaptureFlags
 }
 
 /// What a supervisor asks of the processes it starts (hidden from `--help`).
@@ -221,13 +205,27 @@ struct SupervisedOptions: ParsableArguments {
 }
 
 /// Every option of a stage command (fetch, parse, enrich, store, wrap, relay), grouped.
+///
+/// The groups are all this struct's own, never nested further: swift-argument-parser checks
+/// every group again for each level above it in a debug build, so a third level cost a stage
+/// more than a second of CPU at each start (and a restarted stage starts often).
 struct StageOptions: ParsableArguments {
     @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Input") var stream: StreamOptions
     @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var compression: CompressionOptions
     @OptionGroup(title: "Reliability") var delivery: DeliveryOptions
     @OptionGroup(title: "Reliability") var failures: FailureOptions
-    @OptionGroup(title: "Security") var security: SecurityOptions
+    @OptionGroup(title: "Security") var key: KeyOption
+    @OptionGroup(title: "Security") var trust: TLSTrustOptions
+    @OptionGroup(title: "Security") var listener: TLSListenerOptions
+    @OptionGroup(title: "Security") var client: TLSClientOptions
     @OptionGroup(title: "Observability") var observability: ObservabilityOptions
+    @OptionGroup(title: "Observability") var capture: CaptureFlags
+    @OptionGroup(title: "Observability") var rotation: CaptureRotationOptions
+    @OptionGroup var supervised: SupervisedOptions
+
+    var tls: TLSSettings { TLSSettings(trust: trust, listener: listener, client: client) }
 
     var listen: String {
         get { input.listen }
@@ -242,9 +240,9 @@ struct StageOptions: ParsableArguments {
     var configuration: RunnerConfiguration {
         var configuration = RunnerConfiguration(
             batchSize: output.batch, maxAttempts: failures.maxAttempts, deadLetterPath: failures.deadLetter,
-            zstdOutput: output.compression.zstd || (output.to.hasPrefix("file:") && output.to.hasSuffix(".zst")),
-            zstdLevel: output.compression.level, limits: input.stream.limits, verbose: observability.verbose)
-        observability.capture.apply(to: &configuration)
+            zstdOutput: compression.zstd || (output.to.hasPrefix("file:") && output.to.hasSuffix(".zst")),
+            zstdLevel: compression.level, limits: stream.limits, verbose: observability.verbose)
+        capture.apply(to: &configuration, rotation: rotation)
         return configuration
     }
 
@@ -253,11 +251,11 @@ struct StageOptions: ParsableArguments {
         var link = LinkRunner<S>.Options()
         link.listen = try Endpoint(parsing: input.listen)
         link.to = try Endpoint(parsing: output.to)
-        link.key = try security.key.load()
-        link.tls = try security.tls.checked(listen: link.listen, to: link.to)
+        link.key = try key.load()
+        link.tls = try tls.checked(listen: link.listen, to: link.to)
         input.apply(to: &link)
         delivery.apply(to: &link)
-        observability.supervised.apply(to: &link)
+        supervised.apply(to: &link)
         return link
     }
 }
