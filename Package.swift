@@ -34,6 +34,12 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         // The store stage's PostgreSQL client (`--db postgres://...`).
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        // The control side: logs, metrics, services with graceful shutdown, the pipeline file.
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
     ],
     targets: [
         .systemLibrary(
@@ -69,9 +75,32 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
             ]
         ),
-        .target(name: "RunnelStage", dependencies: ["RunnelProtocol", "RunnelTransport"]),
+        .target(
+            name: "RunnelStage",
+            dependencies: [
+                "RunnelProtocol",
+                "RunnelTransport",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(name: "RunnelTesting", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
-        .target(name: "RunnelSupervisor", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
+        .target(
+            name: "RunnelSupervisor",
+            dependencies: [
+                "RunnelProtocol",
+                "RunnelTransport",
+                "RunnelStage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // Replay of logs into stages, and the comparison of a stage's outputs with captured ones.
         .target(name: "RunnelReplay", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),
 
@@ -127,6 +156,8 @@ let package = Package(
                 "FetchStage",
                 "StoreStage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         // A benchmark program, not a test: Enricher alone beside the JSON around it.
@@ -137,7 +168,14 @@ let package = Package(
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
-        .testTarget(name: "RunnelSupervisorTests", dependencies: ["RunnelSupervisor"]),
+        .testTarget(
+            name: "RunnelSupervisorTests",
+            dependencies: [
+                "RunnelSupervisor",
+                "RunnelProtocol",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "RunnelReplayTests", dependencies: ["RunnelReplay", "RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"], exclude: ["Fixtures"]),
         .testTarget(
