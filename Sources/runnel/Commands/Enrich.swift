@@ -2,7 +2,7 @@ import ArgumentParser
 import EnrichStage
 import RunnelProtocol
 
-struct Enrich: AsyncParsableCommand {
+struct Enrich: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
         abstract: "Add what each article is about: article.parsed in, article.enriched out.",
         discussion: """
@@ -58,7 +58,20 @@ struct Enrich: AsyncParsableCommand {
     @Option(help: .value("Most characters in the summary.", example: "280"))
     var summaryMaxCharacters: Int = EnrichOptions().summaryMaxCharacters
 
-    @OptionGroup var runtime: StageOptions
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Input") var stream: StreamOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var compression: CompressionOptions
+    @OptionGroup(title: "Reliability") var delivery: DeliveryOptions
+    @OptionGroup(title: "Reliability") var failures: FailureOptions
+    @OptionGroup(title: "Security") var key: KeyOption
+    @OptionGroup(title: "Security") var trust: TLSTrustOptions
+    @OptionGroup(title: "Security") var listener: TLSListenerOptions
+    @OptionGroup(title: "Security") var client: TLSClientOptions
+    @OptionGroup(title: "Observability") var observability: ObservabilityOptions
+    @OptionGroup(title: "Observability") var capture: CaptureFlags
+    @OptionGroup(title: "Observability") var rotation: CaptureRotationOptions
+    @OptionGroup var supervised: SupervisedOptions
 
     var options: EnrichOptions {
         EnrichOptions(

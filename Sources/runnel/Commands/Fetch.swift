@@ -5,7 +5,7 @@ import RunnelProtocol
 import RunnelStage
 
 /// `runnel fetch`: the fetch stage as a command; its options map one to one onto ``FetchConfiguration``.
-struct Fetch: AsyncParsableCommand {
+struct Fetch: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
         abstract: "Fetch pages: url.requested messages (or bare URL lines) in, page.fetched out.",
         discussion: """
@@ -42,7 +42,20 @@ struct Fetch: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var runtime: StageOptions
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Input") var stream: StreamOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var compression: CompressionOptions
+    @OptionGroup(title: "Reliability") var delivery: DeliveryOptions
+    @OptionGroup(title: "Reliability") var failures: FailureOptions
+    @OptionGroup(title: "Security") var key: KeyOption
+    @OptionGroup(title: "Security") var trust: TLSTrustOptions
+    @OptionGroup(title: "Security") var listener: TLSListenerOptions
+    @OptionGroup(title: "Security") var client: TLSClientOptions
+    @OptionGroup(title: "Observability") var observability: ObservabilityOptions
+    @OptionGroup(title: "Observability") var capture: CaptureFlags
+    @OptionGroup(title: "Observability") var rotation: CaptureRotationOptions
+    @OptionGroup var supervised: SupervisedOptions
 
     @OptionGroup(title: "Fetching") var fetching: FetchOptions
 

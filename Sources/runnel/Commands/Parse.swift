@@ -2,7 +2,7 @@ import ArgumentParser
 import ParseStage
 import RunnelProtocol
 
-struct Parse: AsyncParsableCommand {
+struct Parse: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
         abstract: "Extract the article from fetched pages: page.fetched in, article.parsed out.",
         discussion: """
@@ -34,7 +34,20 @@ struct Parse: AsyncParsableCommand {
             """
     )
 
-    @OptionGroup var runtime: StageOptions
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Input") var stream: StreamOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var compression: CompressionOptions
+    @OptionGroup(title: "Reliability") var delivery: DeliveryOptions
+    @OptionGroup(title: "Reliability") var failures: FailureOptions
+    @OptionGroup(title: "Security") var key: KeyOption
+    @OptionGroup(title: "Security") var trust: TLSTrustOptions
+    @OptionGroup(title: "Security") var listener: TLSListenerOptions
+    @OptionGroup(title: "Security") var client: TLSClientOptions
+    @OptionGroup(title: "Observability") var observability: ObservabilityOptions
+    @OptionGroup(title: "Observability") var capture: CaptureFlags
+    @OptionGroup(title: "Observability") var rotation: CaptureRotationOptions
+    @OptionGroup var supervised: SupervisedOptions
 
     @Option(
         name: .customLong("max-html-bytes"),

@@ -2,7 +2,7 @@ import ArgumentParser
 import RunnelProtocol
 import RunnelStage
 
-struct Relay: AsyncParsableCommand {
+struct Relay: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
         abstract: "Pass every message on unchanged: the identity stage, for tests and benchmarks.",
         discussion: """
@@ -22,7 +22,20 @@ struct Relay: AsyncParsableCommand {
 
     @Option(name: .customLong("delay-ms"), help: .hidden) var delayMs: Int?
 
-    @OptionGroup var runtime: StageOptions
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Input") var stream: StreamOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var compression: CompressionOptions
+    @OptionGroup(title: "Reliability") var delivery: DeliveryOptions
+    @OptionGroup(title: "Reliability") var failures: FailureOptions
+    @OptionGroup(title: "Security") var key: KeyOption
+    @OptionGroup(title: "Security") var trust: TLSTrustOptions
+    @OptionGroup(title: "Security") var listener: TLSListenerOptions
+    @OptionGroup(title: "Security") var client: TLSClientOptions
+    @OptionGroup(title: "Observability") var observability: ObservabilityOptions
+    @OptionGroup(title: "Observability") var capture: CaptureFlags
+    @OptionGroup(title: "Observability") var rotation: CaptureRotationOptions
+    @OptionGroup var supervised: SupervisedOptions
 
     func run() async throws {
         let delay = try Deprecation.renamed("--delay-ms", delayMs, unit: .milliseconds(1), now: "--delay") ?? delay

@@ -3,7 +3,7 @@ import RunnelProtocol
 import RunnelStage
 import StoreStage
 
-struct Store: AsyncParsableCommand {
+struct Store: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
         abstract: "Store articles in a SQLite database with a full-text index: the pipeline's sink.",
         discussion: """
@@ -43,7 +43,20 @@ struct Store: AsyncParsableCommand {
         transform: TimeSpan.argument("--busy-timeout", legacyUnit: .seconds(1)))
     var busyTimeout = TimeSpan.seconds(5)
 
-    @OptionGroup var runtime: StageOptions
+    @OptionGroup(title: "Input") var input: InputOptions
+    @OptionGroup(title: "Input") var stream: StreamOptions
+    @OptionGroup(title: "Output") var output: OutputOptions
+    @OptionGroup(title: "Output") var compression: CompressionOptions
+    @OptionGroup(title: "Reliability") var delivery: DeliveryOptions
+    @OptionGroup(title: "Reliability") var failures: FailureOptions
+    @OptionGroup(title: "Security") var key: KeyOption
+    @OptionGroup(title: "Security") var trust: TLSTrustOptions
+    @OptionGroup(title: "Security") var listener: TLSListenerOptions
+    @OptionGroup(title: "Security") var client: TLSClientOptions
+    @OptionGroup(title: "Observability") var observability: ObservabilityOptions
+    @OptionGroup(title: "Observability") var capture: CaptureFlags
+    @OptionGroup(title: "Observability") var rotation: CaptureRotationOptions
+    @OptionGroup var supervised: SupervisedOptions
 
     func run() async throws {
         let stage: StoreStage
