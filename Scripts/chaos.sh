@@ -6,7 +6,10 @@
 #   Scripts/chaos.sh [N]
 #
 # CHAOS_KILL_EVERY=0 runs the same pipeline without kills (a baseline to compare with);
-# CHAOS_WINDOW sets the stages' --window.
+# CHAOS_WINDOW sets the stages' --window. CHAOS_KILL_SUPERVISOR=1 also SIGKILLs the supervisor
+# itself once, when about a third of the pages are stored, and starts `runnel run` again: it
+# must clean up what the dead one left, resume from the cursor and still end with N rows.
+# Every run ends by checking that no process of the pipeline is left behind.
 set -euo pipefail
 cd -P "$(dirname "$0")/.."
 n=${1:-2000}
@@ -55,20 +58,16 @@ TOML
 
 "$runnel" run "$work/chaos.toml" --no-progress 2> "$work/run.log" &
 run=$!
-# The killer: asks `runnel status` for the stages' pids, SIGKILLs one at random, sleeps 300 ms
+# The killer (until $work/done appears): asks `runnel status` for the stages' pids, SIGKILLs one at random, sleeps 300 ms
 # (CHAOS_KILL_EVERY), again. It prints how many it killed, the restarts `runnel status` counted
 # last, and the mean time between kills (the status query adds its own time to the sleep).
-python3 - "$runnel" "$name" "$run" "$kill_every" > "$work/kills" <<'PY' &
+python3 - "$runnel" "$name" "$work/done" "$kill_every" > "$work/kills" <<'PY' &
 import json, os, random, signal, subprocess, sys, time
-runnel, name, run, every = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+runnel, name, done, every = sys.argv[1], sys.argv[2], sys.argv[3], float(sys.argv[4])
 kills = restarts = 0
 began = time.monotonic()
 time.sleep(1)
-while True:
-    try:
-        os.kill(run, 0)
-    except OSError:
-        break
+while not os.path.exists(done):
     out = subprocess.run([runnel, "status", "--name", name, "--json"], capture_output=True, text=True).stdout
     try:
         stages = json.loads(out)["stages"]
@@ -87,15 +86,36 @@ while True:
 print(kills, restarts, f"{(time.monotonic() - began - 1) / max(kills, 1):.2f}")
 PY
 killer=$!
+if [ -n "${CHAOS_KILL_SUPERVISOR:-}" ]; then
+  # Wait (at most 600 s) until a third of the pages are stored, then kill the supervisor.
+  for _ in $(seq 6000); do
+    stored=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(*) FROM articles' 2>/dev/null || echo 0)
+    [ "$stored" -ge $((n / 3)) ] && break
+    kill -0 "$run" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -KILL "$run" 2>/dev/null || true
+  wait "$run" 2>/dev/null || true
+  echo "chaos: supervisor SIGKILLed with $stored rows stored; starting it again" >&2
+  "$runnel" run "$work/chaos.toml" --no-progress 2>> "$work/run.log" &
+  run=$!
+fi
 rc=0
 wait $run || rc=$?
+touch "$work/done"
 wait $killer
 read -r kills last_restarts interval < "$work/kills"
 rows=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(*) FROM articles' 2>/dev/null || echo 0)
 distinct=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(DISTINCT url) FROM articles' 2>/dev/null || echo 0)
+# Nothing of the pipeline may outlive it: its stages name its run directory in their arguments.
+left=$(pgrep -f -- "/$name/" || true)
+[ -z "$left" ] || { echo "chaos: processes left behind: $(ps -o pid=,args= -p ${left//$'\n'/,} | head -5)"; rc=1; }
 echo "chaos: $n pages, $kills kills (one every ${interval}s), ${last_restarts:-0} restarts counted by runnel status, exit $rc, $rows rows ($distinct distinct URLs)"
-# Every kill but one landing as the run ends shows up as a restart.
-[ "$rc" -eq 0 ] && [ "$rows" -eq "$n" ] && [ "$distinct" -eq "$n" ] && [ "${last_restarts:-0}" -ge $((kills - 2)) ] || {
+# Every kill but one landing as the run ends shows up as a restart (a supervisor started again
+# counts only its own).
+counted=${last_restarts:-0}
+[ -n "${CHAOS_KILL_SUPERVISOR:-}" ] && counted=$kills
+[ "$rc" -eq 0 ] && [ "$rows" -eq "$n" ] && [ "$distinct" -eq "$n" ] && [ "$counted" -ge $((kills - 2)) ] || {
   tail -20 "$work/run.log"
   exit 1
 }
