@@ -1,3 +1,5 @@
+import RunnelTransport
+
 /// When a stage exits, what the supervisor does — as OTP supervisors decide it, as a pure state
 /// machine: no processes, no clock (callers pass `now`), no randomness (callers pass `jitter`).
 ///
@@ -30,24 +32,8 @@ public struct RestartPolicy: Sendable {
         case temporary
     }
 
-    /// How a process ended, decoded from a wait status.
-    public enum ExitStatus: Sendable, Equatable, CustomStringConvertible {
-        case exited(Int32)
-        case signaled(Int32)
-
-        public var isNormal: Bool { self == .exited(0) }
-
-        public var description: String {
-            switch self {
-            case let .exited(code): "exit status \(code)"
-            case let .signaled(signal): "killed by signal \(signal)\(Self.signalName(signal).map { " (\($0))" } ?? "")"
-            }
-        }
-
-        static func signalName(_ signal: Int32) -> String? {
-            [1: "SIGHUP", 2: "SIGINT", 6: "SIGABRT", 9: "SIGKILL", 11: "SIGSEGV", 13: "SIGPIPE", 15: "SIGTERM"][signal]
-        }
-    }
+    /// How a process ended, decoded from a wait status (the process layer's type).
+    public typealias ExitStatus = ProcessExit
 
     public struct Configuration: Sendable, Equatable {
         public var strategy: Strategy
