@@ -81,6 +81,7 @@ let package = Package(
                 "RunnelProtocol",
                 "RunnelTransport",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),  // the tap
             ]
         ),
         .target(name: "RunnelTesting", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),

@@ -7,6 +7,7 @@ import Glibc
 #endif
 
 /// The supervisor's control socket: one JSON object per line in, one per line out.
+/// Replaced by ``ControlService``; kept until the supervisor serves that.
 ///
 /// `{"op":"status"}`, `{"op":"restart","stage":"parse"}`, `{"op":"stop"}`, `{"op":"ping"}`.
 final class ControlServer: @unchecked Sendable {
@@ -45,8 +46,9 @@ final class ControlServer: @unchecked Sendable {
     }
 }
 
-/// Asks a supervisor's control socket one question.
-public enum ControlClient {
+extension ControlClient {
+    /// The old, blocking form of ``request(_:_:timeout:)`` with untyped replies, until the
+    /// supervisor answers through ``ControlService``.
     /// - Throws: ``RunnelError`` with `UNAVAILABLE` when no supervisor answers at `path`.
     public static func request(_ path: String, _ request: [String: String]) throws(RunnelError) -> [String: Any] {
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
