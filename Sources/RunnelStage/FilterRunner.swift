@@ -168,6 +168,7 @@ public final class FilterRunner<S: Stage>: Sendable {
         if configuration.zstdOutput || deadLetters != nil {
             try await write(encoder, deadLetterEncoder, final: true)
         }
+        await processor.stage.finish()
         await capture.close()
         capture.reportStops(stage: name, log: log)
         if configuration.verbose || statistics.failedTotal > 0 || stop.isRequested {

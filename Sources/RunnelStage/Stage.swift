@@ -39,10 +39,17 @@ public protocol Stage: Sendable {
     /// }
     /// ```
     func adopt(rawLine: String) -> Envelope?
+
+    /// Called once after the last batch, when the input has ended or a stop signal ended the
+    /// run: a stage that holds a resource lets it go here. `wrap` closes its child's stdin and
+    /// waits for it to exit. The default does nothing.
+    func finish() async
 }
 
 extension Stage {
     public func adopt(rawLine: String) -> Envelope? { nil }
+
+    public func finish() async {}
 }
 
 /// What became of one input.

@@ -1,6 +1,10 @@
-import Foundation
+import Logging
 import RunnelProtocol
-import Synchronization
+import RunnelTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Any line filter as a stage: a child process (`jq -c …`, a Python script) gets each input
 /// message as one JSON line on its stdin and must answer each with exactly one line on its
@@ -9,68 +13,123 @@ import Synchronization
 /// - a message (an object with `type` and `body`): sent on with a new id and the input as parent;
 /// - any other JSON value: the new body, under the input's type;
 /// - `null` or an empty line: no output (the input is done);
-/// - not JSON, or the child exits: the input fails (`INVALID_ARGUMENT`, `UNAVAILABLE`), and the
-///   child is started again for the next message;
-/// - a line longer than the stage's line limit: the input fails (`RESOURCE_EXHAUSTED`, as an
-///   oversized line from a socket does) and the child is started again.
+/// - not JSON: the input fails (`INVALID_ARGUMENT`);
+/// - the child exits before answering: that input fails (`UNAVAILABLE`, with the exit status),
+///   and the child is started again for the inputs after it;
+/// - a line longer than the stage's line limit (`--max-line`): the input fails
+///   (`RESOURCE_EXHAUSTED`, as an oversized line from a socket does) and the child is started
+///   again for the inputs after it.
+///
+/// A batch is written to the child at once and its answers read as they come. A filter that
+/// buffers its output (jq without `--unbuffered`, Python without `flush=True`) answers only at
+/// the end of its input: when the child stays silent for ``Configuration/flushWait`` with
+/// answers owed, its stdin is closed so it flushes, and its last answers are read until it
+/// exits; from then on each batch runs its own child, its stdin closed once written. A child
+/// must give its last answers within ``Configuration/answerTimeout`` of its stdin closing (each
+/// answer restarts the clock), or it is stopped (SIGTERM, then SIGKILL) and its unanswered
+/// inputs fail with `DEADLINE_EXCEEDED`.
+///
+/// SIGTERM and SIGINT reach the child (in its own process group): the stage drains, gives the
+/// child ``Configuration/stopGrace`` to exit before SIGKILL, and the inputs it did not answer
+/// fail with `CANCELLED`. At the end of the input (``finish()``) the child's stdin is closed and
+/// it is waited for. A program that cannot be started fails each input with
+/// `FAILED_PRECONDITION` (`runnel wrap` checks it first and exits 127, as a shell does).
 ///
 /// ```sh
 /// runnel wrap -- jq -c --unbuffered '.body.title |= ascii_upcase'
+/// runnel cat pages.jsonl.zst | runnel wrap -- jq -c .body     # buffered: answered per batch
 /// ```
-public final class WrapStage: Stage, @unchecked Sendable {
+public final class WrapStage: Stage {
+    /// How the child is run. Every field but the command has a default.
+    public struct Configuration: Sendable, Hashable {
+        /// The filter and its arguments (the program is looked up on `PATH`).
+        public var command: [String]
+        /// The longest answer line taken from the child.
+        public var maxLineBytes: Int
+        /// How long the child may stay silent while answers are owed before its stdin is
+        /// closed, so that a filter that buffers its output flushes it.
+        public var flushWait: Duration
+        /// How long the child has, once its stdin is closed, between answers (and to exit).
+        public var answerTimeout: Duration
+        /// On SIGTERM, SIGINT or a child being stopped: how long between SIGTERM and SIGKILL.
+        public var stopGrace: Duration
+
+        public static let defaultFlushWait = Duration.seconds(1)
+        public static let defaultAnswerTimeout = Duration.seconds(60)
+        public static let defaultStopGrace = Duration.seconds(5)
+
+        public init(
+            command: [String], maxLineBytes: Int = Limits.default.maxLineBytes, flushWait: Duration = defaultFlushWait,
+            answerTimeout: Duration = defaultAnswerTimeout, stopGrace: Duration = defaultStopGrace
+        ) {
+            self.command = command
+            self.maxLineBytes = maxLineBytes
+            self.flushWait = flushWait
+            self.answerTimeout = answerTimeout
+            self.stopGrace = stopGrace
+        }
+    }
+
     public let service: ServiceDefinition
-    private let command: [String]
-    private let maxLineBytes: Int
-    private let lock = Mutex<Void>(())
-    // The child and its pipes, touched only while `handle` holds the lock (one batch at a time).
-    private var process: Process?
-    private var input: FileHandle?
-    private var output: FileHandle?
-    private var pending = Data()
+    public let configuration: Configuration
+    private let children: WrapChildren
+
+    /// - Parameters:
+    ///   - configuration: the command and its timing.
+    ///   - accepts: the types it is given (default: any).
+    ///   - emits: the types it may answer with (default: any).
+    ///   - logger: where a line about the child goes (a buffering filter, an exit between inputs).
+    public init(
+        _ configuration: Configuration, accepts: [String] = ["*"], emits: [String] = ["*"],
+        logger: Logger = Logger(label: "runnel.wrap")
+    ) {
+        self.configuration = configuration
+        children = WrapChildren(configuration: configuration, logger: logger)
+        service = ServiceDefinition(
+            name: "wrap", summary: "Runs \(configuration.command.joined(separator: " ")) as a stage, one line out per line in.",
+            accepts: accepts, emits: emits)
+    }
 
     /// - Parameters:
     ///   - command: the filter and its arguments.
     ///   - accepts: the types it is given (default: any).
     ///   - maxLineBytes: the longest answer line taken from the child.
-    public init(
+    public convenience init(
         command: [String], accepts: [String] = ["*"], emits: [String] = ["*"], maxLineBytes: Int = Limits.default.maxLineBytes
     ) {
-        self.command = command
-        self.maxLineBytes = maxLineBytes
-        service = ServiceDefinition(
-            name: "wrap", summary: "Runs \(command.joined(separator: " ")) as a stage, one line out per line in.",
-            accepts: accepts, emits: emits)
+        self.init(Configuration(command: command, maxLineBytes: maxLineBytes), accepts: accepts, emits: emits)
     }
 
     public func handle(batch: [Envelope]) async -> [StageOutcome] {
-        lock.withLock { _ in batch.map { handleOne($0) } }
-    }
-
-    private func handleOne(_ message: Envelope) -> StageOutcome {
-        do throws(RunnelError) {
-            try startIfNeeded()
+        let lines = batch.map { message in
             var line: [UInt8] = []
             message.appendLine(to: &line)
-            do {
-                try input!.write(contentsOf: Data(line))
-            } catch {
-                stop()
-                throw RunnelError(.unavailable, "\(command[0]) stopped reading its input: \(error.localizedDescription)")
+            line.append(0x0A)
+            return line
+        }
+        let answers = await children.answers(for: lines)
+        return zip(batch, answers).map { message, answer in
+            switch answer {
+            case let .failed(error): return .fail(error)
+            case let .line(bytes):
+                do throws(RunnelError) {
+                    return try outcome(for: bytes, input: message)
+                } catch {
+                    return .fail(error)
+                }
             }
-            guard let answer = try readLine() else {
-                stop()
-                throw RunnelError(.unavailable, "\(command[0]) exited without answering (it must print one line per input line)")
-            }
-            return try outcome(for: answer, input: message)
-        } catch {
-            return .fail(error)
         }
     }
 
-    private func outcome(for answer: Data, input message: Envelope) throws(RunnelError) -> StageOutcome {
-        let text = answer.filter { $0 != 0x0D }
-        if text.isEmpty || text == Data("null".utf8) { return .emit([]) }
-        let bytes = [UInt8](text)
+    /// The input has ended: closes the child's stdin and waits for it to exit (up to
+    /// ``Configuration/answerTimeout``, then stops it).
+    public func finish() async {
+        await children.finish()
+    }
+
+    private func outcome(for answer: [UInt8], input message: Envelope) throws(RunnelError) -> StageOutcome {
+        let bytes = answer.filter { $0 != 0x0D }
+        if bytes.isEmpty || bytes == Array("null".utf8) { return .emit([]) }
         if let envelope = try? Envelope(line: bytes) {
             return .emit([Emission(type: envelope.type, body: envelope.body)])
         }
@@ -78,58 +137,10 @@ public final class WrapStage: Stage, @unchecked Sendable {
         do {
             body = try RawJSON(String(decoding: bytes, as: UTF8.self))
         } catch {
-            throw RunnelError(.invalidArgument, "\(command[0]) answered with a line that is not JSON: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
+            throw RunnelError(
+                .invalidArgument,
+                "\(configuration.command[0]) answered with a line that is not JSON: \(String(decoding: bytes.prefix(200), as: UTF8.self))")
         }
         return .emit([Emission(type: message.type, body: body)])
-    }
-
-    private func startIfNeeded() throws(RunnelError) {
-        if let process, process.isRunning { return }
-        let child = Process()
-        child.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        child.arguments = command
-        let stdin = Pipe()
-        let stdout = Pipe()
-        child.standardInput = stdin
-        child.standardOutput = stdout
-        child.standardError = FileHandle.standardError
-        do {
-            try child.run()
-        } catch {
-            throw RunnelError(.failedPrecondition, "cannot run \(command.joined(separator: " ")): \(error.localizedDescription)")
-        }
-        process = child
-        input = stdin.fileHandleForWriting
-        output = stdout.fileHandleForReading
-        pending = Data()
-    }
-
-    /// The child's next answer line. Each byte is looked at once, however the line arrives.
-    /// - Throws: ``RunnelError`` `RESOURCE_EXHAUSTED` for a line over `maxLineBytes`; the child
-    ///   is stopped (its output is out of step) and started again for the next message.
-    private func readLine() throws(RunnelError) -> Data? {
-        var searched = 0
-        while true {
-            if let newline = pending[(pending.startIndex + searched)...].firstIndex(of: 0x0A) {
-                let line = pending[pending.startIndex..<newline]
-                pending = Data(pending[(newline + 1)...])
-                return Data(line)
-            }
-            searched = pending.count
-            guard pending.count <= maxLineBytes else {
-                stop()
-                throw RunnelError(
-                    .resourceExhausted,
-                    "\(command[0]) answered with a line longer than \(ByteSize(bytes: maxLineBytes)) (--max-line); it is started again")
-            }
-            guard let chunk = output?.availableData, !chunk.isEmpty else { return nil }
-            pending.append(chunk)
-        }
-    }
-
-    private func stop() {
-        try? input?.close()
-        if let process, process.isRunning { process.terminate() }
-        process = nil
     }
 }

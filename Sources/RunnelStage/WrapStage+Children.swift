@@ -1,0 +1,344 @@
+import Dispatch
+import Logging
+import NIOCore
+import RunnelProtocol
+import RunnelTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The children behind a ``WrapStage``: which one takes the next inputs, the answers each owes
+/// (in the order its inputs were written), and what happens when one goes silent, exits, or
+/// answers with a line too long.
+///
+/// Each child has a writer task (its stdin, fed in order), a reader task (its stdout, one
+/// line at a time) and, while answers are owed, a timer task. They report here; everything
+/// they change is this actor's.
+actor WrapChildren {
+    enum Answer: Sendable {
+        case line([UInt8])
+        case failed(RunnelError)
+    }
+
+    /// The answers of one `answers(for:)` call, filled in any order, handed back when complete.
+    private final class Batch {
+        private var answers: [Answer?]
+        private var remaining: Int
+        private let continuation: CheckedContinuation<[Answer], Never>
+
+        init(count: Int, continuation: CheckedContinuation<[Answer], Never>) {
+            answers = Array(repeating: nil, count: count)
+            remaining = count
+            self.continuation = continuation
+        }
+
+        func set(_ index: Int, _ answer: Answer) {
+            guard answers[index] == nil else { return }
+            answers[index] = answer
+            remaining -= 1
+            if remaining == 0 { continuation.resume(returning: answers.map { $0! }) }
+        }
+    }
+
+    /// One input written to a child, waiting for its answer line.
+    private struct Pending {
+        let batch: Batch
+        let index: Int
+        let line: [UInt8]
+
+        func answer(_ answer: Answer) { batch.set(index, answer) }
+    }
+
+    private enum StopReason {
+        /// Its answer line was over the limit: its output is out of step.
+        case lineTooLong
+        /// It gave no answer within the answer timeout after its stdin closed.
+        case timedOut
+        /// This process got SIGTERM or SIGINT, and so did the child.
+        case draining(Int32)
+    }
+
+    private final class Child {
+        let id: Int
+        let process: ChildProcess
+        /// Inputs written, not yet answered, oldest first.
+        var owed: [Pending] = []
+        /// Feeds the writer task; `nil` once its stdin is closed.
+        var input: AsyncStream<ByteBuffer>.Continuation?
+        var inputClosedAt: ContinuousClock.Instant?
+        /// Its stdin was closed because it stayed silent with answers owed.
+        var closedForSilence = false
+        var answeredAfterClose = false
+        var lastProgress = ContinuousClock.now
+        var timer: Task<Void, Never>?
+        var stopReason: StopReason?
+
+        init(id: Int, process: ChildProcess) {
+            self.id = id
+            self.process = process
+        }
+    }
+
+    private let configuration: WrapStage.Configuration
+    private let logger: Logger
+    private var program: String { configuration.command.first ?? "" }
+    /// The child that takes new inputs (none once it was closed or when each batch runs its own).
+    private var current: Child?
+    private var children: [Int: Child] = [:]
+    private var nextID = 0
+    /// Set by SIGTERM or SIGINT: no child is started any more.
+    private var drainSignal: Int32?
+    /// The filter answers only at the end of its input: each batch runs its own child.
+    private var childPerBatch = false
+    private var signalSources: [any DispatchSourceSignal] = []
+    private var strayLines = 0
+    /// Waiting in ``finish()`` for the children to be gone.
+    private var finishWaiters: [CheckedContinuation<Void, Never>] = []
+
+    init(configuration: WrapStage.Configuration, logger: Logger) {
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Writes `lines` to a child and returns its answer to each, in order.
+    func answers(for lines: [[UInt8]]) async -> [Answer] {
+        guard !lines.isEmpty else { return [] }
+        return await withCheckedContinuation { continuation in
+            let batch = Batch(count: lines.count, continuation: continuation)
+            send(lines.indices.map { Pending(batch: batch, index: $0, line: lines[$0]) })
+        }
+    }
+
+    /// The input has ended: closes every child's stdin and waits until they are gone.
+    func finish() async {
+        current = nil
+        for child in children.values { closeInput(child) }
+        for child in children.values { armTimer(child, force: true) }
+        while !children.isEmpty {
+            await withCheckedContinuation { finishWaiters.append($0) }
+        }
+    }
+
+    // MARK: Inputs
+
+    private func send(_ inputs: [Pending]) {
+        guard !inputs.isEmpty else { return }
+        if let signal = drainSignal {
+            let error = RunnelError(.cancelled, "the stage is stopping (\(Self.name(signal))); \(program) was not given this input")
+            for input in inputs { input.answer(.failed(error)) }
+            return
+        }
+        let child: Child
+        if let current, !childPerBatch {
+            child = current
+        } else {
+            do throws(ProcessError) {
+                child = try start()
+            } catch {
+                for input in inputs { input.answer(.failed(error.runnelError)) }
+                return
+            }
+            if !childPerBatch { current = child }
+        }
+        if child.owed.isEmpty { child.lastProgress = .now }
+        child.owed += inputs
+        var bytes = ByteBuffer()
+        for input in inputs { bytes.writeBytes(input.line) }
+        child.input?.yield(bytes)
+        if childPerBatch { closeInput(child) }
+        armTimer(child)
+    }
+
+    private func start() throws(ProcessError) -> Child {
+        let process = try ChildProcess.launch(
+            .init(configuration.command, standardInput: .pipe, standardOutput: .pipe, standardError: .inherit))
+        installSignalHandlers()
+        nextID += 1
+        let child = Child(id: nextID, process: process)
+        children[child.id] = child
+        let (stream, input) = AsyncStream<ByteBuffer>.makeStream()
+        child.input = input
+        Task.detached {
+            // A write fails once the child stops reading (EPIPE); its reader reports that.
+            _ = try? await process.standardInput?.withWriter { writer in
+                for await bytes in stream { try await writer.write(bytes) }
+            }
+        }
+        let id = child.id
+        let maxLine = configuration.maxLineBytes
+        let grace = configuration.stopGrace
+        Task.detached {
+            try? await process.standardOutput?.readLines(maxLength: maxLine) { line in
+                await self.received(line, from: id)
+            }
+            // Its stdout is closed: it has exited, or is about to.
+            var status = await process.exit(timeout: grace)
+            if status == nil { status = await process.terminate(grace: grace) }
+            await self.ended(id, status: status ?? .exited(-1))
+        }
+        return child
+    }
+
+    private func closeInput(_ child: Child) {
+        guard child.inputClosedAt == nil else { return }
+        child.input?.finish()
+        child.input = nil
+        child.inputClosedAt = .now
+        if current === child { current = nil }
+    }
+
+    // MARK: Answers
+
+    private func received(_ line: ProcessOutput.Line, from id: Int) {
+        guard let child = children[id] else { return }
+        if case .lineTooLong? = child.stopReason { return }  // out of step: nothing it says counts
+        child.lastProgress = .now
+        switch line {
+        case let .line(bytes):
+            guard !child.owed.isEmpty else {
+                strayLines += 1
+                if strayLines == 1 { logger.warning("\(program) printed a line no input asked for; it is ignored (one line out per line in)") }
+                return
+            }
+            if child.closedForSilence { child.answeredAfterClose = true }
+            child.owed.removeFirst().answer(.line(bytes))
+        case .tooLong:
+            if !child.owed.isEmpty {
+                child.owed.removeFirst().answer(
+                    .failed(
+                        RunnelError(
+                            .resourceExhausted,
+                            "\(program) answered with a line longer than \(ByteSize(bytes: configuration.maxLineBytes)) (--max-line); it is started again")
+                    ))
+            }
+            stop(child, .lineTooLong)
+            let rest = child.owed
+            child.owed = []
+            send(rest)
+        }
+    }
+
+    private func ended(_ id: Int, status: ProcessExit) {
+        guard let child = children.removeValue(forKey: id) else { return }
+        child.timer?.cancel()
+        closeInput(child)
+        if child.closedForSilence && child.answeredAfterClose && !childPerBatch {
+            childPerBatch = true
+            logger.warning(
+                """
+                \(program) answers only at the end of its input (its output is buffered), so each batch now runs it once; \
+                to keep one running, make it flush each line (jq: --unbuffered, Python: flush=True)
+                """)
+        }
+        var rest = child.owed
+        child.owed = []
+        switch child.stopReason {
+        case .timedOut?:
+            let error = RunnelError(
+                .deadlineExceeded,
+                "\(program) gave no answer within \(TimeSpan(configuration.answerTimeout)) once its input was closed; it was stopped (\(status))")
+            for input in rest { input.answer(.failed(error)) }
+        case let .draining(signal)?:
+            let error = RunnelError(.cancelled, "the stage is stopping (\(Self.name(signal))): \(program) ended (\(status)) before it answered")
+            for input in rest { input.answer(.failed(error)) }
+        case .lineTooLong?:
+            send(rest)
+        case nil:
+            if rest.isEmpty {
+                if !status.isNormal { logger.warning("\(program) ended (\(status))") }
+            } else {
+                rest.removeFirst().answer(
+                    .failed(RunnelError(.unavailable, "\(program) ended (\(status)) without answering (it must print one line per input line)")))
+                send(rest)
+            }
+        }
+        if children.isEmpty {
+            let waiters = finishWaiters
+            finishWaiters = []
+            for waiter in waiters { waiter.resume() }
+        }
+    }
+
+    // MARK: Time
+
+    /// Starts the child's timer if answers are owed (or, with `force`, until it is gone).
+    private func armTimer(_ child: Child, force: Bool = false) {
+        guard child.timer == nil, force || !child.owed.isEmpty else { return }
+        let id = child.id
+        child.timer = Task { await self.watch(id, force: force) }
+    }
+
+    /// Sleeps until the child's next deadline: silence with answers owed closes its stdin;
+    /// silence after that stops it.
+    private func watch(_ id: Int, force: Bool) async {
+        while let child = children[id], force || !child.owed.isEmpty, child.stopReason == nil {
+            let deadline: ContinuousClock.Instant
+            if let closed = child.inputClosedAt {
+                deadline = max(closed, child.lastProgress) + configuration.answerTimeout
+            } else {
+                deadline = child.lastProgress + configuration.flushWait
+            }
+            if ContinuousClock.now >= deadline {
+                if child.inputClosedAt == nil {
+                    child.closedForSilence = true
+                    closeInput(child)
+                } else {
+                    stop(child, .timedOut)
+                }
+                continue
+            }
+            do {
+                try await Task.sleep(until: deadline)
+            } catch {
+                return
+            }
+        }
+        children[id]?.timer = nil
+    }
+
+    private func stop(_ child: Child, _ reason: StopReason) {
+        guard child.stopReason == nil else { return }
+        child.stopReason = reason
+        closeInput(child)
+        let process = child.process
+        let grace = configuration.stopGrace
+        Task { await process.terminate(grace: grace) }
+    }
+
+    // MARK: Signals
+
+    private func installSignalHandlers() {
+        guard signalSources.isEmpty else { return }
+        for number in [SIGTERM, SIGINT] {
+            // A second source beside the runner's: dispatch hands the signal to both.
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            // @Sendable: dispatch runs it on its own queue, not on this actor.
+            source.setEventHandler { @Sendable in Task { await self.drain(number) } }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// SIGTERM or SIGINT: no new child; each running one gets the signal, and SIGKILL after
+    /// the grace period.
+    private func drain(_ signal: Int32) {
+        guard drainSignal == nil else { return }
+        drainSignal = signal
+        current = nil
+        let grace = configuration.stopGrace
+        for child in children.values where child.stopReason == nil {
+            child.stopReason = .draining(signal)
+            closeInput(child)
+            let process = child.process
+            process.signal(signal)
+            Task {
+                if await process.exit(timeout: grace) == nil { process.signal(SIGKILL) }
+            }
+        }
+    }
+
+    private static func name(_ signal: Int32) -> String {
+        ProcessExit.signalName(signal) ?? "signal \(signal)"
+    }
+}
