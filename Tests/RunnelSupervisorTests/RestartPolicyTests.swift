@@ -1,4 +1,5 @@
 import Testing
+import RunnelTransport
 
 @testable import RunnelSupervisor
 
