@@ -97,13 +97,15 @@ struct PipelineName: ParsableArguments {
         return base + "/" + names[0] + "/control.sock"
     }
 
-    func request(_ body: [String: String]) throws -> [String: Any] {
+    /// Asks the pipeline one thing. A refusal (no such stage, a bad request) is reported on
+    /// stderr and exits 64; an error reply with another code exits with that code's status.
+    func request(_ request: ControlRequest, timeout: Duration = .seconds(10)) async throws -> ControlReply {
         do {
-            let reply = try ControlClient.request(try controlPath(), body)
-            if let error = reply["error"] as? String {
-                // The pipeline refused the request: it names no such stage.
-                Standard.error("runnel: \(error)\n")
-                throw ExitStatus.usage.exitCode
+            let reply = try await ControlClient.request(try controlPath(), request, timeout: timeout)
+            if let failure = reply.failure {
+                Standard.error("runnel: \(failure.message)\n")
+                let refused = failure.code == .invalidArgument || failure.code == .notFound
+                throw (refused ? ExitStatus.usage : ExitStatus(failure)).exitCode
             }
             return reply
         } catch let error as RunnelError {
@@ -111,84 +113,142 @@ struct PipelineName: ParsableArguments {
             throw ExitStatus(error).exitCode
         }
     }
+
+    /// The pipeline's status.
+    func status() async throws -> PipelineStatus {
+        guard case let .status(status) = try await request(.status) else {
+            Standard.error("runnel: DATA_LOSS: the supervisor answered status with something else\n")
+            throw ExitStatus.dataError.exitCode
+        }
+        return status
+    }
 }
 
-struct Status: ParsableCommand {
+struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show a running pipeline's stages: pid, state, uptime, restarts, messages, errors.")
 
     @OptionGroup var pipeline: PipelineName
 
-    @Flag(help: "Print the status as JSON.")
+    @Flag(help: "Print the status as JSON (Protocol/schemas/status.json).")
     var json = false
 
-    func run() throws {
-        let reply = try pipeline.request(["op": "status"])
-        if json {
-            let data = try JSONSerialization.data(withJSONObject: reply, options: [.prettyPrinted, .sortedKeys])
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            print(Self.table(reply))
-        }
+    func run() async throws {
+        let status = try await pipeline.status()
+        print(json ? Self.json(status, pretty: true) : Self.table(status))
     }
 
-    static func table(_ reply: [String: Any]) -> String {
-        let host = (reply["host"] as? String).flatMap { $0.isEmpty ? nil : " on host \($0)" } ?? ""
-        var text = "\(reply["pipeline"] ?? "?")\(host) (supervisor pid \(reply["pid"] ?? "?"), up \(reply["uptime_s"] ?? 0) s): "
-        text += "\(reply["done"] ?? 0)/\(reply["total"] ?? 0) done, \(reply["outputs"] ?? 0) outputs\n"
-        let header = ["STAGE", "STATE", "PIDS", "UP", "RESTARTS", "IN", "OUT", "IN FLIGHT", "ERRORS", "LAST STATUS"]
+    /// A value as JSON: sorted keys, slashes as they are; indented when `pretty`.
+    static func json(_ value: some Encodable, pretty: Bool = false) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = pretty ? [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
+        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+    }
+
+    /// The status as a table, with rates (messages per second) when there are some.
+    static func table(_ status: PipelineStatus, rates: PipelineRates? = nil) -> String {
+        let host = status.host.isEmpty ? "" : " on host \(status.host)"
+        var text = "\(status.pipeline)\(host) (supervisor pid \(status.pid), up \(status.uptimeSeconds) s): "
+        text += "\(status.done)/\(status.total) done, \(status.outputs) outputs"
+        if let rates { text += String(format: ", %.1f done/s, %.1f outputs/s", rates.donePerSecond, rates.outputsPerSecond) }
+        text += "\n"
+        var header = ["STAGE", "STATE", "PIDS", "UP", "RESTARTS", "IN", "OUT", "IN FLIGHT", "ERRORS"]
+        if rates != nil { header += ["IN/S", "OUT/S", "ERR/S"] }
+        header.append("LAST STATUS")
         var rows = [header]
         var peerLines: [String] = []
-        for stage in reply["stages"] as? [[String: Any]] ?? [] {
-            rows.append([
-                "\(stage["name"] ?? "")", "\(stage["state"] ?? "")",
-                ((stage["pids"] as? [Int]) ?? []).map(String.init).joined(separator: ","), "\(stage["uptime_s"] ?? 0)s",
-                "\(stage["restarts"] ?? 0)", "\(stage["in"] ?? "-")", "\(stage["out"] ?? "-")", "\(stage["in_flight"] ?? "-")",
-                "\(stage["errors"] ?? "-")", "\(stage["last_status"] ?? "")",
-            ])
-            if let peers = stage["peers"] as? String { peerLines.append("  \(stage["name"] ?? ""): \(peers)") }
+        func count(_ value: Int?) -> String { value.map(String.init) ?? "-" }
+        func perSecond(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
+        for stage in status.stages {
+            var row = [
+                stage.name, stage.state, stage.pids.map(String.init).joined(separator: ","), "\(stage.uptimeSeconds)s",
+                "\(stage.restarts)", count(stage.received), count(stage.emitted), count(stage.inFlight), count(stage.errors),
+            ]
+            if let rates {
+                let rate = rates.stages.first { $0.name == stage.name }
+                row[4] += rate.map { $0.restarts > 0 ? " (+\($0.restarts))" : "" } ?? ""
+                row += [perSecond(rate?.receivedPerSecond), perSecond(rate?.emittedPerSecond), perSecond(rate?.errorsPerSecond)]
+            }
+            row.append(stage.lastStatus ?? "")
+            rows.append(row)
+            if let peers = stage.peers { peerLines.append("  \(stage.name): \(peers)") }
         }
         let widths = header.indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         for row in rows {
             text += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }.joined(separator: "  ")
             text += "\n"
         }
-        text += captureLines(reply)
+        text += captureLines(status)
         if !peerLines.isEmpty { text += "remote peers:\n" + peerLines.joined(separator: "\n") + "\n" }
         return text
     }
 }
 
-struct Top: ParsableCommand {
+struct Top: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Watch a running pipeline's status, refreshed every second, until it ends.")
+        abstract: "Watch a running pipeline: its status and rates (messages/s in and out, errors/s, restarts), until it ends.",
+        discussion: """
+            Asks the pipeline for its status every --interval and shows the table of runnel \
+            status with the rates between the last two answers. With --json it prints one \
+            JSON object per refresh instead, {"time", "status", "rates"}, from the second \
+            answer on (rates need two).
+
+              runnel top --json | jq -c '.rates.stages[] | {name, in_per_s}'
+              runnel top --once --json   # one refresh, then exit
+            """)
 
     @OptionGroup var pipeline: PipelineName
 
-    func run() throws {
+    @Flag(help: "Print one JSON object per refresh (status and rates) instead of the table.")
+    var json = false
+
+    @Flag(help: "Print one refresh with rates (two answers, --interval apart), then exit.")
+    var once = false
+
+    @Option(
+        help: .value("Time between refreshes.", default: TimeSpan.seconds(1), example: "2s"),
+        transform: TimeSpan.argument("--interval", range: .milliseconds(100) ... .maximum))
+    var interval = TimeSpan.seconds(1)
+
+    /// One refresh of `runnel top --json`.
+    struct Refresh: Encodable {
+        var time: String
+        var status: PipelineStatus
+        var rates: PipelineRates
+    }
+
+    func run() async throws {
         let control = try pipeline.controlPath()
-        var shown = false
+        let clock = ContinuousClock()
+        var previous: (status: PipelineStatus, at: ContinuousClock.Instant)?
         while true {
-            let reply: [String: Any]
-            if shown {
+            let status: PipelineStatus
+            if previous == nil {
+                status = try await pipeline.status()
+            } else {
                 // Once shown, a pipeline that stops answering has ended: that ends the watch too.
-                guard let answer = try? ControlClient.request(control, ["op": "status"]) else {
-                    print("the pipeline has ended")  // below its last table
+                guard case let .status(answer)? = try? await ControlClient.request(control, .status, timeout: .seconds(5)) else {
+                    if !json { print("the pipeline has ended") }  // below its last table
                     return
                 }
-                reply = answer
-            } else {
-                reply = try pipeline.request(["op": "status"])
+                status = answer
             }
-            print("\u{1B}[H\u{1B}[2J" + Status.table(reply), terminator: "")
+            let now = clock.now
+            let rates = previous.map { PipelineRates(from: $0.status, to: status, over: $0.at.duration(to: now)) }
+            previous = (status, now)
+            if json {
+                if let rates { print(Status.json(Refresh(time: Timestamp.now(), status: status, rates: rates))) }
+            } else {
+                print((once ? "" : "\u{1B}[H\u{1B}[2J") + Status.table(status, rates: rates), terminator: "")
+            }
             fflush(nil)
-            shown = true
-            sleep(1)
+            if once && rates != nil { return }
+            try await clock.sleep(for: interval.duration)
         }
     }
 }
 
-struct Restart: ParsableCommand {
+struct Restart: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Restart one stage of a running pipeline (it drains first).")
 
     @Argument(help: "The stage to restart.")
@@ -196,19 +256,19 @@ struct Restart: ParsableCommand {
 
     @OptionGroup var pipeline: PipelineName
 
-    func run() throws {
-        _ = try pipeline.request(["op": "restart", "stage": stage])
+    func run() async throws {
+        _ = try await pipeline.request(.restart(stage: stage))
         print("restarting \(stage)")
     }
 }
 
-struct Stop: ParsableCommand {
+struct Stop: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Stop a running pipeline: drain from the source down, then exit.")
 
     @OptionGroup var pipeline: PipelineName
 
-    func run() throws {
-        _ = try pipeline.request(["op": "stop"])
+    func run() async throws {
+        _ = try await pipeline.request(.stop)
         print("stopping")
     }
 }

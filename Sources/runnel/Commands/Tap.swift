@@ -1,14 +1,16 @@
 import ArgumentParser
 import Foundation
 import RunnelProtocol
+import RunnelStage
 import RunnelSupervisor
 import RunnelTransport
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-struct Tap: ParsableCommand {
+struct Tap: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Watch what a stage of a running pipeline reads and writes, as plain JSON lines.",
         usage: "runnel tap <stage> [<options>]",
@@ -46,164 +48,176 @@ struct Tap: ParsableCommand {
         if let limit, limit <= 0 { throw ValidationError("--limit must be at least 1") }
     }
 
-    func run() throws {
+    func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let control = try pipeline.controlPath()
-        let sides = inputs == outputs ? ["inputs", "outputs"] : (inputs ? ["inputs"] : ["outputs"])
-        let request = (try? JSONSerialization.data(withJSONObject: ["sides": sides, "types": types])) ?? Data()
+        let sides: Set<TapPoint.Side> = inputs == outputs ? [.inputs, .outputs] : (inputs ? [.inputs] : [.outputs])
         let session = TapSession(stage: stage, limit: limit)
-        var announced = false
-        while !session.isDone {
-            let reply: [String: Any]
-            do {
-                reply = try ControlClient.request(control, ["op": "tap", "stage": stage])
-            } catch {
-                if announced { break }  // the pipeline ended
-                Standard.error("runnel tap: \(error.code.name): \(error.message)\n")
-                throw ExitStatus(error).exitCode
+        let clock = ContinuousClock()
+        await withTaskGroup(of: Void.self) { group in
+            while !session.isDone {
+                let reply: ControlReply
+                do throws(RunnelError) {
+                    reply = try await ControlClient.request(control, .tap(stage: stage), timeout: .seconds(5))
+                } catch {
+                    if session.wasAnnounced { break }  // the pipeline ended
+                    Standard.error("runnel tap: \(error.code.name): \(error.message)\n")
+                    session.fail(ExitStatus(error))
+                    break
+                }
+                guard case let .tap(tap) = reply else {
+                    // The pipeline refused the request: no such stage, or not a built-in one.
+                    Standard.error("runnel tap: \(reply.failure?.message ?? "the supervisor did not answer with tap sockets")\n")
+                    session.fail(.usage)
+                    break
+                }
+                for path in tap.sockets where session.claim(path) {
+                    group.addTask { await session.read(path, sides: sides, types: Set(types), processes: tap.sockets.count) }
+                }
+                if session.connections == 0 && ["stopped", "done", "failed", "stopping"].contains(tap.state) && session.wasAnnounced { break }
+                // Ask again when a tap closes (its process ended: a restart brings a new one) or
+                // after a second (a replica may have started).
+                await session.waitForChange(upTo: .seconds(1), clock: clock)
             }
-            if let error = reply["error"] as? String {
-                // The pipeline refused the request: no such stage, or not a built-in one.
-                Standard.error("runnel tap: \(error)\n")
-                throw ExitStatus.usage.exitCode
-            }
-            let sockets = reply["sockets"] as? [String] ?? []
-            for path in sockets where session.claim(path) {
-                Thread { session.read(path, request: request) }.start()
-            }
-            if !announced && !sockets.isEmpty {
-                Standard.error("runnel tap: tapping \(stage) (\(sockets.count) process\(sockets.count == 1 ? "" : "es"))\n")
-                announced = true
-            }
-            let state = reply["state"] as? String ?? ""
-            if session.connections == 0 && ["stopped", "done", "failed", "stopping"].contains(state) && announced { break }
-            usleep(200_000)
+            session.stop()
+            group.cancelAll()
         }
+        if let failure = session.failure { throw failure.exitCode }
         session.finish()
     }
 }
 
 /// One `runnel tap`: its connections, what it printed, and what the stages dropped for it.
-final class TapSession: @unchecked Sendable {
-    // `lock` guards everything below.
-    private let lock = NSLock()
+final class TapSession: Sendable {
+    private struct State {
+        var claimed: Set<String> = []
+        var printed = 0
+        var dropped: [String: Int] = [:]
+        var lastNotice: ContinuousClock.Instant?
+        var announced = false
+        var done = false
+        var failure: ExitStatus?
+        var waiter: CheckedContinuation<Void, Never>?
+    }
+
     private let stage: String
     private let limit: Int?
-    private var claimed: Set<String> = []
-    private var open = 0
-    private var printed = 0
-    private var dropped: [String: Int] = [:]
-    private var lastNotice = Date.distantPast
-    private var done = false
+    private let state = Mutex(State())
 
     init(stage: String, limit: Int?) {
         self.stage = stage
         self.limit = limit
     }
 
-    var isDone: Bool { lock.withLock { done } }
-    var connections: Int { lock.withLock { open } }
+    var isDone: Bool { state.withLock { $0.done } }
+    var connections: Int { state.withLock { $0.claimed.count } }
+    var wasAnnounced: Bool { state.withLock { $0.announced } }
+    var failure: ExitStatus? { state.withLock { $0.failure } }
 
     /// Takes a socket to read, unless it is being read already.
     func claim(_ path: String) -> Bool {
-        lock.withLock {
-            guard !claimed.contains(path) else { return false }
-            claimed.insert(path)
-            open += 1
-            return true
+        state.withLock { $0.claimed.insert(path).inserted }
+    }
+
+    /// Ends the tap with an exit status.
+    func fail(_ status: ExitStatus) {
+        state.withLock {
+            $0.failure = status
+            $0.done = true
         }
     }
 
-    /// Reads one stage process's tap until it closes (runs on its own thread).
-    func read(_ path: String, request: Data) {
-        defer {
-            lock.withLock {
-                open -= 1
-                claimed.remove(path)
-            }
-        }
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return }
-        defer { close(fd) }
-        guard let address = try? UnixSocketAddress(path), address.connect(fd) == 0 else { return }
-        var line = [UInt8](request)
-        line.append(0x0A)
-        guard line.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == line.count else { return }
-
-        var pending: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 << 10)
-        while true {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return }
-            pending.append(contentsOf: buffer[0..<n])
-            var out: [UInt8] = []
-            var start = 0
-            var count = 0
-            while let newline = pending[start...].firstIndex(of: 0x0A) {
-                let text = pending[start..<newline]
-                start = newline + 1
-                if text.starts(with: Array(#"{"ctl":"#.utf8)) {
-                    control(Array(text), from: path)
-                    continue
-                }
-                if let limit, printedSoFar + count >= limit { break }
-                out.append(contentsOf: text)
-                out.append(0x0A)
-                count += 1
-            }
-            pending.removeFirst(start)
-            if !emit(out, count: count) { return }
-        }
+    /// Ends the tap (the reads are cancelled).
+    func stop() {
+        state.withLock { $0.done = true }
     }
 
-    private var printedSoFar: Int { lock.withLock { printed } }
-
-    /// Writes lines to stdout; false once done (the limit, or stdout went away).
-    private func emit(_ out: [UInt8], count: Int) -> Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        if done { return false }
-        var written = 0
-        while written < out.count {
-            let n = out.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + written, $0.count - written) }
-            if n > 0 {
-                written += n
-            } else if n < 0 && errno == EINTR {
-                continue
-            } else {
-                done = true  // the reader of our output went away
+    /// Returns when a tap connection ended, the tap is done, or after `timeout`.
+    func waitForChange(upTo timeout: Duration, clock: ContinuousClock) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let ready = state.withLock { s -> Bool in
+                if s.done { return true }
+                s.waiter = continuation
                 return false
             }
+            if ready {
+                continuation.resume()
+                return
+            }
+            Task {
+                try? await clock.sleep(for: timeout)
+                self.wake()
+            }
         }
-        printed += count
-        if let limit, printed >= limit { done = true }
-        return !done
     }
 
-    /// A `tap-dropped` count (from the start of this tap) or a `bye` from a stage process.
-    private func control(_ line: [UInt8], from path: String) {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any] else { return }
-        switch object["ctl"] as? String {
-        case "tap-dropped":
-            let n = (object["dropped"] as? Int) ?? 0
-            let (total, notify) = lock.withLock { () -> (Int, Bool) in
-                dropped[path] = max(dropped[path] ?? 0, n)
-                let notify = Date().timeIntervalSince(lastNotice) >= 1
-                if notify { lastNotice = Date() }
-                return (dropped.values.reduce(0, +), notify)
+    private func wake() {
+        state.withLock { s -> CheckedContinuation<Void, Never>? in
+            defer { s.waiter = nil }
+            return s.waiter
+        }?.resume()
+    }
+
+    /// Reads one stage process's tap until it closes, the limit is reached or the task is cancelled.
+    func read(_ path: String, sides: Set<TapPoint.Side>, types: Set<String>, processes: Int) async {
+        defer {
+            state.withLock { _ = $0.claimed.remove(path) }
+            wake()
+        }
+        try? await TapClient.watch(path, sides: sides, types: types) { event in
+            switch event {
+            case .ready:
+                // Announced once the stage took the request: what it does from now on is seen.
+                if state.withLock({ s in defer { s.announced = true }; return !s.announced }) {
+                    Standard.error("runnel tap: tapping \(stage) (\(processes) process\(processes == 1 ? "" : "es"))\n")
+                }
+                return true
+            case let .message(line):
+                return emit(line)
+            case let .dropped(n):
+                let (total, notify) = state.withLock { s -> (Int, Bool) in
+                    s.dropped[path] = max(s.dropped[path] ?? 0, n)
+                    let now = ContinuousClock.now
+                    let notify = s.lastNotice.map { $0.duration(to: now) >= .seconds(1) } ?? true
+                    if notify { s.lastNotice = now }
+                    return (s.dropped.values.reduce(0, +), notify)
+                }
+                if notify { Standard.error("runnel tap: \(total) messages dropped so far: this tap reads slower than \(stage) works\n") }
+                return true
+            case let .bye(_, message):
+                Standard.error("runnel tap: \(stage) closed the tap: \(message)\n")
+                return true
             }
-            if notify { Standard.error("runnel tap: \(total) messages dropped so far: this tap reads slower than \(stage) works\n") }
-        case "bye":
-            Standard.error("runnel tap: \(stage) closed the tap: \(object["message"] as? String ?? "")\n")
-        default:
-            break
+        }
+    }
+
+    /// Writes a line to stdout; false once done (the limit, or stdout went away).
+    private func emit(_ line: [UInt8]) -> Bool {
+        state.withLock { s in
+            if s.done { return false }
+            var out = line
+            out.append(0x0A)
+            var written = 0
+            while written < out.count {
+                let n = out.withUnsafeBytes { write(STDOUT_FILENO, $0.baseAddress! + written, $0.count - written) }
+                if n > 0 {
+                    written += n
+                } else if n < 0 && errno == EINTR {
+                    continue
+                } else {
+                    s.done = true  // the reader of our output went away
+                    return false
+                }
+            }
+            s.printed += 1
+            if let limit, s.printed >= limit { s.done = true }
+            return !s.done
         }
     }
 
     /// Prints the summary on stderr.
     func finish() {
-        let (count, drops) = lock.withLock { (printed, dropped.values.reduce(0, +)) }
+        let (count, drops) = state.withLock { ($0.printed, $0.dropped.values.reduce(0, +)) }
         var text = "runnel tap: \(count) messages from \(stage)"
         if drops > 0 { text += "; \(drops) dropped because this tap read slower than the stage worked" }
         Standard.error(text + "\n")

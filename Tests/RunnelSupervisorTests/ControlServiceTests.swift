@@ -1,0 +1,190 @@
+import Foundation
+import Logging
+import RunnelProtocol
+import RunnelTransport
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+@testable import RunnelSupervisor
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// ``ControlService`` and ``ControlClient`` over a real Unix socket in a temporary directory.
+@Suite("Control service")
+struct ControlServiceTests {
+    /// A short temporary directory (a Unix socket path has at most 107 bytes).
+    static func directory() throws -> String {
+        var template = Array("/tmp/rc-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw RunnelError.posix(errno, "mkdtemp") }
+        return String(cString: made)
+    }
+
+    static let status = PipelineStatus(pipeline: "news", pid: 42, stages: [.init(name: "parse", state: "running", pids: [43])])
+
+    static func answer(_ request: ControlRequest) async -> ControlReply {
+        switch request {
+        case .ping: .ok
+        case .status: .status(status)
+        case let .tap(stage): .tap(.init(stage: stage, state: "running", sockets: []))
+        case let .restart(stage): stage == "parse" ? .ok : .error("no stage named \(stage)", code: .notFound)
+        case .stop: .ok
+        }
+    }
+
+    /// Runs `service` in a service group for `body`, then shuts it down gracefully.
+    static func running(_ service: ControlService, _ body: () async throws -> Void) async throws {
+        let group = ServiceGroup(services: [service], logger: Logger(label: "test"))
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            do {
+                try await body()
+            } catch {
+                await group.triggerGracefulShutdown()
+                throw error
+            }
+            await group.triggerGracefulShutdown()
+            try await tasks.waitForAll()
+        }
+    }
+
+    /// Sends raw bytes and reads what comes back until the server closes or `lines` lines came
+    /// (a blocking socket with a 5 s receive timeout).
+    static func exchange(_ path: String, _ bytes: [UInt8], lines: Int) throws -> (lines: [String], closed: Bool) {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        guard try UnixSocketAddress(path).connect(fd) == 0 else { throw RunnelError.posix(errno, "connect") }
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break }  // the server may close before it read everything (a line too long)
+            sent += n
+        }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while received.count(where: { $0 == 0x0A }) < lines {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { throw RunnelError.posix(errno, "recv") }
+            if n == 0 { return (Self.split(received), true) }
+            received += buffer[0..<n]
+        }
+        let n = recv(fd, &buffer, buffer.count, 0)
+        return (Self.split(received), n == 0)
+    }
+
+    static func split(_ bytes: [UInt8]) -> [String] {
+        bytes.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    @Test("typed requests get typed replies, several on one connection, and shutdown removes the socket", .timeLimit(.minutes(1)))
+    func requestReply() async throws {
+        let path = try Self.directory() + "/control.sock"
+        let service = try ControlService(path: path, handler: Self.answer)
+        try await Self.running(service) {
+            #expect(try await ControlClient.request(path, .ping) == .ok)
+            #expect(try await ControlClient.request(path, .status) == .status(Self.status))
+            #expect(try await ControlClient.request(path, .restart(stage: "x")) == .error("no stage named x", code: .notFound))
+            #expect(try await ControlClient.request(path, .tap(stage: "parse")) == .tap(.init(stage: "parse", state: "running", sockets: [])))
+            let raw = try Self.exchange(path, Array("{\"op\":\"ping\"}\n\n{\"op\":\"stop\"}\r\n".utf8), lines: 2)
+            #expect(raw.lines == [#"{"ok":true}"#, #"{"ok":true}"#])
+            #expect(!raw.closed, "the connection stays open for more requests")
+        }
+        #expect(!FileManager.default.fileExists(atPath: path), "the socket file is removed at shutdown")
+        let after = await #expect(throws: RunnelError.self) { try await ControlClient.request(path, .ping, timeout: .seconds(2)) }
+        #expect(after?.code == .unavailable)
+    }
+
+    @Test("a bad line is answered with an error and the connection goes on; a line too long is refused and closed", .timeLimit(.minutes(1)))
+    func badLines() async throws {
+        let path = try Self.directory() + "/control.sock"
+        var configuration = ControlService.Configuration()
+        configuration.maxLineLength = 1024
+        let service = try ControlService(path: path, configuration: configuration, handler: Self.answer)
+        try await Self.running(service) {
+            let bad = try Self.exchange(path, Array("hello\n{\"op\":\"reboot\"}\n{\"op\":\"ping\"}\n".utf8), lines: 3)
+            #expect(bad.lines.count == 3)
+            #expect(bad.lines.first?.contains(#""code":3"#) == true, "\(bad.lines)")
+            #expect(bad.lines.dropFirst().first?.contains("unknown request reboot") == true, "\(bad.lines)")
+            #expect(bad.lines.last == #"{"ok":true}"#)
+            #expect(!bad.closed)
+
+            let long = try Self.exchange(path, Array(repeating: UInt8(ascii: "x"), count: 4096) + [0x0A], lines: 1)
+            #expect(long.lines.first?.contains(#""code":8"#) == true, "\(long.lines)")
+            #expect(long.lines.first?.contains("longer than 1024 bytes") == true)
+            #expect(long.closed, "the connection is closed after a line too long")
+            // The service still answers others.
+            #expect(try await ControlClient.request(path, .ping) == .ok)
+        }
+    }
+
+    @Test("a handler that does not answer in time gets DEADLINE_EXCEEDED; a client gives up after its timeout", .timeLimit(.minutes(1)))
+    func timeouts() async throws {
+        let path = try Self.directory() + "/control.sock"
+        var configuration = ControlService.Configuration()
+        configuration.requestTimeout = .milliseconds(200)
+        let service = try ControlService(path: path, configuration: configuration) { request in
+            if case .status = request { try? await Task.sleep(for: .seconds(3600)) }
+            return .ok
+        }
+        try await Self.running(service) {
+            let reply = try await ControlClient.request(path, .status, timeout: .seconds(10))
+            #expect(reply.failure?.code == .deadlineExceeded, "\(reply)")
+            #expect(try await ControlClient.request(path, .ping) == .ok)
+        }
+
+        // A server that accepts and never answers: the client's own deadline.
+        let silent = try Self.directory() + "/silent.sock"
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        #expect(try UnixSocketAddress(silent).bind(fd) == 0 && listen(fd, 4) == 0)
+        let start = ContinuousClock.now
+        let error = await #expect(throws: RunnelError.self) { try await ControlClient.request(silent, .ping, timeout: .milliseconds(300)) }
+        #expect(error?.code == .deadlineExceeded, "\(String(describing: error))")
+        #expect(start.duration(to: .now) < .seconds(5))
+    }
+
+    @Test("a second service on a live socket is refused; a stale socket file is replaced", .timeLimit(.minutes(1)))
+    func binding() async throws {
+        let directory = try Self.directory()
+        let path = directory + "/control.sock"
+        // A stale file: bound once, its process gone (nobody listens).
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(try UnixSocketAddress(path).bind(fd) == 0)
+        close(fd)
+        #expect(FileManager.default.fileExists(atPath: path))
+        let service = try ControlService(path: path, handler: Self.answer)
+        try await Self.running(service) {
+            let error = #expect(throws: RunnelError.self) { try ControlService(path: path, handler: Self.answer) }
+            #expect(error?.code == .alreadyExists)
+            let ping = try await ControlClient.request(path, .ping)
+            #expect(ping == .ok, "the first one still answers")
+        }
+    }
+
+    @Test("past the connection limit a connection is told RESOURCE_EXHAUSTED", .timeLimit(.minutes(1)))
+    func connectionLimit() async throws {
+        let path = try Self.directory() + "/control.sock"
+        var configuration = ControlService.Configuration()
+        configuration.maxConnections = 1
+        let service = try ControlService(path: path, configuration: configuration, handler: Self.answer)
+        try await Self.running(service) {
+            // The first connection holds its place (it asked one thing and stays open).
+            let holder = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(holder) }
+            var timeout = timeval(tv_sec: 5, tv_usec: 0)
+            setsockopt(holder, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            #expect(try UnixSocketAddress(path).connect(holder) == 0)
+            let ping = Array("{\"op\":\"ping\"}\n".utf8)
+            #expect(send(holder, ping, ping.count, Int32(MSG_NOSIGNAL)) == ping.count)
+            var buffer = [UInt8](repeating: 0, count: 64)
+            #expect(recv(holder, &buffer, buffer.count, 0) > 0)
+            let reply = try await ControlClient.request(path, .ping)
+            #expect(reply.failure?.code == .resourceExhausted, "\(reply)")
+        }
+    }
+}
