@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 import RunnelProtocol
 import RunnelTransport
 import Synchronization
@@ -30,26 +31,26 @@ public final class FilterRunner<S: Stage>: Sendable {
     /// `--capture-in` / `--capture-out`: inputs as decoded, outputs as written.
     public let capture: StageCapture
     private let io = DispatchQueue(label: "runnel.filter.io")
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
 
     public init(
         stage: S, configuration: RunnerConfiguration = .init(), input: FileInput, output: FileOutput,
-        log: @escaping @Sendable (String) -> Void = FilterRunner.logToStandardError
+        logger: Logger? = nil
     ) throws(RunnelError) {
-        let name = stage.service.name
+        let logger = logger ?? Logger(stage: stage.service.name)
         processor = StageProcessor(stage: stage, configuration: configuration) { retry in
-            log("runnel \(name): \(retry.description)")
+            logger.warning("\(retry.description)")
         }
         self.input = Box(input)
         self.output = Box(output)
-        self.log = log
+        self.logger = logger
         if let path = configuration.deadLetterPath {
             deadLetters = Box(try FileOutput(path: path, append: true))
         } else {
             deadLetters = nil
         }
         capture = try StageCapture(configuration)
-        for warning in capture.warnings { log("runnel \(stage.service.name): capture log repaired: \(warning)") }
+        for warning in capture.warnings { logger.warning("capture log repaired: \(warning)") }
     }
 
     /// Reads the input to its end (or to a stop signal) and returns what happened.
@@ -63,6 +64,7 @@ public final class FilterRunner<S: Stage>: Sendable {
         let stop = StopSignal.install()
         var statistics = StageStatistics()
         var reported = 0
+        logger.debug("running as a filter: no acks, batches of \(configuration.batchSize)")
 
         func report(_ record: Envelope) {
             guard let body = try? record.body.decode(ErrorRecord.self) else { return }
@@ -71,9 +73,9 @@ public final class FilterRunner<S: Stage>: Sendable {
             if reported <= 1000 {
                 // Name the URL unless the message already does (fetch's messages start with it).
                 let subject = body.url.map { body.message.contains($0) ? "" : " \($0)" } ?? ""
-                log("runnel \(name): \(body.status)\(subject): \(body.message)\(body.outcome)")
+                logger.warning("\(body.status)\(subject): \(body.message)\(body.outcome)")
             } else if reported == 1001 {
-                log("runnel \(name): more failures; further ones are counted, not printed")
+                logger.warning("more failures; further ones are counted, not printed")
             }
         }
 
@@ -162,7 +164,7 @@ public final class FilterRunner<S: Stage>: Sendable {
             }
             if !sent.isEmpty { capture.sent(sent) }
             try await write(encoder, deadLetterEncoder)
-            if capture.isActive { capture.reportStops(stage: name, log: log) }
+            if capture.isActive { capture.reportStops(to: logger) }
             if stop.isRequested { break }
         }
         if configuration.zstdOutput || deadLetters != nil {
@@ -170,9 +172,11 @@ public final class FilterRunner<S: Stage>: Sendable {
         }
         await processor.stage.finish()
         await capture.close()
-        capture.reportStops(stage: name, log: log)
+        capture.reportStops(to: logger)
         if configuration.verbose || statistics.failedTotal > 0 || stop.isRequested {
-            log("runnel " + statistics.summary(stage: name) + (stop.isRequested ? " (stopped by signal)" : ""))
+            var line = statistics.summary(stage: name)
+            if line.hasPrefix(name + ": ") { line.removeFirst(name.count + 2) }
+            logger.info("\(line)\(stop.isRequested ? " (stopped by signal)" : "")")
         }
         return statistics
     }
@@ -225,19 +229,6 @@ public final class FilterRunner<S: Stage>: Sendable {
         if let failure { throw failure }
     }
 
-    /// Writes a line on stderr.
-    @Sendable public static func logToStandardError(_ line: String) {
-        var text = Array(line.utf8)
-        text.append(0x0A)
-        text.withUnsafeBytes { raw in
-            var done = 0
-            while done < raw.count {
-                let n = Glibc.write(2, raw.baseAddress! + done, raw.count - done)
-                if n <= 0 { return }
-                done += n
-            }
-        }
-    }
 }
 
 /// A non-Sendable value handed to one serial queue at a time.

@@ -1,3 +1,4 @@
+import Logging
 import RunnelProtocol
 import RunnelTransport
 import Synchronization
@@ -34,13 +35,13 @@ public final class StageCapture: Sendable {
     /// The state of each log, for the statistics file and `runnel status`.
     public var statuses: [CaptureStatus] { [input?.status, output?.status].compactMap { $0 } }
 
-    /// Logs a line for each log that stopped since the last call.
-    public func reportStops(stage: String, log: (String) -> Void) {
+    /// Logs a warning for each log that stopped since the last call.
+    public func reportStops(to logger: Logger) {
         for status in statuses {
             guard let stopped = status.stopped else { continue }
             let first = reported.withLock { $0.insert(status.log).inserted }
             if first {
-                log("runnel \(stage): capture of \(status.direction == "in" ? "inputs" : "outputs") to \(status.log) stopped: \(stopped) (the stage goes on; \(status.error ?? ""))")
+                logger.warning("capture of \(status.direction == "in" ? "inputs" : "outputs") to \(status.log) stopped: \(stopped) (the stage goes on; \(status.error ?? ""))")
             }
         }
     }

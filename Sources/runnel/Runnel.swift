@@ -1,5 +1,8 @@
 import ArgumentParser
+import Foundation
+import Logging
 import RunnelProtocol
+import RunnelStage
 
 @main
 struct Runnel: AsyncParsableCommand {
@@ -22,6 +25,7 @@ struct Runnel: AsyncParsableCommand {
 
             The protocol is specified in Protocol/PROTOCOL.md.
 
+            """ + "\n" + logsHelp + "\n\n" + """
             Exit status (sysexits; an error's status code decides, and its place: a line \
             or byte of the input, a pipeline file, or the command line):
 
@@ -39,17 +43,36 @@ struct Runnel: AsyncParsableCommand {
     /// exits with its ``ExitStatus``, like those the commands catch themselves.
     static func main() async {
         do {
-            var command = try await asyncParseAsRoot()
+            var command = try await asyncParseAsRoot(try bootstrapLogging())
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {
                 try command.run()
             }
         } catch let error as RunnelError {
-            Standard.error("runnel: \(error.code.name): \(error.message)\n")
+            if RunnelLogging.isJSON {
+                Logger(label: "runnel").error("\(error.code.name): \(error.message)", metadata: ["code": "\(error.code.name)"])
+            } else {
+                Standard.error("runnel: \(error.code.name): \(error.message)\n")
+            }
             exit(withError: ExitStatus(error).exitCode)
         } catch {
             exit(withError: error)
         }
+    }
+}
+
+extension Runnel {
+    /// Sets up the logs from the environment and `--log-level`/`--log-format` (taken off the
+    /// command line, whichever command they are given to), with the command as the stage.
+    /// - Returns: the arguments for the command's own parser.
+    /// - Throws: ``RunnelError`` `INVALID_ARGUMENT` for a level or format that does not exist.
+    static func bootstrapLogging() throws(RunnelError) -> [String] {
+        var settings = try LogSettings(environment: ProcessInfo.processInfo.environment, isTerminal: isatty(2) == 1)
+        let arguments = try settings.take(from: Array(CommandLine.arguments.dropFirst()))
+        let names = Set(configuration.subcommands.map { $0._commandName })
+        settings.stage = arguments.prefix { $0 != "--" }.first { names.contains($0) }
+        RunnelLogging.bootstrap(settings)
+        return arguments
     }
 }

@@ -194,7 +194,7 @@ struct ValidateCommandTests {
         let body = try #require(error["body"] as? [String: Any])
         #expect(body["status"] as? String == "INVALID_ARGUMENT")
         #expect(body["raw"] as? String == "oops")
-        #expect(result.stderr.contains("runnel relay: INVALID_ARGUMENT: line 2"), "\(result.stderr)")
+        #expect(result.stderr.contains("runnel relay: warning: INVALID_ARGUMENT: line 2"), "\(result.stderr)")
     }
 
     @Test("relay --dead-letter keeps failures out of the stream, in a zstd log")

@@ -1,3 +1,4 @@
+import Logging
 import RunnelProtocol
 import RunnelTransport
 
@@ -14,7 +15,7 @@ actor LinkDownstream: Downstream {
     private let handshake: Handshake
     private let capacity: Int
     private let ackTimeout: Duration
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let deadLetter: @Sendable (Outgoing, RunnelError) async -> Void
     /// In call mode (PROTOCOL.md §7.10), the outputs the receiver sends back, with the number of
     /// the connection they came on (a resent input's outputs come again on a later one).
@@ -41,7 +42,7 @@ actor LinkDownstream: Downstream {
 
     init(
         endpoint: Endpoint, tls: TLSSettings = TLSSettings(), handshake: Handshake, capacity: Int = 1024, maxDeliveries: Int = 5,
-        ackTimeout: Duration = .seconds(30), log: @escaping @Sendable (String) -> Void,
+        ackTimeout: Duration = .seconds(30), logger: Logger,
         deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void,
         onReply: (@Sendable (Envelope, _ connection: Int) -> Void)? = nil,
         maxRefusals: Int = 12, onRefused: @escaping @Sendable (RunnelError) -> Void = { _ in }
@@ -54,7 +55,7 @@ actor LinkDownstream: Downstream {
         self.handshake = handshake
         self.capacity = capacity
         self.ackTimeout = ackTimeout
-        self.log = log
+        self.logger = logger
         self.deadLetter = deadLetter
         window = OutboundWindow(maxDeliveries: maxDeliveries)
     }
@@ -161,7 +162,7 @@ actor LinkDownstream: Downstream {
                 }
                 if Self.isRefusal(error) { backoff = .seconds(5) }
                 if !announcedOutage {
-                    log("runnel \(handshake.local.stage): \(error.code.name): \(error.message); retrying with backoff")
+                    logger.warning("\(error.code.name): \(error.message); retrying with backoff")
                     announcedOutage = true
                 }
                 try? await Task.sleep(for: backoff)
@@ -184,7 +185,7 @@ actor LinkDownstream: Downstream {
                 refusals = 0
             } catch let error as RunnelError {
                 if Task.isCancelled { break }
-                log("runnel \(handshake.local.stage): link to \(endpoint) \(error.code.name): \(error.message)")
+                logger.warning("link to \(endpoint) \(error.code.name): \(error.message)")
                 refusals = Self.isRefusal(error) ? refusals + 1 : 0
                 if refusals >= maxRefusals {
                     watchdog.cancel()
@@ -197,7 +198,7 @@ actor LinkDownstream: Downstream {
                     backoff = .seconds(5)
                 }
             } catch {
-                log("runnel \(handshake.local.stage): link to \(endpoint) failed: \(error)")
+                logger.warning("link to \(endpoint) failed: \(error)")
             }
             watchdog.cancel()
             await disconnected()
@@ -228,7 +229,7 @@ actor LinkDownstream: Downstream {
             error.code,
             "\(endpoint) refused the link \(refusals) times in a row (\(error.message)); giving up, the \(window.count) messages not acked are left to be delivered again",
             cause: error)
-        log("runnel \(handshake.local.stage): \(reason.code.name): \(reason.message)")
+        logger.error("\(reason.code.name): \(reason.message)")
         giveUp(reason)
         onRefused(reason)
     }
@@ -246,7 +247,7 @@ actor LinkDownstream: Downstream {
         while !Task.isCancelled {
             try? await Task.sleep(for: .seconds(1))
             if window.hasOverdue(now: .now, timeout: ackTimeout) {
-                log("runnel \(handshake.local.stage): no ack from \(peerName) for \(ackTimeout); reconnecting to resend")
+                logger.warning("no ack from \(peerName) for \(ackTimeout); reconnecting to resend")
                 link.close()
                 return
             }
@@ -258,7 +259,7 @@ actor LinkDownstream: Downstream {
         self.connection = connection
         peerName = peer
         if reconnects > 0 {
-            log("runnel \(handshake.local.stage): connected to \(peer) at \(endpoint); \(window.count) unacked to resend")
+            logger.info("connected to \(peer) at \(endpoint); \(window.count) unacked to resend")
         }
         connected = true
         reconnects += 1
@@ -307,7 +308,7 @@ actor LinkDownstream: Downstream {
         case let .data(reply):
             onReply?(reply, reconnects)
         case let .control(.bye(bye)):
-            if bye.code != .ok { log("runnel \(handshake.local.stage): \(peerName) closed the link: \(bye.code.name): \(bye.message)") }
+            if bye.code != .ok { logger.warning("\(peerName) closed the link: \(bye.code.name): \(bye.message)") }
         default:
             break
         }

@@ -1,3 +1,4 @@
+import Logging
 import RunnelProtocol
 import RunnelTransport
 import Synchronization
@@ -19,8 +20,8 @@ extension LinkRunner {
         let durable = endpoint.durable ?? NatsEndpoint.consumerName(for: name)
         let held = HeldMessages()
         let maxDeliveries = options.maxDeliveries
-        let settleLog: @Sendable (String) -> Void = { [log, name] line in log("runnel \(name): \(line)") }
-        let outage = Outage(stage: name, log: log)
+        let settleLog: @Sendable (String) -> Void = { [logger] line in logger.warning("\(line)") }
+        let outage = Outage(logger: logger)
         let tick = max(endpoint.ackWait / 3, .milliseconds(100))
         let ticker = Task {
             // Messages still being worked on: tell JetStream, so it does not hand them to another replica.
@@ -89,7 +90,7 @@ extension LinkRunner {
 
             let redelivered = messages.filter { $0.deliveries > 1 }.count
             if redelivered > 0 {
-                log("runnel \(name): \(redelivered) messages redelivered by JetStream (a replica stopped before acking them, or they were handed back)")
+                logger.info("\(redelivered) messages redelivered by JetStream (a replica stopped before acking them, or they were handed back)")
             }
             let now = ContinuousClock.now
             var jobs: [Job] = []
@@ -177,13 +178,11 @@ final class HeldMessages: Sendable {
 
 /// Says once that a NATS server is out of reach (and how the stage copes), and once that it is back.
 final class Outage: Sendable {
-    private let stage: String
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let down = Mutex(false)
 
-    init(stage: String, log: @escaping @Sendable (String) -> Void) {
-        self.stage = stage
-        self.log = log
+    init(logger: Logger) {
+        self.logger = logger
     }
 
     func report(_ error: RunnelError) {
@@ -191,7 +190,7 @@ final class Outage: Sendable {
             defer { down = true }
             return !down
         }
-        if first { log("runnel \(stage): \(error.code.name): \(error.message); retrying with backoff") }
+        if first { logger.warning("\(error.code.name): \(error.message); retrying with backoff") }
     }
 
     func recovered(_ what: String) {
@@ -199,6 +198,6 @@ final class Outage: Sendable {
             defer { down = false }
             return down
         }
-        if was { log("runnel \(stage): NATS is back; \(what)") }
+        if was { logger.info("NATS is back; \(what)") }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Dispatch
+import Logging
 import RunnelProtocol
 import RunnelTransport
 import Synchronization
@@ -56,7 +57,7 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     public let processor: StageProcessor<S>
     public let options: Options
-    let log: @Sendable (String) -> Void
+    let logger: Logger
     let queue = WorkQueue<Job>()
     let stats = Mutex(StageStatistics())
     private let draining = Mutex(false)
@@ -83,17 +84,17 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     public init(
         stage: S, configuration: RunnerConfiguration, options: Options,
-        log: @escaping @Sendable (String) -> Void = FilterRunner<RelayStage>.logToStandardError
+        logger: Logger? = nil
     ) throws(RunnelError) {
-        let name = stage.service.name
+        let logger = logger ?? Logger(stage: stage.service.name)
         processor = StageProcessor(stage: stage, configuration: configuration) { retry in
-            log("runnel \(name): \(retry.description)")
+            logger.warning("\(retry.description)")
         }
         self.options = options
-        self.log = log
+        self.logger = logger
         deadLetterLog = try configuration.deadLetterPath.map { path throws(RunnelError) in try DeadLetterLog(path: path) }
         capture = try StageCapture(configuration)
-        for warning in capture.warnings { log("runnel \(stage.service.name): capture log repaired: \(warning)") }
+        for warning in capture.warnings { logger.warning("capture log repaired: \(warning)") }
         if case .tcp = options.listen, options.key == nil, !options.insecure {
             throw RunnelError(
                 .failedPrecondition,
@@ -134,7 +135,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         }
         let stopWatcher = capture.isActive && options.statisticsPath == nil ? Task {
             while !Task.isCancelled {
-                self.capture.reportStops(stage: self.name, log: self.log)
+                self.capture.reportStops(to: self.logger)
                 try? await Task.sleep(for: .seconds(1))
             }
         } : nil
@@ -156,12 +157,13 @@ public final class LinkRunner<S: Stage>: Sendable {
         if let link = downstream as? LinkDownstream { await link.stop() }
         if let nats = downstream as? NatsDownstream { await nats.stop() }
         await capture.close()
-        capture.reportStops(stage: name, log: log)
+        capture.reportStops(to: logger)
         let statistics = stats.withLock { $0 }
         if processor.configuration.verbose || statistics.failedTotal > 0 || unacked > 0 || isDraining {
-            var line = "runnel " + statistics.summary(stage: name)
+            var line = statistics.summary(stage: name)
+            if line.hasPrefix(name + ": ") { line.removeFirst(name.count + 2) }
             if unacked > 0 { line += "; \(unacked) outputs never acked by \(options.to)" }
-            log(line)
+            logger.log(level: unacked > 0 ? .warning : .info, "\(line)")
         }
         finished.withLock { $0 = true }
         if let reason = stopReason.withLock({ $0 }) { throw reason }
@@ -188,14 +190,14 @@ public final class LinkRunner<S: Stage>: Sendable {
             return !d
         }
         guard first else { return }
-        log("runnel \(name): draining (finishing what is in flight, then exiting)")
+        logger.info("draining (finishing what is in flight, then exiting)")
         listener.withLock { $0 }?.close()
         if !options.listen.isSocket, let downstream = output.withLock({ $0 }) {
             // A source sends nothing more: what it read but did not send stays behind the cursor.
             let queued = queue.discardAndClose()
             Task {
                 let dropped = queued + (await downstream.dropUnsent())
-                if dropped > 0 { self.log("runnel \(self.name): \(dropped) messages not sent yet are left for the next run") }
+                if dropped > 0 { self.logger.info("\(dropped) messages not sent yet are left for the next run") }
             }
         }
         for (link, connection) in openLinks.withLock({ Array($0.values) }) {
@@ -211,7 +213,7 @@ public final class LinkRunner<S: Stage>: Sendable {
             let links = openLinks.withLock { Array($0.values) }
             let reason = RunnelError(
                 .deadlineExceeded, "still draining after \(TimeSpan(timeout)) (--drain-timeout); what is not acked is left to be sent again")
-            log("runnel \(name): \(reason.message)")
+            logger.warning("\(reason.message)")
             for (link, connection) in links {
                 link.abandon()
                 connection.close()
@@ -239,25 +241,25 @@ public final class LinkRunner<S: Stage>: Sendable {
         case .stdio:
             return StreamDownstream(
                 output: FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10),
-                zstd: configuration.zstdOutput, level: configuration.zstdLevel, sync: false, log: log)
+                zstd: configuration.zstdOutput, level: configuration.zstdLevel, sync: false, logger: logger)
         case let .file(path):
             return StreamDownstream(
                 output: try FileOutput(path: path, append: true), zstd: path.hasSuffix(".zst"), level: configuration.zstdLevel,
-                sync: true, log: log)
+                sync: true, logger: logger)
         case .unix, .tcp, .tls:
             let service = processor.stage.service
             let hello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
             let link = LinkDownstream(
                 endpoint: options.to, tls: options.tls, handshake: Handshake(local: hello, key: options.key),
                 capacity: options.outputCapacity, maxDeliveries: options.maxDeliveries,
-                ackTimeout: options.ackTimeout, log: log,
+                ackTimeout: options.ackTimeout, logger: logger,
                 deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) },
                 maxRefusals: options.maxRefusals, onRefused: { [weak self] error in self?.stop(because: error) })
             Task { await link.start() }
             return link
         case let .nats(endpoint):
             let nats = NatsDownstream(
-                endpoint: endpoint, stage: name, capacity: options.outputCapacity, answerTimeout: options.ackTimeout, log: log,
+                endpoint: endpoint, stage: name, capacity: options.outputCapacity, answerTimeout: options.ackTimeout, logger: logger,
                 deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) })
             nats.start()
             return nats
@@ -273,7 +275,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         if let deadLetterLog {
             try? await deadLetterLog.write([failure])
         } else {
-            log("runnel \(name): no --dead-letter log; the refused message is only reported here: \(failure.jsonLine)")
+            logger.error("no --dead-letter log; the refused message is only reported here: \(failure.jsonLine)")
         }
         message.ticket.release()
     }
@@ -284,7 +286,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         guard let body = try? record.body.decode(ErrorRecord.self) else { return }
         stats.withLock { $0.failed[body.code, default: 0] += 1 }
         let subject = body.url.map { " \($0)" } ?? ""
-        log("runnel \(name): \(body.status)\(subject): \(body.message)\(retried ? body.outcome : "")")
+        logger.warning("\(body.status)\(subject): \(body.message)\(retried ? body.outcome : "")")
     }
 
     // MARK: Work
@@ -328,7 +330,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                         let delay = Duration.milliseconds(processor.configuration.backoffMs(afterAttempt: redelivery.delivery))
                         if redelivery.retryLater(delay) {
                             stats.withLock { $0.retried += 1 }
-                            log("runnel \(name): \(code.name) on delivery \(redelivery.delivery) of \(result.input.id); handed back to be delivered again in \(delay)")
+                            logger.warning("\(code.name) on delivery \(redelivery.delivery) of \(result.input.id); handed back to be delivered again in \(delay)")
                             continue
                         }
                     }
@@ -345,7 +347,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                         try await deadLetterLog.write(deadLetters)
                         ticket.release()
                     } catch {
-                        log("runnel \(name): cannot write the dead-letter log (\(error)); the input stays unacked")
+                        logger.error("cannot write the dead-letter log (\(error)); the input stays unacked")
                     }
                 }
                 stats.withLock {
@@ -370,7 +372,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         let decoder = StreamDecoder(limits: processor.configuration.limits)
         let limit = InFlightLimit(options.outputCapacity)
         let skip = cursor?.start ?? 0
-        if skip > 0 { log("runnel \(name): resuming after line \(skip) (cursor \(cursor!.path))") }
+        if skip > 0 { logger.info("resuming after line \(skip) (cursor \(cursor!.path))") }
         /// Called when the input line `index` (0-based) is done end to end.
         func lineDone(_ index: Int) -> @Sendable () -> Void {
             { limit.release(); cursor?.complete(index) }
@@ -446,6 +448,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     private func serve() async throws(RunnelError) {
         let bound = try await LinkListener.bind(options.listen, tls: options.tls)
         listener.withLock { $0 = bound }
+        logger.debug("listening on \(options.listen)")
         if isDraining { bound.close() }
         do {
             try await bound.serve { connection in await self.handle(connection) }
@@ -480,6 +483,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                     deadline.cancel()
                     throw error
                 }
+                logger.debug("\(peer.stage) connected from \(connection.peer)")
                 let link = InboundLink(writer: writer, window: options.window, peer: peer.stage)
                 let caller = peer.mode == "call" ? writer : nil
                 try link.open()
@@ -538,9 +542,9 @@ public final class LinkRunner<S: Stage>: Sendable {
                 return
             }
         } catch let error as RunnelError {
-            log("runnel \(name): dropped a connection from \(connection.peer): \(error.code.name): \(error.message)")
+            logger.warning("dropped a connection from \(connection.peer): \(error.code.name): \(error.message)")
         } catch {
-            log("runnel \(name): dropped a connection from \(connection.peer): \(error)")
+            logger.warning("dropped a connection from \(connection.peer): \(error)")
         }
     }
 
@@ -553,7 +557,7 @@ public final class LinkRunner<S: Stage>: Sendable {
             let point = try TapPoint(path: "\(prefix).\(getpid()).sock")
             tap.withLock { $0 = point }
         } catch {
-            log("runnel \(name): no tap: \(error.code.name): \(error.message)")
+            logger.warning("no tap: \(error.code.name): \(error.message)")
         }
     }
 
@@ -563,7 +567,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     public var statistics: StageStatistics { stats.withLock { $0 } }
 
     private func writeStatistics(to path: String) {
-        capture.reportStops(stage: name, log: log)
+        capture.reportStops(to: logger)
         let current = statistics
         var failed: [String: Int] = [:]
         for (code, count) in current.failed { failed[code.name] = count }

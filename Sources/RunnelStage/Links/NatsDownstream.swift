@@ -1,3 +1,4 @@
+import Logging
 import RunnelProtocol
 import RunnelTransport
 import Synchronization
@@ -28,7 +29,7 @@ final class NatsDownstream: Downstream, Sendable {
     private let stage: String
     private let capacity: Int
     private let answerTimeout: Duration
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
     private let deadLetter: @Sendable (Outgoing, RunnelError) async -> Void
     private let state = Mutex(State())
     private let outage: Outage
@@ -39,15 +40,15 @@ final class NatsDownstream: Downstream, Sendable {
     ///   - answerTimeout: how long to wait for JetStream's answer before publishing again.
     init(
         endpoint: NatsEndpoint, stage: String, capacity: Int, answerTimeout: Duration,
-        log: @escaping @Sendable (String) -> Void, deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void
+        logger: Logger, deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void
     ) {
         self.endpoint = endpoint
         self.stage = stage
         self.capacity = max(capacity, 1)
         self.answerTimeout = answerTimeout
-        self.log = log
+        self.logger = logger
         self.deadLetter = deadLetter
-        outage = Outage(stage: stage, log: log)
+        outage = Outage(logger: logger)
     }
 
     /// Starts connecting in the background (and retrying until a server answers).

@@ -1,3 +1,4 @@
+import Logging
 import RunnelProtocol
 import RunnelTransport
 import Synchronization
@@ -46,22 +47,24 @@ public final class ReliableSender: Sendable {
 
     /// - Parameters:
     ///   - endpoint: the receiver, `unix:` or `tcp://`.
-    ///   - log: where to say what happens to the link (reconnects, refusals).
+    ///   - logger: where to say what happens to the link (reconnects, refusals); by default
+    ///     one that names `options.name` as the stage.
     ///   - onReply: in call mode, each output the receiver sends back, with the number of the
     ///     connection it came on (outputs of a resent input come again on a later connection).
     public init(
-        endpoint: Endpoint, options: Options = Options(), log: @escaping @Sendable (String) -> Void,
+        endpoint: Endpoint, options: Options = Options(), logger: Logger? = nil,
         onReply: (@Sendable (Envelope, _ connection: Int) -> Void)? = nil
     ) {
+        let logger = logger ?? Logger(stage: options.name)
         let hello = Hello(stage: options.name, accepts: [], emits: ["*"], mode: options.mode)
         let counters = Counters()
         self.counters = counters
         downstream = LinkDownstream(
             endpoint: endpoint, handshake: Handshake(local: hello, key: options.key), capacity: options.capacity,
-            maxDeliveries: options.maxDeliveries, ackTimeout: options.ackTimeout, log: log,
+            maxDeliveries: options.maxDeliveries, ackTimeout: options.ackTimeout, logger: logger,
             deadLetter: { message, error in
                 counters.value.withLock { $0.failed += 1 }
-                log("runnel \(options.name): message \(message.envelope.id) failed: \(error.code.name): \(error.message)")
+                logger.warning("message \(message.envelope.id) failed: \(error.code.name): \(error.message)")
                 message.ticket.release()
             },
             onReply: onReply)

@@ -1,4 +1,5 @@
 import Dispatch
+import Logging
 import RunnelProtocol
 import RunnelTransport
 
@@ -9,13 +10,13 @@ final class StreamDownstream: Downstream, @unchecked Sendable {
     private let encoder: StreamEncoder
     private let queue = DispatchQueue(label: "runnel.downstream.stream")
     private let sync: Bool
-    private let log: @Sendable (String) -> Void
+    private let logger: Logger
 
-    init(output: FileOutput, zstd: Bool, level: Int, sync: Bool, log: @escaping @Sendable (String) -> Void) {
+    init(output: FileOutput, zstd: Bool, level: Int, sync: Bool, logger: Logger) {
         self.output = output
         encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
         self.sync = sync
-        self.log = log
+        self.logger = logger
     }
 
     func send(_ messages: [Outgoing]) async {
@@ -32,7 +33,7 @@ final class StreamDownstream: Downstream, @unchecked Sendable {
                     for message in messages { message.ticket.release() }
                 } catch {
                     // Not released: the inputs stay unacked and the upstream sender keeps them.
-                    log("runnel: cannot write \(output.path): \(error)")
+                    logger.error("cannot write \(output.path): \(error)")
                 }
                 continuation.resume()
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import RunnelProtocol
 import RunnelTransport
 
@@ -17,7 +18,7 @@ extension Cat {
             report(error, in: log)
             throw ExitStatus(error).exitCode
         }
-        for warning in capture.warnings { Standard.error("runnel: capture log repaired: \(warning)\n") }
+        for warning in capture.warnings { Logger(label: "runnel").warning("capture log repaired: \(warning)") }
         let output = FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
         let encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
         let wanted = types.map { Array($0.utf8) }
@@ -92,7 +93,7 @@ extension Cat {
         capture.close()
         let status = capture.status
         if let stopped = status.stopped {
-            Standard.error("runnel: \(log): capture stopped: \(stopped) (\(status.dropped) lines not captured): \(status.error ?? "")\n")
+            Logger(label: "runnel").error("\(log): capture stopped: \(stopped) (\(status.dropped) lines not captured): \(status.error ?? "")")
             throw ExitStatus.ioError.exitCode
         }
         if exitStatus != .success { throw exitStatus.exitCode }

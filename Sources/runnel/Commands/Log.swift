@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RunnelProtocol
 import RunnelTransport
 
@@ -98,7 +99,7 @@ struct Log: ParsableCommand {
             let reader: CaptureLogReader
             do {
                 reader = try CaptureLogReader(paths: logs, limits: stream.limits) { warning in
-                    Standard.error("runnel: \(warning)\n")
+                    Logger(label: "runnel").warning("\(warning)")
                 }
             } catch { throw failure(error) }
             var types: [String: Int] = [:]

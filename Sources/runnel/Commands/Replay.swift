@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RunnelProtocol
 import RunnelReplay
 import RunnelStage
@@ -125,15 +126,15 @@ struct Replay: AsyncParsableCommand {
                 var onReply: (@Sendable (Envelope, Int) -> Void)?
                 if compare != nil { onReply = { output, connection in replies.record(output, connection: connection) } }
                 let sender = ReliableSender(
-                    endpoint: endpoint, options: options, log: { line in Standard.error(line + "\n") }, onReply: onReply)
+                    endpoint: endpoint, options: options, onReply: onReply)
                 await sender.start()
                 target = SocketTarget(sender: sender, patience: finishTimeout.duration)
             }
-            let bar = !noProgress && isatty(STDERR_FILENO) == 1 ? ProgressBar(replayer: replayer, target: target) : nil
+            let bar = !noProgress && isatty(STDERR_FILENO) == 1 && !RunnelLogging.isJSON ? ProgressBar(replayer: replayer, target: target) : nil
             bar?.start()
             let result = try await replayer.run(into: target)
             await bar?.stop()
-            Standard.error(Self.summary(result, to: to) + "\n")
+            Logger(stage: "replay").log(level: result.unacked + result.failed > 0 ? .warning : .info, "\(Self.summary(result, to: to))")
             if let compare {
                 try finishComparison(compare, ids: replayer.ids, replies: replies, result: result)
             }
@@ -181,16 +182,16 @@ struct Replay: AsyncParsableCommand {
         if unmatched > 0 { text += "  (\(unmatched) captured outputs have no input among those replayed: not compared)\n" }
         print(text, terminator: "")
         if result.unacked > 0 || result.failed > 0 {
-            Standard.error("runnel replay: \(result.unacked + result.failed) inputs were not acked: the comparison is incomplete\n")
+            Logger(stage: "replay").warning("\(result.unacked + result.failed) inputs were not acked: the comparison is incomplete")
             throw ExitStatus.unavailable.exitCode
         }
         if !comparison.isIdentical { throw ExitStatus.failure.exitCode }
     }
 
-    /// `runnel replay: 2000 sent, 2000 acked, 0 failed in 1.24 s (1612/s)`.
+    /// `2000 sent, 2000 acked, 0 failed in 1.24 s (1612/s)`.
     static func summary(_ report: Replayer.Report, to: String) -> String {
         let seconds = Double(report.elapsed.components.seconds) + Double(report.elapsed.components.attoseconds) / 1e18
-        var text = "runnel replay: \(report.sent) sent, "
+        var text = "\(report.sent) sent, "
         text += to == "-" ? "\(report.acked) written" : "\(report.acked) acked, \(report.failed) failed"
         if report.unacked > 0 { text += ", \(report.unacked) never acked" }
         text += String(format: " in %.2f s (%.0f/s)", seconds, report.rate)

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import RunnelProtocol
 import RunnelStage
 import RunnelTransport
@@ -55,7 +56,7 @@ struct Send: AsyncParsableCommand {
             return link
         }
         if unacked > 0 {
-            Standard.error("runnel send: \(unacked) messages were not acked by \(endpoint)\n")
+            Logger(stage: "send").error("\(unacked) messages were not acked by \(endpoint)")
             throw ExitStatus.unavailable.exitCode
         }
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import RunnelProtocol
 import RunnelStage
 import StoreStage
@@ -77,7 +78,7 @@ struct Store: AsyncParsableCommand, StageOptionGroups {
                 let delay = Duration.milliseconds(runtime.configuration.backoffMs(afterAttempt: attempt))
                 let retry = StageProcessor<StoreStage>.Retry(
                     error: error, count: 1, attempt: attempt + 1, maxAttempts: runtime.maxAttempts, delay: delay)
-                Standard.error("runnel store: \(StoreDatabase.displayName(db)): \(retry.description)\n")
+                Logger(stage: "store").warning("\(StoreDatabase.displayName(db)): \(retry.description)")
                 try await Task.sleep(for: delay)
                 attempt += 1
             } catch {

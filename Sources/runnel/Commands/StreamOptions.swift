@@ -1,5 +1,7 @@
 import ArgumentParser
 import RunnelProtocol
+import Logging
+import RunnelStage
 import RunnelTransport
 
 /// Options every command that reads streams shares.
@@ -54,12 +56,18 @@ extension StreamOptions {
     }
 }
 
-/// Prints `runnel: SOURCE: line N: CODE: message` on stderr.
+/// Prints `runnel: SOURCE: line N: CODE: message` on stderr (with `--log-format json`, logs it
+/// as an error with `source` and `code`, so stderr stays JSON lines).
 func report(_ error: RunnelError, in source: String) {
     var text = "runnel: \(source): "
     if let position = error.position, !position.description.isEmpty { text += "\(position): " }
     text += "\(error.code.name): \(error.message)\n"
-    Standard.error(text)
+    if RunnelLogging.isJSON {
+        Logger(label: "runnel").error(
+            "\(text.dropFirst("runnel: ".count).dropLast())", metadata: ["source": "\(source)", "code": "\(error.code.name)"])
+    } else {
+        Standard.error(text)
+    }
 }
 
 enum Standard {

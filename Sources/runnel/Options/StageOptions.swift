@@ -187,6 +187,18 @@ struct ObservabilityOptions: ParsableArguments {
     @Flag(help: "Print the stage's service definition (name, accepted and emitted types, options) as JSON and exit.")
     var describe = false
 
+    // Every command takes these two: main() reads them (and RUNNEL_LOG_LEVEL, RUNNEL_LOG_FORMAT)
+    // and takes them off the command line before it is parsed (see LogSettings), so they are
+    // declared here only for `--help`, and always hold their defaults.
+    @Option(
+        name: .customLong("log-level"),
+        help: .value("Drop log messages below this level (or $RUNNEL_LOG_LEVEL).", example: "debug", valueName: "level"))
+    var logLevel: LogLevel = .info
+
+    @Option(
+        name: .customLong("log-format"),
+        help: .value("How log lines read: runnel STAGE: message, or one JSON object per line (or $RUNNEL_LOG_FORMAT).", example: "json", valueName: "format"))
+    var logFormat: LogFormat = .text
 }
 
 /// What a supervisor asks of the processes it starts (hidden from `--help`).

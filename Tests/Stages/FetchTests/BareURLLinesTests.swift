@@ -38,7 +38,7 @@ import Testing
 
         let stage = FetchStage(configuration: FetchConfiguration(fileRoot: directory.path))
         let runner = try FilterRunner(
-            stage: stage, input: try FileInput(path: input), output: try FileOutput(path: outputPath), log: { _ in })
+            stage: stage, input: try FileInput(path: input), output: try FileOutput(path: outputPath))
         let statistics = try await runner.run()
         await stage.shutdown()
 
