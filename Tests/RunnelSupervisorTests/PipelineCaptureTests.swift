@@ -51,7 +51,7 @@ struct PipelineCaptureTests {
                 _ = try PipelineDefinition(text: Self.text(line), file: "x.toml")
             } throws: { error in
                 guard let error = error as? RunnelError else { return false }
-                return error.code == .invalidArgument && error.message.contains("x.toml line 1: key \"capture\"")
+                return error.code == .invalidArgument && error.message.contains("x.toml:1: key \"capture\"")
                     && error.message.contains(message)
             }
         }

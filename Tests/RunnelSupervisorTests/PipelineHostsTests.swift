@@ -95,18 +95,18 @@ struct PipelineHostsTests {
         "errors name the line and the key",
         arguments: [
             ("[hosts.a]\naddress = \"1.2.3.4\"\n[source]\nurls = \"u\"\n[[stage]]\nname = \"x\"\nhost = \"c\"\n",
-             "line 7: key \"host\": unknown host \"c\" for stage x (hosts: a)"),
+             "p.toml:7: key \"host\": unknown host \"c\" for stage x (hosts: a)"),
             ("[hosts.a]\nport = 1\n[source]\nurls = \"u\"\n[[stage]]\nname = \"x\"\nhost = \"a\"\n",
-             "line 2: key \"port\": unknown key in [hosts.a]"),
+             "p.toml:2: key \"port\": unknown key in [hosts.a]"),
             ("[hosts.a]\nbind = \"0.0.0.0\"\n[source]\nurls = \"u\"\n[[stage]]\nname = \"x\"\nhost = \"a\"\n",
-             "line 1: key \"address\": [hosts.a] needs address"),
+             "p.toml:1: key \"address\": [hosts.a] needs address"),
             ("[hosts.a]\naddress = \"1.2.3.4\"\n[source]\nurls = \"u\"\n[[stage]]\nname = \"x\"\n",
-             "line 5: key \"host\": stage x needs host"),
+             "p.toml:5: key \"host\": stage x needs host"),
             ("[source]\nurls = \"u\"\n[[stage]]\nname = \"x\"\nhost = \"a\"\n",
-             "line 5: key \"host\": stage x names host \"a\" but there is no [hosts] section"),
-            ("[hosts]\na = 1\n[source]\nurls = \"u\"\n[[stage]]\nname = \"x\"\n", "line 2: key \"hosts.a\": expected a table"),
+             "p.toml:5: key \"host\": stage x names host \"a\" but there is no [hosts] section"),
+            ("[hosts]\na = 1\n[source]\nurls = \"u\"\n[[stage]]\nname = \"x\"\n", "p.toml:2: key \"hosts.a\": expected a table"),
             ("[tls]\nrequire_client_cert = \"yes\"\n[source]\nurls = \"u\"\n[[stage]]\nname = \"x\"\n",
-             "line 2: key \"require_client_cert\": expected true or false"),
+             "p.toml:2: key \"require_client_cert\": expected true or false"),
         ])
     func errors(text: String, expected: String) {
         do {

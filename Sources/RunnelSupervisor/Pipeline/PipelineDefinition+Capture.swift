@@ -17,43 +17,53 @@ extension PipelineDefinition {
         /// `parse-enrich`: the log's name in the capture directory.
         public var name: String { "\(from)-\(to)" }
 
-        static func read(
-            from root: TOMLDocument.Table, stages: [Stage], error: (Int, String, String) -> RunnelError
-        ) throws(RunnelError) -> [Capture] {
+        /// Reads `capture = [...]`, noting each link that is not one of the pipeline's.
+        static func read(from root: PipelineTOML.Table, stages: [Stage], reader: inout PipelineReader) -> [Capture] {
             guard let value = root["capture"] else { return [] }
             let line = root.line(of: "capture")
-            let items: [TOMLDocument.Value]
+            let example = "as capture = [\"parse->enrich\"]"
+            let items: [PipelineTOML.Value]
             switch value {
             case let .array(array): items = array
             case .string: items = [value]
-            default: throw error(line, "capture", "expected an array of links, as capture = [\"parse->enrich\"]")
+            default:
+                reader.problem(line, "capture", "expected an array of links, not \(value.kind)", fix: example)
+                return []
             }
+            let names = stages.map(\.name)
+            let links = zip(names, names.dropFirst()).map { "\($0.0)->\($0.1)" }
             var captures: [Capture] = []
             for item in items {
                 guard case let .string(text) = item else {
-                    throw error(line, "capture", "expected an array of strings, as capture = [\"parse->enrich\"]")
+                    reader.problem(line, "capture", "expected an array of strings, not one with \(item.kind) in it", fix: example)
+                    continue
                 }
                 let parts = text.split(separator: "->", omittingEmptySubsequences: false).map {
                     $0.trimmingCharacters(in: .whitespaces)
                 }
                 guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-                    throw error(line, "capture", "\"\(text)\" is not a link: write it as \"FROM->TO\", e.g. \"parse->enrich\"")
+                    reader.problem(line, "capture", "\"\(text)\" is not a link", fix: "write it as \"FROM->TO\", e.g. \"parse->enrich\"")
+                    continue
                 }
-                let names = stages.map(\.name)
-                for name in parts where !names.contains(name) {
-                    throw error(
-                        line, "capture",
-                        "\"\(text)\": there is no stage named \"\(name)\" (stages: \(names.joined(separator: ", ")))")
+                if let unknown = parts.first(where: { !names.contains($0) }) {
+                    let fix = PipelineProblem.suggestion(for: unknown, among: names).map { "did you mean \"\($0)\"?" }
+                    reader.problem(
+                        line, "capture", "\"\(text)\": there is no stage named \"\(unknown)\" (stages: \(names.joined(separator: ", ")))",
+                        fix: fix)
+                    continue
                 }
                 guard let upstream = names.firstIndex(of: parts[0]), upstream + 1 < names.count, names[upstream + 1] == parts[1] else {
-                    throw error(
-                        line, "capture",
-                        "\"\(text)\" is not a link of this pipeline: \(parts[0]) sends to \(names.firstIndex(of: parts[0]).flatMap { $0 + 1 < names.count ? names[$0 + 1] : nil } ?? "the supervisor") (links: \(zip(names, names.dropFirst()).map { "\($0.0)->\($0.1)" }.joined(separator: ", ")))")
+                    let next = names.firstIndex(of: parts[0]).flatMap { $0 + 1 < names.count ? names[$0 + 1] : nil } ?? "the supervisor"
+                    reader.problem(
+                        line, "capture", "\"\(text)\" is not a link of this pipeline: \(parts[0]) sends to \(next)",
+                        fix: "links: \(links.joined(separator: ", "))")
+                    continue
                 }
                 if stages[upstream].command != nil && stages[upstream + 1].command != nil {
-                    throw error(
+                    reader.problem(
                         line, "capture",
                         "\"\(text)\": neither \(parts[0]) nor \(parts[1]) is a Runnel stage (both have a command), so neither can capture")
+                    continue
                 }
                 let capture = Capture(from: parts[0], to: parts[1], line: line)
                 if !captures.contains(capture) { captures.append(capture) }

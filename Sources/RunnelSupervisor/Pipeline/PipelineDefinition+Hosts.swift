@@ -26,7 +26,7 @@ import RunnelTransport
 ///
 /// Each host runs `runnel run FILE --host NAME`, which starts only that host's stages. A link
 /// between stages on one host is a Unix socket, as on a single host; a link to a stage on
-/// another host is `tcp://ADDRESS:PORT` (or `tls://`), its port `port` or else 7400 plus the
+/// another host is `tcp://ADDRESS:PORT` (or `tls://`), its port `port` or else ``PipelineDefaults/firstPort`` (7400) plus the
 /// stage's position (0-based). The source runs on the first stage's host.
 extension PipelineDefinition {
     /// A machine stages run on.
@@ -72,7 +72,7 @@ extension PipelineDefinition {
     public var isMultiHost: Bool { !hosts.isEmpty }
 
     /// The port stage `index` listens on for a link from another host.
-    public func port(ofStage index: Int) -> Int { stages[index].port ?? 7400 + index }
+    public func port(ofStage index: Int) -> Int { stages[index].port ?? PipelineDefaults.firstPort + index }
 
     /// The stages `host` runs, with their links, and whether it runs the source.
     /// - Parameter host: a name in `[hosts]`; `nil` on a single host (every stage, linked by
@@ -121,55 +121,60 @@ extension PipelineDefinition {
     }
 
     /// Reads `[hosts]`, `[tls]` and each stage's `host`, and checks they agree.
-    mutating func readPlacement(_ root: TOMLDocument.Table, _ reader: Reader) throws(RunnelError) {
-        if let table = try reader.table("hosts", in: root) {
+    mutating func readPlacement(_ root: PipelineTOML.Table, _ reader: inout PipelineReader) {
+        if let table = reader.table("hosts", in: root) {
             for entry in table.entries {
                 guard case let .table(host) = entry.value else {
-                    throw reader.error(entry.line, "hosts.\(entry.key)", "expected a table: [hosts.\(entry.key)] with address = \"…\"")
+                    reader.problem(
+                        entry.line, "hosts.\(entry.key)", "expected a table, not \(entry.value.kind)",
+                        fix: "write [hosts.\(entry.key)] with address = \"…\"")
+                    continue
                 }
-                try reader.only(["address", "bind", "tls_cert", "tls_key"], in: host, table: "[hosts.\(entry.key)]")
-                guard let address = try reader.string("address", in: host), !address.isEmpty else {
-                    throw reader.error(
-                        host.line, "address", "[hosts.\(entry.key)] needs address = \"IP or name\", where the other hosts reach it")
+                reader.only(Keys.host, in: host, table: "[hosts.\(entry.key)]")
+                guard let address = reader.string("address", in: host), !address.isEmpty else {
+                    if host["address"] == nil || host["address"] == .string("") {
+                        reader.problem(
+                            host.line, "address", "[hosts.\(entry.key)] needs address = \"IP or name\", where the other hosts reach it")
+                    }
+                    continue
                 }
                 hosts.append(
                     Host(
-                        name: entry.key, address: address, bind: try reader.string("bind", in: host),
-                        tlsCertificate: try reader.string("tls_cert", in: host), tlsKey: try reader.string("tls_key", in: host),
+                        name: entry.key, address: address, bind: reader.string("bind", in: host),
+                        tlsCertificate: reader.string("tls_cert", in: host), tlsKey: reader.string("tls_key", in: host),
                         line: host.line))
             }
         }
-        if let table = try reader.table("tls", in: root) {
-            try reader.only(["cert", "key", "ca", "client_cert", "client_key", "require_client_cert"], in: table, table: "[tls]")
-            var files = TLSFiles(
-                certificate: try reader.string("cert", in: table), key: try reader.string("key", in: table),
-                trustRoots: try reader.string("ca", in: table), clientCertificate: try reader.string("client_cert", in: table),
-                clientKey: try reader.string("client_key", in: table))
-            switch table["require_client_cert"] {
-            case nil: break
-            case let .bool(value)?: files.requireClientCertificate = value
-            default: throw reader.error(table.line(of: "require_client_cert"), "require_client_cert", "expected true or false")
-            }
-            tls = files
+        if let table = reader.table("tls", in: root) {
+            reader.only(Keys.tls, in: table, table: "[tls]")
+            tls = TLSFiles(
+                certificate: reader.string("cert", in: table), key: reader.string("key", in: table),
+                trustRoots: reader.string("ca", in: table), clientCertificate: reader.string("client_cert", in: table),
+                clientKey: reader.string("client_key", in: table),
+                requireClientCertificate: reader.bool("require_client_cert", in: table) ?? false)
         }
         let names = hosts.map(\.name)
         for stage in stages {
             if let host = stage.host {
-                guard !names.isEmpty else {
-                    throw reader.error(stage.hostLine ?? stage.line, "host", "stage \(stage.name) names host \"\(host)\" but there is no [hosts] section")
-                }
-                guard names.contains(host) else {
-                    throw reader.error(
-                        stage.hostLine ?? stage.line, "host", "unknown host \"\(host)\" for stage \(stage.name) (hosts: \(names.joined(separator: ", ")))")
+                if names.isEmpty {
+                    reader.problem(
+                        stage.hostLine ?? stage.line, "host", "stage \(stage.name) names host \"\(host)\" but there is no [hosts] section",
+                        fix: "add [hosts.\(host)] with address = \"…\", or remove host")
+                } else if !names.contains(host) {
+                    let fix = PipelineProblem.suggestion(for: host, among: names).map { "did you mean \"\($0)\"?" }
+                    reader.problem(
+                        stage.hostLine ?? stage.line, "host",
+                        "unknown host \"\(host)\" for stage \(stage.name) (hosts: \(names.joined(separator: ", ")))", fix: fix)
                 }
             } else if !names.isEmpty {
-                throw reader.error(
+                reader.problem(
                     stage.line, "host", "stage \(stage.name) needs host = \"…\" when [hosts] is defined (hosts: \(names.joined(separator: ", ")))")
             }
         }
         for (index, stage) in stages.enumerated() where index > 0 && stage.host != stages[index - 1].host && stage.replicas > 1 {
-            throw reader.error(
-                stage.line, "replicas", "stage \(stage.name) listens for another host on one TCP port, so it runs 1 replica, not \(stage.replicas)")
+            reader.problem(
+                stage.line, "replicas",
+                "stage \(stage.name) listens for another host on one TCP port, so it runs 1 replica, not \(stage.replicas)")
         }
     }
 }

@@ -4,15 +4,15 @@ import RunnelProtocol
 /// A pipeline file, read and checked: the source, the stages in order, and how they restart.
 ///
 /// ```toml
+/// capture = ["parse->enrich"]   # links to record (see ``Capture``); top-level keys come first
+///
 /// [pipeline]
 /// name = "news"
-/// strategy = "one_for_one"      # one_for_one | rest_for_one | one_for_all
-/// max_restarts = 10             # … within
-/// period = "60s"               # durations: 250ms, 30s, 10m, 1h
-/// backoff = { initial = "100ms", max = "5s", jitter = 0.2 }
-/// shutdown_timeout = "30s"
-///
-/// capture = ["parse->enrich"]  # links to record (see ``Capture``)
+/// strategy = "rest_for_one"     # one_for_one | rest_for_one | one_for_all
+/// max_restarts = 5              # more restarts than this within period, and it gives up
+/// period = "30s"                # durations: 250ms, 30s, 10m, 1h
+/// backoff = { initial = "50ms", max = "2s", jitter = 0.1 }
+/// shutdown_timeout = "1m"
 ///
 /// [source]
 /// urls = "urls.txt"             # one URL per line; or directory = "pages" (every page in it)
@@ -20,10 +20,13 @@ import RunnelProtocol
 /// [[stage]]
 /// name = "fetch"                # runs `runnel fetch` unless `command` says otherwise
 /// args = ["--allow-private"]
-/// restart = "permanent"         # permanent | transient | temporary
-/// replicas = 1
+/// restart = "transient"         # permanent | transient | temporary
+/// replicas = 2
 /// env = { RUST_LOG = "info" }
 /// ```
+///
+/// A key left out takes its value from ``PipelineDefaults``, the one place they are written.
+/// The file is parsed by TOMLKit; ``TOMLLineIndex`` finds each key's line for the messages.
 ///
 /// Each stage listens on a socket the supervisor binds and sends to the next stage's; the last
 /// stage writes to the supervisor. Relative paths are relative to the file's directory, and the
@@ -74,220 +77,203 @@ public struct PipelineDefinition: Sendable {
     public var warnings: [String] = []
 
     /// Reads and checks a pipeline file.
-    /// - Throws: ``RunnelError`` with `INVALID_ARGUMENT` naming the file, the line and the key.
+    /// - Throws: ``RunnelError`` `NOT_FOUND` when the file cannot be read; `INVALID_ARGUMENT`
+    ///   listing every problem, one a line, each as `FILE:LINE: key "KEY": what is wrong`.
     public init(contentsOf path: String) throws(RunnelError) {
+        try self.init(text: try Self.contents(of: path), file: path)
+    }
+
+    /// Reads and checks the text of a pipeline file named `file`.
+    /// - Throws: ``RunnelError`` `INVALID_ARGUMENT` listing every problem, one a line.
+    public init(text: String, file: String) throws(RunnelError) {
+        let (definition, problems) = Self.read(text: text, file: file)
+        guard let definition, problems.isEmpty else {
+            throw PipelineProblem.error(problems)
+        }
+        self = definition
+    }
+
+    /// Reads a pipeline file and notes every problem in it instead of stopping at the first, for
+    /// `runnel check`.
+    /// - Returns: the definition, as far as it could be read (`nil` when the TOML itself is
+    ///   wrong), and the problems in the order of their lines.
+    /// - Throws: ``RunnelError`` `NOT_FOUND` when the file cannot be read.
+    public static func read(contentsOf path: String) throws(RunnelError) -> (definition: PipelineDefinition?, problems: [PipelineProblem]) {
+        read(text: try contents(of: path), file: path)
+    }
+
+    /// Reads the text of a pipeline file named `file`, noting every problem.
+    public static func read(text: String, file: String) -> (definition: PipelineDefinition?, problems: [PipelineProblem]) {
+        let toml: PipelineTOML
+        do {
+            toml = try PipelineTOML(parsing: text)
+        } catch {
+            return (nil, [PipelineProblem(file: file, line: error.line, error.message)])
+        }
+        var reader = PipelineReader(file: file)
+        let definition = PipelineDefinition(toml.root, file: file, reader: &reader)
+        return (definition, reader.problems.sorted(by: PipelineProblem.inFileOrder))
+    }
+
+    private static func contents(of path: String) throws(RunnelError) -> String {
+        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > PipelineDefaults.maxFileSize {
+            throw RunnelError(
+                .invalidArgument, "\(path) is \(size) bytes; a pipeline file is read up to \(PipelineDefaults.maxFileSize) (they are a few KiB)")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw RunnelError(.notFound, "cannot read the pipeline file \(path)")
         }
-        try self.init(text: String(decoding: data, as: UTF8.self), file: path)
+        return String(decoding: data, as: UTF8.self)
     }
 
-    public init(text: String, file: String) throws(RunnelError) {
+    /// The keys each table takes.
+    enum Keys {
+        static let top = ["pipeline", "source", "stage", "capture", "hosts", "tls"]
+        static let pipeline = [
+            "name", "strategy", "max_restarts", "period", "period_s", "backoff", "shutdown_timeout", "shutdown_timeout_s", "key_file",
+        ]
+        static let backoff = ["initial", "max", "initial_ms", "max_ms", "jitter"]
+        static let source = ["urls", "directory"]
+        static let stage = ["name", "command", "args", "env", "restart", "replicas", "host", "port"]
+        static let host = ["address", "bind", "tls_cert", "tls_key"]
+        static let tls = ["cert", "key", "ca", "client_cert", "client_key", "require_client_cert"]
+
+        /// Where each key belongs, to point a key written in the wrong table to its own.
+        static let homes: [String: String] = {
+            var homes: [String: String] = [:]
+            for (table, keys) in [("[pipeline]", pipeline), ("[source]", source), ("[[stage]]", stage), ("[tls]", tls)] {
+                for key in keys where homes[key] == nil { homes[key] = table }
+            }
+            homes["capture"] = "the top of the file, before the first [table]"
+            return homes
+        }()
+    }
+
+    /// Reads the file's tables, noting problems in `reader` and going on with defaults.
+    private init(_ root: PipelineTOML.Table, file: String, reader: inout PipelineReader) {
         self.file = file
         directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
-        let document: TOMLDocument
-        do {
-            document = try TOMLDocument(parsing: text)
-        } catch {
-            throw RunnelError(.invalidArgument, "\(file) \(error)")
-        }
-        let reader = Reader(file: file)
-        let root = document.root
-        try reader.only(["pipeline", "source", "stage", "capture", "hosts", "tls"], in: root, table: "the top level")
+        reader.only(Keys.top, in: root, table: "the top level", elsewhere: Keys.homes)
 
-        let pipeline = try reader.table("pipeline", in: root) ?? TOMLDocument.Table(line: 1)
-        try reader.only(
-            ["name", "strategy", "max_restarts", "period", "period_s", "backoff", "shutdown_timeout", "shutdown_timeout_s", "key_file"],
-            in: pipeline,
-            table: "[pipeline]")
-        name = try reader.string("name", in: pipeline) ?? URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
-        guard name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }), !name.isEmpty else {
-            throw reader.error(pipeline.line(of: "name"), "name", "use letters, digits, - and _ only")
+        let pipeline = reader.table("pipeline", in: root) ?? PipelineTOML.Table(line: 1)
+        reader.only(Keys.pipeline, in: pipeline, table: "[pipeline]", elsewhere: Keys.homes)
+        let fileName = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        name = reader.string("name", in: pipeline) ?? fileName
+        if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
+            reader.problem(pipeline.line(of: "name"), "name", "use letters, digits, - and _ only, not \"\(name)\"")
+            name = fileName
         }
-        var policy = RestartPolicy.Configuration()
-        if let strategy = try reader.string("strategy", in: pipeline) {
-            guard let value = RestartPolicy.Strategy(rawValue: strategy) else {
-                throw reader.error(
-                    pipeline.line(of: "strategy"), "strategy",
-                    "expected one of \(RestartPolicy.Strategy.allCases.map(\.rawValue).joined(separator: ", ")), not \"\(strategy)\"")
-            }
-            policy.strategy = value
-        }
-        policy.maxRestarts = try reader.integer("max_restarts", in: pipeline, minimum: 0) ?? policy.maxRestarts
+        var policy = PipelineDefaults.policy
+        policy.strategy = reader.choice("strategy", in: pipeline, of: RestartPolicy.Strategy.self) ?? policy.strategy
+        policy.maxRestarts = reader.integer("max_restarts", in: pipeline, range: 0...1_000_000) ?? policy.maxRestarts
         let second = TimeSpan.seconds(1)
         let millisecond = TimeSpan.milliseconds(1)
-        if let period = try reader.duration("period", legacy: ("period_s", second), in: pipeline, minimum: second, warnings: &warnings) {
+        if let period = reader.duration("period", legacy: ("period_s", second), in: pipeline, minimum: PipelineDefaults.shortestPeriod) {
             policy.period = period.duration
         }
-        if let backoff = try reader.table("backoff", in: pipeline) {
-            try reader.only(["initial", "max", "initial_ms", "max_ms", "jitter"], in: backoff, table: "backoff")
-            if let initial = try reader.duration("initial", legacy: ("initial_ms", millisecond), in: backoff, warnings: &warnings) {
+        if let backoff = reader.table("backoff", in: pipeline) {
+            reader.only(Keys.backoff, in: backoff, table: "backoff")
+            if let initial = reader.duration("initial", legacy: ("initial_ms", millisecond), in: backoff) {
                 policy.initialBackoff = initial.duration
             }
-            if let max = try reader.duration("max", legacy: ("max_ms", millisecond), in: backoff, warnings: &warnings) {
+            if let max = reader.duration("max", legacy: ("max_ms", millisecond), in: backoff) {
                 policy.maxBackoff = max.duration
             }
-            policy.jitter = try reader.number("jitter", in: backoff) ?? policy.jitter
+            if policy.maxBackoff < policy.initialBackoff {
+                reader.problem(
+                    backoff.line, "backoff",
+                    "max (\(TimeSpan(policy.maxBackoff))) is shorter than initial (\(TimeSpan(policy.initialBackoff)))",
+                    fix: "make max at least initial")
+            }
+            policy.jitter = reader.number("jitter", in: backoff, range: 0...1) ?? policy.jitter
         }
         self.policy = policy
         shutdownTimeout =
-            try reader.duration("shutdown_timeout", legacy: ("shutdown_timeout_s", second), in: pipeline, minimum: second, warnings: &warnings)?
-            .duration ?? .seconds(30)
+            reader.duration(
+                "shutdown_timeout", legacy: ("shutdown_timeout_s", second), in: pipeline, minimum: PipelineDefaults.shortestPeriod)?
+            .duration ?? PipelineDefaults.shutdownTimeout
 
-        guard let source = try reader.table("source", in: root) else {
-            throw RunnelError(.invalidArgument, "\(file): [source] is missing: say where the URLs come from (urls = \"urls.txt\")")
-        }
-        try reader.only(["urls", "directory"], in: source, table: "[source]")
-        if let urls = try reader.string("urls", in: source) {
-            self.source = .urls(urls)
-        } else if let pages = try reader.string("directory", in: source) {
-            self.source = .directory(pages)
-        } else {
-            throw reader.error(source.line, "urls", "[source] needs urls = \"FILE\" or directory = \"DIR\"")
+        source = .urls("-")
+        if let source = reader.table("source", in: root) {
+            reader.only(Keys.source, in: source, table: "[source]", elsewhere: Keys.homes)
+            let urls = reader.string("urls", in: source)
+            let pages = reader.string("directory", in: source)
+            if let urls, pages != nil {
+                reader.problem(source.line(of: "directory"), "directory", "[source] reads urls or a directory, not both", fix: "remove one")
+                self.source = .urls(urls)
+            } else if let urls {
+                self.source = .urls(urls)
+            } else if let pages {
+                self.source = .directory(pages)
+            } else if source["urls"] == nil && source["directory"] == nil {
+                reader.problem(source.line, nil, "[source] needs urls = \"FILE\" or directory = \"DIR\"")
+            }
+        } else if root["source"] == nil {
+            reader.problem(nil, nil, "[source] is missing", fix: "say where the URLs come from: [source] with urls = \"urls.txt\"")
         }
 
-        guard case let .array(items)? = root["stage"], !items.isEmpty else {
-            throw RunnelError(.invalidArgument, "\(file): no [[stage]] is defined")
-        }
         var stages: [Stage] = []
-        for item in items {
-            guard case let .table(table) = item else { continue }
-            try reader.only(["name", "command", "args", "env", "restart", "replicas", "host", "port"], in: table, table: "[[stage]]")
-            guard let name = try reader.string("name", in: table) else {
-                throw reader.error(table.line, "name", "every [[stage]] needs a name")
-            }
-            if stages.contains(where: { $0.name == name }) {
-                throw reader.error(table.line(of: "name"), "name", "stage \"\(name)\" is defined twice")
-            }
-            let command = try reader.strings("command", in: table)
-            if let command, command.isEmpty { throw reader.error(table.line(of: "command"), "command", "must not be empty") }
-            var restart = RestartPolicy.RestartType.permanent
-            if let text = try reader.string("restart", in: table) {
-                guard let value = RestartPolicy.RestartType(rawValue: text) else {
-                    throw reader.error(
-                        table.line(of: "restart"), "restart", "expected permanent, transient or temporary, not \"\(text)\"")
+        switch root["stage"] {
+        case let .array(items)? where !items.isEmpty:
+            for item in items {
+                guard case let .table(table) = item else {
+                    reader.problem(root.line(of: "stage"), "stage", "expected [[stage]] tables, not \(item.kind)")
+                    continue
                 }
-                restart = value
+                if let stage = Self.stage(table, reader: &reader, after: stages) { stages.append(stage) }
             }
-            var environment: [String: String] = [:]
-            if let env = try reader.table("env", in: table) {
-                for entry in env.entries {
-                    guard case let .string(value) = entry.value else {
-                        throw reader.error(entry.line, "env.\(entry.key)", "expected a string")
-                    }
-                    environment[entry.key] = value
-                }
-            }
-            stages.append(
-                Stage(
-                    name: name, command: command, args: try reader.strings("args", in: table) ?? [], environment: environment,
-                    restart: restart, replicas: try reader.integer("replicas", in: table, minimum: 1) ?? 1, line: table.line,
-                    host: try reader.string("host", in: table), port: try reader.integer("port", in: table, minimum: 1),
-                    hostLine: table.line(of: "host")))
+        case nil, .array?:
+            reader.problem(nil, nil, "no [[stage]] is defined", fix: "add one: [[stage]] with name = \"parse\"")
+        case let value?:
+            reader.problem(root.line(of: "stage"), "stage", "expected [[stage]] tables, not \(value.kind)")
         }
         self.stages = stages
-        captures = try Capture.read(from: root, stages: stages, error: reader.error)
-        keyFile = try reader.string("key_file", in: pipeline)
-        try readPlacement(root, reader)
+        captures = Capture.read(from: root, stages: stages, reader: &reader)
+        keyFile = reader.string("key_file", in: pipeline)
+        readPlacement(root, &reader)
+        warnings = reader.warnings
+    }
+
+    /// One `[[stage]]`, or `nil` when it has no usable name.
+    private static func stage(_ table: PipelineTOML.Table, reader: inout PipelineReader, after stages: [Stage]) -> Stage? {
+        reader.only(Keys.stage, in: table, table: "[[stage]]", elsewhere: Keys.homes)
+        guard let name = reader.string("name", in: table) else {
+            if table["name"] == nil { reader.problem(table.line, "name", "every [[stage]] needs a name", fix: "add name = \"parse\" (a runnel stage) or a name and a command") }
+            return nil
+        }
+        if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) {
+            reader.problem(table.line(of: "name"), "name", "use letters, digits, -, _ and . only, not \"\(name)\"")
+            return nil
+        }
+        if stages.contains(where: { $0.name == name }) {
+            reader.problem(table.line(of: "name"), "name", "stage \"\(name)\" is defined twice", fix: "give each stage its own name")
+            return nil
+        }
+        var command = reader.strings("command", in: table)
+        if let given = command, given.isEmpty || given[0].isEmpty {
+            reader.problem(table.line(of: "command"), "command", "must name a program", fix: "leave command out to run runnel \(name)")
+            command = nil
+        }
+        var environment: [String: String] = [:]
+        if let env = reader.table("env", in: table) {
+            for entry in env.entries {
+                guard case let .string(value) = entry.value else {
+                    reader.problem(entry.line, "env.\(entry.key)", "expected a string, not \(entry.value.kind)", fix: "quote it")
+                    continue
+                }
+                environment[entry.key] = value
+            }
+        }
+        return Stage(
+            name: name, command: command, args: reader.strings("args", in: table) ?? [], environment: environment,
+            restart: reader.choice("restart", in: table, of: RestartPolicy.RestartType.self) ?? PipelineDefaults.restart,
+            replicas: reader.integer("replicas", in: table, range: 1...1024) ?? PipelineDefaults.replicas, line: table.line,
+            host: reader.string("host", in: table), port: reader.integer("port", in: table, range: 1...65535),
+            hostLine: table["host"] == nil ? nil : table.line(of: "host"))
     }
 
     /// A path from the file, made absolute against the file's directory.
     public func resolve(_ path: String) -> String {
         path.hasPrefix("/") || path == "-" ? path : URL(fileURLWithPath: directory).appendingPathComponent(path).standardized.path
-    }
-}
-
-/// Reads typed values from TOML tables, with errors that name the line and the key.
-struct Reader {
-    let file: String
-
-    func error(_ line: Int, _ key: String, _ message: String) -> RunnelError {
-        RunnelError(.invalidArgument, "\(file) line \(line): key \"\(key)\": \(message)")
-    }
-
-    func only(_ keys: [String], in table: TOMLDocument.Table, table name: String) throws(RunnelError) {
-        for entry in table.entries where !keys.contains(entry.key) {
-            throw error(entry.line, entry.key, "unknown key in \(name) (known: \(keys.joined(separator: ", ")))")
-        }
-    }
-
-    func table(_ key: String, in table: TOMLDocument.Table) throws(RunnelError) -> TOMLDocument.Table? {
-        switch table[key] {
-        case nil: return nil
-        case let .table(value)?: return value
-        default: throw error(table.line(of: key), key, "expected a table")
-        }
-    }
-
-    func string(_ key: String, in table: TOMLDocument.Table) throws(RunnelError) -> String? {
-        switch table[key] {
-        case nil: return nil
-        case let .string(value)?: return value
-        default: throw error(table.line(of: key), key, "expected a string (in quotes)")
-        }
-    }
-
-    func strings(_ key: String, in table: TOMLDocument.Table) throws(RunnelError) -> [String]? {
-        switch table[key] {
-        case nil: return nil
-        case let .string(value)?: return value.split(separator: " ").map(String.init)
-        case let .array(items)?:
-            var out: [String] = []
-            for item in items {
-                guard case let .string(value) = item else { throw error(table.line(of: key), key, "expected an array of strings") }
-                out.append(value)
-            }
-            return out
-        default: throw error(table.line(of: key), key, "expected an array of strings")
-        }
-    }
-
-    func integer(_ key: String, in table: TOMLDocument.Table, minimum: Int) throws(RunnelError) -> Int? {
-        switch table[key] {
-        case nil: return nil
-        case let .integer(value)? where value >= minimum: return value
-        case let .integer(value)?: throw error(table.line(of: key), key, "must be at least \(minimum), not \(value)")
-        default: throw error(table.line(of: key), key, "expected an integer")
-        }
-    }
-
-    /// Reads a duration (`period = "60s"`), or else its deprecated spelling with the unit in the
-    /// key's name (`period_s = 60`), which adds a line to `warnings`. Both at once are refused.
-    func duration(
-        _ key: String, legacy: (key: String, unit: TimeSpan), in table: TOMLDocument.Table, minimum: TimeSpan = .zero,
-        warnings: inout [String]
-    ) throws(RunnelError) -> TimeSpan? {
-        if table[key] != nil && table[legacy.key] != nil {
-            throw error(table.line(of: legacy.key), legacy.key, "say \(key) or \(legacy.key), not both")
-        }
-        let span: TimeSpan
-        if let text = try string(key, in: table) {
-            do throws(RunnelError) {
-                span = try TimeSpan(parsing: text)
-            } catch {
-                throw self.error(table.line(of: key), key, error.message)
-            }
-        } else if let count = try integer(legacy.key, in: table, minimum: 0) {
-            do throws(RunnelError) {
-                span = try TimeSpan(parsing: "\(count)", legacyUnit: legacy.unit)
-            } catch {
-                throw self.error(table.line(of: legacy.key), legacy.key, error.message)
-            }
-            warnings.append(
-                "\(file) line \(table.line(of: legacy.key)): \(legacy.key) = \(count) is deprecated; write \(key) = \"\(span)\"")
-        } else {
-            return nil
-        }
-        guard span >= minimum else { throw error(table.line(of: key), key, "must be at least \(minimum), not \(span)") }
-        return span
-    }
-
-    func number(_ key: String, in table: TOMLDocument.Table) throws(RunnelError) -> Double? {
-        switch table[key] {
-        case nil: return nil
-        case let .integer(value)?: return Double(value)
-        case let .float(value)?: return value
-        default: throw error(table.line(of: key), key, "expected a number")
-        }
     }
 }
