@@ -32,7 +32,7 @@ struct Runnel: AsyncParsableCommand {
             """ + ExitStatus.table,
         version: "runnel \(version) (protocol v\(Envelope.protocolVersion))",
         subcommands: [
-            Run.self, Status.self, Top.self, Restart.self, Stop.self,
+            Run.self, Check.self, Status.self, Top.self, Restart.self, Stop.self,
             Fetch.self, Parse.self, Enrich.self, Store.self, Search.self, Export.self,
             Wrap.self, Cat.self, Validate.self, Log.self, Relay.self, Send.self, Recv.self, Call.self, Replay.self, Tap.self, Health.self, Describe.self,
             Key.self,

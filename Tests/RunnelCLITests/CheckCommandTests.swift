@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+
+/// `runnel check` on the real binary: the examples pass, broken files exit 78 naming the line.
+@Suite("runnel check")
+struct CheckCommandTests {
+    /// Writes `text` as `name` in a new directory (with an empty pages/ and urls.txt beside it).
+    static func write(_ text: String, as name: String = "p.toml") throws -> URL {
+        let dir = try RunnelProcess.temporaryDirectory()
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("pages"), withIntermediateDirectories: true)
+        try "".write(to: dir.appendingPathComponent("urls.txt"), atomically: true, encoding: .utf8)
+        try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        return dir
+    }
+
+    @Test("every pipeline in Examples/ passes, with a one-line summary", .timeLimit(.minutes(2)))
+    func examples() throws {
+        let examples = RunnelProcess.packageRoot.appendingPathComponent("Examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".toml") }.sorted()
+        #expect(!files.isEmpty)
+        for file in files {
+            let result = try RunnelProcess.run(["check", file], in: examples)
+            #expect(result.status == 0, "\(file): \(result.stderr)")
+            #expect(result.stdoutLines.count == 1, "\(result.stdoutText)")
+            #expect(result.stdoutText.hasSuffix("types match\n"), "\(result.stdoutText)")
+        }
+        let news = try RunnelProcess.run(["check", "Examples/news.toml"], in: RunnelProcess.packageRoot)
+        #expect(news.stdoutText == "Examples/news.toml: 4 stages, fetch → parse → enrich → store, types match\n", "\(news.stderr)")
+    }
+
+    @Test("a broken file: exit 78, every problem as FILE:LINE with its fix, nothing started", .timeLimit(.minutes(1)))
+    func broken() throws {
+        let text = """
+            [pipeline]
+            strategy = "one_for_al"
+
+            [source]
+            directory = "pages"
+
+            [[stage]]
+            name = "fetch"
+            restrat = "permanent"
+
+            [[stage]]
+            name = "prase"
+            """
+        let dir = try Self.write(text)
+        let result = try RunnelProcess.run(["check", "p.toml"], in: dir)
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stdoutText.isEmpty)
+        let lines = result.stderrLines
+        #expect(lines.count == 4, "\(result.stderr)")
+        #expect(lines[0] == "p.toml:2: key \"strategy\": expected one of one_for_one, rest_for_one, one_for_all, not \"one_for_al\"; did you mean \"one_for_all\"?")
+        #expect(lines[1] == "p.toml:9: key \"restrat\": unknown key in [[stage]]; did you mean \"restart\"?")
+        #expect(lines[2].hasPrefix("p.toml:11: stage \"prase\" is not a runnel stage"), "\(lines[2])")
+        #expect(lines[2].contains("did you mean \"parse\"?"))
+        #expect(lines[3] == "p.toml: 3 problems")
+    }
+
+    @Test("neighbours whose types do not match: exit 78, both stages named at the line, and the fix", .timeLimit(.minutes(1)))
+    func typeMismatch() throws {
+        let dir = try Self.write("[source]\ndirectory = \"pages\"\n\n[[stage]]\nname = \"fetch\"\n\n[[stage]]\nname = \"store\"\n")
+        let result = try RunnelProcess.run(["check", "p.toml"], in: dir)
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("p.toml:7: fetch emits page.fetched but store accepts only"), "\(result.stderr)")
+        #expect(result.stderr.contains("insert a stage between them"), "\(result.stderr)")
+    }
+
+    @Test("a command that is not a Runnel stage: its status and stderr are shown, and a silent one is killed in time", .timeLimit(.minutes(1)))
+    func notAStage() throws {
+        let text = """
+            [source]
+            urls = "urls.txt"
+
+            [[stage]]
+            name = "py"
+            command = ["sh", "-c", "echo 'ModuleNotFoundError: zstandard' >&2; exit 3"]
+
+            [[stage]]
+            name = "silent"
+            command = ["sh", "-c", "sleep 60"]
+
+            [[stage]]
+            name = "gone"
+            command = ["no-such-program-runnel-test"]
+            """
+        let dir = try Self.write(text)
+        let started = ContinuousClock.now
+        let result = try RunnelProcess.run(["check", "p.toml", "--timeout", "500ms"], in: dir)
+        #expect(ContinuousClock.now - started < .seconds(20))
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("p.toml:4: stage py did not describe itself"), "\(result.stderr)")
+        #expect(result.stderr.contains("ended with exit status 3"), "\(result.stderr)")
+        #expect(result.stderr.contains("\n    ModuleNotFoundError: zstandard\n"), "\(result.stderr)")
+        #expect(result.stderr.contains("p.toml:8: stage silent did not describe itself within 500ms"), "\(result.stderr)")
+        #expect(result.stderr.contains("p.toml:12: stage gone: command not found: no-such-program-runnel-test"), "\(result.stderr)")
+    }
+
+    @Test("TOML syntax: the line from TOMLKit; a missing file: 74")
+    func syntaxAndMissing() throws {
+        let dir = try Self.write("[source]\nurls = urls.txt\n[[stage]]\nname = \"parse\"\n")
+        let result = try RunnelProcess.run(["check", "p.toml"], in: dir)
+        #expect(result.status == 78)
+        #expect(result.stderrLines.first == "p.toml:2: not a value: urls.txt (strings need quotes: \"urls.txt\")", "\(result.stderr)")
+        let missing = try RunnelProcess.run(["check", "absent.toml"], in: dir)
+        #expect(missing.status == 74, "\(missing.stderr)")
+    }
+
+    @Test("--help shows the defaults PipelineDefaults holds")
+    func help() throws {
+        let result = try RunnelProcess.run(["check", "--help"])
+        #expect(result.status == 0)
+        for line in ["strategy = \"one_for_one\"", "max_restarts = 10", "period = \"1m\"", "shutdown_timeout = \"30s\"", "replicas = 1"] {
+            #expect(result.stdoutText.contains(line), "\(line) not in \(result.stdoutText)")
+        }
+    }
+}
