@@ -115,3 +115,13 @@ struct CheckCommandTests {
         }
     }
 }
+
+extension CheckCommandTests {
+    @Test("a built-in stage is asked with --describe before its args, so wrap's -- COMMAND works", .timeLimit(.minutes(1)))
+    func wrapArguments() throws {
+        let dir = try Self.write("[source]\nurls = \"urls.txt\"\n[[stage]]\nname = \"fetch\"\n[[stage]]\nname = \"wrap\"\nargs = [\"--\", \"cat\"]\n")
+        let result = try RunnelProcess.run(["check", "p.toml"], in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutText == "p.toml: 2 stages, fetch → wrap, types match\n")
+    }
+}

@@ -53,6 +53,13 @@ public struct StageDescriber: Sendable {
         (stage.command ?? [runnel, stage.name]) + stage.args
     }
 
+    /// The command that asks a stage to describe itself: `--describe` after a built-in stage's
+    /// name (so it comes before a `--` in its args, as `wrap`'s have), after the args of a
+    /// command of its own.
+    public func describeCommand(of stage: PipelineDefinition.Stage) -> [String] {
+        stage.command == nil ? [runnel, stage.name, "--describe"] + stage.args : command(of: stage) + ["--describe"]
+    }
+
     /// Describes every stage and checks their types, for the supervisor.
     /// - Returns: each stage's service definition, in the pipeline's order.
     /// - Throws: ``RunnelError`` `FAILED_PRECONDITION` listing every problem, one a line
@@ -127,7 +134,7 @@ public struct StageDescriber: Sendable {
         var asked: [Asked] = []
         var results: [Result<ServiceDefinition, PipelineProblem>?] = Array(repeating: nil, count: stages.count)
         for (index, stage) in stages.enumerated() {
-            let arguments = command(of: stage) + ["--describe"]
+            let arguments = describeCommand(of: stage)
             do {
                 let spawned = try ChildProcess.spawn(
                     arguments, environment: environment.merging(stage.environment) { $1 }, listening: nil)
