@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import RunnelProtocol
 import RunnelTransport
 import ServiceLifecycle
@@ -50,37 +51,6 @@ struct ControlServiceTests {
         }
     }
 
-    /// Sends raw bytes and reads what comes back until the server closes or `lines` lines came
-    /// (a blocking socket with a 5 s receive timeout).
-    static func exchange(_ path: String, _ bytes: [UInt8], lines: Int) throws -> (lines: [String], closed: Bool) {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        guard try UnixSocketAddress(path).connect(fd) == 0 else { throw RunnelError.posix(errno, "connect") }
-        var sent = 0
-        while sent < bytes.count {
-            let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
-            if n <= 0 { break }  // the server may close before it read everything (a line too long)
-            sent += n
-        }
-        var received: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while received.count(where: { $0 == 0x0A }) < lines {
-            let n = recv(fd, &buffer, buffer.count, 0)
-            if n < 0 && errno == EINTR { continue }
-            if n < 0 { throw RunnelError.posix(errno, "recv") }
-            if n == 0 { return (Self.split(received), true) }
-            received += buffer[0..<n]
-        }
-        let n = recv(fd, &buffer, buffer.count, 0)
-        return (Self.split(received), n == 0)
-    }
-
-    static func split(_ bytes: [UInt8]) -> [String] {
-        bytes.split(separator: 0x0A).map { String(decoding: $0, as: UTF8.self) }
-    }
-
     @Test("typed requests get typed replies, several on one connection, and shutdown removes the socket", .timeLimit(.minutes(1)))
     func requestReply() async throws {
         let path = try Self.directory() + "/control.sock"
@@ -90,9 +60,8 @@ struct ControlServiceTests {
             #expect(try await ControlClient.request(path, .status) == .status(Self.status))
             #expect(try await ControlClient.request(path, .restart(stage: "x")) == .error("no stage named x", code: .notFound))
             #expect(try await ControlClient.request(path, .tap(stage: "parse")) == .tap(.init(stage: "parse", state: "running", sockets: [])))
-            let raw = try Self.exchange(path, Array("{\"op\":\"ping\"}\n\n{\"op\":\"stop\"}\r\n".utf8), lines: 2)
-            #expect(raw.lines == [#"{"ok":true}"#, #"{"ok":true}"#])
-            #expect(!raw.closed, "the connection stays open for more requests")
+            let raw = try await ControlTestClient.exchange(.unix(path), Array("{\"op\":\"ping\"}\n\n{\"op\":\"stop\"}\r\n".utf8), lines: 2)
+            #expect(raw == [#"{"ok":true}"#, #"{"ok":true}"#], "several requests on one connection, an empty line skipped")
         }
         #expect(!FileManager.default.fileExists(atPath: path), "the socket file is removed at shutdown")
         let after = await #expect(throws: RunnelError.self) { try await ControlClient.request(path, .ping, timeout: .seconds(2)) }
@@ -106,17 +75,20 @@ struct ControlServiceTests {
         configuration.maxLineLength = 1024
         let service = try ControlService(path: path, configuration: configuration, handler: Self.answer)
         try await Self.running(service) {
-            let bad = try Self.exchange(path, Array("hello\n{\"op\":\"reboot\"}\n{\"op\":\"ping\"}\n".utf8), lines: 3)
-            #expect(bad.lines.count == 3)
-            #expect(bad.lines.first?.contains(#""code":3"#) == true, "\(bad.lines)")
-            #expect(bad.lines.dropFirst().first?.contains("unknown request reboot") == true, "\(bad.lines)")
-            #expect(bad.lines.last == #"{"ok":true}"#)
-            #expect(!bad.closed)
+            let bad = try await ControlTestClient.exchange(.unix(path), Array("hello\n{\"op\":\"reboot\"}\n{\"op\":\"ping\"}\n".utf8), lines: 3)
+            #expect(bad.count == 3)
+            #expect(bad.first?.contains(#""code":3"#) == true, "\(bad)")
+            #expect(bad.dropFirst().first?.contains("unknown request reboot") == true, "\(bad)")
+            #expect(bad.last == #"{"ok":true}"#, "the connection goes on after bad lines")
 
-            let long = try Self.exchange(path, Array(repeating: UInt8(ascii: "x"), count: 4096) + [0x0A], lines: 1)
-            #expect(long.lines.first?.contains(#""code":8"#) == true, "\(long.lines)")
-            #expect(long.lines.first?.contains("longer than 1024 bytes") == true)
-            #expect(long.closed, "the connection is closed after a line too long")
+            // Read until the server closes: one error line, then the end (a deadline of 20 s
+            // would show as no error line or a missing close).
+            let start = ContinuousClock.now
+            let long = try await ControlTestClient.exchange(.unix(path), Array(repeating: UInt8(ascii: "x"), count: 4096) + [0x0A], untilClosed: true)
+            #expect(long.count == 1, "\(long)")
+            #expect(long.first?.contains(#""code":8"#) == true, "\(long)")
+            #expect(long.first?.contains("longer than 1024 bytes") == true)
+            #expect(start.duration(to: .now) < .seconds(15), "closed by the server, not by the test's deadline")
             // The service still answers others.
             #expect(try await ControlClient.request(path, .ping) == .ok)
         }
@@ -174,17 +146,13 @@ struct ControlServiceTests {
         let service = try ControlService(path: path, configuration: configuration, handler: Self.answer)
         try await Self.running(service) {
             // The first connection holds its place (it asked one thing and stays open).
-            let holder = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(holder) }
-            var timeout = timeval(tv_sec: 5, tv_usec: 0)
-            setsockopt(holder, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-            #expect(try UnixSocketAddress(path).connect(holder) == 0)
-            let ping = Array("{\"op\":\"ping\"}\n".utf8)
-            #expect(send(holder, ping, ping.count, Int32(MSG_NOSIGNAL)) == ping.count)
-            var buffer = [UInt8](repeating: 0, count: 64)
-            #expect(recv(holder, &buffer, buffer.count, 0) > 0)
-            let reply = try await ControlClient.request(path, .ping)
-            #expect(reply.failure?.code == .resourceExhausted, "\(reply)")
+            let holder = try await ControlTestClient.connect(.unix(path))
+            try await holder.executeThenClose { inbound, outbound in
+                try await outbound.write(ByteBuffer(string: "{\"op\":\"ping\"}\n"))
+                #expect(try await ControlTestClient.read(inbound, lines: 1) == [#"{"ok":true}"#])
+                let reply = try await ControlClient.request(path, .ping)
+                #expect(reply.failure?.code == .resourceExhausted, "\(reply)")
+            }
         }
     }
 }

@@ -29,7 +29,7 @@ struct MetricsRenderingTests {
     func names() throws {
         let text = Self.status().prometheusText(version: "1.2.3")
         let lines = text.split(separator: "\n").map(String.init)
-        #expect(lines.contains(#"runnel_build_info{version="1.2.3",protocol="\#(Envelope.protocolVersion)"} 1"#), "\(text)")
+        #expect(lines.contains(#"runnel_build_info{version="1.2.3",protocol="\#(Envelope.protocolVersion)"} 1.0"#), "\(text)")
         var types: [String: String] = [:]
         for line in lines where line.hasPrefix("# TYPE ") {
             let parts = line.split(separator: " ")
@@ -52,7 +52,7 @@ struct MetricsRenderingTests {
             #expect(types[family] != nil, "\(line)")
         }
         #expect(text.contains(#"runnel_stage_messages_received_total{pipeline="news \"x\"",stage="parse"} 10"#), "\(text)")
-        #expect(text.contains(#"runnel_stage_up{pipeline="news \"x\"",stage="parse"} 2"#), "\(text)")
+        #expect(text.contains(#"runnel_stage_up{pipeline="news \"x\"",stage="parse"} 2.0"#), "\(text)")
         #expect(text.contains(#"runnel_stage_restarts_total{pipeline="news \"x\"",stage="parse"} 1"#), "\(text)")
         #expect(!text.contains(#"runnel_stage_messages_received_total{pipeline="news \"x\"",stage="source"}"#), "no counts without a statistics file")
     }

@@ -4,7 +4,6 @@ import NIOPosix
 import RunnelProtocol
 import RunnelStage
 import ServiceLifecycle
-import Synchronization
 
 /// Serves a pipeline's status as Prometheus metrics over HTTP/1.1: `GET /metrics`
 /// (``PipelineStatus/prometheusText(version:)``); any other path is 404, any other method 405.
@@ -66,33 +65,20 @@ public struct MetricsService: Service {
                     return try Connection(wrappingChannelSynchronously: channel)
                 }
             }
-        let open = OpenConnections()
-        let limit = maxConnections
-        try await cancelWhenGracefulShutdown {
-            await withDiscardingTaskGroup { group in
-                try? await server.executeThenClose { inbound in
-                    for try await connection in inbound {
-                        guard open.count.add(1, ordering: .relaxed).newValue <= limit else {
-                            open.count.subtract(1, ordering: .relaxed)
-                            try? await connection.executeThenClose { _, _ in }
-                            continue
-                        }
-                        group.addTask {
-                            defer { open.count.subtract(1, ordering: .relaxed) }
-                            await serve(connection)
-                        }
-                    }
-                }
-            }
-        }
+        let connections = ConnectionTable(limit: maxConnections)
+        await connections.serve(server) { connection in await serve(connection, in: connections) }
     }
 
-    private func serve(_ connection: Connection) async {
+    private func serve(_ connection: Connection, in connections: ConnectionTable) async {
         try? await connection.executeThenClose { inbound, outbound in
+            guard let id = connections.open(connection.channel) else { return }  // too many, or shutting down
+            defer { connections.close(id) }
             var request: HTTPRequestHead?
             for try await part in inbound {
                 switch part {
-                case let .head(head): request = head
+                case let .head(head):
+                    guard connections.begin(id) else { return }
+                    request = head
                 case .body: continue
                 case .end:
                     guard let head = request else { return }
@@ -100,7 +86,7 @@ public struct MetricsService: Service {
                     try await outbound.write(.head(HTTPResponseHead(version: head.version, status: status, headers: headers)))
                     if head.method != .HEAD, !body.isEmpty { try await outbound.write(.body(.byteBuffer(ByteBuffer(string: body)))) }
                     try await outbound.write(.end(nil))
-                    if !head.isKeepAlive { return }
+                    guard connections.end(id), head.isKeepAlive else { return }
                     request = nil
                 }
             }
@@ -118,17 +104,14 @@ public struct MetricsService: Service {
         } else if head.method != .GET && head.method != .HEAD {
             (status, body) = (.methodNotAllowed, "only GET and HEAD\n")
             headers.add(name: "Allow", value: "GET, HEAD")
+        } else if let current = await ControlService.first(within: .seconds(10), self.status) {
+            (status, body) = (.ok, current.prometheusText(version: version))
         } else {
-            (status, body) = (.ok, await self.status().prometheusText(version: version))
+            (status, body) = (.serviceUnavailable, "the supervisor did not give its status within 10 s\n")
         }
         headers.add(name: "Content-Type", value: status == .ok ? "text/plain; version=0.0.4; charset=utf-8" : "text/plain; charset=utf-8")
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
         if !head.isKeepAlive { headers.add(name: "Connection", value: "close") }
         return (status, headers, body)
     }
-}
-
-/// How many metrics connections are open.
-private final class OpenConnections: Sendable {
-    let count = Atomic(0)
 }
