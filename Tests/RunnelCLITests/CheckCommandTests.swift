@@ -125,3 +125,18 @@ extension CheckCommandTests {
         #expect(result.stdoutText == "p.toml: 2 stages, fetch → wrap, types match\n")
     }
 }
+
+extension CheckCommandTests {
+    @Test("with --log-format json each problem is a JSON line with its file, line and fix")
+    func jsonProblems() throws {
+        let dir = try Self.write("[source]\nurls = \"urls.txt\"\n[[stage]]\nname = \"fetch\"\nrestrat = \"permanent\"\n")
+        let result = try RunnelProcess.run(["check", "p.toml", "--log-format", "json"], in: dir)
+        #expect(result.status == 78, "\(result.stderr)")
+        let objects = result.stderrLines.compactMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
+        let problem = try #require(objects.first { $0["line"] != nil }, "\(result.stderr)")
+        #expect(problem["file"] == "p.toml")
+        #expect(problem["line"] == "5")
+        #expect(problem["message"] == "key \"restrat\": unknown key in [[stage]]")
+        #expect(problem["fix"] == "did you mean \"restart\"?")
+    }
+}

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
+import Logging
 import RunnelProtocol
+import RunnelStage
 import RunnelSupervisor
 
 #if canImport(Glibc)
@@ -62,11 +64,31 @@ struct Check: ParsableCommand {
             problems += describer.problems(in: definition).problems
         }
         guard problems.isEmpty, let definition = read.definition else {
-            for problem in problems.sorted(by: { ($0.line ?? 0) < ($1.line ?? 0) }) { Standard.error("\(problem)\n") }
-            Standard.error("\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s")\n")
+            Self.report(problems.sorted(by: { ($0.line ?? 0) < ($1.line ?? 0) }), in: file)
             throw ExitStatus.configuration.exitCode
         }
         print(Self.summary(definition, file: file))
+    }
+
+    /// Prints each problem on stderr as `FILE:LINE: problem; fix` (its details indented below),
+    /// then how many there were; with `--log-format json`, logs each as an error with `file`,
+    /// `line` and `fix`, so stderr stays JSON lines.
+    static func report(_ problems: [PipelineProblem], in file: String) {
+        let count = "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s")"
+        guard RunnelLogging.isJSON else {
+            for problem in problems { Standard.error("\(problem)\n") }
+            Standard.error(count + "\n")
+            return
+        }
+        let logger = Logger(label: "runnel")
+        for problem in problems {
+            var metadata: Logger.Metadata = ["file": "\(problem.file)", "code": "\(problem.code.name)"]
+            if let line = problem.line { metadata["line"] = "\(line)" }
+            if let fix = problem.fix { metadata["fix"] = "\(fix)" }
+            if !problem.details.isEmpty { metadata["details"] = .array(problem.details.map { .string($0) }) }
+            logger.error("\(problem.message)", metadata: metadata)
+        }
+        logger.error("\(count)")
     }
 
     /// `news.toml: 4 stages, fetch → parse → enrich → store, types match`.
