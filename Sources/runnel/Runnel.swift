@@ -56,7 +56,15 @@ struct Runnel: AsyncParsableCommand {
                 Standard.error("runnel: \(error.code.name): \(error.message)\n")
             }
             exit(withError: ExitStatus(error).exitCode)
+        } catch let status as ExitCode {
+            exit(withError: status)  // the command has said why
         } catch {
+            let status = exitCode(for: error)
+            if RunnelLogging.isJSON && !status.isSuccess {
+                // The parser's refusal is one JSON line too (without its usage lines).
+                Logger(label: "runnel").error("\(message(for: error))")
+                exit(withError: status)
+            }
             exit(withError: error)
         }
     }

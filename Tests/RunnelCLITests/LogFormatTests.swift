@@ -98,6 +98,13 @@ struct LogFormatTests {
         let format = try Self.run(["cat"], stdin: Data(), environment: ["RUNNEL_LOG_FORMAT": "xml"])
         #expect(format.status == 64)
         #expect(format.stderr.contains("RUNNEL_LOG_FORMAT xml"), "\(format.stderr)")
+
+        // With json, the parser's own refusal is one JSON line, with the parser's status.
+        let unknown = try Self.run(["parse", "--no-such-flag", "--log-format", "json"], stdin: Data())
+        #expect(unknown.status == 64)
+        let objects = Self.objects(unknown.stderr)
+        #expect(objects.count == 1 && objects.first??["level"] == .string("error"), "\(unknown.stderr)")
+        #expect(unknown.stderr.contains("--no-such-flag"), "\(unknown.stderr)")
     }
 
     @Test("on a terminal the level is coloured; NO_COLOR=1 and a pipe are plain")
