@@ -36,6 +36,7 @@ public enum PipelineDefaults {
     public struct Key: Sendable, Equatable {
         /// Where it is written: `[pipeline]`, `[[stage]]`.
         public var table: String
+        /// The key's name: `strategy`.
         public var key: String
         /// The value as TOML: `"one_for_one"`, `10`, `"60s"`.
         public var value: String

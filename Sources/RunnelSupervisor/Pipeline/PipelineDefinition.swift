@@ -32,13 +32,19 @@ import RunnelProtocol
 /// stage writes to the supervisor. Relative paths are relative to the file's directory, and the
 /// stages run there.
 public struct PipelineDefinition: Sendable {
+    /// One `[[stage]]`: what runs, how many, and what happens when it exits.
     public struct Stage: Sendable, Equatable {
+        /// Its name, unique in the pipeline: `runnel NAME` runs it unless it has a ``command``.
         public var name: String
         /// The program and its first arguments; `nil` runs `runnel NAME`.
         public var command: [String]?
+        /// Arguments after the command (`args`).
         public var args: [String]
+        /// Variables added to the stage's environment (`env`).
         public var environment: [String: String]
+        /// Whether it is restarted when it exits (`restart`, ``PipelineDefaults/restart``).
         public var restart: RestartPolicy.RestartType
+        /// How many processes share its socket (`replicas`, ``PipelineDefaults/replicas``).
         public var replicas: Int
         /// Where the stage is defined, for messages.
         public var line: Int
@@ -50,6 +56,7 @@ public struct PipelineDefinition: Sendable {
         var hostLine: Int? = nil
     }
 
+    /// Where the pipeline's URLs come from (`[source]`).
     public enum Source: Sendable, Equatable {
         /// A file with one URL (or JSON message) per line; `-` is stdin.
         case urls(String)
@@ -57,12 +64,18 @@ public struct PipelineDefinition: Sendable {
         case directory(String)
     }
 
+    /// `name` in `[pipeline]`, or the file's name without `.toml`.
     public var name: String
+    /// The file, as it was named (in messages).
     public var file: String
+    /// The file's directory: relative paths are resolved there, and the stages run there.
     public var directory: String
     public var source: Source
+    /// The stages, in the order messages flow.
     public var stages: [Stage]
+    /// `strategy`, `max_restarts`, `period` and `backoff`.
     public var policy: RestartPolicy.Configuration
+    /// How long a stopping stage has before SIGKILL (`shutdown_timeout`).
     public var shutdownTimeout: Duration
     /// The links to capture (top-level `capture = ["parse->enrich", …]`).
     public var captures: [Capture] = []

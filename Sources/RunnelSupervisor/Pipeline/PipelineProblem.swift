@@ -20,6 +20,7 @@ public struct PipelineProblem: Error, Sendable, Equatable, CustomStringConvertib
         case types
     }
 
+    /// Whether it is in the file, a stage's program, or the types between stages.
     public var kind: Kind
     /// The pipeline file, as it was named.
     public var file: String
