@@ -52,16 +52,3 @@ public final class StageCapture: Sendable {
         await output?.close()
     }
 }
-
-extension CaptureStatus {
-    /// The status as a JSON object for the statistics file the supervisor reads.
-    public var jsonObject: [String: Any] {
-        var object: [String: Any] = [
-            "log": log, "direction": direction, "file": file, "messages": messages, "bytes": bytes, "files": files,
-            "dropped": dropped,
-        ]
-        if let stopped { object["stopped"] = stopped }
-        if let error { object["error"] = error }
-        return object
-    }
-}

@@ -352,6 +352,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                 }
                 stats.withLock {
                     $0.emitted += result.outputs.count
+                    $0.latency.record(job.received.receivedAt.duration(to: .now))
                     if result.attempts > 1 { $0.retried += result.attempts - 1 }
                 }
             }
@@ -568,15 +569,13 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     private func writeStatistics(to path: String) {
         capture.reportStops(to: logger)
-        let current = statistics
-        var failed: [String: Int] = [:]
-        for (code, count) in current.failed { failed[code.name] = count }
-        let object: [String: Any] = [
-            "stage": name, "received": current.received, "emitted": current.emitted, "retried": current.retried,
-            "failed": failed, "in_flight": queue.count, "draining": isDraining, "updated": Timestamp.now(),
-            "capture": capture.statuses.map(\.jsonObject),
-        ]
-        guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        var current = statistics
+        current.stage = name
+        current.inFlight = queue.count
+        current.draining = isDraining
+        current.updated = Timestamp.now()
+        current.capture = capture.statuses
+        guard let data = try? StageStatistics.fileEncoder.encode(current) else { return }
         let temporary = path + ".tmp"
         if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, path) }
     }
