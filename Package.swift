@@ -177,6 +177,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .testTarget(
+            name: "RunnelStageTests",
+            dependencies: ["RunnelStage", "RunnelProtocol", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "RunnelReplayTests", dependencies: ["RunnelReplay", "RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"], exclude: ["Fixtures"]),
         .testTarget(

@@ -1,0 +1,61 @@
+import Testing
+
+@testable import RunnelStage
+
+@Suite("WorkQueue: the FIFO between a link's reader and its workers")
+struct WorkQueueTests {
+    @Test("take returns what was pushed, in order, in batches of at most max")
+    func order() async {
+        let queue = WorkQueue<Int>()
+        queue.push(Array(0..<10))
+        #expect(await queue.take(max: 4) == [0, 1, 2, 3])
+        #expect(await queue.take(max: 4) == [4, 5, 6, 7])
+        #expect(await queue.take(max: 4) == [8, 9])
+        #expect(queue.count == 0)
+    }
+
+    @Test("a waiting take wakes on a push, and on close returns nil once empty")
+    func waiting() async {
+        let queue = WorkQueue<String>()
+        async let first = queue.take(max: 8)
+        queue.push(["a"])
+        #expect(await first == ["a"])
+        async let second = queue.take(max: 8)
+        queue.close()
+        #expect(await second == nil)
+    }
+
+    @Test("close lets the consumer finish what is queued; discardAndClose drops it and says how much")
+    func closing() async {
+        let queue = WorkQueue<Int>()
+        queue.push([1, 2, 3])
+        queue.close()
+        #expect(await queue.take(max: 2) == [1, 2])
+        #expect(await queue.take(max: 2) == [3])
+        #expect(await queue.take(max: 2) == nil)
+
+        let other = WorkQueue<Int>()
+        other.push([1, 2, 3, 4])
+        _ = await other.take(max: 1)
+        #expect(other.discardAndClose() == 3)
+        #expect(await other.take(max: 8) == nil)
+    }
+
+    @Test("many producers, one consumer: every element arrives exactly once")
+    func concurrentProducers() async {
+        let queue = WorkQueue<Int>()
+        await withTaskGroup(of: Void.self) { group in
+            for producer in 0..<8 {
+                group.addTask {
+                    for i in 0..<500 { queue.push([producer * 1000 + i]) }
+                }
+            }
+            group.addTask {
+                var seen: [Int] = []
+                while seen.count < 4000, let batch = await queue.take(max: 64) { seen += batch }
+                #expect(seen.count == 4000)
+                #expect(Set(seen).count == 4000)
+            }
+        }
+    }
+}
