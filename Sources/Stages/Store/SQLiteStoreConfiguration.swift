@@ -25,7 +25,12 @@ public struct SQLiteStoreConfiguration: Sendable, Hashable {
     public var durableCommits: Bool
 
     /// A configuration with defaults: read-write, 5 s busy timeout, durable commits.
-    public init(path: String, mode: Mode = .readWrite, busyTimeout: Duration = .seconds(5), durableCommits: Bool = true) {
+    /// How long a connection waits for another's lock by default.
+    public static let defaultBusyTimeout = Duration.seconds(5)
+
+    public init(
+        path: String, mode: Mode = .readWrite, busyTimeout: Duration = defaultBusyTimeout, durableCommits: Bool = true
+    ) {
         self.path = path
         self.mode = mode
         self.busyTimeout = busyTimeout

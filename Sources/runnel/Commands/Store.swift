@@ -40,9 +40,11 @@ struct Store: AsyncParsableCommand, StageOptionGroups {
 
     @Option(
         name: .customLong("busy-timeout"),
-        help: .value("Wait this long for another connection's lock before a batch fails with UNAVAILABLE.", default: TimeSpan.seconds(5), example: "30s", valueName: "duration"),
+        help: .value("Wait this long for another connection's lock before a batch fails with UNAVAILABLE.", default: Self.defaultBusyTimeout, example: "30s", valueName: "duration"),
         transform: TimeSpan.argument("--busy-timeout", legacyUnit: .seconds(1)))
-    var busyTimeout = TimeSpan.seconds(5)
+    var busyTimeout = Self.defaultBusyTimeout
+
+    static let defaultBusyTimeout = TimeSpan(SQLiteStoreConfiguration.defaultBusyTimeout)
 
     @OptionGroup(title: "Input") var input: InputOptions
     @OptionGroup(title: "Input") var stream: StreamOptions
