@@ -234,6 +234,8 @@ actor WrapChildren {
         var rest = child.owed
         child.owed = []
         switch child.stopReason {
+        case .timedOut? where rest.isEmpty:
+            logger.warning("\(program) did not exit within \(TimeSpan(configuration.stopGrace)) of its input ending; it was stopped (\(status))")
         case .timedOut?:
             let error = RunnelError(
                 .deadlineExceeded,
@@ -275,7 +277,11 @@ actor WrapChildren {
         while let child = children[id], force || !child.owed.isEmpty, child.stopReason == nil {
             let deadline: ContinuousClock.Instant
             if let closed = child.inputClosedAt {
-                deadline = max(closed, child.lastProgress) + configuration.answerTimeout
+                // Owed answers may each take the answer timeout; with none owed (the input
+                // ended), the child has the stop grace to exit.
+                deadline =
+                    child.owed.isEmpty
+                    ? closed + configuration.stopGrace : max(closed, child.lastProgress) + configuration.answerTimeout
             } else {
                 deadline = child.lastProgress + configuration.flushWait
             }

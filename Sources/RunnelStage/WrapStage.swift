@@ -32,7 +32,7 @@ import Glibc
 /// SIGTERM and SIGINT reach the child (in its own process group): the stage drains, gives the
 /// child ``Configuration/stopGrace`` to exit before SIGKILL, and the inputs it did not answer
 /// fail with `CANCELLED`. At the end of the input (``finish()``) the child's stdin is closed and
-/// it is waited for. A program that cannot be started fails each input with
+/// it is given ``Configuration/stopGrace`` to exit before it is stopped. A program that cannot be started fails each input with
 /// `FAILED_PRECONDITION` (`runnel wrap` checks it first and exits 127, as a shell does).
 ///
 /// ```sh
@@ -51,7 +51,9 @@ public final class WrapStage: Stage {
         public var flushWait: Duration
         /// How long the child has, once its stdin is closed, between answers (and to exit).
         public var answerTimeout: Duration
-        /// On SIGTERM, SIGINT or a child being stopped: how long between SIGTERM and SIGKILL.
+        /// How long between SIGTERM and SIGKILL when a child is stopped (on SIGTERM or SIGINT,
+        /// past a timeout, after a line too long), and how long it has to exit once the input
+        /// has ended.
         public var stopGrace: Duration
 
         public static let defaultFlushWait = Duration.seconds(1)
@@ -122,7 +124,7 @@ public final class WrapStage: Stage {
     }
 
     /// The input has ended: closes the child's stdin and waits for it to exit (up to
-    /// ``Configuration/answerTimeout``, then stops it).
+    /// ``Configuration/stopGrace``, then stops it).
     public func finish() async {
         await children.finish()
     }
