@@ -62,6 +62,7 @@ public final class FilterRunner<S: Stage>: Sendable {
         let encoder = StreamEncoder(format: configuration.zstdOutput ? .zstd(level: configuration.zstdLevel) : .plain)
         let deadLetterEncoder = StreamEncoder(format: .zstd(level: configuration.zstdLevel))
         let stop = StopSignal.install()
+        SupervisorWatch.start()
         var statistics = StageStatistics()
         var reported = 0
         logger.debug("running as a filter: no acks, batches of \(configuration.batchSize)")

@@ -5,14 +5,14 @@ extension Supervisor {
     /// The shared key file, for every process of a pipeline on several hosts (the source
     /// included): a stage proves its key on all its links, Unix sockets too, so its local peers
     /// must hold it as well.
-    func keyArguments() -> [String] {
+    nonisolated func keyArguments() -> [String] {
         guard definition.isMultiHost, let keyFile = definition.keyFile else { return [] }
         return ["--key-file", definition.resolve(keyFile)]
     }
 
     /// The `[tls]` flags a stage with a link to another host gets, paths made absolute (a host's
     /// own `tls_cert`/`tls_key` win over `[tls]`'s).
-    func tlsArguments() -> [String] {
+    nonisolated func tlsArguments() -> [String] {
         var arguments: [String] = []
         guard let tls = definition.tls else { return arguments }
         let local = definition.hosts.first { $0.name == host }
@@ -28,7 +28,7 @@ extension Supervisor {
     /// Links between hosts must prove who is on the other end: a shared key (`key_file` or
     /// `RUNNEL_KEY`) or required client certificates. Refused before anything starts, rather
     /// than by every stage at every restart.
-    func checkRemoteAuthentication() throws(RunnelError) {
+    nonisolated func checkRemoteAuthentication() throws(RunnelError) {
         guard definition.isMultiHost else { return }
         let hasKey = definition.keyFile != nil || !(ProcessInfo.processInfo.environment["RUNNEL_KEY"] ?? "").isEmpty
         let hasClientCertificates = definition.tls?.requireClientCertificate == true

@@ -117,6 +117,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
         let signals = installSignals()
         defer { for source in signals { source.cancel() } }
+        SupervisorWatch.start()
         openTap()
         defer { tap.withLock { $0 }?.close() }
 

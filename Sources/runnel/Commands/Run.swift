@@ -8,7 +8,7 @@ import RunnelTransport
 import Glibc
 #endif
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a pipeline under a supervisor: start its stages, feed them, keep them alive.",
         usage: "runnel run <file> [<options>]",
@@ -46,23 +46,24 @@ struct Run: ParsableCommand {
     @Option(help: .value("Run this host's part of a pipeline that places stages on [hosts].", example: "a", valueName: "name"))
     var host: String?
 
-    func run() throws {
+    func run() async throws {
         var origin = ExitStatus.Origin.pipelineFile  // what an INVALID_ARGUMENT is about
         do {
             let definition = try PipelineDefinition(contentsOf: file)
             for warning in definition.warnings { Deprecation.warn(warning) }
-            let supervisor = try Supervisor(
-                definition: definition, runnel: Self.executablePath(), progress: progress && isatty(2) == 1, host: host)
+            var endpoint: Endpoint?
             if let metrics {
                 origin = .commandLine
-                let endpoint = try Endpoint(parsing: metrics)
+                endpoint = try Endpoint(parsing: metrics)
                 guard case .tcp = endpoint else {
                     throw RunnelError(.invalidArgument, "--metrics needs tcp://HOST:PORT, not \(metrics)")
                 }
-                supervisor.metricsEndpoint = endpoint
                 origin = .pipelineFile
             }
-            let status = try supervisor.run()
+            let supervisor = try Supervisor(
+                definition: definition, runnel: Self.executablePath(), progress: progress && isatty(2) == 1, host: host,
+                metrics: endpoint, version: Runnel.version)
+            let status = try await supervisor.run()
             if status != 0 { throw ExitStatus.failure.exitCode }  // a stage failed past its restart limit
         } catch let error as RunnelError {
             Standard.error("runnel run: \(error.code.name): \(error.message)\n")

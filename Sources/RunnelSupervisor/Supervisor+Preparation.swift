@@ -1,0 +1,154 @@
+import Foundation
+import RunnelProtocol
+import RunnelTransport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What happens before the first stage starts: the type check, the run and state directories,
+/// what a previous supervisor left, the source file, and each member's command line.
+extension Supervisor {
+    /// The command of each stage, with its endpoints.
+    nonisolated func command(of stage: PipelineDefinition.Stage) -> [String] {
+        (stage.command ?? [runnel, stage.name]) + stage.args
+    }
+
+    /// Asks each stage to describe itself, and refuses the pipeline when a stage emits a type the
+    /// next one does not accept.
+    nonisolated func checkTypes() throws(RunnelError) {
+        var previous = (name: "source", emits: [MessageType.urlRequested])
+        for stage in definition.stages {
+            let service = try describe(stage)
+            let accepted = Set(service.accepts)
+            if !accepted.contains("*") && !previous.emits.contains("*") {
+                let refused = previous.emits.filter { $0 != MessageType.error && !accepted.contains($0) }
+                if !refused.isEmpty {
+                    throw RunnelError(
+                        .failedPrecondition,
+                        "\(definition.file) line \(stage.line): \(previous.name) emits \(refused.joined(separator: ", ")) but \(stage.name) accepts only \(service.accepts.joined(separator: ", ")); nothing was started"
+                    )
+                }
+            }
+            previous = (stage.name, service.emits)
+        }
+    }
+
+    private nonisolated func describe(_ stage: PipelineDefinition.Stage) throws(RunnelError) -> ServiceDefinition {
+        let process = Process()
+        let arguments = command(of: stage) + ["--describe"]
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw RunnelError(.notFound, "\(definition.file) line \(stage.line): cannot run \(arguments.joined(separator: " ")): \(error)")
+        }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0, let service = try? JSONDecoder().decode(ServiceDefinition.self, from: data) else {
+            throw RunnelError(
+                .failedPrecondition,
+                "\(definition.file) line \(stage.line): stage \(stage.name) did not describe itself (\(arguments.joined(separator: " ")) exited \(process.terminationStatus)); is it a Runnel stage?"
+            )
+        }
+        return service
+    }
+
+    /// Makes the run and state directories; refuses to start when the pipeline already runs;
+    /// otherwise ends what a previous supervisor that died left running and removes its sockets.
+    nonisolated func prepareDirectories() async throws(RunnelError) -> [pid_t] {
+        for directory in [runDirectory, stateDirectory] {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            } catch {
+                throw RunnelError(.permissionDenied, "cannot create \(directory): \(error.localizedDescription)")
+            }
+        }
+        chmod(runDirectory, 0o700)
+        if FileManager.default.fileExists(atPath: controlPath), (try? await ControlClient.request(controlPath, .ping, timeout: .seconds(2))) != nil {
+            throw RunnelError(
+                .alreadyExists,
+                "pipeline \(definition.name) is already running (its control socket answers at \(controlPath)); runnel stop --name \(definition.name) ends it")
+        }
+        let killed = ProcessGroupRecord(stateDirectory: stateDirectory).killLeftovers()
+        // Nobody answers: the sockets here are a dead supervisor's (the stages' are bound anew).
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: runDirectory)) ?? [] where name.hasSuffix(".sock") {
+            unlink(runDirectory + "/" + name)
+        }
+        return killed
+    }
+
+    /// The source as a file of lines: the URL file, or a list made from a directory of pages.
+    nonisolated func sourceFile() throws(RunnelError) -> String {
+        switch definition.source {
+        case let .urls(path):
+            let resolved = definition.resolve(path)
+            guard resolved == "-" || FileManager.default.fileExists(atPath: resolved) else {
+                throw RunnelError(.notFound, "\(definition.file): the URL file \(resolved) does not exist")
+            }
+            return resolved
+        case let .directory(path):
+            let resolved = definition.resolve(path)
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: resolved) else {
+                throw RunnelError(.notFound, "\(definition.file): the page directory \(resolved) does not exist")
+            }
+            let pages = names.filter { $0.hasSuffix(".html") || $0.hasSuffix(".htm") || $0.hasSuffix(".txt") }.sorted()
+            let list = stateDirectory + "/pages.txt"
+            let text = pages.map { "file://" + resolved + "/" + $0 }.joined(separator: "\n") + "\n"
+            if (try? String(contentsOfFile: list, encoding: .utf8)) != text {
+                try? text.write(toFile: list, atomically: true, encoding: .utf8)
+                try? FileManager.default.removeItem(atPath: stateDirectory + "/cursor")  // a new list: start over
+            }
+            return list
+        }
+    }
+
+    nonisolated func countLines(_ path: String) -> Int {
+        guard path != "-", !path.isEmpty, let data = FileManager.default.contents(atPath: path) else { return 0 }
+        return data.split(separator: 0x0A).filter { !$0.allSatisfy { $0 == 0x20 || $0 == 0x0D } }.count
+    }
+
+    /// Binds each local stage's socket and makes every member's command line, in pipeline order
+    /// (the source first when this host runs it).
+    nonisolated func makeLaunches(urls: String) throws(RunnelError) -> [Launch] {
+        var next: String?
+        var built: [Launch] = []
+        for placed in placement.stages.reversed() {
+            let stage = placed.stage
+            let socketPath = runDirectory + "/\(stage.name).sock"
+            // A link from another host: the stage binds its TCP port itself (and again after a
+            // restart; meanwhile its upstream retries). A local link: a socket bound here.
+            let socket = placed.listen == nil ? try ListeningSocket(path: socketPath) : nil
+            let to = placed.remoteTo?.description ?? (placed.isLast ? "-" : next.map { "unix:" + $0 } ?? "-")
+            var arguments = command(of: stage) + ["--listen", placed.listen?.description ?? "fd:3", "--to", to]
+            arguments += keyArguments()
+            if placed.listen != nil || placed.remoteTo != nil { arguments += tlsArguments() }
+            let statistics = runDirectory + "/\(stage.name).stats.json"
+            if stage.command == nil { arguments += ["--stats-file", statistics, "--tap-socket", tapPrefix(stage.name)] }
+            arguments += definition.captureArguments(for: stage, directory: stateDirectory + "/capture")
+            built.insert(
+                Launch(
+                    name: stage.name, arguments: arguments, environment: stage.environment, socket: socket,
+                    statisticsPath: statistics, peers: placed.peers, isOutput: placed.isLast, isSource: false),
+                at: 0)
+            next = socketPath
+        }
+        guard placement.runsSource, let first = next else { return built }
+        let statistics = runDirectory + "/source.stats.json"
+        let drain = min(definition.shutdownTimeout.components.seconds, 5)
+        let source = Launch(
+            name: "source",
+            arguments: [
+                runnel, "send", "unix:" + first, urls, "--urls", "--cursor", stateDirectory + "/cursor",
+                "--stats-file", statistics, "--tap-socket", tapPrefix("source"),
+                "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0s", "--drain-timeout", "\(drain)s",
+            ] + keyArguments(),
+            environment: [:], socket: nil, statisticsPath: statistics, peers: nil, isOutput: false, isSource: true)
+        return [source] + built
+    }
+}
