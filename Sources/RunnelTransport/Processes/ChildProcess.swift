@@ -147,6 +147,7 @@ public final class ChildProcess: Sendable {
             }
             let first = await group.next() ?? nil
             group.cancelAll()
+            if first == nil { ChildReaper.shared.reapNow() }
             return first ?? cell.status
         }
     }
@@ -173,7 +174,11 @@ public final class ChildProcess: Sendable {
         signal(SIGCONT)  // a stopped child must run to see SIGTERM
         if let status = await exit(timeout: grace) { return status }
         signal(SIGKILL)
-        return await exit()
+        while true {
+            // SIGKILL cannot be ignored: this ends at its SIGCHLD, or at the check on a timeout.
+            if let status = await exit(timeout: .seconds(1)) { return status }
+            if Task.isCancelled { return await exit() }
+        }
     }
 
     // MARK: The interface the supervisor started with

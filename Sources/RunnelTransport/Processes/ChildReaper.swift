@@ -79,6 +79,13 @@ public final class ChildReaper: Sendable {
         }
     }
 
+    /// Checks every watched pid now, as a SIGCHLD would. A waiter whose time runs out calls it,
+    /// so a SIGCHLD that was lost (libdispatch hands signals on between threads) costs a
+    /// timeout, never a wait for ever.
+    func reapNow() {
+        queue.async { self.reap() }
+    }
+
     /// On SIGCHLD: `waitpid(pid, WNOHANG)` for each watched pid.
     private func reap() {
         let exited = state.withLock { state -> [(pid_t, ExitCell, ProcessExit)] in
