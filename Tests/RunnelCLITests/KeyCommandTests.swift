@@ -64,12 +64,12 @@ struct KeyCommandTests {
         #expect(made.status == 0, "\(made.stderr)")
         let input = dir.appendingPathComponent("in.jsonl")
         try writeMessages(20, to: input)
-        let port = Int.random(in: 20_000...60_000)
 
         let recv = try BackgroundProcess(
-            ["recv", "--listen", "tcp://127.0.0.1:\(port)", "--key-file", "runnel.key"], in: dir, name: "recv",
-            environment: ["RUNNEL_KEY": ""])
-        try await Task.sleep(for: .milliseconds(500))
+            ["recv", "--listen", "tcp://127.0.0.1:0", "--key-file", "runnel.key"], in: dir, name: "recv",
+            environment: BackgroundProcess.listeningEnvironment.merging(["RUNNEL_KEY": ""]) { $1 })
+        defer { recv.signal(SIGKILL) }
+        let port = try await recv.boundPort()
         let without = try BackgroundProcess(
             ["send", "tcp://127.0.0.1:\(port)", input.path, "--finish-timeout", "2s"], in: dir, name: "without",
             environment: ["RUNNEL_KEY": ""])

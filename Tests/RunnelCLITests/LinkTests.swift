@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 /// Real processes over real sockets: send → relay → relay → recv.
@@ -18,21 +19,24 @@ struct LinkTests {
         #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r1.sock") })
         let send = try BackgroundProcess(["send", "unix:\(sock)/r1.sock", input.path], in: dir, name: "send")
 
-        // Kill the middle relay once some, but not all, messages went through. A thread of its
-        // own watches for that moment: on a busy 2-core machine the test's tasks can wait for a
-        // cooperative thread long enough for all 20,000 to pass.
+        // Kill the middle relay once some, but not all, messages went through. A timer on a
+        // dispatch queue of its own watches for that moment (the receiver's output passing 200 kB,
+        // or 60 s): on a busy 2-core machine the test's tasks can wait for a cooperative thread
+        // long enough for all 20,000 to pass.
         let victim = second
         let killed = DispatchSemaphore(value: 0)
-        Thread.detachNewThread {
-            let deadline = Date().addingTimeInterval(60)
-            while Date() < deadline,
-                ((try? FileManager.default.attributesOfItem(atPath: recv.stdoutURL.path)[.size]) as? Int ?? 0) <= 200_000
-            {
-                usleep(1_000)
-            }
+        let done = OnceFlag()
+        let giveUp = DispatchTime.now() + .seconds(60)
+        let watcher = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "kill-watch", qos: .userInteractive))
+        watcher.schedule(deadline: .now(), repeating: .milliseconds(1))
+        watcher.setEventHandler {
+            let size = (try? FileManager.default.attributesOfItem(atPath: recv.stdoutURL.path)[.size]) as? Int ?? 0
+            guard size > 200_000 || DispatchTime.now() > giveUp, done.set() else { return }
             victim.signal(SIGKILL)
             killed.signal()
         }
+        watcher.resume()
+        defer { watcher.cancel() }
         #expect(await eventually(timeout: .seconds(90)) { killed.wait(timeout: .now()) == .success })
         _ = await second.wait()
         let before = messageIDs(recv.stdout).count
@@ -58,10 +62,13 @@ struct LinkTests {
         #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/recv.sock") })
         recv.signal(SIGSTOP)
         let send = try BackgroundProcess(["send", "unix:\(sock)/recv.sock", input.path], in: dir, name: "send")
+        // The sender is watched for 3 s with the consumer stopped: the span is part of what is
+        // tested (its memory stays bounded however long the consumer stalls), not a wait for state.
         var peak = 0
-        for _ in 0..<30 {
-            try await Task.sleep(for: .milliseconds(100))
+        let watchUntil = ContinuousClock.now + .seconds(3)
+        while ContinuousClock.now < watchUntil {
             peak = max(peak, send.residentKiB ?? 0)
+            try await Task.sleep(for: .milliseconds(100))
         }
         #expect(send.isRunning, "send finished although nothing could be acked")
         #expect(peak > 0 && peak < 80_000, "send's resident memory reached \(peak) KiB with a stopped consumer")
@@ -77,17 +84,19 @@ struct LinkTests {
         let dir = try RunnelProcess.temporaryDirectory()
         let input = dir.appendingPathComponent("in.jsonl")
         try writeMessages(50, to: input)
-        let port = Int.random(in: 20_000...60_000)
         let key = "correct horse battery staple"
 
-        let refused = try RunnelProcess.run(["recv", "--listen", "tcp://127.0.0.1:\(port)"], in: dir)
+        let refused = try RunnelProcess.run(["recv", "--listen", "tcp://127.0.0.1:0"], in: dir)
         #expect(refused.status == 78)
         #expect(refused.stderr.contains("FAILED_PRECONDITION"), "\(refused.stderr)")
         #expect(refused.stderr.contains("--insecure"))
 
+        // Port 0: the OS picks a free port, and the stage logs it once it listens.
         let recv = try BackgroundProcess(
-            ["recv", "--listen", "tcp://127.0.0.1:\(port)"], in: dir, name: "recv", environment: ["RUNNEL_KEY": key])
-        try await Task.sleep(for: .milliseconds(500))
+            ["recv", "--listen", "tcp://127.0.0.1:0"], in: dir, name: "recv",
+            environment: BackgroundProcess.listeningEnvironment.merging(["RUNNEL_KEY": key]) { $1 })
+        defer { recv.signal(SIGKILL) }
+        let port = try await recv.boundPort()
         let wrong = try BackgroundProcess(
             ["send", "tcp://127.0.0.1:\(port)", input.path, "--finish-timeout", "2s"], in: dir, name: "wrong",
             environment: ["RUNNEL_KEY": "the wrong key, long enough"])
@@ -174,4 +183,10 @@ struct LinkTests {
         relay.signal(SIGTERM)
         #expect(await relay.wait() == 0)
     }
+}
+
+/// A flag set once, from any thread: `set()` is true for the first caller only.
+private final class OnceFlag: Sendable {
+    private let state = Mutex(false)
+    func set() -> Bool { state.withLock { was in defer { was = true }; return !was } }
 }

@@ -70,13 +70,15 @@ struct MisbehavingPeerTests {
         defer { stuck.close() }
         let relay = try BackgroundProcess(
             ["relay", "--listen", "unix:" + relaySocket, "--to", "unix:" + dir.appendingPathComponent("stuck.sock").path,
-             "--drain-timeout", "1s"],
+             "--drain-timeout", "1s", "--stats-file", dir.appendingPathComponent("stats.json").path],
             in: dir, name: "relay")
         defer { relay.signal(SIGKILL) }
         #expect(await eventually { FileManager.default.fileExists(atPath: relaySocket) })
         let messages = (1...20).map { Envelope(id: "m\($0)", type: "x", body: RawJSON(validated: Array("{}".utf8))) }
         let sending = Task { try await TestSender.send(messages, to: .unix(path: relaySocket), timeout: .seconds(30)) }
-        try await Task.sleep(for: .milliseconds(500))  // the relay takes the messages and waits on its next stage
+        // The relay has taken the 20 messages (its stats file, written every second, says so) and
+        // waits on its next stage.
+        #expect(await eventually(timeout: .seconds(20)) { received(dir.appendingPathComponent("stats.json")) >= 20 })
 
         relay.signal(SIGTERM)
         let started = ContinuousClock.now
@@ -89,4 +91,11 @@ struct MisbehavingPeerTests {
         let sent = try? await sending.value
         #expect((sent?.acked ?? 0) == 0)
     }
+}
+
+/// The `received` count in a stage's `--stats-file`; 0 while the file is missing or half-written.
+private func received(_ statsFile: URL) -> Int {
+    struct Counts: Decodable { var received: Int }
+    guard let data = try? Data(contentsOf: statsFile) else { return 0 }
+    return (try? JSONDecoder().decode(Counts.self, from: data))?.received ?? 0
 }

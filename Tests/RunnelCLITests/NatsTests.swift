@@ -29,12 +29,16 @@ struct NatsTests {
         // The replica to be killed has a downstream that never answers (a socket nobody serves):
         // it takes its window of pages and holds them, unacked, however fast this machine is,
         // telling JetStream they are in progress for as long as it lives.
+        let victimStats = dir.appendingPathComponent("parse0.stats.json")
         let victim = try BackgroundProcess(
-            ["parse", "--listen", pages, "--to", "unix:\(dir.path)/nobody/parse.sock", "--window", "64", "--batch", "16"],
+            ["parse", "--listen", pages, "--to", "unix:\(dir.path)/nobody/parse.sock", "--window", "64", "--batch", "16",
+             "--stats-file", victimStats.path],
             in: dir, name: "parse0")
         let send = try BackgroundProcess(["send", "\(server)/pages_\(run)", input.path], in: dir, name: "send")
         #expect(await send.wait(timeout: .seconds(60)) == 0, "send: \(send.stderr)")
-        try await Task.sleep(for: .seconds(1))
+        // The victim has taken pages (its stats file, written every second, says so) before the
+        // others start.
+        #expect(await eventually(timeout: .seconds(20)) { receivedCount(victimStats) > 0 }, "\(victim.stderr)")
         let replicas = [victim, try replica(1), try replica(2)]
 
         // The others take everything else; what the victim holds stays held while it lives.
@@ -57,7 +61,8 @@ struct NatsTests {
             Set(storedActions(store.stdout).filter { $0.action == "inserted" }.map(\.url)).count >= 1_000
         }
         #expect(done, "stored \(Set(storedActions(store.stdout).map(\.url)).count) of 1,000")
-        // Anything still in flight (a redelivery racing an ack) lands within an ack wait.
+        // Anything still in flight (a redelivery racing an ack) lands within an ack wait. Waiting
+        // out the ack waits is what is tested here (no second insert comes), not a wait for state.
         try await Task.sleep(for: .seconds(3))
         for process in replicas.dropFirst() + [store] { process.signal(SIGTERM) }
         for process in replicas.dropFirst() + [store] {
@@ -138,7 +143,8 @@ struct NatsTests {
         #expect(sent.status == 0, "\(sent.stderr)")
         let out = dir.appendingPathComponent("out.jsonl")
         #expect(await eventually(timeout: .seconds(20)) { ((try? String(contentsOf: out, encoding: .utf8)) ?? "").contains("article.parsed") })
-        // Past several ack waits: a message that was not terminated would be back by now.
+        // Past several ack waits: a message that was not terminated would be back by now. The
+        // silence is what is tested (nothing is redelivered), so this sleep stays.
         try await Task.sleep(for: .seconds(3))
         parse.signal(SIGTERM)
         #expect(await parse.wait(timeout: .seconds(20)) == 0, "\(parse.stderr)")
@@ -162,12 +168,19 @@ struct NatsTests {
         try writeParsed(5, to: input)
         let script = """
             python3 -c "
-            import sqlite3, time
+            import os, sqlite3, time
             c = sqlite3.connect('news.sqlite', isolation_level=None)
-            c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(1.2); c.execute('ROLLBACK')
+            c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)
+            deadline = time.monotonic() + 60
+            while not os.path.exists('release') and time.monotonic() < deadline: time.sleep(0.02)
+            c.execute('ROLLBACK')
             " > lock.out &
-            while ! grep -q locked lock.out 2>/dev/null; do sleep 0.05; done
-            "$RUNNEL" send '\(server)/\(subject)' in.jsonl
+            tries=0; while ! grep -q locked lock.out 2>/dev/null; do tries=$((tries+1)); [ $tries -lt 400 ] || exit 99; sleep 0.05; done
+            "$RUNNEL" send '\(server)/\(subject)' in.jsonl || exit $?
+            # The lock is held until the store has handed a message back, then let go.
+            tries=0; while ! grep -q "handed back" store.err; do tries=$((tries+1)); [ $tries -lt 600 ] || exit 98; sleep 0.05; done
+            touch release
+            wait
             """
         let store = try BackgroundProcess(
             ["store", "--db", "news.sqlite", "--busy-timeout", "100ms", "--max-attempts", "1", "--listen", "\(server)/\(subject)?ack_wait=2s"],
@@ -297,4 +310,11 @@ extension String {
         try handle.seekToEnd()
         try handle.write(contentsOf: Data(utf8))
     }
+}
+
+/// The `received` count in a stage's `--stats-file`; 0 while the file is missing or half-written.
+private func receivedCount(_ statsFile: URL) -> Int {
+    struct Counts: Decodable { var received: Int }
+    guard let data = try? Data(contentsOf: statsFile) else { return 0 }
+    return (try? JSONDecoder().decode(Counts.self, from: data))?.received ?? 0
 }

@@ -122,7 +122,9 @@ struct PostgresCommandTests {
         let dir = try RunnelProcess.temporaryDirectory()
         let forwarder = dir.appendingPathComponent("forward.py")
         try Data(Self.forwarder.utf8).write(to: forwarder)
-        // A port nobody listens on yet; 1.5 s later a forwarder to the real server opens it.
+        // A port nobody listens on yet (the OS picks it: bound to port 0, then let go); 1.5 s
+        // later a forwarder to the real server opens it. The late start is the behaviour under
+        // test (the store retries until the server is there), so that sleep stays.
         let port = try Int(RunnelProcess.exec("/usr/bin/env", ["python3", "-c", Self.freePort]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         let url = "postgres://postgres@127.0.0.1:\(port)/\(database.name)"
         let script = """

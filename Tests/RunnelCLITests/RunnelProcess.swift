@@ -167,6 +167,48 @@ final class BackgroundProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
+    /// Waits, up to `timeout`, for a line of stdout or stderr that `matches` accepts, and returns
+    /// the first such line; nil when none came in time or the process exited without printing one.
+    ///
+    ///     let ready = await recv.line(in: .stderr, timeout: .seconds(20)) { $0.contains("listening on") }
+    func line(
+        in stream: Stream = .stderr, timeout: Duration = .seconds(20), matching matches: (Substring) -> Bool
+    ) async -> String? {
+        let url = stream == .stdout ? stdoutURL : stderrURL
+        func found() -> String? {
+            let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
+            return text.split(separator: "\n").first(where: matches).map(String.init)
+        }
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let line = found() { return line }
+            if !process.isRunning { return found() }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return found()
+    }
+
+    enum Stream { case stdout, stderr }
+
+    /// The TCP port a stage started with `--listen tcp://HOST:0` (or `tls://HOST:0`) was given by
+    /// the OS, read from its `listening on … (port N)` line, which it logs at debug level: start it
+    /// with `RUNNEL_LOG_LEVEL=debug` (``listeningEnvironment``).
+    /// - Throws: when no such line came within `timeout`, with what the process printed.
+    func boundPort(timeout: Duration = .seconds(30)) async throws -> Int {
+        let line = await line(in: .stderr, timeout: timeout) { $0.contains("listening on") && $0.contains("(port ") }
+        guard let line, let start = line.range(of: "(port ")?.upperBound,
+              let port = Int(line[start...].prefix { $0.isNumber }), (1...65_535).contains(port)
+        else {
+            throw BoundPortError(description: "no 'listening on … (port N)' line within \(timeout); running: \(isRunning); stderr: \(stderr)")
+        }
+        return port
+    }
+
+    /// The environment that makes a stage log the port it bound (``boundPort(timeout:)``).
+    static let listeningEnvironment = ["RUNNEL_LOG_LEVEL": "debug"]
+
+    struct BoundPortError: Error, CustomStringConvertible { var description: String }
+
     /// Resident memory in KiB, from /proc.
     var residentKiB: Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }

@@ -112,19 +112,24 @@ struct StoreLockedCommandTests {
     @Test("a lock held past --busy-timeout: each input becomes an UNAVAILABLE error record after the retries, exit 0, no crash")
     func locked() throws {
         let dir = try RunnelProcess.temporaryDirectory()
-        // Make the store, then hold its write lock from another process for 4 seconds.
+        // Make the store, then hold its write lock from another process until the store has
+        // exited (the file `release` appears; 60 s at most), however slowly the store runs.
         let made = try RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: Data(), in: dir)
         #expect(made.status == 0, "\(made.stderr)")
         let script = """
             python3 -c "
-            import sqlite3, time, sys
+            import os, sqlite3, time, sys
             c = sqlite3.connect('news.sqlite', isolation_level=None)
             c.execute('CREATE TABLE t (x)'); c.execute('DROP TABLE t')
-            c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True); time.sleep(4); c.execute('ROLLBACK')
+            c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)
+            deadline = time.monotonic() + 60
+            while not os.path.exists('release') and time.monotonic() < deadline: time.sleep(0.02)
+            c.execute('ROLLBACK')
             " > lock.out &
-            while ! grep -q locked lock.out 2>/dev/null; do sleep 0.05; done
+            tries=0; while ! grep -q locked lock.out 2>/dev/null; do tries=$((tries+1)); [ $tries -lt 400 ] || exit 99; sleep 0.05; done
             "$RUNNEL" store --db news.sqlite --busy-timeout 200ms --max-attempts 2
             echo "exit=$?" >&2
+            touch release
             wait
             """
         let result = try RunnelProcess.shell(script, stdin: storeInput(), in: dir)

@@ -25,10 +25,14 @@ struct TLSLinkTests {
 
     func cert(_ name: String) -> String { "\(certs)/\(name)" }
 
-    func receiver(_ port: Int, _ flags: [String], key: String? = nil, name: String) throws -> BackgroundProcess {
-        try BackgroundProcess(
-            ["recv", "--listen", "tls://127.0.0.1:\(port)"] + flags, in: dir, name: name,
-            environment: ["RUNNEL_KEY": key ?? ""])
+    /// Starts `recv --listen tls://HOST:0` and returns it with the port the OS gave it.
+    func receiver(
+        _ flags: [String], key: String? = nil, host: String = "127.0.0.1", name: String
+    ) async throws -> (BackgroundProcess, Int) {
+        let recv = try BackgroundProcess(
+            ["recv", "--listen", "tls://\(host):0"] + flags, in: dir, name: name,
+            environment: BackgroundProcess.listeningEnvironment.merging(["RUNNEL_KEY": key ?? ""]) { $1 })
+        return (recv, try await recv.boundPort())
     }
 
     func sender(_ port: Int, _ flags: [String], key: String? = nil, name: String) throws -> BackgroundProcess {
@@ -39,16 +43,15 @@ struct TLSLinkTests {
 
     @Test("a trusted certificate carries every message, acked end to end, with the shared key inside TLS", .timeLimit(.minutes(1)))
     func trusted() async throws {
-        let port = Int.random(in: 20_000...60_000)
         let open = try RunnelProcess.run(
-            ["recv", "--listen", "tls://127.0.0.1:\(port)", "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")], in: dir)
+            ["recv", "--listen", "tls://127.0.0.1:0", "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")], in: dir)
         #expect(open.status != 0, "a TLS listener without a key or client certificates is refused")
         #expect(open.stderr.contains("FAILED_PRECONDITION") && open.stderr.contains("--tls-require-client-cert"), "\(open.stderr)")
-        let noCert = try RunnelProcess.run(["recv", "--listen", "tls://127.0.0.1:\(port)", "--insecure"], in: dir)
+        let noCert = try RunnelProcess.run(["recv", "--listen", "tls://127.0.0.1:0", "--insecure"], in: dir)
         #expect(noCert.status != 0)
         #expect(noCert.stderr.contains("--tls-cert and --tls-key"), "\(noCert.stderr)")
 
-        let recv = try receiver(port, ["--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")], key: key, name: "recv")
+        let (recv, port) = try await receiver(["--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")], key: key, name: "recv")
         let send = try sender(port, ["--tls-ca", cert("ca.pem")], key: key, name: "send")
         #expect(await send.wait(timeout: .seconds(20)) == 0, "\(send.stderr)")
         let wrongKey = try sender(port, ["--tls-ca", cert("ca.pem")], key: "another key, long enough", name: "wrong-key")
@@ -61,9 +64,7 @@ struct TLSLinkTests {
 
     @Test("an untrusted server certificate is refused, and both sides log why", .timeLimit(.minutes(1)))
     func untrusted() async throws {
-        let port = Int.random(in: 20_000...60_000)
-        let recv = try receiver(port, ["--tls-cert", cert("rogue.pem"), "--tls-key", cert("rogue.key")], key: key, name: "recv")
-        try await Task.sleep(for: .milliseconds(500))
+        let (recv, port) = try await receiver(["--tls-cert", cert("rogue.pem"), "--tls-key", cert("rogue.key")], key: key, name: "recv")
         let send = try sender(port, ["--tls-ca", cert("ca.pem")], key: key, name: "send")
         #expect(await send.wait(timeout: .seconds(20)) == 69)
         #expect(send.stderr.contains("UNAUTHENTICATED: TLS handshake with tls://127.0.0.1:\(port) failed"), "\(send.stderr)")
@@ -78,10 +79,8 @@ struct TLSLinkTests {
 
     @Test("a stage whose downstream keeps refusing its certificate gives up after --max-refusals and exits 77, not never", .timeLimit(.minutes(1)))
     func refusedForGood() async throws {
-        let port = Int.random(in: 20_000...60_000)
-        let recv = try receiver(port, ["--tls-cert", cert("rogue.pem"), "--tls-key", cert("rogue.key")], key: key, name: "recv-rogue")
+        let (recv, port) = try await receiver(["--tls-cert", cert("rogue.pem"), "--tls-key", cert("rogue.key")], key: key, name: "recv-rogue")
         defer { recv.signal(SIGKILL) }
-        try await Task.sleep(for: .milliseconds(500))
         // --finish-timeout 0s waits for acks as long as it takes: only the refusal budget ends it.
         let relay = try BackgroundProcess(
             ["relay", "--listen", "file:" + input.path, "--to", "tls://127.0.0.1:\(port)", "--tls-ca", cert("ca.pem"),
@@ -95,11 +94,8 @@ struct TLSLinkTests {
 
     @Test("a trusted certificate for another name or address is refused: the host name is checked", .timeLimit(.minutes(1)))
     func wrongName() async throws {
-        let port = Int.random(in: 20_000...60_000)
-        let recv = try BackgroundProcess(
-            ["recv", "--listen", "tls://0.0.0.0:\(port)", "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")],
-            in: dir, name: "recv", environment: ["RUNNEL_KEY": key])
-        try await Task.sleep(for: .milliseconds(500))
+        let (recv, port) = try await receiver(
+            ["--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")], key: key, host: "0.0.0.0", name: "recv")
         // The certificate names 127.0.0.1 and localhost; 127.0.0.2 reaches the same listener.
         let send = try BackgroundProcess(
             ["send", "tls://127.0.0.2:\(port)", input.path, "--finish-timeout", "2s", "--tls-ca", cert("ca.pem")], in: dir,
@@ -113,12 +109,9 @@ struct TLSLinkTests {
 
     @Test("mutual TLS: a peer without a client certificate is refused and logged; with one it is served", .timeLimit(.minutes(1)))
     func mutual() async throws {
-        let port = Int.random(in: 20_000...60_000)
-        let recv = try receiver(
-            port,
+        let (recv, port) = try await receiver(
             ["--tls-cert", cert("server.pem"), "--tls-key", cert("server.key"), "--tls-ca", cert("ca.pem"), "--tls-require-client-cert"],
             name: "recv")
-        try await Task.sleep(for: .milliseconds(500))
         let anonymous = try sender(port, ["--tls-ca", cert("ca.pem")], name: "anonymous")
         #expect(await anonymous.wait(timeout: .seconds(20)) == 69)
         #expect(anonymous.stderr.contains("UNAUTHENTICATED"), "\(anonymous.stderr)")

@@ -450,7 +450,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     private func serve() async throws(RunnelError) {
         let bound = try await LinkListener.bind(options.listen, tls: options.tls)
         listener.withLock { $0 = bound }
-        logger.debug("listening on \(options.listen)")
+        logger.debug("listening on \(options.listen)\(bound.port.map { " (port \($0))" } ?? "")")  // tests read the port the OS picked for :0
         if isDraining { bound.close() }
         do {
             try await bound.serve { connection in await self.handle(connection) }

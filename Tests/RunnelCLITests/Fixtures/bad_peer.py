@@ -42,6 +42,29 @@ def read_answer():
         return repr(data[:200])
 
 
+def read_greeting(consume=True, timeout=10):
+    """Waits, up to `timeout` seconds, for the stage's answer to our hello through its first credit
+    line. Consumed, it is read, so closing ends the stream cleanly; left unread (peeked), closing
+    this Unix socket resets the connection: the stage's read fails with ECONNRESET."""
+    deadline = time.monotonic() + timeout
+    text = ""
+    decompressor = zstandard.ZstdDecompressor().decompressobj()
+    while '"credit"' not in text and time.monotonic() < deadline:
+        s.settimeout(max(0.01, deadline - time.monotonic()))
+        if consume:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            text += decompressor.decompress(chunk).decode(errors="replace")
+        else:
+            peeked = s.recv(65536, socket.MSG_PEEK)
+            if not peeked:
+                break
+            text = zstandard.ZstdDecompressor().decompressobj().decompress(peeked).decode(errors="replace")
+            if '"credit"' not in text:
+                time.sleep(0.01)  # more is on its way: look again, until the deadline
+
+
 hello = {"ctl": "hello", "versions": [1], "stage": "bad-peer", "accepts": [], "emits": ["url.requested"]}
 if mode == "garbage":
     s.sendall(b"\x00\x01\x02 this is not zstd or json \xff\xfe" * 10)
@@ -51,9 +74,7 @@ elif mode == "wrong-version":
     print(read_answer())
 elif mode == "half-frame":
     send_lines([hello])
-    time.sleep(0.2)
-    s.settimeout(1)
-    s.recv(65536)  # the stage's hello and credit: read, so closing sends FIN, not RST
+    read_greeting()
     line = {"id": "half", "seq": 1, "type": "url.requested", "body": {"url": "https://x/" + "y" * 5000}}
     data = compressor.compress((json.dumps(line) + "\n").encode()) + compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK)
     s.sendall(data[: len(data) // 2])
@@ -61,6 +82,6 @@ elif mode == "half-frame":
     read_answer()
 elif mode == "disconnect":
     send_lines([hello])
-    time.sleep(0.2)
+    read_greeting(consume=False)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
 s.close()
