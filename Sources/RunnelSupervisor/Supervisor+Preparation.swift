@@ -14,50 +14,6 @@ extension Supervisor {
         (stage.command ?? [runnel, stage.name]) + stage.args
     }
 
-    /// Asks each stage to describe itself, and refuses the pipeline when a stage emits a type the
-    /// next one does not accept.
-    nonisolated func checkTypes() throws(RunnelError) {
-        var previous = (name: "source", emits: [MessageType.urlRequested])
-        for stage in definition.stages {
-            let service = try describe(stage)
-            let accepted = Set(service.accepts)
-            if !accepted.contains("*") && !previous.emits.contains("*") {
-                let refused = previous.emits.filter { $0 != MessageType.error && !accepted.contains($0) }
-                if !refused.isEmpty {
-                    throw RunnelError(
-                        .failedPrecondition,
-                        "\(definition.file) line \(stage.line): \(previous.name) emits \(refused.joined(separator: ", ")) but \(stage.name) accepts only \(service.accepts.joined(separator: ", ")); nothing was started"
-                    )
-                }
-            }
-            previous = (stage.name, service.emits)
-        }
-    }
-
-    private nonisolated func describe(_ stage: PipelineDefinition.Stage) throws(RunnelError) -> ServiceDefinition {
-        let process = Process()
-        let arguments = command(of: stage) + ["--describe"]
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = arguments
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do {
-            try process.run()
-        } catch {
-            throw RunnelError(.notFound, "\(definition.file) line \(stage.line): cannot run \(arguments.joined(separator: " ")): \(error)")
-        }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0, let service = try? JSONDecoder().decode(ServiceDefinition.self, from: data) else {
-            throw RunnelError(
-                .failedPrecondition,
-                "\(definition.file) line \(stage.line): stage \(stage.name) did not describe itself (\(arguments.joined(separator: " ")) exited \(process.terminationStatus)); is it a Runnel stage?"
-            )
-        }
-        return service
-    }
-
     /// Makes the run and state directories; refuses to start when the pipeline already runs;
     /// otherwise ends what a previous supervisor that died left running and removes its sockets.
     nonisolated func prepareDirectories() async throws(RunnelError) -> [pid_t] {

@@ -1,6 +1,7 @@
 import Dispatch
 import Foundation
 import Logging
+import RunnelStage
 import RunnelProtocol
 import RunnelTransport
 import ServiceLifecycle
@@ -58,6 +59,9 @@ public actor Supervisor {
     nonisolated let runnel: String
     nonisolated let placement: (stages: [PipelineDefinition.PlacedStage], runsSource: Bool)
     private nonisolated let showProgress: Bool
+    private nonisolated let standardError: StandardError
+    private nonisolated let logger: Logger
+    private nonisolated let logFormat: LogFormat
     nonisolated let snapshot = Mutex(Snapshot())
     nonisolated let startedAt = ContinuousClock.now
     private nonisolated let startedDate = Date()
@@ -73,7 +77,6 @@ public actor Supervisor {
     private var exitCode: Int32?
     private var finishWaiter: CheckedContinuation<Void, Never>?
     private var outputClosed = false
-    private var progressShown = false
     private var groups: ProcessGroupRecord
 
     /// - Parameters:
@@ -86,6 +89,18 @@ public actor Supervisor {
         version: String = "unknown"
     ) throws(RunnelError) {
         self.version = version
+        var settings = RunnelLogging.settings ?? LogSettings()
+        settings.stage = "run"
+        settings.pipeline = definition.name + (host.map { "@" + $0 } ?? "")
+        logFormat = settings.format
+        let standardError = StandardError()
+        self.standardError = standardError
+        let output = LogOutput { line in standardError.writeLine(line) }
+        var logger = Logger(label: "runnel.supervisor") { label in RunnelLogHandler(label: label, settings: settings, output: output) }
+        logger[metadataKey: "stage"] = "run"
+        logger[metadataKey: "pipeline"] = .string(settings.pipeline ?? definition.name)
+        logger.logLevel = settings.level
+        self.logger = logger
         self.definition = definition
         self.runnel = runnel
         self.host = host
@@ -124,7 +139,8 @@ public actor Supervisor {
         guard chdir(definition.directory) == 0 else {
             throw RunnelError.posix(errno, "cannot enter the pipeline's directory \(definition.directory)")
         }
-        try checkTypes()
+        // Every stage describes itself, under one deadline; a mismatch is refused before anything starts.
+        _ = try StageDescriber(runnel: runnel).check(definition)
         try checkRemoteAuthentication()
         let leftovers = try await prepareDirectories()
         if !leftovers.isEmpty {
@@ -198,7 +214,7 @@ public actor Supervisor {
             await withCheckedContinuation { finishWaiter = $0 }
         }
         progress?.cancel()
-        if progressShown { write("\r\u{1B}[K") }
+        standardError.clearProgress()
     }
 
     /// Asks the pipeline to stop (drain from the source down).
@@ -246,6 +262,7 @@ public actor Supervisor {
         guard let launch = launches.first(where: { $0.name == name }) else { return }
         var environment = ProcessInfo.processInfo.environment.merging(launch.environment) { $1 }
         environment["RUNNEL_SUPERVISOR_PID"] = String(getpid())  // a stage ends when we die
+        environment["RUNNEL_PIPELINE"] = definition.name  // on each of its log lines
         let child: ChildProcess.Spawned
         do {
             // The source reads the supervisor's stdin when the pipeline file says urls = "-".
@@ -279,7 +296,7 @@ public actor Supervisor {
             machine.countOutputs(lines.count)
             publish()
         } else {
-            for line in lines { log(.info, "\(member) | \(line)", raw: true) }
+            for line in lines { relay(line, of: member) }
         }
     }
 
@@ -341,35 +358,31 @@ public actor Supervisor {
             let rate = elapsed > 0 ? Double(done - first!.1) / elapsed : 0
             let left = max(total - done, 0)
             let eta = rate > 0 ? "\(Int(Double(left) / rate)) s" : "–"
-            write(String(format: "\r\u{1B}[K%@: %d/%d pages, %.1f/s, ETA %@", definition.name, done, total, rate, eta))
-            progressShown = true
+            standardError.showProgress(String(format: "%@: %d/%d pages, %.1f/s, ETA %@", definition.name, done, total, rate, eta))
             try? await Task.sleep(for: .seconds(1))
         }
     }
 
-    /// Every supervisor message goes through here (one place to hand them to swift-log).
-    private func log(_ level: Logger.Level, _ text: String, raw: Bool = false) {
-        let line = raw ? text + "\n" : "runnel run: " + text + "\n"
-        write((progressShown ? "\r\u{1B}[K" : "") + line)
+    /// Every supervisor message goes through here: swift-log, with the pipeline (and the stage
+    /// it is about) as metadata, on the supervisor's stderr.
+    private func log(_ level: Logger.Level, _ text: String, stage: String? = nil) {
+        var metadata: Logger.Metadata = [:]
+        if let stage { metadata["member"] = .string(stage) }
+        logger.log(level: level, "\(text)", metadata: metadata.isEmpty ? nil : metadata)
+        noticeClosedOutput()
     }
 
-    /// Writes to stderr; a closed stderr (`runnel run … 2>&1 | head -1`) stops the pipeline quietly.
-    private func write(_ text: String) {
-        guard !outputClosed else { return }
-        var bytes = Array(text.utf8)[...]
-        while !bytes.isEmpty {
-            let written = bytes.withUnsafeBytes { Glibc.write(2, $0.baseAddress, $0.count) }
-            if written > 0 {
-                bytes = bytes.dropFirst(written)
-            } else if written < 0 && errno == EINTR {
-                continue
-            } else {
-                if errno == EPIPE {
-                    outputClosed = true
-                    perform(machine.stopRequested(.outputClosed, now: .now))
-                }
-                return
-            }
-        }
+    /// A line a child wrote to its stderr: `STAGE | line` in text; as it is in JSON (the stage's
+    /// own logger already named it).
+    private func relay(_ line: String, of member: String) {
+        standardError.writeLine(logFormat == .json ? line : "\(member) | \(line)")
+        noticeClosedOutput()
+    }
+
+    /// A closed stderr (`runnel run … 2>&1 | head -1`) stops the pipeline, quietly.
+    private func noticeClosedOutput() {
+        guard standardError.isClosed, !outputClosed else { return }
+        outputClosed = true
+        perform(machine.stopRequested(.outputClosed, now: .now))
     }
 }

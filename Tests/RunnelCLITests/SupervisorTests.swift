@@ -61,7 +61,7 @@ struct SupervisorTests {
         let result = try RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
         #expect(result.status == 78)
         #expect(result.stderr.contains("FAILED_PRECONDITION"), "\(result.stderr)")
-        #expect(result.stderr.contains("line 13: fetch emits page.fetched but store accepts only"), "\(result.stderr)")
+        #expect(result.stderr.contains(":13: fetch emits page.fetched but store accepts only"), "\(result.stderr)")
         #expect(!result.stderr.contains("starting"), "nothing was started")
     }
 
