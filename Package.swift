@@ -57,6 +57,8 @@ let package = Package(
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
         ),
+        // Google's gumbo (Debian libgumbo-dev): the parse stage's HTML5 tree construction.
+        .systemLibrary(name: "CGumbo", pkgConfig: "gumbo", providers: [.apt(["libgumbo-dev"])]),
         // The NATS C client (Debian libnats-dev) behind a plain C header: JetStream endpoints.
         .target(
             name: "CNats",
@@ -120,7 +122,7 @@ let package = Package(
         ),
         .target(
             name: "ParseStage",
-            dependencies: ["RunnelProtocol", "RunnelStage", "CLibXML2"],
+            dependencies: ["RunnelProtocol", "RunnelStage", "CLibXML2", "CGumbo"],
             path: "Sources/Stages/Parse"
         ),
         .target(

@@ -7,7 +7,7 @@ struct HTMLArticleParser {
     let configuration: ParseStage.Configuration
 
     func parse(html: String, url: String) throws(RunnelError) -> ArticleParsed {
-        let tree = HTMLTreeBuilder.build(html: html, baseURL: url)
+        let tree = HTMLTreeBuilder.build(html: html, baseURL: url, construction: configuration.treeConstruction)
         let jsonLD = JSONLinkedData(scripts: tree.jsonLD)
         let metadata = MetadataExtractor(tree: tree, jsonLD: jsonLD, pageURL: url)
 

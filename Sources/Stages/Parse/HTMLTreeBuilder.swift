@@ -1,7 +1,9 @@
 import CLibXML2
 import RunnelProtocol
 
-/// Parses HTML with libxml2 and reduces it, as the parser goes, to a ``PageTree``.
+/// Parses HTML and reduces it to a ``PageTree``: by default with gumbo, which builds the tree the
+/// way a browser does (``HTML5TreeConstruction``); with ``TreeConstruction/libxml2``, with
+/// libxml2's HTML parser, as the stage did before.
 ///
 /// libxml2's HTML parser runs in SAX mode: it reports element starts, ends and text (with its
 /// error recovery and implied/auto-closed elements, the same structure its DOM would have), and
@@ -47,7 +49,14 @@ struct HTMLTreeBuilder {
     /// - Parameters:
     ///   - html: the document; NUL bytes must already be removed.
     ///   - baseURL: the page's URL, against which links are resolved.
-    static func build(html: String, baseURL: String) -> PageTree {
+    ///   - construction: which parser builds the document (default: the HTML5 algorithm).
+    static func build(html: String, baseURL: String, construction: TreeConstruction = .html5) -> PageTree {
+        if construction == .html5 {
+            var walker = Walker(baseURL: baseURL)
+            HTML5TreeConstruction.replay(html, into: &walker)
+            walker.finish()
+            return walker.tree
+        }
         _ = initialized
         var source = html
         source.makeContiguousUTF8()
@@ -72,8 +81,9 @@ struct HTMLTreeBuilder {
     }
 }
 
-/// The state of one walk over libxml2's SAX events.
-private struct Walker {
+/// The state of one walk over a parser's events (libxml2's SAX events, or gumbo's tree replayed
+/// by ``HTML5TreeConstruction``).
+struct Walker {
     private struct Open {
         var tag: Tag
         /// The element index this node created, or -1 when it is inline.

@@ -17,12 +17,16 @@ extension ParseStage {
         public var maxOutlinks: Int
         /// At most this many images are kept (default 50).
         public var maxImages: Int
+        /// Which parser builds the page's tree (default ``TreeConstruction/html5``; the environment
+        /// variable `RUNNEL_PARSE_TREE=libxml2` selects the former libxml2 builder, to compare).
+        public var treeConstruction: TreeConstruction
 
         /// Creates a configuration; every value has the default documented on its property.
         public init(
             maxHTMLBytes: Int = 16 << 20, minArticleLength: Int = 100, useJSONLDArticleBody: Bool = true,
-            maxOutlinks: Int = 1000, maxImages: Int = 50
+            maxOutlinks: Int = 1000, maxImages: Int = 50, treeConstruction: TreeConstruction = .fromEnvironment
         ) {
+            self.treeConstruction = treeConstruction
             self.maxHTMLBytes = maxHTMLBytes
             self.minArticleLength = minArticleLength
             self.useJSONLDArticleBody = useJSONLDArticleBody

@@ -1,0 +1,53 @@
+import Foundation
+import RunnelProtocol
+import Testing
+
+@testable import ParseStage
+
+/// The tree a page is built into is the browser's: small named fixtures
+/// (`Fixtures/tree.CASE.html`), each with the browser's tree in the html5lib-tests format
+/// (`tree.CASE.tree`), and a whole page whose header leaves `<div>`s open inside a `<button>`.
+@Suite("Tree construction")
+struct TreeConstructionTests {
+    @Test(
+        "the tree is the browser's",
+        arguments: [
+            "p-closed-by-div", "p-inside-button", "button-unclosed-divs", "table-foster-parented-text",
+            "table-cell-closes-row", "nested-formatting-adoption", "misnested-anchors", "list-items-close",
+        ])
+    func browserTree(_ name: String) throws {
+        let html = try Fixture.text("tree.\(name).html")
+        let expected = try Fixture.text("tree.\(name).tree").trimmingCharacters(in: .newlines)
+        #expect(HTML5TreeConstruction.testFormat(html) == expected)
+    }
+
+    func article(_ construction: TreeConstruction) throws -> ArticleParsed {
+        let html = try Fixture.text("page.button-unclosed-divs.html")
+        let stage = ParseStage(configuration: .init(treeConstruction: construction))
+        return try stage.parse(PageFetched(url: "https://news.example/bridge", contentType: "text/html", html: html))
+    }
+
+    @Test("a header whose button leaves divs open still gives the article's text")
+    func buttonUnclosedDivs() throws {
+        let article = try article(.html5)
+        #expect(article.title == "Harbour bridge reopens after two years of repairs")
+        #expect(article.paragraphs.count == 4)
+        #expect(article.paragraphs.first?.hasPrefix("The old harbour bridge reopened") == true)
+        #expect(article.paragraphs.last?.hasPrefix("Engineers will keep monitoring") == true)
+        #expect(!article.text.contains("All rights reserved"))
+    }
+
+    @Test("the same page through the libxml2 builder loses the article: the case the HTML5 tree fixes")
+    func libxml2SwallowsArticle() throws {
+        let article = try article(.libxml2)
+        #expect(!article.text.contains("The old harbour bridge reopened"))
+    }
+
+    @Test("text, links and images of a table's misplaced content are kept (foster parenting)")
+    func fosterParentedText() {
+        let tree = HTMLTreeBuilder.build(
+            html: "<div><table><p>Lost paragraph of the article, long enough.</p><tr><td>cell</td></tr></table></div>",
+            baseURL: "https://news.example/")
+        #expect(tree.blocks.map(\.text) == ["Lost paragraph of the article, long enough.", "cell"])
+    }
+}
