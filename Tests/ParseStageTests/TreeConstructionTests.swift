@@ -47,7 +47,7 @@ struct TreeConstructionTests {
     func fosterParentedText() {
         let tree = HTMLTreeBuilder.build(
             html: "<div><table><p>Lost paragraph of the article, long enough.</p><tr><td>cell</td></tr></table></div>",
-            baseURL: "https://news.example/")
+            baseURL: "https://news.example/", construction: .html5)
         #expect(tree.blocks.map(\.text) == ["Lost paragraph of the article, long enough.", "cell"])
     }
 }

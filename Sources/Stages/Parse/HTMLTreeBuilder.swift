@@ -1,9 +1,9 @@
 import CLibXML2
 import RunnelProtocol
 
-/// Parses HTML and reduces it to a ``PageTree``: by default with gumbo, which builds the tree the
-/// way a browser does (``HTML5TreeConstruction``); with ``TreeConstruction/libxml2``, with
-/// libxml2's HTML parser, as the stage did before.
+/// Parses HTML and reduces it to a ``PageTree``: with ``TreeConstruction/html5``, by gumbo, which
+/// builds the tree the way a browser does (``HTML5TreeConstruction``); with
+/// ``TreeConstruction/libxml2`` (the stage's default), by libxml2's HTML parser.
 ///
 /// libxml2's HTML parser runs in SAX mode: it reports element starts, ends and text (with its
 /// error recovery and implied/auto-closed elements, the same structure its DOM would have), and
@@ -49,8 +49,8 @@ struct HTMLTreeBuilder {
     /// - Parameters:
     ///   - html: the document; NUL bytes must already be removed.
     ///   - baseURL: the page's URL, against which links are resolved.
-    ///   - construction: which parser builds the document (default: the HTML5 algorithm).
-    static func build(html: String, baseURL: String, construction: TreeConstruction = .html5) -> PageTree {
+    ///   - construction: which parser builds the document.
+    static func build(html: String, baseURL: String, construction: TreeConstruction = .libxml2) -> PageTree {
         if construction == .html5 {
             var walker = Walker(baseURL: baseURL)
             HTML5TreeConstruction.replay(html, into: &walker)

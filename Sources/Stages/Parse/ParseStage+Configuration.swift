@@ -17,8 +17,8 @@ extension ParseStage {
         public var maxOutlinks: Int
         /// At most this many images are kept (default 50).
         public var maxImages: Int
-        /// Which parser builds the page's tree (default ``TreeConstruction/html5``; the environment
-        /// variable `RUNNEL_PARSE_TREE=libxml2` selects the former libxml2 builder, to compare).
+        /// Which parser builds the page's tree (default ``TreeConstruction/libxml2``; the environment
+        /// variable `RUNNEL_PARSE_TREE=html5` selects gumbo's browser-conformant tree).
         public var treeConstruction: TreeConstruction
 
         /// Creates a configuration; every value has the default documented on its property.
