@@ -117,6 +117,22 @@ struct OutboundWindowTests {
         #expect(window.connectionLost() == [1])  // the 50th: a poison message
     }
 
+    @Test("a lost connection counts only against the oldest messages in flight: one queued far back is not a suspect")
+    func suspects() {
+        var window = OutboundWindow<Int>(maxDeliveries: 1, maxLostDeliveries: 2, suspects: 3)
+        for item in 0..<10 { window.enqueue(item) }
+        window.grant(10)
+        #expect(window.takeSendable(now: .now).count == 10)
+        #expect(window.connectionLost().isEmpty)
+        window.grant(10)
+        #expect(window.takeSendable(now: .now).count == 10)
+        // The second loss gives up on the three oldest only; the seven behind them wait on.
+        #expect(window.connectionLost() == [0, 1, 2])
+        #expect(window.count == 7)
+        window.grant(10)
+        #expect(window.takeSendable(now: .now).map(\.item) == [3, 4, 5, 6, 7, 8, 9])
+    }
+
     @Test("an overdue ack is noticed")
     func overdue() {
         var window = OutboundWindow<Int>()

@@ -43,10 +43,19 @@ public struct OutboundWindow<Item> {
     /// poison message (one that makes the receiver crash) and given up on. Far more than
     /// ``maxDeliveries``: a receiver killed for other reasons must not cost a message.
     public let maxLostDeliveries: Int
+    /// How many of the oldest messages in flight a lost connection counts against.
+    ///
+    /// A receiver works on what it holds in order, so one that crashes on a message crashes
+    /// with it among the oldest it was sent; after each reconnect the message is sent again
+    /// first, in the same order, and stays among them. A message further back was only queued
+    /// there: counting the loss against it too made a receiver that is killed often (for
+    /// reasons of its own) dead-letter messages that had merely waited behind a full window.
+    public let suspects: Int
 
-    public init(maxDeliveries: Int = 5, maxLostDeliveries: Int? = nil) {
+    public init(maxDeliveries: Int = 5, maxLostDeliveries: Int? = nil, suspects: Int = 64) {
         self.maxDeliveries = maxDeliveries
         self.maxLostDeliveries = maxLostDeliveries ?? maxDeliveries * 10
+        self.suspects = max(1, suspects)
     }
 
     public var isEmpty: Bool { count == 0 }
@@ -126,16 +135,21 @@ public struct OutboundWindow<Item> {
     /// The connection was lost: every unacked message will be sent again, first and in order,
     /// once a new connection grants credit. Each connection numbers its messages from 1
     /// (`PROTOCOL.md` §7.4), so the kept messages are renumbered 1, 2, 3….
-    /// - Returns: the messages given up on: in flight on ``maxLostDeliveries`` connections that
-    ///   died (a poison message that makes the receiver crash), to dead-letter.
+    /// - Returns: the messages given up on: among the ``suspects`` oldest in flight on
+    ///   ``maxLostDeliveries`` connections that died (a poison message that makes the receiver
+    ///   crash), to dead-letter.
     @discardableResult
     public mutating func connectionLost() -> [Item] {
         credit = 0
         var kept: [Entry?] = []
         var givenUp: [Item] = []
+        var inFlight = 0
         for slot in slots[head...] {
             guard var entry = slot else { continue }
             if entry.sentAt != nil {
+                inFlight += 1
+            }
+            if entry.sentAt != nil && inFlight <= suspects {
                 entry.lost += 1
                 if entry.lost >= maxLostDeliveries {
                     givenUp.append(entry.item)
