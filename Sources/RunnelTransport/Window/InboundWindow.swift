@@ -33,7 +33,6 @@ public struct InboundWindow {
     private var head = 0
     public private(set) var lastAcked: UInt64?
     private var highestSeen: UInt64?
-    private var completedSinceAck = 0
     /// Credit granted so far, over the link's life, and new messages received against it.
     private var granted: Int
     private var received = 0
@@ -65,10 +64,7 @@ public struct InboundWindow {
     public mutating func complete(seq: UInt64) {
         // Usually near the front: search from the head.
         for i in head..<pending.count where pending[i].seq == seq {
-            if !pending[i].done {
-                pending[i].done = true
-                completedSinceAck += 1
-            }
+            pending[i].done = true
             return
         }
     }
@@ -91,7 +87,6 @@ public struct InboundWindow {
         }
         guard let acked else { return nil }
         lastAcked = acked
-        completedSinceAck -= released
         if granting { granted += released }
         return (acked, released)
     }
