@@ -13,11 +13,15 @@ protocol Downstream: Sendable {
     /// Stops waiting for the next stage: sends and drains return at once from now on, and what
     /// was not acked stays unacked (its inputs are delivered again). For a drain past its time.
     func giveUp(_ reason: RunnelError) async
+    /// Ends the link to the next stage once the drain is over; a stream has nothing to end.
+    func stop() async
 }
 
 extension Downstream {
     /// A stream or a work queue never holds a sender for long: nothing to give up.
     func giveUp(_ reason: RunnelError) async {}
+
+    func stop() async {}
 }
 
 /// An output message and the ticket of the input it came from.

@@ -10,6 +10,15 @@ final class InboundLink: Sendable {
         var window: InboundWindow
         var flushScheduled = false
         var granting = true
+        /// Waiting in ``settled()`` for the link to have nothing outstanding.
+        var settleWaiters: [CheckedContinuation<Void, Never>] = []
+
+        /// Takes the settle waiters if nothing is outstanding (or the link broke).
+        mutating func takeSettled(broken: Bool) -> [CheckedContinuation<Void, Never>] {
+            guard broken || window.outstanding == 0 else { return [] }
+            defer { settleWaiters = [] }
+            return settleWaiters
+        }
     }
 
     private let state: Mutex<State>
@@ -22,7 +31,22 @@ final class InboundLink: Sendable {
     /// wasted: it is dropped instead of being done twice.
     var isAbandoned: Bool { broken.load(ordering: .relaxed) }
 
-    func abandon() { broken.store(true, ordering: .relaxed) }
+    func abandon() {
+        broken.store(true, ordering: .relaxed)
+        for waiter in state.withLock({ $0.takeSettled(broken: true) }) { waiter.resume() }
+    }
+
+    /// Returns once every message received is acked, or the link is abandoned.
+    func settled() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { s -> Bool in
+                if broken.load(ordering: .relaxed) || s.window.outstanding == 0 { return true }
+                s.settleWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
 
     init(writer: LineWriter, window: Int, peer: String) {
         self.writer = writer
@@ -87,12 +111,20 @@ final class InboundLink: Sendable {
 
     /// Sends the pending ack (and the credit it frees) now.
     func flush() {
-        let lines = state.withLock { s -> [WireLine] in
+        let (lines, settled) = state.withLock { s -> ([WireLine], [CheckedContinuation<Void, Never>]) in
             s.flushScheduled = false
-            guard let (ack, credit) = s.window.takeAck(granting: s.granting) else { return [] }
-            return s.granting ? [.control(.ack(seq: ack)), .control(.credit(credit))] : [.control(.ack(seq: ack))]
+            guard let (ack, credit) = s.window.takeAck(granting: s.granting) else { return ([], []) }
+            let lines: [WireLine] =
+                s.granting ? [.control(.ack(seq: ack)), .control(.credit(credit))] : [.control(.ack(seq: ack))]
+            return (lines, s.takeSettled(broken: false))
         }
         if !lines.isEmpty { try? writer.send(lines) }
+        for waiter in settled { waiter.resume() }
+    }
+
+    /// Ends this side of the link and waits until what was sent (a `bye`) is on the socket.
+    func finishWriting() async {
+        await writer.finishAndFlush()
     }
 
     func reply(_ control: ControlMessage) {

@@ -151,12 +151,13 @@ public final class LinkRunner<S: Stage>: Sendable {
         }
         queue.close()
         await worker.value
+        // Every input has been handled: a stage that holds a resource (wrap: its child) lets it go.
+        await processor.stage.finish()
         if isDraining && !options.listen.isSocket { _ = await downstream.dropUnsent() }
         let patience = isDraining ? options.drainTimeout : (options.finishTimeout ?? .seconds(365 * 86_400))
         let unacked = await downstream.drain(timeout: patience)
         cursor?.flush()
-        if let link = downstream as? LinkDownstream { await link.stop() }
-        if let nats = downstream as? NatsDownstream { await nats.stop() }
+        await downstream.stop()
         await capture.close()
         capture.reportStops(to: logger)
         let statistics = stats.withLock { $0 }
@@ -227,12 +228,21 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// closes; the sender keeps the rest for another receiver (PROTOCOL.md §7.7).
     private func drain(_ link: InboundLink, _ connection: LineConnection) async {
         link.stopGranting()
-        while link.outstanding > 0 && !link.isAbandoned { try? await Task.sleep(for: .milliseconds(10)) }
+        await link.settled()
         link.flush()
         link.reply(.bye(Bye(code: .unavailable, message: "\(name) is draining")))
-        try? await Task.sleep(for: .milliseconds(50))
+        // The bye reaches the peer before the close; a peer that does not read is cut off.
+        let cutOff = Task {
+            try await Task.sleep(for: Self.byeFlushTimeout)
+            connection.close()
+        }
+        await link.finishWriting()
+        cutOff.cancel()
         connection.close()
     }
+
+    /// The longest a draining link waits for its `bye` to reach the socket before it closes.
+    static var byeFlushTimeout: Duration { .seconds(1) }
 
     // MARK: Output
 
@@ -458,7 +468,7 @@ public final class LinkRunner<S: Stage>: Sendable {
             if !isDraining { throw RunnelError(.unavailable, "listener on \(options.listen) failed: \(error)") }
         }
         // Wait for the work already taken in to finish before the queue closes.
-        while queue.count > 0 { try? await Task.sleep(for: .milliseconds(20)) }
+        await queue.emptied()
     }
 
     private func handle(_ connection: LineConnection) async {
@@ -538,7 +548,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                 }
                 // Finish what this peer sent, so its acks go out, then say goodbye.
                 guard peerDrained else { return }
-                while link.outstanding > 0 && !link.isAbandoned { try? await Task.sleep(for: .milliseconds(10)) }
+                await link.settled()
                 link.flush()
                 link.reply(.bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
                 return
@@ -599,7 +609,6 @@ final class InFlightLimit: Sendable {
     private struct State {
         var available: Int
         var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
-        var idle: [CheckedContinuation<Void, Never>] = []
         let capacity: Int
     }
 
@@ -626,7 +635,7 @@ final class InFlightLimit: Sendable {
     }
 
     func release() {
-        let (ready, idle) = state.withLock { s -> ([CheckedContinuation<Void, Never>], [CheckedContinuation<Void, Never>]) in
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
             s.available += 1
             var ready: [CheckedContinuation<Void, Never>] = []
             while let (n, waiter) = s.waiters.first, s.available >= min(n, s.capacity) {
@@ -634,26 +643,9 @@ final class InFlightLimit: Sendable {
                 s.waiters.removeFirst()
                 ready.append(waiter)
             }
-            var idle: [CheckedContinuation<Void, Never>] = []
-            if s.available == s.capacity {
-                idle = s.idle
-                s.idle = []
-            }
-            return (ready, idle)
+            return ready
         }
         for waiter in ready { waiter.resume() }
-        for waiter in idle { waiter.resume() }
-    }
-
-    func waitUntilIdle() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { s -> Bool in
-                if s.available == s.capacity { return true }
-                s.idle.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
     }
 }
 

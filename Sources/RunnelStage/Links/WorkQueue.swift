@@ -7,6 +7,16 @@ final class WorkQueue<Element: Sendable>: Sendable {
         var head = 0
         var closed = false
         var waiter: CheckedContinuation<Void, Never>?
+        /// Waiting in ``emptied()`` for every element to be taken.
+        var emptyWaiters: [CheckedContinuation<Void, Never>] = []
+
+        var isEmpty: Bool { items.count == head }
+
+        mutating func takeEmptyWaiters() -> [CheckedContinuation<Void, Never>] {
+            guard isEmpty else { return [] }
+            defer { emptyWaiters = [] }
+            return emptyWaiters
+        }
     }
 
     private let state = Mutex(State())
@@ -37,24 +47,38 @@ final class WorkQueue<Element: Sendable>: Sendable {
     /// - Returns: how many elements were dropped.
     @discardableResult
     func discardAndClose() -> Int {
-        let (dropped, waiter) = state.withLock { s -> (Int, CheckedContinuation<Void, Never>?) in
+        let (dropped, waiter, emptied) = state.withLock {
+            s -> (Int, CheckedContinuation<Void, Never>?, [CheckedContinuation<Void, Never>]) in
             let n = s.items.count - s.head
             s.items.removeAll()
             s.head = 0
             s.closed = true
             defer { s.waiter = nil }
-            return (n, s.waiter)
+            return (n, s.waiter, s.takeEmptyWaiters())
         }
         waiter?.resume()
+        for waiter in emptied { waiter.resume() }
         return dropped
+    }
+
+    /// Returns once every element pushed so far has been taken (or discarded).
+    func emptied() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { s -> Bool in
+                if s.isEmpty { return true }
+                s.emptyWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
     }
 
     /// Up to `max` elements, waiting for at least one; `nil` once closed and empty.
     func take(max: Int) async -> [Element]? {
         while true {
-            let batch = state.withLock { s -> [Element]? in
+            let (batch, emptied) = state.withLock { s -> ([Element]?, [CheckedContinuation<Void, Never>]) in
                 let available = s.items.count - s.head
-                guard available > 0 else { return s.closed ? nil : [] }
+                guard available > 0 else { return (s.closed ? nil : [], []) }
                 let n = min(available, max)
                 let out = Array(s.items[s.head..<s.head + n])
                 s.head += n
@@ -62,8 +86,9 @@ final class WorkQueue<Element: Sendable>: Sendable {
                     s.items.removeAll(keepingCapacity: true)
                     s.head = 0
                 }
-                return out
+                return (out, s.takeEmptyWaiters())
             }
+            for waiter in emptied { waiter.resume() }
             guard let batch else { return nil }
             if !batch.isEmpty { return batch }
             await withCheckedContinuation { continuation in
