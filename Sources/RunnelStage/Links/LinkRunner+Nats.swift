@@ -19,6 +19,7 @@ extension LinkRunner {
     func readNats(_ endpoint: NatsEndpoint) async throws(RunnelError) {
         let durable = endpoint.durable ?? NatsEndpoint.consumerName(for: name)
         let held = HeldMessages()
+        draining.onRaise { held.stopWaitingForRoom() }
         let maxDeliveries = options.maxDeliveries
         let settleLog: @Sendable (String) -> Void = { [logger] line in logger.warning("\(line)") }
         let outage = Outage(logger: logger)
@@ -66,11 +67,9 @@ extension LinkRunner {
                 }
             }
             guard let source = subscription else { continue }
-            // At most `window` messages held: a slow downstream slows the fetching. Polled, so a
-            // drain is noticed even while downstream acks have stopped.
-            while held.count + batch > options.window && !isDraining {
-                try? await Task.sleep(for: .milliseconds(5))
-            }
+            // At most `window` messages held: a slow downstream slows the fetching. A drain ends
+            // the wait even while downstream acks have stopped.
+            await held.waitForRoom(atMost: options.window - batch)
             if isDraining { break }
             let messages: [NatsMessage]
             do {
@@ -130,15 +129,9 @@ extension LinkRunner {
         // Draining: finish what is held while downstream acks keep coming, then close (the
         // acks go out first: they are queued ahead of the close). What is left unacked goes to
         // another replica after the ack wait.
-        var lastCount = held.count
-        var lastProgress = ContinuousClock.now
-        while held.count > 0 && lastProgress.duration(to: .now) < options.drainTimeout {
-            try? await Task.sleep(for: .milliseconds(20))
-            if held.count != lastCount {
-                lastCount = held.count
-                lastProgress = .now
-            }
-        }
+        // Each message settled restarts the wait; `drainTimeout` without one ends it.
+        var count = held.count
+        while count > 0, await held.waitForChange(from: count, timeout: options.drainTimeout) { count = held.count }
         ticker.cancel()
         await subscription?.close()
         await connection?.close()
@@ -158,21 +151,108 @@ extension LinkRunner {
 
 /// The JetStream messages a runner holds (fetched, not yet settled).
 final class HeldMessages: Sendable {
-    private let messages = Mutex<[ObjectIdentifier: NatsMessage]>([:])
+    private struct Waiter {
+        let id: UInt64
+        /// Waiting for at most this many held; `nil`: for any change.
+        let limit: Int?
+        let continuation: CheckedContinuation<Bool, Never>
+    }
+
+    private struct State {
+        var messages: [ObjectIdentifier: NatsMessage] = [:]
+        var waiters: [Waiter] = []
+        var nextID: UInt64 = 0
+        /// Timed out before they were registered (their wait returns at once).
+        var expired: Set<UInt64> = []
+        var roomClosed = false
+
+        /// Takes the waiters the current count satisfies.
+        mutating func takeReady() -> [Waiter] {
+            let count = messages.count
+            let ready = waiters.filter { $0.limit.map { count <= $0 } ?? true }
+            waiters.removeAll { $0.limit.map { count <= $0 } ?? true }
+            return ready
+        }
+    }
+
+    private let state = Mutex(State())
 
     func add(_ message: NatsMessage) {
-        messages.withLock { $0[ObjectIdentifier(message)] = message }
+        let ready = state.withLock { s in
+            s.messages[ObjectIdentifier(message)] = message
+            return s.takeReady()
+        }
+        for waiter in ready { waiter.continuation.resume(returning: true) }
     }
 
     func remove(_ message: NatsMessage) {
-        _ = messages.withLock { $0.removeValue(forKey: ObjectIdentifier(message)) }
+        let ready = state.withLock { s in
+            s.messages.removeValue(forKey: ObjectIdentifier(message))
+            return s.takeReady()
+        }
+        for waiter in ready { waiter.continuation.resume(returning: true) }
     }
 
-    var count: Int { messages.withLock { $0.count } }
+    var count: Int { state.withLock { $0.messages.count } }
+
+    /// Returns once at most `limit` messages are held, or ``stopWaitingForRoom()`` was called.
+    func waitForRoom(atMost limit: Int) async {
+        _ = await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+            let now = state.withLock { s -> Bool in
+                if s.roomClosed || s.messages.count <= limit { return true }
+                s.nextID += 1
+                s.waiters.append(Waiter(id: s.nextID, limit: limit, continuation: continuation))
+                return false
+            }
+            if now { continuation.resume(returning: true) }
+        }
+    }
+
+    /// Ends every wait for room, now and later (the runner drains).
+    func stopWaitingForRoom() {
+        let waiting = state.withLock { s -> [Waiter] in
+            s.roomClosed = true
+            let waiting = s.waiters.filter { $0.limit != nil }
+            s.waiters.removeAll { $0.limit != nil }
+            return waiting
+        }
+        for waiter in waiting { waiter.continuation.resume(returning: true) }
+    }
+
+    /// Waits until the number held is no longer `count` (a message was added or settled), or
+    /// `timeout` passes.
+    /// - Returns: `true` on a change, `false` on the timeout.
+    func waitForChange(from count: Int, timeout: Duration) async -> Bool {
+        let id = state.withLock { s -> UInt64 in
+            s.nextID += 1
+            return s.nextID
+        }
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            let waiter = state.withLock { s -> Waiter? in
+                guard let index = s.waiters.firstIndex(where: { $0.id == id }) else {
+                    s.expired.insert(id)
+                    return nil
+                }
+                return s.waiters.remove(at: index)
+            }
+            waiter?.continuation.resume(returning: false)
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            let now = state.withLock { s -> Bool? in
+                if s.expired.remove(id) != nil { return false }
+                if s.messages.count != count { return true }
+                s.waiters.append(Waiter(id: id, limit: nil, continuation: continuation))
+                return nil
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
 
     /// Restarts the ack timer of every held message.
     func touch(log: @escaping @Sendable (String) -> Void) {
-        for message in messages.withLock({ Array($0.values) }) { message.settle(.inProgress, log: log) }
+        for message in state.withLock({ Array($0.messages.values) }) { message.settle(.inProgress, log: log) }
     }
 }
 

@@ -60,7 +60,7 @@ public final class LinkRunner<S: Stage>: Sendable {
     let logger: Logger
     let queue = WorkQueue<Job>()
     let stats = Mutex(StageStatistics())
-    private let draining = Mutex(false)
+    let draining = DrainSignal()
     private let listener = Mutex<LinkListener?>(nil)
     private let openLinks = Mutex<[ObjectIdentifier: (InboundLink, LineConnection)]>([:])
     private let output = Mutex<(any Downstream)?>(nil)
@@ -172,7 +172,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         return (statistics, unacked)
     }
 
-    var isDraining: Bool { draining.withLock { $0 } }
+    var isDraining: Bool { draining.isRaised }
 
     /// Why the stage stops on its own (its downstream refused the link for good): it drains, and
     /// `run` ends with this error, so the command exits with its status instead of waiting for ever.
@@ -187,11 +187,7 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     /// Stop taking input; what is held is finished and acked.
     public func beginDrain() {
-        let first = draining.withLock { d -> Bool in
-            defer { d = true }
-            return !d
-        }
-        guard first else { return }
+        guard draining.raise() else { return }
         logger.info("draining (finishing what is in flight, then exiting)")
         listener.withLock { $0 }?.close()
         if !options.listen.isSocket, let downstream = output.withLock({ $0 }) {
