@@ -74,6 +74,8 @@ public actor Supervisor {
     private var launches: [Launch] = []
     private var total = 0
     private var timers: [SupervisorMachine.TimerID: Task<Void, Never>] = [:]
+    /// The tasks reading each child's stdout and stderr, until it has exited and they are read.
+    private var readers: [pid_t: [Task<Void, Never>]] = [:]
     private var exitCode: Int32?
     private var finishWaiter: CheckedContinuation<Void, Never>?
     private var outputClosed = false
@@ -167,6 +169,8 @@ public actor Supervisor {
                 self?.status() ?? PipelineStatus(pipeline: "", pid: Int(getpid()))
             }
             services.append(.init(service: metrics, serviceName: "metrics"))
+            // The bound address, so that --metrics tcp://127.0.0.1:0 tells which port it got.
+            log(.info, "metrics at http://\(metrics.address.dropFirst("tcp://".count))/metrics")
         }
         // The group stops its services in reverse order: the supervisor drains first, while the
         // control socket and the metrics still answer; they stop once it has finished.
@@ -269,11 +273,11 @@ public actor Supervisor {
             child = try ChildProcess.spawn(
                 launch.arguments, environment: environment, listening: launch.socket?.descriptor, inheritStdin: launch.isSource)
         } catch {
-            perform(machine.spawnFailed(name, message: error.message))
+            perform(machine.spawnFailed(name, message: error.message, now: .now, jitter: Double.random(in: -1...1)))
             return
         }
-        if child.stderr >= 0 { readOutput(child.stderr, of: name, isOutput: false) }
-        if child.stdout >= 0 { readOutput(child.stdout, of: name, isOutput: launch.isOutput) }
+        if child.stderr >= 0 { readOutput(child.stderr, of: name, pid: child.pid, isOutput: false) }
+        if child.stdout >= 0 { readOutput(child.stdout, of: name, pid: child.pid, isOutput: launch.isOutput) }
         watchExit(of: child.pid, member: name)
         perform(machine.spawned(name, pid: child.pid, now: .now))
         groups.write(supervisor: getpid(), groups: machine.pids)
@@ -281,13 +285,29 @@ public actor Supervisor {
 
     /// Each line a child writes to stderr is logged with the stage's name; the last stage's
     /// stdout is the pipeline's output and is counted instead.
-    private func readOutput(_ descriptor: Int32, of name: String, isOutput: Bool) {
+    private func readOutput(_ descriptor: Int32, of name: String, pid: pid_t, isOutput: Bool) {
         let lines = OutputLines.stream(descriptor)
-        Task { [weak self] in
+        let reader = Task { [weak self] in
             for await batch in lines {
                 guard let self else { return }
                 await self.childWrote(batch, member: name, isOutput: isOutput)
             }
+        }
+        readers[pid, default: []].append(reader)
+    }
+
+    /// Waits until what a child wrote before it exited has been read (its pipes reach end of
+    /// file), at most `limit` (a grandchild may hold a pipe open), so that the outputs counted
+    /// and the lines logged are all there when the machine hears of the exit.
+    private func drainOutput(of pid: pid_t, within limit: Duration = .seconds(2)) async {
+        let deadline = ContinuousClock.now + limit
+        for reader in readers.removeValue(forKey: pid) ?? [] {
+            let timeout = Task {
+                try? await Task.sleep(until: deadline)
+                reader.cancel()  // ends its `for await`
+            }
+            await reader.value
+            timeout.cancel()
         }
     }
 
@@ -310,7 +330,8 @@ public actor Supervisor {
         }
     }
 
-    private func exited(_ pid: pid_t, member name: String, status: RestartPolicy.ExitStatus) {
+    private func exited(_ pid: pid_t, member name: String, status: RestartPolicy.ExitStatus) async {
+        await drainOutput(of: pid)
         unlink(tapSocket(name, pid: pid))  // left behind by a stage that was killed
         perform(machine.exited(pid: pid, status: status, now: .now, jitter: Double.random(in: -1...1)))
         if exitCode == nil { groups.write(supervisor: getpid(), groups: machine.pids) }

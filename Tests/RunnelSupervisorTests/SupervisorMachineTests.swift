@@ -214,7 +214,7 @@ struct SupervisorMachineTests {
         var machine = running()
         machine.countOutputs(60)
         var actions = machine.exited(pid: 100, status: .exited(0), now: t0)
-        #expect(actions.first == .log(.info, "source: every URL was acked end to end (60 outputs); draining the stages"))
+        #expect(actions.first == .log(.info, "source: every URL was acked end to end; draining the stages"))
         #expect(machine.member(named: "source")?.state == .done)
         #expect(signals(actions).map(\.0) == [[101]])
         var second = running()
@@ -229,8 +229,32 @@ struct SupervisorMachineTests {
         let actions = machine.exited(pid: 101, status: .exited(1), now: t0)
         #expect(timer(in: actions) == nil)
         #expect(machine.member(named: "tool")?.state == .stopped)
-        #expect(machine.spawnFailed("tool", message: "no such file") == [.log(.error, "cannot start tool: no such file")])
+        #expect(machine.spawnFailed("tool", message: "no such file", now: t0) == [.log(.error, "cannot start tool: no such file")])
         #expect(machine.member(named: "tool")?.state == .failed)
+    }
+
+    @Test("a permanent member that cannot be started is tried again with backoff, and given up on like one that crashes")
+    func failedSpawnIsRetried() throws {
+        var machine = running(members: [.init(name: "source", restart: .transient, isSource: true), .init(name: "parse")])
+        var actions = machine.exited(pid: 101, status: .exited(1), now: t0)
+        var (retry, _) = try #require(timer(in: actions))
+        actions = machine.timerFired(retry, now: t0 + .seconds(1))
+        #expect(spawns(actions) == ["parse"])
+        actions = machine.spawnFailed("parse", message: "Text file busy", now: t0 + .seconds(1))
+        #expect(actions.first == .log(.error, "cannot start parse: Text file busy"))
+        (retry, _) = try #require(timer(in: actions), "a restart is scheduled, not a pipeline left waiting")
+        #expect(!machine.isStopping)
+        // A program missing for good: each try fails at once, until the restart intensity is spent.
+        var attempts = 1
+        while !machine.isStopping && attempts < 30 {
+            attempts += 1
+            actions = machine.timerFired(retry, now: t0 + .seconds(attempts))
+            #expect(spawns(actions) == ["parse"])
+            actions = machine.spawnFailed("parse", message: "No such file or directory", now: t0 + .seconds(attempts))
+            if let next = timer(in: actions) { retry = next.0 }
+        }
+        #expect(machine.isStopping, "the supervisor gives up once max_restarts is spent")
+        #expect(attempts == 10, "max_restarts = 10 restarts, then the next failure gives up")
     }
 
     @Test("replicas: one process of several exits, only it is replaced")

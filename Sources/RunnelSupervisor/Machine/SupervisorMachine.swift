@@ -89,7 +89,7 @@ public struct SupervisorMachine: Sendable {
     /// What the runtime must do.
     public enum Action: Sendable, Equatable {
         /// Start one process of this member, then report ``spawned(_:pid:now:)`` or
-        /// ``spawnFailed(_:message:)``.
+        /// ``spawnFailed(_:message:now:jitter:)``.
         case spawn(String)
         /// Send `signal` to these processes.
         case signal([pid_t], Int32)
@@ -188,12 +188,25 @@ public struct SupervisorMachine: Sendable {
     }
 
     /// A process of `name` could not be started (the program is missing, no pipes left).
-    public mutating func spawnFailed(_ name: String, message: String) -> [Action] {
+    ///
+    /// A member that cannot be started counts as one that stopped at once (exit status 127, as
+    /// a shell says): it is restarted with backoff, within the restart intensity, and the
+    /// supervisor gives up when that is spent (a program that is missing for good), rather than
+    /// leaving the pipeline waiting for a stage that never comes (a binary being relinked,
+    /// ETXTBSY, is there again on the next try).
+    public mutating func spawnFailed(
+        _ name: String, message: String, now: ContinuousClock.Instant, jitter: Double = 0
+    ) -> [Action] {
         guard let index = index(of: name) else { return [] }
         members[index].lastStatus = message
         if members[index].pids.isEmpty && !isStopping { members[index].state = .failed }
         var actions: [Action] = [.log(.error, "cannot start \(name): \(message)")]
-        if isStopping { actions += continueDrain() }
+        if isStopping {
+            actions += continueDrain()
+        } else if case .running = state, members[index].pids.isEmpty {
+            actions += applyPolicy(index, status: .exited(127), now: now, jitter: jitter)
+            if members[index].state == .stopped { members[index].state = .failed }  // left down
+        }
         return actions
     }
 
@@ -218,7 +231,9 @@ public struct SupervisorMachine: Sendable {
         }
         if members[index].spec.isSource && status.isNormal {
             members[index].state = .done
-            return [.log(.info, "source: every URL was acked end to end (\(outputs) outputs); draining the stages")]
+            // No output count here: the last stage's output may still be in its pipe. The count
+            // is exact in the summary once every stage has exited and its pipes are read.
+            return [.log(.info, "source: every URL was acked end to end; draining the stages")]
                 + beginDrain(reason: nil, quiet: false, now: now)
         }
         if members[index].state == .restarting {
@@ -230,7 +245,15 @@ public struct SupervisorMachine: Sendable {
             }
             return []
         }
-        var actions: [Action] = [.log(.warning, "\(name) stopped: \(status)")]
+        return [.log(.warning, "\(name) stopped: \(status)")] + applyPolicy(index, status: status, now: now, jitter: jitter)
+    }
+
+    /// The restart policy's answer to member `index` having stopped with `status`.
+    private mutating func applyPolicy(
+        _ index: Int, status: RestartPolicy.ExitStatus, now: ContinuousClock.Instant, jitter: Double
+    ) -> [Action] {
+        let name = members[index].name
+        var actions: [Action] = []
         if let started = members[index].startedAt, started.duration(to: now) > policy.configuration.period {
             policy.stayedUp(name)
         }
