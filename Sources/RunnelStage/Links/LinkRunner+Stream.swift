@@ -1,0 +1,138 @@
+import Dispatch
+import Logging
+import RunnelProtocol
+import RunnelTransport
+import Synchronization
+
+/// Input from a stream (stdin or a log): read in chunks off the task pool, each line a job,
+/// at most `outputCapacity` lines in flight; a cursor keeps how many lines are done.
+extension LinkRunner {
+    func readStream(_ endpoint: Endpoint, cursor: InputCursor?) async throws(RunnelError) {
+        let input: FileInput
+        switch endpoint {
+        case let .file(path): input = try FileInput(path: path)
+        default: input = try FileInput(path: "-")
+        }
+        let box = InputBox(input)
+        let decoder = StreamDecoder(limits: processor.configuration.limits)
+        let limit = InFlightLimit(options.outputCapacity)
+        let skip = cursor?.start ?? 0
+        if skip > 0 { logger.info("resuming after line \(skip) (cursor \(cursor!.path))") }
+        /// Called when the input line `index` (0-based) is done end to end.
+        func lineDone(_ index: Int) -> @Sendable () -> Void {
+            { limit.release(); cursor?.complete(index) }
+        }
+        let io = DispatchQueue(label: "runnel.link.input")
+        var finished = false
+        while !finished && !isDraining {
+            let chunk: [UInt8]? = await withCheckedContinuation { continuation in
+                io.async {
+                    var bytes: [UInt8]?
+                    _ = try? box.input.read { bytes = Array($0) }
+                    continuation.resume(returning: bytes)
+                }
+            }
+            var jobs: [Job] = []
+            let now = ContinuousClock.now
+            func take(_ event: LineEvent) {
+                switch event {
+                case let .invalid(error):
+                    // An over-long line: its number is the next one.
+                    let index = decoder.lineNumber
+                    guard index >= skip else { return }
+                    jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), done: lineDone(index)))
+                case let .line(bytes, number):
+                    let index = number - 1
+                    guard index >= skip else { return }
+                    if let first = bytes.first(where: { $0 != 0x20 && $0 != 0x09 }), first == UInt8(ascii: "#") {
+                        lineDone(index)()  // a comment in a URL list
+                        return
+                    }
+                    do throws(RunnelError) {
+                        if case let .data(envelope) = try WireLine(line: bytes) {
+                            jobs.append(Job(received: .init(envelope, receivedAt: now), done: lineDone(index)))
+                        } else {
+                            lineDone(index)()
+                        }
+                    } catch {
+                        // A line that is not a message may still be one for this stage (fetch: a bare URL).
+                        if let adopted = processor.stage.adopt(rawLine: String(decoding: bytes, as: UTF8.self)) {
+                            jobs.append(Job(received: .init(adopted, receivedAt: now), done: lineDone(index)))
+                            return
+                        }
+                        let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
+                        jobs.append(errorJob(processor.errorRecord(error.at(.line(number)), rawLine: raw), done: lineDone(index)))
+                    }
+                }
+            }
+            do {
+                if let chunk {
+                    try decoder.feed(chunk) { take($0) }
+                } else {
+                    finished = true
+                    try decoder.finish { take($0) }
+                }
+            } catch {
+                let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
+                jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), done: { limit.release() }))
+                finished = true
+            }
+            stats.withLock { $0.received += jobs.count }
+            if capture.input != nil { capture.received(jobs.compactMap { $0.isCapturedInput ? $0.received.envelope : nil }) }
+            await limit.acquire(jobs.count)
+            queue.push(jobs)
+        }
+    }
+}
+
+
+/// At most N inputs in flight from a stream, so a slow downstream slows the reading.
+final class InFlightLimit: Sendable {
+    private struct State {
+        var available: Int
+        var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+        let capacity: Int
+    }
+
+    private let state: Mutex<State>
+
+    init(_ capacity: Int) {
+        state = Mutex(State(available: capacity, capacity: capacity))
+    }
+
+    func acquire(_ n: Int) async {
+        guard n > 0 else { return }
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { s -> Bool in
+                // A batch larger than the capacity goes through alone.
+                if s.available >= min(n, s.capacity) {
+                    s.available -= n
+                    return true
+                }
+                s.waiters.append((n, continuation))
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    func release() {
+        let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.available += 1
+            var ready: [CheckedContinuation<Void, Never>] = []
+            while let (n, waiter) = s.waiters.first, s.available >= min(n, s.capacity) {
+                s.available -= n
+                s.waiters.removeFirst()
+                ready.append(waiter)
+            }
+            return ready
+        }
+        for waiter in ready { waiter.resume() }
+    }
+}
+
+/// The input file, used on one queue at a time.
+final class InputBox: @unchecked Sendable {
+    let input: FileInput
+    init(_ input: FileInput) { self.input = input }
+}
