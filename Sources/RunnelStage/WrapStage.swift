@@ -105,8 +105,7 @@ public final class WrapStage: Stage {
     public func handle(batch: [Envelope]) async -> [StageOutcome] {
         let lines = batch.map { message in
             var line: [UInt8] = []
-            message.appendLine(to: &line)
-            line.append(0x0A)
+            message.appendLine(to: &line)  // with its newline
             return line
         }
         let answers = await children.answers(for: lines)

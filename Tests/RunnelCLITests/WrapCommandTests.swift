@@ -27,6 +27,21 @@ struct WrapCommandTests {
         #expect(denied.stderr.contains("runnel wrap: cannot execute \(script.path)"), "\(denied.stderr)")
     }
 
+    @Test("a line filter (cat, a script reading lines) gets exactly one line per input, and its answers go to their inputs")
+    func lineFilter() throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(40, to: input, bodyBytes: 10)
+        let result = try RunnelProcess.shell(#"$RUNNEL cat in.jsonl | $RUNNEL wrap -- cat"#, in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdoutLines
+        #expect(lines.count == 40, "one output per input (cat echoes each message whole): \(result.stderr)")
+        for (index, line) in lines.enumerated() {
+            #expect(line.contains(#""parent":"m\#(index)""#) && line.contains(#""url":"https://example.vn/\#(index)""#), "\(line)")
+        }
+        #expect(!result.stderr.contains("no input asked for"), "\(result.stderr)")
+    }
+
     @Test("jq without --unbuffered answers every input: its stdin is closed when it goes silent")
     func bufferingFilter() throws {
         let dir = try RunnelProcess.temporaryDirectory()
