@@ -71,6 +71,12 @@ extension Supervisor {
 
     /// Binds each local stage's socket and makes every member's command line, in pipeline order
     /// (the source first when this host runs it).
+    /// Each built-in stage's `--drain-timeout`: an equal share of the shutdown timeout (at least
+    /// one second), as the members drain one after another.
+    nonisolated var drainShare: Int64 {
+        max(1, definition.shutdownTimeout.components.seconds / Int64(definition.stages.count + 1))
+    }
+
     nonisolated func makeLaunches(urls: String) throws(RunnelError) -> [Launch] {
         var next: String?
         var built: [Launch] = []
@@ -81,12 +87,23 @@ extension Supervisor {
             // restart; meanwhile its upstream retries). A local link: a socket bound here.
             let socket = placed.listen == nil ? try ListeningSocket(path: socketPath) : nil
             let to = placed.remoteTo?.description ?? (placed.isLast ? "-" : next.map { "unix:" + $0 } ?? "-")
-            var arguments = command(of: stage) + ["--listen", placed.listen?.description ?? "fd:3", "--to", to]
-            arguments += keyArguments()
-            if placed.listen != nil || placed.remoteTo != nil { arguments += tlsArguments() }
+            var own = ["--listen", placed.listen?.description ?? "fd:3", "--to", to]
+            own += keyArguments()
+            if placed.listen != nil || placed.remoteTo != nil { own += tlsArguments() }
             let statistics = runDirectory + "/\(stage.name).stats.json"
-            if stage.command == nil { arguments += ["--stats-file", statistics, "--tap-socket", tapPrefix(stage.name)] }
-            arguments += definition.captureArguments(for: stage, directory: stateDirectory + "/capture")
+            if stage.command == nil {
+                own += ["--stats-file", statistics, "--tap-socket", tapPrefix(stage.name)]
+                // The shutdown timeout covers the whole ordered drain, so each stage drains
+                // within its share of it (unless its args say otherwise).
+                if !stage.args.contains(where: { $0.hasPrefix("--drain-timeout") }) {
+                    own += ["--drain-timeout", "\(drainShare)s"]
+                }
+            }
+            own += definition.captureArguments(for: stage, directory: stateDirectory + "/capture")
+            // The supervisor's flags go before a `--` (`wrap`'s args = ["--", "jq", …]): after
+            // it they would be the wrapped command's.
+            var arguments = command(of: stage)
+            arguments.insert(contentsOf: own, at: arguments.firstIndex(of: "--") ?? arguments.endIndex)
             built.insert(
                 Launch(
                     name: stage.name, arguments: arguments, environment: stage.environment, socket: socket,

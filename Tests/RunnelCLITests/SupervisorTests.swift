@@ -54,6 +54,25 @@ struct SupervisorTests {
         #expect(cursor.trimmingCharacters(in: .whitespacesAndNewlines) == "60")
     }
 
+    @Test("a wrap stage's args after -- are its command's: the supervisor's own flags go before them", .timeLimit(.minutes(1)))
+    func wrapArguments() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = Self.uniqueName("wrap")
+        let stages = """
+            [[stage]]
+            name = "fetch"
+            args = ["--allow-files", "pages"]
+
+            [[stage]]
+            name = "wrap"
+            args = ["--", "cat"]
+            """
+        let file = try Self.pipeline(name, pages: 12, stages: stages, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        #expect(await run.wait(timeout: .seconds(45)) == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("12/12 sources done, 12 outputs"), "\(run.stderr)")
+    }
+
     @Test("a type mismatch is refused before anything starts, naming both stages and the line")
     func typeMismatch() throws {
         let dir = try RunnelProcess.temporaryDirectory()
