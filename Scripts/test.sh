@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 need_debian "${RUNNEL_DEBIAN_PACKAGES[@]}"
 need_python "${RUNNEL_PYTHON_PACKAGES[@]}"
 need_urltestdata   # exports RUNNEL_URLTESTDATA for the WHATWG URL conformance test
+. Scripts/lib/html5lib-tests.sh
+need_html5lib_tests   # exports RUNNEL_HTML5LIB_TESTS for the parse stage's HTML5 tree-construction test
 
 echo "==> building (debug, with tests; the first build takes several minutes)" >&2
 log=$(mktemp)
