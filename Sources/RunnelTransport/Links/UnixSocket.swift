@@ -9,8 +9,7 @@ import Glibc
 /// A Unix listening socket on a path, private to the user (mode 0600).
 ///
 /// The supervisor binds one per stage and keeps it, so a stage that restarts takes over the same
-/// socket and a connection made while it was down waits in the backlog. The control socket and
-/// each process's tap socket are ones too, served by ``acceptOnThread(_:)``.
+/// socket and a connection made while it was down waits in the backlog.
 public final class ListeningSocket: Sendable {
     public let path: String
     public let descriptor: Int32
@@ -39,24 +38,7 @@ public final class ListeningSocket: Sendable {
         descriptor = fd
     }
 
-    /// Accepts connections on a thread of its own, handing each to `handle`, until ``close()``.
-    public func acceptOnThread(_ handle: @escaping @Sendable (_ client: Int32) -> Void) {
-        let fd = descriptor
-        let thread = Thread {
-            while true {
-                let client = accept(fd, nil, nil)
-                if client < 0 {
-                    if errno == EINTR || errno == ECONNABORTED { continue }
-                    return
-                }
-                _ = fcntl(client, F_SETFD, FD_CLOEXEC)  // no child process inherits a control or tap connection
-                handle(client)
-            }
-        }
-        thread.start()
-    }
-
-    /// Stops accepting (a thread in ``acceptOnThread(_:)`` returns) and removes the socket file.
+    /// Stops accepting and removes the socket file.
     public func close() {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         shutdown(descriptor, Int32(SHUT_RDWR))
