@@ -31,7 +31,11 @@ struct Run: AsyncParsableCommand {
             A pipeline file with [hosts] places stages on several hosts; each host runs \
             its part with --host NAME, and links between hosts are tcp:// (tls:// with \
             a [tls] section). Its status is then under the name NAME@HOST.
-            """
+
+            runnel check FILE validates a pipeline file without starting it. What a \
+            pipeline file means by the keys it leaves out:
+
+            """ + PipelineDefaults.text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
     )
 
     @Argument(help: "The pipeline file.")
