@@ -17,7 +17,7 @@ extension LinkRunner {
         guard let prefix = options.tapPath else { return }
         do throws(RunnelError) {
             let point = try TapPoint(path: "\(prefix).\(getpid()).sock")
-            tap.withLock { $0 = point }
+            parts.withLock { $0.tap = point }
         } catch {
             logger.warning("no tap: \(error.code.name): \(error.message)")
         }

@@ -7,7 +7,7 @@ import RunnelTransport
 extension LinkRunner {
     func serve() async throws(RunnelError) {
         let bound = try await LinkListener.bind(options.listen, tls: options.tls)
-        listener.withLock { $0 = bound }
+        parts.withLock { $0.listener = bound }
         logger.debug("listening on \(options.listen)\(bound.port.map { " (port \($0))" } ?? "")")  // tests read the port the OS picked for :0
         if isDraining { bound.close() }
         do {
@@ -48,8 +48,8 @@ extension LinkRunner {
                 let caller = peer.mode == "call" ? writer : nil
                 try link.open()
                 let key = ObjectIdentifier(link)
-                openLinks.withLock { $0[key] = (link, connection) }
-                defer { openLinks.withLock { _ = $0.removeValue(forKey: key) } }
+                parts.withLock { $0.links[key] = (link, connection) }
+                defer { parts.withLock { _ = $0.links.removeValue(forKey: key) } }
                 if isDraining { Task { await self.drain(link, connection) } }
                 var peerDrained = false
                 // A link that breaks (or ends without a drain) leaves its unacked messages to be

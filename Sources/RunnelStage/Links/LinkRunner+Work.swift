@@ -12,7 +12,7 @@ import Glibc
 extension LinkRunner {
     func work(_ downstream: any Downstream) async {
         let batchSize = processor.configuration.batchSize
-        let tap = self.tap.withLock { $0 }
+        let tap = parts.withLock { $0.tap }
         while let taken = await queue.take(max: batchSize) {
             let jobs = taken.filter { !($0.origin?.isAbandoned ?? false) }
             if jobs.isEmpty { continue }

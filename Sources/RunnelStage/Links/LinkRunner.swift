@@ -61,13 +61,25 @@ public final class LinkRunner<S: Stage>: Sendable {
     let queue = WorkQueue<Job>()
     let stats = Mutex(StageStatistics())
     let draining = DrainSignal()
-    let listener = Mutex<LinkListener?>(nil)
-    let openLinks = Mutex<[ObjectIdentifier: (InboundLink, LineConnection)]>([:])
-    let output = Mutex<(any Downstream)?>(nil)
+    /// What the runner opens while it runs and what the drain must reach: one lock for all.
+    let parts = Mutex(Parts())
     let deadLetterLog: DeadLetterLog?
-    let tap = Mutex<TapPoint?>(nil)
     /// `--capture-in` / `--capture-out`: data inputs as received, outputs as handed to the downstream.
     public let capture: StageCapture
+
+    struct Parts {
+        var listener: LinkListener?
+        /// The upstream links open now, each with its connection.
+        var links: [ObjectIdentifier: (InboundLink, LineConnection)] = [:]
+        var output: (any Downstream)?
+        var tap: TapPoint?
+        /// Why the stage stops on its own (its downstream refused the link for good): it drains,
+        /// and `run` ends with this error, so the command exits with its status instead of
+        /// waiting for ever.
+        var stopReason: RunnelError?
+        /// Whether `run` has returned (a drain deadline after that has nothing to end).
+        var finished = false
+    }
 
     struct Job: Sendable {
         var received: StageProcessor<S>.Received
@@ -113,13 +125,13 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// - Returns: the statistics, and how many outputs were still unacked at the end.
     public func run() async throws(RunnelError) -> (StageStatistics, unacked: Int) {
         let downstream = try makeDownstream()
-        output.withLock { $0 = downstream }
+        parts.withLock { $0.output = downstream }
         let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
         let signals = installSignals()
         defer { for source in signals { source.cancel() } }
         SupervisorWatch.start()
         openTap()
-        defer { tap.withLock { $0 }?.close() }
+        defer { parts.withLock { $0.tap }?.close() }
 
         let worker = Task { await self.work(downstream) }
         let reporter = options.statisticsPath.map { path in
@@ -167,21 +179,18 @@ public final class LinkRunner<S: Stage>: Sendable {
             if unacked > 0 { line += "; \(unacked) outputs never acked by \(options.to)" }
             logger.log(level: unacked > 0 ? .warning : .info, "\(line)")
         }
-        finished.withLock { $0 = true }
-        if let reason = stopReason.withLock({ $0 }) { throw reason }
+        let reason = parts.withLock { p -> RunnelError? in
+            p.finished = true
+            return p.stopReason
+        }
+        if let reason { throw reason }
         return (statistics, unacked)
     }
 
     var isDraining: Bool { draining.isRaised }
 
-    /// Why the stage stops on its own (its downstream refused the link for good): it drains, and
-    /// `run` ends with this error, so the command exits with its status instead of waiting for ever.
-    let stopReason = Mutex<RunnelError?>(nil)
-    /// Whether `run` has returned (a drain deadline after that has nothing to end).
-    let finished = Mutex(false)
-
     func stop(because reason: RunnelError) {
-        stopReason.withLock { $0 = $0 ?? reason }
+        parts.withLock { $0.stopReason = $0.stopReason ?? reason }
         beginDrain()
     }
 
@@ -189,8 +198,9 @@ public final class LinkRunner<S: Stage>: Sendable {
     public func beginDrain() {
         guard draining.raise() else { return }
         logger.info("draining (finishing what is in flight, then exiting)")
-        listener.withLock { $0 }?.close()
-        if !options.listen.isSocket, let downstream = output.withLock({ $0 }) {
+        let (listener, output, links) = parts.withLock { ($0.listener, $0.output, Array($0.links.values)) }
+        listener?.close()
+        if !options.listen.isSocket, let downstream = output {
             // A source sends nothing more: what it read but did not send stays behind the cursor.
             let queued = queue.discardAndClose()
             Task {
@@ -198,7 +208,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                 if dropped > 0 { self.logger.info("\(dropped) messages not sent yet are left for the next run") }
             }
         }
-        for (link, connection) in openLinks.withLock({ Array($0.values) }) {
+        for (link, connection) in links {
             Task { await self.drain(link, connection) }
         }
         // The drain is bounded as a whole: a next stage that never acks cannot keep this one
@@ -207,8 +217,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         let timeout = options.drainTimeout
         Task {
             try await Task.sleep(for: timeout)
-            guard !finished.withLock({ $0 }) else { return }
-            let links = openLinks.withLock { Array($0.values) }
+            let (finished, links, output) = parts.withLock { ($0.finished, Array($0.links.values), $0.output) }
+            guard !finished else { return }
             let reason = RunnelError(
                 .deadlineExceeded, "still draining after \(TimeSpan(timeout)) (--drain-timeout); what is not acked is left to be sent again")
             logger.warning("\(reason.message)")
@@ -216,7 +226,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                 link.abandon()
                 connection.close()
             }
-            await output.withLock({ $0 })?.giveUp(reason)
+            await output?.giveUp(reason)
         }
     }
 
