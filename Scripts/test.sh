@@ -57,7 +57,8 @@ fi
 # is SIGKILLed every ~300 ms; the store must end with exactly one row per page.
 echo "==> chaos: Scripts/chaos.sh ${RUNNEL_CHAOS_PAGES:-2000}" >&2
 # 1–2 minutes on 2 cores with the debug build (BENCHMARKS.md); 15 minutes means it is stuck.
-# One kill every 500 ms, not chaos.sh's 300: in this debug build a stage spends ~0.32 s of CPU
-# parsing its (now grouped) options at each start and pages cost ~40% more than a session ago,
-# and at one kill every 0.35 s the pipeline falls behind for good (BENCHMARKS.md, "Chaos").
-CHAOS_KILL_EVERY=${CHAOS_KILL_EVERY:-0.5} RUNNEL="$(swift build --show-bin-path)/runnel" timeout 900 Scripts/chaos.sh "${RUNNEL_CHAOS_PAGES:-2000}"
+# One kill every 300 ms (one every ~0.4 s with the status query); then the supervisor itself is
+# SIGKILLed mid-run and started again, and must resume and finish with every row.
+CHAOS_KILL_EVERY=${CHAOS_KILL_EVERY:-0.3} RUNNEL="$(swift build --show-bin-path)/runnel" timeout 900 Scripts/chaos.sh "${RUNNEL_CHAOS_PAGES:-2000}"
+echo "==> chaos with the supervisor killed: CHAOS_KILL_SUPERVISOR=1 Scripts/chaos.sh 500" >&2
+CHAOS_KILL_SUPERVISOR=1 CHAOS_KILL_EVERY=0.5 RUNNEL="$(swift build --show-bin-path)/runnel" timeout 600 Scripts/chaos.sh 500
