@@ -370,15 +370,14 @@ public actor Supervisor {
     // MARK: Progress and log
 
     private func showProgressEverySecond() async {
-        var first: (ContinuousClock.Instant, Int)?
+        let start = (at: ContinuousClock.now, done: cursorValue())
         while !Task.isCancelled {
             let done = cursorValue()
-            let now = ContinuousClock.now
-            if first == nil { first = (now, done) }
-            let elapsed = (now - first!.0).seconds
-            let rate = elapsed > 0 ? Double(done - first!.1) / elapsed : 0
+            let elapsed = (ContinuousClock.now - start.at).seconds
+            let rate = elapsed > 0 ? Double(done - start.done) / elapsed : 0
             let left = max(total - done, 0)
-            let eta = rate > 0 ? "\(Int(Double(left) / rate)) s" : "–"
+            // Clamped before the conversion: a rate near zero must not make Int(_:) trap.
+            let eta = rate > 0 ? "\(Int(min(Double(left) / rate, 1e9))) s" : "–"
             standardError.showProgress(String(format: "%@: %d/%d pages, %.1f/s, ETA %@", definition.name, done, total, rate, eta))
             try? await Task.sleep(for: .seconds(1))
         }
