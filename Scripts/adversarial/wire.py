@@ -1,0 +1,772 @@
+"""A second implementation of the Runnel wire protocol, version 1, written from
+Protocol/PROTOCOL.md alone (issue 12): the adversarial suite's polite and misbehaving peer.
+
+It is also a reading aid for the spec; section numbers (§) point into PROTOCOL.md.
+
+    framing (§2)   Encoder / Decoder: UTF-8 JSON lines, one zstd stream per direction, flushed
+                   after each batch; the reader tells zstd from plain by the first bytes (§2.3)
+    messages (§3, §4)  envelope(), and control lines as dicts; STATUS codes by number (§5)
+    links (§7)     Conn: one socket, lines both ways, with every blocking call under a timeout;
+                   Sender (connects, says hello, sends within credit, waits for acks) and
+                   Listener/Receiver (accepts, says hello, grants credit, acks)
+    auth (§7.2)    nonce and HMAC-SHA256 proof on TCP when a key is given
+
+Nothing here hides misbehaviour: Conn.send_raw writes any bytes at any time, Conn.send_line
+any object or bytes, and the handshake helpers can be skipped.
+
+    rx = Listener.unix(path)                      # or Listener.tcp() on a port the OS picks
+    tx = Sender.connect("unix:" + other_path)     # hello both ways, credit granted
+    tx.send_all([envelope("x.y", {"a": 1})])      # within credit; returns when all are acked
+    tx.drain()                                    # drain, wait for bye OK
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import struct
+import threading
+import time
+from dataclasses import dataclass, field
+
+import zstandard
+
+VERSION = 1
+
+# §5: gRPC's status codes, by number on the wire.
+STATUS = ["OK", "CANCELLED", "UNKNOWN", "INVALID_ARGUMENT", "DEADLINE_EXCEEDED", "NOT_FOUND",
+          "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+          "ABORTED", "OUT_OF_RANGE", "UNIMPLEMENTED", "INTERNAL", "UNAVAILABLE", "DATA_LOSS",
+          "UNAUTHENTICATED"]
+CODE = {name: number for number, name in enumerate(STATUS)}
+RETRYABLE = {CODE["RESOURCE_EXHAUSTED"], CODE["ABORTED"], CODE["UNAVAILABLE"]}
+
+# §2.4: the default limits.
+MAX_LINE = 16 * 1024 * 1024
+MAX_WINDOW_LOG = 24
+
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+CONTROL_NAMES = {"hello", "credit", "ack", "nack", "ping", "pong", "health", "describe",
+                 "drain", "bye"}
+
+
+class WireError(Exception):
+    """A protocol problem with its status code (§2.5), as a reader would report it."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+
+
+class Timeout(Exception):
+    """A blocking call of this module ran out of time."""
+
+
+class Closed(Exception):
+    """The peer closed the connection (or reset it)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages (§3, §4)
+
+_counter = 0
+_counter_lock = threading.Lock()
+
+
+def new_id(prefix: str = "PY") -> str:
+    """A unique message id (Runnel writes ULIDs; any non-empty string is valid, §3)."""
+    global _counter
+    with _counter_lock:
+        _counter += 1
+        n = _counter
+    return f"{prefix}{os.getpid():07d}{n:010d}{os.urandom(3).hex()}"
+
+
+def envelope(type_: str = "test.item", body=None, **members) -> dict:
+    """A data message: the required id, type and body, and any other envelope member (§3).
+    Members given as `None` are left out (a null is the same as absent for optional ones)."""
+    line = {"id": members.pop("id", None) or new_id(), "type": type_,
+            "body": {} if body is None else body}
+    line.update({k: v for k, v in members.items() if v is not None})
+    return line
+
+
+def hello(stage: str = "py", accepts=(), emits=(), versions=(VERSION,), **more) -> dict:
+    """The first line of each side (§7.1). `more` adds nonce, proof, mode or anything else."""
+    line = {"ctl": "hello", "versions": list(versions), "stage": stage,
+            "accepts": list(accepts), "emits": list(emits)}
+    line.update(more)
+    return line
+
+
+def ctl(name: str, **members) -> dict:
+    """Any control line: `ctl` first, then the members (§4)."""
+    return {"ctl": name, **members}
+
+
+def encode(line) -> bytes:
+    """Compact JSON and a line feed, as writers write it (§2.1). Bytes pass through unchanged
+    (a line feed is added when missing), so a test can write anything."""
+    if isinstance(line, (bytes, bytearray)):
+        return bytes(line) if line.endswith(b"\n") else bytes(line) + b"\n"
+    return json.dumps(line, separators=(",", ":"), ensure_ascii=False).encode() + b"\n"
+
+
+def is_control(message: dict) -> bool:
+    return isinstance(message, dict) and "ctl" in message
+
+
+# ---------------------------------------------------------------------------------------------
+# Framing (§2)
+
+class Encoder:
+    """One direction's byte stream: plain lines, or one zstd stream flushed after each batch
+    (§2.2) with the content checksum set."""
+
+    def __init__(self, zstd: bool = True, level: int = 1):
+        self.zstd = zstd
+        self._compressor = (zstandard.ZstdCompressor(level=level, write_checksum=True)
+                            .compressobj() if zstd else None)
+
+    def batch(self, lines) -> bytes:
+        """The bytes of one batch: its lines, flushed so the reader can decode them now."""
+        raw = b"".join(encode(line) for line in lines)
+        if not self.zstd:
+            return raw
+        return (self._compressor.compress(raw)
+                + self._compressor.flush(zstandard.COMPRESSOBJ_FLUSH_BLOCK))
+
+    def end(self) -> bytes:
+        """Ends the zstd frame (when the link closes)."""
+        if not self.zstd:
+            return b""
+        out = self._compressor.flush(zstandard.COMPRESSOBJ_FLUSH_FINISH)
+        self._compressor = zstandard.ZstdCompressor(level=1, write_checksum=True).compressobj()
+        return out
+
+
+class Decoder:
+    """Bytes in, lines out (§2.1–2.5). The first bytes choose zstd or plain for the whole
+    stream (§2.3). A frame may end anywhere, even inside a line; skippable frames are ignored.
+    Problems that end the stream raise WireError; lines are returned as bytes, CR kept."""
+
+    def __init__(self, max_line: int = MAX_LINE, max_window_log: int = MAX_WINDOW_LOG):
+        self.max_line = max_line
+        self.format: str | None = None      # "zstd" or "plain" once known
+        self._pending = b""                # compressed bytes not yet decoded
+        self._frame = None                 # the zstd decompressobj of the current frame
+        self._text = b""                   # decoded bytes not yet split into lines
+        self._dctx = zstandard.ZstdDecompressor(max_window_size=2 ** max_window_log)
+        self._bom_checked = False
+        self.offset = 0                    # compressed offset of the current frame's start
+
+    def feed(self, data: bytes) -> list[bytes]:
+        if self.format is None:
+            self._pending += data
+            if not self._choose_format():
+                return []
+            data, self._pending = self._pending, b""
+        if self.format == "plain":
+            self._text += data
+        else:
+            self._pending += data
+            self._decode_zstd()
+        return self._split()
+
+    def end(self) -> list[bytes]:
+        """The stream ended cleanly: the last line may lack its line feed (§2.1); a stream
+        that ends inside a zstd frame is DATA_LOSS."""
+        if self.format == "zstd" and (self._frame is not None or self._pending):
+            raise WireError("DATA_LOSS", f"the stream ends inside a frame (byte {self.offset})")
+        lines = self._split()
+        if self._text:
+            lines.append(self._text)
+            self._text = b""
+        return [line for line in lines if line not in (b"", b"\r")]
+
+    def _choose_format(self) -> bool:
+        first = self._pending[:1]
+        if not first:
+            return False
+        b = first[0]
+        if b in (0x09, 0x0A, 0x0D, 0xEF) or 0x20 <= b <= 0x7E:
+            if b == 0x28 or 0x50 <= b <= 0x5F:   # may be a frame: need four bytes
+                if len(self._pending) < 4:
+                    return False
+                if self._is_frame_start(self._pending):
+                    self.format = "zstd"
+                    return True
+            self.format = "plain"
+            return True
+        raise WireError("DATA_LOSS", "byte 0: a binary byte where a stream must start")
+
+    @staticmethod
+    def _is_frame_start(b: bytes) -> bool:
+        return b[:4] == ZSTD_MAGIC or (b[1:4] == b"\x2a\x4d\x18" and b[0] & 0xF0 == 0x50)
+
+    def _decode_zstd(self):
+        while self._pending:
+            if self._frame is None:
+                if len(self._pending) < 8:
+                    if len(self._pending) >= 4 and not self._is_frame_start(self._pending):
+                        raise WireError("DATA_LOSS", f"byte {self.offset}: not a zstd frame")
+                    return
+                if self._pending[1:4] == b"\x2a\x4d\x18" and self._pending[0] & 0xF0 == 0x50:
+                    size = struct.unpack("<I", self._pending[4:8])[0]
+                    if len(self._pending) < 8 + size:
+                        return
+                    self._pending = self._pending[8 + size:]
+                    self.offset += 8 + size
+                    continue
+                if self._pending[:4] != ZSTD_MAGIC:
+                    raise WireError("DATA_LOSS", f"byte {self.offset}: not a zstd frame")
+                self._frame = self._dctx.decompressobj()
+            data, self._pending = self._pending, b""
+            try:
+                self._text += self._frame.decompress(data)
+            except zstandard.ZstdError as error:
+                code = "RESOURCE_EXHAUSTED" if "window" in str(error).lower() else "DATA_LOSS"
+                raise WireError(code, f"byte {self.offset}: {error}")
+            if self._frame.eof:
+                self._pending = self._frame.unused_data
+                self.offset += len(data) - len(self._pending)
+                self._frame = None
+
+    def _split(self) -> list[bytes]:
+        if not self._bom_checked and self.format == "plain" and len(self._text) >= 3:
+            if self._text.startswith(b"\xef\xbb\xbf"):
+                self._text = self._text[3:]
+            self._bom_checked = True
+        *lines, self._text = self._text.split(b"\n")
+        return [line for line in lines if line not in (b"", b"\r")]
+
+
+def parse_line(line: bytes) -> dict:
+    """A line's object, or WireError INVALID_ARGUMENT (§2.1). No envelope checks."""
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as error:
+        raise WireError("INVALID_ARGUMENT", f"not a JSON line: {error}")
+    if not isinstance(value, dict):
+        raise WireError("INVALID_ARGUMENT", "not a JSON object")
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Endpoints and sockets (§9)
+
+def parse_endpoint(endpoint: str):
+    """`unix:PATH` or `tcp://HOST:PORT` to (family, address)."""
+    if endpoint.startswith("unix:"):
+        return socket.AF_UNIX, endpoint[len("unix:"):]
+    if endpoint.startswith("tcp://"):
+        host, _, port = endpoint[len("tcp://"):].rpartition(":")
+        host = host.strip("[]")
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        return family, (host, int(port))
+    raise ValueError(f"not a socket endpoint: {endpoint}")
+
+
+def open_socket(endpoint: str, timeout: float = 5.0) -> socket.socket:
+    """Connects, retrying while the listener is not there yet, for at most `timeout`."""
+    family, address = parse_endpoint(endpoint)
+    deadline = time.monotonic() + timeout
+    while True:
+        s = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            s.settimeout(max(0.05, deadline - time.monotonic()))
+            s.connect(address)
+            return s
+        except (FileNotFoundError, ConnectionRefusedError):
+            s.close()
+            if time.monotonic() >= deadline:
+                raise Timeout(f"nothing listens at {endpoint} after {timeout:g} s")
+            time.sleep(0.02)
+
+
+# ---------------------------------------------------------------------------------------------
+# A connection: lines both ways
+
+class Conn:
+    """One socket link: encodes what it sends, decodes what it reads. Every read has a
+    deadline. `received` keeps every line read (objects, or bytes for unparseable ones)."""
+
+    def __init__(self, sock: socket.socket, zstd: bool = True, role: str = "connect",
+                 key: bytes | None = None):
+        self.sock = sock
+        self.encoder = Encoder(zstd)
+        self.decoder = Decoder()
+        self.role = role                      # "connect" (sender) or "accept" (receiver)
+        self.key = key
+        self.received: list = []
+        self._queue: list = []                # lines decoded and not yet returned
+        self.eof = False
+        self.peer_hello: dict | None = None
+        self.nonce: str | None = None
+
+    # Writing ---------------------------------------------------------------------------------
+
+    def send_raw(self, data: bytes):
+        """Any bytes, now, bypassing the encoder (a torn frame, garbage, one byte…)."""
+        self.sock.sendall(data)
+
+    def send(self, *lines):
+        """One batch: the lines (objects or bytes), encoded and flushed."""
+        self.sock.sendall(self.encoder.batch(lines))
+
+    send_line = send
+
+    def close(self, end_frame: bool = True):
+        try:
+            if end_frame:
+                self.sock.sendall(self.encoder.end())
+        except OSError:
+            pass
+        self.sock.close()
+
+    def shutdown_write(self):
+        """Half-close: the peer reads end of stream, we can still read."""
+        self.sock.shutdown(socket.SHUT_WR)
+
+    def reset(self):
+        """Closes with a TCP/Unix reset where the platform allows (SO_LINGER 0)."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    # Reading ---------------------------------------------------------------------------------
+
+    def read(self, timeout: float = 5.0):
+        """The next line: a dict, or the raw bytes when it is not a JSON object. Raises Closed
+        at the end of the stream, Timeout when nothing came in time, WireError when the stream
+        is broken (§2.5)."""
+        deadline = time.monotonic() + timeout
+        while not self._queue:
+            if self.eof:
+                raise Closed("the peer closed the connection")
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise Timeout(f"nothing read within {timeout:g} s")
+            self.sock.settimeout(remaining)
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except (ConnectionResetError, BrokenPipeError):
+                data = b""
+            if not data:
+                self.eof = True
+                self._queue.extend(self._parse(self.decoder.end()))
+            else:
+                self._queue.extend(self._parse(self.decoder.feed(data)))
+        line = self._queue.pop(0)
+        self.received.append(line)
+        return line
+
+    @staticmethod
+    def _parse(lines):
+        out = []
+        for line in lines:
+            try:
+                out.append(parse_line(line))
+            except WireError:
+                out.append(line)
+        return out
+
+    def read_until(self, predicate, timeout: float = 5.0, answer_pings: bool = True):
+        """Reads lines until one satisfies `predicate`, which is returned; answers pings."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.read(max(0.0, deadline - time.monotonic()))
+            if answer_pings and isinstance(line, dict) and line.get("ctl") == "ping":
+                self.send(ctl("pong", id=line.get("id", "")))
+            if predicate(line):
+                return line
+
+    def read_ctl(self, name: str, timeout: float = 5.0) -> dict:
+        return self.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == name, timeout)
+
+    def read_bye(self, timeout: float = 5.0) -> dict:
+        """The peer's `bye` (§7.7); Closed if it closed without one."""
+        return self.read_ctl("bye", timeout)
+
+    def read_to_end(self, timeout: float = 5.0) -> list:
+        """Every line until the peer closes; Timeout if it does not within `timeout`."""
+        deadline = time.monotonic() + timeout
+        lines = []
+        while True:
+            try:
+                lines.append(self.read(max(0.0, deadline - time.monotonic())))
+            except Closed:
+                return lines
+            except WireError:
+                return lines
+
+    def closed_within(self, timeout: float) -> bool:
+        """True when the peer closes (or resets) within `timeout`, reading what comes first."""
+        try:
+            self.read_to_end(timeout)
+            return True
+        except Timeout:
+            return False
+
+    # Handshake (§7.1, §7.2) ------------------------------------------------------------------
+
+    def say_hello(self, line: dict | None = None, **kwargs):
+        line = dict(line or hello(**kwargs))
+        if self.key is not None and self.nonce is None:
+            self.nonce = os.urandom(16).hex()
+        if self.nonce is not None:
+            line.setdefault("nonce", self.nonce)
+        self._my_hello = line
+        self.send(line)
+
+    def read_hello(self, timeout: float = 5.0) -> dict:
+        """The peer's hello: the first line. A bye instead raises WireError with its code."""
+        line = self.read(timeout)
+        if not isinstance(line, dict) or line.get("ctl") not in ("hello", "bye"):
+            raise WireError("FAILED_PRECONDITION", f"first line is not hello: {line!r}")
+        if line["ctl"] == "bye":
+            raise WireError(STATUS[line.get("code", 0)], f"bye: {line.get('message', '')}")
+        versions = line.get("versions")
+        if versions is None and "v" in line:
+            versions = [line["v"]]
+        if VERSION not in (versions or []):
+            raise WireError("UNIMPLEMENTED", f"no common version: ours [1], theirs {versions}")
+        self.peer_hello = line
+        if self.key is not None:
+            self._prove(line, timeout)
+        return line
+
+    def _prove(self, peer: dict, timeout: float):
+        """§7.2: after the peer's hello, send ours again with proof; check theirs."""
+        proof = make_proof(self.key, self.role, peer.get("nonce", ""))
+        self.send({**self._my_hello, "proof": proof})
+        second = self.read_ctl("hello", timeout)
+        other_role = "accept" if self.role == "connect" else "connect"
+        expected = make_proof(self.key, other_role, self.nonce)
+        if not hmac.compare_digest(str(second.get("proof", "")), expected):
+            self.send(ctl("bye", code=CODE["UNAUTHENTICATED"], message="bad proof"))
+            raise WireError("UNAUTHENTICATED", "the peer's proof is wrong")
+
+
+def make_proof(key: bytes, role: str, peer_nonce: str) -> str:
+    """proof = hex(HMAC-SHA256(key, ROLE ":" peer_nonce)), ROLE "connect" or "accept" (§7.2)."""
+    return hmac.new(key, f"{role}:{peer_nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+# ---------------------------------------------------------------------------------------------
+# The sender's side (§7.3–7.7)
+
+@dataclass
+class Outcome:
+    acked: list = field(default_factory=list)        # messages acked, in send order
+    nacked: list = field(default_factory=list)       # (message, nack line)
+    bye: dict | None = None
+
+
+class Sender(Conn):
+    """The connecting side: numbers data messages 1, 2, 3… (§7.4), sends only within the credit
+    granted (§7.3), forgets a message once acked or nacked (§7.5)."""
+
+    def __init__(self, sock, zstd=True, key=None):
+        super().__init__(sock, zstd=zstd, role="connect", key=key)
+        self.credit = 0                 # the sum of every credit n (§7.3)
+        self.sent = 0                   # data messages sent on this link
+        self.acked = 0                  # the highest cumulative ack
+        self.unacked: dict[int, dict] = {}
+        self.outcome = Outcome()
+
+    @classmethod
+    def connect(cls, endpoint: str, zstd: bool = True, key: bytes | None = None,
+                handshake: bool = True, timeout: float = 5.0, **hello_members) -> "Sender":
+        """Connects; with `handshake`, says hello (stage "py-send", emits `*` unless told)
+        and reads the peer's."""
+        sender = cls(open_socket(endpoint, timeout),
+                     zstd=zstd, key=key if endpoint.startswith("tcp") else None)
+        if handshake:
+            hello_members.setdefault("stage", "py-send")
+            hello_members.setdefault("emits", ["*"])
+            sender.say_hello(**hello_members)
+            sender.read_hello(timeout)
+        return sender
+
+    def handle(self, line):
+        """Applies one control line from the receiver to the sender's state."""
+        if not isinstance(line, dict):
+            return
+        name = line.get("ctl")
+        if name == "credit":
+            self.credit += line["n"]
+        elif name == "ack":
+            k = line["seq"]
+            if k > self.acked:
+                for seq in sorted(s for s in self.unacked if s <= k):
+                    self.outcome.acked.append(self.unacked.pop(seq))
+                self.acked = k
+        elif name == "nack":
+            message = self.unacked.pop(line["seq"], None)
+            if message is not None:
+                self.outcome.nacked.append((message, line))
+        elif name == "ping":
+            self.send(ctl("pong", id=line.get("id", "")))
+        elif name == "bye":
+            self.outcome.bye = line
+
+    def pump(self, timeout: float):
+        line = self.read(timeout)
+        self.handle(line)
+        if self.outcome.bye is not None:
+            raise WireError(STATUS[self.outcome.bye.get("code", 0)],
+                            f"bye: {self.outcome.bye.get('message', '')}")
+        return line
+
+    def send_data(self, message: dict, timeout: float = 5.0) -> int:
+        """Sends one data message within credit (waiting for credit); returns its seq."""
+        deadline = time.monotonic() + timeout
+        while self.sent >= self.credit:
+            self.pump(max(0.0, deadline - time.monotonic()))
+        self.sent += 1
+        message = {**message, "seq": self.sent}
+        self.unacked[self.sent] = message
+        self.send(message)
+        return self.sent
+
+    def send_batch(self, messages, timeout: float = 5.0) -> list[int]:
+        """Sends as many as credit allows per batch (one flush each), waiting for more."""
+        deadline = time.monotonic() + timeout
+        seqs, messages = [], list(messages)
+        while messages:
+            while self.sent >= self.credit:
+                self.pump(max(0.0, deadline - time.monotonic()))
+            room = self.credit - self.sent
+            chunk, messages = messages[:room], messages[room:]
+            lines = []
+            for message in chunk:
+                self.sent += 1
+                line = {**message, "seq": self.sent}
+                self.unacked[self.sent] = line
+                lines.append(line)
+                seqs.append(self.sent)
+            self.send(*lines)
+        return seqs
+
+    def wait_settled(self, timeout: float = 10.0) -> Outcome:
+        """Reads until every message sent is acked or nacked."""
+        deadline = time.monotonic() + timeout
+        while self.unacked:
+            self.pump(max(0.0, deadline - time.monotonic()))
+        return self.outcome
+
+    def send_all(self, messages, timeout: float = 10.0) -> Outcome:
+        self.send_batch(messages, timeout)
+        return self.wait_settled(timeout)
+
+    def drain(self, timeout: float = 10.0) -> dict:
+        """§7.7: says drain, waits for every ack and the receiver's bye (returned)."""
+        self.send(ctl("drain"))
+        deadline = time.monotonic() + timeout
+        while self.outcome.bye is None:
+            self.handle(self.read(max(0.0, deadline - time.monotonic())))
+        return self.outcome.bye
+
+
+# ---------------------------------------------------------------------------------------------
+# The receiver's side
+
+class Receiver(Conn):
+    """The accepting side of one connection: says hello, grants credit, reads data, acks."""
+
+    def __init__(self, sock, zstd=True, key=None):
+        super().__init__(sock, zstd=zstd, role="accept", key=key)
+        self.messages: list[dict] = []      # data messages read, in order
+        self.highest_seq = 0
+        self.drained = False
+        self.peer_bye: dict | None = None
+
+    def handshake(self, stage="py-recv", accepts=("*",), credit: int | None = 256,
+                  timeout: float = 5.0, **more) -> dict:
+        self.say_hello(stage=stage, accepts=accepts, **more)
+        peer = self.read_hello(timeout)
+        if credit:
+            self.send(ctl("credit", n=credit))
+        return peer
+
+    def next_data(self, timeout: float = 5.0) -> dict:
+        """The next data message; answers ping, health and describe on the way."""
+        deadline = time.monotonic() + timeout
+        while True:
+            line = self.read(max(0.0, deadline - time.monotonic()))
+            if not isinstance(line, dict):
+                continue
+            name = line.get("ctl")
+            if name is None:
+                self.messages.append(line)
+                if isinstance(line.get("seq"), int):
+                    self.highest_seq = max(self.highest_seq, line["seq"])
+                return line
+            if name == "ping":
+                self.send(ctl("pong", id=line.get("id", "")))
+            elif name == "health" and "status" not in line:
+                self.send(ctl("health", status="SERVING"))
+            elif name == "drain":
+                self.drained = True
+            elif name == "bye":
+                self.peer_bye = line
+
+    def ack(self, seq: int, credit: int | None = None):
+        """Cumulative ack, and by default as much credit back (§7.3)."""
+        lines = [ctl("ack", seq=seq)]
+        if credit:
+            lines.append(ctl("credit", n=credit))
+        self.send(*lines)
+
+    def nack(self, seq: int, code: int, message: str = ""):
+        self.send(ctl("nack", seq=seq, code=code, message=message))
+
+    def bye(self, code: int = 0, message: str = ""):
+        self.send(ctl("bye", code=code, message=message))
+
+
+class Listener:
+    """A listening socket (unix: or tcp:// on a port the OS picks); accept() gives a Receiver."""
+
+    def __init__(self, sock: socket.socket, endpoint: str, key: bytes | None = None):
+        self.sock = sock
+        self.endpoint = endpoint
+        self.key = key
+
+    @classmethod
+    def unix(cls, path: str) -> "Listener":
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+        s.listen(64)
+        return cls(s, "unix:" + path)
+
+    @classmethod
+    def tcp(cls, key: bytes | None = None) -> "Listener":
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        s.listen(64)
+        return cls(s, f"tcp://127.0.0.1:{s.getsockname()[1]}", key)
+
+    def accept(self, timeout: float = 10.0, zstd: bool = True) -> Receiver:
+        self.sock.settimeout(timeout)
+        try:
+            conn, _ = self.sock.accept()
+        except socket.timeout:
+            raise Timeout(f"no connection at {self.endpoint} within {timeout:g} s")
+        return Receiver(conn, zstd=zstd, key=self.key)
+
+    def close(self):
+        self.sock.close()
+
+
+class CollectingReceiver:
+    """A well-behaved receiver in a thread: accepts every connection, grants credit, acks each
+    batch, answers ping/health/describe, says bye OK after a drain. `messages` keeps every data
+    message received (across connections), `ids()` their ids in order."""
+
+    def __init__(self, listener: Listener, credit: int = 256, stage: str = "py-recv"):
+        self.listener = listener
+        self.credit = credit
+        self.stage = stage
+        self.messages: list[dict] = []
+        self.connections = 0
+        self.hellos: list[dict] = []
+        self.errors: list[str] = []
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def ids(self) -> list[str]:
+        with self._lock:
+            return [m.get("id") for m in self.messages]
+
+    def wait_count(self, n: int, timeout: float = 10.0) -> list[dict]:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while len(self.messages) < n:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Timeout(f"{len(self.messages)} of {n} messages after {timeout:g} s")
+                self._changed.wait(remaining)
+            return list(self.messages)
+
+    def wait(self, predicate, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            while not predicate(self.messages):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise Timeout(f"condition not met after {timeout:g} s "
+                                  f"({len(self.messages)} messages)")
+                self._changed.wait(remaining)
+            return list(self.messages)
+
+    def _run(self):
+        self.listener.sock.settimeout(0.1)
+        while not self._stop:
+            try:
+                conn, _ = self.listener.sock.accept()
+            except (socket.timeout, OSError):
+                continue
+            threading.Thread(target=self._serve, args=(Receiver(conn, key=self.listener.key),),
+                             daemon=True).start()
+
+    def _serve(self, rx: Receiver):
+        try:
+            peer = rx.handshake(stage=self.stage, credit=self.credit, timeout=10)
+            with self._lock:
+                self.connections += 1
+                self.hellos.append(peer)
+            while not self._stop:
+                try:
+                    line = rx.read(0.2)
+                except Timeout:
+                    continue
+                if not isinstance(line, dict):
+                    continue
+                name = line.get("ctl")
+                if name is None:
+                    batch = [line]
+                    while rx._queue and isinstance(rx._queue[0], dict) \
+                            and "ctl" not in rx._queue[0]:
+                        batch.append(rx.read(0))
+                    with self._changed:
+                        self.messages.extend(batch)
+                        self._changed.notify_all()
+                    seqs = [m["seq"] for m in batch if isinstance(m.get("seq"), int)]
+                    if seqs:
+                        rx.ack(max(seqs), credit=len(batch))
+                elif name == "ping":
+                    rx.send(ctl("pong", id=line.get("id", "")))
+                elif name == "health" and line.get("status") is None:
+                    rx.send(ctl("health", status="SERVING"))
+                elif name == "describe" and line.get("service") is None:
+                    rx.send(ctl("describe", service={
+                        "name": self.stage, "summary": "The Python test receiver.",
+                        "accepts": ["*"], "emits": [], "options": [], "version": 1}))
+                elif name == "drain":
+                    rx.bye(0)
+                    rx.close()
+                    return
+                elif name == "bye":
+                    rx.close()
+                    return
+        except (Closed, WireError, OSError, Timeout) as error:
+            with self._lock:
+                self.errors.append(repr(error))
+        finally:
+            try:
+                rx.sock.close()
+            except OSError:
+                pass
+
+    def close(self):
+        self._stop = True
+        self._thread.join(2)
+        self.listener.close()
