@@ -24,7 +24,16 @@ final class InboundLink: Sendable {
     private let state: Mutex<State>
     private let writer: LineWriter
     private let broken = Atomic<Bool>(false)
+    /// When the peer's last line came (for the idle timeout, PROTOCOL.md §7.6).
+    private let heard = Mutex(ContinuousClock.now)
     let peer: String
+
+    /// The peer sent something: it is alive.
+    func heardFromPeer() {
+        heard.withLock { $0 = .now }
+    }
+
+    var lastHeard: ContinuousClock.Instant { heard.withLock { $0 } }
 
     /// Whether the connection broke with messages unacked. The sender sends those again (or, if
     /// it died, its upstream sends their inputs again), so work still pending for them here is
@@ -62,7 +71,7 @@ final class InboundLink: Sendable {
     /// Records arrivals; returns which of them are new (to handle). Repeats of acked messages
     /// are acked again; repeats of ones in progress are ignored.
     /// - Throws: ``RunnelError`` `RESOURCE_EXHAUSTED` when the sender went beyond the credit it
-    ///   was granted; the peer has been told with `bye`, and the link must close.
+    ///   was granted; the link must be closed with `bye` and that code.
     func receive(seqs: [UInt64]) throws(RunnelError) -> [Bool] {
         let (fresh, reack, overrun) = state.withLock { s -> ([Bool], UInt64?, Bool) in
             var reack: UInt64?
@@ -85,7 +94,6 @@ final class InboundLink: Sendable {
             let error = RunnelError(
                 .resourceExhausted,
                 "\(peer) sent more messages than the \(state.withLock { $0.window.window })-message credit it was granted; closing the link")
-            try? writer.send(.bye(Bye(code: error.code, message: error.message)))
             throw error
         }
         if let reack { try? writer.send(.ack(seq: reack)) }

@@ -16,7 +16,13 @@ actor LinkDownstream: Downstream {
     private let capacity: Int
     private let ackTimeout: Duration
     private let logger: Logger
-    private let deadLetter: @Sendable (Outgoing, RunnelError) async -> Void
+    /// Dead-letters a message given up on: the error, and the stage that refused it (the
+    /// receiver, after its final nack; `nil` when this side gave up, PROTOCOL.md §7.5).
+    private let deadLetter: @Sendable (Outgoing, RunnelError, _ refusedBy: String?) async -> Void
+    /// What this side answers to `describe` and `health` from the receiver (PROTOCOL.md §7.6:
+    /// both sides of a link answer them).
+    private let service: ServiceDefinition
+    private let health: @Sendable () -> HealthStatus
     /// In call mode (PROTOCOL.md §7.10), the outputs the receiver sends back, with the number of
     /// the connection they came on (a resent input's outputs come again on a later one).
     private let onReply: (@Sendable (Envelope, _ connection: Int) -> Void)?
@@ -43,10 +49,17 @@ actor LinkDownstream: Downstream {
     init(
         endpoint: Endpoint, tls: TLSSettings = TLSSettings(), handshake: Handshake, capacity: Int = 1024, maxDeliveries: Int = 5,
         ackTimeout: Duration = .seconds(30), logger: Logger,
-        deadLetter: @escaping @Sendable (Outgoing, RunnelError) async -> Void,
+        service: ServiceDefinition? = nil, health: @escaping @Sendable () -> HealthStatus = { .serving },
+        deadLetter: @escaping @Sendable (Outgoing, RunnelError, _ refusedBy: String?) async -> Void,
         onReply: (@Sendable (Envelope, _ connection: Int) -> Void)? = nil,
         maxRefusals: Int = 12, onRefused: @escaping @Sendable (RunnelError) -> Void = { _ in }
     ) {
+        let local = handshake.local
+        self.service =
+            service
+            ?? ServiceDefinition(
+                name: local.stage, summary: "Sends messages over a link.", accepts: local.accepts, emits: local.emits)
+        self.health = health
         self.maxRefusals = max(maxRefusals, 1)
         self.onReply = onReply
         self.onRefused = onRefused
@@ -175,10 +188,16 @@ actor LinkDownstream: Downstream {
                 try await connection.run { reader, writer in
                     let peer = try await self.handshake.connect(&reader, writer)
                     await self.connected(writer: writer, connection: connection, peer: peer.stage)
-                    while let input = try await reader.next() {
-                        guard case let .line(line) = input else { continue }  // the receiver's problem to report
-                        await self.handle(line)
-                        if case .control(.bye) = line { return }
+                    do throws(RunnelError) {
+                        while let input = try await reader.next() {
+                            guard case let .line(line) = input else { continue }  // the receiver's problem to report
+                            await self.handle(line)
+                            if case .control(.bye) = line { return }
+                        }
+                    } catch {
+                        // A stream that breaks (DATA_LOSS) is told to the peer before the close (§7.9).
+                        try? writer.send(.bye(Bye(code: error.code, message: error.message)))
+                        throw error
                     }
                 }
                 backoff = .milliseconds(50)
@@ -277,7 +296,7 @@ actor LinkDownstream: Downstream {
             let error = RunnelError(
                 .unavailable,
                 "\(peerName) at \(endpoint) died \(window.maxLostDeliveries) times while it had this message (does it crash on it?)")
-            await deadLetter(message, error)
+            await deadLetter(message, error, nil)
         }
         if !givenUp.isEmpty || abandoned > 0 { wakeSpace() }
     }
@@ -293,18 +312,24 @@ actor LinkDownstream: Downstream {
             for message in done { message.ticket.release() }
             if !done.isEmpty { wakeSpace() }
         case let .control(.nack(nack)):
-            switch window.nack(seq: nack.seq, retryable: nack.code.isRetryable) {
+            // Offered again with `attempt` + 1 (PROTOCOL.md §7.5); a resend after a reconnect keeps it.
+            switch window.nack(seq: nack.seq, retryable: nack.code.isRetryable, again: { $0.envelope.attempt += 1 }) {
             case .resend?:
                 pump()
             case let .deadLetter(message, deliveries)?:
-                let error = RunnelError(nack.code, "\(peerName) refused it after \(deliveries) deliveries: \(nack.message)")
-                await deadLetter(message, error)
+                // The record names the receiver and carries its code and message as they are.
+                logger.warning("\(peerName) refused \(message.envelope.id) after \(deliveries) deliveries: \(nack.code.name): \(nack.message)")
+                await deadLetter(message, RunnelError(nack.code, nack.message), peerName)
                 wakeSpace()
             case nil:
                 break
             }
         case let .control(.ping(id)):
             try? writer?.send(.pong(id: id))
+        case .control(.health(nil)):
+            try? writer?.send(.health(health()))
+        case .control(.describe(nil)):
+            try? writer?.send(.describe(service))
         case let .data(reply):
             onReply?(reply, reconnects)
         case let .control(.bye(bye)):

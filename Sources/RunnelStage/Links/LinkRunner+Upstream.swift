@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import RunnelProtocol
 import RunnelTransport
@@ -20,24 +21,32 @@ extension LinkRunner {
     }
 
     func handle(_ connection: LineConnection) async {
+        // Past --max-connections a peer is told why and closed before anything else.
+        let admitted = parts.withLock { p -> Bool in
+            guard p.connections < options.maxConnections else { return false }
+            p.connections += 1
+            return true
+        }
+        guard admitted else { return await refuse(connection) }
+        defer { parts.withLock { $0.connections -= 1 } }
         let service = processor.stage.service
         let hello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
         let handshake = Handshake(local: hello, key: options.key)
+        var cutOff: LineWriter?
         do {
-            try await connection.run(limits: processor.configuration.limits) { reader, writer in
+            try await connection.run(limits: processor.configuration.limits, maxUnread: options.maxUnread) { reader, writer in
+                cutOff = writer
                 // A peer that connects and says nothing is told why and cut off.
                 let timeout = options.handshakeTimeout
                 let deadline = Task {
                     try await Task.sleep(for: timeout)
                     let error = RunnelError(
                         .deadlineExceeded, "no hello within \(TimeSpan(timeout)) (--handshake-timeout); closing the connection")
-                    try? writer.send(.bye(Bye(code: error.code, message: error.message)))
-                    await writer.finishAndFlush()
-                    connection.close()
+                    await self.sayBye(error, writer, connection)
                 }
                 let peer: Hello
                 do {
-                    peer = try await handshake.accept(&reader, writer)
+                    peer = try await handshake.accept(&reader, writer)  // a refusal is told with bye there
                     deadline.cancel()
                 } catch {
                     deadline.cancel()
@@ -45,69 +54,151 @@ extension LinkRunner {
                 }
                 logger.debug("\(peer.stage) connected from \(connection.peer)")
                 let link = InboundLink(writer: writer, window: options.window, peer: peer.stage)
-                let caller = peer.mode == "call" ? writer : nil
-                try link.open()
-                let key = ObjectIdentifier(link)
-                parts.withLock { $0.links[key] = (link, connection) }
-                defer { parts.withLock { _ = $0.links.removeValue(forKey: key) } }
-                if isDraining { Task { await self.drain(link, connection) } }
-                var peerDrained = false
-                // A link that breaks (or ends without a drain) leaves its unacked messages to be
-                // sent again: what is still pending for them here is dropped, not done twice.
-                defer { if !peerDrained { link.abandon() } }
-                reading: while let inputs = try await reader.nextBatch() {
-                    var jobs: [Job] = []
-                    var data: [Envelope] = []
-                    for input in inputs {
-                        switch input {
-                        case let .refused(error, raw):
-                            // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9).
-                            jobs.append(errorJob(processor.errorRecord(error, rawLine: raw), done: {}, replyTo: caller))
-                        case let .line(.data(envelope)):
-                            if envelope.seq == nil {
-                                let error = RunnelError(
-                                    .invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
-                                jobs.append(errorJob(processor.errorRecord(error, for: envelope), done: {}, replyTo: caller))
-                            } else {
-                                data.append(envelope)
-                            }
-                        case let .line(.control(control)):
-                            switch control {
-                            case let .ping(id): link.reply(.pong(id: id))
-                            case .health(nil): link.reply(.health(isDraining ? .notServing : .serving))
-                            case .describe(nil): link.reply(.describe(service))
-                            case .drain: peerDrained = true
-                            default: break
-                            }
-                        }
-                    }
-                    let now = ContinuousClock.now
-                    for (envelope, fresh) in zip(data, try link.receive(seqs: data.map { $0.seq! })) where fresh {
-                        let seq = envelope.seq!
-                        jobs.append(
-                            Job(
-                                received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller,
-                                origin: link))
-                    }
-                    stats.withLock { $0.received += jobs.count }
-                    if capture.input != nil { capture.received(data) }
-                    queue.push(jobs)
-                    if peerDrained { break reading }
+                do throws(RunnelError) {
+                    try await serve(link, peer, &reader, writer, connection)
+                } catch {
+                    // Whatever ends the link early is told to the peer (PROTOCOL.md §7.9): a
+                    // stream that breaks (DATA_LOSS), credit overrun (RESOURCE_EXHAUSTED).
+                    try? writer.send(.bye(Bye(code: error.code, message: error.message)))
+                    throw error
                 }
-                // Finish what this peer sent, so its acks go out, then say goodbye.
-                guard peerDrained else { return }
-                await link.settled()
-                link.flush()
-                link.reply(.bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
-                return
             }
         } catch let error as RunnelError {
-            logger.warning("dropped a connection from \(connection.peer): \(error.code.name): \(error.message)")
+            let reason = cutOff?.cutOff ?? error
+            logger.warning("dropped a connection from \(connection.peer): \(reason.code.name): \(reason.message)")
         } catch {
             logger.warning("dropped a connection from \(connection.peer): \(error)")
         }
     }
 
+    /// Serves one open upstream link: grants credit, takes its data to the work queue, answers
+    /// its control lines, pings it when silent and closes it when dead (PROTOCOL.md §7.6).
+    private func serve(
+        _ link: InboundLink, _ peer: Hello, _ reader: inout LineReader, _ writer: LineWriter, _ connection: LineConnection
+    ) async throws(RunnelError) {
+        let service = processor.stage.service
+        let caller = peer.mode == "call" ? writer : nil
+        try link.open()
+        let key = ObjectIdentifier(link)
+        parts.withLock { $0.links[key] = (link, connection) }
+        defer { parts.withLock { _ = $0.links.removeValue(forKey: key) } }
+        if isDraining { Task { await self.drain(link, connection) } }
+        let idle = Task { await self.watchIdle(link, writer, connection) }
+        defer { idle.cancel() }
+        var peerDrained = false
+        // A link that breaks (or ends without a drain) leaves its unacked messages to be
+        // sent again: what is still pending for them here is dropped, not done twice.
+        defer { if !peerDrained { link.abandon() } }
+        reading: while let inputs = try await reader.nextBatch() {
+            link.heardFromPeer()
+            var jobs: [Job] = []
+            var data: [Envelope] = []
+            for input in inputs {
+                switch input {
+                case let .refused(error, raw):
+                    // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9). A data
+                    // line whose seq can still be read counts as received, and is acked once
+                    // its error record is written.
+                    let record = processor.errorRecord(error, rawLine: raw)
+                    if let seq = Self.seq(ofUnreadable: raw), let fresh = try link.receive(seqs: [seq]).first {
+                        if fresh { jobs.append(errorJob(record, done: { link.complete(seq: seq) }, replyTo: caller)) }
+                    } else {
+                        jobs.append(errorJob(record, done: {}, replyTo: caller))
+                    }
+                case let .line(.data(envelope)):
+                    if envelope.seq == nil {
+                        let error = RunnelError(
+                            .invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
+                        jobs.append(errorJob(processor.errorRecord(error, for: envelope), done: {}, replyTo: caller))
+                    } else {
+                        data.append(envelope)
+                    }
+                case let .line(.control(control)):
+                    switch control {
+                    case let .ping(id): link.reply(.pong(id: id))
+                    case .health(nil): link.reply(.health(isDraining ? .notServing : .serving))
+                    case .describe(nil): link.reply(.describe(service))
+                    case .drain: peerDrained = true
+                    case let .bye(bye):
+                        // The peer ends the link; it sends nothing more (PROTOCOL.md §7.7).
+                        if bye.code != .ok { logger.info("\(peer.stage) closed the link: \(bye.code.name): \(bye.message)") }
+                    default: break
+                    }
+                }
+            }
+            let now = ContinuousClock.now
+            for (envelope, fresh) in zip(data, try link.receive(seqs: data.map { $0.seq! })) where fresh {
+                let seq = envelope.seq!
+                jobs.append(
+                    Job(
+                        received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller,
+                        origin: link))
+            }
+            stats.withLock { $0.received += jobs.count }
+            if capture.input != nil { capture.received(data) }
+            queue.push(jobs)
+            if peerDrained { break reading }
+        }
+        // Finish what this peer sent, so its acks go out, then say goodbye.
+        guard peerDrained else { return }
+        await link.settled()
+        link.flush()
+        link.reply(.bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
+    }
+
+    /// Pings a silent peer and closes the link when it answers nothing for --idle-timeout.
+    private func watchIdle(_ link: InboundLink, _ writer: LineWriter, _ connection: LineConnection) async {
+        var timer = IdleTimer(timeout: options.idleTimeout)
+        while !Task.isCancelled {
+            switch timer.check(now: .now, lastHeard: link.lastHeard) {
+            case let .wait(until):
+                do { try await Task.sleep(until: until) } catch { return }
+            case let .ping(id):
+                link.reply(.ping(id: id))
+            case .close:
+                let error = RunnelError(
+                    .deadlineExceeded,
+                    "\(link.peer) sent nothing, not even a pong, for \(TimeSpan(options.idleTimeout)) (--idle-timeout); closing the link")
+                logger.warning("\(error.code.name): \(error.message)")
+                await sayBye(error, writer, connection)
+                return
+            }
+        }
+    }
+
+    /// Tells the peer why with `bye`, and closes the connection: at once if the `bye` cannot
+    /// reach it (a peer that does not read).
+    func sayBye(_ error: RunnelError, _ writer: LineWriter, _ connection: LineConnection) async {
+        try? writer.send(.bye(Bye(code: error.code, message: error.message)))
+        let cutOff = Task {
+            try await Task.sleep(for: Self.byeFlushTimeout)
+            connection.close()
+        }
+        await writer.finishAndFlush()
+        cutOff.cancel()
+        connection.close()
+    }
+
+    /// A connection past --max-connections: `bye` `RESOURCE_EXHAUSTED` as its only line.
+    private func refuse(_ connection: LineConnection) async {
+        let error = RunnelError(
+            .resourceExhausted,
+            "\(name) serves at most \(options.maxConnections) connections at once (--max-connections); try again later")
+        logger.warning("refused a connection from \(connection.peer): \(error.code.name): \(error.message)")
+        try? await connection.run { _, writer in
+            await sayBye(error, writer, connection)
+        }
+    }
+
+    /// The `seq` of a data line that could not be read, when its text still says it.
+    static func seq(ofUnreadable raw: String) -> UInt64? {
+        guard raw.utf8.contains(UInt8(ascii: "s")),
+            let object = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any],
+            object["ctl"] == nil, let number = object["seq"] as? NSNumber,
+            number.doubleValue == Double(number.int64Value), number.int64Value >= 1
+        else { return nil }
+        return UInt64(number.int64Value)
+    }
 
     /// Stops granting credit to one upstream, finishes and acks what it sent, says `bye` and
     /// closes; the sender keeps the rest for another receiver (PROTOCOL.md §7.7).

@@ -14,7 +14,15 @@ extension LinkRunner {
         let batchSize = processor.configuration.batchSize
         let tap = parts.withLock { $0.tap }
         while let taken = await queue.take(max: batchSize) {
-            let jobs = taken.filter { !($0.origin?.isAbandoned ?? false) }
+            var jobs = taken.filter { !($0.origin?.isAbandoned ?? false) }
+            if let deadLetterLog, jobs.contains(where: { !$0.isCapturedInput && $0.replyTo == nil }) {
+                // Error records made here for lines that could not be read go to the dead-letter
+                // log like every other failure (PROTOCOL.md §2.5, §6), not through the stage.
+                let unreadable = jobs.filter { !$0.isCapturedInput && $0.replyTo == nil }
+                jobs.removeAll { !$0.isCapturedInput && $0.replyTo == nil }
+                await deadLetter(unreadable, to: deadLetterLog, tap: tap)
+                if jobs.isEmpty { continue }
+            }
             if jobs.isEmpty { continue }
             let results = await processor.process(jobs.map(\.received))
             if let tap, tap.isTapped {
@@ -81,6 +89,20 @@ extension LinkRunner {
     }
 
 
+    /// Writes the error records of unreadable lines to the dead-letter log; each line is done
+    /// once its record is on disk (it stays unacked when the log cannot be written).
+    private func deadLetter(_ jobs: [Job], to log: DeadLetterLog, tap: TapPoint?) async {
+        let records = jobs.map(\.received.envelope)
+        for record in records { self.record(record, retried: false) }
+        if let tap, tap.isTapped { tap.publish(.outputs, records) }
+        do {
+            try await log.write(records)
+            for job in jobs { job.done() }
+        } catch {
+            logger.error("cannot write the dead-letter log (\(error)); \(jobs.count) unreadable lines stay unacked")
+        }
+    }
+
     func makeDownstream() throws(RunnelError) -> any Downstream {
         let configuration = processor.configuration
         switch options.to {
@@ -99,7 +121,10 @@ extension LinkRunner {
                 endpoint: options.to, tls: options.tls, handshake: Handshake(local: hello, key: options.key),
                 capacity: options.outputCapacity, maxDeliveries: options.maxDeliveries,
                 ackTimeout: options.ackTimeout, logger: logger,
-                deadLetter: { [weak self] message, error in await self?.deadLetterRefused(message, error) },
+                service: service, health: { [weak self] in self?.isDraining == false ? .serving : .notServing },
+                deadLetter: { [weak self] message, error, refusedBy in
+                    await self?.deadLetterRefused(message, error, refusedBy: refusedBy)
+                },
                 maxRefusals: options.maxRefusals, onRefused: { [weak self] error in self?.stop(because: error) })
             Task { await link.start() }
             return link
@@ -115,8 +140,17 @@ extension LinkRunner {
     }
 
     /// A message the next stage refused for good.
-    func deadLetterRefused(_ message: Outgoing, _ error: RunnelError) async {
-        let failure = processor.errorRecord(error, for: message.envelope)
+    /// - Parameter refusedBy: the stage that refused it (its final nack), which the record names
+    ///   (PROTOCOL.md §7.5); `nil`: this stage gave up on it.
+    func deadLetterRefused(_ message: Outgoing, _ error: RunnelError, refusedBy: String? = nil) async {
+        var failure = processor.errorRecord(error, for: message.envelope)
+        if let refusedBy {
+            let record = ErrorRecord(
+                error: error, stage: refusedBy, attempt: message.envelope.attempt,
+                url: StageProcessor<S>.url(of: message.envelope), original: message.envelope)
+            failure = message.envelope.derive(type: MessageType.error, body: (try? RawJSON(encoding: record)) ?? .emptyObject)
+            failure.deadlineMs = nil
+        }
         record(failure, retried: false)
         if let deadLetterLog {
             try? await deadLetterLog.write([failure])

@@ -38,6 +38,17 @@ public final class LinkRunner<S: Stage>: Sendable {
         /// How long a connecting peer has to say `hello` before it is told `bye`
         /// `DEADLINE_EXCEEDED` and closed, so a silent peer cannot hold a connection forever.
         public var handshakeTimeout: Duration = .seconds(10)
+        /// How long an open upstream link may stay silent: after a third of it without a line
+        /// from the peer, it is pinged; a peer that sends nothing, not even a `pong`, for the
+        /// whole of it is told `bye` `DEADLINE_EXCEEDED` and closed (PROTOCOL.md §7.6). A quiet
+        /// but live peer answers the pings and stays.
+        public var idleTimeout: Duration = .seconds(30)
+        /// Connections the listener serves at once (handshakes included); one more is told `bye`
+        /// `RESOURCE_EXHAUSTED` and closed.
+        public var maxConnections = 128
+        /// The most bytes kept for one connection whose peer does not read them (acks, pongs,
+        /// call-mode replies); past it the connection is closed.
+        public var maxUnread = LineWriter.defaultMaxUnread
         /// Refusals in a row (an untrusted certificate or key, types the peer does not take)
         /// after which the downstream link is given up and the stage stops; 5 s apart.
         public var maxRefusals = 12
@@ -71,6 +82,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         var listener: LinkListener?
         /// The upstream links open now, each with its connection.
         var links: [ObjectIdentifier: (InboundLink, LineConnection)] = [:]
+        /// Connections being served, handshakes included (bounded by `maxConnections`).
+        var connections = 0
         var output: (any Downstream)?
         var tap: TapPoint?
         /// Why the stage stops on its own (its downstream refused the link for good): it drains,

@@ -62,7 +62,7 @@ public final class ReliableSender: Sendable {
         downstream = LinkDownstream(
             endpoint: endpoint, handshake: Handshake(local: hello, key: options.key), capacity: options.capacity,
             maxDeliveries: options.maxDeliveries, ackTimeout: options.ackTimeout, logger: logger,
-            deadLetter: { message, error in
+            deadLetter: { message, error, _ in
                 counters.value.withLock { $0.failed += 1 }
                 logger.warning("message \(message.envelope.id) failed: \(error.code.name): \(error.message)")
                 message.ticket.release()

@@ -49,34 +49,45 @@ public struct Handshake: Sendable {
         hello.nonce = nonce
         try writer.send(.hello(hello))
         let who = role == .accept ? "the connecting peer" : "the listening peer"
-        let peer = try await Self.readHello(&reader, from: who)
+        var peerSaidBye = false
         do throws(RunnelError) {
-            _ = try negotiateVersion(peer)
-            if let key, let nonce {
-                guard let peerNonce = peer.nonce else {
-                    throw RunnelError(
-                        .unauthenticated,
-                        "\(peer.stage) sent no nonce: it has no shared key, and this link requires one")
-                }
-                hello.proof = Self.sign(nonce: peerNonce, key: key, role: role)
-                try writer.send(.hello(hello))
-                let second = try await Self.readHello(&reader, from: peer.stage)
-                let peerRole: Role = role == .accept ? .connect : .accept
-                guard let proof = second.proof, Self.verify(proof, nonce: nonce, key: key, role: peerRole) else {
-                    throw RunnelError(
-                        .unauthenticated,
-                        second.proof == nil ? "\(peer.stage) sent no proof" : "\(peer.stage) proved a different key")
-                }
-            } else if peer.nonce != nil {
-                throw RunnelError(
-                    .unauthenticated, "\(peer.stage) requires the shared key; pass --key-file or set RUNNEL_KEY")
-            }
-            if role == .accept { try checkTypes(sender: peer, receiver: local) }
+            let peer = try await Self.readHello(&reader, from: who, proofRequired: key != nil, saidBye: &peerSaidBye)
+            try await check(peer, role, &reader, writer, hello: hello, key: key, nonce: nonce, saidBye: &peerSaidBye)
+            return peer
         } catch {
-            try? writer.send(.bye(Bye(code: error.code, message: error.message)))
+            // Every refusal is told to the peer before the close (PROTOCOL.md §7.1), unless the
+            // peer itself said bye or went away.
+            if !peerSaidBye { try? writer.send(.bye(Bye(code: error.code, message: error.message))) }
             throw error
         }
-        return peer
+    }
+
+    private func check(
+        _ peer: Hello, _ role: Role, _ reader: inout LineReader, _ writer: LineWriter, hello: Hello, key: SharedKey?,
+        nonce: String?, saidBye: inout Bool
+    ) async throws(RunnelError) {
+        var hello = hello
+        _ = try negotiateVersion(peer)
+        if let key, let nonce {
+            guard let peerNonce = peer.nonce else {
+                throw RunnelError(
+                    .unauthenticated,
+                    "\(peer.stage) sent no nonce: it has no shared key, and this link requires one")
+            }
+            hello.proof = Self.sign(nonce: peerNonce, key: key, role: role)
+            try writer.send(.hello(hello))
+            let second = try await Self.readHello(&reader, from: peer.stage, proofRequired: true, saidBye: &saidBye)
+            let peerRole: Role = role == .accept ? .connect : .accept
+            guard let proof = second.proof, Self.verify(proof, nonce: nonce, key: key, role: peerRole) else {
+                throw RunnelError(
+                    .unauthenticated,
+                    second.proof == nil ? "\(peer.stage) sent no proof" : "\(peer.stage) proved a different key")
+            }
+        } else if peer.nonce != nil {
+            throw RunnelError(
+                .unauthenticated, "\(peer.stage) requires the shared key; pass --key-file or set RUNNEL_KEY")
+        }
+        if role == .accept { try checkTypes(sender: peer, receiver: local) }
     }
 
     func negotiateVersion(_ peer: Hello) throws(RunnelError) -> Int {
@@ -102,19 +113,33 @@ public struct Handshake: Sendable {
         }
     }
 
-    static func readHello(_ reader: inout LineReader, from who: String) async throws(RunnelError) -> Hello {
+    /// Reads the peer's `hello`. Anything else first is refused (PROTOCOL.md §7.1):
+    /// `FAILED_PRECONDITION`, or `UNAUTHENTICATED` where a proof is required; a stream that is
+    /// not a stream of lines (binary bytes, broken zstd) with its own code (`DATA_LOSS`).
+    /// - Parameter saidBye: set when the peer ended the link itself (its `bye`, or a close):
+    ///   then it is not answered.
+    static func readHello(
+        _ reader: inout LineReader, from who: String, proofRequired: Bool = false, saidBye: inout Bool
+    ) async throws(RunnelError) -> Hello {
+        let notHello: StatusCode = proofRequired ? .unauthenticated : .failedPrecondition
         guard let input = try await reader.next() else {
+            saidBye = true
             throw RunnelError(.unavailable, "\(who) closed the link before saying hello")
         }
         guard case let .line(line) = input else {
-            throw RunnelError(.failedPrecondition, "\(who) did not start with hello (is it a Runnel peer?)")
+            guard case let .refused(problem, _) = input else { throw RunnelError(notHello, "\(who) did not start with hello") }
+            throw RunnelError(
+                notHello, "\(who) did not start with hello but with a line that cannot be read (\(problem.code.name): \(problem.message))")
         }
         switch line {
         case let .control(.hello(hello)): return hello
         case let .control(.bye(bye)):
+            saidBye = true
             throw RunnelError(bye.code == .ok ? .unavailable : bye.code, "\(who) refused the link: \(bye.message)")
-        default:
-            throw RunnelError(.failedPrecondition, "\(who) did not start with hello (is it a Runnel peer?)")
+        case let .control(control):
+            throw RunnelError(notHello, "\(who) sent \(control.name) before hello; a link opens with hello (is it a Runnel peer?)")
+        case .data:
+            throw RunnelError(notHello, "\(who) sent a data message before hello; a link opens with hello (is it a Runnel peer?)")
         }
     }
 

@@ -54,17 +54,25 @@ public struct LineConnection: Sendable {
     ///
     /// Writes go through one task in the order they were made, so several tasks may share the
     /// writer; credit bounds how much can wait there.
+    ///
+    /// - Parameter maxUnread: the most bytes kept for a peer that does not read them (the socket
+    ///   takes no more); past it the connection is closed (``LineWriter/cutOff``), so replies a
+    ///   peer never reads cannot pile up.
     public func run<R: Sendable>(
-        limits: Limits = .default, zstdLevel: Int = 1,
+        limits: Limits = .default, zstdLevel: Int = 1, maxUnread: Int = LineWriter.defaultMaxUnread,
         _ body: (inout LineReader, LineWriter) async throws -> R
     ) async throws -> R {
         try await channel.executeThenClose { inbound, outbound in
             try await waitUntilSecured()
             let (stream, continuation) = AsyncStream<ByteBuffer>.makeStream()
-            let writer = LineWriter(continuation: continuation, zstdLevel: zstdLevel)
+            let raw = channel.channel
+            let writer = LineWriter(continuation: continuation, zstdLevel: zstdLevel, maxUnread: maxUnread) {
+                raw.close(promise: nil)
+            }
             let writing = Task {
                 for await buffer in stream {
                     do { try await outbound.write(buffer) } catch { break }
+                    writer.written(buffer.readableBytes)
                 }
                 outbound.finish()
             }
@@ -261,16 +269,38 @@ public final class LineWriter: Sendable {
     private struct State {
         var encoder: StreamEncoder
         var closed = false
+        /// Bytes queued for the socket and not yet taken by it.
+        var unread = 0
+        var cutOff: RunnelError?
     }
+
+    /// The default bound on what waits for a peer that does not read (16 MiB).
+    public static let defaultMaxUnread = 16 << 20
 
     private let state: Mutex<State>
     private let continuation: AsyncStream<ByteBuffer>.Continuation
     /// The task that writes what is sent to the socket (set by ``LineConnection/run``).
     private let writing = Mutex<Task<Void, Never>?>(nil)
+    private let maxUnread: Int
+    private let close: @Sendable () -> Void
 
-    init(continuation: AsyncStream<ByteBuffer>.Continuation, zstdLevel: Int) {
+    init(
+        continuation: AsyncStream<ByteBuffer>.Continuation, zstdLevel: Int, maxUnread: Int = LineWriter.defaultMaxUnread,
+        close: @escaping @Sendable () -> Void = {}
+    ) {
         self.continuation = continuation
+        self.maxUnread = maxUnread
+        self.close = close
         state = Mutex(State(encoder: StreamEncoder(format: .zstd(level: zstdLevel))))
+    }
+
+    /// Why the connection was cut off: the peer left more than the bound unread
+    /// (`RESOURCE_EXHAUSTED`); `nil` while it reads.
+    public var cutOff: RunnelError? { state.withLock { $0.cutOff } }
+
+    /// The socket took `count` bytes.
+    func written(_ count: Int) {
+        state.withLock { $0.unread -= count }
     }
 
     /// Sends lines; they follow everything sent before.
@@ -322,6 +352,7 @@ public final class LineWriter: Sendable {
             guard !s.closed else { return }
             s.closed = true
             if let bytes = try? s.encoder.finish(), !bytes.isEmpty {
+                s.unread += bytes.count
                 continuation.yield(ByteBuffer(bytes: bytes))
             }
             continuation.finish()
@@ -329,20 +360,32 @@ public final class LineWriter: Sendable {
     }
 
     private func write(_ append: (StreamEncoder) -> Void) throws(RunnelError) {
-        let failure: RunnelError? = state.withLock { s -> RunnelError? in
-            guard !s.closed else { return RunnelError(.unavailable, "the link is closed") }
+        let (failure, cut) = state.withLock { s -> (RunnelError?, Bool) in
+            guard !s.closed else { return (s.cutOff ?? RunnelError(.unavailable, "the link is closed"), false) }
             append(s.encoder)
             do {
                 let bytes = try s.encoder.flush()
+                s.unread += bytes.count
+                if s.unread > maxUnread {
+                    // The peer does not read what it is sent: cut it off rather than keep it all.
+                    let error = RunnelError(
+                        .resourceExhausted,
+                        "the peer left \(s.unread) bytes unread (the bound is \(maxUnread), --max-unread); closing the connection")
+                    s.cutOff = error
+                    s.closed = true
+                    continuation.finish()
+                    return (error, true)
+                }
                 if case .terminated = continuation.yield(ByteBuffer(bytes: bytes)) {
                     s.closed = true
-                    return RunnelError(.unavailable, "the link is closed")
+                    return (RunnelError(.unavailable, "the link is closed"), false)
                 }
-                return nil
+                return (nil, false)
             } catch {
-                return error as? RunnelError ?? RunnelError(.internal, "\(error)")
+                return (error as? RunnelError ?? RunnelError(.internal, "\(error)"), false)
             }
         }
+        if cut { close() }
         if let failure { throw failure }
     }
 }

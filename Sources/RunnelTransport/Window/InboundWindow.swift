@@ -53,12 +53,19 @@ public struct InboundWindow {
             if let lastAcked, seq <= lastAcked { return .alreadyAcked }
             return .inProgress
         }
-        guard received < granted else { return .overrun }
-        received += 1
+        // A sender numbers without gaps (PROTOCOL.md §7.4), so numbers skipped were lines this
+        // side could not read: each counts against the credit, and is done (dead-lettered) at
+        // once, so the next ack covers it and the credit comes back.
+        let next = (highestSeen ?? 0) + 1
+        let skipped = seq - next
+        guard skipped < UInt64(granted - received) else { return .overrun }
+        for missing in next..<seq { pending.append((missing, true)) }
+        received += Int(skipped) + 1
         highestSeen = seq
         pending.append((seq, false))
         return .new
     }
+
 
     /// Marks a message done (handled and its outputs safe, or dead-lettered).
     public mutating func complete(seq: UInt64) {

@@ -118,7 +118,9 @@ public struct OutboundWindow<Item> {
 
     /// The receiver refused message `seq`. A retryable refusal is queued again under a new
     /// sequence number until it has been delivered ``maxDeliveries`` times.
-    public mutating func nack(seq: UInt64, retryable: Bool) -> NackAction? {
+    /// - Parameter again: changes a message that is offered again, before it is queued: a
+    ///   sender counts `attempt` up there (PROTOCOL.md §7.5).
+    public mutating func nack(seq: UInt64, retryable: Bool, again offer: (inout Item) -> Void = { _ in }) -> NackAction? {
         guard seq >= firstSeq, case let index = Int(seq - firstSeq), index >= head, index < slots.count,
             let entry = slots[index]
         else { return nil }
@@ -127,6 +129,7 @@ public struct OutboundWindow<Item> {
         if retryable && entry.deliveries < maxDeliveries {
             var again = entry
             again.sentAt = nil
+            offer(&again.item)
             return .resend(seq: enqueue(again))
         }
         return .deadLetter(entry.item, deliveries: entry.deliveries)

@@ -16,6 +16,8 @@ enum StageDefaults {
     static let drainTimeout = TimeSpan(link.drainTimeout)
     static let finishTimeout = TimeSpan(link.finishTimeout ?? .zero)
     static let handshakeTimeout = TimeSpan(link.handshakeTimeout)
+    static let idleTimeout = TimeSpan(link.idleTimeout)
+    static let maxUnread = ByteSize(bytes: link.maxUnread)
 }
 
 /// Where a stage reads: `--listen`, who may connect, the credit it grants, and line limits.
@@ -40,15 +42,41 @@ struct InputOptions: ParsableArguments {
         transform: TimeSpan.argument("--handshake-timeout", range: .milliseconds(1) ... .maximum))
     var handshakeTimeout = StageDefaults.handshakeTimeout
 
-    /// Sets who may connect to `link`'s listener, and how long they have to say hello.
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: .value(
+            "Ping an upstream peer silent for a third of this long; close it (bye DEADLINE_EXCEEDED) if it answers nothing for all of it.",
+            default: StageDefaults.idleTimeout, example: "2m", valueName: "duration"),
+        transform: TimeSpan.argument("--idle-timeout", range: .milliseconds(3) ... .maximum))
+    var idleTimeout = StageDefaults.idleTimeout
+
+    @Option(
+        name: .customLong("max-connections"),
+        help: .value("Connections served at once; one more is told bye RESOURCE_EXHAUSTED.", example: "16"))
+    var maxConnections: Int = StageDefaults.link.maxConnections
+
+    @Option(
+        name: .customLong("max-unread"),
+        help: .value(
+            "Bytes kept for a peer that does not read what it is sent (acks, pongs, replies); past it the connection is closed.",
+            default: StageDefaults.maxUnread, example: "1MiB", valueName: "size"),
+        transform: ByteSize.argument("--max-unread", range: ByteSize(bytes: 4096) ... ByteSize(bytes: Int(Int32.max))))
+    var maxUnread = StageDefaults.maxUnread
+
+    /// Sets who may connect to `link`'s listener, how many at once, how long they have to say
+    /// hello, and how long an open link may stay silent.
     func apply<S>(to link: inout LinkRunner<S>.Options) {
         link.insecure = insecure
         link.window = window
         link.handshakeTimeout = handshakeTimeout.duration
+        link.idleTimeout = idleTimeout.duration
+        link.maxConnections = maxConnections
+        link.maxUnread = maxUnread.bytes
     }
 
     func validate() throws {
         guard window > 0 else { throw ValidationError("--window must be at least 1") }
+        guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
     }
 }
 
