@@ -30,6 +30,8 @@ public struct StageStatistics: Sendable, Hashable, Codable {
     public var capture: [CaptureStatus] = []
     /// How long each input took from its arrival at the stage until its outputs were ready.
     public var latency = LatencyHistogram()
+    /// The stage's links as they stand: credit and messages in flight on each side.
+    public var links: [LinkStatistics] = []
 
     public init() {}
 
@@ -55,7 +57,7 @@ public struct StageStatistics: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case stage, received, emitted, retried, failed, draining, updated, capture
+        case stage, received, emitted, retried, failed, draining, updated, capture, links
         case passedThrough = "passed_through"
         case inFlight = "in_flight"
         case latency = "latency_seconds"
@@ -88,6 +90,7 @@ public struct StageStatistics: Sendable, Hashable, Codable {
         updated = try container.decodeIfPresent(String.self, forKey: .updated)
         capture = try container.decodeIfPresent([CaptureStatus].self, forKey: .capture) ?? []
         latency = try container.decodeIfPresent(LatencyHistogram.self, forKey: .latency) ?? LatencyHistogram()
+        links = try container.decodeIfPresent([LinkStatistics].self, forKey: .links) ?? []
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -103,6 +106,55 @@ public struct StageStatistics: Sendable, Hashable, Codable {
         try container.encodeIfPresent(updated, forKey: .updated)
         try container.encode(capture, forKey: .capture)
         try container.encode(latency, forKey: .latency)
+        try container.encode(links, forKey: .links)
+    }
+}
+
+/// One side of a stage's links at a moment: how much credit is open on it and how many messages
+/// are in flight, summed over the side's connections (`Protocol/schemas/status.json#/$defs/link`).
+///
+/// - Input: `credit` is what the stage granted its senders and they have not used yet;
+///   `inFlight` what it received and has not acked.
+/// - Output: `credit` is what the next stage granted and this one has not used yet; `inFlight`
+///   what it sent and the next stage has not acked.
+public struct LinkStatistics: Sendable, Hashable, Codable {
+    public enum Side: String, Sendable, Hashable, Codable {
+        case input = "in"
+        case output = "out"
+    }
+
+    public var side: Side
+    /// Connections open on this side (a stream, stdin or stdout, counts as none).
+    public var connections: Int
+    public var credit: Int
+    public var inFlight: Int
+
+    public init(side: Side, connections: Int, credit: Int, inFlight: Int) {
+        self.side = side
+        self.connections = connections
+        self.credit = credit
+        self.inFlight = inFlight
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case side, connections, credit
+        case inFlight = "in_flight"
+    }
+
+    /// Refuses counts below zero, as the statistics file's other counts.
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        func count(_ key: CodingKeys) throws -> Int {
+            let value = try container.decode(Int.self, forKey: key)
+            guard value >= 0 else {
+                throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: "a count below zero: \(value)")
+            }
+            return value
+        }
+        side = try container.decode(Side.self, forKey: .side)
+        connections = try count(.connections)
+        credit = try count(.credit)
+        inFlight = try count(.inFlight)
     }
 }
 

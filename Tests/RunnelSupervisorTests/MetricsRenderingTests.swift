@@ -17,6 +17,10 @@ struct MetricsRenderingTests {
         statistics.inFlight = 3
         statistics.latency.record(.milliseconds(4))
         statistics.latency.record(.milliseconds(40))
+        statistics.links = [
+            LinkStatistics(side: .input, connections: 1, credit: 250, inFlight: 6),
+            LinkStatistics(side: .output, connections: 1, credit: 17, inFlight: 239),
+        ]
         return PipelineStatus(
             pipeline: "news \"x\"", pid: 1, uptimeSeconds: 5, done: 7, total: 20, outputs: 6,
             stages: [
@@ -45,6 +49,8 @@ struct MetricsRenderingTests {
         #expect(types["runnel_stage_messages_received_total"] == "counter")
         #expect(types["runnel_stage_in_flight_messages"] == "gauge")
         #expect(types["runnel_pipeline_source_lines_done"] == "gauge")
+        #expect(types["runnel_link_credit_messages"] == "gauge")
+        #expect(types["runnel_link_in_flight_messages"] == "gauge")
         // Every sample line belongs to a declared family.
         for line in lines where !line.hasPrefix("#") {
             let name = String(line.prefix { $0 != "{" && $0 != " " })
@@ -67,5 +73,23 @@ struct MetricsRenderingTests {
         #expect(text.contains(prefix + #"le="+Inf"} 2"#))
         #expect(text.contains(#"runnel_stage_latency_seconds_count{pipeline="news \"x\"",stage="parse"} 2"#))
         #expect(text.contains(#"runnel_stage_latency_seconds_sum{pipeline="news \"x\"",stage="parse"} 0.04"#))
+    }
+
+    @Test("each side of a stage's links has its credit, messages in flight and connections")
+    func links() throws {
+        let text = Self.status().prometheusText(version: "1")
+        let parse = #"pipeline="news \"x\"",stage="parse""#
+        #expect(text.contains("runnel_link_credit_messages{\(parse),side=\"in\"} 250.0"), "\(text)")
+        #expect(text.contains("runnel_link_in_flight_messages{\(parse),side=\"in\"} 6.0"), "\(text)")
+        #expect(text.contains("runnel_link_credit_messages{\(parse),side=\"out\"} 17.0"), "\(text)")
+        #expect(text.contains("runnel_link_in_flight_messages{\(parse),side=\"out\"} 239.0"), "\(text)")
+        #expect(text.contains("runnel_link_connections{\(parse),side=\"out\"} 1.0"), "\(text)")
+        #expect(!text.contains(#"runnel_link_credit_messages{pipeline="news \"x\"",stage="source""#), "no link samples without a statistics file")
+        // The statistics file carries them, and a count below zero is refused.
+        let statistics = try #require(Self.status().stages[1].statistics)
+        let data = try StageStatistics.fileEncoder.encode(statistics)
+        #expect(try JSONDecoder().decode(StageStatistics.self, from: data).links.count == 2)
+        let negative = Data(#"{"links":[{"side":"in","connections":1,"credit":-1,"in_flight":0}]}"#.utf8)
+        #expect(throws: DecodingError.self) { try JSONDecoder().decode(StageStatistics.self, from: negative) }
     }
 }

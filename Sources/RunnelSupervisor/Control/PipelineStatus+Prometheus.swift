@@ -8,7 +8,7 @@ extension PipelineStatus {
     ///
     /// Names follow Prometheus' conventions: `_total` on counters only, base units (seconds),
     /// `runnel_build_info` with the version and the protocol version. Every sample has the label
-    /// `pipeline`, per-stage samples also `stage`. Counters and gauges are rendered by
+    /// `pipeline`, per-stage samples also `stage`, per-link samples also `side` (`in` or `out`). Counters and gauges are rendered by
     /// swift-prometheus' ``PrometheusCollectorRegistry``; the latency histogram is rendered here in
     /// the same format, because swift-prometheus' histograms take observations one by one and the
     /// buckets come already counted from each stage's statistics file.
@@ -53,6 +53,21 @@ extension PipelineStatus {
             counter("runnel_stage_errors_total", "Messages the stage failed (dead-lettered).", stage.errors)
             counter("runnel_stage_retries_total", "Retries the stage made.", stage.statistics?.retried)
             gauge("runnel_stage_in_flight_messages", "Messages taken in by the stage and not processed yet.", stage.inFlight)
+            for link in stage.statistics?.links ?? [] {
+                let sideLabels = labels + [("side", link.side.rawValue)]
+                registry.makeGauge(
+                    name: "runnel_link_connections", labels: sideLabels,
+                    help: "Connections open on the stage's input (side=in) or output (side=out) link."
+                ).set(to: Double(link.connections))
+                registry.makeGauge(
+                    name: "runnel_link_credit_messages", labels: sideLabels,
+                    help: "Credit open on the link: granted to the senders (in) or by the next stage (out), not used yet."
+                ).set(to: Double(link.credit))
+                registry.makeGauge(
+                    name: "runnel_link_in_flight_messages", labels: sideLabels,
+                    help: "Messages on the link not acked yet: received and not acked (in), sent and not acked (out)."
+                ).set(to: Double(link.inFlight))
+            }
         }
         var text = String(decoding: registry.emitToBuffer(), as: UTF8.self)
         text += latencyText()
