@@ -391,8 +391,10 @@ class Conn:
         """The peer's `bye` (§7.7); Closed if it closed without one."""
         return self.read_ctl("bye", timeout)
 
-    def read_to_end(self, timeout: float = 5.0) -> list:
-        """Every line until the peer closes; Timeout if it does not within `timeout`."""
+    def read_to_end(self, timeout: float = 5.0, strict: bool = False) -> list:
+        """Every line until the peer closes; Timeout if it does not within `timeout`. A broken
+        stream (WireError, e.g. a frame the peer never ended) counts as the end unless
+        `strict`."""
         deadline = time.monotonic() + timeout
         lines = []
         while True:
@@ -401,6 +403,8 @@ class Conn:
             except Closed:
                 return lines
             except WireError:
+                if strict:
+                    raise
                 return lines
 
     def closed_within(self, timeout: float) -> bool:

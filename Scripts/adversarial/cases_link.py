@@ -1,0 +1,839 @@
+"""Link cases: a misbehaving Python receiver (wire.py) against the connecting side of Runnel.
+
+`runnel send` (and `runnel relay`'s output) connect to a Python listener that grants odd credit,
+acks what was never sent, nacks with every status code, says bye, resets, pings, asks for
+health and describe. Each case asserts what PROTOCOL.md sections 7 and 8 say the sender must
+do: send only within credit, resend every unacked message after a disconnect (first, in order,
+with new seqs from 1), count `attempt` up after a retryable nack, dead-letter after a final one,
+and lose nothing that was not acked.
+"""
+import signal
+import time
+
+import wire
+from harness import case
+from links import (Relay, Upstream, expect_bye, messages, no_data_within, read_log,
+                   receive_all)
+from wire import CODE, STATUS, ctl, hello
+
+EXPECTED_TO_FAIL_UNTIL_FIXED = {
+    # 7.5, 8.3: a message offered again after a retryable nack has attempt + 1; Runnel (send,
+    # and a stage's output) resends it with the same attempt.
+    "attempt counts up on each retryable nack",
+    "downstream nacks UNAVAILABLE: the stage retries, attempt + 1, then acks upstream",
+    # 7.5: the sender's error record for a final nack has stage = the receiver's name; Runnel
+    # writes its own name ("send") and folds the nack's message into a longer one.
+    "a dead-letter record after a final nack names the receiver as stage",
+    # 6 and 10.2: a dead-letter log is a capture log, written as numbered files; Runnel's
+    # --dead-letter writes the plain name.
+    "the dead-letter log is a numbered capture log",
+    # 7.7: after a refusal (bye FAILED_PRECONDITION or UNAUTHENTICATED) the sender waits 5 s;
+    # Runnel reconnects at once (50 ms) when the bye comes after the hellos (as 7.1 step 3
+    # has it), and --max-refusals does not count it, so send only stops at --finish-timeout.
+    "bye FAILED_PRECONDITION refuses the link: back off 5 s, give up",
+    "bye UNAUTHENTICATED refuses the link: back off 5 s, give up",
+    # 7.1: credit before hello is answered with bye FAILED_PRECONDITION (either side); the
+    # sender closes without a bye.
+    "the receiver sends credit before hello: bye FAILED_PRECONDITION",
+    # 7.6: health and describe may be asked by either side; the connecting side (send, and a
+    # stage on its output link) never answers them (ping works).
+    "health asked by the receiver",
+    "describe asked by the receiver",
+    "health on the output side of a stage",
+    "describe on the output side of a stage",
+    # 2.2: a writer ends its zstd frame when it closes the link; after a drain nobody
+    # answers, send closes (2 s later) inside an unfinished frame.
+    "a drain left unanswered: the sender still ends its frame",
+    # 7.3 is silent on a sum of grants past 2^63 - 1; a careful sender saturates. Runnel's
+    # send stops sending (nothing within 10 s).
+    "credit granted twice to the limit of 64 bits",
+}
+
+
+def upstream(ctx, n=3, *args, **kwargs):
+    """`runnel send` of n messages to our listener, with a dead-letter log."""
+    return Upstream(ctx, messages(n), "--dead-letter", ctx.path("dead.jsonl.zst"), *args,
+                    **kwargs)
+
+
+def dead_letters(ctx):
+    return read_log(ctx.path("dead*.jsonl.zst"))
+
+
+def expect_done(ctx, up, status=0, timeout=20.0):
+    code, _, err = up.finish(timeout)
+    ctx.expect_exit(type("R", (), {"returncode": code, "stderr": err.encode()})(), status)
+    return err
+
+
+def ids(ms):
+    return [m.get("id") for m in ms]
+
+
+def finish_politely(rx, got):
+    """Acks what came, answers the drain with bye OK, as a good receiver does (7.7)."""
+    if got:
+        rx.ack(got[-1]["seq"])
+    try:
+        if not rx.drained:
+            rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "drain", 10)
+        rx.bye(0)
+    except (wire.Closed, wire.Timeout, wire.WireError, OSError):
+        pass
+    rx.close()
+
+
+# A good link, for reference ---------------------------------------------------------------------
+
+@case("link", "a polite receiver gets every message once, in order, seq from 1")
+def polite(ctx):
+    up = upstream(ctx, 20)
+    rx = up.accept()
+    got = receive_all(rx, 20)
+    ctx.expect(ids(got) == ids(up.messages), "not every message once, in order")
+    ctx.expect([m["seq"] for m in got] == list(range(1, 21)), f"seqs {[m['seq'] for m in got]}")
+    ctx.expect(all(m.get("attempt", 1) == 1 for m in got), "attempt is not 1 on a first try")
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "the sender's hello: versions, stage, emits")
+def sender_hello(ctx):
+    up = upstream(ctx, 1)
+    rx = up.accept()
+    peer = rx.peer_hello
+    ctx.expect(1 in peer.get("versions", []) and isinstance(peer.get("stage"), str)
+               and isinstance(peer.get("emits"), list) and "nonce" not in peer,
+               f"the sender's hello on a Unix socket: {peer}")
+    finish_politely(rx, receive_all(rx, 1))
+    expect_done(ctx, up, 0)
+
+
+@case("link", "the sender says drain after its last message")
+def sender_drains(ctx):
+    up = upstream(ctx, 3)
+    rx = up.accept()
+    got = receive_all(rx, 3)
+    line = rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") in ("drain", "bye"), 10)
+    ctx.expect(line.get("ctl") == "drain", f"wanted drain, got {line}")
+    rx.bye(0)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "one cumulative ack covers the whole batch")
+def cumulative_ack(ctx):
+    up = upstream(ctx, 10)
+    rx = up.accept()
+    got = [rx.next_data(10) for _ in range(10)]
+    rx.ack(10)
+    finish_politely(rx, [])
+    expect_done(ctx, up, 0)
+
+
+# Credit (7.3) --------------------------------------------------------------------------------
+
+@case("link", "no credit: no data")
+def no_credit(ctx):
+    up = upstream(ctx, 3)
+    rx = up.accept(credit=0)
+    ctx.expect(no_data_within(rx, 0.7), "data sent without credit")
+    rx.send(ctl("credit", n=3))
+    finish_politely(rx, receive_all(rx, 3, ack=False))
+    expect_done(ctx, up, 0)
+
+
+@case("link", "the sender ends its zstd frame when it closes the link")
+def sender_ends_frame(ctx):
+    up = upstream(ctx, 2)
+    rx = up.accept()
+    got = receive_all(rx, 2)
+    rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "drain", 10)
+    rx.bye(0)
+    try:
+        rx.read_to_end(10, strict=True)
+    except wire.WireError as error:
+        ctx.expect(False, f"2.2: a writer ends the frame when it closes the link: {error}")
+    expect_done(ctx, up, 0)
+
+
+@case("link", "a drain left unanswered: the sender still ends its frame")
+def drain_unanswered(ctx):
+    up = upstream(ctx, 2)
+    rx = up.accept()
+    got = receive_all(rx, 2)
+    try:
+        rx.read_to_end(15, strict=True)
+    except wire.WireError as error:
+        ctx.expect(False, f"2.2: a writer ends the frame when it closes the link: {error}")
+    ctx.expect(any(isinstance(l, dict) and l.get("ctl") == "drain" for l in rx.received),
+               "no drain")
+    expect_done(ctx, up, 0)
+
+
+@case("link", "credit 0 changes nothing")
+def credit_zero(ctx):
+    up = upstream(ctx, 3)
+    rx = up.accept(credit=0)
+    rx.send(ctl("credit", n=0))
+    ctx.expect(no_data_within(rx, 0.7), "data sent after credit 0")
+    rx.send(ctl("credit", n=3))
+    finish_politely(rx, receive_all(rx, 3, ack=False))
+    expect_done(ctx, up, 0)
+
+
+@case("link", "credit is additive and acks do not return it")
+def credit_additive(ctx):
+    up = upstream(ctx, 4)
+    rx = up.accept(credit=1)
+    rx.send(ctl("credit", n=1))
+    first = [rx.next_data(5), rx.next_data(5)]
+    rx.ack(2)   # no credit with it
+    ctx.expect(no_data_within(rx, 0.7), "an ack was taken as credit")
+    rx.send(ctl("credit", n=2))
+    rest = [rx.next_data(5), rx.next_data(5)]
+    ctx.expect(ids(first + rest) == ids(up.messages), "not in order")
+    finish_politely(rx, rest)
+    expect_done(ctx, up, 0)
+
+
+def odd_credit(ctx, raw: bytes):
+    """A credit line that is not an integer ≥ 0: refused, ignored; then credit 2 allows exactly
+    two messages."""
+    up = upstream(ctx, 4)
+    rx = up.accept(credit=0)
+    rx.send(b'{"ctl":"credit","n":' + raw + b"}")
+    ctx.expect(no_data_within(rx, 0.7), f"data sent on credit {raw.decode()}")
+    rx.send(ctl("credit", n=2))
+    got = [rx.next_data(5), rx.next_data(5)]
+    rx.ack(2)
+    ctx.expect(no_data_within(rx, 0.5), f"more than the 2 granted after credit {raw.decode()}")
+    rx.send(ctl("credit", n=2))
+    rest = [rx.next_data(5), rx.next_data(5)]
+    finish_politely(rx, rest)
+    expect_done(ctx, up, 0)
+
+
+for name, raw in [("negative credit", b"-5"), ("fractional credit", b"2.5"),
+                  ("credit as a string", b'"5"'), ("credit beyond 64 bits", b"18446744073709551616"),
+                  ("credit null", b"null")]:
+    def make(raw=raw):
+        return lambda ctx: odd_credit(ctx, raw)
+    case("link", name)(make())
+
+
+@case("link", "huge credit (2^63 - 1)")
+def huge_credit(ctx):
+    up = upstream(ctx, 50)
+    rx = up.accept(credit=0)
+    rx.send(ctl("credit", n=2 ** 63 - 1))
+    got = receive_all(rx, 50)
+    ctx.expect(ids(got) == ids(up.messages), "not all, in order")
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "credit granted twice to the limit of 64 bits")
+def credit_overflow(ctx):
+    up = upstream(ctx, 5)
+    rx = up.accept(credit=0)
+    rx.send(ctl("credit", n=2 ** 63 - 1), ctl("credit", n=2 ** 63 - 1))
+    got = receive_all(rx, 5)
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+
+
+# Acks (7.4) ------------------------------------------------------------------------------------
+
+def bad_ack_then_reset(ctx, line):
+    """After an ack that acks nothing valid, the connection resets: every message must come
+    again on the next connection (none was acked)."""
+    up = upstream(ctx, 3, "--ack-timeout", "3s")
+    rx = up.accept()
+    first = [rx.next_data(5) for _ in range(3)]
+    rx.send(line)
+    rx.reset()
+    rx2 = up.accept()
+    again = [rx2.next_data(10) for _ in range(3)]
+    ctx.expect(ids(again) == ids(up.messages),
+               f"after {line!r}, the next connection got {ids(again)}")
+    ctx.expect([m["seq"] for m in again] == [1, 2, 3], "seqs did not start again at 1")
+    finish_politely(rx2, again)
+    expect_done(ctx, up, 0)
+
+
+for name, line in [("negative ack", b'{"ctl":"ack","seq":-1}'),
+                   ("fractional ack", b'{"ctl":"ack","seq":2.5}'),
+                   ("ack as a string", b'{"ctl":"ack","seq":"3"}'),
+                   ("ack without seq", b'{"ctl":"ack"}'),
+                   ("ack 0", b'{"ctl":"ack","seq":0}')]:
+    def make(line=line):
+        return lambda ctx: bad_ack_then_reset(ctx, line)
+    case("link", name)(make())
+
+
+@case("link", "ack of a seq never sent does not ack later messages")
+def ack_unsent(ctx):
+    up = upstream(ctx, 5, "--ack-timeout", "3s")
+    rx = up.accept(credit=3)
+    first = [rx.next_data(5) for _ in range(3)]
+    rx.send(ctl("ack", seq=1000), ctl("credit", n=2))
+    later = [rx.next_data(5) for _ in range(2)]
+    rx.reset()
+    rx2 = up.accept()
+    again = []
+    try:
+        again = [rx2.next_data(5) for _ in range(2)]
+    except wire.Timeout:
+        pass
+    ctx.expect(ids(again) == ids(later),
+               f"messages 4 and 5, sent after ack 1000, were not resent: {ids(again)}")
+    finish_politely(rx2, again)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "duplicate acks")
+def duplicate_acks(ctx):
+    up = upstream(ctx, 3)
+    rx = up.accept()
+    got = [rx.next_data(5) for _ in range(3)]
+    rx.send(ctl("ack", seq=2), ctl("ack", seq=2), ctl("ack", seq=2), ctl("ack", seq=3),
+            ctl("ack", seq=3))
+    finish_politely(rx, [])
+    expect_done(ctx, up, 0)
+
+
+@case("link", "an ack that goes down is ignored")
+def ack_down(ctx):
+    up = upstream(ctx, 3, "--ack-timeout", "3s")
+    rx = up.accept()
+    got = [rx.next_data(5) for _ in range(3)]
+    rx.send(ctl("ack", seq=1), ctl("ack", seq=0))
+    rx.reset()
+    rx2 = up.accept()
+    again = [rx2.next_data(10) for _ in range(2)]
+    ctx.expect(ids(again) == ids(up.messages[1:]), f"resent {ids(again)}, wanted 2 and 3")
+    finish_politely(rx2, again)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "acks and credit before any data")
+def ack_before_data(ctx):
+    up = upstream(ctx, 2)
+    rx = up.accept(credit=0)
+    rx.send(ctl("ack", seq=0), ctl("credit", n=2))
+    got = receive_all(rx, 2)
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+
+
+# Nacks (7.5) -----------------------------------------------------------------------------------
+
+def nack_with(ctx, code: int):
+    """Message 2 nacked with `code`: retryable → offered again (attempt + 1) and acked in the
+    end, exit 0; final → its error record (that code, stage = the receiver) in the sender's
+    dead-letter log, and the others acked."""
+    up = upstream(ctx, 3, "--ack-timeout", "5s")
+    rx = up.accept()
+    got = [rx.next_data(5) for _ in range(3)]
+    rx.ack(1)
+    rx.nack(2, code, f"py nacks with {STATUS[code]}")
+    rx.ack(3)
+    if code in wire.RETRYABLE:
+        again = rx.next_data(10)
+        ctx.expect(again["id"] == got[1]["id"], f"wanted message 2 again, got {again}")
+        ctx.expect(again["seq"] > 3, f"a resend needs a new seq: {again['seq']}")
+        finish_politely(rx, [again])
+        expect_done(ctx, up, 0)
+    else:
+        ctx.expect(no_data_within(rx, 0.7), f"a message nacked {STATUS[code]} was sent again")
+        finish_politely(rx, [])
+        up.finish()
+        records = [r for r in dead_letters(ctx) if r.get("parent") == got[1]["id"]]
+        ctx.expect(len(records) == 1 and records[0]["body"].get("code") == code,
+                   f"wanted one dead-letter record with code {code}: {records}")
+
+
+for code in range(17):
+    def make(code=code):
+        return lambda ctx: nack_with(ctx, code)
+    kind = "retryable" if code in wire.RETRYABLE else "final"
+    case("link", f"nack {STATUS[code]} ({kind})")(make())
+
+
+@case("link", "attempt counts up on each retryable nack")
+def attempt_counts_up(ctx):
+    up = upstream(ctx, 1)
+    rx = up.accept()
+    attempts = []
+    for _ in range(3):
+        m = rx.next_data(15)
+        attempts.append(m.get("attempt", 1))
+        if len(attempts) < 3:
+            rx.nack(m["seq"], CODE["UNAVAILABLE"], "busy")
+    finish_politely(rx, [m])
+    up.finish()
+    ctx.expect(attempts == [1, 2, 3], f"attempts {attempts}, wanted [1, 2, 3] (7.5, 8.3)")
+
+
+@case("link", "a dead-letter record after a final nack names the receiver as stage")
+def nack_record_stage(ctx):
+    up = upstream(ctx, 1)
+    rx = up.accept(stage="picky-receiver")
+    m = rx.next_data(5)
+    rx.nack(m["seq"], CODE["INVALID_ARGUMENT"], "no thanks")
+    finish_politely(rx, [])
+    up.finish()
+    records = dead_letters(ctx)
+    ctx.expect(len(records) == 1, f"dead-letter log: {records}")
+    body = records[0]["body"]
+    ctx.expect(body.get("stage") == "picky-receiver" and body.get("message") == "no thanks"
+               and body.get("status") == "INVALID_ARGUMENT",
+               f"7.5: the record has the nack's code and message and stage = the receiver's "
+               f"name: {body}")
+
+
+@case("link", "the dead-letter log is a numbered capture log")
+def dead_letter_numbered(ctx):
+    up = upstream(ctx, 1)
+    rx = up.accept()
+    m = rx.next_data(5)
+    rx.nack(m["seq"], CODE["NOT_FOUND"], "gone")
+    finish_politely(rx, [])
+    up.finish()
+    import os
+    ctx.expect(os.path.exists(ctx.path("dead.000001.jsonl.zst")),
+               f"6 and 10.2: the log's files are numbered; found {sorted(os.listdir(ctx.directory))}")
+
+
+@case("link", "nack with a code out of range is ignored")
+def nack_code_17(ctx):
+    up = upstream(ctx, 2)
+    rx = up.accept()
+    got = [rx.next_data(5) for _ in range(2)]
+    rx.send(ctl("nack", seq=1, code=17, message="no such code"))
+    rx.ack(2)
+    finish_politely(rx, [])
+    expect_done(ctx, up, 0)
+    ctx.expect(not dead_letters(ctx), f"a bad nack dead-lettered: {dead_letters(ctx)}")
+
+
+@case("link", "nack of a seq never sent is ignored")
+def nack_unsent(ctx):
+    up = upstream(ctx, 2)
+    rx = up.accept()
+    got = [rx.next_data(5) for _ in range(2)]
+    rx.nack(99, CODE["INVALID_ARGUMENT"], "what?")
+    rx.ack(2)
+    finish_politely(rx, [])
+    expect_done(ctx, up, 0)
+    ctx.expect(not dead_letters(ctx), f"dead-lettered: {dead_letters(ctx)}")
+
+
+@case("link", "nack after ack of the same seq is ignored")
+def nack_after_ack(ctx):
+    up = upstream(ctx, 2)
+    rx = up.accept()
+    got = [rx.next_data(5) for _ in range(2)]
+    rx.ack(2)
+    rx.nack(1, CODE["INVALID_ARGUMENT"], "too late")
+    finish_politely(rx, [])
+    expect_done(ctx, up, 0)
+    ctx.expect(not dead_letters(ctx), f"an acked message dead-lettered: {dead_letters(ctx)}")
+
+
+# Bye, disconnects and redelivery (7.7) ---------------------------------------------------------
+
+def redelivered_after(ctx, end_link):
+    """Four messages, 1 and 2 acked, then `end_link(rx)`: the next connection gets 3 and 4
+    first, in order, seq from 1, attempt unchanged (8.3), and nothing acked comes again."""
+    up = upstream(ctx, 4, "--ack-timeout", "5s")
+    rx = up.accept()
+    got = [rx.next_data(5) for _ in range(4)]
+    rx.ack(2)
+    end_link(rx)
+    rx2 = up.accept(timeout=10)
+    again = [rx2.next_data(10) for _ in range(2)]
+    ctx.expect(ids(again) == ids(up.messages[2:]),
+               f"resent {ids(again)}, wanted messages 3 and 4")
+    ctx.expect([m["seq"] for m in again] == [1, 2], f"seqs {[m['seq'] for m in again]}")
+    ctx.expect([m.get("attempt", 1) for m in again] == [1, 1],
+               "a resend after a reconnect is not a new attempt (8.3)")
+    finish_politely(rx2, again)
+    expect_done(ctx, up, 0)
+
+
+for code in (0, 14, 8, 2):
+    def make(code=code):
+        def end(rx):
+            rx.bye(code, "py closes")
+            rx.close()
+        return lambda ctx: redelivered_after(ctx, end)
+    case("link", f"bye {STATUS[code]} from the receiver mid-stream: unacked resent")(make())
+
+
+@case("link", "the receiver resets mid-stream: unacked resent")
+def reset_mid_stream(ctx):
+    redelivered_after(ctx, lambda rx: rx.reset())
+
+
+@case("link", "the receiver closes without bye: unacked resent")
+def close_mid_stream(ctx):
+    redelivered_after(ctx, lambda rx: rx.close())
+
+
+@case("link", "the receiver sends zstd garbage: unacked resent")
+def garbage_from_receiver(ctx):
+    def end(rx):   # the ack of 2 in a whole frame, then bytes that are no frame
+        rx.send_raw(rx.encoder.end() + b"\x00garbage that is no zstd frame" * 4)
+    redelivered_after(ctx, end)
+
+
+@case("link", "the receiver never acks: resent after --ack-timeout")
+def never_acks(ctx):
+    up = upstream(ctx, 3, "--ack-timeout", "1s")
+    rx = up.accept()
+    got = [rx.next_data(5) for _ in range(3)]
+    rx2 = up.accept(timeout=10)
+    again = [rx2.next_data(10) for _ in range(3)]
+    ctx.expect(ids(again) == ids(got), f"resent {ids(again)}")
+    finish_politely(rx2, again)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "the receiver drops every link twice before acking: nothing lost")
+def flapping_receiver(ctx):
+    up = upstream(ctx, 10, "--ack-timeout", "5s")
+    for _ in range(2):
+        rx = up.accept()
+        [rx.next_data(5) for _ in range(3)]
+        rx.reset()
+    rx = up.accept()
+    got = receive_all(rx, 10)
+    ctx.expect(ids(got) == ids(up.messages), "not all ten, in order, after two broken links")
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+
+
+def refused(ctx, code, status, say_hello=True):
+    """Every connection is refused with bye `code` (after our hello and reading the sender's,
+    as 7.1 step 3 does, or instead of hello): the sender waits about 5 s before trying again
+    (7.7) and gives up after --max-refusals 2 with `status`."""
+    up = upstream(ctx, 1, "--max-refusals", "2")
+    times = []
+    for _ in range(2):
+        rx = up.accept(credit=None, timeout=15)
+        times.append(time.monotonic())
+        if say_hello:
+            rx.say_hello(stage="py-refuses", accepts=["*"])
+            rx.read(5)
+        rx.bye(code, "py refuses")
+        rx.close()
+    ctx.expect(times[1] - times[0] >= 4, f"reconnected {times[1] - times[0]:.1f} s after a "
+               f"refusal ({STATUS[code]}); 7.7 says 5 s")
+    code_, _, err = up.finish(15)
+    ctx.expect(code_ == status, f"exit {code_}, wanted {status}: {err[-300:]}")
+
+
+@case("link", "bye FAILED_PRECONDITION refuses the link: back off 5 s, give up")
+def refused_precondition(ctx):
+    refused(ctx, CODE["FAILED_PRECONDITION"], 78)
+
+
+@case("link", "bye UNAUTHENTICATED refuses the link: back off 5 s, give up")
+def refused_unauthenticated(ctx):
+    refused(ctx, CODE["UNAUTHENTICATED"], 69)
+
+
+@case("link", "bye FAILED_PRECONDITION instead of hello: back off 5 s, give up")
+def refused_before_hello(ctx):
+    refused(ctx, CODE["FAILED_PRECONDITION"], 78, say_hello=False)
+
+
+# The receiver's handshake (7.1) ----------------------------------------------------------------
+
+@case("link", "the receiver speaks only a future version: bye UNIMPLEMENTED")
+def receiver_future_version(ctx):
+    up = upstream(ctx, 1, "--max-refusals", "1")
+    rx = up.accept(credit=None)
+    rx.say_hello(stage="py-v2", versions=[2], accepts=["*"])
+    expect_bye(ctx, rx, "UNIMPLEMENTED", what="runnel send")
+
+
+@case("link", "the receiver sends credit before hello: bye FAILED_PRECONDITION")
+def receiver_credit_first(ctx):
+    up = upstream(ctx, 1, "--max-refusals", "1")
+    rx = up.accept(credit=None)
+    rx.send(ctl("credit", n=10))
+    expect_bye(ctx, rx, "FAILED_PRECONDITION", what="runnel send")
+    ctx.expect(not any(isinstance(l, dict) and "ctl" not in l for l in rx.received),
+               "data sent on a link that never opened")
+
+
+@case("link", "the receiver does not accept what the sender emits")
+def receiver_type_mismatch(ctx):
+    up = upstream(ctx, 1, "--max-refusals", "1")
+    rx = up.accept(credit=None)
+    rx.say_hello(stage="picky", accepts=["article.parsed"])
+    peer = rx.read_hello(5)
+    if "*" in peer.get("emits", []):
+        rx.send(ctl("credit", n=5))   # '*' defers the check to each message (7.1)
+        m = rx.next_data(5)
+        rx.nack(m["seq"], CODE["FAILED_PRECONDITION"], "picky accepts article.parsed")
+        finish_politely(rx, [])
+        up.finish()
+        records = dead_letters(ctx)
+        ctx.expect(records and records[0]["body"]["code"] == CODE["FAILED_PRECONDITION"],
+                   f"dead-letter log {records}")
+    else:
+        rx.bye(CODE["FAILED_PRECONDITION"], "type mismatch")
+        code, _, _ = up.finish()
+        ctx.expect(code == 78, f"exit {code}")
+
+
+@case("link", "ping from the receiver gets pong")
+def receiver_ping(ctx):
+    up = upstream(ctx, 1)
+    rx = up.accept(credit=0)
+    rx.send(ctl("ping", id="r-1"))
+    pong = rx.read_ctl("pong", 5)
+    ctx.expect(pong.get("id") == "r-1", f"pong {pong}")
+    rx.send(ctl("credit", n=1))
+    finish_politely(rx, receive_all(rx, 1))
+    expect_done(ctx, up, 0)
+
+
+@case("link", "health asked by the receiver")
+def receiver_health(ctx):
+    up = upstream(ctx, 1)
+    rx = up.accept(credit=0)
+    rx.send(ctl("health"))
+    answer = rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "health", 5)
+    ctx.expect(answer.get("status") in ("SERVING", "NOT_SERVING", "UNKNOWN"), f"{answer}")
+    rx.send(ctl("credit", n=1))
+    finish_politely(rx, receive_all(rx, 1))
+    expect_done(ctx, up, 0)
+
+
+@case("link", "describe asked by the receiver")
+def receiver_describe(ctx):
+    up = upstream(ctx, 1)
+    rx = up.accept(credit=0)
+    rx.send(ctl("describe"))
+    answer = rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "describe", 5)
+    service = answer.get("service") or {}
+    ctx.expect(isinstance(service.get("name"), str) and service.get("version") == 1,
+               f"describe {answer}")
+    rx.send(ctl("credit", n=1))
+    finish_politely(rx, receive_all(rx, 1))
+    expect_done(ctx, up, 0)
+
+
+@case("link", "an unknown ctl from the receiver is skipped")
+def receiver_unknown_ctl(ctx):
+    up = upstream(ctx, 2)
+    rx = up.accept()
+    rx.send(ctl("frobnicate", seq=1))
+    got = receive_all(rx, 2)
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "a bad control line from the receiver is skipped")
+def receiver_bad_ctl(ctx):
+    up = upstream(ctx, 2)
+    rx = up.accept()
+    rx.send(b'{"ctl":"ack","seq":1,"n":"many"}', b"not json at all")
+    got = receive_all(rx, 2)
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "a receiver silent after hello: the sender does not hang for ever")
+def receiver_silent(ctx):
+    up = upstream(ctx, 1, "--finish-timeout", "2s", "--ack-timeout", "2s")
+    rx = up.accept(credit=0)
+    code, _, err = up.finish(20)
+    ctx.expect(code != 0, f"send exited 0 without an ack: {err[-300:]}")
+
+
+# TCP with a key (7.2), the sender's side -------------------------------------------------------
+
+KEY = b"correct horse battery staple"
+
+
+@case("link", "tcp with a key: the sender's proof checks out")
+def tcp_sender_proof(ctx):
+    up = upstream(ctx, 3, tcp=True, key=KEY)
+    rx = up.accept()   # wire.Conn checks the proof, and bye UNAUTHENTICATED if wrong
+    got = receive_all(rx, 3)
+    ctx.expect(ids(got) == ids(up.messages), "not all delivered over an authenticated link")
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "tcp with a key: the receiver's proof is wrong")
+def tcp_receiver_wrong_proof(ctx):
+    up = upstream(ctx, 1, "--max-refusals", "1", tcp=True, key=KEY)
+    rx = up.listener.accept(10)
+    rx.nonce = "00" * 16
+    rx.send(hello(stage="liar", accepts=["*"], nonce=rx.nonce))
+    peer = rx.read_hello(5) if False else rx.read(5)
+    rx.send(hello(stage="liar", accepts=["*"], nonce=rx.nonce,
+                  proof=wire.make_proof(b"some other key, not theirs", "accept",
+                                        peer.get("nonce", ""))))
+    expect_bye(ctx, rx, "UNAUTHENTICATED", what="runnel send")
+    ctx.expect(not any(isinstance(l, dict) and "ctl" not in l for l in rx.received),
+               "data sent to an unauthenticated receiver")
+
+
+@case("link", "tcp with a key: the receiver sends no nonce")
+def tcp_receiver_no_nonce(ctx):
+    up = upstream(ctx, 1, "--max-refusals", "1", tcp=True, key=KEY)
+    rx = up.listener.accept(10)
+    rx.send(hello(stage="keyless", accepts=["*"]))
+    expect_bye(ctx, rx, "UNAUTHENTICATED", what="runnel send")
+
+
+# The output side of a stage: end-to-end acks (8.4) ----------------------------------------------
+
+def relay_to_python(ctx, *args):
+    """relay listening on a Unix socket, sending to a Python listener we drive by hand."""
+    from links import Listener, on_close
+    down = Listener.unix(ctx.socket_path("down"))
+    on_close(ctx, down.close)
+    relay = Relay(ctx, *args, to=down.endpoint)
+    return relay, down
+
+
+def accept_down(ctx, down, credit=256):
+    rx = down.accept(10)
+    from links import on_close
+    on_close(ctx, rx.sock.close)
+    rx.handshake(credit=credit, accepts=["*"])
+    return rx
+
+
+@case("link", "end to end: no upstream ack before the downstream ack")
+def end_to_end(ctx):
+    relay, down = relay_to_python(ctx)
+    tx = relay.opened()
+    m = wire.envelope("test.item", {"e2e": 1})
+    tx.send_batch([m])
+    rx = accept_down(ctx, down)
+    out = rx.next_data(10)
+    ctx.expect(out["id"] == m["id"], "not relayed")
+    try:
+        tx.wait_settled(0.7)
+        ctx.expect(False, "the relay acked upstream before its output was acked downstream")
+    except wire.Timeout:
+        pass
+    rx.ack(out["seq"])
+    outcome = tx.wait_settled(5)
+    ctx.expect(ids(outcome.acked) == [m["id"]], f"not acked after the downstream ack: {outcome}")
+
+
+@case("link", "downstream nacks UNAVAILABLE: the stage retries, attempt + 1, then acks upstream")
+def downstream_retry(ctx):
+    relay, down = relay_to_python(ctx)
+    tx = relay.opened()
+    m = wire.envelope("test.item", {"retry": 1})
+    tx.send_batch([m])
+    rx = accept_down(ctx, down)
+    first = rx.next_data(10)
+    rx.nack(first["seq"], CODE["UNAVAILABLE"], "busy")
+    second = rx.next_data(15)
+    ctx.expect(second["id"] == m["id"], f"not the same message again: {second}")
+    ctx.expect(second.get("attempt", 1) == first.get("attempt", 1) + 1,
+               f"attempt {first.get('attempt', 1)} then {second.get('attempt', 1)}")
+    rx.ack(second["seq"])
+    ctx.expect(ids(tx.wait_settled(5).acked) == [m["id"]], "not acked upstream")
+
+
+@case("link", "downstream nacks INVALID_ARGUMENT: dead-lettered, acked upstream")
+def downstream_final(ctx):
+    relay, down = relay_to_python(ctx, "--dead-letter", "dead.jsonl.zst")
+    tx = relay.opened()
+    m = wire.envelope("test.item", {"final": 1})
+    tx.send_batch([m])
+    rx = accept_down(ctx, down)
+    out = rx.next_data(10)
+    rx.nack(out["seq"], CODE["INVALID_ARGUMENT"], "never")
+    outcome = tx.wait_settled(10)
+    ctx.expect(ids(outcome.acked) == [m["id"]], f"not acked upstream after a final nack: {outcome}")
+    ctx.wait_for(lambda: any(r.get("body", {}).get("code") == CODE["INVALID_ARGUMENT"]
+                             for r in read_log(ctx.path("dead*.jsonl.zst"))),
+                 "the error record in the dead-letter log", 10)
+
+
+@case("link", "downstream resets: the stage resends, upstream acked once")
+def downstream_reset(ctx):
+    relay, down = relay_to_python(ctx)
+    tx = relay.opened()
+    batch = messages(3)
+    tx.send_batch(batch)
+    rx = accept_down(ctx, down)
+    [rx.next_data(10) for _ in range(3)]
+    rx.reset()
+    rx2 = accept_down(ctx, down)
+    again = [rx2.next_data(10) for _ in range(3)]
+    ctx.expect(ids(again) == ids(batch), f"resent {ids(again)}")
+    rx2.ack(again[-1]["seq"])
+    ctx.expect(len(tx.wait_settled(10).acked) == 3, "not acked upstream")
+
+
+for asked in ("ping", "health", "describe"):
+    def make(asked=asked):
+        def on_output_side(ctx):
+            relay, down = relay_to_python(ctx)
+            tx = relay.opened()
+            tx.send_batch(messages(1))
+            rx = accept_down(ctx, down)
+            rx.next_data(10)
+            rx.send(ctl(asked, id="o-1") if asked == "ping" else ctl(asked))
+            want = "pong" if asked == "ping" else asked
+            answer = rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == want
+                                   and (want != asked or len(l) > 1), 5, answer_pings=False)
+            if asked == "ping":
+                ctx.expect(answer.get("id") == "o-1", f"{answer}")
+            elif asked == "health":
+                ctx.expect(answer.get("status") == "SERVING", f"{answer}")
+            else:
+                ctx.expect((answer.get("service") or {}).get("name") == "relay", f"{answer}")
+        return on_output_side
+    case("link", f"{asked} on the output side of a stage")(make())
+
+
+@case("link", "SIGTERM: the stage acks what it finished, then bye UNAVAILABLE upstream")
+def sigterm_upstream(ctx):
+    relay, down = relay_to_python(ctx, "--drain-timeout", "5s")
+    tx = relay.opened()
+    batch = messages(3)
+    tx.send_batch(batch)
+    rx = accept_down(ctx, down)
+    got = [rx.next_data(10) for _ in range(3)]
+    rx.ack(got[-1]["seq"])
+    tx.wait_settled(10)
+    relay.process.send_signal(signal.SIGTERM)
+    drain = rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") in ("drain", "bye"), 10)
+    if drain.get("ctl") == "drain":
+        rx.bye(0)
+    bye = tx.read_bye(10)
+    ctx.expect(bye.get("code") == CODE["UNAVAILABLE"], f"bye {bye}, wanted UNAVAILABLE (7.7)")
+    code, _, _ = ctx.finish(relay.process, 15)
+    ctx.expect(code == 0, f"the stage exited {code} after SIGTERM")
+
+
+@case("link", "SIGTERM: the stage says drain on its output link")
+def sigterm_downstream(ctx):
+    relay, down = relay_to_python(ctx, "--drain-timeout", "5s")
+    tx = relay.opened()
+    tx.send_batch(messages(1))
+    rx = accept_down(ctx, down)
+    got = rx.next_data(10)
+    rx.ack(got["seq"])
+    tx.wait_settled(10)
+    relay.process.send_signal(signal.SIGTERM)
+    line = rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") in ("drain", "bye"), 10)
+    ctx.expect(line.get("ctl") == "drain", f"wanted drain before the stage closed, got {line}")
+    rx.bye(0)
+    ctx.finish(relay.process, 15)
