@@ -210,12 +210,17 @@ class Upstream:
     """`runnel send` (or any sending command) connecting to a Python listener: the link's
     receiver side is ours to misbehave on. `accept()` gives a Receiver per connection."""
 
-    def __init__(self, ctx, msgs, *args, command=("send",), tcp=False, key=None):
+    def __init__(self, ctx, msgs, *args, command=("send",), tcp=False, key=None, zstd=False):
         self.ctx = ctx
         self.listener = Listener.tcp(key) if tcp else Listener.unix(ctx.socket_path("up"))
         on_close(ctx, self.listener.close)
         self.messages = msgs
         path = write_messages(ctx, "input.jsonl", msgs)
+        if zstd:
+            with open(path, "rb") as f:
+                data = zstandard.ZstdCompressor(write_checksum=True).compress(f.read())
+            path = ctx.write("input.jsonl.zst", data)
+        self.input = path
         env = {"RUNNEL_KEY": key.decode()} if key else {}
         self.err_path = ctx.path("send.err")
         argv = [*command, self.listener.endpoint, path, *args]

@@ -158,7 +158,8 @@ class Decoder:
         self._pending = b""                # compressed bytes not yet decoded
         self._frame = None                 # the zstd decompressobj of the current frame
         self._text = b""                   # decoded bytes not yet split into lines
-        self._dctx = zstandard.ZstdDecompressor(max_window_size=2 ** max_window_log)
+        self.max_window = 2 ** max_window_log
+        self._dctx = zstandard.ZstdDecompressor(max_window_size=self.max_window)
         self._bom_checked = False
         self.offset = 0                    # compressed offset of the current frame's start
 
@@ -222,6 +223,15 @@ class Decoder:
                     continue
                 if self._pending[:4] != ZSTD_MAGIC:
                     raise WireError("DATA_LOSS", f"byte {self.offset}: not a zstd frame")
+                try:   # the frame header says how large a window it needs (2.4)
+                    header = zstandard.get_frame_parameters(self._pending)
+                except zstandard.ZstdError:
+                    if len(self._pending) < 18:   # the longest frame header
+                        return
+                    raise WireError("DATA_LOSS", f"byte {self.offset}: a bad frame header")
+                if header.window_size > self.max_window:
+                    raise WireError("RESOURCE_EXHAUSTED", f"byte {self.offset}: the frame asks "
+                                    f"for a {header.window_size}-byte window, over the limit")
                 self._frame = self._dctx.decompressobj()
             data, self._pending = self._pending, b""
             try:

@@ -1,0 +1,302 @@
+"""Interop cases: the Python implementation of the wire protocol (wire.py, written from
+PROTOCOL.md alone) on both ends of Runnel's links.
+
+Python sender → runnel relay (listening) → Python receiver (listening), with zstd and plain,
+on Unix sockets and on TCP with the HMAC proof of 7.2 on ports the OS picked; Python against
+`runnel recv`, `send`, `call`, `health` and `describe`. Every message must arrive once, in order
+on one link, and be acked end to end: the Python sender's ack comes only after the Python
+receiver acked.
+"""
+import json
+import signal
+import subprocess
+import threading
+
+import wire
+from harness import case
+from links import Listener, Relay, Upstream, messages, on_close, receive_all, receiver
+from wire import CODE, ctl
+
+EXPECTED_TO_FAIL_UNTIL_FIXED = set()
+
+KEY = b"correct horse battery staple"
+
+
+def through_relay(ctx, n, zstd=True, **relay_args):
+    relay = Relay(ctx, **relay_args)
+    tx = relay.opened(zstd=zstd)
+    batch = messages(n, meta={"k": "v"}, trace="T")
+    outcome = tx.send_all(batch, timeout=60)
+    ctx.expect([m["id"] for m in outcome.acked] == [m["id"] for m in batch],
+               f"acked {len(outcome.acked)} of {n}, nacked {len(outcome.nacked)}")
+    got = relay.rx.wait_count(n, 30)
+    ctx.expect([m["id"] for m in got] == [m["id"] for m in batch],
+               "the receiver did not get every message once, in order")
+    ctx.expect(all(g["body"] == m["body"] and g.get("meta") == m["meta"]
+                   for g, m in zip(got, batch)), "a body or meta changed on the way")
+    bye = tx.drain()
+    ctx.expect(bye.get("code", 0) == 0, f"drain ended with {bye}")
+    return relay, got
+
+
+@case("interop", "python → relay → python, zstd, 500 messages")
+def zstd_unix(ctx):
+    relay, got = through_relay(ctx, 500)
+    ctx.expect(sorted(m["seq"] for m in got) == list(range(1, 501)),
+               "the relay's seqs on its output link are not 1…500")
+
+
+@case("interop", "python → relay → python, plain lines, 300 messages")
+def plain_unix(ctx):
+    through_relay(ctx, 300, zstd=False)
+
+
+@case("interop", "python → relay → python over tcp with keys, ports picked by the OS")
+def tcp_keys(ctx):
+    down = receiver(ctx, tcp=True, key=KEY)
+    relay = Relay(ctx, tcp=True, key=KEY, to=down.listener.endpoint)
+    relay.rx = down
+    tx = relay.opened()
+    batch = messages(200)
+    outcome = tx.send_all(batch, timeout=60)
+    ctx.expect(len(outcome.acked) == 200, f"acked {len(outcome.acked)} of 200")
+    got = down.wait_count(200, 30)
+    ctx.expect([m["id"] for m in got] == [m["id"] for m in batch], "not once each, in order")
+    ctx.expect(all(h.get("nonce") for h in down.hellos), f"no nonce on TCP: {down.hellos}")
+
+
+@case("interop", "acks are end to end: none before the python receiver acks")
+def end_to_end(ctx):
+    down = Listener.unix(ctx.socket_path("down"))
+    on_close(ctx, down.close)
+    relay = Relay(ctx, to=down.endpoint)
+    tx = relay.opened()
+    batch = messages(20)
+    tx.send_batch(batch)
+    rx = down.accept(10)
+    on_close(ctx, rx.sock.close)
+    rx.handshake(credit=256)
+    got = [rx.next_data(10) for _ in range(20)]
+    try:
+        tx.wait_settled(0.7)
+        ctx.expect(False, "acked upstream before any downstream ack")
+    except wire.Timeout:
+        ctx.expect(not tx.outcome.acked, f"{len(tx.outcome.acked)} acked before downstream acks")
+    rx.ack(got[9]["seq"])
+    tx.handle(tx.read_ctl("ack", 10))
+    ctx.expect(len(tx.outcome.acked) <= 10, f"{len(tx.outcome.acked)} acked after 10 downstream")
+    rx.ack(got[-1]["seq"])
+    ctx.expect(len(tx.wait_settled(10).acked) == 20, "not all acked")
+
+
+@case("interop", "two python senders at once: each one's order kept")
+def two_senders(ctx):
+    relay = Relay(ctx)
+    batches, errors = [messages(200), messages(200)], []
+
+    def send(batch):
+        try:
+            tx = relay.opened()
+            if len(tx.send_all(batch, timeout=60).acked) != len(batch):
+                errors.append("not all acked")
+        except Exception as error:
+            errors.append(repr(error))
+
+    threads = [threading.Thread(target=send, args=(b,)) for b in batches]
+    [t.start() for t in threads]
+    [t.join(60) for t in threads]
+    ctx.expect(not errors, f"{errors}")
+    got = [m["id"] for m in relay.rx.wait_count(400, 30)]
+    for batch in batches:
+        mine = [i for i in got if i in {m["id"] for m in batch}]
+        ctx.expect(mine == [m["id"] for m in batch], "one sender's messages out of order")
+
+
+@case("interop", "python → relay → relay → python, the middle stage killed mid-way")
+def chain_with_break(ctx):
+    import os
+    end = receiver(ctx, "end")
+    middle = "unix:" + ctx.socket_path("b")
+    second = Relay(ctx, listen=middle, to=end.listener.endpoint)
+    first = Relay(ctx, to=middle)
+    tx = first.opened()
+    batch = messages(100)
+    tx.send_batch(batch[:50])
+    end.wait_count(10, 20)
+    second.process.kill()
+    second.process.wait()
+    if os.path.exists(ctx.socket_path("b")):
+        os.unlink(ctx.socket_path("b"))
+    second = Relay(ctx, listen=middle, to=end.listener.endpoint)
+    tx.send_batch(batch[50:], timeout=30)
+    outcome = tx.wait_settled(60)
+    ctx.expect(len(outcome.acked) == 100, f"acked {len(outcome.acked)} of 100")
+    wanted = {m["id"] for m in batch}
+    end.wait(lambda ms: wanted <= {m.get("id") for m in ms}, 30)
+
+
+@case("interop", "python → runnel recv: every message printed once")
+def to_recv(ctx):
+    path = ctx.socket_path("recv")
+    recv = ctx.spawn(["recv", "--listen", "unix:" + path])
+    ctx.wait_for_socket(path)
+    tx = wire.Sender.connect("unix:" + path, timeout=10)
+    on_close(ctx, tx.sock.close)
+    batch = messages(100)
+    ctx.expect(len(tx.send_all(batch, timeout=30).acked) == 100, "not all acked by recv")
+    bye = tx.drain()
+    ctx.expect(bye.get("code", 0) == 0, f"{bye}")
+    recv.send_signal(signal.SIGTERM)
+    code, out, err = ctx.finish(recv)
+    ctx.expect(code == 0, f"recv exited {code}: {err[-300:]!r}")
+    printed = [json.loads(l)["id"] for l in out.splitlines() if l.strip()]
+    ctx.expect(printed == [m["id"] for m in batch], f"recv printed {len(printed)} of 100")
+
+
+@case("interop", "runnel send → relay → python")
+def send_through_relay(ctx):
+    relay = Relay(ctx)
+    batch = messages(100)
+    from links import write_messages
+    path = write_messages(ctx, "in.jsonl", batch)
+    r = ctx.run(["send", relay.endpoint, path], timeout=30)
+    ctx.expect_exit(r, 0)
+    got = relay.rx.wait_count(100, 20)
+    ctx.expect([m["id"] for m in got] == [m["id"] for m in batch], "not once each, in order")
+
+
+@case("interop", "runnel send → python, zstd file in, 200 messages")
+def send_zstd_file(ctx):
+    import zstandard
+    batch = messages(200)
+    up = Upstream(ctx, batch, zstd=True)
+    with open(up.input, "rb") as f:
+        ctx.expect(f.read(4) == wire.ZSTD_MAGIC, "the input file is not zstd")
+    rx = up.accept()
+    got = receive_all(rx, 200)
+    ctx.expect([m["id"] for m in got] == [m["id"] for m in batch], "not once each, in order")
+    rx.ack(got[-1]["seq"])
+    rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "drain", 10)
+    rx.bye(0)
+    code, _, err = up.finish()
+    ctx.expect(code == 0, f"send exited {code}: {err[-300:]}")
+
+
+def python_stage(ctx, answer):
+    """A Python listener that answers each connection with `answer(rx)` after the hellos."""
+    listener = Listener.unix(ctx.socket_path("py"))
+    on_close(ctx, listener.close)
+
+    def serve():
+        try:
+            rx = listener.accept(15)
+            rx.handshake(stage="py-stage", credit=16, accepts=["*"])
+            answer(rx)
+        except Exception:
+            pass
+    threading.Thread(target=serve, daemon=True).start()
+    return listener.endpoint
+
+
+@case("interop", "runnel health against a python stage: SERVING")
+def health_python(ctx):
+    def answer(rx):
+        line = rx.read_ctl("health", 10)
+        rx.send(ctl("health", status="SERVING"))
+        rx.read_to_end(5)
+    r = ctx.run(["health", python_stage(ctx, answer), "--timeout", "5s"], timeout=20)
+    ctx.expect_exit(r, 0)
+    ctx.expect_in("SERVING", r.stdout)
+
+
+@case("interop", "runnel health against a python stage: NOT_SERVING exits 69")
+def health_python_not_serving(ctx):
+    def answer(rx):
+        rx.read_ctl("health", 10)
+        rx.send(ctl("health", status="NOT_SERVING"))
+        rx.read_to_end(5)
+    r = ctx.run(["health", python_stage(ctx, answer), "--timeout", "5s"], timeout=20)
+    ctx.expect_exit(r, 69)
+    ctx.expect_in("NOT_SERVING", r.stdout + r.stderr)
+
+
+@case("interop", "runnel describe against a python stage")
+def describe_python(ctx):
+    service = {"name": "py-stage", "summary": "A stage in Python.", "accepts": ["x.in"],
+               "emits": ["x.out"], "options": [], "version": 1}
+
+    def answer(rx):
+        rx.read_ctl("describe", 10)
+        rx.send(ctl("describe", service=service))
+        rx.read_to_end(5)
+    r = ctx.run(["describe", python_stage(ctx, answer), "--timeout", "5s"], timeout=20)
+    ctx.expect_exit(r, 0)
+    ctx.expect_in("py-stage", r.stdout)
+    ctx.expect_in("x.out", r.stdout)
+
+
+@case("interop", "runnel call against a python stage in call mode")
+def call_python(ctx):
+    def answer(rx):
+        ctx.expect(rx.peer_hello.get("mode") == "call", f"no call mode: {rx.peer_hello}")
+        m = rx.next_data(10)
+        reply = wire.envelope("x.out", {"echo": m["body"]}, parent=m["id"], trace=m["id"])
+        rx.send(reply)                         # a reply has no seq (7.10)
+        rx.ack(m["seq"])
+        rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "drain", 10)
+        rx.bye(0)
+        rx.close()
+    from links import write_messages
+    path = write_messages(ctx, "call.jsonl", [wire.envelope("x.in", {"q": 42})])
+    r = ctx.run(["call", python_stage(ctx, answer), path, "--timeout", "10s"], timeout=30)
+    ctx.expect_exit(r, 0)
+    out = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    ctx.expect(len(out) == 1 and out[0]["body"] == {"echo": {"q": 42}}, f"call printed {out}")
+
+
+@case("interop", "python in call mode against relay: outputs come back on the link")
+def call_mode_relay(ctx):
+    relay = Relay(ctx)
+    tx = relay.opened(mode="call")
+    batch = messages(3)
+    tx.send_batch(batch)
+    replies = []
+    while tx.unacked or len(replies) < 3:
+        line = tx.read(10)
+        if isinstance(line, dict) and "ctl" not in line:
+            ctx.expect("seq" not in line, f"a reply carries a seq: {line}")
+            replies.append(line)
+        else:
+            tx.handle(line)
+    ctx.expect(sorted(r["body"]["i"] for r in replies) == [0, 1, 2],
+               f"replies {replies}")
+    ctx.expect(not relay.rx.messages, "in call mode the outputs went downstream too")
+
+
+@case("interop", "wire.py reads the golden stream vectors as the manifest says")
+def vectors(ctx):
+    import os
+    here = os.path.dirname(os.path.abspath(__file__))
+    folder = os.path.join(here, "..", "..", "Protocol", "vectors")
+    with open(os.path.join(folder, "manifest.json")) as f:
+        manifest = json.load(f)["vectors"]
+    wrong = []
+    for v in manifest:
+        if v["kind"] != "stream":
+            continue
+        limits = v.get("limits", {})
+        decoder = wire.Decoder(max_line=limits.get("max_line", wire.MAX_LINE),
+                               max_window_log=limits.get("max_window_log", wire.MAX_WINDOW_LOG))
+        with open(os.path.join(folder, v["file"]), "rb") as f:
+            data = f.read()
+        codes, lines = [], []
+        try:
+            lines = decoder.feed(data) + decoder.end()
+        except wire.WireError as error:
+            codes.append(error.code)
+            lines = []
+        # stream-ending errors only: line errors need the envelope checks of a validator
+        want = [e["code"] for e in v["errors"] if "offset" in e]
+        if codes != want or (decoder.format or "plain") != v["format"]:
+            wrong.append((v["file"], codes, want, decoder.format))
+    ctx.expect(not wrong, f"vectors read differently: {wrong}")
