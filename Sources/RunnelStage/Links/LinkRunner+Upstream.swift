@@ -77,6 +77,7 @@ extension LinkRunner {
         _ link: InboundLink, _ peer: Hello, _ reader: inout LineReader, _ writer: LineWriter, _ connection: LineConnection
     ) async throws(RunnelError) {
         let service = processor.stage.service
+        let checksEnvelopes = !service.accepts.contains("*")
         let caller = peer.mode == "call" ? writer : nil
         try link.open()
         let key = ObjectIdentifier(link)
@@ -99,8 +100,14 @@ extension LinkRunner {
                     // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9). A data
                     // line whose seq can still be read counts as received, and is acked once
                     // its error record is written.
+                    let unreadable = Self.unreadable(raw)
+                    if unreadable.isControl {
+                        // A bad control line is only logged (§7.9): it is no message to lose.
+                        logger.warning("\(peer.stage) sent a control line that cannot be read: \(error.code.name): \(error.message)")
+                        continue
+                    }
                     let record = processor.errorRecord(error, rawLine: raw)
-                    if let seq = Self.seq(ofUnreadable: raw), let fresh = try link.receive(seqs: [seq]).first {
+                    if let seq = unreadable.seq, let fresh = try link.receive(seqs: [seq]).first {
                         if fresh { jobs.append(errorJob(record, done: { link.complete(seq: seq) }, replyTo: caller)) }
                     } else {
                         jobs.append(errorJob(record, done: {}, replyTo: caller))
@@ -129,6 +136,13 @@ extension LinkRunner {
             let now = ContinuousClock.now
             for (envelope, fresh) in zip(data, try link.receive(seqs: data.map { $0.seq! })) where fresh {
                 let seq = envelope.seq!
+                if checksEnvelopes, let problem = Self.envelopeProblem(envelope) {
+                    // Step 5 of PROTOCOL.md §3, for a stage that works on messages (a relay
+                    // passes them on and need not): refused and dead-lettered, then acked.
+                    let record = processor.errorRecord(problem, for: envelope)
+                    jobs.append(errorJob(record, done: { link.complete(seq: seq) }, replyTo: caller))
+                    continue
+                }
                 jobs.append(
                     Job(
                         received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller,
@@ -190,14 +204,28 @@ extension LinkRunner {
         }
     }
 
-    /// The `seq` of a data line that could not be read, when its text still says it.
-    static func seq(ofUnreadable raw: String) -> UInt64? {
-        guard raw.utf8.contains(UInt8(ascii: "s")),
-            let object = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any],
-            object["ctl"] == nil, let number = object["seq"] as? NSNumber,
-            number.doubleValue == Double(number.int64Value), number.int64Value >= 1
-        else { return nil }
-        return UInt64(number.int64Value)
+    /// What can still be read of a line that was refused: whether it is a control line (it has
+    /// `ctl`), and the `seq` of a data line.
+    static func unreadable(_ raw: String) -> (isControl: Bool, seq: UInt64?) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any] else {
+            return (false, nil)
+        }
+        if object["ctl"] != nil { return (true, nil) }
+        guard let number = object["seq"] as? NSNumber, number.doubleValue == Double(number.int64Value), number.int64Value >= 1
+        else { return (false, nil) }
+        return (false, UInt64(number.int64Value))
+    }
+
+    /// What step 5 of PROTOCOL.md §3 finds wrong with an envelope: `attempt` below 1, a `ts`
+    /// that is not RFC 3339.
+    static func envelopeProblem(_ envelope: Envelope) -> RunnelError? {
+        if envelope.attempt < 1 {
+            return RunnelError(.invalidArgument, "field \"attempt\": must be 1 or more (id \(envelope.id))")
+        }
+        if let ts = envelope.ts, Timestamp.parse(ts) == nil {
+            return RunnelError(.invalidArgument, "field \"ts\": not an RFC 3339 timestamp: \(ts) (id \(envelope.id))")
+        }
+        return nil
     }
 
     /// Stops granting credit to one upstream, finishes and acks what it sent, says `bye` and
