@@ -237,7 +237,7 @@ def credit_overflow(ctx):
     up = upstream(ctx, 5)
     rx = up.accept(credit=0)
     rx.send(ctl("credit", n=2 ** 63 - 1), ctl("credit", n=2 ** 63 - 1))
-    got = receive_all(rx, 5)
+    got = receive_all(rx, 5, timeout=5)
     finish_politely(rx, got)
     expect_done(ctx, up, 0)
 

@@ -43,7 +43,7 @@ EXPECTED_TO_FAIL_UNTIL_FIXED = {
     "a stream that starts with a binary byte",
     "a frame asking for a window over the limit",
     # 2.1: the last line MAY lack its line feed and is read when the stream ends cleanly; a
-    # half-closed link's last line is dropped.
+    # half-closed link's last line is dropped (in about 3 runs of 5: a race).
     "the last line without a line feed, then half-close",
     # 3, step 5: attempt >= 1 and ts a valid timestamp are checked (INVALID_ARGUMENT); enrich
     # processes such messages.
@@ -56,6 +56,15 @@ EXPECTED_TO_FAIL_UNTIL_FIXED = {
     "an id reused: the duplicate is acked and dropped",
     # 7.9: a bad control line is only logged; Runnel sends an error record downstream for it.
     "a bad control line is only logged, not dead-lettered",
+    # 7.7 says drain is answered with every ack and bye OK; it is silent on a sender that then
+    # half-closes (it sends nothing after drain anyway). Runnel takes the half-close as a broken
+    # link: no acks, no bye, and its zstd frame left unended (2.2).
+    "half-close after drain: acks and bye OK still come",
+    # 7: a reader of a one-way stream that finds a hello checks its versions and types as in
+    # 7.1 and stops with the same code; cat prints on past a hello of version 2 (exit 0), and
+    # enrich takes a stream whose hello emits page.fetched.
+    "a one-way stream whose hello speaks only version 2",
+    "a one-way stream whose hello emits a type the stage does not accept",
 }
 
 
@@ -634,7 +643,7 @@ def last_line_no_newline(ctx):
     tx.sent, tx.unacked = 1, {1: message}
     tx.send_raw(wire.encode(message)[:-1])
     tx.shutdown_write()
-    relay.rx.wait(lambda ms: any(m.get("id") == message["id"] for m in ms), 10)
+    relay.rx.wait(lambda ms: any(m.get("id") == message["id"] for m in ms), 5)
 
 
 @case("wire", "a truncated zstd frame, then the connection closes")
@@ -1003,6 +1012,56 @@ def resend_counts_once(ctx):
     ctx.expect(len(outcome.acked) == 1 and outcome.bye is None, f"{outcome}")
 
 
+@case("wire", "half-close after drain: acks and bye OK still come")
+def half_close_after_drain(ctx):
+    relay = Relay(ctx)
+    tx = relay.opened()
+    batch = messages(5)
+    tx.send_batch(batch)
+    tx.send(ctl("drain"))
+    tx.send_raw(tx.encoder.end())
+    tx.shutdown_write()
+    deadline = time.monotonic() + 10
+    try:
+        while tx.outcome.bye is None:
+            tx.handle(tx.read(max(0.0, deadline - time.monotonic())))
+    except (wire.Closed, wire.WireError) as error:
+        ctx.expect(False, f"{error!r} after reading {tx.received}"[:600])
+    ctx.expect(tx.outcome.bye.get("code", 0) == 0 and len(tx.outcome.acked) == 5,
+               f"bye {tx.outcome.bye}, {len(tx.outcome.acked)} of 5 acked")
+
+
+# One-way streams (7): a hello is checked, other control lines ignored ---------------------------
+
+@case("wire", "a one-way stream whose hello speaks only version 2")
+def oneway_future_hello(ctx):
+    data = wire.encode(hello(stage="py", versions=[2], emits=["test.item"])) + \
+        wire.encode(envelope("test.item", {"x": 1}))
+    r = ctx.run(["cat"], input=data)
+    ctx.expect(r.returncode != 0, "cat accepted a stream whose hello has no common version")
+    ctx.expect_in("UNIMPLEMENTED", r.stderr, "stderr")
+    ctx.expect(b'"x":1' not in r.stdout, "cat went on past the hello it refused (7: it stops)")
+
+
+@case("wire", "a one-way stream whose hello emits a type the stage does not accept")
+def oneway_type_mismatch(ctx):
+    data = wire.encode(hello(stage="fetch", emits=["page.fetched"])) + wire.encode(
+        envelope("page.fetched", {"url": "https://x.example/", "status": 200, "html": ""}))
+    r = ctx.run(["enrich"], input=data)
+    ctx.expect(r.returncode != 0, "enrich took a stream whose hello emits page.fetched")
+    ctx.expect_in("FAILED_PRECONDITION", r.stderr, "stderr")
+
+
+@case("wire", "a one-way stream: control lines other than hello are ignored")
+def oneway_other_ctl(ctx):
+    data = wire.encode(ctl("credit", n=5)) + wire.encode(envelope("test.item", {"x": 1})) + \
+        wire.encode(ctl("ack", seq=1)) + wire.encode(ctl("drain"))
+    r = ctx.run(["cat"], input=data)
+    ctx.expect_exit(r, 0)
+    out = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    ctx.expect([m.get("body") for m in out if "ctl" not in m] == [{"x": 1}], f"cat printed {out}")
+
+
 # Many peers --------------------------------------------------------------------------------------
 
 @case("wire", "forty connections at once")
@@ -1043,7 +1102,7 @@ def never_reads(ctx):
     c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     c.sock.settimeout(0.5)
     try:
-        for i in range(5000):   # pings whose pongs it never reads
+        for i in range(500):   # pings whose pongs it never reads
             c.send(*[ctl("ping", id=f"{i}-{j}-" + "p" * 200) for j in range(20)])
     except (socket.timeout, BrokenPipeError, ConnectionResetError):
         pass

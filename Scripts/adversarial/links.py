@@ -131,7 +131,7 @@ class Relay:
         ctx.wait_for(lambda: number in self.error_codes() or code in self.stderr(),
                      f"{code} in an error record or on stderr", timeout)
 
-    def expect_error_record(self, ctx, code: str, timeout=10.0) -> dict:
+    def expect_error_record(self, ctx, code: str, timeout=5.0) -> dict:
         number = CODE[code]
         ctx.wait_for(lambda: number in self.error_codes(), f"an error record with {code}"
                      f" (got {self.error_codes()}; stderr {self.stderr()[-300:]!r})", timeout)
