@@ -300,3 +300,36 @@ def vectors(ctx):
         if codes != want or (decoder.format or "plain") != v["format"]:
             wrong.append((v["file"], codes, want, decoder.format))
     ctx.expect(not wrong, f"vectors read differently: {wrong}")
+
+
+@case("interop", "a stage on a socket it inherited at fd 3 (LISTEN_FDS=1, 9.1)")
+def inherited_socket(ctx):
+    import os
+    import socket as sockets
+    path = ctx.socket_path("inherited")
+    listening = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+    listening.bind(path)
+    listening.listen(16)
+    down = receiver(ctx)
+
+    def at_fd_3():
+        os.dup2(listening.fileno(), 3)
+        os.set_inheritable(3, True)
+    process = subprocess.Popen(
+        [ctx.runnel, "relay", "--listen", "fd:3", "--to", down.listener.endpoint],
+        env={**os.environ, "LISTEN_FDS": "1", "NO_COLOR": "1"}, preexec_fn=at_fd_3,
+        close_fds=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    ctx.processes.append(process)
+    listening.close()   # the stage holds it now
+    tx = wire.Sender.connect("unix:" + path, timeout=10)
+    on_close(ctx, tx.sock.close)
+    batch = messages(10)
+    ctx.expect(len(tx.send_all(batch, timeout=20).acked) == 10, "not all acked")
+    got = down.wait_count(10, 10)
+    ctx.expect([m["id"] for m in got] == [m["id"] for m in batch], "not once each, in order")
+    tx.drain()
+    process.send_signal(signal.SIGTERM)
+    code, _, _ = ctx.finish(process, 15)
+    ctx.expect(code == 0, f"exit {code} after SIGTERM")
+    ctx.expect(os.path.exists(path), "9.1: a stage never removes the socket it inherited")

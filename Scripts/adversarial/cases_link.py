@@ -837,3 +837,97 @@ def sigterm_downstream(ctx):
     ctx.expect(line.get("ctl") == "drain", f"wanted drain before the stage closed, got {line}")
     rx.bye(0)
     ctx.finish(relay.process, 15)
+
+
+# Draining (7.6, 7.7) and poison messages ------------------------------------------------------
+
+def draining_relay(ctx):
+    """relay with one message held (its downstream has not acked), then SIGTERM: draining."""
+    relay, down = relay_to_python(ctx, "--drain-timeout", "6s")
+    tx = relay.opened()
+    held = wire.envelope("test.item", {"held": 1})
+    tx.send_batch([held])
+    rx = accept_down(ctx, down)
+    out = rx.next_data(10)
+    relay.process.send_signal(signal.SIGTERM)
+    return relay, tx, rx, out
+
+
+@case("link", "health while draining says NOT_SERVING")
+def health_draining(ctx):
+    relay, tx, rx, out = draining_relay(ctx)
+    ctx.wait_for(lambda: "draining" in relay.stderr(), "the stage to start draining", 10)
+    tx.send(ctl("health"))
+    answer = tx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "health"
+                           and "status" in l, 5)
+    ctx.expect(answer.get("status") == "NOT_SERVING", f"health while draining: {answer} (7.6)")
+    rx.ack(out["seq"])
+
+
+@case("link", "data sent into a draining stage: finished and acked, or nacked UNAVAILABLE")
+def data_while_draining(ctx):
+    relay, tx, rx, out = draining_relay(ctx)
+    ctx.wait_for(lambda: "draining" in relay.stderr(), "the stage to start draining", 10)
+    late = wire.envelope("test.item", {"late": 1})
+    try:
+        tx.send_batch([late], timeout=1)   # the credit left from the first grant
+    except (wire.Timeout, wire.WireError, BrokenPipeError):
+        ctx.expect(False, "no credit left to test with")
+    rx.ack(out["seq"])
+    try:   # 7.7: finished (passed on, acked once acked downstream) …
+        passed = rx.next_data(2)
+        ctx.expect(passed["id"] == late["id"], f"unexpected {passed}")
+        rx.ack(passed["seq"])
+    except wire.Timeout:
+        pass   # … or 7.5: nacked UNAVAILABLE
+    try:
+        tx.wait_settled(4)
+    except (wire.WireError, wire.Closed, wire.Timeout):
+        pass
+    acked = late["id"] in [m["id"] for m in tx.outcome.acked]
+    nacked = [n for m, n in tx.outcome.nacked if m["id"] == late["id"]]
+    ctx.expect(acked or (nacked and nacked[0].get("code") == CODE["UNAVAILABLE"]),
+               f"the late message was neither acked nor nacked UNAVAILABLE: {tx.outcome}")
+
+
+@case("link", "the drain deadline passes: links closed without acking what is held")
+def drain_deadline(ctx):
+    relay, down = relay_to_python(ctx, "--drain-timeout", "1s")
+    tx = relay.opened()
+    held = wire.envelope("test.item", {"held": 1})
+    tx.send_batch([held])
+    rx = accept_down(ctx, down)
+    rx.next_data(10)            # never acked downstream
+    relay.process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    ctx.expect(tx.closed_within(8), "the stage kept its upstream link past the drain deadline")
+    tx.handle(None)
+    for line in tx.received:
+        tx.handle(line)
+    ctx.expect(not tx.outcome.acked, "the held message was acked though its output never was")
+    ctx.finish(relay.process, 10)
+    ctx.expect(time.monotonic() - started < 6, "the 1 s drain deadline was not kept")
+
+
+@case("link", "a poison message: in flight on 50 broken links, dead-lettered UNAVAILABLE")
+def poison(ctx):
+    up = upstream(ctx, 1)
+    offered = 0
+    while True:
+        try:
+            rx = up.accept(timeout=3)
+        except wire.Timeout:
+            break
+        try:
+            rx.next_data(5)
+            offered += 1
+        except (wire.Timeout, wire.Closed):
+            pass
+        rx.reset()
+        if offered > 60:
+            break
+    up.finish(10)
+    ctx.expect(offered == 50, f"offered on {offered} links before it was given up (7.7: 50)")
+    records = dead_letters(ctx)
+    ctx.expect(len(records) == 1 and records[0]["body"]["code"] == CODE["UNAVAILABLE"],
+               f"dead-letter log {records}")
