@@ -150,12 +150,14 @@ class Relay:
         sender.close()
 
 
-def expect_bye(ctx, conn: Conn, codes, timeout=5.0, what="the stage") -> dict:
+def expect_bye(ctx, conn: Conn, codes, timeout=5.0, what="the stage",
+               answer_pings=True) -> dict:
     """Reads until the peer's bye, which must carry one of `codes` (names); and then the peer
     must close the connection."""
     codes = (codes,) if isinstance(codes, str) else tuple(codes)
     try:
-        bye = conn.read_bye(timeout)
+        bye = conn.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "bye", timeout,
+                              answer_pings=answer_pings)
     except wire.Closed:
         raise_failed(ctx, f"{what} closed the connection without a bye ({' or '.join(codes)}); "
                      f"read {conn.received!r}"[:600])
