@@ -31,6 +31,9 @@ public enum PipelineDefaults {
     public static let maxNesting = 32
     /// The largest pipeline file read (they are a few KiB).
     public static let maxFileSize = 1 << 20
+    /// The longest pipeline `name`: it names the directory of the pipeline's sockets
+    /// (`/tmp/runnel-UID/NAME/STAGE.sock`), and a socket's path must fit in 107 bytes.
+    public static let longestName = 48
 
     /// A key a file may leave out, and the value it then has, as the file would write it.
     public struct Key: Sendable, Equatable {

@@ -71,6 +71,8 @@ public struct PipelineDefinition: Sendable {
     /// The file's directory: relative paths are resolved there, and the stages run there.
     public var directory: String
     public var source: Source
+    /// The line of `urls` or `directory` in `[source]`, for messages.
+    public var sourceLine: Int? = nil
     /// The stages, in the order messages flow.
     public var stages: [Stage]
     /// `strategy`, `max_restarts`, `period` and `backoff`.
@@ -175,6 +177,12 @@ public struct PipelineDefinition: Sendable {
         if name.isEmpty || !name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) {
             reader.problem(pipeline.line(of: "name"), "name", "use letters, digits, - and _ only, not \"\(name)\"")
             name = fileName
+        } else if name.utf8.count > PipelineDefaults.longestName {
+            // The name is a directory of Unix sockets, whose paths must fit in 107 bytes.
+            reader.problem(
+                pipeline.line(of: "name"), "name",
+                "\(name.utf8.count) characters is too long for the directory of the pipeline's sockets",
+                fix: "use at most \(PipelineDefaults.longestName)")
         }
         var policy = PipelineDefaults.policy
         policy.strategy = reader.choice("strategy", in: pipeline, of: RestartPolicy.Strategy.self) ?? policy.strategy
@@ -216,8 +224,10 @@ public struct PipelineDefinition: Sendable {
                 self.source = .urls(urls)
             } else if let urls {
                 self.source = .urls(urls)
+                sourceLine = source.line(of: "urls")
             } else if let pages {
                 self.source = .directory(pages)
+                sourceLine = source.line(of: "directory")
             } else if source["urls"] == nil && source["directory"] == nil {
                 reader.problem(source.line, nil, "[source] needs urls = \"FILE\" or directory = \"DIR\"")
             }

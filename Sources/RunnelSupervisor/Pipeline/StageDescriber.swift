@@ -196,7 +196,7 @@ public struct StageDescriber: Sendable {
     private static func result(
         of child: Asked, stage: PipelineDefinition.Stage, file: String, timedOut: Bool, timeout: Duration
     ) -> Result<ServiceDefinition, PipelineProblem> {
-        let shown = child.arguments.map(Self.shellQuoted).joined(separator: " ")
+        let shown = child.arguments.map { Self.shellQuoted(SecretRedaction.redacting($0)) }.joined(separator: " ")
         if timedOut {
             return .failure(
                 PipelineProblem(

@@ -68,9 +68,11 @@ extension RunnelError {
         let reason = String(cString: strerror(number))
         let code: StatusCode =
             switch number {
-            case ENOENT: .notFound
-            case EACCES, EPERM: .permissionDenied
-            case ENOSPC, EMFILE, ENFILE, ENOMEM: .resourceExhausted
+            // No file there: nothing, a directory, or a path through a file or a loop of links.
+            case ENOENT, EISDIR, ENOTDIR, ELOOP: .notFound
+            case EACCES, EPERM, EROFS: .permissionDenied
+            case ENOSPC, EDQUOT, EFBIG, EMFILE, ENFILE, ENOMEM: .resourceExhausted
+            case ENAMETOOLONG: .invalidArgument
             case ECONNREFUSED, ECONNRESET, EPIPE, EHOSTUNREACH, ENETUNREACH, ETIMEDOUT: .unavailable
             case EEXIST: .alreadyExists
             default: .internal

@@ -95,8 +95,9 @@ public struct PostgresStoreConfiguration: Sendable, Hashable {
     }
 
     /// `url` with any password replaced by `***`, for messages about a URL that did not parse.
+    /// The user part ends at the last `@`, so a password holding `@` is hidden whole.
     public static func redacting(_ url: String) -> String {
-        guard let at = url.range(of: "@"), let scheme = url.range(of: "://"), scheme.upperBound < at.lowerBound else {
+        guard let at = url.range(of: "@", options: .backwards), let scheme = url.range(of: "://"), scheme.upperBound < at.lowerBound else {
             return url
         }
         let userInfo = url[scheme.upperBound..<at.lowerBound]

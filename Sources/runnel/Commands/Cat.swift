@@ -54,6 +54,7 @@ struct Cat: ParsableCommand {
     @OptionGroup(title: "Capture") var rotation: CaptureRotationOptions
 
     func validate() throws {
+        guard (-7...19).contains(level) else { throw ValidationError("--level must be within -7…19") }
         if raw && (!types.isEmpty || control) {
             throw ValidationError("--raw passes every line unchecked; it cannot be combined with --type or --control")
         }

@@ -62,6 +62,7 @@ struct Check: ParsableCommand {
             let describer = StageDescriber(
                 runnel: Self.executablePath(), timeout: timeout.duration, builtInStages: Self.stageCommands)
             problems += describer.problems(in: definition).problems
+            problems += Self.sourceProblems(definition)
         }
         guard problems.isEmpty, let definition = read.definition else {
             Self.report(problems.sorted(by: { ($0.line ?? 0) < ($1.line ?? 0) }), in: file)
@@ -73,6 +74,30 @@ struct Check: ParsableCommand {
     /// Prints each problem on stderr as `FILE:LINE: problem; fix` (its details indented below),
     /// then how many there were; with `--log-format json`, logs each as an error with `file`,
     /// `line` and `fix`, so stderr stays JSON lines.
+    /// A URL file or page directory that `runnel run` would not find.
+    static func sourceProblems(_ definition: PipelineDefinition) -> [PipelineProblem] {
+        var isDirectory: ObjCBool = false
+        switch definition.source {
+        case let .urls(path):
+            let resolved = definition.resolve(path)
+            guard resolved != "-", !FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory) || isDirectory.boolValue
+            else { return [] }
+            return [
+                PipelineProblem(
+                    file: definition.file, line: definition.sourceLine, "key \"urls\": the URL file \(resolved) does not exist",
+                    fix: "paths are relative to the pipeline file's directory")
+            ]
+        case let .directory(path):
+            let resolved = definition.resolve(path)
+            guard !FileManager.default.fileExists(atPath: resolved, isDirectory: &isDirectory) || !isDirectory.boolValue else { return [] }
+            return [
+                PipelineProblem(
+                    file: definition.file, line: definition.sourceLine, "key \"directory\": the page directory \(resolved) does not exist",
+                    fix: "paths are relative to the pipeline file's directory")
+            ]
+        }
+    }
+
     static func report(_ problems: [PipelineProblem], in file: String) {
         let count = "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s")"
         guard RunnelLogging.isJSON else {

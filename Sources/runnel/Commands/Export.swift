@@ -36,6 +36,10 @@ struct Export: AsyncParsableCommand {
     @Option(help: .value("zstd level for --zstd (-7…19).", example: "19"))
     var level: Int = 1
 
+    func validate() throws {
+        guard (-7...19).contains(level) else { throw ValidationError("--level must be within -7…19") }
+    }
+
     func run() async throws {
         signal(SIGPIPE, SIG_IGN)
         let opened: StoreDatabase.Opened

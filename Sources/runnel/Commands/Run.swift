@@ -86,6 +86,13 @@ struct PipelineName: ParsableArguments {
     @Option(help: .value("The pipeline's name.", default: "the only one running", example: "news"))
     var name: String?
 
+    /// A name is one directory under the run directory: `../x` or `a/b` would reach outside it.
+    func validate() throws {
+        if let name, name.isEmpty || name == "." || name == ".." || name.contains("/") || name.contains("\0") {
+            throw ValidationError("--name \"\(name)\" is not a pipeline's name (its [pipeline] name: letters, digits, - and _)")
+        }
+    }
+
     func controlPath() throws -> String {
         if let name { return Supervisor.runDirectory(name: name) + "/control.sock" }
         let base = (Supervisor.runDirectory(name: "x") as NSString).deletingLastPathComponent

@@ -70,9 +70,10 @@ struct Store: AsyncParsableCommand, StageOptionGroups {
             throw ExitStatus(error).exitCode
         }
         // Open before reading any input: a bad file stops here. A locked one is tried again
-        // as a batch would be (--max-attempts, with the runner's backoff).
+        // as a batch would be (--max-attempts, with the runner's backoff). --describe opens
+        // nothing: `runnel check` asks it, and must neither create a file nor need the server.
         var attempt = 1
-        while true {
+        while !observability.describe {
             do throws(RunnelError) {
                 try await stage.open()
                 break

@@ -1,0 +1,98 @@
+import Foundation
+import Testing
+
+/// What the adversarial suite (`Scripts/adversarial/`) found wrong in commands, flags and
+/// pipeline files, each against the real binary: the status the README's table gives, and no
+/// password in what `runnel check` prints.
+@Suite("Adversarial fixes")
+struct AdversarialFixesTests {
+    @Test("a directory where a file is read or written: 74 (EX_IOERR), not 70")
+    func directoryForFile() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let sub = dir.appendingPathComponent("adir")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        let cat = try await RunnelProcess.run(["cat", sub.path])
+        #expect(cat.status == 74, "\(cat.stderr)")
+        let validate = try await RunnelProcess.run(["validate", sub.path])
+        #expect(validate.status == 74, "\(validate.stderr)")
+        let line = Data(#"{"id":"a","seq":1,"type":"note.x","ts":"2026-12-01T00:00:00Z","attempt":1,"body":{}}"#.utf8 + [10])
+        let output = try await RunnelProcess.run(["relay", "--to", "file:" + sub.path], stdin: line)
+        #expect(output.status == 74, "\(output.stderr)")
+        let deadLetter = try await RunnelProcess.run(["relay", "--dead-letter", sub.path], stdin: Data("{nope\n".utf8))
+        #expect(deadLetter.status == 74, "\(deadLetter.stderr)")
+    }
+
+    @Test("cat --zstd and export --zstd refuse a level past -7…19, as the stages do")
+    func zstdLevel() async throws {
+        for args in [["cat", "--zstd", "--level", "20"], ["cat", "--level", "-8"], ["export", "--zstd", "--level", "99"]] {
+            let result = try await RunnelProcess.run(args)
+            #expect(result.status == 64, "\(args): \(result.stderr)")
+            #expect(result.stderr.contains("--level"), "\(args): \(result.stderr)")
+        }
+    }
+
+    @Test("--name with / or .. is refused before it names a path outside the run directory")
+    func pipelineNameTraversal() async throws {
+        for command in ["status", "stop", "top"] {
+            let result = try await RunnelProcess.run([command, "--name", "../../etc"])
+            #expect(result.status == 64, "\(command): \(result.stderr)")
+            #expect(!result.stderr.contains("/etc/control.sock"), "\(command): \(result.stderr)")
+        }
+    }
+
+    @Test("store --describe opens no database: check needs neither the file nor the server")
+    func storeDescribeOpensNothing() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let file = dir.appendingPathComponent("never.sqlite")
+        let sqlite = try await RunnelProcess.run(["store", "--describe", "--db", file.path])
+        #expect(sqlite.status == 0, "\(sqlite.stderr)")
+        #expect(sqlite.stdoutText.contains("article.parsed"), "\(sqlite.stdoutText)")
+        #expect(!FileManager.default.fileExists(atPath: file.path), "--describe created the database")
+        let postgres = try await RunnelProcess.run(["store", "--describe", "--db", "postgres://u:pw@127.0.0.1:1/news"])
+        #expect(postgres.status == 0, "an unreachable server: \(postgres.stderr)")
+    }
+
+    @Test("runnel check shows a stage's command line without the password in its URLs")
+    func checkRedactsPasswords() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("pages"), withIntermediateDirectories: true)
+        let file = dir.appendingPathComponent("p.toml")
+        try """
+            [source]
+            directory = "pages"
+            [[stage]]
+            name = "store"
+            args = ["--db", "postgres://runnel:S3CRET@pw@127.0.0.1:1/news", "--window", "0"]
+            """.write(to: file, atomically: true, encoding: .utf8)
+        let check = try await RunnelProcess.run(["check", file.path])
+        #expect(check.status == 78, "\(check.stderr)")
+        #expect(check.stderr.contains("runnel:***@127.0.0.1"), "\(check.stderr)")
+        #expect(!check.stderr.contains("S3CRET") && !check.stderr.contains("@pw@"), "\(check.stderr)")
+    }
+
+    @Test("check reports a [source] that run would not find, and a name too long for sockets, at their lines")
+    func checkSourceAndName() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let missing = dir.appendingPathComponent("missing.toml")
+        try "[source]\ndirectory = \"nopages\"\n[[stage]]\nname = \"relay\"\n".write(to: missing, atomically: true, encoding: .utf8)
+        let source = try await RunnelProcess.run(["check", missing.path])
+        #expect(source.status == 78, "\(source.stderr)")
+        #expect(source.stderr.contains("missing.toml:2: key \"directory\""), "\(source.stderr)")
+        let urls = dir.appendingPathComponent("urls.toml")
+        try "[source]\nurls = \"nourls.txt\"\n[[stage]]\nname = \"relay\"\n".write(to: urls, atomically: true, encoding: .utf8)
+        let noURLs = try await RunnelProcess.run(["check", urls.path])
+        #expect(noURLs.status == 78, "\(noURLs.stderr)")
+        #expect(noURLs.stderr.contains("urls.toml:2: key \"urls\""), "\(noURLs.stderr)")
+        let long = dir.appendingPathComponent("long.toml")
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("pages"), withIntermediateDirectories: true)
+        try "[pipeline]\nname = \"\(String(repeating: "a", count: 120))\"\n[source]\ndirectory = \"pages\"\n[[stage]]\nname = \"relay\"\n"
+            .write(to: long, atomically: true, encoding: .utf8)
+        let name = try await RunnelProcess.run(["check", long.path])
+        #expect(name.status == 78, "\(name.stderr)")
+        #expect(name.stderr.contains("long.toml:2: key \"name\""), "\(name.stderr)")
+    }
+}
