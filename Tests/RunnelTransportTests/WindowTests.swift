@@ -48,6 +48,40 @@ struct OutboundWindowTests {
         #expect(window.takeSendable(now: .now).map(\.seq) == [5])
     }
 
+    @Test("a message offered again after a retryable nack is changed first (the sender counts attempt up); a resend after a reconnect is not")
+    func nackCountsAttempts() {
+        var window = OutboundWindow<Int>(maxDeliveries: 5)
+        window.enqueue(1)  // the item plays the attempt
+        window.grant(10)
+        _ = window.takeSendable(now: .now)
+        _ = window.nack(seq: 1, retryable: true) { $0 += 1 }
+        #expect(window.takeSendable(now: .now).map(\.item) == [2])
+        window.connectionLost()
+        window.grant(10)
+        #expect(window.takeSendable(now: .now).map(\.item) == [2], "a resend keeps attempt")
+        _ = window.nack(seq: 1, retryable: true) { $0 += 1 }
+        #expect(window.takeSendable(now: .now).map(\.item) == [3])
+        _ = window.nack(seq: 2, retryable: true) { $0 += 1 }
+        #expect(window.takeSendable(now: .now).map(\.item) == [4])
+        guard case let .deadLetter(item, deliveries)? = window.nack(seq: 3, retryable: true, again: { $0 += 1 }) else {
+            Issue.record("expected the refusal on the fifth delivery to be final")
+            return
+        }
+        #expect(item == 4 && deliveries == 5, "attempt 4 (one delivery was a resend), 5 deliveries")
+    }
+
+    @Test("an ack or nack of a seq never sent, up to 2^64 - 1, changes nothing (a nack of one past Int.max trapped)")
+    func hugeSeq() {
+        var window = OutboundWindow<String>()
+        window.enqueue("a")
+        window.grant(1)
+        _ = window.takeSendable(now: .now)
+        #expect(window.nack(seq: .max, retryable: true).map { _ in true } == nil)
+        #expect(window.nack(seq: 0, retryable: false).map { _ in true } == nil)
+        #expect(window.ack(upTo: .max) == ["a"])
+        #expect(window.isEmpty)
+    }
+
     @Test("a retryable nack queues the message again; a final one dead-letters it")
     func nack() {
         var window = OutboundWindow<String>(maxDeliveries: 2)
@@ -195,12 +229,73 @@ struct InboundWindowTests {
         #expect(window.receive(seq: 4) == .overrun)
     }
 
-    @Test("a connection may start at any sequence number")
+    @Test("numbers skipped are lines that could not be read: they use credit, are done, and the next ack covers them")
+    func gaps() {
+        var window = InboundWindow(window: 8)
+        #expect(window.receive(seq: 1) == .new)
+        #expect(window.receive(seq: 4) == .new)  // 2 and 3 were refused lines
+        #expect(window.outstanding == 4)
+        window.complete(seq: 1)
+        let first = window.takeAck()
+        #expect(first?.ack == 3, "the refused lines do not hold the ack back")
+        #expect(first?.credit == 3, "and their credit comes back with it")
+        window.complete(seq: 4)
+        #expect(window.takeAck()?.ack == 4)
+        // A gap wider than the credit left is an overrun: a peer cannot make the receiver keep
+        // a billion numbers by skipping to a large seq.
+        #expect(window.receive(seq: 1 << 40) == .overrun)
+        #expect(window.outstanding == 0)
+    }
+
+    @Test("a connection's first message is seq 1; a first seq further on counts the ones before as unreadable")
     func start() {
-        var window = InboundWindow()
-        #expect(window.receive(seq: 41) == .new)
-        window.complete(seq: 41)
-        #expect(window.takeAck()?.ack == 41)
+        var window = InboundWindow(window: 4)
+        #expect(window.receive(seq: 5) == .overrun, "4 unread lines and this one need 5 credits; 4 were granted")
+        #expect(window.receive(seq: 4) == .new)
+        window.complete(seq: 4)
+        #expect(window.takeAck()?.ack == 4)
+    }
+}
+
+@Suite("Idle timer (PROTOCOL.md 7.6)")
+struct IdleTimerTests {
+    let start = ContinuousClock.now
+
+    @Test("a silent peer is pinged after a third of the timeout, then each third, and closed at the timeout")
+    func silent() {
+        var timer = IdleTimer(timeout: .seconds(30))
+        #expect(timer.check(now: start, lastHeard: start) == .wait(until: start + .seconds(10)))
+        #expect(timer.check(now: start + .seconds(10), lastHeard: start) == .ping(id: "idle-1"))
+        #expect(timer.check(now: start + .seconds(10), lastHeard: start) == .wait(until: start + .seconds(20)))
+        #expect(timer.check(now: start + .seconds(20), lastHeard: start) == .ping(id: "idle-2"))
+        #expect(timer.check(now: start + .seconds(29), lastHeard: start) == .wait(until: start + .seconds(30)))
+        #expect(timer.check(now: start + .seconds(30), lastHeard: start) == .close)
+    }
+
+    @Test("a quiet peer that answers the pings is never closed")
+    func quietButLive() {
+        var timer = IdleTimer(timeout: .seconds(3))
+        var heard = start
+        var now = start
+        for _ in 0..<100 {
+            switch timer.check(now: now, lastHeard: heard) {
+            case let .wait(until): now = until
+            case .ping: heard = now + .milliseconds(5)  // the pong comes back
+            case .close:
+                Issue.record("a live peer was closed at \(start.duration(to: now))")
+                return
+            }
+        }
+        #expect(start.duration(to: now) > .seconds(30), "time went on: \(start.duration(to: now))")
+    }
+
+    @Test("a line from the peer puts the next ping off")
+    func traffic() {
+        var timer = IdleTimer(timeout: .seconds(30))
+        #expect(timer.check(now: start + .seconds(10), lastHeard: start) == .ping(id: "idle-1"))
+        let heard = start + .seconds(12)
+        #expect(timer.check(now: start + .seconds(13), lastHeard: heard) == .wait(until: heard + .seconds(10)))
+        #expect(timer.check(now: start + .seconds(42), lastHeard: heard) == .close)
     }
 }
 

@@ -113,9 +113,10 @@ extension LinkRunner {
                         jobs.append(errorJob(record, done: {}, replyTo: caller))
                     }
                 case let .line(.data(envelope)):
-                    if envelope.seq == nil {
+                    if envelope.seq == nil || envelope.seq == 0 {
+                        // Refused and dead-lettered; its credit is not known to be used (§7.4).
                         let error = RunnelError(
-                            .invalidArgument, "a data message on a link needs \"seq\" (id \(envelope.id))")
+                            .invalidArgument, "a data message on a link needs \"seq\", 1 or more (id \(envelope.id))")
                         jobs.append(errorJob(processor.errorRecord(error, for: envelope), done: {}, replyTo: caller))
                     } else {
                         data.append(envelope)

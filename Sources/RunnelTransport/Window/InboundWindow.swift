@@ -49,6 +49,8 @@ public struct InboundWindow {
     public var outstanding: Int { pending.count - head }
 
     public mutating func receive(seq: UInt64) -> Arrival {
+        // 0 names no message (a link numbers from 1): the caller refuses such a line first.
+        guard seq > 0 else { return .inProgress }
         if let highestSeen, seq <= highestSeen {
             if let lastAcked, seq <= lastAcked { return .alreadyAcked }
             return .inProgress

@@ -121,7 +121,8 @@ public struct OutboundWindow<Item> {
     /// - Parameter again: changes a message that is offered again, before it is queued: a
     ///   sender counts `attempt` up there (PROTOCOL.md §7.5).
     public mutating func nack(seq: UInt64, retryable: Bool, again offer: (inout Item) -> Void = { _ in }) -> NackAction? {
-        guard seq >= firstSeq, case let index = Int(seq - firstSeq), index >= head, index < slots.count,
+        // Any seq a peer sends is taken (up to 2^64 - 1): one that names nothing kept is ignored.
+        guard seq >= firstSeq, seq - firstSeq < UInt64(slots.count), case let index = Int(seq - firstSeq), index >= head,
             let entry = slots[index]
         else { return nil }
         slots[index] = nil
