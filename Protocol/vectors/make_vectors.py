@@ -197,6 +197,14 @@ add("line.control.hello.jsonl", line(hello) + line(hello_auth) + line(dict(hello
     kind="line", valid=3, description="hello: plain, with a nonce (TCP with a key), with nonce and proof")
 add("line.control.hello-v.jsonl", line({"ctl": "hello", "v": 1, "stage": "send"}), kind="line", valid=1,
     description="hello may give one version as v instead of versions; accepts and emits default to []")
+add("line.control.hello-mode.jsonl", line({"ctl": "hello", "versions": [1], "stage": "call", "accepts": ["*"], "emits": ["*"],
+    "mode": "call"}) + line({"ctl": "hello", "versions": [1], "stage": "x", "mode": "later"}), kind="line", valid=2,
+    description="call mode (7.10), and a mode this version does not define: valid, and ignored by a receiver")
+add("line.control.ack-seq-range.jsonl", line({"ctl": "ack", "seq": 0}) + line({"ctl": "ack", "seq": 18446744073709551615}),
+    kind="line", valid=2, description="an ack's seq is unsigned 64-bit: 0 (acknowledges nothing) to 2^64 - 1")
+add("line.control.nulls.jsonl", line({"ctl": "ping", "id": None}) + line({"ctl": "bye", "code": None, "message": None})
+    + line({"ctl": "hello", "versions": [1], "stage": "x", "accepts": None, "emits": None, "nonce": None, "mode": None}),
+    kind="line", valid=3, description="null is the same as absent for every optional control member (2.1)")
 add("line.control.credit.jsonl", line(credit), kind="line", valid=1, description="credit")
 add("line.control.ack.jsonl", line(ack), kind="line", valid=1, description="cumulative ack")
 add("line.control.nack.jsonl", line({"ctl": "nack", "seq": 7, "code": 14, "message": "draining: send it again later"}),
@@ -294,6 +302,9 @@ bad("line.control.unknown-ctl.jsonl", line({"ctl": "pause", "ms": 100}), "no suc
 bad("line.control.credit-negative.jsonl", line({"ctl": "credit", "n": -1}), "credit n must not be negative")
 bad("line.control.credit-missing-n.jsonl", line({"ctl": "credit"}), "credit needs n")
 bad("line.control.ack-missing-seq.jsonl", line({"ctl": "ack"}), "ack needs seq")
+bad("line.control.ack-seq-over.jsonl", line({"ctl": "ack", "seq": 18446744073709551616}), "an ack's seq is at most 2^64 - 1")
+bad("line.control.mode-not-string.jsonl", line({"ctl": "ping", "mode": 5}),
+    "mode has one type in every control line (a string), so a ping with a numeric mode is refused (4)")
 bad("line.control.nack-code-name.jsonl", line({"ctl": "nack", "seq": 7, "code": "UNAVAILABLE"}),
     "status codes are numbers on the wire")
 bad("line.control.hello-missing-stage.jsonl", line({"ctl": "hello", "versions": [1]}), "hello needs stage")
