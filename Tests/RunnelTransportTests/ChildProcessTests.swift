@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import RunnelTransport
 import Testing
@@ -71,6 +72,28 @@ struct ChildProcessTests {
         for index in 0..<40 { #expect(statuses[index] == .exited(Int32(index))) }
         #expect(children.allSatisfy { $0.exitStatus != nil })
         #expect(Set(children.map(\.pid)).count == 40)
+    }
+
+    @Test("a child gets only its own descriptors: one this process opened without FD_CLOEXEC stays here")
+    func noStrayDescriptors() async throws {
+        // A pipe without FD_CLOEXEC, as Foundation's `Pipe` makes them (another test's, say): a
+        // child holding its write end would keep that reader from ever seeing end of file.
+        var ends: [Int32] = [-1, -1]
+        try #require(pipe(&ends) == 0)
+        defer { for fd in ends { close(fd) } }
+        var info = stat()
+        try #require(fstat(ends[1], &info) == 0)
+        let stray = "pipe:[\(info.st_ino)]"
+
+        let child = try ChildProcess.launch(.init(["cat"], standardInput: .pipe, standardOutput: .null, standardError: .inherit))
+        // What the child holds open, read from /proc while it waits on its stdin.
+        let held = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(child.pid)/fd").compactMap { fd in
+            try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(child.pid)/fd/\(fd)")
+        }
+        child.standardInput!.close()
+        #expect(await child.exit() == .exited(0))
+        #expect(!held.contains(stray), "the child holds \(held)")
+        #expect(held.count == 3, "stdin, stdout, stderr and nothing else: \(held)")
     }
 
     @Test("a missing program is a typed error with a shell's 127; one that cannot be executed, 126")

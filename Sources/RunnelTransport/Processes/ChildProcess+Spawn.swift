@@ -26,9 +26,11 @@ enum Spawner {
         func closeAll() { for fd in opened { close(fd) } }
         func makePipe() throws(ProcessError) -> (read: Int32, write: Int32) {
             var ends: [Int32] = [-1, -1]
-            // pipe2(O_CLOEXEC) is not imported; a child spawned by another thread in between
-            // may inherit these ends until it execs (posix_spawn children exec at once).
-            guard pipe(&ends) == 0 else {
+            // Close-on-exec from the start (pipe2): with pipe() and then fcntl, a child that
+            // another thread spawns in between keeps these ends for its whole life, and the
+            // reader of this child's stdout waits for that other child's exit to see EOF.
+            let made = GlibcExtras.pipe2.map { $0(&ends, O_CLOEXEC) } ?? pipe(&ends)
+            guard made == 0 else {
                 let error = errno
                 closeAll()
                 throw ProcessError(.spawnFailed, program: program, message: "cannot create a pipe for \(program): \(String(cString: strerror(error)))", errno: error)
@@ -79,6 +81,12 @@ enum Spawner {
             }
             posix_spawn_file_actions_adddup2(&actions, source, target)
         }
+        // The child gets 0, 1, 2 and its inherited descriptors, nothing else: whatever else this
+        // process has open without FD_CLOEXEC (Foundation's `Pipe` and `FileHandle` set none) would
+        // otherwise live on in the child, keeping another child's pipe or a socket open for as
+        // long as this child runs. (The actions run in order, after the dup2s above.)
+        let firstUnused = (configuration.inheritedDescriptors.keys.max() ?? 2) + 1
+        _ = GlibcExtras.addCloseFrom.map { $0(&actions, max(firstUnused, 3)) }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -119,5 +127,22 @@ enum Spawner {
         }
         result.pid = pid
         return result
+    }
+}
+
+/// glibc functions that the Glibc module does not import (they are declared only under
+/// `_GNU_SOURCE` or `__USE_MISC`), looked up once by name; `nil` on a libc without them.
+enum GlibcExtras {
+    typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
+    typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+
+    /// `pipe2(fds, flags)` (glibc 2.9).
+    static let pipe2: Pipe2? = symbol("pipe2")
+    /// `posix_spawn_file_actions_addclosefrom_np(actions, from)` (glibc 2.34).
+    static let addCloseFrom: AddCloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
+
+    private static func symbol<Function>(_ name: String) -> Function? {
+        guard let process = dlopen(nil, RTLD_NOW), let address = dlsym(process, name) else { return nil }
+        return unsafeBitCast(address, to: Function.self)
     }
 }
