@@ -21,7 +21,8 @@ public final class TestSender: Sendable {
     }
 
     /// Connects, sends `messages` (numbered 1, 2, 3…) and waits until all are acked or
-    /// `timeout` passes. Extra `rawLines` (not JSON, say) are sent first, to test refusals.
+    /// `timeout` passes (then the connection is closed, so a stage that never answers cannot
+    /// hold the caller). Extra `rawLines` (not JSON, say) are sent first, to test refusals.
     /// - Parameter ignoringCredit: misbehave: send every message at once, whatever credit the
     ///   stage granted (a receiver must end such a link with `bye` `RESOURCE_EXHAUSTED`).
     /// - Returns: the highest seq acked, the nacks, and the `bye` the stage sent, if any.
@@ -31,6 +32,14 @@ public final class TestSender: Sendable {
     ) async throws -> (acked: UInt64, nacks: [Nack], bye: Bye?) {
         let connection = try await LineConnection.connect(to: endpoint)
         let sender = TestSender(connection: connection)
+        let deadline = ContinuousClock.now + timeout
+        // The deadline bounds a stage that stops answering: a read waits on the socket, not on
+        // the clock, so the connection is closed under it when the time is up.
+        let expiry = Task {
+            try await Task.sleep(until: deadline)
+            connection.close()
+        }
+        defer { expiry.cancel() }
         return try await connection.run { reader, writer in
             _ = try await Handshake(local: Hello(stage: "conformance-sender", emits: emits), key: key)
                 .connect(&reader, writer)
@@ -40,7 +49,6 @@ public final class TestSender: Sendable {
                 try writer.send(messages.enumerated().map { (seq: UInt64($0.offset + 1), envelope: $0.element) })
                 next = messages.count
             }
-            let deadline = ContinuousClock.now + timeout
             while ContinuousClock.now < deadline {
                 // Send what the credit allows.
                 let allowance = sender.state.withLock { s -> Int in
@@ -78,7 +86,7 @@ public final class TestSender: Sendable {
 /// records what arrived. Can be stopped and started again to play a peer that dies.
 public final class TestReceiver: Sendable {
     public let endpoint: Endpoint
-    private let received = Mutex<[Envelope]>([])
+    private let received = Mutex(Received())
     private let listener = Mutex<LinkListener?>(nil)
     private let connections = Mutex<[LineConnection]>([])
     private let task = Mutex<Task<Void, Never>?>(nil)
@@ -88,7 +96,60 @@ public final class TestReceiver: Sendable {
     }
 
     /// Everything received so far (duplicates included).
-    public var messages: [Envelope] { received.withLock { $0 } }
+    public var messages: [Envelope] { received.withLock { $0.messages } }
+
+    /// Waits until what has arrived satisfies `condition`, checked now and on each arrival.
+    /// - Returns: whether it held before `timeout` passed (or the task was cancelled).
+    ///
+    /// ```swift
+    /// let arrived = await receiver.wait(timeout: .seconds(60)) { $0.count >= 20 }
+    /// ```
+    public func wait(timeout: Duration, until condition: @escaping @Sendable ([Envelope]) -> Bool) async -> Bool {
+        let id = received.withLock { state -> Int in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                        let now = self.received.withLock { state -> Bool? in
+                            if condition(state.messages) { return true }
+                            if Task.isCancelled { return false }
+                            state.waiters[id] = (condition, continuation)
+                            return nil
+                        }
+                        if let now { continuation.resume(returning: now) }
+                    }
+                } onCancel: {
+                    self.received.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: false)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)  // a deadline, not a poll: the waiter above ends it first
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || condition(self.messages)
+        }
+    }
+
+    private func append(_ envelope: Envelope) {
+        let satisfied = received.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.messages.append(envelope)
+            let ready = state.waiters.filter { $0.value.condition(state.messages) }
+            for id in ready.keys { state.waiters[id] = nil }
+            return ready.values.map(\.continuation)
+        }
+        for continuation in satisfied { continuation.resume(returning: true) }
+    }
+
+    private struct Received {
+        var messages: [Envelope] = []
+        var waiters: [Int: (condition: @Sendable ([Envelope]) -> Bool, continuation: CheckedContinuation<Bool, Never>)] = [:]
+        var nextWaiter = 0
+    }
 
     /// Starts listening.
     public func start() async throws {
@@ -105,7 +166,7 @@ public final class TestReceiver: Sendable {
                         for input in batch {
                             switch input {
                             case let .line(.data(envelope)):
-                                self.received.withLock { $0.append(envelope) }
+                                self.append(envelope)
                                 last = envelope.seq ?? last
                             case .line(.control(.drain)):
                                 if let last { try writer.send(.ack(seq: last)) }
