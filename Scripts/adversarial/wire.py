@@ -25,6 +25,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 import socket
 import struct
 import threading
@@ -147,54 +148,82 @@ class Encoder:
         return out
 
 
+class WireLines(list):
+    """The lines a Decoder returns: bytes, CR kept, blank lines dropped. Each call's list also
+    carries the 1-based `numbers` of its lines in the decoded text (blank lines counted)."""
+    numbers: list
+
+
 class Decoder:
     """Bytes in, lines out (§2.1–2.5). The first bytes choose zstd or plain for the whole
     stream (§2.3). A frame may end anywhere, even inside a line; skippable frames are ignored.
-    Problems that end the stream raise WireError; lines are returned as bytes, CR kept."""
+    A line over `max_line` is skipped and noted in `errors` as (RESOURCE_EXHAUSTED, line);
+    problems that end the stream raise WireError, whose message gives the byte offset (the
+    start of the frame that could not be decoded), also kept in `offset`. The result does not
+    depend on how the input is split into calls."""
 
     def __init__(self, max_line: int = MAX_LINE, max_window_log: int = MAX_WINDOW_LOG):
         self.max_line = max_line
+        self.max_window = 2 ** max_window_log
         self.format: str | None = None      # "zstd" or "plain" once known
+        self.errors: list[tuple[str, int]] = []   # (code, line number) of skipped long lines
+        self.offset = 0                    # input offset of the current frame's start
         self._pending = b""                # compressed bytes not yet decoded
         self._frame = None                 # the zstd decompressobj of the current frame
+        self._fed_to_frame = 0             # compressed bytes given to the current frame
         self._text = b""                   # decoded bytes not yet split into lines
-        self.max_window = 2 ** max_window_log
         self._dctx = zstandard.ZstdDecompressor(max_window_size=self.max_window)
         self._bom_checked = False
-        self.offset = 0                    # compressed offset of the current frame's start
+        self._line = 0                     # lines split off so far, blank ones included
+        self._skipping = False             # inside a line already over the limit
+        self.error: WireError | None = None  # what ended the stream, once lines before it are out
 
-    def feed(self, data: bytes) -> list[bytes]:
+    def feed(self, data: bytes) -> WireLines:
+        """The lines completed by `data`. When the stream breaks, the lines of the frames
+        before the bad one are returned first, and the error is raised by the next call."""
+        if self.error:
+            raise self.error
         if self.format is None:
             self._pending += data
             if not self._choose_format():
-                return []
+                return self._lines([])
             data, self._pending = self._pending, b""
         if self.format == "plain":
             self._text += data
         else:
             self._pending += data
-            self._decode_zstd()
+            try:
+                self._decode_zstd()
+            except WireError as error:
+                self.error = error
         return self._split()
 
-    def end(self) -> list[bytes]:
+    def end(self) -> WireLines:
         """The stream ended cleanly: the last line may lack its line feed (§2.1); a stream
-        that ends inside a zstd frame is DATA_LOSS."""
+        that ends inside a zstd frame is DATA_LOSS at that frame's start."""
+        if self.error:
+            raise self.error
+        if self.format is None and self._pending:
+            self._choose_format(final=True)
+            self._text, self._pending = self._pending, b""
         if self.format == "zstd" and (self._frame is not None or self._pending):
-            raise WireError("DATA_LOSS", f"the stream ends inside a frame (byte {self.offset})")
+            raise WireError("DATA_LOSS", f"byte {self.offset}: the stream ends inside a frame")
+        self._bom_checked = True
         lines = self._split()
-        if self._text:
-            lines.append(self._text)
-            self._text = b""
-        return [line for line in lines if line not in (b"", b"\r")]
+        if self._text or self._skipping:
+            last = self._split(final=True)
+            lines.extend(last)
+            lines.numbers += last.numbers
+        return lines
 
-    def _choose_format(self) -> bool:
+    def _choose_format(self, final: bool = False) -> bool:
         first = self._pending[:1]
         if not first:
             return False
         b = first[0]
         if b in (0x09, 0x0A, 0x0D, 0xEF) or 0x20 <= b <= 0x7E:
             if b == 0x28 or 0x50 <= b <= 0x5F:   # may be a frame: need four bytes
-                if len(self._pending) < 4:
+                if len(self._pending) < 4 and not final:
                     return False
                 if self._is_frame_start(self._pending):
                     self.format = "zstd"
@@ -233,35 +262,238 @@ class Decoder:
                     raise WireError("RESOURCE_EXHAUSTED", f"byte {self.offset}: the frame asks "
                                     f"for a {header.window_size}-byte window, over the limit")
                 self._frame = self._dctx.decompressobj()
+                self._fed_to_frame = 0
             data, self._pending = self._pending, b""
+            self._fed_to_frame += len(data)
             try:
                 self._text += self._frame.decompress(data)
             except zstandard.ZstdError as error:
-                code = "RESOURCE_EXHAUSTED" if "window" in str(error).lower() else "DATA_LOSS"
-                raise WireError(code, f"byte {self.offset}: {error}")
+                raise WireError("DATA_LOSS", f"byte {self.offset}: {error}")
             if self._frame.eof:
                 self._pending = self._frame.unused_data
-                self.offset += len(data) - len(self._pending)
+                self.offset += self._fed_to_frame - len(self._pending)
                 self._frame = None
 
-    def _split(self) -> list[bytes]:
-        if not self._bom_checked and self.format == "plain" and len(self._text) >= 3:
+    def _split(self, final: bool = False) -> WireLines:
+        if not self._bom_checked and self.format == "plain":
+            if len(self._text) < 3 and b"\xef\xbb\xbf".startswith(self._text) and not final:
+                return self._lines([])
             if self._text.startswith(b"\xef\xbb\xbf"):
                 self._text = self._text[3:]
             self._bom_checked = True
-        *lines, self._text = self._text.split(b"\n")
-        return [line for line in lines if line not in (b"", b"\r")]
+        if final:
+            pieces, self._text = [self._text], b""
+        else:
+            *pieces, self._text = self._text.split(b"\n")
+        out = []
+        for piece in pieces:
+            self._line += 1
+            if self._skipping or len(piece) > self.max_line:
+                self.errors.append(("RESOURCE_EXHAUSTED", self._line))
+                self._skipping = False
+            elif piece not in (b"", b"\r"):
+                out.append((self._line, piece))
+        if len(self._text) > self.max_line:   # never hold more than a line's worth
+            self._text, self._skipping = b"", True
+        return self._lines(out)
+
+    @staticmethod
+    def _lines(numbered) -> WireLines:
+        lines = WireLines(line for _, line in numbered)
+        lines.numbers = [n for n, _ in numbered]
+        return lines
 
 
-def parse_line(line: bytes) -> dict:
-    """A line's object, or WireError INVALID_ARGUMENT (§2.1). No envelope checks."""
+def parse_line(line: bytes, max_depth: int = 256) -> dict:
+    """A line's object, or WireError INVALID_ARGUMENT (§2.1): strict UTF-8, strict JSON (no
+    NaN or Infinity, no raw control characters), an object, nested at most 256 deep."""
     try:
-        value = json.loads(line.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as error:
+        text = line.decode("utf-8")
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except (UnicodeDecodeError, ValueError, RecursionError) as error:
         raise WireError("INVALID_ARGUMENT", f"not a JSON line: {error}")
     if not isinstance(value, dict):
         raise WireError("INVALID_ARGUMENT", "not a JSON object")
+    if _depth(value) > max_depth:
+        raise WireError("INVALID_ARGUMENT", f"nested deeper than {max_depth} levels")
     return value
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _depth(value, level=1) -> int:
+    if isinstance(value, dict):
+        return max([_depth(v, level + 1) for v in value.values()], default=level)
+    if isinstance(value, list):
+        return max([_depth(v, level + 1) for v in value], default=level)
+    return level - 1
+
+
+# ---------------------------------------------------------------------------------------------
+# Checking a line (§3 steps 1–6, §4)
+
+INT64 = (-2 ** 63, 2 ** 63 - 1)
+RFC3339 = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])[Tt ]([01][0-9]|2[0-3])"
+                     r":[0-5][0-9]:([0-5][0-9]|60)(\.[0-9]+)?([Zz]|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$")
+
+
+def _is_int(value, low=INT64[0], high=INT64[1]) -> bool:
+    """An integer written as plain digits: JSON gives a Python int (never bool or float)."""
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def _is_str(value, nullable=True):
+    return isinstance(value, str) or (nullable and value is None)
+
+
+def _is_strings(value):
+    return value is None or (isinstance(value, list) and all(isinstance(x, str) for x in value))
+
+
+# Every control member has one type in every control line (§4); None is "absent".
+CONTROL_MEMBERS = {
+    "ctl": lambda v: isinstance(v, str),
+    "v": lambda v: v is None or _is_int(v),
+    "versions": lambda v: v is None or (isinstance(v, list) and all(_is_int(x) for x in v)),
+    "stage": _is_str, "nonce": _is_str, "proof": _is_str, "message": _is_str, "id": _is_str,
+    "mode": _is_str,
+    "accepts": _is_strings, "emits": _is_strings,
+    "n": lambda v: v is None or _is_int(v, 0),
+    # an ack's seq is unsigned 64-bit (schemas/control.json, vector ack-seq-range), though 2.1
+    # says every integer is signed 64-bit: the spec disagrees with itself here
+    "seq": lambda v: v is None or _is_int(v, 0, 2 ** 64 - 1),
+    "code": lambda v: v is None or _is_int(v, 0, 16),
+    "status": lambda v: v in (None, "SERVING", "NOT_SERVING", "UNKNOWN"),
+    "service": lambda v: v is None or isinstance(v, dict),
+}
+CONTROL_REQUIRED = {"credit": ("n",), "ack": ("seq",), "nack": ("seq", "code")}
+
+ENVELOPE_MEMBERS = {
+    "id": lambda v: isinstance(v, str), "type": lambda v: isinstance(v, str),
+    "seq": lambda v: _is_int(v, 0), "ts": _is_str, "attempt": _is_int,
+    "deadline_ms": lambda v: v is None or _is_int(v),
+    "trace": _is_str, "parent": _is_str,
+    "meta": lambda v: v is None or (isinstance(v, dict)
+                                    and all(isinstance(x, str) for x in v.values())),
+    "v": _is_int,
+}
+
+
+class Validator:
+    """Checks a line as a reader must (§3, §4) and says the first problem's status code.
+    With the folder of schemas (and the `jsonschema` package) it also checks bodies (step 6);
+    without, it checks what a relay needs (steps 1–5)."""
+
+    def __init__(self, schemas: str | None = None):
+        self._schemas = {}
+        if schemas and os.path.isdir(schemas):
+            self._load(schemas)
+
+    def _load(self, folder: str):
+        try:
+            import jsonschema
+            from referencing import Registry, Resource
+        except ImportError:
+            return
+        resources, by_type = [], {}
+        for root, _, files in os.walk(folder):
+            for name in files:
+                if name.endswith(".json"):
+                    with open(os.path.join(root, name)) as f:
+                        schema = json.load(f)
+                    resources.append((schema["$id"], Resource.from_contents(schema)))
+                    by_type[name[:-len(".json")]] = schema
+        registry = Registry().with_resources(resources)
+        for type_ in ("url.requested", "page.fetched", "article.parsed", "article.enriched",
+                      "article.stored", "error"):
+            if type_ in by_type:
+                cls = jsonschema.validators.validator_for(by_type[type_])
+                self._schemas[type_] = cls(by_type[type_], registry=registry)
+
+    def check(self, line: bytes):
+        """None for a good line, else (code name, message)."""
+        try:
+            value = parse_line(line)                              # step 1
+        except WireError as error:
+            return error.code, str(error)
+        if "ctl" in value:
+            return self.check_control(value)
+        return self.check_data(value)
+
+    def check_control(self, line: dict):
+        for member, ok in CONTROL_MEMBERS.items():
+            if member in line and not ok(line[member]):
+                return "INVALID_ARGUMENT", f"control member {member!r} has the wrong type"
+        name = line["ctl"]
+        if name not in CONTROL_NAMES:
+            return "UNIMPLEMENTED", f"unknown control line {name!r}"
+        if name == "hello" and (line.get("stage") is None
+                                or (line.get("versions") is None and line.get("v") is None)):
+            return "INVALID_ARGUMENT", "hello needs stage and versions (or v)"
+        for member in CONTROL_REQUIRED.get(name, ()):
+            if line.get(member) is None:
+                return "INVALID_ARGUMENT", f"{name} needs {member}"
+        return None
+
+    def check_data(self, line: dict):
+        for member, ok in ENVELOPE_MEMBERS.items():               # step 2
+            if member in line and line[member] is not None and not ok(line[member]):
+                return "INVALID_ARGUMENT", f"envelope member {member!r} has the wrong type"
+            if member in line and line[member] is None and member in ("id", "type", "seq",
+                                                                       "attempt", "v"):
+                return "INVALID_ARGUMENT", f"envelope member {member!r} is null"
+        if "v" in line and line["v"] != VERSION:                  # step 3
+            return "UNIMPLEMENTED", f"protocol version {line['v']}"
+        for member in ("id", "type", "body"):                     # step 4
+            if member not in line:
+                return "INVALID_ARGUMENT", f"missing {member!r}"
+        if not line["id"] or not line["type"]:
+            return "INVALID_ARGUMENT", "an empty id or type"
+        if line.get("attempt", 1) < 1:                            # step 5
+            return "INVALID_ARGUMENT", "attempt below 1"
+        if line.get("ts") is not None and not RFC3339.match(line["ts"]):
+            return "INVALID_ARGUMENT", f"ts {line['ts']!r} is not RFC 3339"
+        schema = self._schemas.get(line["type"])                  # step 6
+        if schema is not None:
+            error = next(iter(schema.iter_errors(line)), None)
+            if error is not None:
+                return "INVALID_ARGUMENT", f"{line['type']}: {error.message}"
+        return None
+
+
+def read_stream(data: bytes, chunk: int | None = None, max_line: int = MAX_LINE,
+                max_window_log: int = MAX_WINDOW_LOG, validator: Validator | None = None):
+    """Reads a whole stream as a reader must (§2.5): the number of valid lines, and every error
+    in order as (code, "line", N) or (code, "offset", N). `chunk` splits the input."""
+    decoder = Decoder(max_line, max_window_log)
+    validator = validator or Validator()
+    valid, errors = 0, []
+
+    def take(lines):
+        nonlocal valid
+        for number, line in zip(lines.numbers, lines):
+            while decoder.errors and decoder.errors[0][1] < number:
+                code, at = decoder.errors.pop(0)
+                errors.append((code, "line", at))
+            problem = validator.check(line)
+            if problem:
+                errors.append((problem[0], "line", number))
+            else:
+                valid += 1
+
+    try:
+        step = chunk or max(1, len(data))
+        for start in range(0, len(data), step):
+            take(decoder.feed(data[start:start + step]))
+        take(decoder.end())
+    except WireError as error:
+        errors.append((error.code, "offset", decoder.offset if decoder.format else 0))
+    for code, at in decoder.errors:
+        errors.append((code, "line", at))
+    errors.sort(key=lambda e: (e[1] == "offset", e[2]))
+    return valid, errors
 
 
 # ---------------------------------------------------------------------------------------------
@@ -353,6 +585,8 @@ class Conn:
         is broken (§2.5)."""
         deadline = time.monotonic() + timeout
         while not self._queue:
+            if self.decoder.error:
+                raise self.decoder.error
             if self.eof:
                 raise Closed("the peer closed the connection")
             remaining = deadline - time.monotonic()
