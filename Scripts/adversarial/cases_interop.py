@@ -333,3 +333,120 @@ def inherited_socket(ctx):
     code, _, _ = ctx.finish(process, 15)
     ctx.expect(code == 0, f"exit {code} after SIGTERM")
     ctx.expect(os.path.exists(path), "9.1: a stage never removes the socket it inherited")
+
+
+# The order PROTOCOL.md lists members in, which Runnel writes (2.1, 4).
+CONTROL_ORDER = {
+    "hello": ["ctl", "versions", "stage", "accepts", "emits", "nonce", "proof", "mode"],
+    "credit": ["ctl", "n"], "ack": ["ctl", "seq"], "nack": ["ctl", "seq", "code", "message"],
+    "ping": ["ctl", "id"], "pong": ["ctl", "id"], "health": ["ctl", "status"],
+    "describe": ["ctl", "service"], "drain": ["ctl"], "bye": ["ctl", "code", "message"],
+}
+ENVELOPE_ORDER = ["id", "seq", "type", "ts", "attempt", "deadline_ms", "trace", "parent", "meta",
+                  "body", "v"]
+
+
+def canonical_problems(raw_lines, validator, passed_on=()) -> list[str]:
+    """What in these lines is not as 2.1 and 4 say Runnel writes. Bodies of messages passed
+    on (ids in `passed_on`) may keep their bytes (3: a relay passes bodies as raw bytes)."""
+    problems = []
+    for raw in raw_lines:
+        problem = validator.check(raw)
+        if problem:
+            problems.append(f"{problem}: {raw[:200]!r}")
+            continue
+        line = json.loads(raw)
+        if json.dumps(line, separators=(",", ":"), ensure_ascii=False).encode() != raw:
+            problems.append(f"not compact JSON: {raw[:200]!r}")
+        if "ctl" in line:
+            order = CONTROL_ORDER[line["ctl"]]
+            keys = [k for k in line if k in order]
+        else:
+            order = ENVELOPE_ORDER
+            keys = [k for k in line if k in order]
+            if line["id"] not in passed_on and isinstance(line["body"], dict) \
+                    and list(line["body"]) != sorted(line["body"]):
+                problems.append(f"body members not sorted: {raw[:200]!r}")
+            if line.get("meta") and list(line["meta"]) != sorted(line["meta"]):
+                problems.append(f"meta keys not sorted: {raw[:200]!r}")
+        if keys != [k for k in order if k in keys]:
+            problems.append(f"members out of the documented order: {raw[:200]!r}")
+    return problems
+
+
+@case("interop", "what runnel writes on both sides of a link is valid, canonical, checksummed")
+def canonical_writer(ctx):
+    import os
+    import zstandard
+    here = os.path.dirname(os.path.abspath(__file__))
+    validator = wire.Validator(os.path.join(here, "..", "..", "Protocol", "schemas"))
+    down = Listener.unix(ctx.socket_path("down"))
+    on_close(ctx, down.close)
+    relay = Relay(ctx, to=down.endpoint)
+    tx = wire.Sender(wire.open_socket(relay.endpoint, 10))
+    on_close(ctx, tx.sock.close)
+    tx.raw_in, tx.raw_lines = bytearray(), []
+    tx.say_hello(stage="py-send", emits=["*"])
+    tx.read_hello(5)
+    batch = [wire.envelope("test.item", {"zeta": 1, "alpha": {"y": 2, "b": 1}, "mu": "é"},
+                           meta={"z": "1", "a": "2"}, trace="T", parent="P", deadline_ms=60000,
+                           ts="2026-11-29 13:00:00+07:00")]
+    tx.send_batch(batch)
+    tx.send(b"{not json")   # a line the relay must turn into an error record of its own
+    rx = down.accept(10)
+    on_close(ctx, rx.sock.close)
+    rx.raw_in, rx.raw_lines = bytearray(), []
+    rx.handshake(credit=16)
+    two = [rx.next_data(10), rx.next_data(10)]
+    ctx.expect(sorted(m.get("type") for m in two) == ["error", "test.item"],
+               f"wanted the message and an error record, got {two}")
+    got = max(two, key=lambda m: m["seq"])
+    rx.send(ctl("ping", id="p"), ctl("health"), ctl("describe"))
+    for want in ("pong", "health", "describe"):
+        rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == want
+                      and (want != "health" or "status" in l), 5, answer_pings=False)
+    rx.ack(got["seq"])
+    tx.wait_settled(10)
+    tx.send(ctl("ping", id="q"))
+    tx.read_ctl("pong", 5)
+    ctx.expect(tx.drain().get("code", 0) == 0, "drain did not end with bye OK")
+    ours = {m["id"] for m in batch}
+    problems = canonical_problems(tx.raw_lines, validator, ours) + \
+        canonical_problems(rx.raw_lines, validator, ours)
+    for side, raw in (("upstream", tx.raw_in), ("downstream", rx.raw_in)):
+        if raw[:4] == wire.ZSTD_MAGIC:
+            if not zstandard.get_frame_parameters(bytes(raw)).has_checksum:
+                problems.append(f"the {side} zstd frame has no content checksum (2.2)")
+        else:
+            problems.append(f"the {side} stream is not zstd: {bytes(raw[:20])!r}")
+    ctx.expect(len(tx.raw_lines) >= 5 and len(rx.raw_lines) >= 5,
+               f"read {len(tx.raw_lines)} and {len(rx.raw_lines)} lines")
+    ctx.expect(not problems, "\n".join(problems))
+
+
+@case("interop", "what runnel send writes is valid, canonical, checksummed")
+def canonical_send(ctx):
+    import os
+    import zstandard
+    here = os.path.dirname(os.path.abspath(__file__))
+    validator = wire.Validator(os.path.join(here, "..", "..", "Protocol", "schemas"))
+    batch = [wire.envelope("url.requested", {"url": f"https://x.example/{i}"}, meta={"s": "t"})
+             for i in range(5)]
+    up = Upstream(ctx, batch)
+    rx = up.accept(credit=None)
+    rx.raw_in, rx.raw_lines = bytearray(), []
+    rx.handshake(credit=2)
+    got = receive_all(rx, 5)
+    rx.send(ctl("ping", id="p"))
+    rx.read_ctl("pong", 5)
+    rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "drain", 10)
+    rx.bye(0)
+    code, _, err = up.finish()
+    ctx.expect(code == 0, f"send exited {code}: {err[-300:]}")
+    problems = canonical_problems(rx.raw_lines, validator, {m["id"] for m in batch})
+    if rx.raw_in[:4] != wire.ZSTD_MAGIC:
+        problems.append(f"send's stream is not zstd: {bytes(rx.raw_in[:20])!r}")
+    elif not zstandard.get_frame_parameters(bytes(rx.raw_in)).has_checksum:
+        problems.append("send's zstd frame has no content checksum (2.2)")
+    ctx.expect([m["id"] for m in got] == [m["id"] for m in batch], "not once each, in order")
+    ctx.expect(not problems, "\n".join(problems))

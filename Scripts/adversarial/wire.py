@@ -547,6 +547,8 @@ class Conn:
         self.eof = False
         self.peer_hello: dict | None = None
         self.nonce: str | None = None
+        self.raw_in: bytearray | None = None   # set to a bytearray to keep every byte read
+        self.raw_lines: list[bytes] | None = None   # set to a list to keep every line's bytes
 
     # Writing ---------------------------------------------------------------------------------
 
@@ -599,11 +601,13 @@ class Conn:
                 continue
             except (ConnectionResetError, BrokenPipeError):
                 data = b""
-            if not data:
-                self.eof = True
-                self._queue.extend(self._parse(self.decoder.end()))
-            else:
-                self._queue.extend(self._parse(self.decoder.feed(data)))
+            if self.raw_in is not None:
+                self.raw_in += data
+            lines = self.decoder.end() if not data else self.decoder.feed(data)
+            self.eof = self.eof or not data
+            if self.raw_lines is not None:
+                self.raw_lines.extend(lines)
+            self._queue.extend(self._parse(lines))
         line = self._queue.pop(0)
         self.received.append(line)
         return line
