@@ -31,6 +31,9 @@ EXPECTED_TO_FAIL_UNTIL_FIXED = {
     # 7.3 is silent on a sum of grants past 2^63 - 1; a careful sender saturates. Runnel's
     # send traps (SIGILL, an integer overflow) on the second grant.
     "credit granted twice to the limit of 64 bits",
+    # The same between two Runnel stages: enrich connecting to parse is refused ~20 times a
+    # second and never gives up.
+    "two stages whose types do not match: refused, 5 s apart, given up",
     # 7.6: a side closes a link silent for 30 s (its --idle-timeout) with bye UNAVAILABLE;
     # Runnel says DEADLINE_EXCEEDED.
     "a peer silent after hello is pinged, then closed with bye UNAVAILABLE",
@@ -985,3 +988,25 @@ def too_many_connections(ctx):
             break
         except (wire.WireError, wire.Closed, wire.Timeout):
             ctx.expect(time.monotonic() < deadline, "a freed connection place was not reused")
+
+
+@case("link", "two stages whose types do not match: refused, 5 s apart, given up")
+def stages_type_mismatch(ctx):
+    # runnel against runnel: enrich (emits article.enriched) connects to parse (accepts
+    # page.fetched); parse refuses with bye FAILED_PRECONDITION after the hellos (7.1 step 3)
+    parse = Relay(ctx, command="parse", downstream=False, to="-")
+    line = wire.encode(wire.envelope("article.parsed", {"url": "https://x.example/a",
+                                                         "title": "T", "text": "words"}))
+    path = ctx.write("article.jsonl", line)
+    enrich = ctx.spawn(["enrich", "--max-refusals", "2", "--to", parse.endpoint],
+                       stdin=open(path, "rb"))
+    started = time.monotonic()
+    try:
+        code, _, err = ctx.finish(enrich, 13)
+    except Exception:
+        ctx.expect(False, f"enrich still runs after 13 s with --max-refusals 2; parse refused "
+                   f"{parse.stderr().count('type mismatch')} connections (7.7: 5 s apart)")
+    refusals = parse.stderr().count("type mismatch")
+    ctx.expect(code == 78, f"enrich exited {code} after {time.monotonic() - started:.1f} s, "
+               f"wanted 78 after 2 refusals; parse refused {refusals} connections")
+    ctx.expect(refusals <= 3, f"parse refused {refusals} connections: 7.7 says 5 s between")
