@@ -21,27 +21,27 @@ struct CaptureCommandTests {
     }
 
     /// `zstd -dc FILES` (the zstd CLI, as `zstdcat LOG | jq` would read it).
-    static func zstdcat(_ files: [String]) throws -> [String] {
-        let result = try RunnelProcess.exec("/usr/bin/env", ["zstd", "-dcq"] + files)
+    static func zstdcat(_ files: [String]) async throws -> [String] {
+        let result = try await RunnelProcess.exec("/usr/bin/env", ["zstd", "-dcq"] + files)
         #expect(result.status == 0, "\(result.stderr)")
         return result.stdoutLines
     }
 
     @Test("cat --tee passes lines through unchanged and writes the same lines to a rotated log")
-    func teeRoundTrip() throws {
+    func teeRoundTrip() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let lines = messages(3000)
         let log = dir.appendingPathComponent("tee.jsonl.zst").path
-        let tee = try RunnelProcess.run(["cat", "--tee", log, "--capture-max-bytes", "2KiB"], stdin: data(lines))
+        let tee = try await RunnelProcess.run(["cat", "--tee", log, "--capture-max-bytes", "2KiB"], stdin: data(lines))
         #expect(tee.status == 0, "\(tee.stderr)")
         #expect(tee.stdoutLines == lines)
         let files = try Self.files(dir, "tee")
         #expect(files.count >= 2, "rotated at 2 KiB: \(files)")
-        #expect(try Self.zstdcat(files) == lines)
-        let back = try RunnelProcess.run(["cat", log])
+        await #expect(try Self.zstdcat(files) == lines)
+        let back = try await RunnelProcess.run(["cat", log])
         #expect(back.status == 0, "\(back.stderr)")
         #expect(back.stdoutLines == lines)
-        let check = try RunnelProcess.run(["log", "check", log])
+        let check = try await RunnelProcess.run(["log", "check", log])
         #expect(check.status == 0, "\(check.stdoutText)\(check.stderr)")
         #expect(check.stdoutLines.count == files.count)
         #expect(check.stdoutLines.allSatisfy { $0.contains(": ok, ") }, "\(check.stdoutText)")
@@ -53,16 +53,16 @@ struct CaptureCommandTests {
     }
 
     @Test("log stats counts types and sizes; log check finds a torn tail and a corrupt frame at their offsets")
-    func checkAndStats() throws {
+    func checkAndStats() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let lines = messages(400).enumerated().map { i, line in
             line.replacingOccurrences(of: #""type""#, with: #""ts":"2026-11-29T13:00:\#(String(format: "%02d", i / 10)).000Z","type""#)
         }
         let log = dir.appendingPathComponent("s.jsonl.zst").path
         // Chunks of stdin make frames; a pipe from the shell feeds it in pieces.
-        let tee = try RunnelProcess.run(["cat", "--tee", log], stdin: data(lines))
+        let tee = try await RunnelProcess.run(["cat", "--tee", log], stdin: data(lines))
         #expect(tee.status == 0, "\(tee.stderr)")
-        let stats = try RunnelProcess.run(["log", "stats", "--json", log])
+        let stats = try await RunnelProcess.run(["log", "stats", "--json", log])
         #expect(stats.status == 0, "\(stats.stderr)")
         let object = try JSONSerialization.jsonObject(with: stats.stdout) as! [String: Any]
         #expect(object["messages"] as? Int == 400)
@@ -73,41 +73,41 @@ struct CaptureCommandTests {
         let lengths = lines.map(\.utf8.count)
         #expect(sizes["min"] as? Int == lengths.min() && sizes["max"] as? Int == lengths.max())
         #expect(object["uncompressed_bytes"] as? Int == lengths.reduce(0, +) + lines.count)
-        let text = try RunnelProcess.run(["log", "stats", log])
+        let text = try await RunnelProcess.run(["log", "stats", log])
         #expect(text.stdoutText.contains("page.fetched: 200"), "\(text.stdoutText)")
 
         // Append a second file, then tear it: check reports the torn frame's start.
-        let more = try RunnelProcess.run(["cat", "--tee", log], stdin: data(lines))
+        let more = try await RunnelProcess.run(["cat", "--tee", log], stdin: data(lines))
         #expect(more.status == 0)
         let files = try Self.files(dir, "s")
         #expect(files.count == 2)
         let second = try Data(contentsOf: URL(fileURLWithPath: files[1]))
         try second.prefix(second.count - 7).write(to: URL(fileURLWithPath: files[1]))
-        let torn = try RunnelProcess.run(["log", "check", log])
+        let torn = try await RunnelProcess.run(["log", "check", log])
         #expect(torn.status == 65)
         #expect(torn.stdoutLines.first?.hasSuffix(": ok, 400 messages, 0 control lines") == true, "\(torn.stdoutText)")
         #expect(torn.stdoutText.contains("\(files[1]): byte "), "\(torn.stdoutText)")
         #expect(torn.stdoutText.contains(": DATA_LOSS: torn tail"), "\(torn.stdoutText)")
         // Reading still gives every whole frame, with a warning on stderr.
-        let stats2 = try RunnelProcess.run(["log", "stats", "--json", log])
+        let stats2 = try await RunnelProcess.run(["log", "stats", "--json", log])
         #expect(stats2.stderr.contains("torn tail"), "\(stats2.stderr)")
 
         // A flipped byte inside the first file's data.
         var first = try Data(contentsOf: URL(fileURLWithPath: files[0]))
         first[first.count / 2] ^= 0x55
         try first.write(to: URL(fileURLWithPath: files[0]))
-        let corrupt = try RunnelProcess.run(["log", "check", files[0]])
+        let corrupt = try await RunnelProcess.run(["log", "check", files[0]])
         #expect(corrupt.status == 65)
         #expect(corrupt.stdoutText.contains(": DATA_LOSS: "), "\(corrupt.stdoutText)")
         #expect(corrupt.stdoutText.contains("\(files[0]): byte "), "\(corrupt.stdoutText)")
     }
 
     @Test("a stage whose capture hits a full disk keeps processing and says capture stopped")
-    func stageKeepsGoingOnDiskFull() throws {
+    func stageKeepsGoingOnDiskFull() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         #expect(symlink("/dev/full", dir.appendingPathComponent("out.000001.jsonl.zst").path) == 0)
         let lines = messages(500)
-        let relay = try RunnelProcess.run(
+        let relay = try await RunnelProcess.run(
             ["relay", "--capture-out", dir.appendingPathComponent("out.jsonl.zst").path, "--batch", "16"], stdin: data(lines))
         #expect(relay.status == 0, "\(relay.stderr)")
         #expect(relay.stdoutLines.count == 500, "every message went through")
@@ -116,17 +116,17 @@ struct CaptureCommandTests {
     }
 
     @Test("--capture-in and --capture-out on a stage record its inputs as received and outputs as sent")
-    func stageCapture() throws {
+    func stageCapture() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let lines = messages(300)
         let input = dir.appendingPathComponent("in.jsonl.zst").path
         let output = dir.appendingPathComponent("out.jsonl.zst").path
-        let relay = try RunnelProcess.run(["relay", "--capture-in", input, "--capture-out", output], stdin: data(lines))
+        let relay = try await RunnelProcess.run(["relay", "--capture-in", input, "--capture-out", output], stdin: data(lines))
         #expect(relay.status == 0, "\(relay.stderr)")
         // Inputs are captured as decoded, written in the canonical form (defaults such as
         // "attempt":1 spelled out): the same messages, not necessarily the same bytes.
-        #expect(Self.canonical(try Self.zstdcat(try Self.files(dir, "in"))) == Self.canonical(lines))
-        #expect(try Self.zstdcat(try Self.files(dir, "out")) == relay.stdoutLines)
+        await #expect(Self.canonical(try Self.zstdcat(try Self.files(dir, "in"))) == Self.canonical(lines))
+        await #expect(try Self.zstdcat(try Self.files(dir, "out")) == relay.stdoutLines)
     }
 }
 
@@ -168,15 +168,15 @@ struct CapturePipelineTests {
         let files = try CaptureCommandTests.files(captureDir, "parse-enrich")
         #expect(files.count == 1, "\(files)")
 
-        let check = try RunnelProcess.run(["log", "check", log])
+        let check = try await RunnelProcess.run(["log", "check", log])
         #expect(check.status == 0, "\(check.stdoutText)\(check.stderr)")
-        let stats = try RunnelProcess.run(["log", "stats", "--json", log])
+        let stats = try await RunnelProcess.run(["log", "stats", "--json", log])
         #expect(stats.status == 0, "\(stats.stderr)")
         let object = try JSONSerialization.jsonObject(with: stats.stdout) as! [String: Any]
         #expect((object["types"] as? [String: Int]) == ["article.parsed": 40], "\(stats.stdoutText)")
 
-        let plain = try CaptureCommandTests.zstdcat(files)
-        let cat = try RunnelProcess.run(["cat", log])
+        let plain = try await CaptureCommandTests.zstdcat(files)
+        let cat = try await RunnelProcess.run(["cat", log])
         #expect(cat.status == 0, "\(cat.stderr)")
         #expect(plain.count == 40 && cat.stdoutLines == plain)
         let urls = Set(plain.compactMap { line -> String? in
@@ -203,7 +203,7 @@ struct CapturePipelineTests {
         let sock = dir.appendingPathComponent("s/enrich.sock").path
         let enrich = try BackgroundProcess(["enrich", "--listen", "unix:\(sock)"], in: dir, name: "enrich")
         #expect(await eventually { FileManager.default.fileExists(atPath: sock) })
-        let replay = try RunnelProcess.run(["replay", inputs, "--to", "unix:\(sock)", "--compare", outputs], in: dir)
+        let replay = try await RunnelProcess.run(["replay", inputs, "--to", "unix:\(sock)", "--compare", outputs], in: dir)
         #expect(replay.status == 0, "\(replay.stdoutText)\(replay.stderr)")
         #expect(replay.stdoutText.hasPrefix("40 inputs: 40 identical, 0 changed"), "\(replay.stdoutText)")
         enrich.signal(SIGTERM)
@@ -227,7 +227,7 @@ struct CapturePipelineTests {
         let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
         var shown = ""
         let seen = await eventually(timeout: .seconds(30)) {
-            shown = (try? RunnelProcess.run(["status", "--name", name]).stdoutText) ?? ""
+            shown = (try? await RunnelProcess.run(["status", "--name", name]).stdoutText) ?? ""
             return shown.contains("capture fetch (out): ") && !shown.contains(": 0 messages")
         }
         #expect(seen, "\(shown)")

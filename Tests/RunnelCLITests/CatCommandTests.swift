@@ -15,26 +15,26 @@ func data(_ lines: [String]) -> Data { Data(lines.map { $0 + "\n" }.joined().utf
 @Suite("runnel cat")
 struct CatCommandTests {
     @Test("plain lines come out unchanged; --type filters")
-    func plain() throws {
+    func plain() async throws {
         let lines = messages(20)
-        let all = try RunnelProcess.run(["cat"], stdin: data(lines))
+        let all = try await RunnelProcess.run(["cat"], stdin: data(lines))
         #expect(all.status == 0)
         #expect(all.stdoutLines == lines)
-        let pages = try RunnelProcess.run(["cat", "--type", "page.fetched"], stdin: data(lines))
+        let pages = try await RunnelProcess.run(["cat", "--type", "page.fetched"], stdin: data(lines))
         #expect(pages.stdoutLines == lines.filter { $0.contains("page.fetched") })
     }
 
     @Test("runnel cat --zstd writes a stream that zstd -dc and Python decode")
-    func encodeForOthers() throws {
+    func encodeForOthers() async throws {
         let lines = messages(200)
-        let encoded = try RunnelProcess.run(["cat", "--zstd"], stdin: data(lines))
+        let encoded = try await RunnelProcess.run(["cat", "--zstd"], stdin: data(lines))
         #expect(encoded.status == 0)
         #expect(encoded.stdout.prefix(4) == Data([0x28, 0xB5, 0x2F, 0xFD]))
         #expect(encoded.stdout.count < data(lines).count / 2)
-        let zstd = try RunnelProcess.exec("/usr/bin/env", ["zstd", "-dc"], stdin: encoded.stdout)
+        let zstd = try await RunnelProcess.exec("/usr/bin/env", ["zstd", "-dc"], stdin: encoded.stdout)
         #expect(zstd.status == 0)
         #expect(zstd.stdoutLines == lines)
-        let python = try RunnelProcess.exec(
+        let python = try await RunnelProcess.exec(
             "/usr/bin/env",
             [
                 "python3", "-c",
@@ -45,19 +45,19 @@ struct CatCommandTests {
     }
 
     @Test("streams written by the zstd CLI (several frames) decode")
-    func decodeZstdCLI() throws {
+    func decodeZstdCLI() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let lines = messages(30)
         try data(Array(lines[0..<10])).write(to: dir.appendingPathComponent("a.jsonl"))
         try data(Array(lines[10..<30])).write(to: dir.appendingPathComponent("b.jsonl"))
-        let result = try RunnelProcess.shell(
+        let result = try await RunnelProcess.shell(
             "zstd -q -c a.jsonl > s.zst && zstd -q -19 -c b.jsonl >> s.zst && \"$RUNNEL\" cat s.zst", in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutLines == lines)
     }
 
     @Test("streams written by Python zstandard with flushes mid-frame decode")
-    func decodePythonFlushes() throws {
+    func decodePythonFlushes() async throws {
         let lines = messages(40)
         let script = """
             import sys, zstandard
@@ -73,9 +73,9 @@ struct CatCommandTests {
             out.append(c2.compress(lines[0]))  # a second frame
             sys.stdout.buffer.write(b"".join(out))
             """
-        let python = try RunnelProcess.exec("/usr/bin/env", ["python3", "-c", script], stdin: data(lines))
+        let python = try await RunnelProcess.exec("/usr/bin/env", ["python3", "-c", script], stdin: data(lines))
         #expect(python.status == 0, "\(python.stderr)")
-        let decoded = try RunnelProcess.run(["cat"], stdin: python.stdout)
+        let decoded = try await RunnelProcess.run(["cat"], stdin: python.stdout)
         #expect(decoded.status == 0, "\(decoded.stderr)")
         #expect(decoded.stdoutLines == lines + [lines[0]])
     }
@@ -89,9 +89,9 @@ struct CatCommandTests {
             ("unknown version", #"{"id":"x","type":"t","v":9,"body":{}}"#, "line 3: UNIMPLEMENTED: protocol version 9"),
             ("broken JSON", #"{"id":"x","type":"t","body":{"#, "line 3: INVALID_ARGUMENT: not valid JSON"),
         ])
-    func badPlainLine(name: String, bad: String, expected: String) throws {
+    func badPlainLine(name: String, bad: String, expected: String) async throws {
         let good = messages(2)
-        let result = try RunnelProcess.run(["cat"], stdin: data(good + [bad] + messages(1)))
+        let result = try await RunnelProcess.run(["cat"], stdin: data(good + [bad] + messages(1)))
         #expect(result.status == 65, "\(name)")
         #expect(result.stdoutLines == good + messages(1), "\(name)")
         #expect(result.stderrLines.count == 1, "\(name): \(result.stderr)")
@@ -99,30 +99,30 @@ struct CatCommandTests {
     }
 
     @Test("invalid UTF-8 is refused with its line number")
-    func invalidUTF8() throws {
+    func invalidUTF8() async throws {
         var input = data(messages(2))
         input.append(Data(#"{"id":"x","type":"t","body":""#.utf8) + Data([0xC3, 0x28]) + Data("\"}\n".utf8))
-        let result = try RunnelProcess.run(["cat"], stdin: input)
+        let result = try await RunnelProcess.run(["cat"], stdin: input)
         #expect(result.status == 65)
         #expect(result.stdoutLines.count == 2)
         #expect(result.stderr.contains("line 3: INVALID_ARGUMENT: not valid JSON: invalid UTF-8"), "\(result.stderr)")
     }
 
     @Test("a line over --max-line is RESOURCE_EXHAUSTED and skipped")
-    func longLine() throws {
+    func longLine() async throws {
         let long = #"{"id":"x","type":"t","body":""# + String(repeating: "a", count: 5000) + #""}"#
-        let result = try RunnelProcess.run(["cat", "--max-line", "1000"], stdin: data(messages(2) + [long] + messages(2)))
+        let result = try await RunnelProcess.run(["cat", "--max-line", "1000"], stdin: data(messages(2) + [long] + messages(2)))
         #expect(result.status == 65)
         #expect(result.stdoutLines == messages(2) + messages(2))
         #expect(result.stderr.contains("line 3: RESOURCE_EXHAUSTED: line longer than the limit of 1000 bytes"))
     }
 
     @Test("a truncated zstd stream keeps the lines of whole frames and reports DATA_LOSS with the offset")
-    func truncated() throws {
+    func truncated() async throws {
         let lines = messages(50)
-        let first = try RunnelProcess.run(["cat", "--zstd"], stdin: data(Array(lines[0..<25]))).stdout
-        let second = try RunnelProcess.run(["cat", "--zstd"], stdin: data(Array(lines[25..<50]))).stdout
-        let result = try RunnelProcess.run(["cat"], stdin: first + second.prefix(second.count - 5))
+        let first = try await RunnelProcess.run(["cat", "--zstd"], stdin: data(Array(lines[0..<25]))).stdout
+        let second = try await RunnelProcess.run(["cat", "--zstd"], stdin: data(Array(lines[25..<50]))).stdout
+        let result = try await RunnelProcess.run(["cat"], stdin: first + second.prefix(second.count - 5))
         #expect(result.status == 65)
         #expect(Array(result.stdoutLines.prefix(25)) == Array(lines[0..<25]))
         #expect(result.stderr.contains("DATA_LOSS"), "\(result.stderr)")
@@ -130,26 +130,26 @@ struct CatCommandTests {
     }
 
     @Test("garbage and a huge window are refused with their status")
-    func garbageAndWindow() throws {
-        let garbage = try RunnelProcess.run(["cat"], stdin: Data([0x28, 0xB5, 0x2F, 0xFD, 0xFF, 0xFF, 0x00, 0x13, 0x37] + Array(repeating: 0xAB, count: 64)))
+    func garbageAndWindow() async throws {
+        let garbage = try await RunnelProcess.run(["cat"], stdin: Data([0x28, 0xB5, 0x2F, 0xFD, 0xFF, 0xFF, 0x00, 0x13, 0x37] + Array(repeating: 0xAB, count: 64)))
         #expect(garbage.status == 65)
         #expect(garbage.stderr.contains("DATA_LOSS"), "\(garbage.stderr)")
         let dir = try RunnelProcess.temporaryDirectory()
         try data(messages(10)).write(to: dir.appendingPathComponent("m.jsonl"))
         // A 128 MiB window from the zstd CLI, refused by the default 16 MiB limit, accepted above it.
-        let bomb = try RunnelProcess.shell("zstd -q --long=27 -c < m.jsonl | \"$RUNNEL\" cat", in: dir)
+        let bomb = try await RunnelProcess.shell("zstd -q --long=27 -c < m.jsonl | \"$RUNNEL\" cat", in: dir)
         #expect(bomb.status == 65)
         #expect(bomb.stderr.contains("RESOURCE_EXHAUSTED"), "\(bomb.stderr)")
-        let allowed = try RunnelProcess.shell("zstd -q --long=27 -c < m.jsonl | \"$RUNNEL\" cat --max-window-log 27", in: dir)
+        let allowed = try await RunnelProcess.shell("zstd -q --long=27 -c < m.jsonl | \"$RUNNEL\" cat --max-window-log 27", in: dir)
         #expect(allowed.status == 0, "\(allowed.stderr)")
         #expect(allowed.stdoutLines == messages(10))
     }
 
     @Test("a missing file is NOT_FOUND with its path, and the other files are still read")
-    func missingFile() throws {
+    func missingFile() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         try data(messages(3)).write(to: dir.appendingPathComponent("ok.jsonl"))
-        let result = try RunnelProcess.run(["cat", "missing.jsonl", "ok.jsonl"], in: dir)
+        let result = try await RunnelProcess.run(["cat", "missing.jsonl", "ok.jsonl"], in: dir)
         #expect(result.status == 74)
         #expect(result.stdoutLines == messages(3))
         #expect(result.stderr.contains("runnel: missing.jsonl: NOT_FOUND"), "\(result.stderr)")
@@ -159,27 +159,27 @@ struct CatCommandTests {
 @Suite("runnel validate, relay, --version")
 struct ValidateCommandTests {
     @Test("validate counts valid lines by type and names the field of a bad body")
-    func validate() throws {
+    func validate() async throws {
         let bad = #"{"id":"x","type":"page.fetched","body":{"url":"u","status":"200","html":""}}"#
-        let result = try RunnelProcess.run(["validate"], stdin: data(messages(4) + [bad]))
+        let result = try await RunnelProcess.run(["validate"], stdin: data(messages(4) + [bad]))
         #expect(result.status == 65)
         #expect(result.stdoutText.hasPrefix("4 valid, 1 invalid (page.fetched 2, url.requested 2)"))
         #expect(result.stderr.contains("line 5: INVALID_ARGUMENT: body.status: expected an integer"), "\(result.stderr)")
-        let good = try RunnelProcess.run(["validate"], stdin: data(messages(4)))
+        let good = try await RunnelProcess.run(["validate"], stdin: data(messages(4)))
         #expect(good.status == 0)
     }
 
     @Test("--version names the protocol version")
-    func version() throws {
-        let result = try RunnelProcess.run(["--version"])
+    func version() async throws {
+        let result = try await RunnelProcess.run(["--version"])
         #expect(result.status == 0)
         #expect(result.stdoutText.contains("protocol v1"))
     }
 
     @Test("relay passes messages on unchanged (id included) and turns bad lines into error records")
-    func relay() throws {
+    func relay() async throws {
         let input = data([#"{"id":"a","type":"x.y","trace":"T","deadline_ms":60000,"meta":{"k":"v"},"body":{"n":1}}"#, "oops"])
-        let result = try RunnelProcess.run(["relay"], stdin: input)
+        let result = try await RunnelProcess.run(["relay"], stdin: input)
         #expect(result.status == 0)
         let lines = result.stdoutLines
         #expect(lines.count == 2)
@@ -198,30 +198,30 @@ struct ValidateCommandTests {
     }
 
     @Test("relay --dead-letter keeps failures out of the stream, in a zstd log")
-    func deadLetterLog() throws {
+    func deadLetterLog() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
-        let result = try RunnelProcess.run(
+        let result = try await RunnelProcess.run(
             ["relay", "--dead-letter", "dead.jsonl.zst"], stdin: data(messages(3) + ["oops", "[]"]), in: dir)
         #expect(result.status == 0)
         #expect(result.stdoutLines.count == 3)
-        let dead = try RunnelProcess.run(["cat", "dead.jsonl.zst"], in: dir)
+        let dead = try await RunnelProcess.run(["cat", "dead.jsonl.zst"], in: dir)
         #expect(dead.status == 0, "\(dead.stderr)")
         #expect(dead.stdoutLines.count == 2)
         #expect(dead.stdoutLines.allSatisfy { $0.contains("\"type\":\"error\"") })
     }
 
     @Test("wrap makes a line filter a stage: one answer per line, bodies or messages, failures as error records")
-    func wrap() throws {
+    func wrap() async throws {
         let input = data([
             #"{"id":"a","type":"article.parsed","body":{"url":"u","title":"hello","text":"t"}}"#,
             #"{"id":"b","type":"article.parsed","body":{"url":"u2","title":"world","text":"t"}}"#,
         ])
-        let upper = try RunnelProcess.run(["wrap", "--", "jq", "-c", "--unbuffered", ".body.title |= ascii_upcase"], stdin: input)
+        let upper = try await RunnelProcess.run(["wrap", "--", "jq", "-c", "--unbuffered", ".body.title |= ascii_upcase"], stdin: input)
         #expect(upper.status == 0, "\(upper.stderr)")
         #expect(upper.stdoutLines.count == 2)
         #expect(upper.stdoutLines[0].contains(#""title":"HELLO""#) && upper.stdoutLines[0].contains(#""parent":"a""#))
         #expect(upper.stdoutLines[1].contains(#""title":"WORLD""#))
-        let broken = try RunnelProcess.run(["wrap", "--", "sh", "-c", "read l; echo notjson"], stdin: data([#"{"id":"a","type":"x","body":1}"#]))
+        let broken = try await RunnelProcess.run(["wrap", "--", "sh", "-c", "read l; echo notjson"], stdin: data([#"{"id":"a","type":"x","body":1}"#]))
         #expect(broken.stdoutLines.count == 1)
         #expect(broken.stdoutLines[0].contains(#""status":"INVALID_ARGUMENT""#), "\(broken.stdoutText)")
         #expect(broken.stderr.contains("sh answered with a line that is not JSON"))
@@ -230,7 +230,7 @@ struct ValidateCommandTests {
         // and the next message is answered by a fresh child.
         let script = "import sys\nfor line in sys.stdin:\n    print('\"' + 'x' * 20_000_000 + '\"' if '\"body\":1' in line else line.strip(), flush=True)"
         let started = ContinuousClock.now
-        let huge = try RunnelProcess.run(
+        let huge = try await RunnelProcess.run(
             ["wrap", "--max-line", "1MiB", "--max-attempts", "1", "--", "python3", "-c", script],
             stdin: data([#"{"id":"a","type":"x","body":1}"#, #"{"id":"b","type":"x","body":2}"#]))
         #expect(huge.status == 0, "\(huge.stderr)")

@@ -14,22 +14,22 @@ struct CheckCommandTests {
     }
 
     @Test("every pipeline in Examples/ passes, with a one-line summary", .timeLimit(.minutes(2)))
-    func examples() throws {
+    func examples() async throws {
         let examples = RunnelProcess.packageRoot.appendingPathComponent("Examples")
         let files = try FileManager.default.contentsOfDirectory(atPath: examples.path).filter { $0.hasSuffix(".toml") }.sorted()
         #expect(!files.isEmpty)
         for file in files {
-            let result = try RunnelProcess.run(["check", file], in: examples)
+            let result = try await RunnelProcess.run(["check", file], in: examples)
             #expect(result.status == 0, "\(file): \(result.stderr)")
             #expect(result.stdoutLines.count == 1, "\(result.stdoutText)")
             #expect(result.stdoutText.hasSuffix("types match\n"), "\(result.stdoutText)")
         }
-        let news = try RunnelProcess.run(["check", "Examples/news.toml"], in: RunnelProcess.packageRoot)
+        let news = try await RunnelProcess.run(["check", "Examples/news.toml"], in: RunnelProcess.packageRoot)
         #expect(news.stdoutText == "Examples/news.toml: 4 stages, fetch → parse → enrich → store, types match\n", "\(news.stderr)")
     }
 
     @Test("a broken file: exit 78, every problem as FILE:LINE with its fix, nothing started", .timeLimit(.minutes(1)))
-    func broken() throws {
+    func broken() async throws {
         let text = """
             [pipeline]
             strategy = "one_for_al"
@@ -45,7 +45,7 @@ struct CheckCommandTests {
             name = "prase"
             """
         let dir = try Self.write(text)
-        let result = try RunnelProcess.run(["check", "p.toml"], in: dir)
+        let result = try await RunnelProcess.run(["check", "p.toml"], in: dir)
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stdoutText.isEmpty)
         let lines = result.stderrLines
@@ -58,16 +58,16 @@ struct CheckCommandTests {
     }
 
     @Test("neighbours whose types do not match: exit 78, both stages named at the line, and the fix", .timeLimit(.minutes(1)))
-    func typeMismatch() throws {
+    func typeMismatch() async throws {
         let dir = try Self.write("[source]\ndirectory = \"pages\"\n\n[[stage]]\nname = \"fetch\"\n\n[[stage]]\nname = \"store\"\n")
-        let result = try RunnelProcess.run(["check", "p.toml"], in: dir)
+        let result = try await RunnelProcess.run(["check", "p.toml"], in: dir)
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stderr.contains("p.toml:7: fetch emits page.fetched but store accepts only"), "\(result.stderr)")
         #expect(result.stderr.contains("insert a stage between them"), "\(result.stderr)")
     }
 
     @Test("a command that is not a Runnel stage: its status and stderr are shown, and a silent one is killed in time", .timeLimit(.minutes(1)))
-    func notAStage() throws {
+    func notAStage() async throws {
         let text = """
             [source]
             urls = "urls.txt"
@@ -86,7 +86,7 @@ struct CheckCommandTests {
             """
         let dir = try Self.write(text)
         let started = ContinuousClock.now
-        let result = try RunnelProcess.run(["check", "p.toml", "--timeout", "500ms"], in: dir)
+        let result = try await RunnelProcess.run(["check", "p.toml", "--timeout", "500ms"], in: dir)
         #expect(ContinuousClock.now - started < .seconds(20))
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stderr.contains("p.toml:4: stage py did not describe itself"), "\(result.stderr)")
@@ -97,18 +97,18 @@ struct CheckCommandTests {
     }
 
     @Test("TOML syntax: the line from TOMLKit; a missing file: 74")
-    func syntaxAndMissing() throws {
+    func syntaxAndMissing() async throws {
         let dir = try Self.write("[source]\nurls = urls.txt\n[[stage]]\nname = \"parse\"\n")
-        let result = try RunnelProcess.run(["check", "p.toml"], in: dir)
+        let result = try await RunnelProcess.run(["check", "p.toml"], in: dir)
         #expect(result.status == 78)
         #expect(result.stderrLines.first == "p.toml:2: not a value: urls.txt (strings need quotes: \"urls.txt\")", "\(result.stderr)")
-        let missing = try RunnelProcess.run(["check", "absent.toml"], in: dir)
+        let missing = try await RunnelProcess.run(["check", "absent.toml"], in: dir)
         #expect(missing.status == 74, "\(missing.stderr)")
     }
 
     @Test("--help shows the defaults PipelineDefaults holds")
-    func help() throws {
-        let result = try RunnelProcess.run(["check", "--help"])
+    func help() async throws {
+        let result = try await RunnelProcess.run(["check", "--help"])
         #expect(result.status == 0)
         for line in ["strategy = \"one_for_one\"", "max_restarts = 10", "period = \"1m\"", "shutdown_timeout = \"30s\"", "replicas = 1"] {
             #expect(result.stdoutText.contains(line), "\(line) not in \(result.stdoutText)")
@@ -118,9 +118,9 @@ struct CheckCommandTests {
 
 extension CheckCommandTests {
     @Test("a built-in stage is asked with --describe before its args, so wrap's -- COMMAND works", .timeLimit(.minutes(1)))
-    func wrapArguments() throws {
+    func wrapArguments() async throws {
         let dir = try Self.write("[source]\nurls = \"urls.txt\"\n[[stage]]\nname = \"fetch\"\n[[stage]]\nname = \"wrap\"\nargs = [\"--\", \"cat\"]\n")
-        let result = try RunnelProcess.run(["check", "p.toml"], in: dir)
+        let result = try await RunnelProcess.run(["check", "p.toml"], in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdoutText == "p.toml: 2 stages, fetch → wrap, types match\n")
     }
@@ -128,9 +128,9 @@ extension CheckCommandTests {
 
 extension CheckCommandTests {
     @Test("with --log-format json each problem is a JSON line with its file, line and fix")
-    func jsonProblems() throws {
+    func jsonProblems() async throws {
         let dir = try Self.write("[source]\nurls = \"urls.txt\"\n[[stage]]\nname = \"fetch\"\nrestrat = \"permanent\"\n")
-        let result = try RunnelProcess.run(["check", "p.toml", "--log-format", "json"], in: dir)
+        let result = try await RunnelProcess.run(["check", "p.toml", "--log-format", "json"], in: dir)
         #expect(result.status == 78, "\(result.stderr)")
         let objects = result.stderrLines.compactMap { try? JSONDecoder().decode([String: String].self, from: Data($0.utf8)) }
         let problem = try #require(objects.first { $0["line"] != nil }, "\(result.stderr)")

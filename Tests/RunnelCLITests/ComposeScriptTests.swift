@@ -18,10 +18,10 @@ struct ComposeScriptTests {
         return (dir, urls.count)
     }
 
-    static func run(_ script: String, _ arguments: [String], in dir: URL, environment: [String: String] = [:]) throws -> RunnelProcess.Result {
+    static func run(_ script: String, _ arguments: [String], in dir: URL, environment: [String: String] = [:]) async throws -> RunnelProcess.Result {
         var env = ["RUNNEL": RunnelProcess.runnel, "FETCH_ARGS": "--delay 0s --allow-files \(RunnelProcess.packageRoot.appendingPathComponent("Examples/pages").path)"]
         env.merge(environment) { $1 }
-        return try RunnelProcess.exec("/bin/sh", [Self.script(script)] + arguments, in: dir, environment: env)
+        return try await RunnelProcess.exec("/bin/sh", [Self.script(script)] + arguments, in: dir, environment: env)
     }
 
     static func stored(_ result: RunnelProcess.Result) -> [String] {
@@ -29,30 +29,30 @@ struct ComposeScriptTests {
     }
 
     @Test("crawl, capture, replay into one stage, and a stage behind a remote shell", .timeLimit(.minutes(3)))
-    func compositions() throws {
+    func compositions() async throws {
         let (dir, count) = try Self.setUp()
-        let crawl = try Self.run("crawl.sh", ["urls.txt", "a.sqlite"], in: dir)
+        let crawl = try await Self.run("crawl.sh", ["urls.txt", "a.sqlite"], in: dir)
         #expect(crawl.status == 0, "\(crawl.stderr)")
         let articles = Self.stored(crawl).count
         #expect(articles > 0 && articles <= count, "\(crawl.stdoutText)")
 
-        let capture = try Self.run("capture.sh", ["urls.txt", "b.sqlite", "parsed.jsonl.zst", "enriched.jsonl.zst"], in: dir)
+        let capture = try await Self.run("capture.sh", ["urls.txt", "b.sqlite", "parsed.jsonl.zst", "enriched.jsonl.zst"], in: dir)
         #expect(capture.status == 0, "\(capture.stderr)")
         #expect(Self.stored(capture).count == articles)
-        let parsed = try RunnelProcess.run(["cat", "parsed.jsonl.zst"], in: dir)
+        let parsed = try await RunnelProcess.run(["cat", "parsed.jsonl.zst"], in: dir)
         #expect(parsed.status == 0, "\(parsed.stderr)")
         #expect(parsed.stdoutLines.count == count, "the log holds the link's messages")
 
-        let replay = try Self.run("replay.sh", ["parsed.jsonl.zst", "enriched.jsonl.zst"], in: dir)
+        let replay = try await Self.run("replay.sh", ["parsed.jsonl.zst", "enriched.jsonl.zst"], in: dir)
         #expect(replay.status == 0, "\(replay.stdoutText)\(replay.stderr)")
         #expect(replay.stdoutText.contains("pipe: \(count) outputs"), "\(replay.stdoutText)")
         #expect(replay.stdoutText.contains("\(count) inputs: \(count) identical"), "\(replay.stdoutText)")
 
         // `ssh host` replaced by `sh -c`: the same command line, run here.
-        let remote = try Self.run("remote.sh", ["urls.txt", "c.sqlite"], in: dir, environment: ["REMOTE": "sh -c", "REMOTE_RUNNEL": RunnelProcess.runnel])
+        let remote = try await Self.run("remote.sh", ["urls.txt", "c.sqlite"], in: dir, environment: ["REMOTE": "sh -c", "REMOTE_RUNNEL": RunnelProcess.runnel])
         #expect(remote.status == 0, "\(remote.stderr)")
         #expect(Self.stored(remote).count == articles)
-        let search = try RunnelProcess.run(["search", "--db", "c.sqlite", "phai bo ngoai giao"], in: dir)
+        let search = try await RunnelProcess.run(["search", "--db", "c.sqlite", "phai bo ngoai giao"], in: dir)
         #expect(search.status == 0 && !search.stdoutText.isEmpty, "\(search.stderr)")
     }
 }

@@ -15,9 +15,9 @@ struct EnrichCommandTests {
     }
 
     @Test("an article.parsed line becomes one article.enriched line, derived from it")
-    func enrichesTheSeed() throws {
+    func enrichesTheSeed() async throws {
         #expect(!Self.article.isEmpty)
-        let result = try RunnelProcess.run(["enrich"], stdin: data([Self.article]))
+        let result = try await RunnelProcess.run(["enrich"], stdin: data([Self.article]))
         #expect(result.status == 0)
         #expect(result.stdoutLines.count == 1)
         let line = try #require(result.stdoutLines.first)
@@ -33,13 +33,13 @@ struct EnrichCommandTests {
         #expect((body["simhash"] as? String)?.count == 16)
         #expect((body["content_hash"] as? String)?.count == 64)
         // What it writes is valid for `runnel validate`.
-        let check = try RunnelProcess.run(["validate"], stdin: result.stdout)
+        let check = try await RunnelProcess.run(["validate"], stdin: result.stdout)
         #expect(check.status == 0, "\(check.stderr)")
     }
 
     @Test("options reach the stage")
-    func options() throws {
-        let result = try RunnelProcess.run(["enrich", "--max-keywords", "2", "--max-entities", "3"], stdin: data([Self.article]))
+    func options() async throws {
+        let result = try await RunnelProcess.run(["enrich", "--max-keywords", "2", "--max-entities", "3"], stdin: data([Self.article]))
         #expect(result.status == 0)
         let line = try #require(result.stdoutLines.first)
         let message = try object(line)
@@ -49,9 +49,9 @@ struct EnrichCommandTests {
     }
 
     @Test("a body that is no article becomes an error record and a line on stderr; the rest goes on")
-    func badBody() throws {
+    func badBody() async throws {
         let bad = #"{"id":"b1","type":"article.parsed","body":{"url":"https://example.com/"}}"#
-        let result = try RunnelProcess.run(["enrich"], stdin: data([bad, Self.article]))
+        let result = try await RunnelProcess.run(["enrich"], stdin: data([bad, Self.article]))
         #expect(result.stdoutLines.count == 2)
         let error = try object(result.stdoutLines[0])
         #expect(error["type"] as? String == "error")
@@ -64,15 +64,15 @@ struct EnrichCommandTests {
     }
 
     @Test("a bad option is refused before any input is read")
-    func badOption() throws {
-        let result = try RunnelProcess.run(["enrich", "--min-language-confidence", "2"])
+    func badOption() async throws {
+        let result = try await RunnelProcess.run(["enrich", "--min-language-confidence", "2"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("--min-language-confidence) must be between 0 and 1"))
     }
 
     @Test("--help teaches what each field means")
-    func help() throws {
-        let result = try RunnelProcess.run(["enrich", "--help"])
+    func help() async throws {
+        let result = try await RunnelProcess.run(["enrich", "--help"])
         #expect(result.status == 0)
         for phrase in ["syllables", "simhash", "content_hash", "Người phát ngôn", "--max-keywords"] {
             #expect(result.stdoutText.contains(phrase), "missing \(phrase)")

@@ -9,8 +9,8 @@ struct ExitStatusTests {
         "Tests/RunnelCLITests/Fixtures/article.parsed.vi.nato-spokesperson.jsonl")
 
     @Test("runnel --help lists every exit status")
-    func helpListsTable() throws {
-        let help = try RunnelProcess.run(["--help"])
+    func helpListsTable() async throws {
+        let help = try await RunnelProcess.run(["--help"])
         #expect(help.status == 0)
         for line in ["0   done", "1   a check", "64  EX_USAGE", "65  EX_DATAERR", "69  EX_UNAVAILABLE", "70  EX_SOFTWARE",
                      "74  EX_IOERR", "75  EX_TEMPFAIL", "77  EX_NOPERM", "78  EX_CONFIG"] {
@@ -19,71 +19,71 @@ struct ExitStatusTests {
     }
 
     @Test("a flag the argument parser refuses, or a wrong endpoint: 64 (EX_USAGE)")
-    func usage() throws {
-        let level = try RunnelProcess.run(["cat", "--level", "loud"])
+    func usage() async throws {
+        let level = try await RunnelProcess.run(["cat", "--level", "loud"])
         #expect(level.status == 64, "\(level.stderr)")
-        let combined = try RunnelProcess.run(["cat", "--raw", "--type", "page.fetched"])
+        let combined = try await RunnelProcess.run(["cat", "--raw", "--type", "page.fetched"])
         #expect(combined.status == 64, "\(combined.stderr)")
-        let endpoint = try RunnelProcess.run(["parse", "--to", "carrier-pigeon://x"])
+        let endpoint = try await RunnelProcess.run(["parse", "--to", "carrier-pigeon://x"])
         #expect(endpoint.status == 64, "\(endpoint.stderr)")
         #expect(endpoint.stderr.contains("INVALID_ARGUMENT"), "\(endpoint.stderr)")
     }
 
     @Test("a bad line in the input: 65 (EX_DATAERR), for cat and validate")
-    func dataError() throws {
+    func dataError() async throws {
         let input = Data("not json\n".utf8) + (try Data(contentsOf: Self.article))
-        let cat = try RunnelProcess.run(["cat"], stdin: input)
+        let cat = try await RunnelProcess.run(["cat"], stdin: input)
         #expect(cat.status == 65, "\(cat.stderr)")
         #expect(cat.stderr.contains("line 1: INVALID_ARGUMENT"), "\(cat.stderr)")
         #expect(cat.stdoutLines.count == 1, "the good line still passes")
-        let validate = try RunnelProcess.run(["validate", "--quiet"], stdin: input)
+        let validate = try await RunnelProcess.run(["validate", "--quiet"], stdin: input)
         #expect(validate.status == 65, "\(validate.stderr)")
     }
 
     @Test("a file that cannot be opened: 74 (EX_IOERR); the first problem reported decides")
-    func ioError() throws {
-        let missing = try RunnelProcess.run(["cat", "/nonexistent/runnel-exit.jsonl"])
+    func ioError() async throws {
+        let missing = try await RunnelProcess.run(["cat", "/nonexistent/runnel-exit.jsonl"])
         #expect(missing.status == 74, "\(missing.stderr)")
         #expect(missing.stderr.contains("NOT_FOUND"), "\(missing.stderr)")
         let dir = try RunnelProcess.temporaryDirectory()
         try Data("not json\n".utf8).write(to: dir.appendingPathComponent("bad.jsonl"))
-        let both = try RunnelProcess.run(["cat", "/nonexistent/runnel-exit.jsonl", "bad.jsonl"], in: dir)
+        let both = try await RunnelProcess.run(["cat", "/nonexistent/runnel-exit.jsonl", "bad.jsonl"], in: dir)
         #expect(both.status == 74, "\(both.stderr)")
-        let reversed = try RunnelProcess.run(["cat", "bad.jsonl", "/nonexistent/runnel-exit.jsonl"], in: dir)
+        let reversed = try await RunnelProcess.run(["cat", "bad.jsonl", "/nonexistent/runnel-exit.jsonl"], in: dir)
         #expect(reversed.status == 65, "\(reversed.stderr)")
-        let output = try RunnelProcess.run(["parse", "--to", "file:/nonexistent/dir/out.jsonl"], stdin: try Data(contentsOf: Self.article))
+        let output = try await RunnelProcess.run(["parse", "--to", "file:/nonexistent/dir/out.jsonl"], stdin: try Data(contentsOf: Self.article))
         #expect(output.status == 74, "\(output.stderr)")
     }
 
     @Test("a wrong pipeline file: 78 (EX_CONFIG); a missing one: 74")
-    func configuration() throws {
+    func configuration() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         try "[pipeline]\nname = \"broken\"\n".write(to: dir.appendingPathComponent("broken.toml"), atomically: true, encoding: .utf8)
-        let broken = try RunnelProcess.run(["run", "--no-progress", "broken.toml"], in: dir)
+        let broken = try await RunnelProcess.run(["run", "--no-progress", "broken.toml"], in: dir)
         #expect(broken.status == 78, "\(broken.stderr)")
         #expect(broken.stderr.contains("[source] is missing"), "\(broken.stderr)")
-        let missing = try RunnelProcess.run(["run", "--no-progress", "absent.toml"], in: dir)
+        let missing = try await RunnelProcess.run(["run", "--no-progress", "absent.toml"], in: dir)
         #expect(missing.status == 74, "\(missing.stderr)")
     }
 
     @Test("a TCP listener without a shared key: 78 (EX_CONFIG)")
-    func listenerWithoutKey() throws {
-        let result = try RunnelProcess.exec(
+    func listenerWithoutKey() async throws {
+        let result = try await RunnelProcess.exec(
             RunnelProcess.runnel, ["parse", "--listen", "tcp://127.0.0.1:0"], environment: ["RUNNEL_KEY": ""])
         #expect(result.status == 78, "\(result.stderr)")
         #expect(result.stderr.contains("FAILED_PRECONDITION"), "\(result.stderr)")
     }
 
     @Test("nobody listening: 69 (EX_UNAVAILABLE)", .timeLimit(.minutes(1)))
-    func unavailable() throws {
+    func unavailable() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
-        let health = try RunnelProcess.run(["health", "unix:" + dir.appendingPathComponent("nobody.sock").path])
+        let health = try await RunnelProcess.run(["health", "unix:" + dir.appendingPathComponent("nobody.sock").path])
         #expect(health.status == 69, "\(health.stderr)")
         #expect(health.stderr.contains("UNAVAILABLE"), "\(health.stderr)")
     }
 
     @Test("a reader of stdout that goes away (| head): 0 and nothing on stderr")
-    func closedStdout() throws {
+    func closedStdout() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let line = try Data(contentsOf: Self.article)
         try Data(repeating: 0, count: 0).write(to: dir.appendingPathComponent("big.jsonl"))
@@ -91,7 +91,7 @@ struct ExitStatusTests {
         for _ in 0..<1000 { handle.write(line) }  // ~4 MB: many writes after head has gone
         try handle.close()
         for command in ["cat big.jsonl", "cat --zstd big.jsonl", "relay < big.jsonl", "replay big.jsonl --to -"] {
-            let result = try RunnelProcess.shell(
+            let result = try await RunnelProcess.shell(
                 "{ \"$RUNNEL\" \(command) 2>stderr.txt; echo $? >status.txt; } | head -c 100 >/dev/null; cat status.txt stderr.txt", in: dir)
             #expect(result.stdoutText == "0\n", "runnel \(command): \(result.stdoutText)")
         }

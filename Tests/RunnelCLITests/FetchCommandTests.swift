@@ -6,7 +6,7 @@ import Testing
 @Suite("runnel fetch")
 struct FetchCommandTests {
     @Test("bare URL lines: pages out, failures as error records naming the URL, exit 0")
-    func bareURLs() throws {
+    func bareURLs() async throws {
         let directory = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let page = directory.appendingPathComponent("page.html")
@@ -14,7 +14,7 @@ struct FetchCommandTests {
         let missing = directory.appendingPathComponent("missing.html").absoluteString
         let input = [page.absoluteString, missing, "http://127.0.0.1:9/a.html"].joined(separator: "\n") + "\n"
 
-        let result = try RunnelProcess.run(["fetch", "--allow-files", directory.path], stdin: Data(input.utf8))
+        let result = try await RunnelProcess.run(["fetch", "--allow-files", directory.path], stdin: Data(input.utf8))
         #expect(result.status == 0)
         let bodies = try result.stdoutLines.map { line in
             try #require(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
@@ -32,15 +32,15 @@ struct FetchCommandTests {
     }
 
     @Test("--help teaches with examples")
-    func help() throws {
-        let result = try RunnelProcess.run(["fetch", "--help"])
+    func help() async throws {
+        let result = try await RunnelProcess.run(["fetch", "--help"])
         #expect(result.status == 0)
         #expect(result.stdoutText.contains("runnel fetch < urls.txt"))
         #expect(result.stdoutText.contains("--allow-private"))
     }
 
     @Test("file:// URLs are refused without --allow-files, and confined to its directory with it; other schemes are INVALID_ARGUMENT")
-    func fileURLsAreOptIn() throws {
+    func fileURLsAreOptIn() async throws {
         let directory = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let root = directory.appendingPathComponent("pages")
@@ -50,8 +50,8 @@ struct FetchCommandTests {
         try FileManager.default.createSymbolicLink(
             at: root.appendingPathComponent("link.html"), withDestinationURL: directory.appendingPathComponent("secret.html"))
 
-        func statuses(_ arguments: [String], _ urls: [String]) throws -> (RunnelProcess.Result, [String]) {
-            let result = try RunnelProcess.exec(
+        func statuses(_ arguments: [String], _ urls: [String]) async throws -> (RunnelProcess.Result, [String]) {
+            let result = try await RunnelProcess.exec(
                 RunnelProcess.runnel, ["fetch"] + arguments, stdin: Data((urls.joined(separator: "\n") + "\n").utf8),
                 environment: ["RUNNEL_KEY": "hush-hush-key-0123456789"])
             let statuses = result.stdoutLines.map { line -> String in
@@ -64,12 +64,12 @@ struct FetchCommandTests {
         }
 
         let inside = "file://" + root.path + "/in.html"
-        let (refused, refusedStatuses) = try statuses([], [inside, "file:///proc/self/environ"])
+        let (refused, refusedStatuses) = try await statuses([], [inside, "file:///proc/self/environ"])
         #expect(refused.status == 0, "\(refused.stderr)")
         #expect(refusedStatuses == ["PERMISSION_DENIED", "PERMISSION_DENIED"])
         #expect(refused.stderr.contains("--allow-files"), "\(refused.stderr)")
 
-        let (_, confined) = try statuses(
+        let (_, confined) = try await statuses(
             ["--allow-files", root.path],
             [
                 inside, "file://" + root.path + "/../secret.html", "file://" + root.path + "/%2e%2e/secret.html",
@@ -77,10 +77,10 @@ struct FetchCommandTests {
             ])
         #expect(confined == ["fetched", "PERMISSION_DENIED", "PERMISSION_DENIED", "PERMISSION_DENIED", "PERMISSION_DENIED", "NOT_FOUND"])
 
-        let (_, schemes) = try statuses(["--allow-files", root.path], ["ftp://example.com/a.html", "gopher://example.com/", "javascript:alert(1)"])
+        let (_, schemes) = try await statuses(["--allow-files", root.path], ["ftp://example.com/a.html", "gopher://example.com/", "javascript:alert(1)"])
         #expect(schemes == ["INVALID_ARGUMENT", "INVALID_ARGUMENT", "INVALID_ARGUMENT"])
 
-        let missingRoot = try RunnelProcess.run(["fetch", "--allow-files", directory.path + "/nowhere"])
+        let missingRoot = try await RunnelProcess.run(["fetch", "--allow-files", directory.path + "/nowhere"])
         #expect(missingRoot.status == 64)
         #expect(missingRoot.stderr.contains("no such directory"), "\(missingRoot.stderr)")
     }

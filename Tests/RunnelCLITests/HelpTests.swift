@@ -7,7 +7,7 @@ import Testing
 @Suite("Help that reads well")
 struct HelpTests {
     static let commands: [String] = {
-        let root = (try? RunnelProcess.run(["--help"]).stdoutText) ?? ""
+        let root = (try? RunnelProcess.execBlocking(RunnelProcess.runnel, ["--help"]).stdoutText) ?? ""
         var names: [String] = []
         var inList = false
         for line in root.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -32,9 +32,9 @@ struct HelpTests {
     }
 
     @Test("every command's help fits 80 columns, with no paragraph or example broken mid-line")
-    func layout() throws {
+    func layout() async throws {
         for command in Self.commands {
-            let help = try RunnelProcess.run([command, "--help"])
+            let help = try await RunnelProcess.run([command, "--help"])
             #expect(help.status == 0, "\(command) --help exits \(help.status)")
             let lines = help.stdoutText.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             for line in lines where line.count > 80 {

@@ -8,22 +8,22 @@ import Testing
 struct InstallScriptTests {
     static let script = RunnelProcess.packageRoot.appendingPathComponent("Scripts/install.sh").path
 
-    static func install(_ arguments: [String]) throws -> RunnelProcess.Result {
-        try RunnelProcess.exec("/bin/bash", [script] + arguments, in: RunnelProcess.packageRoot)
+    static func install(_ arguments: [String]) async throws -> RunnelProcess.Result {
+        try await RunnelProcess.exec("/bin/bash", [script] + arguments, in: RunnelProcess.packageRoot)
     }
 
     @Test("installs the binary, bash/zsh/fish completions and man pages under --prefix", .timeLimit(.minutes(5)))
-    func installsIntoPrefix() throws {
+    func installsIntoPrefix() async throws {
         try #require(
             FileManager.default.isExecutableFile(atPath: RunnelProcess.runnel),
             "no runnel binary at \(RunnelProcess.runnel): run `swift build` first")
         let prefix = try RunnelProcess.temporaryDirectory().appendingPathComponent("usr")
-        let result = try Self.install(["--prefix", prefix.path, "--bin", RunnelProcess.runnel])
+        let result = try await Self.install(["--prefix", prefix.path, "--bin", RunnelProcess.runnel])
         try #require(result.status == 0, "install.sh: \(result.stdoutText)\(result.stderr)")
 
         let binary = prefix.appendingPathComponent("bin/runnel").path
         #expect(FileManager.default.isExecutableFile(atPath: binary))
-        let version = try RunnelProcess.exec(binary, ["--version"])
+        let version = try await RunnelProcess.exec(binary, ["--version"])
         #expect(version.status == 0 && version.stdoutText.hasPrefix("runnel "), "\(version.stdoutText)\(version.stderr)")
 
         // Each completion script knows the subcommands (a few, and a nested one).
@@ -49,7 +49,7 @@ struct InstallScriptTests {
         let source = try String(contentsOf: man1.appendingPathComponent("runnel.1"), encoding: .utf8)
         #expect(source.contains(".Dt RUNNEL 1"), "\(source.prefix(300))")
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/man") {
-            let rendered = try RunnelProcess.exec(
+            let rendered = try await RunnelProcess.exec(
                 "/usr/bin/man", ["-l", man1.appendingPathComponent("runnel.cat.1").path], environment: ["MANPAGER": "cat", "MANWIDTH": "100"])
             #expect(rendered.status == 0, "\(rendered.stderr)")
             #expect(rendered.stdoutText.contains("--zstd"), "\(rendered.stdoutText.prefix(500))")
@@ -57,13 +57,13 @@ struct InstallScriptTests {
     }
 
     @Test("--help lists the options and the installed files; an unknown option is a usage error (64)")
-    func help() throws {
-        let help = try Self.install(["--help"])
+    func help() async throws {
+        let help = try await Self.install(["--help"])
         #expect(help.status == 0)
         for text in ["--prefix DIR", "--debug", "--bin PATH", "share/zsh/site-functions/_runnel", "share/man/man1"] {
             #expect(help.stdoutText.contains(text), "\(help.stdoutText)")
         }
-        let wrong = try Self.install(["--prefx", "/tmp/x"])
+        let wrong = try await Self.install(["--prefx", "/tmp/x"])
         #expect(wrong.status == 64)
         #expect(wrong.stderr.contains("unknown argument: --prefx"), "\(wrong.stderr)")
     }

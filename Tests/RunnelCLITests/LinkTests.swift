@@ -86,7 +86,7 @@ struct LinkTests {
         try writeMessages(50, to: input)
         let key = "correct horse battery staple"
 
-        let refused = try RunnelProcess.run(["recv", "--listen", "tcp://127.0.0.1:0"], in: dir)
+        let refused = try await RunnelProcess.run(["recv", "--listen", "tcp://127.0.0.1:0"], in: dir)
         #expect(refused.status == 78)
         #expect(refused.stderr.contains("FAILED_PRECONDITION"), "\(refused.stderr)")
         #expect(refused.stderr.contains("--insecure"))
@@ -130,13 +130,13 @@ struct LinkTests {
         #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/recv.sock") })
         let peer = RunnelProcess.packageRoot.appendingPathComponent("Tests/RunnelCLITests/Fixtures/bad_peer.py").path
         for mode in ["garbage", "wrong-version", "half-frame", "disconnect"] {
-            let result = try RunnelProcess.exec("/usr/bin/env", ["python3", peer, "\(sock)/recv.sock", mode])
+            let result = try await RunnelProcess.exec("/usr/bin/env", ["python3", peer, "\(sock)/recv.sock", mode])
             #expect(result.status == 0, "\(mode): \(result.stderr)")
             if mode == "wrong-version" {
                 #expect(result.stdoutText.contains(#"{"ctl":"bye","code":12"#), "the peer is told why (UNIMPLEMENTED): \(result.stdoutText)")
             }
         }
-        let send = try RunnelProcess.run(["send", "unix:\(sock)/recv.sock", input.path])
+        let send = try await RunnelProcess.run(["send", "unix:\(sock)/recv.sock", input.path])
         #expect(send.status == 0, "\(send.stderr)")
         recv.signal(SIGTERM)
         #expect(await recv.wait() == 0)
@@ -154,13 +154,13 @@ struct LinkTests {
         let sock = dir.appendingPathComponent("s").path
         let relay = try BackgroundProcess(["relay", "--listen", "unix:\(sock)/r.sock", "--to", "-"], in: dir, name: "relay")
         #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r.sock") })
-        let health = try RunnelProcess.run(["health", "unix:\(sock)/r.sock"])
+        let health = try await RunnelProcess.run(["health", "unix:\(sock)/r.sock"])
         #expect(health.status == 0)
         #expect(health.stdoutText == "SERVING\n")
-        let describe = try RunnelProcess.run(["describe", "unix:\(sock)/r.sock"])
+        let describe = try await RunnelProcess.run(["describe", "unix:\(sock)/r.sock"])
         #expect(describe.status == 0)
         #expect(describe.stdoutText.contains("\"name\" : \"relay\""))
-        let nobody = try RunnelProcess.run(["health", "unix:\(sock)/nobody.sock"])
+        let nobody = try await RunnelProcess.run(["health", "unix:\(sock)/nobody.sock"])
         #expect(nobody.status == 69)
         #expect(nobody.stderr.contains("UNAVAILABLE"))
         relay.signal(SIGTERM)
@@ -177,7 +177,7 @@ struct LinkTests {
         #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r.sock") })
         let input = dir.appendingPathComponent("in.jsonl")
         try writeMessages(5, to: input)
-        let result = try RunnelProcess.run(["call", "unix:\(sock)/r.sock", input.path])
+        let result = try await RunnelProcess.run(["call", "unix:\(sock)/r.sock", input.path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(messageIDs(result.stdoutText) == (0..<5).map { "m\($0)" })
         relay.signal(SIGTERM)

@@ -6,7 +6,7 @@ import Testing
 @Suite("Listening fails loudly")
 struct ListenFailureTests {
     @Test("--listen on a port already in use exits 69 and names the address, also with --to -")
-    func portInUse() throws {
+    func portInUse() async throws {
         let holder = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(holder) }
         var address = sockaddr_in()
@@ -24,7 +24,7 @@ struct ListenFailureTests {
         let port = UInt16(bigEndian: address.sin_port)
         for output in ["-", "file:out.jsonl"] {
             let dir = try RunnelProcess.temporaryDirectory()
-            let result = try RunnelProcess.run(
+            let result = try await RunnelProcess.run(
                 ["relay", "--listen", "tcp://127.0.0.1:\(port)", "--insecure", "--to", output], in: dir)
             #expect(result.status == 69, "--to \(output): exit \(result.status): \(result.stderr)")
             #expect(result.stderr.contains("cannot listen on tcp://127.0.0.1:\(port)"), "\(result.stderr)")

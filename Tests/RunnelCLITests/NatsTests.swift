@@ -75,7 +75,7 @@ struct NatsTests {
         #expect(Set(inserted.map(\.url)).count == 1_000)
         #expect(Set(actions.map(\.url)) == Set((0..<1_000).map(pageURL)))
         #expect(actions.allSatisfy { $0.action == "inserted" || $0.action == "unchanged" }, "a redelivery changed nothing")
-        let counts = try sqlite(dir, "SELECT count(*), count(DISTINCT canonical_url), max(version) FROM articles; SELECT count(*) FROM versions; SELECT count(*) FROM failures")
+        let counts = try await sqlite(dir, "SELECT count(*), count(DISTINCT canonical_url), max(version) FROM articles; SELECT count(*) FROM versions; SELECT count(*) FROM failures")
         #expect(counts == ["1000|1000|1", "1000", "0"], "articles|distinct|max version, versions, failures: \(counts)")
 
         // The survivors took over the killed replica's unacked messages.
@@ -100,7 +100,7 @@ struct NatsTests {
         // The publishing side says the same, and gives up only when told to.
         let input = dir.appendingPathComponent("pages.jsonl")
         try writePages(5, to: input)
-        let early = try RunnelProcess.run(["send", "\(url)/pages", input.path, "--finish-timeout", "1s"], in: dir)
+        let early = try await RunnelProcess.run(["send", "\(url)/pages", input.path, "--finish-timeout", "1s"], in: dir)
         #expect(early.status == 69)
         #expect(early.stderr.contains("UNAVAILABLE") && early.stderr.contains("5 messages were not acked"), "\(early.stderr)")
         #expect(parse.isRunning, "the stage waits for the server: \(parse.stderr)")
@@ -115,7 +115,7 @@ struct NatsTests {
             server.terminate()
             server.waitUntilExit()
         }
-        let sent = try RunnelProcess.run(["send", "\(url)/pages", input.path], in: dir)
+        let sent = try await RunnelProcess.run(["send", "\(url)/pages", input.path], in: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
         let out = dir.appendingPathComponent("out.jsonl")
         #expect(
@@ -139,7 +139,7 @@ struct NatsTests {
         let parse = try BackgroundProcess(
             ["parse", "--listen", "\(server)/\(subject)?ack_wait=1s", "--to", "file:out.jsonl", "--dead-letter", "dead.jsonl.zst"],
             in: dir, name: "parse")
-        let sent = try RunnelProcess.run(["send", "\(server)/\(subject)", input.path], in: dir)
+        let sent = try await RunnelProcess.run(["send", "\(server)/\(subject)", input.path], in: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
         let out = dir.appendingPathComponent("out.jsonl")
         #expect(await eventually(timeout: .seconds(20)) { ((try? String(contentsOf: out, encoding: .utf8)) ?? "").contains("article.parsed") })
@@ -148,7 +148,7 @@ struct NatsTests {
         try await Task.sleep(for: .seconds(3))
         parse.signal(SIGTERM)
         #expect(await parse.wait(timeout: .seconds(20)) == 0, "\(parse.stderr)")
-        let dead = try RunnelProcess.run(["cat", dir.appendingPathComponent("dead.jsonl.zst").path])
+        let dead = try await RunnelProcess.run(["cat", dir.appendingPathComponent("dead.jsonl.zst").path])
         let records = dead.stdoutLines
         #expect(records.count == 1, "one dead letter, written once: \(dead.stdoutText)")
         #expect(records.first?.contains("FAILED_PRECONDITION") == true && records.first?.contains("wrong-type") == true)
@@ -162,7 +162,7 @@ struct NatsTests {
         guard let server = natsServer() else { return }
         let dir = try RunnelProcess.temporaryDirectory()
         let subject = "locked_\(UUID().uuidString.prefix(8).lowercased())"
-        let made = try RunnelProcess.run(["store", "--db", "news.sqlite"], in: dir)
+        let made = try await RunnelProcess.run(["store", "--db", "news.sqlite"], in: dir)
         #expect(made.status == 0, "\(made.stderr)")
         let input = dir.appendingPathComponent("in.jsonl")
         try writeParsed(5, to: input)
@@ -193,13 +193,13 @@ struct NatsTests {
             }
         }
         #expect(opened, "the store never opened news.sqlite: \(store.stderr)")
-        let sent = try RunnelProcess.shell(script, in: dir)
+        let sent = try await RunnelProcess.shell(script, in: dir)
         #expect(sent.status == 0, "\(sent.stderr)")
         #expect(await eventually(timeout: .seconds(20)) { storedActions(store.stdout).count == 5 }, "\(store.stderr)")
         store.signal(SIGTERM)
         #expect(await store.wait(timeout: .seconds(20)) == 0)
         #expect(store.stderr.contains("UNAVAILABLE") && store.stderr.contains("handed back"), "\(store.stderr)")
-        #expect(try sqlite(dir, "SELECT count(*) FROM articles; SELECT count(*) FROM failures") == ["5", "0"])
+        await #expect(try sqlite(dir, "SELECT count(*) FROM articles; SELECT count(*) FROM failures") == ["5", "0"])
     }
 }
 
@@ -298,8 +298,8 @@ private func redeliveries(_ stderr: String) -> Int {
     }.reduce(0, +)
 }
 
-private func sqlite(_ dir: URL, _ sql: String) throws -> [String] {
-    let result = try RunnelProcess.exec("/usr/bin/env", ["sqlite3", "news.sqlite", sql], in: dir)
+private func sqlite(_ dir: URL, _ sql: String) async throws -> [String] {
+    let result = try await RunnelProcess.exec("/usr/bin/env", ["sqlite3", "news.sqlite", sql], in: dir)
     return result.stdoutLines
 }
 

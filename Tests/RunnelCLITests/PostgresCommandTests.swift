@@ -39,7 +39,7 @@ final class PostgresDatabase {
     }
 
     static func psql(_ url: String, _ sql: String) throws -> String {
-        let result = try RunnelProcess.exec("/usr/bin/env", ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
+        let result = try RunnelProcess.execBlocking("/usr/bin/env", ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql])
         guard result.status == 0 else { throw RunnelError(.internal, "psql failed on \(sql): \(result.stderr)") }
         return result.stdoutText
     }
@@ -67,33 +67,33 @@ private func actions(_ result: RunnelProcess.Result) -> [String] {
 @Suite("runnel store, search, export --db postgres://")
 struct PostgresCommandTests {
     @Test("store, then search and export read back what was stored, as with SQLite", .timeLimit(.minutes(1)))
-    func storeSearchExport() throws {
+    func storeSearchExport() async throws {
         let database = try PostgresDatabase()
-        let stored = try RunnelProcess.run(["store", "--db", database.url], stdin: storeInput())
+        let stored = try await RunnelProcess.run(["store", "--db", database.url], stdin: storeInput())
         #expect(stored.status == 0, "\(stored.stderr)")
         #expect(actions(stored) == ["inserted", "inserted", "unchanged"])
         #expect(try database.psql("SELECT (SELECT count(*) FROM articles) || ' ' || (SELECT count(*) FROM failures)") == "2 1\n")
 
-        let found = try RunnelProcess.run(["search", "--db", database.url, "phai", "bo", "ngoai", "giao"])
+        let found = try await RunnelProcess.run(["search", "--db", database.url, "phai", "bo", "ngoai", "giao"])
         #expect(found.status == 0, "\(found.stderr)")
         #expect(found.stdoutLines.first == "1. Nga đình chỉ hoạt động phái bộ ngoại giao")
         #expect(found.stdoutText.contains("https://vov.vn/nato  2021-10-19"))
         #expect(found.stdoutText.contains("«phái» «bộ» «ngoại» «giao»"))
-        let marked = try RunnelProcess.run(["search", "--db", database.url, "Đà", "Nẵng"])
+        let marked = try await RunnelProcess.run(["search", "--db", database.url, "Đà", "Nẵng"])
         #expect(marked.stdoutLines.first == "1. Đà Nẵng đón khách", "\(marked.stderr)")
 
-        let json = try RunnelProcess.run(["search", "--db", database.url, "Matxcova", "--json"])
+        let json = try await RunnelProcess.run(["search", "--db", database.url, "Matxcova", "--json"])
         #expect(json.status == 0)
         #expect(json.stdoutLines.count == 1)
         let hit = try #require(try JSONSerialization.jsonObject(with: Data(json.stdoutLines[0].utf8)) as? [String: Any])
         #expect(hit["url"] as? String == "https://vov.vn/nato")
         #expect((hit["snippet"] as? String)?.contains("«Matxcơva»") == true)
 
-        let none = try RunnelProcess.run(["search", "--db", database.url, "Lavrov"])
+        let none = try await RunnelProcess.run(["search", "--db", database.url, "Lavrov"])
         #expect(none.status == 1)
         #expect(none.stdout.isEmpty)
 
-        let exported = try RunnelProcess.run(["export", "--db", database.url])
+        let exported = try await RunnelProcess.run(["export", "--db", database.url])
         #expect(exported.status == 0, "\(exported.stderr)")
         #expect(exported.stdoutLines.count == 2)
         #expect(exported.stdoutText.contains(#""type":"article.parsed""#))
@@ -101,15 +101,15 @@ struct PostgresCommandTests {
 
         // An export stored again elsewhere gives the same articles, unchanged the second time.
         let copy = try PostgresDatabase()
-        let first = try RunnelProcess.run(["store", "--db", copy.url], stdin: exported.stdout)
-        let again = try RunnelProcess.run(["store", "--db", copy.url], stdin: exported.stdout)
+        let first = try await RunnelProcess.run(["store", "--db", copy.url], stdin: exported.stdout)
+        let again = try await RunnelProcess.run(["store", "--db", copy.url], stdin: exported.stdout)
         #expect(actions(first) == ["inserted", "inserted"], "\(first.stderr)")
         #expect(actions(again) == ["unchanged", "unchanged"], "\(again.stderr)")
     }
 
     @Test("an unreachable server is UNAVAILABLE, named without its password", .timeLimit(.minutes(1)))
-    func unreachable() throws {
-        let result = try RunnelProcess.run(["search", "--db", "postgres://runnel:s3cret@127.0.0.1:1/news", "nato"])
+    func unreachable() async throws {
+        let result = try await RunnelProcess.run(["search", "--db", "postgres://runnel:s3cret@127.0.0.1:1/news", "nato"])
         #expect(result.status == 69)
         #expect(result.stderr.contains("UNAVAILABLE"), "\(result.stderr)")
         #expect(result.stderr.contains("postgres://runnel@127.0.0.1:1/news"))
@@ -117,7 +117,7 @@ struct PostgresCommandTests {
     }
 
     @Test("a server that comes up late: the store keeps retrying and then stores the input", .timeLimit(.minutes(1)))
-    func serverComesUpLate() throws {
+    func serverComesUpLate() async throws {
         let database = try PostgresDatabase()
         let dir = try RunnelProcess.temporaryDirectory()
         let forwarder = dir.appendingPathComponent("forward.py")
@@ -125,7 +125,7 @@ struct PostgresCommandTests {
         // A port nobody listens on yet (the OS picks it: bound to port 0, then let go); 1.5 s
         // later a forwarder to the real server opens it. The late start is the behaviour under
         // test (the store retries until the server is there), so that sleep stays.
-        let port = try Int(RunnelProcess.exec("/usr/bin/env", ["python3", "-c", Self.freePort]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let port = try await Int(RunnelProcess.exec("/usr/bin/env", ["python3", "-c", Self.freePort]).stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         let url = "postgres://postgres@127.0.0.1:\(port)/\(database.name)"
         let script = """
             (sleep 1.5; exec python3 \(forwarder.path) \(port) \(database.port)) </dev/null >/dev/null 2>&1 &
@@ -136,7 +136,7 @@ struct PostgresCommandTests {
             exit $status
             """
 
-        let result = try RunnelProcess.shell(script, stdin: storeInput())
+        let result = try await RunnelProcess.shell(script, stdin: storeInput())
 
         #expect(result.status == 0, "\(result.stderr)")
         #expect(actions(result) == ["inserted", "inserted", "unchanged"])
@@ -195,7 +195,7 @@ struct PostgresCommandTests {
     @Test(
         "three store processes (replicas on three hosts) write the same 300 articles at once: 300 rows, one insert each",
         .timeLimit(.minutes(2)))
-    func replicasShareOneDatabase() throws {
+    func replicasShareOneDatabase() async throws {
         let database = try PostgresDatabase()
         let dir = try RunnelProcess.temporaryDirectory()
         let lines = (0..<300).map { i in
@@ -207,7 +207,7 @@ struct PostgresCommandTests {
             try (order.joined(separator: "\n") + "\n").write(
                 to: dir.appendingPathComponent("in\(replica).jsonl"), atomically: true, encoding: .utf8)
         }
-        let run = try RunnelProcess.shell(
+        let run = try await RunnelProcess.shell(
             """
             for r in 0 1 2; do "$RUNNEL" store --db '\(database.url)' --batch 25 < in$r.jsonl > out$r.jsonl 2> err$r.txt & done
             status=0; for job in $(jobs -p); do wait $job || status=1; done; exit $status

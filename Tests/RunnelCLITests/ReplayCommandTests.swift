@@ -48,7 +48,7 @@ struct ReplayCommandTests {
         try Self.write(Self.log(21, gapMs: 500), to: log)  // 0 … 10 s
         let (recv, sock) = try await Self.receiver(in: dir)
         let start = ContinuousClock.now
-        let result = try RunnelProcess.run(["replay", log.path, "--to", "unix:\(sock)", "--speed", "10"])
+        let result = try await RunnelProcess.run(["replay", log.path, "--to", "unix:\(sock)", "--speed", "10"])
         let wall = start.duration(to: .now)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("21 sent, 21 acked, 0 failed"), "\(result.stderr)")
@@ -66,7 +66,7 @@ struct ReplayCommandTests {
         let log = dir.appendingPathComponent("log.jsonl")
         try Self.write(Self.log(2000, gapMs: 3_600_000), to: log)
         let (recv, sock) = try await Self.receiver(in: dir)
-        let result = try RunnelProcess.run(["replay", log.path, "--to", "unix:\(sock)"])  // max is the default
+        let result = try await RunnelProcess.run(["replay", log.path, "--to", "unix:\(sock)"])  // max is the default
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stderr.contains("2000 sent, 2000 acked, 0 failed"), "\(result.stderr)")
         let reported = try #require(Self.elapsed(result.stderr))
@@ -105,40 +105,40 @@ struct ReplayCommandTests {
     }
 
     @Test("--to - writes the selected lines unchanged; --type, --where, --since, --until and --limit select")
-    func toStdout() throws {
+    func toStdout() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let lines = Self.log(30, gapMs: 1000) { $0 % 2 == 0 ? "url.requested" : "page.fetched" }
         let log = dir.appendingPathComponent("log.jsonl")
         try Self.write(lines, to: log)
         // The same log compressed, as a capture would be.
-        let zipped = try RunnelProcess.run(["cat", "--zstd", log.path])
+        let zipped = try await RunnelProcess.run(["cat", "--zstd", log.path])
         try zipped.stdout.write(to: dir.appendingPathComponent("log.jsonl.zst"))
 
-        let all = try RunnelProcess.run(["replay", "log.jsonl.zst", "--to", "-"], in: dir)
+        let all = try await RunnelProcess.run(["replay", "log.jsonl.zst", "--to", "-"], in: dir)
         #expect(all.status == 0, "\(all.stderr)")
         #expect(all.stdoutLines == lines)
         #expect(all.stderr.contains("30 sent, 30 written"), "\(all.stderr)")
 
         let since = Self.isoTime(1_795_000_000_000 + 4_000)
         let until = Self.isoTime(1_795_000_000_000 + 20_000)
-        let some = try RunnelProcess.run(
+        let some = try await RunnelProcess.run(
             ["replay", "log.jsonl.zst", "--to", "-", "--type", "url.requested", "--where", "meta.n=0", "--since", since, "--until", until],
             in: dir)
         #expect(some.status == 0, "\(some.stderr)")
         // Even i in 4 ..< 20 with i % 3 == 0: 6, 12, 18.
         #expect(some.stdoutLines == [lines[6], lines[12], lines[18]])
 
-        let limited = try RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--type", "page.fetched", "--limit", "2", "--zstd"], in: dir)
-        let decoded = try RunnelProcess.run(["cat"], stdin: limited.stdout)
+        let limited = try await RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--type", "page.fetched", "--limit", "2", "--zstd"], in: dir)
+        let decoded = try await RunnelProcess.run(["cat"], stdin: limited.stdout)
         #expect(decoded.stdoutLines == [lines[1], lines[3]])
 
-        let url = try RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--where", "body.url=https://example.vn/7"], in: dir)
+        let url = try await RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--where", "body.url=https://example.vn/7"], in: dir)
         #expect(url.stdoutLines == [lines[7]])
 
-        let bad = try RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--since", "yesterday"], in: dir)
+        let bad = try await RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--since", "yesterday"], in: dir)
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("INVALID_ARGUMENT") && bad.stderr.contains("RFC 3339"), "\(bad.stderr)")
-        let none = try RunnelProcess.run(["replay", "nothing.jsonl", "--to", "-"], in: dir)
+        let none = try await RunnelProcess.run(["replay", "nothing.jsonl", "--to", "-"], in: dir)
         #expect(none.status == 74)
         #expect(none.stderr.contains("NOT_FOUND"), "\(none.stderr)")
     }
@@ -160,7 +160,7 @@ struct ReplayCommandTests {
         let input = dir.appendingPathComponent("fetched.jsonl")
         try Self.write(Self.pages(12), to: input)
         // What parse made of them the first time: the captured outputs.
-        let first = try RunnelProcess.run(["parse", "--listen", "file:\(input.path)"])
+        let first = try await RunnelProcess.run(["parse", "--listen", "file:\(input.path)"])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdoutLines.count == 12)
         let captured = dir.appendingPathComponent("parsed.jsonl")
@@ -170,7 +170,7 @@ struct ReplayCommandTests {
         let parse = try BackgroundProcess(["parse", "--listen", "unix:\(sock)"], in: dir, name: "parse")
         #expect(await eventually { FileManager.default.fileExists(atPath: sock) })
 
-        let same = try RunnelProcess.run(["replay", input.path, "--to", "unix:\(sock)", "--compare", captured.path])
+        let same = try await RunnelProcess.run(["replay", input.path, "--to", "unix:\(sock)", "--compare", captured.path])
         #expect(same.status == 0, "\(same.stdoutText)\(same.stderr)")
         #expect(same.stdoutText.hasPrefix("12 inputs: 12 identical, 0 changed (0 outputs missing, 0 extra)"), "\(same.stdoutText)")
 
@@ -184,7 +184,7 @@ struct ReplayCommandTests {
         edited[3] = String(decoding: try JSONSerialization.data(withJSONObject: third, options: [.withoutEscapingSlashes]), as: UTF8.self)
         edited.remove(at: 7)
         try Self.write(edited, to: captured)
-        let changed = try RunnelProcess.run(["replay", input.path, "--to", "unix:\(sock)", "--compare", captured.path])
+        let changed = try await RunnelProcess.run(["replay", input.path, "--to", "unix:\(sock)", "--compare", captured.path])
         #expect(changed.status == 1, "\(changed.stdoutText)\(changed.stderr)")
         #expect(changed.stdoutText.hasPrefix("12 inputs: 10 identical, 2 changed (0 outputs missing, 1 extra)"), "\(changed.stdoutText)")
         #expect(changed.stdoutText.contains(#"body.title: "Old title" → "\#(title)""#), "\(changed.stdoutText)")
@@ -209,7 +209,7 @@ struct ReplayCommandTests {
         }
         try (urls.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("urls.txt"), atomically: true, encoding: .utf8)
         // The example pipeline as a pipe, its parse → enrich and enrich → store links captured.
-        let run = try RunnelProcess.shell(
+        let run = try await RunnelProcess.shell(
             #"set -e; "$RUNNEL" fetch --delay 0s --allow-files pages < urls.txt | "$RUNNEL" parse | tee parsed.jsonl | "$RUNNEL" enrich | tee enriched.jsonl | "$RUNNEL" store --db news.sqlite > stored.jsonl"#,
             in: dir)
         #expect(run.status == 0, "\(run.stderr)")
@@ -219,7 +219,7 @@ struct ReplayCommandTests {
         let sock = dir.appendingPathComponent("s/enrich.sock").path
         let enrich = try BackgroundProcess(["enrich", "--listen", "unix:\(sock)"], in: dir, name: "enrich")
         #expect(await eventually { FileManager.default.fileExists(atPath: sock) })
-        let replay = try RunnelProcess.run(["replay", "parsed.jsonl", "--to", "unix:\(sock)", "--compare", "enriched.jsonl"], in: dir)
+        let replay = try await RunnelProcess.run(["replay", "parsed.jsonl", "--to", "unix:\(sock)", "--compare", "enriched.jsonl"], in: dir)
         #expect(replay.status == 0, "\(replay.stdoutText)\(replay.stderr)")
         #expect(replay.stdoutText.hasPrefix("\(urls.count) inputs: \(urls.count) identical, 0 changed"), "\(replay.stdoutText)")
         enrich.signal(SIGTERM)

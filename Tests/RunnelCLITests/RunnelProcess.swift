@@ -2,6 +2,7 @@ import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
+import Synchronization
 import Testing
 
 /// Runs the built `runnel` binary (or any program) and collects what it printed.
@@ -32,16 +33,37 @@ struct RunnelProcess {
     }()
 
     /// Runs `runnel ARGS`, feeding `stdin`.
-    static func run(_ arguments: [String], stdin: Data = Data(), in directory: URL? = nil) throws -> Result {
-        try exec(runnel, arguments, stdin: stdin, in: directory)
+    static func run(_ arguments: [String], stdin: Data = Data(), in directory: URL? = nil) async throws -> Result {
+        try await exec(runnel, arguments, stdin: stdin, in: directory)
     }
 
     /// Runs `/bin/sh -c SCRIPT` with `$RUNNEL` set to the binary.
-    static func shell(_ script: String, stdin: Data = Data(), in directory: URL? = nil) throws -> Result {
-        try exec("/bin/sh", ["-c", script], stdin: stdin, in: directory, environment: ["RUNNEL": runnel])
+    static func shell(_ script: String, stdin: Data = Data(), in directory: URL? = nil) async throws -> Result {
+        try await exec("/bin/sh", ["-c", script], stdin: stdin, in: directory, environment: ["RUNNEL": runnel])
     }
 
+    /// Runs `program ARGS` to its end.
+    ///
+    /// The waiting is done on threads of its own, never on the tests' cooperative pool: it has
+    /// one thread per core, and tests run side by side that blocked it while their children ran
+    /// would starve every other test's awaits (an in-process server, a deadline) for as long.
     static func exec(
+        _ program: String, _ arguments: [String], stdin: Data = Data(), in directory: URL? = nil,
+        environment: [String: String] = [:]
+    ) async throws -> Result {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
+            Thread {
+                continuation.resume(with: Swift.Result {
+                    try execBlocking(program, arguments, stdin: stdin, in: directory, environment: environment)
+                })
+            }.start()
+        }
+    }
+
+    /// ``exec(_:_:stdin:in:environment:)`` on the calling thread, for the few places that cannot
+    /// await (a `static let`, a `deinit`): keep what it runs short, as it holds a thread of the
+    /// tests' cooperative pool while it runs.
+    static func execBlocking(
         _ program: String, _ arguments: [String], stdin: Data = Data(), in directory: URL? = nil,
         environment: [String: String] = [:]
     ) throws -> Result {
@@ -66,10 +88,19 @@ struct RunnelProcess {
         // Plain read(2)/write(2) loops: Foundation's readDataToEndOfFile traps on EINTR, which
         // the SIGCHLD of another test's child can cause; a child that exits before reading its
         // stdin must not kill this process with SIGPIPE either.
+        // Threads of their own rather than Dispatch's global queue, whose few threads other tests'
+        // blocking reads may hold.
         ignoreSIGPIPE
-        DispatchQueue.global().async(group: group) { out = readAll(output.fileHandleForReading.fileDescriptor) }
-        DispatchQueue.global().async(group: group) { err = readAll(errors.fileHandleForReading.fileDescriptor) }
-        DispatchQueue.global().async(group: group) {
+        func onThread(_ body: @escaping @Sendable () -> Void) {
+            group.enter()
+            Thread {
+                body()
+                group.leave()
+            }.start()
+        }
+        onThread { out = readAll(output.fileHandleForReading.fileDescriptor) }
+        onThread { err = readAll(errors.fileHandleForReading.fileDescriptor) }
+        onThread {
             writeAll(input.fileHandleForWriting.fileDescriptor, stdin)
             try? input.fileHandleForWriting.close()
         }
@@ -142,8 +173,13 @@ final class BackgroundProcess: @unchecked Sendable {
         process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
         process.standardError = try FileHandle(forWritingTo: stderrURL)
         process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
+        let exited = self.exited
+        process.terminationHandler = { _ in exited.fire() }
         try process.run()
     }
+
+    /// Fired once the process has exited (Foundation's termination handler).
+    private let exited = Event()
 
     var pid: Int32 { process.processIdentifier }
     var isRunning: Bool { process.isRunning }
@@ -155,11 +191,8 @@ final class BackgroundProcess: @unchecked Sendable {
     /// Waits for the exit, up to `timeout`; kills it past that.
     @discardableResult
     func wait(timeout: Duration = .seconds(60)) async -> Int32 {
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning && ContinuousClock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        if process.isRunning {
+        let exited = await self.exited.wait(timeout: timeout)
+        if !exited {
             kill(pid, SIGKILL)
             process.waitUntilExit()
             return -1
@@ -179,6 +212,8 @@ final class BackgroundProcess: @unchecked Sendable {
             let text = (try? String(contentsOf: url, encoding: .utf8)) ?? ""
             return text.split(separator: "\n").first(where: matches).map(String.init)
         }
+        // A poll: the process writes the file itself, and no event says a line has come (its
+        // exit ends the wait at once).
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = found() { return line }
@@ -224,13 +259,17 @@ final class BackgroundProcess: @unchecked Sendable {
 }
 
 /// Waits until `condition` holds, polling, up to `timeout`.
-func eventually(timeout: Duration = .seconds(10), _ condition: () -> Bool) async -> Bool {
+///
+/// Only for states that no event announces (a file another process writes, a command's answer
+/// changing): wait on the event where there is one (``BackgroundProcess/wait(timeout:)``,
+/// ``BackgroundProcess/line(in:timeout:matching:)``).
+func eventually(timeout: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while ContinuousClock.now < deadline {
-        if condition() { return true }
+        if await condition() { return true }
         try? await Task.sleep(for: .milliseconds(20))
     }
-    return condition()
+    return await condition()
 }
 
 /// Ids of the JSON lines in `text`.
@@ -248,4 +287,50 @@ func writeMessages(_ count: Int, to url: URL, bodyBytes: Int = 100) throws {
         text += #"{"id":"m\#(i)","type":"url.requested","body":{"url":"https://example.vn/\#(i)","note":"\#(filler)"}}"# + "\n"
     }
     try text.write(to: url, atomically: true, encoding: .utf8)
+}
+
+/// Something that happens once (a process's exit), and the tasks waiting for it.
+final class Event: Sendable {
+    private let state = Mutex<(fired: Bool, waiters: [Int: CheckedContinuation<Bool, Never>], next: Int)>((false, [:], 0))
+
+    func fire() {
+        let waiters = state.withLock { state -> [CheckedContinuation<Bool, Never>] in
+            state.fired = true
+            defer { state.waiters = [:] }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+    }
+
+    /// Whether it happened within `timeout`.
+    func wait(timeout: Duration) async -> Bool {
+        let id = state.withLock { state -> Int in
+            state.next += 1
+            return state.next
+        }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                        let now = self.state.withLock { state -> Bool? in
+                            if state.fired { return true }
+                            if Task.isCancelled { return false }
+                            state.waiters[id] = continuation
+                            return nil
+                        }
+                        if let now { continuation.resume(returning: now) }
+                    }
+                } onCancel: {
+                    self.state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: false)
+                }
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)  // the deadline; the exit ends the wait first
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || state.withLock { $0.fired }
+        }
+    }
 }

@@ -23,12 +23,12 @@ private func copiesInput() -> Data {
 @Suite("runnel search: near-duplicates, and what its errors say")
 struct SearchCommandTests {
     @Test("copies of one article are one hit with also at:, --json has also_at, --all shows every copy")
-    func nearDuplicates() throws {
+    func nearDuplicates() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
-        let stored = try RunnelProcess.shell(#""$RUNNEL" enrich | "$RUNNEL" store --db news.sqlite"#, stdin: copiesInput(), in: dir)
+        let stored = try await RunnelProcess.shell(#""$RUNNEL" enrich | "$RUNNEL" store --db news.sqlite"#, stdin: copiesInput(), in: dir)
         #expect(stored.status == 0, "\(stored.stderr)")
 
-        let found = try RunnelProcess.run(["search", "--db", "news.sqlite", "phai", "bo", "ngoai", "giao"], in: dir)
+        let found = try await RunnelProcess.run(["search", "--db", "news.sqlite", "phai", "bo", "ngoai", "giao"], in: dir)
         #expect(found.status == 0, "\(found.stderr)")
         let hits = found.stdoutLines.filter { $0.first?.isNumber == true }
         #expect(hits.count == 2, "\(found.stdoutText)")
@@ -37,7 +37,7 @@ struct SearchCommandTests {
         let urls = ["https://vov.vn/nato", "file:///srv/pages/vi-nato-nga.html"]
         #expect(urls.allSatisfy { found.stdoutText.contains($0) }, "both addresses are shown: \(found.stdoutText)")
 
-        let json = try RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova", "--json"], in: dir)
+        let json = try await RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova", "--json"], in: dir)
         #expect(json.status == 0, "\(json.stderr)")
         #expect(json.stdoutLines.count == 1, "\(json.stdoutText)")
         let hit = try #require(try JSONSerialization.jsonObject(with: Data(json.stdoutLines[0].utf8)) as? [String: Any])
@@ -45,18 +45,18 @@ struct SearchCommandTests {
         #expect(urls.contains(url))
         #expect(hit["also_at"] as? [String] == urls.filter { $0 != url })
 
-        let all = try RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova", "--json", "--all"], in: dir)
+        let all = try await RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova", "--json", "--all"], in: dir)
         #expect(all.status == 0, "\(all.stderr)")
         #expect(all.stdoutLines.count == 2, "\(all.stdoutText)")
         #expect(!all.stdoutText.contains("also_at\":[\""), "\(all.stdoutText)")
 
-        let limited = try RunnelProcess.run(["search", "--db", "news.sqlite", "phai", "bo", "--limit", "2"], in: dir)
+        let limited = try await RunnelProcess.run(["search", "--db", "news.sqlite", "phai", "bo", "--limit", "2"], in: dir)
         #expect(limited.stdoutLines.filter { $0.first?.isNumber == true }.count == 2, "the limit counts collapsed hits")
     }
 
     @Test("search on an unreachable PostgreSQL server names it, says what to check, does not promise a retry, fails")
-    func unreachablePostgres() throws {
-        let result = try RunnelProcess.run(["search", "--db", "postgres://127.0.0.1:1/x", "foo"])
+    func unreachablePostgres() async throws {
+        let result = try await RunnelProcess.run(["search", "--db", "postgres://127.0.0.1:1/x", "foo"])
         #expect(result.status != 0)
         #expect(result.stderr.contains("UNAVAILABLE"), "\(result.stderr)")
         #expect(result.stderr.contains("127.0.0.1:1"), "names the server: \(result.stderr)")
@@ -65,16 +65,16 @@ struct SearchCommandTests {
         #expect(!result.stderr.contains("retry"), "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "one line: \(result.stderr)")
 
-        let export = try RunnelProcess.run(["export", "--db", "postgres://127.0.0.1:1/x"])
+        let export = try await RunnelProcess.run(["export", "--db", "postgres://127.0.0.1:1/x"])
         #expect(export.status != 0)
         #expect(export.stderr.contains("127.0.0.1:1") && !export.stderr.contains("retried"), "\(export.stderr)")
     }
 
     @Test("store, a stage, says that it retries an unreachable PostgreSQL server and which attempt comes next")
-    func storeSaysItRetries() throws {
+    func storeSaysItRetries() async throws {
         let input = Data(
             (#"{"id":"a1","type":"article.parsed","body":{"url":"https://vov.vn/nato","title":"T","text":"x"}}"# + "\n").utf8)
-        let result = try RunnelProcess.run(
+        let result = try await RunnelProcess.run(
             ["store", "--db", "postgres://127.0.0.1:1/x", "--max-attempts", "2"], stdin: input)
         #expect(result.status != 0)
         #expect(result.stderr.contains("(attempt 2 of 2)"), "\(result.stderr)")

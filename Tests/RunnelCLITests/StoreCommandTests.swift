@@ -16,9 +16,9 @@ private func storeInput() -> Data {
 @Suite("runnel store, search, export")
 struct StoreCommandTests {
     @Test("store writes one article.stored per article; a redelivery says unchanged")
-    func store() throws {
+    func store() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
-        let result = try RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: storeInput(), in: dir)
+        let result = try await RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: storeInput(), in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let actions = result.stdoutLines.compactMap { line -> String? in
             guard let data = line.data(using: .utf8),
@@ -29,25 +29,25 @@ struct StoreCommandTests {
             return body["action"] as? String
         }
         #expect(actions == ["inserted", "inserted", "unchanged"])
-        let count = try RunnelProcess.exec(
+        let count = try await RunnelProcess.exec(
             "/usr/bin/env", ["sqlite3", "news.sqlite", "SELECT (SELECT count(*) FROM articles) || ' ' || (SELECT count(*) FROM failures)"],
             in: dir)
         #expect(count.stdoutText == "2 1\n")
     }
 
     @Test("search finds Vietnamese without marks and marks the words between « » in a pipe")
-    func search() throws {
+    func search() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
-        _ = try RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: storeInput(), in: dir)
+        _ = try await RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: storeInput(), in: dir)
 
-        let found = try RunnelProcess.run(["search", "--db", "news.sqlite", "phai", "bo", "ngoai", "giao"], in: dir)
+        let found = try await RunnelProcess.run(["search", "--db", "news.sqlite", "phai", "bo", "ngoai", "giao"], in: dir)
         #expect(found.status == 0, "\(found.stderr)")
         #expect(found.stdoutLines.first == "1. Nga đình chỉ hoạt động phái bộ ngoại giao")
         #expect(found.stdoutText.contains("https://vov.vn/nato  2021-10-19"))
         #expect(found.stdoutText.contains("«phái» «bộ» «ngoại» «giao»"))
         #expect(!found.stdoutText.contains("\u{1B}["), "no ANSI codes when stdout is not a terminal")
 
-        let json = try RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova", "--json"], in: dir)
+        let json = try await RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova", "--json"], in: dir)
         #expect(json.status == 0)
         #expect(json.stdoutLines.count == 1)
         let hit = try #require(try JSONSerialization.jsonObject(with: Data(json.stdoutLines[0].utf8)) as? [String: Any])
@@ -55,32 +55,32 @@ struct StoreCommandTests {
         #expect(hit["rank"] as? Int == 1)
         #expect((hit["snippet"] as? String)?.contains("«Matxcơva»") == true)
 
-        let none = try RunnelProcess.run(["search", "--db", "news.sqlite", "Lavrov"], in: dir)
+        let none = try await RunnelProcess.run(["search", "--db", "news.sqlite", "Lavrov"], in: dir)
         #expect(none.status == 1)
         #expect(none.stdout.isEmpty)
     }
 
     @Test("search and export on a missing database: NOT_FOUND with the path, non-zero exit, no file made")
-    func missingDatabase() throws {
+    func missingDatabase() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
-        let search = try RunnelProcess.run(["search", "--db", "absent.sqlite", "x"], in: dir)
+        let search = try await RunnelProcess.run(["search", "--db", "absent.sqlite", "x"], in: dir)
         #expect(search.status == 74)
         #expect(search.stderr.contains("NOT_FOUND"))
         #expect(search.stderr.contains("absent.sqlite"))
-        let export = try RunnelProcess.run(["export", "--db", "absent.sqlite"], in: dir)
+        let export = try await RunnelProcess.run(["export", "--db", "absent.sqlite"], in: dir)
         #expect(export.status == 74)
         #expect(export.stderr.contains("NOT_FOUND"))
         #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("absent.sqlite").path))
     }
 
     @Test("store on a corrupt file exits 65 with DATA_LOSS before reading, and leaves the file alone")
-    func corruptDatabase() throws {
+    func corruptDatabase() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let garbage = Data((0..<8192).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ 7) })
         try garbage.write(to: dir.appendingPathComponent("news.sqlite"))
         // No input: the command exits before reading, and writing to its closed stdin would
         // raise SIGPIPE in this test process.
-        let result = try RunnelProcess.run(["store", "--db", "news.sqlite"], in: dir)
+        let result = try await RunnelProcess.run(["store", "--db", "news.sqlite"], in: dir)
         #expect(result.status == 65)
         #expect(result.stderr.contains("DATA_LOSS"))
         #expect(result.stderr.contains("news.sqlite"))
@@ -89,16 +89,16 @@ struct StoreCommandTests {
     }
 
     @Test("export writes messages that store again as the same articles")
-    func exportRoundTrip() throws {
+    func exportRoundTrip() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
-        _ = try RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: storeInput(), in: dir)
+        _ = try await RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: storeInput(), in: dir)
 
-        let bodies = try RunnelProcess.run(["export", "--db", "news.sqlite", "--bodies"], in: dir)
+        let bodies = try await RunnelProcess.run(["export", "--db", "news.sqlite", "--bodies"], in: dir)
         #expect(bodies.status == 0, "\(bodies.stderr)")
         #expect(bodies.stdoutLines.count == 2)
         #expect(bodies.stdoutLines[0].hasPrefix("{\"canonical_url\":\"https://vov.vn/nato\""))
 
-        let copy = try RunnelProcess.shell(
+        let copy = try await RunnelProcess.shell(
             "\"$RUNNEL\" export --db news.sqlite | \"$RUNNEL\" validate --quiet && \"$RUNNEL\" export --db news.sqlite | \"$RUNNEL\" store --db copy.sqlite && \"$RUNNEL\" export --db news.sqlite | \"$RUNNEL\" store --db copy.sqlite",
             in: dir)
         #expect(copy.status == 0, "\(copy.stderr)")
@@ -110,11 +110,11 @@ struct StoreCommandTests {
 @Suite("runnel store with a locked database")
 struct StoreLockedCommandTests {
     @Test("a lock held past --busy-timeout: each input becomes an UNAVAILABLE error record after the retries, exit 0, no crash")
-    func locked() throws {
+    func locked() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         // Make the store, then hold its write lock from another process until the store has
         // exited (the file `release` appears; 60 s at most), however slowly the store runs.
-        let made = try RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: Data(), in: dir)
+        let made = try await RunnelProcess.run(["store", "--db", "news.sqlite"], stdin: Data(), in: dir)
         #expect(made.status == 0, "\(made.stderr)")
         let script = """
             python3 -c "
@@ -132,7 +132,7 @@ struct StoreLockedCommandTests {
             touch release
             wait
             """
-        let result = try RunnelProcess.shell(script, stdin: storeInput(), in: dir)
+        let result = try await RunnelProcess.shell(script, stdin: storeInput(), in: dir)
         #expect(result.stderr.contains("exit=0"), "\(result.stderr)")
         #expect(result.stderr.contains("UNAVAILABLE"))
         #expect(result.stderr.contains("news.sqlite is locked"))

@@ -22,11 +22,11 @@ struct StoreConformanceTests {
         let problems = try await StageConformance.run(stage, in: dir)
 
         #expect(problems.isEmpty, "\(problems)")
-        let count = try RunnelProcess.exec("/usr/bin/env", ["sqlite3", db, "SELECT count(*) FROM articles"])
+        let count = try await RunnelProcess.exec("/usr/bin/env", ["sqlite3", db, "SELECT count(*) FROM articles"])
         #expect(count.stdoutText == "20\n", "every check stored the same 20 articles, once")
         // The bad line of the badInput check reached the store as an error record, which the
         // store keeps rather than passing on: nothing vanishes.
-        let failures = try RunnelProcess.exec("/usr/bin/env", ["sqlite3", db, "SELECT status || ' ' || raw FROM failures"])
+        let failures = try await RunnelProcess.exec("/usr/bin/env", ["sqlite3", db, "SELECT status || ' ' || raw FROM failures"])
         #expect(failures.stdoutText == "INVALID_ARGUMENT this is not JSON\n")
     }
 }

@@ -71,7 +71,7 @@ struct SupervisorLifecycleTests {
         let line = (try? String(contentsOf: first, encoding: .utf8)) ?? ""
         #expect(line.hasPrefix("runnel run: starting \(name)"), "\(line)")
         // Make the supervisor say something: "restarting relay" goes to the closed pipe.
-        let restart = try RunnelProcess.run(["restart", "relay", "--name", name])
+        let restart = try await RunnelProcess.run(["restart", "relay", "--name", name])
         #expect(restart.status == 0, "\(restart.stderr)")
         let statusFile = dir.appendingPathComponent("status")
         #expect(await eventually(timeout: .seconds(30)) { FileManager.default.fileExists(atPath: statusFile.path) })

@@ -74,11 +74,11 @@ struct SupervisorTests {
     }
 
     @Test("a type mismatch is refused before anything starts, naming both stages and the line")
-    func typeMismatch() throws {
+    func typeMismatch() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let name = Self.uniqueName("mismatch")
         let file = try Self.pipeline(name, pages: 3, stages: "[[stage]]\nname = \"fetch\"\nargs = [\"--allow-files\", \"pages\"]\n\n[[stage]]\nname = \"store\"", in: dir)
-        let result = try RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
+        let result = try await RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
         #expect(result.status == 78)
         #expect(result.stderr.contains("FAILED_PRECONDITION"), "\(result.stderr)")
         #expect(result.stderr.contains(":13: fetch emits page.fetched but store accepts only"), "\(result.stderr)")
@@ -127,7 +127,7 @@ struct SupervisorTests {
         }
         #expect(await eventually(timeout: .seconds(30)) { cursor() >= 10 })
         // status answers while it runs
-        let status = try RunnelProcess.run(["status", "--name", name])
+        let status = try await RunnelProcess.run(["status", "--name", name])
         #expect(status.status == 0, "\(status.stderr)")
         #expect(status.stdoutText.contains("fetch"), "\(status.stdoutText)")
         // and so do the Prometheus metrics
@@ -136,7 +136,7 @@ struct SupervisorTests {
             line.range(of: "metrics at ").map { String(line[$0.upperBound...]) }
         }.first
         #expect(metricsURL?.hasPrefix("http://127.0.0.1:") == true, "\(first.stderr)")
-        let metrics = try RunnelProcess.exec("/usr/bin/env", ["curl", "-s", metricsURL ?? "http://127.0.0.1:1/metrics"])
+        let metrics = try await RunnelProcess.exec("/usr/bin/env", ["curl", "-s", metricsURL ?? "http://127.0.0.1:1/metrics"])
         #expect(metrics.stdoutText.contains("runnel_stage_up{pipeline=\"\(name)\",stage=\"relay\"} 1"), "\(metrics.stdoutText)")
         #expect(metrics.stdoutText.contains("runnel_pipeline_source_lines{pipeline=\"\(name)\"} \(total)"), "\(metrics.stdoutText)")
         first.signal(SIGTERM)

@@ -11,11 +11,11 @@ struct TLSLinkTests {
     let input: URL
     let key = "correct horse battery staple"
 
-    init() throws {
+    init() async throws {
         dir = try RunnelProcess.temporaryDirectory()
         certs = dir.appendingPathComponent("certs").path
         let script = RunnelProcess.packageRoot.appendingPathComponent("Scripts/lib/make_certs.sh").path
-        let made = try RunnelProcess.exec("/bin/sh", [script, certs])
+        let made = try await RunnelProcess.exec("/bin/sh", [script, certs])
         guard made.status == 0 else { throw CertificateError(message: made.stderr) }
         input = dir.appendingPathComponent("in.jsonl")
         try writeMessages(50, to: input)
@@ -43,11 +43,11 @@ struct TLSLinkTests {
 
     @Test("a trusted certificate carries every message, acked end to end, with the shared key inside TLS", .timeLimit(.minutes(1)))
     func trusted() async throws {
-        let open = try RunnelProcess.run(
+        let open = try await RunnelProcess.run(
             ["recv", "--listen", "tls://127.0.0.1:0", "--tls-cert", cert("server.pem"), "--tls-key", cert("server.key")], in: dir)
         #expect(open.status != 0, "a TLS listener without a key or client certificates is refused")
         #expect(open.stderr.contains("FAILED_PRECONDITION") && open.stderr.contains("--tls-require-client-cert"), "\(open.stderr)")
-        let noCert = try RunnelProcess.run(["recv", "--listen", "tls://127.0.0.1:0", "--insecure"], in: dir)
+        let noCert = try await RunnelProcess.run(["recv", "--listen", "tls://127.0.0.1:0", "--insecure"], in: dir)
         #expect(noCert.status != 0)
         #expect(noCert.stderr.contains("--tls-cert and --tls-key"), "\(noCert.stderr)")
 

@@ -43,14 +43,14 @@ struct TapCommandTests {
         return process
     }
 
-    static func tapSocketsReady(_ name: String) -> Bool {
-        let status = try? RunnelProcess.run(["status", "--name", name, "--json"])
+    static func tapSocketsReady(_ name: String) async -> Bool {
+        let status = try? await RunnelProcess.run(["status", "--name", name, "--json"])
         return status?.stdoutText.contains(#""state" : "running""#) == true
     }
 
     /// The pipeline's outputs so far (the last stage's lines), from `runnel status`.
-    static func outputs(_ name: String) -> Int? {
-        guard let status = try? RunnelProcess.run(["status", "--name", name, "--json"]),
+    static func outputs(_ name: String) async -> Int? {
+        guard let status = try? await RunnelProcess.run(["status", "--name", name, "--json"]),
             let object = try? JSONSerialization.jsonObject(with: status.stdout) as? [String: Any]
         else { return nil }
         return object["outputs"] as? Int
@@ -59,7 +59,7 @@ struct TapCommandTests {
     /// Ends the feeder (it waits for a file `stop`) and the pipeline.
     static func stop(_ name: String, _ pipeline: Process, in dir: URL) async {
         _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("stop").path, contents: nil)
-        _ = try? RunnelProcess.run(["stop", "--name", name])
+        _ = try? await RunnelProcess.run(["stop", "--name", name])
         let deadline = ContinuousClock.now + .seconds(30)
         while pipeline.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
         if pipeline.isRunning { pipeline.terminate() }
@@ -72,9 +72,9 @@ struct TapCommandTests {
         // A source that goes on for a while: a URL every 20 ms.
         let pipeline = try Self.start(name, feeder: "while read u && [ ! -e stop ]; do echo $u; sleep 0.02; done < urls.txt", pages: 500, in: dir)
         #expect(
-            await eventually(timeout: .seconds(60)) { Self.tapSocketsReady(name) },
+            await eventually(timeout: .seconds(60)) { await Self.tapSocketsReady(name) },
             "\((try? String(contentsOf: dir.appendingPathComponent("run.err"), encoding: .utf8)) ?? "")")
-        let tap = try RunnelProcess.run(["tap", "relay", "--outputs", "--type", "page.fetched", "--limit", "5", "--name", name])
+        let tap = try await RunnelProcess.run(["tap", "relay", "--outputs", "--type", "page.fetched", "--limit", "5", "--name", name])
         #expect(tap.status == 0, "\(tap.stderr)")
         #expect(tap.stdoutLines.count == 5, "\(tap.stdoutText)")
         for line in tap.stdoutLines {
@@ -84,7 +84,7 @@ struct TapCommandTests {
         }
         #expect(tap.stderr.contains("runnel tap: 5 messages from relay"), "\(tap.stderr)")
 
-        let unknown = try RunnelProcess.run(["tap", "nosuch", "--name", name])
+        let unknown = try await RunnelProcess.run(["tap", "nosuch", "--name", name])
         #expect(unknown.status == 64, "a stage name that is not in the pipeline is a usage error")
         #expect(unknown.stderr.contains("no stage named nosuch"), "\(unknown.stderr)")
         await Self.stop(name, pipeline, in: dir)
@@ -98,13 +98,13 @@ struct TapCommandTests {
         // The URLs flow once the file `go` exists; then the pipeline waits for more (stdin stays open).
         let pipeline = try Self.start(
             name, feeder: "while [ ! -e go ]; do sleep 0.05; done; cat urls.txt; while [ ! -e stop ]; do sleep 0.1; done", pages: total, in: dir)
-        #expect(await eventually(timeout: .seconds(60)) { Self.tapSocketsReady(name) })
+        #expect(await eventually(timeout: .seconds(60)) { await Self.tapSocketsReady(name) })
         let tap = try BackgroundProcess(["tap", "relay", "--name", name], in: dir, name: "tap")
         #expect(await eventually(timeout: .seconds(10)) { tap.stderr.contains("tapping relay") }, "\(tap.stderr)")
         tap.signal(SIGSTOP)  // the slowest tap there is
 
         _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("go").path, contents: nil)
-        let finished = await eventually(timeout: .seconds(60)) { Self.outputs(name) == total }
+        let finished = await eventually(timeout: .seconds(60)) { await Self.outputs(name) == total }
         #expect(finished, "every page went through end to end while the tap was stopped")
 
         tap.signal(SIGCONT)

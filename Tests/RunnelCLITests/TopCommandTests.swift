@@ -12,11 +12,11 @@ struct TopCommandTests {
         let pipeline = try TapCommandTests.start(
             name, feeder: "while read u && [ ! -e stop ]; do echo $u; sleep 0.01; done < urls.txt", pages: 2000, in: dir)
         #expect(
-            await eventually(timeout: .seconds(60)) { (TapCommandTests.outputs(name) ?? 0) > 0 },
+            await eventually(timeout: .seconds(60)) { (await TapCommandTests.outputs(name) ?? 0) > 0 },
             "\((try? String(contentsOf: dir.appendingPathComponent("run.err"), encoding: .utf8)) ?? "")")
 
         // Stages write their counts once a second: two answers 2 s apart see them move.
-        let top = try RunnelProcess.run(["top", "--once", "--json", "--interval", "2s", "--name", name])
+        let top = try await RunnelProcess.run(["top", "--once", "--json", "--interval", "2s", "--name", name])
         #expect(top.status == 0, "\(top.stderr)")
         #expect(top.stdoutLines.count == 1, "one object per refresh: \(top.stdoutText)")
         let refresh = try #require(try JSONSerialization.jsonObject(with: Data((top.stdoutLines.first ?? "").utf8)) as? [String: Any])
@@ -32,12 +32,12 @@ struct TopCommandTests {
         #expect((fetch["in_per_s"] as? Double ?? 0) > 0, "pages flow through fetch: \(fetch)")
         #expect(fetch["restarts"] as? Int == 0)
 
-        let table = try RunnelProcess.run(["top", "--once", "--interval", "200ms", "--name", name])
+        let table = try await RunnelProcess.run(["top", "--once", "--interval", "200ms", "--name", name])
         #expect(table.status == 0, "\(table.stderr)")
         for column in ["STAGE", "IN/S", "OUT/S", "ERR/S", "fetch", "relay"] { #expect(table.stdoutText.contains(column), "\(table.stdoutText)") }
         #expect(!table.stdoutText.contains("\u{1B}[2J"), "--once does not clear the screen")
 
-        let missing = try RunnelProcess.run(["top", "--once", "--name", name + "-none"])
+        let missing = try await RunnelProcess.run(["top", "--once", "--name", name + "-none"])
         #expect(missing.status == 69, "no pipeline of that name: \(missing.stderr)")
         await TapCommandTests.stop(name, pipeline, in: dir)
     }

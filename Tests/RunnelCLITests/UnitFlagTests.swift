@@ -20,29 +20,29 @@ struct UnitFlagTests {
             (["store", "--busy-timeout=-1s"], "is not a duration"),
             (["call", "unix:/nowhere.sock", "--timeout", "1e300"], "--timeout"),
         ])
-    func refused(arguments: [String], message: String) throws {
-        let result = try RunnelProcess.run(arguments)
+    func refused(arguments: [String], message: String) async throws {
+        let result = try await RunnelProcess.run(arguments)
         #expect(result.status == 64, "exit \(result.status): \(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
     @Test("the old spellings still work, each with a warning that shows the new one")
-    func deprecated() throws {
+    func deprecated() async throws {
         let line = #"{"id":"1","type":"x","body":{}}"# + "\n"
-        let relay = try RunnelProcess.run(["relay", "--delay-ms", "5", "--ack-timeout", "30", "--max-line", "64MB"], stdin: Data(line.utf8))
+        let relay = try await RunnelProcess.run(["relay", "--delay-ms", "5", "--ack-timeout", "30", "--max-line", "64MB"], stdin: Data(line.utf8))
         #expect(relay.status == 0, "\(relay.stderr)")
         #expect(relay.stdoutLines.count == 1)
         #expect(relay.stderr.contains("runnel: warning: --delay-ms 5 is deprecated; write --delay 5ms"), "\(relay.stderr)")
         #expect(relay.stderr.contains("runnel: warning: --ack-timeout 30: a bare number is deprecated; write --ack-timeout 30s"), "\(relay.stderr)")
         #expect(relay.stderr.contains("write --max-line 64MiB"), "\(relay.stderr)")
 
-        let fresh = try RunnelProcess.run(["relay", "--delay", "5ms", "--ack-timeout", "30s", "--max-line", "64MiB"], stdin: Data(line.utf8))
+        let fresh = try await RunnelProcess.run(["relay", "--delay", "5ms", "--ack-timeout", "30s", "--max-line", "64MiB"], stdin: Data(line.utf8))
         #expect(fresh.status == 0)
         #expect(!fresh.stderr.contains("warning"), "\(fresh.stderr)")
     }
 
     @Test("--since takes how long ago without a minus sign; the old -10m still reads, with a warning")
-    func since() throws {
+    func since() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let now = ISO8601DateFormatter().string(from: Date())
         let old = "2001-01-01T00:00:00Z"
@@ -52,12 +52,12 @@ struct UnitFlagTests {
         ]
         try (lines.joined(separator: "\n") + "\n").write(to: dir.appendingPathComponent("log.jsonl"), atomically: true, encoding: .utf8)
 
-        let recent = try RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--since", "10m"], in: dir)
+        let recent = try await RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--since", "10m"], in: dir)
         #expect(recent.status == 0, "\(recent.stderr)")
         #expect(recent.stdoutLines.map { $0.contains(#""id":"new""#) } == [true])
         #expect(!recent.stderr.contains("warning"))
 
-        let legacy = try RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--since=-10m"], in: dir)
+        let legacy = try await RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--since=-10m"], in: dir)
         #expect(legacy.stdoutLines.count == 1)
         #expect(legacy.stderr.contains("the minus sign is deprecated; write --since 10m"), "\(legacy.stderr)")
     }
@@ -69,36 +69,36 @@ struct UnitFlagTests {
         let listener = try SilentListener(path: path)
         defer { listener.close() }
         let started = ContinuousClock.now
-        let health = try RunnelProcess.run(["health", "unix:" + path, "--timeout", "300ms"])
+        let health = try await RunnelProcess.run(["health", "unix:" + path, "--timeout", "300ms"])
         #expect(health.status == 69, "exit \(health.status): \(health.stderr)")
         #expect(health.stderr.contains("DEADLINE_EXCEEDED"), "\(health.stderr)")
         #expect(health.stderr.contains("300ms"), "\(health.stderr)")
-        let describe = try RunnelProcess.run(["describe", "unix:" + path, "--timeout", "300ms"])
+        let describe = try await RunnelProcess.run(["describe", "unix:" + path, "--timeout", "300ms"])
         #expect(describe.stderr.contains("DEADLINE_EXCEEDED"), "\(describe.stderr)")
-        let call = try RunnelProcess.run(["call", "unix:" + path, "--timeout", "300ms"], stdin: Data(#"{"id":"1","type":"x","body":{}}"#.utf8))
+        let call = try await RunnelProcess.run(["call", "unix:" + path, "--timeout", "300ms"], stdin: Data(#"{"id":"1","type":"x","body":{}}"#.utf8))
         #expect(call.stderr.contains("DEADLINE_EXCEEDED"), "\(call.stderr)")
         // Three commands that each waited for their timeout, not for ever (60 s is far above 3 × 300 ms).
         #expect(started.duration(to: .now) < .seconds(60))
     }
 
     @Test("--help shows each group once, with defaults and examples; send and recv list only their own options")
-    func help() throws {
-        let parse = try RunnelProcess.run(["parse", "--help"]).stdoutText
+    func help() async throws {
+        let parse = try await RunnelProcess.run(["parse", "--help"]).stdoutText
         for title in ["INPUT:", "OUTPUT:", "RELIABILITY:", "SECURITY:", "OBSERVABILITY:"] {
             #expect(parse.components(separatedBy: title).count == 2, "\(title) once in:\n\(parse)")
         }
         #expect(parse.contains("(e.g. 45s) (default: 30s)"), "\(parse)")
-        let send = try RunnelProcess.run(["send", "--help"]).stdoutText
+        let send = try await RunnelProcess.run(["send", "--help"]).stdoutText
         for flag in ["--ack-timeout", "--key-file", "--urls", "--cursor"] { #expect(send.contains(flag), "\(flag)") }
         for flag in ["--listen", "--to ", "--batch", "--max-attempts", "--describe", "--capture-in", "--stats-file"] {
             #expect(!send.contains(flag), "send --help shows \(flag)")
         }
-        let recv = try RunnelProcess.run(["recv", "--help"]).stdoutText
+        let recv = try await RunnelProcess.run(["recv", "--help"]).stdoutText
         for flag in ["--listen", "--window", "--zstd"] { #expect(recv.contains(flag), "\(flag)") }
         for flag in ["--to ", "--ack-timeout", "--cursor", "--dead-letter", "--capture-in"] {
             #expect(!recv.contains(flag), "recv --help shows \(flag)")
         }
-        let health = try RunnelProcess.run(["health", "--help"]).stdoutText
+        let health = try await RunnelProcess.run(["health", "--help"]).stdoutText
         #expect(health.contains("--timeout"))
         #expect(!health.contains("--window") && !health.contains("--batch"))
     }

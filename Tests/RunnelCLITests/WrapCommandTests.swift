@@ -12,8 +12,8 @@ import Glibc
 @Suite("runnel wrap", .timeLimit(.minutes(2)))
 struct WrapCommandTests {
     @Test("a missing command exits 127 with 'command not found', one that cannot be executed 126")
-    func missingCommand() throws {
-        let missing = try RunnelProcess.run(["wrap", "--", "nosuchcmd"], stdin: data(messages(1)))
+    func missingCommand() async throws {
+        let missing = try await RunnelProcess.run(["wrap", "--", "nosuchcmd"], stdin: data(messages(1)))
         #expect(missing.status == 127)
         #expect(missing.stderr.contains("runnel wrap: command not found: nosuchcmd"), "\(missing.stderr)")
         #expect(!missing.stderr.contains("NSCocoaErrorDomain"))
@@ -22,17 +22,17 @@ struct WrapCommandTests {
         let dir = try RunnelProcess.temporaryDirectory()
         let script = dir.appendingPathComponent("filter.sh")
         try "#!/bin/sh\ncat\n".write(to: script, atomically: true, encoding: .utf8)  // not made executable
-        let denied = try RunnelProcess.run(["wrap", "--", script.path], stdin: data(messages(1)))
+        let denied = try await RunnelProcess.run(["wrap", "--", script.path], stdin: data(messages(1)))
         #expect(denied.status == 126)
         #expect(denied.stderr.contains("runnel wrap: cannot execute \(script.path)"), "\(denied.stderr)")
     }
 
     @Test("a line filter (cat, a script reading lines) gets exactly one line per input, and its answers go to their inputs")
-    func lineFilter() throws {
+    func lineFilter() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let input = dir.appendingPathComponent("in.jsonl")
         try writeMessages(40, to: input, bodyBytes: 10)
-        let result = try RunnelProcess.shell(#"$RUNNEL cat in.jsonl | $RUNNEL wrap -- cat"#, in: dir)
+        let result = try await RunnelProcess.shell(#"$RUNNEL cat in.jsonl | $RUNNEL wrap -- cat"#, in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdoutLines
         #expect(lines.count == 40, "one output per input (cat echoes each message whole): \(result.stderr)")
@@ -43,11 +43,11 @@ struct WrapCommandTests {
     }
 
     @Test("jq without --unbuffered answers every input: its stdin is closed when it goes silent")
-    func bufferingFilter() throws {
+    func bufferingFilter() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let input = dir.appendingPathComponent("in.jsonl")
         try writeMessages(150, to: input, bodyBytes: 10)
-        let result = try RunnelProcess.shell(
+        let result = try await RunnelProcess.shell(
             #"$RUNNEL cat in.jsonl | $RUNNEL wrap --flush-wait 100ms -- jq -c .body"#, in: dir)
         #expect(result.status == 0, "\(result.stderr)")
         let lines = result.stdoutLines
@@ -60,8 +60,8 @@ struct WrapCommandTests {
     }
 
     @Test("a child that exits mid-batch fails the input it owed; the next inputs go to a new child")
-    func childExits() throws {
-        let result = try RunnelProcess.run(
+    func childExits() async throws {
+        let result = try await RunnelProcess.run(
             ["wrap", "--max-attempts", "1", "--", "sh", "-c", #"read l; echo '{"n":1}'; exit 3"#],
             stdin: data((0..<3).map { #"{"id":"m\#($0)","type":"x","body":\#($0)}"# }))
         #expect(result.status == 0, "\(result.stderr)")
@@ -74,8 +74,8 @@ struct WrapCommandTests {
     }
 
     @Test("at the end of the input the child's stdin is closed and the child is waited for")
-    func endOfInput() throws {
-        let result = try RunnelProcess.run(
+    func endOfInput() async throws {
+        let result = try await RunnelProcess.run(
             ["wrap", "--", "sh", "-c", "while read l; do echo null; done; echo child-finished >&2"],
             stdin: data(messages(5)))
         #expect(result.status == 0, "\(result.stderr)")
