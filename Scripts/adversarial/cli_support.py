@@ -129,7 +129,11 @@ class Server:
                 except (BrokenPipeError, ConnectionResetError, socket.timeout):
                     pass
 
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Quiet(http.server.ThreadingHTTPServer):
+            def handle_error(self, request, client_address):
+                pass  # a client that hangs up is what these cases provoke
+
+        self.httpd = Quiet(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
         self.port = self.httpd.server_address[1]
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
@@ -181,7 +185,8 @@ def fetched(ctx, out: bytes) -> dict:
     for m in json_lines(out):
         body = m.get("body", {})
         if m.get("type") == "error":
-            url = ((body.get("original") or {}).get("body") or {}).get("url")
+            # a line that never became a message keeps its text in `raw`
+            url = ((body.get("original") or {}).get("body") or {}).get("url") or body.get("raw")
             result[url] = ("error", body.get("status"), body.get("message", ""))
         else:
             result[body.get("url")] = (m.get("type"), body.get("status"), "")

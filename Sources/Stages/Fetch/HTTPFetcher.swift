@@ -262,6 +262,16 @@ final class HTTPFetcher: Sendable {
                         "\(subject): the response is \(type), not an HTML or text page; fetch takes text/html, application/xhtml+xml and text/plain"
                     ))
             }
+            if purpose.requireDocument, let encoding = headers.first(name: "content-encoding"),
+                !Self.decodedEncodings.contains(encoding.lowercased().trimmingCharacters(in: .whitespaces))
+            {
+                // The client passes an encoding it does not know through as it came: bytes
+                // that are not the page.
+                return .fail(
+                    RunnelError(
+                        .failedPrecondition,
+                        "\(subject): the body is encoded as \(encoding), which fetch cannot decode (it asks for gzip or deflate)"))
+            }
             if !purpose.truncate, let length = headers.first(name: "content-length").flatMap({ Int($0) }),
                 length > purpose.maxBytes, headers.first(name: "content-encoding") == nil
             {
@@ -303,13 +313,13 @@ final class HTTPFetcher: Sendable {
             return .retry(
                 RunnelError(
                     .unavailable,
-                    "\(subject): read timeout: no data for \(configuration.readTimeoutMs) ms (--read-timeout-ms)"),
+                    "\(subject): read timeout: no data for \(configuration.readTimeoutMs) ms (--read-timeout)"),
                 after: nil)
         case .connectTimeout, .getConnectionFromPoolTimeout, .tlsHandshakeTimeout:
             return .retry(
                 RunnelError(
                     .unavailable,
-                    "\(subject): could not connect within \(configuration.connectTimeoutMs) ms (--connect-timeout-ms)"),
+                    "\(subject): could not connect within \(configuration.connectTimeoutMs) ms (--connect-timeout)"),
                 after: nil)
         case .deadlineExceeded:
             return .fail(budget.exceeded(original))
@@ -333,9 +343,20 @@ final class HTTPFetcher: Sendable {
             return .retry(RunnelError(.unavailable, "\(subject): connection reset"), after: nil)
         }
         if text.localizedCaseInsensitiveContains("ssl") || text.localizedCaseInsensitiveContains("certificate") {
-            return .fail(RunnelError(.failedPrecondition, "\(subject): TLS failed: \(text)"))
+            return .fail(RunnelError(.failedPrecondition, "\(subject): TLS failed: \(Self.tlsReason(text))"))
         }
         return .retry(RunnelError(.unavailable, "\(subject): \(text)"), after: nil)
+    }
+
+    /// The `Content-Encoding`s the client decodes (or that leave the body as it is).
+    static let decodedEncodings: Set<String> = ["", "identity", "gzip", "x-gzip", "deflate"]
+
+    /// BoringSSL's reason in an error's description (`WRONG_VERSION_NUMBER`), not the Swift
+    /// value around it; the description itself when it names none.
+    static func tlsReason(_ text: String) -> String {
+        guard let marker = text.range(of: "OPENSSL_internal:") else { return text }
+        let reason = text[marker.upperBound...].prefix { $0.isLetter || $0.isNumber || $0 == "_" }
+        return reason.isEmpty ? text : "the handshake failed (\(reason))"
     }
 
     static func tooLarge(_ subject: String, limit: Int, size: Int?) -> RunnelError {
