@@ -556,6 +556,7 @@ class Conn:
         self.received: list = []
         self._queue: list = []                # lines decoded and not yet returned
         self.eof = False
+        self.drained = False                  # the peer said drain (7.7)
         self.peer_hello: dict | None = None
         self.nonce: str | None = None
         self.raw_in: bytearray | None = None   # set to a bytearray to keep every byte read
@@ -621,6 +622,8 @@ class Conn:
             self._queue.extend(self._parse(lines))
         line = self._queue.pop(0)
         self.received.append(line)
+        if isinstance(line, dict) and line.get("ctl") == "drain":
+            self.drained = True      # however the line was consumed, a drain is remembered
         return line
 
     @staticmethod
@@ -845,7 +848,6 @@ class Receiver(Conn):
         super().__init__(sock, zstd=zstd, role="accept", key=key)
         self.messages: list[dict] = []      # data messages read, in order
         self.highest_seq = 0
-        self.drained = False
         self.peer_bye: dict | None = None
 
     def handshake(self, stage="py-recv", accepts=("*",), credit: int | None = 256,
