@@ -205,6 +205,9 @@ add("line.control.ack-seq-range.jsonl", line({"ctl": "ack", "seq": 0}) + line({"
 add("line.control.nulls.jsonl", line({"ctl": "ping", "id": None}) + line({"ctl": "bye", "code": None, "message": None})
     + line({"ctl": "hello", "versions": [1], "stage": "x", "accepts": None, "emits": None, "nonce": None, "mode": None}),
     kind="line", valid=3, description="null is the same as absent for every optional control member (2.1)")
+add("line.nulls.seq-attempt-v.jsonl", line({"id": "n2", "seq": None, "type": "url.requested", "attempt": None, "v": None,
+    "body": {"url": "https://example.com/"}}), kind="line", valid=1,
+    description="seq, attempt and v given as null are absent (2.1): attempt 1, no seq, version 1")
 add("line.control.credit.jsonl", line(credit), kind="line", valid=1, description="credit")
 add("line.control.ack.jsonl", line(ack), kind="line", valid=1, description="cumulative ack")
 add("line.control.nack.jsonl", line({"ctl": "nack", "seq": 7, "code": 14, "message": "draining: send it again later"}),

@@ -82,6 +82,16 @@ struct OutboundWindowTests {
         #expect(window.isEmpty)
     }
 
+    @Test("credit granted twice up to Int.max saturates (the sum trapped)")
+    func creditSaturates() {
+        var window = OutboundWindow<Int>()
+        window.grant(.max)
+        window.grant(.max)
+        #expect(window.credit == .max)
+        window.enqueue(1)
+        #expect(window.takeSendable(now: .now).map(\.item) == [1])
+    }
+
     @Test("a retryable nack queues the message again; a final one dead-letters it")
     func nack() {
         var window = OutboundWindow<String>(maxDeliveries: 2)

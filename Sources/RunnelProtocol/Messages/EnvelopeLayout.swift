@@ -65,15 +65,16 @@ public struct EnvelopeLayout {
                 case .type: type = try string("type")
                 case .body: body = value
                 case .seq:
+                    if isNull { break }  // null is absent (PROTOCOL.md §2.1)
                     let n = try integer("seq")
                     guard n >= 0 else { throw RunnelError(.invalidArgument, "field \"seq\": must not be negative") }
                     seq = UInt64(n)
                 case .ts: ts = isNull ? nil : try string("ts")
-                case .attempt: attempt = Int(try integer("attempt"))
+                case .attempt: if !isNull { attempt = Int(try integer("attempt")) }
                 case .deadline: deadline = isNull ? nil : try integer("deadline_ms")
                 case .trace: trace = isNull ? nil : try string("trace")
                 case .parent: parent = isNull ? nil : try string("parent")
-                case .version: version = try integer("v")
+                case .version: if !isNull { version = try integer("v") }
                 case .meta:
                     if isNull { break }
                     try Self.checkMeta(line, value)

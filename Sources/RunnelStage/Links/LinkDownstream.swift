@@ -87,7 +87,8 @@ actor LinkDownstream: Downstream {
             try? writer.send(.drain)
             let closer = Task {
                 try? await Task.sleep(for: .seconds(2))
-                self.closeNow()
+                // No bye came: end the zstd frame (§2.2) before the close, as a polite close does.
+                await self.finishThenClose()
             }
             await task.value
             closer.cancel()
@@ -100,6 +101,20 @@ actor LinkDownstream: Downstream {
     private func closeNow() {
         connection?.close()
         connectionTask?.cancel()
+    }
+
+    /// Ends this side's zstd frame and waits (1 s at most) for it to reach the socket, then closes.
+    private func finishThenClose() async {
+        if let writer {
+            // The close at the bound fails the pending write, which ends the wait.
+            let bound = Task {
+                try? await Task.sleep(for: .seconds(1))
+                self.closeNow()
+            }
+            await writer.finishAndFlush()
+            bound.cancel()
+        }
+        closeNow()
     }
 
     private var isStopping: Bool { stopping }
@@ -192,7 +207,14 @@ actor LinkDownstream: Downstream {
                         while let input = try await reader.next() {
                             guard case let .line(line) = input else { continue }  // the receiver's problem to report
                             await self.handle(line)
-                            if case .control(.bye) = line { return }
+                            if case let .control(.bye(bye)) = line {
+                                // A refusal said after the handshake is a refusal all the same:
+                                // tried again after 5 s, given up after --max-refusals (§7.7).
+                                if Self.isRefusal(RunnelError(bye.code, "")) {
+                                    throw RunnelError(bye.code, "\(peer.stage) refused the link: \(bye.message)")
+                                }
+                                return
+                            }
                         }
                     } catch {
                         // A stream that breaks (DATA_LOSS) is told to the peer before the close (§7.9).

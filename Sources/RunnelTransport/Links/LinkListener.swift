@@ -35,6 +35,8 @@ public struct LinkListener: Sendable {
             .serverChannelOption(.backlog, value: backlog)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
+            // A peer that half-closes after its drain still reads the acks and the bye (§7.7).
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
         @Sendable func wrap(_ channel: any Channel) -> EventLoopFuture<Accepted> {
             channel.eventLoop.makeCompletedFuture {
                 var secured: EventLoopFuture<Void>?

@@ -77,7 +77,9 @@ public struct OutboundWindow<Item> {
 
     /// The receiver allows `n` more messages in flight.
     public mutating func grant(_ n: Int) {
-        credit += max(n, 0)
+        // Saturating: a peer may grant up to Int.max more than once (it trapped).
+        let (sum, overflow) = credit.addingReportingOverflow(max(n, 0))
+        credit = overflow ? .max : sum
     }
 
     /// Unsent messages that the credit allows, in order, marked as sent at `now`.
