@@ -47,7 +47,12 @@ public enum Timestamp {
     /// Parses an RFC 3339 timestamp (`Z` or a `±hh:mm` offset, any number of fraction digits)
     /// into milliseconds since the epoch, or `nil` if it is not one.
     public static func parse(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
+        // Read in place: a stage checks every message's ts (PROTOCOL.md §3, step 5), so no copy.
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    private static func parse(utf8 b: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard b.count >= 20 else { return nil }
         func num(_ from: Int, _ count: Int) -> Int? {
             var v = 0
