@@ -161,6 +161,41 @@ struct OutboundWindowTests {
         #expect(window.connectionLost() == [1])  // the 50th: a poison message
     }
 
+    @Test("a connection that acked something before it broke does not count: only losses in a row without progress make poison")
+    func progressClearsSuspicion() {
+        var window = OutboundWindow<Int>(maxDeliveries: 1, maxLostDeliveries: 3, suspects: 4)
+        for item in 0..<100 { window.enqueue(item) }
+        // A receiver killed again and again that acks a little each time (chaos): nothing is lost.
+        for round in 0..<40 {
+            window.grant(4)
+            let sent = window.takeSendable(now: .now)
+            #expect(sent.count == 4)
+            #expect(window.ack(upTo: sent[0].seq) == [round])
+            #expect(window.connectionLost().isEmpty, "round \(round)")
+        }
+        #expect(window.count == 60)
+        // Two losses without an ack, then progress: the count starts again.
+        for _ in 0..<2 {
+            window.grant(4)
+            _ = window.takeSendable(now: .now)
+            #expect(window.connectionLost().isEmpty)
+        }
+        window.grant(4)
+        let sent = window.takeSendable(now: .now)
+        #expect(window.ack(upTo: sent[0].seq) == [40])
+        #expect(window.connectionLost().isEmpty)
+        // A poison message at the head: no ack can pass it, and the third loss in a row gives up
+        // on the suspects.
+        for _ in 0..<2 {
+            window.grant(4)
+            _ = window.takeSendable(now: .now)
+            #expect(window.connectionLost().isEmpty)
+        }
+        window.grant(4)
+        _ = window.takeSendable(now: .now)
+        #expect(window.connectionLost() == [41, 42, 43, 44])
+    }
+
     @Test("a lost connection counts only against the oldest messages in flight: one queued far back is not a suspect")
     func suspects() {
         var window = OutboundWindow<Int>(maxDeliveries: 1, maxLostDeliveries: 2, suspects: 3)

@@ -33,6 +33,9 @@ public struct OutboundWindow<Item> {
     private var head = 0
     private var cursor = 0
     private var firstSeq: UInt64 = 1
+    /// Whether the receiver acked anything on this connection: one that did was making
+    /// progress, so its loss is not held against the messages in flight.
+    private var ackedOnConnection = false
     /// Messages kept (sent and unacked, or not sent yet).
     public private(set) var count = 0
     /// Messages the receiver still allows in flight.
@@ -109,6 +112,7 @@ public struct OutboundWindow<Item> {
             }
             head += 1
         }
+        if !done.isEmpty { ackedOnConnection = true }
         if head > 1024 && head * 2 > slots.count {
             slots.removeFirst(head)
             firstSeq += UInt64(head)
@@ -141,12 +145,20 @@ public struct OutboundWindow<Item> {
     /// The connection was lost: every unacked message will be sent again, first and in order,
     /// once a new connection grants credit. Each connection numbers its messages from 1
     /// (`PROTOCOL.md` §7.4), so the kept messages are renumbered 1, 2, 3….
+    ///
+    /// A loss counts against the ``suspects`` only when the receiver acked nothing on the
+    /// connection; one that acked something clears their count. A poison message is sent first
+    /// after each reconnect and acks are cumulative, so no connection can ack anything while it
+    /// is there: its count only grows. A receiver killed often for other reasons acks in between,
+    /// and messages that merely wait for the pipeline behind it are never taken for poison.
     /// - Returns: the messages given up on: among the ``suspects`` oldest in flight on
-    ///   ``maxLostDeliveries`` connections that died (a poison message that makes the receiver
-    ///   crash), to dead-letter.
+    ///   ``maxLostDeliveries`` connections in a row that died without an ack (a poison message
+    ///   that makes the receiver crash), to dead-letter.
     @discardableResult
     public mutating func connectionLost() -> [Item] {
         credit = 0
+        let progressed = ackedOnConnection
+        ackedOnConnection = false
         var kept: [Entry?] = []
         var givenUp: [Item] = []
         var inFlight = 0
@@ -155,7 +167,9 @@ public struct OutboundWindow<Item> {
             if entry.sentAt != nil {
                 inFlight += 1
             }
-            if entry.sentAt != nil && inFlight <= suspects {
+            if progressed {
+                entry.lost = 0
+            } else if entry.sentAt != nil && inFlight <= suspects {
                 entry.lost += 1
                 if entry.lost >= maxLostDeliveries {
                     givenUp.append(entry.item)
