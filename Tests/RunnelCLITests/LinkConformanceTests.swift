@@ -77,6 +77,30 @@ struct LinkConformanceTests {
         #expect(relay.isRunning)
     }
 
+    @Test("describe on a link shows the link's settings in force: --idle-timeout and the others, defaults or as given", .timeLimit(.minutes(1)))
+    func describeShowsLinkSettings() async throws {
+        let (_, socket, relay) = try await Self.relay(["--idle-timeout", "45s", "--max-connections", "7"])
+        defer { relay.signal(SIGKILL) }
+        let connection = try await LineConnection.connect(to: .unix(path: socket))
+        let service: ServiceDefinition? = try await connection.run { reader, writer in
+            _ = try await Self.handshake.connect(&reader, writer)
+            try writer.send(.describe(nil))
+            while let input = try await reader.next() {
+                if case let .line(.control(.describe(service?))) = input {
+                    try writer.send(.drain)
+                    return service
+                }
+            }
+            return nil
+        }
+        let options = Dictionary(uniqueKeysWithValues: (service?.options ?? []).map { ($0.name, $0.default) })
+        #expect(options["idle-timeout"] == "45s", "\(options)")
+        #expect(options["max-connections"] == "7")
+        #expect(options["handshake-timeout"] == "10s", "the default, as --help shows it")
+        #expect(options["max-unread"] == "16MiB")
+        #expect(options["window"] == "256")
+    }
+
     @Test("past --max-connections a peer gets bye RESOURCE_EXHAUSTED; once one leaves, the next is served", .timeLimit(.minutes(1)))
     func connectionLimit() async throws {
         let (_, socket, relay) = try await Self.relay(["--max-connections", "2"])

@@ -77,6 +77,7 @@ extension LinkRunner {
         _ link: InboundLink, _ peer: Hello, _ reader: inout LineReader, _ writer: LineWriter, _ connection: LineConnection
     ) async throws(RunnelError) {
         let service = processor.stage.service
+        let described = describedService
         let checksEnvelopes = !service.accepts.contains("*")
         let caller = peer.mode == "call" ? writer : nil
         try link.open()
@@ -125,7 +126,7 @@ extension LinkRunner {
                     switch control {
                     case let .ping(id): link.reply(.pong(id: id))
                     case .health(nil): link.reply(.health(isDraining ? .notServing : .serving))
-                    case .describe(nil): link.reply(.describe(service))
+                    case .describe(nil): link.reply(.describe(described))
                     case .drain: peerDrained = true
                     case let .bye(bye):
                         // The peer ends the link; it sends nothing more (PROTOCOL.md §7.7).
@@ -203,6 +204,30 @@ extension LinkRunner {
         try? await connection.run { _, writer in
             await sayBye(error, writer, connection)
         }
+    }
+
+    /// What `describe` answers on a link: the stage's service definition, then the link's
+    /// settings in force (`--window`, `--handshake-timeout`, `--idle-timeout`, `--max-connections`,
+    /// `--max-unread`), each with the value used as its `default`.
+    var describedService: ServiceDefinition {
+        var service = processor.stage.service
+        guard options.listen.isSocket else { return service }
+        service.options += [
+            .init(name: "window", type: "integer", default: "\(options.window)", help: "Credit granted to each upstream connection."),
+            .init(
+                name: "handshake-timeout", type: "string", default: "\(TimeSpan(options.handshakeTimeout))",
+                help: "A connecting peer that has not said hello by then is told bye DEADLINE_EXCEEDED."),
+            .init(
+                name: "idle-timeout", type: "string", default: "\(TimeSpan(options.idleTimeout))",
+                help: "An upstream peer silent this long, pings unanswered, is told bye DEADLINE_EXCEEDED."),
+            .init(
+                name: "max-connections", type: "integer", default: "\(options.maxConnections)",
+                help: "Connections served at once; one more is told bye RESOURCE_EXHAUSTED."),
+            .init(
+                name: "max-unread", type: "string", default: "\(ByteSize(bytes: options.maxUnread))",
+                help: "Bytes kept for a peer that does not read them; past it the connection is closed."),
+        ]
+        return service
     }
 
     /// What can still be read of a line that was refused: whether it is a control line (it has

@@ -121,7 +121,7 @@ extension LinkRunner {
                 endpoint: options.to, tls: options.tls, handshake: Handshake(local: hello, key: options.key),
                 capacity: options.outputCapacity, maxDeliveries: options.maxDeliveries,
                 ackTimeout: options.ackTimeout, logger: logger,
-                service: service, health: { [weak self] in self?.isDraining == false ? .serving : .notServing },
+                service: describedService, health: { [weak self] in self?.isDraining == false ? .serving : .notServing },
                 deadLetter: { [weak self] message, error, refusedBy in
                     await self?.deadLetterRefused(message, error, refusedBy: refusedBy)
                 },
