@@ -81,6 +81,13 @@ struct MisbehavingPeerTests {
         // The relay has taken the 20 messages (its stats file, written every second, says so) and
         // waits on its next stage.
         #expect(await eventually(timeout: .seconds(20)) { received(dir.appendingPathComponent("stats.json")) >= 20 })
+        // Its statistics show both sides of its links: on the input, the 20 received and not acked
+        // on one connection, with the rest of the credit open; on the output, nothing sent, as the
+        // next stage never granted any credit.
+        let links = linkFlows(dir.appendingPathComponent("stats.json"))
+        #expect(links.first { $0.side == "in" } == LinkFlow(side: "in", connections: 1, credit: 256 - 20, inFlight: 20), "\(links)")
+        let output = links.first { $0.side == "out" }
+        #expect(output?.credit == 0 && output?.inFlight == 0, "\(links)")
 
         relay.signal(SIGTERM)
         let started = ContinuousClock.now
@@ -100,4 +107,24 @@ private func received(_ statsFile: URL) -> Int {
     struct Counts: Decodable { var received: Int }
     guard let data = try? Data(contentsOf: statsFile) else { return 0 }
     return (try? JSONDecoder().decode(Counts.self, from: data))?.received ?? 0
+}
+
+/// One side of a stage's links in its `--stats-file` (`status.json#/$defs/link`).
+private struct LinkFlow: Decodable, Equatable {
+    var side: String
+    var connections: Int
+    var credit: Int
+    var inFlight: Int
+
+    enum CodingKeys: String, CodingKey {
+        case side, connections, credit
+        case inFlight = "in_flight"
+    }
+}
+
+/// The `links` of a stage's `--stats-file`; empty while the file is missing or half-written.
+private func linkFlows(_ statsFile: URL) -> [LinkFlow] {
+    struct Statistics: Decodable { var links: [LinkFlow] }
+    guard let data = try? Data(contentsOf: statsFile) else { return [] }
+    return (try? JSONDecoder().decode(Statistics.self, from: data))?.links ?? []
 }

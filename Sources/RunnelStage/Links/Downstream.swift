@@ -15,6 +15,8 @@ protocol Downstream: Sendable {
     func giveUp(_ reason: RunnelError) async
     /// Ends the link to the next stage once the drain is over; a stream has nothing to end.
     func stop() async
+    /// The output link as it stands, for the statistics file; `nil` for a stream or a queue.
+    func linkStatistics() async -> LinkStatistics?
 }
 
 extension Downstream {
@@ -22,6 +24,8 @@ extension Downstream {
     func giveUp(_ reason: RunnelError) async {}
 
     func stop() async {}
+
+    func linkStatistics() async -> LinkStatistics? { nil }
 }
 
 /// An output message and the ticket of the input it came from.

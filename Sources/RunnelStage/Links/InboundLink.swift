@@ -117,6 +117,9 @@ final class InboundLink: Sendable {
 
     var outstanding: Int { state.withLock { $0.window.outstanding } }
 
+    /// The credit the sender has not used yet, and the messages received and not acked.
+    var flow: (credit: Int, inFlight: Int) { state.withLock { ($0.window.openCredit, $0.window.outstanding) } }
+
     /// Sends the pending ack (and the credit it frees) now.
     func flush() {
         let (lines, settled) = state.withLock { s -> ([WireLine], [CheckedContinuation<Void, Never>]) in

@@ -130,6 +130,10 @@ actor LinkDownstream: Downstream {
 
     /// Forgets the messages that were not sent yet (their inputs stay unacked: a source reads
     /// them again next time).
+    func linkStatistics() -> LinkStatistics? {
+        LinkStatistics(side: .output, connections: connected ? 1 : 0, credit: window.credit, inFlight: window.inFlight)
+    }
+
     func dropUnsent() -> Int {
         let dropped = window.dropUnsent().count
         wakeSpace()

@@ -36,9 +36,29 @@ extension LinkRunner {
         current.draining = isDraining
         current.updated = Timestamp.now()
         current.capture = capture.statuses
+        current.links = linkStatistics()
         guard let data = try? StageStatistics.fileEncoder.encode(current) else { return }
         let temporary = path + ".tmp"
         if FileManager.default.createFile(atPath: temporary, contents: data) { rename(temporary, path) }
+    }
+
+    /// Both sides of the links: the input summed over the upstream connections (when the stage
+    /// listens on a socket), and the output as the reporter last saw it (a link to the next
+    /// stage; a stream or a JetStream subject has none).
+    private func linkStatistics() -> [LinkStatistics] {
+        var links: [LinkStatistics] = []
+        switch options.listen {
+        case .stdio, .file, .nats:
+            break
+        case .unix, .tcp, .tls, .descriptor:
+            let flows = parts.withLock { $0.links.values.map { link, _ in link.flow } }
+            links.append(
+                LinkStatistics(
+                    side: .input, connections: flows.count, credit: flows.reduce(0) { $0 + $1.credit },
+                    inFlight: flows.reduce(0) { $0 + $1.inFlight }))
+        }
+        if let output = outputLink.withLock({ $0 }) { links.append(output) }
+        return links
     }
 
     // MARK: Signals

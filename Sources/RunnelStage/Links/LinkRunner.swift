@@ -74,6 +74,8 @@ public final class LinkRunner<S: Stage>: Sendable {
     let draining = DrainSignal()
     /// What the runner opens while it runs and what the drain must reach: one lock for all.
     let parts = Mutex(Parts())
+    /// The output link as the statistics reporter last saw it (the downstream is an actor).
+    let outputLink = Mutex<LinkStatistics?>(nil)
     let deadLetterLog: DeadLetterLog?
     /// `--capture-in` / `--capture-out`: data inputs as received, outputs as handed to the downstream.
     public let capture: StageCapture
@@ -150,6 +152,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         let reporter = options.statisticsPath.map { path in
             Task {
                 while !Task.isCancelled {
+                    let output = await downstream.linkStatistics()
+                    self.outputLink.withLock { $0 = output }
                     self.writeStatistics(to: path)
                     try? await Task.sleep(for: .seconds(1))
                 }

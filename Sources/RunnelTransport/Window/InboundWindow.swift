@@ -48,6 +48,9 @@ public struct InboundWindow {
     /// Messages received and not yet acked.
     public var outstanding: Int { pending.count - head }
 
+    /// Credit granted that the sender has not used yet.
+    public var openCredit: Int { max(granted - received, 0) }
+
     public mutating func receive(seq: UInt64) -> Arrival {
         // 0 names no message (a link numbers from 1): the caller refuses such a line first.
         guard seq > 0 else { return .inProgress }

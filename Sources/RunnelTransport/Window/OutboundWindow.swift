@@ -62,6 +62,9 @@ public struct OutboundWindow<Item> {
     }
 
     public var isEmpty: Bool { count == 0 }
+
+    /// Messages sent and not acked yet (at most the window: counted when asked).
+    public var inFlight: Int { slots[head..<max(cursor, head)].reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
     /// The number the next queued message gets.
     public var nextSeq: UInt64 { firstSeq + UInt64(slots.count) }
 
