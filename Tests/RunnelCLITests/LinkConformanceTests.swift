@@ -77,6 +77,23 @@ struct LinkConformanceTests {
         #expect(relay.isRunning)
     }
 
+    @Test("a peer that drained is not timed for idleness while the stage finishes its messages", .timeLimit(.minutes(1)))
+    func drainedPeerIsNotIdle() async throws {
+        // Each message takes 1 s in the relay, more than the 300 ms idle timeout; the peer says
+        // nothing after its drain (it answers no ping) and must still get its ack and bye OK.
+        let (_, socket, relay) = try await Self.relay(["--idle-timeout", "300ms", "--delay", "1s"])
+        defer { relay.signal(SIGKILL) }
+        let connection = try await LineConnection.connect(to: .unix(path: socket))
+        let heard = try await connection.run { reader, writer in
+            _ = try await Self.handshake.connect(&reader, writer)
+            try writer.send([(seq: UInt64(1), envelope: Self.message("slow"))])
+            try writer.send(.drain)
+            return try await Self.controls(&reader)
+        }
+        #expect(heard.contains(.ack(seq: 1)), "heard: \(heard)")
+        #expect(Self.bye(heard)?.code == .ok, "heard: \(heard)")
+    }
+
     @Test("describe on a link shows the link's settings in force: --idle-timeout and the others, defaults or as given", .timeLimit(.minutes(1)))
     func describeShowsLinkSettings() async throws {
         let (_, socket, relay) = try await Self.relay(["--idle-timeout", "45s", "--max-connections", "7"])

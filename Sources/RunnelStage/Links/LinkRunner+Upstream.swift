@@ -155,8 +155,10 @@ extension LinkRunner {
             queue.push(jobs)
             if peerDrained { break reading }
         }
-        // Finish what this peer sent, so its acks go out, then say goodbye.
+        // Finish what this peer sent, so its acks go out, then say goodbye. The peer waits for
+        // them and need not be heard from meanwhile: its silence is no longer idleness.
         guard peerDrained else { return }
+        idle.cancel()
         await link.settled()
         link.flush()
         link.reply(.bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
