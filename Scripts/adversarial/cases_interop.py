@@ -453,3 +453,18 @@ def canonical_send(ctx):
         problems.append("send's zstd frame has no content checksum (2.2)")
     ctx.expect([m["id"] for m in got] == [m["id"] for m in batch], "not once each, in order")
     ctx.expect(not problems, "\n".join(problems))
+
+
+@case("interop", "--describe prints what describe answers on the link")
+def describe_flag(ctx):
+    r = ctx.run(["relay", "--describe"])
+    ctx.expect_exit(r, 0)
+    printed = json.loads(r.stdout)
+    relay = Relay(ctx)
+    tx = relay.opened()
+    tx.send(ctl("describe"))
+    answer = tx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "describe"
+                           and l.get("service"), 5)["service"]
+    for member in ("name", "accepts", "emits", "version"):
+        ctx.expect(printed.get(member) == answer.get(member),
+                   f"{member}: --describe {printed.get(member)!r}, link {answer.get(member)!r}")

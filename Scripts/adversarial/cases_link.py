@@ -475,6 +475,36 @@ def garbage_from_receiver(ctx):
     redelivered_after(ctx, end)
 
 
+@case("link", "credit belongs to the link: a new connection starts at 0")
+def credit_per_link(ctx):
+    up = upstream(ctx, 4, "--ack-timeout", "5s")
+    rx = up.accept(credit=10)
+    [rx.next_data(5) for _ in range(4)]
+    rx.reset()
+    rx2 = up.accept(credit=0)
+    ctx.expect(no_data_within(rx2, 0.7), "7.3: data sent on a new link before any credit")
+    rx2.send(ctl("credit", n=4))
+    again = [rx2.next_data(5) for _ in range(4)]
+    finish_politely(rx2, again)
+    expect_done(ctx, up, 0)
+
+
+@case("link", "after a reconnect, unacked messages go first, before anything new")
+def resend_first(ctx):
+    up = upstream(ctx, 6, "--ack-timeout", "5s")
+    rx = up.accept(credit=3)
+    first = [rx.next_data(5) for _ in range(3)]
+    rx.ack(1)
+    rx.reset()
+    rx2 = up.accept(credit=10)
+    got = [rx2.next_data(10) for _ in range(5)]
+    ctx.expect(ids(got) == ids(up.messages[1:]),
+               f"7.7: 2 and 3 again first, then 4, 5, 6; got positions "
+               f"{[ids(up.messages).index(i) + 1 for i in ids(got)]}")
+    finish_politely(rx2, got)
+    expect_done(ctx, up, 0)
+
+
 @case("link", "the receiver never acks: resent after --ack-timeout")
 def never_acks(ctx):
     up = upstream(ctx, 3, "--ack-timeout", "1s")

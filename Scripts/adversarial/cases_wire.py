@@ -425,6 +425,21 @@ def line_at_limit(ctx):
     ctx.expect(len(outcome.acked) == 1, f"a line of exactly the limit was refused: {outcome}")
 
 
+@case("wire", "objects nested exactly 256 deep are accepted")
+def nested_256(ctx):
+    relay = Relay(ctx)
+    tx = relay.opened()
+    body = 1
+    for _ in range(255):   # the line's object is level 1, the body's objects 2…256
+        body = {"a": body}
+    m = envelope("test.item", body)
+    ctx.expect(wire._depth(m) == 256, f"the test line is {wire._depth(m)} deep")
+    outcome = tx.send_all([m])
+    ctx.expect(len(outcome.acked) == 1, f"not acked: {outcome}")
+    ctx.expect(not relay.errors(), f"refused: {relay.errors()[:1]}")
+    relay.rx.wait(lambda ms: any(x.get("id") == m["id"] for x in ms), 5)
+
+
 @case("wire", "blank lines, lone CRs and CRLF are harmless")
 def blank_lines(ctx):
     relay = Relay(ctx)
@@ -650,6 +665,33 @@ def reset_mid_line(ctx):
     ctx.expect(not any(m.get("id") == "half" for m in relay.rx.messages), "half a line passed on")
 
 
+@case("wire", "a link whose stream starts with a skippable frame")
+def skippable_first(ctx):
+    relay = Relay(ctx)
+    c = relay.raw()
+    c.send_raw(b"\x5e\x2a\x4d\x18" + (4).to_bytes(4, "little") + b"meta")
+    c.send(hello(stage="py", emits=["*"]))
+    line = expect_open(ctx, c)
+    ctx.expect(line.get("ctl") == "credit", f"wanted credit, got {line}")
+
+
+@case("wire", "zstd bytes later in a plain stream are invalid lines, not a frame")
+def zstd_in_plain(ctx):
+    relay = Relay(ctx)
+    tx = relay.opened(zstd=False)
+    before, after = messages(2)
+    tx.send_batch([before])
+    tx.send_raw(frame([envelope("test.item", {"hidden": 1}, seq=99)]) + b"\n")
+    tx.send_batch([after])
+    outcome = tx.wait_settled(10)
+    ctx.expect([m["id"] for m in outcome.acked] == [before["id"], after["id"]],
+               f"the plain link did not go on (2.3: the choice holds for the whole stream): "
+               f"{outcome}")
+    relay.expect_reported(ctx, "INVALID_ARGUMENT")
+    ctx.expect(not any(m.get("body") == {"hidden": 1} for m in relay.rx.messages),
+               "a zstd frame inside a plain stream was decoded")
+
+
 # Envelopes (3) --------------------------------------------------------------------------------
 
 def bad_envelope(ctx, line: dict, code: str):
@@ -698,6 +740,12 @@ for name, line, code in [
      "INVALID_ARGUMENT"),
     ("envelope whose type is an array", {"id": "ta", "type": ["a"], "body": {}},
      "INVALID_ARGUMENT"),
+    ("envelope with deadline_ms beyond 64 bits",
+     {"id": "d64", "type": "test.item", "body": {}, "deadline_ms": 2 ** 63}, "INVALID_ARGUMENT"),
+    ("envelope with a fractional deadline_ms",
+     {"id": "dfr", "type": "test.item", "body": {}, "deadline_ms": 1500.5}, "INVALID_ARGUMENT"),
+    ("envelope with attempt beyond 64 bits",
+     {"id": "a64", "type": "test.item", "body": {}, "attempt": 2 ** 64}, "INVALID_ARGUMENT"),
 ]:
     def make(line=line, code=code):
         return lambda ctx: bad_envelope(ctx, line, code)
@@ -865,6 +913,51 @@ def id_reused(ctx):
     relay.rx.wait(lambda ms: any(x.get("body") == {"n": 2} for x in ms))
     ctx.expect(sum(x.get("id") == "same-id" for x in relay.rx.messages) == 1,
                "the message with a reused id was passed on twice (8.5: SHOULD drop duplicates)")
+
+
+@case("wire", "an error record passes unchanged through a stage that does not accept error")
+def error_through_enrich(ctx):
+    relay = Relay(ctx, command="enrich")
+    tx = relay.opened(emits=["article.parsed"])
+    record = envelope("error", {"code": 5, "status": "NOT_FOUND", "message": "gone",
+                                "stage": "fetch", "attempt": 1, "url": "https://x.example/"},
+                      trace="T", parent="P", meta={"k": "v"})
+    outcome = tx.send_all([record])
+    ctx.expect(len(outcome.acked) == 1, f"not acked: {outcome}")
+    got = relay.rx.wait(lambda ms: ms, 10)[0]
+    for member in ("id", "type", "trace", "parent", "meta", "body"):
+        ctx.expect(got.get(member) == record[member], f"6: {member} changed: {record[member]!r}"
+                   f" → {got.get(member)!r}")
+
+
+@case("wire", "a relay subtracts the time it held a message from deadline_ms")
+def deadline_decrements(ctx):
+    relay = Relay(ctx, "--delay", "300ms")
+    tx = relay.opened()
+    m = envelope("test.item", {}, deadline_ms=60000)
+    tx.send_all([m])
+    got = relay.rx.wait(lambda ms: ms, 10)[0]
+    ctx.expect(isinstance(got.get("deadline_ms"), int) and got["deadline_ms"] <= 59700,
+               f"8.1: held 300 ms, deadline_ms should be at most 59700: {got.get('deadline_ms')}")
+
+
+@case("wire", "call mode: an error record comes back on the link, without seq")
+def call_mode_error(ctx):
+    relay = Relay(ctx)
+    tx = relay.opened(mode="call")
+    late = envelope("test.item", {}, deadline_ms=0)
+    tx.send_batch([late])
+    replies = []
+    while tx.unacked or not replies:
+        line = tx.read(10)
+        if isinstance(line, dict) and "ctl" not in line:
+            replies.append(line)
+        else:
+            tx.handle(line)
+    ctx.expect(len(replies) == 1 and replies[0].get("type") == "error"
+               and replies[0]["body"].get("code") == CODE["DEADLINE_EXCEEDED"]
+               and "seq" not in replies[0], f"7.10: replies {replies}")
+    ctx.expect(not relay.rx.messages, "in call mode the error record went downstream too")
 
 
 @case("wire", "an error record passes through unchanged")
