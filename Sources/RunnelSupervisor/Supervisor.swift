@@ -176,7 +176,7 @@ public actor Supervisor {
         // control socket and the metrics still answer; they stop once it has finished.
         services.append(.init(service: SupervisorService(supervisor: self), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "supervisor"))
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], cancellationSignals: [], logger: Self.groupLogger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint, .sighup], cancellationSignals: [], logger: Self.groupLogger))
         do {
             try await group.run()
         } catch {
@@ -194,7 +194,8 @@ public actor Supervisor {
     }
 
     /// The supervisor's part in the service group: starts the pipeline, and drains it on a
-    /// graceful shutdown (SIGTERM, SIGINT); returns when every member is down.
+    /// graceful shutdown (SIGTERM, SIGINT, or SIGHUP: the terminal closed); returns when every
+    /// member is down.
     struct SupervisorService: Service {
         let supervisor: Supervisor
 
@@ -202,7 +203,7 @@ public actor Supervisor {
             await withGracefulShutdownHandler {
                 await supervisor.runMachine()
             } onGracefulShutdown: {
-                Task { await supervisor.stop(.signal("SIGTERM or SIGINT")) }
+                Task { await supervisor.stop(.signal("SIGTERM, SIGINT or SIGHUP")) }
             }
         }
     }

@@ -42,6 +42,10 @@ struct Runnel: AsyncParsableCommand {
     /// Runs the command; an error with a status code that escapes it is reported in one line and
     /// exits with its ``ExitStatus``, like those the commands catch themselves.
     static func main() async {
+        // A closed stdout or stderr is an EPIPE each command handles, never a death by signal
+        // that would hide the exit status (`runnel relay --window 0 2>&-`: 64, not SIGPIPE).
+        // Children get the default back (ChildProcess+Spawn).
+        signal(SIGPIPE, SIG_IGN)
         do {
             var command = try await asyncParseAsRoot(try bootstrapLogging())
             if var command = command as? AsyncParsableCommand {

@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// What the adversarial suite (`Scripts/adversarial/`) found wrong in commands, flags and
 /// pipeline files, each against the real binary: the status the README's table gives, and no
 /// password in what `runnel check` prints.
@@ -94,5 +98,32 @@ struct AdversarialFixesTests {
         let name = try await RunnelProcess.run(["check", long.path])
         #expect(name.status == 78, "\(name.stderr)")
         #expect(name.stderr.contains("long.toml:2: key \"name\""), "\(name.stderr)")
+    }
+
+    @Test("a closed stderr does not hide the exit status: 64, not death by SIGPIPE")
+    func closedStandardError() async throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: RunnelProcess.runnel)
+        process.arguments = ["relay", "--window", "0"]
+        let pipe = Pipe()
+        try pipe.fileHandleForReading.close()  // the reader of stderr went away
+        process.standardError = pipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "killed by signal \(process.terminationStatus)")
+        #expect(process.terminationStatus == 64)
+    }
+
+    @Test("SIGHUP (a closed terminal) drains runnel run like SIGTERM: exit 0, no socket left", .timeLimit(.minutes(2)))
+    func sighupDrainsTheRun() async throws {
+        let (dir, name, file) = try SupervisorLifecycleTests.slowPipeline("hup")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        #expect(await eventually(timeout: .seconds(30)) { SupervisorLifecycleTests.cursor(dir, name) >= 10 })
+        run.signal(SIGHUP)
+        #expect(await run.wait(timeout: .seconds(30)) == 0, "\(run.stderr)")
+        #expect(SupervisorLifecycleTests.sockets(name).isEmpty, "\(SupervisorLifecycleTests.sockets(name))")
+        #expect(SupervisorLifecycleTests.children(of: run.pid).isEmpty)
     }
 }

@@ -21,7 +21,8 @@ struct Run: AsyncParsableCommand {
             stage takes over the same socket, so nothing is lost.
 
             The source keeps a durable cursor (.runnel/NAME/cursor beside the file):
-            SIGTERM or Ctrl-C drains from the source down and exits 0, and the next run \
+            SIGTERM, Ctrl-C or SIGHUP (the terminal closed) drains from the source down \
+            and exits 0, and the next run \
             resumes where the acks reached. When every URL is done it drains and exits 0.
 
               runnel run Examples/news.toml
