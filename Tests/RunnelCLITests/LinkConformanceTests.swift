@@ -53,9 +53,12 @@ struct LinkConformanceTests {
         #expect(Self.bye(heard)?.message.contains("--idle-timeout") == true)
         #expect(started.duration(to: .now) < .seconds(20))
 
-        // Quiet but live: answers four pings (1.2 s of silence at 300 ms each, past the 900 ms
-        // timeout), then drains politely and is told bye OK: the link stayed up throughout.
-        let live = try await LineConnection.connect(to: .unix(path: socket))
+        // Quiet but live: answers four pings (4 s of silence at 1 s each, past a 3 s timeout —
+        // long enough that a loaded machine answers in time), then drains politely and is told
+        // bye OK: the link stayed up throughout.
+        let (_, liveSocket, liveRelay) = try await Self.relay(["--idle-timeout", "3s"])
+        defer { liveRelay.signal(SIGKILL) }
+        let live = try await LineConnection.connect(to: .unix(path: liveSocket))
         let (pongs, bye): (Int, Bye?) = try await live.run { reader, writer -> (Int, Bye?) in
             _ = try await Self.handshake.connect(&reader, writer)
             var pongs = 0
@@ -74,14 +77,14 @@ struct LinkConformanceTests {
         }
         #expect(pongs >= 4)
         #expect(bye?.code == .ok, "the live link ended by its own drain, not the timeout: \(String(describing: bye))")
-        #expect(relay.isRunning)
+        #expect(relay.isRunning && liveRelay.isRunning)
     }
 
     @Test("a peer that drained is not timed for idleness while the stage finishes its messages", .timeLimit(.minutes(1)))
     func drainedPeerIsNotIdle() async throws {
-        // Each message takes 1 s in the relay, more than the 300 ms idle timeout; the peer says
+        // Each message takes 3 s in the relay, more than the 1 s idle timeout; the peer says
         // nothing after its drain (it answers no ping) and must still get its ack and bye OK.
-        let (_, socket, relay) = try await Self.relay(["--idle-timeout", "300ms", "--delay", "1s"])
+        let (_, socket, relay) = try await Self.relay(["--idle-timeout", "1s", "--delay", "3s"])
         defer { relay.signal(SIGKILL) }
         let connection = try await LineConnection.connect(to: .unix(path: socket))
         let heard = try await connection.run { reader, writer in
