@@ -8,14 +8,19 @@ on one link, and be acked end to end: the Python sender's ack comes only after t
 receiver acked.
 """
 import json
+import os
 import signal
+import socket as sockets
 import subprocess
 import threading
 
+import zstandard
+
 import wire
 from harness import case
-from links import Listener, Relay, Upstream, messages, on_close, receive_all, receiver
-from wire import CODE, ctl
+from links import (Listener, Relay, Upstream, messages, on_close, receive_all, receiver,
+                   write_messages)
+from wire import ctl
 
 EXPECTED_TO_FAIL_UNTIL_FIXED = set()
 
@@ -114,7 +119,6 @@ def two_senders(ctx):
 
 @case("interop", "python → relay → relay → python, the middle stage killed mid-way")
 def chain_with_break(ctx):
-    import os
     end = receiver(ctx, "end")
     middle = "unix:" + ctx.socket_path("b")
     second = Relay(ctx, listen=middle, to=end.listener.endpoint)
@@ -157,7 +161,6 @@ def to_recv(ctx):
 def send_through_relay(ctx):
     relay = Relay(ctx)
     batch = messages(100)
-    from links import write_messages
     path = write_messages(ctx, "in.jsonl", batch)
     r = ctx.run(["send", relay.endpoint, path], timeout=30)
     ctx.expect_exit(r, 0)
@@ -167,7 +170,6 @@ def send_through_relay(ctx):
 
 @case("interop", "runnel send → python, zstd file in, 200 messages")
 def send_zstd_file(ctx):
-    import zstandard
     batch = messages(200)
     up = Upstream(ctx, batch, zstd=True)
     with open(up.input, "rb") as f:
@@ -248,7 +250,6 @@ def call_python(ctx):
             rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "drain", 10)
         rx.bye(0)
         rx.close()
-    from links import write_messages
     path = write_messages(ctx, "call.jsonl", [wire.envelope("x.in", {"q": 42})])
     r = ctx.run(["call", python_stage(ctx, answer), path, "--timeout", "10s"], timeout=30)
     ctx.expect_exit(r, 0)
@@ -279,7 +280,6 @@ def call_mode_relay(ctx):
 def vectors(ctx):
     # 12: an implementation conforms to the reading part of the spec when it gets every
     # vector's outcome; wire.py reads each whole, a byte at a time and in odd chunks
-    import os
     here = os.path.dirname(os.path.abspath(__file__))
     protocol = os.path.join(here, "..", "..", "Protocol")
     with open(os.path.join(protocol, "vectors", "manifest.json")) as f:
@@ -306,8 +306,6 @@ def vectors(ctx):
 
 @case("interop", "a stage on a socket it inherited at fd 3 (LISTEN_FDS=1, 9.1)")
 def inherited_socket(ctx):
-    import os
-    import socket as sockets
     path = ctx.socket_path("inherited")
     listening = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
     listening.bind(path)
@@ -378,8 +376,6 @@ def canonical_problems(raw_lines, validator, passed_on=()) -> list[str]:
 
 @case("interop", "what runnel writes on both sides of a link is valid, canonical, checksummed")
 def canonical_writer(ctx):
-    import os
-    import zstandard
     here = os.path.dirname(os.path.abspath(__file__))
     validator = wire.Validator(os.path.join(here, "..", "..", "Protocol", "schemas"))
     down = Listener.unix(ctx.socket_path("down"))
@@ -428,8 +424,6 @@ def canonical_writer(ctx):
 
 @case("interop", "what runnel send writes is valid, canonical, checksummed")
 def canonical_send(ctx):
-    import os
-    import zstandard
     here = os.path.dirname(os.path.abspath(__file__))
     validator = wire.Validator(os.path.join(here, "..", "..", "Protocol", "schemas"))
     batch = [wire.envelope("url.requested", {"url": f"https://x.example/{i}"}, meta={"s": "t"})

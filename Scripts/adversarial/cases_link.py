@@ -7,13 +7,14 @@ do: send only within credit, resend every unacked message after a disconnect (fi
 with new seqs from 1), count `attempt` up after a retryable nack, dead-letter after a final one,
 and lose nothing that was not acked.
 """
+import os
 import signal
 import time
 
 import wire
 from harness import case
-from links import (Relay, Upstream, expect_bye, messages, no_data_within, read_log,
-                   receive_all)
+from links import (Listener, Relay, Upstream, expect_bye, messages, no_data_within, on_close,
+                   read_log, receive_all)
 from wire import CODE, STATUS, ctl, hello
 
 EXPECTED_TO_FAIL_UNTIL_FIXED = {
@@ -386,7 +387,6 @@ def dead_letter_numbered(ctx):
     rx.nack(m["seq"], CODE["NOT_FOUND"], "gone")
     finish_politely(rx, [])
     up.finish()
-    import os
     ctx.expect(os.path.exists(ctx.path("dead.000001.jsonl.zst")),
                f"6 and 10.2: the log's files are numbered; found {sorted(os.listdir(ctx.directory))}")
 
@@ -694,7 +694,7 @@ def tcp_receiver_wrong_proof(ctx):
     rx = up.listener.accept(10)
     rx.nonce = "00" * 16
     rx.send(hello(stage="liar", accepts=["*"], nonce=rx.nonce))
-    peer = rx.read_hello(5) if False else rx.read(5)
+    peer = rx.read(5)   # its first hello, with its nonce (read_hello would check its proof)
     rx.send(hello(stage="liar", accepts=["*"], nonce=rx.nonce,
                   proof=wire.make_proof(b"some other key, not theirs", "accept",
                                         peer.get("nonce", ""))))
@@ -715,7 +715,6 @@ def tcp_receiver_no_nonce(ctx):
 
 def relay_to_python(ctx, *args):
     """relay listening on a Unix socket, sending to a Python listener we drive by hand."""
-    from links import Listener, on_close
     down = Listener.unix(ctx.socket_path("down"))
     on_close(ctx, down.close)
     relay = Relay(ctx, *args, to=down.endpoint)
@@ -724,7 +723,6 @@ def relay_to_python(ctx, *args):
 
 def accept_down(ctx, down, credit=256):
     rx = down.accept(10)
-    from links import on_close
     on_close(ctx, rx.sock.close)
     rx.handshake(credit=credit, accepts=["*"])
     return rx

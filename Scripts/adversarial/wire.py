@@ -572,8 +572,6 @@ class Conn:
         """One batch: the lines (objects or bytes), encoded and flushed."""
         self.sock.sendall(self.encoder.batch(lines))
 
-    send_line = send
-
     def close(self, end_frame: bool = True):
         try:
             if end_frame:
