@@ -462,3 +462,50 @@ def describe_flag(ctx):
     for member in ("name", "accepts", "emits", "version"):
         ctx.expect(printed.get(member) == answer.get(member),
                    f"{member}: --describe {printed.get(member)!r}, link {answer.get(member)!r}")
+
+
+@case("interop", "a 2 MiB message through a relay, zstd both ways")
+def big_message(ctx):
+    relay = Relay(ctx)
+    tx = relay.opened()
+    text = "".join(chr(0x20 + (i * 7919) % 0x5E) for i in range(2 << 20))
+    m = wire.envelope("test.item", {"text": text})
+    outcome = tx.send_all([m], timeout=30)
+    ctx.expect(len(outcome.acked) == 1, "not acked")
+    got = relay.rx.wait_count(1, 30)[0]
+    ctx.expect(got["body"]["text"] == text, "the 2 MiB body changed on the way")
+
+
+@case("interop", "text beyond ASCII arrives unchanged, escaped or not")
+def unicode_text(ctx):
+    relay = Relay(ctx)
+    tx = relay.opened()
+    plain = wire.envelope("test.item", {"t": "Nga thông báo 😀 \u2028 \u0000 end"})
+    escaped_line = (b'{"id":"esc","seq":2,"type":"test.item","body":{"t":"\\ud83d\\ude00 '
+                    b'caf\\u00e9"}}')
+    tx.send_batch([plain])
+    tx.sent, tx.unacked[2] = 2, {"id": "esc", "seq": 2}
+    tx.send(escaped_line)
+    tx.wait_settled(10)
+    got = {m["id"]: m for m in relay.rx.wait_count(2, 10)}
+    ctx.expect(got[plain["id"]]["body"] == plain["body"], f"{got[plain['id']]['body']!r}")
+    ctx.expect(got["esc"]["body"]["t"] == "😀 café", f"{got['esc']['body']!r}")
+
+
+@case("interop", "credit one at a time: 50 messages in lockstep")
+def lockstep(ctx):
+    batch = messages(50)
+    up = Upstream(ctx, batch)
+    rx = up.accept(credit=1)
+    got = []
+    for _ in range(50):
+        m = rx.next_data(10)
+        got.append(m)
+        rx.ack(m["seq"], credit=1)
+    ctx.expect([m["id"] for m in got] == [m["id"] for m in batch], "not once each, in order")
+    ctx.expect(rx.highest_seq == 50, f"seqs up to {rx.highest_seq}")
+    if not rx.drained:
+        rx.read_until(lambda l: isinstance(l, dict) and l.get("ctl") == "drain", 10)
+    rx.bye(0)
+    code, _, err = up.finish()
+    ctx.expect(code == 0, f"send exited {code}: {err[-300:]}")
