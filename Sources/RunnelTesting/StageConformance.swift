@@ -9,20 +9,26 @@ import Glibc
 
 /// A stage to put through the conformance suite: how to start it and what to feed it.
 ///
-/// The stage is started as `command + ["--listen", "unix:IN", "--to", "unix:OUT"]`: every stage,
-/// in any language, takes those two flags (`Protocol/PROTOCOL.md` §9).
+/// The stage is started as `command + ["--listen", "unix:IN", "--to", "unix:OUT"] + trailing`:
+/// every stage, in any language, takes those two flags (`Protocol/PROTOCOL.md` §9).
+/// `trailing` is for what must come last, such as `runnel wrap`'s `-- COMMAND`.
 public struct StageUnderTest: Sendable {
     public var name: String
     public var command: [String]
     /// Valid inputs, of types the stage accepts; each must produce at least one output.
     public var inputs: [Envelope]
     public var environment: [String: String]
+    /// Arguments after `--listen` and `--to` (`["--", "jq", "-c", "."]`).
+    public var trailing: [String]
 
-    public init(name: String, command: [String], inputs: [Envelope], environment: [String: String] = [:]) {
+    public init(
+        name: String, command: [String], inputs: [Envelope], environment: [String: String] = [:], trailing: [String] = []
+    ) {
         self.name = name
         self.command = command
         self.inputs = inputs
         self.environment = environment
+        self.trailing = trailing
     }
 }
 
@@ -190,7 +196,8 @@ final class StageProcess: Sendable {
         do {
             child = try ChildProcess.launch(
                 .init(
-                    stage.command + ["--listen", listen.description, "--to", to.description], environment: environment,
+                    stage.command + ["--listen", listen.description, "--to", to.description] + stage.trailing,
+                    environment: environment,
                     standardInput: .null, standardOutput: .null, standardError: .pipe))
         } catch {
             throw error.runnelError
