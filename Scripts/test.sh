@@ -31,11 +31,15 @@ echo "==> nats-server -js at $RUNNEL_TEST_NATS (Scripts/lib/nats.sh)" >&2
 . Scripts/lib/postgres.sh
 start_test_postgres -c fsync=off
 
-# One test at a time: many end-to-end tests wait on real processes, and side by side on a
-# 2-core machine they starve each other's timers (a poll that should run every 20 ms waits for
-# seconds). Serial costs about a minute and makes every timing in a test mean what it says.
-echo "==> running tests (one at a time)" >&2
-swift test --skip-build --no-parallel
+# Side by side, in one process (Swift Testing's --parallel; there are no XCTest tests). Tests wait
+# on events with generous deadlines, not on sleeps; a child process is awaited off the cooperative
+# pool, so a test waiting on one holds no thread. Swift Testing 6.3 starts every test at once
+# unless capped, which on 2 cores means hundreds of runnel processes at once: the cap keeps a few
+# tests per core running (SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH; the testing library
+# reads it itself, SwiftPM 6.3 has no flag for it). RUNNEL_TEST_WIDTH overrides it.
+width=${RUNNEL_TEST_WIDTH:-$(( 2 * $(nproc) ))}
+echo "==> running tests (in parallel, $width at a time)" >&2
+SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$width swift test --skip-build --parallel
 
 # The README's commands as written: every ```sh block of README.md in a sandbox (with the nats and
 # PostgreSQL servers above), and every flag it shows checked against that command's --help.
