@@ -126,4 +126,19 @@ struct AdversarialFixesTests {
         #expect(SupervisorLifecycleTests.sockets(name).isEmpty, "\(SupervisorLifecycleTests.sockets(name))")
         #expect(SupervisorLifecycleTests.children(of: run.pid).isEmpty)
     }
+
+    @Test("store into a directory it may not write: PERMISSION_DENIED, 74 (it was FAILED_PRECONDITION, 78)")
+    func storeIntoReadOnlyDirectory() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer {
+            chmod(dir.path, 0o755)
+            try? FileManager.default.removeItem(at: dir)
+        }
+        // root writes anywhere its file system lets it: /proc/sys is one it does not
+        let readOnly = getuid() == 0 ? "/proc/sys" : dir.path
+        if getuid() != 0 { chmod(dir.path, 0o555) }
+        let store = try await RunnelProcess.run(["store", "--db", readOnly + "/news.sqlite"])
+        #expect(store.status == 74, "\(store.stderr)")
+        #expect(store.stderr.contains("PERMISSION_DENIED"), "\(store.stderr)")
+    }
 }

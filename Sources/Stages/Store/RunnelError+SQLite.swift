@@ -1,5 +1,10 @@
+import Foundation
 import GRDB
 import RunnelProtocol
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension RunnelError {
     /// Turns an error from SQLite into a status a stage can act on and a message that names the
@@ -7,8 +12,16 @@ extension RunnelError {
     ///
     /// Busy and locked databases are `UNAVAILABLE` (retryable: the runner tries again); a file
     /// that is not a database or is corrupt is `DATA_LOSS`; a full disk `RESOURCE_EXHAUSTED`;
-    /// a read-only file or directory `PERMISSION_DENIED`; a missing directory
+    /// a read-only file or directory (or file system) `PERMISSION_DENIED`; a missing directory
     /// `FAILED_PRECONDITION`.
+    /// Whether the directory of `path` exists but may not be written (permissions, a read-only
+    /// file system), leaving `errno` saying why; a missing directory is not this.
+    static func directoryRefusesWrites(of path: String) -> Bool {
+        let slash = path.lastIndex(of: "/")
+        let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        return access(directory, F_OK) == 0 && access(directory, W_OK) != 0
+    }
+
     static func sqlite(_ error: any Error, path: String, doing operation: String) -> RunnelError {
         if let error = error as? RunnelError { return error }
         guard let db = error as? DatabaseError else {
@@ -32,6 +45,11 @@ extension RunnelError {
             return RunnelError(
                 .permissionDenied,
                 "\(path) cannot be written (\(detail)) while \(operation); check the permissions of the file, its -wal and -shm files and its directory",
+                cause: db)
+        case .SQLITE_CANTOPEN where directoryRefusesWrites(of: path):
+            return RunnelError(
+                .permissionDenied,
+                "cannot open \(path) (\(detail)): its directory cannot be written (\(String(cString: strerror(errno)))); check its permissions and whether its file system is mounted read-only",
                 cause: db)
         case .SQLITE_CANTOPEN:
             return RunnelError(
