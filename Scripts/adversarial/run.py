@@ -17,6 +17,7 @@ import glob
 import importlib
 import os
 import sys
+import threading
 import time
 import traceback
 
@@ -41,17 +42,32 @@ def load_cases():
 
 
 def run_one(runnel, case):
+    """Runs a case on a thread of its own, at most `case.timeout` seconds: past it the case's
+    processes are killed (which ends any wait on them) and it fails, so one hang cannot stall
+    the suite."""
     ctx = harness.new_context(runnel)
     started = time.monotonic()
-    try:
-        case.run(ctx)
-        return case, None, time.monotonic() - started
-    except harness.Failed as failure:
-        return case, str(failure), time.monotonic() - started
-    except Exception:
-        return case, traceback.format_exc(limit=4), time.monotonic() - started
-    finally:
+    outcome = []
+
+    def body():
+        try:
+            case.run(ctx)
+            outcome.append(None)
+        except harness.Failed as failure:
+            outcome.append(str(failure))
+        except Exception:
+            outcome.append(traceback.format_exc(limit=4))
+
+    thread = threading.Thread(target=body, name=case.name, daemon=True)
+    thread.start()
+    thread.join(case.timeout)
+    if thread.is_alive():
+        ctx.close()  # kills its processes: a wait on one of them returns now
+        thread.join(10)
         ctx.close()
+        return case, f"still running after its {case.timeout:g} s limit", time.monotonic() - started
+    ctx.close()
+    return case, outcome[0] if outcome else "ended without an outcome", time.monotonic() - started
 
 
 def main(argv):
