@@ -57,9 +57,11 @@ public struct LineConnection: Sendable {
     ///
     /// - Parameter maxUnread: the most bytes kept for a peer that does not read them (the socket
     ///   takes no more); past it the connection is closed (``LineWriter/cutOff``), so replies a
-    ///   peer never reads cannot pile up.
+    ///   peer never reads cannot pile up. A listener bounds it (``LineWriter/defaultMaxUnread``);
+    ///   by default it is unbounded, for a sender, whose data the receiver's credit bounds (a
+    ///   bound in bytes would cut off a slow receiver of large messages over and over).
     public func run<R: Sendable>(
-        limits: Limits = .default, zstdLevel: Int = 1, maxUnread: Int = LineWriter.defaultMaxUnread,
+        limits: Limits = .default, zstdLevel: Int = 1, maxUnread: Int = .max,
         _ body: (inout LineReader, LineWriter) async throws -> R
     ) async throws -> R {
         try await channel.executeThenClose { inbound, outbound in
@@ -365,7 +367,7 @@ public final class LineWriter: Sendable {
             append(s.encoder)
             do {
                 let bytes = try s.encoder.flush()
-                s.unread += bytes.count
+                s.unread &+= bytes.count
                 if s.unread > maxUnread {
                     // The peer does not read what it is sent: cut it off rather than keep it all.
                     let error = RunnelError(
