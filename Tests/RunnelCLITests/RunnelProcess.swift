@@ -289,6 +289,20 @@ func writeMessages(_ count: Int, to url: URL, bodyBytes: Int = 100) throws {
     try text.write(to: url, atomically: true, encoding: .utf8)
 }
 
+/// Waits up to `timeout` for a `Process` started elsewhere (whose termination handler is not
+/// ours) to exit: a thread of its own blocks in `waitUntilExit`, so no task polls and no thread of
+/// the cooperative pool is held.
+/// - Returns: whether it exited in time.
+func exited(_ process: Process, timeout: Duration) async -> Bool {
+    let event = Event()
+    nonisolated(unsafe) let process = process
+    Thread {
+        process.waitUntilExit()
+        event.fire()
+    }.start()
+    return await event.wait(timeout: timeout)
+}
+
 /// Something that happens once (a process's exit), and the tasks waiting for it.
 final class Event: Sendable {
     private let state = Mutex<(fired: Bool, waiters: [Int: CheckedContinuation<Bool, Never>], next: Int)>((false, [:], 0))

@@ -60,9 +60,7 @@ struct TapCommandTests {
     static func stop(_ name: String, _ pipeline: Process, in dir: URL) async {
         _ = FileManager.default.createFile(atPath: dir.appendingPathComponent("stop").path, contents: nil)
         _ = try? await RunnelProcess.run(["stop", "--name", name])
-        let deadline = ContinuousClock.now + .seconds(30)
-        while pipeline.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(50)) }
-        if pipeline.isRunning { pipeline.terminate() }
+        if await !exited(pipeline, timeout: .seconds(30)) { pipeline.terminate() }
     }
 
     @Test("tap prints what a running stage sends out, of one type, up to --limit", .timeLimit(.minutes(2)))
