@@ -564,3 +564,14 @@ def empty_file(ctx):
     for args in (["cat", "empty.jsonl"], ["validate", "empty.jsonl"], ["log", "check", "empty.jsonl"]):
         r = ctx.run(args)
         ctx.expect_exit(r, 0)
+
+
+@case("cli", "key new --force onto a FIFO or a directory")
+def key_force_not_a_file(ctx):
+    os.mkfifo(ctx.path("fifo"))
+    os.mkdir(ctx.path("adir"))
+    for name in ("fifo", "adir"):
+        r = ctx.run(["key", "new", "--force", ctx.path(name)])
+        ctx.expect_exit(r, 64)
+    import stat
+    ctx.expect(stat.S_ISFIFO(os.lstat(ctx.path("fifo")).st_mode), "the FIFO was replaced by a file")

@@ -141,4 +141,24 @@ struct AdversarialFixesTests {
         #expect(store.status == 74, "\(store.stderr)")
         #expect(store.stderr.contains("PERMISSION_DENIED"), "\(store.stderr)")
     }
+
+    @Test("key new --force replaces a key file, never a device or a directory")
+    func keyForceReplacesFilesOnly() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let fifo = dir.appendingPathComponent("fifo").path
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let sub = dir.appendingPathComponent("adir")
+        try FileManager.default.createDirectory(at: sub, withIntermediateDirectories: true)
+        for path in [fifo, sub.path] {
+            let result = try await RunnelProcess.run(["key", "new", "--force", path])
+            #expect(result.status == 64, "\(path): \(result.stderr)")
+        }
+        var info = stat()
+        #expect(lstat(fifo, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO, "the FIFO was replaced")
+        let key = dir.appendingPathComponent("k").path
+        #expect(try await RunnelProcess.run(["key", "new", key]).status == 0)
+        let replaced = try await RunnelProcess.run(["key", "new", "--force", key])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+    }
 }

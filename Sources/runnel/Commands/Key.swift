@@ -77,8 +77,15 @@ enum KeyFile {
     /// whatever the umask). With `replacing`, an existing file is replaced in one rename, so
     /// the path never holds a partial key or another mode.
     /// - Throws: ``RunnelError``: `ALREADY_EXISTS` when the file exists and `replacing` is
-    ///   false, `PERMISSION_DENIED` or `NOT_FOUND` (no such directory) when it cannot be created.
+    ///   false, `INVALID_ARGUMENT` when what `replacing` would replace is not a file (a device, a
+    ///   directory), `PERMISSION_DENIED` or `NOT_FOUND` (no such directory) when it cannot be created.
     static func write(_ text: String, to path: String, replacing: Bool) throws(RunnelError) {
+        var existing = stat()
+        if replacing, lstat(path, &existing) == 0, existing.st_mode & S_IFMT != S_IFREG, existing.st_mode & S_IFMT != S_IFLNK {
+            // The rename would put a key file where a device or a directory was (as root,
+            // `--force /dev/full` replaced the device).
+            throw RunnelError(.invalidArgument, "\(path) is not a file; --force replaces a key file only, so pass the key file's path")
+        }
         let target = replacing ? path + ".new-\(getpid())" : path
         let fd = open(target, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
