@@ -244,3 +244,6 @@ def run_state_read_only(ctx):
         os.chmod(directory, 0o555)
     r = ctx.run(["run", "--no-progress", os.path.join(directory, "p.toml")], timeout=30)
     ctx.expect_exit(r, 74)
+    from cases_signals import run_directory
+    import shutil
+    shutil.rmtree(run_directory(f"ro-{os.path.basename(ctx.directory)[4:]}"), ignore_errors=True)

@@ -189,6 +189,10 @@ def run_and_status(ctx):
     ctx.expect(statuses != [], "status never answered")
     for r in statuses:
         clean(ctx, r)
+    from cases_signals import run_directory
+    expect_absent(ctx, PASSWORD, files_text(run_directory(name)), where="the run directory")
+    import shutil
+    shutil.rmtree(run_directory(name), ignore_errors=True)
     expect_absent(ctx, PASSWORD, out, err, where="runnel run's output")
     expect_absent(ctx, PASSWORD, files_text(ctx.directory).replace(open(path, "rb").read(), b""),
                   where="the files the run wrote")

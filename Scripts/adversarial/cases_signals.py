@@ -5,6 +5,7 @@ signal ends it, nothing acked is lost: the sender resends to the next process on
 `runnel run` ends its stages and leaves no process of its session and no socket behind. A
 closed stdout is not a failure (README, "Exit status"): 0."""
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -284,6 +285,7 @@ def expect_clean(ctx, name, run):
     socks = [n for n in os.listdir(run_directory(name)) if n.endswith(".sock")] \
         if os.path.isdir(run_directory(name)) else []
     ctx.expect(socks == [], f"sockets left: {socks}")
+    shutil.rmtree(run_directory(name), ignore_errors=True)  # its stats files stay behind
 
 
 def signal_run(ctx, sig, wanted):
