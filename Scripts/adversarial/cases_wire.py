@@ -24,11 +24,6 @@ from wire import CODE, ctl, hello
 EXPECTED_TO_FAIL_UNTIL_FIXED = {
     # 8.5: a stage SHOULD drop a message whose id it finished recently; the relay passes it on.
     "an id reused: the duplicate is acked and dropped",
-    # 7: a reader of a one-way stream that finds a hello checks its versions and types as in
-    # 7.1 and stops with the same code; cat prints on past a hello of version 2 (exit 0), and
-    # enrich takes a stream whose hello emits page.fetched.
-    "a one-way stream whose hello speaks only version 2",
-    "a one-way stream whose hello emits a type the stage does not accept",
 }
 
 

@@ -80,6 +80,8 @@ public final class FilterRunner<S: Stage>: Sendable {
             }
         }
 
+        let service = processor.stage.service
+        let localHello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
         var finished = false
         while !finished {
             // Read one chunk (off the cooperative pool: read(2) blocks) and decode its lines.
@@ -88,6 +90,7 @@ public final class FilterRunner<S: Stage>: Sendable {
             stop.setReading(false)
             var received: [StageProcessor<S>.Received] = []
             var undecodable: [Envelope] = []
+            var refusal: RunnelError?
             let now = ContinuousClock.now
             func take(_ event: LineEvent) {
                 switch event {
@@ -97,6 +100,11 @@ public final class FilterRunner<S: Stage>: Sendable {
                     do throws(RunnelError) {
                         switch try WireLine(line: bytes) {
                         case let .data(envelope): received.append(.init(envelope, receivedAt: now))
+                        case let .control(.hello(writer)):
+                            // A stream may begin with its writer's hello: checked as on a link.
+                            do throws(RunnelError) { try Handshake.checkStreamHello(writer, reader: localHello) } catch {
+                                refusal = refusal ?? error.at(.line(number))
+                            }
                         case .control: break  // no link to manage on a pipe
                         }
                     } catch {
@@ -125,6 +133,7 @@ public final class FilterRunner<S: Stage>: Sendable {
                 undecodable.append(processor.errorRecord(error, rawLine: ""))
                 finished = true
             }
+            if let refusal { throw refusal }  // the stream is not for this stage: nothing of it is taken
 
             var sent: [Envelope] = []
             for record in undecodable {

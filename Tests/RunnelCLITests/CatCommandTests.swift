@@ -24,6 +24,27 @@ struct CatCommandTests {
         #expect(pages.stdoutLines == lines.filter { $0.contains("page.fetched") })
     }
 
+    @Test("a stream's hello is checked as a link's: no common version or a type the reader does not take stops it")
+    func streamHello() async throws {
+        let url = #"{"id":"u1","type":"url.requested","body":{"url":"https://vov.vn/a.html"}}"#
+        let future = #"{"ctl":"hello","versions":[2],"stage":"py","accepts":[],"emits":["url.requested"]}"#
+        let refused = try await RunnelProcess.run(["cat"], stdin: data([future, url]))
+        #expect(refused.status == 65, "\(refused.stderr)")
+        #expect(refused.stderr.contains("line 1: UNIMPLEMENTED: no common protocol version"), "\(refused.stderr)")
+        #expect(refused.stdoutLines.isEmpty, "nothing after the refused hello is read")
+
+        let fetched = #"{"ctl":"hello","versions":[1],"stage":"fetch","accepts":["url.requested"],"emits":["page.fetched"]}"#
+        let wrongType = try await RunnelProcess.run(["enrich"], stdin: data([fetched, messages(2)[1]]))
+        #expect(wrongType.status != 0, "\(wrongType.stderr)")
+        #expect(wrongType.stderr.contains("FAILED_PRECONDITION: type mismatch: fetch emits page.fetched"), "\(wrongType.stderr)")
+        #expect(wrongType.stdoutLines.isEmpty)
+
+        let current = #"{"ctl":"hello","versions":[1],"stage":"send","accepts":[],"emits":["url.requested"]}"#
+        let taken = try await RunnelProcess.run(["cat"], stdin: data([current, url]))
+        #expect(taken.status == 0, "\(taken.stderr)")
+        #expect(taken.stdoutLines == [url], "a hello that fits is read past, and not written")
+    }
+
     @Test("runnel cat --zstd writes a stream that zstd -dc and Python decode")
     func encodeForOthers() async throws {
         let lines = messages(200)

@@ -22,6 +22,8 @@ extension LinkRunner {
         func lineDone(_ index: Int) -> @Sendable () -> Void {
             { limit.release(); cursor?.complete(index) }
         }
+        let service = processor.stage.service
+        let localHello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
         let io = DispatchQueue(label: "runnel.link.input")
         var finished = false
         while !finished && !isDraining {
@@ -33,6 +35,7 @@ extension LinkRunner {
                 }
             }
             var jobs: [Job] = []
+            var refusal: RunnelError?
             let now = ContinuousClock.now
             func take(_ event: LineEvent) {
                 switch event {
@@ -49,9 +52,16 @@ extension LinkRunner {
                         return
                     }
                     do throws(RunnelError) {
-                        if case let .data(envelope) = try WireLine(line: bytes) {
+                        switch try WireLine(line: bytes) {
+                        case let .data(envelope):
                             jobs.append(Job(received: .init(envelope, receivedAt: now), done: lineDone(index)))
-                        } else {
+                        case let .control(.hello(writer)):
+                            // A stream may begin with its writer's hello: checked as on a link.
+                            do throws(RunnelError) { try Handshake.checkStreamHello(writer, reader: localHello) } catch {
+                                refusal = refusal ?? error.at(.line(number))
+                            }
+                            lineDone(index)()
+                        case .control:
                             lineDone(index)()
                         }
                     } catch {
@@ -77,6 +87,7 @@ extension LinkRunner {
                 jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), done: { limit.release() }))
                 finished = true
             }
+            if let refusal { throw refusal }  // the stream is not for this stage: nothing of it is taken
             stats.withLock { $0.received += jobs.count }
             if capture.input != nil { capture.received(jobs.compactMap { $0.isCapturedInput ? $0.received.envelope : nil }) }
             await limit.acquire(jobs.count)

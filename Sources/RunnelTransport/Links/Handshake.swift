@@ -30,6 +30,15 @@ public struct Handshake: Sendable {
         self.key = key
     }
 
+    /// Checks the `hello` a one-way stream (stdin, a file, a log) begins with, as a link's is
+    /// checked (PROTOCOL.md §7): a common version, and types the reader accepts.
+    /// - Throws: `UNIMPLEMENTED` or `FAILED_PRECONDITION`; the reader stops there.
+    public static func checkStreamHello(_ writer: Hello, reader: Hello) throws(RunnelError) {
+        let handshake = Handshake(local: reader)
+        _ = try handshake.negotiateVersion(writer)
+        try handshake.checkTypes(sender: writer, receiver: reader)
+    }
+
     /// The listener's side. Returns the connector's hello.
     /// - Throws: ``RunnelError`` (the peer was told why with `bye`).
     public func accept(_ reader: inout LineReader, _ writer: LineWriter) async throws(RunnelError) -> Hello {

@@ -60,6 +60,9 @@ struct Cat: ParsableCommand {
         }
     }
 
+    /// What cat reads as: any type, protocol version 1.
+    static let hello = Hello(stage: "cat", accepts: ["*"], emits: ["*"])
+
     func run() throws {
         signal(SIGPIPE, SIG_IGN)
         if let tee { return try runTee(tee) }
@@ -73,18 +76,27 @@ struct Cat: ParsableCommand {
             if raw {
                 encoder.append(line: bytes)
             } else {
+                var refusal: RunnelError?
                 do throws(RunnelError) {
                     if let layout = try WireLine.check(line: bytes) {
                         guard wanted.isEmpty || wanted.contains(where: { layout.type(in: bytes, is: $0) }) else { return }
-                    } else if !control {
-                        return
+                    } else {
+                        // A stream may begin with its writer's hello: its versions are checked
+                        // as on a link (cat takes every type); a stream cat cannot read stops.
+                        if case let .control(.hello(writer)) = try WireLine(line: bytes) {
+                            do throws(RunnelError) { try Handshake.checkStreamHello(writer, reader: Self.hello) } catch {
+                                refusal = error.at(.line(number))
+                            }
+                        }
+                        if refusal == nil && !control { return }
                     }
-                    encoder.append(line: bytes)
+                    if refusal == nil { encoder.append(line: bytes) }
                 } catch {
                     status.keepFirst(error.at(.line(number)))
                     report(error.at(.line(number)), in: source)
                     return
                 }
+                if let refusal { throw refusal }  // to `failure`: reported, and this file ends
             }
             if encoder.pendingCount >= 256 << 10 {
                 do throws(RunnelError) { try output.write(try encoder.flush()) } catch {
