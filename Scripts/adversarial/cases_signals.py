@@ -322,6 +322,8 @@ def kill_run(ctx):
     run.send_signal(signal.SIGKILL)
     ctx.finish(run)
     ctx.wait_for(lambda: not any(p in session_members(run.pid) for p in stages), "the stages to end", timeout=20)
+    # A killed supervisor cannot remove its sockets; the next run of the pipeline does (README).
+    shutil.rmtree(run_directory(name), ignore_errors=True)
 
 
 @case("signals", "SIGKILL to a stage of runnel run: restarted, every page through")
