@@ -41,6 +41,13 @@ width=${RUNNEL_TEST_WIDTH:-$(( 2 * $(nproc) ))}
 echo "==> running tests (in parallel, $width at a time)" >&2
 SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$width swift test --skip-build --parallel
 
+# The adversarial suite (Scripts/adversarial, issue 12): every kind of bad input and misbehaving
+# peer tried against the real binary, wire and link cases through a second implementation of the
+# protocol in Python; each asserts its exact status. Kinds listed as known failures are reported
+# as such, never as passed; any other failure fails the run.
+echo "==> adversarial: Scripts/adversarial/run.py" >&2
+RUNNEL="$(swift build --show-bin-path)/runnel" python3 Scripts/adversarial/run.py
+
 # The README's commands as written: every ```sh block of README.md in a sandbox (with the nats and
 # PostgreSQL servers above), and every flag it shows checked against that command's --help.
 echo "==> README: Scripts/check-readme.py" >&2
