@@ -164,7 +164,7 @@ def check_pipeline(ctx):
 def run_and_status(ctx):
     pages_dir(ctx, 3)
     name = unique_name(ctx, "sec")
-    path = ctx.write("p.toml", f'[pipeline]\nname = "{name}"\nmax_restarts = 2\nperiod = "1m"\n'
+    path = ctx.write("p.toml", f'[pipeline]\nname = "{name}"\nmax_restarts = 2\nperiod = "1m"\nshutdown_timeout = "2s"\n'
                      'backoff = { initial = "300ms", max = "300ms" }\n'
                      '[source]\ndirectory = "pages"\n[[stage]]\nname = "fetch"\n'
                      'args = ["--allow-files", "pages"]\n[[stage]]\nname = "parse"\n[[stage]]\nname = "store"\n'
