@@ -124,6 +124,21 @@ def stop_cont(ctx):
     ctx.expect(len(got) == N, f"{N - len(got)} messages lost")
 
 
+@case("signals", "SIGPIPE to a stage mid-stream: ignored, it goes on, nothing lost")
+def pipe_signal(ctx):
+    sender, args, relay, recv = chain(ctx)
+    relay.send_signal(signal.SIGPIPE)
+    status, _, _ = ctx.finish(sender, timeout=30)
+    ctx.expect_exit(status, 0)
+    ctx.expect_alive(relay, "the relay")
+    relay.send_signal(signal.SIGTERM)
+    ctx.expect_exit(ctx.finish(relay)[0], 0)
+    recv.send_signal(signal.SIGTERM)
+    ctx.finish(recv)
+    got = set(ids(open(ctx.path("recv.out"), "rb").read()))
+    ctx.expect(len(got) == N, f"{N - len(got)} messages lost")
+
+
 @case("signals", "SIGTERM to the sink mid-stream, started again: nothing lost")
 def term_sink(ctx):
     sender, args, relay, recv = chain(ctx)
