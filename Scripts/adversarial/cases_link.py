@@ -995,7 +995,8 @@ def too_many_connections(ctx):
     relay = Relay(ctx, "--max-connections", "3")
     held = [relay.opened() for _ in range(3)]
     extra = relay.raw()
-    extra.send(hello(stage="one-too-many", emits=["*"]))
+    # 7.11: the bye is the refused connection's only line, sent as it is accepted and followed
+    # by the close; a hello sent after it may meet the reset (EPIPE), so the case only listens.
     expect_bye(ctx, extra, "RESOURCE_EXHAUSTED")
     held[0].drain()
     held[0].close()
