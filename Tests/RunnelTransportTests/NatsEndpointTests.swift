@@ -74,6 +74,25 @@ struct NatsEndpointTests {
         }
     }
 
+    @Test("a refused endpoint's error hides the credentials in it")
+    func credentialsHidden() {
+        for (text, shown) in [
+            ("nats://runnel:S3cret@127.0.0.1:1/pages", "nats://runnel:***@127.0.0.1:1/pages"),
+            ("nats://S3cret@127.0.0.1:1/pages", "nats://***@127.0.0.1:1/pages"),
+            ("nats://a:b@c:S3cret@h/pages?x=1", "nats://a:***@h/pages?x=1"),
+        ] {
+            do {
+                _ = try Endpoint(parsing: text)
+                Issue.record("\(text) was accepted")
+            } catch {
+                #expect(!error.message.contains("S3cret"), "\(error.message)")
+                #expect(error.message.contains(shown), "\(error.message)")
+            }
+        }
+        #expect(Endpoint.hidingCredentials("tcp://host:7400") == "tcp://host:7400")
+        #expect(Endpoint.hidingCredentials("unix:/run/a@b.sock") == "unix:/run/a@b.sock")
+    }
+
     @Test("stage names become consumer names")
     func consumerName() {
         #expect(NatsEndpoint.consumerName(for: "parse") == "parse")

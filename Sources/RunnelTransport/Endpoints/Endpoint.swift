@@ -81,6 +81,17 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func invalid(_ text: String, _ hint: String) -> RunnelError {
-        RunnelError(.invalidArgument, "endpoint \"\(text)\": \(hint)")
+        RunnelError(.invalidArgument, "endpoint \"\(hidingCredentials(text))\": \(hint)")
+    }
+
+    /// An endpoint as typed, with what its URL's user part holds hidden, for error texts and
+    /// logs: `nats://user:***@host/x`, `nats://***@host/x` (a token).
+    public static func hidingCredentials(_ text: String) -> String {
+        guard let scheme = text.range(of: "://") else { return text }
+        let authority = text[scheme.upperBound...].prefix { $0 != "/" && $0 != "?" && $0 != "#" }
+        guard let at = authority.lastIndex(of: "@") else { return text }
+        let user = authority[..<at]
+        let shown = user.firstIndex(of: ":").map { user[..<$0] + ":***" } ?? "***"
+        return text[..<scheme.upperBound] + shown + text[at...]
     }
 }

@@ -168,6 +168,6 @@ public struct NatsEndpoint: Sendable, Hashable, CustomStringConvertible {
     static func format(_ duration: Duration) -> String { TimeSpan(duration).description }
 
     private static func invalid(_ text: String, _ hint: String) -> RunnelError {
-        RunnelError(.invalidArgument, "endpoint \"\(text)\": \(hint)")
+        RunnelError(.invalidArgument, "endpoint \"\(Endpoint.hidingCredentials(text))\": \(hint)")
     }
 }
