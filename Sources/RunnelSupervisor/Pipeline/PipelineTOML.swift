@@ -71,6 +71,7 @@ struct PipelineTOML: Sendable {
         } catch {
             throw SyntaxError(line: error.line, column: nil, message: error.message)
         }
+        try Self.checkTableNames(text)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)
@@ -80,6 +81,38 @@ struct PipelineTOML: Sendable {
             throw SyntaxError(line: 1, column: nil, message: "\(error)")
         }
         root = try Converter(index: index).table(table, at: [], depth: 0)
+    }
+
+    /// Refuses a table header whose name starts with a non-ASCII character (`[é]`, `[[ é ]]`):
+    /// toml++ fails an assertion on it and aborts the process, even in a release build (found by
+    /// `Scripts/fuzz pipeline-file`). Bare keys are ASCII; a quoted name (`["é"]`) is fine.
+    static func checkTableNames(_ text: String) throws(SyntaxError) {
+        var line = 1
+        var atLineStart = true
+        var header = 0  // 1 after a line's leading `[`, 2 after `[[`
+        for byte in text.utf8 {
+            if byte == 0x0A {
+                line += 1
+                atLineStart = true
+                header = 0
+                continue
+            }
+            if byte == 0x20 || byte == 0x09 { continue }
+            if atLineStart || (header == 1 && byte == 0x5B) {
+                if byte == 0x5B {
+                    header += 1
+                    atLineStart = false
+                    continue
+                }
+                atLineStart = false
+            }
+            if header > 0 && byte >= 0x80 {
+                throw SyntaxError(
+                    line: line, column: nil,
+                    message: "a table name is ASCII letters, digits, - and _, or quoted: [\"name\"]")
+            }
+            header = 0
+        }
     }
 
     /// TOMLKit's error in the file's terms: `value: could not determine value type` becomes

@@ -1,0 +1,30 @@
+import Testing
+
+@testable import RunnelSupervisor
+
+/// Pipeline files `Scripts/fuzz pipeline-file` found, each kept as a regression test
+/// (RELIABILITY.md, "Fuzzing").
+@Suite("Pipeline file: fuzzer findings")
+struct PipelineFuzzFindingsTests {
+    /// toml++ aborted the process (an assertion in parse_key) on a table header whose name starts
+    /// with a non-ASCII character; the fuzzer met it as U+FFFD from an invalid UTF-8 byte.
+    @Test("a table name starting with a non-ASCII character is a syntax error at its line, not an abort", arguments: [
+        "[é]", "[[é]]", "[ é ]", "[[ \u{FFFD}stage]]", "\t[é.x]",
+    ])
+    func nonASCIITableName(header: String) {
+        let text = "[source]\nurls = \"u.txt\"\n\(header)\nname = \"parse\"\n"
+        let (definition, problems) = PipelineDefinition.read(text: text, file: "p.toml")
+        #expect(definition == nil)
+        #expect(problems.count == 1)
+        #expect(problems.first?.line == 3)
+        #expect(problems.first.map { "\($0)" }?.contains("ASCII") == true)
+    }
+
+    @Test("quoted non-ASCII table names and keys elsewhere still read")
+    func quotedNamesStillRead() {
+        let text = "[source]\nurls = \"u.txt\"\n[[stage]]\nname = \"parse\"\nenv = { \"é\" = \"1\" }\n[\"é\"]\n"
+        let (definition, problems) = PipelineDefinition.read(text: text, file: "p.toml")
+        #expect(definition != nil)
+        #expect(!problems.contains { "\($0)".contains("ASCII") })
+    }
+}
