@@ -53,16 +53,26 @@ struct HostilePageTests {
         #expect(code { () throws(RunnelError) in try small.parse(page("<p>short</p>")) } == nil)
     }
 
-    @Test("a page nested 10,000 deep parses without overflowing the stack", .timeLimit(.minutes(1)))
+    @Test("a page nested 1,000 deep parses without overflowing the stack; 10,000 deep is refused", .timeLimit(.minutes(1)))
     func deepNesting() throws {
-        let depth = 10_000
-        let html = "<html><body>" + String(repeating: "<div>", count: depth)
-            + "<p>Deep inside the page there is still a sentence, long enough to count as text.</p>"
-            + String(repeating: "</div>", count: depth) + "</body></html>"
-        let article = try stage.parse(page(html))
+        func nestedPage(_ depth: Int) -> String {
+            "<html><body>" + String(repeating: "<div>", count: depth)
+                + "<p>Deep inside the page there is still a sentence, long enough to count as text.</p>"
+                + String(repeating: "</div>", count: depth) + "</body></html>"
+        }
+        let article = try stage.parse(page(nestedPage(1000)))
         #expect(article.url == "https://example.com/page")
+        // Past the depth limit the page is refused (RELIABILITY.md, "Hostile HTML").
+        do {
+            _ = try stage.parse(page(nestedPage(10_000)))
+            Issue.record("a page nested 10,000 deep was parsed")
+        } catch {
+            #expect(error.code == .outOfRange)
+            #expect(error.message.contains("limit of 1024"))
+        }
+        let depth = 10_000
         let nested = String(repeating: "<span><b><i>", count: depth) + "text" + String(repeating: "</i></b></span>", count: depth)
-        _ = try stage.parse(page("<html><body><p>" + nested + "</p></body></html>"))
+        #expect(code { () throws(RunnelError) in try stage.parse(page("<html><body><p>" + nested + "</p></body></html>")) } == .outOfRange)
         try stillWorks()
     }
 

@@ -5,7 +5,7 @@ extension ParseStage {
     /// let stage = ParseStage(configuration: .init(maxHTMLBytes: 4 << 20))
     /// ```
     public struct Configuration: Sendable, Hashable {
-        /// Pages above this many UTF-8 bytes fail with `RESOURCE_EXHAUSTED` (default 16 MiB;
+        /// Pages above this many UTF-8 bytes fail with `OUT_OF_RANGE` (default 16 MiB;
         /// `max_html_bytes`, `--max-html-bytes`).
         public var maxHTMLBytes: Int
         /// Fewer characters of text than this and the page is not an article (default 100;
@@ -17,6 +17,13 @@ extension ParseStage {
         public var maxOutlinks: Int
         /// At most this many images are kept (default 50).
         public var maxImages: Int
+        /// A page with a tag carrying more attributes than this fails with `OUT_OF_RANGE`
+        /// (default 256): both HTML parsers take time quadratic in one tag's attributes.
+        public var maxAttributes: Int
+        /// A page whose markup leaves elements open deeper than this fails with
+        /// `OUT_OF_RANGE` (default 1024): both HTML parsers walk the open elements on many
+        /// tags, so their time is the depth times the tags (see ``MarkupScan``).
+        public var maxDepth: Int
         /// Which parser builds the page's tree (default ``TreeConstruction/libxml2``; the environment
         /// variable `RUNNEL_PARSE_TREE=html5` selects gumbo's browser-conformant tree).
         public var treeConstruction: TreeConstruction
@@ -24,8 +31,11 @@ extension ParseStage {
         /// Creates a configuration; every value has the default documented on its property.
         public init(
             maxHTMLBytes: Int = 16 << 20, minArticleLength: Int = 100, useJSONLDArticleBody: Bool = true,
-            maxOutlinks: Int = 1000, maxImages: Int = 50, treeConstruction: TreeConstruction = .fromEnvironment
+            maxOutlinks: Int = 1000, maxImages: Int = 50, treeConstruction: TreeConstruction = .fromEnvironment,
+            maxAttributes: Int = 256, maxDepth: Int = 1024
         ) {
+            self.maxAttributes = maxAttributes
+            self.maxDepth = maxDepth
             self.treeConstruction = treeConstruction
             self.maxHTMLBytes = maxHTMLBytes
             self.minArticleLength = minArticleLength

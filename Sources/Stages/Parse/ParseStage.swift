@@ -16,8 +16,10 @@ import RunnelStage
 /// print(article.title, article.paragraphs.count)
 /// ```
 ///
-/// Errors: `FAILED_PRECONDITION` for a content type that is not HTML or text, `RESOURCE_EXHAUSTED`
-/// above ``Configuration/maxHTMLBytes``, `DATA_LOSS` for a document that is mostly replacement or
+/// Errors: `FAILED_PRECONDITION` for a content type that is not HTML or text, `OUT_OF_RANGE`
+/// above ``Configuration/maxHTMLBytes``, `OUT_OF_RANGE` for a tag with more attributes than
+/// ``Configuration/maxAttributes`` or markup left open deeper than ``Configuration/maxDepth``
+/// (hostile pages the HTML parsers would take quadratic time on; see ``MarkupScan``), `DATA_LOSS` for a document that is mostly replacement or
 /// control characters (a wrong charset or a binary body), `INVALID_ARGUMENT` for a body that is
 /// not a `page.fetched`.
 public struct ParseStage: MessageStage {
@@ -87,6 +89,7 @@ public struct ParseStage: MessageStage {
         if isText || (page.contentType == nil && !html.contains("<")) {
             return PlainTextArticleParser(configuration: configuration).parse(text: html, url: page.url)
         }
+        try MarkupScan.check(html, against: configuration)
         let base = page.finalURL ?? page.url
         var article = try HTMLArticleParser(configuration: configuration).parse(html: html, url: base)
         article.url = page.url

@@ -1,0 +1,244 @@
+import Foundation
+import RunnelProtocol
+
+/// One linear pass over a page's markup before it is parsed, measuring what makes the HTML
+/// parsers slower than linear: the attributes of one tag and how deep elements are left open.
+///
+/// libxml2 and gumbo both compare each attribute of a tag with the ones before it (duplicates
+/// are dropped): one tag with 200,000 attributes took 42 s. Both also walk the stack of open
+/// elements on many tags (scope checks, `<a>` closing an open `<a>`, gumbo's reconstruction of
+/// formatting elements), so a page that leaves tens of thousands of elements open costs the
+/// depth on every tag. Past ``ParseStage/Configuration/maxAttributes`` or
+/// ``ParseStage/Configuration/maxDepth`` the page is refused with `OUT_OF_RANGE` (final, as a page over
+/// `max-html-bytes`: the same page would be refused again), so what is
+/// parsed costs at most a constant times its size.
+///
+/// The depth is a model, not the parsers' tree: start tags of non-void elements open, an end tag
+/// closes back to the element it names when that is open (and is ignored otherwise), and the
+/// elements HTML closes implicitly (`<p>`, `<li>`, `<td>`, `<option>`…) close the same element
+/// on top. It counts what markup leaves open, which bounds what the parsers keep open.
+struct MarkupScan {
+    /// The most attributes on one tag, and the byte offset of that tag.
+    private(set) var maxAttributes = 0
+    private(set) var maxAttributesOffset = 0
+    /// The deepest the model's open elements got, and the byte offset of the tag that got there.
+    private(set) var maxDepth = 0
+    private(set) var maxDepthOffset = 0
+
+    /// Scans `html`.
+    init(_ html: String) {
+        var copy = html
+        copy.withUTF8 { scan($0) }
+    }
+
+    /// Throws when the page is past `configuration`'s limits.
+    /// - Throws: ``RunnelError`` `OUT_OF_RANGE` naming the limit and where it was passed.
+    static func check(_ html: String, against configuration: ParseStage.Configuration) throws(RunnelError) {
+        let scan = MarkupScan(html)
+        if scan.maxAttributes > configuration.maxAttributes {
+            throw RunnelError(
+                .outOfRange,
+                "a tag at byte \(scan.maxAttributesOffset) has \(scan.maxAttributes) attributes, above the limit of "
+                    + "\(configuration.maxAttributes) per tag (the HTML parsers take time quadratic in them); "
+                    + "the page is hostile or broken, and is not parsed.")
+        }
+        if scan.maxDepth > configuration.maxDepth {
+            throw RunnelError(
+                .outOfRange,
+                "elements are left open \(scan.maxDepth) deep at byte \(scan.maxDepthOffset), above the limit of "
+                    + "\(configuration.maxDepth) (the HTML parsers take time in the depth on each tag); "
+                    + "the page is hostile or broken, and is not parsed.")
+        }
+    }
+
+    // MARK: The pass
+
+    /// Open elements: their names' hashes, and how many of each hash are open (to know in O(1)
+    /// whether an end tag closes anything; a hash collision only ends a run early, it cannot
+    /// loop).
+    private var stack: [UInt64] = []
+    private var openCount: [UInt64: Int] = [:]
+
+    private mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let count = bytes.count
+        var i = 0
+        while i < count {
+            guard let lt = Self.find(0x3C, in: bytes, from: i) else { return }  // <
+            i = lt + 1
+            guard i < count else { return }
+            let c = bytes[i]
+            if c == 0x21 {  // <! : a comment, a doctype, CDATA
+                if i + 2 < count && bytes[i + 1] == 0x2D && bytes[i + 2] == 0x2D {
+                    i = Self.find(sequence: [0x2D, 0x2D, 0x3E], in: bytes, from: i + 3).map { $0 + 3 } ?? count
+                } else {
+                    i = Self.find(0x3E, in: bytes, from: i).map { $0 + 1 } ?? count
+                }
+                continue
+            }
+            if c == 0x3F {  // <? : a bogus comment up to >
+                i = Self.find(0x3E, in: bytes, from: i).map { $0 + 1 } ?? count
+                continue
+            }
+            let isEnd = c == 0x2F
+            let nameStart = isEnd ? i + 1 : i
+            guard nameStart < count, Self.isLetter(bytes[nameStart]) else { continue }  // text `<`
+            var j = nameStart
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            while j < count, !Self.endsName(bytes[j]) {
+                hash = (hash ^ UInt64(Self.lower(bytes[j]))) &* 0x100_0000_01b3
+                j += 1
+            }
+            // Attributes up to the tag's `>`, outside quoted values.
+            var attributes = 0
+            var inName = false
+            var quote: UInt8 = 0
+            var afterEquals = false
+            while j < count {
+                let b = bytes[j]
+                if quote != 0 {
+                    if b == quote { quote = 0 }
+                } else if b == 0x3E {
+                    break
+                } else if b == 0x22 || b == 0x27, afterEquals {
+                    quote = b
+                    afterEquals = false
+                } else if b == 0x3D {
+                    afterEquals = true
+                    inName = false
+                } else if b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0C || b == 0x0D || b == 0x2F {
+                    inName = false
+                } else if afterEquals {
+                    afterEquals = false  // an unquoted value
+                    inName = true
+                } else if !inName {
+                    inName = true
+                    attributes += 1
+                }
+                j += 1
+            }
+            if attributes > maxAttributes {
+                maxAttributes = attributes
+                maxAttributesOffset = lt
+            }
+            i = min(count, j + 1)
+            if isEnd {
+                close(hash)
+            } else {
+                let selfClosing = j > 0 && j <= count && bytes[j - 1] == 0x2F
+                if let raw = Self.rawText[hash] {
+                    // Script, style, textarea, title…: text up to the matching end tag.
+                    i = Self.findEndTag(raw, in: bytes, from: i) ?? count
+                    continue
+                }
+                if Self.void.contains(hash) || selfClosing && !Self.closers.keys.contains(hash) { continue }
+                if Self.closesParagraph.contains(hash), stack.last == Self.paragraph { pop() }
+                if let closes = Self.closers[hash] {
+                    while let top = stack.last, closes.contains(top) { pop() }
+                }
+                push(hash, at: lt)
+            }
+        }
+    }
+
+    private mutating func push(_ hash: UInt64, at offset: Int) {
+        stack.append(hash)
+        openCount[hash, default: 0] += 1
+        if stack.count > maxDepth {
+            maxDepth = stack.count
+            maxDepthOffset = offset
+        }
+    }
+
+    private mutating func pop() {
+        let hash = stack.removeLast()
+        openCount[hash, default: 1] -= 1
+    }
+
+    /// An end tag: closes back to the element it names, when one is open.
+    private mutating func close(_ hash: UInt64) {
+        guard openCount[hash, default: 0] > 0 else { return }
+        while let top = stack.last {
+            pop()
+            if top == hash { return }
+        }
+    }
+
+    // MARK: Names
+
+    private static func hash(_ name: String) -> UInt64 {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return hash
+    }
+
+    /// Elements with no end tag.
+    private static let void: Set<UInt64> = Set(
+        ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
+         "basefont", "bgsound", "frame", "keygen", "image"].map(hash))
+
+    /// Elements whose text runs to their end tag, by the hash of their name: the end tag's bytes.
+    private static let rawText: [UInt64: [UInt8]] = Dictionary(
+        uniqueKeysWithValues: ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"]
+            .map { (hash($0), Array("</\($0)".utf8)) })
+
+    private static let paragraph = hash("p")
+
+    /// Start tags that close an open `<p>` on top (HTML closes it in button scope).
+    private static let closesParagraph: Set<UInt64> = Set(
+        ["address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl", "dd", "dt",
+         "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
+         "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "ul"].map(hash))
+
+    /// Start tags that close the same kind of element when it is the one on top (HTML's implied
+    /// end tags): `<p>` after an open `<p>`, `<li>` after `<li>`, `<td>` after `<th>`…
+    private static let closers: [UInt64: Set<UInt64>] = {
+        let groups: [[String]: [String]] = [
+            ["p"]: ["p"], ["li"]: ["li"], ["dt", "dd"]: ["dt", "dd"], ["td", "th"]: ["td", "th"], ["tr"]: ["tr", "td", "th"],
+            ["option"]: ["option"], ["optgroup"]: ["option", "optgroup"], ["a"]: ["a"],
+            ["tbody", "thead", "tfoot"]: ["tbody", "thead", "tfoot", "tr", "td", "th"],
+            ["rb", "rt", "rtc", "rp"]: ["rb", "rt", "rtc", "rp"],
+        ]
+        var closers: [UInt64: Set<UInt64>] = [:]
+        for (starts, closed) in groups {
+            for start in starts { closers[hash(start), default: []].formUnion(closed.map(hash)) }
+        }
+        return closers
+    }()
+
+    // MARK: Bytes
+
+    @inline(__always) private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+    @inline(__always) private static func endsName(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0C || b == 0x0D || b == 0x2F || b == 0x3E
+    }
+
+    private static func find(_ byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+    }
+
+    private static func find(sequence: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var i = start
+        while let at = find(sequence[0], in: bytes, from: i) {
+            if at + sequence.count > bytes.count { return nil }
+            if (1..<sequence.count).allSatisfy({ bytes[at + $0] == sequence[$0] }) { return at }
+            i = at + 1
+        }
+        return nil
+    }
+
+    /// The offset just past `</name`'s `>` (any case), or nil.
+    private static func findEndTag(_ tag: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var i = start
+        while let at = find(0x3C, in: bytes, from: i) {
+            if at + tag.count > bytes.count { return nil }
+            if (1..<tag.count).allSatisfy({ lower(bytes[at + $0]) == tag[$0] }) {
+                return find(0x3E, in: bytes, from: at + tag.count).map { $0 + 1 } ?? bytes.count
+            }
+            i = at + 1
+        }
+        return nil
+    }
+}
