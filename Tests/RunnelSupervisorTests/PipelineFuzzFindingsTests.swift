@@ -7,9 +7,10 @@ import Testing
 @Suite("Pipeline file: fuzzer findings")
 struct PipelineFuzzFindingsTests {
     /// toml++ aborted the process (an assertion in parse_key) on a table header whose name starts
-    /// with a non-ASCII character; the fuzzer met it as U+FFFD from an invalid UTF-8 byte.
-    @Test("a table name starting with a non-ASCII character is a syntax error at its line, not an abort", arguments: [
-        "[é]", "[[é]]", "[ é ]", "[[ \u{FFFD}stage]]", "\t[é.x]",
+    /// with a non-ASCII character (the fuzzer met it as U+FFFD from an invalid UTF-8 byte), then
+    /// with `=` (`[[ = "fetch"`); any byte but a bare-key character, a quote or `]` does it.
+    @Test("a table header starting with a non-ASCII character or punctuation is a syntax error at its line, not an abort", arguments: [
+        "[é]", "[[é]]", "[ é ]", "[[ \u{FFFD}stage]]", "\t[é.x]", "[[ = \"fetch\"", "[.]", "[=]", "[[ [", "[#]", "[{]",
     ])
     func nonASCIITableName(header: String) {
         let text = "[source]\nurls = \"u.txt\"\n\(header)\nname = \"parse\"\n"
@@ -22,7 +23,7 @@ struct PipelineFuzzFindingsTests {
 
     @Test("quoted non-ASCII table names and keys elsewhere still read")
     func quotedNamesStillRead() {
-        let text = "[source]\nurls = \"u.txt\"\n[[stage]]\nname = \"parse\"\nenv = { \"é\" = \"1\" }\n[\"é\"]\n"
+        let text = "[source]\nurls = \"u.txt\"\n[[stage]]\nname = \"parse\"\nenv = { \"é\" = \"1\" }\n[\"é\"]\n[ 'x' ]\n[[stage]]\nname = \"store\"\n"
         let (definition, problems) = PipelineDefinition.read(text: text, file: "p.toml")
         #expect(definition != nil)
         #expect(!problems.contains { "\($0)".contains("ASCII") })

@@ -83,35 +83,45 @@ struct PipelineTOML: Sendable {
         root = try Converter(index: index).table(table, at: [], depth: 0)
     }
 
-    /// Refuses a table header whose name starts with a non-ASCII character (`[é]`, `[[ é ]]`):
-    /// toml++ fails an assertion on it and aborts the process, even in a release build (found by
-    /// `Scripts/fuzz pipeline-file`). Bare keys are ASCII; a quoted name (`["é"]`) is fine.
+    /// Refuses a table header whose name starts with anything but a bare-key character, a quote
+    /// or `]` (`[é]`, `[[ = "x"`, `[.]`, `[[ [`): toml++ fails an assertion in `parse_key` on
+    /// them and aborts the process, even in a release build (found by `Scripts/fuzz
+    /// pipeline-file`). A line of a multi-line array that starts so (`[{…}]`) is refused too; no
+    /// pipeline value is an array of arrays or tables.
     static func checkTableNames(_ text: String) throws(SyntaxError) {
         var line = 1
         var atLineStart = true
-        var header = 0  // 1 after a line's leading `[`, 2 after `[[`
+        var brackets = 0  // `[` read at the start of this line (1 or 2), 0 outside a header
+        var checked = false
         for byte in text.utf8 {
             if byte == 0x0A {
                 line += 1
                 atLineStart = true
-                header = 0
+                brackets = 0
+                checked = false
                 continue
             }
             if byte == 0x20 || byte == 0x09 { continue }
-            if atLineStart || (header == 1 && byte == 0x5B) {
+            if atLineStart {
+                atLineStart = false
                 if byte == 0x5B {
-                    header += 1
-                    atLineStart = false
+                    brackets = 1
                     continue
                 }
-                atLineStart = false
             }
-            if header > 0 && byte >= 0x80 {
+            guard brackets > 0, !checked else { continue }
+            if brackets == 1 && byte == 0x5B && !checked {
+                brackets = 2
+                checked = false
+                continue
+            }
+            checked = true
+            let bare = (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A || byte >= 0x30 && byte <= 0x39 || byte == 0x5F || byte == 0x2D
+            if !(bare || byte == 0x22 || byte == 0x27 || byte == 0x5D || byte == 0x0D) {
                 throw SyntaxError(
                     line: line, column: nil,
                     message: "a table name is ASCII letters, digits, - and _, or quoted: [\"name\"]")
             }
-            header = 0
         }
     }
 
