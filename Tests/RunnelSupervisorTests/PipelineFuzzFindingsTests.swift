@@ -10,7 +10,7 @@ struct PipelineFuzzFindingsTests {
     /// with a non-ASCII character (the fuzzer met it as U+FFFD from an invalid UTF-8 byte), then
     /// with `=` (`[[ = "fetch"`); any byte but a bare-key character, a quote or `]` does it.
     @Test("a table header starting with a non-ASCII character or punctuation is a syntax error at its line, not an abort", arguments: [
-        "[é]", "[[é]]", "[ é ]", "[[ \u{FFFD}stage]]", "\t[é.x]", "[[ = \"fetch\"", "[.]", "[=]", "[[ [", "[#]", "[{]",
+        "[é]", "[[é]]", "[ é ]", "[[ \u{FFFD}stage]]", "\t[é.x]", "[[ = \"fetch\"", "[.]", "[=]", "[[ [", "[#]", "[{]", "[", "[[ ",
     ])
     func nonASCIITableName(header: String) {
         let text = "[source]\nurls = \"u.txt\"\n\(header)\nname = \"parse\"\n"
@@ -19,6 +19,13 @@ struct PipelineFuzzFindingsTests {
         #expect(problems.count == 1)
         #expect(problems.first?.line == 3)
         #expect(problems.first.map { "\($0)" }?.contains("ASCII") == true)
+    }
+
+    @Test("a lone [ at the end of the file is a syntax error, not an abort")
+    func loneBracketAtEnd() {
+        let (definition, problems) = PipelineDefinition.read(text: "[source]\nurls = \"u.txt\"\n[", file: "p.toml")
+        #expect(definition == nil)
+        #expect(problems.first?.line == 3)
     }
 
     @Test("quoted non-ASCII table names and keys elsewhere still read")

@@ -95,6 +95,8 @@ struct PipelineTOML: Sendable {
         var checked = false
         for byte in text.utf8 {
             if byte == 0x0A {
+                // `[` with nothing after it on its line: toml++ reads on into the next (aborts).
+                if brackets > 0 && !checked { throw SyntaxError(line: line, column: nil, message: "a table header ends with its line, and its name is ASCII letters, digits, - and _, or quoted: [name]") }
                 line += 1
                 atLineStart = true
                 brackets = 0
@@ -123,6 +125,7 @@ struct PipelineTOML: Sendable {
                     message: "a table name is ASCII letters, digits, - and _, or quoted: [\"name\"]")
             }
         }
+        if brackets > 0 && !checked { throw SyntaxError(line: line, column: nil, message: "a table header ends with its line, and its name is ASCII letters, digits, - and _, or quoted: [name]") }
     }
 
     /// TOMLKit's error in the file's terms: `value: could not determine value type` becomes
