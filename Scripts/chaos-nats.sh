@@ -40,10 +40,11 @@ stage() {
   done
 }
 q="ack_wait=1s&max_ack_pending=64"
-stage fetch --listen "$nats/$tag.urls?$q" --to "$nats/$tag.pages" --allow-private --delay 0s --per-host 16 &
-stage parse --listen "$nats/$tag.pages?$q" --to "$nats/$tag.parsed" &
-stage enrich --listen "$nats/$tag.parsed?$q" --to "$nats/$tag.enriched" &
-stage store --listen "$nats/$tag.enriched?$q" --db "$work/chaos.sqlite" &
+# (The loops' own stderr holds only the shell's "Killed" notices: not kept.)
+stage fetch --listen "$nats/$tag.urls?$q" --to "$nats/$tag.pages" --allow-private --delay 0s --per-host 16 2>/dev/null &
+stage parse --listen "$nats/$tag.pages?$q" --to "$nats/$tag.parsed" 2>/dev/null &
+stage enrich --listen "$nats/$tag.parsed?$q" --to "$nats/$tag.enriched" 2>/dev/null &
+stage store --listen "$nats/$tag.enriched?$q" --db "$work/chaos.sqlite" 2>/dev/null &
 
 started=$(date +%s.%N)
 "$runnel" send "$nats/$tag.urls" "$work/urls.txt" --urls 2> "$work/send.log" || {
