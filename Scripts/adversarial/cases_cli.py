@@ -8,9 +8,7 @@ from harness import case
 from cli_support import lines, write_messages
 
 # Cases that show a bug in code this suite's owner may not change; each is reported.
-EXPECTED_TO_FAIL_UNTIL_FIXED = {
-    "a tcp:// endpoint with an unclosed [ in its host",  # Endpoints: parsed as a host name, 69 not 64
-}
+EXPECTED_TO_FAIL_UNTIL_FIXED: set[str] = set()
 
 
 def usage(ctx, args, needle=None):

@@ -10,6 +10,20 @@ import Glibc
 /// password in what `runnel check` prints.
 @Suite("Adversarial fixes")
 struct AdversarialFixesTests {
+    @Test("a cursor file that cannot be written stops send before it sends anything: 74, naming the file")
+    func cursorCannotBeWritten() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let urls = dir.appendingPathComponent("urls.txt")
+        try Data("https://vov.vn/a.html\n".utf8).write(to: urls)
+        // A cursor under a regular file: no user, root included, can create it.
+        let cursor = urls.path + "/cursor"
+        let nobody = "unix:" + dir.appendingPathComponent("nobody.sock").path  // never reached
+        let send = try await RunnelProcess.run(["send", nobody, urls.path, "--urls", "--cursor", cursor])
+        #expect(send.status == 74, "\(send.stderr)")
+        #expect(send.stderr.contains("cannot write the cursor file \(cursor)"), "\(send.stderr)")
+    }
+
     @Test("a directory where a file is read or written: 74 (EX_IOERR), not 70")
     func directoryForFile() async throws {
         let dir = try RunnelProcess.temporaryDirectory()

@@ -354,7 +354,7 @@ struct EndpointTests {
         #expect(try Endpoint(parsing: "tcp://[::1]:7000") == .tcp(host: "::1", port: 7000))
         #expect(try Endpoint(parsing: "file:a.jsonl.zst") == .file(path: "a.jsonl.zst"))
         #expect(try Endpoint(parsing: "fd:3") == .descriptor(3))
-        for bad in ["tcp://host", "tcp://host:99999", "unix:", "http://x", "sock"] {
+        for bad in ["tcp://host", "tcp://host:99999", "unix:", "http://x", "sock", "tcp://[::1:5", "tls://[::1]x5", "tcp://[::1]"] {
             #expect(throws: RunnelError.self) { try Endpoint(parsing: bad) }
         }
         #expect(try Endpoint(parsing: "nats://h:4222/s") == .nats(NatsEndpoint(host: "h", port: 4222, subject: "s")))

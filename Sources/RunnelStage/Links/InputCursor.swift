@@ -6,12 +6,16 @@ import Synchronization
 /// messages acked end to end). A restarted reader skips that many and resumes; lines after a
 /// gap wait for the gap, so nothing is skipped that was not acked.
 ///
-/// The file holds one decimal number and is replaced atomically (write, fsync, rename).
+/// The file holds one decimal number and is replaced atomically (write, fsync, rename). It is
+/// written once as it opens, so a cursor that cannot be kept (a read-only or full disk) stops the
+/// reader before it sends anything; a later write that fails is reported by ``flush()``.
 final class InputCursor: Sendable {
     private struct State {
         var committed: Int
         var done: Set<Int> = []
         var lastWrite = ContinuousClock.now
+        /// The first write that failed, if any.
+        var failure: RunnelError?
     }
 
     let path: String
@@ -29,6 +33,7 @@ final class InputCursor: Sendable {
             start = n
         }
         state = Mutex(State(committed: start))
+        if let failure = save(start) { throw failure }
     }
 
     /// Lines already done before this run: skip them.
@@ -47,19 +52,34 @@ final class InputCursor: Sendable {
             s.lastWrite = .now
             return s.committed
         }
-        if let write { save(write) }
+        if let write, let failure = save(write) { state.withLock { $0.failure = $0.failure ?? failure } }
     }
 
     /// Writes the cursor now.
-    func flush() {
-        save(state.withLock { $0.committed })
+    /// - Returns: the first write of this run that failed (lines done since the last good one
+    ///   will be sent again by the next run), or `nil`.
+    func flush() -> RunnelError? {
+        let (value, earlier) = state.withLock { ($0.committed, $0.failure) }
+        let failure = save(value)
+        return earlier ?? failure
     }
 
-    private func save(_ value: Int) {
+    /// Writes `value` atomically; the error when the file cannot be written.
+    private func save(_ value: Int) -> RunnelError? {
         let temporary = path + ".tmp"
-        guard let handle = FileManager.default.createFile(atPath: temporary, contents: Data("\(value)\n".utf8)) ? FileHandle(forUpdatingAtPath: temporary) : nil else { return }
-        try? handle.synchronize()
-        try? handle.close()
-        rename(temporary, path)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        var ok = fd >= 0
+        if ok {
+            let bytes = Array("\(value)\n".utf8)
+            ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count && fsync(fd) == 0
+        }
+        let code = errno
+        if fd >= 0 { close(fd) }
+        if ok && rename(temporary, path) == 0 { return nil }
+        let number = ok ? errno : code
+        unlink(temporary)
+        return RunnelError(
+            number == ENOSPC || number == EDQUOT ? .resourceExhausted : .permissionDenied,
+            "cannot write the cursor file \(path): \(String(cString: strerror(number))); a run started again would send the lines done since the last count it kept")
     }
 }

@@ -185,7 +185,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         if isDraining && !options.listen.isSocket { _ = await downstream.dropUnsent() }
         let patience = isDraining ? options.drainTimeout : (options.finishTimeout ?? .seconds(365 * 86_400))
         let unacked = await downstream.drain(timeout: patience)
-        cursor?.flush()
+        let cursorFailure = cursor?.flush()
         await downstream.stop()
         await capture.close()
         capture.reportStops(to: logger)
@@ -201,6 +201,7 @@ public final class LinkRunner<S: Stage>: Sendable {
             return p.stopReason
         }
         if let reason { throw reason }
+        if let cursorFailure { throw cursorFailure }
         return (statistics, unacked)
     }
 

@@ -34,7 +34,11 @@ public enum Endpoint: Sendable, Hashable, CustomStringConvertible {
             let isTLS = text.hasPrefix("tls://")
             let rest = text.dropFirst(6)
             let hostPort: (String, String)
-            if rest.hasPrefix("["), let close = rest.firstIndex(of: "]") {
+            if rest.hasPrefix("[") {
+                // An IPv6 address: `[` host `]` `:` port, nothing else (a host with `[` in it is no host).
+                guard let close = rest.firstIndex(of: "]"), rest[close...].dropFirst().first == ":" else {
+                    throw Self.invalid(text, "an IPv6 address goes in brackets before the port: \(isTLS ? "tls" : "tcp")://[::1]:7400")
+                }
                 hostPort = (String(rest[rest.index(after: rest.startIndex)..<close]), String(rest[close...].dropFirst(2)))
             } else if let colon = rest.lastIndex(of: ":") {
                 hostPort = (String(rest[..<colon]), String(rest[rest.index(after: colon)...]))
