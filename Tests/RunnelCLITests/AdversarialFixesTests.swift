@@ -24,6 +24,22 @@ struct AdversarialFixesTests {
         #expect(send.stderr.contains("cannot write the cursor file \(cursor)"), "\(send.stderr)")
     }
 
+    @Test("log check reports a numbered file missing between two others: 65, naming it")
+    func logGap() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let line = Data(#"{"id":"a","type":"note.x","body":{}}"#.utf8 + [10])
+        let log = dir.appendingPathComponent("log.jsonl.zst").path
+        let capture = try await RunnelProcess.run(["relay", "--capture-out", log], stdin: line)
+        #expect(capture.status == 0, "\(capture.stderr)")
+        let first = dir.appendingPathComponent("log.000001.jsonl.zst")
+        #expect(try await RunnelProcess.run(["log", "check", log]).status == 0, "one file, no gap")
+        try FileManager.default.copyItem(at: first, to: dir.appendingPathComponent("log.000003.jsonl.zst"))
+        let check = try await RunnelProcess.run(["log", "check", log])
+        #expect(check.status == 65, "\(check.stderr)")
+        #expect(check.stdoutText.contains("DATA_LOSS: ") && check.stdoutText.contains("log.000002.jsonl.zst is missing"), "\(check.stdoutText)")
+    }
+
     @Test("a directory where a file is read or written: 74 (EX_IOERR), not 70")
     func directoryForFile() async throws {
         let dir = try RunnelProcess.temporaryDirectory()

@@ -28,7 +28,9 @@ struct Log: ParsableCommand {
                 the first damage as `FILE: byte N: DATA_LOSS: …` (a frame) or \
                 `FILE: line N (byte M): INVALID_ARGUMENT: …` (a line; its frame starts at M). \
                 A torn tail (the writer was killed mid-frame) is damage too; a writer \
-                reopening the log cuts it off. Exit status 65 if anything is damaged.
+                reopening the log cuts it off. A log's numbered file missing between two \
+                others is reported as DATA_LOSS (rotation removes only the oldest). Exit \
+                status 65 if anything is damaged or missing.
                 """
         )
 
@@ -70,8 +72,25 @@ struct Log: ParsableCommand {
                     print("\(first)" + (problems > 1 ? " (and \(problems - 1) more problems)" : ""))
                 }
             }
-            if damaged > 0 {
-                Standard.error("runnel: \(damaged) of \(files.count) files damaged\n")
+            // A log's files are numbered without gaps after its first kept one (rotation removes
+            // the oldest only), so a number missing between two is a lost file.
+            var gaps = 0
+            for log in logs where !FileManager.default.fileExists(atPath: log) {
+                let numbered = CaptureLogName(log).existingFiles()
+                for (before, after) in zip(numbered, numbered.dropFirst()) where after.number > before.number + 1 {
+                    let missing = CaptureLogName(log).file(number: before.number + 1)
+                    let more = after.number - before.number - 1
+                    let error = RunnelError(
+                        .dataLoss,
+                        "\(missing) is missing\(more > 1 ? " (and \(more - 1) after it)" : ""), between \(before.path) and \(after.path)")
+                    gaps += 1
+                    status.keepFirst(error)
+                    print("\(log): \(error.code.name): \(error.message)")
+                }
+            }
+            if damaged > 0 || gaps > 0 {
+                if damaged > 0 { Standard.error("runnel: \(damaged) of \(files.count) files damaged\n") }
+                if gaps > 0 { Standard.error("runnel: \(gaps) gaps in the numbered files\n") }
                 throw status.exitCode
             }
         }
