@@ -22,6 +22,34 @@ import Testing
         return store
     }
 
+    /// Queries a person (or a script) may type that FTS5 would read as syntax: each is refused
+    /// with `INVALID_ARGUMENT` (nothing to search for) or searched as words, never an SQLite error.
+    @Test(arguments: [
+        "\"", "*", "^", "(((", "-", "NEAR(nato nga", "title:nato", "{title}: nato", "nato AND OR NOT nga",
+        "\"unterminated phrase", "nato*nga*", "a\u{0}b", "'; DROP TABLE articles; --", "\\\\", "😀 nato",
+    ])
+    func hostileSyntax(query: String) async throws {
+        let dir = try TemporaryDirectory()
+        let store = try await makeStore(dir)
+        do {
+            let parsed = try SearchQuery(query)
+            _ = try await store.search(parsed, limit: 10)
+        } catch {
+            #expect(error.code == .invalidArgument, "\(query): \(error.code.name): \(error.message)")
+        }
+        #expect(try await store.search(SearchQuery("nato"), limit: 10).count == 2, "the store still answers")
+    }
+
+    @Test("a query of 4,000 words is searched, and finds what has all of them")
+    func longQuery() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try await makeStore(dir)
+        let words = Array(repeating: "nato", count: 4_000).joined(separator: " ")
+        #expect(try await store.search(SearchQuery(words), limit: 10).count == 2)
+        let missing = words + " khongcotu"
+        #expect(try await store.search(SearchQuery(missing), limit: 10).isEmpty)
+    }
+
     @Test func unaccentedQueryFindsVietnameseWithTwoMarks() async throws {
         let dir = try TemporaryDirectory()
         let store = try await makeStore(dir)
