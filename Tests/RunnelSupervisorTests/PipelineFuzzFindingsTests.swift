@@ -10,7 +10,7 @@ struct PipelineFuzzFindingsTests {
     /// with a non-ASCII character (the fuzzer met it as U+FFFD from an invalid UTF-8 byte), then
     /// with `=` (`[[ = "fetch"`); any byte but a bare-key character, a quote or `]` does it.
     @Test("a table header starting with a non-ASCII character or punctuation is a syntax error at its line, not an abort", arguments: [
-        "[é]", "[[é]]", "[ é ]", "[[ \u{FFFD}stage]]", "\t[é.x]", "[[ = \"fetch\"", "[.]", "[=]", "[[ [", "[#]", "[{]", "[", "[[ ",
+        "[é]", "[[é]]", "[ é ]", "[[ \u{FFFD}stage]]", "\t[é.x]", "[[ = \"fetch\"", "[.]", "[=]", "[[ [", "[#]", "[{]", "[", "[[ ", "[[\rstage]]", "[\r\n",
     ])
     func nonASCIITableName(header: String) {
         let text = "[source]\nurls = \"u.txt\"\n\(header)\nname = \"parse\"\n"

@@ -84,7 +84,7 @@ struct PipelineTOML: Sendable {
     }
 
     /// Refuses a table header whose name starts with anything but a bare-key character, a quote
-    /// or `]` (`[é]`, `[[ = "x"`, `[.]`, `[[ [`): toml++ fails an assertion in `parse_key` on
+    /// or `]` (`[é]`, `[[ = "x"`, `[.]`, `[[ [`, `[[` and a carriage return): toml++ fails an assertion in `parse_key` on
     /// them and aborts the process, even in a release build (found by `Scripts/fuzz
     /// pipeline-file`). A line of a multi-line array that starts so (`[{…}]`) is refused too; no
     /// pipeline value is an array of arrays or tables.
@@ -119,7 +119,7 @@ struct PipelineTOML: Sendable {
             }
             checked = true
             let bare = (byte | 0x20) >= 0x61 && (byte | 0x20) <= 0x7A || byte >= 0x30 && byte <= 0x39 || byte == 0x5F || byte == 0x2D
-            if !(bare || byte == 0x22 || byte == 0x27 || byte == 0x5D || byte == 0x0D) {
+            if !(bare || byte == 0x22 || byte == 0x27 || byte == 0x5D) {
                 throw SyntaxError(
                     line: line, column: nil,
                     message: "a table name is ASCII letters, digits, - and _, or quoted: [\"name\"]")
