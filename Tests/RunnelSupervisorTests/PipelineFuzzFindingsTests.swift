@@ -21,6 +21,15 @@ struct PipelineFuzzFindingsTests {
         #expect(problems.first.map { "\($0)" }?.contains("ASCII") == true)
     }
 
+    @Test("a bad table header on the first line after a byte-order mark is a syntax error, not an abort")
+    func afterByteOrderMark() {
+        let (definition, problems) = PipelineDefinition.read(text: "\u{FEFF}[# ipeline]\nname = \"x\"\n", file: "p.toml")
+        #expect(definition == nil)
+        #expect(problems.first?.line == 1, "\(problems)")
+        let (good, none) = PipelineDefinition.read(text: "\u{FEFF}[source]\nurls = \"u.txt\"\n[[stage]]\nname = \"relay\"\n", file: "p.toml")
+        #expect(good != nil && none.isEmpty, "a byte-order mark before a good file is fine: \(none)")
+    }
+
     @Test("a lone [ at the end of the file is a syntax error, not an abort")
     func loneBracketAtEnd() {
         let (definition, problems) = PipelineDefinition.read(text: "[source]\nurls = \"u.txt\"\n[", file: "p.toml")

@@ -84,7 +84,8 @@ struct PipelineTOML: Sendable {
     }
 
     /// Refuses a table header whose name starts with anything but a bare-key character, a quote
-    /// or `]` (`[é]`, `[[ = "x"`, `[.]`, `[[ [`, `[[` and a carriage return): toml++ fails an assertion in `parse_key` on
+    /// or `]` (`[é]`, `[[ = "x"`, `[.]`, `[[ [`, `[[` and a carriage return, `[#` after a byte-order
+    /// mark): toml++ fails an assertion in `parse_key` on
     /// them and aborts the process, even in a release build (found by `Scripts/fuzz
     /// pipeline-file`). A line of a multi-line array that starts so (`[{…}]`) is refused too; no
     /// pipeline value is an array of arrays or tables.
@@ -93,7 +94,10 @@ struct PipelineTOML: Sendable {
         var atLineStart = true
         var brackets = 0  // `[` read at the start of this line (1 or 2), 0 outside a header
         var checked = false
-        for byte in text.utf8 {
+        // A byte-order mark is not the first character of a line: toml++ skips it too.
+        let bom: [UInt8] = [0xEF, 0xBB, 0xBF]
+        let bytes = text.utf8.starts(with: bom) ? text.utf8.dropFirst(bom.count) : text.utf8[...]
+        for byte in bytes {
             if byte == 0x0A {
                 // `[` with nothing after it on its line: toml++ reads on into the next (aborts).
                 if brackets > 0 && !checked { throw SyntaxError(line: line, column: nil, message: "a table header ends with its line, and its name is ASCII letters, digits, - and _, or quoted: [name]") }
