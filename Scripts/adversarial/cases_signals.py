@@ -357,10 +357,26 @@ def kill_stage_in_run(ctx):
 @case("signals", "SIGTERM to a stage of runnel run: restarted, every page through")
 def term_stage_in_run(ctx):
     name, run = start_run(ctx, pages=30, relay_delay="20ms")
-    fetch = [p for p in session_members(run.pid)
-             if p != run.pid and b"fetch" in open(f"/proc/{p}/cmdline", "rb").read()]
-    ctx.expect(fetch != [], "no fetch process")
-    os.kill(fetch[0], signal.SIGTERM)
+
+    def fetch_pids():
+        pids = []
+        for p in session_members(run.pid):
+            try:
+                if p != run.pid and b"fetch" in open(f"/proc/{p}/cmdline", "rb").read():
+                    pids.append(p)
+            except OSError:
+                pass  # gone since it was listed
+        return pids
+
+    # The stages start one after another: wait for fetch itself, not for any three processes.
+    found = []
+
+    def seen():
+        found[:] = fetch_pids()
+        return bool(found)
+
+    ctx.wait_for(seen, "a fetch process")
+    os.kill(found[0], signal.SIGTERM)
     status, _, err = ctx.finish(run, timeout=60)
     ctx.expect_exit(status, 0)
     ctx.expect_in("30/30 sources done", err, "stderr")
