@@ -231,7 +231,7 @@ def host_unknown(ctx):
 
 @case("config", "unclosed table header")
 def unclosed_header(ctx):
-    check(ctx, '[[stage]\nname = "relay"\n', 1, "expected ']'")
+    check(ctx, '[[stage]\nname = "relay"\n', 1, "expected ']]' at the end of an array-of-tables header")
 
 
 @case("config", "an unterminated string")

@@ -61,17 +61,18 @@ struct PipelineTOML: Sendable {
 
     var root: Table
 
-    /// Parses `text` with TOMLKit, after ``TOMLLineIndex`` has checked its nesting.
+    /// Parses `text` with TOMLKit, after ``TOMLLineIndex`` has checked its structure and nesting
+    /// (toml++ aborts the process on some malformed text; it only sees well-formed structure).
     /// - Throws: ``SyntaxError`` at the line of the first syntax error, or where nesting passes
     ///   ``TOMLLineIndex/maxDepth``.
     init(parsing text: String) throws(SyntaxError) {
+        try Self.checkTableNames(text)
         let index: TOMLLineIndex
         do {
             index = try TOMLLineIndex(scanning: text)
         } catch {
             throw SyntaxError(line: error.line, column: nil, message: error.message)
         }
-        try Self.checkTableNames(text)
         let table: TOMLTable
         do {
             table = try TOMLTable(string: text)

@@ -4,12 +4,18 @@
 /// TOMLKit (toml++) parses the file but keeps no line per key, so a pipeline file's errors about
 /// a key's meaning (unknown, wrong type, out of range) find their line here. This is a scanner,
 /// not a parser: it tracks headers, keys, strings and brackets to know which key a line defines,
-/// and leaves every judgement of syntax to TOMLKit. Where it cannot follow the text it resumes
-/// at the next line.
+/// and leaves the judgement of values (numbers, dates, escapes, duplicate keys) to TOMLKit.
 ///
-/// It also refuses what would crash or stall toml++: nesting deeper than ``maxDepth`` (toml++
-/// recurses once per dotted-key part or header part, with no limit, and a file of 100,000 parts
-/// overflowed the stack) and NUL bytes (TOMLKit hands the text over as a C string).
+/// It also refuses what would crash or stall toml++:
+/// - text whose structure it cannot follow: a key without `=`, a value missing, an unclosed
+///   string, array or inline table, a stray character where `,` or a closing bracket belongs,
+///   anything after a value on its line. toml++ fails assertions on some such text and aborts
+///   the process, release builds included (`args = ["--db", }`, found by `Scripts/fuzz
+///   pipeline-file`); each is a syntax error of TOML, so toml++ only ever sees well-formed
+///   structure;
+/// - nesting deeper than ``maxDepth`` (toml++ recurses once per dotted-key part or header part,
+///   with no limit, and a file of 100,000 parts overflowed the stack);
+/// - NUL bytes (TOMLKit hands the text over as a C string).
 ///
 /// ```swift
 /// let index = try TOMLLineIndex(scanning: "[[stage]]\nname = \"a\"\n")
@@ -22,7 +28,7 @@ struct TOMLLineIndex: Sendable {
         case index(Int)
     }
 
-    /// A refusal, at a line: nesting too deep or a NUL byte.
+    /// A refusal, at a line: a syntax error, nesting too deep or a NUL byte.
     struct Refusal: Error, Sendable {
         var line: Int
         var message: String
@@ -49,7 +55,8 @@ struct TOMLLineIndex: Sendable {
     func defines(_ path: [Component]) -> Bool { lines[path] != nil }
 
     /// Scans `text`.
-    /// - Throws: ``Refusal`` at the line where nesting passes ``maxDepth``, or of a NUL byte.
+    /// - Throws: ``Refusal`` at the line of the first text it cannot follow, where nesting passes
+    ///   ``maxDepth``, or of a NUL byte.
     init(scanning text: String) throws(Refusal) {
         var scanner = Scanner(Array(text.utf8))
         try scanner.run()
@@ -61,8 +68,12 @@ struct TOMLLineIndex: Sendable {
 private struct Scanner {
     typealias Component = TOMLLineIndex.Component
 
-    /// A text the scanner cannot follow; it resumes at the next line.
-    struct Lost: Error {}
+    /// Text the scanner cannot follow: a syntax error of TOML, at `line` (the current line when
+    /// nil).
+    struct Lost: Error {
+        var message: String
+        var line: Int? = nil
+    }
 
     enum Frame {
         case array([Component], count: Int)
@@ -85,15 +96,16 @@ private struct Scanner {
             let line = bytes[..<nul].reduce(1) { $1 == 0x0A ? $0 + 1 : $0 }
             throw TOMLLineIndex.Refusal(line: line, message: "a NUL byte (a pipeline file is text)")
         }
+        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { i = 3 }  // a byte-order mark: toml++ skips it too
         while i < bytes.count {
             do {
                 try statement()
-            } catch is Lost {
-                skipToNextLine()
+            } catch let lost as Lost {
+                throw TOMLLineIndex.Refusal(line: lost.line ?? line, message: lost.message)
             } catch let refusal as TOMLLineIndex.Refusal {
                 throw refusal
             } catch {
-                skipToNextLine()
+                throw TOMLLineIndex.Refusal(line: line, message: "\(error)")
             }
         }
     }
@@ -110,16 +122,27 @@ private struct Scanner {
             skipComment()
         case UInt8(ascii: "["):
             try header()
+            try endOfLine(after: "a table header")
         default:
             let keys = try key()
             skipSpaces()
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else { throw Lost() }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else {
+                throw Lost(message: "expected = after the key \(keys.joined(separator: "."))")
+            }
             i += 1
             let path = table + keys.map(Component.key)
             try checkDepth(path.count)
             record(path)
             try value(at: path)
+            try endOfLine(after: "a value")
         }
+    }
+
+    /// Only spaces and a comment may follow a header or a value on its line.
+    mutating func endOfLine(after what: String) throws {
+        skipSpaces()
+        guard i < bytes.count, bytes[i] != 0x0A, bytes[i] != UInt8(ascii: "#") else { return }
+        throw Lost(message: "expected the end of the line after \(what), not \(Self.describe(bytes[i])) (one key = value per line)")
     }
 
     mutating func header() throws {
@@ -144,7 +167,9 @@ private struct Scanner {
         table = path
         skipSpaces()
         for _ in 0..<(isArray ? 2 : 1) {
-            guard i < bytes.count, bytes[i] == UInt8(ascii: "]") else { throw Lost() }
+            guard i < bytes.count, bytes[i] == UInt8(ascii: "]") else {
+                throw Lost(message: isArray ? "expected ']]' at the end of an array-of-tables header: [[name]]" : "expected ']' at the end of a table header: [name]")
+            }
             i += 1
         }
     }
@@ -152,21 +177,37 @@ private struct Scanner {
     /// A value, with the arrays and inline tables in it, to the end of the outermost one.
     mutating func value(at path: [Component]) throws {
         var frames: [Frame] = []
+        var opened: [Int] = []  // the line where each frame opened
         var current = path
         var needValue = true
+        /// The end of the text inside an array or inline table, or where a value belongs.
+        func unclosed() -> Lost {
+            switch frames.last {
+            case .array?: Lost(message: "the array opened here is not closed: expected ]", line: opened.last)
+            case .inlineTable?: Lost(message: "the inline table opened here is not closed: expected }", line: opened.last)
+            case nil: Lost(message: "a value is missing after =")
+            }
+        }
+        /// Where the innermost array or table began, when not on the line of the error.
+        var openedAbove: String {
+            guard let start = opened.last, start != line else { return "" }
+            return " opened on line \(start)"
+        }
         while true {
             if needValue {
                 skipBlank(newlines: !frames.isEmpty)
-                guard i < bytes.count else { return }
+                guard i < bytes.count else { throw unclosed() }
                 switch bytes[i] {
                 case UInt8(ascii: "["):
                     try checkDepth(current.count + 1)
                     i += 1
                     frames.append(.array(current, count: 0))
+                    opened.append(line)
                     skipBlank(newlines: true)
                     if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
                         i += 1
                         frames.removeLast()
+                        opened.removeLast()
                         needValue = false
                     } else {
                         current.append(.index(0))
@@ -176,10 +217,12 @@ private struct Scanner {
                     try checkDepth(current.count + 1)
                     i += 1
                     frames.append(.inlineTable(current))
+                    opened.append(line)
                     skipBlank(newlines: true)
                     if i < bytes.count, bytes[i] == UInt8(ascii: "}") {
                         i += 1
                         frames.removeLast()
+                        opened.removeLast()
                         needValue = false
                     } else {
                         current = try inlineKey(in: current)
@@ -188,15 +231,13 @@ private struct Scanner {
                 case UInt8(ascii: "\""), UInt8(ascii: "'"):
                     try skipString()
                 default:
-                    let start = i
-                    while i < bytes.count, !isDelimiter(bytes[i]) { i += 1 }
-                    guard i > start else { throw Lost() }
+                    try bareValue()
                 }
                 needValue = false
             }
             guard let frame = frames.last else { return }
             skipBlank(newlines: true)
-            guard i < bytes.count else { return }
+            guard i < bytes.count else { throw unclosed() }
             switch (frame, bytes[i]) {
             case let (.array(base, count), UInt8(ascii: ",")):
                 i += 1
@@ -205,6 +246,7 @@ private struct Scanner {
                 if i < bytes.count, bytes[i] == UInt8(ascii: "]") {
                     i += 1
                     frames.removeLast()
+                    opened.removeLast()
                 } else {
                     current = base + [.index(count + 1)]
                     needValue = true
@@ -212,22 +254,53 @@ private struct Scanner {
             case (.array, UInt8(ascii: "]")), (.inlineTable, UInt8(ascii: "}")):
                 i += 1
                 frames.removeLast()
+                opened.removeLast()
             case let (.inlineTable(base), UInt8(ascii: ",")):
                 i += 1
                 current = try inlineKey(in: base)
                 needValue = true
-            default:
-                throw Lost()
+            case let (.array, byte):
+                throw Lost(message: "expected , or ] in the array\(openedAbove), not \(Self.describe(byte))")
+            case let (.inlineTable, byte):
+                throw Lost(message: "expected , or } in the inline table\(openedAbove), not \(Self.describe(byte))")
             }
         }
+    }
+
+    /// A number, boolean or date: its characters up to a delimiter (TOMLKit judges them). A date
+    /// and a time may be joined by one space (`1979-05-27 07:32:00`).
+    mutating func bareValue() throws {
+        let start = i
+        while i < bytes.count, !isDelimiter(bytes[i]) { i += 1 }
+        guard i > start else {
+            throw i < bytes.count && bytes[i] != 0x0A && bytes[i] != UInt8(ascii: "#")
+                ? Lost(message: "expected a value, not \(Self.describe(bytes[i]))")
+                : Lost(message: "a value is missing")
+        }
+        let isDigit = { (b: UInt8) in b >= 0x30 && b <= 0x39 }
+        if i - start == 10, bytes[start + 4] == UInt8(ascii: "-"), bytes[start + 7] == UInt8(ascii: "-"),
+            i + 3 < bytes.count, bytes[i] == 0x20, isDigit(bytes[i + 1]), isDigit(bytes[i + 2]), bytes[i + 3] == UInt8(ascii: ":")
+        {
+            i += 1
+            while i < bytes.count, !isDelimiter(bytes[i]) { i += 1 }
+        }
+    }
+
+    /// A byte as a person reads it in an error: `}`, or its code when it is not printable ASCII.
+    static func describe(_ byte: UInt8) -> String {
+        if byte > 0x20 && byte < 0x7F { return "'\(Character(Unicode.Scalar(byte)))'" }
+        return "byte 0x" + String(byte, radix: 16, uppercase: true)
     }
 
     /// `key =` inside an inline table; returns the path of its value.
     mutating func inlineKey(in base: [Component]) throws -> [Component] {
         skipBlank(newlines: true)
+        guard i < bytes.count else { throw Lost(message: "the inline table is not closed: expected }") }
         let keys = try key()
         skipSpaces()
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else { throw Lost() }
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "=") else {
+            throw Lost(message: "expected = after the key \(keys.joined(separator: ".")) in the inline table")
+        }
         i += 1
         let path = base + keys.map(Component.key)
         try checkDepth(path.count)
@@ -240,14 +313,16 @@ private struct Scanner {
         var parts: [String] = []
         while true {
             skipSpaces()
-            guard i < bytes.count else { throw Lost() }
+            guard i < bytes.count else { throw Lost(message: "a key is missing") }
             switch bytes[i] {
             case UInt8(ascii: "\""): parts.append(try basicString())
             case UInt8(ascii: "'"): parts.append(try literalString())
             default:
                 let start = i
                 while i < bytes.count, isBareKey(bytes[i]) { i += 1 }
-                guard i > start else { throw Lost() }
+                guard i > start else {
+                    throw Lost(message: "expected a key, not \(Self.describe(bytes[i])): a key is ASCII letters, digits, - and _, or quoted: \"key\"")
+                }
                 parts.append(String(decoding: bytes[start..<i], as: UTF8.self))
             }
             try checkDepth(table.count + parts.count)
@@ -263,6 +338,7 @@ private struct Scanner {
     mutating func skipString() throws {
         let quote = bytes[i]
         if i + 2 < bytes.count, bytes[i + 1] == quote, bytes[i + 2] == quote {
+            let opened = line
             i += 3
             while i < bytes.count {
                 let b = bytes[i]
@@ -280,7 +356,7 @@ private struct Scanner {
                 }
                 i += 1
             }
-            throw Lost()
+            throw Lost(message: "the multi-line string opened here is not closed: expected \(quote == UInt8(ascii: "\"") ? "\"\"\"" : "'''")", line: opened)
         }
         _ = quote == UInt8(ascii: "\"") ? try basicString() : try literalString()
     }
@@ -310,20 +386,20 @@ private struct Scanner {
                 guard i + count <= bytes.count,
                     let value = UInt32(String(decoding: bytes[i..<i + count], as: UTF8.self), radix: 16),
                     let scalar = Unicode.Scalar(value)
-                else { throw Lost() }
+                else { throw Lost(message: "\\\(Character(Unicode.Scalar(escape))) is followed by \(count) hex digits of a Unicode scalar") }
                 out.append(contentsOf: Array(String(Character(scalar)).utf8))
                 i += count
             default: out.append(escape)
             }
         }
-        throw Lost()
+        throw Lost(message: "the string is not closed on its line: expected \"")
     }
 
     mutating func literalString() throws -> String {
         i += 1
         let start = i
         while i < bytes.count, bytes[i] != UInt8(ascii: "'"), bytes[i] != 0x0A { i += 1 }
-        guard i < bytes.count, bytes[i] == UInt8(ascii: "'") else { throw Lost() }
+        guard i < bytes.count, bytes[i] == UInt8(ascii: "'") else { throw Lost(message: "the string is not closed on its line: expected '") }
         defer { i += 1 }
         return String(decoding: bytes[start..<i], as: UTF8.self)
     }
@@ -377,11 +453,4 @@ private struct Scanner {
         }
     }
 
-    mutating func skipToNextLine() {
-        skipComment()
-        if i < bytes.count {
-            line += 1
-            i += 1
-        }
-    }
 }
