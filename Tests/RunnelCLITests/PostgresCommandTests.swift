@@ -107,6 +107,32 @@ struct PostgresCommandTests {
         #expect(actions(again) == ["unchanged", "unchanged"], "\(again.stderr)")
     }
 
+    /// What the SQLite store's SearchTests `hostileSyntax` tries, through the command against
+    /// PostgreSQL: each query is searched as words (exit 0 or 1, as grep) or refused as having no
+    /// word (64), never an SQL error; a long one is not echoed whole.
+    @Test("hostile and long queries against PostgreSQL: searched as words or refused, never an SQL error", .timeLimit(.minutes(2)))
+    func hostileQueries() async throws {
+        let database = try PostgresDatabase()
+        let stored = try await RunnelProcess.run(["store", "--db", database.url], stdin: storeInput())
+        #expect(stored.status == 0, "\(stored.stderr)")
+        let queries = [
+            "\"", "*", "^", "(((", "-", "NEAR(nato nga", "title:nato", "nato & !nga", "nato <-> nga", "nato:*",
+            "'; DROP TABLE articles; --", "\\", "😀 nato", "nato | nga", "!!nato", "nato:A", "$1", "nato' || 'x",
+        ]
+        for query in queries {
+            let result = try await RunnelProcess.run(["search", "--db", database.url, query])
+            #expect([0, 1, 64].contains(result.status), "\(query): exit \(result.status): \(result.stderr)")
+            #expect(!result.stderr.contains("syntax error") && !result.stderr.contains("INTERNAL"), "\(query): \(result.stderr)")
+        }
+        let nato = try await RunnelProcess.run(["search", "--db", database.url, "nato:*"])
+        #expect(nato.status == 0, "a word followed by tsquery syntax is the word: \(nato.stderr)")
+        let words = Array(repeating: "nato", count: 4_000) + ["khongcotu"]
+        let long = try await RunnelProcess.run(["search", "--db", database.url] + words)
+        #expect(long.status == 1, "\(long.stderr)")
+        #expect(long.stderr.count < 300, "the no-match message does not echo 4,000 words: \(long.stderr.count) bytes")
+        #expect(try database.psql("SELECT count(*) FROM articles") == "2\n", "the store is intact")
+    }
+
     @Test("an unreachable server is UNAVAILABLE, named without its password", .timeLimit(.minutes(1)))
     func unreachable() async throws {
         let result = try await RunnelProcess.run(["search", "--db", "postgres://runnel:s3cret@127.0.0.1:1/news", "nato"])

@@ -40,6 +40,20 @@ import Testing
         #expect(try await store.search(SearchQuery("nato"), limit: 10).count == 2, "the store still answers")
     }
 
+    @Test("messages quote a query cut to 60 characters, control characters escaped")
+    func quotedQuery() throws {
+        #expect(SearchQuery.quoted("nato nga") == "\"nato nga\"")
+        let long = Array(repeating: "nato", count: 4_000).joined(separator: " ")
+        #expect(SearchQuery.quoted(long) == "\"" + String(long.prefix(60)) + "…\" (19999 characters)")
+        #expect(SearchQuery.quoted("a\u{1B}[2Jb") == "\"a\\u{1B}[2Jb\"")
+        #expect(throws: RunnelError.self) { try SearchQuery(String(repeating: "-", count: 10_000)) }
+        do {
+            _ = try SearchQuery(String(repeating: "-", count: 10_000))
+        } catch {
+            #expect(error.message.count < 200, "\(error.message.count) characters")
+        }
+    }
+
     @Test("a query of 4,000 words is searched, and finds what has all of them")
     func longQuery() async throws {
         let dir = try TemporaryDirectory()

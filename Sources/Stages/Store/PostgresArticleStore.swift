@@ -129,7 +129,7 @@ public final class PostgresArticleStore: ArticleStore {
         let all = query.tsQuery
         let phrase = query.tsPhraseQuery ?? all
         return try await snippets.finish(for: query, limit: limit, duplicates: duplicates) { candidates throws(RunnelError) in
-            try await perform("searching for \(query.text)") { client, logger in
+            try await perform("searching for \(query.quoted)") { client, logger in
                 let rows = try await client.query(
                     """
                     SELECT id, title, canonical_url, published_at, text, simhash,

@@ -136,7 +136,7 @@ public final class SQLiteArticleStore: ArticleStore {
                     }
                 }
             } catch {
-                throw .sqlite(error, path: path, doing: "searching for \(query.text)")
+                throw .sqlite(error, path: path, doing: "searching for \(query.quoted)")
             }
         }
     }

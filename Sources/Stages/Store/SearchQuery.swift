@@ -54,13 +54,33 @@ public struct SearchQuery: Sendable, Hashable {
             }
         }
         guard !terms.isEmpty else {
-            throw RunnelError(.invalidArgument, "the query \"\(text)\" has no word to search for; type one or more words, e.g. runnel search 'phai bo ngoai giao'")
+            throw RunnelError(.invalidArgument, "the query \(Self.quoted(text)) has no word to search for; type one or more words, e.g. runnel search 'phai bo ngoai giao'")
         }
         self.terms = terms
         markedWords = TextFolding.tokens(text).compactMap { token in
             let word = String(text[token.range]).precomposedStringWithCanonicalMapping.lowercased()
             return word == token.folded ? nil : word
         }
+    }
+
+    /// The query as a message quotes it: in quotes, control characters escaped, and a long one cut
+    /// to its first 60 characters with the length of the whole (a 4,000-word query is not echoed).
+    public var quoted: String { Self.quoted(text) }
+
+    public static func quoted(_ text: String) -> String {
+        let limit = 60
+        var shown = ""
+        var count = 0
+        for character in text {
+            count += 1
+            guard count <= limit else { continue }
+            if character.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+                shown += character.unicodeScalars.map { $0.escaped(asASCII: true) }.joined()
+            } else {
+                shown.append(character)
+            }
+        }
+        return count <= limit ? "\"\(shown)\"" : "\"\(shown)…\" (\(count) characters)"
     }
 
     /// The FTS5 expression: every term quoted, all required.

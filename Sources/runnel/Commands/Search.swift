@@ -89,7 +89,7 @@ struct Search: AsyncParsableCommand {
         }
         FileHandle.standardOutput.write(Data(out.utf8))
         if hits.isEmpty {
-            if !json { Standard.error("runnel: no article matches \(words.joined(separator: " "))\n") }
+            if !json { Standard.error("runnel: no article matches \(SearchQuery.quoted(words.joined(separator: " ")))\n") }
             throw ExitStatus.failure.exitCode  // as grep: no match
         }
     }
