@@ -11,8 +11,12 @@ import Darwin
 ///
 /// A file that ends inside a frame (its writer was killed mid-write) is read up to its last whole
 /// frame, and a warning says how many bytes were dropped; the file is not modified (a writer
-/// reopening the log repairs it, see ``CaptureLogWriter``). Control lines are skipped and counted;
-/// an invalid line is skipped with a warning, as `runnel cat` does.
+/// reopening the log repairs it, see ``CaptureLogWriter``). A damaged frame in the middle of a
+/// file (corrupt data, a wrong checksum) is skipped with a `DATA_LOSS` warning at its offset that
+/// says how many bytes were skipped, and reading goes on at the next whole frame (frames are
+/// independent, `Protocol/PROTOCOL.md` 10.3). Control lines are skipped and counted; an invalid
+/// line is skipped with a warning, as `runnel cat` does. ``CaptureLogWarning/isTornTail`` tells
+/// the torn tail (normal after a crash) from damage.
 ///
 /// ```swift
 /// let reader = try CaptureLogReader(paths: ["capture/parse-enrich.jsonl.zst"]) { warning in
@@ -24,8 +28,9 @@ import Darwin
 /// ```
 ///
 /// Errors: ``next()`` throws a ``RunnelError`` (`DATA_LOSS`, `RESOURCE_EXHAUSTED`) with the file
-/// name in its message and the byte offset as its position when a frame in the middle of a file is
-/// corrupt; every message before it has been delivered.
+/// name in its message and the byte offset as its position when a file's damage has no whole
+/// frame after it, or a frame's window is over the limit; every message before it has been
+/// delivered.
 public final class CaptureLogReader {
     /// The files read, in order.
     public let files: [String]
@@ -136,7 +141,15 @@ public final class CaptureLogReader {
             }
             fileIndex += 1
             guard fileIndex < files.count else { return nil }
-            scanner = try CaptureFileScanner(path: files[fileIndex], limits: limits)
+            let path = files[fileIndex]
+            scanner = try CaptureFileScanner(path: path, limits: limits) { [unowned self] damage in
+                // The rest of a line begun before the damage was in the skipped bytes.
+                if !pending.isEmpty {
+                    pending.removeAll()
+                    lineNumber += 1
+                }
+                warn(path, damage)
+            }
             lineNumber = 0
         }
     }
@@ -172,7 +185,13 @@ public final class CaptureLogReader {
             .dataLoss,
             "torn tail: the file ends inside a frame (its writer stopped mid-write); \(scanner.tornBytes) bytes after the last whole frame "
                 + (repaired ? "were cut off" : "were dropped (the file is left as it is)"),
-            at: .offset(scanner.wholeEnd))
+            at: .offset(scanner.wholeEnd), cause: TornTail(bytes: scanner.tornBytes))
+    }
+
+    /// The cause of a torn tail's `DATA_LOSS`, which tells it from damage in the middle of a file.
+    public struct TornTail: Error, Sendable, Hashable {
+        /// The bytes after the last whole frame.
+        public var bytes: Int
     }
 
     private func warn(_ file: String, _ error: RunnelError) {

@@ -28,10 +28,20 @@ public struct CaptureLogWarning: Sendable, CustomStringConvertible {
         self.error = error
     }
 
+    /// Whether this is a torn tail: the file ends inside its last frame, as it does after its
+    /// writer was killed mid-write (normal after a crash), not damage in the middle of it.
+    public var isTornTail: Bool { error.isTornTail }
+
     /// `FILE: byte 1234: DATA_LOSS: …`, as `runnel cat` reports problems.
     public var description: String {
         var text = "\(file): "
         if let position = error.position, !position.description.isEmpty { text += "\(position): " }
         return text + "\(error.code.name): \(error.message)"
     }
+}
+
+extension RunnelError {
+    /// Whether this is a capture log's torn tail (its cause is ``CaptureLogReader/TornTail``):
+    /// the file ends inside its last frame, normal after a crash; any other `DATA_LOSS` is damage.
+    public var isTornTail: Bool { cause is CaptureLogReader.TornTail }
 }

@@ -60,6 +60,41 @@ public final class FileInput {
         try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         return true
     }
+
+    /// Whether the input is a regular file, which can be read at any offset (a pipe, a socket or
+    /// a terminal cannot): only there can a reader skip a damaged zstd frame and read on.
+    public var isRegularFile: Bool {
+        var info = stat()
+        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+    }
+
+    /// Makes the next ``read(_:)`` start at `offset` from the start of a regular file.
+    /// - Returns: `false`, changing nothing, when the input is not a regular file.
+    public func seek(to offset: Int) -> Bool {
+        guard isRegularFile else { return false }
+        return lseek(fd, off_t(offset), SEEK_SET) == off_t(offset)
+    }
+
+    /// Reads up to `count` bytes at `offset` of a regular file without moving the position
+    /// ``read(_:)`` reads from (`pread`).
+    /// - Returns: the bytes (fewer at the end of the file, none past it), or `nil` when the input
+    ///   is not a regular file or cannot be read.
+    public func bytes(at offset: Int, count: Int) -> [UInt8]? {
+        guard isRegularFile else { return nil }
+        var bytes = [UInt8](repeating: 0, count: count)
+        var done = 0
+        while done < count {
+            let n = bytes.withUnsafeMutableBytes { raw in
+                pread(fd, raw.baseAddress! + done, count - done, off_t(offset + done))
+            }
+            if n < 0 && errno == EINTR { continue }
+            if n < 0 { return nil }
+            if n == 0 { break }
+            done += n
+        }
+        bytes.removeLast(count - done)
+        return bytes
+    }
 }
 
 extension RunnelError {

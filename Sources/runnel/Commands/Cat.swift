@@ -14,7 +14,9 @@ struct Cat: ParsableCommand {
             Reads each FILE (or stdin) whether it is zstd-compressed or plain, checks \
             every line, and writes the valid ones. A bad line is reported on stderr with \
             its line number and status code and skipped; a broken zstd stream ends that \
-            file. The exit status is 0 unless something was reported; then it is the first \
+            file, but a damaged frame in a file with whole frames after it is reported \
+            (DATA_LOSS, its offset, the bytes skipped) and reading goes on at the next one. \
+            The exit status is 0 unless something was reported; then it is the first \
             problem's: 65 for a bad line or stream, 74 for a file that cannot be read.
 
               runnel cat parse.log.zst | jq .body.title
@@ -72,7 +74,7 @@ struct Cat: ParsableCommand {
         var status = ExitStatus.success
         var closed = false  // the reader of stdout went away (`| head`): stop quietly, exit 0
 
-        stream.forEachLine(in: files) { bytes, number, source in
+        stream.forEachLine(in: files, skippingDamage: true) { bytes, number, source in
             if raw {
                 encoder.append(line: bytes)
             } else {

@@ -24,7 +24,9 @@ struct Replay: AsyncParsableCommand {
 
             A progress bar with the rate and ETA is drawn on stderr when it is a terminal; \
             one summary line is printed at the end in any case. Exit status: 0 when every \
-            message was acked, 1 otherwise.
+            message was acked, 1 otherwise; 65 when a damaged frame in the middle of a log was \
+            skipped (DATA_LOSS with its offset; the frames after it are replayed), though a \
+            torn tail is cut back with a warning only.
 
             --compare OUT_LOG is a regression check: the inputs go to the stage in call \
             mode (its outputs come back on the same connection), and each input's outputs \
@@ -141,6 +143,8 @@ struct Replay: AsyncParsableCommand {
             if result.unacked > 0 { throw ExitStatus.unavailable.exitCode }
             if result.failed > 0 { throw ExitStatus.failure.exitCode }
             if problems.count > 0 && result.sent == 0 { throw problems.first.exitCode }
+            // A damaged frame was skipped (a torn tail is normal after a crash: not counted).
+            if problems.damaged > 0 { throw ExitStatus.dataError.exitCode }
         } catch let error as RunnelError {
             if error.isBrokenPipe && to == "-" { throw ExitStatus.success.exitCode }  // `| head` went away
             report(error, in: "replay")
@@ -204,13 +208,17 @@ final class ProblemCount: @unchecked Sendable {
     private let lock = NSLock()
     private var value = 0
     private var status = ExitStatus.success
+    private var damage = 0
     func add(_ error: RunnelError) {
         lock.withLock {
             value += 1
             status.keepFirst(error)
+            if error.code == .dataLoss && !error.isTornTail { damage += 1 }
         }
     }
     var count: Int { lock.withLock { value } }
+    /// Damaged frames and streams (`DATA_LOSS` other than a torn tail).
+    var damaged: Int { lock.withLock { damage } }
     /// The status of the first problem.
     var first: ExitStatus { lock.withLock { status } }
 }

@@ -91,7 +91,7 @@ struct TornTailTests {
         }
     }
 
-    @Test("a corrupt frame in the middle is DATA_LOSS at its offset, after every message before it")
+    @Test("a corrupt frame in the middle is skipped with DATA_LOSS at its offset; every other frame is read")
     func corruptMiddle() throws {
         var (bytes, frames) = try Self.log()
         let dir = try CaptureFixtures.directory()
@@ -100,14 +100,54 @@ struct TornTailTests {
         let start = frames[9].end
         bytes[start + (frames[10].end - start) / 2] ^= 0xFF
         _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
-        let reader = try CaptureLogReader(paths: [path])
-        var ids: [String] = []
-        #expect {
-            try reader.forEach { ids.append($0.envelope.id) }
-        } throws: { error in
-            guard let error = error as? RunnelError else { return false }
-            return error.code == .dataLoss && error.position?.offset == start && error.message.hasPrefix(path)
-        }
-        #expect(ids == frames[..<10].flatMap(\.ids))
+        let (ids, warnings) = try CaptureFixtures.readAll([path])
+        #expect(ids == frames[..<10].flatMap(\.ids) + frames[11...].flatMap(\.ids))
+        #expect(warnings.count == 1, "\(warnings)")
+        let warning = try #require(warnings.first)
+        #expect(warning.file == path)
+        #expect(warning.error.code == .dataLoss)
+        #expect(!warning.isTornTail)
+        #expect(warning.error.position?.offset == start)
+        #expect(warning.error.message.contains("\(frames[10].end - start) bytes skipped"), "\(warning)")
+        #expect(warning.error.message.contains("byte \(frames[10].end)"), "\(warning)")
+    }
+
+    /// A flipped bit in a frame's first block header makes the frame's size run past the end of
+    /// the file: it looked like a torn tail, and every frame after it was lost.
+    @Test("a damaged block header in the middle is not a torn tail: the frames after it are read", arguments: [1, 10, 28])
+    func damagedHeaderIsNotTorn(frame: Int) throws {
+        var (bytes, frames) = try Self.log()
+        let dir = try CaptureFixtures.directory()
+        let path = dir + "/hdr.jsonl.zst"
+        let start = frame == 0 ? 0 : frames[frame - 1].end
+        // magic (4), frame header descriptor, content size (2): byte 8 is in the block header.
+        bytes[start + 8] ^= 0xFF
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes))
+        let (ids, warnings) = try CaptureFixtures.readAll([path])
+        #expect(ids == frames[..<frame].flatMap(\.ids) + frames[(frame + 1)...].flatMap(\.ids))
+        #expect(warnings.count == 1, "\(warnings)")
+        #expect(warnings.first?.error.position?.offset == start)
+        #expect(warnings.first?.isTornTail == false, "\(warnings)")
+        #expect(warnings.first?.error.message.contains("\(frames[frame].end - start) bytes skipped") == true, "\(warnings)")
+
+        // A writer reopening the log keeps the frames after the damage (it cut them all off).
+        let numbered = dir + "/hdr.000001.jsonl.zst"
+        try FileManager.default.moveItem(atPath: path, toPath: numbered)
+        let writer = try CaptureLogWriter(path: dir + "/hdr.jsonl.zst")
+        #expect(writer.warnings.isEmpty, "\(writer.warnings)")
+        writer.close()
+        #expect((try FileManager.default.attributesOfItem(atPath: numbered)[.size] as? Int) == bytes.count)
+    }
+
+    @Test("damage with no whole frame after it is still a torn tail")
+    func tornAfterDamageIsTorn() throws {
+        let (bytes, frames) = try Self.log()
+        let dir = try CaptureFixtures.directory()
+        let path = dir + "/t.jsonl.zst"
+        let cut = frames[28].end + 12
+        _ = FileManager.default.createFile(atPath: path, contents: Data(bytes[..<cut]))
+        let (ids, warnings) = try CaptureFixtures.readAll([path])
+        #expect(ids == frames[...28].flatMap(\.ids))
+        #expect(warnings.count == 1 && warnings.first?.isTornTail == true, "\(warnings)")
     }
 }
