@@ -39,6 +39,15 @@ actor WrapChildren {
             remaining -= 1
             if remaining == 0 { continuation.resume(returning: answers.map { $0! }) }
         }
+
+        /// Takes back the answer at `index`, which turned out not to be its own; `false` when the
+        /// batch was already handed back (too late).
+        func retract(_ index: Int) -> Bool {
+            guard remaining > 0, answers[index] != nil else { return false }
+            answers[index] = nil
+            remaining += 1
+            return true
+        }
     }
 
     /// One input written to a child, waiting for its answer line.
@@ -48,6 +57,7 @@ actor WrapChildren {
         let line: [UInt8]
 
         func answer(_ answer: Answer) { batch.set(index, answer) }
+        func retract() -> Bool { batch.retract(index) }
     }
 
     private enum StopReason {
@@ -64,6 +74,12 @@ actor WrapChildren {
         let process: ChildProcess
         /// Inputs written, not yet answered, oldest first.
         var owed: [Pending] = []
+        /// Inputs answered since the child last owed nothing. Their answers are only known to be
+        /// theirs once it does: a filter that prints nothing for an input it fails on (jq prints
+        /// its error on stderr and goes on) hands every later answer to the input before.
+        var answered: [Pending] = []
+        /// It runs one input alone, to tell which input of a muddled run gets no answer.
+        var isolated = false
         /// Feeds the writer task; `nil` once its stdin is closed.
         var input: AsyncStream<ByteBuffer>.Continuation?
         var inputClosedAt: ContinuousClock.Instant?
@@ -93,6 +109,10 @@ actor WrapChildren {
     private var childPerBatch = false
     private var signalSources: [any DispatchSourceSignal] = []
     private var strayLines = 0
+    /// Inputs waiting to be run alone, one child each, one after another (see ``ended(_:status:)``).
+    private var toIsolate: [Pending] = []
+    private var isolating: Child?
+    private var reportedMuddle = false
     /// Waiting in ``finish()`` for the children to be gone.
     private var finishWaiters: [CheckedContinuation<Void, Never>] = []
 
@@ -180,6 +200,36 @@ actor WrapChildren {
         return child
     }
 
+    /// Starts a child for the next input waiting to run alone, once the one before has ended:
+    /// its stdin is closed after that one line, so it answers it or ends without a word.
+    private func runIsolated() {
+        guard isolating == nil, !toIsolate.isEmpty else { return }
+        let input = toIsolate.removeFirst()
+        if let signal = drainSignal {
+            let error = RunnelError(.cancelled, "the stage is stopping (\(Self.name(signal))); \(program) was not given this input")
+            input.answer(.failed(error))
+            for rest in toIsolate { rest.answer(.failed(error)) }
+            toIsolate = []
+            return
+        }
+        let child: Child
+        do throws(ProcessError) {
+            child = try start()
+        } catch {
+            input.answer(.failed(error.runnelError))
+            return runIsolated()
+        }
+        child.isolated = true
+        isolating = child
+        child.lastProgress = .now
+        child.owed = [input]
+        var bytes = ByteBuffer()
+        bytes.writeBytes(input.line)
+        child.input?.yield(bytes)
+        closeInput(child)
+        armTimer(child)
+    }
+
     private func closeInput(_ child: Child) {
         guard child.inputClosedAt == nil else { return }
         child.input?.finish()
@@ -202,7 +252,10 @@ actor WrapChildren {
                 return
             }
             if child.closedForSilence { child.answeredAfterClose = true }
-            child.owed.removeFirst().answer(.line(bytes))
+            let input = child.owed.removeFirst()
+            input.answer(.line(bytes))
+            // Owing nothing, it gave one line for each input: these answers are settled.
+            if child.owed.isEmpty { child.answered = [] } else { child.answered.append(input) }
         case .tooLong:
             if !child.owed.isEmpty {
                 child.owed.removeFirst().answer(
@@ -222,6 +275,7 @@ actor WrapChildren {
     private func ended(_ id: Int, status: ProcessExit) {
         guard let child = children.removeValue(forKey: id) else { return }
         child.timer?.cancel()
+        let wasBeingFed = child.inputClosedAt == nil
         closeInput(child)
         if child.closedForSilence && child.answeredAfterClose && !childPerBatch {
             childPerBatch = true
@@ -249,12 +303,30 @@ actor WrapChildren {
         case nil:
             if rest.isEmpty {
                 if !status.isNormal { logger.warning("\(program) ended (\(status))") }
-            } else {
+            } else if child.isolated || wasBeingFed || child.answered.isEmpty && rest.count == 1 {
+                // It ended by itself while it was being fed: it died on the first input it owed.
                 rest.removeFirst().answer(
                     .failed(RunnelError(.unavailable, "\(program) ended (\(status)) without answering (it must print one line per input line)")))
                 send(rest)
+            } else {
+                // Its stdin was closed (it went silent owing answers, or each batch runs its own
+                // child) and it ended owing answers without a word more: it printed no line for
+                // some input (jq prints its error on stderr and goes on), so every answer since it
+                // last owed nothing may belong to the input before. Which input got none is not
+                // known: each of them is run again alone.
+                let retracted = child.answered.filter { $0.retract() }
+                child.answered = []
+                if !reportedMuddle {
+                    reportedMuddle = true
+                    logger.warning(
+                        "\(program) ended (\(status)) owing \(rest.count) answers: it printed no line for some input (one line out per line in), so the \(retracted.count + rest.count) inputs since it last answered everything are run again one at a time, to tell which of them it fails on"
+                    )
+                }
+                toIsolate += retracted + rest
             }
         }
+        if isolating === child { isolating = nil }
+        runIsolated()
         if children.isEmpty {
             let waiters = finishWaiters
             finishWaiters = []

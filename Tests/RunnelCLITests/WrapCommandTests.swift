@@ -73,6 +73,32 @@ struct WrapCommandTests {
         #expect(lines.last?.contains(#""parent":"m2""#) == true, "\(result.stdoutText)")
     }
 
+    /// jq prints nothing for an input it fails on (its error goes to stderr) and goes on, so the
+    /// next answer came for the failing input, every later one for the input before it, and the
+    /// last input got none: the outputs had the wrong parents (the cause of wrapJqBadInput's
+    /// missing error records). The inputs since it last owed nothing are now run again alone.
+    @Test("a filter that prints no line for an input it fails on (jq): every answer still goes to its own input")
+    func silentFailure() async throws {
+        let inputs = ["m0", "bad1", "m2", "m3", "bad4", "m5"].map { id in
+            id.hasPrefix("bad") ? #"{"id":"\#(id)","type":"x","body":{}}"# : #"{"id":"\#(id)","type":"x","body":{"url":"HTTP://A/\#(id)"}}"#
+        }
+        let result = try await RunnelProcess.run(
+            ["wrap", "--max-attempts", "1", "--flush-wait", "200ms", "--", "jq", "-c", "--unbuffered", ".body.url |= ascii_downcase"],
+            stdin: data(inputs))
+        #expect(result.status == 0, "\(result.stderr)")
+        let lines = result.stdoutLines
+        #expect(lines.count == 6, "\(result.stdoutText)")
+        for (line, id) in zip(lines, ["m0", "bad1", "m2", "m3", "bad4", "m5"]) {
+            #expect(line.contains(#""parent":"\#(id)""#), "\(line)")
+            if id.hasPrefix("bad") {
+                #expect(line.contains(#""type":"error""#) && line.contains(#""status":"UNAVAILABLE""#), "\(line)")
+            } else {
+                #expect(line.contains(#""url":"http://a/\#(id)""#), "\(line)")
+            }
+        }
+        #expect(result.stderr.contains("run again one at a time"), "\(result.stderr)")
+    }
+
     @Test("at the end of the input the child's stdin is closed and the child is waited for")
     func endOfInput() async throws {
         let result = try await RunnelProcess.run(
