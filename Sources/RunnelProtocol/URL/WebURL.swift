@@ -113,6 +113,25 @@ public struct WebURL: Sendable, Hashable, CustomStringConvertible {
         return copy
     }
 
+    /// The same URL without its user part (`https://user:secret@host/` → `https://host/`).
+    public var removingCredentials: WebURL {
+        var copy = self
+        copy.username = ""
+        copy.password = ""
+        return copy
+    }
+
+    /// A URL as typed, its user part cut out (`https://user:secret@host/a` → `https://host/a`),
+    /// for what is written about it (messages, logs, errors); the rest as typed.
+    public static func removingCredentials(from text: String) -> String {
+        guard let scheme = text.range(of: ":") else { return text }
+        var start = scheme.upperBound
+        while start < text.endIndex, text[start] == "/" || text[start] == "\\" { start = text.index(after: start) }
+        let authority = text[start...].prefix { $0 != "/" && $0 != "?" && $0 != "#" && $0 != "\\" }
+        guard let at = authority.lastIndex(of: "@") else { return text }
+        return String(text[..<start] + text[text.index(after: at)...])
+    }
+
     /// The path and query as an HTTP request line carries them: `/a/b.html?x=1`.
     public var pathAndQuery: String {
         let path = path.isEmpty ? "/" : path

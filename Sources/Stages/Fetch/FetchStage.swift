@@ -100,39 +100,45 @@ public struct FetchStage: MessageStage {
     public func fetch(_ url: String, deadlineMs: Int64? = nil) async throws(RunnelError) -> PageFetched {
         let started = ContinuousClock.now
         let fetchedAt = Timestamp.now()
-        let text = url.trimmingCharacters(in: .whitespacesAndNewlines)
+        let requested = url.trimmingCharacters(in: .whitespacesAndNewlines)
+        // A user and password in the URL are sent as Basic auth to its origin, and never written:
+        // the message, errors and logs name the URL without them.
+        let text = WebURL.removingCredentials(from: requested)
         // Fetched in its WHATWG spelling: scheme and host in lower case, punycode for a non-ASCII
         // host, dot segments resolved; the message keeps the URL as it was requested.
-        let normalized: WebURL
+        var normalized: WebURL
         do {
-            normalized = try WebURL(text).removingFragment
+            normalized = try WebURL(requested).removingFragment
         } catch {
-            throw RunnelError(.invalidArgument, "\(error.message); fetch takes http, https and file URLs")
+            let message = error.message.replacingOccurrences(of: requested, with: text)
+            throw RunnelError(.invalidArgument, "\(message); fetch takes http, https and file URLs")
         }
+        let credentials = HTTPFetcher.Credentials(of: normalized)
+        normalized = normalized.removingCredentials
         let scheme = normalized.scheme
         guard let parsed = URL(string: normalized.href) else {
-            throw RunnelError(.invalidArgument, "\(url): not a URL; fetch takes http, https and file URLs")
+            throw RunnelError(.invalidArgument, "\(text): not a URL; fetch takes http, https and file URLs")
         }
         let budget = FetchBudget(timeoutMs: configuration.totalTimeoutMs, messageDeadlineMs: deadlineMs, now: started)
         let document: FetchedDocument
         switch scheme {
         case "http", "https":
             guard parsed.host?.isEmpty == false else {
-                throw RunnelError(.invalidArgument, "\(url): the URL has no host")
+                throw RunnelError(.invalidArgument, "\(text): the URL has no host")
             }
             let purpose = http.pagePurpose
             document = try await Self.within(budget, url: text) { [http] () async throws(RunnelError) in
-                try await http.fetch(parsed, original: text, budget: budget, purpose: purpose)
+                try await http.fetch(parsed, original: text, credentials: credentials, budget: budget, purpose: purpose)
             }
         case "file":
             guard let root = configuration.fileRoot else {
                 throw RunnelError(
                     .permissionDenied,
-                    "\(url): file:// URLs are refused unless fetch is given a directory to read them under (--allow-files DIR)")
+                    "\(text): file:// URLs are refused unless fetch is given a directory to read them under (--allow-files DIR)")
             }
             document = try await FileFetcher.fetch(parsed, original: text, under: root, maxBytes: configuration.maxBodyBytes)
         default:
-            throw RunnelError(.invalidArgument, "\(url): the scheme \(scheme) is not supported; fetch takes http, https and file URLs")
+            throw RunnelError(.invalidArgument, "\(text): the scheme \(scheme) is not supported; fetch takes http, https and file URLs")
         }
         var page = try Self.decode(document)
         page.fetchedAt = fetchedAt

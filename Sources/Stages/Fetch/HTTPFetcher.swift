@@ -75,29 +75,48 @@ final class HTTPFetcher: Sendable {
             truncate: false, maxRedirects: configuration.maxRedirects)
     }
 
+    /// A user and password from a requested URL's user part, percent-decoded: sent as Basic auth
+    /// to that URL's origin only (a redirect to another host does not get them).
+    struct Credentials: Sendable {
+        var username: String
+        var password: String
+        var origin: String
+
+        /// `nil` when the URL has no user part.
+        init?(of url: WebURL) {
+            guard !url.username.isEmpty || !url.password.isEmpty, let host = url.host, let port = url.portOrDefault else { return nil }
+            username = url.username.removingPercentEncoding ?? url.username
+            password = url.password.removingPercentEncoding ?? url.password
+            origin = "\(url.scheme)://\(host):\(port)"
+        }
+    }
+
     /// Fetches `url`, following redirects.
-    /// - Parameter original: the URL as requested, for messages and `url`.
+    /// - Parameters:
+    ///   - original: the URL as requested, for messages and `url`.
+    ///   - credentials: Basic auth for the requests to `url`'s origin.
     /// - Throws: ``RunnelError`` with the status that says why (see ``FetchStage``).
-    func fetch(_ url: URL, original: String, budget: FetchBudget, purpose: Purpose) async throws(RunnelError)
-        -> FetchedDocument
+    func fetch(_ url: URL, original: String, credentials: Credentials? = nil, budget: FetchBudget, purpose: Purpose)
+        async throws(RunnelError) -> FetchedDocument
     {
         var current = url
         var redirects: [String] = []
         var seen: Set<String> = [url.absoluteString]
         while true {
-            switch try await fetchHop(current, original: original, budget: budget, purpose: purpose) {
+            switch try await fetchHop(current, original: original, credentials: credentials, budget: budget, purpose: purpose) {
             case var .document(document):
                 document.url = original
                 document.redirects = redirects
                 return document
             case let .redirect(location, status):
                 guard let base = try? WebURL(current.absoluteString),
-                    let resolved = try? WebURL(location, base: base),
+                    let resolved = (try? WebURL(location, base: base))?.removingCredentials,
                     resolved.scheme == "http" || resolved.scheme == "https", resolved.host?.isEmpty == false,
                     let next = URL(string: resolved.href)
                 else {
                     throw RunnelError(
-                        .failedPrecondition, "\(original): \(status) redirect to \(location), which is not an http(s) URL")
+                        .failedPrecondition,
+                        "\(original): \(status) redirect to \(WebURL.removingCredentials(from: location)), which is not an http(s) URL")
                 }
                 let target = next.absoluteString
                 if seen.contains(target) {
@@ -132,9 +151,9 @@ final class HTTPFetcher: Sendable {
     }
 
     /// One URL, no redirects, with the retries of transient failures.
-    private func fetchHop(_ url: URL, original: String, budget: FetchBudget, purpose: Purpose) async throws(RunnelError)
-        -> Hop
-    {
+    private func fetchHop(
+        _ url: URL, original: String, credentials: Credentials?, budget: FetchBudget, purpose: Purpose
+    ) async throws(RunnelError) -> Hop {
         guard let host = url.host?.lowercased(), !host.isEmpty else {
             throw RunnelError(.invalidArgument, "\(original): \(url.absoluteString) has no host")
         }
@@ -169,7 +188,7 @@ final class HTTPFetcher: Sendable {
             } catch {
                 throw budget.exceeded(original, doing: "waiting for a turn at \(host)")
             }
-            let attempt = await request(url, original: original, budget: budget, purpose: purpose)
+            let attempt = await request(url, original: original, credentials: credentials, budget: budget, purpose: purpose)
             await gate.release(key)
 
             switch attempt {
@@ -201,8 +220,13 @@ final class HTTPFetcher: Sendable {
     }
 
     /// Sends one request and reads its response.
-    private func request(_ url: URL, original: String, budget: FetchBudget, purpose: Purpose) async -> Attempt {
+    private func request(
+        _ url: URL, original: String, credentials: Credentials? = nil, budget: FetchBudget, purpose: Purpose
+    ) async -> Attempt {
         var request = HTTPClientRequest(url: url.absoluteString)
+        if let credentials, Self.origin(of: url) == credentials.origin {
+            request.setBasicAuth(username: credentials.username, password: credentials.password)
+        }
         request.method = .GET
         request.headers.add(name: "User-Agent", value: configuration.userAgent)
         request.headers.add(
@@ -374,6 +398,12 @@ final class HTTPFetcher: Sendable {
                 if seen > 64 << 10 { return }
             }
         } catch {}
+    }
+
+    /// `scheme://host:port`, the port spelled out, as ``Credentials/origin`` is.
+    static func origin(of url: URL) -> String? {
+        guard let web = try? WebURL(url.absoluteString), let host = web.host, let port = web.portOrDefault else { return nil }
+        return "\(web.scheme)://\(host):\(port)"
     }
 
     /// The path and query a robots.txt rule is matched against (`/a/b.html?x=1`).
