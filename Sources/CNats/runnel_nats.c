@@ -278,6 +278,42 @@ int runnel_nats_ensure_consumer(
     return fail(error, status, js_code, "cannot create the consumer");
 }
 
+int runnel_nats_queue_depth(runnel_nats *nats, const char *stream, uint64_t *depth, runnel_nats_error *error) {
+    *depth = 0;
+    jsErrCode js_code = 0;
+    jsStreamInfo *info = NULL;
+    natsStatus status = js_GetStreamInfo(&info, nats->js, stream, NULL, &js_code);
+    if (status == NATS_NOT_FOUND || js_code == JSStreamNotFoundErr) return 0;
+    if (status != NATS_OK) return fail(error, status, js_code, "cannot look up the stream");
+    uint64_t messages = info->State.Msgs;
+    jsStreamInfo_Destroy(info);
+    if (messages == 0) return 0;
+    // A terminated message may stay in a work-queue stream (nats-server 2.9): what the
+    // consumers still have to deliver or see acked is what is left to do.
+    jsConsumerInfoList *list = NULL;
+    js_code = 0;
+    status = js_Consumers(&list, nats->js, stream, NULL, &js_code);
+    if (status == NATS_NOT_FOUND) {
+        *depth = messages;
+        return 0;
+    }
+    if (status != NATS_OK) return fail(error, status, js_code, "cannot list the stream's consumers");
+    if (list == NULL || list->Count == 0) {
+        *depth = messages;
+    } else {
+        for (int i = 0; i < list->Count; i++) {
+            jsConsumerInfo *consumer = list->List[i];
+            if (consumer == NULL) continue;
+            // Redelivered ones are counted in NumAckPending too: counting them twice errs on
+            // the side of "not done yet", which is the only answer that matters here.
+            *depth += consumer->NumPending + (uint64_t)(consumer->NumAckPending > 0 ? consumer->NumAckPending : 0)
+                + (uint64_t)(consumer->NumRedelivered > 0 ? consumer->NumRedelivered : 0);
+        }
+    }
+    jsConsumerInfoList_Destroy(list);
+    return 0;
+}
+
 runnel_nats_sub *runnel_nats_pull_subscribe(
     runnel_nats *nats, const char *stream, const char *durable, const char *subject, runnel_nats_error *error) {
     jsSubOptions options;

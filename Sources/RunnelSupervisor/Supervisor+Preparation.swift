@@ -89,7 +89,7 @@ extension Supervisor {
             let to = placed.remoteTo?.description ?? (placed.isLast ? "-" : next.map { "unix:" + $0 } ?? "-")
             var own = ["--listen", placed.listen?.description ?? "fd:3", "--to", to]
             own += keyArguments()
-            if placed.listen != nil || placed.remoteTo != nil { own += tlsArguments() }
+            if definition.isMultiHost && (placed.listen != nil || placed.remoteTo != nil) { own += tlsArguments() }
             let statistics = runDirectory + "/\(stage.name).stats.json"
             if stage.command == nil {
                 own += ["--stats-file", statistics, "--tap-socket", tapPrefix(stage.name)]
@@ -111,13 +111,15 @@ extension Supervisor {
                 at: 0)
             next = socketPath
         }
-        guard placement.runsSource, let first = next else { return built }
+        // The source sends to the first stage: its socket, or its JetStream work queue.
+        let firstInput = definition.natsLinks != nil ? placement.stages.first?.listen?.description : next.map { "unix:" + $0 }
+        guard placement.runsSource, let first = firstInput else { return built }
         let statistics = runDirectory + "/source.stats.json"
         let drain = min(definition.shutdownTimeout.components.seconds, 5)
         let source = Launch(
             name: "source",
             arguments: [
-                runnel, "send", "unix:" + first, urls, "--urls", "--cursor", stateDirectory + "/cursor",
+                runnel, "send", first, urls, "--urls", "--cursor", stateDirectory + "/cursor",
                 "--stats-file", statistics, "--tap-socket", tapPrefix("source"),
                 "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0s", "--drain-timeout", "\(drain)s",
             ] + keyArguments(),

@@ -80,6 +80,8 @@ public actor Supervisor {
     private var finishWaiter: CheckedContinuation<Void, Never>?
     private var outputClosed = false
     private var groups: ProcessGroupRecord
+    /// Reads the JetStream queues' depths once the source is done (``Supervisor/watchQueues()``).
+    var queueWatcher: Task<Void, Never>?
 
     /// - Parameters:
     ///   - runnel: the `runnel` executable that built-in stages run as.
@@ -159,7 +161,7 @@ public actor Supervisor {
                     name: launch.name, restart: launch.isSource ? .transient : stage?.restart ?? .permanent,
                     replicas: launch.isSource ? 1 : stage?.replicas ?? 1, isSource: launch.isSource)
             },
-            policy: definition.policy, shutdownTimeout: definition.shutdownTimeout)
+            policy: definition.policy, shutdownTimeout: definition.shutdownTimeout, durableLinks: definition.natsLinks != nil)
         let control = try ControlService(path: controlPath) { [weak self] request in
             await self?.answer(request) ?? .error("the pipeline is shutting down", code: .unavailable)
         }
@@ -253,9 +255,16 @@ public actor Supervisor {
                 log(level, message)
             case let .finish(code):
                 finish(code)
+            case .watchQueues:
+                watchQueues()
             }
         }
         publish()
+    }
+
+    /// Every JetStream queue between the stages is empty.
+    func queuesEmptied() {
+        perform(machine.queuesEmpty(now: .now))
     }
 
     private func fire(_ id: SupervisorMachine.TimerID) {
@@ -343,6 +352,7 @@ public actor Supervisor {
         exitCode = code
         for task in timers.values { task.cancel() }
         timers = [:]
+        queueWatcher?.cancel()
         let done = cursorValue()
         let seconds = Int(Date().timeIntervalSince(startedDate))
         log(.info, "stopped \(definition.name): \(done)\(total > 0 ? "/\(total)" : "") sources done, \(machine.outputs) outputs in \(seconds) s")
@@ -386,7 +396,7 @@ public actor Supervisor {
 
     /// Every supervisor message goes through here: swift-log, with the pipeline (and the stage
     /// it is about) as metadata, on the supervisor's stderr.
-    private func log(_ level: Logger.Level, _ text: String, stage: String? = nil) {
+    func log(_ level: Logger.Level, _ text: String, stage: String? = nil) {
         var metadata: Logger.Metadata = [:]
         if let stage { metadata["member"] = .string(stage) }
         logger.log(level: level, "\(text)", metadata: metadata.isEmpty ? nil : metadata)

@@ -26,6 +26,7 @@ struct PipelineDefaultsTests {
         let bare = try PipelineDefinition(text: "[source]\nurls = \"u\"\n[[stage]]\nname = \"a\"\n", file: "p.toml")
         #expect(pipeline.policy == bare.policy)
         #expect(pipeline.shutdownTimeout == bare.shutdownTimeout)
+        #expect(pipeline.links == bare.links)
         #expect(pipeline.stages == bare.stages.map { var stage = $0; stage.line = pipeline.stages[0].line; return stage })
     }
 

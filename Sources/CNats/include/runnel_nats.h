@@ -52,6 +52,10 @@ int runnel_nats_ensure_stream(
 int runnel_nats_ensure_consumer(
     runnel_nats *nats, const char *stream, const char *durable, const char *subject, int64_t ack_wait_ms,
     int64_t max_ack_pending, runnel_nats_error *error);
+/// How many messages of the stream are still to be done: delivered to no consumer yet, or
+/// delivered and not acked (or terminated). 0 for a stream that does not exist (nothing was
+/// published to it); the stream's message count when no consumer reads it yet. 0 on success.
+int runnel_nats_queue_depth(runnel_nats *nats, const char *stream, uint64_t *depth, runnel_nats_error *error);
 /// Binds a pull subscription to an existing durable consumer.
 runnel_nats_sub *runnel_nats_pull_subscribe(
     runnel_nats *nats, const char *stream, const char *durable, const char *subject, runnel_nats_error *error);

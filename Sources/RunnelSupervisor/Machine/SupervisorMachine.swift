@@ -98,6 +98,9 @@ public struct SupervisorMachine: Sendable {
         case log(Logger.Level, String)
         /// Every member is down: exit with this status.
         case finish(Int32)
+        /// The source is done and the links are durable queues: report ``queuesEmpty(now:)``
+        /// once no queue between the stages holds a message.
+        case watchQueues
     }
 
     enum State: Sendable, Equatable {
@@ -124,15 +127,24 @@ public struct SupervisorMachine: Sendable {
     private var exitCode: Int32 = 0
     /// Lines of output the last stage wrote (the pipeline's results), counted by the runtime.
     public private(set) var outputs = 0
+    /// Whether the stages are linked by durable queues (JetStream), where the source is done
+    /// once its messages are stored in the first queue, not once they reached the end.
+    private let durableLinks: Bool
 
     /// - Parameters:
     ///   - members: in pipeline order, the source (if this host runs it) first.
     ///   - policy: the strategy, intensity and backoff.
     ///   - shutdownTimeout: how long a member has to drain after SIGTERM before SIGKILL.
-    public init(members: [MemberSpec], policy: RestartPolicy.Configuration = .init(), shutdownTimeout: Duration = .seconds(30)) {
+    ///   - durableLinks: the stages are linked by durable queues: when the source is done the
+    ///     machine asks the runtime to ``Action/watchQueues`` and drains once they are empty.
+    public init(
+        members: [MemberSpec], policy: RestartPolicy.Configuration = .init(), shutdownTimeout: Duration = .seconds(30),
+        durableLinks: Bool = false
+    ) {
         self.members = members.map { Member(spec: $0) }
         self.policy = RestartPolicy(configuration: policy)
         self.shutdownTimeout = shutdownTimeout
+        self.durableLinks = durableLinks
     }
 
     /// Whether the pipeline has ended.
@@ -231,6 +243,10 @@ public struct SupervisorMachine: Sendable {
         }
         if members[index].spec.isSource && status.isNormal {
             members[index].state = .done
+            if durableLinks {
+                // In the first queue is not at the end: the stages go on until the queues are empty.
+                return [.log(.info, "source: every URL is stored in JetStream; waiting until the stages have emptied their queues"), .watchQueues]
+            }
             // No output count here: the last stage's output may still be in its pipe. The count
             // is exact in the summary once every stage has exited and its pipes are read.
             return [.log(.info, "source: every URL was acked end to end; draining the stages")]
@@ -318,6 +334,14 @@ public struct SupervisorMachine: Sendable {
                 .signal(members[index].pids.sorted(), SIGKILL),
             ]
         }
+    }
+
+    /// The queues between the stages are empty (after ``Action/watchQueues``): every message
+    /// went through to the last stage, so the pipeline drains. Ignored unless it is running.
+    public mutating func queuesEmpty(now: ContinuousClock.Instant) -> [Action] {
+        guard state == .running else { return [] }
+        return [.log(.info, "the JetStream queues are empty: every message reached the last stage; draining the stages")]
+            + beginDrain(reason: nil, quiet: false, now: now)
     }
 
     /// Stop the pipeline: drain from the source down.

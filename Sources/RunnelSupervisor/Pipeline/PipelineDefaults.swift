@@ -18,6 +18,9 @@ public enum PipelineDefaults {
     public static let shutdownTimeout: Duration = .seconds(30)
     /// The shortest `period` and `shutdown_timeout` a file may set.
     public static let shortestPeriod = TimeSpan.seconds(1)
+    /// `links`: what links the stages; `"nats://HOST:PORT[/PREFIX][?ack_wait=…]"` makes each link
+    /// a JetStream work queue (``PipelineDefinition/Links``).
+    public static let links = "unix"
     /// `restart` of a `[[stage]]`.
     public static let restart = RestartPolicy.RestartType.permanent
     /// `replicas` of a `[[stage]]`.
@@ -61,6 +64,7 @@ public enum PipelineDefaults {
                 value: "{ initial = \"\(TimeSpan(policy.initialBackoff))\", max = \"\(TimeSpan(policy.maxBackoff))\", jitter = \(policy.jitter) }",
                 meaning: ""),
             Key(table: "[pipeline]", key: "shutdown_timeout", value: "\"\(TimeSpan(shutdownTimeout))\"", meaning: "then SIGKILL what still runs"),
+            Key(table: "[pipeline]", key: "links", value: "\"\(links)\"", meaning: "or \"nats://HOST:PORT\": JetStream queues"),
             Key(table: "[[stage]]", key: "restart", value: "\"\(restart.rawValue)\"", meaning: "or " + restarts.joined(separator: ", ")),
             Key(table: "[[stage]]", key: "replicas", value: "\(replicas)", meaning: "processes sharing its socket"),
             Key(table: "[[stage]]", key: "command", value: "[\"runnel\", NAME]", meaning: "then its args"),

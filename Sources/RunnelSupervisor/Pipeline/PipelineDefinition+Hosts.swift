@@ -56,11 +56,11 @@ extension PipelineDefinition {
         public var stage: Stage
         /// Its position in the pipeline.
         public var index: Int
-        /// Where it listens when its upstream is on another host; `nil`: a Unix socket the
-        /// supervisor binds.
+        /// Where it listens when its upstream is on another host, or its JetStream work queue;
+        /// `nil`: a Unix socket the supervisor binds.
         public var listen: Endpoint?
-        /// Where it sends when its downstream is on another host; `nil`: the next stage's Unix
-        /// socket, or the supervisor (the last stage).
+        /// Where it sends when its downstream is on another host, or the next stage's JetStream
+        /// work queue; `nil`: the next stage's Unix socket, or the supervisor (the last stage).
         public var remoteTo: Endpoint?
         /// Whether it is the pipeline's last stage.
         public var isLast: Bool
@@ -85,7 +85,17 @@ extension PipelineDefinition {
                 throw RunnelError(.invalidArgument, "\(file) defines no [hosts], so --host \(host) does not apply; run it without --host")
             }
             let placed = stages.enumerated().map { index, stage in
-                PlacedStage(stage: stage, index: index, listen: nil, remoteTo: nil, isLast: index == stages.count - 1, peers: nil)
+                let isLast = index == stages.count - 1
+                guard let nats = natsLinks else {
+                    return PlacedStage(stage: stage, index: index, listen: nil, remoteTo: nil, isLast: isLast, peers: nil)
+                }
+                // JetStream links: the stage reads its own work queue and writes the next one's.
+                let listen = Endpoint.nats(nats.endpoint(into: stage.name))
+                let to = isLast ? nil : Endpoint.nats(nats.endpoint(into: stages[index + 1].name))
+                let output = isLast ? "→ the supervisor" : "→ JetStream \(nats.prefix).\(stages[index + 1].name)"
+                return PlacedStage(
+                    stage: stage, index: index, listen: listen, remoteTo: to, isLast: isLast,
+                    peers: "← JetStream \(nats.prefix).\(stage.name) \(output)")
             }
             return (placed, true)
         }

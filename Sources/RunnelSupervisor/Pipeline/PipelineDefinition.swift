@@ -13,6 +13,7 @@ import RunnelProtocol
 /// period = "30s"                # durations: 250ms, 30s, 10m, 1h
 /// backoff = { initial = "50ms", max = "2s", jitter = 0.1 }
 /// shutdown_timeout = "1m"
+/// links = "nats://127.0.0.1:4222"  # JetStream work queues between the stages (see ``Links``)
 ///
 /// [source]
 /// urls = "urls.txt"             # one URL per line; or directory = "pages" (every page in it)
@@ -28,8 +29,9 @@ import RunnelProtocol
 /// A key left out takes its value from ``PipelineDefaults``, the one place they are written.
 /// The file is parsed by TOMLKit; ``TOMLLineIndex`` finds each key's line for the messages.
 ///
-/// Each stage listens on a socket the supervisor binds and sends to the next stage's; the last
-/// stage writes to the supervisor. Relative paths are relative to the file's directory, and the
+/// Each stage listens on a socket the supervisor binds and sends to the next stage's (or, with
+/// `links = "nats://…"`, reads and writes JetStream work queues); the last stage writes to the
+/// supervisor. Relative paths are relative to the file's directory, and the
 /// stages run there.
 public struct PipelineDefinition: Sendable {
     /// One `[[stage]]`: what runs, how many, and what happens when it exits.
@@ -87,6 +89,8 @@ public struct PipelineDefinition: Sendable {
     public var tls: TLSFiles?
     /// The shared key for links between hosts (`key_file` in `[pipeline]`).
     public var keyFile: String?
+    /// What links the stages (`links` in `[pipeline]`, ``PipelineDefaults/links``).
+    public var links: Links = .unix
     /// What the file says in a way that still works but will not in the next release
     /// (`period_s = 60` for `period = "60s"`), one line each, for the command to show.
     public var warnings: [String] = []
@@ -146,6 +150,7 @@ public struct PipelineDefinition: Sendable {
         static let top = ["pipeline", "source", "stage", "capture", "hosts", "tls"]
         static let pipeline = [
             "name", "strategy", "max_restarts", "period", "period_s", "backoff", "shutdown_timeout", "shutdown_timeout_s", "key_file",
+            "links",
         ]
         static let backoff = ["initial", "max", "initial_ms", "max_ms", "jitter"]
         static let source = ["urls", "directory"]
@@ -254,6 +259,7 @@ public struct PipelineDefinition: Sendable {
         captures = Capture.read(from: root, stages: stages, reader: &reader)
         keyFile = reader.string("key_file", in: pipeline)
         readPlacement(root, &reader)
+        readLinks(pipeline, &reader)
         warnings = reader.warnings
     }
 

@@ -121,6 +121,20 @@ public final class NatsConnection: @unchecked Sendable {
         }
     }
 
+    /// How many messages of `stream` are still to be done: not yet delivered, or delivered and
+    /// not yet acked. 0 when the stream does not exist (nothing was published to it).
+    ///
+    /// ```swift
+    /// try await nats.queueDepth(stream: "RUNNEL_news_parse")   // 0: parse has done all it was given
+    /// ```
+    /// - Throws: ``RunnelError`` `UNAVAILABLE` when the server is away.
+    public func queueDepth(stream: String) async throws(RunnelError) -> UInt64 {
+        try await call("cannot read the depth of stream \(stream)") { handle, error in
+            var depth: UInt64 = 0
+            return runnel_nats_queue_depth(handle, stream, &depth, &error) == 0 ? depth : nil
+        }
+    }
+
     /// A pull subscription bound to the durable consumer (which must exist).
     public func subscribe(durable: String) async throws(RunnelError) -> NatsPullSubscription {
         let sub = try await call("cannot subscribe to \(endpoint.subject) as \(durable)") { handle, error in
