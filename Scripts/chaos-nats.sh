@@ -11,8 +11,9 @@
 # kill every 100 ms each stage lives about 0.4 s, and the pipeline spends most of its time
 # redoing what a kill undid (BENCHMARKS.md). On JetStream links each hop is durable: a stage acks
 # its input once JetStream has stored its outputs, so a kill costs only what the killed stage
-# held, redelivered after `ack_wait`. Each stage here is restarted by a shell loop (the
-# supervisor wires Unix sockets between the stages it runs).
+# held, redelivered after `ack_wait`. Each stage here is restarted by a shell loop, with no
+# supervisor: the baseline for `CHAOS_LINKS=nats Scripts/chaos.sh`, where `runnel run` links the
+# same stages through JetStream (`links = "nats://…"`) and restarts them itself.
 set -euo pipefail
 cd -P "$(dirname "$0")/.."
 n=${1:-2000}

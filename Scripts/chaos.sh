@@ -10,13 +10,28 @@
 # itself once, when about a third of the pages are stored, and starts `runnel run` again: it
 # must clean up what the dead one left, resume from the cursor and still end with N rows.
 # Every run ends by checking that no process of the pipeline is left behind.
+#
+# CHAOS_LINKS=nats links the stages through NATS JetStream work queues instead of Unix sockets
+# (`links = "nats://…"` in the pipeline file; a throwaway nats-server from Scripts/lib/nats.sh,
+# or the one in RUNNEL_TEST_NATS). Each hop is then durable, so the default kill interval is
+# 100 ms: `CHAOS_LINKS=nats Scripts/chaos.sh 10000`.
 set -euo pipefail
 cd -P "$(dirname "$0")/.."
 n=${1:-2000}
 runnel=${RUNNEL:-$(swift build --show-bin-path)/runnel}
 [ -x "$runnel" ] || swift build --product runnel >/dev/null
 work=$(mktemp -d)
-trap 'kill $(jobs -p) 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+links=${CHAOS_LINKS:-unix}
+links_line=""
+own_nats=""
+if [ "$links" = nats ]; then
+  . Scripts/lib/nats.sh
+  if [ -z "${RUNNEL_TEST_NATS:-}" ]; then nats_start; own_nats=1; fi
+  links_line="links = \"$RUNNEL_TEST_NATS?ack_wait=1s&max_ack_pending=64\""
+elif [ "$links" != unix ]; then
+  echo "chaos: CHAOS_LINKS is unix or nats, not $links" >&2; exit 64
+fi
+trap 'kill $(jobs -p) 2>/dev/null; [ -z "$own_nats" ] || nats_stop; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 trap 'exit 143' TERM INT   # so the EXIT trap above ends the pipeline and the server too
 name="chaos-$$"
 
@@ -28,6 +43,7 @@ sed "s/PORT/$port/" "$work/urls.txt.tmp" > "$work/urls.txt"
 extra=""
 [ -n "${CHAOS_WINDOW:-}" ] && extra=", \"--window\", \"$CHAOS_WINDOW\""
 kill_every=${CHAOS_KILL_EVERY:-0.3}
+if [ "$links" = nats ]; then kill_every=${CHAOS_KILL_EVERY:-0.1}; fi
 cat > "$work/chaos.toml" <<TOML
 [pipeline]
 name = "$name"
@@ -35,6 +51,7 @@ max_restarts = 1000
 period = "60s"
 backoff = { initial = "10ms", max = "100ms" }
 shutdown_timeout = "20s"
+$links_line
 
 [source]
 urls = "urls.txt"
@@ -136,7 +153,7 @@ distinct=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(DISTINCT url) FROM article
 # Nothing of the pipeline may outlive it: its stages name its run directory in their arguments.
 left=$(pgrep -f -- "/$name/" || true)
 [ -z "$left" ] || { echo "chaos: processes left behind: $(ps -o pid=,args= -p ${left//$'\n'/,} | head -5)"; rc=1; }
-echo "chaos: $n pages, $kills kills (one every ${interval}s), ${last_restarts:-0} restarts counted by runnel status, exit $rc, $rows rows ($distinct distinct URLs)"
+echo "chaos: $n pages over $links links, $kills kills (one every ${interval}s), ${last_restarts:-0} restarts counted by runnel status, exit $rc, $rows rows ($distinct distinct URLs)"
 # Every kill made before the last status query (but one landing as the run ends) shows up as a
 # restart (a supervisor started again counts only its own).
 counted=${last_restarts:-0}

@@ -73,7 +73,8 @@ echo "==> chaos: Scripts/chaos.sh ${RUNNEL_CHAOS_PAGES:-2000}" >&2
 CHAOS_KILL_EVERY=${CHAOS_KILL_EVERY:-0.3} RUNNEL="$(swift build --show-bin-path)/runnel" timeout 900 Scripts/chaos.sh "${RUNNEL_CHAOS_PAGES:-2000}"
 echo "==> chaos with the supervisor killed: CHAOS_KILL_SUPERVISOR=1 Scripts/chaos.sh 500" >&2
 CHAOS_KILL_SUPERVISOR=1 CHAOS_KILL_EVERY=0.5 RUNNEL="$(swift build --show-bin-path)/runnel" timeout 600 Scripts/chaos.sh 500
-# Over JetStream links each hop is durable, so kills ten times a second cost only what the killed
-# stage held (about a minute for 1,000 pages with the debug build; BENCHMARKS.md).
-echo "==> chaos over JetStream links, a kill every 100 ms: Scripts/chaos-nats.sh 1000" >&2
-CHAOS_KILL_EVERY=0.1 RUNNEL="$(swift build --show-bin-path)/runnel" timeout 600 Scripts/chaos-nats.sh 1000
+# The same supervisor with its stages linked through JetStream (links = "nats://…", the server
+# started above): each hop is durable, so kills ten times a second cost only what the killed
+# stage held (about a minute for 1,000 pages with the debug build on a quiet machine; BENCHMARKS.md).
+echo "==> chaos over JetStream links, a kill every 100 ms: CHAOS_LINKS=nats Scripts/chaos.sh 1000" >&2
+CHAOS_LINKS=nats CHAOS_KILL_EVERY=0.1 RUNNEL="$(swift build --show-bin-path)/runnel" timeout 600 Scripts/chaos.sh 1000
