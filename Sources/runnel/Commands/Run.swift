@@ -33,6 +33,11 @@ struct Run: AsyncParsableCommand {
             its part with --host NAME, and links between hosts are tcp:// (tls:// with \
             a [tls] section). Its status is then under the name NAME@HOST.
 
+            links = "nats://HOST:PORT" in [pipeline] links the stages through JetStream \
+            work queues instead (NAME.STAGE, one per stage; a path sets another prefix, a \
+            query ack_wait, max_ack_pending and storage): each hop is durable, and the run \
+            ends once the source's URLs are in JetStream and every queue is empty.
+
             runnel check FILE validates a pipeline file without starting it. What a \
             pipeline file means by the keys it leaves out:
 
