@@ -21,10 +21,7 @@ from wire import CODE, ctl, hello
 
 # Cases that assert what PROTOCOL.md says and that Runnel does not do yet: run.py reports them as
 # known failures (never as passed), and as an error once one passes.
-EXPECTED_TO_FAIL_UNTIL_FIXED = {
-    # 8.5: a stage SHOULD drop a message whose id it finished recently; the relay passes it on.
-    "an id reused: the duplicate is acked and dropped",
-}
+EXPECTED_TO_FAIL_UNTIL_FIXED: set[str] = set()
 
 
 # Handshake (7.1) -------------------------------------------------------------------------------

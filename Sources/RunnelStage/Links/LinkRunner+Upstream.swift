@@ -80,6 +80,9 @@ extension LinkRunner {
         let described = describedService
         let checksEnvelopes = !service.accepts.contains("*")
         let caller = peer.mode == "call" ? writer : nil
+        // Duplicates are dropped on a plain link only: a caller wants an answer each time, and a
+        // replay sends logged ids again on purpose (PROTOCOL.md §7.10, §8.5).
+        let dropsDuplicates = caller == nil && peer.mode != "replay" && options.recentIDs > 0
         try link.open()
         let key = ObjectIdentifier(link)
         parts.withLock { $0.links[key] = (link, connection) }
@@ -90,7 +93,7 @@ extension LinkRunner {
         var peerDrained = false
         // A link that breaks (or ends without a drain) leaves its unacked messages to be
         // sent again: what is still pending for them here is dropped, not done twice.
-        defer { if !peerDrained { link.abandon() } }
+        defer { if !peerDrained { linkBroke(link) } }
         reading: while let inputs = try await reader.nextBatch() {
             link.heardFromPeer()
             var jobs: [Job] = []
@@ -145,10 +148,26 @@ extension LinkRunner {
                     jobs.append(errorJob(record, done: { link.complete(seq: seq) }, replyTo: caller))
                     continue
                 }
-                jobs.append(
-                    Job(
-                        received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller,
-                        origin: link))
+                guard dropsDuplicates else {
+                    jobs.append(
+                        Job(
+                            received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller,
+                            origin: link))
+                    continue
+                }
+                let id = envelope.id
+                let job = Job(
+                    received: .init(envelope, receivedAt: now), done: { self.finished(id); link.complete(seq: seq) },
+                    origin: link)
+                switch duplicates.withLock({ $0.arrive(id: id, from: key, holding: job) }) {
+                case .process:
+                    jobs.append(job)
+                case .finished:
+                    logger.debug("\(peer.stage) sent \(id) again (seq \(seq)); it was finished: acked, not processed again")
+                    link.complete(seq: seq)
+                case .held:
+                    logger.debug("\(peer.stage) sent \(id) again (seq \(seq)) while a copy is in progress: done when that one is")
+                }
             }
             stats.withLock { $0.received += jobs.count }
             if capture.input != nil { capture.received(data) }
@@ -162,6 +181,21 @@ extension LinkRunner {
         await link.settled()
         link.flush()
         link.reply(.bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
+    }
+
+    /// An input whose id is remembered as a duplicate filter's is done: copies of it held behind
+    /// it are done too (acked, not processed).
+    func finished(_ id: String) {
+        for copy in duplicates.withLock({ $0.finish(id: id) }) { copy.done() }
+    }
+
+    /// The link broke (or is given up on): what it sent and was not acked will come again, so
+    /// its pending work is dropped, and copies of its messages held from other links are
+    /// processed in their place (PROTOCOL.md §7.7, §8.5).
+    func linkBroke(_ link: InboundLink) {
+        link.abandon()
+        let promoted = duplicates.withLock { $0.linkBroke(ObjectIdentifier(link)) }
+        if !promoted.isEmpty { queue.push(promoted) }
     }
 
     /// Pings a silent peer and closes the link when it answers nothing for --idle-timeout.
@@ -228,6 +262,9 @@ extension LinkRunner {
             .init(
                 name: "max-unread", type: "string", default: "\(ByteSize(bytes: options.maxUnread))",
                 help: "Bytes kept for a peer that does not read them; past it the connection is closed."),
+            .init(
+                name: "recent-ids", type: "integer", default: "\(options.recentIDs)",
+                help: "Ids of finished messages remembered; a copy sent again is acked, not processed (0: off)."),
         ]
         return service
     }

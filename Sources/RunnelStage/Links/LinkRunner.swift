@@ -28,6 +28,11 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var insecure = false
         /// Credit granted to each upstream connection.
         public var window = 256
+        /// How many ids of finished messages are remembered, to drop a duplicate that an
+        /// upstream sends again (PROTOCOL.md §8.5): a copy of one is acked without being processed.
+        /// About 140 bytes each for 26-character ids (16,384: about 2.2 MiB); 0 turns it off. See
+        /// ``DuplicateFilter``.
+        public var recentIDs = 16_384
         /// Unacked outputs kept before the stage waits (backpressure).
         public var outputCapacity = 1024
         public var ackTimeout: Duration = .seconds(30)
@@ -77,6 +82,8 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// The output link as the statistics reporter last saw it (the downstream is an actor).
     let outputLink = Mutex<LinkStatistics?>(nil)
     let deadLetterLog: DeadLetterLog?
+    /// The ids finished recently and those in progress, to drop duplicates from upstream links.
+    let duplicates: Mutex<DuplicateFilter<ObjectIdentifier, Job>>
     /// `--capture-in` / `--capture-out`: data inputs as received, outputs as handed to the downstream.
     public let capture: StageCapture
 
@@ -119,6 +126,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         }
         self.options = options
         self.logger = logger
+        duplicates = Mutex(DuplicateFilter(capacity: options.recentIDs))
         deadLetterLog = try configuration.deadLetterPath.map { path throws(RunnelError) in try DeadLetterLog(path: path) }
         capture = try StageCapture(configuration)
         for warning in capture.warnings { logger.warning("capture log repaired: \(warning)") }
@@ -241,7 +249,7 @@ public final class LinkRunner<S: Stage>: Sendable {
                 .deadlineExceeded, "still draining after \(TimeSpan(timeout)) (--drain-timeout); what is not acked is left to be sent again")
             logger.warning("\(reason.message)")
             for (link, connection) in links {
-                link.abandon()
+                linkBroke(link)
                 connection.close()
             }
             await output?.giveUp(reason)

@@ -124,7 +124,9 @@ struct Replay: AsyncParsableCommand {
                 var options = ReliableSender.Options()
                 options.key = try key.load()
                 options.ackTimeout = ackTimeout.duration
-                if compare != nil { options.mode = "call" }
+                // A replay sends logged ids again on purpose: "replay" asks the stage not to drop
+                // them as duplicates of messages it finished (PROTOCOL.md §7.10, §8.5).
+                options.mode = compare != nil ? "call" : "replay"
                 var onReply: (@Sendable (Envelope, Int) -> Void)?
                 if compare != nil { onReply = { output, connection in replies.record(output, connection: connection) } }
                 let sender = ReliableSender(

@@ -31,6 +31,13 @@ struct InputOptions: ParsableArguments {
     @Option(help: .value("Credit granted to each upstream connection (messages in flight).", example: "64"))
     var window: Int = StageDefaults.link.window
 
+    @Option(
+        name: .customLong("recent-ids"),
+        help: .value(
+            "Ids of finished messages remembered (about 140 bytes each): a copy an upstream link sends again is acked, not processed again; 0 turns it off.",
+            example: "100000"))
+    var recentIDs: Int = StageDefaults.link.recentIDs
+
     @Flag(help: "Listen on TCP without a shared key (anyone who can reach the port can feed this stage).")
     var insecure = false
 
@@ -68,6 +75,7 @@ struct InputOptions: ParsableArguments {
     func apply<S>(to link: inout LinkRunner<S>.Options) {
         link.insecure = insecure
         link.window = window
+        link.recentIDs = recentIDs
         link.handshakeTimeout = handshakeTimeout.duration
         link.idleTimeout = idleTimeout.duration
         link.maxConnections = maxConnections
@@ -76,6 +84,7 @@ struct InputOptions: ParsableArguments {
 
     func validate() throws {
         guard window > 0 else { throw ValidationError("--window must be at least 1") }
+        guard recentIDs >= 0 else { throw ValidationError("--recent-ids cannot be negative (0 turns it off)") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
     }
 }

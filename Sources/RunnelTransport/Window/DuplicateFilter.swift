@@ -1,0 +1,111 @@
+/// Which arriving messages a receiver drops as duplicates (PROTOCOL.md §8.5): those whose `id` it
+/// finished recently, and second copies of one still in progress. A pure value: the runner tells
+/// it what arrives, finishes and breaks, and does what its answers say; tests drive it without
+/// sockets.
+///
+/// - A message is **finished** when it is done (§8.4: its outputs acked downstream, or it
+///   dead-lettered) — not when it arrived, and not when its work was dropped because its link
+///   broke. Only finished ids are remembered, the last `capacity` of them (a ring and a set:
+///   memory is bounded however many messages pass), and a copy of one is acked without being
+///   processed again.
+/// - A copy that arrives while the first is **in progress** (the same batch, or a resend on
+///   another link before the first link's loss was noticed) is held, not processed: it is done
+///   when the first is. If the first's link breaks before it finishes, its work is dropped
+///   (it comes again), so the first held copy from another link takes its place and is
+///   processed; copies held from the broken link are dropped with it.
+/// - A redelivery of a message that was **not** finished (nacked, or in flight when a stage
+///   crashed) has no entry, so it is processed as any message.
+///
+/// ```swift
+/// var filter = DuplicateFilter<ObjectIdentifier, Job>(capacity: 16_384)
+/// switch filter.arrive(id: m.id, from: link, holding: job) {
+/// case .process: queue.push(job)      // call filter.finish(id:) when it is done
+/// case .finished: ack(job)            // finished recently: acked again, not processed
+/// case .held: break                   // done when the copy in progress is
+/// }
+/// ```
+public struct DuplicateFilter<Link: Hashable, Held> {
+    /// What to do with a message that arrived.
+    public enum Arrival: Equatable, Sendable {
+        /// New (or not finished before): process it, and call ``finish(id:)`` when it is done.
+        case process
+        /// Finished recently: ack it again without processing it.
+        case finished
+        /// A copy of it is in progress: it is held until that copy finishes (or its link breaks).
+        case held
+    }
+
+    private struct InProgress {
+        var link: Link
+        var waiting: [(link: Link, held: Held)] = []
+    }
+
+    /// How many finished ids are remembered; 0 turns the filter off (every message is processed).
+    public let capacity: Int
+    private var ring: [String] = []
+    private var next = 0  // the slot the next finished id goes in, once the ring is full
+    private var finished: Set<String> = []
+    private var inProgress: [String: InProgress] = [:]
+
+    public init(capacity: Int) {
+        self.capacity = max(capacity, 0)
+    }
+
+    /// The finished ids remembered now (at most ``capacity``).
+    public var rememberedCount: Int { finished.count }
+    /// Ids with a copy in progress now.
+    public var inProgressCount: Int { inProgress.count }
+
+    /// A message with `id` arrived on `link`; `copy` is what to hand back if it is held.
+    public mutating func arrive(id: String, from link: Link, holding copy: Held) -> Arrival {
+        guard capacity > 0 else { return .process }
+        if finished.contains(id) { return .finished }
+        if inProgress[id] != nil {
+            inProgress[id]!.waiting.append((link, copy))
+            return .held
+        }
+        inProgress[id] = InProgress(link: link)
+        return .process
+    }
+
+    /// The message `id` is done: its id is remembered (the oldest one is forgotten when the ring
+    /// is full).
+    /// - Returns: the copies held behind it, now done too (to ack, not to process).
+    public mutating func finish(id: String) -> [Held] {
+        guard capacity > 0 else { return [] }
+        let held = inProgress.removeValue(forKey: id)?.waiting.map(\.held) ?? []
+        guard !finished.contains(id) else { return held }
+        if ring.count < capacity {
+            ring.append(id)
+        } else {
+            finished.remove(ring[next])
+            ring[next] = id
+            next = (next + 1) % capacity
+        }
+        finished.insert(id)
+        return held
+    }
+
+    /// `link` broke: the work of what arrived on it is dropped (its sender sends it again).
+    /// Copies held from it are dropped; for each message in progress from it, the first copy
+    /// held from another link is now the one in progress.
+    /// - Returns: the copies to process now (call ``finish(id:)`` for each when it is done).
+    public mutating func linkBroke(_ link: Link) -> [Held] {
+        var promoted: [Held] = []
+        for id in Array(inProgress.keys) {
+            var entry = inProgress[id]!
+            entry.waiting.removeAll { $0.link == link }
+            if entry.link == link {
+                if entry.waiting.isEmpty {
+                    inProgress[id] = nil
+                    continue
+                }
+                let first = entry.waiting.removeFirst()
+                entry.link = first.link
+                promoted.append(first.held)
+            }
+            inProgress[id] = entry
+        }
+        return promoted
+    }
+}
