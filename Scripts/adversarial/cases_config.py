@@ -322,3 +322,18 @@ def many_problems(ctx):
     ctx.expect_in("p.toml:3:", r.stderr)
     ctx.expect_in("p.toml:8:", r.stderr)
     ctx.expect_in("3 problems", r.stderr)
+
+
+@case("config", "links: a nats:// URL that is malformed, or not a kind of link")
+def malformed_links(ctx):
+    for links, needle in [
+        ("nats://127.0.0.1:99999", "the port must be a number"),
+        ("nats://127.0.0.1:4222?ack_wait=forever", "ack_wait must be a duration"),
+        ("nats://127.0.0.1:4222?stream=S", "each link has its own stream"),
+        ("nats://127.0.0.1:4222/a..b", "empty token"),
+        ("nats://user:secret@127.0.0.1:4222", "credentials in the URL are not supported"),
+        ("amqp://127.0.0.1", "is not a kind of link"),
+    ]:
+        r = check(ctx, named(ctx, f'links = "{links}"\n' + SOURCE + RELAY), 3, needle, run_too=True)
+        ctx.expect("secret" not in r.stderr.decode(errors="replace"), "the password was echoed")
+        ctx.expect_in('links = "', r.stderr, "stderr (the fix)")
