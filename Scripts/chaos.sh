@@ -14,7 +14,8 @@
 # CHAOS_LINKS=nats links the stages through NATS JetStream work queues instead of Unix sockets
 # (`links = "nats://…"` in the pipeline file; a throwaway nats-server from Scripts/lib/nats.sh,
 # or the one in RUNNEL_TEST_NATS). Each hop is then durable, so the default kill interval is
-# 100 ms: `CHAOS_LINKS=nats Scripts/chaos.sh 10000`.
+# 100 ms: `CHAOS_LINKS=nats Scripts/chaos.sh 10000`. CHAOS_NATS_OPTIONS sets the links' options
+# (default ack_wait=1s&max_ack_pending=64).
 set -euo pipefail
 cd -P "$(dirname "$0")/.."
 n=${1:-2000}
@@ -27,7 +28,7 @@ own_nats=""
 if [ "$links" = nats ]; then
   . Scripts/lib/nats.sh
   if [ -z "${RUNNEL_TEST_NATS:-}" ]; then nats_start; own_nats=1; fi
-  links_line="links = \"$RUNNEL_TEST_NATS?ack_wait=1s&max_ack_pending=64\""
+  links_line="links = \"$RUNNEL_TEST_NATS?${CHAOS_NATS_OPTIONS:-ack_wait=1s&max_ack_pending=64}\""
 elif [ "$links" != unix ]; then
   echo "chaos: CHAOS_LINKS is unix or nats, not $links" >&2; exit 64
 fi

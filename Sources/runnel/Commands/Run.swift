@@ -197,7 +197,7 @@ struct Status: AsyncParsableCommand {
             text += "\n"
         }
         text += captureLines(status)
-        if !peerLines.isEmpty { text += "remote peers:\n" + peerLines.joined(separator: "\n") + "\n" }
+        if !peerLines.isEmpty { text += "links:\n" + peerLines.joined(separator: "\n") + "\n" }
         return text
     }
 }
