@@ -50,7 +50,7 @@ public final class FilterRunner<S: Stage>: Sendable {
             deadLetters = nil
         }
         capture = try StageCapture(configuration)
-        for warning in capture.warnings { logger.warning("capture log repaired: \(warning)") }
+        for warning in capture.warnings { logger.warning("capture log \(warning.isTornTail ? "repaired" : "damaged"): \(warning)") }
     }
 
     /// Reads the input to its end (or to a stop signal) and returns what happened.

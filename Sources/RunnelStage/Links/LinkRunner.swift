@@ -129,7 +129,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         duplicates = Mutex(DuplicateFilter(capacity: options.recentIDs))
         deadLetterLog = try configuration.deadLetterPath.map { path throws(RunnelError) in try DeadLetterLog(path: path) }
         capture = try StageCapture(configuration)
-        for warning in capture.warnings { logger.warning("capture log repaired: \(warning)") }
+        for warning in capture.warnings { logger.warning("capture log \(warning.isTornTail ? "repaired" : "damaged"): \(warning)") }
         if case .tcp = options.listen, options.key == nil, !options.insecure {
             throw RunnelError(
                 .failedPrecondition,

@@ -34,8 +34,14 @@ enum CaptureLogRepair {
                 result.index.entries.append(entry)
                 continue
             }
-            let (entry, torn) = summarize(path: path, number: number)
+            let (entry, torn, damage) = summarize(path: path, number: number)
             result.index.entries.append(entry)
+            // Damage in the middle is left as it is: readers skip it, and the frames after it stay.
+            for error in damage {
+                var kept = error
+                kept.message += "; left in place, the frames after it are kept"
+                result.warnings.append(CaptureLogWarning(file: path, error: kept))
+            }
             if let torn {
                 if truncate(path, off_t(torn.wholeEnd)) != 0 {
                     throw RunnelError.posix(errno, "cannot cut the torn tail off \(path)")
@@ -48,12 +54,13 @@ enum CaptureLogRepair {
     }
 
     /// Reads a whole file for its index entry; also returns the scanner when the file has a
-    /// torn tail (its `wholeEnd` is where to cut).
-    static func summarize(path: String, number: Int) -> (CaptureLogIndex.Entry, torn: CaptureFileScanner?) {
+    /// torn tail (its `wholeEnd` is where to cut), and the damaged frames skipped before it.
+    static func summarize(path: String, number: Int) -> (CaptureLogIndex.Entry, torn: CaptureFileScanner?, damage: [RunnelError]) {
         let file = path.split(separator: "/").last.map(String.init) ?? path
         var entry = CaptureLogIndex.Entry(file: file, number: number)
         entry.closed = true
-        guard let scanner = try? CaptureFileScanner(path: path) else { return (entry, nil) }
+        var damage: [RunnelError] = []
+        guard let scanner = try? CaptureFileScanner(path: path, onSkip: { damage.append($0) }) else { return (entry, nil, []) }
         while true {
             let frame: CaptureFileScanner.Frame?
             do throws(RunnelError) { frame = try scanner.next() } catch { break }  // corrupt: keep what came before
@@ -64,7 +71,7 @@ enum CaptureLogRepair {
             if entry.firstTs == nil { entry.firstTs = timestamp(ofFirstLineIn: frame.text[...]) }
             if let ts = timestamp(ofLastLineIn: frame.text[...]) { entry.lastTs = ts }
         }
-        return (entry, scanner.tornBytes > 0 ? scanner : nil)
+        return (entry, scanner.tornBytes > 0 ? scanner : nil, damage)
     }
 
     static func timestamp(ofFirstLineIn text: ArraySlice<UInt8>) -> String? {

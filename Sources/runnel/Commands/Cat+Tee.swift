@@ -18,7 +18,7 @@ extension Cat {
             report(error, in: log)
             throw ExitStatus(error).exitCode
         }
-        for warning in capture.warnings { Logger(label: "runnel").warning("capture log repaired: \(warning)") }
+        for warning in capture.warnings { Logger(label: "runnel").warning("capture log \(warning.isTornTail ? "repaired" : "damaged"): \(warning)") }
         let output = FileOutput(descriptor: STDOUT_FILENO, name: "stdout", bufferLimit: 256 << 10)
         let encoder = StreamEncoder(format: zstd ? .zstd(level: level) : .plain)
         let wanted = types.map { Array($0.utf8) }

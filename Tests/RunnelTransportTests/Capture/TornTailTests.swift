@@ -130,11 +130,14 @@ struct TornTailTests {
         #expect(warnings.first?.isTornTail == false, "\(warnings)")
         #expect(warnings.first?.error.message.contains("\(frames[frame].end - start) bytes skipped") == true, "\(warnings)")
 
-        // A writer reopening the log keeps the frames after the damage (it cut them all off).
+        // A writer reopening the log keeps the frames after the damage (it cut them all off),
+        // and says where the damage is.
         let numbered = dir + "/hdr.000001.jsonl.zst"
         try FileManager.default.moveItem(atPath: path, toPath: numbered)
         let writer = try CaptureLogWriter(path: dir + "/hdr.jsonl.zst")
-        #expect(writer.warnings.isEmpty, "\(writer.warnings)")
+        #expect(writer.warnings.count == 1 && writer.warnings.first?.isTornTail == false, "\(writer.warnings)")
+        #expect(writer.warnings.first?.error.position?.offset == start)
+        #expect(writer.warnings.first?.error.message.contains("left in place") == true, "\(writer.warnings)")
         writer.close()
         #expect((try FileManager.default.attributesOfItem(atPath: numbered)[.size] as? Int) == bytes.count)
     }
