@@ -47,7 +47,7 @@ extension Supervisor {
                     if lastReport.duration(to: .now) >= Self.queueReportInterval {
                         lastReport = .now
                         let listed = zip(queues, depths).map { "\($0.0.name) \($0.1)" }.joined(separator: ", ")
-                        await self?.log(.info, "waiting for the JetStream queues to empty: \(listed)")
+                        await self?.log(.info, "waiting for the JetStream queues to empty (undelivered and unacked, a redelivery counted twice): \(listed)")
                     }
                 } catch {
                     if lastFailure != error.message {
