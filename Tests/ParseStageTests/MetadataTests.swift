@@ -18,6 +18,29 @@ struct MetadataTests {
         #expect(MetadataExtractor.strippingSiteName(title, siteName: site) == expected)
     }
 
+    @Test("a byline loses its By and the punctuation around the name; a lone By or a URL slug is no byline", arguments: [
+        ("By Ada Lovelace", "Ada Lovelace"), ("By", ""), ("by:", ""), ("  BY  ", ""), (", USA TODAY", "USA TODAY"),
+        ("Brian Truitt, USA TODAY", "Brian Truitt, USA TODAY"), ("| Ada Lovelace |", "Ada Lovelace"),
+        ("— By Grace Hopper", "Grace Hopper"), ("Tác giả: Minh Anh", "Minh Anh"), ("jane-doe", ""),
+        ("brandon_peaktwo", ""), ("Jean-Luc Picard", "Jean-Luc Picard"), ("AP", "AP"), ("Lê Thị-Hoa", "Lê Thị-Hoa"),
+    ])
+    func bylineCleanup(text: String, expected: String) {
+        #expect(MetadataExtractor.cleanByline(text) == expected)
+    }
+
+    @Test("a meta author that is only a slug gives way to the byline on the page")
+    func slugAuthorGivesWay() throws {
+        let html = """
+            <html><head><meta name="author" content="brandon-peaktwo"><title>Cranes</title></head>
+            <body><article><h1>Cranes</h1><p class="byline">By Ada Lovelace</p>
+            <p>All six container cranes are working again after the storm, the port said on Thursday morning.</p>
+            <p>Repairs took four days longer than planned because parts had to be flown in from abroad.</p>
+            </article></body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://ledger.example.com/cranes", html: html))
+        #expect(article.byline == "Ada Lovelace")
+    }
+
     @Test("JSON-LD: headline, authors, dates, publisher, and articleBody over a paywalled page")
     func jsonLD() throws {
         let html = try Fixture.text("page.en.jsonld-paywall.html")

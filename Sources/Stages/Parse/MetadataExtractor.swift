@@ -82,12 +82,14 @@ struct MetadataExtractor {
     // MARK: Other fields
 
     var byline: String? {
-        if !jsonLD.authors.isEmpty { return unique(jsonLD.authors).joined(separator: ", ") }
+        let authors = unique(jsonLD.authors.map(Self.cleanByline).filter { !$0.isEmpty })
+        if !authors.isEmpty { return authors.joined(separator: ", ") }
         for candidate in [tree.meta["author"], tree.meta["article:author"], tree.meta["dc.creator"],
             tree.meta["sailthru.author"], tree.meta["parsely-author"], tree.meta["byl"]]
         {
-            if let value = candidate?.trimmingSpaces(), !value.isEmpty, !value.hasPrefix("http") {
-                return Self.cleanByline(value)
+            if let value = candidate?.trimmingSpaces(), !value.hasPrefix("http") {
+                let cleaned = Self.cleanByline(value)
+                if !cleaned.isEmpty { return cleaned }
             }
         }
         for candidate in tree.bylineCandidates {
@@ -97,12 +99,25 @@ struct MetadataExtractor {
         return nil
     }
 
+    /// A byline as a name: without its "By" and the punctuation a template leaves around the
+    /// name (`, USA TODAY`, `| Reuters`); empty when nothing of a name is left (a lone "By", a
+    /// URL slug such as `jane-doe`, which is an address, not how the page names the author).
     static func cleanByline(_ text: String) -> String {
+        let around: Set<Character> = [",", ";", ":", "|", "-", "–", "—", "·", "•", "/", "@"]
         var value = text.collapsingWhitespace()
-        for prefix in ["By ", "by ", "BY ", "Tác giả:", "Tác giả ", "Autor:", "Автор:", "Written by "] where value.hasPrefix(prefix) {
-            value = String(value.dropFirst(prefix.count)).trimmingSpaces()
+        var changed = true
+        while changed {
+            changed = false
+            value = String(value.drop { around.contains($0) || $0 == " " }.reversed().drop { around.contains($0) || $0 == " " }.reversed())
+            for prefix in ["By ", "by ", "BY ", "Tác giả:", "Tác giả ", "Autor:", "Автор:", "Written by "] where value.hasPrefix(prefix) {
+                value = String(value.dropFirst(prefix.count)).trimmingSpaces()
+                changed = true
+            }
+            if ["by", "tác giả", "autor", "автор", "written by"].contains(value.lowercased()) { return "" }
         }
-        return value
+        let isSlug = !value.contains(" ") && value.contains(where: { $0 == "-" || $0 == "_" })
+            && value == value.lowercased() && value.allSatisfy { $0.isASCII }
+        return isSlug ? "" : value
     }
 
     /// The zone to assume for times written without one: Vietnam has a single zone, no DST.
