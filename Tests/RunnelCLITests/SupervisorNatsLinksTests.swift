@@ -41,6 +41,7 @@ struct SupervisorNatsLinksTests {
         let file = try Self.pipeline(name, pages: total, nats: nats, in: dir)
         let check = try await RunnelProcess.run(["check", file.path])
         #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdoutText.contains("types match, linked through JetStream at nats://"), "\(check.stdoutText)")
 
         let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
         // Once the first article is stored, SIGKILL relay: JetStream hands what it held to the

@@ -121,6 +121,7 @@ struct Check: ParsableCommand {
         let count = definition.stages.count
         var text = "\(file): \(count) stage\(count == 1 ? "" : "s"), \(definition.stages.map(\.name).joined(separator: " → ")), types match"
         if definition.isMultiHost { text += ", on hosts \(definition.hosts.map(\.name).joined(separator: ", "))" }
+        if let nats = definition.natsLinks { text += ", linked through JetStream at \(nats.base.serverURL) (subjects \(nats.prefix).STAGE)" }
         return text
     }
 
