@@ -153,18 +153,26 @@ private func writeAll(_ fd: Int32, _ data: Data) {
 }
 
 /// A `runnel` process running in the background, its stdout and stderr going to files.
+///
+/// Its exit is watched here with `waitid(WNOWAIT)`, not only through Foundation: on Linux,
+/// `Process` learns of an exit when a socket it gave the child closes, and every descendant
+/// inherits that socket (swift-corelibs-foundation#4795). A stage that outlives its SIGKILLed
+/// supervisor would hold it open, and `waitUntilExit` would block for as long.
 final class BackgroundProcess: @unchecked Sendable {
     let process = Process()
     let stdoutURL: URL
     let stderrURL: URL
 
-    /// Starts `runnel ARGS` in `directory`; `name` names its output files.
-    init(_ arguments: [String], in directory: URL, name: String, environment: [String: String] = [:], stdin: URL? = nil) throws {
+    /// Starts `runnel ARGS` (or `program ARGS`) in `directory`; `name` names its output files.
+    init(
+        _ arguments: [String], in directory: URL, name: String, environment: [String: String] = [:], stdin: URL? = nil,
+        program: String = RunnelProcess.runnel
+    ) throws {
         stdoutURL = directory.appendingPathComponent("\(name).out")
         stderrURL = directory.appendingPathComponent("\(name).err")
         FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
         FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: RunnelProcess.runnel)
+        process.executableURL = URL(fileURLWithPath: program)
         process.arguments = arguments
         process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
@@ -176,13 +184,27 @@ final class BackgroundProcess: @unchecked Sendable {
         let exited = self.exited
         process.terminationHandler = { _ in exited.fire() }
         try process.run()
+        let pid = process.processIdentifier
+        Thread { [weak self] in
+            // WNOWAIT leaves the zombie for Foundation to reap; ECHILD: it has reaped it already,
+            // and its termination handler fires the event.
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
+                guard errno == EINTR else { return }
+            }
+            // Like Foundation's `terminationStatus`: the exit code, or the signal that ended it.
+            self?.status.withLock { $0 = info._sifields._sigchld.si_status }
+            exited.fire()
+        }.start()
     }
 
-    /// Fired once the process has exited (Foundation's termination handler).
+    /// Fired once the process has exited (whichever of the waits above sees it first).
     private let exited = Event()
+    /// Its exit code or signal, once `waitid` has seen the exit.
+    private let status = Mutex<Int32?>(nil)
 
     var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { process.isRunning }
+    var isRunning: Bool { status.withLock { $0 } == nil && process.isRunning }
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
@@ -194,10 +216,10 @@ final class BackgroundProcess: @unchecked Sendable {
         let exited = await self.exited.wait(timeout: timeout)
         if !exited {
             kill(pid, SIGKILL)
-            process.waitUntilExit()
+            _ = await self.exited.wait(timeout: .seconds(30))
             return -1
         }
-        return process.terminationStatus
+        return status.withLock { $0 } ?? process.terminationStatus
     }
 
     /// Waits, up to `timeout`, for a line of stdout or stderr that `matches` accepts, and returns
@@ -254,7 +276,7 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     deinit {
-        if process.isRunning { kill(pid, SIGKILL) }
+        if isRunning { kill(pid, SIGKILL) }
     }
 }
 

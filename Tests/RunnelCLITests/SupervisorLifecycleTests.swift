@@ -131,7 +131,6 @@ struct SupervisorLifecycleTests {
 
     @Test(
         "a new run ends the process groups a killed supervisor left (a stage that does not watch it)",
-        .disabled("hangs in the test process after the SIGKILL (not in runnel: the same steps by hand pass); to look into"),
         .timeLimit(.minutes(2)))
     func leftoverGroups() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
