@@ -76,4 +76,38 @@ struct MetadataTests {
         #expect(article.title == "Cranes return after storm")
         #expect(article.paragraphs.count == 2)
     }
+
+    /// A page of 2012 declares no site name; its `<title>` sets it off from the headline.
+    @Test("without a declared site name, the title's name segment is the site's, when the headline is the page's", arguments: [
+        ("Cranes return after storm - Harbour News", "<h1>Cranes return after storm</h1>", "Harbour News"),
+        ("Harbour News :: Cranes return after storm", "<h1>Cranes return after storm</h1>", "Harbour News"),
+        // The headline is not on the page: the segment may be anything.
+        ("Cranes return after storm - Harbour News", "<h1>Weather</h1>", nil),
+        // A date is what the title ends with, not a name.
+        ("Cranes return after storm | 3 stycznia 2012", "<h1>Cranes return after storm</h1>", nil),
+        ("Cranes return after storm", "<h1>Cranes return after storm</h1>", nil),
+    ] as [(String, String, String?)])
+    func siteNameFromTitle(title: String, heading: String, expected: String?) throws {
+        let html = """
+            <html><head><title>\(title)</title></head><body>\(heading)
+            <p>All six container cranes at the northern terminal were working again on Thursday, four days after the storm.</p>
+            <p>Engineers replaced two damaged drive motors overnight, and the backlog of ships would clear by the weekend.</p>
+            </body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/cranes", html: html))
+        #expect(article.siteName == expected)
+    }
+
+    @Test("a declared site name wins over the title's segment")
+    func declaredSiteName() throws {
+        let html = """
+            <html><head><title>Cranes return after storm - HN</title><meta property="og:site_name" content="Harbour News">
+            </head><body><h1>Cranes return after storm</h1>
+            <p>All six container cranes at the northern terminal were working again on Thursday, four days after the storm.</p>
+            </body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/cranes", html: html))
+        #expect(article.siteName == "Harbour News")
+        #expect(article.title == "Cranes return after storm")
+    }
 }

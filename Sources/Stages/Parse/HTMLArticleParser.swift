@@ -11,8 +11,8 @@ struct HTMLArticleParser {
         let jsonLD = JSONLinkedData(scripts: tree.jsonLD)
         let metadata = MetadataExtractor(tree: tree, jsonLD: jsonLD, pageURL: url)
 
-        let headings = tree.blocks.lazy.filter { $0.kind == .heading && $0.headingLevel <= 2 }.prefix(8).map(\.text)
-        let title = metadata.title(headings: Array(headings))
+        let headings = Array(tree.blocks.lazy.filter { $0.kind == .heading && $0.headingLevel <= 2 }.prefix(8).map(\.text))
+        let title = metadata.title(headings: headings)
         let ogType = tree.meta["og:type"]?.lowercased()
         let declaredArticle = jsonLD.isArticle || ogType == "article"
         let extractor = ContentExtractor(tree: tree, title: title, declaredArticle: declaredArticle)
@@ -60,7 +60,7 @@ struct HTMLArticleParser {
             publishedAt: metadata.publishedAt(textCandidates: dateTexts),
             updatedAt: metadata.updatedAt,
             description: metadata.description,
-            siteName: metadata.siteName,
+            siteName: metadata.siteName(headings: headings),
             lang: metadata.declaredLanguage,
             paragraphs: paragraphs,
             images: images(tree: tree, content: content, jsonLD: jsonLD),

@@ -14,6 +14,12 @@ struct MetadataExtractor {
     /// `title` without the site's name, when the name (or a short segment at either end) is set
     /// off by a separator: "Nga thông báo… - Báo Thế giới & Việt Nam" → "Nga thông báo…".
     static func strippingSiteName(_ title: String, siteName: String?) -> String {
+        splittingSiteName(title, siteName: siteName).title
+    }
+
+    /// ``strippingSiteName(_:siteName:)``, with the segment it took for the site's name when no
+    /// name was known (`site` is nil when nothing was split off, or the name was given).
+    static func splittingSiteName(_ title: String, siteName: String?) -> (title: String, site: String?) {
         let text = title.collapsingWhitespace()
         for separator in titleSeparators where text.contains(separator) {
             let parts = text.components(separatedBy: separator)
@@ -24,7 +30,7 @@ struct MetadataExtractor {
                     return !(key == siteName || siteName.contains(key) && key.count >= 3 || key.contains(siteName) && key.count <= siteName.count + 12)
                 }
                 if !kept.isEmpty && kept.count < parts.count {
-                    return kept.joined(separator: separator).trimmingSpaces()
+                    return (kept.joined(separator: separator).trimmingSpaces(), nil)
                 }
             }
             // Without a known name: drop a short last (or first) segment that looks like a name.
@@ -36,21 +42,48 @@ struct MetadataExtractor {
                 return !isLowercase(first)
             }
             if words(last) <= 5 && words(rest) >= words(last) && rest.count > last.count && nameLike(last) {
-                return rest.trimmingSpaces()
+                return (rest.trimmingSpaces(), last.trimmingSpaces())
             }
             let tail = parts.dropFirst().joined(separator: separator)
             if words(first) <= 3 && tail.count > first.count * 2 && separator != " - " && nameLike(first) {
-                return tail.trimmingSpaces()
+                return (tail.trimmingSpaces(), first.trimmingSpaces())
             }
         }
-        return text
+        return (text, nil)
     }
 
     private static func isLowercase(_ scalar: Unicode.Scalar) -> Bool {
         scalar.properties.isLowercase
     }
 
-    var siteName: String? {
+    /// The name the page declares for its site, else the segment its `<title>` sets off from the
+    /// headline ("… - Deccan Herald"), when that segment looks like a name and the headline is
+    /// also the page's `og:title` or one of its headings (a "Part 1: …" is not a site).
+    func siteName(headings: [String]) -> String? {
+        if let declared = declaredSiteName { return declared }
+        let documentTitle = tree.titleText?.collapsingWhitespace() ?? ""
+        let split = Self.splittingSiteName(documentTitle, siteName: nil)
+        guard let site = split.site, site.unicodeScalars.count <= 60, !Self.namesAYear(site) else { return nil }
+        let headline = split.title.lowercased()
+        let ogTitle = firstNonEmpty(tree.meta["og:title"], tree.meta["twitter:title"])?.collapsingWhitespace().lowercased()
+        let confirmed = ogTitle.map { $0.contains(headline) || headline.contains($0) } ?? false
+            || headings.contains { heading in
+                let key = heading.lowercased()
+                return key.unicodeScalars.count >= 8 && (headline.contains(key) || key.contains(headline))
+            }
+        return confirmed ? site : nil
+    }
+
+    /// Whether `text` holds a year (1900–2099) as a number of its own: "3 stycznia 2012" is the
+    /// date a title ends with, not the site's name.
+    static func namesAYear(_ text: String) -> Bool {
+        text.split(whereSeparator: { !$0.isASCII || !$0.isNumber }).contains { digits in
+            digits.count == 4 && (digits.hasPrefix("19") || digits.hasPrefix("20"))
+        }
+    }
+
+    /// The site's name as the page declares it: OpenGraph, JSON-LD publisher, app names.
+    var declaredSiteName: String? {
         firstNonEmpty(tree.meta["og:site_name"], jsonLD.publisherName, tree.meta["application-name"],
             tree.meta["twitter:app:name:iphone"])
     }
@@ -58,7 +91,7 @@ struct MetadataExtractor {
     /// The headline: an `h1` that the `<title>` or `og:title` contains, else `og:title`,
     /// JSON-LD `headline` or `<title>` without the site name, else the first heading.
     func title(headings: [String]) -> String {
-        let site = siteName
+        let site = declaredSiteName
         let documentTitle = tree.titleText?.collapsingWhitespace() ?? ""
         let ogTitle = firstNonEmpty(tree.meta["og:title"], tree.meta["twitter:title"])?.collapsingWhitespace()
         let references = [documentTitle, ogTitle ?? "", jsonLD.headline ?? ""].map { $0.lowercased() }
