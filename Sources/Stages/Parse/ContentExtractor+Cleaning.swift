@@ -1,0 +1,173 @@
+/// Collecting the blocks under the content's roots and dropping what is not the article: site
+/// furniture, link lists, forms, labelled sections ("Most read"), the title repeated; captions set
+/// apart for the images, and a closing sign-off taken out.
+extension ContentExtractor {
+    /// Whether an element below the content root is furniture by its shape: a list or box of links.
+    func isLinkHeavy(_ element: PageTree.Element, strict: Bool) -> Bool {
+        // A form inside the content (sign-up, "request our ebook") is labels, not prose; a page
+        // wrapped whole in a form (ASP.NET) has it above the root, where this is not asked.
+        if element.tag == .form && element.textLength < 3000 { return true }
+        switch element.tag {
+        case .div, .section, .table, .tbody, .tr, .aside, .form, .custom, .nav, .menu, .header,
+            .footer, .p, .center, .other, .td:
+            break
+        default:
+            return false
+        }
+        let density = element.linkDensity
+        if element.textLength == 0 { return false }
+        if density > 0.5 { return true }
+        if strict && classWeight(element.hints) < 0 && density > 0.2 { return true }
+        return false
+    }
+
+    func collect(roots: [Int32], strict: Bool) -> Result {
+        var result = Result()
+        result.roots = roots
+        let titleKey = title.lowercased().collapsingWhitespace()
+        var linkHeavy: [Int32: Bool] = [:]
+        var skippingLabel: Vocabulary.Label?
+        // Pages that repeat their article (desktop and mobile copies, tabs) give each paragraph once.
+        var seen = Set<String>()
+        for root in roots {
+            let rootElement = tree.elements[Int(root)]
+            var index = Int(rootElement.blockStart)
+            while index < Int(rootElement.blockEnd) {
+                defer { index += 1 }
+                let block = tree.blocks[index]
+                let element = tree.elements[Int(block.element)]
+                // Furniture and boilerplate hinted below the root.
+                // (Also when hints were ignored for choosing the root: the root may sit inside a
+                // hinted wrapper, but hinted parts below it — comments, share bars — stay out.)
+                if element.boilerplateAncestor >= 0,
+                    tree.elements[Int(element.boilerplateAncestor)].depth > rootElement.depth
+                    || (element.boilerplateAncestor == root && roots.count > 1)
+                {
+                    continue
+                }
+                // Link-heavy containers between the block and the root.
+                var cursor = block.element
+                var heavy = false
+                var steps = 0
+                while cursor >= 0 && cursor != root && steps < 64 {
+                    if let known = linkHeavy[cursor] {
+                        if known { heavy = true; break }
+                    } else {
+                        let value = isLinkHeavy(tree.elements[Int(cursor)], strict: strict)
+                        linkHeavy[cursor] = value
+                        if value { heavy = true; break }
+                    }
+                    cursor = tree.elements[Int(cursor)].parent
+                    steps += 1
+                }
+                if heavy { continue }
+
+                let text = block.text
+                let headingLike = block.kind == .heading || (block.length <= 40 && !Self.endsSentence(text))
+                if let label = Vocabulary.label(of: text) {
+                    if headingLike { skippingLabel = label }
+                    continue
+                }
+                if skippingLabel != nil {
+                    if block.kind == .heading {
+                        skippingLabel = nil
+                    } else if block.length >= 100 && block.linkDensity < 0.3 && Self.endsSentence(text) {
+                        skippingLabel = nil
+                    } else {
+                        continue
+                    }
+                }
+                if isCaption(block, index: index) {
+                    result.captions.append((image(forCaptionAt: index, element: block.element), text))
+                    continue
+                }
+                if block.kind == .heading && (block.headingLevel == 1 || text.lowercased().collapsingWhitespace() == titleKey) {
+                    continue
+                }
+                if block.linkDensity > 0.5 && block.length < 300 && block.kind != .listItem { continue }
+                if block.length < 2 { continue }
+                if block.length >= 10 && !seen.insert(text).inserted { continue }
+                result.paragraphs.append(text)
+                result.blocks.append(index)
+            }
+        }
+        if result.paragraphs.count >= 3, let last = result.paragraphs.last, Self.isSignOff(last) {
+            result.signOff = result.paragraphs.removeLast()
+            result.blocks.removeLast()
+        }
+        return result
+    }
+
+    /// Whether a block is an image caption: a figcaption or caption-hinted element, or short text
+    /// in a figure or table that holds an image and little else.
+    func isCaption(_ block: PageTree.Block, index: Int) -> Bool {
+        if block.kind == .caption { return true }
+        guard block.length < 400 else { return false }
+        var cursor = block.element
+        var steps = 0
+        while cursor >= 0 && steps < 6 {
+            let element = tree.elements[Int(cursor)]
+            if element.hints.contains(.caption) { return true }
+            if element.tag == .figure || element.tag == .table {
+                return element.imageCount > 0 && element.textLength < 500
+                    && element.imageCount <= 3 && element.blockEnd - element.blockStart <= 4
+            }
+            cursor = element.parent
+            steps += 1
+        }
+        return false
+    }
+
+    /// The image a caption belongs to: the nearest one before it in the same figure or table,
+    /// else the nearest one after it.
+    func image(forCaptionAt index: Int, element: Int32) -> Int? {
+        var container = element
+        var steps = 0
+        while container >= 0 && steps < 6 {
+            let e = tree.elements[Int(container)]
+            if e.imageCount > 0 { break }
+            container = e.parent
+            steps += 1
+        }
+        guard container >= 0 else { return nil }
+        let scope = tree.elements[Int(container)]
+        var candidate: Int?
+        for (i, image) in tree.images.enumerated()
+        where image.blockPosition >= scope.blockStart && image.blockPosition <= scope.blockEnd {
+            if image.blockPosition <= Int32(index) || candidate == nil { candidate = i }
+            if image.blockPosition > Int32(index) { break }
+        }
+        return candidate
+    }
+
+    /// A closing line that is only a name: at most four words of letters, no sentence punctuation.
+    static func isSignOff(_ text: String) -> Bool {
+        let words = text.split(separator: " ")
+        guard (1...4).contains(words.count), text.unicodeScalars.count <= 40 else { return false }
+        return text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0 == " " || $0 == "." || $0 == "-" }
+            && words.allSatisfy { $0.first?.isUppercase == true }
+    }
+
+    static func endsSentence(_ text: String) -> Bool {
+        guard let last = text.unicodeScalars.last else { return false }
+        return ".!?…。！？\"”»'’:;)".unicodeScalars.contains(last)
+    }
+
+    /// Labels each block with the section label of the nearest heading-like label above it.
+    static func labelSections(_ tree: PageTree) -> [Vocabulary.Label?] {
+        var labels: [Vocabulary.Label?] = []
+        labels.reserveCapacity(tree.blocks.count)
+        var current: Vocabulary.Label?
+        for block in tree.blocks {
+            let headingLike = block.kind == .heading || (block.length <= 40 && !endsSentence(block.text))
+            if headingLike, block.length <= 48, let label = Vocabulary.label(of: block.text) {
+                current = label
+                labels.append(nil)
+                continue
+            }
+            if block.kind == .heading { current = nil }
+            labels.append(current)
+        }
+        return labels
+    }
+}
