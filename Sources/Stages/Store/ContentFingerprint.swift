@@ -20,17 +20,20 @@ public enum ContentFingerprint {
         func feed(_ part: String) {
             var pendingSpace = false
             var started = false
-            for byte in normalized(part).utf8 {
-                if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C {
-                    pendingSpace = started
-                    continue
+            var text = normalized(part)
+            text.withUTF8 { utf8 in
+                for byte in utf8 {
+                    if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C {
+                        pendingSpace = started
+                        continue
+                    }
+                    if pendingSpace {
+                        hash = (hash ^ 0x20) &* 0x0000_0100_0000_01B3
+                        pendingSpace = false
+                    }
+                    started = true
+                    hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
                 }
-                if pendingSpace {
-                    hash = (hash ^ 0x20) &* 0x0000_0100_0000_01B3
-                    pendingSpace = false
-                }
-                started = true
-                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
             }
         }
         feed(title)
@@ -43,14 +46,45 @@ public enum ContentFingerprint {
     /// `text` in NFC. Text from the parse stage is NFC already; only text holding combining
     /// marks (or conjoining Hangul jamo) is normalized, which keeps the common case fast.
     static func normalized(_ text: String) -> String {
-        for scalar in text.unicodeScalars {
-            switch scalar.value {
-            case 0x0300...0x036F, 0x1100...0x11FF, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF, 0x20D0...0x20FF, 0xFE20...0xFE2F:
-                return text.precomposedStringWithCanonicalMapping
-            default:
+        var text = text
+        return text.withUTF8(mayHoldMarks) ? text.precomposedStringWithCanonicalMapping : text
+    }
+
+    /// Whether valid UTF-8 holds a scalar of U+0300–U+036F, U+1100–U+11FF, U+1AB0–U+1AFF,
+    /// U+1DC0–U+1DFF, U+20D0–U+20FF or U+FE20–U+FE2F, read from the bytes without decoding
+    /// the others.
+    static func mayHoldMarks(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = utf8.count
+        var i = 0
+        while i < count {
+            // Skip eight ASCII bytes at a time.
+            if i + 8 <= count,
+                UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self) & 0x8080_8080_8080_8080 == 0
+            {
+                i += 8
                 continue
             }
+            let lead = utf8[i]
+            switch lead {
+            case 0xCC:  // U+0300–U+033F
+                return true
+            case 0xCD:  // U+0340–U+037F
+                if utf8[i + 1] < 0xB0 { return true }
+            case 0xE1:
+                let second = utf8[i + 1]
+                let third = utf8[i + 2]
+                if (0x84...0x87).contains(second) || (second == 0xAA && third >= 0xB0) || second == 0xAB || second == 0xB7 {
+                    return true  // U+1100–U+11FF, U+1AB0–U+1AFF, U+1DC0–U+1DFF
+                }
+            case 0xE2:
+                if utf8[i + 1] == 0x83 && utf8[i + 2] >= 0x90 { return true }  // U+20D0–U+20FF
+            case 0xEF:
+                if utf8[i + 1] == 0xB8 && (0xA0...0xAF).contains(utf8[i + 2]) { return true }  // U+FE20–U+FE2F
+            default:
+                break
+            }
+            i += 1
         }
-        return text
+        return false
     }
 }

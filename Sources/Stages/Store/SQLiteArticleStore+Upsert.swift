@@ -44,20 +44,15 @@ extension SQLiteArticleStore {
         let key = key(of: article)
         let fingerprint = ContentFingerprint.of(title: article.title, text: article.text)
         let hash = contentHash ?? fingerprint
-        let existing = try Row.fetchOne(
-            db, sql: "SELECT id, version, fingerprint, title, text, language FROM articles WHERE canonical_url = ?",
-            arguments: [key])
+        // Every statement here is prepared once per connection and reused for each row.
+        let lookup = try db.cachedStatement(
+            sql: "SELECT id, version, fingerprint, language IS NULL FROM articles WHERE canonical_url = ?")
+        let existing = try Row.fetchOne(lookup, arguments: [key])
 
         guard let existing else {
             var values = articleValues(article, enrichment: enrichment, contentHash: hash, fingerprint: fingerprint)
-            values["canonical_url"] = key
-            values["first_seen"] = now
-            values["last_seen"] = now
-            values["version"] = 1
-            let columns = values.keys.sorted()
-            try db.execute(
-                sql: "INSERT INTO articles (\(columns.joined(separator: ", "))) VALUES (\(columns.map { ":" + $0 }.joined(separator: ", ")))",
-                arguments: StatementArguments(values))
+            values += [key, now, now, 1]
+            try db.cachedStatement(sql: insertArticleSQL).execute(arguments: StatementArguments(values))
             let id = db.lastInsertedRowID
             try insertVersion(id: id, version: 1, article, contentHash: hash, fingerprint: fingerprint, in: db, at: now)
             try insertChildren(id: id, article, enrichment: enrichment, in: db)
@@ -65,83 +60,106 @@ extension SQLiteArticleStore {
             return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .inserted, version: 1)
         }
 
-        let id: Int64 = existing["id"]
-        let version: Int = existing["version"]
-        if existing["fingerprint"] == fingerprint {
-            try db.execute(sql: "UPDATE articles SET last_seen = ? WHERE id = ?", arguments: [now, id])
-            if let enrichment, (existing["language"] as String?) == nil {
+        let id: Int64 = existing[0]
+        let version: Int = existing[1]
+        if existing[2] == fingerprint {
+            try touch(id: id, in: db, at: now)
+            if let enrichment, existing[3] as Bool {
                 try fillEnrichment(id: id, enrichment, contentHash: hash, in: db)
             }
             return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .unchanged, version: version)
         }
         if let earlier = try Int.fetchOne(
-            db, sql: "SELECT max(version) FROM versions WHERE article_id = ? AND fingerprint = ?",
+            db.cachedStatement(sql: "SELECT max(version) FROM versions WHERE article_id = ? AND fingerprint = ?"),
             arguments: [id, fingerprint])
         {
-            try db.execute(sql: "UPDATE articles SET last_seen = ? WHERE id = ?", arguments: [now, id])
+            try touch(id: id, in: db, at: now)
             return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .unchanged, version: earlier)
         }
 
         // A new version: unindex the old text, rewrite the row, keep the version, reindex.
-        try unindexText(id: id, title: existing["title"], text: existing["text"], in: db)
+        guard let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT title, text FROM articles WHERE id = ?"), arguments: [id])
+        else { throw RunnelError(.internal, "article \(id) vanished inside its transaction") }
+        try unindexText(id: id, title: old[0], text: old[1], in: db)
         var values = articleValues(article, enrichment: enrichment, contentHash: hash, fingerprint: fingerprint)
-        values["last_seen"] = now
-        values["version"] = version + 1
-        values["id"] = id
-        let assignments = values.keys.filter { $0 != "id" }.sorted().map { "\($0) = :\($0)" }
-        try db.execute(
-            sql: "UPDATE articles SET \(assignments.joined(separator: ", ")) WHERE id = :id",
-            arguments: StatementArguments(values))
+        values += [now, version + 1, id]
+        try db.cachedStatement(sql: updateArticleSQL).execute(arguments: StatementArguments(values))
         try insertVersion(id: id, version: version + 1, article, contentHash: hash, fingerprint: fingerprint, in: db, at: now)
         for table in ["entities", "keywords", "links"] {
-            try db.execute(sql: "DELETE FROM \(table) WHERE article_id = ?", arguments: [id])
+            try db.cachedStatement(sql: "DELETE FROM \(table) WHERE article_id = ?").execute(arguments: [id])
         }
         try insertChildren(id: id, article, enrichment: enrichment, in: db)
         try indexText(id: id, title: article.title, text: article.text, in: db)
         return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .updated, version: version + 1)
     }
 
-    /// The `articles` columns an article and its enrichment fill (all but key, dates and version).
+    /// A redelivery: only `last_seen` moves.
+    static func touch(id: Int64, in db: Database, at now: String) throws {
+        try db.cachedStatement(sql: "UPDATE articles SET last_seen = ? WHERE id = ?").execute(arguments: [now, id])
+    }
+
+    /// The `articles` columns an article and its enrichment fill (all but key, dates and
+    /// version), in the order of ``articleValues(_:enrichment:contentHash:fingerprint:)``.
+    static let articleColumns = [
+        "url", "title", "byline", "published_at", "updated_at", "description", "site_name", "lang", "kind", "text",
+        "images", "language", "language_confidence", "summary", "word_count", "reading_time_s", "simhash", "quotes",
+        "content_hash", "fingerprint",
+    ]
+
+    /// Inserts a new article: ``articleColumns``, then key, first and last seen, version.
+    static let insertArticleSQL: String = {
+        let columns = articleColumns + ["canonical_url", "first_seen", "last_seen", "version"]
+        return "INSERT INTO articles (\(columns.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))"
+    }()
+
+    /// Rewrites a known article: ``articleColumns``, then last seen and version, by id.
+    static let updateArticleSQL: String = {
+        let assignments = (articleColumns + ["last_seen", "version"]).map { "\($0) = ?" }
+        return "UPDATE articles SET \(assignments.joined(separator: ", ")) WHERE id = ?"
+    }()
+
+    /// The values of ``articleColumns`` for an article and its enrichment.
     static func articleValues(
         _ article: ArticleParsed, enrichment: StoredArticle.Enrichment?, contentHash: String, fingerprint: String
-    ) -> [String: (any DatabaseValueConvertible)?] {
+    ) -> [(any DatabaseValueConvertible)?] {
         [
-            "url": article.url,
-            "title": article.title,
-            "byline": article.byline,
-            "published_at": article.publishedAt,
-            "updated_at": article.updatedAt,
-            "description": article.description,
-            "site_name": article.siteName,
-            "lang": article.lang,
-            "kind": article.kind.rawValue,
-            "text": article.text,
-            "images": article.images.isEmpty ? nil : json(article.images),
-            "language": enrichment?.language.code,
-            "language_confidence": enrichment?.language.confidence,
-            "summary": enrichment?.summary,
-            "word_count": enrichment?.wordCount,
-            "reading_time_s": enrichment?.readingTimeS,
-            "simhash": enrichment?.simhash,
-            "quotes": enrichment.map { json($0.quotes) },
-            "content_hash": contentHash,
-            "fingerprint": fingerprint,
+            article.url,
+            article.title,
+            article.byline,
+            article.publishedAt,
+            article.updatedAt,
+            article.description,
+            article.siteName,
+            article.lang,
+            article.kind.rawValue,
+            article.text,
+            article.images.isEmpty ? nil : json(article.images),
+            enrichment?.language.code,
+            enrichment?.language.confidence,
+            enrichment?.summary,
+            enrichment?.wordCount,
+            enrichment?.readingTimeS,
+            enrichment?.simhash,
+            enrichment.map { json($0.quotes) },
+            contentHash,
+            fingerprint,
         ]
     }
 
     static func fillEnrichment(id: Int64, _ enrichment: StoredArticle.Enrichment, contentHash: String, in db: Database) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 UPDATE articles SET language = ?, language_confidence = ?, summary = ?, word_count = ?,
                     reading_time_s = ?, simhash = ?, quotes = ?, content_hash = ?
                 WHERE id = ?
-                """,
+                """
+        ).execute(
             arguments: [
                 enrichment.language.code, enrichment.language.confidence, enrichment.summary, enrichment.wordCount,
                 enrichment.readingTimeS, enrichment.simhash, json(enrichment.quotes), contentHash, id,
             ])
-        try db.execute(sql: "DELETE FROM entities WHERE article_id = ?", arguments: [id])
-        try db.execute(sql: "DELETE FROM keywords WHERE article_id = ?", arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM entities WHERE article_id = ?").execute(arguments: [id])
+        try db.cachedStatement(sql: "DELETE FROM keywords WHERE article_id = ?").execute(arguments: [id])
         try insertEnrichmentChildren(id: id, enrichment, in: db)
     }
 
@@ -149,12 +167,12 @@ extension SQLiteArticleStore {
         id: Int64, version: Int, _ article: ArticleParsed, contentHash: String, fingerprint: String,
         in db: Database, at now: String
     ) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO versions (article_id, version, content_hash, fingerprint, title, text, stored_at)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [id, version, contentHash, fingerprint, article.title, article.text, now])
+                """
+        ).execute(arguments: [id, version, contentHash, fingerprint, article.title, article.text, now])
     }
 
     static func insertChildren(id: Int64, _ article: ArticleParsed, enrichment: StoredArticle.Enrichment?, in db: Database) throws {
@@ -184,26 +202,26 @@ extension SQLiteArticleStore {
 
     /// Adds the folded title and text to the FTS5 index.
     static func indexText(id: Int64, title: String, text: String, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)",
+        try db.cachedStatement(sql: "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)").execute(
             arguments: [id, TextFolding.fold(title), TextFolding.fold(text)])
     }
 
     /// Removes a row's folded title and text from the contentless FTS5 index: FTS5's `delete`
     /// command needs exactly the values that were indexed, which folding the stored text gives.
     static func unindexText(id: Int64, title: String, text: String, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
-            arguments: [id, TextFolding.fold(title), TextFolding.fold(text)])
+        try db.cachedStatement(
+            sql: "INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)"
+        ).execute(arguments: [id, TextFolding.fold(title), TextFolding.fold(text)])
     }
 
     static func recordFailure(_ record: ErrorRecord, messageID: String, in db: Database, at now: String) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO failures (message_id, received_at, code, status, message, stage, attempt, url, original, raw)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (message_id) DO NOTHING
-                """,
+                """
+        ).execute(
             arguments: [
                 messageID, now, record.code.rawValue, record.status, record.message, record.stage, record.attempt,
                 record.url, record.original?.description, record.raw,
@@ -211,8 +229,14 @@ extension SQLiteArticleStore {
     }
 
     static func json<T: Encodable>(_ value: T) -> String? {
+        (try? jsonEncoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Encodes the JSON columns (images, quotes); made once, as making one costs more than
+    /// encoding a short array.
+    static let jsonEncoder: JSONEncoder = {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.withoutEscapingSlashes, .sortedKeys]
-        return (try? encoder.encode(value)).map { String(decoding: $0, as: UTF8.self) }
-    }
+        return encoder
+    }()
 }

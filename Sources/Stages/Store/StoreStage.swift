@@ -118,11 +118,12 @@ public struct StoreStage: Stage {
     static func item(_ envelope: Envelope) throws(RunnelError) -> StoreItem {
         switch envelope.type {
         case MessageType.articleEnriched:
-            let article = try envelope.body.decode(ArticleEnriched.self)
+            // Read without Foundation's decoder when the body allows; the decoder explains the rest.
+            let article = try read(envelope.body, directly: ArticleEnriched.init(reading:))
             try check(article.article)
             return .enriched(article, messageID: envelope.id)
         case MessageType.articleParsed:
-            let article = try envelope.body.decode(ArticleParsed.self)
+            let article = try read(envelope.body, directly: ArticleParsed.init(reading:))
             try check(article)
             return .parsed(article, messageID: envelope.id)
         case MessageType.error:
@@ -132,6 +133,13 @@ public struct StoreStage: Stage {
                 .invalidArgument,
                 "store accepts article.enriched, article.parsed and error messages, not \(envelope.type); put the stage that makes articles before it")
         }
+    }
+
+    /// A body read by `directly` (``NewsBodyReader``), or by Foundation's decoder when that
+    /// leaves it (which then also says what is wrong).
+    static func read<T: Decodable>(_ body: RawJSON, directly: (RawJSON) -> T?) throws(RunnelError) -> T {
+        if let value = directly(body) { return value }
+        return try body.decode(T.self)
     }
 
     static func check(_ article: ArticleParsed) throws(RunnelError) {

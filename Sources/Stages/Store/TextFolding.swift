@@ -36,26 +36,100 @@ public enum TextFolding {
     /// fold through a table built once from their canonical decompositions, so text in NFC
     /// and NFD fold alike; CJK and Hangul pass unchanged; other scalars are lower-cased.
     public static func fold(_ text: String) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(text.utf8.count)
-        let table = foldTable
-        for scalar in text.unicodeScalars {
-            let v = scalar.value
-            if v < 0x80 {
-                out.append(v >= 0x41 && v <= 0x5A ? UInt8(v | 0x20) : UInt8(v))
-            } else if v < 0x2000 {
-                out.append(contentsOf: table[Int(v)])
-            } else if (0x3000...0xD7FF).contains(v) {
-                out.append(contentsOf: String(scalar).utf8)
-            } else {
-                out.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+        var text = text
+        return text.withUTF8 { utf8 -> String in
+            // Three times the input is enough for every scalar Unicode has (U+0CCB folds to its
+            // three-scalar decomposition); a longer result is made again with room for any.
+            for factor in [3, 16] {
+                var overflowed = false
+                let folded = String(unsafeUninitializedCapacity: utf8.count * factor) { out in
+                    foldTable.bytes.withUnsafeBufferPointer { table in
+                        foldTable.starts.withUnsafeBufferPointer { starts in
+                            fold(utf8, into: out, table: table, starts: starts, overflowed: &overflowed)
+                        }
+                    }
+                }
+                if !overflowed { return folded }
             }
+            preconditionFailure("a scalar folded to more than 16 times its UTF-8 length")
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
-    /// The UTF-8 folded form of every scalar below U+2000, by scalar value.
-    private static let foldTable: [[UInt8]] = (0..<0x2000).map { value -> [UInt8] in
+    /// Folds valid UTF-8 into `out`; returns the bytes written, or sets `overflowed` when `out`
+    /// is too small.
+    private static func fold(
+        _ utf8: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>,
+        table: UnsafeBufferPointer<UInt8>, starts: UnsafeBufferPointer<Int>, overflowed: inout Bool
+    ) -> Int {
+        let count = utf8.count
+        var i = 0
+        var o = 0
+        let capacity = out.count
+        @inline(__always) func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
+            guard o + bytes.count <= capacity else {
+                overflowed = true
+                return
+            }
+            for b in bytes {
+                out[o] = b
+                o += 1
+            }
+        }
+        while i < count, !overflowed {
+            let lead = utf8[i]
+            if lead < 0x80 {
+                guard o < capacity else {
+                    overflowed = true
+                    return 0
+                }
+                out[o] = lead &- 0x41 < 26 ? lead | 0x20 : lead
+                o += 1
+                i += 1
+                continue
+            }
+            // The string is valid UTF-8: the lead byte says how long the scalar is.
+            let v: UInt32
+            let length: Int
+            if lead < 0xE0 {
+                v = UInt32(lead & 0x1F) << 6 | UInt32(utf8[i + 1] & 0x3F)
+                length = 2
+            } else if lead < 0xF0 {
+                v = UInt32(lead & 0x0F) << 12 | UInt32(utf8[i + 1] & 0x3F) << 6 | UInt32(utf8[i + 2] & 0x3F)
+                length = 3
+            } else {
+                v = UInt32(lead & 0x07) << 18 | UInt32(utf8[i + 1] & 0x3F) << 12 | UInt32(utf8[i + 2] & 0x3F) << 6
+                    | UInt32(utf8[i + 3] & 0x3F)
+                length = 4
+            }
+            if v < 0x2000 {
+                copy(UnsafeBufferPointer(rebasing: table[starts[Int(v)]..<starts[Int(v) + 1]]))
+            } else if (0x3000...0xD7FF).contains(v) {
+                copy(UnsafeBufferPointer(rebasing: utf8[i..<(i + length)]))
+            } else {
+                var mapping = Unicode.Scalar(v)!.properties.lowercaseMapping
+                mapping.withUTF8 { copy($0) }
+            }
+            i += length
+        }
+        return overflowed ? 0 : o
+    }
+
+    /// The UTF-8 folded form of every scalar below U+2000: scalar `v` folds to
+    /// `bytes[starts[v]..<starts[v + 1]]`. One flat array, so folding a text allocates nothing
+    /// per character.
+    private static let foldTable: (bytes: [UInt8], starts: [Int]) = {
+        var bytes: [UInt8] = []
+        var starts: [Int] = []
+        for value in UInt32(0)..<0x2000 {
+            starts.append(bytes.count)
+            bytes += folded(value)
+        }
+        starts.append(bytes.count)
+        return (bytes, starts)
+    }()
+
+    /// The folded form of one scalar below U+2000, from its canonical decomposition.
+    private static func folded(_ value: UInt32) -> [UInt8] {
         guard let scalar = Unicode.Scalar(value) else { return [] }
         if (0x0300...0x036F).contains(value) { return [] }
         if [0x0110, 0x0111, 0x0189, 0x0256].contains(value) { return Array("d".utf8) }  // Đ đ Ɖ ɖ

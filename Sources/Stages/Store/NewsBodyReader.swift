@@ -1,0 +1,474 @@
+import RunnelProtocol
+
+/// Reads the store's inputs (`article.parsed`, `article.enriched`) straight from a body's bytes,
+/// to the same values `RawJSON.decode` gives, in one pass and without Foundation's decoder
+/// (which costs as much as the rest of storing an article but its database work).
+///
+/// It reads only what it reads exactly as the decoder would: a body with a repeated key, a
+/// `\u` escape, a missing required field, a value of another type, a number that is not a
+/// plain integer where an integer belongs, or anything else unexpected is left to the decoder
+/// (the initializers return nil), which then also says what is wrong with it. It expects a body
+/// that was checked as JSON (as every body read from a stream or link is) and stops at any
+/// grammar it does not follow, without reading out of bounds.
+///
+/// ```swift
+/// let article = ArticleEnriched(reading: envelope.body) ?? (try envelope.body.decode(ArticleEnriched.self))
+/// ```
+struct NewsBodyReader {
+    /// A body this reader leaves to the decoder.
+    struct Unreadable: Error {}
+
+    let bytes: UnsafeBufferPointer<UInt8>
+    private(set) var index = 0
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        self.bytes = bytes
+    }
+
+    // MARK: Grammar
+
+    private mutating func skipSpace() {
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
+    }
+
+    /// The next byte after whitespace, not consumed.
+    private mutating func peek() throws(Unreadable) -> UInt8 {
+        skipSpace()
+        guard index < bytes.count else { throw Unreadable() }
+        return bytes[index]
+    }
+
+    private mutating func expect(_ byte: UInt8) throws(Unreadable) {
+        guard try peek() == byte else { throw Unreadable() }
+        index += 1
+    }
+
+    /// The bytes inside the string at the cursor, still escaped, and whether any is a backslash.
+    private mutating func rawString() throws(Unreadable) -> (Range<Int>, escaped: Bool) {
+        try expect(UInt8(ascii: "\""))
+        let start = index
+        var escaped = false
+        let count = bytes.count
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        while true {
+            // Eight bytes at a time while none is a quote or a backslash.
+            while index + 8 <= count {
+                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                if Self.hasByte(word, 0x22) || Self.hasByte(word, 0x5C) { break }
+                index += 8
+            }
+            guard index < count else { throw Unreadable() }
+            switch bytes[index] {
+            case UInt8(ascii: "\""):
+                index += 1
+                return (start..<(index - 1), escaped)
+            case UInt8(ascii: "\\"):
+                escaped = true
+                index += 2
+            default:
+                index += 1
+            }
+        }
+    }
+
+    @inline(__always) private static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
+        let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
+    }
+
+    /// Skips any value, containers included.
+    private mutating func skipValue(depth: Int = 0) throws(Unreadable) {
+        guard depth < 64 else { throw Unreadable() }
+        switch try peek() {
+        case UInt8(ascii: "\""):
+            _ = try rawString()
+        case UInt8(ascii: "{"):
+            try members { (reader, _) throws(Unreadable) in try reader.skipValue(depth: depth + 1) }
+        case UInt8(ascii: "["):
+            _ = try elements { (reader) throws(Unreadable) in try reader.skipValue(depth: depth + 1) }
+        default:
+            let token = UnsafeBufferPointer(rebasing: bytes[try scalarToken()])
+            let first = token[0]
+            if first == UInt8(ascii: "-") || first &- 0x30 < 10 {
+                // A number, loosely: the decoder reads those it keeps.
+                guard token.allSatisfy({ $0 &- 0x30 < 10 || [0x2B, 0x2D, 0x2E, 0x45, 0x65].contains($0) }) else {
+                    throw Unreadable()
+                }
+            } else if !token.elementsEqual("true".utf8) && !token.elementsEqual("false".utf8)
+                && !token.elementsEqual("null".utf8)
+            {
+                throw Unreadable()
+            }
+        }
+    }
+
+    /// A number or literal: the bytes up to the next delimiter.
+    private mutating func scalarToken() throws(Unreadable) -> Range<Int> {
+        skipSpace()
+        let start = index
+        while index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x09, 0x0A, 0x0D:
+                guard index > start else { throw Unreadable() }
+                return start..<index
+            default:
+                index += 1
+            }
+        }
+        throw Unreadable()
+    }
+
+    /// Calls `member` with each key of the object at the cursor (the cursor then at its value,
+    /// which `member` must read). A repeated key is left to the decoder.
+    private mutating func members(_ member: (inout NewsBodyReader, String) throws(Unreadable) -> Void) throws(Unreadable) {
+        try expect(UInt8(ascii: "{"))
+        if try peek() == UInt8(ascii: "}") {
+            index += 1
+            return
+        }
+        var seen: Set<String> = []
+        while true {
+            let (key, escaped) = try rawString()
+            guard !escaped else { throw Unreadable() }
+            let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[key]), as: UTF8.self)
+            guard seen.insert(name).inserted else { throw Unreadable() }
+            try expect(UInt8(ascii: ":"))
+            try member(&self, name)
+            switch try peek() {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "}"):
+                index += 1
+                return
+            default: throw Unreadable()
+            }
+        }
+    }
+
+    /// Reads each element of the array at the cursor with `element`.
+    private mutating func elements<T>(_ element: (inout NewsBodyReader) throws(Unreadable) -> T) throws(Unreadable) -> [T] {
+        try expect(UInt8(ascii: "["))
+        var values: [T] = []
+        if try peek() == UInt8(ascii: "]") {
+            index += 1
+            return values
+        }
+        while true {
+            values.append(try element(&self))
+            switch try peek() {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "]"):
+                index += 1
+                return values
+            default: throw Unreadable()
+            }
+        }
+    }
+
+    /// Whether the value at the cursor is `null` (then consumed).
+    private mutating func null() throws(Unreadable) -> Bool {
+        guard try peek() == UInt8(ascii: "n") else { return false }
+        guard UnsafeBufferPointer(rebasing: bytes[try scalarToken()]).elementsEqual("null".utf8) else { throw Unreadable() }
+        return true
+    }
+
+    // MARK: Values
+
+    mutating func string() throws(Unreadable) -> String {
+        let (range, escaped) = try rawString()
+        let raw = UnsafeBufferPointer(rebasing: bytes[range])
+        guard escaped else { return String(decoding: raw, as: UTF8.self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(raw.count)
+        var i = 0
+        while i < raw.count {
+            guard let slash = raw[i...].firstIndex(of: UInt8(ascii: "\\")) else {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i...]))
+                break
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<slash]))
+            i = slash
+            guard i + 1 < raw.count else { throw Unreadable() }
+            switch raw[i + 1] {
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(raw[i + 1])
+            default: throw Unreadable()  // \u (surrogates above all) is the decoder's to read
+            }
+            i += 2
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    mutating func optionalString() throws(Unreadable) -> String? {
+        try null() ? nil : try string()
+    }
+
+    /// A plain integer (`-?[0-9]+`) that fits an `Int`.
+    mutating func int() throws(Unreadable) -> Int {
+        let token = try scalarToken()
+        var i = token.lowerBound
+        let negative = bytes[i] == UInt8(ascii: "-")
+        if negative { i += 1 }
+        guard i < token.upperBound else { throw Unreadable() }
+        var value = 0
+        while i < token.upperBound {
+            let digit = bytes[i] &- 0x30
+            guard digit < 10 else { throw Unreadable() }
+            let (times, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = negative ? times.subtractingReportingOverflow(Int(digit)) : times.addingReportingOverflow(Int(digit))
+            guard !o1, !o2 else { throw Unreadable() }
+            value = sum
+            i += 1
+        }
+        return value
+    }
+
+    mutating func optionalInt() throws(Unreadable) -> Int? {
+        try null() ? nil : try int()
+    }
+
+    /// A number that is a finite `Double`. One that rounds to zero though a digit of its mantissa
+    /// is not (`2e-400`) is the decoder's, which refuses it.
+    mutating func double() throws(Unreadable) -> Double {
+        let token = UnsafeBufferPointer(rebasing: bytes[try scalarToken()])
+        guard token[0] == UInt8(ascii: "-") || token[0] &- 0x30 < 10,
+            let value = Double(String(decoding: token, as: UTF8.self)), value.isFinite
+        else { throw Unreadable() }
+        if value == 0 {
+            let mantissa = token.prefix { $0 != UInt8(ascii: "e") && $0 != UInt8(ascii: "E") }
+            guard !mantissa.contains(where: { $0 &- 0x31 < 9 }) else { throw Unreadable() }
+        }
+        return value
+    }
+
+    /// An array that may be null (then nil).
+    mutating func optionalArray<T>(_ element: (inout NewsBodyReader) throws(Unreadable) -> T) throws(Unreadable) -> [T]? {
+        try null() ? nil : try elements(element)
+    }
+
+    /// An object with the members `read` takes; other members are skipped.
+    mutating func object(_ read: (inout NewsBodyReader, String) throws(Unreadable) -> Bool) throws(Unreadable) {
+        try members { (reader, name) throws(Unreadable) in
+            if try !read(&reader, name) { try reader.skipValue() }
+        }
+    }
+
+    // MARK: The News bodies
+
+    /// The fields of `article.parsed` and `article.enriched`, as read so far.
+    struct Fields {
+        var url: String?
+        var canonicalURL: String?
+        var title: String?
+        var byline: String?
+        var publishedAt: String?
+        var updatedAt: String?
+        var description: String?
+        var siteName: String?
+        var lang: String?
+        var text: String?
+        var paragraphs: [String]?
+        var images: [ArticleParsed.Image]?
+        var outlinks: [String]?
+        var related: [ArticleParsed.Link]?
+        var kind: ArticleParsed.Kind?
+        var language: ArticleEnriched.Language?
+        var entities: [ArticleEnriched.Entity]?
+        var quotes: [ArticleEnriched.Quote]?
+        var keywords: [String]?
+        var summary: String?
+        var wordCount: Int?
+        var readingTimeS: Int?
+        var simhash: String?
+        var contentHash: String?
+
+        var article: ArticleParsed? {
+            guard let url, let title, let text else { return nil }
+            var article = ArticleParsed(url: url)
+            article.canonicalURL = canonicalURL
+            article.title = title
+            article.byline = byline
+            article.publishedAt = publishedAt
+            article.updatedAt = updatedAt
+            article.description = description
+            article.siteName = siteName
+            article.lang = lang
+            article.text = text
+            article.paragraphs = paragraphs ?? ArticleParsed.split(text)
+            article.images = images ?? []
+            article.outlinks = outlinks ?? []
+            article.related = related ?? []
+            article.kind = kind ?? .article
+            return article
+        }
+
+        var enriched: ArticleEnriched? {
+            guard let article, let language, let wordCount, let simhash, let contentHash else { return nil }
+            return ArticleEnriched(
+                article: article, language: language, entities: entities ?? [], quotes: quotes ?? [],
+                keywords: keywords ?? [], summary: summary ?? "", wordCount: wordCount, readingTimeS: readingTimeS ?? 0,
+                simhash: simhash, contentHash: contentHash)
+        }
+    }
+
+    /// Reads the body's top-level object into ``Fields``.
+    mutating func fields() throws(Unreadable) -> Fields {
+        var f = Fields()
+        try object { (r, name) throws(Unreadable) in
+            switch name {
+            case "url": f.url = try r.string()
+            case "canonical_url": f.canonicalURL = try r.optionalString()
+            case "title": f.title = try r.string()
+            case "byline": f.byline = try r.optionalString()
+            case "published_at": f.publishedAt = try r.optionalString()
+            case "updated_at": f.updatedAt = try r.optionalString()
+            case "description": f.description = try r.optionalString()
+            case "site_name": f.siteName = try r.optionalString()
+            case "lang": f.lang = try r.optionalString()
+            case "text": f.text = try r.string()
+            case "paragraphs": f.paragraphs = try r.optionalArray { (r) throws(Unreadable) in try r.string() }
+            case "images": f.images = try r.optionalArray { (r) throws(Unreadable) in try r.image() }
+            case "outlinks": f.outlinks = try r.optionalArray { (r) throws(Unreadable) in try r.string() }
+            case "related": f.related = try r.optionalArray { (r) throws(Unreadable) in try r.link() }
+            case "kind":
+                if try !r.null() {
+                    guard let kind = ArticleParsed.Kind(rawValue: try r.string()) else { throw Unreadable() }
+                    f.kind = kind
+                }
+            case "language": f.language = try r.language()
+            case "entities": f.entities = try r.optionalArray { (r) throws(Unreadable) in try r.entity() }
+            case "quotes": f.quotes = try r.optionalArray { (r) throws(Unreadable) in try r.quote() }
+            case "keywords": f.keywords = try r.optionalArray { (r) throws(Unreadable) in try r.string() }
+            case "summary": f.summary = try r.optionalString()
+            case "word_count": f.wordCount = try r.int()
+            case "reading_time_s": f.readingTimeS = try r.optionalInt()
+            case "simhash": f.simhash = try r.string()
+            case "content_hash": f.contentHash = try r.string()
+            default: return false
+            }
+            return true
+        }
+        return f
+    }
+
+    mutating func image() throws(Unreadable) -> ArticleParsed.Image {
+        var src: String?
+        var caption: String?
+        try object { (r, name) throws(Unreadable) in
+            switch name {
+            case "src": src = try r.string()
+            case "caption": caption = try r.optionalString()
+            default: return false
+            }
+            return true
+        }
+        guard let src else { throw Unreadable() }
+        return ArticleParsed.Image(src: src, caption: caption)
+    }
+
+    mutating func link() throws(Unreadable) -> ArticleParsed.Link {
+        var title: String?
+        var url: String?
+        try object { (r, name) throws(Unreadable) in
+            switch name {
+            case "title": title = try r.string()
+            case "url": url = try r.string()
+            default: return false
+            }
+            return true
+        }
+        guard let title, let url else { throw Unreadable() }
+        return ArticleParsed.Link(title: title, url: url)
+    }
+
+    mutating func language() throws(Unreadable) -> ArticleEnriched.Language {
+        var code: String?
+        var confidence: Double?
+        try object { (r, name) throws(Unreadable) in
+            switch name {
+            case "code": code = try r.string()
+            case "confidence": confidence = try r.double()
+            default: return false
+            }
+            return true
+        }
+        guard let code, let confidence else { throw Unreadable() }
+        return ArticleEnriched.Language(code: code, confidence: confidence)
+    }
+
+    mutating func entity() throws(Unreadable) -> ArticleEnriched.Entity {
+        var text: String?
+        var kind: String?
+        var count: Int?
+        var first: Int?
+        try object { (r, name) throws(Unreadable) in
+            switch name {
+            case "text": text = try r.string()
+            case "kind": kind = try r.string()
+            case "count": count = try r.int()
+            case "first": first = try r.int()
+            default: return false
+            }
+            return true
+        }
+        guard let text, let kind, let count, let first else { throw Unreadable() }
+        return ArticleEnriched.Entity(text: text, kind: kind, count: count, first: first)
+    }
+
+    mutating func quote() throws(Unreadable) -> ArticleEnriched.Quote {
+        var text: String?
+        var speaker: String?
+        try object { (r, name) throws(Unreadable) in
+            switch name {
+            case "text": text = try r.string()
+            case "speaker": speaker = try r.optionalString()
+            default: return false
+            }
+            return true
+        }
+        guard let text else { throw Unreadable() }
+        return ArticleEnriched.Quote(text: text, speaker: speaker)
+    }
+
+    /// The fields of the object that is the whole of `body`; nil when it is left to the decoder.
+    static func fields(of body: RawJSON) -> Fields? {
+        body.bytes.withUnsafeBufferPointer { buffer -> Fields? in
+            guard !buffer.isEmpty else { return nil }
+            var reader = NewsBodyReader(buffer)
+            do throws(Unreadable) {
+                let fields = try reader.fields()
+                reader.skipSpace()
+                return reader.index == buffer.count ? fields : nil
+            } catch {
+                return nil
+            }
+        }
+    }
+}
+
+extension ArticleParsed {
+    /// An `article.parsed` body read without Foundation's decoder, as `body.decode(ArticleParsed.self)`
+    /// reads it; nil when it holds anything that reader leaves to the decoder (decode it then).
+    public init?(reading body: RawJSON) {
+        guard let article = NewsBodyReader.fields(of: body)?.article else { return nil }
+        self = article
+    }
+}
+
+extension ArticleEnriched {
+    /// An `article.enriched` body read without Foundation's decoder, as
+    /// `body.decode(ArticleEnriched.self)` reads it; nil when it holds anything that reader
+    /// leaves to the decoder (decode it then, which also says what is wrong).
+    public init?(reading body: RawJSON) {
+        guard let article = NewsBodyReader.fields(of: body)?.enriched else { return nil }
+        self = article
+    }
+}
