@@ -47,11 +47,47 @@ public enum CharsetDecoder {
     /// `text` in NFC. Most pages already are: the standard library's quick check (~4 µs per KB)
     /// spares them Foundation's normalization (~50 µs per KB); windows-1258 pages never are.
     static func normalized(_ text: String) -> String {
+        var text = text
+        if text.withUTF8(isPlainlyNFC) { return text }
         if #available(macOS 26, *) {
             var span = text.utf8Span
             if span.checkForNFC(quickCheck: true) { return text }
         }
         return text.precomposedStringWithCanonicalMapping
+    }
+
+    /// Whether valid UTF-8 holds only scalars that are NFC whatever surrounds them (none
+    /// decomposes, combines with its neighbour or has a combining class): ASCII, U+0080–U+02FF,
+    /// Latin Extended Additional U+1E00–U+1EFF (Vietnamese's precomposed letters) and
+    /// U+2002–U+206F (punctuation). That is most pages, checked eight ASCII bytes at a time and
+    /// several times faster than the standard library's quick check, which sees the rest.
+    static func isPlainlyNFC(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        let count = utf8.count
+        var i = 0
+        while i < count {
+            if i + 8 <= count {
+                let word = UnsafeRawPointer(utf8.baseAddress! + i).loadUnaligned(as: UInt64.self)
+                if word & 0x8080_8080_8080_8080 == 0 {
+                    i += 8
+                    continue
+                }
+            }
+            let lead = utf8[i]
+            if lead < 0x80 {
+                i += 1
+            } else if lead < 0xCC {  // U+0080–U+02FF
+                i += 2
+            } else if lead == 0xE1, i + 2 < count, (0xB8...0xBB).contains(utf8[i + 1]) {  // U+1E00–U+1EFF
+                i += 3
+            } else if lead == 0xE2, i + 2 < count,
+                (utf8[i + 1] == 0x80 && utf8[i + 2] >= 0x82) || (utf8[i + 1] == 0x81 && utf8[i + 2] <= 0xAF)
+            {  // U+2002–U+206F
+                i += 3
+            } else {
+                return false
+            }
+        }
+        return true
     }
 
     /// Decodes a whole array.

@@ -65,7 +65,7 @@ public struct FetchStage: MessageStage {
         let request = try message.body.decode(URLRequested.self)
         let page = try await fetch(request.url, deadlineMs: message.deadlineMs)
         let site = Self.site(of: page.finalURL ?? page.url).map { ["site": $0] } ?? [:]
-        return [try Emission(type: MessageType.pageFetched, encoding: page, meta: site)]
+        return [Emission(type: MessageType.pageFetched, body: page.jsonBody, meta: site)]
     }
 
     /// The site a page belongs to, for `meta.site` (which its article and every later message
