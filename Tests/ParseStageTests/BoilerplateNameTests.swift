@@ -106,4 +106,15 @@ struct BoilerplateNameTests {
         let article = try parse(html)
         #expect(article.paragraphs == [Self.prose1, Self.prose3])
     }
+
+    /// A page saved after its scripts ran holds its consent dialog as text, longer here than the
+    /// short article under a `subscriber-` class: the lenient pass, which ignores class and id
+    /// names, took the dialog for the article (thelocal.dk in the article-extractor set).
+    @Test("a consent dialog (role=dialog) is never the article, also when the hints are ignored")
+    func consentDialog() throws {
+        let html = try Fixture.text("page.consent-dialog.html")
+        let article = try parse(html)
+        #expect(article.text.hasPrefix("All six container cranes were working again"), "\(article.text.prefix(120))")
+        #expect(!article.text.contains("cookies"))
+    }
 }

@@ -38,6 +38,7 @@ extension ContentExtractor {
             }
             let own = elements[Int(block.element)]
             if strict && own.boilerplateAncestor >= 0 { continue }
+            if !strict && isInDialog(own) { continue }
             let contentScore = 1 + Double(block.commas) + min(Double(block.length / 100), 3)
             // A `p` (or a div holding one run of text) is the paragraph: its parent is level 0.
             // A container with text of its own among other children holds the paragraph itself.
@@ -76,6 +77,20 @@ extension ContentExtractor {
         best = Int(widenToArticle(Int32(best)))
         let roots = siblings(of: Int32(best), scores: scores, touched: touched)
         return collect(roots: roots, strict: strict)
+    }
+
+    /// Whether `element` is inside an overlay (``Hints/dialog``), which even the lenient pass that
+    /// ignores class and id hints leaves out: up the chain of boilerplate ancestors, a bounded walk.
+    func isInDialog(_ element: PageTree.Element) -> Bool {
+        var ancestor = element.boilerplateAncestor
+        var steps = 0
+        while ancestor >= 0 && steps < 64 {
+            let candidate = tree.elements[Int(ancestor)]
+            if candidate.hints.contains(.dialog) { return true }
+            ancestor = candidate.parent >= 0 ? tree.elements[Int(candidate.parent)].boilerplateAncestor : -1
+            steps += 1
+        }
+        return false
     }
 
     /// Climbs from the best container to an ancestor that adds a good share of prose, mostly prose:

@@ -455,7 +455,7 @@ struct Walker {
             case "navigation", "banner", "contentinfo", "complementary", "menu", "menubar", "search":
                 hints.insert(.furniture)
             case "main", "article": hints.formUnion([.positive, .layout])
-            case "dialog", "alertdialog": hints.insert(.boilerplate)
+            case "dialog", "alertdialog": hints.formUnion([.boilerplate, .dialog])
             default: break
             }
         }

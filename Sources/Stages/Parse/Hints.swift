@@ -35,6 +35,11 @@ struct Hints: OptionSet, Sendable, Hashable {
     /// sent late, which a script moves into its placeholder. A page's segments are read together.
     static let streamed = Hints(rawValue: 1 << 12)
 
+    /// An overlay drawn over the page (`role=dialog`, `alertdialog`): a consent form, a newsletter
+    /// or login prompt. Also ``boilerplate``, and unlike a class or id guess never ignored: a page
+    /// saved after its scripts ran may hold a consent dialog longer than a short article.
+    static let dialog = Hints(rawValue: 1 << 13)
+
     /// Whether the element's text should stay out of the article.
     var excludesText: Bool {
         if contains(.boilerplate) || contains(.hidden) || contains(.linkList) { return true }
