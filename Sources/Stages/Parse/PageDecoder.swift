@@ -1,3 +1,4 @@
+import Glibc
 import RunnelProtocol
 
 /// Decodes a `page.fetched` body, unescaping the (large) `html` string directly from the raw
@@ -15,22 +16,18 @@ enum PageDecoder {
         var html: String?
         var rest: [UInt8] = [UInt8(ascii: "{")]
         let scanned: Bool = body.bytes.withUnsafeBufferPointer { buffer in
-            var scanner = JSONScanner(buffer)
-            do {
-                try scanner.scanObject { key, value in
-                    if html == nil, buffer[key].elementsEqual(htmlKey), buffer[value.lowerBound] == UInt8(ascii: "\"") {
-                        html = unescape(buffer, value.lowerBound + 1..<value.upperBound - 1)
-                    } else {
-                        if rest.count > 1 { rest.append(UInt8(ascii: ",")) }
-                        rest.append(contentsOf: buffer[key.lowerBound - 1..<key.upperBound + 1])
-                        rest.append(UInt8(ascii: ":"))
-                        rest.append(contentsOf: buffer[value])
-                    }
+            // The body is valid JSON (``RawJSON``'s promise, checked when the line was read), so
+            // the members are found without validating them again: the html string's end by
+            // `memchr` for quotes, not byte by byte.
+            ValidJSONObject.forEachMember(of: buffer) { key, value in
+                if html == nil, buffer[key].elementsEqual(htmlKey), buffer[value.lowerBound] == UInt8(ascii: "\"") {
+                    html = unescape(buffer, value.lowerBound + 1..<value.upperBound - 1)
+                } else {
+                    if rest.count > 1 { rest.append(UInt8(ascii: ",")) }
+                    rest.append(contentsOf: buffer[key.lowerBound - 1..<key.upperBound + 1])
+                    rest.append(UInt8(ascii: ":"))
+                    rest.append(contentsOf: buffer[value])
                 }
-                try scanner.expectEnd()
-                return true
-            } catch {
-                return false
             }
         }
         guard scanned, let html else { return try body.decode(PageFetched.self) }
@@ -48,11 +45,10 @@ enum PageDecoder {
         var index = range.lowerBound
         var runStart = index
         while index < range.upperBound {
-            guard bytes[index] == UInt8(ascii: "\\") else {
-                index += 1
-                continue
-            }
-            out.append(contentsOf: bytes[runStart..<index])
+            // The next backslash; the bytes before it are copied as they are.
+            guard let found = memchr(bytes.baseAddress! + index, 0x5C, range.upperBound - index) else { break }
+            index = UnsafeRawPointer(found) - UnsafeRawPointer(bytes.baseAddress!)
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             let escape = bytes[index + 1]
             index += 2
             switch escape {
@@ -79,7 +75,7 @@ enum PageDecoder {
             }
             runStart = index
         }
-        out.append(contentsOf: bytes[runStart..<range.upperBound])
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<range.upperBound]))
         return String(decoding: out, as: UTF8.self)
     }
 
