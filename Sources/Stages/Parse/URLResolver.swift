@@ -3,22 +3,204 @@ import RunnelProtocol
 /// Resolves the links of a page against its URL, keeping only `http` and `https` targets, each
 /// in the one spelling ``WebURL`` gives it (so `HTTPS://Site.vn:443/./a#x` and
 /// `https://site.vn/a` are one link).
+///
+/// Most links of a news page are plain ASCII (`https://site.vn/a/b.html`, `/tag/x`, `b.html?p=2`)
+/// that WebURL would give back as written, and a page has hundreds of them. Those are resolved
+/// on their bytes (``resolvePlain(_:)``) without parsing a WebURL; anything else — upper
+/// case in the scheme or host, a port, credentials, dot segments, percent-encoded dots, bytes a
+/// part would percent-encode, `xn--` or numeric hosts — goes through WebURL.
 struct URLResolver: Sendable {
     let base: String
     private let baseURL: WebURL?
+    /// `https:` or `http:` when the base is an http(s) URL the byte path can build on.
+    private let baseScheme: [UInt8]?
+    /// `https://host[:port]` of the base.
+    private let baseOrigin: [UInt8]
+    /// The base's path up to and including its last `/`.
+    private let baseDirectory: [UInt8]
 
     init(base: String) {
         self.base = base
-        self.baseURL = try? WebURL(base)
+        let baseURL = try? WebURL(base)
+        self.baseURL = baseURL
+        if let baseURL, baseURL.scheme == "http" || baseURL.scheme == "https", !baseURL.hasOpaquePath,
+            baseURL.username.isEmpty, baseURL.password.isEmpty, let host = baseURL.host, !host.isEmpty
+        {
+            baseScheme = Array((baseURL.scheme + ":").utf8)
+            var origin = baseURL.scheme + "://" + host
+            if let port = baseURL.port { origin += ":" + String(port) }
+            baseOrigin = Array(origin.utf8)
+            let path = Array(baseURL.path.utf8)
+            if let slash = path.lastIndex(of: UInt8(ascii: "/")) {
+                baseDirectory = Array(path[...slash])
+            } else {
+                baseDirectory = [UInt8(ascii: "/")]
+            }
+        } else {
+            baseScheme = nil
+            baseOrigin = []
+            baseDirectory = []
+        }
     }
 
     /// The absolute form of `href` without its fragment, or nil for `javascript:`, `mailto:`,
     /// fragment-only, empty and unparseable links.
     func resolve(_ href: String) -> String? {
+        switch resolvePlain(href) {
+        case .resolved(let url): return url
+        case .dropped: return nil
+        case .unhandled: break
+        }
+        return resolveWithWebURL(href)
+    }
+
+    /// ``resolve(_:)`` without the byte path: what every plain result must equal.
+    func resolveWithWebURL(_ href: String) -> String? {
         // An HTML attribute's URL is stripped of ASCII whitespace; WebURL strips the rest.
         guard let first = href.unicodeScalars.first(where: { !$0.properties.isWhitespace }), first != "#",
             let url = try? WebURL(href, base: baseURL), url.scheme == "http" || url.scheme == "https"
         else { return nil }
         return url.removingFragment.href
     }
+
+    /// What the byte path makes of a link.
+    enum PlainResult: Equatable {
+        /// The link as WebURL would spell it.
+        case resolved(String)
+        /// Not an http(s) link (`javascript:`, `mailto:`, `#top`).
+        case dropped
+        /// Not plain: WebURL decides.
+        case unhandled
+    }
+
+    /// Resolves a plain link on its bytes, giving what ``resolve(_:)``'s WebURL path would, or
+    /// `.unhandled` when the link is not plain.
+    func resolvePlain(_ href: String) -> PlainResult {
+        var text = href
+        return text.withUTF8 { bytes -> PlainResult in
+            // Everything before the fragment (which is dropped) must be plain bytes.
+            var end = 0
+            while end < bytes.count && bytes[end] != UInt8(ascii: "#") {
+                guard Self.isPlain(bytes[end]) else { return .unhandled }
+                end += 1
+            }
+            if end == 0 { return bytes.isEmpty ? .unhandled : .dropped }  // `#top`
+            let input = UnsafeBufferPointer(rebasing: bytes[0..<end])
+
+            // A scheme: `x:` before any `/`, `?`.
+            if Self.isAlpha(input[0]) {
+                var i = 1
+                while i < input.count, Self.isAlpha(input[i]) || Self.isDigit(input[i]) || input[i] == 0x2B
+                    || input[i] == 0x2D || input[i] == 0x2E
+                {
+                    i += 1
+                }
+                if i < input.count && input[i] == UInt8(ascii: ":") {
+                    let scheme = input[0..<i]
+                    if scheme.elementsEqual("https".utf8) || scheme.elementsEqual("http".utf8) {
+                        guard i + 2 < input.count, input[i + 1] == 0x2F, input[i + 2] == 0x2F else { return .unhandled }
+                        return Self.absolute(scheme: Array(input[0...i]), rest: UnsafeBufferPointer(rebasing: input[(i + 3)...]))
+                    }
+                    // Another scheme, in any case, or `HTTP:`: `javascript:`, `mailto:` are dropped.
+                    if scheme.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return .unhandled }
+                    return .dropped
+                }
+            }
+            guard let baseScheme else { return .unhandled }
+            if input[0] == 0x2F {
+                if input.count >= 2 && input[1] == 0x2F {  // `//host/path`
+                    return Self.absolute(scheme: baseScheme, rest: UnsafeBufferPointer(rebasing: input[2...]))
+                }
+                return Self.join(baseOrigin[...], [], input)  // `/path`
+            }
+            if input[0] == UInt8(ascii: "?") { return .unhandled }
+            return Self.join(baseOrigin[...], baseDirectory[...], input)  // `a/b.html`
+        }
+    }
+
+    /// `scheme` (`https:`) and what follows its `//`: a plain lower-case domain, then a path and query.
+    private static func absolute(scheme: [UInt8], rest: UnsafeBufferPointer<UInt8>) -> PlainResult {
+        var hostEnd = 0
+        while hostEnd < rest.count && rest[hostEnd] != 0x2F && rest[hostEnd] != UInt8(ascii: "?") {
+            let byte = rest[hostEnd]
+            guard (byte >= 0x61 && byte <= 0x7A) || isDigit(byte) || byte == 0x2D || byte == 0x2E else { return .unhandled }
+            hostEnd += 1
+        }
+        let host = UnsafeBufferPointer(rebasing: rest[0..<hostEnd])
+        guard isPlainDomain(host) else { return .unhandled }
+        var origin = scheme
+        origin.append(contentsOf: [0x2F, 0x2F])
+        origin.append(contentsOf: host)
+        let tail = UnsafeBufferPointer(rebasing: rest[hostEnd...])
+        if tail.isEmpty || tail[0] == UInt8(ascii: "?") {  // `https://a.vn` and `https://a.vn?x` get the path `/`
+            return join(origin[...], [0x2F], tail)
+        }
+        return join(origin[...], [], tail)
+    }
+
+    /// `origin` + `directory` + `reference` (a path and query), when the path has no dot segments.
+    private static func join(_ origin: ArraySlice<UInt8>, _ directory: ArraySlice<UInt8>, _ reference: UnsafeBufferPointer<UInt8>)
+        -> PlainResult
+    {
+        // The path ends at `?`; its segments must not be `.`, `..` or hold `%2e`.
+        var segmentStart = 0
+        var i = 0
+        while i <= reference.count {
+            let byte: UInt8 = i < reference.count ? reference[i] : 0x3F
+            if byte == 0x2F || byte == 0x3F {
+                let length = i - segmentStart
+                if length == 1 && reference[segmentStart] == 0x2E { return .unhandled }
+                if length == 2 && reference[segmentStart] == 0x2E && reference[segmentStart + 1] == 0x2E { return .unhandled }
+                if byte == 0x3F { break }
+                segmentStart = i + 1
+            } else if byte == 0x25, i + 2 < reference.count, reference[i + 1] == 0x32, reference[i + 2] | 0x20 == 0x65 {
+                return .unhandled
+            }
+            i += 1
+        }
+        var out = [UInt8]()
+        out.reserveCapacity(origin.count + directory.count + reference.count)
+        out.append(contentsOf: origin)
+        out.append(contentsOf: directory)
+        out.append(contentsOf: reference)
+        return .resolved(String(decoding: out, as: UTF8.self))
+    }
+
+    /// A domain WebURL keeps as written: lower-case labels of letters, digits and `-`, none
+    /// empty, no `xn--` label, and a last label that does not start with a digit (which could
+    /// make the host an IPv4 address).
+    private static func isPlainDomain(_ host: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !host.isEmpty, host[0] != 0x2E, host[host.count - 1] != 0x2E else { return false }
+        var labelStart = 0
+        for i in 0...host.count {
+            if i == host.count || host[i] == 0x2E {
+                let length = i - labelStart
+                if length == 0 { return false }
+                if length >= 4, host[labelStart] == 0x78, host[labelStart + 1] == 0x6E, host[labelStart + 2] == 0x2D,
+                    host[labelStart + 3] == 0x2D
+                {
+                    return false
+                }
+                if i == host.count && isDigit(host[labelStart]) { return false }
+                labelStart = i + 1
+            }
+        }
+        return true
+    }
+
+    @inline(__always) private static func isAlpha(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    @inline(__always) private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
+
+    /// Bytes that neither a path nor a special query percent-encodes, nor WebURL strips or
+    /// reads specially: letters, digits and `-._~!$&()*+,;=:@/%?`.
+    private static let plain: [Bool] = {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(byte)] = true }
+        for byte in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(byte)] = true }
+        for byte in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(byte)] = true }
+        for byte in "-._~!$&()*+,;=:@/%?".utf8 { table[Int(byte)] = true }
+        return table
+    }()
+
+    @inline(__always) private static func isPlain(_ byte: UInt8) -> Bool { plain[Int(byte)] }
 }
