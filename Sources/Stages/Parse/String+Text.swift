@@ -12,19 +12,54 @@ extension StringProtocol {
         return String(String.UnicodeScalarView(scalars[first...last]))
     }
 
-    /// The string with every run of whitespace turned into one space, trimmed.
+    /// The string with every run of whitespace (Unicode White_Space, and U+200B) turned into
+    /// one space, trimmed. Works on the UTF-8 bytes: the whitespace code points are recognised by
+    /// their encodings, everything else is copied as it is.
     func collapsingWhitespace() -> String {
-        var result = String.UnicodeScalarView()
-        var pendingSpace = false
-        for scalar in unicodeScalars {
-            if scalar.properties.isWhitespace || scalar == "\u{200B}" {
-                pendingSpace = !result.isEmpty
-            } else {
-                if pendingSpace { result.append(" ") }
+        var source = String(self)
+        return source.withUTF8 { bytes -> String in
+            var out = [UInt8]()
+            out.reserveCapacity(bytes.count)
+            var pendingSpace = false
+            var i = 0
+            let count = bytes.count
+            while i < count {
+                let width = whitespaceWidth(bytes, i)
+                if width > 0 {
+                    pendingSpace = !out.isEmpty
+                    i += width
+                    continue
+                }
+                if pendingSpace { out.append(0x20) }
                 pendingSpace = false
-                result.append(scalar)
+                out.append(bytes[i])
+                i += 1
             }
+            return String(decoding: out, as: UTF8.self)
         }
-        return String(result)
+    }
+}
+
+/// The byte length of the whitespace code point (White_Space, or U+200B) starting at `i`, or 0.
+@inline(__always)
+private func whitespaceWidth(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+    let byte = bytes[i]
+    if byte < 0x80 { return byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) ? 1 : 0 }
+    switch byte {
+    case 0xC2:  // U+0085, U+00A0
+        return i + 1 < bytes.count && (bytes[i + 1] == 0x85 || bytes[i + 1] == 0xA0) ? 2 : 0
+    case 0xE1:  // U+1680
+        return i + 2 < bytes.count && bytes[i + 1] == 0x9A && bytes[i + 2] == 0x80 ? 3 : 0
+    case 0xE2:
+        guard i + 2 < bytes.count else { return 0 }
+        let b1 = bytes[i + 1]
+        let b2 = bytes[i + 2]
+        if b1 == 0x80 && (b2 <= 0x8B || b2 == 0xA8 || b2 == 0xA9 || b2 == 0xAF) && b2 >= 0x80 { return 3 }  // U+2000–200B, 2028, 2029, 202F
+        if b1 == 0x81 && b2 == 0x9F { return 3 }  // U+205F
+        return 0
+    case 0xE3:  // U+3000
+        return i + 2 < bytes.count && bytes[i + 1] == 0x80 && bytes[i + 2] == 0x80 ? 3 : 0
+    default:
+        return 0
     }
 }

@@ -221,6 +221,8 @@ enum Vocabulary {
     ]
 
     private static let labelLengths = Set((relatedLabels + boilerplateLabels).map(\.utf8.count))
+    private static let relatedLabelSet = Set(relatedLabels)
+    private static let boilerplateLabelSet = Set(boilerplateLabels)
 
     /// The label a short line announces, if it is one of the known section labels.
     static func label(of text: String) -> Label? {
@@ -234,8 +236,8 @@ enum Vocabulary {
             key.removeLast()
         }
         while let first = key.first, first == " " || first == "»" || first == "•" { key.removeFirst() }
-        if relatedLabels.contains(key) { return .related }
-        if boilerplateLabels.contains(key) { return .boilerplate }
+        if relatedLabelSet.contains(key) { return .related }
+        if boilerplateLabelSet.contains(key) { return .boilerplate }
         return nil
     }
 }

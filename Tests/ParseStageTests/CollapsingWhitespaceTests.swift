@@ -1,0 +1,36 @@
+import Testing
+
+@testable import ParseStage
+
+@Suite("Whitespace collapsing on bytes")
+struct CollapsingWhitespaceTests {
+    /// The definition: every run of White_Space (or U+200B) scalars is one space, ends trimmed.
+    static func reference(_ text: String) -> String {
+        var result = String.UnicodeScalarView()
+        var pendingSpace = false
+        for scalar in text.unicodeScalars {
+            if scalar.properties.isWhitespace || scalar == "\u{200B}" {
+                pendingSpace = !result.isEmpty
+            } else {
+                if pendingSpace { result.append(" ") }
+                pendingSpace = false
+                result.append(scalar)
+            }
+        }
+        return String(result)
+    }
+
+    @Test("every whitespace code point, and its neighbours in UTF-8")
+    func everyCodePoint() {
+        for value in UInt32(0)...0x3100 {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            let text = "a\(Character(scalar))b \(Character(scalar))"
+            #expect(text.collapsingWhitespace() == Self.reference(text), "U+\(String(value, radix: 16))")
+        }
+    }
+
+    @Test("mixed text", arguments: ["", " ", "  a  ", "a\u{00A0}\u{2003}b", "\u{3000}中文\u{200B}字", "x\u{1C}y", "Đọc\r\n\tthêm ", "😀 \u{205F}😀"])
+    func mixed(text: String) {
+        #expect(text.collapsingWhitespace() == Self.reference(text))
+    }
+}
