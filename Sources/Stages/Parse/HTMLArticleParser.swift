@@ -6,8 +6,10 @@ import RunnelProtocol
 struct HTMLArticleParser {
     let configuration: ParseStage.Configuration
 
-    func parse(html: String, url: String) throws(RunnelError) -> ArticleParsed {
-        let tree = HTMLTreeBuilder.build(html: html, baseURL: url, construction: configuration.treeConstruction)
+    /// - Parameter omitting: byte ranges of `html` the tree never reads (``MarkupScan/unreadBodies``).
+    func parse(html: String, url: String, omitting: [Range<Int>] = []) throws(RunnelError) -> ArticleParsed {
+        let tree = HTMLTreeBuilder.build(
+            html: html, baseURL: url, construction: configuration.treeConstruction, omitting: omitting)
         let jsonLD = JSONLinkedData(scripts: tree.jsonLD)
         let metadata = MetadataExtractor(tree: tree, jsonLD: jsonLD, pageURL: url)
 

@@ -1,4 +1,5 @@
 import CLibXML2
+import Glibc
 import RunnelProtocol
 
 /// Parses HTML and reduces it to a ``PageTree``: with ``TreeConstruction/html5``, by gumbo, which
@@ -50,7 +51,11 @@ struct HTMLTreeBuilder {
     ///   - html: the document; NUL bytes must already be removed.
     ///   - baseURL: the page's URL, against which links are resolved.
     ///   - construction: which parser builds the document.
-    static func build(html: String, baseURL: String, construction: TreeConstruction = .libxml2) -> PageTree {
+    ///   - omitting: byte ranges of `html` that libxml2 is not given: the script and style bodies
+    ///     the walk never reads (``MarkupScan/unreadBodies``), in order. gumbo reads the whole page.
+    static func build(
+        html: String, baseURL: String, construction: TreeConstruction = .libxml2, omitting: [Range<Int>] = []
+    ) -> PageTree {
         if construction == .html5 {
             var walker = Walker(baseURL: baseURL)
             HTML5TreeConstruction.replay(html, into: &walker)
@@ -59,20 +64,34 @@ struct HTMLTreeBuilder {
         }
         _ = initialized
         var source = html
-        source.makeContiguousUTF8()
         var walker = Walker(baseURL: baseURL)
         guard !source.utf8.isEmpty, let context = htmlNewParserCtxt() else { return walker.tree }
         defer { htmlFreeParserCtxt(context) }
         context.pointee.sax.pointee = makeHandler()
         withUnsafeMutablePointer(to: &walker) { pointer in
             context.pointee._private = UnsafeMutableRawPointer(pointer)
-            _ = source.utf8.withContiguousStorageIfAvailable { buffer in
-                buffer.withMemoryRebound(to: CChar.self) { chars in
-                    // The callbacks build no libxml2 document; should one come back all the same, free it.
-                    if let doc = htmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), nil, "UTF-8", parseOptions) {
-                        xmlFreeDoc(doc)
+            source.withUTF8 { whole in
+                let parse = { (bytes: UnsafeBufferPointer<UInt8>) in
+                    bytes.withMemoryRebound(to: CChar.self) { chars in
+                        // The callbacks build no libxml2 document; should one come back all the same, free it.
+                        if let doc = htmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), nil, "UTF-8", parseOptions) {
+                            xmlFreeDoc(doc)
+                        }
                     }
                 }
+                if omitting.isEmpty {
+                    parse(whole)
+                    return
+                }
+                var kept: [UInt8] = []
+                kept.reserveCapacity(whole.count - omitting.reduce(0) { $0 + $1.count })
+                var next = 0
+                for range in omitting where range.lowerBound >= next && range.upperBound <= whole.count {
+                    kept.append(contentsOf: UnsafeBufferPointer(rebasing: whole[next..<range.lowerBound]))
+                    next = range.upperBound
+                }
+                kept.append(contentsOf: UnsafeBufferPointer(rebasing: whole[next...]))
+                kept.withUnsafeBufferPointer { parse($0) }
             }
             context.pointee._private = nil
         }
@@ -625,17 +644,29 @@ private struct Attributes {
             Array("rel".utf8): .rel, Array("type".utf8): .type, Array("lang".utf8): .lang,
             Array("hidden".utf8): .hidden, Array("style".utf8): .style, Array("aria-hidden".utf8): .ariaHidden,
         ]
-        /// Lengths of the names above: most attributes (`data-*`, `width`) are passed over on length
-        /// or first byte without a lookup.
-        static let lengths: Set<Int> = Set(byName.keys.map(\.count))
-        static let firstBytes: Set<UInt8> = Set(byName.keys.compactMap(\.first))
+        /// The names above by length, and which bytes start one: most attributes (`width`,
+        /// `aria-label`, most `data-*`) are passed over on their first byte or length, the rest
+        /// compared with the few names of their length, without hashing or allocating.
+        static let byLength: [[([UInt8], Name)]] = {
+            var table = [[([UInt8], Name)]](repeating: [], count: 17)
+            for (bytes, name) in byName where bytes.count <= 16 { table[bytes.count].append((bytes, name)) }
+            return table
+        }()
+        static let firstBytes: [Bool] = {
+            var table = [Bool](repeating: false, count: 256)
+            for bytes in byName.keys { table[Int(bytes[0])] = true }
+            return table
+        }()
 
         static func of(_ name: UnsafePointer<xmlChar>) -> Name? {
-            guard firstBytes.contains(name.pointee) else { return nil }
+            guard firstBytes[Int(name.pointee)] else { return nil }
             var length = 0
             while name[length] != 0 && length <= 16 { length += 1 }
-            guard lengths.contains(length) else { return nil }
-            return byName[Array(UnsafeBufferPointer(start: name, count: length))]
+            guard length <= 16 else { return nil }
+            for (bytes, value) in byLength[length] where bytes.withUnsafeBufferPointer({ memcmp($0.baseAddress!, name, length) == 0 }) {
+                return value
+            }
+            return nil
         }
     }
 

@@ -89,9 +89,10 @@ public struct ParseStage: MessageStage {
         if isText || (page.contentType == nil && !html.contains("<")) {
             return PlainTextArticleParser(configuration: configuration).parse(text: html, url: page.url)
         }
-        try MarkupScan.check(html, against: configuration)
+        let scan = try MarkupScan.check(html, against: configuration)
         let base = page.finalURL ?? page.url
-        var article = try HTMLArticleParser(configuration: configuration).parse(html: html, url: base)
+        var article = try HTMLArticleParser(configuration: configuration).parse(
+            html: html, url: base, omitting: scan.unreadBodies)
         article.url = page.url
         return article
     }
