@@ -34,6 +34,24 @@ struct HiddenContentTests {
         #expect(!article.text.contains("short hidden note"))
     }
 
+    /// A paywalled article page saved as served: a teaser and "sign up to continue" are visible,
+    /// the article body waits under `display:none` for the subscription check.
+    @Test("a visible teaser gives way to the hidden article body many times its length")
+    func hiddenBodyUnderTeaser() throws {
+        let body = (0..<16).map { "Paragraph \($0) of the hidden article body, which the site shows once it has checked the reader's subscription, with a comma." }
+        let html = """
+            <html><head><title>The letter ø</title></head><body>
+            <h1>The letter ø</h1>
+            <p>It might look quintessentially Danish, but the letter ø is far from unique to the national language.</p>
+            <p>It has a longer history than you might imagine, reaching back to medieval scribes and their abbreviations.</p>
+            <p>Please sign up or log in to continue reading.</p>
+            <div id="articleBody" style="display: none">\(body.map { "<p>\($0)</p>" }.joined())</div>
+            </body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/o", contentType: "text/html", html: html))
+        #expect(article.paragraphs == body)
+    }
+
     @Test("a page whose visible text is an article keeps it and leaves display:none blocks out")
     func visibleArticleWins() throws {
         let prose = (0..<6).map { "Visible paragraph \($0) of the story, long enough to count as prose, with a comma, and an end." }

@@ -58,10 +58,11 @@ struct ContentExtractor {
         if let streamed = streamedSegments(), streamed.length >= result.length * 2 {
             result = streamed
         }
-        // Next to nothing visible, and a large block hidden by `display:none`: a page that shows
-        // its content only once a script runs (a product page revealed after loading).
+        // Little visible, and a block hidden by `display:none` many times as long: a page that
+        // shows its content only once a script runs (a product page revealed after loading, an
+        // article body shown once the reader's subscription is checked, a teaser above it).
         let hiddenLength = tree.hiddenText.reduce(0) { $0 + $1.unicodeScalars.count }
-        if result.length < 200 && hiddenLength >= 1000 {
+        if result.length < 600 && hiddenLength >= max(1000, result.length * 5) {
             result = Result(paragraphs: tree.hiddenText)
         }
         return result
