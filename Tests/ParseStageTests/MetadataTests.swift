@@ -110,4 +110,23 @@ struct MetadataTests {
         #expect(article.siteName == "Harbour News")
         #expect(article.title == "Cranes return after storm")
     }
+
+    @Test("the lead image is the picture the page declares, else the article's first; images stay the article's own")
+    func leadImage() throws {
+        func parse(_ head: String) throws -> ArticleParsed {
+            let html = """
+                <html><head><title>Cranes return after storm</title>\(head)</head><body><article><h1>Cranes return after storm</h1>
+                <p>All six container cranes at the northern terminal were working again on Thursday, four days after the storm.</p>
+                <figure><img src="/img/crane-2.jpg"><figcaption>Crane 2 lifting its first box</figcaption></figure>
+                <p>Engineers replaced two damaged drive motors overnight, and the backlog of ships would clear by the weekend.</p>
+                </article></body></html>
+                """
+            return try ParseStage().parse(PageFetched(url: "https://news.example.com/2025/cranes", html: html))
+        }
+        let declared = try parse(#"<meta property="og:image" content="/img/cranes-card.jpg">"#)
+        #expect(declared.leadImage == "https://news.example.com/img/cranes-card.jpg")
+        #expect(declared.images.map(\.src) == ["https://news.example.com/img/crane-2.jpg"])
+        let undeclared = try parse("")
+        #expect(undeclared.leadImage == "https://news.example.com/img/crane-2.jpg")
+    }
 }

@@ -43,6 +43,9 @@ public struct ArticleParsed: Sendable, Hashable, Codable {
     public var text: String
     public var paragraphs: [String]
     public var images: [Image]
+    /// The picture the page declares for itself (`og:image`, `twitter:image`, JSON-LD `image`),
+    /// absolute; else the article's first image. What a feed or a card shows beside the title.
+    public var leadImage: String?
     public var outlinks: [String]
     /// The page's own "related articles" list.
     public var related: [Link]
@@ -54,13 +57,14 @@ public struct ArticleParsed: Sendable, Hashable, Codable {
         case publishedAt = "published_at"
         case updatedAt = "updated_at"
         case siteName = "site_name"
+        case leadImage = "lead_image"
     }
 
     public init(
         url: String, canonicalURL: String? = nil, title: String = "", byline: String? = nil,
         publishedAt: String? = nil, updatedAt: String? = nil, description: String? = nil, siteName: String? = nil,
         lang: String? = nil, paragraphs: [String] = [], images: [Image] = [], outlinks: [String] = [],
-        related: [Link] = [], kind: Kind = .article
+        related: [Link] = [], kind: Kind = .article, leadImage: String? = nil
     ) {
         self.url = url
         self.canonicalURL = canonicalURL
@@ -74,6 +78,7 @@ public struct ArticleParsed: Sendable, Hashable, Codable {
         self.text = paragraphs.joined(separator: "\n\n")
         self.paragraphs = paragraphs
         self.images = images
+        self.leadImage = leadImage
         self.outlinks = outlinks
         self.related = related
         self.kind = kind
@@ -93,6 +98,7 @@ public struct ArticleParsed: Sendable, Hashable, Codable {
         text = try c.decode(String.self, forKey: .text)
         paragraphs = try c.decodeIfPresent([String].self, forKey: .paragraphs) ?? Self.split(text)
         images = try c.decodeIfPresent([Image].self, forKey: .images) ?? []
+        leadImage = try c.decodeIfPresent(String.self, forKey: .leadImage)
         outlinks = try c.decodeIfPresent([String].self, forKey: .outlinks) ?? []
         related = try c.decodeIfPresent([Link].self, forKey: .related) ?? []
         kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .article

@@ -54,6 +54,7 @@ struct HTMLArticleParser {
             dateTexts.append(tree.blocks[index].text)
         }
 
+        let images = images(tree: tree, content: content, jsonLD: jsonLD)
         return ArticleParsed(
             url: url,
             canonicalURL: metadata.canonicalURL,
@@ -65,10 +66,17 @@ struct HTMLArticleParser {
             siteName: metadata.siteName(headings: headings),
             lang: metadata.declaredLanguage,
             paragraphs: paragraphs,
-            images: images(tree: tree, content: content, jsonLD: jsonLD),
+            images: images,
             outlinks: outlinks(tree: tree),
             related: related(tree: tree, extractor: extractor, pageURL: url),
-            kind: kind)
+            kind: kind,
+            leadImage: declaredImage(tree: tree, jsonLD: jsonLD) ?? images.first?.src)
+    }
+
+    /// The picture the page declares for itself (OpenGraph, Twitter card, JSON-LD), absolute.
+    private func declaredImage(tree: PageTree, jsonLD: JSONLinkedData) -> String? {
+        guard let declared = tree.meta["og:image"] ?? tree.meta["twitter:image"] ?? jsonLD.images.first else { return nil }
+        return URLResolver(base: tree.baseURL).resolve(declared)
     }
 
     /// Images inside the content with their captions, else the page's lead image.
@@ -95,10 +103,7 @@ struct HTMLArticleParser {
             if result.count >= configuration.maxImages { break }
         }
         if result.isEmpty {
-            let resolver = URLResolver(base: tree.baseURL)
-            if let lead = tree.meta["og:image"] ?? tree.meta["twitter:image"] ?? jsonLD.images.first,
-                let src = resolver.resolve(lead)
-            {
+            if let src = declaredImage(tree: tree, jsonLD: jsonLD) {
                 result.append(.init(src: src, caption: orphanCaptions.first))
             }
         }

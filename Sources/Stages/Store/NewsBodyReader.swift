@@ -273,6 +273,7 @@ struct NewsBodyReader {
         var updatedAt: String?
         var description: String?
         var siteName: String?
+        var leadImage: String?
         var lang: String?
         var text: String?
         var paragraphs: [String]?
@@ -300,6 +301,7 @@ struct NewsBodyReader {
             article.updatedAt = updatedAt
             article.description = description
             article.siteName = siteName
+            article.leadImage = leadImage
             article.lang = lang
             article.text = text
             article.paragraphs = paragraphs ?? ArticleParsed.split(text)
@@ -332,6 +334,7 @@ struct NewsBodyReader {
             case "updated_at": f.updatedAt = try r.optionalString()
             case "description": f.description = try r.optionalString()
             case "site_name": f.siteName = try r.optionalString()
+            case "lead_image": f.leadImage = try r.optionalString()
             case "lang": f.lang = try r.optionalString()
             case "text": f.text = try r.string()
             case "paragraphs": f.paragraphs = try r.optionalArray { (r) throws(Unreadable) in try r.string() }
