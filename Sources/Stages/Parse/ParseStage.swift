@@ -10,6 +10,14 @@ import RunnelStage
 /// `related`. `text/plain` pages are read line by line. A page with no article still yields an
 /// `article.parsed`, with empty text and `kind` `listing` or `other`.
 ///
+/// The steps, each in its own files: decode the body (``PageDecoder``); scan the markup for
+/// hostile shapes and the parts the tree never reads (``MarkupScan``); build the tree
+/// (``HTMLTreeBuilder`` drives libxml2, ``HTML5TreeConstruction`` gumbo, both into a ``Walker``:
+/// `Walker+Elements`, `Walker+Text`, `Walker+Attributes`); score and select the content's roots
+/// (`ContentExtractor+Selecting`); clean the blocks under them (`ContentExtractor+Cleaning`);
+/// read the metadata (``MetadataExtractor``, ``JSONLinkedData``, ``DateNormalizer``); put the
+/// article together (``HTMLArticleParser``).
+///
 /// ```swift
 /// let stage = ParseStage()
 /// let article = try stage.parse(PageFetched(url: "https://example.com/a", html: html))

@@ -1,0 +1,205 @@
+import CLibXML2
+import Glibc
+import RunnelProtocol
+
+/// Opening and closing elements: their tags, hints, metadata and images, and the tree's elements.
+extension Walker {
+    mutating func tag(of name: UnsafePointer<xmlChar>) -> Tag {
+        let key = UnsafeRawPointer(name)
+        if let tag = tagCache[key] { return tag }
+        let tag = Tag(name: String(cString: name).lowercased())
+        tagCache[key] = tag
+        return tag
+    }
+
+    /// Handles an element's start; returns whether to walk into its children.
+    mutating func enter(_ name: UnsafePointer<xmlChar>, _ attributeList: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
+        let tag = tag(of: name)
+        var attributes = Attributes()
+        attributes.read(attributeList, tag: tag)
+
+        if attributes.hidden && !attributes.streamedContent {
+            if attributes.styleHidden && tag.isBlock && tag != .body && tag != .html { capture = .hiddenText }
+            return false
+        }
+        switch tag {
+        case .script:
+            if attributes.type?.lowercased().contains("ld+json") == true { capture = .jsonLD }
+            return false
+        case .head:
+            inHead += 1
+        case .title:
+            if inHead > 0 || titleBytes == nil {
+                if titleBytes == nil { capture = .title }
+                return false
+            }
+        case .meta:
+            recordMeta(attributes)
+            return false
+        case .link:
+            if let rel = attributes.rel?.lowercased(), rel.split(separator: " ").contains("canonical"),
+                tree.canonicalHref == nil
+            {
+                tree.canonicalHref = attributes.href
+            }
+            return false
+        case .base:
+            if let href = attributes.href, let url = resolver.resolve(href) {
+                tree.baseURL = url
+            }
+            return false
+        case .html:
+            if let lang = attributes.lang, !lang.isEmpty { tree.htmlLang = lang }
+        case .img:
+            recordImage(attributes)
+            return false
+        case .br, .hr:
+            flush()
+            return false
+        default:
+            if tag.isSkipped { return false }
+        }
+        if inHead > 0 && tag != .head { return false }
+
+        var hints = elementHints(tag: tag, attributes: attributes)
+        if let datetime = attributes.datetime ?? (attributes.itemprop?.lowercased().hasPrefix("date") == true ? attributes.content : nil) {
+            tree.dates.append(.init(value: datetime, isDatetimeAttribute: true, itemprop: attributes.itemprop))
+        }
+        if hints.contains(.hidden) { return false }
+        if tag == .a { hints.remove(.caption) }
+        if attributes.streamedContent && tag.isBlock { hints.insert(.streamed) }
+
+        var open = Open(tag: tag, element: -1)
+        let promote = !hints.isDisjoint(with: [.boilerplate, .linkList, .caption]) && tag != .a && tag != .time
+        if tag.isBlock || promote {
+            flush()
+            open.element = newElement(tag: tag, hints: hints)
+        }
+        if tag == .a {
+            open.isAnchor = true
+            linkDepth += 1
+            anchorStack.append((attributes.href, tree.blocks.count, buffer.count))
+        }
+        if !hints.isDisjoint(with: [.byline, .date]) || attributes.rel?.lowercased() == "author" {
+            var captured = hints.intersection([.byline, .date])
+            if attributes.rel?.lowercased() == "author" { captured.insert(.byline) }
+            open.captureStart = (tree.blocks.count, buffer.count, captured)
+        }
+        stack.append(open)
+        return true
+    }
+
+    mutating func exit() {
+        guard let open = stack.popLast() else { return }
+        if open.tag == .head { inHead = max(0, inHead - 1) }
+        if let start = open.captureStart {
+            let text = textSince(blocks: start.blocks, offset: start.offset)
+            if !text.isEmpty, text.unicodeScalars.count <= 160 {
+                if start.hints.contains(.byline) { tree.bylineCandidates.append(text) }
+                if start.hints.contains(.date) { tree.dates.append(.init(value: text, isDatetimeAttribute: false, itemprop: nil)) }
+            }
+        }
+        if open.isAnchor {
+            linkDepth = max(0, linkDepth - 1)
+            if let anchor = anchorStack.popLast(), let href = anchor.href, let url = resolver.resolve(href) {
+                let text = textSince(blocks: anchor.blocks, offset: anchor.offset)
+                tree.anchors.append(.init(text: text, url: url, block: Int32(tree.blocks.count), element: current))
+                if anchor.blocks < tree.blocks.count {
+                    tree.anchors[tree.anchors.count - 1].block = Int32(anchor.blocks)
+                }
+            }
+        }
+        if open.element >= 0 {
+            flush()
+            let index = Int(open.element)
+            tree.elements[index].blockEnd = Int32(tree.blocks.count)
+            let parent = tree.elements[index].parent
+            if parent >= 0 {
+                tree.elements[Int(parent)].textLength += tree.elements[index].textLength
+                tree.elements[Int(parent)].linkLength += tree.elements[index].linkLength
+                tree.elements[Int(parent)].imageCount += tree.elements[index].imageCount
+            }
+            current = parent
+        }
+    }
+
+    mutating func newElement(tag: Tag, hints: Hints) -> Int32 {
+        let index = Int32(tree.elements.count)
+        let parent = current
+        var boilerplate: Int32 = -1
+        if hints.excludesText {
+            boilerplate = index
+        } else if parent >= 0 {
+            boilerplate = tree.elements[Int(parent)].boilerplateAncestor
+        }
+        let depth = parent >= 0 ? tree.elements[Int(parent)].depth + 1 : 0
+        tree.elements.append(
+            .init(
+                tag: tag, parent: parent, depth: depth, hints: hints, boilerplateAncestor: boilerplate,
+                blockStart: Int32(tree.blocks.count), blockEnd: Int32(tree.blocks.count)))
+        if parent >= 0 {
+            // Link into the parent's child list (the previous sibling is the parent's last child).
+            var child = tree.elements[Int(parent)].firstChild
+            if child < 0 {
+                tree.elements[Int(parent)].firstChild = index
+            } else {
+                // Walk is bounded by the sibling count; keep a cursor for long lists.
+                if let last = lastChild[parent] { child = last }
+                while tree.elements[Int(child)].nextSibling >= 0 { child = tree.elements[Int(child)].nextSibling }
+                tree.elements[Int(child)].nextSibling = index
+            }
+            lastChild[parent] = index
+        }
+        current = index
+        return index
+    }
+
+    mutating func elementHints(tag: Tag, attributes: Attributes) -> Hints {
+        var hints: Hints = []
+        let classAndID = attributes.classAndID
+        if !classAndID.isEmpty {
+            if let cached = hintCache[classAndID] {
+                hints = cached
+            } else {
+                hints = Vocabulary.cachedHints(forClassAndID: classAndID)
+                hintCache[classAndID] = hints
+            }
+        }
+        switch tag {
+        case .nav, .aside, .footer: hints.insert(.furniture)
+        case .article, .main: hints.formUnion([.positive, .layout])
+        case .figcaption, .caption: hints.insert(.caption)
+        default: break
+        }
+        if let role = attributes.role?.lowercased() {
+            switch role {
+            case "navigation", "banner", "contentinfo", "complementary", "menu", "menubar", "search":
+                hints.insert(.furniture)
+            case "main", "article": hints.formUnion([.positive, .layout])
+            case "dialog", "alertdialog": hints.formUnion([.boilerplate, .dialog])
+            default: break
+            }
+        }
+        if let itemprop = attributes.itemprop?.lowercased() {
+            if itemprop == "articlebody" || itemprop == "text" { hints.formUnion([.articleBody, .positive, .layout]) }
+            if itemprop == "author" || itemprop == "creator" { hints.insert(.byline) }
+        }
+        return hints
+    }
+
+    mutating func recordMeta(_ attributes: Attributes) {
+        guard let content = attributes.content else { return }
+        let value = content.trimmingSpaces()
+        guard !value.isEmpty else { return }
+        for key in [attributes.property, attributes.name, attributes.itemprop, attributes.httpEquiv] {
+            guard let key = key?.lowercased(), !key.isEmpty else { continue }
+            if tree.meta[key] == nil { tree.meta[key] = value }
+        }
+    }
+
+    mutating func recordImage(_ attributes: Attributes) {
+        guard let src = attributes.imageSource, let url = resolver.resolve(src) else { return }
+        tree.images.append(.init(src: url, alt: attributes.alt, element: current, blockPosition: Int32(tree.blocks.count)))
+        if current >= 0 { tree.elements[Int(current)].imageCount += 1 }
+    }
+}
