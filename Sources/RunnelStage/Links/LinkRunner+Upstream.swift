@@ -104,7 +104,7 @@ extension LinkRunner {
                     // Skipped and dead-lettered; the link stays open (PROTOCOL.md §7.9). A data
                     // line whose seq can still be read counts as received, and is acked once
                     // its error record is written.
-                    let unreadable = Self.unreadable(raw)
+                    let unreadable = RefusedLine.read(raw)
                     if unreadable.isControl {
                         // A bad control line is only logged (§7.9): it is no message to lose.
                         logger.warning("\(peer.stage) sent a control line that cannot be read: \(error.code.name): \(error.message)")
@@ -269,18 +269,6 @@ extension LinkRunner {
         return service
     }
 
-    /// What can still be read of a line that was refused: whether it is a control line (it has
-    /// `ctl`), and the `seq` of a data line.
-    static func unreadable(_ raw: String) -> (isControl: Bool, seq: UInt64?) {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(raw.utf8)) as? [String: Any] else {
-            return (false, nil)
-        }
-        if object["ctl"] != nil { return (true, nil) }
-        guard let number = object["seq"] as? NSNumber, number.doubleValue == Double(number.int64Value), number.int64Value >= 1
-        else { return (false, nil) }
-        return (false, UInt64(number.int64Value))
-    }
-
     /// What step 5 of PROTOCOL.md §3 finds wrong with an envelope: `attempt` below 1, a `ts`
     /// that is not RFC 3339.
     static func envelopeProblem(_ envelope: Envelope) -> RunnelError? {
@@ -312,4 +300,34 @@ extension LinkRunner {
 
     /// The longest a draining link waits for its `bye` to reach the socket before it closes.
     static var byeFlushTimeout: Duration { .seconds(1) }
+}
+
+/// What can still be read of a line that was refused: whether it is a control line (it has
+/// `ctl`, whatever its value), and the `seq` of a data line when that is a whole number from 1 to
+/// 2^63 − 1 (anything else there is no seq).
+struct RefusedLine: Decodable {
+    var isControl: Bool
+    var seq: UInt64?
+
+    /// The line read as far as it can be; not JSON, or not an object: a data line without a seq.
+    static func read(_ raw: String) -> (isControl: Bool, seq: UInt64?) {
+        guard let line = try? JSONDecoder().decode(RefusedLine.self, from: Data(raw.utf8)) else { return (false, nil) }
+        return line.isControl ? (true, nil) : (false, line.seq)
+    }
+
+    private enum Key: String, CodingKey { case ctl, seq }
+
+    init(from decoder: any Decoder) throws {
+        let members = try decoder.container(keyedBy: Key.self)
+        isControl = members.contains(.ctl)
+        if let whole = (try? members.decodeIfPresent(UInt64.self, forKey: .seq)) ?? nil {
+            seq = (1...UInt64(Int64.max)).contains(whole) ? whole : nil
+        } else if let real = (try? members.decodeIfPresent(Double.self, forKey: .seq)) ?? nil,
+            real >= 1, real < 0x1p63, real.rounded(.towardZero) == real
+        {
+            seq = UInt64(real)  // 12.0: a whole number written with a fraction
+        } else {
+            seq = nil
+        }
+    }
 }
