@@ -1,0 +1,43 @@
+import Foundation
+import RunnelProtocol
+import Testing
+
+@Suite("JSON strings written without Foundation")
+struct JSONStringTests {
+    private func written(_ string: String) -> String {
+        var out: [UInt8] = []
+        JSONString.append(string, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private func readBack(_ json: String) throws -> String {
+        try JSONDecoder().decode(String.self, from: Data(json.utf8))
+    }
+
+    @Test("each control character, quote and backslash is escaped, with the short escapes JSON has")
+    func escapes() {
+        #expect(written("a\"b\\c") == #""a\"b\\c""#)
+        #expect(written("\n\r\t\u{08}\u{0C}") == #""\n\r\t\b\f""#)
+        #expect(written("\u{00}\u{01}\u{1F}") == #""\u0000\u0001\u001f""#)
+        #expect(written("\u{7F}é/") == "\"\u{7F}é/\"")
+    }
+
+    @Test("an escape at every offset around the eight-byte skips reads back the same")
+    func everyOffset() throws {
+        for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "\u{0C}"] {
+            for offset in 0..<20 {
+                for tail in [0, 1, 7, 8, 9] {
+                    let string = String(repeating: "x", count: offset) + special + String(repeating: "ü", count: tail)
+                    #expect(try readBack(written(string)) == string, "offset \(offset), tail \(tail)")
+                }
+            }
+        }
+    }
+
+    @Test("text without anything to escape is copied as it is, multi-byte characters included")
+    func plainText() throws {
+        let text = String(repeating: "Đà Nẵng 東京 ", count: 40)
+        #expect(written(text) == "\"\(text)\"")
+        #expect(written("") == "\"\"")
+    }
+}
