@@ -57,10 +57,10 @@ public enum CharsetDecoder {
     }
 
     /// Whether valid UTF-8 holds only scalars that are NFC whatever surrounds them (none
-    /// decomposes, combines with its neighbour or has a combining class): ASCII, U+0080–U+02FF,
-    /// Latin Extended Additional U+1E00–U+1EFF (Vietnamese's precomposed letters) and
-    /// U+2002–U+206F (punctuation). That is most pages, checked eight ASCII bytes at a time and
-    /// several times faster than the standard library's quick check, which sees the rest.
+    /// decomposes, combines with its neighbour or has a combining class), checked eight ASCII
+    /// bytes at a time and several times faster than the standard library's quick check, which
+    /// sees the rest. Those scalars are the ones ``plainScalarLength(_:at:)`` names; they cover
+    /// the text of most pages in Latin, Vietnamese, Greek, Cyrillic, Chinese and Japanese script.
     static func isPlainlyNFC(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = utf8.count
         var i = 0
@@ -72,22 +72,49 @@ public enum CharsetDecoder {
                     continue
                 }
             }
-            let lead = utf8[i]
-            if lead < 0x80 {
-                i += 1
-            } else if lead < 0xCC {  // U+0080–U+02FF
-                i += 2
-            } else if lead == 0xE1, i + 2 < count, (0xB8...0xBB).contains(utf8[i + 1]) {  // U+1E00–U+1EFF
-                i += 3
-            } else if lead == 0xE2, i + 2 < count,
-                (utf8[i + 1] == 0x80 && utf8[i + 2] >= 0x82) || (utf8[i + 1] == 0x81 && utf8[i + 2] <= 0xAF)
-            {  // U+2002–U+206F
-                i += 3
-            } else {
-                return false
-            }
+            guard let length = plainScalarLength(utf8, at: i) else { return false }
+            i += length
         }
         return true
+    }
+
+    /// The length of the scalar at `i` when it is one no neighbour can change, nil otherwise.
+    /// The blocks are whole but for the scalars that decompose (Greek's three singletons) or
+    /// combine (the marks inside the Cyrillic, CJK-symbol and kana blocks).
+    @inline(__always)
+    private static func plainScalarLength(_ utf8: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
+        let lead = utf8[i]
+        if lead < 0x80 { return 1 }
+        if lead < 0xE0 {
+            guard i + 1 < utf8.count else { return nil }
+            let second = utf8[i + 1]
+            switch lead {
+            case ..<0xCC: return 2  // U+0080–U+02FF: Latin-1, Latin Extended-A and -B, IPA
+            case 0xCE: return second == 0x87 ? nil : 2  // U+0380–U+03BF Greek, but U+0387
+            case 0xCF, 0xD0, 0xD1, 0xD3: return 2  // U+03C0–U+03FF Greek, U+0400–U+047F, U+04C0–U+04FF Cyrillic
+            case 0xD2: return (0x83...0x89).contains(second) ? nil : 2  // U+0480–U+04BF, but the marks U+0483–U+0489
+            default: return nil
+            }
+        }
+        guard lead < 0xF0, i + 2 < utf8.count else { return nil }
+        let second = utf8[i + 1]
+        let third = utf8[i + 2]
+        switch lead {
+        case 0xE1:  // U+1E00–U+1EFF Latin Extended Additional (Vietnamese's precomposed letters)
+            return (0xB8...0xBB).contains(second) ? 3 : nil
+        case 0xE2:  // U+2002–U+206F general punctuation
+            return (second == 0x80 && third >= 0x82) || (second == 0x81 && third <= 0xAF) ? 3 : nil
+        case 0xE3:
+            switch second {
+            case 0x80: return (0xAA...0xAF).contains(third) ? nil : 3  // U+3000–U+303F, but U+302A–U+302F
+            case 0x81, 0x83: return 3  // U+3040–U+307F hiragana, U+30C0–U+30FF katakana
+            case 0x82: return third == 0x99 || third == 0x9A ? nil : 3  // U+3080–U+30BF, but U+3099, U+309A
+            default: return nil
+            }
+        case 0xE4...0xE9: return 3  // U+4000–U+9FFF: CJK ideographs (extension A from U+4000)
+        case 0xEF: return second >= 0xBC ? 3 : nil  // U+FF00–U+FFFF: fullwidth and halfwidth forms
+        default: return nil
+        }
     }
 
     /// Decodes a whole array.

@@ -75,6 +75,14 @@ import Testing
         var vietnamese = "Phái bộ ngoại giao Đà Nẵng – “tin” … ẞ"
         let vietnameseIsPlain = vietnamese.withUTF8(CharsetDecoder.isPlainlyNFC)
         #expect(vietnameseIsPlain)
+        for sentence in [
+            "Η κυβέρνηση ανακοίνωσε χθες «νέα μέτρα»· ΐ ΰ ϓ", "Правительство объявило о новых мерах: ёлка, й, Ѣ",
+            "政府昨日宣布了新措施，包括《经济》。", "政府は昨日、新しい対策を発表した。ガギグ　ｶﾞ",
+        ] {
+            var text = sentence
+            let isPlain = text.withUTF8(CharsetDecoder.isPlainlyNFC)
+            #expect(isPlain, "\(sentence)")
+        }
         var decomposed = "Phái bộ".decomposedStringWithCanonicalMapping
         let decomposedIsPlain = decomposed.withUTF8(CharsetDecoder.isPlainlyNFC)
         #expect(!decomposedIsPlain)
