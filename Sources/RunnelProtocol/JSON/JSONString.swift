@@ -66,6 +66,11 @@ public enum JSONString {
         var string = string
         string.withUTF8 { utf8 in
             let count = utf8.count
+            // Room for the text and its closing quote at once, so that a long text is not copied
+            // again at each doubling (escapes may still take more); doubling at the least, as
+            // appending does, so that many short strings stay linear.
+            let needed = out.count + count + 1
+            if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }
             let base = UnsafeRawPointer(utf8.baseAddress)
             var run = 0
             var i = 0
@@ -91,18 +96,22 @@ public enum JSONString {
     }
 
     private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\\"))
         switch byte {
-        case UInt8(ascii: "\""): out.append(contentsOf: [0x5C, 0x22])
-        case UInt8(ascii: "\\"): out.append(contentsOf: [0x5C, 0x5C])
-        case 0x0A: out.append(contentsOf: [0x5C, UInt8(ascii: "n")])
-        case 0x0D: out.append(contentsOf: [0x5C, UInt8(ascii: "r")])
-        case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
-        case 0x08: out.append(contentsOf: [0x5C, UInt8(ascii: "b")])
-        case 0x0C: out.append(contentsOf: [0x5C, UInt8(ascii: "f")])
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"): out.append(byte)
+        case 0x0A: out.append(UInt8(ascii: "n"))
+        case 0x0D: out.append(UInt8(ascii: "r"))
+        case 0x09: out.append(UInt8(ascii: "t"))
+        case 0x08: out.append(UInt8(ascii: "b"))
+        case 0x0C: out.append(UInt8(ascii: "f"))
         default:
             let digits: StaticString = "0123456789abcdef"
             digits.withUTF8Buffer { hex in
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+                out.append(UInt8(ascii: "u"))
+                out.append(0x30)
+                out.append(0x30)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0xF)])
             }
         }
     }
