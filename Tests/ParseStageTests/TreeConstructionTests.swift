@@ -37,6 +37,31 @@ struct TreeConstructionTests {
         #expect(!article.text.contains("All rights reserved"))
     }
 
+    @Test("the default builder sees the unclosed divs and builds the browser's tree: the article is kept")
+    func automaticKeepsArticle() throws {
+        #expect(ParseStage.Configuration().treeConstruction == .automatic || getenv("RUNNEL_PARSE_TREE") != nil)
+        let article = try article(.automatic)
+        #expect(article.paragraphs.count == 4)
+        #expect(article.paragraphs.first?.hasPrefix("The old harbour bridge reopened") == true)
+    }
+
+    @Test(
+        "the scan marks a block's end tag that closes open divs, which libxml2 ignores, and nothing else",
+        arguments: [
+            ("<header><button><div><div>Menu</button></header><p>Text</p>", true),
+            ("<ul><li><div>One</li><li>Two</li></ul>", true),
+            ("<section><table><tr><td>cell</section>", true),  // no scope in the model: over-reported
+            ("<section><div>Closed</div></section>", false),
+            ("<span><div>Inline end tags are ignored by both</span>", false),
+            ("<div><p>A paragraph left open</div>", false),
+            ("<div><div>Divs close divs</div>", false),
+        ])
+    func scanMarksDivergence(_ html: String, _ outruns: Bool) {
+        #expect(MarkupScan(html).outrunsLibXML2 == outruns)
+        #expect(TreeConstruction.automatic.resolved(by: MarkupScan(html)) == (outruns ? .html5 : .libxml2))
+        #expect(TreeConstruction.libxml2.resolved(by: MarkupScan(html)) == .libxml2)
+    }
+
     @Test("the same page through the libxml2 builder loses the article: the case the HTML5 tree fixes")
     func libxml2SwallowsArticle() throws {
         let article = try article(.libxml2)

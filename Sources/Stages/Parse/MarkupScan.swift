@@ -35,6 +35,14 @@ struct MarkupScan {
     /// text holds a `<`: libxml2 2.9 parses that text as markup where this scan skips it, so past
     /// one the two may disagree on where a script starts, and no more bodies are left out.
     private var agreesWithLibXML2 = true
+    /// True once a block's end tag closed back through an open `<div>` (or table part) to the
+    /// element it names, as in `<li><div>…</li>` or a header's `<button><div><div></button>`:
+    /// HTML's tree construction closes them all there, but libxml2 2.9 ignores an end tag that
+    /// would close an element it ranks higher (`div` 150, table parts 160–190, the rest 100), so
+    /// from that tag on its tree and a browser's differ, and the rest of the page may end up
+    /// inside the element left open. The scan's model over-reports (it knows no scope), which
+    /// costs only CPU: ``TreeConstruction/automatic`` builds such a page with the HTML5 builder.
+    private(set) var outrunsLibXML2 = false
 
     /// Scans `html`.
     init(_ html: String) {
@@ -184,9 +192,11 @@ struct MarkupScan {
     /// An end tag: closes back to the element it names, when one is open.
     private mutating func close(_ hash: UInt64) {
         guard openCount[hash, default: 0] > 0 else { return }
+        let closesThrough = Self.closesThroughDivs.contains(hash)
         while let top = stack.last {
             pop()
             if top == hash { return }
+            if closesThrough && Self.outranking.contains(top) { outrunsLibXML2 = true }
         }
     }
 
@@ -207,6 +217,18 @@ struct MarkupScan {
     private static let rawText: [UInt64: [UInt8]] = Dictionary(
         uniqueKeysWithValues: ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"]
             .map { (hash($0), Array("</\($0)".utf8)) })
+
+    /// The elements libxml2 2.9 ranks above the default when an end tag closes what is open
+    /// inside it (`htmlEndPriority`): an end tag of a lower-ranked element cannot close them.
+    private static let outranking: Set<UInt64> = Set(
+        ["div", "td", "th", "tr", "thead", "tbody", "tfoot", "table", "head", "body", "html"].map(hash))
+
+    /// End tags that HTML closes back to through whatever is open inside them (generating
+    /// implied end tags): the blocks, list items, headings and forms.
+    private static let closesThroughDivs: Set<UInt64> = Set(
+        ["address", "article", "aside", "blockquote", "button", "center", "details", "dialog", "dir", "dl", "fieldset",
+         "figcaption", "figure", "footer", "header", "hgroup", "listing", "main", "menu", "nav", "ol", "pre", "search",
+         "section", "summary", "ul", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "form"].map(hash))
 
     private static let paragraph = hash("p")
     private static let script = hash("script")

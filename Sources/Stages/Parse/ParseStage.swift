@@ -99,7 +99,9 @@ public struct ParseStage: MessageStage {
         }
         let scan = try MarkupScan.check(html, against: configuration)
         let base = page.finalURL ?? page.url
-        var article = try HTMLArticleParser(configuration: configuration).parse(
+        var pageConfiguration = configuration
+        pageConfiguration.treeConstruction = configuration.treeConstruction.resolved(by: scan)
+        var article = try HTMLArticleParser(configuration: pageConfiguration).parse(
             html: html, url: base, omitting: scan.unreadBodies)
         article.url = page.url
         return article
