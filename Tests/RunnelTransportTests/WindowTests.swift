@@ -292,6 +292,53 @@ struct InboundWindowTests {
         #expect(window.outstanding == 0)
     }
 
+    @Test("large messages get fewer in flight: the credit given back keeps their bytes under maxBytes")
+    func boundedInBytes() {
+        var window = InboundWindow(window: 256, maxBytes: 1_000_000)
+        #expect(window.initialCredit == 256, "nothing is known of the sizes yet")
+        for seq in 1...256 { #expect(window.receive(seq: UInt64(seq), bytes: 200_000) == .new) }
+        for seq in 1...256 { window.complete(seq: UInt64(seq)) }
+        let ack = window.takeAck()
+        #expect(ack?.ack == 256)
+        #expect(ack?.credit == 5, "1,000,000 bytes hold five 200,000-byte messages")
+        for seq in 257...261 { #expect(window.receive(seq: UInt64(seq), bytes: 200_000) == .new) }
+        #expect(window.receive(seq: 262, bytes: 200_000) == .overrun)
+        window.complete(seq: 257)
+        #expect(window.takeAck()?.credit == 1, "one acked, one more")
+    }
+
+    @Test("small messages keep the whole window, and credit grows back when messages get smaller")
+    func smallMessagesKeepTheWindow() {
+        var window = InboundWindow(window: 64, maxBytes: 1_000_000)
+        for seq in 1...64 { _ = window.receive(seq: UInt64(seq), bytes: 230) }
+        for seq in 1...64 { window.complete(seq: UInt64(seq)) }
+        #expect(window.takeAck()?.credit == 64)
+
+        var shrinking = InboundWindow(window: 64, maxBytes: 1_000_000)
+        for seq in 1...64 { _ = shrinking.receive(seq: UInt64(seq), bytes: 500_000) }
+        for seq in 1...64 { shrinking.complete(seq: UInt64(seq)) }
+        #expect(shrinking.takeAck()?.credit == 2)
+        var seq: UInt64 = 65
+        var credit = 0
+        for _ in 0..<40 {
+            _ = shrinking.receive(seq: seq, bytes: 1_000)
+            shrinking.complete(seq: seq)
+            credit = shrinking.takeAck()?.credit ?? 0
+            seq += 1
+        }
+        #expect(shrinking.allowedInFlight == 64, "the average came down to small messages")
+        #expect(credit >= 1)
+    }
+
+    @Test("a message larger than maxBytes still gets one in flight: never no credit at all")
+    func atLeastOne() {
+        var window = InboundWindow(window: 8, maxBytes: 1_000)
+        for seq in 1...8 { _ = window.receive(seq: UInt64(seq), bytes: 5_000_000) }
+        for seq in 1...8 { window.complete(seq: UInt64(seq)) }
+        #expect(window.allowedInFlight == 1)
+        #expect(window.takeAck()?.credit == 1)
+    }
+
     @Test("a connection's first message is seq 1; a first seq further on counts the ones before as unreadable")
     func start() {
         var window = InboundWindow(window: 4)

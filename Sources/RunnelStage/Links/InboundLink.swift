@@ -57,9 +57,9 @@ final class InboundLink: Sendable {
         }
     }
 
-    init(writer: LineWriter, window: Int, peer: String) {
+    init(writer: LineWriter, window: Int, windowBytes: Int = InboundWindow.defaultMaxBytes, peer: String) {
         self.writer = writer
-        state = Mutex(State(window: InboundWindow(window: window)))
+        state = Mutex(State(window: InboundWindow(window: window, maxBytes: windowBytes)))
         self.peer = peer
     }
 
@@ -72,12 +72,15 @@ final class InboundLink: Sendable {
     /// are acked again; repeats of ones in progress are ignored.
     /// - Throws: ``RunnelError`` `RESOURCE_EXHAUSTED` when the sender went beyond the credit it
     ///   was granted; the link must be closed with `bye` and that code.
-    func receive(seqs: [UInt64]) throws(RunnelError) -> [Bool] {
+    /// - Parameter sizes: the messages' sizes in bytes, for the credit's bound in bytes (none:
+    ///   not counted).
+    func receive(seqs: [UInt64], sizes: [Int] = []) throws(RunnelError) -> [Bool] {
         let (fresh, reack, overrun) = state.withLock { s -> ([Bool], UInt64?, Bool) in
             var reack: UInt64?
             var overrun = false
-            let fresh = seqs.map { seq -> Bool in
-                switch s.window.receive(seq: seq) {
+            let fresh = seqs.indices.map { index -> Bool in
+                let bytes = index < sizes.count ? sizes[index] : 0
+                switch s.window.receive(seq: seqs[index], bytes: bytes) {
                 case .new: return true
                 case .alreadyAcked:
                     reack = s.window.lastAcked

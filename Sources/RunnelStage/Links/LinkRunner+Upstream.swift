@@ -53,7 +53,7 @@ extension LinkRunner {
                     throw error
                 }
                 logger.debug("\(peer.stage) connected from \(connection.peer)")
-                let link = InboundLink(writer: writer, window: options.window, peer: peer.stage)
+                let link = InboundLink(writer: writer, window: options.window, windowBytes: options.windowBytes, peer: peer.stage)
                 do throws(RunnelError) {
                     try await serve(link, peer, &reader, writer, connection)
                 } catch {
@@ -139,7 +139,8 @@ extension LinkRunner {
                 }
             }
             let now = ContinuousClock.now
-            for (envelope, fresh) in zip(data, try link.receive(seqs: data.map { $0.seq! })) where fresh {
+            let arrivals = try link.receive(seqs: data.map { $0.seq! }, sizes: data.map { $0.body.bytes.count })
+            for (envelope, fresh) in zip(data, arrivals) where fresh {
                 let seq = envelope.seq!
                 if checksEnvelopes, let problem = Self.envelopeProblem(envelope) {
                     // Step 5 of PROTOCOL.md §3, for a stage that works on messages (a relay
@@ -243,13 +244,16 @@ extension LinkRunner {
     }
 
     /// What `describe` answers on a link: the stage's service definition, then the link's
-    /// settings in force (`--window`, `--handshake-timeout`, `--idle-timeout`, `--max-connections`,
+    /// settings in force (`--window`, `--window-bytes`, `--handshake-timeout`, `--idle-timeout`, `--max-connections`,
     /// `--max-unread`), each with the value used as its `default`.
     var describedService: ServiceDefinition {
         var service = processor.stage.service
         guard options.listen.isSocket else { return service }
         service.options += [
             .init(name: "window", type: "integer", default: "\(options.window)", help: "Credit granted to each upstream connection."),
+            .init(
+                name: "window-bytes", type: "string", default: "\(ByteSize(bytes: options.windowBytes))",
+                help: "Bytes in flight per upstream connection that credit is granted for, at the messages' average size."),
             .init(
                 name: "handshake-timeout", type: "string", default: "\(TimeSpan(options.handshakeTimeout))",
                 help: "A connecting peer that has not said hello by then is told bye DEADLINE_EXCEEDED."),

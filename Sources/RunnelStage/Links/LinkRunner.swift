@@ -28,6 +28,9 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var insecure = false
         /// Credit granted to each upstream connection.
         public var window = 256
+        /// The bytes of messages in flight on each upstream connection that credit is granted
+        /// for, at their average size: fewer than ``window`` large messages (``InboundWindow``).
+        public var windowBytes = InboundWindow.defaultMaxBytes
         /// How many ids of finished messages are remembered, to drop a duplicate that an
         /// upstream sends again (PROTOCOL.md §8.5): a copy of one is acked without being processed.
         /// About 140 bytes each for 26-character ids (16,384: about 2.2 MiB); 0 turns it off. See

@@ -6,10 +6,16 @@
 /// outputs were acked downstream or it was dead-lettered; the ack covers the longest done
 /// prefix, so a slow message holds back the acks (not the work) of later ones.
 ///
+/// Credit is counted in messages, bounded in bytes as well: once messages have arrived, the
+/// receiver lets a sender have only as many in flight as fit `maxBytes` at their average size
+/// (at least one, at most `window`). 256 small messages are a few hundred KB; 256 fetched pages
+/// of 200 KB would be 50 MB held, and as much again in the sender's window, so big messages get
+/// fewer in flight.
+///
 /// ```swift
-/// var window = InboundWindow(window: 256)
+/// var window = InboundWindow(window: 256, maxBytes: 16 << 20)
 /// let first = window.initialCredit          // grant this after the handshake
-/// if case .new = window.receive(seq: 1) { process() }
+/// if case .new = window.receive(seq: 1, bytes: 230) { process() }
 /// window.complete(seq: 1)
 /// if let (ack, credit) = window.takeAck() { send(.ack(seq: ack)); send(.credit(credit)) }
 /// ```
@@ -29,6 +35,11 @@ public struct InboundWindow {
 
     /// The most messages this receiver lets a sender have in flight.
     public let window: Int
+    /// The most bytes of messages in flight that credit is granted for, at their average size.
+    public let maxBytes: Int
+    /// The average size of the messages received, weighted towards the recent ones (0 before
+    /// the first).
+    public private(set) var averageBytes = 0
     private var pending: [(seq: UInt64, done: Bool)] = []
     private var head = 0
     public private(set) var lastAcked: UInt64?
@@ -37,9 +48,20 @@ public struct InboundWindow {
     private var granted: Int
     private var received = 0
 
-    public init(window: Int = 256) {
+    public init(window: Int = 256, maxBytes: Int = InboundWindow.defaultMaxBytes) {
         self.window = window
+        self.maxBytes = max(maxBytes, 1)
         granted = window
+    }
+
+    /// 16 MiB.
+    public static let defaultMaxBytes = 16 << 20
+
+    /// How many messages may be in flight now: `window`, or fewer when that many messages of
+    /// the average size would pass `maxBytes` (never fewer than one).
+    public var allowedInFlight: Int {
+        guard averageBytes > 0 else { return window }
+        return min(window, max(1, maxBytes / averageBytes))
     }
 
     /// Credit to grant when the link opens.
@@ -51,7 +73,8 @@ public struct InboundWindow {
     /// Credit granted that the sender has not used yet.
     public var openCredit: Int { max(granted - received, 0) }
 
-    public mutating func receive(seq: UInt64) -> Arrival {
+    /// - Parameter bytes: the message's size, for the average that bounds the credit in bytes.
+    public mutating func receive(seq: UInt64, bytes: Int = 0) -> Arrival {
         // 0 names no message (a link numbers from 1): the caller refuses such a line first.
         guard seq > 0 else { return .inProgress }
         if let highestSeen, seq <= highestSeen {
@@ -68,6 +91,10 @@ public struct InboundWindow {
         received += Int(skipped) + 1
         highestSeen = seq
         pending.append((seq, false))
+        if bytes > 0 {
+            // An average over about the last eight messages; the first sets it.
+            averageBytes = averageBytes == 0 ? bytes : averageBytes + (bytes - averageBytes) / 8
+        }
         return .new
     }
 
@@ -82,16 +109,16 @@ public struct InboundWindow {
     }
 
     /// The cumulative ack to send now and the credit to grant back with it, if anything
-    /// became ackable since the last call.
+    /// became ackable since the last call. The credit tops what is in flight up to
+    /// ``allowedInFlight``: the messages acked, fewer while the messages are large, more when they
+    /// became smaller again.
     /// - Parameter granting: whether the credit is sent (not while draining); only credit
     ///   sent counts against what the sender may send.
     public mutating func takeAck(granting: Bool = true) -> (ack: UInt64, credit: Int)? {
         var acked: UInt64?
-        var released = 0
         while head < pending.count, pending[head].done {
             acked = pending[head].seq
             head += 1
-            released += 1
         }
         if head > 1024 && head * 2 > pending.count {
             pending.removeFirst(head)
@@ -99,7 +126,8 @@ public struct InboundWindow {
         }
         guard let acked else { return nil }
         lastAcked = acked
-        if granting { granted += released }
-        return (acked, released)
+        let credit = max(0, allowedInFlight - outstanding - openCredit)
+        if granting { granted += credit }
+        return (acked, credit)
     }
 }

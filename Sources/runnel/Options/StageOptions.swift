@@ -18,6 +18,7 @@ enum StageDefaults {
     static let handshakeTimeout = TimeSpan(link.handshakeTimeout)
     static let idleTimeout = TimeSpan(link.idleTimeout)
     static let maxUnread = ByteSize(bytes: link.maxUnread)
+    static let windowBytes = ByteSize(bytes: link.windowBytes)
 }
 
 /// Where a stage reads: `--listen`, who may connect, the credit it grants, and line limits.
@@ -30,6 +31,14 @@ struct InputOptions: ParsableArguments {
 
     @Option(help: .value("Credit granted to each upstream connection (messages in flight).", example: "64"))
     var window: Int = StageDefaults.link.window
+
+    @Option(
+        name: .customLong("window-bytes"),
+        help: .value(
+            "Bytes of messages in flight per upstream connection that credit is granted for, at their average size: large messages (fetched pages) get fewer than --window in flight.",
+            default: StageDefaults.windowBytes, example: "64MiB", valueName: "size"),
+        transform: ByteSize.argument("--window-bytes", range: ByteSize(bytes: 1024) ... ByteSize(bytes: Int(Int32.max))))
+    var windowBytes = StageDefaults.windowBytes
 
     @Option(
         name: .customLong("recent-ids"),
@@ -75,6 +84,7 @@ struct InputOptions: ParsableArguments {
     func apply<S>(to link: inout LinkRunner<S>.Options) {
         link.insecure = insecure
         link.window = window
+        link.windowBytes = windowBytes.bytes
         link.recentIDs = recentIDs
         link.handshakeTimeout = handshakeTimeout.duration
         link.idleTimeout = idleTimeout.duration
