@@ -34,14 +34,18 @@ struct ContentExtractor {
     /// Whether the page declares itself an article (JSON-LD, `og:type`); other pages (product,
     /// service, collection pages) take their whole `<main>` when the best block is a small part of it.
     var declaredArticle = true
+    /// Whether the page declares a type that is not an article (an `og:type` of `website` or
+    /// `product`, JSON-LD without an article): its content may be a grid of cards.
+    var declaredOther = false
 
     /// Per block, the section label announced by the nearest heading above it (if any).
     private(set) var sections: [Vocabulary.Label?] = []
 
-    init(tree: PageTree, title: String, declaredArticle: Bool = true) {
+    init(tree: PageTree, title: String, declaredArticle: Bool = true, declaredOther: Bool = false) {
         self.tree = tree
         self.title = title
         self.declaredArticle = declaredArticle
+        self.declaredOther = declaredOther && !declaredArticle
         self.sections = Self.labelSections(tree)
     }
 
@@ -54,6 +58,13 @@ struct ContentExtractor {
         }
         if !declaredArticle && result.length < 500, let page = pageFallback(), page.length >= result.length * 2 {
             result = page
+        }
+        // A page that says it is something else than an article (a shop's category page, a
+        // gallery), and a grid of cards holding at least 1,500 characters and four times the prose
+        // that was found: the grid is the content. (An article's grid of teasers is smaller than
+        // the article, and pages that declare nothing are mostly old articles: left alone.)
+        if declaredOther, let grid = gridContent(), grid.length >= max(1500, Self.proseLength(result) * 4) {
+            result = addingProse(of: result, to: grid)
         }
         if let streamed = streamedSegments(), streamed.length >= result.length * 2 {
             result = streamed

@@ -17,7 +17,9 @@ struct HTMLArticleParser {
         let title = metadata.title(headings: headings)
         let ogType = tree.meta["og:type"]?.lowercased()
         let declaredArticle = jsonLD.isArticle || ogType == "article"
-        let extractor = ContentExtractor(tree: tree, title: title, declaredArticle: declaredArticle)
+        let declaredOther = !declaredArticle && (ogType != nil || !jsonLD.types.isEmpty)
+        let extractor = ContentExtractor(
+            tree: tree, title: title, declaredArticle: declaredArticle, declaredOther: declaredOther)
         var content = extractor.extract()
 
         var paragraphs = content.paragraphs
