@@ -37,11 +37,17 @@ struct ContentExtractor {
     /// Whether the page declares a type that is not an article (an `og:type` of `website` or
     /// `product`, JSON-LD without an article): its content may be a grid of cards.
     var declaredOther = false
+    /// Whether the page declares a product (JSON-LD `Product` outside a list, `og:type` `product`).
+    var declaredProduct = false
 
     /// Per block, the section label announced by the nearest heading above it (if any).
     private(set) var sections: [Vocabulary.Label?] = []
 
-    init(tree: PageTree, title: String, declaredArticle: Bool = true, declaredOther: Bool = false) {
+    init(
+        tree: PageTree, title: String, declaredArticle: Bool = true, declaredOther: Bool = false,
+        declaredProduct: Bool = false
+    ) {
+        self.declaredProduct = declaredProduct
         self.tree = tree
         self.title = title
         self.declaredArticle = declaredArticle
@@ -56,7 +62,13 @@ struct ContentExtractor {
             let lenient = extract(strict: false)
             if lenient.length > result.length { result = lenient }
         }
-        if !declaredArticle && result.length < 500, let page = pageFallback(), page.length >= result.length * 2 {
+        // Also, whatever the length, on a page that declares another type than an article or a
+        // product (a company's home or service page, whose sections each score low): the whole
+        // `<main>` when it holds twice what was found. A product page's `<main>` has reviews,
+        // questions and related products around the description, so it is not widened.
+        if !declaredArticle && (result.length < 500 || declaredOther && !declaredProduct), let page = pageFallback(),
+            page.length >= result.length * 2
+        {
             result = page
         }
         // A page that says it is something else than an article (a shop's category page, a

@@ -18,8 +18,10 @@ struct HTMLArticleParser {
         let ogType = tree.meta["og:type"]?.lowercased()
         let declaredArticle = jsonLD.isArticle || ogType == "article"
         let declaredOther = !declaredArticle && (ogType != nil || !jsonLD.types.isEmpty)
+        let declaredProduct = !jsonLD.isCollection && (jsonLD.types.contains("Product") || ogType == "product")
         let extractor = ContentExtractor(
-            tree: tree, title: title, declaredArticle: declaredArticle, declaredOther: declaredOther)
+            tree: tree, title: title, declaredArticle: declaredArticle, declaredOther: declaredOther,
+            declaredProduct: declaredProduct)
         var content = extractor.extract()
 
         var paragraphs = content.paragraphs

@@ -1,0 +1,34 @@
+import RunnelProtocol
+import Testing
+
+@testable import ParseStage
+
+/// Home and service pages that declare themselves (`og:type` `website`): one section of prose and
+/// many of short lines, all of which are the page's content.
+@Suite("Service pages")
+struct ServicePageTests {
+    static func parse(_ html: String) throws -> ArticleParsed {
+        try ParseStage().parse(PageFetched(url: "https://example.com/data-analytics", contentType: "text/html", html: html))
+    }
+
+    @Test("a service page gives its hero line and every section of short lines, not only its one section of prose")
+    func sectionsOfShortLines() throws {
+        let article = try Self.parse(Fixture.text("page.service-sections.html"))
+        #expect(article.paragraphs.contains("Data analytics consulting that brings clarity to complexity"))
+        #expect(article.paragraphs.contains { $0.hasPrefix("Our consultants work with your finance") })
+        for line in ["Retail chains", "Cloud data warehouses", "A fixed price up front", "Single sign-on support"] {
+            #expect(article.paragraphs.contains(line))
+        }
+        #expect(!article.text.contains("Service 3"))
+        #expect(!article.text.contains("All rights reserved"))
+    }
+
+    @Test("the same page declaring a product keeps its description only: a product's main holds reviews and related items")
+    func productPageNotWidened() throws {
+        let html = try Fixture.text("page.service-sections.html").replacingOccurrences(
+            of: #"<meta property="og:type" content="website">"#, with: #"<meta property="og:type" content="product">"#)
+        let article = try Self.parse(html)
+        #expect(article.paragraphs.contains { $0.hasPrefix("Our consultants work with your finance") })
+        #expect(!article.paragraphs.contains("Retail chains"))
+    }
+}
