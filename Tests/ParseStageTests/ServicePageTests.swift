@@ -11,9 +11,12 @@ struct ServicePageTests {
         try ParseStage().parse(PageFetched(url: "https://example.com/data-analytics", contentType: "text/html", html: html))
     }
 
-    @Test("a service page gives its hero line and every section of short lines, not only its one section of prose")
+    @Test("a service page gives its hero line, every section of short lines and its linked cards, not only its one section of prose")
     func sectionsOfShortLines() throws {
         let article = try Self.parse(Fixture.text("page.service-sections.html"))
+        // Each card is one link: a link box, which an article's cleanup drops as navigation.
+        #expect(article.paragraphs.contains("Dashboards"))
+        #expect(article.paragraphs.contains("Plan stock and staff with models tested against your history."))
         #expect(article.paragraphs.contains("Data analytics consulting that brings clarity to complexity"))
         #expect(article.paragraphs.contains { $0.hasPrefix("Our consultants work with your finance") })
         for line in ["Retail chains", "Cloud data warehouses", "A fixed price up front", "Single sign-on support"] {

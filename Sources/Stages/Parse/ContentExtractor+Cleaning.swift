@@ -22,9 +22,12 @@ extension ContentExtractor {
     }
 
     /// The blocks under `roots` that belong to the content.
-    /// - Parameter listing: the roots are grids or lists that are the page's content: their link
-    ///   lines, captions and repeated lines ("Add to cart") are kept; boilerplate hints still apply.
-    func collect(roots: [Int32], strict: Bool, listing: Bool = false) -> Result {
+    /// - Parameters:
+    ///   - listing: the roots are grids, lists or sections of cards that are the page's content:
+    ///     their link lines, link boxes and captions are kept; boilerplate hints still apply.
+    ///   - keepRepeats: lines the page repeats ("Add to cart" on every card) are kept each time;
+    ///     otherwise a line of 10+ characters is given once.
+    func collect(roots: [Int32], strict: Bool, listing: Bool = false, keepRepeats: Bool = false) -> Result {
         var result = Result()
         result.roots = roots
         let titleKey = title.lowercased().collapsingWhitespace()
@@ -89,7 +92,7 @@ extension ContentExtractor {
                 }
                 if !listing && block.linkDensity > 0.5 && block.length < 300 && block.kind != .listItem { continue }
                 if block.length < 2 { continue }
-                if !listing && block.length >= 10 && !seen.insert(text).inserted { continue }
+                if !keepRepeats && block.length >= 10 && !seen.insert(text).inserted { continue }
                 result.paragraphs.append(text)
                 result.blocks.append(index)
             }

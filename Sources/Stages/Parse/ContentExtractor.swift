@@ -119,6 +119,6 @@ struct ContentExtractor {
             if element.tag == .body && body < 0 { body = Int32(index) }
         }
         guard body >= 0, tree.elements[Int(body)].linkDensity < 0.5 else { return nil }
-        return collect(roots: [body], strict: true)
+        return collect(roots: [body], strict: true, listing: declaredOther && !declaredProduct && tree.elements[Int(body)].tag == .main)
     }
 }
