@@ -26,6 +26,17 @@ struct ServicePageTests {
         #expect(!article.text.contains("All rights reserved"))
     }
 
+    @Test("a main landmark drawn as a div with role=main is taken like <main>, and the text outside it left out")
+    func roleMain() throws {
+        let html = try Fixture.text("page.service-sections.html")
+            .replacingOccurrences(of: "<main>", with: #"<div class="strip"><p>Free delivery of every printed report, every day of the year.</p></div><div role="main" class="page-content">"#)
+            .replacingOccurrences(of: "</main>", with: "</div>")
+        let article = try Self.parse(html)
+        #expect(article.paragraphs.contains("Single sign-on support"))
+        #expect(article.paragraphs.contains("Plan stock and staff with models tested against your history."))
+        #expect(!article.text.contains("Free delivery"))
+    }
+
     @Test("the same page declaring a product keeps its description only: a product's main holds reviews and related items")
     func productPageNotWidened() throws {
         let html = try Fixture.text("page.service-sections.html").replacingOccurrences(

@@ -115,10 +115,10 @@ struct ContentExtractor {
     private func pageFallback() -> Result? {
         var body: Int32 = -1
         for (index, element) in tree.elements.enumerated() {
-            if element.tag == .main && element.boilerplateAncestor < 0 { body = Int32(index); break }
+            if element.hints.contains(.mainLandmark) && element.boilerplateAncestor < 0 { body = Int32(index); break }
             if element.tag == .body && body < 0 { body = Int32(index) }
         }
         guard body >= 0, tree.elements[Int(body)].linkDensity < 0.5 else { return nil }
-        return collect(roots: [body], strict: true, listing: declaredOther && !declaredProduct && tree.elements[Int(body)].tag == .main)
+        return collect(roots: [body], strict: true, listing: declaredOther && !declaredProduct && tree.elements[Int(body)].hints.contains(.mainLandmark))
     }
 }
