@@ -46,8 +46,8 @@ extension ContentExtractor {
         return cards >= 4 && cards * 10 >= withText * 7 && commonest * 10 >= withText * 8
     }
 
-    /// The page's grids of cards as its content, their short lines, links and repeated lines kept (``collect(roots:strict:listing:keepRepeats:)``),
-    /// or nil when it has none.
+    /// The page's grids of cards as its content, their short lines, links and repeated lines kept
+    /// (``collect(roots:strict:listing:keepRepeats:)``), or nil when it has none.
     func gridContent() -> Result? {
         let grids = cardGrids()
         guard !grids.isEmpty else { return nil }

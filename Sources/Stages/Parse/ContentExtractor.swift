@@ -110,8 +110,9 @@ struct ContentExtractor {
     }
 
     /// A page that is not declared an article and whose best block is short (a landing or service
-    /// page made of many small sections, each a line or two): its `<main>`, else its `<body>`, with
-    /// the usual cleanup (furniture, boilerplate and link lists out).
+    /// page made of many small sections, each a line or two): its main landmark (`<main>`,
+    /// `role=main`), else its `<body>`, with the usual cleanup (furniture, boilerplate and link
+    /// lists out; on a declared home or service page link boxes and lines stay).
     private func pageFallback() -> Result? {
         var body: Int32 = -1
         for (index, element) in tree.elements.enumerated() {
@@ -119,6 +120,8 @@ struct ContentExtractor {
             if element.tag == .body && body < 0 { body = Int32(index) }
         }
         guard body >= 0, tree.elements[Int(body)].linkDensity < 0.5 else { return nil }
-        return collect(roots: [body], strict: true, listing: declaredOther && !declaredProduct && tree.elements[Int(body)].hints.contains(.mainLandmark))
+        // A declared home or service page: its `<main>` is made of sections and cards, links included.
+        let sections = declaredOther && !declaredProduct && tree.elements[Int(body)].hints.contains(.mainLandmark)
+        return collect(roots: [body], strict: true, listing: sections)
     }
 }
