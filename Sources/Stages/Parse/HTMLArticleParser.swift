@@ -34,6 +34,19 @@ struct HTMLArticleParser {
                 content.blocks = []
             }
         }
+        // A product page with little text (under 500 characters) that does not hold its declared
+        // description (drawn by a script from data in the page): the description first. (Longer
+        // texts hold the description in other words; adding it there only repeats it.)
+        if declaredProduct, content.length < 500, let description = jsonLD.productDescription, !description.contains("<") {
+            let lines = Self.paragraphs(ofPlainText: description)
+            let key = String((lines.first ?? "").prefix(60))
+            if lines.reduce(0, { $0 + $1.unicodeScalars.count }) >= 100, !key.isEmpty,
+                !paragraphs.contains(where: { $0.contains(key) })
+            {
+                paragraphs = lines + paragraphs
+                content.blocks = []
+            }
+        }
         let textLength = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
 
         // Kind.
