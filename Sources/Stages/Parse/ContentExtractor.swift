@@ -47,11 +47,11 @@ struct ContentExtractor {
         tree: PageTree, title: String, declaredArticle: Bool = true, declaredOther: Bool = false,
         declaredProduct: Bool = false
     ) {
-        self.declaredProduct = declaredProduct
         self.tree = tree
         self.title = title
         self.declaredArticle = declaredArticle
         self.declaredOther = declaredOther && !declaredArticle
+        self.declaredProduct = declaredProduct && !declaredArticle
         self.sections = Self.labelSections(tree)
     }
 

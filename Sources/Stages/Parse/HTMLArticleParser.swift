@@ -18,7 +18,8 @@ struct HTMLArticleParser {
         let ogType = tree.meta["og:type"]?.lowercased()
         let declaredArticle = jsonLD.isArticle || ogType == "article"
         let declaredOther = !declaredArticle && (ogType != nil || !jsonLD.types.isEmpty)
-        let declaredProduct = !jsonLD.isCollection && (jsonLD.types.contains("Product") || ogType == "product")
+        let declaredProduct = declaredOther && !jsonLD.isCollection
+            && (jsonLD.types.contains("Product") || ogType == "product")
         let extractor = ContentExtractor(
             tree: tree, title: title, declaredArticle: declaredArticle, declaredOther: declaredOther,
             declaredProduct: declaredProduct)
@@ -44,7 +45,6 @@ struct HTMLArticleParser {
                 !paragraphs.contains(where: { $0.contains(key) })
             {
                 paragraphs = lines + paragraphs
-                content.blocks = []
             }
         }
         let textLength = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
