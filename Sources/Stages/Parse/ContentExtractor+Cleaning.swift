@@ -21,7 +21,13 @@ extension ContentExtractor {
         return false
     }
 
-    func collect(roots: [Int32], strict: Bool) -> Result {
+    /// The blocks under `roots` that belong to the content.
+    /// - Parameters:
+    ///   - listing: the roots are grids, lists or sections of cards that are the page's content:
+    ///     their link lines, link boxes and captions are kept; boilerplate hints still apply.
+    ///   - keepRepeats: lines the page repeats ("Add to cart" on every card) are kept each time;
+    ///     otherwise a line of 10+ characters is given once.
+    func collect(roots: [Int32], strict: Bool, listing: Bool = false, keepRepeats: Bool = false) -> Result {
         var result = Result()
         result.roots = roots
         let titleKey = title.lowercased().collapsingWhitespace()
@@ -46,7 +52,7 @@ extension ContentExtractor {
                     continue
                 }
                 // Link-heavy containers between the block and the root.
-                var cursor = block.element
+                var cursor = listing ? root : block.element
                 var heavy = false
                 var steps = 0
                 while cursor >= 0 && cursor != root && steps < 64 {
@@ -64,7 +70,7 @@ extension ContentExtractor {
 
                 let text = block.text
                 let headingLike = block.kind == .heading || (block.length <= 40 && !Self.endsSentence(text))
-                if let label = Vocabulary.label(of: text) {
+                if !listing, let label = Vocabulary.label(of: text) {
                     if headingLike { skippingLabel = label }
                     continue
                 }
@@ -77,16 +83,16 @@ extension ContentExtractor {
                         continue
                     }
                 }
-                if isCaption(block, index: index) {
+                if !listing && isCaption(block, index: index) {
                     result.captions.append((image(forCaptionAt: index, element: block.element), text))
                     continue
                 }
                 if block.kind == .heading && (block.headingLevel == 1 || text.lowercased().collapsingWhitespace() == titleKey) {
                     continue
                 }
-                if block.linkDensity > 0.5 && block.length < 300 && block.kind != .listItem { continue }
+                if !listing && block.linkDensity > 0.5 && block.length < 300 && block.kind != .listItem { continue }
                 if block.length < 2 { continue }
-                if block.length >= 10 && !seen.insert(text).inserted { continue }
+                if !keepRepeats && block.length >= 10 && !seen.insert(text).inserted { continue }
                 result.paragraphs.append(text)
                 result.blocks.append(index)
             }

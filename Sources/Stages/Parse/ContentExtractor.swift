@@ -34,14 +34,24 @@ struct ContentExtractor {
     /// Whether the page declares itself an article (JSON-LD, `og:type`); other pages (product,
     /// service, collection pages) take their whole `<main>` when the best block is a small part of it.
     var declaredArticle = true
+    /// Whether the page declares a type that is not an article (an `og:type` of `website` or
+    /// `product`, JSON-LD without an article): its content may be a grid of cards.
+    var declaredOther = false
+    /// Whether the page declares a product (JSON-LD `Product` outside a list, `og:type` `product`).
+    var declaredProduct = false
 
     /// Per block, the section label announced by the nearest heading above it (if any).
     private(set) var sections: [Vocabulary.Label?] = []
 
-    init(tree: PageTree, title: String, declaredArticle: Bool = true) {
+    init(
+        tree: PageTree, title: String, declaredArticle: Bool = true, declaredOther: Bool = false,
+        declaredProduct: Bool = false
+    ) {
         self.tree = tree
         self.title = title
         self.declaredArticle = declaredArticle
+        self.declaredOther = declaredOther && !declaredArticle
+        self.declaredProduct = declaredProduct && !declaredArticle
         self.sections = Self.labelSections(tree)
     }
 
@@ -52,8 +62,21 @@ struct ContentExtractor {
             let lenient = extract(strict: false)
             if lenient.length > result.length { result = lenient }
         }
-        if !declaredArticle && result.length < 500, let page = pageFallback(), page.length >= result.length * 2 {
+        // Also, whatever the length, on a page that declares another type than an article or a
+        // product (a company's home or service page, whose sections each score low): the whole
+        // `<main>` when it holds twice what was found. A product page's `<main>` has reviews,
+        // questions and related products around the description, so it is not widened.
+        if !declaredArticle && (result.length < 500 || declaredOther && !declaredProduct), let page = pageFallback(),
+            page.length >= result.length * 2
+        {
             result = page
+        }
+        // A page that says it is something else than an article (a shop's category page, a
+        // gallery), and a grid of cards holding at least 1,500 characters and four times the prose
+        // that was found: the grid is the content. (An article's grid of teasers is smaller than
+        // the article, and pages that declare nothing are mostly old articles: left alone.)
+        if declaredOther, let grid = gridContent(), grid.length >= max(1500, Self.proseLength(result) * 4) {
+            result = addingProse(of: result, to: grid)
         }
         if let streamed = streamedSegments(), streamed.length >= result.length * 2 {
             result = streamed
@@ -87,15 +110,18 @@ struct ContentExtractor {
     }
 
     /// A page that is not declared an article and whose best block is short (a landing or service
-    /// page made of many small sections, each a line or two): its `<main>`, else its `<body>`, with
-    /// the usual cleanup (furniture, boilerplate and link lists out).
+    /// page made of many small sections, each a line or two): its main landmark (`<main>`,
+    /// `role=main`), else its `<body>`, with the usual cleanup (furniture, boilerplate and link
+    /// lists out; on a declared home or service page link boxes and lines stay).
     private func pageFallback() -> Result? {
         var body: Int32 = -1
         for (index, element) in tree.elements.enumerated() {
-            if element.tag == .main && element.boilerplateAncestor < 0 { body = Int32(index); break }
+            if element.hints.contains(.mainLandmark) && element.boilerplateAncestor < 0 { body = Int32(index); break }
             if element.tag == .body && body < 0 { body = Int32(index) }
         }
         guard body >= 0, tree.elements[Int(body)].linkDensity < 0.5 else { return nil }
-        return collect(roots: [body], strict: true)
+        // A declared home or service page: its `<main>` is made of sections and cards, links included.
+        let sections = declaredOther && !declaredProduct && tree.elements[Int(body)].hints.contains(.mainLandmark)
+        return collect(roots: [body], strict: true, listing: sections)
     }
 }

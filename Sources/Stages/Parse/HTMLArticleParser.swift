@@ -17,7 +17,12 @@ struct HTMLArticleParser {
         let title = metadata.title(headings: headings)
         let ogType = tree.meta["og:type"]?.lowercased()
         let declaredArticle = jsonLD.isArticle || ogType == "article"
-        let extractor = ContentExtractor(tree: tree, title: title, declaredArticle: declaredArticle)
+        let declaredOther = !declaredArticle && (ogType != nil || !jsonLD.types.isEmpty)
+        let declaredProduct = declaredOther && !jsonLD.isCollection
+            && (jsonLD.types.contains("Product") || ogType == "product")
+        let extractor = ContentExtractor(
+            tree: tree, title: title, declaredArticle: declaredArticle, declaredOther: declaredOther,
+            declaredProduct: declaredProduct)
         var content = extractor.extract()
 
         var paragraphs = content.paragraphs
@@ -28,6 +33,18 @@ struct HTMLArticleParser {
             if bodyLength >= 200 && Double(bodyLength) > Double(content.length) * 1.5 && !body.contains("<") {
                 paragraphs = bodyParagraphs
                 content.blocks = []
+            }
+        }
+        // A product page with little text (under 500 characters) that does not hold its declared
+        // description (drawn by a script from data in the page): the description first. (Longer
+        // texts hold the description in other words; adding it there only repeats it.)
+        if declaredProduct, content.length < 500, let description = jsonLD.productDescription, !description.contains("<") {
+            let lines = Self.paragraphs(ofPlainText: description)
+            let key = String((lines.first ?? "").prefix(60))
+            if lines.reduce(0, { $0 + $1.unicodeScalars.count }) >= 100, !key.isEmpty,
+                !paragraphs.contains(where: { $0.contains(key) })
+            {
+                paragraphs = lines + paragraphs
             }
         }
         let textLength = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }

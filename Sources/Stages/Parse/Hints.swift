@@ -40,6 +40,10 @@ struct Hints: OptionSet, Sendable, Hashable {
     /// saved after its scripts ran may hold a consent dialog longer than a short article.
     static let dialog = Hints(rawValue: 1 << 13)
 
+    /// The page's main landmark: `<main>` or `role=main` (pages built before `<main>`, or whose
+    /// framework draws it as a `div`).
+    static let mainLandmark = Hints(rawValue: 1 << 14)
+
     /// Whether the element's text should stay out of the article.
     var excludesText: Bool {
         if contains(.boilerplate) || contains(.hidden) || contains(.linkList) { return true }

@@ -13,6 +13,9 @@ struct JSONLinkedData: Sendable {
     var url: String?
     var language: String?
     var images: [String] = []
+    /// The `description` of the first `Product` object: on a shop's page drawn by a script, often
+    /// the only copy of the product's text in the served HTML.
+    var productDescription: String?
 
     /// Whether an object of an article type (`NewsArticle`, `BlogPosting`, `Report`…) was found.
     var isArticle: Bool { types.contains { $0.hasSuffix("Article") || $0.hasSuffix("Posting") || $0 == "Report" } }
@@ -44,6 +47,9 @@ struct JSONLinkedData: Sendable {
                 } else if let object = value as? [String: Any] {
                     let types = Self.strings(object["@type"])
                     types.forEach { if !self.types.contains($0) { self.types.append($0) } }
+                    if types.contains("Product"), productDescription == nil {
+                        productDescription = Self.string(object["description"])
+                    }
                     if types.contains(where: { $0.hasSuffix("Article") || $0.hasSuffix("Posting") || $0 == "Report" }) {
                         articles.append(object)
                     } else if types.contains(where: { $0.hasSuffix("Page") }) {

@@ -167,7 +167,8 @@ extension Walker {
         }
         switch tag {
         case .nav, .aside, .footer: hints.insert(.furniture)
-        case .article, .main: hints.formUnion([.positive, .layout])
+        case .article: hints.formUnion([.positive, .layout])
+        case .main: hints.formUnion([.positive, .layout, .mainLandmark])
         case .figcaption, .caption: hints.insert(.caption)
         default: break
         }
@@ -175,7 +176,8 @@ extension Walker {
             switch role {
             case "navigation", "banner", "contentinfo", "complementary", "menu", "menubar", "search":
                 hints.insert(.furniture)
-            case "main", "article": hints.formUnion([.positive, .layout])
+            case "main": hints.formUnion([.positive, .layout, .mainLandmark])
+            case "article": hints.formUnion([.positive, .layout])
             case "dialog", "alertdialog": hints.formUnion([.boilerplate, .dialog])
             default: break
             }

@@ -1,0 +1,39 @@
+import RunnelProtocol
+import Testing
+
+@testable import ParseStage
+
+/// Pages whose content is a grid of cards (a shop's category page), and articles with a grid of
+/// teasers beside them, which stay articles.
+@Suite("Grid pages")
+struct GridPageTests {
+    static let products = [
+        "Bamboo Motion Board", "Inclining Walking Pad", "Narrow File Cabinet", "Square File Cabinet",
+        "Desk Organizer Set", "Headphone Stand", "Compact Desk Drawer", "Foot Hammock",
+        "Slim Under Desk Shelf", "Mobile Storage Caddy", "Half Circle Desk Drawer", "Hanging Storage Cubby",
+        "Clamp-On Cup Holder", "Single Monitor Arm", "Dual Monitor Arm", "Cable Management Tray",
+    ]
+
+    @Test("a shop's category page gives its grid of products (each name, price and detail line) and its introduction, not the filters, menu or footer")
+    func productGrid() throws {
+        let html = try Fixture.text("page.product-grid.html")
+        let article = try ParseStage().parse(PageFetched(url: "https://example.com/desk-accessories/", contentType: "text/html", html: html))
+        for name in Self.products { #expect(article.paragraphs.contains(name)) }
+        #expect(article.paragraphs.contains("$ 179 +"))
+        #expect(article.paragraphs.filter { $0.hasPrefix("Ships in") }.count == 16)
+        #expect(article.paragraphs.first?.hasPrefix("Choose from the accessories") == true)
+        #expect(!article.text.contains("Filter by brand"))
+        #expect(!article.text.contains("Uplift (24)"))
+        #expect(!article.text.contains("Department 3"))
+        #expect(!article.text.contains("All rights reserved"))
+    }
+
+    @Test("an article that calls itself a website keeps its paragraphs, not the larger grid of teasers below it")
+    func articleWithTeaserGrid() throws {
+        let html = try Fixture.text("page.article-with-teaser-grid.html")
+        let article = try ParseStage().parse(PageFetched(url: "https://example.com/news/tram", contentType: "text/html", html: html))
+        #expect(article.paragraphs.count == 4)
+        #expect(article.text.hasPrefix("The city council voted on Tuesday"))
+        #expect(!article.text.contains("Bridge closes for repairs"))
+    }
+}
