@@ -44,26 +44,10 @@ public struct StageProcessor<S: Stage>: Sendable {
         }
     }
 
-    /// An input and when it arrived, to charge the time it was held against its deadline.
-    public struct Received: Sendable {
-        public var envelope: Envelope
-        public var receivedAt: ContinuousClock.Instant
-
-        public init(_ envelope: Envelope, receivedAt: ContinuousClock.Instant = .now) {
-            self.envelope = envelope
-            self.receivedAt = receivedAt
-        }
-    }
-
-    /// What became of one input: the messages to send on, and the dead letters it produced.
-    /// The input is done (ackable) once both are written.
-    public struct Processed: Sendable {
-        public var input: Envelope
-        public var outputs: [Envelope] = []
-        public var deadLetters: [Envelope] = []
-        /// How many tries it took (1 when it went through the first time).
-        public var attempts = 1
-    }
+    /// An input and when it arrived (``ReceivedMessage``).
+    public typealias Received = ReceivedMessage
+    /// What became of one input (``ProcessedMessage``).
+    public typealias Processed = ProcessedMessage
 
     public let stage: S
     public let configuration: RunnerConfiguration
@@ -202,6 +186,31 @@ public struct StageProcessor<S: Stage>: Sendable {
     static func url(of message: Envelope) -> String? {
         (try? message.body.decode(BodyURL.self))?.url
     }
+}
+
+/// An input and when it arrived, to charge the time it was held against its deadline.
+///
+/// Not nested in the generic ``StageProcessor``: a runner holds one per message, and a type
+/// nested in a generic one is generic itself, so every array of them in the runner's
+/// unspecialised code cost a metadata lookup and witness calls (issue 14).
+public struct ReceivedMessage: Sendable {
+    public var envelope: Envelope
+    public var receivedAt: ContinuousClock.Instant
+
+    public init(_ envelope: Envelope, receivedAt: ContinuousClock.Instant = .now) {
+        self.envelope = envelope
+        self.receivedAt = receivedAt
+    }
+}
+
+/// What became of one input: the messages to send on, and the dead letters it produced.
+/// The input is done (ackable) once both are written.
+public struct ProcessedMessage: Sendable {
+    public var input: Envelope
+    public var outputs: [Envelope] = []
+    public var deadLetters: [Envelope] = []
+    /// How many tries it took (1 when it went through the first time).
+    public var attempts = 1
 }
 
 /// The `url` of any body that has one.

@@ -31,6 +31,8 @@ public final class StreamEncoder {
     public var pendingCount: Int { pending.count }
 
     public func append(_ envelope: Envelope) { envelope.appendLine(to: &pending) }
+    /// Appends a message with `seq` in place of its own (`nil`: none).
+    public func append(_ envelope: Envelope, seq: UInt64?) { envelope.appendLine(to: &pending, seq: seq) }
     public func append(_ control: ControlMessage) { control.appendLine(to: &pending) }
     public func append(_ line: WireLine) { line.appendLine(to: &pending) }
 

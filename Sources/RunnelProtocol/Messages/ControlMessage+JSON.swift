@@ -5,6 +5,10 @@ extension ControlMessage {
     /// - Throws: ``RunnelError``: `UNIMPLEMENTED` for an unknown `ctl`, `INVALID_ARGUMENT` for a
     ///   missing or mistyped field.
     public init(line: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
+        if let quick = Self.quick(line) {
+            self = quick
+            return
+        }
         let data = Data(buffer: line)
         let wire: Wire
         do {
@@ -49,6 +53,42 @@ extension ControlMessage {
                 .unimplemented,
                 "unknown control message \"\(wire.ctl)\" (known: \(ControlMessage.names.joined(separator: ", ")))")
         }
+    }
+
+    /// `ack` and `credit` exactly as ``appendLine(to:)`` writes them (`{"ctl":"ack","seq":17}`,
+    /// `{"ctl":"credit","n":256}`), read without Foundation's decoder: a link carries one of each
+    /// per batch acked, and JSONDecoder cost more than the rest of the line's handling (issue 14).
+    /// The whole line must match byte for byte, the number as JSON writes it (no sign, no
+    /// leading zero, no fraction) and in range; any other line, valid or not, is `nil` and goes
+    /// to the full decoder, which says what is wrong with it.
+    static func quick(_ line: UnsafeBufferPointer<UInt8>) -> ControlMessage? {
+        let ack: StaticString = #"{"ctl":"ack","seq":"#
+        let credit: StaticString = #"{"ctl":"credit","n":"#
+        if let seq = number(line, after: ack) { return .ack(seq: seq) }
+        if let n = number(line, after: credit), n <= UInt64(Int.max) { return .credit(Int(n)) }
+        return nil
+    }
+
+    /// The whole number between `prefix` and a closing `}` that ends the line, if that is all
+    /// the line is.
+    private static func number(_ line: UnsafeBufferPointer<UInt8>, after prefix: StaticString) -> UInt64? {
+        let start = prefix.utf8CodeUnitCount
+        guard line.count > start + 1, line[line.count - 1] == UInt8(ascii: "}"),
+            memcmp(line.baseAddress!, prefix.utf8Start, start) == 0
+        else { return nil }
+        let end = line.count - 1
+        // JSON writes no leading zero: `0` alone is the only number that starts with one.
+        if line[start] == UInt8(ascii: "0") && end - start > 1 { return nil }
+        var value: UInt64 = 0
+        for i in start..<end {
+            let digit = line[i] &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (times10, o1) = value.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(digit))
+            guard !o1, !o2 else { return nil }
+            value = sum
+        }
+        return value
     }
 
     /// Appends the message as one JSON line, newline included: `ctl` first, then the message's

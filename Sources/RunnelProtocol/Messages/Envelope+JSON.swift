@@ -31,6 +31,12 @@ extension Envelope {
 
     /// Appends the message as one JSON line, newline included.
     public func appendLine(to out: inout [UInt8]) {
+        appendLine(to: &out, seq: seq)
+    }
+
+    /// Appends the message as one JSON line with `seq` in place of its own (`nil`: none), as a
+    /// link's writer numbers it: no copy of the message is made to change one field (issue 14).
+    public func appendLine(to out: inout [UInt8], seq: UInt64?) {
         out.append(contentsOf: #"{"id":"#.utf8)
         JSONString.append(id, to: &out)
         if let seq {

@@ -30,6 +30,13 @@ extension LinkRunner {
                 tap.publish(.outputs, results.flatMap { $0.outputs + $0.deadLetters })
             }
             var outgoing: [Outgoing] = []
+            outgoing.reserveCapacity(results.count)
+            // Counted once per batch, not under a lock per message.
+            let finished = ContinuousClock.now
+            var emitted = 0
+            var retried = 0
+            var latencies: [Duration] = []
+            latencies.reserveCapacity(results.count)
             for (job, result) in zip(jobs, results) {
                 if let caller = job.replyTo {
                     // Call mode: outputs and failures go back to the caller; then the input is done.
@@ -77,11 +84,14 @@ extension LinkRunner {
                         logger.error("cannot write the dead-letter log (\(error)); the input stays unacked")
                     }
                 }
-                stats.withLock {
-                    $0.emitted += result.outputs.count
-                    $0.latency.record(job.received.receivedAt.duration(to: .now))
-                    if result.attempts > 1 { $0.retried += result.attempts - 1 }
-                }
+                emitted += result.outputs.count
+                latencies.append(job.received.receivedAt.duration(to: finished))
+                if result.attempts > 1 { retried += result.attempts - 1 }
+            }
+            stats.withLock {
+                $0.emitted += emitted
+                $0.retried += retried
+                for latency in latencies { $0.latency.record(latency) }
             }
             if capture.output != nil { capture.sent(outgoing.map(\.envelope)) }
             await downstream.send(outgoing)

@@ -106,18 +106,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         var finished = false
     }
 
-    struct Job: Sendable {
-        var received: StageProcessor<S>.Received
-        var done: @Sendable () -> Void
-        /// In call mode, the link its outputs go back on (instead of downstream).
-        var replyTo: LineWriter? = nil
-        /// For an input its source can deliver again (JetStream): what to do when it failed.
-        var redelivery: Redelivery? = nil
-        /// A message that came in (not an error record made here for a bad line).
-        var isCapturedInput = true
-        /// The upstream link it came on; once that breaks, the job is dropped (it comes again).
-        var origin: InboundLink? = nil
-    }
+    typealias Job = LinkJob
 
     public init(
         stage: S, configuration: RunnerConfiguration, options: Options,
@@ -262,4 +251,22 @@ public final class LinkRunner<S: Stage>: Sendable {
     func errorJob(_ record: Envelope, done: @escaping @Sendable () -> Void, replyTo: LineWriter? = nil) -> Job {
         Job(received: .init(record), done: done, replyTo: replyTo, isCapturedInput: false)
     }
+}
+
+/// One input a ``LinkRunner`` has taken in, with what to do once it is done.
+///
+/// Not nested in the generic runner: one is made per message, and a type nested in a generic
+/// one is generic itself, so the queue, the duplicate filter and every array of jobs in the
+/// runner's unspecialised code cost metadata lookups and witness calls (issue 14).
+struct LinkJob: Sendable {
+    var received: ReceivedMessage
+    var done: @Sendable () -> Void
+    /// In call mode, the link its outputs go back on (instead of downstream).
+    var replyTo: LineWriter? = nil
+    /// For an input its source can deliver again (JetStream): what to do when it failed.
+    var redelivery: Redelivery? = nil
+    /// A message that came in (not an error record made here for a bad line).
+    var isCapturedInput = true
+    /// The upstream link it came on; once that breaks, the job is dropped (it comes again).
+    var origin: InboundLink? = nil
 }

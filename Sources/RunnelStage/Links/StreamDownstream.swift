@@ -22,11 +22,7 @@ final class StreamDownstream: Downstream, @unchecked Sendable {
     func send(_ messages: [Outgoing]) async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             queue.async { [self] in
-                for message in messages {
-                    var envelope = message.envelope
-                    envelope.seq = nil
-                    encoder.append(envelope)
-                }
+                for message in messages { encoder.append(message.envelope, seq: nil) }
                 do {
                     try output.write(try encoder.flush(endFrame: sync))
                     if sync { try output.sync() } else { try output.flush() }

@@ -314,11 +314,7 @@ public final class LineWriter: Sendable {
     /// Sends data messages with their sequence numbers set.
     public func send(_ messages: [(seq: UInt64, envelope: Envelope)]) throws(RunnelError) {
         try write { encoder in
-            for (seq, envelope) in messages {
-                var message = envelope
-                message.seq = seq
-                encoder.append(message)
-            }
+            for (seq, envelope) in messages { encoder.append(envelope, seq: seq) }
         }
     }
 

@@ -35,28 +35,37 @@ public struct DuplicateFilter<Link: Hashable, Held> {
         case held
     }
 
-    private struct InProgress {
-        var link: Link
-        var waiting: [(link: Link, held: Held)] = []
+    // Inlinable, as the rest of the filter: a receiver asks it about every message, and
+    // generic code called across the module boundary unspecialised costs a metadata lookup and
+    // a witness call each time (issue 14).
+    @usableFromInline struct InProgress {
+        @usableFromInline var link: Link
+        @usableFromInline var waiting: [(link: Link, held: Held)] = []
+
+        @inlinable init(link: Link) { self.link = link }
     }
 
     /// How many finished ids are remembered; 0 turns the filter off (every message is processed).
     public let capacity: Int
-    private var ring: [String] = []
-    private var next = 0  // the slot the next finished id goes in, once the ring is full
-    private var finished: Set<String> = []
-    private var inProgress: [String: InProgress] = [:]
+    @usableFromInline var ring: [String] = []
+    @usableFromInline var next = 0  // the slot the next finished id goes in, once the ring is full
+    @usableFromInline var finished: Set<String> = []
+    @usableFromInline var inProgress: [String: InProgress] = [:]
 
+    @inlinable
     public init(capacity: Int) {
         self.capacity = max(capacity, 0)
     }
 
     /// The finished ids remembered now (at most ``capacity``).
+    @inlinable
     public var rememberedCount: Int { finished.count }
     /// Ids with a copy in progress now.
+    @inlinable
     public var inProgressCount: Int { inProgress.count }
 
     /// A message with `id` arrived on `link`; `copy` is what to hand back if it is held.
+    @inlinable
     public mutating func arrive(id: String, from link: Link, holding copy: Held) -> Arrival {
         guard capacity > 0 else { return .process }
         if finished.contains(id) { return .finished }
@@ -71,6 +80,7 @@ public struct DuplicateFilter<Link: Hashable, Held> {
     /// The message `id` is done: its id is remembered (the oldest one is forgotten when the ring
     /// is full).
     /// - Returns: the copies held behind it, now done too (to ack, not to process).
+    @inlinable
     public mutating func finish(id: String) -> [Held] {
         guard capacity > 0 else { return [] }
         let held = inProgress.removeValue(forKey: id)?.waiting.map(\.held) ?? []
@@ -90,6 +100,7 @@ public struct DuplicateFilter<Link: Hashable, Held> {
     /// Copies held from it are dropped; for each message in progress from it, the first copy
     /// held from another link is now the one in progress.
     /// - Returns: the copies to process now (call ``finish(id:)`` for each when it is done).
+    @inlinable
     public mutating func linkBroke(_ link: Link) -> [Held] {
         var promoted: [Held] = []
         for id in Array(inProgress.keys) {

@@ -11,12 +11,21 @@
 /// let done = window.ack(upTo: 17)      // the messages now safe downstream
 /// ```
 public struct OutboundWindow<Item> {
-    struct Entry {
-        var item: Item
-        var sentAt: ContinuousClock.Instant?
-        var deliveries: Int
+    // Inlinable, as the rest of the window: a stage's output link holds one per message, and
+    // generic code called across the module boundary unspecialised costs a metadata lookup and
+    // a witness call per element touched (issue 14).
+    @usableFromInline struct Entry {
+        @usableFromInline var item: Item
+        @usableFromInline var sentAt: ContinuousClock.Instant?
+        @usableFromInline var deliveries: Int
         /// Connections that died while this message was in flight.
-        var lost = 0
+        @usableFromInline var lost = 0
+
+        @inlinable init(item: Item, sentAt: ContinuousClock.Instant?, deliveries: Int) {
+            self.item = item
+            self.sentAt = sentAt
+            self.deliveries = deliveries
+        }
     }
 
     /// What to do with a message the receiver refused.
@@ -29,17 +38,19 @@ public struct OutboundWindow<Item> {
 
     // Slot i holds the message numbered `firstSeq + i` (nil once acked or nacked). Messages are
     // sent in order, so the sent ones are a prefix: `cursor` is where the unsent ones begin.
-    private var slots: [Entry?] = []
-    private var head = 0
-    private var cursor = 0
-    private var firstSeq: UInt64 = 1
+    @usableFromInline var slots: [Entry?] = []
+    @usableFromInline var head = 0
+    @usableFromInline var cursor = 0
+    @usableFromInline var firstSeq: UInt64 = 1
     /// Whether the receiver acked anything on this connection: one that did was making
     /// progress, so its loss is not held against the messages in flight.
-    private var ackedOnConnection = false
+    @usableFromInline var ackedOnConnection = false
     /// Messages kept (sent and unacked, or not sent yet).
-    public private(set) var count = 0
+    @inlinable public var count: Int { stored }
     /// Messages the receiver still allows in flight.
-    public private(set) var credit = 0
+    @inlinable public var credit: Int { allowed }
+    @usableFromInline var stored = 0
+    @usableFromInline var allowed = 0
     /// How many times a message may be refused (retryable nacks) before it is given up on.
     public let maxDeliveries: Int
     /// How many connections may die while a message is in flight before it is taken for a
@@ -55,40 +66,47 @@ public struct OutboundWindow<Item> {
     /// reasons of its own) dead-letter messages that had merely waited behind a full window.
     public let suspects: Int
 
+    @inlinable
     public init(maxDeliveries: Int = 5, maxLostDeliveries: Int? = nil, suspects: Int = 64) {
         self.maxDeliveries = maxDeliveries
         self.maxLostDeliveries = maxLostDeliveries ?? maxDeliveries * 10
         self.suspects = max(1, suspects)
     }
 
+    @inlinable
     public var isEmpty: Bool { count == 0 }
 
     /// Messages sent and not acked yet (at most the window: counted when asked).
+    @inlinable
     public var inFlight: Int { slots[head..<max(cursor, head)].reduce(0) { $0 + ($1 == nil ? 0 : 1) } }
     /// The number the next queued message gets.
+    @inlinable
     public var nextSeq: UInt64 { firstSeq + UInt64(slots.count) }
 
     /// Queues a message and returns its sequence number.
     @discardableResult
+    @inlinable
     public mutating func enqueue(_ item: Item) -> UInt64 {
         enqueue(Entry(item: item, sentAt: nil, deliveries: 0))
     }
 
-    private mutating func enqueue(_ entry: Entry) -> UInt64 {
+    @inlinable mutating func enqueue(_ entry: Entry) -> UInt64 {
         let seq = nextSeq
         slots.append(entry)
-        count += 1
+        stored += 1
         return seq
     }
 
     /// The receiver allows `n` more messages in flight.
+    @inlinable
     public mutating func grant(_ n: Int) {
         // Saturating: a peer may grant up to Int.max more than once (it trapped).
-        let (sum, overflow) = credit.addingReportingOverflow(max(n, 0))
-        credit = overflow ? .max : sum
+        let (sum, overflow) = allowed.addingReportingOverflow(max(n, 0))
+        allowed = overflow ? .max : sum
     }
 
     /// Unsent messages that the credit allows, in order, marked as sent at `now`.
+    @inlinable
     public mutating func takeSendable(now: ContinuousClock.Instant, limit: Int = .max) -> [(seq: UInt64, item: Item)] {
         var out: [(UInt64, Item)] = []
         cursor = max(cursor, head)
@@ -97,7 +115,7 @@ public struct OutboundWindow<Item> {
             guard slots[cursor] != nil else { continue }
             slots[cursor]!.sentAt = now
             slots[cursor]!.deliveries += 1
-            credit -= 1
+            allowed -= 1
             out.append((firstSeq + UInt64(cursor), slots[cursor]!.item))
         }
         return out
@@ -105,13 +123,14 @@ public struct OutboundWindow<Item> {
 
     /// A cumulative ack: every message up to and including `seq` is done.
     /// - Returns: the messages acknowledged, in order.
+    @inlinable
     public mutating func ack(upTo seq: UInt64) -> [Item] {
         var done: [Item] = []
         while head < slots.count, firstSeq + UInt64(head) <= seq, head < cursor {
             if let entry = slots[head] {
                 done.append(entry.item)
                 slots[head] = nil
-                count -= 1
+                stored -= 1
             }
             head += 1
         }
@@ -129,13 +148,14 @@ public struct OutboundWindow<Item> {
     /// sequence number until it has been delivered ``maxDeliveries`` times.
     /// - Parameter again: changes a message that is offered again, before it is queued: a
     ///   sender counts `attempt` up there (PROTOCOL.md §7.5).
+    @inlinable
     public mutating func nack(seq: UInt64, retryable: Bool, again offer: (inout Item) -> Void = { _ in }) -> NackAction? {
         // Any seq a peer sends is taken (up to 2^64 - 1): one that names nothing kept is ignored.
         guard seq >= firstSeq, seq - firstSeq < UInt64(slots.count), case let index = Int(seq - firstSeq), index >= head,
             let entry = slots[index]
         else { return nil }
         slots[index] = nil
-        count -= 1
+        stored -= 1
         if retryable && entry.deliveries < maxDeliveries {
             var again = entry
             again.sentAt = nil
@@ -158,8 +178,9 @@ public struct OutboundWindow<Item> {
     ///   ``maxLostDeliveries`` connections in a row that died without an ack (a poison message
     ///   that makes the receiver crash), to dead-letter.
     @discardableResult
+    @inlinable
     public mutating func connectionLost() -> [Item] {
-        credit = 0
+        allowed = 0
         let progressed = ackedOnConnection
         ackedOnConnection = false
         var kept: [Entry?] = []
@@ -183,7 +204,7 @@ public struct OutboundWindow<Item> {
             kept.append(entry)
         }
         slots = kept
-        count = kept.count
+        stored = kept.count
         head = 0
         cursor = 0
         firstSeq = 1
@@ -193,11 +214,12 @@ public struct OutboundWindow<Item> {
     /// Forgets every message not sent yet (a source that stops: it will read them again).
     /// - Returns: how many were dropped.
     @discardableResult
+    @inlinable
     public mutating func dropUnsent() -> [Item] {
         cursor = max(cursor, head)
         let dropped = slots[cursor...].compactMap { $0?.item }
         slots.removeSubrange(cursor...)
-        count -= dropped.count
+        stored -= dropped.count
         return dropped
     }
 
@@ -205,6 +227,7 @@ public struct OutboundWindow<Item> {
     /// again anyway); after ``connectionLost()`` that is every kept message.
     /// - Returns: how many were removed.
     @discardableResult
+    @inlinable
     public mutating func removeUnsent(where isUnwanted: (Item) -> Bool) -> Int {
         cursor = max(cursor, head)
         var removed = 0
@@ -214,12 +237,13 @@ public struct OutboundWindow<Item> {
                 removed += 1
             }
         }
-        count -= removed
+        stored -= removed
         return removed
     }
 
     /// Whether a sent message has waited longer than `timeout` for its ack (the link is then
     /// presumed stuck: close it, and the messages are resent on the next connection).
+    @inlinable
     public func hasOverdue(now: ContinuousClock.Instant, timeout: Duration) -> Bool {
         for index in head..<min(cursor, slots.count) {
             if let sentAt = slots[index]?.sentAt, sentAt.duration(to: now) >= timeout { return true }
