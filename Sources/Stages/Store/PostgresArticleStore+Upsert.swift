@@ -28,45 +28,80 @@ extension PostgresArticleStore {
     }
 
     /// Stores a batch inside its transaction in a few statements whatever its size, each over
-    /// arrays of the batch's rows (`unnest`): the failures; every article at once, `ON CONFLICT
-    /// (canonical_url) DO NOTHING`, in batch order (so ids are given as one insert per article
-    /// gave them); the rows of the keys that were already there, locked (`FOR UPDATE`), and the
+    /// arrays of the batch's rows (`unnest`): the failures; the articles, ``insertChunk`` a
+    /// statement, `ON CONFLICT (canonical_url) DO NOTHING`, in batch order (so ids are given as one
+    /// insert per article gave them); the rows of the keys that were already there, locked (`FOR UPDATE`), and the
     /// versions their fingerprints match; then what ``PostgresUpsertPlan`` works out from those:
     /// rewritten rows, new versions and replaced child rows, one statement per table.
     static func store(_ batch: [StoreItem], on connection: PostgresConnection, at now: String, logger: Logger) async throws -> [StoreResult] {
-        var articles: [PreparedArticle] = []
+        var articles: [ArticleInput] = []
         var failures: [(record: ErrorRecord, messageID: String)] = []
         for (index, item) in batch.enumerated() {
             switch item {
             case let .failure(record, messageID):
                 failures.append((record, messageID))
             case let .parsed(article, _):
-                articles.append(PreparedArticle(index: index, article: article, enrichment: nil, contentHash: nil))
+                articles.append(ArticleInput(index: index, article: article, enrichment: nil, contentHash: nil))
             case let .enriched(enriched, _):
                 let enrichment = StoredArticle.Enrichment(
                     language: enriched.language, entities: enriched.entities, quotes: enriched.quotes,
                     keywords: enriched.keywords, summary: enriched.summary, wordCount: enriched.wordCount,
                     readingTimeS: enriched.readingTimeS, simhash: enriched.simhash)
                 let hash = enriched.contentHash.isEmpty ? nil : enriched.contentHash
-                articles.append(PreparedArticle(index: index, article: enriched.article, enrichment: enrichment, contentHash: hash))
+                articles.append(ArticleInput(index: index, article: enriched.article, enrichment: enrichment, contentHash: hash))
             }
         }
         if !failures.isEmpty { try await insertFailures(failures, on: connection, at: now, logger: logger) }
         var stored = [ArticleStored?](repeating: nil, count: batch.count)
         if !articles.isEmpty {
-            let plan = try await plan(articles, on: connection, at: now, logger: logger)
+            let (prepared, plan) = try await plan(articles, on: connection, at: now, logger: logger)
             try await write(plan, on: connection, at: now, logger: logger)
-            for (prepared, result) in zip(articles, plan.results) { stored[prepared.index] = result }
+            for (article, result) in zip(prepared, plan.results) { stored[article.index] = result }
         }
         return stored.map { $0.map(StoreResult.stored) ?? .recordedFailure }
     }
 
+    /// Articles inserted per statement: the next chunk's keys, fingerprints and vectors are
+    /// worked out (on another core) while the server inserts this one.
+    static let insertChunk = 100
+
     /// Inserts the articles whose key is new, locks and reads the rows of the others, and works
     /// out the rest of the batch.
-    static func plan(_ articles: [PreparedArticle], on connection: PostgresConnection, at now: String, logger: Logger) async throws -> PostgresUpsertPlan {
+    /// - Returns: the articles, prepared, and the plan.
+    static func plan(
+        _ inputs: [ArticleInput], on connection: PostgresConnection, at now: String, logger: Logger
+    ) async throws -> ([PreparedArticle], PostgresUpsertPlan) {
+        var articles: [PreparedArticle] = []
+        articles.reserveCapacity(inputs.count)
+        var inserted: [String: Int64] = [:]
+        var start = 0
+        var chunk = inputs[0..<min(insertChunk, inputs.count)].map(PreparedArticle.init)
+        while true {
+            let end = start + chunk.count
+            let following: Task<[PreparedArticle], Never>? =
+                end < inputs.count ? Task { [next = inputs[end..<min(end + insertChunk, inputs.count)]] in next.map(PreparedArticle.init) } : nil
+            do {
+                try await insertArticles(chunk, into: &inserted, on: connection, at: now, logger: logger)
+            } catch {
+                following?.cancel()
+                throw error
+            }
+            articles += chunk
+            guard let following else { break }
+            chunk = await following.value
+            start = end
+        }
+        return (articles, try await lockKnown(articles, inserted: inserted, on: connection, logger: logger))
+    }
+
+    /// One INSERT of a chunk of the batch's articles, in order, `ON CONFLICT DO NOTHING`: adds
+    /// the id of each key it created to `inserted`.
+    static func insertArticles(
+        _ articles: [PreparedArticle], into inserted: inout [String: Int64], on connection: PostgresConnection, at now: String,
+        logger: Logger
+    ) async throws {
         var columns = ArticleColumns()
         for prepared in articles { columns.append(prepared, fill: nil) }
-        var inserted: [String: Int64] = [:]
         for row in try await connection.query(
             """
             INSERT INTO articles (canonical_url, url, title, byline, published_at, updated_at, description, site_name,
@@ -93,7 +128,13 @@ extension PostgresArticleStore {
             let (key, id) = try row.decode((String, Int64).self)
             inserted[key] = id
         }
+    }
 
+    /// Locks and reads the rows of the keys that were there before the batch, and the earlier
+    /// versions their articles may match, and works out the batch.
+    static func lockKnown(
+        _ articles: [PreparedArticle], inserted: [String: Int64], on connection: PostgresConnection, logger: Logger
+    ) async throws -> PostgresUpsertPlan {
         var seen = Set(inserted.keys)
         let known = articles.map(\.key).filter { seen.insert($0).inserted }
         var existing: [String: PostgresUpsertPlan.Current] = [:]

@@ -1,5 +1,15 @@
 import RunnelProtocol
 
+/// An article of a batch as it came.
+struct ArticleInput: Sendable {
+    /// Its position among the batch's items.
+    let index: Int
+    let article: ArticleParsed
+    let enrichment: StoredArticle.Enrichment?
+    /// The enrichment's content hash, when it has one.
+    let contentHash: String?
+}
+
 /// An article of a batch with what the store works out from it once: the key it is stored
 /// under, its fingerprint, content hash and `tsvector`.
 struct PreparedArticle: Sendable {
@@ -11,6 +21,10 @@ struct PreparedArticle: Sendable {
     let fingerprint: String
     let contentHash: String
     let vector: String
+
+    init(_ input: ArticleInput) {
+        self.init(index: input.index, article: input.article, enrichment: input.enrichment, contentHash: input.contentHash)
+    }
 
     init(index: Int, article: ArticleParsed, enrichment: StoredArticle.Enrichment?, contentHash: String?) {
         self.index = index
