@@ -17,23 +17,56 @@ public enum PostgresTextSearch {
     static let maxWordBytes = 2046
 
     /// The `tsvector` literal of an article's folded title and text.
+    ///
+    /// Written into one string with each word's positions kept as numbers (a title position
+    /// negative, for weight `A`) and appended to in place: building a string per position and
+    /// copying each word's list on every occurrence cost more than the rest of the store's work
+    /// on an article.
     public static func vector(title: String, text: String) -> String {
-        var positions: [String: [String]] = [:]
+        var positions: [String: [Int]] = [:]
         var position = 0
-        func add(_ words: [String], weight: String) {
+        var bytes = 0
+        func add(_ words: [String], title: Bool) {
             for word in words {
                 position = min(position + 1, maxPosition)
-                guard word.utf8.count <= maxWordBytes else { continue }
-                var list = positions[word, default: []]
-                if list.count < maxPositionsPerWord { list.append("\(position)\(weight)") }
-                positions[word] = list
+                let length = word.utf8.count
+                guard length <= maxWordBytes else { continue }
+                let entry = title ? -position : position
+                if let index = positions.index(forKey: word) {
+                    if positions.values[index].count < maxPositionsPerWord { positions.values[index].append(entry) }
+                } else {
+                    positions[word] = [entry]
+                    bytes += length + 4
+                }
+                bytes += 7
             }
         }
-        add(TextFolding.terms(title), weight: "A")
-        add(TextFolding.terms(text), weight: "")
-        return positions.keys.sorted().map { word in
-            quoted(word) + ":" + positions[word, default: []].joined(separator: ",")
-        }.joined(separator: " ")
+        add(TextFolding.terms(title), title: true)
+        add(TextFolding.terms(text), title: false)
+        var literal = ""
+        literal.reserveCapacity(bytes)
+        for word in positions.keys.sorted() {
+            if !literal.isEmpty { literal.append(" ") }
+            appendQuoted(word, to: &literal)
+            literal.append(":")
+            for (n, entry) in positions[word, default: []].enumerated() {
+                if n > 0 { literal.append(",") }
+                literal.append(String(abs(entry)))
+                if entry < 0 { literal.append("A") }
+            }
+        }
+        return literal
+    }
+
+    /// Appends ``quoted(_:)`` of `word`, copying it as it is when it has no quote or backslash.
+    static func appendQuoted(_ word: String, to literal: inout String) {
+        if word.utf8.contains(where: { $0 == UInt8(ascii: "'") || $0 == UInt8(ascii: "\\") }) {
+            literal.append(quoted(word))
+        } else {
+            literal.append("'")
+            literal.append(word)
+            literal.append("'")
+        }
     }
 
     /// A word as a `tsvector`/`tsquery` lexeme: in quotes, quotes and backslashes doubled.
