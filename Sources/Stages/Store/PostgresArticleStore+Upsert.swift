@@ -43,12 +43,9 @@ extension PostgresArticleStore {
             case let .parsed(article, _):
                 articles.append(ArticleInput(index: index, article: article, enrichment: nil, contentHash: nil))
             case let .enriched(enriched, _):
-                let enrichment = StoredArticle.Enrichment(
-                    language: enriched.language, entities: enriched.entities, quotes: enriched.quotes,
-                    keywords: enriched.keywords, summary: enriched.summary, wordCount: enriched.wordCount,
-                    readingTimeS: enriched.readingTimeS, simhash: enriched.simhash)
-                let hash = enriched.contentHash.isEmpty ? nil : enriched.contentHash
-                articles.append(ArticleInput(index: index, article: enriched.article, enrichment: enrichment, contentHash: hash))
+                let parts = StoredArticle.parts(of: enriched)
+                articles.append(
+                    ArticleInput(index: index, article: parts.article, enrichment: parts.enrichment, contentHash: parts.contentHash))
             }
         }
         if !failures.isEmpty { try await insertFailures(failures, on: connection, at: now, logger: logger) }

@@ -12,12 +12,9 @@ extension SQLiteArticleStore {
         case let .parsed(article, _):
             return .stored(try storeArticle(article, enrichment: nil, contentHash: nil, in: db, at: now))
         case let .enriched(enriched, _):
-            let enrichment = StoredArticle.Enrichment(
-                language: enriched.language, entities: enriched.entities, quotes: enriched.quotes,
-                keywords: enriched.keywords, summary: enriched.summary, wordCount: enriched.wordCount,
-                readingTimeS: enriched.readingTimeS, simhash: enriched.simhash)
-            let hash = enriched.contentHash.isEmpty ? nil : enriched.contentHash
-            return .stored(try storeArticle(enriched.article, enrichment: enrichment, contentHash: hash, in: db, at: now))
+            let parts = StoredArticle.parts(of: enriched)
+            return .stored(
+                try storeArticle(parts.article, enrichment: parts.enrichment, contentHash: parts.contentHash, in: db, at: now))
         }
     }
 

@@ -29,6 +29,16 @@ public struct StoredArticle: Sendable, Hashable, Encodable {
         public var simhash: String
     }
 
+    /// An `article.enriched` message's parts as both stores take them: the article, its
+    /// enrichment, and enrich's content hash (nil when it sent none).
+    static func parts(of enriched: ArticleEnriched) -> (article: ArticleParsed, enrichment: Enrichment, contentHash: String?) {
+        let enrichment = Enrichment(
+            language: enriched.language, entities: enriched.entities, quotes: enriched.quotes,
+            keywords: enriched.keywords, summary: enriched.summary, wordCount: enriched.wordCount,
+            readingTimeS: enriched.readingTimeS, simhash: enriched.simhash)
+        return (enriched.article, enrichment, enriched.contentHash.isEmpty ? nil : enriched.contentHash)
+    }
+
     /// `articles.id`: stable for the canonical URL.
     public var articleID: Int64
     /// The latest version's number (1 for a new article).
