@@ -37,7 +37,7 @@ struct InputOptions: ParsableArguments {
         help: .value(
             "Bytes of messages in flight per upstream connection that credit is granted for, at their average size: large messages (fetched pages) get fewer than --window in flight.",
             default: StageDefaults.windowBytes, example: "64MiB", valueName: "size"),
-        transform: ByteSize.argument("--window-bytes", range: ByteSize(bytes: 1024) ... ByteSize(bytes: Int(Int32.max))))
+        transform: ByteSize.argument("--window-bytes", range: ByteSize(bytes: 1024) ... ByteSize(bytes: 1 << 30)))
     var windowBytes = StageDefaults.windowBytes
 
     @Option(
