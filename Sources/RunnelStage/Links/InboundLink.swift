@@ -72,15 +72,14 @@ final class InboundLink: Sendable {
     /// are acked again; repeats of ones in progress are ignored.
     /// - Throws: ``RunnelError`` `RESOURCE_EXHAUSTED` when the sender went beyond the credit it
     ///   was granted; the link must be closed with `bye` and that code.
-    /// - Parameter sizes: the messages' sizes in bytes, for the credit's bound in bytes (none:
-    ///   not counted).
-    func receive(seqs: [UInt64], sizes: [Int] = []) throws(RunnelError) -> [Bool] {
+    /// Each arrival's `bytes` (its body's size; 0 for a line that could not be read) feeds the
+    /// credit's bound in bytes.
+    func receive(_ arrivals: [(seq: UInt64, bytes: Int)]) throws(RunnelError) -> [Bool] {
         let (fresh, reack, overrun) = state.withLock { s -> ([Bool], UInt64?, Bool) in
             var reack: UInt64?
             var overrun = false
-            let fresh = seqs.indices.map { index -> Bool in
-                let bytes = index < sizes.count ? sizes[index] : 0
-                switch s.window.receive(seq: seqs[index], bytes: bytes) {
+            let fresh = arrivals.map { arrival -> Bool in
+                switch s.window.receive(seq: arrival.seq, bytes: arrival.bytes) {
                 case .new: return true
                 case .alreadyAcked:
                     reack = s.window.lastAcked

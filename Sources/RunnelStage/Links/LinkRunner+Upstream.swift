@@ -111,7 +111,7 @@ extension LinkRunner {
                         continue
                     }
                     let record = processor.errorRecord(error, rawLine: raw)
-                    if let seq = unreadable.seq, let fresh = try link.receive(seqs: [seq]).first {
+                    if let seq = unreadable.seq, let fresh = try link.receive([(seq, 0)]).first {
                         if fresh { jobs.append(errorJob(record, done: { link.complete(seq: seq) }, replyTo: caller)) }
                     } else {
                         jobs.append(errorJob(record, done: {}, replyTo: caller))
@@ -139,7 +139,7 @@ extension LinkRunner {
                 }
             }
             let now = ContinuousClock.now
-            let arrivals = try link.receive(seqs: data.map { $0.seq! }, sizes: data.map { $0.body.bytes.count })
+            let arrivals = try link.receive(data.map { ($0.seq!, $0.body.bytes.count) })
             for (envelope, fresh) in zip(data, arrivals) where fresh {
                 let seq = envelope.seq!
                 if checksEnvelopes, let problem = Self.envelopeProblem(envelope) {

@@ -192,11 +192,13 @@ struct MarkupScan {
     /// An end tag: closes back to the element it names, when one is open.
     private mutating func close(_ hash: UInt64) {
         guard openCount[hash, default: 0] > 0 else { return }
-        let closesThrough = Self.closesThroughDivs.contains(hash)
         while let top = stack.last {
             pop()
             if top == hash { return }
-            if closesThrough && Self.outranking.contains(top) { outrunsLibXML2 = true }
+            // Only end tags that close something else get here (most close the element on top).
+            if !outrunsLibXML2 && Self.outranking.contains(top) && Self.closesThroughDivs.contains(hash) {
+                outrunsLibXML2 = true
+            }
         }
     }
 
