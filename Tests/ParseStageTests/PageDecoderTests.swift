@@ -12,14 +12,30 @@ struct PageDecoderTests {
             url: "https://thoidai.example.vn/a.html", finalURL: "https://thoidai.example.vn/b.html", contentType: "text/html",
             charset: "utf-8", headers: ["etag": "\"x\""], html: html, fetchedAt: "2025-11-13T01:30:00Z", elapsedMs: 12)
         let body = try RawJSON(encoding: page)
-        #expect(try PageDecoder.decode(body) == page)
-        #expect(try PageDecoder.decode(body) == body.decode(PageFetched.self))
+        #expect(try PageDecoder.decode(body).page == page)
+        #expect(try PageDecoder.decode(body).page == body.decode(PageFetched.self))
+        #expect(try PageDecoder.decode(body).fields.html == "")
+    }
+
+    @Test("the html is found wherever it stands among the members, and the members after it are read")
+    func htmlAnywhere() throws {
+        let body = try RawJSON(#"{"html":"<p>a \"b\" \\ c</p>","url":"https://a.example/x","status":200,"charset":"utf-8"}"#)
+        let decoded = try PageDecoder.decode(body)
+        #expect(decoded.html == Array(#"<p>a "b" \ c</p>"#.utf8))
+        #expect(decoded.fields.url == "https://a.example/x")
+        #expect(decoded.fields.charset == "utf-8")
+    }
+
+    @Test("a page's html made only of escapes, and an empty one")
+    func edgeStrings() throws {
+        #expect(try PageDecoder.decode(RawJSON(#"{"url":"u","status":200,"html":"\n\t\"\/"}"#)).html == Array("\n\t\"/".utf8))
+        #expect(try PageDecoder.decode(RawJSON(#"{"url":"u","status":200,"html":""}"#)).html == [])
     }
 
     @Test("\\u escapes, surrogate pairs and a lone surrogate")
     func unicodeEscapes() throws {
         let body = try RawJSON(#"{"url":"u","status":200,"html":"caf\u00e9 \ud83d\ude00 \u0110\u1ecdc \ud800!"}"#)
-        #expect(try PageDecoder.decode(body).html == "café 😀 Đọc \u{FFFD}!")
+        #expect(try PageDecoder.decode(body).page.html == "café 😀 Đọc \u{FFFD}!")
     }
 
     @Test("bad bodies fail with INVALID_ARGUMENT naming the field", arguments: [

@@ -149,7 +149,7 @@ extension ContentExtractor {
     /// A closing line that is only a name: at most four words of letters, no sentence punctuation.
     static func isSignOff(_ text: String) -> Bool {
         let words = text.split(separator: " ")
-        guard (1...4).contains(words.count), text.unicodeScalars.count <= 40 else { return false }
+        guard (1...4).contains(words.count), text.scalarCount <= 40 else { return false }
         return text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0 == " " || $0 == "." || $0 == "-" }
             && words.allSatisfy { $0.first?.isUppercase == true }
     }

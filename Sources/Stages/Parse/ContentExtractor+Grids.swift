@@ -60,7 +60,7 @@ extension ContentExtractor {
         guard found.blocks.count == found.paragraphs.count else { return grid }
         var pairs = Array(zip(grid.blocks, grid.paragraphs))
         for (block, text) in zip(found.blocks, found.paragraphs) {
-            guard text.unicodeScalars.count >= 80 && Self.endsSentence(text) else { continue }
+            guard text.scalarCount >= 80 && Self.endsSentence(text) else { continue }
             let inGrid = grid.roots.contains { root in
                 let element = tree.elements[Int(root)]
                 return block >= Int(element.blockStart) && block < Int(element.blockEnd)
@@ -78,7 +78,7 @@ extension ContentExtractor {
     /// A filter sidebar or a list of short lines has none; an article is made of it.
     static func proseLength(_ result: Result) -> Int {
         result.paragraphs.reduce(0) { sum, text in
-            let length = text.unicodeScalars.count
+            let length = text.scalarCount
             return length >= 80 && endsSentence(text) ? sum + length : sum
         }
     }

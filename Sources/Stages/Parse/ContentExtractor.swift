@@ -26,7 +26,7 @@ struct ContentExtractor {
         var roots: [Int32] = []
         /// A short name line closing the article ("Minh Anh"), taken out of the text.
         var signOff: String?
-        var length: Int { paragraphs.reduce(0) { $0 + $1.unicodeScalars.count } }
+        var length: Int { paragraphs.reduce(0) { $0 + $1.scalarCount } }
     }
 
     let tree: PageTree
@@ -84,7 +84,7 @@ struct ContentExtractor {
         // Little visible, and a block hidden by `display:none` many times as long: a page that
         // shows its content only once a script runs (a product page revealed after loading, an
         // article body shown once the reader's subscription is checked, a teaser above it).
-        let hiddenLength = tree.hiddenText.reduce(0) { $0 + $1.unicodeScalars.count }
+        let hiddenLength = tree.hiddenText.reduce(0) { $0 + $1.scalarCount }
         if result.length < 600 && hiddenLength >= max(1000, result.length * 5) {
             result = Result(paragraphs: tree.hiddenText)
         }

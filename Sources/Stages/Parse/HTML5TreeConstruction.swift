@@ -25,21 +25,26 @@ enum HTML5TreeConstruction {
     ///   - body: reads the document node; the nodes are freed when it returns.
     static func withDocument<Result>(_ html: String, _ body: (UnsafePointer<GumboNode>) -> Result) -> Result? {
         var source = html
-        source.makeContiguousUTF8()
-        var options = options()
-        return source.utf8.withContiguousStorageIfAvailable { bytes -> Result? in
-            bytes.withMemoryRebound(to: CChar.self) { chars -> Result? in
-                guard let base = chars.baseAddress, let output = gumbo_parse_with_options(&options, base, chars.count) else {
-                    return nil
-                }
-                defer { gumbo_destroy_output(&options, output) }
-                return body(output.pointee.document)
-            }
-        } ?? nil
+        return source.withUTF8 { withDocument($0, body) }
     }
 
-    /// Parses `html` and replays its document to `walker`.
-    static func replay(_ html: String, into walker: inout Walker) {
+    /// Parses `html` (UTF-8) with gumbo and hands its document's nodes to `body`.
+    /// - Parameters:
+    ///   - html: the document.
+    ///   - body: reads the document node; the nodes are freed when it returns.
+    static func withDocument<Result>(_ html: UnsafeBufferPointer<UInt8>, _ body: (UnsafePointer<GumboNode>) -> Result) -> Result? {
+        var options = options()
+        return html.withMemoryRebound(to: CChar.self) { chars -> Result? in
+            guard let base = chars.baseAddress, let output = gumbo_parse_with_options(&options, base, chars.count) else {
+                return nil
+            }
+            defer { gumbo_destroy_output(&options, output) }
+            return body(output.pointee.document)
+        }
+    }
+
+    /// Parses `html` (UTF-8) and replays its document to `walker`.
+    static func replay(_ html: UnsafeBufferPointer<UInt8>, into walker: inout Walker) {
         _ = withDocument(html) { document in
             var names = ElementNames()
             defer { names.release() }

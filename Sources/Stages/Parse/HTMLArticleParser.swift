@@ -8,6 +8,15 @@ struct HTMLArticleParser {
 
     /// - Parameter omitting: byte ranges of `html` the tree never reads (``MarkupScan/unreadBodies``).
     func parse(html: String, url: String, omitting: [Range<Int>] = []) throws(RunnelError) -> ArticleParsed {
+        try Array(html.utf8).withUnsafeBufferPointer { html throws(RunnelError) in
+            try parse(html: html, url: url, omitting: omitting)
+        }
+    }
+
+    /// - Parameters:
+    ///   - html: the page, UTF-8.
+    ///   - omitting: byte ranges of `html` the tree never reads (``MarkupScan/unreadBodies``).
+    func parse(html: UnsafeBufferPointer<UInt8>, url: String, omitting: [Range<Int>] = []) throws(RunnelError) -> ArticleParsed {
         let tree = HTMLTreeBuilder.build(
             html: html, baseURL: url, construction: configuration.treeConstruction, omitting: omitting)
         let jsonLD = JSONLinkedData(scripts: tree.jsonLD)
@@ -29,7 +38,7 @@ struct HTMLArticleParser {
         // JSON-LD's articleBody, when it is clearly more complete than what the page layout gave.
         if configuration.useJSONLDArticleBody, let body = jsonLD.articleBody {
             let bodyParagraphs = Self.paragraphs(ofPlainText: body)
-            let bodyLength = bodyParagraphs.reduce(0) { $0 + $1.unicodeScalars.count }
+            let bodyLength = bodyParagraphs.reduce(0) { $0 + $1.scalarCount }
             if bodyLength >= 200 && Double(bodyLength) > Double(content.length) * 1.5 && !body.contains("<") {
                 paragraphs = bodyParagraphs
                 content.blocks = []
@@ -41,16 +50,16 @@ struct HTMLArticleParser {
         if declaredProduct, content.length < 500, let description = jsonLD.productDescription, !description.contains("<") {
             let lines = Self.paragraphs(ofPlainText: description)
             let key = String((lines.first ?? "").prefix(60))
-            if lines.reduce(0, { $0 + $1.unicodeScalars.count }) >= 100, !key.isEmpty,
+            if lines.reduce(0, { $0 + $1.scalarCount }) >= 100, !key.isEmpty,
                 !paragraphs.contains(where: { $0.contains(key) })
             {
                 paragraphs = lines + paragraphs
             }
         }
-        let textLength = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
+        let textLength = paragraphs.reduce(0) { $0 + $1.scalarCount }
 
         // Kind.
-        let proseParagraphs = paragraphs.filter { $0.unicodeScalars.count >= 80 }.count
+        let proseParagraphs = paragraphs.filter { $0.scalarCount >= 80 }.count
         let kind: ArticleParsed.Kind
         if textLength >= configuration.minArticleLength * 2 && proseParagraphs >= 2
             || textLength >= configuration.minArticleLength && (declaredArticle || proseParagraphs >= 2)
@@ -168,7 +177,7 @@ struct HTMLArticleParser {
         }
         for anchor in tree.anchors {
             let text = anchor.text
-            guard text.unicodeScalars.count >= 12, !seen.contains(anchor.url) else { continue }
+            guard text.scalarCount >= 12, !seen.contains(anchor.url) else { continue }
             let block = Int(anchor.block)
             let bySection = block < extractor.sections.count && extractor.sections[block] == .related
             guard bySection || underRelated(anchor.element) else { continue }

@@ -56,6 +56,15 @@ struct HTMLTreeBuilder {
     static func build(
         html: String, baseURL: String, construction: TreeConstruction = .libxml2, omitting: [Range<Int>] = []
     ) -> PageTree {
+        var html = html
+        return html.withUTF8 { build(html: $0, baseURL: baseURL, construction: construction, omitting: omitting) }
+    }
+
+    /// Parses `html` (UTF-8, no NUL bytes) and builds its tree; the parameters are those of
+    /// ``build(html:baseURL:construction:omitting:)``.
+    static func build(
+        html: UnsafeBufferPointer<UInt8>, baseURL: String, construction: TreeConstruction = .libxml2, omitting: [Range<Int>] = []
+    ) -> PageTree {
         if construction == .html5 {
             var walker = Walker(baseURL: baseURL)
             HTML5TreeConstruction.replay(html, into: &walker)
@@ -63,37 +72,34 @@ struct HTMLTreeBuilder {
             return walker.tree
         }
         _ = initialized
-        var source = html
         var walker = Walker(baseURL: baseURL)
-        guard !source.utf8.isEmpty, let context = htmlNewParserCtxt() else { return walker.tree }
+        guard !html.isEmpty, let context = htmlNewParserCtxt() else { return walker.tree }
         defer { htmlFreeParserCtxt(context) }
         context.pointee.sax.pointee = makeHandler()
+        let parse = { (bytes: UnsafeBufferPointer<UInt8>) in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                // The callbacks build no libxml2 document; should one come back all the same, free it.
+                if let doc = htmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), nil, "UTF-8", parseOptions) {
+                    xmlFreeDoc(doc)
+                }
+            }
+        }
         withUnsafeMutablePointer(to: &walker) { pointer in
             context.pointee._private = UnsafeMutableRawPointer(pointer)
-            source.withUTF8 { whole in
-                let parse = { (bytes: UnsafeBufferPointer<UInt8>) in
-                    bytes.withMemoryRebound(to: CChar.self) { chars in
-                        // The callbacks build no libxml2 document; should one come back all the same, free it.
-                        if let doc = htmlCtxtReadMemory(context, chars.baseAddress, Int32(chars.count), nil, "UTF-8", parseOptions) {
-                            xmlFreeDoc(doc)
-                        }
-                    }
-                }
-                if omitting.isEmpty {
-                    parse(whole)
-                    return
-                }
-                var kept: [UInt8] = []
-                kept.reserveCapacity(whole.count - omitting.reduce(0) { $0 + $1.count })
-                var next = 0
-                for range in omitting where range.lowerBound >= next && range.upperBound <= whole.count {
-                    kept.append(contentsOf: UnsafeBufferPointer(rebasing: whole[next..<range.lowerBound]))
-                    next = range.upperBound
-                }
-                kept.append(contentsOf: UnsafeBufferPointer(rebasing: whole[next...]))
-                kept.withUnsafeBufferPointer { parse($0) }
+            defer { context.pointee._private = nil }
+            if omitting.isEmpty {
+                parse(html)
+                return
             }
-            context.pointee._private = nil
+            var kept: [UInt8] = []
+            kept.reserveCapacity(html.count - omitting.reduce(0) { $0 + $1.count })
+            var next = 0
+            for range in omitting where range.lowerBound >= next && range.upperBound <= html.count {
+                kept.append(contentsOf: UnsafeBufferPointer(rebasing: html[next..<range.lowerBound]))
+                next = range.upperBound
+            }
+            kept.append(contentsOf: UnsafeBufferPointer(rebasing: html[next...]))
+            kept.withUnsafeBufferPointer { parse($0) }
         }
         walker.finish()
         return walker.tree

@@ -44,15 +44,20 @@ struct MarkupScan {
     /// costs only CPU: ``TreeConstruction/automatic`` builds such a page with the HTML5 builder.
     private(set) var outrunsLibXML2 = false
 
+    /// Scans `html` (UTF-8).
+    init(_ html: UnsafeBufferPointer<UInt8>) {
+        scan(html)
+    }
+
     /// Scans `html`.
     init(_ html: String) {
         var copy = html
         copy.withUTF8 { scan($0) }
     }
 
-    /// The scan of `html`, which must be within `configuration`'s limits.
+    /// The scan of `html` (UTF-8), which must be within `configuration`'s limits.
     /// - Throws: ``RunnelError`` `OUT_OF_RANGE` naming the limit and where it was passed.
-    static func check(_ html: String, against configuration: ParseStage.Configuration) throws(RunnelError) -> MarkupScan {
+    static func check(_ html: UnsafeBufferPointer<UInt8>, against configuration: ParseStage.Configuration) throws(RunnelError) -> MarkupScan {
         let scan = MarkupScan(html)
         if scan.maxAttributes > configuration.maxAttributes {
             throw RunnelError(

@@ -63,13 +63,13 @@ struct MetadataExtractor {
         if let declared = declaredSiteName { return declared }
         let documentTitle = tree.titleText?.collapsingWhitespace() ?? ""
         let split = Self.splittingSiteName(documentTitle, siteName: nil)
-        guard let site = split.site, site.unicodeScalars.count <= 60, !Self.namesAYear(site) else { return nil }
+        guard let site = split.site, site.scalarCount <= 60, !Self.namesAYear(site) else { return nil }
         let headline = split.title.lowercased()
         let ogTitle = firstNonEmpty(tree.meta["og:title"], tree.meta["twitter:title"])?.collapsingWhitespace().lowercased()
         let confirmed = ogTitle.map { $0.contains(headline) || headline.contains($0) } ?? false
             || headings.contains { heading in
                 let key = heading.lowercased()
-                return key.unicodeScalars.count >= 8 && (headline.contains(key) || key.contains(headline))
+                return key.scalarCount >= 8 && (headline.contains(key) || key.contains(headline))
             }
         return confirmed ? site : nil
     }
@@ -96,10 +96,10 @@ struct MetadataExtractor {
         let ogTitle = firstNonEmpty(tree.meta["og:title"], tree.meta["twitter:title"])?.collapsingWhitespace()
         let references = [documentTitle, ogTitle ?? "", jsonLD.headline ?? ""].map { $0.lowercased() }
         var best: String?
-        for heading in headings where heading.unicodeScalars.count >= 8 {
+        for heading in headings where heading.scalarCount >= 8 {
             let key = heading.lowercased()
             if references.contains(where: { !$0.isEmpty && $0.contains(key) }),
-                heading.unicodeScalars.count > best?.unicodeScalars.count ?? 0,
+                heading.scalarCount > best?.scalarCount ?? 0,
                 heading.lowercased() != site?.lowercased()
             {
                 best = heading
@@ -127,7 +127,7 @@ struct MetadataExtractor {
         }
         for candidate in tree.bylineCandidates {
             let value = Self.cleanByline(candidate)
-            if !value.isEmpty && value.unicodeScalars.count <= 80 { return value }
+            if !value.isEmpty && value.scalarCount <= 80 { return value }
         }
         return nil
     }

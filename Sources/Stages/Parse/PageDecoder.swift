@@ -1,6 +1,26 @@
 import Glibc
 import RunnelProtocol
 
+/// A `page.fetched` as parse reads it: the small fields, and the html as UTF-8 bytes.
+///
+/// The html is never made a `String`: building one validates all of its UTF-8 again, and the
+/// parser reads bytes anyway. It is valid UTF-8 already, because every line is checked when it is
+/// read (``JSONScanner`` validates the UTF-8 of strings) and the escapes are decoded into valid
+/// scalars here.
+struct DecodedPage {
+    /// The page's fields, with an empty `html`.
+    var fields: PageFetched
+    /// The page's html, UTF-8.
+    var html: [UInt8]
+
+    /// The whole page, its html made a `String`.
+    var page: PageFetched {
+        var page = fields
+        page.html = String(decoding: html, as: UTF8.self)
+        return page
+    }
+}
+
 /// Decodes a `page.fetched` body, unescaping the (large) `html` string directly from the raw
 /// bytes and leaving only the small fields to `JSONDecoder`.
 ///
@@ -12,71 +32,93 @@ enum PageDecoder {
 
     /// The page in `body`.
     /// - Throws: ``RunnelError`` `INVALID_ARGUMENT` naming the field, as ``RawJSON/decode(_:)`` does.
-    static func decode(_ body: RawJSON) throws(RunnelError) -> PageFetched {
-        var html: String?
+    static func decode(_ body: RawJSON) throws(RunnelError) -> DecodedPage {
+        var html: [UInt8]?
         var rest: [UInt8] = [UInt8(ascii: "{")]
         let scanned: Bool = body.bytes.withUnsafeBufferPointer { buffer in
             // The body is valid JSON (``RawJSON``'s promise, checked when the line was read), so
-            // the members are found without validating them again: the html string's end by
-            // `memchr` for quotes, not byte by byte.
-            ValidJSONObject.forEachMember(of: buffer) { key, value in
-                if html == nil, buffer[key].elementsEqual(htmlKey), buffer[value.lowerBound] == UInt8(ascii: "\"") {
-                    html = unescape(buffer, value.lowerBound + 1..<value.upperBound - 1)
-                } else {
-                    if rest.count > 1 { rest.append(UInt8(ascii: ",")) }
-                    rest.append(contentsOf: buffer[key.lowerBound - 1..<key.upperBound + 1])
-                    rest.append(UInt8(ascii: ":"))
-                    rest.append(contentsOf: buffer[value])
+            // the members are found without validating them again, and the html string is
+            // unescaped in the same pass that finds its end.
+            ValidJSONObject.forEachMember(of: buffer) { key, valueStart in
+                if html == nil, buffer[key].elementsEqual(htmlKey), buffer[valueStart] == UInt8(ascii: "\"") {
+                    let (text, end) = unescape(buffer, from: valueStart + 1)
+                    html = text
+                    return end
                 }
+                guard let end = ValidJSONObject.valueEnd(buffer, from: valueStart) else { return nil }
+                if rest.count > 1 { rest.append(UInt8(ascii: ",")) }
+                rest.append(contentsOf: buffer[key.lowerBound - 1..<key.upperBound + 1])
+                rest.append(UInt8(ascii: ":"))
+                rest.append(contentsOf: buffer[valueStart..<end])
+                return end
             }
         }
-        guard scanned, let html else { return try body.decode(PageFetched.self) }
+        guard scanned, let html else {
+            var page = try body.decode(PageFetched.self)
+            let html = Array(page.html.utf8)
+            page.html = ""
+            return DecodedPage(fields: page, html: html)
+        }
         if rest.count > 1 { rest.append(UInt8(ascii: ",")) }
         rest.append(contentsOf: Array(#""html":""}"#.utf8))
-        var page = try RawJSON(validated: rest).decode(PageFetched.self)
-        page.html = html
-        return page
+        return DecodedPage(fields: try RawJSON(validated: rest).decode(PageFetched.self), html: html)
     }
 
-    /// The text of a JSON string's inside (already validated by ``JSONScanner``).
-    static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(range.count)
-        var index = range.lowerBound
-        var runStart = index
-        while index < range.upperBound {
-            // The next backslash; the bytes before it are copied as they are.
-            guard let found = memchr(bytes.baseAddress! + index, 0x5C, range.upperBound - index) else { break }
-            index = UnsafeRawPointer(found) - UnsafeRawPointer(bytes.baseAddress!)
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-            let escape = bytes[index + 1]
-            index += 2
-            switch escape {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "u"):
-                var scalar = hex4(bytes, index)
-                index += 4
-                if (0xD800..<0xDC00).contains(scalar), index + 6 <= range.upperBound, bytes[index] == UInt8(ascii: "\\"),
-                    bytes[index + 1] == UInt8(ascii: "u")
-                {
-                    let low = hex4(bytes, index + 2)
-                    if (0xDC00..<0xE000).contains(low) {
-                        scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                        index += 6
-                    }
+    /// The text of the valid JSON string whose inside starts at `start`, and the index just past
+    /// its closing quote.
+    static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (text: [UInt8], end: Int) {
+        var end = bytes.count
+        // Unescaped text is never longer than its JSON: every escape is at least as long as
+        // the UTF-8 it stands for.
+        let text = [UInt8](unsafeUninitializedCapacity: bytes.count - start) { out, written in
+            let source = bytes.baseAddress!
+            let target = out.baseAddress!
+            var index = start
+            while true {
+                // The next quote or backslash; the bytes before it are copied as they are.
+                let special = ValidJSONObject.nextQuoteOrBackslash(bytes, from: index)
+                (target + written).update(from: source + index, count: special - index)
+                written += special - index
+                // (An escape cut short cannot occur in checked JSON; it ends the text, not the process.)
+                guard special + 1 < bytes.count, bytes[special] == UInt8(ascii: "\\") else {
+                    end = min(special + 1, bytes.count)
+                    return
                 }
-                let value = Unicode.Scalar(scalar) ?? "\u{FFFD}"
-                out.append(contentsOf: UTF8.encode(value)!)
-            default: out.append(escape)  // \" \\ \/
+                let escape = bytes[special + 1]
+                index = special + 2
+                var scalar: Unicode.Scalar
+                switch escape {
+                case UInt8(ascii: "n"): scalar = "\n"
+                case UInt8(ascii: "t"): scalar = "\t"
+                case UInt8(ascii: "r"): scalar = "\r"
+                case UInt8(ascii: "b"): scalar = "\u{8}"
+                case UInt8(ascii: "f"): scalar = "\u{C}"
+                case UInt8(ascii: "u"):
+                    guard index + 4 <= bytes.count else {
+                        end = bytes.count
+                        return
+                    }
+                    var value = hex4(bytes, index)
+                    index += 4
+                    if (0xD800..<0xDC00).contains(value), index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                        bytes[index + 1] == UInt8(ascii: "u")
+                    {
+                        let low = hex4(bytes, index + 2)
+                        if (0xDC00..<0xE000).contains(low) {
+                            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                            index += 6
+                        }
+                    }
+                    scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+                default: scalar = Unicode.Scalar(escape)  // \" \\ \/
+                }
+                for byte in UTF8.encode(scalar)! {
+                    target[written] = byte
+                    written += 1
+                }
             }
-            runStart = index
         }
-        out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<range.upperBound]))
-        return String(decoding: out, as: UTF8.self)
+        return (text, end)
     }
 
     private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> UInt32 {

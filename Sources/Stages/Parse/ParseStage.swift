@@ -64,13 +64,21 @@ public struct ParseStage: MessageStage {
     /// - Throws: ``RunnelError`` as described on the type.
     public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
         let page = try PageDecoder.decode(message.body)
-        let article = try parse(page)
+        let article = try page.html.withUnsafeBufferPointer { html throws(RunnelError) in
+            try parse(page.fields, html: html)
+        }
         return [try Emission(type: MessageType.articleParsed, encoding: article)]
     }
 
     /// Parses one fetched page.
     /// - Throws: ``RunnelError`` as described on the type.
     public func parse(_ page: PageFetched) throws(RunnelError) -> ArticleParsed {
+        try Array(page.html.utf8).withUnsafeBufferPointer { html throws(RunnelError) in try parse(page, html: html) }
+    }
+
+    /// Parses the page whose fields are `page` (its `html` is not read) and whose html is `html`
+    /// (valid UTF-8).
+    func parse(_ page: PageFetched, html: UnsafeBufferPointer<UInt8>) throws(RunnelError) -> ArticleParsed {
         let mediaType = (page.contentType ?? "text/html").split(separator: ";").first.map {
             $0.trimmingSpaces().lowercased()
         } ?? "text/html"
@@ -83,19 +91,22 @@ public struct ParseStage: MessageStage {
                 "parse reads text/html, application/xhtml+xml and text/plain pages; this page is \(mediaType). "
                     + "Send only HTML and text pages to parse (have fetch skip other types).")
         }
-        let size = page.html.utf8.count
-        guard size <= configuration.maxHTMLBytes else {
+        guard html.count <= configuration.maxHTMLBytes else {
             throw RunnelError(
                 .outOfRange,
-                "the page is \(Self.size(size)) of HTML, above max-html-bytes "
+                "the page is \(Self.size(html.count)) of HTML, above max-html-bytes "
                     + "(\(Self.size(configuration.maxHTMLBytes))); raise --max-html-bytes to parse it.")
         }
-        var html = page.html
         try Self.checkDecodable(html)
-        if Self.containsNUL(html) { html = String(html.unicodeScalars.filter { $0 != "\0" }.map(Character.init)) }
-
-        if isText || (page.contentType == nil && !html.contains("<")) {
-            return PlainTextArticleParser(configuration: configuration).parse(text: html, url: page.url)
+        if Self.contains(html, 0) {
+            // The HTML parsers read C strings: NUL bytes go.
+            return try html.filter { $0 != 0 }.withUnsafeBufferPointer { html throws(RunnelError) in
+                try parse(page, html: html)
+            }
+        }
+        if isText || (page.contentType == nil && !Self.contains(html, UInt8(ascii: "<"))) {
+            return PlainTextArticleParser(configuration: configuration).parse(
+                text: String(decoding: html, as: UTF8.self), url: page.url)
         }
         let scan = try MarkupScan.check(html, against: configuration)
         let base = page.finalURL ?? page.url
@@ -109,21 +120,24 @@ public struct ParseStage: MessageStage {
 
     /// Fails with `DATA_LOSS` when the document is mostly U+FFFD or control characters: it was
     /// decoded with the wrong charset, or it is not text.
-    static func checkDecodable(_ html: String) throws(RunnelError) {
-        var copy = html
-        let (total, bad) = copy.withUTF8 { bytes -> (Int, Int) in
-            var total = 0
-            var bad = 0
-            var index = 0
-            while index < bytes.count && total < 65536 {
-                let byte = bytes[index]
-                if byte & 0xC0 != 0x80 { total += 1 }
-                if byte < 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 { bad += 1 }
-                // U+FFFD is EF BF BD.
-                if byte == 0xBD && index >= 2 && bytes[index - 1] == 0xBF && bytes[index - 2] == 0xEF { bad += 1 }
-                index += 1
+    static func checkDecodable(_ bytes: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
+        var total = 0
+        var bad = 0
+        var index = 0
+        let base = UnsafeRawPointer(bytes.baseAddress)
+        while index < bytes.count && total < 65536 {
+            // Eight printable ASCII bytes at a time: no control byte, nothing above 0x7F.
+            if let base, index + 8 <= bytes.count, Self.isPrintableASCII(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+                total += 8
+                index += 8
+                continue
             }
-            return (total, bad)
+            let byte = bytes[index]
+            if byte & 0xC0 != 0x80 { total += 1 }
+            if byte < 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 { bad += 1 }
+            // U+FFFD is EF BF BD.
+            if byte == 0xBD && index >= 2 && bytes[index - 1] == 0xBF && bytes[index - 2] == 0xEF { bad += 1 }
+            index += 1
         }
         guard total >= 64, bad * 10 > total else { return }
         throw RunnelError(
@@ -132,12 +146,16 @@ public struct ParseStage: MessageStage {
                 + "the page was decoded with the wrong charset or is not text. Check the fetch stage's charset.")
     }
 
-    private static func containsNUL(_ text: String) -> Bool {
-        var copy = text
-        return copy.withUTF8 { buffer in
-            guard let base = buffer.baseAddress, buffer.count > 0 else { return false }
-            return memchr(base, 0, buffer.count) != nil
-        }
+    /// Whether none of the eight bytes is a control byte (below 0x20) or above 0x7F.
+    @inline(__always) private static func isPrintableASCII(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        return word & highs == 0 && (word &- ones &* 0x20) & ~word & highs == 0
+    }
+
+    private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ byte: UInt8) -> Bool {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return false }
+        return memchr(base, Int32(byte), bytes.count) != nil
     }
 
     /// `20.0 MiB`, or `13471 bytes` below a mebibyte.

@@ -40,7 +40,7 @@ struct PlainTextArticleParser {
                 continue
             }
             pendingImage = false
-            if published == nil, lineNumber <= 8, line.unicodeScalars.count <= 80,
+            if published == nil, lineNumber <= 8, line.scalarCount <= 80,
                 let date = DateNormalizer.normalize(line, defaultZone: nil)
             {
                 published = date
@@ -52,10 +52,10 @@ struct PlainTextArticleParser {
             }
             let prose = Self.isProse(line)
             if let current = section {
-                if prose && line.unicodeScalars.count >= 100 {
+                if prose && line.scalarCount >= 100 {
                     section = nil
                 } else {
-                    if current == .related, line.unicodeScalars.count >= 12 {
+                    if current == .related, line.scalarCount >= 12 {
                         related.append(.init(title: line, url: ""))
                     }
                     continue
@@ -63,7 +63,7 @@ struct PlainTextArticleParser {
             }
             if prose { paragraphs.append(line) }
         }
-        let length = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
+        let length = paragraphs.reduce(0) { $0 + $1.scalarCount }
         let kind: ArticleParsed.Kind = length >= configuration.minArticleLength ? .article : .other
         if kind != .article { paragraphs = [] }
         return ArticleParsed(

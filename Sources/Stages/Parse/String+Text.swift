@@ -63,3 +63,29 @@ private func whitespaceWidth(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> I
         return 0
     }
 }
+
+extension String {
+    /// How many Unicode scalars the string holds, as `unicodeScalars.count`, counted on its UTF-8
+    /// bytes eight at a time (every scalar has exactly one byte that is not a continuation byte,
+    /// `10xxxxxx`). The extractor measures text lengths in scalars over and over.
+    var scalarCount: Int {
+        var string = self
+        return string.withUTF8 { bytes in
+            guard let base = UnsafeRawPointer(bytes.baseAddress) else { return 0 }
+            let highs: UInt64 = 0x8080_8080_8080_8080
+            var continuations = 0
+            var i = 0
+            while i + 8 <= bytes.count {
+                let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+                // Bit 7 of a byte set and bit 6 clear: a continuation byte.
+                continuations += (word & ~(word << 1) & highs).nonzeroBitCount
+                i += 8
+            }
+            while i < bytes.count {
+                if bytes[i] & 0xC0 == 0x80 { continuations += 1 }
+                i += 1
+            }
+            return bytes.count - continuations
+        }
+    }
+}

@@ -1,9 +1,11 @@
 /// The members of a JSON object already known to be valid, found without validating it again.
 enum ValidJSONObject {
-    /// Calls `body` with each member's key (inside its quotes) and value (whole) ranges; false
-    /// when `bytes` is not an object of the expected shape (the caller then decodes it the slow
-    /// way, which names what is wrong).
-    static func forEachMember(of bytes: UnsafeBufferPointer<UInt8>, _ body: (Range<Int>, Range<Int>) -> Void) -> Bool {
+    /// Calls `body` with each member's key range (inside its quotes) and the index its value
+    /// starts at; `body` returns the index just past the value (``valueEnd(_:from:)`` finds it,
+    /// or `body` reads the value itself and knows), or nil when it is not of the expected shape.
+    /// False when `bytes` is not an object of the expected shape (the caller then decodes it the
+    /// slow way, which names what is wrong).
+    static func forEachMember(of bytes: UnsafeBufferPointer<UInt8>, _ body: (_ key: Range<Int>, _ valueStart: Int) -> Int?) -> Bool {
         let count = bytes.count
         var i = skipSpace(bytes, 0)
         guard i < count, bytes[i] == UInt8(ascii: "{") else { return false }
@@ -15,8 +17,7 @@ enum ValidJSONObject {
             i = skipSpace(bytes, keyEnd)
             guard i < count, bytes[i] == UInt8(ascii: ":") else { return false }
             i = skipSpace(bytes, i + 1)
-            guard i < count, let valueEnd = valueEnd(bytes, from: i) else { return false }
-            body(key, i..<valueEnd)
+            guard i < count, let valueEnd = body(key, i), valueEnd <= count else { return false }
             i = skipSpace(bytes, valueEnd)
             guard i < count else { return false }
             if bytes[i] == UInt8(ascii: "}") { return skipSpace(bytes, i + 1) == count }
@@ -32,7 +33,7 @@ enum ValidJSONObject {
     }
 
     /// Just past the closing quote of the string opening at `start`.
-    private static func stringEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+    static func stringEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var i = start + 1
         while true {
             i = nextQuoteOrBackslash(bytes, from: i)
@@ -43,7 +44,7 @@ enum ValidJSONObject {
     }
 
     /// The index of the next `"` or `\\` at or after `start`, or the count: eight bytes at a time.
-    private static func nextQuoteOrBackslash(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
+    static func nextQuoteOrBackslash(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int {
         let base = UnsafeRawPointer(bytes.baseAddress!)
         let count = bytes.count
         var i = start
@@ -61,7 +62,7 @@ enum ValidJSONObject {
     }
 
     /// Just past the value starting at `start`.
-    private static func valueEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+    static func valueEnd(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         switch bytes[start] {
         case UInt8(ascii: "\""):
             return stringEnd(bytes, from: start)

@@ -1,4 +1,4 @@
-import Synchronization
+import Glibc
 
 /// The words, in several languages, that tell site furniture from the article.
 ///
@@ -20,7 +20,7 @@ enum Vocabulary {
         "dfp", "googlead", "shareicons", "sharelinks", "follow", "relatedposts",
     ]
     /// Whole class/id words that mark text that is never the article.
-    static let boilerplateWords: Set<String> = [
+    static let boilerplateWordList: Set<String> = [
         "share", "shares", "ad", "ads", "adv", "tags", "tag", "login", "print", "modal", "sns",
         "hidden-print", "tools", "toolbar", "utility", "meta-share",
     ]
@@ -28,14 +28,14 @@ enum Vocabulary {
     /// trail, page numbers.
     static let linkListSubstrings = ["breadcrumb", "pagination", "pager", "jumplink"]
     /// Whole words naming a list of links.
-    static let linkListWords: Set<String> = ["toc"]
+    static let linkListWordList: Set<String> = ["toc"]
     /// Substrings of site furniture: excluded unless the element also looks like a layout wrapper.
     static let furnitureSubstrings = [
         "footer", "sidebar", "navbar", "navigation", "menu", "masthead", "skiplink", "topbar", "header-",
         "siteheader", "site-header", "subnav", "mainnav", "topnav",
     ]
     /// Whole words of site furniture.
-    static let furnitureWords: Set<String> = ["nav", "aside", "foot", "rss", "rightcol", "leftcol"]
+    static let furnitureWordList: Set<String> = ["nav", "aside", "foot", "rss", "rightcol", "leftcol"]
     /// Substrings of layout wrappers that may hold the article (readability's "maybe candidate").
     static let layoutSubstrings = ["content", "main", "article", "body", "column", "shadow", "entry", "story"]
     /// Substrings that suggest the article itself.
@@ -53,143 +53,215 @@ enum Vocabulary {
     ]
     static let bylineSubstrings = ["byline", "author", "tacgia", "writer", "reporter"]
     static let dateSubstrings = ["date", "time", "publish", "posted", "ngaydang", "dateline"]
-    static let hiddenWords: Set<String> = ["hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "hide"]
-
-    /// Hints of class/id values seen before, shared by every page the process parses (pages of one
-    /// site repeat their classes). Cleared when it grows past 50,000 values.
-    private static let cache = Mutex<[String: Hints]>([:])
-
-    /// ``hints(forClassAndID:)``, remembered across pages.
-    static func cachedHints(forClassAndID value: String) -> Hints {
-        if let known = cache.withLock({ $0[value] }) { return known }
-        let hints = hints(forClassAndID: value)
-        cache.withLock { table in
-            if table.count >= 50_000 { table.removeAll(keepingCapacity: true) }
-            table[value] = hints
-        }
-        return hints
-    }
+    static let hiddenWordList: Set<String> = ["hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "hide"]
 
     /// The hints carried by a `class` + `id` value (any case).
+    ///
+    /// The value is read word by word (words split on ASCII whitespace). A word holding `[`, `:`
+    /// or `&` is a utility-class variant (`[&_figcaption]:mt-xs`, `lg:hidden`) that describes
+    /// descendants or breakpoints, not the element, and is ignored whole. Each other word, lower
+    /// cased, is matched whole and by its parts (the runs between non-alphanumeric ASCII bytes)
+    /// against the word lists, and with its separators removed against the substring lists. In
+    /// `tag-<slug>` and `category-<slug>` the first part names a post's taxonomy term (WordPress
+    /// and Squarespace put them on the post itself), not a list of tags, so it is not matched.
     static func hints(forClassAndID value: String) -> Hints {
-        var hints: Hints = []
-        // Lower-cased ASCII bytes; words split on whitespace; parts split on `-` and `_`;
-        // `compact` is every word with its non-alphanumerics removed, words separated by a space.
-        var compact: [UInt8] = []
-        // Words and their `-`/`_` parts, as ranges of `lower` (the lower-cased value).
-        var lower: [UInt8] = []
-        var words: [Range<Int>] = []
-        var parts: [Range<Int>] = []
-        var wordStart = 0
-        var partStart = 0
-        compact.reserveCapacity(value.utf8.count)
-        lower.reserveCapacity(value.utf8.count)
-        func endPart() {
-            if partStart < lower.count { parts.append(partStart..<lower.count) }
-        }
-        func endWord() {
-            endPart()
-            // `tag-<slug>` and `category-<slug>` name a post's taxonomy terms (WordPress and
-            // Squarespace put them on the post itself), not a list of tags.
-            if let first = parts.firstIndex(where: { $0.lowerBound >= wordStart }), first + 1 < parts.count,
-                Self.matches(lower[parts[first]], taxonomyPrefixBytes)
-            {
-                parts.remove(at: first)
-            }
-            if wordStart < lower.count {
-                words.append(wordStart..<lower.count)
-                compact.append(0x20)
+        var value = value
+        return value.withUTF8 { bytes in
+            // One scratch buffer for a word, lower-cased, and its alphanumeric bytes: no
+            // allocation per value (the walk asks for every class and id of a page).
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * bytes.count + 2) { scratch in
+                var hints: Hints = []
+                var start = 0
+                while start < bytes.count {
+                    while start < bytes.count && isSpace(bytes[start]) { start += 1 }
+                    var end = start
+                    var variant = false
+                    while end < bytes.count && !isSpace(bytes[end]) {
+                        let byte = bytes[end]
+                        if byte == 0x5B || byte == 0x3A || byte == 0x26 { variant = true }
+                        end += 1
+                    }
+                    if start < end && !variant {
+                        hints.formUnion(wordHints(UnsafeBufferPointer(rebasing: bytes[start..<end]), scratch: scratch))
+                    }
+                    start = end
+                }
+                return hints
             }
         }
-        var skipping = false
-        for var byte in value.utf8 {
+    }
+
+    /// The hints of one class or id word (no whitespace, not a utility variant); `scratch` holds
+    /// at least twice its length.
+    private static func wordHints(_ word: UnsafeBufferPointer<UInt8>, scratch: UnsafeMutableBufferPointer<UInt8>) -> Hints {
+        let count = word.count
+        let lower = UnsafeMutableBufferPointer(rebasing: scratch[0..<count])
+        let compact = UnsafeMutableBufferPointer(rebasing: scratch[count..<2 * count])
+        var compactCount = 0
+        for index in 0..<count {
+            var byte = word[index]
             if byte >= 0x41 && byte <= 0x5A { byte += 0x20 }
-            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D {
-                if skipping {
-                    while let last = compact.last, last != 0x20 { compact.removeLast() }
-                    lower.removeSubrange(wordStart...)
-                    parts.removeAll { $0.lowerBound >= wordStart }
-                    skipping = false
-                } else {
-                    endWord()
-                }
-                wordStart = lower.count
-                partStart = lower.count
-                continue
-            }
-            // Utility-class variants (`[&_figcaption]:mt-xs`, `lg:hidden`) describe descendants or
-            // breakpoints, not the element: the whole word is ignored.
-            if byte == 0x5B || byte == 0x3A || byte == 0x26 { skipping = true }
-            let alphanumeric = (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte >= 0x80
-            if alphanumeric {
-                compact.append(byte)
-                lower.append(byte)
-            } else {
-                // A separator ends a part; it stays in the word (`hidden-print`).
-                endPart()
-                lower.append(byte)
-                partStart = lower.count
+            lower[index] = byte
+            if isAlphanumeric(byte) {
+                compact[compactCount] = byte
+                compactCount += 1
             }
         }
-        if skipping {
-            while let last = compact.last, last != 0x20 { compact.removeLast() }
-            lower.removeSubrange(wordStart...)
-            parts.removeAll { $0.lowerBound >= wordStart }
-        } else {
-            endWord()
+        let whole = UnsafeBufferPointer(lower)
+        var hints: Hints = []
+        if hiddenWords.contains(whole) { hints.insert(.hidden) }
+        func matchWords(_ part: UnsafeBufferPointer<UInt8>) {
+            if boilerplateWords.contains(part) { hints.insert(.boilerplate) }
+            if furnitureWords.contains(part) { hints.insert(.furniture) }
+            if linkListWords.contains(part) { hints.insert(.linkList) }
         }
-        func anyWord(_ table: [[UInt8]]) -> Bool {
-            words.contains { Self.matches(lower[$0], table) } || parts.contains { Self.matches(lower[$0], table) }
+        matchWords(whole)
+        // The parts; the first is passed over when it names a taxonomy and another part follows.
+        var parts = Parts(whole)
+        if let first = parts.next() {
+            let second = parts.next()
+            if second == nil || !taxonomyPrefixes.contains(first) { matchWords(first) }
+            if let second { matchWords(second) }
+            while let part = parts.next() { matchWords(part) }
         }
-        if words.contains(where: { Self.matches(lower[$0], hiddenWordBytes) }) { hints.insert(.hidden) }
-        if anyWord(boilerplateWordBytes) { hints.insert(.boilerplate) }
-        if anyWord(furnitureWordBytes) { hints.insert(.furniture) }
-        if anyWord(linkListWordBytes) { hints.insert(.linkList) }
-        // Every substring pattern, found in one pass indexed by its first byte.
-        var i = 0
-        let count = compact.count
-        while i < count {
-            for (pattern, hint) in patternTable[Int(compact[i])] where !hints.contains(hint) {
-                let n = pattern.count
-                if i + n <= count {
-                    var j = 1
-                    while j < n && compact[i + j] == pattern[j] { j += 1 }
-                    if j == n { hints.insert(hint) }
-                }
-            }
-            i += 1
-        }
+        // Every substring pattern, found in one pass: a position is tried only when some pattern
+        // starts with its two bytes.
+        let letters = UnsafeBufferPointer(rebasing: compact[0..<compactCount])
+        patterns.forEachMatch(in: letters, skipping: hints) { hints.insert($0) }
         return hints
     }
 
-    private static let hiddenWordBytes = hiddenWords.map { Array($0.utf8) }
-    private static let boilerplateWordBytes = boilerplateWords.map { Array($0.utf8) }
-    private static let furnitureWordBytes = furnitureWords.map { Array($0.utf8) }
-    private static let taxonomyPrefixBytes = [Array("tag".utf8), Array("category".utf8)]
-    private static let linkListWordBytes = linkListWords.map { Array($0.utf8) }
-
-    /// Whether `word` is one of `table`'s words.
-    private static func matches(_ word: ArraySlice<UInt8>, _ table: [[UInt8]]) -> Bool {
-        table.contains { $0.count == word.count && $0.elementsEqual(word) }
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
     }
 
-    private static func bytes(_ list: [String]) -> [[UInt8]] {
-        list.map { Array($0.utf8.filter { $0 != 0x2D && $0 != 0x5F }) }
+    /// Lower-case ASCII letters and digits, and every byte of a non-ASCII character.
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte >= 0x80
     }
-    /// The substring patterns with the hint each gives, by first byte.
-    private static let patternTable: [[([UInt8], Hints)]] = {
-        var table = [[([UInt8], Hints)]](repeating: [], count: 256)
-        let groups: [([String], Hints)] = [
-            (boilerplateSubstrings, .boilerplate), (linkListSubstrings, .linkList), (furnitureSubstrings, .furniture), (layoutSubstrings, .layout),
-            (positiveSubstrings, .positive), (relatedSubstrings, .related), (commentSubstrings, .comments), (captionSubstrings, .caption),
-            (bylineSubstrings, .byline), (dateSubstrings, .date),
-            (["articlebody", "postbody", "entrycontent", "fckdetail", "articlecontent"], .articleBody),
-        ]
-        for (list, hint) in groups {
-            for pattern in bytes(list) where !pattern.isEmpty { table[Int(pattern[0])].append((pattern, hint)) }
+
+    /// The runs of alphanumeric bytes of a lower-cased word.
+    private struct Parts {
+        let word: UnsafeBufferPointer<UInt8>
+        var index = 0
+
+        init(_ word: UnsafeBufferPointer<UInt8>) { self.word = word }
+
+        mutating func next() -> UnsafeBufferPointer<UInt8>? {
+            while index < word.count && !isAlphanumeric(word[index]) { index += 1 }
+            guard index < word.count else { return nil }
+            let start = index
+            while index < word.count && isAlphanumeric(word[index]) { index += 1 }
+            return UnsafeBufferPointer(rebasing: word[start..<index])
         }
-        return table
-    }()
+    }
+
+    private static let hiddenWords = ByteWords(hiddenWordList)
+    private static let boilerplateWords = ByteWords(boilerplateWordList)
+    private static let furnitureWords = ByteWords(furnitureWordList)
+    private static let linkListWords = ByteWords(linkListWordList)
+    private static let taxonomyPrefixes = ByteWords(["tag", "category"])
+
+    /// A short list of lower-case words, compared byte for byte with no hashing or allocation.
+    struct ByteWords: Sendable {
+        private let words: [[UInt8]]
+        /// Bit `n` is set when a word has `n` bytes (every word is shorter than 64).
+        private let lengths: UInt64
+
+        init(_ list: some Sequence<String>) {
+            words = list.map { Array($0.utf8) }
+            precondition(words.allSatisfy { $0.count < 64 }, "a listed word is shorter than 64 bytes")
+            lengths = words.reduce(0) { $0 | 1 << UInt64($1.count) }
+        }
+
+        func contains(_ word: UnsafeBufferPointer<UInt8>) -> Bool {
+            guard word.count < 64, lengths & 1 << UInt64(word.count) != 0 else { return false }
+            return words.contains { $0.count == word.count && $0.withUnsafeBufferPointer { memcmp($0.baseAddress!, word.baseAddress!, word.count) == 0 } }
+        }
+    }
+
+    /// The substring patterns, each with the hint it gives.
+    private static let patterns = SubstringPatterns([
+        (boilerplateSubstrings, .boilerplate), (linkListSubstrings, .linkList), (furnitureSubstrings, .furniture),
+        (layoutSubstrings, .layout), (positiveSubstrings, .positive), (relatedSubstrings, .related),
+        (commentSubstrings, .comments), (captionSubstrings, .caption), (bylineSubstrings, .byline),
+        (dateSubstrings, .date), (["articlebody", "postbody", "entrycontent", "fckdetail", "articlecontent"], .articleBody),
+    ])
+
+    /// Substring patterns (their `-` and `_` removed, as in the text they are matched against)
+    /// stored in one byte array, indexed by first byte, with a table of the two-byte pairs that
+    /// start any of them, so that most positions of a text are passed over after one lookup.
+    struct SubstringPatterns: Sendable {
+        private struct Pattern {
+            let start: Int
+            let count: Int
+            let hint: Hints
+        }
+        private let bytes: [UInt8]
+        /// The patterns, sorted by first byte; those starting with byte `b` are
+        /// `patterns[firstIndex[b]..<firstIndex[b + 1]]`.
+        private let patterns: [Pattern]
+        private let firstIndex: [Int]
+        /// Bit `a << 8 | b` is set when some pattern starts with the bytes `a`, `b`.
+        private let pairs: [UInt64]
+
+        init(_ groups: [([String], Hints)]) {
+            var list: [([UInt8], Hints)] = []
+            for (words, hint) in groups {
+                for word in words {
+                    let pattern = Array(word.utf8.filter { $0 != 0x2D && $0 != 0x5F })
+                    precondition(pattern.count >= 2, "a substring pattern has at least two bytes")
+                    list.append((pattern, hint))
+                }
+            }
+            // A stable sort keeps each first byte's patterns in the order they are listed.
+            list = list.enumerated().sorted { ($0.element.0[0], $0.offset) < ($1.element.0[0], $1.offset) }.map(\.element)
+            var bytes: [UInt8] = []
+            var patterns: [Pattern] = []
+            var firstIndex = [Int](repeating: list.count, count: 257)
+            var pairs = [UInt64](repeating: 0, count: 65536 / 64)
+            for (pattern, hint) in list {
+                let first = Int(pattern[0])
+                firstIndex[first] = min(firstIndex[first], patterns.count)
+                patterns.append(Pattern(start: bytes.count, count: pattern.count, hint: hint))
+                bytes.append(contentsOf: pattern)
+                let pair = first << 8 | Int(pattern[1])
+                pairs[pair >> 6] |= 1 << UInt64(pair & 63)
+            }
+            // A first byte no pattern starts with gets the next byte's start: an empty range.
+            for byte in stride(from: 255, through: 0, by: -1) where firstIndex[byte] > firstIndex[byte + 1] {
+                firstIndex[byte] = firstIndex[byte + 1]
+            }
+            self.bytes = bytes
+            self.patterns = patterns
+            self.firstIndex = firstIndex
+            self.pairs = pairs
+        }
+
+        /// Calls `found` with the hint of every pattern found in `text` whose hint is not yet in
+        /// `known` (nor found before).
+        func forEachMatch(in text: UnsafeBufferPointer<UInt8>, skipping known: Hints, _ found: (Hints) -> Void) {
+            var known = known
+            guard text.count >= 2 else { return }
+            bytes.withUnsafeBufferPointer { bytes in
+                patterns.withUnsafeBufferPointer { patterns in
+                    for position in 0..<text.count - 1 {
+                        let first = Int(text[position])
+                        let pair = first << 8 | Int(text[position + 1])
+                        guard pairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 else { continue }
+                        for pattern in patterns[firstIndex[first]..<firstIndex[first + 1]] where !known.contains(pattern.hint) {
+                            guard position + pattern.count <= text.count else { continue }
+                            if memcmp(bytes.baseAddress! + pattern.start, text.baseAddress! + position, pattern.count) == 0 {
+                                known.insert(pattern.hint)
+                                found(pattern.hint)
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     // MARK: Section labels
 
     /// What a short heading-like line announces.

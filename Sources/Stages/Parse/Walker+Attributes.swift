@@ -80,6 +80,19 @@ struct Attributes {
             let rawValue = list[index + 1]
             index += 2
             guard let name = Name.of(rawName) else { continue }
+            switch name {
+            case .hidden:
+                hidden = true
+                continue
+            case .style:
+                // `visibility:hidden` is left alone: pages hide their whole body that way until a script runs.
+                if let rawValue, Self.styleHidesElement(rawValue) {
+                    hidden = true
+                    styleHidden = true
+                }
+                continue
+            default: break
+            }
             // An attribute without a value (`<div hidden>`) reads as empty.
             let value = rawValue.map { String(cString: $0) } ?? ""
             switch name {
@@ -101,18 +114,12 @@ struct Attributes {
             case .rel: rel = value
             case .type: type = value
             case .lang: lang = value
-            case .hidden: hidden = true
+            case .hidden, .style: break  // read above, without making a string
             case .id:
                 if !classAndID.isEmpty { classAndID += " " }
                 classAndID += value
                 // React's streamed server rendering parks the page in `<div hidden id="S:0">`.
                 if value.hasPrefix("S:") { streamedContent = true }
-            case .style:
-                // `visibility:hidden` is left alone: pages hide their whole body that way until a script runs.
-                if let rawValue, Self.styleHidesElement(rawValue) {
-                    hidden = true
-                    styleHidden = true
-                }
             case .ariaHidden:
                 if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { hidden = true }
             }

@@ -94,7 +94,7 @@ extension Walker {
         if open.tag == .head { inHead = max(0, inHead - 1) }
         if let start = open.captureStart {
             let text = textSince(blocks: start.blocks, offset: start.offset)
-            if !text.isEmpty, text.unicodeScalars.count <= 160 {
+            if !text.isEmpty, text.scalarCount <= 160 {
                 if start.hints.contains(.byline) { tree.bylineCandidates.append(text) }
                 if start.hints.contains(.date) { tree.dates.append(.init(value: text, isDatetimeAttribute: false, itemprop: nil)) }
             }
@@ -161,7 +161,7 @@ extension Walker {
             if let cached = hintCache[classAndID] {
                 hints = cached
             } else {
-                hints = Vocabulary.cachedHints(forClassAndID: classAndID)
+                hints = Vocabulary.hints(forClassAndID: classAndID)
                 hintCache[classAndID] = hints
             }
         }

@@ -110,9 +110,9 @@ struct Walker {
         case .hiddenText:
             let paragraphs = captured.split(separator: 0).map { String(decoding: $0, as: UTF8.self).collapsingWhitespace() }
                 .filter { !$0.isEmpty }
-            let length = paragraphs.reduce(0) { $0 + $1.unicodeScalars.count }
+            let length = paragraphs.reduce(0) { $0 + $1.scalarCount }
             let mostlyLinks = hiddenLinkBytes * 2 >= captured.count
-            if !mostlyLinks && length > tree.hiddenText.reduce(0, { $0 + $1.unicodeScalars.count }) { tree.hiddenText = paragraphs }
+            if !mostlyLinks && length > tree.hiddenText.reduce(0, { $0 + $1.scalarCount }) { tree.hiddenText = paragraphs }
             hiddenAnchors.removeAll(keepingCapacity: true)
             hiddenLinkDepth = 0
             hiddenLinkBytes = 0

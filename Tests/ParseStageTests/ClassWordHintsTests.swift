@@ -1,0 +1,101 @@
+import Testing
+
+@testable import ParseStage
+
+/// ``Vocabulary/hints(forClassAndID:)`` reads bytes in one pass with a two-byte pattern index;
+/// these tests hold it to the rule written out plainly with `String`s.
+@Suite("Class and id hints")
+struct ClassWordHintsTests {
+    /// The rule of ``Vocabulary/hints(forClassAndID:)``, written for reading, not speed.
+    static func plainHints(_ value: String) -> Hints {
+        var hints: Hints = []
+        let substrings: [([String], Hints)] = [
+            (Vocabulary.boilerplateSubstrings, .boilerplate), (Vocabulary.linkListSubstrings, .linkList),
+            (Vocabulary.furnitureSubstrings, .furniture), (Vocabulary.layoutSubstrings, .layout),
+            (Vocabulary.positiveSubstrings, .positive), (Vocabulary.relatedSubstrings, .related),
+            (Vocabulary.commentSubstrings, .comments), (Vocabulary.captionSubstrings, .caption),
+            (Vocabulary.bylineSubstrings, .byline), (Vocabulary.dateSubstrings, .date),
+            (["articlebody", "postbody", "entrycontent", "fckdetail", "articlecontent"], .articleBody),
+        ]
+        func isAlphanumeric(_ byte: UInt8) -> Bool {
+            (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x30 && byte <= 0x39) || byte >= 0x80
+        }
+        let words = value.utf8.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D })
+        for rawWord in words where !rawWord.contains(where: { $0 == 0x5B || $0 == 0x3A || $0 == 0x26 }) {
+            let lower = rawWord.map { $0 >= 0x41 && $0 <= 0x5A ? $0 + 0x20 : $0 }
+            let word = String(decoding: lower, as: UTF8.self)
+            var parts = lower.split(whereSeparator: { !isAlphanumeric($0) }).map { String(decoding: $0, as: UTF8.self) }
+            if parts.count >= 2, parts[0] == "tag" || parts[0] == "category" { parts.removeFirst() }
+            if Vocabulary.hiddenWordList.contains(word) { hints.insert(.hidden) }
+            for candidate in [word] + parts {
+                if Vocabulary.boilerplateWordList.contains(candidate) { hints.insert(.boilerplate) }
+                if Vocabulary.furnitureWordList.contains(candidate) { hints.insert(.furniture) }
+                if Vocabulary.linkListWordList.contains(candidate) { hints.insert(.linkList) }
+            }
+            let compact = String(decoding: lower.filter(isAlphanumeric), as: UTF8.self)
+            for (patterns, hint) in substrings
+            where patterns.contains(where: { compact.contains($0.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: "_", with: "")) }) {
+                hints.insert(hint)
+            }
+        }
+        return hints
+    }
+
+    @Test("named cases")
+    func namedCases() {
+        #expect(Vocabulary.hints(forClassAndID: "NAV main-Content") == [.furniture, .layout, .positive])
+        #expect(Vocabulary.hints(forClassAndID: "tag-related") == [.boilerplate, .related])  // "tag" passed over, "related" read
+        #expect(Vocabulary.hints(forClassAndID: "tag") == [.boilerplate])
+        #expect(Vocabulary.hints(forClassAndID: "sr-only") == [.hidden])
+        #expect(Vocabulary.hints(forClassAndID: "x hidden-print") == [.boilerplate])
+        #expect(Vocabulary.hints(forClassAndID: "md:nav footer") == [.furniture])
+        #expect(Vocabulary.hints(forClassAndID: "").isEmpty)
+        #expect(Vocabulary.hints(forClassAndID: "  \t\n ").isEmpty)
+        #expect(Vocabulary.hints(forClassAndID: "a") == [])
+        #expect(Vocabulary.hints(forClassAndID: "tin-lien-quan") == [.boilerplate, .related])
+    }
+
+    @Test("5,000 generated values give the hints of the plain rule")
+    func generatedValues() {
+        // Fragments that make patterns, near misses, separators, variants, capitals, non-ASCII.
+        let fragments = Vocabulary.boilerplateSubstrings + Vocabulary.positiveSubstrings + Vocabulary.captionSubstrings
+            + Vocabulary.furnitureSubstrings + Array(Vocabulary.boilerplateWordList) + Array(Vocabulary.hiddenWordList)
+            + ["tag", "category", "toc", "NAV", "Ad", "x", "-", "_", ".", "lg:", "[&_", "]", "&", "é", "tiếng", "co", "mm", "ent", "d", "ate"]
+        var generator = SplitMix(seed: 0x5EED)
+        for _ in 0..<5_000 {
+            var value = ""
+            for _ in 0..<Int(generator.next() % 6) {
+                for _ in 0...Int(generator.next() % 3) {
+                    value += fragments[Int(generator.next() % UInt64(fragments.count))]
+                    if generator.next() % 4 == 0 { value += ["-", "_", ".", ""][Int(generator.next() % 4)] }
+                }
+                value += [" ", "  ", "\t", "\n"][Int(generator.next() % 4)]
+            }
+            #expect(Vocabulary.hints(forClassAndID: value) == Self.plainHints(value), "\(value.debugDescription)")
+        }
+    }
+}
+
+/// A small seeded generator, so a failure names a value that comes back on the next run.
+private struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite("Scalar counts on UTF-8")
+struct ScalarCountTests {
+    @Test("scalarCount is unicodeScalars.count", arguments: [
+        "", "a", "plain ASCII text longer than eight bytes", "Đọc nhiều tin tức mới nhất", "😀😀 x 😀", "é", "日本語のテキストです",
+        String(repeating: "ạ", count: 37) + "b",
+    ])
+    func sameCount(text: String) {
+        #expect(text.scalarCount == text.unicodeScalars.count)
+    }
+}
