@@ -99,3 +99,16 @@ struct ScalarCountTests {
         #expect(text.scalarCount == text.unicodeScalars.count)
     }
 }
+
+@Suite("Hashed name tables")
+struct HashedNameTableTests {
+    @Test("values are kept through growth, a missing name reads as empty, zero is a name like any other")
+    func keepsValues() {
+        var table = HashedNameTable(empty: -1, capacity: 2)
+        for name in 0..<5_000 as Range<UInt64> { table[name &* 0x1000_0000_01b3] = Int(name) }
+        #expect((0..<5_000 as Range<UInt64>).allSatisfy { table[$0 &* 0x1000_0000_01b3] == Int($0) })
+        #expect(table[0x1234_5678_9ABC_DEF1] == -1)
+        table[0] += 2  // zero was stored above (name 0); it reads back and counts
+        #expect(table[0] == 2)
+    }
+}

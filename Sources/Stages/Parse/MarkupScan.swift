@@ -82,7 +82,7 @@ struct MarkupScan {
     /// whether an end tag closes anything; a hash collision only ends a run early, it cannot
     /// loop).
     private var stack: [UInt64] = []
-    private var openCount: [UInt64: Int] = [:]
+    private var openCount = HashedNameTable(empty: 0)
 
     private mutating func scan(_ bytes: UnsafeBufferPointer<UInt8>) {
         let count = bytes.count
@@ -150,7 +150,8 @@ struct MarkupScan {
                 close(hash)
             } else {
                 let selfClosing = j > 0 && j <= count && bytes[j - 1] == 0x2F
-                if let raw = Self.rawText[hash] {
+                let role = Self.roles[hash]
+                if role.contains(.rawText), let raw = Self.rawText[hash] {
                     // Script, style, textarea, title…: text up to the matching end tag.
                     guard let end = Self.findEndTag(raw, in: bytes, from: i) else {
                         i = count
@@ -170,9 +171,9 @@ struct MarkupScan {
                     i = end.next
                     continue
                 }
-                if Self.void.contains(hash) || selfClosing && !Self.closers.keys.contains(hash) { continue }
-                if Self.closesParagraph.contains(hash), stack.last == Self.paragraph { pop() }
-                if let closes = Self.closers[hash] {
+                if role.contains(.void) || selfClosing && !role.contains(.closesOthers) { continue }
+                if role.contains(.closesParagraph), stack.last == Self.paragraph { pop() }
+                if role.contains(.closesOthers), let closes = Self.closers[hash] {
                     while let top = stack.last, closes.contains(top) { pop() }
                 }
                 push(hash, at: lt)
@@ -182,7 +183,7 @@ struct MarkupScan {
 
     private mutating func push(_ hash: UInt64, at offset: Int) {
         stack.append(hash)
-        openCount[hash, default: 0] += 1
+        openCount[hash] += 1
         if stack.count > maxDepth {
             maxDepth = stack.count
             maxDepthOffset = offset
@@ -191,17 +192,17 @@ struct MarkupScan {
 
     private mutating func pop() {
         let hash = stack.removeLast()
-        openCount[hash, default: 1] -= 1
+        openCount[hash] -= 1
     }
 
     /// An end tag: closes back to the element it names, when one is open.
     private mutating func close(_ hash: UInt64) {
-        guard openCount[hash, default: 0] > 0 else { return }
+        guard openCount[hash] > 0 else { return }
         while let top = stack.last {
             pop()
             if top == hash { return }
             // Only end tags that close something else get here (most close the element on top).
-            if !outrunsLibXML2 && Self.outranking.contains(top) && Self.closesThroughDivs.contains(hash) {
+            if !outrunsLibXML2 && Self.roles[top].contains(.outranking) && Self.roles[hash].contains(.closesThroughDivs) {
                 outrunsLibXML2 = true
             }
         }
@@ -216,9 +217,9 @@ struct MarkupScan {
     }
 
     /// Elements with no end tag.
-    private static let void: Set<UInt64> = Set(
+    private static let void = (
         ["area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "param", "source", "track", "wbr",
-         "basefont", "bgsound", "frame", "keygen", "image"].map(hash))
+         "basefont", "bgsound", "frame", "keygen", "image"])
 
     /// Elements whose text runs to their end tag, by the hash of their name: the end tag's bytes.
     private static let rawText: [UInt64: [UInt8]] = Dictionary(
@@ -227,15 +228,14 @@ struct MarkupScan {
 
     /// The elements libxml2 2.9 ranks above the default when an end tag closes what is open
     /// inside it (`htmlEndPriority`): an end tag of a lower-ranked element cannot close them.
-    private static let outranking: Set<UInt64> = Set(
-        ["div", "td", "th", "tr", "thead", "tbody", "tfoot", "table", "head", "body", "html"].map(hash))
+    private static let outranking = ["div", "td", "th", "tr", "thead", "tbody", "tfoot", "table", "head", "body", "html"]
 
     /// End tags that HTML closes back to through whatever is open inside them (generating
     /// implied end tags): the blocks, list items, headings and forms.
-    private static let closesThroughDivs: Set<UInt64> = Set(
+    private static let closesThroughDivs = (
         ["address", "article", "aside", "blockquote", "button", "center", "details", "dialog", "dir", "dl", "fieldset",
          "figcaption", "figure", "footer", "header", "hgroup", "listing", "main", "menu", "nav", "ol", "pre", "search",
-         "section", "summary", "ul", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "form"].map(hash))
+         "section", "summary", "ul", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "form"])
 
     private static let paragraph = hash("p")
     private static let script = hash("script")
@@ -243,25 +243,49 @@ struct MarkupScan {
     private static let ldJSON = Array("ld+json".utf8)
 
     /// Start tags that close an open `<p>` on top (HTML closes it in button scope).
-    private static let closesParagraph: Set<UInt64> = Set(
+    private static let closesParagraph = (
         ["address", "article", "aside", "blockquote", "center", "details", "dialog", "dir", "div", "dl", "dd", "dt",
          "fieldset", "figcaption", "figure", "footer", "form", "h1", "h2", "h3", "h4", "h5", "h6", "header", "hgroup",
-         "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "ul"].map(hash))
+         "hr", "li", "main", "menu", "nav", "ol", "p", "pre", "section", "summary", "table", "ul"])
 
     /// Start tags that close the same kind of element when it is the one on top (HTML's implied
     /// end tags): `<p>` after an open `<p>`, `<li>` after `<li>`, `<td>` after `<th>`…
-    private static let closers: [UInt64: Set<UInt64>] = {
+    private static let closers: [UInt64: [UInt64]] = {
         let groups: [[String]: [String]] = [
             ["p"]: ["p"], ["li"]: ["li"], ["dt", "dd"]: ["dt", "dd"], ["td", "th"]: ["td", "th"], ["tr"]: ["tr", "td", "th"],
             ["option"]: ["option"], ["optgroup"]: ["option", "optgroup"], ["a"]: ["a"],
             ["tbody", "thead", "tfoot"]: ["tbody", "thead", "tfoot", "tr", "td", "th"],
             ["rb", "rt", "rtc", "rp"]: ["rb", "rt", "rtc", "rp"],
         ]
-        var closers: [UInt64: Set<UInt64>] = [:]
+        var closers: [UInt64: [UInt64]] = [:]
         for (starts, closed) in groups {
-            for start in starts { closers[hash(start), default: []].formUnion(closed.map(hash)) }
+            for start in starts { closers[hash(start), default: []].append(contentsOf: closed.map(hash)) }
         }
         return closers
+    }()
+
+    /// What the lists above say of each name, looked up once per tag.
+    private struct Role: OptionSet, Sendable {
+        let rawValue: UInt8
+        static let void = Role(rawValue: 1 << 0)
+        static let rawText = Role(rawValue: 1 << 1)
+        static let closesParagraph = Role(rawValue: 1 << 2)
+        static let closesOthers = Role(rawValue: 1 << 3)
+        static let outranking = Role(rawValue: 1 << 4)
+        static let closesThroughDivs = Role(rawValue: 1 << 5)
+    }
+
+    private static let roles: HashedNameTable<Role> = {
+        var roles = HashedNameTable<Role>(empty: [])
+        let lists: [([UInt64], Role)] = [
+            (void.map(hash), .void), (Array(rawText.keys), .rawText), (closesParagraph.map(hash), .closesParagraph),
+            (Array(closers.keys), .closesOthers), (outranking.map(hash), .outranking),
+            (closesThroughDivs.map(hash), .closesThroughDivs),
+        ]
+        for (names, role) in lists {
+            for name in names { roles[name].formUnion(role) }
+        }
+        return roles
     }()
 
     // MARK: Bytes
@@ -310,5 +334,68 @@ struct MarkupScan {
             i = at + 1
         }
         return nil
+    }
+}
+
+/// A table keyed by the 64-bit FNV-1a hashes of element names, by open addressing: a lookup is a
+/// multiply and a probe or two, where a `Dictionary` would hash the hash again with SipHash (the
+/// scan looks up every tag of a page). A missing name reads as `empty`. Two names with one hash
+/// share an entry, which the scan's model tolerates (see ``MarkupScan``'s stack).
+struct HashedNameTable<Value: Sendable>: Sendable {
+    private var keys: [UInt64]
+    private var values: [Value]
+    private var count = 0
+    private let empty: Value
+
+    /// - Parameter capacity: the initial number of slots, a power of two; the table doubles
+    ///   when half full.
+    init(empty: Value, capacity: Int = 64) {
+        precondition(capacity > 0 && capacity & (capacity - 1) == 0, "the capacity is a power of two")
+        keys = [UInt64](repeating: 0, count: capacity)
+        values = [Value](repeating: empty, count: capacity)
+        self.empty = empty
+    }
+
+    subscript(name: UInt64) -> Value {
+        get {
+            let key = Self.stored(name)
+            let slot = slot(of: key)
+            return keys[slot] == key ? values[slot] : empty
+        }
+        set {
+            let key = Self.stored(name)
+            var slot = slot(of: key)
+            if keys[slot] != key {
+                if 2 * (count + 1) > keys.count {
+                    grow()
+                    slot = self.slot(of: key)
+                }
+                keys[slot] = key
+                count += 1
+            }
+            values[slot] = newValue
+        }
+    }
+
+    /// Zero marks an empty slot, so a name hashing to zero is stored as one.
+    private static func stored(_ name: UInt64) -> UInt64 { name == 0 ? 1 : name }
+
+    /// The slot holding `key`, or the empty slot where it would go.
+    private func slot(of key: UInt64) -> Int {
+        let mask = keys.count - 1
+        var slot = Int(truncatingIfNeeded: (key &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        while keys[slot] != 0 && keys[slot] != key { slot = (slot + 1) & mask }
+        return slot
+    }
+
+    private mutating func grow() {
+        let old = zip(keys, values).filter { $0.0 != 0 }
+        keys = [UInt64](repeating: 0, count: 2 * keys.count)
+        values = [Value](repeating: empty, count: keys.count)
+        for (key, value) in old {
+            let slot = slot(of: key)
+            keys[slot] = key
+            values[slot] = value
+        }
     }
 }

@@ -67,7 +67,7 @@ public struct ParseStage: MessageStage {
         let article = try page.html.withUnsafeBufferPointer { html throws(RunnelError) in
             try parse(page.fields, html: html)
         }
-        return [try Emission(type: MessageType.articleParsed, encoding: article)]
+        return [Emission(type: MessageType.articleParsed, body: article.jsonBody)]
     }
 
     /// Parses one fetched page.
