@@ -72,9 +72,20 @@ struct WireLineTests {
             (#"{"id":"a","type":"t","body":{}} trailing"#, .invalidArgument),
             (#"{"id":"a","type":"t","meta":{"k":1},"body":{}}"#, .invalidArgument),
             (#"{"x":1}"#, .invalidArgument),
+            (#"{"id":"a","type":"t","body":{"x":"\q"}}"#, .invalidArgument),  // no such escape
+            (#"{"id":"a","type":"t","body":{"x":"a\"}}"#, .invalidArgument),  // the quote is escaped: unterminated
+            (#"{"id":"a","type":"t","body":{"x":"\u12"}}"#, .invalidArgument),
         ])
     func badLines(line: String, expected: StatusCode) {
         #expect(code(of: line) == expected, "\(line)")
+    }
+
+    @Test("short escapes are read where they end a string", arguments: [
+        #"{"id":"a","type":"t","body":{"x":"a\\"}}"#,  // an escaped backslash, then the closing quote
+        #"{"id":"a","type":"t","body":{"x":"\"\/\n\\"}}"#,
+    ])
+    func shortEscapes(line: String) {
+        #expect(code(of: line) == nil, "\(line)")
     }
 
     @Test("invalid UTF-8 in a string is INVALID_ARGUMENT")

@@ -143,6 +143,11 @@ public struct JSONScanner: ~Copyable {
                 index += 1
                 return start..<index
             } else if byte == UInt8(ascii: "\\") {
+                // `\"`, `\\` and `\n` fill HTML and text: checked here, the rest by scanEscape.
+                if index + 1 < count, Self.isShortEscape(bytes[index + 1]) {
+                    index += 2
+                    continue
+                }
                 try scanEscape()
             } else if byte < 0x20 {
                 throw error("raw control character \(Self.describe(byte)) in a string (escape it)")
@@ -163,6 +168,10 @@ public struct JSONScanner: ~Copyable {
         let control = (word &- ones &* 0x20) & ~word & highs  // a byte below 0x20
         return word & highs == 0 && control == 0 && !hasZeroByte(word ^ (ones &* 0x22))
             && !hasZeroByte(word ^ (ones &* 0x5C))
+    }
+
+    @inline(__always) private static func isShortEscape(_ byte: UInt8) -> Bool {
+        byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "n") || byte == UInt8(ascii: "/")
     }
 
     private mutating func scanEscape() throws(JSONSyntaxError) {

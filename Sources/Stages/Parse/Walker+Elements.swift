@@ -5,7 +5,8 @@ import RunnelProtocol
 /// Opening and closing elements: their tags, hints, metadata and images, and the tree's elements.
 extension Walker {
     mutating func tag(of name: UnsafePointer<xmlChar>) -> Tag {
-        let key = UnsafeRawPointer(name)
+        // The parsers hand out each element name as one interned string: its address is its key.
+        let key = UInt64(UInt(bitPattern: name))
         if let tag = tagCache[key] { return tag }
         let tag = Tag(name: String(cString: name).lowercased())
         tagCache[key] = tag

@@ -41,7 +41,8 @@ struct Walker {
     var hiddenAnchors: [Bool] = []
     var hiddenLinkDepth = 0
     var hiddenLinkBytes = 0
-    var tagCache: [UnsafeRawPointer: Tag] = [:]
+    var tagCache = HashedNameTable<Tag?>(empty: nil)
+    /// The hints of the class and id values seen on this page (a page repeats its classes).
     var hintCache: [String: Hints] = [:]
     /// Per element, its last child so far (where the next child is linked in as a sibling).
     var lastChild: [Int32: Int32] = [:]
