@@ -61,31 +61,23 @@ struct ClassWordHintsTests {
         let fragments = Vocabulary.boilerplateSubstrings + Vocabulary.positiveSubstrings + Vocabulary.captionSubstrings
             + Vocabulary.furnitureSubstrings + Array(Vocabulary.boilerplateWordList) + Array(Vocabulary.hiddenWordList)
             + ["tag", "category", "toc", "NAV", "Ad", "x", "-", "_", ".", "lg:", "[&_", "]", "&", "é", "tiếng", "co", "mm", "ent", "d", "ate"]
-        var generator = SplitMix(seed: 0x5EED)
+        // A fixed linear congruential sequence: a failure names a value that comes back on the next run.
+        var state: UInt64 = 0x5EED
+        func next() -> UInt64 {
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return state >> 33
+        }
         for _ in 0..<5_000 {
             var value = ""
-            for _ in 0..<Int(generator.next() % 6) {
-                for _ in 0...Int(generator.next() % 3) {
-                    value += fragments[Int(generator.next() % UInt64(fragments.count))]
-                    if generator.next() % 4 == 0 { value += ["-", "_", ".", ""][Int(generator.next() % 4)] }
+            for _ in 0..<Int(next() % 6) {
+                for _ in 0...Int(next() % 3) {
+                    value += fragments[Int(next() % UInt64(fragments.count))]
+                    if next() % 4 == 0 { value += ["-", "_", ".", ""][Int(next() % 4)] }
                 }
-                value += [" ", "  ", "\t", "\n"][Int(generator.next() % 4)]
+                value += [" ", "  ", "\t", "\n"][Int(next() % 4)]
             }
             #expect(Vocabulary.hints(forClassAndID: value) == Self.plainHints(value), "\(value.debugDescription)")
         }
-    }
-}
-
-/// A small seeded generator, so a failure names a value that comes back on the next run.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 
