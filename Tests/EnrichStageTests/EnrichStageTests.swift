@@ -89,6 +89,21 @@ import Testing
         #expect(throws: RunnelError.self) { try EnrichStage(options: EnrichOptions(maxKeywords: -1)) }
     }
 
+    @Test("the hand-written article.enriched body is byte for byte what RawJSON(encoding:) writes")
+    func bodyAsTheEncoderWritesIt() throws {
+        var article = try Fixture.natoArticle()
+        article.byline = "Minh \"Anh\""
+        article.leadImage = "https://a.example/i.jpg"
+        article.images = [.init(src: "https://a.example/i.jpg", caption: "cap"), .init(src: "https://a.example/j.jpg")]
+        article.related = [.init(title: "R1", url: "https://a.example/r1")]
+        let enriched = Enricher(options: EnrichOptions()).enrich(article)
+        #expect(!enriched.entities.isEmpty && !enriched.quotes.isEmpty)
+        #expect(enriched.jsonBody?.bytes == (try RawJSON(encoding: enriched)).bytes)
+        var unsure = enriched
+        unsure.language.confidence = .nan
+        #expect(unsure.jsonBody == nil)  // left to the encoder, which refuses it
+    }
+
     @Test func optionsLimitTheLists() throws {
         let options = EnrichOptions(maxKeywords: 2, maxEntities: 3, maxQuotes: 1)
         let enriched = Enricher(options: options).enrich(try Fixture.natoArticle())

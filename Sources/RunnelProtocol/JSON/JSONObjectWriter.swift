@@ -53,6 +53,25 @@ public struct JSONObjectWriter {
         JSONString.append(value, to: &bytes)
     }
 
+    /// A number member, written as the encoder writes a `Double`: its shortest form, without a
+    /// trailing `.0`. `value` must be finite (JSON has no NaN or infinity).
+    public mutating func number(_ name: String, _ value: Double) {
+        precondition(value.isFinite, "JSON numbers are finite")
+        key(name)
+        var text = value.description
+        if text.hasSuffix(".0") { text.removeLast(2) }
+        bytes.append(contentsOf: text.utf8)
+    }
+
+    /// An object member, written by `members`.
+    public mutating func object(_ name: String, _ members: (inout JSONObjectWriter) -> Void) {
+        key(name)
+        var nested = JSONObjectWriter(nestedIn: &bytes)
+        members(&nested)
+        nested.bytes.append(UInt8(ascii: "}"))
+        swap(&bytes, &nested.bytes)
+    }
+
     /// An array of strings; left out when `values` is nil, written when it is empty.
     public mutating func strings(_ name: String, _ values: [String]?) {
         guard let values else { return }

@@ -47,14 +47,21 @@ public struct EnrichStage: MessageStage {
                 .failedPrecondition,
                 "enrich accepts \(Self.accepts) messages, got \(message.type); put it after a parse stage")
         }
-        let article: ArticleParsed
+        let enriched = enricher.enrich(try Self.article(in: message.body))
+        guard let body = enriched.jsonBody else { return [try Emission(type: Self.emits, encoding: enriched)] }
+        return [Emission(type: Self.emits, body: body)]
+    }
+
+    /// The `article.parsed` in `body`: read straight from its bytes, or by the decoder when it
+    /// holds anything that reader leaves to it (the decoder also names what is wrong).
+    private static func article(in body: RawJSON) throws(RunnelError) -> ArticleParsed {
+        if let article = ArticleParsed(reading: body) { return article }
         do {
-            article = try message.body.decode(ArticleParsed.self)
+            return try body.decode(ArticleParsed.self)
         } catch {
             throw RunnelError(
                 .invalidArgument, "\(error.message); an article.parsed body needs at least url, title and text",
                 cause: error)
         }
-        return [try Emission(type: Self.emits, encoding: enricher.enrich(article))]
     }
 }

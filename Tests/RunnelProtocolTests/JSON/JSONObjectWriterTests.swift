@@ -13,6 +13,7 @@ struct JSONObjectWriterTests {
         var map: [String: String]?
         var name: String?
         var pairs: [Pair]
+        var ratio: Double = 0.5
         var tags: [String]?
         var text: String
     }
@@ -26,6 +27,7 @@ struct JSONObjectWriterTests {
             writer.string("a", pair.a)
             writer.string("b", pair.b)
         }
+        writer.number("ratio", sample.ratio)
         writer.strings("tags", sample.tags)
         writer.string("text", sample.text)
         return writer.finish()
@@ -43,5 +45,13 @@ struct JSONObjectWriterTests {
         for sample in samples {
             #expect(Self.written(sample).bytes == (try RawJSON(encoding: sample)).bytes)
         }
+    }
+
+    @Test("a Double is written as the encoder writes it", arguments: [
+        0, 1, -1, 0.5, 0.98, 0.1 + 0.2, 1e-7, 123_456_789.125, 1e21, 1e300, 5e-324, 0.07,
+    ] as [Double])
+    func doubles(value: Double) throws {
+        let sample = Sample(pairs: [], ratio: value, text: "")
+        #expect(Self.written(sample).bytes == (try RawJSON(encoding: sample)).bytes, "\(value)")
     }
 }
