@@ -113,7 +113,7 @@ public struct ParseStage: MessageStage {
         var pageConfiguration = configuration
         pageConfiguration.treeConstruction = configuration.treeConstruction.resolved(by: scan)
         var article = try HTMLArticleParser(configuration: pageConfiguration).parse(
-            html: html, url: base, omitting: scan.unreadBodies)
+            html: html, url: base, omitting: scan.unread)
         article.url = page.url
         return article
     }
