@@ -204,6 +204,33 @@ struct StreamingBatchTests {
         let cursor = try String(contentsOfFile: directory.path("cursor"), encoding: .utf8)
         #expect(cursor.trimmingCharacters(in: .whitespacesAndNewlines) == "4")
     }
+
+    @Test("a link's window holds a bounded number of body bytes: send waits past it, and room frees it")
+    func outputWindowBytes() async throws {
+        let link = LinkDownstream(
+            endpoint: .unix(path: "/nonexistent/runnel-test.sock"),
+            handshake: Handshake(local: Hello(stage: "test", accepts: [], emits: ["*"])), capacity: 1024, maxBytes: 1000,
+            logger: Logger(label: "test"), deadLetter: { _, _, _ in })
+        func outgoing(_ size: Int) throws -> Outgoing {
+            Outgoing(
+                envelope: Envelope(type: "x", body: try RawJSON(encoding: String(repeating: "x", count: size))),
+                ticket: Ticket(count: 1) {})
+        }
+        // One message larger than the bound still goes into an empty window.
+        await link.send([try outgoing(2000)])
+        let second = try outgoing(10)
+        let sent = Mutex(false)
+        let waiting = Task {
+            await link.send([second])
+            sent.withLock { $0 = true }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!sent.withLock { $0 }, "the window holds 2,000 bytes of a 1,000-byte bound: send waits")
+        #expect(await link.dropUnsent() == 1)
+        await waiting.value
+        #expect(sent.withLock { $0 })
+        #expect(await link.dropUnsent() == 1)
+    }
 }
 
 /// A directory that lives as long as the value.

@@ -168,7 +168,7 @@ extension LinkRunner {
             let hello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
             let link = LinkDownstream(
                 endpoint: options.to, tls: options.tls, handshake: Handshake(local: hello, key: options.key),
-                capacity: options.outputCapacity, maxDeliveries: options.maxDeliveries,
+                capacity: options.outputCapacity, maxBytes: options.outputBytes, maxDeliveries: options.maxDeliveries,
                 ackTimeout: options.ackTimeout, logger: logger,
                 service: describedService, health: { [weak self] in self?.isDraining == false ? .serving : .notServing },
                 deadLetter: { [weak self] message, error, refusedBy in
