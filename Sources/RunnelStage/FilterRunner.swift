@@ -154,7 +154,8 @@ public final class FilterRunner<S: Stage>: Sendable {
                 var order = InputOrder<StageProcessor<S>.Processed>(count: batch.count)
                 var failure: RunnelError?
                 await processor.process(batch) { index, processed in
-                    for result in order.accept(processed, at: index) {
+                    order.put(processed, at: index)
+                    while let result = order.next() {
                         if result.attempts > 1 { statistics.retried += result.attempts - 1 }
                         for message in result.outputs {
                             if message.type == MessageType.error && result.input.id == message.id
@@ -172,13 +173,16 @@ public final class FilterRunner<S: Stage>: Sendable {
                             append(record, deadLetter: true, encoder, deadLetterEncoder)
                             if capture.output != nil && deadLetters == nil { sent.append(record) }
                         }
+                        // Checked after each result, not after all those one input released:
+                        // a slow input can release dozens of pages at once.
+                        guard failure == nil, encoder.pendingCount + deadLetterEncoder.pendingCount >= Self.writeThreshold
+                        else { continue }
+                        if !sent.isEmpty {
+                            capture.sent(sent)
+                            sent.removeAll()
+                        }
+                        do throws(RunnelError) { try await write(encoder, deadLetterEncoder) } catch { failure = error }
                     }
-                    guard failure == nil, encoder.pendingCount + deadLetterEncoder.pendingCount >= Self.writeThreshold else { return }
-                    if !sent.isEmpty {
-                        capture.sent(sent)
-                        sent.removeAll()
-                    }
-                    do throws(RunnelError) { try await write(encoder, deadLetterEncoder) } catch { failure = error }
                 }
                 if let failure { throw failure }
                 if !sent.isEmpty {

@@ -8,14 +8,16 @@
 ///
 /// ```swift
 /// var order = InputOrder<String>(count: 3)
-/// order.accept("c", at: 2)  // []
-/// order.accept("a", at: 0)  // ["a"]
-/// order.accept("b", at: 1)  // ["b", "c"]
+/// order.put("c", at: 2)
+/// order.put("a", at: 0)
+/// while let next = order.next() { print(next) }  // a
+/// order.put("b", at: 1)
+/// while let next = order.next() { print(next) }  // b, c
 /// ```
 struct InputOrder<Element> {
     private var held: [Element?]
     /// The index of the next result to release.
-    private(set) var next = 0
+    private(set) var position = 0
 
     /// Ready for a batch of `count` inputs.
     init(count: Int) {
@@ -23,23 +25,21 @@ struct InputOrder<Element> {
     }
 
     /// Whether every result was released.
-    var isComplete: Bool { next == held.count }
+    var isComplete: Bool { position == held.count }
 
-    /// Takes the result of input `index` and returns those now released, in order (empty when
-    /// an earlier one is still missing). An index out of range or given twice is ignored.
-    mutating func accept(_ element: Element, at index: Int) -> [Element] {
-        guard index >= next, index < held.count, held[index] == nil else { return [] }
-        if index > next {
-            held[index] = element
-            return []
-        }
-        var released = [element]
-        next += 1
-        while next < held.count, let following = held[next] {
-            held[next] = nil  // released: not kept alive here until the batch ends
-            released.append(following)
-            next += 1
-        }
-        return released
+    /// Takes the result of input `index`. An index out of range, already released or given
+    /// twice is ignored.
+    mutating func put(_ element: Element, at index: Int) {
+        guard index >= position, index < held.count, held[index] == nil else { return }
+        held[index] = element
+    }
+
+    /// The next result in input order, if it is in; it is no longer held here (a caller that
+    /// writes results one at a time keeps at most one of them alive besides those waiting).
+    mutating func next() -> Element? {
+        guard position < held.count, let element = held[position] else { return nil }
+        held[position] = nil
+        position += 1
+        return element
     }
 }

@@ -81,13 +81,22 @@ struct StreamingBatchTests {
     @Test("InputOrder releases results in input order, as soon as the ones before them are in")
     func inputOrder() {
         var order = InputOrder<String>(count: 4)
-        #expect(order.accept("c", at: 2) == [])
-        #expect(order.accept("a", at: 0) == ["a"])
-        #expect(order.accept("a", at: 0) == [])  // given twice: ignored
-        #expect(order.accept("b", at: 1) == ["b", "c"])
+        func released() -> [String] {
+            var out: [String] = []
+            while let next = order.next() { out.append(next) }
+            return out
+        }
+        order.put("c", at: 2)
+        #expect(released() == [])
+        order.put("a", at: 0)
+        #expect(released() == ["a"])
+        order.put("a", at: 0)  // already released: ignored
+        order.put("b", at: 1)
+        #expect(released() == ["b", "c"])
         #expect(!order.isComplete)
-        #expect(order.accept("z", at: 9) == [])  // out of range: ignored
-        #expect(order.accept("d", at: 3) == ["d"])
+        order.put("z", at: 9)  // out of range: ignored
+        order.put("d", at: 3)
+        #expect(released() == ["d"])
         #expect(order.isComplete)
     }
 
