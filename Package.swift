@@ -181,7 +181,7 @@ let package = Package(
         ),
         .testTarget(
             name: "RunnelStageTests",
-            dependencies: ["RunnelStage", "RunnelProtocol", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["RunnelStage", "RunnelProtocol", "RunnelTransport", .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "RunnelReplayTests", dependencies: ["RunnelReplay", "RunnelProtocol"]),
         .testTarget(name: "RunnelCLITests", dependencies: ["RunnelProtocol", "RunnelTesting"], exclude: ["Fixtures"]),

@@ -147,25 +147,44 @@ public final class FilterRunner<S: Stage>: Sendable {
             while start < received.count {
                 let batch = Array(received[start..<min(start + configuration.batchSize, received.count)])
                 start += batch.count
-                for result in await processor.process(batch) {
-                    if result.attempts > 1 { statistics.retried += result.attempts - 1 }
-                    for message in result.outputs {
-                        if message.type == MessageType.error && result.input.id == message.id
-                            && result.input.type == MessageType.error
-                        {
-                            statistics.passedThrough += 1
-                        } else {
-                            statistics.emitted += 1
+                // Each result is written as soon as those before it are (input order, so a
+                // pipe's output is the same from run to run), and the encoder is emptied once it
+                // holds ``writeThreshold`` bytes: a batch of large pages never sits in memory
+                // whole (issue 14).
+                var order = InputOrder<StageProcessor<S>.Processed>(count: batch.count)
+                var failure: RunnelError?
+                await processor.process(batch) { index, processed in
+                    order.put(processed, at: index)
+                    while let result = order.next() {
+                        if result.attempts > 1 { statistics.retried += result.attempts - 1 }
+                        for message in result.outputs {
+                            if message.type == MessageType.error && result.input.id == message.id
+                                && result.input.type == MessageType.error
+                            {
+                                statistics.passedThrough += 1
+                            } else {
+                                statistics.emitted += 1
+                            }
+                            encoder.append(message)
+                            if capture.output != nil { sent.append(message) }
                         }
-                        encoder.append(message)
-                        if capture.output != nil { sent.append(message) }
-                    }
-                    for record in result.deadLetters {
-                        report(record)
-                        append(record, deadLetter: true, encoder, deadLetterEncoder)
-                        if capture.output != nil && deadLetters == nil { sent.append(record) }
+                        for record in result.deadLetters {
+                            report(record)
+                            append(record, deadLetter: true, encoder, deadLetterEncoder)
+                            if capture.output != nil && deadLetters == nil { sent.append(record) }
+                        }
+                        // Checked after each result, not after all those one input released:
+                        // a slow input can release dozens of pages at once.
+                        guard failure == nil, encoder.pendingCount + deadLetterEncoder.pendingCount >= Self.writeThreshold
+                        else { continue }
+                        if !sent.isEmpty {
+                            capture.sent(sent)
+                            sent.removeAll()
+                        }
+                        do throws(RunnelError) { try await write(encoder, deadLetterEncoder) } catch { failure = error }
                     }
                 }
+                if let failure { throw failure }
                 if !sent.isEmpty {
                     capture.sent(sent)
                     sent.removeAll()
@@ -190,6 +209,10 @@ public final class FilterRunner<S: Stage>: Sendable {
         }
         return statistics
     }
+
+    /// Encoded bytes held before they are written within a batch: about one large page. Small
+    /// messages (a batch of articles) are still written once per batch, as one write.
+    static var writeThreshold: Int { 256 << 10 }
 
     private func append(_ record: Envelope, deadLetter: Bool, _ main: StreamEncoder, _ dead: StreamEncoder) {
         if deadLetters != nil { dead.append(record) } else { main.append(record) }

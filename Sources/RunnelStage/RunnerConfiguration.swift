@@ -4,7 +4,9 @@ import RunnelTransport
 /// How a ``StageRunner`` runs a stage. One source of truth that CLI flags, pipeline files and
 /// the environment map onto; every field has a default.
 public struct RunnerConfiguration: Sendable, Hashable {
-    /// Inputs handled together (one call to ``Stage/handle(batch:)``).
+    /// Inputs handled together (one call to ``Stage/handle(batch:deliver:)``). Each input's
+    /// outputs are written or sent as it finishes, so with a stage that finishes inputs one by
+    /// one (fetch, parse, enrich) a batch of large messages is never held whole.
     public var batchSize: Int
     /// Tries per message for retryable failures before it is dead-lettered.
     public var maxAttempts: Int

@@ -24,6 +24,23 @@ public protocol Stage: Sendable {
     /// - Returns: one outcome per input, in the same order.
     func handle(batch: [Envelope]) async -> [StageOutcome]
 
+    /// Handles a batch of inputs and hands each input's outcome to `deliver` as soon as it is
+    /// known, in any order, each index once, before returning.
+    ///
+    /// The runners call this one: they write (or send) an input's outputs while the rest of the
+    /// batch is still being worked on, so a batch of large outputs (fetch's pages, 160 KB each
+    /// and up) is never all in memory at once (issue 14). `deliver` may suspend, which holds
+    /// the stage back: a runner waits there while its output is full.
+    ///
+    /// The default calls ``handle(batch:)`` and delivers its outcomes in order; a
+    /// ``MessageStage`` delivers each message's outcome when that message is done.
+    ///
+    /// - Parameters:
+    ///   - batch: the inputs.
+    ///   - deliver: told `(index in batch, outcome)`; an index never told is taken as an
+    ///     `INTERNAL` failure.
+    func handle(batch: [Envelope], deliver: (Int, StageOutcome) async -> Void) async
+
     /// Turns a line of a pipe's input that is not a message into one, or returns `nil` (the
     /// default) to report it as an `INVALID_ARGUMENT` error record as usual.
     ///
@@ -47,6 +64,12 @@ public protocol Stage: Sendable {
 }
 
 extension Stage {
+    public func handle(batch: [Envelope], deliver: (Int, StageOutcome) async -> Void) async {
+        for (index, outcome) in await handle(batch: batch).prefix(batch.count).enumerated() {
+            await deliver(index, outcome)
+        }
+    }
+
     public func adopt(rawLine: String) -> Envelope? { nil }
 
     public func finish() async {}
@@ -98,31 +121,46 @@ extension MessageStage {
     public var concurrency: Int { 1 }
 
     public func handle(batch: [Envelope]) async -> [StageOutcome] {
+        var outcomes = [StageOutcome?](repeating: nil, count: batch.count)
+        await handle(batch: batch) { index, outcome in outcomes[index] = outcome }
+        return outcomes.map { $0 ?? .fail(RunnelError(.internal, "\(service.name) returned no outcome for this message")) }
+    }
+
+    /// Handles up to ``concurrency`` messages at once and delivers each outcome when its message
+    /// is done. It starts a message only within ``lookahead(concurrency:)`` positions of the oldest one not
+    /// done yet, so a runner that writes outputs in input order (a filter) holds at most that
+    /// many finished outcomes behind one slow message, whatever the batch size.
+    public func handle(batch: [Envelope], deliver: (Int, StageOutcome) async -> Void) async {
         if concurrency <= 1 || batch.count <= 1 {
-            var outcomes: [StageOutcome] = []
-            outcomes.reserveCapacity(batch.count)
-            for message in batch { outcomes.append(await outcome(message)) }
-            return outcomes
+            for (index, message) in batch.enumerated() { await deliver(index, await outcome(message)) }
+            return
         }
-        return await withTaskGroup(of: (Int, StageOutcome).self) { group in
-            var outcomes = [StageOutcome?](repeating: nil, count: batch.count)
-            var next = 0
-            while next < min(concurrency, batch.count) {
-                let index = next
-                group.addTask { (index, await self.outcome(batch[index])) }
-                next += 1
-            }
-            for await (index, outcome) in group {
-                outcomes[index] = outcome
-                if next < batch.count {
-                    let index = next
+        let lookahead = Self.lookahead(concurrency: concurrency)
+        await withTaskGroup(of: (Int, StageOutcome).self) { group in
+            var progress = BatchProgress(count: batch.count)
+            var running = 0
+            func startWhatMayStart() {
+                while running < concurrency, progress.next < batch.count, progress.next - progress.oldestUnfinished < lookahead {
+                    let index = progress.next
                     group.addTask { (index, await self.outcome(batch[index])) }
-                    next += 1
+                    progress.next += 1
+                    running += 1
                 }
             }
-            return outcomes.map { $0! }
+            startWhatMayStart()
+            while let (index, outcome) = await group.next() {
+                running -= 1
+                progress.finish(index)
+                startWhatMayStart()
+                await deliver(index, outcome)
+            }
         }
     }
+
+    /// How far past the oldest unfinished message a batch's messages may start: twice the
+    /// concurrency, so one slow message does not idle the others at once, yet an in-order
+    /// writer holds at most this many outcomes (32 pages for fetch) behind it.
+    static func lookahead(concurrency: Int) -> Int { concurrency > Int.max / 2 ? Int.max : concurrency * 2 }
 
     private func outcome(_ message: Envelope) async -> StageOutcome {
         do {
@@ -130,5 +168,24 @@ extension MessageStage {
         } catch {
             return .fail(error)
         }
+    }
+}
+
+/// Which messages of a batch have finished: where the next one to start is, and the oldest one
+/// not finished yet (the one an in-order writer waits for).
+struct BatchProgress {
+    /// The next index to start.
+    var next = 0
+    /// The lowest index not finished; `count` when all are.
+    private(set) var oldestUnfinished = 0
+    private var finished: [Bool]
+
+    init(count: Int) {
+        finished = [Bool](repeating: false, count: count)
+    }
+
+    mutating func finish(_ index: Int) {
+        finished[index] = true
+        while oldestUnfinished < finished.count && finished[oldestUnfinished] { oldestUnfinished += 1 }
     }
 }

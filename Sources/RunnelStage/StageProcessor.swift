@@ -71,6 +71,23 @@ public struct StageProcessor<S: Stage>: Sendable {
     /// Processes a batch; the result has one entry per input, in order.
     public func process(_ batch: [Received]) async -> [Processed] {
         var results = [Processed?](repeating: nil, count: batch.count)
+        await process(batch) { index, result in results[index] = result }
+        return results.map { $0! }
+    }
+
+    /// Processes a batch and hands each input's result to `deliver` as soon as it is final, in
+    /// any order, each index once, before returning.
+    ///
+    /// A result is final when its input produced outputs, was passed on, or failed for good; an
+    /// input that failed with a retryable status is tried again after the backoff, with the
+    /// others that did, once the stage has delivered the rest of the batch. So the results of
+    /// one batch are not all alive at once: a runner writes each as it comes (issue 14).
+    ///
+    /// - Parameters:
+    ///   - batch: the inputs.
+    ///   - deliver: told `(index in batch, result)`; it may suspend (a full output), which holds
+    ///     the stage back.
+    public func process(_ batch: [Received], deliver: (Int, Processed) async -> Void) async {
         var pending: [Int] = []  // indexes to hand to the stage
         let now = ContinuousClock.now
 
@@ -80,16 +97,16 @@ public struct StageProcessor<S: Stage>: Sendable {
                 // Failures from upstream travel on untouched, so a pipe's end holds them all.
                 var output = message
                 output.seq = nil
-                results[index] = Processed(input: message, outputs: [output])
+                await deliver(index, Processed(input: message, outputs: [output]))
             } else if !acceptsAll && !accepts.contains(message.type) {
                 let error = RunnelError(
                     .failedPrecondition,
                     "\(stage.service.name) accepts \(stage.service.accepts.joined(separator: ", ")), not \(message.type)")
-                results[index] = Processed(input: message, deadLetters: [errorRecord(error, for: message)])
+                await deliver(index, Processed(input: message, deadLetters: [errorRecord(error, for: message)]))
             } else if let remaining = remainingDeadline(message, item.receivedAt, now), remaining <= 0 {
                 let error = RunnelError(
                     .deadlineExceeded, "the deadline passed \(-remaining) ms before \(stage.service.name) could start it")
-                results[index] = Processed(input: message, deadLetters: [errorRecord(error, for: message)])
+                await deliver(index, Processed(input: message, deadLetters: [errorRecord(error, for: message)]))
             } else {
                 pending.append(index)
             }
@@ -98,34 +115,17 @@ public struct StageProcessor<S: Stage>: Sendable {
         var attempt = 1
         while !pending.isEmpty {
             let inputs = pending.map { batch[$0].envelope }
-            let outcomes = await stage.handle(batch: inputs)
-            let end = ContinuousClock.now
+            var told = [Bool](repeating: false, count: pending.count)
             var retry: [Int] = []
             var retrying: [Retry] = []
-            for (position, index) in pending.enumerated() {
-                let message = batch[index].envelope
-                let outcome =
-                    position < outcomes.count
-                    ? outcomes[position]
-                    : .fail(RunnelError(.internal, "\(stage.service.name) returned no outcome for this message"))
-                switch outcome {
-                case let .emit(emissions):
-                    let deadline = remainingDeadline(message, batch[index].receivedAt, end)
-                    let outputs = emissions.map { emission in
-                        var output = message.derive(type: emission.type, body: emission.body)
-                        if !emission.meta.isEmpty {
-                            output.meta.merge(emission.meta) { inherited, _ in inherited }
-                        }
-                        output.deadlineMs = deadline.map { max($0, 0) }
-                        return output
-                    }
-                    results[index] = Processed(input: message, outputs: outputs, attempts: attempt)
-                case .forward:
-                    var output = message
-                    output.seq = nil
-                    output.deadlineMs = remainingDeadline(message, batch[index].receivedAt, end).map { max($0, 0) }
-                    results[index] = Processed(input: message, outputs: [output], attempts: attempt)
-                case let .fail(error) where error.code.isRetryable && attempt < configuration.maxAttempts:
+            await stage.handle(batch: inputs) { position, outcome in
+                guard position >= 0, position < pending.count, !told[position] else { return }
+                told[position] = true
+                let index = pending[position]
+                switch result(of: outcome, for: batch[index], attempt: attempt) {
+                case let .final(processed):
+                    await deliver(index, processed)
+                case let .retry(error):
                     retry.append(index)
                     if let same = retrying.firstIndex(where: { $0.error.code == error.code && $0.error.message == error.message }) {
                         retrying[same].count += 1
@@ -133,13 +133,17 @@ public struct StageProcessor<S: Stage>: Sendable {
                         retrying.append(
                             Retry(error: error, count: 1, attempt: attempt + 1, maxAttempts: configuration.maxAttempts, delay: .zero))
                     }
-                case let .fail(error):
-                    results[index] = Processed(
-                        input: message, deadLetters: [errorRecord(error, for: message, attempts: attempt)],
-                        attempts: attempt)
                 }
             }
-            pending = retry
+            for (position, index) in pending.enumerated() where !told[position] {
+                let message = batch[index].envelope
+                let error = RunnelError(.internal, "\(stage.service.name) returned no outcome for this message")
+                await deliver(
+                    index,
+                    Processed(input: message, deadLetters: [errorRecord(error, for: message, attempts: attempt)], attempts: attempt))
+            }
+            // In input order, as the stage was given them, whatever order they failed in.
+            pending = retry.sorted()
             if !pending.isEmpty {
                 let delay = Duration.milliseconds(configuration.backoffMs(afterAttempt: attempt))
                 if let onRetry {
@@ -152,7 +156,41 @@ public struct StageProcessor<S: Stage>: Sendable {
                 attempt += 1
             }
         }
-        return results.map { $0! }
+    }
+
+    /// What one outcome makes of its input: a final result, or a failure to try again.
+    private enum Resolution {
+        case final(Processed)
+        case retry(RunnelError)
+    }
+
+    /// Turns a stage's outcome into the input's result: outputs with their envelopes (lineage,
+    /// meta, the deadline left now), or an error record, or a retry while attempts are left.
+    private func result(of outcome: StageOutcome, for item: Received, attempt: Int) -> Resolution {
+        let message = item.envelope
+        switch outcome {
+        case let .emit(emissions):
+            let deadline = remainingDeadline(message, item.receivedAt, .now)
+            let outputs = emissions.map { emission in
+                var output = message.derive(type: emission.type, body: emission.body)
+                if !emission.meta.isEmpty {
+                    output.meta.merge(emission.meta) { inherited, _ in inherited }
+                }
+                output.deadlineMs = deadline.map { max($0, 0) }
+                return output
+            }
+            return .final(Processed(input: message, outputs: outputs, attempts: attempt))
+        case .forward:
+            var output = message
+            output.seq = nil
+            output.deadlineMs = remainingDeadline(message, item.receivedAt, .now).map { max($0, 0) }
+            return .final(Processed(input: message, outputs: [output], attempts: attempt))
+        case let .fail(error) where error.code.isRetryable && attempt < configuration.maxAttempts:
+            return .retry(error)
+        case let .fail(error):
+            return .final(
+                Processed(input: message, deadLetters: [errorRecord(error, for: message, attempts: attempt)], attempts: attempt))
+        }
     }
 
     /// An `error` record for a message that failed here.

@@ -52,11 +52,19 @@ public final class StreamEncoder {
 
     /// Appends the bytes to write to `out`.
     public func flush(endFrame: Bool = false, into out: inout [UInt8]) throws(RunnelError) {
-        defer { pending.removeAll(keepingCapacity: pending.capacity <= 4 << 20) }
         guard let compressor else {
-            out.append(contentsOf: pending)
+            if out.isEmpty {
+                // Plain lines are the bytes to write: hand the buffer over instead of copying
+                // it (a batch of pages is megabytes).
+                swap(&out, &pending)
+                pending.reserveCapacity(64 << 10)
+            } else {
+                out.append(contentsOf: pending)
+                pending.removeAll(keepingCapacity: pending.capacity <= 4 << 20)
+            }
             return
         }
+        defer { pending.removeAll(keepingCapacity: pending.capacity <= 4 << 20) }
         try compressor.compress(pending, mode: endFrame ? .end : .flush, into: &out)
     }
 

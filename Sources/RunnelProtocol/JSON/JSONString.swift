@@ -95,6 +95,41 @@ public enum JSONString {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// How many bytes ``append(_:to:)`` writes for `string`, quotes included: to reserve room
+    /// for a long text exactly, not by doubling (which leaves a page's body holding up to twice
+    /// its size for as long as the message lives).
+    ///
+    /// ```swift
+    /// JSONString.encodedCount(of: "a\"b\n")  // 8: "a\"b\n" in quotes
+    /// ```
+    public static func encodedCount(of string: String) -> Int {
+        var string = string
+        return string.withUTF8 { utf8 in
+            let count = utf8.count
+            var total = count + 2
+            let base = UnsafeRawPointer(utf8.baseAddress)
+            var i = 0
+            while i < count {
+                if let base {
+                    while i + 8 <= count, !needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
+                }
+                guard i < count else { break }
+                total += escapeLength(of: utf8[i]) - 1
+                i += 1
+            }
+            return total
+        }
+    }
+
+    /// The bytes ``appendEscape(of:to:)`` writes for `byte` (1 for a byte that needs none).
+    @inline(__always) private static func escapeLength(of byte: UInt8) -> Int {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), 0x0A, 0x0D, 0x09, 0x08, 0x0C: return 2
+        case ..<0x20: return 6
+        default: return 1
+        }
+    }
+
     private static func appendEscape(of byte: UInt8, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\\"))
         switch byte {

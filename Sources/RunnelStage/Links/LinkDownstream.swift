@@ -5,7 +5,10 @@ import RunnelTransport
 /// Outputs to the next stage over a socket, with credits, cumulative acks and redelivery.
 ///
 /// It connects (and reconnects, with exponential backoff) on its own; messages wait in the
-/// ``OutboundWindow`` until the receiver grants credit, and stay there until acked. After a
+/// ``OutboundWindow`` until the receiver grants credit, and stay there until acked. The window
+/// holds at most `capacity` messages and about `maxBytes` of bodies: ``send(_:)`` waits while
+/// either is reached, so a stage of large outputs (fetch's pages) that runs ahead of the next
+/// stage holds a bounded amount of them, not `capacity` pages (issue 14). After a
 /// reconnect every unacked message is sent again. A link whose acks are overdue is closed and
 /// reopened (so its messages are resent); a nacked message is retried or, past
 /// ``maxDeliveries``, dead-lettered, and so is one delivered that often without an ack.
@@ -14,6 +17,11 @@ actor LinkDownstream: Downstream {
     private let tls: TLSSettings
     private let handshake: Handshake
     private let capacity: Int
+    /// The bodies' bytes the window may hold before ``send(_:)`` waits (one larger message
+    /// still goes when the window is empty).
+    private let maxBytes: Int
+    /// The bodies' bytes of the messages the window holds, sent or not.
+    private var bytes = 0
     private let ackTimeout: Duration
     private let logger: Logger
     /// Dead-letters a message given up on: the error, and the stage that refused it (the
@@ -47,7 +55,8 @@ actor LinkDownstream: Downstream {
     private let maxRefusals: Int
 
     init(
-        endpoint: Endpoint, tls: TLSSettings = TLSSettings(), handshake: Handshake, capacity: Int = 1024, maxDeliveries: Int = 5,
+        endpoint: Endpoint, tls: TLSSettings = TLSSettings(), handshake: Handshake, capacity: Int = 1024,
+        maxBytes: Int = LinkDownstream.defaultMaxBytes, maxDeliveries: Int = 5,
         ackTimeout: Duration = .seconds(30), logger: Logger,
         service: ServiceDefinition? = nil, health: @escaping @Sendable () -> HealthStatus = { .serving },
         deadLetter: @escaping @Sendable (Outgoing, RunnelError, _ refusedBy: String?) async -> Void,
@@ -67,6 +76,7 @@ actor LinkDownstream: Downstream {
         self.tls = tls
         self.handshake = handshake
         self.capacity = capacity
+        self.maxBytes = max(maxBytes, 1)
         self.ackTimeout = ackTimeout
         self.logger = logger
         self.deadLetter = deadLetter
@@ -119,13 +129,30 @@ actor LinkDownstream: Downstream {
 
     private var isStopping: Bool { stopping }
 
+    /// The bodies' bytes a window holds by default: what the next stage's default credit
+    /// (``InboundWindow/defaultMaxBytes``) lets be in flight; more would only wait here unsent.
+    static let defaultMaxBytes = InboundWindow.defaultMaxBytes
+
     func send(_ messages: [Outgoing]) async {
-        while window.count >= capacity && refusal == nil {
+        while !hasRoom && refusal == nil {
             await withCheckedContinuation { spaceWaiters.append($0) }
         }
         guard refusal == nil else { return }  // their inputs stay unacked: sent again elsewhere
-        for message in messages where !message.ticket.isAbandoned { window.enqueue(message) }
+        for message in messages where !message.ticket.isAbandoned {
+            window.enqueue(message)
+            bytes += Self.size(message)
+        }
         pump()
+    }
+
+    /// Whether ``send(_:)`` may add to the window now.
+    private var hasRoom: Bool { window.count < capacity && bytes < maxBytes }
+
+    private static func size(_ message: Outgoing) -> Int { message.envelope.body.bytes.count }
+
+    /// The window let go of these messages (acked, dead-lettered or dropped).
+    private func forget(_ messages: some Sequence<Outgoing>) {
+        for message in messages { bytes -= Self.size(message) }
     }
 
     /// Forgets the messages that were not sent yet (their inputs stay unacked: a source reads
@@ -135,9 +162,10 @@ actor LinkDownstream: Downstream {
     }
 
     func dropUnsent() -> Int {
-        let dropped = window.dropUnsent().count
+        let dropped = window.dropUnsent()
+        forget(dropped)
         wakeSpace()
-        return dropped
+        return dropped.count
     }
 
     /// Waits until every message is acked, as long as acks keep coming: it gives up once
@@ -316,8 +344,15 @@ actor LinkDownstream: Downstream {
         connection = nil
         connected = false
         let givenUp = window.connectionLost()
+        forget(givenUp)
         // Outputs of inputs whose own link broke meanwhile are not sent again: those inputs are.
-        let abandoned = window.removeUnsent { $0.ticket.isAbandoned }
+        var abandonedBytes = 0
+        let abandoned = window.removeUnsent { message in
+            guard message.ticket.isAbandoned else { return false }
+            abandonedBytes += Self.size(message)
+            return true
+        }
+        bytes -= abandonedBytes
         for message in givenUp {
             let error = RunnelError(
                 .unavailable,
@@ -334,6 +369,7 @@ actor LinkDownstream: Downstream {
             pump()
         case let .control(.ack(seq)):
             let done = window.ack(upTo: seq)
+            forget(done)
             if !done.isEmpty { lastProgress = .now }
             for message in done { message.ticket.release() }
             if !done.isEmpty { wakeSpace() }
@@ -343,6 +379,7 @@ actor LinkDownstream: Downstream {
             case .resend?:
                 pump()
             case let .deadLetter(message, deliveries)?:
+                forget([message])
                 // The record names the receiver and carries its code and message as they are.
                 logger.warning("\(peerName) refused \(message.envelope.id) after \(deliveries) deliveries: \(nack.code.name): \(nack.message)")
                 await deadLetter(message, RunnelError(nack.code, nack.message), peerName)
@@ -366,7 +403,7 @@ actor LinkDownstream: Downstream {
     }
 
     private func wakeSpace() {
-        if window.count < capacity {
+        if hasRoom || refusal != nil {
             let waiters = spaceWaiters
             spaceWaiters = []
             for waiter in waiters { waiter.resume() }

@@ -6,10 +6,32 @@ import RunnelTransport
 import Glibc
 #endif
 
+/// What a batch's finished inputs have produced and not yet handed to the downstream, with the
+/// counts that go into the statistics with them.
+///
+/// Not nested in the generic runner, for the reason ``LinkJob`` is not.
+struct HandOff {
+    var outgoing: [Outgoing] = []
+    /// The bodies' bytes in ``outgoing``.
+    var bytes = 0
+    var emitted = 0
+    var retried = 0
+    var latencies: [Duration] = []
+}
+
 /// The worker: takes batches off the queue, runs the stage, ties each output to its input's
 /// ticket and hands it to the downstream (made here from `--to`); failures are counted and
 /// dead-lettered.
+///
+/// An input's outputs are handed on as soon as that input is done, not when its whole batch is
+/// (``StageProcessor/process(_:deliver:)``): once the outputs held add up to
+/// ``handOffThreshold`` bytes they go to the downstream, whose credit and byte bound then
+/// hold the stage back. Small outputs still go once per batch, in one send (issue 14).
 extension LinkRunner {
+    /// Output bytes gathered before they are handed to the downstream within a batch: about one
+    /// large page, so a batch of pages is never held whole, and a batch of articles goes in one send.
+    static var handOffThreshold: Int { 256 << 10 }
+
     func work(_ downstream: any Downstream) async {
         let batchSize = processor.configuration.batchSize
         let tap = parts.withLock { $0.tap }
@@ -24,80 +46,97 @@ extension LinkRunner {
                 if jobs.isEmpty { continue }
             }
             if jobs.isEmpty { continue }
-            let results = await processor.process(jobs.map(\.received))
-            if let tap, tap.isTapped {
-                tap.publish(.inputs, jobs.map(\.received.envelope))
-                tap.publish(.outputs, results.flatMap { $0.outputs + $0.deadLetters })
+            let batch = jobs
+            var handOff = HandOff()
+            await processor.process(batch.map(\.received)) { index, result in
+                let job = batch[index]
+                if let tap, tap.isTapped {
+                    tap.publish(.inputs, [job.received.envelope])
+                    tap.publish(.outputs, result.outputs + result.deadLetters)
+                }
+                await self.settle(job, result, into: &handOff)
+                if handOff.bytes >= Self.handOffThreshold { await self.send(&handOff, to: downstream) }
             }
-            var outgoing: [Outgoing] = []
-            outgoing.reserveCapacity(results.count)
-            // Counted once per batch, not under a lock per message.
-            let finished = ContinuousClock.now
-            var emitted = 0
-            var retried = 0
-            var latencies: [Duration] = []
-            latencies.reserveCapacity(results.count)
-            for (job, result) in zip(jobs, results) {
-                if let caller = job.replyTo {
-                    // Call mode: outputs and failures go back to the caller; then the input is done.
-                    let lines = (result.outputs + result.deadLetters).map { message -> WireLine in
-                        var reply = message
-                        reply.seq = nil
-                        return .data(reply)
-                    }
-                    if (try? caller.send(lines)) != nil { job.done() }
-                    continue
-                }
-                var count = result.outputs.count
-                var deadLetters: [Envelope] = []
-                if deadLetterLog != nil {
-                    deadLetters = result.deadLetters
-                } else {
-                    count += result.deadLetters.count
-                }
-                var onDone = job.done
-                if let redelivery = job.redelivery, result.outputs.isEmpty, !result.deadLetters.isEmpty {
-                    // Its source can deliver it again: a retryable failure goes back (JetStream
-                    // nak, after a backoff) until its deliveries are spent; the others are
-                    // dead-lettered and never come back (term).
-                    if let code = retryableFailure(result.deadLetters) {
-                        let delay = Duration.milliseconds(processor.configuration.backoffMs(afterAttempt: redelivery.delivery))
-                        if redelivery.retryLater(delay) {
-                            stats.withLock { $0.retried += 1 }
-                            logger.warning("\(code.name) on delivery \(redelivery.delivery) of \(result.input.id); handed back to be delivered again in \(delay)")
-                            continue
-                        }
-                    }
-                    onDone = redelivery.abandon
-                }
-                let ticket = Ticket(count: count + (deadLetters.isEmpty ? 0 : 1), origin: job.origin, onDone: onDone)
-                for message in result.outputs { outgoing.append(Outgoing(envelope: message, ticket: ticket)) }
-                for message in result.deadLetters {
-                    self.record(message)
-                    if deadLetterLog == nil { outgoing.append(Outgoing(envelope: message, ticket: ticket)) }
-                }
-                if !deadLetters.isEmpty, let deadLetterLog {
-                    do {
-                        try await deadLetterLog.write(deadLetters)
-                        ticket.release()
-                    } catch {
-                        logger.error("cannot write the dead-letter log (\(error)); the input stays unacked")
-                    }
-                }
-                emitted += result.outputs.count
-                latencies.append(job.received.receivedAt.duration(to: finished))
-                if result.attempts > 1 { retried += result.attempts - 1 }
-            }
-            stats.withLock {
-                $0.emitted += emitted
-                $0.retried += retried
-                for latency in latencies { $0.latency.record(latency) }
-            }
-            if capture.output != nil { capture.sent(outgoing.map(\.envelope)) }
-            await downstream.send(outgoing)
+            await send(&handOff, to: downstream)
         }
     }
 
+    /// Hands what `handOff` holds to the downstream and counts it; empties it.
+    private func send(_ handOff: inout HandOff, to downstream: any Downstream) async {
+        let held = handOff
+        handOff = HandOff()
+        // Counted once per hand-off, not under a lock per message.
+        if held.emitted > 0 || held.retried > 0 || !held.latencies.isEmpty {
+            stats.withLock {
+                $0.emitted += held.emitted
+                $0.retried += held.retried
+                for latency in held.latencies { $0.latency.record(latency) }
+            }
+        }
+        guard !held.outgoing.isEmpty else { return }
+        if capture.output != nil { capture.sent(held.outgoing.map(\.envelope)) }
+        await downstream.send(held.outgoing)
+    }
+
+    /// Ties a finished input's outputs and dead letters to a ticket that acks the input once
+    /// they are all safe, and adds them to `handOff`; in call mode sends them back to the caller.
+    private func settle(_ job: Job, _ result: ProcessedMessage, into handOff: inout HandOff) async {
+        if let caller = job.replyTo {
+            // Call mode: outputs and failures go back to the caller; then the input is done.
+            let lines = (result.outputs + result.deadLetters).map { message -> WireLine in
+                var reply = message
+                reply.seq = nil
+                return .data(reply)
+            }
+            if (try? caller.send(lines)) != nil { job.done() }
+            return
+        }
+        var count = result.outputs.count
+        var deadLetters: [Envelope] = []
+        if deadLetterLog != nil {
+            deadLetters = result.deadLetters
+        } else {
+            count += result.deadLetters.count
+        }
+        var onDone = job.done
+        if let redelivery = job.redelivery, result.outputs.isEmpty, !result.deadLetters.isEmpty {
+            // Its source can deliver it again: a retryable failure goes back (JetStream
+            // nak, after a backoff) until its deliveries are spent; the others are
+            // dead-lettered and never come back (term).
+            if let code = retryableFailure(result.deadLetters) {
+                let delay = Duration.milliseconds(processor.configuration.backoffMs(afterAttempt: redelivery.delivery))
+                if redelivery.retryLater(delay) {
+                    handOff.retried += 1
+                    logger.warning("\(code.name) on delivery \(redelivery.delivery) of \(result.input.id); handed back to be delivered again in \(delay)")
+                    return
+                }
+            }
+            onDone = redelivery.abandon
+        }
+        let ticket = Ticket(count: count + (deadLetters.isEmpty ? 0 : 1), origin: job.origin, onDone: onDone)
+        for message in result.outputs {
+            handOff.outgoing.append(Outgoing(envelope: message, ticket: ticket))
+            handOff.bytes += message.body.bytes.count
+        }
+        for message in result.deadLetters {
+            self.record(message)
+            if deadLetterLog == nil {
+                handOff.outgoing.append(Outgoing(envelope: message, ticket: ticket))
+                handOff.bytes += message.body.bytes.count
+            }
+        }
+        if !deadLetters.isEmpty, let deadLetterLog {
+            do {
+                try await deadLetterLog.write(deadLetters)
+                ticket.release()
+            } catch {
+                logger.error("cannot write the dead-letter log (\(error)); the input stays unacked")
+            }
+        }
+        handOff.emitted += result.outputs.count
+        handOff.latencies.append(job.received.receivedAt.duration(to: .now))
+        if result.attempts > 1 { handOff.retried += result.attempts - 1 }
+    }
 
     /// Writes the error records of unreadable lines to the dead-letter log; each line is done
     /// once its record is on disk (it stays unacked when the log cannot be written).
@@ -129,7 +168,7 @@ extension LinkRunner {
             let hello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
             let link = LinkDownstream(
                 endpoint: options.to, tls: options.tls, handshake: Handshake(local: hello, key: options.key),
-                capacity: options.outputCapacity, maxDeliveries: options.maxDeliveries,
+                capacity: options.outputCapacity, maxBytes: options.outputBytes, maxDeliveries: options.maxDeliveries,
                 ackTimeout: options.ackTimeout, logger: logger,
                 service: describedService, health: { [weak self] in self?.isDraining == false ? .serving : .notServing },
                 deadLetter: { [weak self] message, error, refusedBy in

@@ -38,6 +38,10 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var recentIDs = 16_384
         /// Unacked outputs kept before the stage waits (backpressure).
         public var outputCapacity = 1024
+        /// The bodies' bytes of unacked outputs kept before the stage waits, on a socket link:
+        /// fewer than ``outputCapacity`` large messages. By default what the next stage's
+        /// default credit lets be in flight (more would only wait unsent).
+        public var outputBytes = InboundWindow.defaultMaxBytes
         public var ackTimeout: Duration = .seconds(30)
         public var maxDeliveries = 5
         /// The longest a drain (SIGTERM) takes: past it, what is not acked is left to the upstream

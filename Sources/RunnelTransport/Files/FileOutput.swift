@@ -41,13 +41,19 @@ public final class FileOutput {
         if ownsDescriptor { close(fd) }
     }
 
-    /// Buffers `bytes`, writing when the buffer is full.
+    /// Buffers `bytes`, writing when the buffer is full. Bytes that fill the buffer by
+    /// themselves (a page) are written from where they are, after what is buffered, not copied
+    /// into the buffer first: the buffer then never grows past about twice ``bufferLimit``.
     public func write(_ bytes: [UInt8]) throws(RunnelError) {
-        buffer.append(contentsOf: bytes)
-        if buffer.count >= bufferLimit { try flush() }
+        try bytes.withUnsafeBufferPointer { (buffer) throws(RunnelError) in try write(buffer) }
     }
 
     public func write(_ bytes: UnsafeBufferPointer<UInt8>) throws(RunnelError) {
+        if bytes.count >= bufferLimit {
+            try flush()
+            try writeAll(UnsafeRawBufferPointer(bytes))
+            return
+        }
         buffer.append(contentsOf: bytes)
         if buffer.count >= bufferLimit { try flush() }
     }
@@ -58,20 +64,29 @@ public final class FileOutput {
     public func flush() throws(RunnelError) {
         guard !buffer.isEmpty else { return }
         defer { buffer.removeAll(keepingCapacity: true) }
-        var written = 0
-        let total = buffer.count
-        let failure: Int32? = buffer.withUnsafeBytes { raw in
-            while written < total {
-                let n = Glibc.write(fd, raw.baseAddress! + written, total - written)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    return errno
-                }
-                written += n
+        let failure: RunnelError? = buffer.withUnsafeBytes { raw in
+            do throws(RunnelError) {
+                try writeAll(raw)
+                return nil
+            } catch {
+                return error
             }
-            return nil
         }
-        if let failure { throw RunnelError.posix(failure, "cannot write \(path == "-" ? "stdout" : path)") }
+        if let failure { throw failure }
+    }
+
+    /// Writes all of `bytes` with `write(2)`, again after a partial write or `EINTR`.
+    private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(RunnelError) {
+        var written = 0
+        let total = bytes.count
+        while written < total {
+            let n = Glibc.write(fd, bytes.baseAddress! + written, total - written)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw RunnelError.posix(errno, "cannot write \(path == "-" ? "stdout" : path)")
+            }
+            written += n
+        }
     }
 
     /// Flushes and asks the kernel to put the data on disk (`fsync`).

@@ -305,6 +305,13 @@ final class HTTPFetcher: Sendable {
                 if let value = headers.first(name: name) { document.headers[name] = value }
             }
             var body: [UInt8] = []
+            if headers.first(name: "content-encoding") == nil,
+                let length = headers.first(name: "content-length").flatMap({ Int($0) }), length > 0
+            {
+                // The size is known: one allocation of it, not a doubling array that ends up to
+                // twice as large (a lying length only costs the usual growth).
+                body.reserveCapacity(min(length, purpose.maxBytes))
+            }
             for try await chunk in response.body {
                 if body.count + chunk.readableBytes > purpose.maxBytes {
                     if purpose.truncate {

@@ -13,7 +13,15 @@ extension PageFetched {
     /// ```
     var jsonBody: RawJSON {
         var out: [UInt8] = []
-        out.reserveCapacity(html.utf8.count + 1024)
+        // Exactly the room the page takes escaped, and enough for the other fields (URLs escaped
+        // at most sixfold): the body lives as long as the message (in a link's window until it
+        // is acked, counted by its size), so it must not be an array that doubled past its size
+        // when the escapes ran over, as it did with a reserve of the page's size plus 1 KB.
+        var others = 1024 + 6 * (url.utf8.count + (finalURL?.utf8.count ?? 0))
+        others += 6 * ((contentType?.utf8.count ?? 0) + (charset?.utf8.count ?? 0))
+        for redirect in redirects ?? [] { others += 6 * redirect.utf8.count + 1 }
+        for (name, value) in headers ?? [:] { others += 6 * (name.utf8.count + value.utf8.count) + 6 }
+        out.reserveCapacity(JSONString.encodedCount(of: html) + others)
         out.append(UInt8(ascii: "{"))
         var first = true
         func key(_ name: String) {

@@ -40,4 +40,17 @@ struct JSONStringTests {
         #expect(written(text) == "\"\(text)\"")
         #expect(written("") == "\"\"")
     }
+
+    @Test("encodedCount is the number of bytes append writes, escapes and quotes included")
+    func encodedCount() {
+        var samples = ["", "a\"b\\c", "\n\r\t\u{08}\u{0C}", "\u{00}\u{01}\u{1F}", "Đà Nẵng 東京", String(repeating: "x", count: 23)]
+        for special in ["\"", "\\", "\n", "\u{01}"] {
+            for offset in 0..<12 { samples.append(String(repeating: "y", count: offset) + special + "ü") }
+        }
+        for sample in samples {
+            var out: [UInt8] = []
+            JSONString.append(sample, to: &out)
+            #expect(JSONString.encodedCount(of: sample) == out.count, "\(sample.debugDescription)")
+        }
+    }
 }
