@@ -98,6 +98,8 @@ extension LinkRunner {
             link.heardFromPeer()
             var jobs: [Job] = []
             var data: [Envelope] = []
+            jobs.reserveCapacity(inputs.count)
+            data.reserveCapacity(inputs.count)
             for input in inputs {
                 switch input {
                 case let .refused(error, raw):
