@@ -82,4 +82,48 @@ struct DuplicateFilterTests {
         #expect(filter.arrive(id: "a", from: 1, holding: "") == .process)
         #expect(filter.arrive(id: "a", from: 1, holding: "") == .process)
     }
+    @Test("two ids whose hashes collide stay distinct: neither is dropped for the other")
+    func collisionKeepsIdsApart() {
+        var filter = Filter(capacity: 8)
+        let a = RecentID("a", hash: 42)
+        let b = RecentID("b", hash: 42)
+        #expect(filter.arrive(a, from: 1, holding: "a#1") == .process)
+        // b collides with a while a is in progress: processed, not held behind a.
+        #expect(filter.arrive(b, from: 1, holding: "b#1") == .process)
+        #expect(filter.inProgressCount == 2)
+        #expect(filter.finish(a).isEmpty)
+        // b collides with a finished id: still processed, and a redelivered copy of a is still dropped.
+        #expect(filter.arrive(RecentID("b", hash: 42), from: 2, holding: "b#2") == .held)
+        #expect(filter.arrive(RecentID("a", hash: 42), from: 2, holding: "a#2") == .finished)
+        #expect(filter.finish(b) == ["b#2"])
+        #expect(filter.arrive(RecentID("c", hash: 42), from: 2, holding: "c#1") == .process)
+        #expect(filter.arrive(RecentID("b", hash: 42), from: 3, holding: "b#3") == .finished)
+        #expect(filter.rememberedCount == 2)
+    }
+
+    @Test("a key hashes the id's bytes once: keys made apart from the same id are equal")
+    func keyFromTheSameId() {
+        var filter = Filter(capacity: 8)
+        #expect(RecentID("01JEXAMPLE") == RecentID("01JEXAMPLE"))
+        #expect(RecentID("01JEXAMPLE") != RecentID("01JEXAMPLF"))
+        #expect(filter.arrive(RecentID("01JEXAMPLE"), from: 1, holding: "x#1") == .process)
+        #expect(filter.finish(id: "01JEXAMPLE").isEmpty)
+        // A redelivered duplicate (a new link, the first link's ack lost) is still suppressed.
+        #expect(filter.arrive(id: "01JEXAMPLE", from: 2, holding: "x#2") == .finished)
+    }
+
+    @Test("an evicted id that collided with a remembered one does not take the other with it")
+    func evictionWithCollision() {
+        var filter = Filter(capacity: 2)
+        _ = filter.arrive(RecentID("a", hash: 7), from: 1, holding: "")
+        _ = filter.finish(RecentID("a", hash: 7))
+        _ = filter.arrive(RecentID("b", hash: 7), from: 1, holding: "")
+        _ = filter.finish(RecentID("b", hash: 7))
+        _ = filter.arrive(RecentID("c", hash: 8), from: 1, holding: "")
+        _ = filter.finish(RecentID("c", hash: 8))  // forgets a, the oldest
+        #expect(filter.rememberedCount == 2)
+        #expect(filter.arrive(RecentID("a", hash: 7), from: 1, holding: "") == .process)
+        #expect(filter.arrive(RecentID("b", hash: 7), from: 1, holding: "") == .finished)
+        #expect(filter.arrive(RecentID("c", hash: 8), from: 1, holding: "") == .finished)
+    }
 }

@@ -162,7 +162,26 @@ public enum JSONString {
     }
 
     /// Appends a decimal integer.
+    ///
+    /// The digits are written straight into the line: `String(value)` went through the standard
+    /// library's generic `description(radix:)` for every `seq`, `attempt` and `deadline_ms` a
+    /// link writes (issue 14).
     static func append(_ value: some BinaryInteger, to out: inout [UInt8]) {
-        out.append(contentsOf: String(value).utf8)
+        guard let magnitude = UInt64(exactly: value.magnitude) else {
+            out.append(contentsOf: String(value).utf8)  // wider than 64 bits: none on the wire
+            return
+        }
+        if value < 0 { out.append(UInt8(ascii: "-")) }
+        // UInt64.max has 20 digits; they are made last first, at the end of the buffer.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+            var rest = magnitude
+            var first = digits.count
+            repeat {
+                first -= 1
+                digits[first] = UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: rest % 10)
+                rest /= 10
+            } while rest > 0
+            out.append(contentsOf: digits[first...])
+        }
     }
 }

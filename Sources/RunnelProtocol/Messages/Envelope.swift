@@ -10,10 +10,11 @@
 /// `id`, `type` and `body` are required; the rest have defaults. See `Protocol/PROTOCOL.md`.
 public struct Envelope: Sendable, Hashable {
     // The fields live in one copy-on-write box: a message is copied many times on its way
-    // through a runner (queues, windows, outcomes), and one retain beats ten.
+    // through a runner (queues, windows, outcomes), and one retain beats ten. `seq` lives beside
+    // the box: it is the one field every stage changes (the input's is cleared on the output it
+    // forwards), and changing it must not copy the box (issue 14).
     private final class Storage: @unchecked Sendable {
         var id: String
-        var seq: UInt64?
         var type: String
         var ts: String?
         var attempt: Int
@@ -23,9 +24,8 @@ public struct Envelope: Sendable, Hashable {
         var meta: [String: String]
         var body: RawJSON
 
-        init(id: String, seq: UInt64?, type: String, ts: String?, attempt: Int, deadlineMs: Int64?, trace: String?, parent: String?, meta: [String: String], body: RawJSON) {
+        init(id: String, type: String, ts: String?, attempt: Int, deadlineMs: Int64?, trace: String?, parent: String?, meta: [String: String], body: RawJSON) {
             self.id = id
-            self.seq = seq
             self.type = type
             self.ts = ts
             self.attempt = attempt
@@ -37,7 +37,7 @@ public struct Envelope: Sendable, Hashable {
         }
 
         func copy() -> Storage {
-            Storage(id: id, seq: seq, type: type, ts: ts, attempt: attempt, deadlineMs: deadlineMs, trace: trace, parent: parent, meta: meta, body: body)
+            Storage(id: id, type: type, ts: ts, attempt: attempt, deadlineMs: deadlineMs, trace: trace, parent: parent, meta: meta, body: body)
         }
     }
 
@@ -56,10 +56,7 @@ public struct Envelope: Sendable, Hashable {
 
     /// The per-link sequence number used by acks. Assigned by the sender of each link; absent in
     /// files and on stdin.
-    public var seq: UInt64? {
-        get { storage.seq }
-        set { unique().seq = newValue }
-    }
+    public var seq: UInt64?
 
     /// The dotted message type, such as `page.fetched`.
     public var type: String {
@@ -82,7 +79,8 @@ public struct Envelope: Sendable, Hashable {
     /// Time budget left in milliseconds, relative (as gRPC's timeout). `nil` means no deadline.
     public var deadlineMs: Int64? {
         get { storage.deadlineMs }
-        set { unique().deadlineMs = newValue }
+        // Unchanged (a forwarded message without a deadline): the box stays shared.
+        set { if storage.deadlineMs != newValue { unique().deadlineMs = newValue } }
     }
 
     /// The id shared by every message descended from the same source message.
@@ -114,13 +112,14 @@ public struct Envelope: Sendable, Hashable {
         attempt: Int = 1, deadlineMs: Int64? = nil, trace: String? = nil, parent: String? = nil,
         meta: [String: String] = [:], body: RawJSON
     ) {
+        self.seq = seq
         storage = Storage(
-            id: id, seq: seq, type: type, ts: ts, attempt: attempt, deadlineMs: deadlineMs, trace: trace,
+            id: id, type: type, ts: ts, attempt: attempt, deadlineMs: deadlineMs, trace: trace,
             parent: parent, meta: meta, body: body)
     }
 
     public static func == (lhs: Envelope, rhs: Envelope) -> Bool {
-        if lhs.storage === rhs.storage { return true }
+        if lhs.storage === rhs.storage { return lhs.seq == rhs.seq }
         return lhs.id == rhs.id
             && lhs.seq == rhs.seq
             && lhs.type == rhs.type

@@ -98,6 +98,8 @@ extension LinkRunner {
             link.heardFromPeer()
             var jobs: [Job] = []
             var data: [Envelope] = []
+            jobs.reserveCapacity(inputs.count)
+            data.reserveCapacity(inputs.count)
             for input in inputs {
                 switch input {
                 case let .refused(error, raw):
@@ -156,18 +158,18 @@ extension LinkRunner {
                             origin: link))
                     continue
                 }
-                let id = envelope.id
+                let id = RecentID(envelope.id)  // hashed once, for arrive and finish
                 let job = Job(
                     received: .init(envelope, receivedAt: now), done: { self.finished(id); link.complete(seq: seq) },
                     origin: link)
-                switch duplicates.withLock({ $0.arrive(id: id, from: key, holding: job) }) {
+                switch duplicates.withLock({ $0.arrive(id, from: key, holding: job) }) {
                 case .process:
                     jobs.append(job)
                 case .finished:
-                    logger.debug("\(peer.stage) sent \(id) again (seq \(seq)); it was finished: acked, not processed again")
+                    logger.debug("\(peer.stage) sent \(id.id) again (seq \(seq)); it was finished: acked, not processed again")
                     link.complete(seq: seq)
                 case .held:
-                    logger.debug("\(peer.stage) sent \(id) again (seq \(seq)) while a copy is in progress: done when that one is")
+                    logger.debug("\(peer.stage) sent \(id.id) again (seq \(seq)) while a copy is in progress: done when that one is")
                 }
             }
             stats.withLock { $0.received += jobs.count }
@@ -186,8 +188,8 @@ extension LinkRunner {
 
     /// An input whose id is remembered as a duplicate filter's is done: copies of it held behind
     /// it are done too (acked, not processed).
-    func finished(_ id: String) {
-        for copy in duplicates.withLock({ $0.finish(id: id) }) { copy.done() }
+    func finished(_ id: RecentID) {
+        for copy in duplicates.withLock({ $0.finish(id) }) { copy.done() }
     }
 
     /// The link broke (or is given up on): what it sent and was not acked will come again, so

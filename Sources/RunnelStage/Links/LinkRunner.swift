@@ -33,7 +33,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         public var windowBytes = InboundWindow.defaultMaxBytes
         /// How many ids of finished messages are remembered, to drop a duplicate that an
         /// upstream sends again (PROTOCOL.md §8.5): a copy of one is acked without being processed.
-        /// About 140 bytes each for 26-character ids (16,384: about 2.2 MiB); 0 turns it off. See
+        /// About 175 bytes each for 26-character ids (16,384: about 2.8 MiB); 0 turns it off. See
         /// ``DuplicateFilter``.
         public var recentIDs = 16_384
         /// Unacked outputs kept before the stage waits (backpressure).

@@ -80,6 +80,14 @@ final class WorkQueue<Element: Sendable>: Sendable {
                 let available = s.items.count - s.head
                 guard available > 0 else { return (s.closed ? nil : [], []) }
                 let n = min(available, max)
+                if s.head == 0 && n == s.items.count {
+                    // All of it: handed over whole. (Copying it out and then emptying the queue
+                    // "keeping capacity" allocated a second buffer of that capacity on every batch,
+                    // as the copy still shared the first: issue 14.)
+                    let all = s.items
+                    s.items = []
+                    return (all, s.takeEmptyWaiters())
+                }
                 let out = Array(s.items[s.head..<s.head + n])
                 s.head += n
                 if s.head == s.items.count {

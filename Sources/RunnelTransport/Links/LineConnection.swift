@@ -204,9 +204,10 @@ public struct LineReader {
     /// Every line already decoded (at least one, waiting for it if needed), or `nil` when the
     /// peer closed the link cleanly. Handling a batch at a time saves a hop per message.
     public mutating func nextBatch() async throws(RunnelError) -> [LinkInput]? {
-        guard let first = try await next() else { return nil }
-        var batch = [first]
-        batch.append(contentsOf: lines[next...])
+        guard try await next() != nil else { return nil }
+        // What is left of the lines decoded last, the one just returned included. Usually that
+        // is all of them, and the batch shares their buffer instead of copying it (issue 14).
+        let batch = Array(lines[(next - 1)...])
         next = lines.count
         return batch
     }
@@ -222,7 +223,11 @@ public struct LineReader {
             }
             if let failure { throw failure }
             if ended { return nil }
-            lines.removeAll(keepingCapacity: true)
+            // Decoded into the last batch's buffer once nothing else holds it, not into a new
+            // array grown by doubling (issue 14).
+            var decoded = lines
+            lines = []
+            decoded.removeAll(keepingCapacity: true)
             next = 0
             let buffer: ByteBuffer?
             do {
@@ -231,7 +236,6 @@ public struct LineReader {
                 if let tlsPeer, TLSFailure.isTLS(error) { throw TLSFailure.error(error, peer: tlsPeer) }
                 throw RunnelError(.unavailable, "connection failed: \(LineConnection.describe(error))")
             }
-            var decoded: [LinkInput] = []
             var problem: RunnelError?
             let decoder = self.decoder
             do {

@@ -47,10 +47,12 @@ public struct DuplicateFilter<Link: Hashable, Held> {
 
     /// How many finished ids are remembered; 0 turns the filter off (every message is processed).
     public let capacity: Int
-    @usableFromInline var ring: [String] = []
+    // Keyed on ``RecentID``: each id's bytes are hashed once, when it arrives, not on every
+    // lookup (issue 14).
+    @usableFromInline var ring: [RecentID] = []
     @usableFromInline var next = 0  // the slot the next finished id goes in, once the ring is full
-    @usableFromInline var finished: Set<String> = []
-    @usableFromInline var inProgress: [String: InProgress] = [:]
+    @usableFromInline var finished: Set<RecentID> = []
+    @usableFromInline var inProgress: [RecentID: InProgress] = [:]
 
     @inlinable
     public init(capacity: Int) {
@@ -67,13 +69,20 @@ public struct DuplicateFilter<Link: Hashable, Held> {
     /// A message with `id` arrived on `link`; `copy` is what to hand back if it is held.
     @inlinable
     public mutating func arrive(id: String, from link: Link, holding copy: Held) -> Arrival {
+        arrive(RecentID(id), from: link, holding: copy)
+    }
+
+    /// A message with the id `key` arrived on `link`; `copy` is what to hand back if it is held.
+    /// Pass the same key to ``finish(_:)``: the id is then hashed once for both.
+    @inlinable
+    public mutating func arrive(_ key: RecentID, from link: Link, holding copy: Held) -> Arrival {
         guard capacity > 0 else { return .process }
-        if finished.contains(id) { return .finished }
-        if inProgress[id] != nil {
-            inProgress[id]!.waiting.append((link, copy))
+        if finished.contains(key) { return .finished }
+        if let entry = inProgress.index(forKey: key) {
+            inProgress.values[entry].waiting.append((link, copy))
             return .held
         }
-        inProgress[id] = InProgress(link: link)
+        inProgress[key] = InProgress(link: link)
         return .process
     }
 
@@ -82,17 +91,27 @@ public struct DuplicateFilter<Link: Hashable, Held> {
     /// - Returns: the copies held behind it, now done too (to ack, not to process).
     @inlinable
     public mutating func finish(id: String) -> [Held] {
+        finish(RecentID(id))
+    }
+
+    /// The message with the id `key` is done: see ``finish(id:)``.
+    @inlinable
+    public mutating func finish(_ key: RecentID) -> [Held] {
         guard capacity > 0 else { return [] }
-        let held = inProgress.removeValue(forKey: id)?.waiting.map(\.held) ?? []
-        guard !finished.contains(id) else { return held }
+        var held: [Held] = []
+        if let entry = inProgress.removeValue(forKey: key), !entry.waiting.isEmpty {
+            held.reserveCapacity(entry.waiting.count)
+            for copy in entry.waiting { held.append(copy.held) }
+        }
+        // Remembered already (a copy finished twice): it keeps its slot.
+        guard finished.insert(key).inserted else { return held }
         if ring.count < capacity {
-            ring.append(id)
+            ring.append(key)
         } else {
             finished.remove(ring[next])
-            ring[next] = id
+            ring[next] = key
             next = (next + 1) % capacity
         }
-        finished.insert(id)
         return held
     }
 

@@ -126,6 +126,12 @@ public struct OutboundWindow<Item> {
     @inlinable
     public mutating func ack(upTo seq: UInt64) -> [Item] {
         var done: [Item] = []
+        // Room for all it can cover at once, not grown by doubling: a relay's acks cover a few
+        // dozen messages each (issue 14).
+        let start = firstSeq + UInt64(head)
+        if seq >= start, cursor > head {
+            done.reserveCapacity(Int(min(seq - start, UInt64(cursor - head - 1))) + 1)
+        }
         while head < slots.count, firstSeq + UInt64(head) <= seq, head < cursor {
             if let entry = slots[head] {
                 done.append(entry.item)

@@ -43,7 +43,7 @@ struct InputOptions: ParsableArguments {
     @Option(
         name: .customLong("recent-ids"),
         help: .value(
-            "Ids of finished messages remembered (about 140 bytes each): a copy an upstream link sends again is acked, not processed again; 0 turns it off.",
+            "Ids of finished messages remembered (about 175 bytes each): a copy an upstream link sends again is acked, not processed again; 0 turns it off.",
             example: "100000"))
     var recentIDs: Int = StageDefaults.link.recentIDs
 
