@@ -15,8 +15,10 @@ struct UnitFlagTests {
             (["relay", "--drain-timeout", "soon"], "'soon' is not a duration"),
             (["relay", "--max-line", "2048TiB"], "the most a size may be"),
             (["relay", "--max-line", "12 potatoes"], "is not a unit"),
-            (["relay", "--capture-max-bytes", "0"], "--capture-max-bytes must be within"),
+            (["relay", "--capture-max-bytes", "0"], "--capture-max-bytes must be within 1 byte…1024TiB, not 0 bytes"),
             (["fetch", "--timeout", "0s"], "--timeout must be within"),
+            (["parse", "--window-bytes", "10"], "--window-bytes must be within 1KiB…1GiB, not 10 bytes"),
+            (["parse", "--window-bytes", "3GiB"], "--window-bytes must be within 1KiB…1GiB, not 3GiB"),
             (["store", "--busy-timeout=-1s"], "is not a duration"),
             (["call", "unix:/nowhere.sock", "--timeout", "1e300"], "--timeout"),
         ])

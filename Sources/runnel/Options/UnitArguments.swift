@@ -17,7 +17,7 @@ extension TimeSpan {
     static func argument(
         _ flag: String, legacyUnit: TimeSpan? = nil, range: ClosedRange<TimeSpan> = .zero ... .maximum
     ) -> @Sendable (String) throws -> TimeSpan {
-        quantity(flag, range: range, unit: "", deprecation: "a bare number is deprecated") { text throws(RunnelError) in
+        quantity(flag, range: range, describe: \.description, deprecation: "a bare number is deprecated") { text throws(RunnelError) in
             let span = try TimeSpan(parsing: text, legacyUnit: legacyUnit)
             return (span, span.isLegacy)
         }
@@ -30,7 +30,12 @@ extension ByteSize {
     static func argument(
         _ flag: String, range: ClosedRange<ByteSize> = ByteSize(bytes: 0) ... .maximum
     ) -> @Sendable (String) throws -> ByteSize {
-        quantity(flag, range: range, unit: " bytes", deprecation: "that unit is deprecated (sizes are powers of 1024)") {
+        // `1KiB` names its unit; a plain count (`1000`) is said to be bytes.
+        let describe: @Sendable (ByteSize) -> String = { size in
+            guard size.description.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return size.description }
+            return size.bytes == 1 ? "1 byte" : "\(size) bytes"
+        }
+        return quantity(flag, range: range, describe: describe, deprecation: "that unit is deprecated (sizes are powers of 1024)") {
             text throws(RunnelError) in
             let size = try ByteSize(parsing: text)
             return (size, size.isLegacy)
@@ -39,9 +44,10 @@ extension ByteSize {
 }
 
 /// The transform of a flag with a unit: `parse` reads the text (and says whether it was an old
-/// spelling), the value must lie in `range`, and an old spelling is warned about with the new one.
+/// spelling), the value must lie in `range` (a refusal shows the range and the value as
+/// `describe` writes them), and an old spelling is warned about with the new one.
 private func quantity<Value: Comparable & CustomStringConvertible & Sendable>(
-    _ flag: String, range: ClosedRange<Value>, unit: String, deprecation: String,
+    _ flag: String, range: ClosedRange<Value>, describe: @escaping @Sendable (Value) -> String, deprecation: String,
     parse: @escaping @Sendable (String) throws(RunnelError) -> (Value, isLegacy: Bool)
 ) -> @Sendable (String) throws -> Value {
     { text in
@@ -52,7 +58,8 @@ private func quantity<Value: Comparable & CustomStringConvertible & Sendable>(
             throw ValidationError(error.message)
         }
         guard range.contains(value) else {
-            throw ValidationError("\(flag) must be within \(range.lowerBound)…\(range.upperBound)\(unit)")
+            throw ValidationError(
+                "\(flag) must be within \(describe(range.lowerBound))…\(describe(range.upperBound)), not \(describe(value))")
         }
         if isLegacy { Deprecation.warn("\(flag) \(text): \(deprecation); write \(flag) \(value)") }
         return value
