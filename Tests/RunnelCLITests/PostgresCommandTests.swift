@@ -235,8 +235,9 @@ struct PostgresCommandTests {
         }
         let run = try await RunnelProcess.shell(
             """
-            for r in 0 1 2; do "$RUNNEL" store --db '\(database.url)' --batch 25 < in$r.jsonl > out$r.jsonl 2> err$r.txt & done
-            status=0; for job in $(jobs -p); do wait $job || status=1; done; exit $status
+            pids=""
+            for r in 0 1 2; do "$RUNNEL" store --db '\(database.url)' --batch 25 < in$r.jsonl > out$r.jsonl 2> err$r.txt & pids="$pids $!"; done
+            status=0; for pid in $pids; do wait $pid || status=1; done; exit $status
             """, in: dir)
         let errors = (0..<3).map { (try? String(contentsOf: dir.appendingPathComponent("err\($0).txt"), encoding: .utf8)) ?? "" }
         #expect(run.status == 0, "\(errors)")
@@ -254,7 +255,7 @@ struct PostgresCommandTests {
                 if action == "inserted", let url = body["url"] as? String { inserted[url, default: 0] += 1 }
             }
         }
-        #expect(answers == 900, "every replica answered every article")
+        #expect(answers == 900, "every replica answered every article: \(errors)")
         #expect(inserted.count == 300 && inserted.values.allSatisfy { $0 == 1 }, "one insert per article across replicas")
         #expect(try database.psql("SELECT count(*) || ' ' || count(DISTINCT canonical_url) FROM articles") == "300 300\n")
     }

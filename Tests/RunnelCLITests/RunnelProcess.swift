@@ -1,4 +1,5 @@
 import Foundation
+import RunnelTransport
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,71 +43,122 @@ struct RunnelProcess {
         try await exec("/bin/sh", ["-c", script], stdin: stdin, in: directory, environment: ["RUNNEL": runnel])
     }
 
-    /// Runs `program ARGS` to its end.
+    /// How long ``exec(_:_:stdin:in:environment:timeout:)`` lets a program run before it kills
+    /// its process group: longer than any test's time limit, so that a test is failed by its
+    /// own limit first, and a stuck child can never hang the whole run.
+    static let defaultTimeout = Duration.seconds(240)
+
+    /// Runs `program ARGS` to its end, or until `timeout`.
     ///
     /// The waiting is done on threads of its own, never on the tests' cooperative pool: it has
     /// one thread per core, and tests run side by side that blocked it while their children ran
     /// would starve every other test's awaits (an in-process server, a deadline) for as long.
     static func exec(
         _ program: String, _ arguments: [String], stdin: Data = Data(), in directory: URL? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], timeout: Duration = defaultTimeout
     ) async throws -> Result {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Result, any Error>) in
             Thread {
                 continuation.resume(with: Swift.Result {
-                    try execBlocking(program, arguments, stdin: stdin, in: directory, environment: environment)
+                    try execBlocking(program, arguments, stdin: stdin, in: directory, environment: environment, timeout: timeout)
                 })
             }.start()
         }
     }
 
-    /// ``exec(_:_:stdin:in:environment:)`` on the calling thread, for the few places that cannot
-    /// await (a `static let`, a `deinit`): keep what it runs short, as it holds a thread of the
-    /// tests' cooperative pool while it runs.
+    /// ``exec(_:_:stdin:in:environment:timeout:)`` on the calling thread, for the few places
+    /// that cannot await (a `static let`, a `deinit`): keep what it runs short, as it holds a
+    /// thread of the tests' cooperative pool while it runs.
+    ///
+    /// The child is started with Runnel's own spawner (``ChildProcess``), not Foundation's
+    /// `Process`, for two reasons:
+    /// - It starts with the default action for every signal. A test that runs a stage in this
+    ///   process leaves SIGTERM and SIGINT ignored here (the stage's signal sources need that),
+    ///   and `Process` hands ignored signals on: a helper a script starts in the background and
+    ///   later `kill`s would live on.
+    /// - It runs in a process group of its own, which a timeout kills whole, and gets no
+    ///   descriptor but its three pipes. (On Linux, `Process` learns of an exit when a socket it
+    ///   gave the child closes, and every descendant inherits that socket:
+    ///   swift-corelibs-foundation#4795. One stray descendant, and `waitUntilExit` never returns.)
     static func execBlocking(
         _ program: String, _ arguments: [String], stdin: Data = Data(), in directory: URL? = nil,
-        environment: [String: String] = [:]
+        environment: [String: String] = [:], timeout: Duration = defaultTimeout
     ) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
-        process.environment = env
-        let input = Pipe()
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        // Feed stdin and drain both outputs concurrently, so no pipe fills up and blocks.
-        let group = DispatchGroup()
+        let child = try ChildProcess.launch(
+            .init([program] + arguments, environment: env, standardInput: .pipe, workingDirectory: directory?.path))
+        guard let input = child.standardInput?.takeDescriptor(), let output = child.standardOutput?.takeDescriptor(),
+            let errors = child.standardError?.takeDescriptor()
+        else { throw ProcessError(.spawnFailed, program: program, message: "\(program) started without its pipes", errno: 0) }
+
+        // Feed stdin and drain both outputs side by side, so no pipe fills up and blocks; each
+        // on a thread of its own rather than Dispatch's global queue, whose few threads other
+        // tests' blocking reads may hold.
+        let pipes = DispatchGroup()
         nonisolated(unsafe) var out = Data()
         nonisolated(unsafe) var err = Data()
-        // Plain read(2)/write(2) loops: Foundation's readDataToEndOfFile traps on EINTR, which
-        // the SIGCHLD of another test's child can cause; a child that exits before reading its
-        // stdin must not kill this process with SIGPIPE either.
-        // Threads of their own rather than Dispatch's global queue, whose few threads other tests'
-        // blocking reads may hold.
-        ignoreSIGPIPE
         func onThread(_ body: @escaping @Sendable () -> Void) {
-            group.enter()
+            pipes.enter()
             Thread {
                 body()
-                group.leave()
+                pipes.leave()
             }.start()
         }
-        onThread { out = readAll(output.fileHandleForReading.fileDescriptor) }
-        onThread { err = readAll(errors.fileHandleForReading.fileDescriptor) }
-        onThread {
-            writeAll(input.fileHandleForWriting.fileDescriptor, stdin)
-            try? input.fileHandleForWriting.close()
+        onThread { out = readAll(output); close(output) }
+        onThread { err = readAll(errors); close(errors) }
+        onThread { writeAll(input, stdin); close(input) }
+
+        // The deadline: past it, the child's whole group is killed, and the wait below ends.
+        let finished = DispatchSemaphore(value: 0)
+        let timedOut = Mutex(false)
+        Thread {
+            if finished.wait(timeout: .now() + seconds(timeout)) == .timedOut {
+                timedOut.withLock { $0 = true }
+                child.signal(SIGKILL)
+            }
+        }.start()
+        var status = exitStatus(of: child)
+        finished.signal()
+
+        // A descendant may still hold the pipes (a server the script started in the background):
+        // wait a little for it to let go, then kill what is left of the group.
+        if pipes.wait(timeout: .now() + 10) == .timedOut {
+            kill(-child.pid, SIGKILL)
+            if pipes.wait(timeout: .now() + 10) == .timedOut {
+                status = -1
+                err.append(contentsOf: "\n[RunnelProcess] a process outside \(program)'s group still holds its output".utf8)
+            }
         }
-        process.waitUntilExit()
-        group.wait()
-        return Result(status: process.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+        if timedOut.withLock({ $0 }) {
+            err.append(contentsOf: "\n[RunnelProcess] \(program) was still running after \(timeout): killed".utf8)
+        }
+        return Result(status: status, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// Blocks until `child` exits, and returns its status as Foundation's `terminationStatus`
+    /// does: the exit code, or the signal that ended it.
+    ///
+    /// `waitid(WNOWAIT)` sees the exit without reaping it: the child's reaper, driven by
+    /// SIGCHLD, does that. If it was quicker (`ECHILD`), the status is the one it recorded.
+    private static func exitStatus(of child: ChildProcess) -> Int32 {
+        var info = siginfo_t()
+        while waitid(P_PID, id_t(child.pid), &info, WEXITED | WNOWAIT) != 0 {
+            guard errno == EINTR else {
+                let deadline = ContinuousClock.now + .seconds(10)
+                while child.exitStatus == nil && ContinuousClock.now < deadline { usleep(1_000) }
+                switch child.exitStatus {
+                case let .exited(code): return code
+                case let .signaled(signal): return signal
+                case nil: return -1
+                }
+            }
+        }
+        return info._sifields._sigchld.si_status
     }
 
     /// A new empty directory for one test.
@@ -116,9 +168,6 @@ struct RunnelProcess {
         return url
     }
 }
-
-/// Set once: writing to a child that has exited fails with EPIPE instead of killing the tests.
-private let ignoreSIGPIPE: Void = { _ = signal(SIGPIPE, SIG_IGN) }()
 
 /// Reads a descriptor to its end, retrying reads interrupted by a signal.
 private func readAll(_ fd: Int32) -> Data {
@@ -154,12 +203,13 @@ private func writeAll(_ fd: Int32, _ data: Data) {
 
 /// A `runnel` process running in the background, its stdout and stderr going to files.
 ///
-/// Its exit is watched here with `waitid(WNOWAIT)`, not only through Foundation: on Linux,
-/// `Process` learns of an exit when a socket it gave the child closes, and every descendant
-/// inherits that socket (swift-corelibs-foundation#4795). A stage that outlives its SIGKILLed
-/// supervisor would hold it open, and `waitUntilExit` would block for as long.
+/// Started with Runnel's own spawner, as ``RunnelProcess/execBlocking(_:_:stdin:in:environment:timeout:)``
+/// is, and for its reasons: default signal actions, no stray descriptors, and an exit seen on
+/// SIGCHLD (Foundation's `Process` on Linux learns of one when a socket every descendant
+/// inherits closes: swift-corelibs-foundation#4795, so a stage that outlives its SIGKILLed
+/// supervisor would hide the supervisor's exit).
 final class BackgroundProcess: @unchecked Sendable {
-    let process = Process()
+    let child: ChildProcess
     let stdoutURL: URL
     let stderrURL: URL
 
@@ -170,56 +220,49 @@ final class BackgroundProcess: @unchecked Sendable {
     ) throws {
         stdoutURL = directory.appendingPathComponent("\(name).out")
         stderrURL = directory.appendingPathComponent("\(name).err")
-        FileManager.default.createFile(atPath: stdoutURL.path, contents: nil)
-        FileManager.default.createFile(atPath: stderrURL.path, contents: nil)
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.currentDirectoryURL = directory
         var env = ProcessInfo.processInfo.environment
         env.merge(environment) { $1 }
-        process.environment = env
-        process.standardOutput = try FileHandle(forWritingTo: stdoutURL)
-        process.standardError = try FileHandle(forWritingTo: stderrURL)
-        process.standardInput = try stdin.map { try FileHandle(forReadingFrom: $0) } ?? FileHandle.nullDevice
-        let exited = self.exited
-        process.terminationHandler = { _ in exited.fire() }
-        try process.run()
-        let pid = process.processIdentifier
-        Thread { [weak self] in
-            // WNOWAIT leaves the zombie for Foundation to reap; ECHILD: it has reaped it already,
-            // and its termination handler fires the event.
-            var info = siginfo_t()
-            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) != 0 {
-                guard errno == EINTR else { return }
-            }
-            // Like Foundation's `terminationStatus`: the exit code, or the signal that ended it.
-            self?.status.withLock { $0 = info._sifields._sigchld.si_status }
-            exited.fire()
-        }.start()
+        var descriptors: [Int32: Int32] = [:]
+        defer { for fd in descriptors.values { close(fd) } }
+        for (target, url) in [(Int32(1), stdoutURL), (2, stderrURL)] {
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            descriptors[target] = fd
+        }
+        if let stdin {
+            let fd = open(stdin.path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            descriptors[0] = fd
+        }
+        // In this process's group, as a shell's `&` would leave it: a test that kills it kills
+        // it alone, and whatever it started must stop on its own.
+        child = try ChildProcess.launch(
+            .init(
+                [program] + arguments, environment: env, standardInput: stdin == nil ? .null : .inherit,
+                standardOutput: .inherit, standardError: .inherit, inheritedDescriptors: descriptors,
+                ownProcessGroup: false, workingDirectory: directory.path))
     }
 
-    /// Fired once the process has exited (whichever of the waits above sees it first).
-    private let exited = Event()
-    /// Its exit code or signal, once `waitid` has seen the exit.
-    private let status = Mutex<Int32?>(nil)
-
-    var pid: Int32 { process.processIdentifier }
-    var isRunning: Bool { status.withLock { $0 } == nil && process.isRunning }
+    var pid: Int32 { child.pid }
+    var isRunning: Bool { child.exitStatus == nil }
     var stdout: String { (try? String(contentsOf: stdoutURL, encoding: .utf8)) ?? "" }
     var stderr: String { (try? String(contentsOf: stderrURL, encoding: .utf8)) ?? "" }
 
-    func signal(_ number: Int32) { kill(pid, number) }
+    func signal(_ number: Int32) { child.signal(number) }
 
     /// Waits for the exit, up to `timeout`; kills it past that.
+    /// - Returns: as Foundation's `terminationStatus`, the exit code or the signal that ended
+    ///   it; -1 when it had to be killed.
     @discardableResult
     func wait(timeout: Duration = .seconds(60)) async -> Int32 {
-        let exited = await self.exited.wait(timeout: timeout)
-        if !exited {
-            kill(pid, SIGKILL)
-            _ = await self.exited.wait(timeout: .seconds(30))
+        switch await child.exit(timeout: timeout) {
+        case let .exited(code): return code
+        case let .signaled(signal): return signal
+        case nil:
+            child.signal(SIGKILL)
+            _ = await child.exit(timeout: .seconds(30))
             return -1
         }
-        return status.withLock { $0 } ?? process.terminationStatus
     }
 
     /// Waits, up to `timeout`, for a line of stdout or stderr that `matches` accepts, and returns
@@ -239,7 +282,7 @@ final class BackgroundProcess: @unchecked Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = found() { return line }
-            if !process.isRunning { return found() }
+            if !isRunning { return found() }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return found()
@@ -276,7 +319,7 @@ final class BackgroundProcess: @unchecked Sendable {
     }
 
     deinit {
-        if isRunning { kill(pid, SIGKILL) }
+        child.signal(SIGKILL)
     }
 }
 

@@ -87,6 +87,13 @@ enum Spawner {
         // long as this child runs. (The actions run in order, after the dup2s above.)
         let firstUnused = (configuration.inheritedDescriptors.keys.max() ?? 2) + 1
         _ = GlibcExtras.addCloseFrom.map { $0(&actions, max(firstUnused, 3)) }
+        if let directory = configuration.workingDirectory {
+            guard let addChdir = GlibcExtras.addChdir else {
+                closeAll()
+                throw ProcessError(.spawnFailed, program: program, message: "cannot start \(program) in \(directory): this libc has no posix_spawn_file_actions_addchdir_np", errno: ENOSYS)
+            }
+            _ = addChdir(&actions, directory)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -135,11 +142,14 @@ enum Spawner {
 enum GlibcExtras {
     typealias Pipe2 = @convention(c) (UnsafeMutablePointer<Int32>?, Int32) -> Int32
     typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, Int32) -> Int32
+    typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>?, UnsafePointer<CChar>?) -> Int32
 
     /// `pipe2(fds, flags)` (glibc 2.9).
     static let pipe2: Pipe2? = symbol("pipe2")
     /// `posix_spawn_file_actions_addclosefrom_np(actions, from)` (glibc 2.34).
     static let addCloseFrom: AddCloseFrom? = symbol("posix_spawn_file_actions_addclosefrom_np")
+    /// `posix_spawn_file_actions_addchdir_np(actions, path)` (glibc 2.29).
+    static let addChdir: AddChdir? = symbol("posix_spawn_file_actions_addchdir_np")
 
     private static func symbol<Function>(_ name: String) -> Function? {
         guard let process = dlopen(nil, RTLD_NOW), let address = dlsym(process, name) else { return nil }

@@ -59,11 +59,13 @@ public final class ChildProcess: Sendable {
         /// end of `main`) and it is still running. A SIGKILL of this process cannot be caught:
         /// a child reading a pipe from it then sees end of file.
         public var terminateAtExit: Bool
+        /// The directory the child starts in; `nil`: this process's.
+        public var workingDirectory: String?
 
         public init(
             _ arguments: [String], environment: [String: String]? = nil, standardInput: Input = .null,
             standardOutput: Output = .pipe, standardError: Output = .pipe, inheritedDescriptors: [Int32: Int32] = [:],
-            ownProcessGroup: Bool = true, terminateAtExit: Bool = true
+            ownProcessGroup: Bool = true, terminateAtExit: Bool = true, workingDirectory: String? = nil
         ) {
             self.arguments = arguments
             self.environment = environment
@@ -73,6 +75,7 @@ public final class ChildProcess: Sendable {
             self.inheritedDescriptors = inheritedDescriptors
             self.ownProcessGroup = ownProcessGroup
             self.terminateAtExit = terminateAtExit
+            self.workingDirectory = workingDirectory
         }
     }
 
