@@ -64,12 +64,15 @@ let package = Package(
             name: "CNats",
             linkerSettings: [.linkedLibrary("nats")]
         ),
+        // SIGTERM and friends through a self-pipe: none lost while a stage starts (SignalWatch).
+        .target(name: "CSignals"),
         .target(name: "RunnelProtocol", dependencies: ["CZstd"]),
         .target(
             name: "RunnelTransport",
             dependencies: [
                 "RunnelProtocol",
                 "CNats",
+                "CSignals",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

@@ -1,4 +1,4 @@
-import Dispatch
+import RunnelTransport
 import Synchronization
 
 #if canImport(Glibc)
@@ -7,24 +7,19 @@ import Glibc
 
 /// SIGTERM and SIGINT as a request to stop: a runner blocked reading its input has nothing in
 /// flight and exits at once (status 0); one that is working finishes what it holds first.
-final class StopSignal: @unchecked Sendable {  // `sources` is set once, before sharing
+final class StopSignal: Sendable {
     private struct State {
         var reading = false
         var requested = false
     }
 
     private let state = Mutex(State())
-    private var sources: [any DispatchSourceSignal] = []
+    /// Kept for the life of the process (a filter's runner is the whole command).
+    private let watch = Mutex<SignalWatch?>(nil)
 
     static func install() -> StopSignal {
         let signal = StopSignal()
-        for number in [SIGTERM, SIGINT] {
-            Glibc.signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { signal.request() }
-            source.resume()
-            signal.sources.append(source)
-        }
+        signal.watch.withLock { $0 = SignalWatch([SIGTERM, SIGINT]) { [weak signal] _ in signal?.request() } }
         return signal
     }
 

@@ -107,7 +107,7 @@ actor WrapChildren {
     private var drainSignal: Int32?
     /// The filter answers only at the end of its input: each batch runs its own child.
     private var childPerBatch = false
-    private var signalSources: [any DispatchSourceSignal] = []
+    private var signalWatch: SignalWatch?
     private var strayLines = 0
     /// Inputs waiting to be run alone, one child each, one after another (see ``ended(_:status:)``).
     private var toIsolate: [Pending] = []
@@ -387,15 +387,9 @@ actor WrapChildren {
     // MARK: Signals
 
     private func installSignalHandlers() {
-        guard signalSources.isEmpty else { return }
-        for number in [SIGTERM, SIGINT] {
-            // A second source beside the runner's: dispatch hands the signal to both.
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            // @Sendable: dispatch runs it on its own queue, not on this actor.
-            source.setEventHandler { @Sendable in Task { await self.drain(number) } }
-            source.resume()
-            signalSources.append(source)
-        }
+        guard signalWatch == nil else { return }
+        // A second watch beside the runner's: each gets the signal.
+        signalWatch = SignalWatch([SIGTERM, SIGINT]) { number in Task { await self.drain(number) } }
     }
 
     /// SIGTERM or SIGINT: no new child; each running one gets the signal, and SIGKILL after

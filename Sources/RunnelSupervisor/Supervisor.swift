@@ -18,7 +18,7 @@ import Glibc
 /// Every decision is the ``SupervisorMachine``'s; this actor feeds it events (a child exited —
 /// reaped on SIGCHLD —, a timer fired, a stop or restart was asked for) and performs the actions
 /// it returns (spawn, signal, schedule, log, finish). It runs as a ``Service`` in a
-/// `ServiceGroup` that shuts down gracefully on SIGTERM and SIGINT.
+/// `ServiceGroup` that shuts down gracefully on SIGTERM, SIGINT and SIGHUP (a ``SignalWatch``).
 ///
 /// ```swift
 /// let supervisor = try Supervisor(definition: definition, runnel: "/usr/bin/runnel", progress: false)
@@ -178,7 +178,11 @@ public actor Supervisor {
         // control socket and the metrics still answer; they stop once it has finished.
         services.append(.init(service: SupervisorService(supervisor: self), successTerminationBehavior: .gracefullyShutdownGroup, serviceName: "supervisor"))
         let group = ServiceGroup(
-            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint, .sighup], cancellationSignals: [], logger: Self.groupLogger))
+            configuration: .init(services: services, gracefulShutdownSignals: [], cancellationSignals: [], logger: Self.groupLogger))
+        // SIGTERM, SIGINT and SIGHUP (the terminal closed) shut the group down gracefully. Watched
+        // here, not by the group, whose dispatch sources lose a signal sent while they start.
+        let signals = SignalWatch([SIGTERM, SIGINT, SIGHUP]) { _ in Task { await group.triggerGracefulShutdown() } }
+        defer { signals.cancel() }
         do {
             try await group.run()
         } catch {

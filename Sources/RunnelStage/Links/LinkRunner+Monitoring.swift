@@ -2,6 +2,7 @@ import Foundation
 import Dispatch
 import Logging
 import RunnelProtocol
+import RunnelTransport
 
 #if canImport(Glibc)
 import Glibc
@@ -63,13 +64,7 @@ extension LinkRunner {
 
     // MARK: Signals
 
-    func installSignals() -> [any DispatchSourceSignal] {
-        [SIGTERM, SIGINT].map { number in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { [weak self] in self?.beginDrain() }
-            source.resume()
-            return source
-        }
+    func installSignals() -> SignalWatch {
+        SignalWatch([SIGTERM, SIGINT]) { [weak self] _ in self?.beginDrain() }
     }
 }

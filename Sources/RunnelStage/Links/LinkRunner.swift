@@ -147,7 +147,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         parts.withLock { $0.output = downstream }
         let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
         let signals = installSignals()
-        defer { for source in signals { source.cancel() } }
+        defer { signals.cancel() }
         SupervisorWatch.start()
         openTap()
         defer { parts.withLock { $0.tap }?.close() }

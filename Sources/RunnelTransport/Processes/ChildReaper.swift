@@ -76,6 +76,13 @@ public final class ChildReaper: Sendable {
             source.setEventHandler { [weak self] in self?.reap() }
             source.resume()
             state.source = source
+            // libdispatch installs its SIGCHLD handler later, on its manager thread: an exit
+            // in between is signalled to nobody. A look once it is surely in place finds it.
+            // (Not a SignalWatch: a dispatch SIGCHLD source made by any library in the process
+            // would replace its handler, and then no exit would be seen.)
+            for delay in [50, 1_000] {
+                queue.asyncAfter(deadline: .now() + .milliseconds(delay)) { [weak self] in self?.reap() }
+            }
         }
     }
 
