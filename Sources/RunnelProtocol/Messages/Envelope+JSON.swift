@@ -100,13 +100,14 @@ extension Envelope {
         while i < range.upperBound {
             let d = line[i] &- 0x30
             guard d < 10 else { return nil }  // fractions and exponents are not integers here
+            // A negative number is built downwards: Int64.min has no positive counterpart.
             let (m, o1) = value.multipliedReportingOverflow(by: 10)
-            let (s, o2) = m.addingReportingOverflow(Int64(d))
+            let (s, o2) = negative ? m.subtractingReportingOverflow(Int64(d)) : m.addingReportingOverflow(Int64(d))
             guard !o1, !o2 else { return nil }
             value = s
             i += 1
         }
-        return negative ? -value : value
+        return value
     }
 
     /// Decodes `meta`, already checked by ``EnvelopeLayout`` to be an object of strings.

@@ -14,7 +14,7 @@ struct EnvelopeLineTests {
     @Test("seq, attempt and deadline_ms are written as decimal digits, at both ends of their ranges")
     func numbers() throws {
         let cases: [(seq: UInt64, attempt: Int, deadline: Int64)] = [
-            (1, 1, 0), (9, 10, -1), (10, 99, 100), (UInt64(Int64.max), Int.max, Int64.min + 1), (1_000_000_007, 1, Int64.max),
+            (1, 1, 0), (9, 10, -1), (10, 99, 100), (UInt64(Int64.max), Int.max, Int64.min), (1_000_000_007, 1, Int64.max),
         ]
         for (seq, attempt, deadline) in cases {
             let envelope = Envelope(
@@ -26,12 +26,17 @@ struct EnvelopeLineTests {
             #expect(back.attempt == attempt)
             #expect(back.deadlineMs == deadline)
         }
-        // The writer takes any UInt64 and Int64 (this reader takes integers from -(2^63 - 1) to
-        // 2^63 - 1 only).
+        // The writer takes any UInt64; the reader takes seq up to 2^63 - 1, and refuses the rest
+        // as out of range, never wrapping.
         let envelope = Envelope(id: "a", type: "t", ts: nil, deadlineMs: Int64.min, body: try RawJSON("{}"))
-        #expect(
-            line(envelope, seq: UInt64.max)
-                == #"{"id":"a","seq":18446744073709551615,"type":"t","attempt":1,"deadline_ms":-9223372036854775808,"body":{}}"# + "\n")
+        let written = line(envelope, seq: UInt64.max)
+        #expect(written == #"{"id":"a","seq":18446744073709551615,"type":"t","attempt":1,"deadline_ms":-9223372036854775808,"body":{}}"# + "\n")
+        #expect(throws: RunnelError.self) { try Envelope(line: Array(written.utf8.dropLast())) }
+        for beyond in ["9223372036854775808", "-9223372036854775809", "99999999999999999999"] {
+            #expect(throws: RunnelError.self, "deadline_ms \(beyond)") {
+                try Envelope(line: Array(#"{"id":"a","type":"t","deadline_ms":\#(beyond),"body":{}}"#.utf8))
+            }
+        }
     }
 
     @Test("a copy's seq changes apart from the original's, and equality counts it")
