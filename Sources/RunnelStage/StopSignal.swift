@@ -14,7 +14,7 @@ final class StopSignal: Sendable {
     }
 
     private let state = Mutex(State())
-    /// Kept for the life of the process (a filter's runner is the whole command).
+    /// SIGTERM and SIGINT are watched while this lives (a filter runner keeps it to its end).
     private let watch = Mutex<SignalWatch?>(nil)
 
     static func install() -> StopSignal {
