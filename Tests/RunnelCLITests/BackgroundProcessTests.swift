@@ -35,12 +35,21 @@ struct BackgroundProcessTests {
         #expect(!sleeper.isRunning)
     }
 
-    /// A stage run inside this test process leaves SIGTERM and SIGINT ignored here (its signal
-    /// sources need that); Foundation's `Process` would hand that on, and a helper a script
-    /// starts in the background would then outlive its `kill`, holding the test for ever.
+    /// A stage run inside this test process used to leave SIGTERM and SIGINT ignored here (its
+    /// dispatch signal sources needed that); Foundation's `Process` hands that on, and a helper
+    /// a script started in the background then outlived its `kill`, holding the test for ever.
     @Test("children start with the default action for SIGTERM and SIGINT, whatever this process ignores", .timeLimit(.minutes(1)))
     func defaultSignalActions() async throws {
-        signal(SIGTERM, SIG_IGN)  // as any in-process stage leaves it
+        // Ignored, as a stage using a dispatch signal source leaves them; put back at the end,
+        // as other tests' in-process stages watch them (SignalWatch).
+        var saved = (sigaction(), sigaction())
+        sigaction(SIGTERM, nil, &saved.0)
+        sigaction(SIGINT, nil, &saved.1)
+        defer {
+            sigaction(SIGTERM, &saved.0, nil)
+            sigaction(SIGINT, &saved.1, nil)
+        }
+        signal(SIGTERM, SIG_IGN)
         signal(SIGINT, SIG_IGN)
         let dir = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
