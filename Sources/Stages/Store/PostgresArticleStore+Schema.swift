@@ -107,6 +107,25 @@ extension PostgresArticleStore {
         "CREATE INDEX IF NOT EXISTS failures_url ON failures(url)",
     ]
 
+    /// Schema 2, run once on a store of schema 1 or a new one (``migrate(_:logger:)``): a
+    /// version's title and text are kept once, in `articles` while it is current (its `versions`
+    /// row has NULL), in `versions` once it is superseded; the view `version_texts` gives every
+    /// version's. The current versions' copies a schema-1 store kept are emptied.
+    static let schema2: [PostgresQuery] = [
+        "ALTER TABLE versions ALTER COLUMN title DROP NOT NULL",
+        "ALTER TABLE versions ALTER COLUMN text DROP NOT NULL",
+        """
+        UPDATE versions AS v SET title = NULL, text = NULL FROM articles AS a
+        WHERE v.article_id = a.id AND v.version = a.version AND v.text IS NOT NULL
+        """,
+        """
+        CREATE OR REPLACE VIEW version_texts AS
+            SELECT v.article_id, v.version, v.content_hash, v.fingerprint,
+                coalesce(v.title, a.title) AS title, coalesce(v.text, a.text) AS text, v.stored_at
+            FROM versions v JOIN articles a ON a.id = v.article_id
+        """,
+    ]
+
     /// Creates what is missing, under an advisory lock so that store processes starting together
     /// on several hosts do not race, and rebuilds `articles.search` when ``TextFolding/version``
     /// changed since it was written.
@@ -121,9 +140,15 @@ extension PostgresArticleStore {
             if let stored, stored != folding {
                 try await reindex(connection, logger: logger)
             }
+            let schemaVersion = try await connection.query(
+                "SELECT value FROM runnel_meta WHERE key = 'schema'", logger: logger
+            ).collect().first?.decode(String.self)
+            if schemaVersion != "2" {
+                for statement in schema2 { try await connection.query(statement, logger: logger) }
+            }
             try await connection.query(
                 """
-                INSERT INTO runnel_meta (key, value) VALUES ('schema', '1'), ('folding', \(folding))
+                INSERT INTO runnel_meta (key, value) VALUES ('schema', '2'), ('folding', \(folding))
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
                 """,
                 logger: logger)

@@ -181,6 +181,16 @@ extension PostgresArticleStore {
             try await connection.query("DELETE FROM keywords WHERE article_id = ANY(\(plan.clearedEnrichment)::int8[])", logger: logger)
         }
         if !plan.rewrites.isEmpty {
+            // A version's title and text live in `articles` while it is current: before the row
+            // takes a newer version's, they go into the version's own row (empty until now).
+            try await connection.query(
+                """
+                UPDATE versions AS v SET title = a.title, text = a.text
+                FROM articles AS a
+                WHERE a.id = ANY(\(plan.rewrites.map(\.id))::int8[]) AND v.article_id = a.id AND v.version = a.version
+                    AND v.text IS NULL
+                """,
+                logger: logger)
             var columns = ArticleColumns()
             for rewrite in plan.rewrites { columns.append(rewrite.content, fill: rewrite.fill) }
             try await connection.query(
@@ -226,13 +236,23 @@ extension PostgresArticleStore {
             try await connection.query("UPDATE articles SET last_seen = \(now) WHERE id = ANY(\(plan.touched)::int8[])", logger: logger)
         }
         if !plan.versions.isEmpty {
+            // The article's last version of the batch is its current one: its title and text are
+            // the row's. One the batch itself replaced keeps its own.
+            let current = Dictionary(plan.versions.map { ($0.id, $0.version) }, uniquingKeysWith: max)
+            var titles = PostgresNullableArray<String>()
+            var texts = PostgresNullableArray<String>()
+            for version in plan.versions {
+                let isCurrent = current[version.id] == version.version
+                titles.append(isCurrent ? nil : version.article.article.title)
+                texts.append(isCurrent ? nil : version.article.article.text)
+            }
             try await connection.query(
                 """
                 INSERT INTO versions (article_id, version, content_hash, fingerprint, title, text, stored_at)
                 SELECT id, version, content_hash, fingerprint, title, text, \(now)
                 FROM unnest(\(plan.versions.map(\.id))::int8[], \(plan.versions.map { Int64($0.version) })::int8[],
                     \(plan.versions.map(\.article.contentHash))::text[], \(plan.versions.map(\.article.fingerprint))::text[],
-                    \(plan.versions.map(\.article.article.title))::text[], \(plan.versions.map(\.article.article.text))::text[])
+                    \(titles)::text[], \(texts)::text[])
                     AS x(id, version, content_hash, fingerprint, title, text)
                 """,
                 logger: logger)

@@ -8,7 +8,10 @@ extension SQLiteArticleStore {
     ///   version's fields. The enrichment columns are NULL for an article that was only parsed.
     ///   `fingerprint` is ``ContentFingerprint`` of title and text, which decides whether a
     ///   delivery is a new version; `content_hash` is enrich's SHA-256 when it came with one.
-    /// - `versions`: every version's title and text, version 1 included.
+    /// - `versions`: one row per version, version 1 included; `title` and `text` are NULL on the
+    ///   current version's row (they are the article's, kept once) and filled in when a newer
+    ///   version replaces it. The view `version_texts` gives every version with its title and
+    ///   text.
     /// - `entities`, `keywords`, `links` (`kind` = `related` or `outlink`): the latest version's.
     /// - `failures`: error records that reached the store, once per message id.
     /// - `articles_fts`: a contentless FTS5 table over the *folded* title and text
@@ -105,6 +108,36 @@ extension SQLiteArticleStore {
                 CREATE VIRTUAL TABLE articles_fts USING fts5(
                     title, text, content='', tokenize='unicode61 remove_diacritics 2'
                 );
+                """)
+        }
+        // The current version's title and text were kept twice, in `articles` and `versions`:
+        // about a third of what the store wrote to SQLite and the disk (issue 14).
+        migrator.registerMigration("v2: a version keeps its title and text once it is superseded") { db in
+            try db.execute(sql: """
+                CREATE TABLE versions_v2 (
+                    article_id INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+                    version INTEGER NOT NULL,
+                    content_hash TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL,
+                    title TEXT,
+                    text TEXT,
+                    stored_at TEXT NOT NULL,
+                    PRIMARY KEY (article_id, version)
+                );
+                INSERT INTO versions_v2
+                    SELECT v.article_id, v.version, v.content_hash, v.fingerprint,
+                        CASE WHEN v.version = a.version THEN NULL ELSE v.title END,
+                        CASE WHEN v.version = a.version THEN NULL ELSE v.text END,
+                        v.stored_at
+                    FROM versions v LEFT JOIN articles a ON a.id = v.article_id;
+                DROP TABLE versions;
+                ALTER TABLE versions_v2 RENAME TO versions;
+                CREATE INDEX versions_fingerprint ON versions(article_id, fingerprint);
+
+                CREATE VIEW version_texts AS
+                    SELECT v.article_id, v.version, v.content_hash, v.fingerprint,
+                        coalesce(v.title, a.title) AS title, coalesce(v.text, a.text) AS text, v.stored_at
+                    FROM versions v JOIN articles a ON a.id = v.article_id;
                 """)
         }
         return migrator

@@ -51,7 +51,7 @@ extension SQLiteArticleStore {
             values += [key, now, now, 1]
             try db.cachedStatement(sql: insertArticleSQL).execute(arguments: StatementArguments(values))
             let id = db.lastInsertedRowID
-            try insertVersion(id: id, version: 1, article, contentHash: hash, fingerprint: fingerprint, in: db, at: now)
+            try insertVersion(id: id, version: 1, contentHash: hash, fingerprint: fingerprint, in: db, at: now)
             try insertChildren(id: id, article, enrichment: enrichment, in: db)
             try indexText(id: id, title: article.title, text: article.text, in: db)
             return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .inserted, version: 1)
@@ -74,14 +74,19 @@ extension SQLiteArticleStore {
             return ArticleStored(url: article.url, canonicalURL: key, articleID: id, action: .unchanged, version: earlier)
         }
 
-        // A new version: unindex the old text, rewrite the row, keep the version, reindex.
+        // A new version: unindex the old text, keep it in its version's row (until now the
+        // article's alone), rewrite the article, add the new version, reindex.
         guard let old = try Row.fetchOne(db.cachedStatement(sql: "SELECT title, text FROM articles WHERE id = ?"), arguments: [id])
         else { throw RunnelError(.internal, "article \(id) vanished inside its transaction") }
-        try unindexText(id: id, title: old[0], text: old[1], in: db)
+        let oldTitle: String = old[0]
+        let oldText: String = old[1]
+        try unindexText(id: id, title: oldTitle, text: oldText, in: db)
+        try db.cachedStatement(sql: "UPDATE versions SET title = ?, text = ? WHERE article_id = ? AND version = ?")
+            .execute(arguments: [oldTitle, oldText, id, version])
         var values = articleValues(article, enrichment: enrichment, contentHash: hash, fingerprint: fingerprint)
         values += [now, version + 1, id]
         try db.cachedStatement(sql: updateArticleSQL).execute(arguments: StatementArguments(values))
-        try insertVersion(id: id, version: version + 1, article, contentHash: hash, fingerprint: fingerprint, in: db, at: now)
+        try insertVersion(id: id, version: version + 1, contentHash: hash, fingerprint: fingerprint, in: db, at: now)
         for table in ["entities", "keywords", "links"] {
             try db.cachedStatement(sql: "DELETE FROM \(table) WHERE article_id = ?").execute(arguments: [id])
         }
@@ -160,16 +165,14 @@ extension SQLiteArticleStore {
         try insertEnrichmentChildren(id: id, enrichment, in: db)
     }
 
+    /// Adds the row of the article's current version: its title and text stay the article's
+    /// alone until a newer version replaces it.
     static func insertVersion(
-        id: Int64, version: Int, _ article: ArticleParsed, contentHash: String, fingerprint: String,
-        in db: Database, at now: String
+        id: Int64, version: Int, contentHash: String, fingerprint: String, in db: Database, at now: String
     ) throws {
         try db.cachedStatement(
-            sql: """
-                INSERT INTO versions (article_id, version, content_hash, fingerprint, title, text, stored_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
-                """
-        ).execute(arguments: [id, version, contentHash, fingerprint, article.title, article.text, now])
+            sql: "INSERT INTO versions (article_id, version, content_hash, fingerprint, stored_at) VALUES (?, ?, ?, ?, ?)"
+        ).execute(arguments: [id, version, contentHash, fingerprint, now])
     }
 
     static func insertChildren(id: Int64, _ article: ArticleParsed, enrichment: StoredArticle.Enrichment?, in db: Database) throws {
