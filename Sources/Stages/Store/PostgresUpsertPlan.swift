@@ -30,7 +30,7 @@ struct PreparedArticle: Sendable {
         self.index = index
         self.article = article
         self.enrichment = enrichment
-        key = SQLiteArticleStore.key(of: article)
+        key = ArticleKey.of(article)
         fingerprint = ContentFingerprint.of(title: article.title, text: article.text)
         self.contentHash = contentHash ?? fingerprint
         vector = PostgresTextSearch.vector(title: article.title, text: article.text)

@@ -18,17 +18,6 @@ extension SQLiteArticleStore {
         }
     }
 
-    /// The key an article is stored under: its canonical URL, or the fetched URL without one,
-    /// normalised by ``WebURL`` without its fragment, so `HTTPS://Site.vn:443/./a#top` and
-    /// `https://site.vn/a` are one article. A string WebURL cannot parse is kept as written.
-    static func key(of article: ArticleParsed) -> String {
-        var key = article.url
-        if let canonical = article.canonicalURL?.trimmingCharacters(in: .whitespacesAndNewlines), !canonical.isEmpty {
-            key = canonical
-        }
-        return (try? WebURL(key).removingFragment.href) ?? key
-    }
-
     /// Inserts a new article, keeps a new version of a known one, or recognises a redelivery.
     ///
     /// A delivery whose fingerprint equals the current version's, or any earlier version's (an
@@ -38,7 +27,7 @@ extension SQLiteArticleStore {
         _ article: ArticleParsed, enrichment: StoredArticle.Enrichment?, contentHash: String?,
         in db: Database, at now: String
     ) throws -> ArticleStored {
-        let key = key(of: article)
+        let key = ArticleKey.of(article)
         let fingerprint = ContentFingerprint.of(title: article.title, text: article.text)
         let hash = contentHash ?? fingerprint
         // Every statement here is prepared once per connection and reused for each row.
