@@ -89,3 +89,18 @@ import Testing
         #expect(ArticleKey.of(article) == "https://vov.vn/b")
     }
 }
+
+@Suite("article.stored bodies")
+struct ArticleStoredBodyTests {
+    @Test("the hand-written body is byte for byte what RawJSON(encoding:) writes", arguments: [
+        ArticleStored(url: "https://a.example/x", canonicalURL: "https://a.example/x", articleID: 1, action: .inserted, version: 1),
+        ArticleStored(
+            url: "https://a.example/x?q=\"1\"&r=/đ", canonicalURL: "https://a.example/😀", articleID: Int64.max, action: .unchanged,
+            version: Int.max),
+        ArticleStored(url: "", canonicalURL: "\u{1}\\", articleID: -1, action: .updated, version: 0),
+    ])
+    func sameAsEncoder(stored: ArticleStored) throws {
+        #expect(stored.jsonBody.bytes == (try RawJSON(encoding: stored)).bytes)
+        #expect(try stored.jsonBody.decode(ArticleStored.self) == stored)
+    }
+}

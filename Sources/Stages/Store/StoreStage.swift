@@ -153,11 +153,7 @@ public struct StoreStage: Stage {
         case .recordedFailure:
             return .emit([])
         case let .stored(stored):
-            do throws(RunnelError) {
-                return .emit([try Emission(type: MessageType.articleStored, encoding: stored)])
-            } catch {
-                return .fail(error)
-            }
+            return .emit([Emission(type: MessageType.articleStored, body: stored.jsonBody)])
         }
     }
 }

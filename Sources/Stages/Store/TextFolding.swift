@@ -141,6 +141,64 @@ public enum TextFolding {
         return Array(folded.utf8)
     }
 
+    /// Calls `body` with each word of valid UTF-8 `utf8` folded, in order: the words of
+    /// ``tokens(_:)``, each folded as ``fold(_:)`` folds it, without a String for either (the
+    /// PostgreSQL store's search vector: issue 14). The buffer is valid only during the call.
+    static func forEachFoldedWord(_ utf8: UnsafeBufferPointer<UInt8>, _ body: (UnsafeBufferPointer<UInt8>) -> Void) {
+        var word: [UInt8] = []
+        word.reserveCapacity(64)
+        var inWord = false
+        foldTable.bytes.withUnsafeBufferPointer { table in
+            foldTable.starts.withUnsafeBufferPointer { starts in
+                wordScalars.withUnsafeBufferPointer { isWord in
+                    let count = utf8.count
+                    var i = 0
+                    while i < count {
+                        let lead = utf8[i]
+                        let v: UInt32
+                        let length: Int
+                        if lead < 0x80 {
+                            v = UInt32(lead)
+                            length = 1
+                        } else if lead < 0xE0 {
+                            v = UInt32(lead & 0x1F) << 6 | UInt32(utf8[i + 1] & 0x3F)
+                            length = 2
+                        } else if lead < 0xF0 {
+                            v = UInt32(lead & 0x0F) << 12 | UInt32(utf8[i + 1] & 0x3F) << 6 | UInt32(utf8[i + 2] & 0x3F)
+                            length = 3
+                        } else {
+                            v = UInt32(lead & 0x07) << 18 | UInt32(utf8[i + 1] & 0x3F) << 12
+                                | UInt32(utf8[i + 2] & 0x3F) << 6 | UInt32(utf8[i + 3] & 0x3F)
+                            length = 4
+                        }
+                        let wordScalar = v < 0x2000 ? isWord[Int(v)] : Unicode.Scalar(v).map(isWordScalar) ?? false
+                        if wordScalar {
+                            inWord = true
+                            if v < 0x80 {
+                                word.append(lead &- 0x41 < 26 ? lead | 0x20 : lead)
+                            } else if v < 0x2000 {
+                                word.append(contentsOf: UnsafeBufferPointer(rebasing: table[starts[Int(v)]..<starts[Int(v) + 1]]))
+                            } else if (0x3000...0xD7FF).contains(v) {
+                                word.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[i..<(i + length)]))
+                            } else if let scalar = Unicode.Scalar(v) {
+                                word.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
+                            }
+                        } else if inWord {
+                            word.withUnsafeBufferPointer(body)
+                            word.removeAll(keepingCapacity: true)
+                            inWord = false
+                        }
+                        i += length
+                    }
+                }
+            }
+        }
+        if inWord { word.withUnsafeBufferPointer(body) }
+    }
+
+    /// ``isWordScalar(_:)`` of every scalar below U+2000, looked up once.
+    private static let wordScalars: [Bool] = (UInt32(0)..<0x2000).map { Unicode.Scalar($0).map(isWordScalar) ?? false }
+
     /// The folded words of `text`, in order: runs of letters, digits and marks.
     public static func terms(_ text: String) -> [String] {
         tokens(text).map(\.folded)
