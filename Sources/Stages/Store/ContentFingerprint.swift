@@ -18,22 +18,14 @@ public enum ContentFingerprint {
     public static func of(title: String, text: String) -> String {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         func feed(_ part: String) {
-            var pendingSpace = false
-            var started = false
-            var text = normalized(part)
-            text.withUTF8 { utf8 in
-                for byte in utf8 {
-                    if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C {
-                        pendingSpace = started
-                        continue
-                    }
-                    if pendingSpace {
-                        hash = (hash ^ 0x20) &* 0x0000_0100_0000_01B3
-                        pendingSpace = false
-                    }
-                    started = true
-                    hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-                }
+            var part = part
+            // One pass hashes and watches for combining marks; the rare part that has one is
+            // hashed again in NFC.
+            let start = hash
+            if part.withUTF8({ hashCollapsingSpaces($0, into: &hash) }) {
+                hash = start
+                var composed = part.precomposedStringWithCanonicalMapping
+                _ = composed.withUTF8 { hashCollapsingSpaces($0, into: &hash, watchingMarks: false) }
             }
         }
         feed(title)
@@ -41,6 +33,34 @@ public enum ContentFingerprint {
         feed(text)
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+
+    /// Feeds `utf8` to FNV-1a with every run of whitespace as one space and both ends trimmed.
+    /// - Returns: whether it stopped at a combining mark (``mayHoldMarks(_:)``), when watching.
+    private static func hashCollapsingSpaces(
+        _ utf8: UnsafeBufferPointer<UInt8>, into hash: inout UInt64, watchingMarks: Bool = true
+    ) -> Bool {
+        var pendingSpace = false
+        var started = false
+        var i = 0
+        let count = utf8.count
+        while i < count {
+            let byte = utf8[i]
+            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C {
+                pendingSpace = started
+                i += 1
+                continue
+            }
+            if watchingMarks && byte >= 0xCC && isMark(utf8, at: i) { return true }
+            if pendingSpace {
+                hash = (hash ^ 0x20) &* 0x0000_0100_0000_01B3
+                pendingSpace = false
+            }
+            started = true
+            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            i += 1
+        }
+        return false
     }
 
     /// `text` in NFC. Text from the parse stage is NFC already; only text holding combining
@@ -64,27 +84,32 @@ public enum ContentFingerprint {
                 i += 8
                 continue
             }
-            let lead = utf8[i]
-            switch lead {
-            case 0xCC:  // U+0300–U+033F
-                return true
-            case 0xCD:  // U+0340–U+037F
-                if utf8[i + 1] < 0xB0 { return true }
-            case 0xE1:
-                let second = utf8[i + 1]
-                let third = utf8[i + 2]
-                if (0x84...0x87).contains(second) || (second == 0xAA && third >= 0xB0) || second == 0xAB || second == 0xB7 {
-                    return true  // U+1100–U+11FF, U+1AB0–U+1AFF, U+1DC0–U+1DFF
-                }
-            case 0xE2:
-                if utf8[i + 1] == 0x83 && utf8[i + 2] >= 0x90 { return true }  // U+20D0–U+20FF
-            case 0xEF:
-                if utf8[i + 1] == 0xB8 && (0xA0...0xAF).contains(utf8[i + 2]) { return true }  // U+FE20–U+FE2F
-            default:
-                break
-            }
+            if isMark(utf8, at: i) { return true }
             i += 1
         }
         return false
+    }
+
+    /// Whether the scalar that starts at `i` (a lead byte of valid UTF-8, or any other byte)
+    /// is one of the marks ``mayHoldMarks(_:)`` looks for.
+    @inline(__always)
+    private static func isMark(_ utf8: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
+        switch utf8[i] {
+        case 0xCC:  // U+0300–U+033F
+            return true
+        case 0xCD:  // U+0340–U+037F
+            return utf8[i + 1] < 0xB0
+        case 0xE1:
+            let second = utf8[i + 1]
+            let third = utf8[i + 2]
+            // U+1100–U+11FF, U+1AB0–U+1AFF, U+1DC0–U+1DFF
+            return (0x84...0x87).contains(second) || (second == 0xAA && third >= 0xB0) || second == 0xAB || second == 0xB7
+        case 0xE2:
+            return utf8[i + 1] == 0x83 && utf8[i + 2] >= 0x90  // U+20D0–U+20FF
+        case 0xEF:
+            return utf8[i + 1] == 0xB8 && (0xA0...0xAF).contains(utf8[i + 2])  // U+FE20–U+FE2F
+        default:
+            return false
+        }
     }
 }
