@@ -35,14 +35,19 @@ enum TestPostgres {
             process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
             process.arguments = ["psql", "-X", "-q", "-At", "-v", "ON_ERROR_STOP=1", "-d", url, "-c", sql]
         }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
+        // Its output goes to files, read once it has exited: no pipe to fill up while the other
+        // is read, and no read that another test's SIGCHLD interrupts (Foundation's
+        // readDataToEndOfFile traps on EINTR).
+        let files = (0..<2).map { _ in FileManager.default.temporaryDirectory.appendingPathComponent("psql-\(UUID().uuidString)") }
+        defer { for file in files { try? FileManager.default.removeItem(at: file) } }
+        for file in files { FileManager.default.createFile(atPath: file.path, contents: nil) }
+        process.standardOutput = try FileHandle(forWritingTo: files[0])
+        process.standardError = try FileHandle(forWritingTo: files[1])
+        process.standardInput = FileHandle.nullDevice
         try process.run()
-        let output = out.fileHandleForReading.readDataToEndOfFile()
-        let errors = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
+        let output = (try? Data(contentsOf: files[0])) ?? Data()
+        let errors = (try? Data(contentsOf: files[1])) ?? Data()
         guard process.terminationStatus == 0 else {
             throw RunnelError(.internal, "psql failed on \(sql): \(String(decoding: errors, as: UTF8.self))")
         }
