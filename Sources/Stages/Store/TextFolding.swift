@@ -87,20 +87,7 @@ public enum TextFolding {
                 i += 1
                 continue
             }
-            // The string is valid UTF-8: the lead byte says how long the scalar is.
-            let v: UInt32
-            let length: Int
-            if lead < 0xE0 {
-                v = UInt32(lead & 0x1F) << 6 | UInt32(utf8[i + 1] & 0x3F)
-                length = 2
-            } else if lead < 0xF0 {
-                v = UInt32(lead & 0x0F) << 12 | UInt32(utf8[i + 1] & 0x3F) << 6 | UInt32(utf8[i + 2] & 0x3F)
-                length = 3
-            } else {
-                v = UInt32(lead & 0x07) << 18 | UInt32(utf8[i + 1] & 0x3F) << 12 | UInt32(utf8[i + 2] & 0x3F) << 6
-                    | UInt32(utf8[i + 3] & 0x3F)
-                length = 4
-            }
+            let (v, length) = scalar(utf8, at: i)
             if v < 0x2000 {
                 copy(UnsafeBufferPointer(rebasing: table[starts[Int(v)]..<starts[Int(v) + 1]]))
             } else if (0x3000...0xD7FF).contains(v) {
@@ -112,6 +99,22 @@ public enum TextFolding {
             i += length
         }
         return overflowed ? 0 : o
+    }
+
+    /// The scalar of valid UTF-8 `utf8` that starts at `i` with a byte of 0x80 or more, and its
+    /// length in bytes (the lead byte says how long it is).
+    @inline(__always)
+    private static func scalar(_ utf8: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
+        let lead = utf8[i]
+        if lead < 0xE0 {
+            return (UInt32(lead & 0x1F) << 6 | UInt32(utf8[i + 1] & 0x3F), 2)
+        } else if lead < 0xF0 {
+            return (UInt32(lead & 0x0F) << 12 | UInt32(utf8[i + 1] & 0x3F) << 6 | UInt32(utf8[i + 2] & 0x3F), 3)
+        }
+        return (
+            UInt32(lead & 0x07) << 18 | UInt32(utf8[i + 1] & 0x3F) << 12 | UInt32(utf8[i + 2] & 0x3F) << 6
+                | UInt32(utf8[i + 3] & 0x3F), 4
+        )
     }
 
     /// The UTF-8 folded form of every scalar below U+2000: scalar `v` folds to
@@ -155,22 +158,7 @@ public enum TextFolding {
                     var i = 0
                     while i < count {
                         let lead = utf8[i]
-                        let v: UInt32
-                        let length: Int
-                        if lead < 0x80 {
-                            v = UInt32(lead)
-                            length = 1
-                        } else if lead < 0xE0 {
-                            v = UInt32(lead & 0x1F) << 6 | UInt32(utf8[i + 1] & 0x3F)
-                            length = 2
-                        } else if lead < 0xF0 {
-                            v = UInt32(lead & 0x0F) << 12 | UInt32(utf8[i + 1] & 0x3F) << 6 | UInt32(utf8[i + 2] & 0x3F)
-                            length = 3
-                        } else {
-                            v = UInt32(lead & 0x07) << 18 | UInt32(utf8[i + 1] & 0x3F) << 12
-                                | UInt32(utf8[i + 2] & 0x3F) << 6 | UInt32(utf8[i + 3] & 0x3F)
-                            length = 4
-                        }
+                        let (v, length) = lead < 0x80 ? (UInt32(lead), 1) : scalar(utf8, at: i)
                         let wordScalar = v < 0x2000 ? isWord[Int(v)] : Unicode.Scalar(v).map(isWordScalar) ?? false
                         if wordScalar {
                             inWord = true
