@@ -46,7 +46,7 @@ struct TreeConstructionTests {
     }
 
     @Test(
-        "the scan marks a block's end tag that closes open divs, which libxml2 ignores, and nothing else",
+        "the scan marks where libxml2 and a browser part ways (a block's end tag closing open divs, the adoption agency, foster parenting), and nothing else",
         arguments: [
             ("<header><button><div><div>Menu</button></header><p>Text</p>", true),
             ("<ul><li><div>One</li><li>Two</li></ul>", true),
@@ -55,6 +55,18 @@ struct TreeConstructionTests {
             ("<span><div>Inline end tags are ignored by both</span>", false),
             ("<div><p>A paragraph left open</div>", false),
             ("<div><div>Divs close divs</div>", false),
+            // The adoption agency: a formatting element's end tag with a block open inside it.
+            ("<b><p>Bold paragraph</b> and the rest</p>", true),
+            ("<font><div>Old news site</font></div>", true),
+            ("<a href=/x><div>A card</div></a>", false),
+            ("<p><b>Bold</b> then <i>italic</i></p>", false),
+            // Foster parenting: text or a foreign element directly inside a table part.
+            ("<table><p>Moved before the table</p><tr><td>cell</td></tr></table>", true),
+            ("<table><tr>stray text<td>cell</td></tr></table>", true),
+            ("<table><tr><td>cell</td>&nbsp;</tr></table>", true),
+            ("<table>\n <tbody>\n <tr>\n <td>cell</td>\n </tr>\n </tbody>\n</table>", false),
+            ("<table><caption>Cap</caption><colgroup><col></colgroup><tr><th>h</th></tr><!-- c --><script>x</script></table>", false),
+            ("<table><tr><td><p>In a cell, anything goes</p><div>x</div></td></tr></table>", false),
         ])
     func scanMarksDivergence(_ html: String, _ outruns: Bool) {
         #expect(MarkupScan(html).outrunsLibXML2 == outruns)

@@ -61,13 +61,21 @@ struct MarkupScan {
     /// text holds a `<`: libxml2 2.9 parses that text as markup where this scan skips it, so past
     /// one the two may disagree on where a script starts, and no more bodies are left out.
     private var agreesWithLibXML2 = true
-    /// True once a block's end tag closed back through an open `<div>` (or table part) to the
-    /// element it names, as in `<li><div>…</li>` or a header's `<button><div><div></button>`:
-    /// HTML's tree construction closes them all there, but libxml2 2.9 ignores an end tag that
-    /// would close an element it ranks higher (`div` 150, table parts 160–190, the rest 100), so
-    /// from that tag on its tree and a browser's differ, and the rest of the page may end up
-    /// inside the element left open. The scan's model over-reports (it knows no scope), which
-    /// costs only CPU: ``TreeConstruction/automatic`` builds such a page with the HTML5 builder.
+    /// True once the markup takes one of the paths where libxml2 2.9's tree and a browser's part
+    /// ways; ``TreeConstruction/automatic`` then builds the page with the HTML5 builder:
+    /// - a block's end tag that closes back through an open `<div>` (or table part) to the
+    ///   element it names, as in `<li><div>…</li>` or a header's `<button><div><div></button>`:
+    ///   HTML closes them all there, but libxml2 ignores an end tag that would close an element
+    ///   it ranks higher (`div` 150, table parts 160–190, the rest 100), so the rest of the page
+    ///   may end up inside the element left open;
+    /// - a formatting element's end tag that closes through a block opened inside it
+    ///   (`<b><p>…</b>`): a browser runs the adoption agency, moving the block out and the
+    ///   formatting into it, where libxml2 closes both;
+    /// - text or an element other than a table's own parts directly inside a `<table>`, its
+    ///   sections or rows (`<table><p>…`): a browser puts it before the table (foster
+    ///   parenting), libxml2 leaves it inside.
+    ///
+    /// The scan's model over-reports (it knows no scope), which costs only CPU.
     private(set) var outrunsLibXML2 = false
 
     /// Scans `html` (UTF-8).
@@ -114,7 +122,13 @@ struct MarkupScan {
         let count = bytes.count
         var i = 0
         while i < count {
-            guard let lt = Self.find(0x3C, in: bytes, from: i) else { return }  // <
+            let lt = Self.find(0x3C, in: bytes, from: i)
+            if !outrunsLibXML2, let top = stack.last, Self.roles[top].contains(.tablePart),
+                Self.hasText(UnsafeBufferPointer(rebasing: bytes[i..<(lt ?? count)]))
+            {
+                outrunsLibXML2 = true  // text a browser moves before the table
+            }
+            guard let lt else { return }  // <
             i = lt + 1
             guard i < count else { return }
             let c = bytes[i]
@@ -201,6 +215,9 @@ struct MarkupScan {
                     i = end.next
                     continue
                 }
+                if !outrunsLibXML2, let top = stack.last, Self.roles[top].contains(.tablePart), !role.contains(.tableContent) {
+                    outrunsLibXML2 = true  // an element a browser moves before the table
+                }
                 if role.contains(.void) || selfClosing && !role.contains(.closesOthers) { continue }
                 if role.contains(.closesParagraph), stack.last == Self.paragraph { pop() }
                 if role.contains(.closesOthers), let closes = Self.closers[hash] {
@@ -232,8 +249,14 @@ struct MarkupScan {
             pop()
             if top == hash { return }
             // Only end tags that close something else get here (most close the element on top).
-            if !outrunsLibXML2 && Self.roles[top].contains(.outranking) && Self.roles[hash].contains(.closesThroughDivs) {
-                outrunsLibXML2 = true
+            if !outrunsLibXML2 {
+                let closing = Self.roles[hash]
+                let closed = Self.roles[top]
+                if closed.contains(.outranking) && closing.contains(.closesThroughDivs)
+                    || closing.contains(.formatting) && !closed.isDisjoint(with: [.outranking, .closesParagraph, .closesThroughDivs])
+                {
+                    outrunsLibXML2 = true
+                }
             }
         }
     }
@@ -333,6 +356,21 @@ struct MarkupScan {
          "figcaption", "figure", "footer", "header", "hgroup", "listing", "main", "menu", "nav", "ol", "pre", "search",
          "section", "summary", "ul", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "form"])
 
+    /// HTML's formatting elements: an end tag of one that closes through a block runs a
+    /// browser's adoption agency.
+    private static let formatting = ["a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u"]
+
+    /// Where text and other elements are moved out of the table (foster parenting) when they
+    /// come directly inside one of these.
+    private static let tableParts = ["table", "tbody", "thead", "tfoot", "tr"]
+
+    /// What may stand directly inside a table part without being moved out of it (hidden inputs
+    /// and forms too: a browser keeps those in place, or drops the form's element).
+    private static let tableContent = [
+        "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th", "script", "style", "template", "form",
+        "input", "table",
+    ]
+
     private static let paragraph = hash("p")
     private static let script = hash("script")
     private static let style = hash("style")
@@ -362,13 +400,16 @@ struct MarkupScan {
 
     /// What the lists above say of each name, looked up once per tag.
     private struct Role: OptionSet, Sendable {
-        let rawValue: UInt8
+        let rawValue: UInt16
         static let void = Role(rawValue: 1 << 0)
         static let rawText = Role(rawValue: 1 << 1)
         static let closesParagraph = Role(rawValue: 1 << 2)
         static let closesOthers = Role(rawValue: 1 << 3)
         static let outranking = Role(rawValue: 1 << 4)
         static let closesThroughDivs = Role(rawValue: 1 << 5)
+        static let formatting = Role(rawValue: 1 << 6)
+        static let tablePart = Role(rawValue: 1 << 7)
+        static let tableContent = Role(rawValue: 1 << 8)
     }
 
     private static let roles: HashedNameTable<Role> = {
@@ -376,7 +417,8 @@ struct MarkupScan {
         let lists: [([UInt64], Role)] = [
             (void.map(hash), .void), (Array(rawText.keys), .rawText), (closesParagraph.map(hash), .closesParagraph),
             (Array(closers.keys), .closesOthers), (outranking.map(hash), .outranking),
-            (closesThroughDivs.map(hash), .closesThroughDivs),
+            (closesThroughDivs.map(hash), .closesThroughDivs), (formatting.map(hash), .formatting),
+            (tableParts.map(hash), .tablePart), (tableContent.map(hash), .tableContent),
         ]
         for (names, role) in lists {
             for name in names { roles[name].formUnion(role) }
@@ -385,6 +427,11 @@ struct MarkupScan {
     }()
 
     // MARK: Bytes
+
+    /// Whether `text` holds anything but ASCII whitespace (a browser fosters any other character).
+    private static func hasText(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
+        text.contains { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0C || $0 == 0x0D) }
+    }
 
     @inline(__always) private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
     @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
