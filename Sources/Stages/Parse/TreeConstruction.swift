@@ -9,8 +9,8 @@ public enum TreeConstruction: String, Sendable, Hashable, CaseIterable {
     case libxml2
     /// libxml2, but gumbo for a page with markup on which libxml2's tree and a browser's part
     /// ways (``MarkupScan/outrunsLibXML2``: a block's end tag with `<div>`s still open inside
-    /// it). The default: the browser's tree at about libxml2's cost. Resolved per page by
-    /// ``ParseStage``; a builder given it builds with libxml2.
+    /// it, the adoption agency, foster parenting). The default: the browser's tree at about
+    /// libxml2's cost. Resolved per page by ``ParseStage``; a builder given it builds with libxml2.
     case automatic
 
     /// `RUNNEL_PARSE_TREE` (`html5`, `libxml2` or `automatic`) when set to one of those,
