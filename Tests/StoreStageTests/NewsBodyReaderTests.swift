@@ -4,7 +4,8 @@ import StoreStage
 import Testing
 
 /// `ArticleParsed(reading:)` and `ArticleEnriched(reading:)` against Foundation's decoder: on every
-/// body each gives exactly the decoder's value, or nil (the store then decodes it).
+/// body each gives exactly the decoder's value, or nil (the store then decodes it). The store's
+/// `readingWithoutParagraphs:` variants give the same answers with `paragraphs` left empty.
 @Suite struct NewsBodyReaderTests {
     /// Whether both readers agree with the decoder on `json`; records what differs.
     @discardableResult
@@ -20,6 +21,15 @@ import Testing
         if let enriched {
             #expect(enriched == (try? body.decode(ArticleEnriched.self)), "article.enriched \(json)", sourceLocation: sourceLocation)
         }
+        // The store's readers: the same answers, the same values but for paragraphs left out.
+        var parsedWithout = parsed
+        parsedWithout?.paragraphs = []
+        #expect(ArticleParsed(readingWithoutParagraphs: body) == parsedWithout, "article.parsed without paragraphs \(json)", sourceLocation: sourceLocation)
+        var enrichedWithout = enriched
+        enrichedWithout?.article.paragraphs = []
+        #expect(
+            ArticleEnriched(readingWithoutParagraphs: body) == enrichedWithout, "article.enriched without paragraphs \(json)",
+            sourceLocation: sourceLocation)
         return (parsed, enriched)
     }
 

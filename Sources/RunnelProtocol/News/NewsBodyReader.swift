@@ -206,6 +206,24 @@ struct NewsBodyReader {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Checks the string at the cursor as ``string()`` reads it, without making a String of it.
+    mutating func skipString() throws(Unreadable) {
+        let (range, escaped) = try rawString()
+        guard escaped else { return }
+        var i = range.lowerBound
+        while i < range.upperBound {
+            guard bytes[i] == UInt8(ascii: "\\") else {
+                i += 1
+                continue
+            }
+            guard i + 1 < range.upperBound, Self.shortEscapes.contains(bytes[i + 1]) else { throw Unreadable() }
+            i += 2
+        }
+    }
+
+    /// What may follow a backslash in a string this reader reads (`\u` is the decoder's).
+    private static let shortEscapes: Set<UInt8> = Set("ntrbf\"\\/".utf8)
+
     mutating func optionalString() throws(Unreadable) -> String? {
         try null() ? nil : try string()
     }
@@ -289,6 +307,9 @@ struct NewsBodyReader {
         var readingTimeS: Int?
         var simhash: String?
         var contentHash: String?
+        /// False when `paragraphs` was skipped: the article then gets none, not ones split from
+        /// its text.
+        var keepsParagraphs = true
 
         var article: ArticleParsed? {
             guard let url, let title, let text else { return nil }
@@ -303,7 +324,7 @@ struct NewsBodyReader {
             article.leadImage = leadImage
             article.lang = lang
             article.text = text
-            article.paragraphs = paragraphs ?? ArticleParsed.split(text)
+            article.paragraphs = keepsParagraphs ? paragraphs ?? ArticleParsed.split(text) : []
             article.images = images ?? []
             article.outlinks = outlinks ?? []
             article.related = related ?? []
@@ -320,9 +341,11 @@ struct NewsBodyReader {
         }
     }
 
-    /// Reads the body's top-level object into ``Fields``.
-    mutating func fields() throws(Unreadable) -> Fields {
+    /// Reads the body's top-level object into ``Fields``; `paragraphs`, when `keepsParagraphs`
+    /// is false, is checked as it would be read but not kept (``Fields/article`` then has none).
+    mutating func fields(keepsParagraphs: Bool = true) throws(Unreadable) -> Fields {
         var f = Fields()
+        f.keepsParagraphs = keepsParagraphs
         try object { (r, name) throws(Unreadable) in
             switch name {
             case "url": f.url = try r.string()
@@ -336,7 +359,12 @@ struct NewsBodyReader {
             case "lead_image": f.leadImage = try r.optionalString()
             case "lang": f.lang = try r.optionalString()
             case "text": f.text = try r.string()
-            case "paragraphs": f.paragraphs = try r.optionalArray { (r) throws(Unreadable) in try r.string() }
+            case "paragraphs":
+                if keepsParagraphs {
+                    f.paragraphs = try r.optionalArray { (r) throws(Unreadable) in try r.string() }
+                } else {
+                    _ = try r.optionalArray { (r) throws(Unreadable) in try r.skipString() }
+                }
             case "images": f.images = try r.optionalArray { (r) throws(Unreadable) in try r.image() }
             case "outlinks": f.outlinks = try r.optionalArray { (r) throws(Unreadable) in try r.string() }
             case "related": f.related = try r.optionalArray { (r) throws(Unreadable) in try r.link() }
@@ -441,12 +469,12 @@ struct NewsBodyReader {
     }
 
     /// The fields of the object that is the whole of `body`; nil when it is left to the decoder.
-    static func fields(of body: RawJSON) -> Fields? {
+    static func fields(of body: RawJSON, keepsParagraphs: Bool = true) -> Fields? {
         body.bytes.withUnsafeBufferPointer { buffer -> Fields? in
             guard !buffer.isEmpty else { return nil }
             var reader = NewsBodyReader(buffer)
             do throws(Unreadable) {
-                let fields = try reader.fields()
+                let fields = try reader.fields(keepsParagraphs: keepsParagraphs)
                 reader.skipSpace()
                 return reader.index == buffer.count ? fields : nil
             } catch {
@@ -463,6 +491,14 @@ extension ArticleParsed {
         guard let article = NewsBodyReader.fields(of: body)?.article else { return nil }
         self = article
     }
+
+    /// ``init(reading:)`` without `paragraphs` (checked, not kept: `paragraphs` is empty), for a
+    /// reader that uses only `text`: the store, for which they were a third of the body's
+    /// Strings.
+    public init?(readingWithoutParagraphs body: RawJSON) {
+        guard let article = NewsBodyReader.fields(of: body, keepsParagraphs: false)?.article else { return nil }
+        self = article
+    }
 }
 
 extension ArticleEnriched {
@@ -471,6 +507,13 @@ extension ArticleEnriched {
     /// leaves to the decoder (decode it then, which also says what is wrong).
     public init?(reading body: RawJSON) {
         guard let article = NewsBodyReader.fields(of: body)?.enriched else { return nil }
+        self = article
+    }
+
+    /// ``init(reading:)`` without the article's `paragraphs` (checked, not kept), as
+    /// ``ArticleParsed/init(readingWithoutParagraphs:)``.
+    public init?(readingWithoutParagraphs body: RawJSON) {
+        guard let article = NewsBodyReader.fields(of: body, keepsParagraphs: false)?.enriched else { return nil }
         self = article
     }
 }

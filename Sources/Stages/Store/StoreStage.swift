@@ -119,11 +119,12 @@ public struct StoreStage: Stage {
         switch envelope.type {
         case MessageType.articleEnriched:
             // Read without Foundation's decoder when the body allows; the decoder explains the rest.
-            let article = try read(envelope.body, directly: ArticleEnriched.init(reading:))
+            // The store keeps `text`, not `paragraphs`: they are checked, not made into Strings.
+            let article = try read(envelope.body, directly: ArticleEnriched.init(readingWithoutParagraphs:))
             try check(article.article)
             return .enriched(article, messageID: envelope.id)
         case MessageType.articleParsed:
-            let article = try read(envelope.body, directly: ArticleParsed.init(reading:))
+            let article = try read(envelope.body, directly: ArticleParsed.init(readingWithoutParagraphs:))
             try check(article)
             return .parsed(article, messageID: envelope.id)
         case MessageType.error:
