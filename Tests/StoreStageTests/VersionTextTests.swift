@@ -87,4 +87,32 @@ import Testing
         #expect(try database.count("version_texts", where: "version = 2 AND text LIKE '%Bản v2.'") == 1)
         #expect(try TestPostgres.psql(database.db, "SELECT value FROM runnel_meta WHERE key = 'schema'") == "2")
     }
+
+    /// A store a newer runnel wrote may keep things as this one does not (this one before
+    /// schema 2 dropped a superseded version's text): writing is refused, reading is not.
+    @Test(arguments: Backend.allCases)
+    func aStoreFromANewerRunnelIsNotWritten(_ backend: Backend) async throws {
+        let database = try TestDatabase(backend)
+        _ = try await database.store()
+        await database.close()
+        switch backend {
+        case .sqlite:
+            let queue = try DatabaseQueue(path: database.db)
+            try await queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9: from a newer runnel')") }
+            try queue.close()
+        case .postgres:
+            try TestPostgres.psql(database.db, "UPDATE runnel_meta SET value = '3' WHERE key = 'schema'")
+        }
+
+        do {
+            _ = try await database.store()
+            Issue.record("a store of a newer schema was opened for writing")
+        } catch let error as RunnelError {
+            #expect(error.code == .failedPrecondition)
+            #expect(error.message.contains("newer runnel"), "\(error.message)")
+        }
+        let reader = try await database.store(.readOnly)
+        #expect(try await reader.search(SearchQuery("nato"), limit: 5).isEmpty)
+        await database.close()
+    }
 }

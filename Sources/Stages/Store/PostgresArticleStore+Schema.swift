@@ -143,6 +143,12 @@ extension PostgresArticleStore {
             let schemaVersion = try await connection.query(
                 "SELECT value FROM runnel_meta WHERE key = 'schema'", logger: logger
             ).collect().first?.decode(String.self)
+            if let schemaVersion, let number = Int(schemaVersion), number > 2 {
+                // A newer runnel's schema: writing with this one could undo what it keeps.
+                throw RunnelError(
+                    .failedPrecondition,
+                    "the database was written by a newer runnel (store schema \(number); this one knows 2); store with that version, or with a new database")
+            }
             if schemaVersion != "2" {
                 for statement in schema2 { try await connection.query(statement, logger: logger) }
             }

@@ -60,9 +60,19 @@ public final class SQLiteArticleStore: ArticleStore {
             } else {
                 // A store that is up to date opens with reads only, so it opens even while
                 // another process holds the write lock (its batches then wait or fail alone).
-                let upToDate = try pool.read { db in
-                    try Self.migrator.hasCompletedMigrations(db)
-                        && Int.fetchOne(db, sql: "PRAGMA user_version") == TextFolding.version
+                let (upToDate, superseded) = try pool.read { db in
+                    (
+                        try Self.migrator.hasCompletedMigrations(db)
+                            && Int.fetchOne(db, sql: "PRAGMA user_version") == TextFolding.version,
+                        try Self.migrator.hasBeenSuperseded(db)
+                    )
+                }
+                // A newer runnel's schema may keep things in ways this one would undo (as one
+                // before migration v2 drops a superseded version's text): refuse, do not guess.
+                guard !superseded else {
+                    throw RunnelError(
+                        .failedPrecondition,
+                        "\(path) was written by a newer runnel (its schema has migrations this one does not know); store with that version, or with a new database")
                 }
                 if !upToDate {
                     try Self.migrator.migrate(pool)
