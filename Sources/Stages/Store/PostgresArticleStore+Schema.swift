@@ -1,5 +1,7 @@
+import Logging
 import PostgresNIO
 import RunnelProtocol
+import RunnelStage
 
 extension PostgresArticleStore {
     /// The schema: the SQLite store's tables (see Protocol/STORE.md) with PostgreSQL types, plus
@@ -150,6 +152,9 @@ extension PostgresArticleStore {
                     "the database was written by a newer runnel (store schema \(number); this one knows 2); store with that version, or with a new database")
             }
             if schemaVersion != "2" {
+                if schemaVersion != nil {
+                    Logger(stage: "store").info("updating the store's schema to 2 (once; on a large store this takes a while)")
+                }
                 for statement in schema2 { try await connection.query(statement, logger: logger) }
             }
             try await connection.query(

@@ -1,6 +1,8 @@
 import Foundation
 import GRDB
+import Logging
 import RunnelProtocol
+import RunnelStage
 import Synchronization
 
 /// The embedded store: one SQLite file (WAL mode) through GRDB, with an FTS5 index that ignores
@@ -60,11 +62,12 @@ public final class SQLiteArticleStore: ArticleStore {
             } else {
                 // A store that is up to date opens with reads only, so it opens even while
                 // another process holds the write lock (its batches then wait or fail alone).
-                let (upToDate, superseded) = try pool.read { db in
+                let (upToDate, superseded, applied) = try pool.read { db in
                     (
                         try Self.migrator.hasCompletedMigrations(db)
                             && Int.fetchOne(db, sql: "PRAGMA user_version") == TextFolding.version,
-                        try Self.migrator.hasBeenSuperseded(db)
+                        try Self.migrator.hasBeenSuperseded(db),
+                        try Self.migrator.appliedIdentifiers(db)
                     )
                 }
                 // A newer runnel's schema may keep things in ways this one would undo (as one
@@ -75,6 +78,11 @@ public final class SQLiteArticleStore: ArticleStore {
                         "\(path) was written by a newer runnel (its schema has migrations this one does not know); store with that version, or with a new database")
                 }
                 if !upToDate {
+                    if !applied.isEmpty {
+                        // An existing store: a migration rewrites tables, once, in one transaction.
+                        Logger(stage: "store").info(
+                            "\(path): updating the store's schema (once; on a large store this takes a while)")
+                    }
                     try Self.migrator.migrate(pool)
                     try pool.write { db in try Self.rebuildIndexIfFoldingChanged(db) }
                 }
