@@ -109,17 +109,21 @@ struct RunnelProcess {
         onThread { err = readAll(errors); close(errors) }
         onThread { writeAll(input, stdin); close(input) }
 
-        // The deadline: past it, the child's whole group is killed, and the wait below ends.
-        let finished = DispatchSemaphore(value: 0)
-        let timedOut = Mutex(false)
-        Thread {
-            if finished.wait(timeout: .now() + seconds(timeout)) == .timedOut {
-                timedOut.withLock { $0 = true }
-                child.signal(SIGKILL)
+        // The deadline, a timer rather than a thread that waits: past it, the child's whole group
+        // is killed, and the wait below ends. (`exited` keeps a timer that fires as the child
+        // exits from claiming it was killed.)
+        let state = Mutex((exited: false, timedOut: false))
+        let deadline = DispatchWorkItem {
+            let kill = state.withLock { state -> Bool in
+                state.timedOut = !state.exited
+                return state.timedOut
             }
-        }.start()
+            if kill { child.signal(SIGKILL) }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + seconds(timeout), execute: deadline)
         var status = exitStatus(of: child)
-        finished.signal()
+        state.withLock { $0.exited = true }
+        deadline.cancel()
 
         // A descendant may still hold the pipes (a server the script started in the background):
         // wait a little for it to let go, then kill what is left of the group.
@@ -130,7 +134,7 @@ struct RunnelProcess {
                 err.append(contentsOf: "\n[RunnelProcess] a process outside \(program)'s group still holds its output".utf8)
             }
         }
-        if timedOut.withLock({ $0 }) {
+        if state.withLock({ $0.timedOut }) {
             err.append(contentsOf: "\n[RunnelProcess] \(program) was still running after \(timeout): killed".utf8)
         }
         return Result(status: status, stdout: out, stderr: String(decoding: err, as: UTF8.self))
