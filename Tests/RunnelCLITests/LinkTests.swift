@@ -148,6 +148,34 @@ struct LinkTests {
         #expect(dropped.contains { $0.contains("UNAVAILABLE") }, "the reset connection")
     }
 
+    @Test("a stage stopped while its upstream stays linked says bye, and nobody logs a broken stream", .timeLimit(.minutes(2)))
+    func stopWithUpstreamLinked() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(100, to: input)
+        let sock = dir.appendingPathComponent("s").path
+        let recv = try BackgroundProcess(["recv", "--listen", "unix:\(sock)/recv.sock"], in: dir, name: "recv")
+        let second = try BackgroundProcess(
+            ["relay", "--listen", "unix:\(sock)/r2.sock", "--to", "unix:\(sock)/recv.sock"], in: dir, name: "r2")
+        let first = try BackgroundProcess(
+            ["relay", "--listen", "unix:\(sock)/r1.sock", "--to", "unix:\(sock)/r2.sock"], in: dir, name: "r1")
+        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r1.sock") })
+        let send = try await RunnelProcess.run(["send", "unix:\(sock)/r1.sock", input.path])
+        #expect(send.status == 0, "\(send.stderr)")
+        #expect(await eventually { messageIDs(recv.stdout).count == 100 })
+
+        // r1 keeps its link to r2 open; r2 drains, says bye, and waits for r1 to end its stream.
+        second.signal(SIGTERM)
+        #expect(await second.wait(timeout: .seconds(20)) == 0)
+        #expect(first.stderr.contains("relay closed the link: UNAVAILABLE: relay is draining"), "\(first.stderr)")
+        for process in [first, recv] { process.signal(SIGTERM) }
+        for process in [first, recv] { #expect(await process.wait(timeout: .seconds(20)) == 0) }
+        for process in [first, second, recv] {
+            #expect(!process.stderr.contains("DATA_LOSS"), "\(process.stderr)")
+            #expect(!process.stderr.contains("dropped a connection"), "\(process.stderr)")
+        }
+    }
+
     @Test("health and describe answer on a stage's socket")
     func healthAndDescribe() async throws {
         let dir = try RunnelProcess.temporaryDirectory()

@@ -27,6 +27,8 @@ final class InboundLink: Sendable {
     /// When the peer's last line came (for the idle timeout, PROTOCOL.md §7.6).
     private let heard = Mutex(ContinuousClock.now)
     let peer: String
+    /// Raised once the peer's side of the link has ended: its stream closed or broke.
+    let peerEnded = DrainSignal()
 
     /// The peer sent something: it is alive.
     func heardFromPeer() {

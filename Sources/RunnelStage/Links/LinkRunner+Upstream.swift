@@ -87,6 +87,7 @@ extension LinkRunner {
         let key = ObjectIdentifier(link)
         parts.withLock { $0.links[key] = (link, connection) }
         defer { parts.withLock { _ = $0.links.removeValue(forKey: key) } }
+        defer { _ = link.peerEnded.raise() }
         if isDraining { Task { await self.drain(link, connection) } }
         let idle = Task { await self.watchIdle(link, writer, connection) }
         defer { idle.cancel() }
@@ -301,10 +302,21 @@ extension LinkRunner {
         }
         await link.finishWriting()
         cutOff.cancel()
-        connection.close()
+        // The peer answers the bye by ending its own stream. Closing first would cut its zstd
+        // frame short, which the reading side here takes for DATA_LOSS and logs as a dropped
+        // connection, on every ordinary stop. It gets as long again to do so.
+        let giveUp = Task {
+            try await Task.sleep(for: Self.byeFlushTimeout)
+            connection.close()
+        }
+        link.peerEnded.onRaise {
+            giveUp.cancel()
+            connection.close()
+        }
     }
 
-    /// The longest a draining link waits for its `bye` to reach the socket before it closes.
+    /// The longest a draining link waits for its `bye` to reach the socket before it closes,
+    /// and then for the peer to end its side.
     static var byeFlushTimeout: Duration { .seconds(1) }
 }
 
