@@ -29,8 +29,11 @@ struct InputOptions: ParsableArguments {
             example: "unix:/tmp/rn/parse.sock", valueName: "endpoint"))
     var listen: String = "-"
 
-    @Option(help: .value("Credit granted to each upstream connection (messages in flight).", example: "64"))
-    var window: Int = StageDefaults.link.window
+    @Option(
+        help: .value(
+            "Credit granted to each upstream connection (messages in flight); on a nats:// input, the fetched messages held unsettled.",
+            default: "\(StageDefaults.link.window); \(LinkRunner<RelayStage>.Options.defaultNatsWindow) on nats://", example: "64"))
+    var window: Int?
 
     @Option(
         name: .customLong("window-bytes"),
@@ -83,7 +86,7 @@ struct InputOptions: ParsableArguments {
     /// hello, and how long an open link may stay silent.
     func apply<S>(to link: inout LinkRunner<S>.Options) {
         link.insecure = insecure
-        link.window = window
+        link.window = window ?? (listen.hasPrefix("nats://") ? LinkRunner<RelayStage>.Options.defaultNatsWindow : link.window)
         link.windowBytes = windowBytes.bytes
         link.recentIDs = recentIDs
         link.handshakeTimeout = handshakeTimeout.duration
@@ -93,7 +96,7 @@ struct InputOptions: ParsableArguments {
     }
 
     func validate() throws {
-        guard window > 0 else { throw ValidationError("--window must be at least 1") }
+        guard window ?? 1 > 0 else { throw ValidationError("--window must be at least 1") }
         guard recentIDs >= 0 else { throw ValidationError("--recent-ids cannot be negative (0 turns it off)") }
         guard maxConnections > 0 else { throw ValidationError("--max-connections must be at least 1") }
     }
