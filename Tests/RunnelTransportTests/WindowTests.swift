@@ -330,6 +330,40 @@ struct InboundWindowTests {
         #expect(credit >= 1)
     }
 
+    @Test("credit goes back in chunks of a quarter of the window, or whole once nothing is in flight")
+    func creditInChunks() {
+        var window = InboundWindow(window: 8)
+        for seq in 1...8 { #expect(window.receive(seq: UInt64(seq)) == .new) }
+        window.complete(seq: 1)
+        let first = window.takeAck()
+        #expect(first?.ack == 1, "the ack goes at once")
+        #expect(first?.credit == 0, "one message of credit is held back")
+        window.complete(seq: 2)
+        let second = window.takeAck()
+        #expect(second?.ack == 2)
+        #expect(second?.credit == 2, "a quarter of the window: both go back together")
+        #expect(window.receive(seq: 9) == .new)
+        #expect(window.receive(seq: 10) == .new)
+        #expect(window.receive(seq: 11) == .overrun, "what was held back was never granted")
+        for seq in 3...10 { window.complete(seq: UInt64(seq)) }
+        let last = window.takeAck()
+        #expect(last?.ack == 10)
+        #expect(last?.credit == 8, "nothing in flight: the whole window")
+        #expect(window.outstanding == 0)
+    }
+
+    @Test("a held-back remainder is granted once the last message in flight is done")
+    func remainderWhenIdle() {
+        var window = InboundWindow(window: 16)
+        for seq in 1...3 { #expect(window.receive(seq: UInt64(seq)) == .new) }
+        window.complete(seq: 1)
+        #expect(window.takeAck()?.credit == 0, "1 of 16 freed, 2 still in flight, 13 unused")
+        window.complete(seq: 2)
+        window.complete(seq: 3)
+        #expect(window.takeAck()?.credit == 3, "the sender has nothing in flight: all of it back")
+        #expect(window.openCredit == 16)
+    }
+
     @Test("a message larger than maxBytes still gets one in flight: never no credit at all")
     func atLeastOne() {
         var window = InboundWindow(window: 8, maxBytes: 1_000)

@@ -130,7 +130,7 @@ final class InboundLink: Sendable {
             s.flushScheduled = false
             guard let (ack, credit) = s.window.takeAck(granting: s.granting) else { return ([], []) }
             let lines: [WireLine] =
-                s.granting ? [.control(.ack(seq: ack)), .control(.credit(credit))] : [.control(.ack(seq: ack))]
+                s.granting && credit > 0 ? [.control(.ack(seq: ack)), .control(.credit(credit))] : [.control(.ack(seq: ack))]
             return (lines, s.takeSettled(broken: false))
         }
         if !lines.isEmpty { try? writer.send(lines) }

@@ -126,7 +126,12 @@ public struct InboundWindow {
         }
         guard let acked else { return nil }
         lastAcked = acked
-        let credit = max(0, allowedInFlight - outstanding - openCredit)
+        let topUp = max(0, allowedInFlight - outstanding - openCredit)
+        // Credit goes back in chunks of at least a quarter of what may be in flight, or all of
+        // it once nothing is: a trickle of small grants would have the sender write a few
+        // messages at a time, and every stage after it work in batches as small (the silly window
+        // TCP avoids). What is held back now tops up a later grant.
+        let credit = topUp >= max(1, allowedInFlight / 4) || outstanding == 0 ? topUp : 0
         if granting { granted += credit }
         return (acked, credit)
     }
