@@ -2,6 +2,15 @@
 /// furniture, link lists, forms, labelled sections ("Most read"), the title repeated; captions set
 /// apart for the images, and a closing sign-off taken out.
 extension ContentExtractor {
+    /// The cell (`td`, `th`) a block of text sits in and the row (`tr`) it belongs to, when the
+    /// text is the cell's own (a cell holding paragraphs or divs is layout, not data).
+    func tableCell(of block: PageTree.Block) -> (cell: Int32, row: Int32)? {
+        guard block.element >= 0 else { return nil }
+        let cell = tree.elements[Int(block.element)]
+        guard cell.tag == .td || cell.tag == .th, cell.parent >= 0, tree.elements[Int(cell.parent)].tag == .tr else { return nil }
+        return (block.element, cell.parent)
+    }
+
     /// Whether an element below the content root is furniture by its shape: a list or box of links.
     func isLinkHeavy(_ element: PageTree.Element, strict: Bool) -> Bool {
         // A form inside the content (sign-up, "request our ebook") is labels, not prose; a page
@@ -35,6 +44,8 @@ extension ContentExtractor {
         var skippingLabel: Vocabulary.Label?
         // Pages that repeat their article (desktop and mobile copies, tabs) give each paragraph once.
         var seen = Set<String>()
+        // The table cell the last paragraph ends with: the cells of one row make one line.
+        var lastCell: (cell: Int32, row: Int32)?
         for root in roots {
             let rootElement = tree.elements[Int(root)]
             var index = Int(rootElement.blockStart)
@@ -69,8 +80,10 @@ extension ContentExtractor {
                 if heavy { continue }
 
                 let text = block.text
+                let cell = block.kind == .tableCell ? tableCell(of: block) : nil
                 let headingLike = block.kind == .heading || (block.length <= 40 && !Self.endsSentence(text))
-                if !listing, let label = Vocabulary.label(of: text) {
+                // A table's cells are data, however short: "Share" heading a column is no share bar.
+                if !listing, cell == nil, let label = Vocabulary.label(of: text) {
                     if headingLike { skippingLabel = label }
                     continue
                 }
@@ -91,8 +104,23 @@ extension ContentExtractor {
                     continue
                 }
                 if !listing && block.linkDensity > 0.5 && block.length < 300 && block.kind != .listItem { continue }
+                if let cell {
+                    // Rows kept whole: a cell joins the line of the cell before it in its row
+                    // (a second run of text in one cell joins it with a space), and a cell's value
+                    // is kept however short, and each time a column repeats it.
+                    if let last = lastCell, last.row == cell.row, !result.paragraphs.isEmpty {
+                        result.paragraphs[result.paragraphs.count - 1] += (last.cell == cell.cell ? " " : " | ") + text
+                        lastCell = cell
+                        continue
+                    }
+                    lastCell = cell
+                    result.paragraphs.append(text)
+                    result.blocks.append(index)
+                    continue
+                }
                 if block.length < 2 { continue }
                 if !keepRepeats && block.length >= 10 && !seen.insert(text).inserted { continue }
+                lastCell = nil
                 result.paragraphs.append(text)
                 result.blocks.append(index)
             }
