@@ -28,6 +28,25 @@ struct GridPageTests {
         #expect(!article.text.contains("All rights reserved"))
     }
 
+    @Test("og:type article beside JSON-LD that names only a WebPage (a WordPress plugin's default) does not make a shop page an article")
+    func pluginDefaultArticleType() throws {
+        let page = try Fixture.text("page.product-grid.html")
+        let declared = """
+            <meta property="og:type" content="article">
+            <script type="application/ld+json">{"@context":"https://schema.org","@graph":[{"@type":"WebPage","name":"Desk accessories"},{"@type":"WebSite","name":"Example"}]}</script></head>
+            """
+        let html = page.replacingOccurrences(of: "<meta property=\"og:type\" content=\"website\"></head>", with: declared)
+        #expect(html != page)
+        let article = try ParseStage().parse(PageFetched(url: "https://example.com/desk-accessories/", contentType: "text/html", html: html))
+        for name in Self.products { #expect(article.paragraphs.contains(name)) }
+
+        // With an Article object in its JSON-LD, the same declaration is an article's.
+        let post = html.replacingOccurrences(of: "{\"@type\":\"WebPage\"", with: "{\"@type\":\"Article\",\"headline\":\"Desk accessories\"},{\"@type\":\"WebPage\"")
+        #expect(post != html)
+        let asArticle = try ParseStage().parse(PageFetched(url: "https://example.com/desk-accessories/", contentType: "text/html", html: post))
+        #expect(asArticle.paragraphs.filter { Self.products.contains($0) }.count < Self.products.count)
+    }
+
     @Test("an article that calls itself a website keeps its paragraphs, not the larger grid of teasers below it")
     func articleWithTeaserGrid() throws {
         let html = try Fixture.text("page.article-with-teaser-grid.html")

@@ -25,7 +25,8 @@ struct HTMLArticleParser {
         let headings = Array(tree.blocks.lazy.filter { $0.kind == .heading && $0.headingLevel <= 2 }.prefix(8).map(\.text))
         let title = metadata.title(headings: headings)
         let ogType = tree.meta["og:type"]?.lowercased()
-        let declaredArticle = jsonLD.isArticle || ogType == "article"
+        // `og:type` `article` beside JSON-LD that names a page and no article is a plugin's default.
+        let declaredArticle = jsonLD.isArticle || ogType == "article" && !jsonLD.isPageWithoutArticle
         let declaredOther = !declaredArticle && (ogType != nil || !jsonLD.types.isEmpty)
         let declaredProduct = declaredOther && !jsonLD.isCollection
             && (jsonLD.types.contains("Product") || ogType == "product")

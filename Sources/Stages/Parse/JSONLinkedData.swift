@@ -21,6 +21,12 @@ struct JSONLinkedData: Sendable {
     var isArticle: Bool { types.contains { $0.hasSuffix("Article") || $0.hasSuffix("Posting") || $0 == "Report" } }
     /// Whether the page declares itself a collection (`CollectionPage`, `ItemList`).
     var isCollection: Bool { types.contains { $0 == "CollectionPage" || $0 == "ItemList" || $0 == "SearchResultsPage" } }
+    /// Whether it describes the page (`WebPage`, `CollectionPage`…) and no article in it: a
+    /// WordPress site's SEO plugin says `og:type` `article` on every page, shop and category pages
+    /// included, and writes an `Article` object only for the posts.
+    var isPageWithoutArticle: Bool {
+        !isArticle && types.contains { $0.hasSuffix("Page") && $0 != "WebPageElement" }
+    }
 
     /// Reads every script, taking the first article object's fields (or, when there is none,
     /// the first WebPage's).
