@@ -2,6 +2,9 @@
 /// furniture, link lists, forms, labelled sections ("Most read"), the title repeated; captions set
 /// apart for the images, and a closing sign-off taken out.
 extension ContentExtractor {
+    /// A repeated paragraph this long is a copy of the text, dropped wherever it stands.
+    static var longRepeat: Int { 200 }
+
     /// The cell (`td`, `th`) a block of text sits in and the row (`tr`) it belongs to, when the
     /// text is the cell's own (a cell holding paragraphs or divs is layout, not data).
     func tableCell(of block: PageTree.Block) -> (cell: Int32, row: Int32)? {
@@ -42,8 +45,10 @@ extension ContentExtractor {
         let titleKey = title.lowercased().collapsingWhitespace()
         var linkHeavy: [Int32: Bool] = [:]
         var skippingLabel: Vocabulary.Label?
-        // Pages that repeat their article (desktop and mobile copies, tabs) give each paragraph once.
+        // Pages that repeat their article (desktop and mobile copies, tabs) give each paragraph
+        // once; a short line a page repeats on its own ("Pros & Cons" over each product) is kept.
         var seen = Set<String>()
+        var repeats = Set<Int>()
         // The table cell the last paragraph ends with: the cells of one row make one line.
         var lastCell: (cell: Int32, row: Int32)?
         for root in roots {
@@ -119,12 +124,17 @@ extension ContentExtractor {
                     continue
                 }
                 if block.length < 2 { continue }
-                if !keepRepeats && block.length >= 10 && !seen.insert(text).inserted { continue }
+                if !keepRepeats && block.length >= 10 && !seen.insert(text).inserted {
+                    // A link said again ("Learn more" under each card) is navigation, not text.
+                    if block.length >= Self.longRepeat || block.linkDensity > 0.5 { continue }
+                    repeats.insert(result.paragraphs.count)
+                }
                 lastCell = nil
                 result.paragraphs.append(text)
                 result.blocks.append(index)
             }
         }
+        if !repeats.isEmpty { result.dropCopies(repeats) }
         if result.paragraphs.count >= 3, let last = result.paragraphs.last, Self.isSignOff(last) {
             result.signOff = result.paragraphs.removeLast()
             result.blocks.removeLast()
@@ -203,5 +213,17 @@ extension ContentExtractor {
             labels.append(current)
         }
         return labels
+    }
+}
+
+extension ContentExtractor.Result {
+    /// Drops the repeated paragraphs (at `repeats`) that stand next to another repeat: a run of
+    /// them is a second copy of part of the text (a mobile layout, a tab). A repeat between new
+    /// paragraphs is a line the page itself says again, and stays.
+    mutating func dropCopies(_ repeats: Set<Int>) {
+        let drop = repeats.filter { repeats.contains($0 - 1) || repeats.contains($0 + 1) }
+        guard !drop.isEmpty else { return }
+        paragraphs = paragraphs.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+        blocks = blocks.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
     }
 }
