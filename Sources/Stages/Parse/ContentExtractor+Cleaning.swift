@@ -2,8 +2,9 @@
 /// furniture, link lists, forms, labelled sections ("Most read"), the title repeated; captions set
 /// apart for the images, and a closing sign-off taken out.
 extension ContentExtractor {
-    /// A repeated paragraph this long is a copy of the text, dropped wherever it stands.
-    static var longRepeat: Int { 200 }
+    /// A repeated paragraph this long (prose, not a label or a value) is a copy of the text,
+    /// dropped wherever it stands.
+    static var longRepeat: Int { 80 }
 
     /// The cell (`td`, `th`) a block of text sits in and the row (`tr`) it belongs to, when the
     /// text is the cell's own (a cell holding paragraphs or divs is layout, not data).
