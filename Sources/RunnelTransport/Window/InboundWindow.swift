@@ -111,7 +111,8 @@ public struct InboundWindow {
     /// The cumulative ack to send now and the credit to grant back with it, if anything
     /// became ackable since the last call. The credit tops what is in flight up to
     /// ``allowedInFlight``: the messages acked, fewer while the messages are large, more when they
-    /// became smaller again.
+    /// became smaller again; it is 0 until that is at least a quarter of ``allowedInFlight`` or
+    /// nothing is in flight.
     /// - Parameter granting: whether the credit is sent (not while draining); only credit
     ///   sent counts against what the sender may send.
     public mutating func takeAck(granting: Bool = true) -> (ack: UInt64, credit: Int)? {
