@@ -5,18 +5,28 @@ import Testing
 /// Real processes over real sockets: send → relay → relay → recv.
 @Suite("Links between processes", .serialized)
 struct LinkTests {
+    /// `r1` → `r2` → `recv` on Unix sockets under `sock`, listening once `r1` is.
+    static func chain(in dir: URL, sock: String, second name: String = "r2") async throws
+        -> (recv: BackgroundProcess, second: BackgroundProcess, first: BackgroundProcess)
+    {
+        let recv = try BackgroundProcess(["recv", "--listen", "unix:\(sock)/recv.sock"], in: dir, name: "recv")
+        let second = try BackgroundProcess(
+            ["relay", "--listen", "unix:\(sock)/r2.sock", "--to", "unix:\(sock)/recv.sock"], in: dir, name: name)
+        let first = try BackgroundProcess(
+            ["relay", "--listen", "unix:\(sock)/r1.sock", "--to", "unix:\(sock)/r2.sock"], in: dir, name: "r1")
+        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r1.sock") })
+        return (recv, second, first)
+    }
+
     @Test("20,000 messages arrive although the middle relay is SIGKILLed mid-stream", .timeLimit(.minutes(2)))
     func killMiddleRelay() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let input = dir.appendingPathComponent("in.jsonl")
         try writeMessages(20_000, to: input)
         let sock = dir.appendingPathComponent("s").path
-        let recv = try BackgroundProcess(["recv", "--listen", "unix:\(sock)/recv.sock"], in: dir, name: "recv")
-        var second = try BackgroundProcess(
-            ["relay", "--listen", "unix:\(sock)/r2.sock", "--to", "unix:\(sock)/recv.sock"], in: dir, name: "r2a")
-        let first = try BackgroundProcess(
-            ["relay", "--listen", "unix:\(sock)/r1.sock", "--to", "unix:\(sock)/r2.sock"], in: dir, name: "r1")
-        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r1.sock") })
+        let chain = try await Self.chain(in: dir, sock: sock, second: "r2a")
+        let (recv, first) = (chain.recv, chain.first)
+        var second = chain.second
         let send = try BackgroundProcess(["send", "unix:\(sock)/r1.sock", input.path], in: dir, name: "send")
 
         // Kill the middle relay once some, but not all, messages went through. A timer on a
@@ -154,12 +164,7 @@ struct LinkTests {
         let input = dir.appendingPathComponent("in.jsonl")
         try writeMessages(100, to: input)
         let sock = dir.appendingPathComponent("s").path
-        let recv = try BackgroundProcess(["recv", "--listen", "unix:\(sock)/recv.sock"], in: dir, name: "recv")
-        let second = try BackgroundProcess(
-            ["relay", "--listen", "unix:\(sock)/r2.sock", "--to", "unix:\(sock)/recv.sock"], in: dir, name: "r2")
-        let first = try BackgroundProcess(
-            ["relay", "--listen", "unix:\(sock)/r1.sock", "--to", "unix:\(sock)/r2.sock"], in: dir, name: "r1")
-        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/r1.sock") })
+        let (recv, second, first) = try await Self.chain(in: dir, sock: sock)
         let send = try await RunnelProcess.run(["send", "unix:\(sock)/r1.sock", input.path])
         #expect(send.status == 0, "\(send.stderr)")
         #expect(await eventually { messageIDs(recv.stdout).count == 100 })
