@@ -173,6 +173,7 @@ struct LinkTests {
         second.signal(SIGTERM)
         #expect(await second.wait(timeout: .seconds(20)) == 0)
         #expect(first.stderr.contains("relay closed the link: UNAVAILABLE: relay is draining"), "\(first.stderr)")
+        #expect(!first.stderr.contains("warning: relay closed the link"), "a drain is no warning: \(first.stderr)")
         for process in [first, recv] { process.signal(SIGTERM) }
         for process in [first, recv] { #expect(await process.wait(timeout: .seconds(20)) == 0) }
         for process in [first, second, recv] {

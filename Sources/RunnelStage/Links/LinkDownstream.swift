@@ -396,7 +396,10 @@ actor LinkDownstream: Downstream {
         case let .data(reply):
             onReply?(reply, reconnects)
         case let .control(.bye(bye)):
-            if bye.code != .ok { logger.warning("\(peerName) closed the link: \(bye.code.name): \(bye.message)") }
+            // UNAVAILABLE is the next stage draining (a restart, a stop): the link is opened
+            // again by itself, and only an outage that lasts is worth a warning (the reconnect's).
+            let level: Logger.Level = bye.code == .unavailable ? .info : .warning
+            if bye.code != .ok { logger.log(level: level, "\(peerName) closed the link: \(bye.code.name): \(bye.message)") }
         default:
             break
         }
