@@ -3,7 +3,7 @@ import Testing
 
 @testable import StoreStage
 
-/// `TextFolding.fold` and `ContentFingerprint.normalized` read UTF-8 bytes; these check them
+/// `TextFolding.fold` and `ContentFingerprint.mayHoldMarks` read UTF-8 bytes; these check them
 /// against their definitions, one scalar at a time, over every scalar Unicode has.
 @Suite struct TextFoldingScalarTests {
     /// What `fold` does to one scalar, as its documentation defines it.

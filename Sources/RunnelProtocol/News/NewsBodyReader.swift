@@ -191,19 +191,26 @@ struct NewsBodyReader {
             }
             out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<slash]))
             i = slash
-            guard i + 1 < raw.count else { throw Unreadable() }
-            switch raw[i + 1] {
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(raw[i + 1])
-            default: throw Unreadable()  // \u (surrogates above all) is the decoder's to read
-            }
+            guard i + 1 < raw.count, let byte = Self.unescaped(raw[i + 1]) else { throw Unreadable() }
+            out.append(byte)
             i += 2
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// The byte a backslash and `escape` stand for; `nil` for `\u` (surrogates above all are the
+    /// decoder's to read) and for what is no escape.
+    @inline(__always)
+    private static func unescaped(_ escape: UInt8) -> UInt8? {
+        switch escape {
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "t"): 0x09
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape
+        default: nil
+        }
     }
 
     /// Checks the string at the cursor as ``string()`` reads it, without making a String of it.
@@ -216,13 +223,10 @@ struct NewsBodyReader {
                 i += 1
                 continue
             }
-            guard i + 1 < range.upperBound, Self.shortEscapes.contains(bytes[i + 1]) else { throw Unreadable() }
+            guard i + 1 < range.upperBound, Self.unescaped(bytes[i + 1]) != nil else { throw Unreadable() }
             i += 2
         }
     }
-
-    /// What may follow a backslash in a string this reader reads (`\u` is the decoder's).
-    private static let shortEscapes: Set<UInt8> = Set("ntrbf\"\\/".utf8)
 
     mutating func optionalString() throws(Unreadable) -> String? {
         try null() ? nil : try string()

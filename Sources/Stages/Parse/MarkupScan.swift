@@ -148,9 +148,9 @@ struct MarkupScan {
             let nameStart = isEnd ? i + 1 : i
             guard nameStart < count, Self.isLetter(bytes[nameStart]) else { continue }  // text `<`
             var j = nameStart
-            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            var hash = FNV1a.offsetBasis
             while j < count, !Self.endsName(bytes[j]) {
-                hash = (hash ^ UInt64(Self.lower(bytes[j]))) &* 0x100_0000_01b3
+                hash = FNV1a.adding(Self.lower(bytes[j]), to: hash)
                 j += 1
             }
             let nameEnd = j
@@ -284,9 +284,9 @@ struct MarkupScan {
             while k < end && isBlank(bytes[k]) { k += 1 }
             if k == end || bytes[k] == 0x2F && k + 1 == end { return }
             guard isLetter(bytes[k]) else { return giveUp() }
-            var name: UInt64 = 0xcbf2_9ce4_8422_2325
+            var name = FNV1a.offsetBasis
             while k < end && isAttributeNameByte(bytes[k]) {
-                name = (name ^ UInt64(lower(bytes[k]))) &* 0x100_0000_01b3
+                name = FNV1a.adding(lower(bytes[k]), to: name)
                 k += 1
             }
             var afterName = k
@@ -329,11 +329,7 @@ struct MarkupScan {
 
     // MARK: Names
 
-    private static func hash(_ name: String) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return hash
-    }
+    private static func hash(_ name: String) -> UInt64 { FNV1a.hash(name.utf8) }
 
     /// Elements with no end tag.
     private static let void = (

@@ -1,4 +1,5 @@
 import Foundation
+import RunnelProtocol
 
 /// A stable 64-bit fingerprint of an article's content, for telling a new version from a
 /// redelivery when no `content_hash` came with it.
@@ -16,7 +17,7 @@ import Foundation
 public enum ContentFingerprint {
     /// The fingerprint of a title and text, as 16 hex digits.
     public static func of(title: String, text: String) -> String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var hash = FNV1a.offsetBasis
         func feed(_ part: String) {
             var part = part
             // One pass hashes and watches for combining marks; the rare part that has one is
@@ -29,7 +30,7 @@ public enum ContentFingerprint {
             }
         }
         feed(title)
-        hash = (hash ^ 0x0A) &* 0x0000_0100_0000_01B3
+        hash = FNV1a.adding(0x0A, to: hash)
         feed(text)
         let hex = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
@@ -53,21 +54,14 @@ public enum ContentFingerprint {
             }
             if watchingMarks && byte >= 0xCC && isMark(utf8, at: i) { return true }
             if pendingSpace {
-                hash = (hash ^ 0x20) &* 0x0000_0100_0000_01B3
+                hash = FNV1a.adding(0x20, to: hash)
                 pendingSpace = false
             }
             started = true
-            hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
+            hash = FNV1a.adding(byte, to: hash)
             i += 1
         }
         return false
-    }
-
-    /// `text` in NFC. Text from the parse stage is NFC already; only text holding combining
-    /// marks (or conjoining Hangul jamo) is normalized, which keeps the common case fast.
-    static func normalized(_ text: String) -> String {
-        var text = text
-        return text.withUTF8(mayHoldMarks) ? text.precomposedStringWithCanonicalMapping : text
     }
 
     /// Whether valid UTF-8 holds a scalar of U+0300–U+036F, U+1100–U+11FF, U+1AB0–U+1AFF,

@@ -1,4 +1,5 @@
 import Foundation
+import RunnelProtocol
 
 /// The PostgreSQL store's full-text search, built from the same folding as the SQLite store's.
 ///
@@ -87,10 +88,8 @@ private struct LexemeTable {
     private var slots = [Int32](repeating: 0, count: 256)
 
     mutating func add(_ word: UnsafeBufferPointer<UInt8>, position: Int32) {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in word { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
         let mask = slots.count - 1
-        var slot = Int(truncatingIfNeeded: hash) & mask
+        var slot = Int(truncatingIfNeeded: FNV1a.hash(word)) & mask
         while slots[slot] != 0 {
             let index = Int(slots[slot]) - 1
             if equals(index, word) {
@@ -120,11 +119,7 @@ private struct LexemeTable {
         let mask = slots.count - 1
         bytes.withUnsafeBufferPointer { arena in
             for (index, lexeme) in lexemes.enumerated() {
-                var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-                for byte in arena[lexeme.start..<(lexeme.start + lexeme.count)] {
-                    hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-                }
-                var slot = Int(truncatingIfNeeded: hash) & mask
+                var slot = Int(truncatingIfNeeded: FNV1a.hash(arena[lexeme.start..<(lexeme.start + lexeme.count)])) & mask
                 while slots[slot] != 0 { slot = (slot + 1) & mask }
                 slots[slot] = Int32(index + 1)
             }

@@ -1,3 +1,5 @@
+import RunnelProtocol
+
 /// The 64-bit FNV-1a hash of a word's UTF-8: stable across processes and hosts (no seed), so
 /// SimHash fingerprints made from it compare anywhere.
 enum WordHash {
@@ -20,11 +22,6 @@ enum WordHash {
     /// The hash of UTF-8 bytes.
     @inline(__always)
     static func of(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
+        FNV1a.hash(bytes)
     }
 }
