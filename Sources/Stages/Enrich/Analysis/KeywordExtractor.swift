@@ -120,7 +120,13 @@ struct KeywordExtractor: Sendable {
             let score = (Double(count) + bonus * 2) * weight(seen.n)
             candidates.append((key, score, seen.token, seen.n))
         }
-        candidates.sort { a, b in a.score != b.score ? a.score > b.score : a.token < b.token }
+        // Ties go to the earlier phrase, then to the longer one at the same place ("Real Estate
+        // Markets" before "Real Estate"): `counts` is a dictionary, whose order differs from run
+        // to run, and equal candidates left in that order gave different keywords each time.
+        candidates.sort { a, b in
+            if a.score != b.score { return a.score > b.score }
+            return a.token != b.token ? a.token < b.token : a.n > b.n
+        }
 
         var chosen: [(range: Range<Int>, ids: [Int])] = []
         var keywords: [String] = []
