@@ -1,3 +1,4 @@
+import RunnelTransport
 import Testing
 
 @testable import RunnelStage
@@ -49,5 +50,16 @@ struct PullSizeTests {
         pull.learn([100_000])
         #expect(pull.count == 1)
         #expect(pull.bytes <= 512)
+    }
+
+    @Test("the window in force: 256 on a socket, 1,024 on a JetStream input, or what was set")
+    func windowInForce() throws {
+        var options = LinkRunner<RelayStage>.Options()
+        options.listen = try Endpoint(parsing: "unix:/tmp/r.sock")
+        #expect(options.windowInForce == 256)
+        options.listen = try Endpoint(parsing: "nats://127.0.0.1:4222/pages")
+        #expect(options.windowInForce == 1024)
+        options.window = 64
+        #expect(options.windowInForce == 64)
     }
 }

@@ -40,7 +40,7 @@ extension LinkRunner {
             try? await Task.sleep(for: backoff)
             backoff = min(backoff * 2, .seconds(5))
         }
-        var pull = PullSize(window: options.window, windowBytes: options.windowBytes)
+        var pull = PullSize(window: options.windowInForce, windowBytes: options.windowBytes)
         while !isDraining {
             if subscription == nil {
                 do throws(RunnelError) {
@@ -70,7 +70,7 @@ extension LinkRunner {
             // At most `window` messages and about `windowBytes` held: a slow downstream slows the
             // fetching. A drain ends the wait even while downstream acks have stopped.
             let count = pull.count
-            await held.waitForRoom(atMost: options.window - count, bytes: options.windowBytes - pull.bytes)
+            await held.waitForRoom(atMost: options.windowInForce - count, bytes: options.windowBytes - pull.bytes)
             if isDraining { break }
             let messages: [NatsMessage]
             do {

@@ -53,7 +53,7 @@ extension LinkRunner {
                     throw error
                 }
                 logger.debug("\(peer.stage) connected from \(connection.peer)")
-                let link = InboundLink(writer: writer, window: options.window, windowBytes: options.windowBytes, peer: peer.stage)
+                let link = InboundLink(writer: writer, window: options.windowInForce, windowBytes: options.windowBytes, peer: peer.stage)
                 do throws(RunnelError) {
                     try await serve(link, peer, &reader, writer, connection)
                 } catch {
@@ -253,7 +253,7 @@ extension LinkRunner {
         var service = processor.stage.service
         guard options.listen.isSocket else { return service }
         service.options += [
-            .init(name: "window", type: "integer", default: "\(options.window)", help: "Credit granted to each upstream connection."),
+            .init(name: "window", type: "integer", default: "\(options.windowInForce)", help: "Credit granted to each upstream connection."),
             .init(
                 name: "window-bytes", type: "string", default: "\(ByteSize(bytes: options.windowBytes))",
                 help: "Bytes in flight per upstream connection that credit is granted for, at the messages' average size."),

@@ -27,11 +27,20 @@ public final class LinkRunner<S: Stage>: Sendable {
         /// Allow listening on TCP without a key.
         public var insecure = false
         /// Credit granted to each upstream connection; on a JetStream input, the fetched messages
-        /// held unsettled (``defaultNatsWindow`` there unless set).
-        public var window = 256
+        /// held unsettled. `nil`: ``defaultWindow``, or ``defaultNatsWindow`` on JetStream
+        /// (``windowInForce``).
+        public var window: Int?
+        /// The credit each upstream connection gets when none is given.
+        public static var defaultWindow: Int { 256 }
         /// The window of a JetStream input when none is given: a pull request asks for half the
         /// window, and requests of 256 read a work queue ~1.4× as fast as 128 (``PullSize``).
         public static var defaultNatsWindow: Int { 1024 }
+        /// ``window``, or the default for where the stage reads.
+        public var windowInForce: Int {
+            if let window { return window }
+            if case .nats = listen { return Self.defaultNatsWindow }
+            return Self.defaultWindow
+        }
         /// The bytes of messages in flight on each upstream connection that credit is granted
         /// for, at their average size: fewer than ``window`` large messages (``InboundWindow``).
         public var windowBytes = InboundWindow.defaultMaxBytes

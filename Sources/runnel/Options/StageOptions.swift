@@ -32,7 +32,7 @@ struct InputOptions: ParsableArguments {
     @Option(
         help: .value(
             "Credit granted to each upstream connection (messages in flight); on a nats:// input, the fetched messages held unsettled.",
-            default: "\(StageDefaults.link.window); \(LinkRunner<RelayStage>.Options.defaultNatsWindow) on nats://", example: "64"))
+            default: "\(LinkRunner<RelayStage>.Options.defaultWindow); \(LinkRunner<RelayStage>.Options.defaultNatsWindow) on nats://", example: "64"))
     var window: Int?
 
     @Option(
@@ -86,7 +86,7 @@ struct InputOptions: ParsableArguments {
     /// hello, and how long an open link may stay silent.
     func apply<S>(to link: inout LinkRunner<S>.Options) {
         link.insecure = insecure
-        link.window = window ?? (listen.hasPrefix("nats://") ? LinkRunner<RelayStage>.Options.defaultNatsWindow : link.window)
+        link.window = window
         link.windowBytes = windowBytes.bytes
         link.recentIDs = recentIDs
         link.handshakeTimeout = handshakeTimeout.duration
