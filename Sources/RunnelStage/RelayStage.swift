@@ -25,10 +25,8 @@ public struct RelayStage: Stage {
     public func adopt(rawLine: String) -> Envelope? {
         guard adoptsURLs else { return nil }
         let url = rawLine.trimmingCharacters(in: .whitespaces)
-        guard url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("file://"),
-            let body = try? RawJSON(encoding: URLRequested(url: url))
-        else { return nil }
-        return Envelope(type: MessageType.urlRequested, body: body)
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") || url.hasPrefix("file://") else { return nil }
+        return Envelope(type: MessageType.urlRequested, body: URLRequested(url: url).jsonBody)
     }
 
     public func handle(batch: [Envelope]) async -> [StageOutcome] {

@@ -474,13 +474,19 @@ struct NewsBodyReader {
 
     /// The fields of the object that is the whole of `body`; nil when it is left to the decoder.
     static func fields(of body: RawJSON, keepsParagraphs: Bool = true) -> Fields? {
-        body.bytes.withUnsafeBufferPointer { buffer -> Fields? in
+        whole(body) { (reader) throws(Unreadable) in try reader.fields(keepsParagraphs: keepsParagraphs) }
+    }
+
+    /// What `read` makes of `body` when it reads the whole of it; nil when `read` leaves it to
+    /// the decoder or stops before its end.
+    static func whole<T>(_ body: RawJSON, _ read: (inout NewsBodyReader) throws(Unreadable) -> T) -> T? {
+        body.bytes.withUnsafeBufferPointer { buffer -> T? in
             guard !buffer.isEmpty else { return nil }
             var reader = NewsBodyReader(buffer)
             do throws(Unreadable) {
-                let fields = try reader.fields(keepsParagraphs: keepsParagraphs)
+                let value = try read(&reader)
                 reader.skipSpace()
-                return reader.index == buffer.count ? fields : nil
+                return reader.index == buffer.count ? value : nil
             } catch {
                 return nil
             }

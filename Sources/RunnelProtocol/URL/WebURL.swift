@@ -124,7 +124,7 @@ public struct WebURL: Sendable, Hashable, CustomStringConvertible {
     /// A URL as typed, its user part cut out (`https://user:secret@host/a` → `https://host/a`),
     /// for what is written about it (messages, logs, errors); the rest as typed.
     public static func removingCredentials(from text: String) -> String {
-        guard let scheme = text.range(of: ":") else { return text }
+        guard text.utf8.contains(UInt8(ascii: "@")), let scheme = text.range(of: ":") else { return text }
         var start = scheme.upperBound
         while start < text.endIndex, text[start] == "/" || text[start] == "\\" { start = text.index(after: start) }
         let authority = text[start...].prefix { $0 != "/" && $0 != "?" && $0 != "#" && $0 != "\\" }

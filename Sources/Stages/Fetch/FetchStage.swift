@@ -62,10 +62,14 @@ public struct FetchStage: MessageStage {
     }
 
     public func handle(_ message: Envelope) async throws(RunnelError) -> [Emission] {
-        let request = try message.body.decode(URLRequested.self)
-        let page = try await fetch(request.url, deadlineMs: message.deadlineMs)
-        let site = Self.site(of: page.finalURL ?? page.url).map { ["site": $0] } ?? [:]
-        return [Emission(type: MessageType.pageFetched, body: page.jsonBody, meta: site)]
+        let request: URLRequested
+        if let read = URLRequested(reading: message.body) {
+            request = read
+        } else {
+            request = try message.body.decode(URLRequested.self)  // which says what is wrong
+        }
+        let (page, site) = try await fetchPage(request.url, deadlineMs: message.deadlineMs)
+        return [Emission(type: MessageType.pageFetched, body: page.jsonBody, meta: site.map { ["site": $0] } ?? [:])]
     }
 
     /// The site a page belongs to, for `meta.site` (which its article and every later message
@@ -76,20 +80,35 @@ public struct FetchStage: MessageStage {
     /// FetchStage.site(of: "https://www.VOV.vn/the-gioi/a.html")  // "vov.vn"
     /// ```
     static func site(of url: String) -> String? {
+        (try? WebURL(url)).flatMap(site(of:))
+    }
+
+    /// The site of a parsed URL, as ``site(of:)-(String)`` gives it.
+    static func site(of url: WebURL) -> String? {
         // The WHATWG host: lower case, punycode for a non-ASCII name, one spelling for an IP.
-        guard let host = (try? WebURL(url))?.host, !host.isEmpty else { return nil }
+        guard let host = url.host, !host.isEmpty else { return nil }
         return host.hasPrefix("www.") ? String(host.dropFirst(4)) : host
     }
 
     /// Takes a bare URL line (`https://vov.vn/a.html`) as a `url.requested` message.
     public func adopt(rawLine: String) -> Envelope? {
-        let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
+        let line = Self.trimmed(rawLine)
         guard !line.isEmpty, !line.contains(where: { $0 == " " || $0 == "\t" }),
             let scheme = line.split(separator: ":", maxSplits: 1).first?.lowercased(),
-            ["http", "https", "file"].contains(scheme),
-            let body = try? RawJSON(encoding: URLRequested(url: line))
+            ["http", "https", "file"].contains(scheme)
         else { return nil }
-        return Envelope(type: MessageType.urlRequested, body: body)
+        return Envelope(type: MessageType.urlRequested, body: URLRequested(url: line).jsonBody)
+    }
+
+    /// `text` without the white space and newlines around it, as Foundation's
+    /// `trimmingCharacters(in: .whitespacesAndNewlines)` gives it; without calling it when the
+    /// first and last bytes are printable ASCII, as a URL's are.
+    static func trimmed(_ text: String) -> String {
+        let utf8 = text.utf8
+        if let first = utf8.first, let last = utf8.last, (0x21..<0x7F).contains(first), (0x21..<0x7F).contains(last) {
+            return text
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// Fetches one URL and decodes it.
@@ -98,9 +117,14 @@ public struct FetchStage: MessageStage {
     ///   - deadlineMs: the message's time budget, if it has one.
     /// - Throws: ``RunnelError`` as the table above says.
     public func fetch(_ url: String, deadlineMs: Int64? = nil) async throws(RunnelError) -> PageFetched {
+        try await fetchPage(url, deadlineMs: deadlineMs).page
+    }
+
+    /// ``fetch(_:deadlineMs:)``, and the page's ``site(of:)-(String)``, from the URL already parsed.
+    func fetchPage(_ url: String, deadlineMs: Int64?) async throws(RunnelError) -> (page: PageFetched, site: String?) {
         let started = ContinuousClock.now
         let fetchedAt = Timestamp.now()
-        let requested = url.trimmingCharacters(in: .whitespacesAndNewlines)
+        let requested = Self.trimmed(url)
         // A user and password in the URL are sent as Basic auth to its origin, and never written:
         // the message, errors and logs name the URL without them.
         let text = WebURL.removingCredentials(from: requested)
@@ -127,8 +151,10 @@ public struct FetchStage: MessageStage {
                 throw RunnelError(.invalidArgument, "\(text): the URL has no host")
             }
             let purpose = http.pagePurpose
+            let target = normalized
             document = try await Self.within(budget, url: text) { [http] () async throws(RunnelError) in
-                try await http.fetch(parsed, original: text, credentials: credentials, budget: budget, purpose: purpose)
+                try await http.fetch(
+                    parsed, parsed: target, original: text, credentials: credentials, budget: budget, purpose: purpose)
             }
         case "file":
             guard let root = configuration.fileRoot else {
@@ -143,7 +169,7 @@ public struct FetchStage: MessageStage {
         var page = try Self.decode(document)
         page.fetchedAt = fetchedAt
         page.elapsedMs = Int(started.duration(to: .now).milliseconds)
-        return page
+        return (page, document.site)
     }
 
     /// Turns a fetched document into `page.fetched`: checks the media type, finds the charset

@@ -15,6 +15,9 @@ struct FetchedDocument: Sendable {
     var body: [UInt8]
     /// Each redirect target followed, in order.
     var redirects: [String]
+    /// The host of `finalURL` without a leading `www.` (``FetchStage/site(of:)-(WebURL)``), for
+    /// `meta.site`; nil for a file.
+    var site: String? = nil
 
     /// The media type without parameters, lower-cased (`text/html`).
     var mediaType: String? {

@@ -57,6 +57,8 @@ final class HTTPFetcher: Sendable {
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(configuration.perHostConcurrency, 1))
         // Fail a refused connection at once: the fetcher retries with its own backoff.
         client.connectionPool.retryConnectionEstablishment = false
+        // Runnel bootstraps no tracer, and a no-op span per request still cost 2% of the CPU.
+        client.tracing.tracer = nil
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
         gate = HostGate(
             limit: configuration.perHostConcurrency, delay: .milliseconds(configuration.perHostDelayMs))
@@ -93,24 +95,29 @@ final class HTTPFetcher: Sendable {
 
     /// Fetches `url`, following redirects.
     /// - Parameters:
+    ///   - parsed: `url` as a ``WebURL`` (its path, origin and site are read from it, and the
+    ///     redirects resolved against it, without parsing it again).
     ///   - original: the URL as requested, for messages and `url`.
     ///   - credentials: Basic auth for the requests to `url`'s origin.
     /// - Throws: ``RunnelError`` with the status that says why (see ``FetchStage``).
-    func fetch(_ url: URL, original: String, credentials: Credentials? = nil, budget: FetchBudget, purpose: Purpose)
-        async throws(RunnelError) -> FetchedDocument
-    {
+    func fetch(
+        _ url: URL, parsed: WebURL, original: String, credentials: Credentials? = nil, budget: FetchBudget, purpose: Purpose
+    ) async throws(RunnelError) -> FetchedDocument {
         var current = url
+        var currentParsed = parsed
         var redirects: [String] = []
         var seen: Set<String> = [url.absoluteString]
         while true {
-            switch try await fetchHop(current, original: original, credentials: credentials, budget: budget, purpose: purpose) {
+            let hop = try await fetchHop(
+                current, parsed: currentParsed, original: original, credentials: credentials, budget: budget, purpose: purpose)
+            switch hop {
             case var .document(document):
                 document.url = original
                 document.redirects = redirects
+                document.site = FetchStage.site(of: currentParsed)
                 return document
             case let .redirect(location, status):
-                guard let base = try? WebURL(current.absoluteString),
-                    let resolved = (try? WebURL(location, base: base))?.removingCredentials,
+                guard let resolved = (try? WebURL(location, base: currentParsed))?.removingCredentials,
                     resolved.scheme == "http" || resolved.scheme == "https", resolved.host?.isEmpty == false,
                     let next = URL(string: resolved.href)
                 else {
@@ -132,6 +139,7 @@ final class HTTPFetcher: Sendable {
                 redirects.append(target)
                 seen.insert(target)
                 current = next
+                currentParsed = resolved
             }
         }
     }
@@ -152,7 +160,7 @@ final class HTTPFetcher: Sendable {
 
     /// One URL, no redirects, with the retries of transient failures.
     private func fetchHop(
-        _ url: URL, original: String, credentials: Credentials?, budget: FetchBudget, purpose: Purpose
+        _ url: URL, parsed: WebURL, original: String, credentials: Credentials?, budget: FetchBudget, purpose: Purpose
     ) async throws(RunnelError) -> Hop {
         guard let host = url.host?.lowercased(), !host.isEmpty else {
             throw RunnelError(.invalidArgument, "\(original): \(url.absoluteString) has no host")
@@ -172,7 +180,7 @@ final class HTTPFetcher: Sendable {
                 error.message = "\(original): " + error.message
                 throw error
             }
-            let path = Self.pathAndQuery(of: url)
+            let path = parsed.pathAndQuery
             guard rules.allows(path) else {
                 throw RunnelError(
                     .permissionDenied,
@@ -188,7 +196,8 @@ final class HTTPFetcher: Sendable {
             } catch {
                 throw budget.exceeded(original, doing: "waiting for a turn at \(host)")
             }
-            let attempt = await request(url, original: original, credentials: credentials, budget: budget, purpose: purpose)
+            let attempt = await request(
+                url, parsed: parsed, original: original, credentials: credentials, budget: budget, purpose: purpose)
             await gate.release(key)
 
             switch attempt {
@@ -221,10 +230,10 @@ final class HTTPFetcher: Sendable {
 
     /// Sends one request and reads its response.
     private func request(
-        _ url: URL, original: String, credentials: Credentials? = nil, budget: FetchBudget, purpose: Purpose
+        _ url: URL, parsed: WebURL, original: String, credentials: Credentials? = nil, budget: FetchBudget, purpose: Purpose
     ) async -> Attempt {
         var request = HTTPClientRequest(url: url.absoluteString)
-        if let credentials, Self.origin(of: url) == credentials.origin {
+        if let credentials, Self.origin(of: parsed) == credentials.origin {
             request.setBasicAuth(username: credentials.username, password: credentials.password)
         }
         request.method = .GET
@@ -408,14 +417,9 @@ final class HTTPFetcher: Sendable {
     }
 
     /// `scheme://host:port`, the port spelled out, as ``Credentials/origin`` is.
-    static func origin(of url: URL) -> String? {
-        guard let web = try? WebURL(url.absoluteString), let host = web.host, let port = web.portOrDefault else { return nil }
-        return "\(web.scheme)://\(host):\(port)"
-    }
-
-    /// The path and query a robots.txt rule is matched against (`/a/b.html?x=1`).
-    static func pathAndQuery(of url: URL) -> String {
-        (try? WebURL(url.absoluteString))?.pathAndQuery ?? "/"
+    static func origin(of url: WebURL) -> String? {
+        guard let host = url.host, let port = url.portOrDefault else { return nil }
+        return "\(url.scheme)://\(host):\(port)"
     }
 
     // MARK: robots.txt
@@ -425,12 +429,12 @@ final class HTTPFetcher: Sendable {
     /// fail with `UNAVAILABLE` and are tried again later.
     private func loadRobots(origin: String) async -> Result<RobotsRules, RunnelError> {
         let address = origin + "/robots.txt"
-        guard let url = URL(string: address) else { return .success(.allowAll) }
+        guard let url = URL(string: address), let parsed = try? WebURL(address) else { return .success(.allowAll) }
         let budget = FetchBudget(timeoutMs: configuration.totalTimeoutMs, messageDeadlineMs: nil)
         let purpose = Purpose(
             checkRobots: false, requireDocument: false, maxBytes: 512 << 10, truncate: true, maxRedirects: 5)
         do {
-            let document = try await fetch(url, original: address, budget: budget, purpose: purpose)
+            let document = try await fetch(url, parsed: parsed, original: address, budget: budget, purpose: purpose)
             let text = String(decoding: document.body, as: UTF8.self)
             return .success(RobotsRules(parsing: text, token: configuration.robotsToken))
         } catch {
