@@ -46,6 +46,12 @@ public struct JSONObjectWriter {
         JSONString.append(value, to: &bytes)
     }
 
+    /// A string member from its UTF-8 bytes, which must be valid UTF-8.
+    public mutating func string(_ name: String, utf8 value: UnsafeBufferPointer<UInt8>) {
+        key(name)
+        JSONString.append(utf8: value, to: &bytes)
+    }
+
     /// An integer member; left out when `value` is nil.
     public mutating func integer(_ name: String, _ value: (some BinaryInteger)?) {
         guard let value else { return }

@@ -62,36 +62,40 @@ public enum JSONString {
     /// Appends `string` as a quoted JSON string, escaping only what JSON requires: `"`, `\`
     /// and the control characters (the five with a short escape by it, the rest as `\u00XX`).
     public static func append(_ string: String, to out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
         var string = string
-        string.withUTF8 { utf8 in
-            let count = utf8.count
-            // Room for the text and its closing quote at once, so that a long text is not copied
-            // again at each doubling (escapes may still take more); doubling at the least, as
-            // appending does, so that many short strings stay linear.
-            let needed = out.count + count + 1
-            if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }
-            let base = UnsafeRawPointer(utf8.baseAddress)
-            var run = 0
-            var i = 0
-            while i < count {
-                // Skip eight bytes at a time while none needs an escape.
-                if let base {
-                    while i + 8 <= count, !needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
-                }
-                guard i < count else { break }
-                let byte = utf8[i]
-                guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
-                    i += 1
-                    continue
-                }
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i]))
-                appendEscape(of: byte, to: &out)
-                i += 1
-                run = i
+        string.withUTF8 { append(utf8: $0, to: &out) }
+    }
+
+    /// ``append(_:to:)`` for text that is already UTF-8 bytes (valid UTF-8: they are copied as
+    /// they are, but for the escapes).
+    public static func append(utf8: UnsafeBufferPointer<UInt8>, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        let count = utf8.count
+        // Room for the text and its closing quote at once, so that a long text is not copied
+        // again at each doubling (escapes may still take more); doubling at the least, as
+        // appending does, so that many short strings stay linear.
+        let needed = out.count + count + 1
+        if out.capacity < needed { out.reserveCapacity(max(needed, 2 * out.capacity)) }
+        let base = UnsafeRawPointer(utf8.baseAddress)
+        var run = 0
+        var i = 0
+        while i < count {
+            // Skip eight bytes at a time while none needs an escape.
+            if let base {
+                while i + 8 <= count, !needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
             }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<count]))
+            guard i < count else { break }
+            let byte = utf8[i]
+            guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else {
+                i += 1
+                continue
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<i]))
+            appendEscape(of: byte, to: &out)
+            i += 1
+            run = i
         }
+        out.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[run..<count]))
         out.append(UInt8(ascii: "\""))
     }
 
@@ -104,21 +108,24 @@ public enum JSONString {
     /// ```
     public static func encodedCount(of string: String) -> Int {
         var string = string
-        return string.withUTF8 { utf8 in
-            let count = utf8.count
-            var total = count + 2
-            let base = UnsafeRawPointer(utf8.baseAddress)
-            var i = 0
-            while i < count {
-                if let base {
-                    while i + 8 <= count, !needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
-                }
-                guard i < count else { break }
-                total += escapeLength(of: utf8[i]) - 1
-                i += 1
+        return string.withUTF8 { encodedCount(utf8: $0) }
+    }
+
+    /// ``encodedCount(of:)`` for text that is already UTF-8 bytes.
+    public static func encodedCount(utf8: UnsafeBufferPointer<UInt8>) -> Int {
+        let count = utf8.count
+        var total = count + 2
+        let base = UnsafeRawPointer(utf8.baseAddress)
+        var i = 0
+        while i < count {
+            if let base {
+                while i + 8 <= count, !needsEscape(base.loadUnaligned(fromByteOffset: i, as: UInt64.self)) { i += 8 }
             }
-            return total
+            guard i < count else { break }
+            total += escapeLength(of: utf8[i]) - 1
+            i += 1
         }
+        return total
     }
 
     /// The bytes ``appendEscape(of:to:)`` writes for `byte` (1 for a byte that needs none).

@@ -56,11 +56,13 @@ public enum CharsetDecoder {
         return text.precomposedStringWithCanonicalMapping
     }
 
-    /// Whether valid UTF-8 holds only scalars that are NFC whatever surrounds them (none
-    /// decomposes, combines with its neighbour or has a combining class), checked eight ASCII
-    /// bytes at a time and several times faster than the standard library's quick check, which
-    /// sees the rest. Those scalars are the ones ``plainScalarLength(_:at:)`` names; they cover
-    /// the text of most pages in Latin, Vietnamese, Greek, Cyrillic, Chinese and Japanese script.
+    /// Whether bytes are valid UTF-8 holding only scalars that are NFC whatever surrounds them
+    /// (none decomposes, combines with its neighbour or has a combining class), checked eight
+    /// ASCII bytes at a time and several times faster than the standard library's quick check,
+    /// which sees the rest. Those scalars are the ones ``plainScalarLength(_:at:)`` names; they
+    /// cover the text of most pages in Latin, Vietnamese, Greek, Cyrillic, Chinese and Japanese
+    /// script. `false` for bytes that are not UTF-8 (a lead byte out of place, an overlong form,
+    /// a missing continuation byte) as for text with other scalars.
     static func isPlainlyNFC(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         let count = utf8.count
         var i = 0
@@ -78,16 +80,20 @@ public enum CharsetDecoder {
         return true
     }
 
-    /// The length of the scalar at `i` when it is one no neighbour can change, nil otherwise.
-    /// The blocks are whole but for the scalars that decompose (Greek's three singletons) or
-    /// combine (the marks inside the Cyrillic, CJK-symbol and kana blocks).
+    /// The length of the scalar at `i` when it is one no neighbour can change, validly encoded;
+    /// nil otherwise. The blocks are whole but for the scalars that decompose (Greek's three
+    /// singletons) or combine (the marks inside the Cyrillic, CJK-symbol and kana blocks). None
+    /// of them is written with the lead bytes that need more than a continuation check (E0 and
+    /// ED, whose second byte has a narrower range, and F0 and above).
     @inline(__always)
     private static func plainScalarLength(_ utf8: UnsafeBufferPointer<UInt8>, at i: Int) -> Int? {
         let lead = utf8[i]
         if lead < 0x80 { return 1 }
         if lead < 0xE0 {
-            guard i + 1 < utf8.count else { return nil }
+            // C0 and C1 would be overlong; 80–BF are continuation bytes out of place.
+            guard lead >= 0xC2, i + 1 < utf8.count else { return nil }
             let second = utf8[i + 1]
+            guard second & 0xC0 == 0x80 else { return nil }
             switch lead {
             case ..<0xCC: return 2  // U+0080–U+02FF: Latin-1, Latin Extended-A and -B, IPA
             case 0xCE: return second == 0x87 ? nil : 2  // U+0380–U+03BF Greek, but U+0387
@@ -99,6 +105,7 @@ public enum CharsetDecoder {
         guard lead < 0xF0, i + 2 < utf8.count else { return nil }
         let second = utf8[i + 1]
         let third = utf8[i + 2]
+        guard second & 0xC0 == 0x80, third & 0xC0 == 0x80 else { return nil }
         switch lead {
         case 0xE1:  // U+1E00–U+1EFF Latin Extended Additional (Vietnamese's precomposed letters)
             return (0xB8...0xBB).contains(second) ? 3 : nil
@@ -115,6 +122,15 @@ public enum CharsetDecoder {
         case 0xEF: return second >= 0xBC ? 3 : nil  // U+FF00–U+FFFF: fullwidth and halfwidth forms
         default: return nil
         }
+    }
+
+    /// The bytes of a UTF-8 page that ``decode(_:charset:)`` would give back unchanged: valid
+    /// UTF-8 whose every scalar is plainly NFC (``isPlainlyNFC(_:)``, which checks the encoding
+    /// in the same pass), without the String whose making would check them a second time. nil
+    /// for any other page, which ``decode(_:charset:)`` decodes.
+    public static func plainUTF8(_ bytes: ArraySlice<UInt8>, charset: String) -> [UInt8]? {
+        guard canonicalName(charset) == "utf-8", bytes.withUnsafeBufferPointer(isPlainlyNFC) else { return nil }
+        return Array(bytes)
     }
 
     /// Decodes a whole array.

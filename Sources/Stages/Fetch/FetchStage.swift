@@ -117,11 +117,12 @@ public struct FetchStage: MessageStage {
     ///   - deadlineMs: the message's time budget, if it has one.
     /// - Throws: ``RunnelError`` as the table above says.
     public func fetch(_ url: String, deadlineMs: Int64? = nil) async throws(RunnelError) -> PageFetched {
-        try await fetchPage(url, deadlineMs: deadlineMs).page
+        try await fetchPage(url, deadlineMs: deadlineMs).page.whole
     }
 
-    /// ``fetch(_:deadlineMs:)``, and the page's ``site(of:)-(String)``, from the URL already parsed.
-    func fetchPage(_ url: String, deadlineMs: Int64?) async throws(RunnelError) -> (page: PageFetched, site: String?) {
+    /// ``fetch(_:deadlineMs:)`` with the html left as bytes, and the page's ``site(of:)-(String)``
+    /// from the URL already parsed.
+    func fetchPage(_ url: String, deadlineMs: Int64?) async throws(RunnelError) -> (page: DecodedPage, site: String?) {
         let started = ContinuousClock.now
         let fetchedAt = Timestamp.now()
         let requested = Self.trimmed(url)
@@ -167,14 +168,14 @@ public struct FetchStage: MessageStage {
             throw RunnelError(.invalidArgument, "\(text): the scheme \(scheme) is not supported; fetch takes http, https and file URLs")
         }
         var page = try Self.decode(document)
-        page.fetchedAt = fetchedAt
-        page.elapsedMs = Int(started.duration(to: .now).milliseconds)
+        page.fields.fetchedAt = fetchedAt
+        page.fields.elapsedMs = Int(started.duration(to: .now).milliseconds)
         return (page, document.site)
     }
 
     /// Turns a fetched document into `page.fetched`: checks the media type, finds the charset
     /// and decodes to UTF-8 in NFC.
-    static func decode(_ document: FetchedDocument) throws(RunnelError) -> PageFetched {
+    static func decode(_ document: FetchedDocument) throws(RunnelError) -> DecodedPage {
         let type = document.mediaType ?? "text/html"  // no Content-Type: take it as HTML
         guard HTTPFetcher.documentTypes.contains(type) else {
             throw RunnelError(
@@ -183,16 +184,21 @@ public struct FetchStage: MessageStage {
             )
         }
         var found = CharsetDetector.find(contentType: document.contentType, body: document.body)
-        var html: String
+        var html: DecodedPage.HTML
         do {
-            html = try CharsetDecoder.decode(document.body[found.skip...], charset: found.name)
+            let body = document.body[found.skip...]
+            if let plain = CharsetDecoder.plainUTF8(body, charset: found.name) {
+                html = .utf8(plain)
+            } else {
+                html = .string(try CharsetDecoder.decode(body, charset: found.name))
+            }
         } catch {
             switch error {
             case let .unknownCharset(name):
                 // A label this system does not know: fall back to what the bytes look like.
                 let detected = CharsetDetector.detect(document.body)
                 do {
-                    html = try CharsetDecoder.decode(document.body, charset: detected)
+                    html = .string(try CharsetDecoder.decode(document.body, charset: detected))
                 } catch {
                     throw RunnelError(
                         .dataLoss, "\(document.url): unknown charset \(name), and the bytes are not \(detected) either")
@@ -205,9 +211,42 @@ public struct FetchStage: MessageStage {
                 )
             }
         }
-        return PageFetched(
+        let fields = PageFetched(
             url: document.url, finalURL: document.finalURL, status: document.status, contentType: type,
-            charset: found.name, headers: document.headers, html: html, redirects: document.redirects)
+            charset: found.name, headers: document.headers, html: "", redirects: document.redirects)
+        return DecodedPage(fields: fields, html: html)
+    }
+
+    /// A page decoded to UTF-8 in NFC: its `page.fetched` fields, and its html.
+    struct DecodedPage: Sendable {
+        /// The html: the bytes as fetched when they were checked to need no decoding (a String
+        /// made of them, as `PageFetched.html` is, would check them again), or the decoded text.
+        enum HTML: Sendable {
+            case utf8([UInt8])
+            case string(String)
+        }
+
+        /// Every field but `html`, which is empty.
+        var fields: PageFetched
+        var html: HTML
+
+        /// The body of its `page.fetched` message.
+        var jsonBody: RawJSON {
+            switch html {
+            case let .utf8(bytes): bytes.withUnsafeBufferPointer { fields.jsonBody(html: $0) }
+            case var .string(text): text.withUTF8 { fields.jsonBody(html: $0) }
+            }
+        }
+
+        /// The page with its html.
+        var whole: PageFetched {
+            var page = fields
+            switch html {
+            case let .utf8(bytes): page.html = String(decoding: bytes, as: UTF8.self)
+            case let .string(text): page.html = text
+            }
+            return page
+        }
     }
 
     /// Runs `work` until it finishes or the budget runs out, whichever is first.

@@ -12,6 +12,13 @@ extension PageFetched {
     /// let body = PageFetched(url: "https://vov.vn/a.html", html: "<p>Tin</p>").jsonBody
     /// ```
     var jsonBody: RawJSON {
+        var html = html
+        return html.withUTF8 { jsonBody(html: $0) }
+    }
+
+    /// ``jsonBody`` with `html` for the page's html (valid UTF-8 in NFC), which the stage keeps
+    /// as the bytes it checked rather than as a String, whose making would check them again.
+    func jsonBody(html: UnsafeBufferPointer<UInt8>) -> RawJSON {
         // Exactly the room the page takes escaped, and enough for the other fields (URLs escaped
         // at most sixfold): the body lives as long as the message (in a link's window until it
         // is acked, counted by its size), so it must not be an array that doubled past its size
@@ -20,14 +27,14 @@ extension PageFetched {
         others += 6 * ((contentType?.utf8.count ?? 0) + (charset?.utf8.count ?? 0))
         for redirect in redirects ?? [] { others += 6 * redirect.utf8.count + 1 }
         for (name, value) in headers ?? [:] { others += 6 * (name.utf8.count + value.utf8.count) + 6 }
-        var writer = JSONObjectWriter(reservingCapacity: JSONString.encodedCount(of: html) + others)
+        var writer = JSONObjectWriter(reservingCapacity: JSONString.encodedCount(utf8: html) + others)
         writer.string("charset", charset)
         writer.string("content_type", contentType)
         writer.integer("elapsed_ms", elapsedMs)
         writer.string("fetched_at", fetchedAt)
         writer.string("final_url", finalURL)
         writer.stringMap("headers", headers)
-        writer.string("html", html)
+        writer.string("html", utf8: html)
         writer.strings("redirects", redirects)
         writer.integer("status", status)
         writer.string("url", url)

@@ -62,4 +62,37 @@ import Testing
             try CharsetDecoder.decode([0x41, 0xFF], charset: "utf-8")
         }
     }
+
+    /// The bytes fetch writes for a page without making a String of it: the same as the String's,
+    /// on valid text of every script the plain-NFC pass knows, and none (the String's decoding
+    /// then says what is wrong) on every kind of broken UTF-8 (overlong forms, surrogates, stray
+    /// and missing continuation bytes) put anywhere in it.
+    @Test func plainUTF8IsTheDecodedStringsBytes() {
+        let texts = [
+            "Phái bộ Việt Nam tại Liên hợp quốc", "Ελλάδα · Россия — 中文 ひらがな カタカナ ＡＢＣ", "plain ascii <p>\"x\"</p>",
+            "e\u{301} combining", "Ω ohm sign \u{2126}", "\u{1F600} emoji", "\u{0387} ano teleia", "",
+        ]
+        let broken: [[UInt8]] = [
+            [0xC0, 0x80], [0xC1, 0xBF], [0x80], [0xBF], [0xC3], [0xC3, 0x41], [0xE1, 0xBB], [0xE1, 0xBB, 0x41],
+            [0xE1, 0x41, 0x80], [0xE0, 0x80, 0x80], [0xED, 0xA0, 0x80], [0xE4, 0xB8], [0xEF, 0xBC, 0xC0],
+            [0xE2, 0x80, 0x7F], [0xF0, 0x9F, 0x98], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0xCE, 0x87], [0xD2, 0x83],
+        ]
+        func agree(_ bytes: [UInt8], _ note: String) {
+            guard let plain = CharsetDecoder.plainUTF8(bytes[...], charset: "utf-8") else { return }
+            let viaString = Result { () throws(CharsetDecoder.Failure) in Array(try CharsetDecoder.decode(bytes, charset: "utf-8").utf8) }
+            #expect(.success(plain) == viaString, "\(note): \(bytes)")
+        }
+        for text in texts {
+            let bytes = Array(text.utf8)
+            agree(bytes, text)
+            let plainScripts = texts[..<3].contains(text) || text.isEmpty
+            #expect((CharsetDecoder.plainUTF8(bytes[...], charset: "UTF-8") != nil) == plainScripts, "\(text)")
+            for piece in broken {
+                for at in [0, bytes.count / 2, bytes.count] {
+                    // At a scalar boundary (or inside one: the middle byte may be a continuation byte).
+                    agree(Array(bytes[..<at]) + piece + Array(bytes[at...]), "\(text) with \(piece) at \(at)")
+                }
+            }
+        }
+    }
 }
