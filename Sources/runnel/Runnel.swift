@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import RunnelProtocol
 import RunnelStage
+import RunnelTransport
 
 @main
 struct Runnel: AsyncParsableCommand {
@@ -46,6 +47,7 @@ struct Runnel: AsyncParsableCommand {
         // that would hide the exit status (`runnel relay --window 0 2>&-`: 64, not SIGPIPE).
         // Children get the default back (ChildProcess+Spawn).
         signal(SIGPIPE, SIG_IGN)
+        ConcurrencyThreads.useEventLoops()
         do {
             var command = try await asyncParseAsRoot(try bootstrapLogging())
             if var command = command as? AsyncParsableCommand {

@@ -156,14 +156,26 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// Runs until the input ends (a stream) or a stop signal (a listener), then drains.
     /// - Returns: the statistics, and how many outputs were still unacked at the end.
     public func run() async throws(RunnelError) -> (StageStatistics, unacked: Int) {
+        openTap()
+        let outcome: Result<(StageStatistics, unacked: Int), RunnelError>
+        do {
+            outcome = .success(try await runTapped())
+        } catch {
+            outcome = .failure(error)
+        }
+        // Tappers get what they are owed, whichever way the run ended.
+        await parts.withLock { $0.tap }?.close()
+        return try outcome.get()
+    }
+
+    /// ``run()`` once its tap (if any) is open.
+    private func runTapped() async throws(RunnelError) -> (StageStatistics, unacked: Int) {
         let downstream = try makeDownstream()
         parts.withLock { $0.output = downstream }
         let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
         let signals = installSignals()
         defer { signals.cancel() }
         SupervisorWatch.start()
-        openTap()
-        defer { parts.withLock { $0.tap }?.close() }
 
         let worker = Task { await self.work(downstream) }
         let reporter = options.statisticsPath.map { path in

@@ -21,7 +21,7 @@ import Glibc
 /// ```swift
 /// let tap = try TapPoint(path: "/run/runnel/news/parse.tap.4242.sock")
 /// tap.publish(.inputs, batch)        // in the stage's loop
-/// tap.close()                        // at exit
+/// await tap.close()                  // at exit
 /// ```
 public final class TapPoint: Sendable {
     /// Which of the stage's messages a tapper wants.
@@ -79,8 +79,9 @@ public final class TapPoint: Sendable {
 
     /// Stops accepting and removes the socket; each tapper gets what it is owed and the final
     /// count of drops, then its connection is closed. Waits at most ``closeTimeout`` for
-    /// tappers that do not read.
-    public func close() {
+    /// tappers that do not read (suspending: the caller may be on one of the event loops the
+    /// tappers' writes need).
+    public func close() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         server.whenSuccess { $0.close(promise: nil) }
         unlink(path)
@@ -91,7 +92,7 @@ public final class TapPoint: Sendable {
         let deadline = loop.scheduleTask(in: TimeAmount(Self.closeTimeout)) {
             for tapper in current { tapper.channel.close(promise: nil) }  // a tapper that does not read
         }
-        try? all.wait()
+        try? await all.get()
         deadline.cancel()
     }
 }

@@ -1,0 +1,31 @@
+import NIOCore
+import NIOPosix
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which threads run Swift concurrency's jobs in a runnel process.
+public enum ConcurrencyThreads {
+    /// Makes NIO's event loop threads, which serve every link's socket, also the threads Swift
+    /// concurrency runs its jobs on, unless `RUNNEL_EXECUTOR=swift` asks for Swift's own pool.
+    /// Returns whether they are.
+    ///
+    /// A stage's work crosses between a socket and a task for every batch: it is read on an event
+    /// loop, handled in a task, written on the event loop, and its acks come back the same way.
+    /// With two pools each crossing wakes a thread of the other (a futex call, and on a small
+    /// machine mostly a context switch); on one set of threads a task mostly goes on on the loop
+    /// that read its batch. A relay in the middle of `send → relay × 3 → recv` (100,000 small
+    /// messages, BENCHMARKS.md) made 16,000 futex calls and 18,700 context switches with two
+    /// pools, 11 and 2,300 with one, for about a fifth less CPU per message.
+    ///
+    /// Call it first thing in `main`, on the main thread, once. Work that holds a thread (a
+    /// SQLite commit, parsing a large page) then holds an event loop, whose sockets wait meanwhile
+    /// as the busy stage would make them wait anyway; nothing may wait on an event loop future
+    /// synchronously (``TapPoint/close()`` suspends instead).
+    @discardableResult
+    public static func useEventLoops() -> Bool {
+        if let choice = getenv("RUNNEL_EXECUTOR"), String(cString: choice) == "swift" { return false }
+        return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+}
