@@ -47,16 +47,17 @@ public struct DuplicateFilter<Link: Hashable, Held> {
 
     /// How many finished ids are remembered; 0 turns the filter off (every message is processed).
     public let capacity: Int
-    // Keyed on ``RecentID``: each id's bytes are hashed once, when it arrives, not on every
-    // lookup (issue 14).
+    // Keyed on ``RecentID``: each id's bytes are hashed once, when it arrives, and the tables
+    // use that hash as it is (issue 14).
     @usableFromInline var ring: [RecentID] = []
     @usableFromInline var next = 0  // the slot the next finished id goes in, once the ring is full
-    @usableFromInline var finished: Set<RecentID> = []
-    @usableFromInline var inProgress: [RecentID: InProgress] = [:]
+    @usableFromInline var finished: RecentIDTable<Void>
+    @usableFromInline var inProgress = RecentIDTable<InProgress>()
 
     @inlinable
     public init(capacity: Int) {
         self.capacity = max(capacity, 0)
+        finished = RecentIDTable(capacity: min(self.capacity, 1 << 16))
     }
 
     /// The finished ids remembered now (at most ``capacity``).
@@ -78,11 +79,11 @@ public struct DuplicateFilter<Link: Hashable, Held> {
     public mutating func arrive(_ key: RecentID, from link: Link, holding copy: Held) -> Arrival {
         guard capacity > 0 else { return .process }
         if finished.contains(key) { return .finished }
-        if let entry = inProgress.index(forKey: key) {
-            inProgress.values[entry].waiting.append((link, copy))
+        if let entry = inProgress.slot(of: key) {
+            inProgress.update(slot: entry) { $0.waiting.append((link, copy)) }
             return .held
         }
-        inProgress[key] = InProgress(link: link)
+        inProgress.insert(key, InProgress(link: link))
         return .process
     }
 
@@ -104,11 +105,11 @@ public struct DuplicateFilter<Link: Hashable, Held> {
             for copy in entry.waiting { held.append(copy.held) }
         }
         // Remembered already (a copy finished twice): it keeps its slot.
-        guard finished.insert(key).inserted else { return held }
+        guard finished.insert(key, ()) else { return held }
         if ring.count < capacity {
             ring.append(key)
         } else {
-            finished.remove(ring[next])
+            finished.removeValue(forKey: ring[next])
             ring[next] = key
             next = (next + 1) % capacity
         }
@@ -122,7 +123,7 @@ public struct DuplicateFilter<Link: Hashable, Held> {
     @inlinable
     public mutating func linkBroke(_ link: Link) -> [Held] {
         var promoted: [Held] = []
-        for id in Array(inProgress.keys) {
+        for id in inProgress.keys {
             var entry = inProgress[id]!
             entry.waiting.removeAll { $0.link == link }
             if entry.link == link {
