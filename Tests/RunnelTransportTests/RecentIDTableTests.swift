@@ -6,25 +6,13 @@ import Testing
 /// removals, with hashes spread out and with hashes crowded into a few slots (runs that wrap
 /// around the end of the table, removals in their middle), through growth.
 @Suite struct RecentIDTableTests {
-    /// A small deterministic generator (SplitMix64), so a failure can be replayed.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test(arguments: [
         ("spread", UInt64.max),  // the hash as the id's own
         ("crowded into 4 home slots", UInt64(3)),
         ("crowded at the table's end", UInt64(0)),  // every key's home is the last slot
     ])
     func behavesAsADictionary(_ name: String, _ hashMask: UInt64) {
-        var random = Random(state: 42)
+        var random = SplitMix(seed: 42)
         var table = RecentIDTable<Int>(capacity: 4)
         var model: [String: Int] = [:]
         func key(_ n: Int) -> RecentID {

@@ -120,8 +120,8 @@ public struct FetchStage: MessageStage {
         try await fetchPage(url, deadlineMs: deadlineMs).page.whole
     }
 
-    /// ``fetch(_:deadlineMs:)`` with the html left as bytes, and the page's ``site(of:)-(String)``
-    /// from the URL already parsed.
+    /// ``fetch(_:deadlineMs:)`` with the html as it was decoded (the bytes as they came when they
+    /// needed no decoding), and the page's ``site(of:)-(String)`` from the URL already parsed.
     func fetchPage(_ url: String, deadlineMs: Int64?) async throws(RunnelError) -> (page: DecodedPage, site: String?) {
         let started = ContinuousClock.now
         let fetchedAt = Timestamp.now()
