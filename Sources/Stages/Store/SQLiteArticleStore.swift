@@ -133,7 +133,7 @@ public final class SQLiteArticleStore: ArticleStore {
         let path = configuration.path
         return try await snippets.finish(for: query, limit: limit, duplicates: duplicates) { candidates throws(RunnelError) in
             do {
-                return try await pool.read { db in
+                return try pool.read { db in
                     try Row.fetchAll(
                         db,
                         sql: """
