@@ -47,9 +47,11 @@ struct Runnel: AsyncParsableCommand {
         // that would hide the exit status (`runnel relay --window 0 2>&-`: 64, not SIGPIPE).
         // Children get the default back (ChildProcess+Spawn).
         signal(SIGPIPE, SIG_IGN)
-        ConcurrencyThreads.useEventLoops()
         do {
             var command = try await asyncParseAsRoot(try bootstrapLogging())
+            // fetch keeps Swift's pool: its many requests at once finish sooner on threads that
+            // take whichever task is ready (ConcurrencyThreads says why).
+            if !(command is Fetch) { ConcurrencyThreads.useEventLoops() }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

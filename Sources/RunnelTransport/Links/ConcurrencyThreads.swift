@@ -19,10 +19,15 @@ public enum ConcurrencyThreads {
     /// messages, BENCHMARKS.md) made 16,000 futex calls and 18,700 context switches with two
     /// pools, 11 and 2,300 with one, for about a fifth less CPU per message.
     ///
-    /// Call it first thing in `main`, on the main thread, once. Work that holds a thread (a
-    /// SQLite commit, parsing a large page) then holds an event loop, whose sockets wait meanwhile
-    /// as the busy stage would make them wait anyway; nothing may wait on an event loop future
-    /// synchronously (``TapPoint/close()`` suspends instead).
+    /// Call it in `main`, on the main thread, once, before the command runs. Work that holds a
+    /// thread (a SQLite commit, parsing a large page) then holds an event loop, whose sockets
+    /// wait meanwhile as the busy stage would make them wait anyway; nothing may wait on an event
+    /// loop future synchronously (`TapPoint.close()` suspends instead).
+    ///
+    /// A task stays on the loop it resumed on: no thread takes over another's ready work. That
+    /// suits a stage that handles one batch at a time; `runnel fetch`, with its 16 requests at
+    /// once, used less CPU on the loops but took 8% longer (its CPU work and its connections'
+    /// reads queued behind each other on two loops), so it does not call this.
     @discardableResult
     public static func useEventLoops() -> Bool {
         if let choice = getenv("RUNNEL_EXECUTOR"), String(cString: choice) == "swift" { return false }
