@@ -138,8 +138,9 @@ final class InboundLink: Sendable {
     }
 
     /// Ends this side of the link and waits until what was sent (a `bye`) is on the socket.
-    func finishWriting() async {
-        await writer.finishAndFlush()
+    /// Ends this side of the link, `last` (a `bye`) written with the end (``LineWriter/finish(saying:)``).
+    func finishWriting(saying last: ControlMessage? = nil) async {
+        await writer.finishAndFlush(saying: last)
     }
 
     func reply(_ control: ControlMessage) {

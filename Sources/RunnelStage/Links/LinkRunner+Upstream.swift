@@ -294,13 +294,13 @@ extension LinkRunner {
         link.stopGranting()
         await link.settled()
         link.flush()
-        link.reply(.bye(Bye(code: .unavailable, message: "\(name) is draining")))
-        // The bye reaches the peer before the close; a peer that does not read is cut off.
+        // The bye and the end of this side's stream go in one write, and reach the peer before
+        // the close; a peer that does not read is cut off.
         let cutOff = Task {
             try await Task.sleep(for: Self.byeFlushTimeout)
             connection.close()
         }
-        await link.finishWriting()
+        await link.finishWriting(saying: .bye(Bye(code: .unavailable, message: "\(name) is draining")))
         cutOff.cancel()
         // The peer answers the bye by ending its own stream. Closing first would cut its zstd
         // frame short, which the reading side here takes for DATA_LOSS and logs as a dropped

@@ -337,11 +337,12 @@ public final class LineWriter: Sendable {
         }
     }
 
-    /// Ends the zstd frame, so the peer sees a whole stream, and stops writing.
     /// Ends this side of the link and waits until everything sent before is on the socket:
     /// a `bye` sent first reaches the peer even if the connection is closed right after.
-    public func finishAndFlush() async {
-        finish()
+    /// - Parameter last: a control line to send before the end, in the same write (see
+    ///   ``finish(saying:)``).
+    public func finishAndFlush(saying last: ControlMessage? = nil) async {
+        finish(saying: last)
         await writing.withLock { $0 }?.value
     }
 
@@ -349,10 +350,16 @@ public final class LineWriter: Sendable {
         writing.withLock { $0 = task }
     }
 
-    public func finish() {
+    /// Ends the zstd frame, so the peer sees a whole stream, and stops writing.
+    /// - Parameter last: a control line (a `bye`) sent with the frame's end in one write. A peer
+    ///   that closes as soon as it reads a `bye` then has the end of the stream already: were it
+    ///   still on its way, the close would leave it unread, and a socket closed with bytes
+    ///   unread is reset, which the sender here takes for a broken connection.
+    public func finish(saying last: ControlMessage? = nil) {
         state.withLock { s in
             guard !s.closed else { return }
             s.closed = true
+            if let last { s.encoder.append(last) }
             if let bytes = try? s.encoder.finish(), !bytes.isEmpty {
                 s.unread += bytes.count
                 continuation.yield(ByteBuffer(bytes: bytes))
