@@ -137,8 +137,8 @@ final class InboundLink: Sendable {
         for waiter in settled { waiter.resume() }
     }
 
-    /// Ends this side of the link and waits until what was sent (a `bye`) is on the socket.
-    /// Ends this side of the link, `last` (a `bye`) written with the end (``LineWriter/finish(saying:)``).
+    /// Ends this side of the link, `last` (a `bye`) written with the end
+    /// (``LineWriter/finish(saying:)``), and waits until it is on the socket.
     func finishWriting(saying last: ControlMessage? = nil) async {
         await writer.finishAndFlush(saying: last)
     }
