@@ -184,7 +184,17 @@ extension LinkRunner {
         idle.cancel()
         await link.settled()
         link.flush()
-        link.reply(.bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
+        // The bye goes with the end of this side's stream, in one write; then the peer's stream
+        // is read to its end, which the peer writes after the bye (PROTOCOL.md §7.7). Closing
+        // before would leave its last bytes unread, and a socket closed so is reset under the
+        // peer, whose last writes fail. A peer that neither reads nor ends is cut off.
+        let giveUp = Task {
+            try await Task.sleep(for: Self.byeFlushTimeout * 2)
+            connection.close()
+        }
+        await link.finishWriting(saying: .bye(Bye(code: .ok, message: isDraining ? "draining" : "")))
+        while (try? await reader.next()) != nil {}
+        giveUp.cancel()
     }
 
     /// An input whose id is remembered as a duplicate filter's is done: copies of it held behind
