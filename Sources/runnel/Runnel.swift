@@ -49,8 +49,8 @@ struct Runnel: AsyncParsableCommand {
         signal(SIGPIPE, SIG_IGN)
         do {
             var command = try await asyncParseAsRoot(try bootstrapLogging())
-            // fetch keeps Swift's pool: its many requests at once finish sooner on threads that
-            // take whichever task is ready (ConcurrencyThreads says why).
+            // RUNNEL_EXECUTOR=loops; not for fetch, whose many requests at once finish sooner on
+            // threads that take whichever task is ready (ConcurrencyThreads says why).
             if !(command is Fetch) { ConcurrencyThreads.useEventLoops() }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
