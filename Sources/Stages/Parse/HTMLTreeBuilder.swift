@@ -2,9 +2,12 @@ import CLibXML2
 import Glibc
 import RunnelProtocol
 
-/// Parses HTML and reduces it to a ``PageTree``: with ``TreeConstruction/html5``, by gumbo, which
-/// builds the tree the way a browser does (``HTML5TreeConstruction``); with
-/// ``TreeConstruction/libxml2`` (the stage's default), by libxml2's HTML parser.
+/// Parses HTML and reduces it to a ``PageTree``: with ``TreeConstruction/native`` (and
+/// ``TreeConstruction/automatic``, which the stage resolves per page), by Runnel's own tokenizer
+/// and tree builder (``HTMLTokenizer``, ``TreeBuilder``), handing the tree to the walker as it
+/// is built; with ``TreeConstruction/html5``, by gumbo, which builds the whole document the way
+/// a browser does first (``HTML5TreeConstruction``); with ``TreeConstruction/libxml2``, by
+/// libxml2's HTML parser.
 ///
 /// libxml2's HTML parser runs in SAX mode: it reports element starts, ends and text (with its
 /// error recovery and implied/auto-closed elements, the same structure its DOM would have), and
@@ -54,7 +57,7 @@ struct HTMLTreeBuilder {
     ///   - omitting: byte ranges of `html` that libxml2 is not given: the script and style bodies
     ///     the walk never reads (``MarkupScan/unreadBodies``), in order. gumbo reads the whole page.
     static func build(
-        html: String, baseURL: String, construction: TreeConstruction = .libxml2, omitting: [Range<Int>] = []
+        html: String, baseURL: String, construction: TreeConstruction = .automatic, omitting: [Range<Int>] = []
     ) -> PageTree {
         var html = html
         return html.withUTF8 { build(html: $0, baseURL: baseURL, construction: construction, omitting: omitting) }
@@ -63,11 +66,22 @@ struct HTMLTreeBuilder {
     /// Parses `html` (UTF-8, no NUL bytes) and builds its tree; the parameters are those of
     /// ``build(html:baseURL:construction:omitting:)``.
     static func build(
-        html: UnsafeBufferPointer<UInt8>, baseURL: String, construction: TreeConstruction = .libxml2, omitting: [Range<Int>] = []
+        html: UnsafeBufferPointer<UInt8>, baseURL: String, construction: TreeConstruction = .automatic, omitting: [Range<Int>] = []
     ) -> PageTree {
         if construction == .html5 {
             var walker = Walker(baseURL: baseURL)
             HTML5TreeConstruction.replay(html, into: &walker)
+            walker.finish()
+            return walker.tree
+        }
+        if construction == .native || construction == .automatic {
+            var builder = TreeBuilder(sink: Walker(baseURL: baseURL))
+            HTMLTokenizer.run(html, into: &builder)
+            // Where a browser would move built nodes, gumbo builds the page instead.
+            if builder.movesNodes && construction == .automatic {
+                return build(html: html, baseURL: baseURL, construction: .html5)
+            }
+            var walker = builder.finished()
             walker.finish()
             return walker.tree
         }

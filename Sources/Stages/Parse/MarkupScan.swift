@@ -61,30 +61,20 @@ struct MarkupScan {
     /// text holds a `<`: libxml2 2.9 parses that text as markup where this scan skips it, so past
     /// one the two may disagree on where a script starts, and no more bodies are left out.
     private var agreesWithLibXML2 = true
-    /// True once the markup takes one of the paths where libxml2 2.9's tree and a browser's part
-    /// ways; ``TreeConstruction/automatic`` then builds the page with the HTML5 builder:
-    /// - a block's end tag that closes back through an open `<div>` (or table part) to the
-    ///   element it names, as in `<li><div>…</li>` or a header's `<button><div><div></button>`:
-    ///   HTML closes them all there, but libxml2 ignores an end tag that would close an element
-    ///   it ranks higher (`div` 150, table parts 160–190, the rest 100), so the rest of the page
-    ///   may end up inside the element left open;
-    /// - a formatting element's end tag that closes through a block opened inside it
-    ///   (`<b><p>…</b>`): a browser runs the adoption agency, moving the block out and the
-    ///   formatting into it, where libxml2 closes both;
-    /// - text or an element other than a table's own parts directly inside a `<table>`, its
-    ///   sections or rows (`<table><p>…`): a browser puts it before the table (foster
-    ///   parenting), libxml2 leaves it inside.
-    ///
-    /// The scan's model over-reports (it knows no scope), which costs only CPU.
-    private(set) var outrunsLibXML2 = false
+    /// Whether ``unreadBodies`` and ``unreadAttributes`` are collected (only libxml2 is given
+    /// less than the page).
+    private let collectsUnread: Bool
 
     /// Scans `html` (UTF-8).
-    init(_ html: UnsafeBufferPointer<UInt8>) {
+    /// - Parameter collectingUnread: whether to collect what libxml2 need not be given.
+    init(_ html: UnsafeBufferPointer<UInt8>, collectingUnread: Bool = true) {
+        collectsUnread = collectingUnread
         scan(html)
     }
 
     /// Scans `html`.
     init(_ html: String) {
+        collectsUnread = true
         var copy = html
         copy.withUTF8 { scan($0) }
     }
@@ -92,7 +82,7 @@ struct MarkupScan {
     /// The scan of `html` (UTF-8), which must be within `configuration`'s limits.
     /// - Throws: ``RunnelError`` `OUT_OF_RANGE` naming the limit and where it was passed.
     static func check(_ html: UnsafeBufferPointer<UInt8>, against configuration: ParseStage.Configuration) throws(RunnelError) -> MarkupScan {
-        let scan = MarkupScan(html)
+        let scan = MarkupScan(html, collectingUnread: configuration.treeConstruction == .libxml2)
         if scan.maxAttributes > configuration.maxAttributes {
             throw RunnelError(
                 .outOfRange,
@@ -123,11 +113,6 @@ struct MarkupScan {
         var i = 0
         while i < count {
             let lt = Self.find(0x3C, in: bytes, from: i)
-            if !outrunsLibXML2, let top = stack.last, Self.roles[top].contains(.tablePart),
-                Self.hasText(UnsafeBufferPointer(rebasing: bytes[i..<(lt ?? count)]))
-            {
-                outrunsLibXML2 = true  // text a browser moves before the table
-            }
             guard let lt else { return }  // <
             i = lt + 1
             guard i < count else { return }
@@ -186,7 +171,7 @@ struct MarkupScan {
                 maxAttributes = attributes
                 maxAttributesOffset = lt
             }
-            if !isEnd && attributes > 0 && j < count && agreesWithLibXML2 {
+            if !isEnd && attributes > 0 && j < count && agreesWithLibXML2 && collectsUnread {
                 Self.collectUnreadAttributes(bytes, nameEnd..<j, into: &unreadAttributes)
             }
             i = min(count, j + 1)
@@ -204,7 +189,7 @@ struct MarkupScan {
                     if (hash == Self.script || hash == Self.style) && !selfClosing {
                         // Not JSON-LD, which the tree reads: `ld+json` in the tag, or an `&` that
                         // may spell it (`ld&#x2B;json`).
-                        if agreesWithLibXML2 && end.tag > i
+                        if agreesWithLibXML2 && collectsUnread && end.tag > i
                             && !Self.contains(Self.ldJSON, in: bytes, lt..<j) && !Self.contains([0x26], in: bytes, lt..<j)
                         {
                             unreadBodies.append(i..<end.tag)
@@ -214,9 +199,6 @@ struct MarkupScan {
                     }
                     i = end.next
                     continue
-                }
-                if !outrunsLibXML2, let top = stack.last, Self.roles[top].contains(.tablePart), !role.contains(.tableContent) {
-                    outrunsLibXML2 = true  // an element a browser moves before the table
                 }
                 if role.contains(.void) || selfClosing && !role.contains(.closesOthers) { continue }
                 if role.contains(.closesParagraph), stack.last == Self.paragraph { pop() }
@@ -248,16 +230,6 @@ struct MarkupScan {
         while let top = stack.last {
             pop()
             if top == hash { return }
-            // Only end tags that close something else get here (most close the element on top).
-            if !outrunsLibXML2 {
-                let closing = Self.roles[hash]
-                let closed = Self.roles[top]
-                if closed.contains(.outranking) && closing.contains(.closesThroughDivs)
-                    || closing.contains(.formatting) && !closed.isDisjoint(with: [.outranking, .closesParagraph, .closesThroughDivs])
-                {
-                    outrunsLibXML2 = true
-                }
-            }
         }
     }
 
@@ -341,32 +313,6 @@ struct MarkupScan {
         uniqueKeysWithValues: ["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "plaintext"]
             .map { (hash($0), Array("</\($0)".utf8)) })
 
-    /// The elements libxml2 2.9 ranks above the default when an end tag closes what is open
-    /// inside it (`htmlEndPriority`): an end tag of a lower-ranked element cannot close them.
-    private static let outranking = ["div", "td", "th", "tr", "thead", "tbody", "tfoot", "table", "head", "body", "html"]
-
-    /// End tags that HTML closes back to through whatever is open inside them (generating
-    /// implied end tags): the blocks, list items, headings and forms.
-    private static let closesThroughDivs = (
-        ["address", "article", "aside", "blockquote", "button", "center", "details", "dialog", "dir", "dl", "fieldset",
-         "figcaption", "figure", "footer", "header", "hgroup", "listing", "main", "menu", "nav", "ol", "pre", "search",
-         "section", "summary", "ul", "li", "dd", "dt", "h1", "h2", "h3", "h4", "h5", "h6", "form"])
-
-    /// HTML's formatting elements: an end tag of one that closes through a block runs a
-    /// browser's adoption agency.
-    private static let formatting = ["a", "b", "big", "code", "em", "font", "i", "nobr", "s", "small", "strike", "strong", "tt", "u"]
-
-    /// Where text and other elements are moved out of the table (foster parenting) when they
-    /// come directly inside one of these.
-    private static let tableParts = ["table", "tbody", "thead", "tfoot", "tr"]
-
-    /// What may stand directly inside a table part without being moved out of it (hidden inputs
-    /// and forms too: a browser keeps those in place, or drops the form's element).
-    private static let tableContent = [
-        "caption", "colgroup", "col", "tbody", "thead", "tfoot", "tr", "td", "th", "script", "style", "template", "form",
-        "input", "table",
-    ]
-
     private static let paragraph = hash("p")
     private static let script = hash("script")
     private static let style = hash("style")
@@ -401,20 +347,13 @@ struct MarkupScan {
         static let rawText = Role(rawValue: 1 << 1)
         static let closesParagraph = Role(rawValue: 1 << 2)
         static let closesOthers = Role(rawValue: 1 << 3)
-        static let outranking = Role(rawValue: 1 << 4)
-        static let closesThroughDivs = Role(rawValue: 1 << 5)
-        static let formatting = Role(rawValue: 1 << 6)
-        static let tablePart = Role(rawValue: 1 << 7)
-        static let tableContent = Role(rawValue: 1 << 8)
     }
 
     private static let roles: HashedNameTable<Role> = {
         var roles = HashedNameTable<Role>(empty: [])
         let lists: [([UInt64], Role)] = [
             (void.map(hash), .void), (Array(rawText.keys), .rawText), (closesParagraph.map(hash), .closesParagraph),
-            (Array(closers.keys), .closesOthers), (outranking.map(hash), .outranking),
-            (closesThroughDivs.map(hash), .closesThroughDivs), (formatting.map(hash), .formatting),
-            (tableParts.map(hash), .tablePart), (tableContent.map(hash), .tableContent),
+            (Array(closers.keys), .closesOthers),
         ]
         for (names, role) in lists {
             for name in names { roles[name].formUnion(role) }
@@ -423,11 +362,6 @@ struct MarkupScan {
     }()
 
     // MARK: Bytes
-
-    /// Whether `text` holds anything but ASCII whitespace (a browser fosters any other character).
-    private static func hasText(_ text: UnsafeBufferPointer<UInt8>) -> Bool {
-        text.contains { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0C || $0 == 0x0D) }
-    }
 
     @inline(__always) private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
     @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }

@@ -24,9 +24,10 @@ extension ParseStage {
         /// `OUT_OF_RANGE` (default 1024): both HTML parsers walk the open elements on many
         /// tags, so their time is the depth times the tags (see ``MarkupScan``).
         public var maxDepth: Int
-        /// Which parser builds the page's tree (default ``TreeConstruction/automatic``: libxml2, and
-        /// gumbo's browser-conformant tree for a page whose markup libxml2 would build otherwise;
-        /// the environment variable `RUNNEL_PARSE_TREE` = `html5`, `libxml2` or `automatic` sets it).
+        /// Which parser builds the page's tree (default ``TreeConstruction/automatic``: the native
+        /// builder, and gumbo for a page whose markup makes a browser move nodes it has built;
+        /// the environment variable `RUNNEL_PARSE_TREE` = `html5`, `libxml2`, `native` or
+        /// `automatic` sets it).
         public var treeConstruction: TreeConstruction
 
         /// Creates a configuration; every value has the default documented on its property.

@@ -4,7 +4,7 @@ import RunnelStage
 
 /// The parse stage: `page.fetched` → `article.parsed`.
 ///
-/// HTML goes through libxml2 into a lightweight block tree, where readability-style scoring picks
+/// HTML goes through Runnel's own tokenizer and tree builder into a lightweight block tree, where readability-style scoring picks
 /// the article and drops the site around it (menus, related and most-read lists, share bars,
 /// comments, footers, cookie banners); captions go to `images`, the page's own "related" list to
 /// `related`. `text/plain` pages are read line by line. A page with no article still yields an
@@ -12,7 +12,8 @@ import RunnelStage
 ///
 /// The steps, each in its own files: decode the body (``PageDecoder``); scan the markup for
 /// hostile shapes and the parts the tree never reads (``MarkupScan``); build the tree
-/// (``HTMLTreeBuilder`` drives libxml2, ``HTML5TreeConstruction`` gumbo, both into a ``Walker``:
+/// (``HTMLTreeBuilder`` drives ``HTMLTokenizer`` and ``TreeBuilder``, or gumbo
+/// (``HTML5TreeConstruction``) where a browser would move built nodes, or libxml2; all into a ``Walker``:
 /// `Walker+Elements`, `Walker+Text`, `Walker+Attributes`); score and select the content's roots
 /// (`ContentExtractor+Selecting`); clean the blocks under them (`ContentExtractor+Cleaning`);
 /// read the metadata (``MetadataExtractor``, ``JSONLinkedData``, ``DateNormalizer``); put the
@@ -110,9 +111,7 @@ public struct ParseStage: MessageStage {
         }
         let scan = try MarkupScan.check(html, against: configuration)
         let base = page.finalURL ?? page.url
-        var pageConfiguration = configuration
-        pageConfiguration.treeConstruction = configuration.treeConstruction.resolved(by: scan)
-        var article = try HTMLArticleParser(configuration: pageConfiguration).parse(
+        var article = try HTMLArticleParser(configuration: configuration).parse(
             html: html, url: base, omitting: scan.unread)
         article.url = page.url
         return article

@@ -7,21 +7,20 @@ public enum TreeConstruction: String, Sendable, Hashable, CaseIterable {
     case html5
     /// libxml2's HTML parser with its own error recovery.
     case libxml2
-    /// libxml2, but gumbo for a page with markup on which libxml2's tree and a browser's part
-    /// ways (``MarkupScan/outrunsLibXML2``: a block's end tag with `<div>`s still open inside
-    /// it, the adoption agency, foster parenting). The default: the browser's tree at about
-    /// libxml2's cost. Resolved per page by ``ParseStage``; a builder given it builds with libxml2.
+    /// Runnel's own tokenizer and tree construction (``HTMLTokenizer``, ``TreeBuilder``): one
+    /// pass over the page's bytes, the WHATWG algorithm but for the parts that move built nodes.
+    case native
+    /// The native builder, but gumbo for a page with markup where a browser moves nodes it has
+    /// already built (``TreeBuilder/movesNodes``: the adoption agency, foster parenting), which
+    /// the native builder does not: the builder stops there and gumbo builds the page again.
+    /// The default: the browser's tree, in one pass over most pages.
     case automatic
 
-    /// `RUNNEL_PARSE_TREE` (`html5`, `libxml2` or `automatic`) when set to one of those,
+    /// `RUNNEL_PARSE_TREE` (`html5`, `libxml2`, `native` or `automatic`) when set to one of those,
     /// otherwise ``automatic``.
     public static var fromEnvironment: TreeConstruction {
         guard let value = getenv("RUNNEL_PARSE_TREE") else { return .automatic }
         return TreeConstruction(rawValue: String(cString: value)) ?? .automatic
     }
 
-    /// The builder for a page that `scan` describes.
-    func resolved(by scan: MarkupScan) -> TreeConstruction {
-        self == .automatic ? (scan.outrunsLibXML2 ? .html5 : .libxml2) : self
-    }
 }

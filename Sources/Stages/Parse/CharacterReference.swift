@@ -1,0 +1,271 @@
+import RunnelProtocol
+
+/// HTML character references (WHATWG HTML 13.2.5.72–13.2.5.80): named ones from the whole table, legacy names without `;`, decimal and hexadecimal.
+///
+/// ```swift
+/// // "&notit;" → "¬it;": the legacy `&not` is decoded, `it;` stays text.
+/// var out: [UInt8] = []
+/// let end = CharacterReference.decode(bytes, at: 0, inAttribute: false, into: &out)  // 4, out == "¬"
+/// ```
+enum CharacterReference {
+    /// Decodes the character reference starting at `bytes[start]`, which is `&`.
+    /// - Parameters:
+    ///   - bytes: UTF-8 markup.
+    ///   - start: the index of the `&`.
+    ///   - inAttribute: whether the reference is in an attribute value (a legacy name without `;` followed by `=` or an ASCII alphanumeric is then left as text).
+    ///   - output: where the decoded UTF-8 bytes are appended.
+    /// - Returns: the index just past the reference; nil when there is none at `start` (the `&` is text, nothing appended).
+    static func decode(_ bytes: UnsafeBufferPointer<UInt8>, at start: Int, inAttribute: Bool, into output: inout [UInt8]) -> Int? {
+        let next = start + 1
+        guard start >= 0, next < bytes.count else { return nil }
+        if bytes[next] == 0x23 {  // #
+            return decodeNumeric(bytes, from: next + 1, into: &output)
+        }
+        return decodeNamed(bytes, from: next, inAttribute: inAttribute, into: &output)
+    }
+
+    // MARK: Named (13.2.5.73)
+
+    /// A name after `&` at `nameStart`: `run;` from the whole table, else the longest legacy
+    /// name that begins the alphanumeric run.
+    private static func decodeNamed(
+        _ bytes: UnsafeBufferPointer<UInt8>, from nameStart: Int, inAttribute: Bool, into output: inout [UInt8]
+    ) -> Int? {
+        let count = bytes.count
+        let table = names
+        var end = nameStart
+        var hash = FNV1a.offsetBasis
+        while end < count, isAlphanumeric(bytes[end]) {
+            hash = FNV1a.adding(bytes[end], to: hash)
+            end += 1
+        }
+        let runCount = end - nameStart
+        guard runCount >= table.shortestName else { return nil }
+        // The whole run and its `;`: only names with a `;` can match, and only this way.
+        if end < count, bytes[end] == 0x3B, runCount < table.longestName {
+            if let value = table.value(of: FNV1a.adding(0x3B, to: hash), bytes, nameStart, runCount + 1) {
+                for byte in value { output.append(byte) }  // at most 6 bytes: faster than a copy
+                return end + 1
+            }
+        }
+        // Legacy names, the longest first.
+        var length = min(runCount, table.longestLegacyName)
+        while length >= table.shortestName {
+            var prefix = FNV1a.offsetBasis
+            for i in nameStart..<(nameStart + length) { prefix = FNV1a.adding(bytes[i], to: prefix) }
+            if let value = table.value(of: prefix, bytes, nameStart, length) {
+                let after = nameStart + length
+                // In an attribute, `&amp=` and `&ampx` are text (13.2.5.73): the next byte is
+                // alphanumeric whenever the name is shorter than the run.
+                if inAttribute && (length < runCount || (after < count && bytes[after] == 0x3D)) { return nil }
+                for byte in value { output.append(byte) }  // at most 6 bytes: faster than a copy
+                return after
+            }
+            length -= 1
+        }
+        return nil
+    }
+
+    @inline(__always) private static func isAlphanumeric(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || (b | 0x20 >= 0x61 && b | 0x20 <= 0x7A)
+    }
+
+    // MARK: Numeric (13.2.5.75–13.2.5.80)
+
+    /// Digits after `&#` at `digitsStart`, hexadecimal after an `x` or `X`, and an optional `;`.
+    private static func decodeNumeric(_ bytes: UnsafeBufferPointer<UInt8>, from digitsStart: Int, into output: inout [UInt8])
+        -> Int?
+    {
+        let count = bytes.count
+        var i = digitsStart
+        var code: UInt32 = 0
+        if i < count, bytes[i] | 0x20 == 0x78 {  // x X
+            i += 1
+            let first = i
+            while i < count {
+                let b = bytes[i]
+                let digit: UInt32
+                if b >= 0x30 && b <= 0x39 {
+                    digit = UInt32(b &- 0x30)
+                } else if b | 0x20 >= 0x61 && b | 0x20 <= 0x66 {
+                    digit = UInt32((b | 0x20) &- 0x61 &+ 10)
+                } else {
+                    break
+                }
+                code = code > 0x10FFFF ? 0x110000 : code &* 16 &+ digit  // clamped: never overflows
+                i += 1
+            }
+            guard i > first else { return nil }
+        } else {
+            let first = i
+            while i < count, bytes[i] >= 0x30 && bytes[i] <= 0x39 {
+                code = code > 0x10FFFF ? 0x110000 : code &* 10 &+ UInt32(bytes[i] &- 0x30)
+                i += 1
+            }
+            guard i > first else { return nil }
+        }
+        if i < count && bytes[i] == 0x3B { i += 1 }
+        appendUTF8(scalar(for: code), to: &output)
+        return i
+    }
+
+    /// The scalar a numeric reference to `code` stands for (13.2.5.80).
+    @inline(__always) static func scalar(for code: UInt32) -> UInt32 {
+        if code == 0 || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF) { return 0xFFFD }
+        if code >= 0x80 && code <= 0x9F {
+            let mapped = windows1252[Int(code - 0x80)]
+            return mapped == 0 ? code : UInt32(mapped)
+        }
+        return code
+    }
+
+    /// The spec's replacements for 0x80–0x9F, 0 where the code point stays as it is.
+    private static let windows1252: [UInt16] = [
+        0x20AC, 0, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017D, 0,
+        0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
+    ]
+
+    @inline(__always) private static func appendUTF8(_ scalar: UInt32, to output: inout [UInt8]) {
+        switch scalar {
+        case ..<0x80:
+            output.append(UInt8(scalar))
+        case ..<0x800:
+            output.append(UInt8(0xC0 | scalar >> 6))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        case ..<0x10000:
+            output.append(UInt8(0xE0 | scalar >> 12))
+            output.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        default:
+            output.append(UInt8(0xF0 | scalar >> 18))
+            output.append(UInt8(0x80 | scalar >> 12 & 0x3F))
+            output.append(UInt8(0x80 | scalar >> 6 & 0x3F))
+            output.append(UInt8(0x80 | scalar & 0x3F))
+        }
+    }
+
+    // MARK: The table
+
+    /// The named references of `namesSource`, parsed on first use.
+    static let names = NameTable(namesSource)
+
+    /// The named references in an open-addressing table keyed by the FNV-1a hash of the name's
+    /// bytes (its `;` included), each hit verified against the name's bytes. Built once and
+    /// never freed: its bytes are read through pointers, with no reference counting per lookup.
+    final class NameTable: @unchecked Sendable {
+        /// A name and its value: each an offset into `nameBytes` or `valueBytes` shifted left by
+        /// 8 over the length.
+        struct Entry {
+            var hash: UInt64 = 0
+            var name: UInt32 = 0  // 0: an empty slot (no name is empty)
+            var value: UInt32 = 0
+        }
+
+        /// Every entry, in the order of `namesSource`.
+        let entries: [Entry]
+        /// The longest name (its `;` included), the longest legacy name, and the shortest name
+        /// of all (a legacy one: `gt`, `lt`).
+        let longestName: Int
+        let longestLegacyName: Int
+        let shortestName: Int
+        private let nameBytes: UnsafeMutableBufferPointer<UInt8>
+        private let valueBytes: UnsafeMutableBufferPointer<UInt8>
+        private let slots: UnsafeMutableBufferPointer<Entry>
+        private let mask: Int
+
+        init(_ source: StaticString) {
+            var entries: [Entry] = []
+            var names: [UInt8] = []
+            var values: [UInt8] = []
+            var longest = 0
+            var longestLegacy = 0
+            var shortest = Int.max
+            source.withUTF8Buffer { text in
+                var i = 0
+                while i < text.count {
+                    while i < text.count && (text[i] == 0x20 || text[i] == 0x0A) { i += 1 }  // indentation, newlines
+                    guard i < text.count else { break }
+                    let nameStart = names.count
+                    var hash = FNV1a.offsetBasis
+                    while i < text.count && text[i] != 0x20 {
+                        names.append(text[i])
+                        hash = FNV1a.adding(text[i], to: hash)
+                        i += 1
+                    }
+                    i += 1
+                    let valueStart = values.count
+                    while i + 1 < text.count && text[i] != 0x0A {
+                        values.append(Self.nibble(text[i]) << 4 | Self.nibble(text[i + 1]))
+                        i += 2
+                    }
+                    let nameCount = names.count - nameStart
+                    entries.append(
+                        Entry(
+                            hash: hash, name: UInt32(nameStart) << 8 | UInt32(nameCount),
+                            value: UInt32(valueStart) << 8 | UInt32(values.count - valueStart)))
+                    longest = max(longest, nameCount)
+                    shortest = min(shortest, nameCount)
+                    if names[names.count - 1] != 0x3B { longestLegacy = max(longestLegacy, nameCount) }
+                }
+            }
+            var capacity = 64
+            while capacity < 4 * entries.count { capacity *= 2 }  // at most a quarter full
+            mask = capacity - 1
+            slots = .allocate(capacity: capacity)
+            slots.initialize(repeating: Entry())
+            for entry in entries {
+                var slot = Self.slot(entry.hash, mask)
+                while slots[slot].name != 0 { slot = (slot + 1) & mask }
+                slots[slot] = entry
+            }
+            nameBytes = .allocate(capacity: names.count)
+            _ = nameBytes.initialize(from: names)
+            valueBytes = .allocate(capacity: values.count)
+            _ = valueBytes.initialize(from: values)
+            self.entries = entries
+            longestName = longest
+            longestLegacyName = longestLegacy
+            shortestName = shortest
+        }
+
+        deinit {
+            slots.deallocate()
+            nameBytes.deallocate()
+            valueBytes.deallocate()
+        }
+
+        private static func nibble(_ hex: UInt8) -> UInt8 { hex <= 0x39 ? hex &- 0x30 : (hex | 0x20) &- 0x61 &+ 10 }
+
+        @inline(__always) private static func slot(_ hash: UInt64, _ mask: Int) -> Int {
+            Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
+        }
+
+        /// The value of the name `bytes[start..<start + length]`, whose hash is `hash`, or nil
+        /// when it is not in the table. The caller checks that the name is inside `bytes`.
+        @inline(__always)
+        func value(of hash: UInt64, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int)
+            -> UnsafeBufferPointer<UInt8>?
+        {
+            var slot = Self.slot(hash, mask)
+            while true {
+                let entry = slots[slot]
+                if entry.name == 0 { return nil }
+                if entry.hash == hash && Int(entry.name & 0xFF) == length {
+                    let nameStart = Int(entry.name >> 8)
+                    var k = 0
+                    while k < length && nameBytes[nameStart + k] == bytes[start + k] { k += 1 }
+                    if k == length { return value(entry) }
+                }
+                slot = (slot + 1) & mask
+            }
+        }
+
+        func name(_ entry: Entry) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: nameBytes[Int(entry.name >> 8)..<Int(entry.name >> 8 + entry.name & 0xFF)])
+        }
+
+        func value(_ entry: Entry) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: valueBytes[Int(entry.value >> 8)..<Int(entry.value >> 8 + entry.value & 0xFF)])
+        }
+    }
+}

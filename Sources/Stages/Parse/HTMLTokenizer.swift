@@ -1,0 +1,406 @@
+import Glibc
+import RunnelProtocol
+
+/// HTML's tokenizer (WHATWG HTML 13.2.5) over a page's UTF-8 bytes, in one pass, handing each
+/// token to a ``TreeBuilder`` as it is read.
+///
+/// Text between tags goes to the builder straight from the page's bytes unless it holds a
+/// character reference; comments, doctypes and bogus comments are passed over; a tag's name is
+/// hashed once, lower-cased, and looked up in ``ElementKind/byHash``; of its attributes only the
+/// ones the walk reads (``Attributes/readNames``) are copied out, the first of each name kept, as
+/// a browser keeps it. After a start tag, the builder says how the content is read: raw text and
+/// escapable text (`<script>`, `<style>`, `<title>`, `<textarea>`…) run to their end tag, found
+/// with `memchr`. What the spec reads in states this tokenizer leaves out: the escape states of
+/// script data (`<!--<script>` inside a script) and CDATA sections in SVG; carriage returns are
+/// passed on as they are (the walk treats them as spaces).
+///
+/// Element names other than the ones ``ElementKind`` knows are interned per page: each name gets
+/// one NUL-terminated copy, whose address the tree and the walker use as the name. Two names with
+/// one 64-bit FNV-1a hash would share a copy.
+struct HTMLTokenizer: ~Copyable {
+    private let bytes: UnsafeBufferPointer<UInt8>
+    private var index = 0
+    /// Text or a value with its character references decoded.
+    private var decoded: [UInt8] = []
+    /// The kept attributes of the tag being read, `name NUL value NUL` each, and where each
+    /// name and value starts.
+    private var arena: [UInt8] = []
+    private var offsets: [Int] = []
+    private var pointers: [UnsafePointer<UInt8>?] = []
+    /// The names of this page's elements that ``ElementKind`` does not know, by hash.
+    private var otherNames = HashedNameTable<Int32>(empty: -1)
+    private var otherNameCopies: [UnsafeMutablePointer<UInt8>] = []
+
+    /// Tokenizes `html` (UTF-8, no NUL bytes) into `builder`; the document's end is the caller's
+    /// (``TreeBuilder/finished()``).
+    /// - Parameter allAttributes: every attribute is handed on, not only the ones the walk reads
+    ///   (for the tree-construction tests, which compare whole trees).
+    static func run<Sink: TreeSink>(_ html: UnsafeBufferPointer<UInt8>, into builder: inout TreeBuilder<Sink>, allAttributes: Bool = false) {
+        var tokenizer = HTMLTokenizer(html, allAttributes: allAttributes)
+        tokenizer.run(&builder)
+    }
+
+    private let allAttributes: Bool
+
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, allAttributes: Bool) {
+        self.bytes = bytes
+        self.allAttributes = allAttributes
+        arena.reserveCapacity(1024)
+        decoded.reserveCapacity(1024)
+    }
+
+    deinit {
+        for copy in otherNameCopies { copy.deallocate() }
+    }
+
+    // MARK: Data
+
+    private mutating func run<Sink: TreeSink>(_ builder: inout TreeBuilder<Sink>) {
+        let count = bytes.count
+        while index < count && !builder.movesNodes {
+            let lt = find(0x3C, from: index) ?? count  // <
+            if lt > index { text(index..<lt, builder: &builder) }
+            guard lt + 1 < count else {
+                if lt < count { text(lt..<count, builder: &builder) }  // a lone `<` at the end
+                return
+            }
+            let next = bytes[lt + 1]
+            if Self.isLetter(next) {
+                index = lt + 1
+                startTag(builder: &builder)
+            } else if next == 0x2F {  // </
+                if lt + 2 < count && Self.isLetter(bytes[lt + 2]) {
+                    index = lt + 2
+                    endTag(builder: &builder)
+                } else if lt + 2 < count && bytes[lt + 2] == 0x3E {
+                    index = lt + 3  // </> is nothing
+                } else if lt + 2 == count {
+                    text(lt..<count, builder: &builder)
+                    return
+                } else {
+                    index = after(0x3E, from: lt + 2)  // a bogus comment
+                }
+            } else if next == 0x21 {  // <!
+                index = commentEnd(from: lt + 2)
+            } else if next == 0x3F {  // <? : a bogus comment
+                index = after(0x3E, from: lt + 2)
+            } else {
+                // `<` that starts no tag is text.
+                text(lt..<(lt + 1), builder: &builder)
+                index = lt + 1
+            }
+        }
+    }
+
+    /// Hands `range` of the page to the builder as text, its character references decoded.
+    private mutating func text<Sink: TreeSink>(_ range: Range<Int>, builder: inout TreeBuilder<Sink>) {
+        let base = bytes.baseAddress! + range.lowerBound
+        guard memchr(base, 0x26, range.count) != nil else {  // &
+            builder.text(base, range.count)
+            return
+        }
+        decode(range, inAttribute: false)
+        decoded.withUnsafeBufferPointer { builder.text($0.baseAddress!, $0.count) }
+    }
+
+    /// Sets ``decoded`` to `range` of the page with its character references decoded.
+    private mutating func decode(_ range: Range<Int>, inAttribute: Bool) {
+        decoded.removeAll(keepingCapacity: true)
+        let piece = UnsafeBufferPointer(rebasing: bytes[range])
+        var at = 0
+        while at < piece.count {
+            guard let amp = memchr(piece.baseAddress! + at, 0x26, piece.count - at) else {
+                decoded.append(contentsOf: UnsafeBufferPointer(rebasing: piece[at...]))
+                return
+            }
+            let ampersand = UnsafeRawPointer(amp) - UnsafeRawPointer(piece.baseAddress!)
+            decoded.append(contentsOf: UnsafeBufferPointer(rebasing: piece[at..<ampersand]))
+            if let end = CharacterReference.decode(piece, at: ampersand, inAttribute: inAttribute, into: &decoded) {
+                at = end
+            } else {
+                decoded.append(0x26)
+                at = ampersand + 1
+            }
+        }
+    }
+
+    // MARK: Comments
+
+    /// Where the comment, doctype or bogus comment after `<!` ends.
+    private func commentEnd(from start: Int) -> Int {
+        let count = bytes.count
+        guard start + 1 < count, bytes[start] == 0x2D, bytes[start + 1] == 0x2D else {
+            return after(0x3E, from: start)  // <!DOCTYPE …>, <![CDATA[…>, <!…>
+        }
+        var at = start + 2
+        // `<!-->` and `<!--->` are whole (empty) comments.
+        if at < count && bytes[at] == 0x3E { return at + 1 }
+        if at + 1 < count && bytes[at] == 0x2D && bytes[at + 1] == 0x3E { return at + 2 }
+        // Up to `-->` or `--!>`.
+        while let dash = find(0x2D, from: at) {
+            guard dash + 2 < count else { return count }
+            if bytes[dash + 1] == 0x2D {
+                if bytes[dash + 2] == 0x3E { return dash + 3 }
+                if bytes[dash + 2] == 0x21 && dash + 3 < count && bytes[dash + 3] == 0x3E { return dash + 4 }
+            }
+            at = dash + 1
+        }
+        return count
+    }
+
+    // MARK: Tags
+
+    /// A start tag whose name starts at ``index``.
+    private mutating func startTag<Sink: TreeSink>(builder: inout TreeBuilder<Sink>) {
+        let (nameRange, hash) = readName()
+        arena.removeAll(keepingCapacity: true)
+        offsets.removeAll(keepingCapacity: true)
+        guard let (selfClosing, hiddenInput) = readAttributes(keep: true) else {
+            index = bytes.count  // the document ends inside the tag, which is dropped
+            return
+        }
+        let (name, kind) = element(nameRange, hash: hash, intern: true)
+        var tag = TreeBuilder<Sink>.StartTag(name: name, kind: kind, selfClosing: selfClosing)
+        tag.isHiddenInput = kind == .input && hiddenInput
+        let content: ElementKind.Content
+        if offsets.isEmpty {
+            content = builder.startTag(tag)
+        } else {
+            content = arena.withUnsafeBufferPointer { arena in
+                pointers.removeAll(keepingCapacity: true)
+                for offset in offsets { pointers.append(arena.baseAddress! + offset) }
+                pointers.append(nil)
+                return pointers.withUnsafeMutableBufferPointer { list in
+                    tag.attributes = list.baseAddress
+                    return builder.startTag(tag)
+                }
+            }
+        }
+        if content != .markup { readContent(content, of: kind, builder: &builder) }
+    }
+
+    /// An end tag whose name starts at ``index``.
+    private mutating func endTag<Sink: TreeSink>(builder: inout TreeBuilder<Sink>) {
+        let (nameRange, hash) = readName()
+        guard readAttributes(keep: false) != nil else {
+            index = bytes.count
+            return
+        }
+        let (name, kind) = element(nameRange, hash: hash, intern: false)
+        builder.endTag(name: name, kind: kind)
+    }
+
+    /// Reads a tag name from ``index``: its range and the hash of its lower-case bytes.
+    private mutating func readName() -> (Range<Int>, UInt64) {
+        let start = index
+        var hash = FNV1a.offsetBasis
+        while index < bytes.count {
+            let byte = bytes[index]
+            if Self.isWhitespace(byte) || byte == 0x2F || byte == 0x3E { break }
+            hash = FNV1a.adding(Self.lower(byte), to: hash)
+            index += 1
+        }
+        return (start..<index, hash)
+    }
+
+    /// The interned name and kind of the element named by `range`: nil name for an end tag whose
+    /// name no element on this page has had.
+    private mutating func element(_ range: Range<Int>, hash: UInt64, intern: Bool) -> (UnsafePointer<UInt8>, ElementKind) {
+        let kind = ElementKind.byHash[hash]
+        if kind != .other && sameName(range, kind.cName) { return (kind.cName, kind) }
+        let known = otherNames[hash]
+        if known >= 0 { return (UnsafePointer(otherNameCopies[Int(known)]), .other) }
+        guard intern else { return (ElementKind.other.cName, .other) }
+        let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: range.count + 1)
+        for (offset, at) in range.enumerated() { copy[offset] = Self.lower(bytes[at]) }
+        copy[range.count] = 0
+        otherNames[hash] = Int32(otherNameCopies.count)
+        otherNameCopies.append(copy)
+        return (UnsafePointer(copy), .other)
+    }
+
+    /// Whether the page's bytes in `range`, lower-cased, are the NUL-terminated `name`.
+    private func sameName(_ range: Range<Int>, _ name: UnsafePointer<UInt8>) -> Bool {
+        var offset = 0
+        for at in range {
+            guard name[offset] == Self.lower(bytes[at]) else { return false }
+            offset += 1
+        }
+        return name[offset] == 0
+    }
+
+    /// Reads a tag's attributes up to and past its `>`, copying the ones the walk reads (when
+    /// `keep`) into ``arena``. Returns whether the tag is self-closing and whether it has
+    /// `type=hidden`; nil when the document ends inside the tag.
+    private mutating func readAttributes(keep: Bool) -> (selfClosing: Bool, hiddenInput: Bool)? {
+        let count = bytes.count
+        var seen: UInt32 = 0
+        var hiddenInput = false
+        while true {
+            while index < count && Self.isWhitespace(bytes[index]) { index += 1 }
+            guard index < count else { return nil }
+            let byte = bytes[index]
+            if byte == 0x3E {  // >
+                index += 1
+                return (false, hiddenInput)
+            }
+            if byte == 0x2F {  // /
+                index += 1
+                if index < count && bytes[index] == 0x3E {
+                    index += 1
+                    return (true, hiddenInput)
+                }
+                continue
+            }
+            // The name (a first `=` belongs to it), up to whitespace, `/`, `>` or `=`.
+            let nameStart = index
+            index += 1
+            while index < count {
+                let byte = bytes[index]
+                if Self.isWhitespace(byte) || byte == 0x2F || byte == 0x3E || byte == 0x3D { break }
+                index += 1
+            }
+            let nameEnd = index
+            while index < count && Self.isWhitespace(bytes[index]) { index += 1 }
+            var value: Range<Int>?
+            if index < count && bytes[index] == 0x3D {  // =
+                index += 1
+                while index < count && Self.isWhitespace(bytes[index]) { index += 1 }
+                guard index < count else { return nil }
+                let quote = bytes[index]
+                if quote == 0x22 || quote == 0x27 {
+                    guard let close = find(quote, from: index + 1) else { return nil }
+                    value = (index + 1)..<close
+                    index = close + 1
+                } else {
+                    let start = index
+                    while index < count && !Self.isWhitespace(bytes[index]) && bytes[index] != 0x3E { index += 1 }
+                    value = start..<index
+                }
+            }
+            guard keep else { continue }
+            let read: Int
+            if allAttributes {
+                // Every attribute, the first of each name.
+                read = -1
+                if isDuplicate(nameStart..<nameEnd) { continue }
+            } else {
+                guard let index = Self.readAttributeIndex(bytes, nameStart..<nameEnd), seen & (1 << index) == 0 else { continue }
+                seen |= 1 << index
+                read = index
+            }
+            offsets.append(arena.count)
+            for at in nameStart..<nameEnd { arena.append(Self.lower(bytes[at])) }
+            arena.append(0)
+            offsets.append(arena.count)
+            if let value {
+                let raw = UnsafeBufferPointer(rebasing: bytes[value])
+                if memchr(raw.baseAddress!, 0x26, raw.count) == nil {
+                    arena.append(contentsOf: raw)
+                    if read == Self.typeName { hiddenInput = Self.equalsLowercased(raw, "hidden") }
+                } else {
+                    decode(value, inAttribute: true)
+                    arena.append(contentsOf: decoded)
+                    if read == Self.typeName { hiddenInput = decoded.withUnsafeBufferPointer { Self.equalsLowercased($0, "hidden") } }
+                }
+            }
+            arena.append(0)
+        }
+    }
+
+    /// Whether an attribute named as `range` (in any case) is already in ``arena`` (quadratic in
+    /// a tag's attributes: used only with `allAttributes`, by tests).
+    private func isDuplicate(_ range: Range<Int>) -> Bool {
+        stride(from: 0, to: offsets.count, by: 2).contains { pair in
+            var at = offsets[pair]
+            for index in range {
+                guard arena[at] == Self.lower(bytes[index]) else { return false }
+                at += 1
+            }
+            return arena[at] == 0
+        }
+    }
+
+    /// Reads the content of the raw-text, escapable-text or plaintext element `kind` just started,
+    /// up to and past its end tag.
+    private mutating func readContent<Sink: TreeSink>(_ content: ElementKind.Content, of kind: ElementKind, builder: inout TreeBuilder<Sink>) {
+        let count = bytes.count
+        let start = index
+        var end = count
+        var next = count
+        if content != .plaintext {
+            let name = kind.cName
+            let length = strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
+            var at = start
+            // `</name` in any case, then whitespace, `/` or `>`.
+            search: while let lt = find(0x3C, from: at) {
+                at = lt + 1
+                guard lt + 2 + length <= count, bytes[lt + 1] == 0x2F else { continue }
+                for offset in 0..<length where Self.lower(bytes[lt + 2 + offset]) != name[offset] { continue search }
+                let after = lt + 2 + length
+                guard after == count || Self.isWhitespace(bytes[after]) || bytes[after] == 0x2F || bytes[after] == 0x3E else { continue }
+                end = lt
+                index = after
+                next = readAttributes(keep: false) != nil ? index : count
+                break
+            }
+        }
+        if end > start {
+            if content == .escapableText && memchr(bytes.baseAddress! + start, 0x26, end - start) != nil {
+                decode(start..<end, inAttribute: false)
+                decoded.withUnsafeBufferPointer { builder.rawText($0.baseAddress!, $0.count) }
+            } else {
+                builder.rawText(bytes.baseAddress! + start, end - start)
+            }
+        }
+        if end < count { builder.endText() }
+        index = next
+    }
+
+    // MARK: Bytes
+
+    /// The names of the attributes the walk reads, lower case, by length.
+    private static let readNames: [[(bytes: [UInt8], index: Int)]] = {
+        var table = [[(bytes: [UInt8], index: Int)]](repeating: [], count: 33)
+        for (index, name) in Attributes.readNames.sorted().enumerated() where name.utf8.count < 33 {
+            table[name.utf8.count].append((Array(name.utf8), index))
+        }
+        precondition(Attributes.readNames.count <= 32, "the tokenizer marks the names it has seen in 32 bits")
+        return table
+    }()
+
+    private static let typeName = Attributes.readNames.sorted().firstIndex(of: "type")!
+
+    /// The index of the attribute name in `range` among ``readNames`` (any case), or nil.
+    private static func readAttributeIndex(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
+        guard range.count < readNames.count else { return nil }
+        candidates: for (name, index) in readNames[range.count] {
+            for (offset, at) in range.enumerated() where lower(bytes[at]) != name[offset] { continue candidates }
+            return index
+        }
+        return nil
+    }
+
+    private static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
+        guard bytes.count == word.utf8CodeUnitCount else { return false }
+        for offset in 0..<bytes.count where lower(bytes[offset]) != word.utf8Start[offset] { return false }
+        return true
+    }
+
+    private func find(_ byte: UInt8, from start: Int) -> Int? {
+        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
+        guard let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
+        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+    }
+
+    /// The index just past the next `byte` from `start`, or the end.
+    private func after(_ byte: UInt8, from start: Int) -> Int {
+        find(byte, from: start).map { $0 + 1 } ?? bytes.count
+    }
+
+    @inline(__always) private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
+    @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
+    @inline(__always) private static func isWhitespace(_ b: UInt8) -> Bool {
+        b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0C || b == 0x0D
+    }
+}

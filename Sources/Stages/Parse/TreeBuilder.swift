@@ -1,0 +1,768 @@
+import Glibc
+
+/// What a tree builder hands a document to, in document order: element starts and ends (every
+/// start has its end) and text. ``Walker`` is one; it reduces the events to a ``PageTree``.
+protocol TreeSink {
+    /// An element starts: its lower-case name, and its attributes as a `name, value, …, nil` list
+    /// of NUL-terminated strings (nil when it has none).
+    mutating func start(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?)
+    /// The element started last and not yet ended ends.
+    mutating func end()
+    /// Text, with its character references decoded.
+    mutating func characters(_ text: UnsafePointer<UInt8>, _ length: Int)
+    /// The text of a `<script>` or `<style>`, as it is.
+    mutating func rawCharacters(_ text: UnsafePointer<UInt8>, _ length: Int)
+    /// An SVG (`svg` true) or MathML element starts; by default, as ``start(_:_:)``.
+    mutating func startForeign(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, svg: Bool)
+}
+
+extension TreeSink {
+    mutating func startForeign(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, svg: Bool) {
+        start(name, attributes)
+    }
+}
+
+extension Walker: TreeSink {}
+
+/// HTML's tree construction (WHATWG HTML 13.2.6) over the tokens of ``HTMLTokenizer``, handing
+/// the tree to a ``TreeSink`` as it is built: the insertion modes up to "in body", implied end
+/// tags, elements in scope, the `<p>`, list-item, heading and button rules, tables with their
+/// implied sections, rows and cells, raw-text elements, and SVG and MathML content with its
+/// break-outs.
+///
+/// Three parts of the algorithm move nodes that are already built, which a builder handing out
+/// its tree as it goes cannot do: the adoption agency with a block open inside the formatting
+/// element (`<b><p>…</b>`, `<a name=top/><div>…<a href=…>`), foster parenting (text directly in a
+/// `<table>`), and `</form>` with elements still open inside the form. Where the markup takes one
+/// of them, ``movesNodes`` turns true and the tokenizer stops; ``TreeConstruction/automatic``
+/// then builds the page again with gumbo, which builds the whole document first. (Alone, as
+/// ``TreeConstruction/native``, the builder goes on: the end tag is ignored, the misplaced
+/// content stays where it is, `</form>` closes what is open inside the form.)
+struct TreeBuilder<Sink: TreeSink> {
+    enum Namespace: UInt8 { case html, svg, math }
+
+    /// An open element.
+    struct Node {
+        /// The interned name (one address per name: see ``HTMLTokenizer``).
+        var name: UnsafePointer<UInt8>
+        var kind: ElementKind
+        var namespace: Namespace
+        /// Which element this is (elements are numbered as they are inserted).
+        var id: Int32
+
+        func `is`(_ kind: ElementKind) -> Bool { self.kind == kind && namespace == .html }
+
+        /// In the "special" category: an end tag of another name does not close through it.
+        var isSpecial: Bool {
+            switch namespace {
+            case .html: kind.traits.contains(.special)
+            case .math: kind == .mi || kind == .mo || kind == .mn || kind == .ms || kind == .mtext || kind == .annotationXML
+            case .svg: kind == .foreignObject || kind == .desc || kind == .title
+            }
+        }
+
+        /// A boundary of "has an element in scope".
+        var isScopeBoundary: Bool {
+            switch namespace {
+            case .html: kind.traits.contains(.scopeBoundary)
+            case .math: kind == .mi || kind == .mo || kind == .mn || kind == .ms || kind == .mtext || kind == .annotationXML
+            case .svg: kind == .foreignObject || kind == .desc || kind == .title
+            }
+        }
+
+        /// Where SVG or MathML content takes HTML tags again (`<foreignObject>`, `<mi>`…).
+        /// A table, its sections or a row: where text and other elements are foster-parented.
+        var isTablePart: Bool {
+            namespace == .html && (kind == .table || kind == .tbody || kind == .thead || kind == .tfoot || kind == .tr)
+        }
+
+        var isIntegrationPoint: Bool {
+            switch namespace {
+            case .html: false
+            case .math: kind == .mi || kind == .mo || kind == .mn || kind == .ms || kind == .mtext
+            case .svg: kind == .foreignObject || kind == .desc || kind == .title
+            }
+        }
+    }
+
+    /// A start tag from the tokenizer.
+    struct StartTag {
+        var name: UnsafePointer<UInt8>
+        var kind: ElementKind
+        var selfClosing = false
+        /// `name, value, …, nil`, or nil without attributes.
+        var attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?
+        /// An `<input type=hidden>` (kept in place inside a table).
+        var isHiddenInput = false
+    }
+
+    private enum Mode { case beforeHTML, beforeHead, inHead, inHeadNoscript, afterHead, inBody }
+
+    enum Scope { case normal, listItem, button, table }
+
+    private var sink: Sink
+    private var mode = Mode.beforeHTML
+    private(set) var stack: [Node] = []
+    /// Per element inserted, whether it is still open.
+    private var isOpen: [Bool] = []
+    private var formatting = ActiveFormattingElements()
+    /// Whether the markup took a path where a browser moves nodes it has built (see the type's
+    /// comment): the tree handed to the sink is not the browser's from there on.
+    private(set) var movesNodes = false
+
+    init(sink: Sink) {
+        self.sink = sink
+        stack.reserveCapacity(64)
+    }
+
+    // MARK: Tokens
+
+    /// A start tag; returns how the tokenizer reads what follows it.
+    mutating func startTag(_ tag: StartTag) -> ElementKind.Content {
+        if let current = stack.last, current.namespace != .html, !current.isIntegrationPoint {
+            guard tag.kind.traits.contains(.breaksOutOfForeign) else {
+                insertForeign(tag, in: tag.kind == .svg ? .svg : tag.kind == .math ? .math : current.namespace)
+                return .markup
+            }
+            while let top = stack.last, top.namespace != .html, !top.isIntegrationPoint { pop() }
+        }
+        while true {
+            switch mode {
+            case .beforeHTML:
+                mode = .beforeHead
+                if tag.kind == .html {
+                    push(tag)
+                    return .markup
+                }
+                push(implied: .html)
+            case .beforeHead:
+                if tag.kind == .html { return .markup }
+                mode = .inHead
+                if tag.kind == .head {
+                    push(tag)
+                    return .markup
+                }
+                push(implied: .head)
+            case .inHead:
+                if tag.kind == .html || tag.kind == .head { return .markup }
+                if tag.kind == .noscript {
+                    push(tag)
+                    mode = .inHeadNoscript
+                    return .markup
+                }
+                if tag.kind.traits.contains(.headContent) { return insert(tag) }
+                popHead()
+                mode = .afterHead
+            case .inHeadNoscript:
+                switch tag.kind {
+                case .html, .head, .noscript: return .markup
+                case .basefont, .bgsound, .link, .meta, .noframes, .style: return insert(tag)
+                default:
+                    pop()  // the noscript
+                    mode = .inHead
+                }
+            case .afterHead:
+                switch tag.kind {
+                case .html, .head: return .markup
+                case .body, .frameset:
+                    push(tag)
+                    mode = .inBody
+                    return .markup
+                default:
+                    if tag.kind.traits.contains(.headContent) { return insert(tag) }
+                    push(implied: .body)
+                    mode = .inBody
+                }
+            case .inBody:
+                return bodyStart(tag)
+            }
+        }
+    }
+
+    /// An end tag (not the one ending a raw-text element: see ``endText()``).
+    mutating func endTag(name: UnsafePointer<UInt8>, kind: ElementKind) {
+        if let current = stack.last, current.namespace != .html {
+            // SVG or MathML: closes the nearest open element of its name, unless an HTML element
+            // comes first, whose rules then apply.
+            var index = stack.count - 1
+            while index > 0 && stack[index].namespace != .html {
+                if stack[index].name == name {
+                    while stack.count > index { pop() }
+                    return
+                }
+                index -= 1
+            }
+        }
+        while true {
+            switch mode {
+            case .beforeHTML:
+                guard kind == .head || kind == .body || kind == .html || kind == .br else { return }
+                push(implied: .html)
+                mode = .beforeHead
+            case .beforeHead:
+                guard kind == .head || kind == .body || kind == .html || kind == .br else { return }
+                push(implied: .head)
+                mode = .inHead
+            case .inHead:
+                if kind == .head {
+                    popHead()
+                    mode = .afterHead
+                    return
+                }
+                guard kind == .body || kind == .html || kind == .br else { return }
+                popHead()
+                mode = .afterHead
+            case .inHeadNoscript:
+                if kind == .noscript {
+                    pop()
+                    mode = .inHead
+                    return
+                }
+                guard kind == .br else { return }
+                pop()
+                mode = .inHead
+            case .afterHead:
+                guard kind == .body || kind == .html || kind == .br else { return }
+                push(implied: .body)
+                mode = .inBody
+            case .inBody:
+                bodyEnd(name: name, kind: kind)
+                return
+            }
+        }
+    }
+
+    /// Text (character references decoded).
+    mutating func text(_ text: UnsafePointer<UInt8>, _ length: Int) {
+        var text = text
+        var length = length
+        while mode != .inBody {
+            // Before the body, whitespace stays (in the head) or goes; other text implies the body.
+            var blank = 0
+            while blank < length && Self.isWhitespace(text[blank]) { blank += 1 }
+            if blank > 0 && (mode == .inHead || mode == .inHeadNoscript || mode == .afterHead) {
+                sink.characters(text, blank)
+            }
+            text += blank
+            length -= blank
+            guard length > 0 else { return }
+            switch mode {
+            case .beforeHTML:
+                push(implied: .html)
+                mode = .beforeHead
+            case .beforeHead:
+                push(implied: .head)
+                mode = .inHead
+            case .inHead:
+                popHead()
+                mode = .afterHead
+            case .inHeadNoscript:
+                pop()
+                mode = .inHead
+            case .afterHead:
+                push(implied: .body)
+                mode = .inBody
+            case .inBody:
+                break
+            }
+        }
+        if let current = stack.last, current.namespace == .html || current.isIntegrationPoint {
+            if current.isTablePart, !Self.isBlank(text, length) { movesNodes = true }  // foster parenting
+            reconstructFormatting()
+        }
+        sink.characters(text, length)
+    }
+
+    /// The text of the raw-text or escapable-text element just started.
+    mutating func rawText(_ text: UnsafePointer<UInt8>, _ length: Int) {
+        guard length > 0 else { return }
+        if let current = stack.last, current.is(.script) || current.is(.style) {
+            sink.rawCharacters(text, length)
+        } else {
+            sink.characters(text, length)
+        }
+    }
+
+    /// The end tag of the raw-text or escapable-text element just started.
+    mutating func endText() {
+        pop()
+    }
+
+    /// The end of the document: every open element ends.
+    mutating func finish() {
+        while !stack.isEmpty { pop() }
+    }
+
+    /// The sink, with the document handed to it.
+    consuming func finished() -> Sink {
+        finish()
+        return sink
+    }
+
+    // MARK: In body
+
+    private mutating func bodyStart(_ tag: StartTag) -> ElementKind.Content {
+        let kind = tag.kind
+        if let top = stack.last, top.namespace == .html {
+            switch top.kind {
+            case .table, .tbody, .thead, .tfoot, .tr:
+                if let content = tableStart(tag) { return content }
+            case .colgroup where kind != .col && kind != .template:
+                pop()
+                return bodyStart(tag)
+            default:
+                break
+            }
+        }
+        switch kind {
+        case .html, .body, .head, .frameset, .frame:
+            return .markup
+        case .h1, .h2, .h3, .h4, .h5, .h6:
+            closeParagraph()
+            if let top = stack.last, top.namespace == .html, top.kind.traits.contains(.heading) { pop() }
+            push(tag)
+        case .form:
+            if stack.contains(where: { $0.is(.form) }) { return .markup }
+            closeParagraph()
+            push(tag)
+        case .li, .dd, .dt:
+            // Close the open list item of the same kind, unless a block other than a div, p or
+            // address stands between.
+            for node in stack.reversed() {
+                if kind == .li ? node.is(.li) : node.is(.dd) || node.is(.dt) {
+                    generateImpliedEndTags(except: node.kind)
+                    popUntil(node.kind)
+                    break
+                }
+                if node.isSpecial && !node.is(.address) && !node.is(.div) && !node.is(.p) { break }
+            }
+            closeParagraph()
+            push(tag)
+        case .button:
+            if inScope(.button) {
+                generateImpliedEndTags()
+                popUntil(.button)
+            }
+            push(tag)
+        case .a:
+            // An `<a>` still active ends first.
+            if let open = formatting.last(.a) {
+                if !closeFormatting(open) { movesNodes = true }
+                formatting.remove(id: open.id)
+            }
+            reconstructFormatting()
+            pushFormatting(tag)
+        case .nobr:
+            reconstructFormatting()
+            if inScope(.nobr), let open = formatting.last(.nobr) {
+                if !closeFormatting(open) { movesNodes = true }
+                formatting.remove(id: open.id)
+                reconstructFormatting()
+            }
+            pushFormatting(tag)
+        case .b, .big, .code, .em, .font, .i, .s, .small, .strike, .strong, .tt, .u:
+            reconstructFormatting()
+            pushFormatting(tag)
+        case .applet, .marquee, .object:
+            reconstructFormatting()
+            push(tag)
+            formatting.appendMarker()
+        case .hr:
+            closeParagraph()
+            insertVoid(tag)
+        case .image:
+            reconstructFormatting()
+            var img = tag
+            img.kind = .img
+            img.name = ElementKind.img.cName
+            insertVoid(img)
+        case .optgroup, .option:
+            if let top = stack.last, top.is(.option) { pop() }
+            push(tag)
+        case .rb, .rtc:
+            if inScope(.ruby) { generateImpliedEndTags() }
+            push(tag)
+        case .rp, .rt:
+            if inScope(.ruby) { generateImpliedEndTags(except: .rtc) }
+            push(tag)
+        case .math, .svg:
+            reconstructFormatting()
+            insertForeign(tag, in: kind == .svg ? .svg : .math)
+        case .caption, .col, .colgroup, .tbody, .td, .tfoot, .th, .thead, .tr:
+            // A table part inside a cell or caption closes it; outside a table it is ignored.
+            if inScope(.td, .table) || inScope(.th, .table) {
+                generateImpliedEndTags()
+                popUntil { $0.is(.td) || $0.is(.th) }
+                return bodyStart(tag)
+            }
+            if inScope(.caption, .table) {
+                generateImpliedEndTags()
+                popUntil(.caption)
+                return bodyStart(tag)
+            }
+            return .markup
+        default:
+            if kind.traits.contains(.headContent) { return insert(tag) }
+            if kind.traits.contains(.closesParagraph) { closeParagraph() }
+            switch kind {
+            case .area, .br, .embed, .img, .keygen, .wbr, .input, .select, .xmp: reconstructFormatting()
+            default: if !kind.traits.contains(.special) { reconstructFormatting() }
+            }
+            return insert(tag)
+        }
+        return .markup
+    }
+
+    /// A start tag directly inside a table, its sections or a row; nil for the in-body rules.
+    private mutating func tableStart(_ tag: StartTag) -> ElementKind.Content? {
+        switch tag.kind {
+        case .caption, .colgroup, .tbody, .thead, .tfoot:
+            popUntilTop { $0.is(.table) }
+            push(tag)
+            if tag.kind == .caption { formatting.appendMarker() }
+        case .col:
+            popUntilTop { $0.is(.table) }
+            push(implied: .colgroup)
+            insertVoid(tag)
+        case .tr:
+            popUntilTop { $0.is(.tbody) || $0.is(.thead) || $0.is(.tfoot) || $0.is(.table) }
+            if stack.last?.is(.table) == true { push(implied: .tbody) }
+            push(tag)
+        case .td, .th:
+            popUntilTop { $0.is(.tr) || $0.is(.tbody) || $0.is(.thead) || $0.is(.tfoot) || $0.is(.table) }
+            if stack.last?.is(.table) == true { push(implied: .tbody) }
+            if stack.last?.is(.tr) != true { push(implied: .tr) }
+            push(tag)
+            formatting.appendMarker()
+        case .table:
+            guard inScope(.table, .table) else { return .markup }
+            popUntil(.table)
+            return bodyStart(tag)
+        case .input where tag.isHiddenInput:
+            insertVoid(tag)
+        case .form:
+            guard !stack.contains(where: { $0.is(.form) }) else { return .markup }
+            push(tag)
+            pop()
+        case .style, .script, .template:
+            return nil
+        default:
+            movesNodes = true  // foster parenting
+            return nil
+        }
+        return .markup
+    }
+
+    private mutating func bodyEnd(name: UnsafePointer<UInt8>, kind: ElementKind) {
+        switch kind {
+        case .body, .html, .head, .col, .frameset:
+            return
+        case .p:
+            if !inScope(.p, .button) { push(implied: .p) }
+            generateImpliedEndTags(except: .p)
+            popUntil(.p)
+        case .li:
+            guard inScope(.li, .listItem) else { return }
+            generateImpliedEndTags(except: .li)
+            popUntil(.li)
+        case .dd, .dt, .form, .applet, .marquee, .object, .template:
+            guard inScope(kind) else { return }
+            generateImpliedEndTags(except: kind)
+            // A browser takes only the form off the stack, leaving what is open inside it open.
+            if kind == .form && stack.last?.is(.form) != true { movesNodes = true }
+            popUntil(kind)
+        case .h1, .h2, .h3, .h4, .h5, .h6:
+            guard inScope(where: { $0.namespace == .html && $0.kind.traits.contains(.heading) }) else { return }
+            generateImpliedEndTags()
+            popUntil { $0.namespace == .html && $0.kind.traits.contains(.heading) }
+        case .br:
+            insertVoid(StartTag(name: ElementKind.br.cName, kind: .br))
+        case .table, .tbody, .thead, .tfoot, .tr, .caption:
+            guard inScope(kind, .table) else { return }
+            if kind == .caption { generateImpliedEndTags() }
+            popUntil(kind)
+        case .td, .th:
+            guard inScope(kind, .table) else { return }
+            generateImpliedEndTags()
+            popUntil(kind)
+        case .colgroup:
+            if stack.last?.is(.colgroup) == true { pop() }
+        case .a, .b, .big, .code, .em, .font, .i, .nobr, .s, .small, .strike, .strong, .tt, .u:
+            endFormatting(name: name, kind: kind)
+        default:
+            if kind.traits.contains(.closesBlock) {
+                guard inScope(kind) else { return }
+                generateImpliedEndTags()
+                popUntil(kind)
+                return
+            }
+            closeNearest(name)
+        }
+    }
+
+    /// Any other end tag: closes the nearest open HTML element named `name`, unless a special
+    /// element is open inside it.
+    private mutating func closeNearest(_ name: UnsafePointer<UInt8>) {
+        for index in stack.indices.reversed() {
+            let node = stack[index]
+            if node.name == name && node.namespace == .html {
+                generateImpliedEndTags(except: node.kind == .other ? nil : node.kind)
+                while stack.count > index { pop() }
+                return
+            }
+            if node.isSpecial { return }
+        }
+    }
+
+    // MARK: Formatting elements
+
+    /// A formatting element's end tag: the adoption agency, where it closes the element and what
+    /// is open inside it. When a special element is open inside it (the furthest block), a
+    /// browser moves that block out of the formatting element; built nodes cannot move here, and
+    /// the end tag is ignored (as libxml2 does).
+    private mutating func endFormatting(name: UnsafePointer<UInt8>, kind: ElementKind) {
+        if let top = stack.last, top.is(kind), !formatting.contains(id: top.id) {
+            pop()
+            return
+        }
+        guard let entry = formatting.last(kind) else { return closeNearest(name) }
+        guard isOpen[Int(entry.id)] else { return formatting.remove(id: entry.id) }
+        guard inScope(where: { $0.id == entry.id }) else { return }
+        if closeFormatting(entry) {
+            formatting.remove(id: entry.id)
+        } else {
+            movesNodes = true
+        }
+    }
+
+    /// Closes the open formatting element `entry` and what is open inside it, unless a special
+    /// element is; returns whether it closed.
+    @discardableResult
+    private mutating func closeFormatting(_ entry: ActiveFormattingElements.Entry) -> Bool {
+        guard isOpen[Int(entry.id)], let index = stack.lastIndex(where: { $0.id == entry.id }) else { return true }
+        if stack[(index + 1)...].contains(where: \.isSpecial) { return false }
+        while stack.count > index { pop() }
+        return true
+    }
+
+    private mutating func pushFormatting(_ tag: StartTag) {
+        push(tag)
+        formatting.append(id: stack[stack.count - 1].id, name: tag.name, kind: tag.kind, attributes: tag.attributes)
+    }
+
+    /// Reopens the formatting elements that markup closed while they were active (`<p><a
+    /// href=…>link</p>more`: "more" is in a new `<a>` with the same attributes).
+    private mutating func reconstructFormatting() {
+        guard let last = formatting.entries.last, !last.isMarker, !isOpen[Int(last.id)] else { return }
+        var first = formatting.entries.count - 1
+        while first > 0 {
+            let previous = formatting.entries[first - 1]
+            if previous.isMarker || isOpen[Int(previous.id)] { break }
+            first -= 1
+        }
+        for index in first..<formatting.entries.count {
+            let entry = formatting.entries[index]
+            let attributes = formatting.attributeList(entry)
+            attributes.withUnsafeBufferPointer { bytes in
+                var list: [UnsafePointer<UInt8>?] = []
+                var at = 0
+                while at < bytes.count {
+                    list.append(bytes.baseAddress! + at)
+                    while bytes[at] != 0 { at += 1 }
+                    at += 1
+                }
+                list.append(nil)
+                list.withUnsafeMutableBufferPointer { list in
+                    push(StartTag(name: entry.name, kind: entry.kind, attributes: list.count > 1 ? list.baseAddress : nil))
+                }
+            }
+            formatting.entries[index].id = stack[stack.count - 1].id
+        }
+    }
+
+    // MARK: The stack
+
+    private mutating func push(_ tag: StartTag, namespace: Namespace = .html) {
+        if namespace == .html {
+            sink.start(tag.name, tag.attributes)
+        } else {
+            sink.startForeign(tag.name, tag.attributes, svg: namespace == .svg)
+        }
+        stack.append(Node(name: tag.name, kind: tag.kind, namespace: namespace, id: Int32(isOpen.count)))
+        isOpen.append(true)
+    }
+
+    private mutating func push(implied kind: ElementKind) {
+        push(StartTag(name: kind.cName, kind: kind))
+    }
+
+    private mutating func pop() {
+        let node = stack.removeLast()
+        isOpen[Int(node.id)] = false
+        sink.end()
+        if node.namespace == .html {
+            switch node.kind {
+            case .applet, .marquee, .object, .td, .th, .caption, .template: formatting.clearToLastMarker()
+            default: break
+            }
+        }
+    }
+
+    /// Inserts an element and says how its content is read; a void element ends at once.
+    private mutating func insert(_ tag: StartTag) -> ElementKind.Content {
+        if tag.kind.traits.contains(.void) {
+            insertVoid(tag)
+            return .markup
+        }
+        push(tag)
+        if tag.kind == .template { formatting.appendMarker() }
+        return tag.kind.content
+    }
+
+    private mutating func insertVoid(_ tag: StartTag) {
+        sink.start(tag.name, tag.attributes)
+        sink.end()
+    }
+
+    private mutating func insertForeign(_ tag: StartTag, in namespace: Namespace) {
+        push(tag, namespace: namespace)
+        if tag.selfClosing { pop() }
+    }
+
+    /// Ends the head, and whatever the markup left open inside it.
+    private mutating func popHead() {
+        if stack.contains(where: { $0.is(.head) }) { popUntil(.head) }
+    }
+
+    private mutating func popUntil(_ kind: ElementKind) {
+        popUntil { $0.is(kind) }
+    }
+
+    /// Pops elements up to and including the nearest that `matches`.
+    private mutating func popUntil(_ matches: (Node) -> Bool) {
+        while let top = stack.last {
+            pop()
+            if matches(top) { return }
+        }
+    }
+
+    /// Pops elements until the one on top `matches` (or is `<html>` or `<template>`).
+    private mutating func popUntilTop(_ matches: (Node) -> Bool) {
+        while let top = stack.last, !matches(top), !top.is(.html), !top.is(.template) { pop() }
+    }
+
+    private mutating func closeParagraph() {
+        guard inScope(.p, .button) else { return }
+        generateImpliedEndTags(except: .p)
+        popUntil(.p)
+    }
+
+    private mutating func generateImpliedEndTags(except kind: ElementKind? = nil) {
+        while let top = stack.last, top.namespace == .html, top.kind.traits.contains(.impliedEnd), top.kind != kind {
+            pop()
+        }
+    }
+
+    /// Whether an HTML element of `kind` is open within `scope`.
+    func inScope(_ kind: ElementKind, _ scope: Scope = .normal) -> Bool {
+        inScope(where: { $0.is(kind) }, scope)
+    }
+
+    func inScope(where matches: (Node) -> Bool, _ scope: Scope = .normal) -> Bool {
+        for node in stack.reversed() {
+            if matches(node) { return true }
+            switch scope {
+            case .normal: if node.isScopeBoundary { return false }
+            case .listItem: if node.isScopeBoundary || node.is(.ol) || node.is(.ul) { return false }
+            case .button: if node.isScopeBoundary || node.is(.button) { return false }
+            case .table: if node.is(.html) || node.is(.table) || node.is(.template) { return false }
+            }
+        }
+        return false
+    }
+
+    static func isBlank(_ text: UnsafePointer<UInt8>, _ length: Int) -> Bool {
+        for index in 0..<length where !isWhitespace(text[index]) { return false }
+        return true
+    }
+
+    @inline(__always) static func isWhitespace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0C || byte == 0x0D
+    }
+}
+
+/// HTML's list of active formatting elements: the formatting elements open (or closed by other
+/// markup) since the last marker, which a cell, caption, `<object>`… sets, with the attributes
+/// to reopen them with.
+struct ActiveFormattingElements {
+    struct Entry {
+        /// The element (see ``TreeBuilder/Node/id``); -1 for a marker.
+        var id: Int32
+        var name: UnsafePointer<UInt8>
+        var kind: ElementKind
+        /// Its attributes in ``ActiveFormattingElements/arena``: `name NUL value NUL …`.
+        var attributes: Range<Int>
+
+        var isMarker: Bool { id < 0 }
+    }
+
+    var entries: [Entry] = []
+    private var arena: [UInt8] = []
+
+    mutating func appendMarker() {
+        entries.append(Entry(id: -1, name: ElementKind.other.cName, kind: .other, attributes: 0..<0))
+    }
+
+    mutating func clearToLastMarker() {
+        while let last = entries.popLast(), !last.isMarker {}
+        if entries.isEmpty { arena.removeAll(keepingCapacity: true) }
+    }
+
+    /// The last entry of `kind` after the last marker.
+    func last(_ kind: ElementKind) -> Entry? {
+        for entry in entries.reversed() {
+            if entry.isMarker { return nil }
+            if entry.kind == kind { return entry }
+        }
+        return nil
+    }
+
+    func contains(id: Int32) -> Bool { entries.contains { $0.id == id } }
+
+    mutating func remove(id: Int32) {
+        if let index = entries.lastIndex(where: { $0.id == id }) { entries.remove(at: index) }
+        if entries.isEmpty { arena.removeAll(keepingCapacity: true) }
+    }
+
+    /// The most entries after the last marker: past it the earliest goes. A browser keeps them
+    /// all, and a page of `<p><b id=N>…</p>` repeated would have each text reopen every one of
+    /// them (quadratic); no page a person reads has more than a few open at once.
+    static let limit = 16
+
+    /// Adds an element just opened; of three earlier entries after the last marker with the same
+    /// name and attributes (the "Noah's Ark" clause), the first goes, and past ``limit``, the
+    /// earliest.
+    mutating func append(id: Int32, name: UnsafePointer<UInt8>, kind: ElementKind, attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?) {
+        let start = arena.count
+        if let attributes {
+            var index = 0
+            while let string = attributes[index] {
+                arena.append(contentsOf: UnsafeBufferPointer(start: string, count: strlen(UnsafeRawPointer(string).assumingMemoryBound(to: CChar.self)) + 1))
+                index += 1
+            }
+        }
+        let entry = Entry(id: id, name: name, kind: kind, attributes: start..<arena.count)
+        var same: [Int] = []
+        for index in entries.indices.reversed() {
+            if entries[index].isMarker { break }
+            if entries[index].name == name && arena[entries[index].attributes] == arena[entry.attributes] { same.append(index) }
+        }
+        if same.count >= 3 { entries.remove(at: same[same.count - 1]) }
+        let marker = entries.lastIndex(where: \.isMarker) ?? -1
+        if entries.count - marker - 1 >= Self.limit { entries.remove(at: marker + 1) }
+        entries.append(entry)
+    }
+
+    /// The attribute bytes of `entry`.
+    func attributeList(_ entry: Entry) -> [UInt8] { Array(arena[entry.attributes]) }
+}
