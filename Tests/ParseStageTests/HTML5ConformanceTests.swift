@@ -64,6 +64,39 @@ struct HTML5ConformanceTests {
         return result
     }
 
+    /// `expected` (a `#document` section) without its comment and doctype nodes, which the native
+    /// tokenizer drops, and with the text nodes that a removed comment left side by side merged
+    /// into one (as the DOM would have them); `merged` says whether any were.
+    ///
+    /// A node is a line starting `| `; the lines after it that do not are its continuation (text
+    /// or a comment with newlines in it).
+    static func withoutCommentsAndDoctype(_ expected: String) -> (tree: String, merged: Bool) {
+        var nodes: [String] = []
+        for line in expected.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.hasPrefix("| ") || nodes.isEmpty {
+                nodes.append(String(line))
+            } else {
+                nodes[nodes.count - 1] += "\n" + line
+            }
+        }
+        func indent(_ node: String) -> Int { node.dropFirst(2).prefix { $0 == " " }.count }
+        func body(_ node: String) -> Substring { node.dropFirst(2).drop { $0 == " " } }
+        var kept: [String] = []
+        var merged = false
+        for node in nodes {
+            let content = body(node)
+            if content.hasPrefix("<!-- ") || content.hasPrefix("<!DOCTYPE") { continue }
+            if content.hasPrefix("\""), let last = kept.last, body(last).hasPrefix("\""), indent(last) == indent(node) {
+                // Two text siblings with only a comment between them: one text node without it.
+                kept[kept.count - 1] = String(last.dropLast()) + content.dropFirst()
+                merged = true
+                continue
+            }
+            kept.append(node)
+        }
+        return (kept.joined(separator: "\n"), merged)
+    }
+
     /// Without the data the test is reported as skipped, with how to get it, not as passed.
     @Test(
         "at least 95 % of the document cases without scripting build the browser's tree",
@@ -93,5 +126,62 @@ struct HTML5ConformanceTests {
         print("failures by file: " + failures.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         #expect(passed + failed > 1000)
         #expect(rate >= 0.95)
+    }
+
+    /// The native tokenizer and builder (``TreeConstruction/native``) on the same cases, against
+    /// the expected tree without its comments and doctype (the tokenizer drops both): see
+    /// ``withoutCommentsAndDoctype(_:)``. Where removing a comment leaves two text nodes side by
+    /// side, the expected tree has them merged into one, as the DOM would, and the case is scored
+    /// like any other (how many there were is printed).
+    ///
+    /// The builder departs from the spec where it would have to move nodes it has handed out (the
+    /// adoption agency with a furthest block, foster parenting, `</form>` with elements open inside
+    /// it: ``TreeBuilder/movesNodes``, where the default construction hands the page to gumbo);
+    /// it puts head content after `</head>` where it stands, adds no attributes of a second
+    /// `<html>` or `<body>`, and has no "in template", "in select", "in frameset" or "after body"
+    /// modes; the tokenizer removes NUL bytes as the stage does and reads no CDATA sections or
+    /// script escapes. The floor is the rate measured after the end-of-document and newline rules
+    /// were added (1,143 of 1,564, 73.1 %; 914, 58.4 %, before them) less a small margin, so a
+    /// regression fails it; raise it as the builder closes those gaps.
+    /// `RUNNEL_HTML5LIB_NATIVE_FAILURES=FILE` writes each
+    /// failing case (data, expected and actual tree) to `FILE`.
+    @Test(
+        "the native builder builds the browser's tree (comments and doctype aside) for at least 72 % of the document cases",
+        .enabled(
+            if: directory != nil,
+            "html5lib-tests not found: run `source Scripts/lib/html5lib-tests.sh && need_html5lib_tests` (Scripts/test.sh does)"))
+    func nativePassRate() throws {
+        let directory = try #require(Self.directory)
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".dat") }.sorted()
+        var passed = 0, failed = 0, skippedFragment = 0, skippedScript = 0, mergedText = 0
+        var failures: [String: Int] = [:]
+        let dump = ProcessInfo.processInfo.environment["RUNNEL_HTML5LIB_NATIVE_FAILURES"]
+        var dumped = ""
+        for file in files {
+            for (number, test) in try Self.cases(in: directory.appendingPathComponent(file)).enumerated() {
+                if test.fragment { skippedFragment += 1; continue }
+                if test.scriptOn { skippedScript += 1; continue }
+                let (expected, merged) = Self.withoutCommentsAndDoctype(test.expected)
+                if merged { mergedText += 1 }
+                let actual = TreeBuilder<TestFormatSink>.testFormat(test.data)
+                if actual == expected {
+                    passed += 1
+                } else {
+                    failed += 1
+                    failures[file, default: 0] += 1
+                    if dump != nil {
+                        dumped += "#file \(file) \(number)\n#data\n\(test.data)\n#expected\n\(expected)\n#actual\n\(actual)\n\n"
+                    }
+                }
+            }
+        }
+        if let dump { try dumped.write(toFile: dump, atomically: true, encoding: .utf8) }
+        let rate = Double(passed) / Double(max(1, passed + failed))
+        print("html5lib-tests tree-construction, native builder: \(passed) passed, \(failed) failed of \(passed + failed) document cases "
+            + "(\(String(format: "%.1f", rate * 100)) %); skipped \(skippedFragment) fragment and \(skippedScript) script-on cases; "
+            + "\(mergedText) expected trees had text merged across a removed comment")
+        print("native failures by file: " + failures.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        #expect(passed + failed > 1000)
+        #expect(rate >= 0.72)
     }
 }

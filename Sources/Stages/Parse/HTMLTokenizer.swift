@@ -57,7 +57,7 @@ struct HTMLTokenizer: ~Copyable {
 
     private mutating func run<Sink: TreeSink>(_ builder: inout TreeBuilder<Sink>) {
         let count = bytes.count
-        while index < count && !builder.movesNodes {
+        while index < count && !builder.stops {
             let lt = find(0x3C, from: index) ?? count  // <
             if lt > index { text(index..<lt, builder: &builder) }
             guard lt + 1 < count else {
@@ -338,7 +338,7 @@ struct HTMLTokenizer: ~Copyable {
                 guard lt + 2 + length <= count, bytes[lt + 1] == 0x2F else { continue }
                 for offset in 0..<length where Self.lower(bytes[lt + 2 + offset]) != name[offset] { continue search }
                 let after = lt + 2 + length
-                guard after == count || Self.isWhitespace(bytes[after]) || bytes[after] == 0x2F || bytes[after] == 0x3E else { continue }
+                guard after < count, Self.isWhitespace(bytes[after]) || bytes[after] == 0x2F || bytes[after] == 0x3E else { continue }
                 end = lt
                 index = after
                 next = readAttributes(keep: false) != nil ? index : count

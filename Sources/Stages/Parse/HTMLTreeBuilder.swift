@@ -75,7 +75,7 @@ struct HTMLTreeBuilder {
             return walker.tree
         }
         if construction == .native || construction == .automatic {
-            var builder = TreeBuilder(sink: Walker(baseURL: baseURL))
+            var builder = TreeBuilder(sink: Walker(baseURL: baseURL), stopsWhenNodesMove: construction == .automatic)
             HTMLTokenizer.run(html, into: &builder)
             // Where a browser would move built nodes, gumbo builds the page instead.
             if builder.movesNodes && construction == .automatic {

@@ -109,9 +109,19 @@ struct TreeBuilder<Sink: TreeSink> {
     /// Whether the markup took a path where a browser moves nodes it has built (see the type's
     /// comment): the tree handed to the sink is not the browser's from there on.
     private(set) var movesNodes = false
+    /// Whether the tokenizer stops once ``movesNodes`` is true (the page is built again by
+    /// another builder).
+    let stopsWhenNodesMove: Bool
+    /// After `<pre>`, `<listing>` and `<textarea>`: a newline right after the start tag is not text.
+    private var dropsNewline = false
 
-    init(sink: Sink) {
+    /// Whether the tokenizer stops here.
+    var stops: Bool { movesNodes && stopsWhenNodesMove }
+
+    /// - Parameter stopsWhenNodesMove: stop at the first markup where a browser would move built nodes.
+    init(sink: Sink, stopsWhenNodesMove: Bool = false) {
         self.sink = sink
+        self.stopsWhenNodesMove = stopsWhenNodesMove
         stack.reserveCapacity(64)
     }
 
@@ -119,6 +129,7 @@ struct TreeBuilder<Sink: TreeSink> {
 
     /// A start tag; returns how the tokenizer reads what follows it.
     mutating func startTag(_ tag: StartTag) -> ElementKind.Content {
+        dropsNewline = false
         if let current = stack.last, current.namespace != .html, !current.isIntegrationPoint {
             guard tag.kind.traits.contains(.breaksOutOfForeign) else {
                 insertForeign(tag, in: tag.kind == .svg ? .svg : tag.kind == .math ? .math : current.namespace)
@@ -181,6 +192,7 @@ struct TreeBuilder<Sink: TreeSink> {
 
     /// An end tag (not the one ending a raw-text element: see ``endText()``).
     mutating func endTag(name: UnsafePointer<UInt8>, kind: ElementKind) {
+        dropsNewline = false
         if let current = stack.last, current.namespace != .html {
             // SVG or MathML: closes the nearest open element of its name, unless an HTML element
             // comes first, whose rules then apply.
@@ -236,6 +248,14 @@ struct TreeBuilder<Sink: TreeSink> {
     mutating func text(_ text: UnsafePointer<UInt8>, _ length: Int) {
         var text = text
         var length = length
+        if dropsNewline {
+            dropsNewline = false
+            if text.pointee == 0x0A {
+                text += 1
+                length -= 1
+                guard length > 0 else { return }
+            }
+        }
         while mode != .inBody {
             // Before the body, whitespace stays (in the head) or goes; other text implies the body.
             var blank = 0
@@ -275,10 +295,20 @@ struct TreeBuilder<Sink: TreeSink> {
 
     /// The text of the raw-text or escapable-text element just started.
     mutating func rawText(_ text: UnsafePointer<UInt8>, _ length: Int) {
+        var text = text
+        var length = length
+        if dropsNewline {
+            dropsNewline = false
+            if length > 0 && text.pointee == 0x0A {
+                text += 1
+                length -= 1
+            }
+        }
         guard length > 0 else { return }
         if let current = stack.last, current.is(.script) || current.is(.style) {
             sink.rawCharacters(text, length)
         } else {
+            if stack.last?.is(.plaintext) == true { reconstructFormatting() }
             sink.characters(text, length)
         }
     }
@@ -288,8 +318,30 @@ struct TreeBuilder<Sink: TreeSink> {
         pop()
     }
 
-    /// The end of the document: every open element ends.
+    /// The end of the document: the elements it implies are inserted (an empty document is
+    /// `<html><head></head><body></body></html>`), then every open element ends.
     mutating func finish() {
+        while mode != .inBody {
+            switch mode {
+            case .beforeHTML:
+                push(implied: .html)
+                mode = .beforeHead
+            case .beforeHead:
+                push(implied: .head)
+                mode = .inHead
+            case .inHead:
+                popHead()
+                mode = .afterHead
+            case .inHeadNoscript:
+                pop()
+                mode = .inHead
+            case .afterHead:
+                push(implied: .body)
+                mode = .inBody
+            case .inBody:
+                break
+            }
+        }
         while !stack.isEmpty { pop() }
     }
 
@@ -616,6 +668,7 @@ struct TreeBuilder<Sink: TreeSink> {
         }
         push(tag)
         if tag.kind == .template { formatting.appendMarker() }
+        if tag.kind == .textarea || tag.kind == .pre || tag.kind == .listing { dropsNewline = true }
         return tag.kind.content
     }
 
