@@ -89,8 +89,8 @@ struct TreeConstructionTests {
     }
 
     @Test("text, links and images of a table's misplaced content are kept (foster parenting)")
-    func fosterParentedText() {
-        let tree = HTMLTreeBuilder.build(
+    func fosterParentedText() throws {
+        let tree = try HTMLTreeBuilder.build(
             html: "<div><table><p>Lost paragraph of the article, long enough.</p><tr><td>cell</td></tr></table></div>",
             baseURL: "https://news.example/", construction: .html5)
         #expect(tree.blocks.map(\.text) == ["Lost paragraph of the article, long enough.", "cell"])

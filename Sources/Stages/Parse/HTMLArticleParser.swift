@@ -17,8 +17,9 @@ struct HTMLArticleParser {
     ///   - html: the page, UTF-8.
     ///   - omitting: byte ranges of `html` the tree never reads (``MarkupScan/unreadBodies``).
     func parse(html: UnsafeBufferPointer<UInt8>, url: String, omitting: [Range<Int>] = []) throws(RunnelError) -> ArticleParsed {
-        let tree = HTMLTreeBuilder.build(
-            html: html, baseURL: url, construction: configuration.treeConstruction, omitting: omitting)
+        let tree = try HTMLTreeBuilder.build(
+            html: html, baseURL: url, construction: configuration.treeConstruction, omitting: omitting,
+            limits: configuration.limits)
         let jsonLD = JSONLinkedData(scripts: tree.jsonLD)
         let metadata = MetadataExtractor(tree: tree, jsonLD: jsonLD, pageURL: url)
 

@@ -33,18 +33,30 @@ struct HTMLTokenizer: ~Copyable {
 
     /// Tokenizes `html` (UTF-8, no NUL bytes) into `builder`; the document's end is the caller's
     /// (``TreeBuilder/finished()``).
-    /// - Parameter allAttributes: every attribute is handed on, not only the ones the walk reads
-    ///   (for the tree-construction tests, which compare whole trees).
-    static func run<Sink: TreeSink>(_ html: UnsafeBufferPointer<UInt8>, into builder: inout TreeBuilder<Sink>, allAttributes: Bool = false) {
-        var tokenizer = HTMLTokenizer(html, allAttributes: allAttributes)
+    /// - Parameters:
+    ///   - allAttributes: every attribute is handed on, not only the ones the walk reads (for the
+    ///     tree-construction tests, which compare whole trees).
+    ///   - limits: a tag with more attributes, or elements open deeper, stop the tokenizer.
+    /// - Returns: the error when the page passed a limit (the tree is then incomplete), else nil.
+    @discardableResult
+    static func run<Sink: TreeSink>(
+        _ html: UnsafeBufferPointer<UInt8>, into builder: inout TreeBuilder<Sink>, allAttributes: Bool = false,
+        limits: MarkupLimits = .none
+    ) -> RunnelError? {
+        var tokenizer = HTMLTokenizer(html, allAttributes: allAttributes, limits: limits)
         tokenizer.run(&builder)
+        return tokenizer.refusal
     }
 
     private let allAttributes: Bool
+    private let limits: MarkupLimits
+    /// Set when the page passes a limit; the tokenizer stops.
+    private var refusal: RunnelError?
 
-    private init(_ bytes: UnsafeBufferPointer<UInt8>, allAttributes: Bool) {
+    private init(_ bytes: UnsafeBufferPointer<UInt8>, allAttributes: Bool, limits: MarkupLimits) {
         self.bytes = bytes
         self.allAttributes = allAttributes
+        self.limits = limits
         arena.reserveCapacity(1024)
         decoded.reserveCapacity(1024)
     }
@@ -58,6 +70,10 @@ struct HTMLTokenizer: ~Copyable {
     private mutating func run<Sink: TreeSink>(_ builder: inout TreeBuilder<Sink>) {
         let count = bytes.count
         while index < count && !builder.stops {
+            if builder.stack.count > limits.maxDepth {
+                refusal = limits.tooDeep(builder.stack.count, at: index)
+                return
+            }
             let lt = find(0x3C, from: index) ?? count  // <
             if lt > index { text(index..<lt, builder: &builder) }
             guard lt + 1 < count else {
@@ -152,11 +168,17 @@ struct HTMLTokenizer: ~Copyable {
 
     /// A start tag whose name starts at ``index``.
     private mutating func startTag<Sink: TreeSink>(builder: inout TreeBuilder<Sink>) {
+        let tagStart = index - 1
         let (nameRange, hash) = readName()
         arena.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
-        guard let (selfClosing, hiddenInput) = readAttributes(keep: true) else {
+        guard let (selfClosing, hiddenInput, attributes) = readAttributes(keep: true) else {
             index = bytes.count  // the document ends inside the tag, which is dropped
+            return
+        }
+        if attributes > limits.maxAttributes {
+            refusal = limits.tooManyAttributes(attributes, at: tagStart)
+            index = bytes.count
             return
         }
         let (name, kind) = element(nameRange, hash: hash, intern: true)
@@ -230,28 +252,30 @@ struct HTMLTokenizer: ~Copyable {
     }
 
     /// Reads a tag's attributes up to and past its `>`, copying the ones the walk reads (when
-    /// `keep`) into ``arena``. Returns whether the tag is self-closing and whether it has
-    /// `type=hidden`; nil when the document ends inside the tag.
-    private mutating func readAttributes(keep: Bool) -> (selfClosing: Bool, hiddenInput: Bool)? {
+    /// `keep`) into ``arena``. Returns whether the tag is self-closing, whether it has
+    /// `type=hidden`, and how many attributes it has; nil when the document ends inside the tag.
+    private mutating func readAttributes(keep: Bool) -> (selfClosing: Bool, hiddenInput: Bool, attributes: Int)? {
         let count = bytes.count
         var seen: UInt32 = 0
         var hiddenInput = false
+        var attributes = 0
         while true {
             while index < count && Self.isWhitespace(bytes[index]) { index += 1 }
             guard index < count else { return nil }
             let byte = bytes[index]
             if byte == 0x3E {  // >
                 index += 1
-                return (false, hiddenInput)
+                return (false, hiddenInput, attributes)
             }
             if byte == 0x2F {  // /
                 index += 1
                 if index < count && bytes[index] == 0x3E {
                     index += 1
-                    return (true, hiddenInput)
+                    return (true, hiddenInput, attributes)
                 }
                 continue
             }
+            attributes += 1
             // The name (a first `=` belongs to it), up to whitespace, `/`, `>` or `=`.
             let nameStart = index
             index += 1

@@ -56,18 +56,29 @@ struct HTMLTreeBuilder {
     ///   - construction: which parser builds the document.
     ///   - omitting: byte ranges of `html` that libxml2 is not given: the script and style bodies
     ///     the walk never reads (``MarkupScan/unreadBodies``), in order. gumbo reads the whole page.
+    ///   - limits: checked by the native builder as it reads (and by the scan before gumbo builds
+    ///     a page the native builder handed over); libxml2 and gumbo, when asked for, are given
+    ///     pages the caller's scan has checked.
+    /// - Throws: ``RunnelError`` `OUT_OF_RANGE` when the page passes a limit.
     static func build(
-        html: String, baseURL: String, construction: TreeConstruction = .automatic, omitting: [Range<Int>] = []
-    ) -> PageTree {
+        html: String, baseURL: String, construction: TreeConstruction = .automatic, omitting: [Range<Int>] = [],
+        limits: MarkupLimits = .none
+    ) throws(RunnelError) -> PageTree {
         var html = html
-        return html.withUTF8 { build(html: $0, baseURL: baseURL, construction: construction, omitting: omitting) }
+        let tree = html.withUTF8 { html in
+            Result { () throws(RunnelError) in
+                try build(html: html, baseURL: baseURL, construction: construction, omitting: omitting, limits: limits)
+            }
+        }
+        return try tree.get()
     }
 
     /// Parses `html` (UTF-8, no NUL bytes) and builds its tree; the parameters are those of
-    /// ``build(html:baseURL:construction:omitting:)``.
+    /// ``build(html:baseURL:construction:omitting:limits:)``.
     static func build(
-        html: UnsafeBufferPointer<UInt8>, baseURL: String, construction: TreeConstruction = .automatic, omitting: [Range<Int>] = []
-    ) -> PageTree {
+        html: UnsafeBufferPointer<UInt8>, baseURL: String, construction: TreeConstruction = .automatic, omitting: [Range<Int>] = [],
+        limits: MarkupLimits = .none
+    ) throws(RunnelError) -> PageTree {
         if construction == .html5 {
             var walker = Walker(baseURL: baseURL)
             HTML5TreeConstruction.replay(html, into: &walker)
@@ -76,10 +87,12 @@ struct HTMLTreeBuilder {
         }
         if construction == .native || construction == .automatic {
             var builder = TreeBuilder(sink: Walker(baseURL: baseURL), stopsWhenNodesMove: construction == .automatic)
-            HTMLTokenizer.run(html, into: &builder)
-            // Where a browser would move built nodes, gumbo builds the page instead.
+            if let refusal = HTMLTokenizer.run(html, into: &builder, limits: limits) { throw refusal }
+            // Where a browser would move built nodes, gumbo builds the page instead, once the
+            // scan has held the whole page to the limits (the tokenizer stopped early).
             if builder.movesNodes && construction == .automatic {
-                return build(html: html, baseURL: baseURL, construction: .html5)
+                if limits != .none { _ = try MarkupScan.check(html, against: limits, collectingUnread: false) }
+                return try build(html: html, baseURL: baseURL, construction: .html5)
             }
             var walker = builder.finished()
             walker.finish()

@@ -1,8 +1,10 @@
 import Foundation
 import RunnelProtocol
 
-/// One linear pass over a page's markup before it is parsed, measuring what makes the HTML
-/// parsers slower than linear: the attributes of one tag and how deep elements are left open.
+/// One linear pass over a page's markup before libxml2 or gumbo parses it, measuring what makes
+/// them slower than linear: the attributes of one tag and how deep elements are left open. (The
+/// native builder checks both limits itself as it reads, ``MarkupLimits``; the scan runs for it
+/// only before gumbo rebuilds a page it handed over.)
 ///
 /// libxml2 and gumbo both compare each attribute of a tag with the ones before it (duplicates
 /// are dropped): one tag with 200,000 attributes took 42 s. Both also walk the stack of open
@@ -79,24 +81,13 @@ struct MarkupScan {
         copy.withUTF8 { scan($0) }
     }
 
-    /// The scan of `html` (UTF-8), which must be within `configuration`'s limits.
+    /// The scan of `html` (UTF-8), which must be within `limits`.
+    /// - Parameter collectingUnread: whether to collect what libxml2 need not be given.
     /// - Throws: ``RunnelError`` `OUT_OF_RANGE` naming the limit and where it was passed.
-    static func check(_ html: UnsafeBufferPointer<UInt8>, against configuration: ParseStage.Configuration) throws(RunnelError) -> MarkupScan {
-        let scan = MarkupScan(html, collectingUnread: configuration.treeConstruction == .libxml2)
-        if scan.maxAttributes > configuration.maxAttributes {
-            throw RunnelError(
-                .outOfRange,
-                "a tag at byte \(scan.maxAttributesOffset) has \(scan.maxAttributes) attributes, above the limit of "
-                    + "\(configuration.maxAttributes) per tag (the HTML parsers take time quadratic in them); "
-                    + "the page is hostile or broken, and is not parsed.")
-        }
-        if scan.maxDepth > configuration.maxDepth {
-            throw RunnelError(
-                .outOfRange,
-                "elements are left open \(scan.maxDepth) deep at byte \(scan.maxDepthOffset), above the limit of "
-                    + "\(configuration.maxDepth) (the HTML parsers take time in the depth on each tag); "
-                    + "the page is hostile or broken, and is not parsed.")
-        }
+    static func check(_ html: UnsafeBufferPointer<UInt8>, against limits: MarkupLimits, collectingUnread: Bool) throws(RunnelError) -> MarkupScan {
+        let scan = MarkupScan(html, collectingUnread: collectingUnread)
+        if scan.maxAttributes > limits.maxAttributes { throw limits.tooManyAttributes(scan.maxAttributes, at: scan.maxAttributesOffset) }
+        if scan.maxDepth > limits.maxDepth { throw limits.tooDeep(scan.maxDepth, at: scan.maxDepthOffset) }
         return scan
     }
 

@@ -109,10 +109,13 @@ public struct ParseStage: MessageStage {
             return PlainTextArticleParser(configuration: configuration).parse(
                 text: String(decoding: html, as: UTF8.self), url: page.url)
         }
-        let scan = try MarkupScan.check(html, against: configuration)
+        // The native builder checks the limits as it reads; libxml2 and gumbo get pages the scan has checked.
+        let construction = configuration.treeConstruction
+        let omitting =
+            construction == .native || construction == .automatic
+            ? [] : try MarkupScan.check(html, against: configuration.limits, collectingUnread: construction == .libxml2).unread
         let base = page.finalURL ?? page.url
-        var article = try HTMLArticleParser(configuration: configuration).parse(
-            html: html, url: base, omitting: scan.unread)
+        var article = try HTMLArticleParser(configuration: configuration).parse(html: html, url: base, omitting: omitting)
         article.url = page.url
         return article
     }

@@ -156,7 +156,7 @@ extension TreeBuilder where Sink == TestFormatSink {
         var bytes = Array(html.utf8)
         bytes.removeAll { $0 == 0 }
         var builder = TreeBuilder(sink: TestFormatSink())
-        bytes.withUnsafeBufferPointer { HTMLTokenizer.run($0, into: &builder, allAttributes: true) }
+        bytes.withUnsafeBufferPointer { _ = HTMLTokenizer.run($0, into: &builder, allAttributes: true) }
         return builder.finished().text
     }
 }

@@ -36,8 +36,9 @@ extension Walker: TreeSink {}
 /// `<table>`), and `</form>` with elements still open inside the form. Where the markup takes one
 /// of them, ``movesNodes`` turns true and the tokenizer stops; ``TreeConstruction/automatic``
 /// then builds the page again with gumbo, which builds the whole document first. (Alone, as
-/// ``TreeConstruction/native``, the builder goes on: the end tag is ignored, the misplaced
-/// content stays where it is, `</form>` closes what is open inside the form.)
+/// ``TreeConstruction/native``, the builder goes on: the formatting element closes with the
+/// block open inside it, the misplaced content stays where it is, `</form>` closes what is
+/// open inside the form.)
 struct TreeBuilder<Sink: TreeSink> {
     enum Namespace: UInt8 { case html, svg, math }
 
@@ -399,7 +400,7 @@ struct TreeBuilder<Sink: TreeSink> {
         case .a:
             // An `<a>` still active ends first.
             if let open = formatting.last(.a) {
-                if !closeFormatting(open) { movesNodes = true }
+                if closeFormatting(open) { movesNodes = true }
                 formatting.remove(id: open.id)
             }
             reconstructFormatting()
@@ -407,7 +408,7 @@ struct TreeBuilder<Sink: TreeSink> {
         case .nobr:
             reconstructFormatting()
             if inScope(.nobr), let open = formatting.last(.nobr) {
-                if !closeFormatting(open) { movesNodes = true }
+                if closeFormatting(open) { movesNodes = true }
                 formatting.remove(id: open.id)
                 reconstructFormatting()
             }
@@ -570,8 +571,9 @@ struct TreeBuilder<Sink: TreeSink> {
 
     /// A formatting element's end tag: the adoption agency, where it closes the element and what
     /// is open inside it. When a special element is open inside it (the furthest block), a
-    /// browser moves that block out of the formatting element; built nodes cannot move here, and
-    /// the end tag is ignored (as libxml2 does).
+    /// browser moves that block out of the formatting element; built nodes cannot move here:
+    /// ``movesNodes`` turns true, and the block closes with the formatting element (which keeps
+    /// the tree as shallow as the browser's).
     private mutating func endFormatting(name: UnsafePointer<UInt8>, kind: ElementKind) {
         if let top = stack.last, top.is(kind), !formatting.contains(id: top.id) {
             pop()
@@ -580,21 +582,17 @@ struct TreeBuilder<Sink: TreeSink> {
         guard let entry = formatting.last(kind) else { return closeNearest(name) }
         guard isOpen[Int(entry.id)] else { return formatting.remove(id: entry.id) }
         guard inScope(where: { $0.id == entry.id }) else { return }
-        if closeFormatting(entry) {
-            formatting.remove(id: entry.id)
-        } else {
-            movesNodes = true
-        }
+        if closeFormatting(entry) { movesNodes = true }
+        formatting.remove(id: entry.id)
     }
 
-    /// Closes the open formatting element `entry` and what is open inside it, unless a special
-    /// element is; returns whether it closed.
-    @discardableResult
+    /// Closes the open formatting element `entry` and what is open inside it; returns whether a
+    /// special element was open inside it (where a browser would have moved nodes).
     private mutating func closeFormatting(_ entry: ActiveFormattingElements.Entry) -> Bool {
-        guard isOpen[Int(entry.id)], let index = stack.lastIndex(where: { $0.id == entry.id }) else { return true }
-        if stack[(index + 1)...].contains(where: \.isSpecial) { return false }
+        guard isOpen[Int(entry.id)], let index = stack.lastIndex(where: { $0.id == entry.id }) else { return false }
+        let moves = stack[(index + 1)...].contains(where: \.isSpecial)
         while stack.count > index { pop() }
-        return true
+        return moves
     }
 
     private mutating func pushFormatting(_ tag: StartTag) {
