@@ -58,6 +58,9 @@ public struct ParseStage: MessageStage {
                 .init(
                     name: "jsonld_body", type: "boolean", default: String(configuration.useJSONLDArticleBody),
                     help: "Use JSON-LD articleBody when it is clearly more complete than the extracted text."),
+                .init(
+                    name: "tree", type: "string", default: configuration.treeConstruction.rawValue,
+                    help: "The HTML tree builder: automatic (Runnel's own, gumbo where a browser moves built nodes), native, html5 or libxml2."),
             ])
     }
 

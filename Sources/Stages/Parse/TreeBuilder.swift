@@ -34,8 +34,9 @@ extension Walker: TreeSink {}
 /// its tree as it goes cannot do: the adoption agency with a block open inside the formatting
 /// element (`<b><p>…</b>`, `<a name=top/><div>…<a href=…>`), foster parenting (text directly in a
 /// `<table>`), and `</form>` with elements still open inside the form. Where the markup takes one
-/// of them, ``movesNodes`` turns true and the tokenizer stops; ``TreeConstruction/automatic``
-/// then builds the page again with gumbo, which builds the whole document first. (Alone, as
+/// of them, ``movesNodes`` turns true; for ``TreeConstruction/automatic`` (built with
+/// `stopsWhenNodesMove`) the tokenizer stops there and the page is built again with gumbo, which
+/// builds the whole document first. (Alone, as
 /// ``TreeConstruction/native``, the builder goes on: the formatting element closes with the
 /// block open inside it, the misplaced content stays where it is, `</form>` closes what is
 /// open inside the form.)
@@ -71,12 +72,12 @@ struct TreeBuilder<Sink: TreeSink> {
             }
         }
 
-        /// Where SVG or MathML content takes HTML tags again (`<foreignObject>`, `<mi>`…).
         /// A table, its sections or a row: where text and other elements are foster-parented.
         var isTablePart: Bool {
             namespace == .html && (kind == .table || kind == .tbody || kind == .thead || kind == .tfoot || kind == .tr)
         }
 
+        /// Where SVG or MathML content takes HTML tags again (`<foreignObject>`, `<mi>`…).
         var isIntegrationPoint: Bool {
             switch namespace {
             case .html: false

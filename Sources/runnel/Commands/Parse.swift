@@ -60,6 +60,15 @@ struct Parse: AsyncParsableCommand, StageOptionGroups {
         help: .value("Pages with less text than this many characters are not articles: empty text, kind listing or other.", example: "200"))
     var minArticleLength: Int = ParseStage.Configuration().minArticleLength
 
+    @Option(
+        name: .customLong("tree"),
+        help: ArgumentHelp(
+            "Which HTML tree builder: automatic (Runnel's own tokenizer and tree builder, and gumbo for a page "
+                + "where a browser moves nodes it has built), native (Runnel's own for every page), html5 (gumbo) or "
+                + "libxml2. RUNNEL_PARSE_TREE sets the default.",
+            valueName: "builder"))
+    var tree = TreeConstruction.fromEnvironment
+
     @Flag(
         name: .customLong("no-jsonld-body"),
         help: "Never replace the extracted text with JSON-LD articleBody, even when that is more complete.")
@@ -71,7 +80,10 @@ struct Parse: AsyncParsableCommand, StageOptionGroups {
 
     func run() async throws {
         let configuration = ParseStage.Configuration(
-            maxHTMLBytes: maxHTMLBytes.bytes, minArticleLength: minArticleLength, useJSONLDArticleBody: !noJSONLDBody)
+            maxHTMLBytes: maxHTMLBytes.bytes, minArticleLength: minArticleLength, useJSONLDArticleBody: !noJSONLDBody,
+            treeConstruction: tree)
         try await runStage(ParseStage(configuration: configuration), options: runtime)
     }
 }
+
+extension TreeConstruction: ExpressibleByArgument {}
