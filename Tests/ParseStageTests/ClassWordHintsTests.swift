@@ -79,6 +79,20 @@ struct ClassWordHintsTests {
             #expect(Vocabulary.hints(forClassAndID: value) == Self.plainHints(value), "\(value.debugDescription)")
         }
     }
+
+    @Test("with the page's word cache, values that share words give the hints of the plain rule")
+    func cachedWords() {
+        // One cache for all of them, as the walker keeps one per page: later values hit words
+        // cached by earlier ones (in another case, in another order, with variants beside them).
+        var words = HashedNameTable<Hints?>(empty: nil)
+        let values = [
+            "nav main-content", "main-content nav", "NAV x", "related tag-related", "tag-related post", "sr-only nav",
+            "lg:nav nav", "nav", "comment-list entry", "entry comment-list hidden-print", "tin-lien-quan", "a b c tin-lien-quan",
+        ]
+        for value in values + values.reversed() {
+            #expect(Vocabulary.hints(forClassAndID: value, words: &words) == Self.plainHints(value), "\(value.debugDescription)")
+        }
+    }
 }
 
 @Suite("Scalar counts on UTF-8")

@@ -1,4 +1,5 @@
 import Glibc
+import RunnelProtocol
 
 /// The words, in several languages, that tell site furniture from the article.
 ///
@@ -65,6 +66,14 @@ enum Vocabulary {
     /// `tag-<slug>` and `category-<slug>` the first part names a post's taxonomy term (WordPress
     /// and Squarespace put them on the post itself), not a list of tags, so it is not matched.
     static func hints(forClassAndID value: String) -> Hints {
+        var words = HashedNameTable<Hints?>(empty: nil)
+        return hints(forClassAndID: value, words: &words)
+    }
+
+    /// ``hints(forClassAndID:)``, with the hints of each word kept in `words` (by the FNV-1a hash
+    /// of its bytes) for the next value: a page repeats its class words far more than its whole
+    /// class values. Two words with one hash would share their hints.
+    static func hints(forClassAndID value: String, words: inout HashedNameTable<Hints?>) -> Hints {
         var value = value
         return value.withUTF8 { bytes in
             // One scratch buffer for a word, lower-cased, and its alphanumeric bytes: no
@@ -82,7 +91,15 @@ enum Vocabulary {
                         end += 1
                     }
                     if start < end && !variant {
-                        hints.formUnion(wordHints(UnsafeBufferPointer(rebasing: bytes[start..<end]), scratch: scratch))
+                        let word = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                        let key = FNV1a.hash(word)
+                        if let known = words[key] {
+                            hints.formUnion(known)
+                        } else {
+                            let found = wordHints(word, scratch: scratch)
+                            words[key] = found
+                            hints.formUnion(found)
+                        }
                     }
                     start = end
                 }

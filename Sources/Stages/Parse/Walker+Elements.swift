@@ -159,12 +159,7 @@ extension Walker {
         var hints: Hints = []
         let classAndID = attributes.classAndID
         if !classAndID.isEmpty {
-            if let cached = hintCache[classAndID] {
-                hints = cached
-            } else {
-                hints = Vocabulary.hints(forClassAndID: classAndID)
-                hintCache[classAndID] = hints
-            }
+            hints = Vocabulary.hints(forClassAndID: classAndID, words: &hintCache)
         }
         switch tag {
         case .nav, .aside, .footer: hints.insert(.furniture)

@@ -42,8 +42,8 @@ struct Walker {
     var hiddenLinkDepth = 0
     var hiddenLinkBytes = 0
     var tagCache = HashedNameTable<Tag?>(empty: nil)
-    /// The hints of the class and id values seen on this page (a page repeats its classes).
-    var hintCache: [String: Hints] = [:]
+    /// The hints of the class and id words seen on this page (a page repeats its class words).
+    var hintCache = HashedNameTable<Hints?>(empty: nil, capacity: 1024)
     /// Per element, its last child so far (where the next child is linked in as a sibling).
     var lastChild: [Int32: Int32] = [:]
     let resolver: URLResolver
