@@ -250,14 +250,8 @@ struct TreeBuilder<Sink: TreeSink> {
     mutating func text(_ text: UnsafePointer<UInt8>, _ length: Int) {
         var text = text
         var length = length
-        if dropsNewline {
-            dropsNewline = false
-            if text.pointee == 0x0A {
-                text += 1
-                length -= 1
-                guard length > 0 else { return }
-            }
-        }
+        dropNewline(&text, &length)
+        guard length > 0 else { return }
         while mode != .inBody {
             // Before the body, whitespace stays (in the head) or goes; other text implies the body.
             var blank = 0
@@ -268,25 +262,7 @@ struct TreeBuilder<Sink: TreeSink> {
             text += blank
             length -= blank
             guard length > 0 else { return }
-            switch mode {
-            case .beforeHTML:
-                push(implied: .html)
-                mode = .beforeHead
-            case .beforeHead:
-                push(implied: .head)
-                mode = .inHead
-            case .inHead:
-                popHead()
-                mode = .afterHead
-            case .inHeadNoscript:
-                pop()
-                mode = .inHead
-            case .afterHead:
-                push(implied: .body)
-                mode = .inBody
-            case .inBody:
-                break
-            }
+            stepTowardsBody()
         }
         if let current = stack.last, current.namespace == .html || current.isIntegrationPoint {
             if current.isTablePart, !Self.isBlank(text, length) { movesNodes = true }  // foster parenting
@@ -299,13 +275,7 @@ struct TreeBuilder<Sink: TreeSink> {
     mutating func rawText(_ text: UnsafePointer<UInt8>, _ length: Int) {
         var text = text
         var length = length
-        if dropsNewline {
-            dropsNewline = false
-            if length > 0 && text.pointee == 0x0A {
-                text += 1
-                length -= 1
-            }
-        }
+        dropNewline(&text, &length)
         guard length > 0 else { return }
         if let current = stack.last, current.is(.script) || current.is(.style) {
             sink.rawCharacters(text, length)
@@ -323,28 +293,43 @@ struct TreeBuilder<Sink: TreeSink> {
     /// The end of the document: the elements it implies are inserted (an empty document is
     /// `<html><head></head><body></body></html>`), then every open element ends.
     mutating func finish() {
-        while mode != .inBody {
-            switch mode {
-            case .beforeHTML:
-                push(implied: .html)
-                mode = .beforeHead
-            case .beforeHead:
-                push(implied: .head)
-                mode = .inHead
-            case .inHead:
-                popHead()
-                mode = .afterHead
-            case .inHeadNoscript:
-                pop()
-                mode = .inHead
-            case .afterHead:
-                push(implied: .body)
-                mode = .inBody
-            case .inBody:
-                break
-            }
-        }
+        while mode != .inBody { stepTowardsBody() }
         while !stack.isEmpty { pop() }
+    }
+
+    /// The "anything else" step of a mode before the body, for text or the document's end:
+    /// inserts or ends what it implies and moves one mode on.
+    private mutating func stepTowardsBody() {
+        switch mode {
+        case .beforeHTML:
+            push(implied: .html)
+            mode = .beforeHead
+        case .beforeHead:
+            push(implied: .head)
+            mode = .inHead
+        case .inHead:
+            popHead()
+            mode = .afterHead
+        case .inHeadNoscript:
+            pop()
+            mode = .inHead
+        case .afterHead:
+            push(implied: .body)
+            mode = .inBody
+        case .inBody:
+            break
+        }
+    }
+
+    /// Drops the newline that starts `text`, when it comes right after `<pre>`, `<listing>` or
+    /// `<textarea>`.
+    private mutating func dropNewline(_ text: inout UnsafePointer<UInt8>, _ length: inout Int) {
+        guard dropsNewline else { return }
+        dropsNewline = false
+        if length > 0 && text.pointee == 0x0A {
+            text += 1
+            length -= 1
+        }
     }
 
     /// The sink, with the document handed to it.
