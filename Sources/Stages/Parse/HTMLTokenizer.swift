@@ -28,7 +28,7 @@ struct HTMLTokenizer: ~Copyable {
     private var offsets: [Int] = []
     private var pointers: [UnsafePointer<UInt8>?] = []
     /// The names of this page's elements that ``ElementKind`` does not know, by hash.
-    private var otherNames = HashedNameTable<Int32>(empty: -1)
+    private var otherNames = HashedNameTable<Int>(empty: -1)
     private var otherNameCopies: [UnsafeMutablePointer<UInt8>] = []
 
     /// Tokenizes `html` (UTF-8, no NUL bytes) into `builder`; the document's end is the caller's
@@ -231,12 +231,12 @@ struct HTMLTokenizer: ~Copyable {
         let kind = ElementKind.byHash[hash]
         if kind != .other && sameName(range, kind.cName) { return (kind.cName, kind) }
         let known = otherNames[hash]
-        if known >= 0 { return (UnsafePointer(otherNameCopies[Int(known)]), .other) }
+        if known >= 0 { return (UnsafePointer(otherNameCopies[known]), .other) }
         guard intern else { return (ElementKind.other.cName, .other) }
         let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: range.count + 1)
         for (offset, at) in range.enumerated() { copy[offset] = Self.lower(bytes[at]) }
         copy[range.count] = 0
-        otherNames[hash] = Int32(otherNameCopies.count)
+        otherNames[hash] = otherNameCopies.count
         otherNameCopies.append(copy)
         return (UnsafePointer(copy), .other)
     }

@@ -50,7 +50,7 @@ struct TreeBuilder<Sink: TreeSink> {
         var kind: ElementKind
         var namespace: Namespace
         /// Which element this is (elements are numbered as they are inserted).
-        var id: Int32
+        var id: Int
 
         func `is`(_ kind: ElementKind) -> Bool { self.kind == kind && namespace == .html }
 
@@ -566,7 +566,7 @@ struct TreeBuilder<Sink: TreeSink> {
             return
         }
         guard let entry = formatting.last(kind) else { return closeNearest(name) }
-        guard isOpen[Int(entry.id)] else { return formatting.remove(id: entry.id) }
+        guard isOpen[entry.id] else { return formatting.remove(id: entry.id) }
         guard inScope(where: { $0.id == entry.id }) else { return }
         if closeFormatting(entry) { movesNodes = true }
         formatting.remove(id: entry.id)
@@ -575,7 +575,7 @@ struct TreeBuilder<Sink: TreeSink> {
     /// Closes the open formatting element `entry` and what is open inside it; returns whether a
     /// special element was open inside it (where a browser would have moved nodes).
     private mutating func closeFormatting(_ entry: ActiveFormattingElements.Entry) -> Bool {
-        guard isOpen[Int(entry.id)], let index = stack.lastIndex(where: { $0.id == entry.id }) else { return false }
+        guard isOpen[entry.id], let index = stack.lastIndex(where: { $0.id == entry.id }) else { return false }
         let moves = stack[(index + 1)...].contains(where: \.isSpecial)
         while stack.count > index { pop() }
         return moves
@@ -589,11 +589,11 @@ struct TreeBuilder<Sink: TreeSink> {
     /// Reopens the formatting elements that markup closed while they were active (`<p><a
     /// href=…>link</p>more`: "more" is in a new `<a>` with the same attributes).
     private mutating func reconstructFormatting() {
-        guard let last = formatting.entries.last, !last.isMarker, !isOpen[Int(last.id)] else { return }
+        guard let last = formatting.entries.last, !last.isMarker, !isOpen[last.id] else { return }
         var first = formatting.entries.count - 1
         while first > 0 {
             let previous = formatting.entries[first - 1]
-            if previous.isMarker || isOpen[Int(previous.id)] { break }
+            if previous.isMarker || isOpen[previous.id] { break }
             first -= 1
         }
         for index in first..<formatting.entries.count {
@@ -624,7 +624,7 @@ struct TreeBuilder<Sink: TreeSink> {
         } else {
             sink.startForeign(tag.name, tag.attributes, svg: namespace == .svg)
         }
-        stack.append(Node(name: tag.name, kind: tag.kind, namespace: namespace, id: Int32(isOpen.count)))
+        stack.append(Node(name: tag.name, kind: tag.kind, namespace: namespace, id: isOpen.count))
         isOpen.append(true)
     }
 
@@ -634,7 +634,7 @@ struct TreeBuilder<Sink: TreeSink> {
 
     private mutating func pop() {
         let node = stack.removeLast()
-        isOpen[Int(node.id)] = false
+        isOpen[node.id] = false
         sink.end()
         if node.namespace == .html {
             switch node.kind {
@@ -734,7 +734,7 @@ struct TreeBuilder<Sink: TreeSink> {
 struct ActiveFormattingElements {
     struct Entry {
         /// The element (see ``TreeBuilder/Node/id``); -1 for a marker.
-        var id: Int32
+        var id: Int
         var name: UnsafePointer<UInt8>
         var kind: ElementKind
         /// Its attributes in ``ActiveFormattingElements/arena``: `name NUL value NUL …`.
@@ -764,9 +764,9 @@ struct ActiveFormattingElements {
         return nil
     }
 
-    func contains(id: Int32) -> Bool { entries.contains { $0.id == id } }
+    func contains(id: Int) -> Bool { entries.contains { $0.id == id } }
 
-    mutating func remove(id: Int32) {
+    mutating func remove(id: Int) {
         if let index = entries.lastIndex(where: { $0.id == id }) { entries.remove(at: index) }
         if entries.isEmpty { arena.removeAll(keepingCapacity: true) }
     }
@@ -779,7 +779,7 @@ struct ActiveFormattingElements {
     /// Adds an element just opened; of three earlier entries after the last marker with the same
     /// name and attributes (the "Noah's Ark" clause), the first goes, and past ``limit``, the
     /// earliest.
-    mutating func append(id: Int32, name: UnsafePointer<UInt8>, kind: ElementKind, attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?) {
+    mutating func append(id: Int, name: UnsafePointer<UInt8>, kind: ElementKind, attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?) {
         let start = arena.count
         if let attributes {
             var index = 0
