@@ -159,4 +159,14 @@ extension TreeBuilder where Sink == TestFormatSink {
         bytes.withUnsafeBufferPointer { _ = HTMLTokenizer.run($0, into: &builder, allAttributes: true) }
         return builder.finished().text
     }
+
+    /// The native tree of `html` as ``testFormat(_:)`` writes it, or nil where the default
+    /// construction hands the page to gumbo (``TreeBuilder/movesNodes``).
+    static func testFormatUnlessNodesMove(_ html: String) -> String? {
+        var bytes = Array(html.utf8)
+        bytes.removeAll { $0 == 0 }
+        var builder = TreeBuilder(sink: TestFormatSink(), stopsWhenNodesMove: true)
+        bytes.withUnsafeBufferPointer { _ = HTMLTokenizer.run($0, into: &builder, allAttributes: true) }
+        return builder.movesNodes ? nil : builder.finished().text
+    }
 }
