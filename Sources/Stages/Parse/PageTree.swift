@@ -1,8 +1,9 @@
 /// The lightweight tree a page is reduced to: block-level elements, the text blocks inside them,
 /// links, images and the raw metadata, all in document order.
 ///
-/// It is built by one iterative walk over libxml2's DOM (``HTMLTreeBuilder``) or from the lines of
-/// a `text/plain` page, and everything after that — content scoring, metadata, related links —
+/// It is built by the ``Walker`` from a tree builder's events as the page is read
+/// (``HTMLTreeBuilder``: the native builder, gumbo or libxml2) or from the lines of a `text/plain`
+/// page, and everything after that — content scoring, metadata, related links —
 /// reads only this tree. Elements are stored in an array in document (pre-)order, so the blocks of
 /// an element's subtree are the contiguous range `blockStart..<blockEnd`.
 struct PageTree: Sendable {

@@ -27,7 +27,7 @@ enum Tag: UInt8, Sendable {
         return table
     }()
 
-    /// The tag for a lower-case element name, as libxml2's HTML parser reports it.
+    /// The tag for a lower-case element name, as the tree builders report it.
     init(name: String) {
         if let tag = Tag.byName[name] {
             self = tag

@@ -31,11 +31,11 @@ struct Attributes {
         return nil
     }
 
-    /// The names of the attributes the walk reads (``MarkupScan`` leaves every other one out of
-    /// what libxml2 is given).
+    /// The names of the attributes the walk reads (the only ones ``HTMLTokenizer`` copies out;
+    /// ``MarkupScan`` leaves every other one out of what libxml2 is given).
     static var readNames: [String] { Name.byName.keys.map { String(decoding: $0, as: UTF8.self) } }
 
-    /// The attributes the walk reads, by name (libxml2's HTML parser reports names in lower case).
+    /// The attributes the walk reads, by name (every builder reports names in lower case).
     private enum Name {
         case `class`, id, role, itemprop, href, src, lazySrc, alt, datetime, content, property, name, httpEquiv
         case rel, type, lang, hidden, style, ariaHidden

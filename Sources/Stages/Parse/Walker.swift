@@ -2,8 +2,8 @@ import CLibXML2
 import Glibc
 import RunnelProtocol
 
-/// The state of one walk over a parser's events (libxml2's SAX events, or gumbo's tree replayed
-/// by ``HTML5TreeConstruction``).
+/// The state of one walk over a parser's events: the native ``TreeBuilder``'s (it is a
+/// ``TreeSink``), libxml2's SAX events, or gumbo's tree replayed by ``HTML5TreeConstruction``.
 struct Walker {
     struct Open {
         var tag: Tag
