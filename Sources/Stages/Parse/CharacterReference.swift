@@ -105,7 +105,8 @@ enum CharacterReference {
             guard i > first else { return nil }
         }
         if i < count && bytes[i] == 0x3B { i += 1 }
-        appendUTF8(scalar(for: code), to: &output)
+        // scalar(for:) gives no surrogate and nothing above 0x10FFFF: always a scalar.
+        if let scalar = Unicode.Scalar(scalar(for: code)) { UTF8.encode(scalar) { output.append($0) } }
         return i
     }
 
@@ -125,40 +126,18 @@ enum CharacterReference {
         0, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0, 0x017E, 0x0178,
     ]
 
-    @inline(__always) private static func appendUTF8(_ scalar: UInt32, to output: inout [UInt8]) {
-        switch scalar {
-        case ..<0x80:
-            output.append(UInt8(scalar))
-        case ..<0x800:
-            output.append(UInt8(0xC0 | scalar >> 6))
-            output.append(UInt8(0x80 | scalar & 0x3F))
-        case ..<0x10000:
-            output.append(UInt8(0xE0 | scalar >> 12))
-            output.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            output.append(UInt8(0x80 | scalar & 0x3F))
-        default:
-            output.append(UInt8(0xF0 | scalar >> 18))
-            output.append(UInt8(0x80 | scalar >> 12 & 0x3F))
-            output.append(UInt8(0x80 | scalar >> 6 & 0x3F))
-            output.append(UInt8(0x80 | scalar & 0x3F))
-        }
-    }
-
     // MARK: The table
 
     /// The named references of `namesSource`, parsed on first use.
     static let names = NameTable(namesSource)
 
-    /// The named references in an open-addressing table keyed by the FNV-1a hash of the name's
-    /// bytes (its `;` included), each hit verified against the name's bytes. Built once and
-    /// never freed: its bytes are read through pointers, with no reference counting per lookup.
-    final class NameTable: @unchecked Sendable {
-        /// A name and its value: each an offset into `nameBytes` or `valueBytes` shifted left by
-        /// 8 over the length.
-        struct Entry {
-            var hash: UInt64 = 0
-            var name: UInt32 = 0  // 0: an empty slot (no name is empty)
-            var value: UInt32 = 0
+    /// The named references, by the FNV-1a hash of the name's bytes (its `;` included) in a
+    /// ``HashedNameTable``, each hit verified against the name's bytes.
+    struct NameTable: Sendable {
+        /// Where a name and its value are in `nameBytes` and `valueBytes`.
+        struct Entry: Sendable {
+            var name: Range<Int>
+            var value: Range<Int>
         }
 
         /// Every entry, in the order of `namesSource`.
@@ -168,28 +147,24 @@ enum CharacterReference {
         let longestName: Int
         let longestLegacyName: Int
         let shortestName: Int
-        private let nameBytes: UnsafeMutableBufferPointer<UInt8>
-        private let valueBytes: UnsafeMutableBufferPointer<UInt8>
-        private let slots: UnsafeMutableBufferPointer<Entry>
-        private let mask: Int
+        private let nameBytes: [UInt8]
+        private let valueBytes: [UInt8]
+        /// The index in `entries` of each name, by its hash.
+        private let byHash: HashedNameTable<Int>
 
         init(_ source: StaticString) {
             var entries: [Entry] = []
             var names: [UInt8] = []
             var values: [UInt8] = []
-            var longest = 0
-            var longestLegacy = 0
-            var shortest = Int.max
+            var byHash = HashedNameTable<Int>(empty: -1, capacity: 4096)
             source.withUTF8Buffer { text in
                 var i = 0
                 while i < text.count {
                     while i < text.count && (text[i] == 0x20 || text[i] == 0x0A) { i += 1 }  // indentation, newlines
                     guard i < text.count else { break }
                     let nameStart = names.count
-                    var hash = FNV1a.offsetBasis
                     while i < text.count && text[i] != 0x20 {
                         names.append(text[i])
-                        hash = FNV1a.adding(text[i], to: hash)
                         i += 1
                     }
                     i += 1
@@ -198,74 +173,38 @@ enum CharacterReference {
                         values.append(Self.nibble(text[i]) << 4 | Self.nibble(text[i + 1]))
                         i += 2
                     }
-                    let nameCount = names.count - nameStart
-                    entries.append(
-                        Entry(
-                            hash: hash, name: UInt32(nameStart) << 8 | UInt32(nameCount),
-                            value: UInt32(valueStart) << 8 | UInt32(values.count - valueStart)))
-                    longest = max(longest, nameCount)
-                    shortest = min(shortest, nameCount)
-                    if names[names.count - 1] != 0x3B { longestLegacy = max(longestLegacy, nameCount) }
+                    let hash = FNV1a.hash(names[nameStart...])
+                    precondition(byHash[hash] < 0, "two names of the table share a hash")
+                    byHash[hash] = entries.count
+                    entries.append(Entry(name: nameStart..<names.count, value: valueStart..<values.count))
                 }
             }
-            var capacity = 64
-            while capacity < 4 * entries.count { capacity *= 2 }  // at most a quarter full
-            mask = capacity - 1
-            slots = .allocate(capacity: capacity)
-            slots.initialize(repeating: Entry())
-            for entry in entries {
-                var slot = Self.slot(entry.hash, mask)
-                while slots[slot].name != 0 { slot = (slot + 1) & mask }
-                slots[slot] = entry
-            }
-            nameBytes = .allocate(capacity: names.count)
-            _ = nameBytes.initialize(from: names)
-            valueBytes = .allocate(capacity: values.count)
-            _ = valueBytes.initialize(from: values)
             self.entries = entries
-            longestName = longest
-            longestLegacyName = longestLegacy
-            shortestName = shortest
-        }
-
-        deinit {
-            slots.deallocate()
-            nameBytes.deallocate()
-            valueBytes.deallocate()
+            nameBytes = names
+            valueBytes = values
+            self.byHash = byHash
+            longestName = entries.map(\.name.count).max() ?? 0
+            shortestName = entries.map(\.name.count).min() ?? 0
+            longestLegacyName = entries.filter { names[$0.name.upperBound - 1] != 0x3B }.map(\.name.count).max() ?? 0
         }
 
         private static func nibble(_ hex: UInt8) -> UInt8 { hex <= 0x39 ? hex &- 0x30 : (hex | 0x20) &- 0x61 &+ 10 }
 
-        @inline(__always) private static func slot(_ hash: UInt64, _ mask: Int) -> Int {
-            Int(truncatingIfNeeded: (hash &* 0x9E37_79B9_7F4A_7C15) >> 32) & mask
-        }
-
         /// The value of the name `bytes[start..<start + length]`, whose hash is `hash`, or nil
         /// when it is not in the table. The caller checks that the name is inside `bytes`.
         @inline(__always)
-        func value(of hash: UInt64, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int)
-            -> UnsafeBufferPointer<UInt8>?
-        {
-            var slot = Self.slot(hash, mask)
-            while true {
-                let entry = slots[slot]
-                if entry.name == 0 { return nil }
-                if entry.hash == hash && Int(entry.name & 0xFF) == length {
-                    let nameStart = Int(entry.name >> 8)
-                    var k = 0
-                    while k < length && nameBytes[nameStart + k] == bytes[start + k] { k += 1 }
-                    if k == length { return value(entry) }
-                }
-                slot = (slot + 1) & mask
-            }
+        func value(of hash: UInt64, _ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ length: Int) -> ArraySlice<UInt8>? {
+            let index = byHash[hash]
+            guard index >= 0 else { return nil }
+            let entry = entries[index]
+            guard entry.name.count == length,
+                nameBytes[entry.name].elementsEqual(UnsafeBufferPointer(rebasing: bytes[start..<(start + length)]))
+            else { return nil }
+            return valueBytes[entry.value]
         }
 
-        func name(_ entry: Entry) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(rebasing: nameBytes[Int(entry.name >> 8)..<Int(entry.name >> 8 + entry.name & 0xFF)])
-        }
+        func name(_ entry: Entry) -> ArraySlice<UInt8> { nameBytes[entry.name] }
 
-        func value(_ entry: Entry) -> UnsafeBufferPointer<UInt8> {
-            UnsafeBufferPointer(rebasing: valueBytes[Int(entry.value >> 8)..<Int(entry.value >> 8 + entry.value & 0xFF)])
-        }
+        func value(_ entry: Entry) -> ArraySlice<UInt8> { valueBytes[entry.value] }
     }
 }
