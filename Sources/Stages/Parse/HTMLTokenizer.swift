@@ -81,11 +81,11 @@ struct HTMLTokenizer: ~Copyable {
                 return
             }
             let next = bytes[lt + 1]
-            if Self.isLetter(next) {
+            if MarkupBytes.isLetter(next) {
                 index = lt + 1
                 startTag(builder: &builder)
             } else if next == 0x2F {  // </
-                if lt + 2 < count && Self.isLetter(bytes[lt + 2]) {
+                if lt + 2 < count && MarkupBytes.isLetter(bytes[lt + 2]) {
                     index = lt + 2
                     endTag(builder: &builder)
                 } else if lt + 2 < count && bytes[lt + 2] == 0x3E {
@@ -218,8 +218,8 @@ struct HTMLTokenizer: ~Copyable {
         var hash = FNV1a.offsetBasis
         while index < bytes.count {
             let byte = bytes[index]
-            if Self.isWhitespace(byte) || byte == 0x2F || byte == 0x3E { break }
-            hash = FNV1a.adding(Self.lower(byte), to: hash)
+            if MarkupBytes.isWhitespace(byte) || byte == 0x2F || byte == 0x3E { break }
+            hash = FNV1a.adding(MarkupBytes.lower(byte), to: hash)
             index += 1
         }
         return (start..<index, hash)
@@ -234,7 +234,7 @@ struct HTMLTokenizer: ~Copyable {
         if known >= 0 { return (UnsafePointer(otherNameCopies[known]), .other) }
         guard intern else { return (ElementKind.other.cName, .other) }
         let copy = UnsafeMutablePointer<UInt8>.allocate(capacity: range.count + 1)
-        for (offset, at) in range.enumerated() { copy[offset] = Self.lower(bytes[at]) }
+        for (offset, at) in range.enumerated() { copy[offset] = MarkupBytes.lower(bytes[at]) }
         copy[range.count] = 0
         otherNames[hash] = otherNameCopies.count
         otherNameCopies.append(copy)
@@ -245,7 +245,7 @@ struct HTMLTokenizer: ~Copyable {
     private func sameName(_ range: Range<Int>, _ name: UnsafePointer<UInt8>) -> Bool {
         var offset = 0
         for at in range {
-            guard name[offset] == Self.lower(bytes[at]) else { return false }
+            guard name[offset] == MarkupBytes.lower(bytes[at]) else { return false }
             offset += 1
         }
         return name[offset] == 0
@@ -260,7 +260,7 @@ struct HTMLTokenizer: ~Copyable {
         var hiddenInput = false
         var attributes = 0
         while true {
-            while index < count && Self.isWhitespace(bytes[index]) { index += 1 }
+            while index < count && MarkupBytes.isWhitespace(bytes[index]) { index += 1 }
             guard index < count else { return nil }
             let byte = bytes[index]
             if byte == 0x3E {  // >
@@ -281,15 +281,15 @@ struct HTMLTokenizer: ~Copyable {
             index += 1
             while index < count {
                 let byte = bytes[index]
-                if Self.isWhitespace(byte) || byte == 0x2F || byte == 0x3E || byte == 0x3D { break }
+                if MarkupBytes.isWhitespace(byte) || byte == 0x2F || byte == 0x3E || byte == 0x3D { break }
                 index += 1
             }
             let nameEnd = index
-            while index < count && Self.isWhitespace(bytes[index]) { index += 1 }
+            while index < count && MarkupBytes.isWhitespace(bytes[index]) { index += 1 }
             var value: Range<Int>?
             if index < count && bytes[index] == 0x3D {  // =
                 index += 1
-                while index < count && Self.isWhitespace(bytes[index]) { index += 1 }
+                while index < count && MarkupBytes.isWhitespace(bytes[index]) { index += 1 }
                 guard index < count else { return nil }
                 let quote = bytes[index]
                 if quote == 0x22 || quote == 0x27 {
@@ -298,7 +298,7 @@ struct HTMLTokenizer: ~Copyable {
                     index = close + 1
                 } else {
                     let start = index
-                    while index < count && !Self.isWhitespace(bytes[index]) && bytes[index] != 0x3E { index += 1 }
+                    while index < count && !MarkupBytes.isWhitespace(bytes[index]) && bytes[index] != 0x3E { index += 1 }
                     value = start..<index
                 }
             }
@@ -314,7 +314,7 @@ struct HTMLTokenizer: ~Copyable {
                 read = index
             }
             offsets.append(arena.count)
-            for at in nameStart..<nameEnd { arena.append(Self.lower(bytes[at])) }
+            for at in nameStart..<nameEnd { arena.append(MarkupBytes.lower(bytes[at])) }
             arena.append(0)
             offsets.append(arena.count)
             if let value {
@@ -338,7 +338,7 @@ struct HTMLTokenizer: ~Copyable {
         stride(from: 0, to: offsets.count, by: 2).contains { pair in
             var at = offsets[pair]
             for index in range {
-                guard arena[at] == Self.lower(bytes[index]) else { return false }
+                guard arena[at] == MarkupBytes.lower(bytes[index]) else { return false }
                 at += 1
             }
             return arena[at] == 0
@@ -360,9 +360,9 @@ struct HTMLTokenizer: ~Copyable {
             search: while let lt = find(0x3C, from: at) {
                 at = lt + 1
                 guard lt + 2 + length <= count, bytes[lt + 1] == 0x2F else { continue }
-                for offset in 0..<length where Self.lower(bytes[lt + 2 + offset]) != name[offset] { continue search }
+                for offset in 0..<length where MarkupBytes.lower(bytes[lt + 2 + offset]) != name[offset] { continue search }
                 let after = lt + 2 + length
-                guard after < count, Self.isWhitespace(bytes[after]) || bytes[after] == 0x2F || bytes[after] == 0x3E else { continue }
+                guard after < count, MarkupBytes.isWhitespace(bytes[after]) || bytes[after] == 0x2F || bytes[after] == 0x3E else { continue }
                 end = lt
                 index = after
                 next = readAttributes(keep: false) != nil ? index : count
@@ -399,7 +399,7 @@ struct HTMLTokenizer: ~Copyable {
     private static func readAttributeIndex(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Int? {
         guard range.count < readNames.count else { return nil }
         candidates: for (name, index) in readNames[range.count] {
-            for (offset, at) in range.enumerated() where lower(bytes[at]) != name[offset] { continue candidates }
+            for (offset, at) in range.enumerated() where MarkupBytes.lower(bytes[at]) != name[offset] { continue candidates }
             return index
         }
         return nil
@@ -407,24 +407,16 @@ struct HTMLTokenizer: ~Copyable {
 
     private static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {
         guard bytes.count == word.utf8CodeUnitCount else { return false }
-        for offset in 0..<bytes.count where lower(bytes[offset]) != word.utf8Start[offset] { return false }
+        for offset in 0..<bytes.count where MarkupBytes.lower(bytes[offset]) != word.utf8Start[offset] { return false }
         return true
     }
 
     private func find(_ byte: UInt8, from start: Int) -> Int? {
-        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
-        guard let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
-        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
+        MarkupBytes.find(byte, in: bytes, from: start)
     }
 
     /// The index just past the next `byte` from `start`, or the end.
     private func after(_ byte: UInt8, from start: Int) -> Int {
         find(byte, from: start).map { $0 + 1 } ?? bytes.count
-    }
-
-    @inline(__always) private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
-    @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
-    @inline(__always) private static func isWhitespace(_ b: UInt8) -> Bool {
-        b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0C || b == 0x0D
     }
 }

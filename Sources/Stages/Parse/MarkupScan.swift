@@ -103,7 +103,7 @@ struct MarkupScan {
         let count = bytes.count
         var i = 0
         while i < count {
-            let lt = Self.find(0x3C, in: bytes, from: i)
+            let lt = MarkupBytes.find(0x3C, in: bytes, from: i)
             guard let lt else { return }  // <
             i = lt + 1
             guard i < count else { return }
@@ -112,21 +112,21 @@ struct MarkupScan {
                 if i + 2 < count && bytes[i + 1] == 0x2D && bytes[i + 2] == 0x2D {
                     i = Self.find(sequence: [0x2D, 0x2D, 0x3E], in: bytes, from: i + 3).map { $0 + 3 } ?? count
                 } else {
-                    i = Self.find(0x3E, in: bytes, from: i).map { $0 + 1 } ?? count
+                    i = MarkupBytes.find(0x3E, in: bytes, from: i).map { $0 + 1 } ?? count
                 }
                 continue
             }
             if c == 0x3F {  // <? : a bogus comment up to >
-                i = Self.find(0x3E, in: bytes, from: i).map { $0 + 1 } ?? count
+                i = MarkupBytes.find(0x3E, in: bytes, from: i).map { $0 + 1 } ?? count
                 continue
             }
             let isEnd = c == 0x2F
             let nameStart = isEnd ? i + 1 : i
-            guard nameStart < count, Self.isLetter(bytes[nameStart]) else { continue }  // text `<`
+            guard nameStart < count, MarkupBytes.isLetter(bytes[nameStart]) else { continue }  // text `<`
             var j = nameStart
             var hash = FNV1a.offsetBasis
             while j < count, !Self.endsName(bytes[j]) {
-                hash = FNV1a.adding(Self.lower(bytes[j]), to: hash)
+                hash = FNV1a.adding(MarkupBytes.lower(bytes[j]), to: hash)
                 j += 1
             }
             let nameEnd = j
@@ -185,7 +185,7 @@ struct MarkupScan {
                         {
                             unreadBodies.append(i..<end.tag)
                         }
-                    } else if i < end.tag && Self.find(0x3C, in: UnsafeBufferPointer(rebasing: bytes[..<end.tag]), from: i) != nil {
+                    } else if i < end.tag && MarkupBytes.find(0x3C, in: UnsafeBufferPointer(rebasing: bytes[..<end.tag]), from: i) != nil {
                         agreesWithLibXML2 = false
                     }
                     i = end.next
@@ -246,10 +246,10 @@ struct MarkupScan {
             guard isBlank(bytes[k]) else { return giveUp() }
             while k < end && isBlank(bytes[k]) { k += 1 }
             if k == end || bytes[k] == 0x2F && k + 1 == end { return }
-            guard isLetter(bytes[k]) else { return giveUp() }
+            guard MarkupBytes.isLetter(bytes[k]) else { return giveUp() }
             var name = FNV1a.offsetBasis
             while k < end && isAttributeNameByte(bytes[k]) {
-                name = FNV1a.adding(lower(bytes[k]), to: name)
+                name = FNV1a.adding(MarkupBytes.lower(bytes[k]), to: name)
                 k += 1
             }
             var afterName = k
@@ -260,7 +260,7 @@ struct MarkupScan {
                 guard k < end else { return giveUp() }
                 let quote = bytes[k]
                 if quote == 0x22 || quote == 0x27 {
-                    guard let close = find(quote, in: UnsafeBufferPointer(rebasing: bytes[..<end]), from: k + 1) else {
+                    guard let close = MarkupBytes.find(quote, in: UnsafeBufferPointer(rebasing: bytes[..<end]), from: k + 1) else {
                         return giveUp()
                     }
                     k = close + 1
@@ -287,7 +287,7 @@ struct MarkupScan {
 
     @inline(__always) private static func isBlank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0D }
     @inline(__always) private static func isAttributeNameByte(_ b: UInt8) -> Bool {
-        isLetter(b) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x3A || b == 0x2E
+        MarkupBytes.isLetter(b) || (b >= 0x30 && b <= 0x39) || b == 0x2D || b == 0x5F || b == 0x3A || b == 0x2E
     }
 
     // MARK: Names
@@ -354,16 +354,8 @@ struct MarkupScan {
 
     // MARK: Bytes
 
-    @inline(__always) private static func isLetter(_ b: UInt8) -> Bool { (b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A }
-    @inline(__always) private static func lower(_ b: UInt8) -> UInt8 { b >= 0x41 && b <= 0x5A ? b | 0x20 : b }
     @inline(__always) private static func endsName(_ b: UInt8) -> Bool {
         b == 0x20 || b == 0x09 || b == 0x0A || b == 0x0C || b == 0x0D || b == 0x2F || b == 0x3E
-    }
-
-    private static func find(_ byte: UInt8, in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        guard start < bytes.count, let base = bytes.baseAddress else { return nil }
-        guard let found = memchr(base + start, Int32(byte), bytes.count - start) else { return nil }
-        return UnsafeRawPointer(found) - UnsafeRawPointer(base)
     }
 
     /// Whether `pattern` (lower case) occurs in `bytes[range]`, in any case.
@@ -371,7 +363,7 @@ struct MarkupScan {
         guard range.count >= pattern.count else { return false }
         for start in range.lowerBound...(range.upperBound - pattern.count) {
             var k = 0
-            while k < pattern.count && lower(bytes[start + k]) == pattern[k] { k += 1 }
+            while k < pattern.count && MarkupBytes.lower(bytes[start + k]) == pattern[k] { k += 1 }
             if k == pattern.count { return true }
         }
         return false
@@ -379,7 +371,7 @@ struct MarkupScan {
 
     private static func find(sequence: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
         var i = start
-        while let at = find(sequence[0], in: bytes, from: i) {
+        while let at = MarkupBytes.find(sequence[0], in: bytes, from: i) {
             if at + sequence.count > bytes.count { return nil }
             if (1..<sequence.count).allSatisfy({ bytes[at + $0] == sequence[$0] }) { return at }
             i = at + 1
@@ -390,10 +382,10 @@ struct MarkupScan {
     /// Where `</name` (any case) starts, and the offset just past its `>`; nil when there is none.
     private static func findEndTag(_ tag: [UInt8], in bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (tag: Int, next: Int)? {
         var i = start
-        while let at = find(0x3C, in: bytes, from: i) {
+        while let at = MarkupBytes.find(0x3C, in: bytes, from: i) {
             if at + tag.count > bytes.count { return nil }
-            if (1..<tag.count).allSatisfy({ lower(bytes[at + $0]) == tag[$0] }) {
-                return (at, find(0x3E, in: bytes, from: at + tag.count).map { $0 + 1 } ?? bytes.count)
+            if (1..<tag.count).allSatisfy({ MarkupBytes.lower(bytes[at + $0]) == tag[$0] }) {
+                return (at, MarkupBytes.find(0x3E, in: bytes, from: at + tag.count).map { $0 + 1 } ?? bytes.count)
             }
             i = at + 1
         }

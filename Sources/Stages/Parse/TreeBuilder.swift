@@ -255,7 +255,7 @@ struct TreeBuilder<Sink: TreeSink> {
         while mode != .inBody {
             // Before the body, whitespace stays (in the head) or goes; other text implies the body.
             var blank = 0
-            while blank < length && Self.isWhitespace(text[blank]) { blank += 1 }
+            while blank < length && MarkupBytes.isWhitespace(text[blank]) { blank += 1 }
             if blank > 0 && (mode == .inHead || mode == .inHeadNoscript || mode == .afterHead) {
                 sink.characters(text, blank)
             }
@@ -719,13 +719,10 @@ struct TreeBuilder<Sink: TreeSink> {
     }
 
     static func isBlank(_ text: UnsafePointer<UInt8>, _ length: Int) -> Bool {
-        for index in 0..<length where !isWhitespace(text[index]) { return false }
+        for index in 0..<length where !MarkupBytes.isWhitespace(text[index]) { return false }
         return true
     }
 
-    @inline(__always) static func isWhitespace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0C || byte == 0x0D
-    }
 }
 
 /// HTML's list of active formatting elements: the formatting elements open (or closed by other
