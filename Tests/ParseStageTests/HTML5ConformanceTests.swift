@@ -136,17 +136,16 @@ struct HTML5ConformanceTests {
     ///
     /// The builder departs from the spec where it would have to move nodes it has handed out (the
     /// adoption agency with a furthest block, foster parenting, `</form>` with elements open inside
-    /// it: ``TreeBuilder/movesNodes``, where the default construction hands the page to gumbo);
-    /// it puts head content after `</head>` where it stands, adds no attributes of a second
-    /// `<html>` or `<body>`, and has no "in template", "in select", "in frameset" or "after body"
-    /// modes; the tokenizer removes NUL bytes as the stage does and reads no CDATA sections or
-    /// script escapes. The floor is the rate measured after the end-of-document and newline rules
-    /// were added (1,143 of 1,564, 73.1 %; 914, 58.4 %, before them) less a small margin, so a
-    /// regression fails it; raise it as the builder closes those gaps.
+    /// it), and has no "in template" (it reads a template's content with the "in body" rules),
+    /// "in frameset" or "after body" modes: ``TreeBuilder/departure``, where the default
+    /// construction hands the page to gumbo. The tokenizer removes NUL bytes as the stage does.
+    /// The floor is the rate measured after the select mode, quirks mode, head content after
+    /// `</head>`, script escapes and CDATA sections were added (1,301 of 1,564, 83.2 %; 1,143,
+    /// 73.1 %, before them) less a small margin, so a regression fails it.
     /// `RUNNEL_HTML5LIB_NATIVE_FAILURES=FILE` writes each
     /// failing case (data, expected and actual tree) to `FILE`.
     @Test(
-        "the native builder builds the browser's tree (comments and doctype aside) for at least 72 % of the document cases",
+        "the native builder builds the browser's tree (comments and doctype aside) for at least 82 % of the document cases",
         .enabled(
             if: directory != nil,
             "html5lib-tests not found: run `source Scripts/lib/html5lib-tests.sh && need_html5lib_tests` (Scripts/test.sh does)"))
@@ -182,16 +181,18 @@ struct HTML5ConformanceTests {
             + "\(mergedText) expected trees had text merged across a removed comment")
         print("native failures by file: " + failures.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         #expect(passed + failed > 1000)
-        #expect(rate >= 0.72)
+        #expect(rate >= 0.82)
     }
 
     /// What the stage's default construction (``TreeConstruction/automatic``) gives: the native
-    /// tree, or gumbo's where the native builder sees that a browser moves built nodes. A case
+    /// tree, or gumbo's where the native builder sees its tree depart from the browser's. A case
     /// the native builder keeps is compared as in ``nativePassRate()`` (comments and doctype
-    /// aside); a case it hands over, as in ``passRate()``. The floor is the rate measured when
-    /// the test was written (1,282 of 1,564, 82.0 %; 144 cases handed to gumbo) less a small margin.
+    /// aside); a case it hands over, as in ``passRate()``. The floor is the rate measured (1,545
+    /// of 1,564, 98.8 %; 362 cases handed to gumbo; the 19 failures are NUL bytes, which the
+    /// stage removes before any builder sees the page) less a small margin; the issue asks 95 %.
+    /// `RUNNEL_HTML5LIB_DEFAULT_FAILURES=FILE` writes each failing case to `FILE`.
     @Test(
-        "the default construction (native, gumbo where nodes move) builds the browser's tree for at least 80 % of the document cases",
+        "the default construction (native, gumbo where its tree departs) builds the browser's tree for at least 98 % of the document cases",
         .enabled(
             if: directory != nil,
             "html5lib-tests not found: run `source Scripts/lib/html5lib-tests.sh && need_html5lib_tests` (Scripts/test.sh does)"))
@@ -199,23 +200,34 @@ struct HTML5ConformanceTests {
         let directory = try #require(Self.directory)
         let files = try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".dat") }.sorted()
         var passed = 0, failed = 0, handedOver = 0
+        let dump = ProcessInfo.processInfo.environment["RUNNEL_HTML5LIB_DEFAULT_FAILURES"]
+        var dumped = ""
         for file in files {
-            for test in try Self.cases(in: directory.appendingPathComponent(file)) where !test.fragment && !test.scriptOn {
-                let same: Bool
-                if let native = TreeBuilder<TestFormatSink>.testFormatUnlessNodesMove(test.data) {
-                    same = native == Self.withoutCommentsAndDoctype(test.expected).tree
+            for (number, test) in try Self.cases(in: directory.appendingPathComponent(file)).enumerated()
+            where !test.fragment && !test.scriptOn {
+                let expected: String, actual: String
+                if let native = TreeBuilder<TestFormatSink>.testFormatUnlessDeparting(test.data) {
+                    (expected, actual) = (Self.withoutCommentsAndDoctype(test.expected).tree, native)
                 } else {
                     handedOver += 1
-                    same = HTML5TreeConstruction.testFormat(test.data) == test.expected
+                    (expected, actual) = (test.expected, HTML5TreeConstruction.testFormat(test.data))
                 }
-                if same { passed += 1 } else { failed += 1 }
+                if expected == actual {
+                    passed += 1
+                } else {
+                    failed += 1
+                    if dump != nil {
+                        dumped += "#file \(file) \(number)\n#data\n\(test.data)\n#expected\n\(expected)\n#actual\n\(actual)\n\n"
+                    }
+                }
             }
         }
+        if let dump { try dumped.write(toFile: dump, atomically: true, encoding: .utf8) }
         let rate = Double(passed) / Double(max(1, passed + failed))
         print("html5lib-tests tree-construction, default construction: \(passed) passed, \(failed) failed of \(passed + failed) "
             + "document cases (\(String(format: "%.1f", rate * 100)) %); \(handedOver) handed to gumbo")
         #expect(passed + failed > 1000)
         #expect(handedOver > 0)
-        #expect(rate >= 0.80)
+        #expect(rate >= 0.98)
     }
 }

@@ -46,7 +46,7 @@ struct TreeConstructionTests {
     }
 
     @Test(
-        "the native builder says where a browser would move built nodes (the adoption agency, foster parenting, a form's end tag), and nothing else",
+        "the native builder says where the walk's tree would depart from the browser's (the adoption agency, foster parenting, a form's end tag, a frameset), and nothing else",
         arguments: [
             // A block's end tag closes what is open inside it: no node moves.
             ("<header><button><div><div>Menu</button></header><p>Text</p>", false),
@@ -71,6 +71,16 @@ struct TreeConstructionTests {
             // A form's end tag with an element still open inside the form.
             ("<form><div>Search</form><p>after</p>", true),
             ("<form><input name=q></form>", false),
+            // Built as a browser builds them, for the walk.
+            ("<head><template><div>Card</div></template><title>T</title></head><p>Text</p>", false),
+            ("<head></head>\n<script>x</script><meta name=a content=b><body class=home><p>Text</p>", false),
+            ("<p>Text</p><body class=home><html lang=en>", false),
+            ("<select><option>A<option>B<div>C</div></select><p>Text</p>", false),
+            ("<script><!--<script>document.write('</script>')</script>--></script><p>Text</p>", false),
+            ("<table><form></table><form><p>Text</p></form>", false),
+            // Left to gumbo.
+            ("<frameset><frame src=a></frameset>", true),
+            ("<select><template><option>A</template></select>", true),
         ])
     func nativeBuilderSeesMovedNodes(_ html: String, _ moves: Bool) {
         var bytes = Array(html.utf8)
@@ -79,7 +89,22 @@ struct TreeConstructionTests {
             HTMLTokenizer.run(UnsafeBufferPointer(buffer), into: &builder)
             return builder
         }
-        #expect(builder.movesNodes == moves)
+        #expect(builder.departs == moves)
+    }
+
+    @Test("nothing inside a template is the page's text, and a template in the head leaves the head open")
+    func templateContent() throws {
+        let tree = try HTMLTreeBuilder.build(
+            html: "<head><template><div>Card template text</div></template><title>Title</title></head><body><p>Article text, long enough.</p></body>",
+            baseURL: "https://news.example/", construction: .native)
+        #expect(tree.blocks.map(\.text) == ["Article text, long enough."])
+    }
+
+    @Test("a second <html>'s lang counts where the first has none, as a browser adds it")
+    func secondHTMLLang() throws {
+        let tree = try HTMLTreeBuilder.build(
+            html: "<meta charset=utf-8><html lang=vi><p>Bài báo</p>", baseURL: "https://news.example/", construction: .native)
+        #expect(tree.htmlLang == "vi")
     }
 
     @Test("the same page through the libxml2 builder loses the article: the case the HTML5 tree fixes")

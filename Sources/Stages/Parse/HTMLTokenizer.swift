@@ -10,9 +10,9 @@ import RunnelProtocol
 /// ones the walk reads (``Attributes/readNames``) are copied out, the first of each name kept, as
 /// a browser keeps it. After a start tag, the builder says how the content is read: raw text and
 /// escapable text (`<script>`, `<style>`, `<title>`, `<textarea>`…) run to their end tag, found
-/// with `memchr`. What the spec reads in states this tokenizer leaves out: the escape states of
-/// script data (`<!--<script>` inside a script) and CDATA sections in SVG; carriage returns are
-/// passed on as they are (the walk treats them as spaces).
+/// with `memchr`, a script through the escape states of script data (`<!--<script>…</script>`
+/// inside a script does not end it); in SVG and MathML a CDATA section is text. Carriage returns
+/// are passed on as they are (the walk treats them as spaces).
 ///
 /// Element names other than the ones ``ElementKind`` knows are interned per page: each name gets
 /// one NUL-terminated copy, whose address the tree and the walker use as the name. Two names with
@@ -97,7 +97,17 @@ struct HTMLTokenizer: ~Copyable {
                     index = after(0x3E, from: lt + 2)  // a bogus comment
                 }
             } else if next == 0x21 {  // <!
-                index = commentEnd(from: lt + 2)
+                if builder.awaitsDoctype, isDoctype(at: lt + 2) {
+                    let (doctype, end) = Doctype.read(bytes, from: lt + 9)
+                    builder.doctype(doctype)
+                    index = end
+                } else if builder.inForeignContent, let end = cdataEnd(from: lt + 2) {
+                    let text = lt + 9  // after `<![CDATA[`
+                    if end > text { builder.text(bytes.baseAddress! + text, end - text) }
+                    index = min(end + 3, count)
+                } else {
+                    index = commentEnd(from: lt + 2)
+                }
             } else if next == 0x3F {  // <? : a bogus comment
                 index = after(0x3E, from: lt + 2)
             } else {
@@ -164,15 +174,41 @@ struct HTMLTokenizer: ~Copyable {
         return count
     }
 
+    /// Whether `DOCTYPE` (any case) is at `start`.
+    private func isDoctype(at start: Int) -> Bool {
+        let word: StaticString = "doctype"
+        guard start + word.utf8CodeUnitCount <= bytes.count else { return false }
+        for offset in 0..<word.utf8CodeUnitCount where MarkupBytes.lower(bytes[start + offset]) != word.utf8Start[offset] {
+            return false
+        }
+        return true
+    }
+
+    /// Where the CDATA section after `<!` ends (its `]]>`, or the page's end), or nil when
+    /// `[CDATA[` does not follow.
+    private func cdataEnd(from start: Int) -> Int? {
+        let open: StaticString = "[CDATA["
+        guard start + open.utf8CodeUnitCount <= bytes.count,
+            memcmp(bytes.baseAddress! + start, open.utf8Start, open.utf8CodeUnitCount) == 0
+        else { return nil }
+        var at = start + open.utf8CodeUnitCount
+        while let bracket = find(0x5D, from: at) {  // ]
+            if bracket + 2 < bytes.count && bytes[bracket + 1] == 0x5D && bytes[bracket + 2] == 0x3E { return bracket }
+            at = bracket + 1
+        }
+        return bytes.count
+    }
+
     // MARK: Tags
 
     /// A start tag whose name starts at ``index``.
     private mutating func startTag<Sink: TreeSink>(builder: inout TreeBuilder<Sink>) {
         let tagStart = index - 1
         let (nameRange, hash) = readName()
+        let (name, kind) = element(nameRange, hash: hash, intern: true)
         arena.removeAll(keepingCapacity: true)
         offsets.removeAll(keepingCapacity: true)
-        guard let (selfClosing, hiddenInput, attributes) = readAttributes(keep: true) else {
+        guard let (selfClosing, marked, attributes) = readAttributes(keep: true, of: kind) else {
             index = bytes.count  // the document ends inside the tag, which is dropped
             return
         }
@@ -181,9 +217,9 @@ struct HTMLTokenizer: ~Copyable {
             index = bytes.count
             return
         }
-        let (name, kind) = element(nameRange, hash: hash, intern: true)
         var tag = TreeBuilder<Sink>.StartTag(name: name, kind: kind, selfClosing: selfClosing)
-        tag.isHiddenInput = kind == .input && hiddenInput
+        tag.isHiddenInput = kind == .input && marked
+        tag.isPresentationalFont = kind == .font && marked
         let content: ElementKind.Content
         if offsets.isEmpty {
             content = builder.startTag(tag)
@@ -204,7 +240,7 @@ struct HTMLTokenizer: ~Copyable {
     /// An end tag whose name starts at ``index``.
     private mutating func endTag<Sink: TreeSink>(builder: inout TreeBuilder<Sink>) {
         let (nameRange, hash) = readName()
-        guard readAttributes(keep: false) != nil else {
+        guard readAttributes(keep: false, of: .other) != nil else {
             index = bytes.count
             return
         }
@@ -252,12 +288,13 @@ struct HTMLTokenizer: ~Copyable {
     }
 
     /// Reads a tag's attributes up to and past its `>`, copying the ones the walk reads (when
-    /// `keep`) into ``arena``. Returns whether the tag is self-closing, whether it has
-    /// `type=hidden`, and how many attributes it has; nil when the document ends inside the tag.
-    private mutating func readAttributes(keep: Bool) -> (selfClosing: Bool, hiddenInput: Bool, attributes: Int)? {
+    /// `keep`) into ``arena``. Returns whether the tag is self-closing, whether it is marked (an
+    /// `<input>` with `type=hidden`, a `<font>` with `color`, `face` or `size`), and how many
+    /// attributes it has; nil when the document ends inside the tag.
+    private mutating func readAttributes(keep: Bool, of kind: ElementKind) -> (selfClosing: Bool, marked: Bool, attributes: Int)? {
         let count = bytes.count
         var seen: UInt32 = 0
-        var hiddenInput = false
+        var marked = false
         var attributes = 0
         while true {
             while index < count && MarkupBytes.isWhitespace(bytes[index]) { index += 1 }
@@ -265,13 +302,13 @@ struct HTMLTokenizer: ~Copyable {
             let byte = bytes[index]
             if byte == 0x3E {  // >
                 index += 1
-                return (false, hiddenInput, attributes)
+                return (false, marked, attributes)
             }
             if byte == 0x2F {  // /
                 index += 1
                 if index < count && bytes[index] == 0x3E {
                     index += 1
-                    return (true, hiddenInput, attributes)
+                    return (true, marked, attributes)
                 }
                 continue
             }
@@ -302,6 +339,7 @@ struct HTMLTokenizer: ~Copyable {
                     value = start..<index
                 }
             }
+            if kind == .font && !marked { marked = Self.isPresentational(UnsafeBufferPointer(rebasing: bytes[nameStart..<nameEnd])) }
             guard keep else { continue }
             let read: Int
             if allAttributes {
@@ -321,11 +359,11 @@ struct HTMLTokenizer: ~Copyable {
                 let raw = UnsafeBufferPointer(rebasing: bytes[value])
                 if memchr(raw.baseAddress!, 0x26, raw.count) == nil {
                     arena.append(contentsOf: raw)
-                    if read == Self.typeName { hiddenInput = Self.equalsLowercased(raw, "hidden") }
+                    if read == Self.typeName { marked = Self.equalsLowercased(raw, "hidden") }
                 } else {
                     decode(value, inAttribute: true)
                     arena.append(contentsOf: decoded)
-                    if read == Self.typeName { hiddenInput = decoded.withUnsafeBufferPointer { Self.equalsLowercased($0, "hidden") } }
+                    if read == Self.typeName { marked = decoded.withUnsafeBufferPointer { Self.equalsLowercased($0, "hidden") } }
                 }
             }
             arena.append(0)
@@ -352,21 +390,16 @@ struct HTMLTokenizer: ~Copyable {
         let start = index
         var end = count
         var next = count
-        if content != .plaintext {
-            let name = kind.cName
-            let length = strlen(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self))
-            var at = start
-            // `</name` in any case, then whitespace, `/` or `>`.
-            search: while let lt = find(0x3C, from: at) {
-                at = lt + 1
-                guard lt + 2 + length <= count, bytes[lt + 1] == 0x2F else { continue }
-                for offset in 0..<length where MarkupBytes.lower(bytes[lt + 2 + offset]) != name[offset] { continue search }
-                let after = lt + 2 + length
-                guard after < count, MarkupBytes.isWhitespace(bytes[after]) || bytes[after] == 0x2F || bytes[after] == 0x3E else { continue }
+        if content != .plaintext, var lt = endTag(of: kind, from: start) {
+            // A script ends at the first `</script` outside the escape states (`<!--` starts them),
+            // which are read only when the text up to that `</script` has a `<!--`.
+            if content == .script, hasCommentOpen(from: start, before: lt) {
+                lt = scriptEnd(from: start) ?? count
+            }
+            if lt < count {
                 end = lt
-                index = after
-                next = readAttributes(keep: false) != nil ? index : count
-                break
+                index = lt + 2 + strlen(UnsafeRawPointer(kind.cName).assumingMemoryBound(to: CChar.self))
+                next = readAttributes(keep: false, of: .other) != nil ? index : count
             }
         }
         if end > start {
@@ -379,6 +412,92 @@ struct HTMLTokenizer: ~Copyable {
         }
         if end < count { builder.endText() }
         index = next
+    }
+
+    /// Where the first end tag of `kind` (`</name` in any case, then whitespace, `/` or `>`) from
+    /// `start` begins.
+    private func endTag(of kind: ElementKind, from start: Int) -> Int? {
+        var at = start
+        while let lt = find(0x3C, from: at) {
+            if isEndTag(of: kind, at: lt) { return lt }
+            at = lt + 1
+        }
+        return nil
+    }
+
+    /// Whether an end tag of `kind` starts at `lt` (its `<`).
+    private func isEndTag(of kind: ElementKind, at lt: Int) -> Bool {
+        guard lt + 1 < bytes.count, bytes[lt + 1] == 0x2F else { return false }
+        return isName(of: kind, at: lt + 2)
+    }
+
+    /// Whether the name of `kind` (any case), then whitespace, `/` or `>`, is at `at`.
+    private func isName(of kind: ElementKind, at: Int) -> Bool {
+        let name = kind.cName
+        var offset = 0
+        while name[offset] != 0 {
+            guard at + offset < bytes.count, MarkupBytes.lower(bytes[at + offset]) == name[offset] else { return false }
+            offset += 1
+        }
+        guard at + offset < bytes.count else { return false }
+        let after = bytes[at + offset]
+        return MarkupBytes.isWhitespace(after) || after == 0x2F || after == 0x3E
+    }
+
+    /// Whether a `<!--` starts between `start` and `end`, a `<`.
+    private func hasCommentOpen(from start: Int, before end: Int) -> Bool {
+        var at = start
+        while let lt = find(0x3C, from: at), lt < end {
+            if bytes[lt + 1] == 0x21 && lt + 3 < end && bytes[lt + 2] == 0x2D && bytes[lt + 3] == 0x2D { return true }
+            at = lt + 1
+        }
+        return false
+    }
+
+    /// Where the script from `start` ends (the `<` of its end tag) when read through the script
+    /// data states of the spec: `<!--` escapes, `-->` ends the escape, and inside an escape
+    /// `<script` escapes twice, so that a `</script` there closes only the inner one. Nil when
+    /// the script runs to the end of the page.
+    private func scriptEnd(from start: Int) -> Int? {
+        enum State { case data, escaped, escapedDash, escapedDashDash, double, doubleDash, doubleDashDash }
+        var state = State.data
+        var at = start
+        let count = bytes.count
+        while at < count {
+            let byte = bytes[at]
+            switch state {
+            case .data:
+                if byte == 0x3C {
+                    if isEndTag(of: .script, at: at) { return at }
+                    if at + 3 < count && bytes[at + 1] == 0x21 && bytes[at + 2] == 0x2D && bytes[at + 3] == 0x2D {
+                        state = .escapedDashDash
+                        at += 4
+                        continue
+                    }
+                }
+            case .escaped, .escapedDash, .escapedDashDash:
+                if byte == 0x2D {
+                    state = state == .escaped ? .escapedDash : .escapedDashDash
+                } else if byte == 0x3C {
+                    if isEndTag(of: .script, at: at) { return at }
+                    state = isName(of: .script, at: at + 1) ? .double : .escaped
+                    if state == .double { at += 7 }
+                } else {
+                    state = byte == 0x3E && state == .escapedDashDash ? .data : .escaped
+                }
+            case .double, .doubleDash, .doubleDashDash:
+                if byte == 0x2D {
+                    state = state == .double ? .doubleDash : .doubleDashDash
+                } else if byte == 0x3C {
+                    state = isEndTag(of: .script, at: at) ? .escaped : .double
+                    if state == .escaped { at += 8 }
+                } else {
+                    state = byte == 0x3E && state == .doubleDashDash ? .data : .double
+                }
+            }
+            at += 1
+        }
+        return nil
     }
 
     // MARK: Bytes
@@ -403,6 +522,11 @@ struct HTMLTokenizer: ~Copyable {
             return index
         }
         return nil
+    }
+
+    /// Whether an attribute name makes a `<font>` leave SVG or MathML content.
+    private static func isPresentational(_ name: UnsafeBufferPointer<UInt8>) -> Bool {
+        equalsLowercased(name, "color") || equalsLowercased(name, "face") || equalsLowercased(name, "size")
     }
 
     private static func equalsLowercased(_ bytes: UnsafeBufferPointer<UInt8>, _ word: StaticString) -> Bool {

@@ -86,11 +86,11 @@ struct HTMLTreeBuilder {
             return walker.tree
         }
         if construction == .native || construction == .automatic {
-            var builder = TreeBuilder(sink: Walker(baseURL: baseURL), stopsWhenNodesMove: construction == .automatic)
+            var builder = TreeBuilder(sink: Walker(baseURL: baseURL), stopsOnDeparture: construction == .automatic)
             if let refusal = HTMLTokenizer.run(html, into: &builder, limits: limits) { throw refusal }
-            // Where a browser would move built nodes, gumbo builds the page instead, once the
+            // Where the native tree departs from the browser's, gumbo builds the page instead, once the
             // scan has held the whole page to the limits (the tokenizer stopped early).
-            if builder.movesNodes && construction == .automatic {
+            if builder.departs && construction == .automatic {
                 if limits != .none { _ = try MarkupScan.check(html, against: limits, collectingUnread: false) }
                 return try build(html: html, baseURL: baseURL, construction: .html5)
             }

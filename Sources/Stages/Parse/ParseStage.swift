@@ -13,7 +13,8 @@ import RunnelStage
 /// The steps, each in its own files: decode the body (``PageDecoder``); scan the markup for
 /// hostile shapes and the parts the tree never reads (``MarkupScan``); build the tree
 /// (``HTMLTreeBuilder`` drives ``HTMLTokenizer`` and ``TreeBuilder``, or gumbo
-/// (``HTML5TreeConstruction``) where a browser would move built nodes, or libxml2; all into a ``Walker``:
+/// (``HTML5TreeConstruction``) where the native tree would depart from a browser's, or libxml2;
+/// all into a ``Walker``:
 /// `Walker+Elements`, `Walker+Text`, `Walker+Attributes`); score and select the content's roots
 /// (`ContentExtractor+Selecting`); clean the blocks under them (`ContentExtractor+Cleaning`);
 /// read the metadata (``MetadataExtractor``, ``JSONLinkedData``, ``DateNormalizer``); put the

@@ -14,32 +14,55 @@ protocol TreeSink {
     mutating func rawCharacters(_ text: UnsafePointer<UInt8>, _ length: Int)
     /// An SVG (`svg` true) or MathML element starts; by default, as ``start(_:_:)``.
     mutating func startForeign(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, svg: Bool)
+    /// The attributes of a second `<html>` or `<body>` start tag (`root` is ``ElementKind/html``
+    /// or ``ElementKind/body``), which a browser adds to the element, open since, where it has
+    /// none of that name; by default they are dropped.
+    mutating func addAttributes(_ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>, to root: ElementKind)
+    /// Whether the sink reads nothing inside a `<template>` (its content, which a browser keeps
+    /// apart and builds in modes of its own); by default it reads it.
+    static var skipsTemplateContent: Bool { get }
 }
 
 extension TreeSink {
     mutating func startForeign(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, svg: Bool) {
         start(name, attributes)
     }
+
+    mutating func addAttributes(_ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>, to root: ElementKind) {}
+
+    static var skipsTemplateContent: Bool { false }
 }
 
-extension Walker: TreeSink {}
+extension Walker: TreeSink {
+    /// The walk skips a template's subtree (``Tag/isSkipped``).
+    static var skipsTemplateContent: Bool { true }
+}
 
 /// HTML's tree construction (WHATWG HTML 13.2.6) over the tokens of ``HTMLTokenizer``, handing
-/// the tree to a ``TreeSink`` as it is built: the insertion modes up to "in body", implied end
-/// tags, elements in scope, the `<p>`, list-item, heading and button rules, tables with their
-/// implied sections, rows and cells, raw-text elements, and SVG and MathML content with its
-/// break-outs.
+/// the tree to a ``TreeSink`` as it is built: the insertion modes up to "in body" and "in
+/// select", implied end tags, elements in scope, the `<p>`, list-item, heading and button rules,
+/// the form element pointer, tables with their implied sections, rows and cells, raw-text
+/// elements, and SVG and MathML content with its break-outs.
 ///
-/// Three parts of the algorithm move nodes that are already built, which a builder handing out
+/// Head content after `</head>`, which a browser puts back into the head, goes there: the head
+/// ends for the sink only when the body starts. A second `<html>` or `<body>` hands its
+/// attributes to the sink (``TreeSink/addAttributes(_:to:)``).
+///
+/// Some parts of the algorithm move nodes that are already built, which a builder handing out
 /// its tree as it goes cannot do: the adoption agency with a block open inside the formatting
 /// element (`<b><p>…</b>`, `<a name=top/><div>…<a href=…>`), foster parenting (text directly in a
-/// `<table>`), and `</form>` with elements still open inside the form. Where the markup takes one
-/// of them, ``movesNodes`` turns true; for ``TreeConstruction/automatic`` (built with
-/// `stopsWhenNodesMove`) the tokenizer stops there and the page is built again with gumbo, which
-/// builds the whole document first. (Alone, as
-/// ``TreeConstruction/native``, the builder goes on: the formatting element closes with the
-/// block open inside it, the misplaced content stays where it is, `</form>` closes what is
-/// open inside the form.)
+/// `<table>`), and `</form>` with elements still open inside the form. Others this builder
+/// leaves out: `<frameset>`, `<annotation-xml>` (an integration point by its `encoding`), and
+/// the content of a `<template>`. A browser builds that content apart, in the "in template"
+/// mode and the table modes it leads to; the builder reads it with the "in body" rules, which
+/// keeps everything outside the template the browser's, so for a sink that skips template
+/// content (``TreeSink/skipsTemplateContent``, the ``Walker``) a template is no departure.
+/// Where the markup takes one of these, ``departure`` says which; for
+/// ``TreeConstruction/automatic`` (built with `stopsOnDeparture`) the tokenizer stops there and
+/// the page is built again with gumbo, which builds the whole document first. (Alone, as ``TreeConstruction/native``, the builder goes on:
+/// the formatting element closes with the block open inside it, the misplaced content stays
+/// where it is, `</form>` closes what is open inside the form, `<template>` is an element like
+/// any other.)
 struct TreeBuilder<Sink: TreeSink> {
     enum Namespace: UInt8 { case html, svg, math }
 
@@ -96,9 +119,28 @@ struct TreeBuilder<Sink: TreeSink> {
         var attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?
         /// An `<input type=hidden>` (kept in place inside a table).
         var isHiddenInput = false
+        /// A `<font>` with `color`, `face` or `size`, which leaves SVG and MathML content.
+        var isPresentationalFont = false
     }
 
     private enum Mode { case beforeHTML, beforeHead, inHead, inHeadNoscript, afterHead, inBody }
+
+    /// Where the markup takes the builder off the browser's tree (see the type's comment).
+    enum Departure: String, Sendable {
+        /// The adoption agency with a block open inside the formatting element.
+        case adoptionAgency
+        /// Content directly inside a table, which a browser moves before the table.
+        case fosterParenting
+        /// `</form>` with elements open inside the form, which stay open.
+        case formEnd
+        /// `<template>`, whose content a browser keeps apart ("in template"), for a sink that reads
+        /// it; or inside a `<select>`.
+        case template
+        /// `<frameset>`, which replaces the body.
+        case frameset
+        /// `<annotation-xml>`, an HTML integration point or not by its `encoding`.
+        case annotationXML
+    }
 
     enum Scope { case normal, listItem, button, table }
 
@@ -108,23 +150,53 @@ struct TreeBuilder<Sink: TreeSink> {
     /// Per element inserted, whether it is still open.
     private var isOpen: [Bool] = []
     private var formatting = ActiveFormattingElements()
-    /// Whether the markup took a path where a browser moves nodes it has built (see the type's
-    /// comment): the tree handed to the sink is not the browser's from there on.
-    private(set) var movesNodes = false
-    /// Whether the tokenizer stops once ``movesNodes`` is true (the page is built again by
-    /// another builder).
-    let stopsWhenNodesMove: Bool
+    /// The form element pointer: the `<form>` that start and end tags of forms refer to.
+    private var form: Int?
+    /// Whether a `<select>` is open ("in select"), and whether it was opened inside a table ("in
+    /// select in table").
+    private var inSelect = false
+    private var selectInTable = false
+    /// Whether the head is off the stack but not yet ended for the sink: until the body starts,
+    /// head content may still come, which goes into the head ("after head").
+    private var headEndPending = false
+    /// Whitespace after `</head>`, which goes after the head once it ends for the sink.
+    private var afterHeadWhitespace: [UInt8] = []
+    /// How many `<template>` elements are open: their content takes the "in body" rules,
+    /// whatever the mode (see the type's comment).
+    private var openTemplates = 0
+    /// The first markup where a browser builds another tree (see the type's comment): the tree
+    /// handed to the sink is not the browser's from there on. Nil while it is.
+    private(set) var departure: Departure?
+    /// Whether the tokenizer stops at a ``departure`` (the page is built again by another builder).
+    let stopsOnDeparture: Bool
     /// After `<pre>`, `<listing>` and `<textarea>`: a newline right after the start tag is not text.
     private var dropsNewline = false
+    /// Whether the document is in quirks mode: no doctype before the first element or text, or
+    /// one that says so (``Doctype/isQuirks``).
+    private(set) var quirks = true
+    private var doctypeSeen = false
+
+    /// Whether a doctype here sets the document's mode (nothing but comments and whitespace before it).
+    var awaitsDoctype: Bool { mode == .beforeHTML && !doctypeSeen }
+
+    /// Whether the tree departs from the browser's (``departure``).
+    var departs: Bool { departure != nil }
 
     /// Whether the tokenizer stops here.
-    var stops: Bool { movesNodes && stopsWhenNodesMove }
+    var stops: Bool { departure != nil && stopsOnDeparture }
 
-    /// - Parameter stopsWhenNodesMove: stop at the first markup where a browser would move built nodes.
-    init(sink: Sink, stopsWhenNodesMove: Bool = false) {
+    /// Whether text is read as in SVG or MathML (a CDATA section is text there).
+    var inForeignContent: Bool { stack.last.map { $0.namespace != .html } ?? false }
+
+    /// - Parameter stopsOnDeparture: stop at the first markup where a browser builds another tree.
+    init(sink: Sink, stopsOnDeparture: Bool = false) {
         self.sink = sink
-        self.stopsWhenNodesMove = stopsWhenNodesMove
+        self.stopsOnDeparture = stopsOnDeparture
         stack.reserveCapacity(64)
+    }
+
+    private mutating func depart(_ why: Departure) {
+        if departure == nil { departure = why }
     }
 
     // MARK: Tokens
@@ -132,13 +204,21 @@ struct TreeBuilder<Sink: TreeSink> {
     /// A start tag; returns how the tokenizer reads what follows it.
     mutating func startTag(_ tag: StartTag) -> ElementKind.Content {
         dropsNewline = false
+        if let current = stack.last, current.namespace != .html {
+            // `<mglyph>` and `<malignmark>` stay MathML in a MathML text integration point.
+            if current.namespace == .math && current.isIntegrationPoint && Self.isMathGlyph(tag.name) {
+                insertForeign(tag, in: .math)
+                return .markup
+            }
+        }
         if let current = stack.last, current.namespace != .html, !current.isIntegrationPoint {
-            guard tag.kind.traits.contains(.breaksOutOfForeign) else {
+            guard tag.kind.traits.contains(.breaksOutOfForeign) && (tag.kind != .font || tag.isPresentationalFont) else {
                 insertForeign(tag, in: tag.kind == .svg ? .svg : tag.kind == .math ? .math : current.namespace)
                 return .markup
             }
             while let top = stack.last, top.namespace != .html, !top.isIntegrationPoint { pop() }
         }
+        if openTemplates > 0 { return bodyStart(tag) }
         while true {
             switch mode {
             case .beforeHTML:
@@ -149,7 +229,7 @@ struct TreeBuilder<Sink: TreeSink> {
                 }
                 push(implied: .html)
             case .beforeHead:
-                if tag.kind == .html { return .markup }
+                if tag.kind == .html { return secondRoot(tag) }
                 mode = .inHead
                 if tag.kind == .head {
                     push(tag)
@@ -157,7 +237,8 @@ struct TreeBuilder<Sink: TreeSink> {
                 }
                 push(implied: .head)
             case .inHead:
-                if tag.kind == .html || tag.kind == .head { return .markup }
+                if tag.kind == .html { return secondRoot(tag) }
+                if tag.kind == .head { return .markup }
                 if tag.kind == .noscript {
                     push(tag)
                     mode = .inHeadNoscript
@@ -168,7 +249,8 @@ struct TreeBuilder<Sink: TreeSink> {
                 mode = .afterHead
             case .inHeadNoscript:
                 switch tag.kind {
-                case .html, .head, .noscript: return .markup
+                case .html: return secondRoot(tag)
+                case .head, .noscript: return .markup
                 case .basefont, .bgsound, .link, .meta, .noframes, .style: return insert(tag)
                 default:
                     pop()  // the noscript
@@ -176,13 +258,18 @@ struct TreeBuilder<Sink: TreeSink> {
                 }
             case .afterHead:
                 switch tag.kind {
-                case .html, .head: return .markup
+                case .html: return secondRoot(tag)
+                case .head: return .markup
                 case .body, .frameset:
+                    if tag.kind == .frameset { depart(.frameset) }
+                    endHead()
                     push(tag)
                     mode = .inBody
                     return .markup
                 default:
+                    // Head content goes into the head, which has not ended for the sink yet.
                     if tag.kind.traits.contains(.headContent) { return insert(tag) }
+                    endHead()
                     push(implied: .body)
                     mode = .inBody
                 }
@@ -192,21 +279,35 @@ struct TreeBuilder<Sink: TreeSink> {
         }
     }
 
+    /// A doctype: it sets the document's mode when it comes first (``awaitsDoctype``).
+    mutating func doctype(_ doctype: Doctype) {
+        guard awaitsDoctype else { return }
+        doctypeSeen = true
+        quirks = doctype.isQuirks
+    }
+
     /// An end tag (not the one ending a raw-text element: see ``endText()``).
     mutating func endTag(name: UnsafePointer<UInt8>, kind: ElementKind) {
         dropsNewline = false
         if let current = stack.last, current.namespace != .html {
-            // SVG or MathML: closes the nearest open element of its name, unless an HTML element
-            // comes first, whose rules then apply.
-            var index = stack.count - 1
-            while index > 0 && stack[index].namespace != .html {
-                if stack[index].name == name {
-                    while stack.count > index { pop() }
-                    return
+            if kind == .p || kind == .br {
+                // `</p>` and `</br>` leave SVG and MathML content, then take the HTML rules.
+                while let top = stack.last, top.namespace != .html, !top.isIntegrationPoint { pop() }
+            } else {
+                // SVG or MathML: closes the nearest open element of its name, unless an HTML
+                // element comes first, whose rules then apply.
+                var index = stack.count - 1
+                while index > 0 && stack[index].namespace != .html {
+                    if stack[index].name == name {
+                        while stack.count > index { pop() }
+                        return
+                    }
+                    index -= 1
                 }
-                index -= 1
             }
         }
+        if kind == .template { return endTemplate() }
+        if openTemplates > 0 { return bodyEnd(name: name, kind: kind) }
         while true {
             switch mode {
             case .beforeHTML:
@@ -237,6 +338,7 @@ struct TreeBuilder<Sink: TreeSink> {
                 mode = .inHead
             case .afterHead:
                 guard kind == .body || kind == .html || kind == .br else { return }
+                endHead()
                 push(implied: .body)
                 mode = .inBody
             case .inBody:
@@ -252,11 +354,13 @@ struct TreeBuilder<Sink: TreeSink> {
         var length = length
         dropNewline(&text, &length)
         guard length > 0 else { return }
-        while mode != .inBody {
+        while mode != .inBody && openTemplates == 0 {
             // Before the body, whitespace stays (in the head) or goes; other text implies the body.
             var blank = 0
             while blank < length && MarkupBytes.isWhitespace(text[blank]) { blank += 1 }
-            if blank > 0 && (mode == .inHead || mode == .inHeadNoscript || mode == .afterHead) {
+            if blank > 0 && mode == .afterHead && headEndPending {
+                afterHeadWhitespace.append(contentsOf: UnsafeBufferPointer(start: text, count: blank))
+            } else if blank > 0 && (mode == .inHead || mode == .inHeadNoscript || mode == .afterHead) {
                 sink.characters(text, blank)
             }
             text += blank
@@ -264,8 +368,8 @@ struct TreeBuilder<Sink: TreeSink> {
             guard length > 0 else { return }
             stepTowardsBody()
         }
-        if let current = stack.last, current.namespace == .html || current.isIntegrationPoint {
-            if current.isTablePart, !Self.isBlank(text, length) { movesNodes = true }  // foster parenting
+        if !inSelect, let current = stack.last, current.namespace == .html || current.isIntegrationPoint {
+            if current.isTablePart || current.is(.colgroup), !Self.isBlank(text, length) { depart(.fosterParenting) }
             reconstructFormatting()
         }
         sink.characters(text, length)
@@ -314,6 +418,7 @@ struct TreeBuilder<Sink: TreeSink> {
             pop()
             mode = .inHead
         case .afterHead:
+            endHead()
             push(implied: .body)
             mode = .inBody
         case .inBody:
@@ -342,11 +447,15 @@ struct TreeBuilder<Sink: TreeSink> {
 
     private mutating func bodyStart(_ tag: StartTag) -> ElementKind.Content {
         let kind = tag.kind
+        if inSelect { return selectStart(tag) }
         if let top = stack.last, top.namespace == .html {
             switch top.kind {
             case .table, .tbody, .thead, .tfoot, .tr:
                 if let content = tableStart(tag) { return content }
-            case .colgroup where kind != .col && kind != .template:
+            case .colgroup where kind == .col:
+                insertVoid(tag)
+                return .markup
+            case .colgroup where kind != .template:
                 pop()
                 return bodyStart(tag)
             default:
@@ -354,16 +463,21 @@ struct TreeBuilder<Sink: TreeSink> {
             }
         }
         switch kind {
-        case .html, .body, .head, .frameset, .frame:
+        case .html, .body:
+            return secondRoot(tag)
+        case .frameset:
+            depart(.frameset)
+        case .head, .frame:
             return .markup
         case .h1, .h2, .h3, .h4, .h5, .h6:
             closeParagraph()
             if let top = stack.last, top.namespace == .html, top.kind.traits.contains(.heading) { pop() }
             push(tag)
         case .form:
-            if stack.contains(where: { $0.is(.form) }) { return .markup }
+            if form != nil && openTemplates == 0 { return .markup }
             closeParagraph()
             push(tag)
+            if openTemplates == 0 { form = stack[stack.count - 1].id }
         case .li, .dd, .dt:
             // Close the open list item of the same kind, unless a block other than a div, p or
             // address stands between.
@@ -386,7 +500,7 @@ struct TreeBuilder<Sink: TreeSink> {
         case .a:
             // An `<a>` still active ends first.
             if let open = formatting.last(.a) {
-                if closeFormatting(open) { movesNodes = true }
+                if closeFormatting(open) { depart(.adoptionAgency) }
                 formatting.remove(id: open.id)
             }
             reconstructFormatting()
@@ -394,7 +508,7 @@ struct TreeBuilder<Sink: TreeSink> {
         case .nobr:
             reconstructFormatting()
             if inScope(.nobr), let open = formatting.last(.nobr) {
-                if closeFormatting(open) { movesNodes = true }
+                if closeFormatting(open) { depart(.adoptionAgency) }
                 formatting.remove(id: open.id)
                 reconstructFormatting()
             }
@@ -417,6 +531,7 @@ struct TreeBuilder<Sink: TreeSink> {
             insertVoid(img)
         case .optgroup, .option:
             if let top = stack.last, top.is(.option) { pop() }
+            reconstructFormatting()
             push(tag)
         case .rb, .rtc:
             if inScope(.ruby) { generateImpliedEndTags() }
@@ -442,7 +557,8 @@ struct TreeBuilder<Sink: TreeSink> {
             return .markup
         default:
             if kind.traits.contains(.headContent) { return insert(tag) }
-            if kind.traits.contains(.closesParagraph) { closeParagraph() }
+            // In quirks mode a table goes inside an open paragraph.
+            if kind.traits.contains(.closesParagraph) && !(kind == .table && quirks) { closeParagraph() }
             switch kind {
             case .area, .br, .embed, .img, .keygen, .wbr, .input, .select, .xmp: reconstructFormatting()
             default: if !kind.traits.contains(.special) { reconstructFormatting() }
@@ -480,41 +596,54 @@ struct TreeBuilder<Sink: TreeSink> {
         case .input where tag.isHiddenInput:
             insertVoid(tag)
         case .form:
-            guard !stack.contains(where: { $0.is(.form) }) else { return .markup }
+            guard form == nil && openTemplates == 0 else { return .markup }
             push(tag)
+            form = stack[stack.count - 1].id
             pop()
         case .style, .script, .template:
             return nil
         default:
-            movesNodes = true  // foster parenting
+            depart(.fosterParenting)
             return nil
         }
         return .markup
     }
 
     private mutating func bodyEnd(name: UnsafePointer<UInt8>, kind: ElementKind) {
+        if inSelect { return selectEnd(name: name, kind: kind) }
         switch kind {
         case .body, .html, .head, .col, .frameset:
             return
         case .p:
-            if !inScope(.p, .button) { push(implied: .p) }
+            if !inScope(.p, .button) {
+                if stack.last?.isTablePart == true { depart(.fosterParenting) }
+                push(implied: .p)
+            }
             generateImpliedEndTags(except: .p)
             popUntil(.p)
         case .li:
             guard inScope(.li, .listItem) else { return }
             generateImpliedEndTags(except: .li)
             popUntil(.li)
-        case .dd, .dt, .form, .applet, .marquee, .object, .template:
+        case .form:
+            // Inside a template, the nearest form in scope; elsewhere, the form element pointer's.
+            let pointer = openTemplates > 0 ? stack.last(where: { $0.is(.form) })?.id : form
+            if openTemplates == 0 { form = nil }
+            guard let pointer, isOpen[pointer], inScope(where: { $0.id == pointer }) else { return }
+            generateImpliedEndTags()
+            // A browser takes only the form off the stack, leaving what is open inside it open.
+            if stack.last?.id != pointer { depart(.formEnd) }
+            popUntil { $0.id == pointer }
+        case .dd, .dt, .applet, .marquee, .object:
             guard inScope(kind) else { return }
             generateImpliedEndTags(except: kind)
-            // A browser takes only the form off the stack, leaving what is open inside it open.
-            if kind == .form && stack.last?.is(.form) != true { movesNodes = true }
             popUntil(kind)
         case .h1, .h2, .h3, .h4, .h5, .h6:
             guard inScope(where: { $0.namespace == .html && $0.kind.traits.contains(.heading) }) else { return }
             generateImpliedEndTags()
             popUntil { $0.namespace == .html && $0.kind.traits.contains(.heading) }
         case .br:
+            if stack.last?.isTablePart == true { depart(.fosterParenting) }
             insertVoid(StartTag(name: ElementKind.br.cName, kind: .br))
         case .table, .tbody, .thead, .tfoot, .tr, .caption:
             guard inScope(kind, .table) else { return }
@@ -553,12 +682,86 @@ struct TreeBuilder<Sink: TreeSink> {
         }
     }
 
+    // MARK: In select
+
+    /// A start tag while a `<select>` is open: options and option groups, a horizontal rule, the
+    /// end of the select where a form control or (in a table) a table part starts; any other
+    /// start tag is left out.
+    private mutating func selectStart(_ tag: StartTag) -> ElementKind.Content {
+        switch tag.kind {
+        case .option:
+            if stack.last?.is(.option) == true { pop() }
+            push(tag)
+        case .optgroup, .hr:
+            if stack.last?.is(.option) == true { pop() }
+            if stack.last?.is(.optgroup) == true { pop() }
+            if tag.kind == .hr { insertVoid(tag) } else { push(tag) }
+        case .select:
+            popUntil(.select)
+        case .input, .keygen, .textarea:
+            popUntil(.select)
+            return bodyStart(tag)
+        case .caption, .table, .tbody, .tfoot, .thead, .tr, .td, .th:
+            guard selectInTable else { return .markup }
+            popUntil(.select)
+            return bodyStart(tag)
+        case .script:
+            return insert(tag)
+        case .template:
+            depart(.template)
+            return insert(tag)
+        case .html:
+            return secondRoot(tag)
+        default:
+            break
+        }
+        return .markup
+    }
+
+    /// An end tag while a `<select>` is open.
+    private mutating func selectEnd(name: UnsafePointer<UInt8>, kind: ElementKind) {
+        switch kind {
+        case .optgroup:
+            if stack.last?.is(.option) == true && stack.count > 1 && stack[stack.count - 2].is(.optgroup) { pop() }
+            if stack.last?.is(.optgroup) == true { pop() }
+        case .option:
+            if stack.last?.is(.option) == true { pop() }
+        case .select:
+            popUntil(.select)
+        case .caption, .table, .tbody, .tfoot, .thead, .tr, .td, .th:
+            guard selectInTable, inScope(kind, .table) else { return }
+            popUntil(.select)
+            bodyEnd(name: name, kind: kind)
+        default:
+            break
+        }
+    }
+
+    /// `</template>`: closes the innermost open template and what is open inside it.
+    private mutating func endTemplate() {
+        guard openTemplates > 0 else { return }
+        popUntil(.template)
+    }
+
+    /// A second `<html>` or `<body>` start tag: its attributes go to the sink, for the element
+    /// open since (a `<body>` only while the body is the second element open).
+    private mutating func secondRoot(_ tag: StartTag) -> ElementKind.Content {
+        guard let attributes = tag.attributes, openTemplates == 0 else { return .markup }
+        if tag.kind == .html || (stack.count > 1 && stack[1].is(.body)) { sink.addAttributes(attributes, to: tag.kind) }
+        return .markup
+    }
+
+    private static func isMathGlyph(_ name: UnsafePointer<UInt8>) -> Bool {
+        strcmp(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self), "mglyph") == 0
+            || strcmp(UnsafeRawPointer(name).assumingMemoryBound(to: CChar.self), "malignmark") == 0
+    }
+
     // MARK: Formatting elements
 
     /// A formatting element's end tag: the adoption agency, where it closes the element and what
     /// is open inside it. When a special element is open inside it (the furthest block), a
     /// browser moves that block out of the formatting element; built nodes cannot move here:
-    /// ``movesNodes`` turns true, and the block closes with the formatting element (which keeps
+    /// the builder departs (``Departure/adoptionAgency``), and the block closes with the formatting element (which keeps
     /// the tree as shallow as the browser's).
     private mutating func endFormatting(name: UnsafePointer<UInt8>, kind: ElementKind) {
         if let top = stack.last, top.is(kind), !formatting.contains(id: top.id) {
@@ -568,7 +771,7 @@ struct TreeBuilder<Sink: TreeSink> {
         guard let entry = formatting.last(kind) else { return closeNearest(name) }
         guard isOpen[entry.id] else { return formatting.remove(id: entry.id) }
         guard inScope(where: { $0.id == entry.id }) else { return }
-        if closeFormatting(entry) { movesNodes = true }
+        if closeFormatting(entry) { depart(.adoptionAgency) }
         formatting.remove(id: entry.id)
     }
 
@@ -626,6 +829,11 @@ struct TreeBuilder<Sink: TreeSink> {
         }
         stack.append(Node(name: tag.name, kind: tag.kind, namespace: namespace, id: isOpen.count))
         isOpen.append(true)
+        if namespace == .html && tag.kind == .select {
+            inSelect = true
+            selectInTable = inScope(.table, .table)
+        }
+        if namespace == .html && tag.kind == .template { openTemplates += 1 }
     }
 
     private mutating func push(implied kind: ElementKind) {
@@ -638,7 +846,11 @@ struct TreeBuilder<Sink: TreeSink> {
         sink.end()
         if node.namespace == .html {
             switch node.kind {
-            case .applet, .marquee, .object, .td, .th, .caption, .template: formatting.clearToLastMarker()
+            case .applet, .marquee, .object, .td, .th, .caption: formatting.clearToLastMarker()
+            case .template:
+                formatting.clearToLastMarker()
+                openTemplates -= 1
+            case .select: inSelect = false
             default: break
             }
         }
@@ -651,7 +863,10 @@ struct TreeBuilder<Sink: TreeSink> {
             return .markup
         }
         push(tag)
-        if tag.kind == .template { formatting.appendMarker() }
+        if tag.kind == .template {
+            if !Sink.skipsTemplateContent { depart(.template) }
+            formatting.appendMarker()
+        }
         if tag.kind == .textarea || tag.kind == .pre || tag.kind == .listing { dropsNewline = true }
         return tag.kind.content
     }
@@ -662,13 +877,30 @@ struct TreeBuilder<Sink: TreeSink> {
     }
 
     private mutating func insertForeign(_ tag: StartTag, in namespace: Namespace) {
+        if tag.kind == .annotationXML { depart(.annotationXML) }
         push(tag, namespace: namespace)
         if tag.selfClosing { pop() }
     }
 
-    /// Ends the head, and whatever the markup left open inside it.
+    /// Ends whatever the markup left open inside the head, and takes the head off the stack; the
+    /// sink sees it end at ``endHead()``.
     private mutating func popHead() {
-        if stack.contains(where: { $0.is(.head) }) { popUntil(.head) }
+        guard stack.contains(where: { $0.is(.head) }) else { return }
+        while let top = stack.last, !top.is(.head) { pop() }
+        isOpen[stack.removeLast().id] = false
+        headEndPending = true
+    }
+
+    /// Ends the head for the sink, once nothing more can go into it, and hands on the whitespace
+    /// that followed it. A head-content element the document's end left open ends first.
+    private mutating func endHead() {
+        guard headEndPending else { return }
+        headEndPending = false
+        while stack.count > 1 { pop() }
+        sink.end()
+        guard !afterHeadWhitespace.isEmpty else { return }
+        afterHeadWhitespace.withUnsafeBufferPointer { sink.characters($0.baseAddress!, $0.count) }
+        afterHeadWhitespace.removeAll()
     }
 
     private mutating func popUntil(_ kind: ElementKind) {

@@ -13,6 +13,16 @@ extension Walker {
         return tag
     }
 
+    /// The attributes of a second `<html>` or `<body>` (see ``TreeSink/addAttributes(_:to:)``): a
+    /// `lang` counts where the first `<html>` had none; of a body's, nothing does, its hints
+    /// having been given at its start, and the extractor stops at the body.
+    mutating func addAttributes(_ list: UnsafeMutablePointer<UnsafePointer<xmlChar>?>, to root: ElementKind) {
+        guard root == .html, tree.htmlLang == nil else { return }
+        var attributes = Attributes()
+        attributes.read(list, tag: .html)
+        if let lang = attributes.lang, !lang.isEmpty { tree.htmlLang = lang }
+    }
+
     /// Handles an element's start; returns whether to walk into its children.
     mutating func enter(_ name: UnsafePointer<xmlChar>, _ attributeList: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
         let tag = tag(of: name)

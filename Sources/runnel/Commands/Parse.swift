@@ -64,7 +64,7 @@ struct Parse: AsyncParsableCommand, StageOptionGroups {
         name: .customLong("tree"),
         help: ArgumentHelp(
             "Which HTML tree builder: automatic (Runnel's own tokenizer and tree builder, and gumbo for a page "
-                + "where a browser moves nodes it has built), native (Runnel's own for every page), html5 (gumbo) or "
+                + "where its tree would depart from a browser's), native (Runnel's own for every page), html5 (gumbo) or "
                 + "libxml2. RUNNEL_PARSE_TREE sets the default.",
             valueName: "builder"))
     var tree = TreeConstruction.fromEnvironment
