@@ -72,4 +72,12 @@ struct URLResolverPlainPathTests {
         #expect(resolver.resolvePlain("javascript:void(0)") == .dropped)
         #expect(resolver.resolvePlain("../x.html") == .unhandled)
     }
+
+    @Test("the plain bytes are letters, digits and -._~!$&()*+,;=:@/%?, and no others")
+    func plainBytes() {
+        let listed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&()*+,;=:@/%?".utf8)
+        for byte in UInt8.min...UInt8.max {
+            #expect(URLResolver.isPlain(byte) == listed.contains(byte), "byte \(byte)")
+        }
+    }
 }

@@ -48,7 +48,7 @@ extension ContentExtractor {
         var skippingLabel: Vocabulary.Label?
         // Pages that repeat their article (desktop and mobile copies, tabs) give each paragraph
         // once; a short line a page repeats on its own ("Pros & Cons" over each product) is kept.
-        var seen = Set<String>()
+        var seen = Set<TextKey>()
         var repeats = Set<Int>()
         // The table cell the last paragraph ends with: the cells of one row make one line.
         var lastCell: (cell: Int32, row: Int32)?
@@ -125,7 +125,7 @@ extension ContentExtractor {
                     continue
                 }
                 if block.length < 2 { continue }
-                if !keepRepeats && block.length >= 10 && !seen.insert(text).inserted {
+                if !keepRepeats && block.length >= 10 && !seen.insert(TextKey(text)).inserted {
                     // A link said again ("Learn more" under each card) is navigation, not text.
                     if block.length >= Self.longRepeat || block.linkDensity > 0.5 { continue }
                     repeats.insert(result.paragraphs.count)
@@ -226,5 +226,21 @@ extension ContentExtractor.Result {
         guard !drop.isEmpty else { return }
         paragraphs = paragraphs.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
         blocks = blocks.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+    }
+}
+
+/// A paragraph's text as a set member, hashed and compared by its UTF-8 bytes. String's own
+/// hashing and equality go by canonical equivalence, a normalization check over every byte of
+/// text that is not ASCII; the fetch stage has already put the page in NFC.
+struct TextKey: Hashable {
+    let text: String
+
+    init(_ text: String) { self.text = text }
+
+    static func == (a: TextKey, b: TextKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+
+    func hash(into hasher: inout Hasher) {
+        var text = text
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
     }
 }

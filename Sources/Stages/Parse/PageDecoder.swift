@@ -86,32 +86,28 @@ enum PageDecoder {
                 }
                 let escape = bytes[special + 1]
                 index = special + 2
-                var scalar: Unicode.Scalar
-                switch escape {
-                case UInt8(ascii: "n"): scalar = "\n"
-                case UInt8(ascii: "t"): scalar = "\t"
-                case UInt8(ascii: "r"): scalar = "\r"
-                case UInt8(ascii: "b"): scalar = "\u{8}"
-                case UInt8(ascii: "f"): scalar = "\u{C}"
-                case UInt8(ascii: "u"):
-                    guard index + 4 <= bytes.count else {
-                        end = bytes.count
-                        return
-                    }
-                    var value = hex4(bytes, index)
-                    index += 4
-                    if (0xD800..<0xDC00).contains(value), index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                        bytes[index + 1] == UInt8(ascii: "u")
-                    {
-                        let low = hex4(bytes, index + 2)
-                        if (0xDC00..<0xE000).contains(low) {
-                            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
-                            index += 6
-                        }
-                    }
-                    scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
-                default: scalar = Unicode.Scalar(escape)  // \" \\ \/
+                guard escape == UInt8(ascii: "u") else {
+                    // A one-byte escape: `\"` and `\n` are most of an HTML page's.
+                    target[written] = unescaped(escape)
+                    written += 1
+                    continue
                 }
+                guard index + 4 <= bytes.count else {
+                    end = bytes.count
+                    return
+                }
+                var value = hex4(bytes, index)
+                index += 4
+                if (0xD800..<0xDC00).contains(value), index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                    bytes[index + 1] == UInt8(ascii: "u")
+                {
+                    let low = hex4(bytes, index + 2)
+                    if (0xDC00..<0xE000).contains(low) {
+                        value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                        index += 6
+                    }
+                }
+                let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
                 for byte in UTF8.encode(scalar)! {
                     target[written] = byte
                     written += 1
@@ -119,6 +115,18 @@ enum PageDecoder {
             }
         }
         return (text, end)
+    }
+
+    /// The byte a one-byte escape (`\n`, `\"`, `\/`…) stands for.
+    @inline(__always) private static func unescaped(_ escape: UInt8) -> UInt8 {
+        switch escape {
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "t"): 0x09
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        default: escape  // \" \\ \/
+        }
     }
 
     private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> UInt32 {

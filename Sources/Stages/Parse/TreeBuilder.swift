@@ -59,10 +59,10 @@ extension Walker: TreeSink {
 /// content (``TreeSink/skipsTemplateContent``, the ``Walker``) a template is no departure.
 /// Where the markup takes one of these, ``departure`` says which; for
 /// ``TreeConstruction/automatic`` (built with `stopsOnDeparture`) the tokenizer stops there and
-/// the page is built again with gumbo, which builds the whole document first. (Alone, as ``TreeConstruction/native``, the builder goes on:
-/// the formatting element closes with the block open inside it, the misplaced content stays
-/// where it is, `</form>` closes what is open inside the form, `<template>` is an element like
-/// any other.)
+/// the page is built again with gumbo, which builds the whole document first. (Alone, as
+/// ``TreeConstruction/native``, the builder goes on: the formatting element closes with the
+/// block open inside it, the misplaced content stays where it is, `</form>` closes what is open
+/// inside the form.)
 struct TreeBuilder<Sink: TreeSink> {
     enum Namespace: UInt8 { case html, svg, math }
 
@@ -74,13 +74,25 @@ struct TreeBuilder<Sink: TreeSink> {
         var namespace: Namespace
         /// Which element this is (elements are numbered as they are inserted).
         var id: Int
+        /// What the algorithm says of an HTML element's kind (none for SVG and MathML): read once
+        /// at its start, not from ``ElementKind/traits``' table (a lazy global) on every walk
+        /// down the stack.
+        var traits: ElementKind.Traits
+
+        init(name: UnsafePointer<UInt8>, kind: ElementKind, namespace: Namespace, id: Int) {
+            self.name = name
+            self.kind = kind
+            self.namespace = namespace
+            self.id = id
+            traits = namespace == .html ? kind.traits : []
+        }
 
         func `is`(_ kind: ElementKind) -> Bool { self.kind == kind && namespace == .html }
 
         /// In the "special" category: an end tag of another name does not close through it.
         var isSpecial: Bool {
             switch namespace {
-            case .html: kind.traits.contains(.special)
+            case .html: traits.contains(.special)
             case .math: kind == .mi || kind == .mo || kind == .mn || kind == .ms || kind == .mtext || kind == .annotationXML
             case .svg: kind == .foreignObject || kind == .desc || kind == .title
             }
@@ -89,7 +101,7 @@ struct TreeBuilder<Sink: TreeSink> {
         /// A boundary of "has an element in scope".
         var isScopeBoundary: Bool {
             switch namespace {
-            case .html: kind.traits.contains(.scopeBoundary)
+            case .html: traits.contains(.scopeBoundary)
             case .math: kind == .mi || kind == .mo || kind == .mn || kind == .ms || kind == .mtext || kind == .annotationXML
             case .svg: kind == .foreignObject || kind == .desc || kind == .title
             }
@@ -471,7 +483,7 @@ struct TreeBuilder<Sink: TreeSink> {
             return .markup
         case .h1, .h2, .h3, .h4, .h5, .h6:
             closeParagraph()
-            if let top = stack.last, top.namespace == .html, top.kind.traits.contains(.heading) { pop() }
+            if let top = stack.last, top.traits.contains(.heading) { pop() }
             push(tag)
         case .form:
             if form != nil && openTemplates == 0 { return .markup }
@@ -639,9 +651,9 @@ struct TreeBuilder<Sink: TreeSink> {
             generateImpliedEndTags(except: kind)
             popUntil(kind)
         case .h1, .h2, .h3, .h4, .h5, .h6:
-            guard inScope(where: { $0.namespace == .html && $0.kind.traits.contains(.heading) }) else { return }
+            guard inScope(where: { $0.traits.contains(.heading) }) else { return }
             generateImpliedEndTags()
-            popUntil { $0.namespace == .html && $0.kind.traits.contains(.heading) }
+            popUntil { $0.traits.contains(.heading) }
         case .br:
             if stack.last?.isTablePart == true { depart(.fosterParenting) }
             insertVoid(StartTag(name: ElementKind.br.cName, kind: .br))
@@ -927,7 +939,7 @@ struct TreeBuilder<Sink: TreeSink> {
     }
 
     private mutating func generateImpliedEndTags(except kind: ElementKind? = nil) {
-        while let top = stack.last, top.namespace == .html, top.kind.traits.contains(.impliedEnd), top.kind != kind {
+        while let top = stack.last, top.traits.contains(.impliedEnd), top.kind != kind {
             pop()
         }
     }

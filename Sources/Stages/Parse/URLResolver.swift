@@ -192,15 +192,12 @@ struct URLResolver: Sendable {
     @inline(__always) private static func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
 
     /// Bytes that neither a path nor a special query percent-encodes, nor WebURL strips or
-    /// reads specially: letters, digits and `-._~!$&()*+,;=:@/%?`.
-    private static let plain: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for byte in UInt8(ascii: "a")...UInt8(ascii: "z") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "A")...UInt8(ascii: "Z") { table[Int(byte)] = true }
-        for byte in UInt8(ascii: "0")...UInt8(ascii: "9") { table[Int(byte)] = true }
-        for byte in "-._~!$&()*+,;=:@/%?".utf8 { table[Int(byte)] = true }
-        return table
-    }()
-
-    @inline(__always) private static func isPlain(_ byte: UInt8) -> Bool { plain[Int(byte)] }
+    /// reads specially: letters, digits and `-._~!$&()*+,;=:@/%?`. One bit per byte below 128, in
+    /// two literal words (a table would be a lazy global, checked on every byte);
+    /// `URLResolverTests` holds them to the list.
+    @inline(__always) static func isPlain(_ byte: UInt8) -> Bool {
+        let low: UInt64 = 0xafff_ff72_0000_0000  // 0x00–0x3F: `!$%&()*+,-./`, digits, `:;=?`
+        let high: UInt64 = 0x47ff_fffe_87ff_ffff  // 0x40–0x7F: `@`, letters, `_~`
+        return byte < 64 ? low >> byte & 1 == 1 : byte < 128 && high >> (byte - 64) & 1 == 1
+    }
 }
