@@ -76,4 +76,33 @@ struct HiddenContentTests {
         let article = try ParseStage().parse(PageFetched(url: "https://shop.example.com/", contentType: "text/html", html: html))
         #expect(!article.text.contains("Category number"))
     }
+
+    /// An accordion (WAI-ARIA's pattern: each header a heading holding a button that controls its
+    /// panel) hides its closed panels with `aria-hidden`; they are the page's content, which the
+    /// reader opens. A block hidden with `aria-hidden` that no header controls stays out.
+    @Test("the closed panels of an accordion are content; other aria-hidden blocks are not")
+    func accordionPanels() throws {
+        let answers = (0..<4).map { "Answer \($0) to the question, long enough to be prose the reader came for, with a comma, and an end." }
+        let panels = answers.enumerated().map { index, answer in
+            """
+            <h3><button aria-controls="answer-\(index)" aria-expanded="false">Question \(index)?</button></h3>
+            <div id="answer-\(index)" aria-hidden="true"><p>\(answer)</p></div>
+            """
+        }
+        let html = """
+            <html><head><title>Questions</title></head><body>
+            <h1>Frequently asked questions</h1>
+            <div class="faq">\(panels.joined())
+            <h3>Question 5?</h3><div hidden="until-found"><p>A panel the browser's find opens, long enough to be prose, with a comma, and an end.</p></div>
+            <div id="answer-9" aria-hidden="true"><p>A decorative block hidden from readers, with a comma, that is long enough.</p></div>
+            <div hidden><p>A block hidden outright, long enough to be prose, with a comma, and an end to it.</p></div>
+            </div>
+            </body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://bank.example.com/faq", contentType: "text/html", html: html))
+        for answer in answers { #expect(article.paragraphs.contains(answer)) }
+        #expect(!article.text.contains("decorative block"))
+        #expect(!article.text.contains("hidden outright"))
+        #expect(article.text.contains("find opens"))
+    }
 }

@@ -36,6 +36,8 @@ enum Tag: UInt8, Sendable {
         }
     }
 
+    var isHeading: Bool { rawValue >= Tag.h1.rawValue && rawValue <= Tag.h6.rawValue }
+
     /// Elements whose subtree is never text of the page. (`noscript` is read: some sites, such as
     /// Discourse forums, serve their whole content inside it.)
     var isSkipped: Bool {

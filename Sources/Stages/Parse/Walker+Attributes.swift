@@ -19,10 +19,20 @@ struct Attributes {
     var rel: String?
     var type: String?
     var lang: String?
-    var hidden = false
+    /// The element's `id` (also in ``classAndID``).
+    var id: String?
+    /// The ids of the elements this one shows and hides (`aria-controls`).
+    var ariaControls: String?
+    /// Hidden by the `hidden` attribute (not `hidden=until-found`, which the browser's find
+    /// reveals: collapsed content).
+    var hiddenAttribute = false
     /// Hidden by `style` (`display:none`), which a script may lift.
     var styleHidden = false
+    /// A block with `aria-hidden=true`.
+    var ariaHidden = false
     var streamedContent = false
+
+    var hidden: Bool { hiddenAttribute || styleHidden || ariaHidden }
 
     var imageSource: String? {
         for candidate in [lazySrc, src] {
@@ -38,7 +48,7 @@ struct Attributes {
     /// The attributes the walk reads, by name (every builder reports names in lower case).
     private enum Name {
         case `class`, id, role, itemprop, href, src, lazySrc, alt, datetime, content, property, name, httpEquiv
-        case rel, type, lang, hidden, style, ariaHidden
+        case rel, type, lang, hidden, style, ariaHidden, ariaControls
 
         static let byName: [[UInt8]: Name] = [
             Array("class".utf8): .class, Array("id".utf8): .id, Array("role".utf8): .role,
@@ -49,6 +59,7 @@ struct Attributes {
             Array("property".utf8): .property, Array("name".utf8): .name, Array("http-equiv".utf8): .httpEquiv,
             Array("rel".utf8): .rel, Array("type".utf8): .type, Array("lang".utf8): .lang,
             Array("hidden".utf8): .hidden, Array("style".utf8): .style, Array("aria-hidden".utf8): .ariaHidden,
+            Array("aria-controls".utf8): .ariaControls,
         ]
         /// The names above by length, and which bytes start one: most attributes (`width`,
         /// `aria-label`, most `data-*`) are passed over on their first byte or length, the rest
@@ -86,14 +97,11 @@ struct Attributes {
             guard let name = Name.of(rawName) else { continue }
             switch name {
             case .hidden:
-                hidden = true
+                hiddenAttribute = rawValue.map { strcasecmp(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self), "until-found") != 0 } ?? true
                 continue
             case .style:
                 // `visibility:hidden` is left alone: pages hide their whole body that way until a script runs.
-                if let rawValue, Self.styleHidesElement(rawValue) {
-                    hidden = true
-                    styleHidden = true
-                }
+                if let rawValue, Self.styleHidesElement(rawValue) { styleHidden = true }
                 continue
             default: break
             }
@@ -120,12 +128,14 @@ struct Attributes {
             case .lang: lang = value
             case .hidden, .style: break  // read above, without making a string
             case .id:
+                id = value
                 if !classAndID.isEmpty { classAndID += " " }
                 classAndID += value
                 // React's streamed server rendering parks the page in `<div hidden id="S:0">`.
                 if value.hasPrefix("S:") { streamedContent = true }
             case .ariaHidden:
-                if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { hidden = true }
+                if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { ariaHidden = true }
+            case .ariaControls: ariaControls = value
             }
         }
     }

@@ -23,13 +23,23 @@ extension Walker {
         if let lang = attributes.lang, !lang.isEmpty { tree.htmlLang = lang }
     }
 
+    /// Whether an element is hidden only by `aria-hidden` and is the panel of an accordion header
+    /// seen before it: closed content, which the reader opens.
+    func isClosedAccordionPanel(_ attributes: Attributes) -> Bool {
+        guard attributes.ariaHidden && !attributes.hiddenAttribute && !attributes.styleHidden, let id = attributes.id else { return false }
+        return accordionPanels.contains(id)
+    }
+
     /// Handles an element's start; returns whether to walk into its children.
     mutating func enter(_ name: UnsafePointer<xmlChar>, _ attributeList: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?) -> Bool {
         let tag = tag(of: name)
         var attributes = Attributes()
         attributes.read(attributeList, tag: tag)
 
-        if attributes.hidden && !attributes.streamedContent {
+        if let controls = attributes.ariaControls, stack.contains(where: { $0.tag.isHeading }) {
+            for id in controls.split(separator: " ") { accordionPanels.insert(String(id)) }
+        }
+        if attributes.hidden && !attributes.streamedContent && !isClosedAccordionPanel(attributes) {
             if attributes.styleHidden && tag.isBlock && tag != .body && tag != .html { capture = .hiddenText }
             return false
         }

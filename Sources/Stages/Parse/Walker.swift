@@ -42,6 +42,10 @@ struct Walker {
     var hiddenLinkDepth = 0
     var hiddenLinkBytes = 0
     var tagCache = HashedNameTable<Tag?>(empty: nil)
+    /// The ids of the panels an accordion's headers show and hide (`<h3><button
+    /// aria-controls=ID>`): such a panel is content a reader opens, though `aria-hidden` while
+    /// closed.
+    var accordionPanels: Set<String> = []
     /// The hints of the class and id words seen on this page (a page repeats its class words).
     var hintCache = HashedNameTable<Hints?>(empty: nil, capacity: 1024)
     /// Per element, its last child so far (where the next child is linked in as a sibling).
