@@ -36,7 +36,7 @@ extension Walker {
         var attributes = Attributes()
         attributes.read(attributeList, tag: tag)
 
-        if let controls = attributes.ariaControls, stack.contains(where: { $0.tag.isHeading }) {
+        if let controls = attributes.ariaControls, openHeadings > 0 {
             for id in controls.split(separator: " ") { accordionPanels.insert(String(id)) }
         }
         if attributes.hidden && !attributes.streamedContent && !isClosedAccordionPanel(attributes) {
@@ -106,6 +106,7 @@ extension Walker {
             if attributes.rel?.lowercased() == "author" { captured.insert(.byline) }
             open.captureStart = (tree.blocks.count, buffer.count, captured)
         }
+        if tag.isHeading { openHeadings += 1 }
         stack.append(open)
         return true
     }
@@ -113,6 +114,7 @@ extension Walker {
     mutating func exit() {
         guard let open = stack.popLast() else { return }
         if open.tag == .head { inHead = max(0, inHead - 1) }
+        if open.tag.isHeading { openHeadings -= 1 }
         if let start = open.captureStart {
             let text = textSince(blocks: start.blocks, offset: start.offset)
             if !text.isEmpty, text.scalarCount <= 160 {

@@ -46,6 +46,8 @@ struct Walker {
     /// aria-controls=ID>`): such a panel is content a reader opens, though `aria-hidden` while
     /// closed.
     var accordionPanels: Set<String> = []
+    /// How many headings are open on ``stack``.
+    var openHeadings = 0
     /// The hints of the class and id words seen on this page (a page repeats its class words).
     var hintCache = HashedNameTable<Hints?>(empty: nil, capacity: 1024)
     /// Per element, its last child so far (where the next child is linked in as a sibling).
