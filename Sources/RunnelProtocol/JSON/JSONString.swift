@@ -26,31 +26,49 @@ public enum JSONString {
             }
             let e = slice[i + 1]
             i += 2
-            switch e {
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                var unit = hex4(slice, i)
-                i += 4
-                if (0xD800...0xDBFF).contains(unit), i + 5 < slice.count,
-                    slice[i] == UInt8(ascii: "\\"), slice[i + 1] == UInt8(ascii: "u")
-                {
-                    let low = hex4(slice, i + 2)
-                    if (0xDC00...0xDFFF).contains(low) {
-                        unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
-                        i += 6
-                    }
-                }
+            if let byte = unescapedByte(e) {
+                out.append(byte)
+            } else {
+                let (scalar, length) = unicodeEscape(slice, at: i)
+                i += length
                 flushBytes()
-                scalars.append(Unicode.Scalar(unit) ?? "\u{FFFD}")
-            default: out.append(e)  // \" \\ \/
+                scalars.append(scalar)
             }
         }
         flushBytes()
         return String(scalars)
+    }
+
+    /// The byte a backslash and `escape` stand for (`n` → line feed, `"` → `"`), or nil for `u`
+    /// (``unicodeEscape(_:at:)``) and for what is no escape.
+    @inline(__always) public static func unescapedByte(_ escape: UInt8) -> UInt8? {
+        switch escape {
+        case UInt8(ascii: "n"): 0x0A
+        case UInt8(ascii: "t"): 0x09
+        case UInt8(ascii: "r"): 0x0D
+        case UInt8(ascii: "b"): 0x08
+        case UInt8(ascii: "f"): 0x0C
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape
+        default: nil
+        }
+    }
+
+    /// The scalar of a `\u` escape whose four hex digits (checked already) start at `index`, and
+    /// how many bytes from `index` it took: a high surrogate followed by `\u` and a low one is
+    /// one scalar (10 bytes); a lone surrogate is U+FFFD.
+    public static func unicodeEscape(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> (Unicode.Scalar, length: Int) {
+        var unit = hex4(bytes, index)
+        var length = 4
+        if (0xD800...0xDBFF).contains(unit), index + 10 <= bytes.count,
+            bytes[index + 4] == UInt8(ascii: "\\"), bytes[index + 5] == UInt8(ascii: "u")
+        {
+            let low = hex4(bytes, index + 6)
+            if (0xDC00...0xDFFF).contains(low) {
+                unit = 0x10000 + ((unit - 0xD800) << 10) + (low - 0xDC00)
+                length = 10
+            }
+        }
+        return (Unicode.Scalar(unit) ?? "\u{FFFD}", length)
     }
 
     private static func hex4(_ s: UnsafeBufferPointer<UInt8>, _ i: Int) -> UInt32 {

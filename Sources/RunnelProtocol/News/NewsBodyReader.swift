@@ -201,17 +201,7 @@ struct NewsBodyReader {
     /// The byte a backslash and `escape` stand for; `nil` for `\u` (surrogates above all are the
     /// decoder's to read) and for what is no escape.
     @inline(__always)
-    private static func unescaped(_ escape: UInt8) -> UInt8? {
-        switch escape {
-        case UInt8(ascii: "n"): 0x0A
-        case UInt8(ascii: "t"): 0x09
-        case UInt8(ascii: "r"): 0x0D
-        case UInt8(ascii: "b"): 0x08
-        case UInt8(ascii: "f"): 0x0C
-        case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape
-        default: nil
-        }
-    }
+    private static func unescaped(_ escape: UInt8) -> UInt8? { JSONString.unescapedByte(escape) }
 
     /// Checks the string at the cursor as ``string()`` reads it, without making a String of it.
     mutating func skipString() throws(Unreadable) {

@@ -84,11 +84,10 @@ enum PageDecoder {
                     end = min(special + 1, bytes.count)
                     return
                 }
-                let escape = bytes[special + 1]
                 index = special + 2
-                guard escape == UInt8(ascii: "u") else {
-                    // A one-byte escape: `\"` and `\n` are most of an HTML page's.
-                    target[written] = unescaped(escape)
+                // A one-byte escape: `\"` and `\n` are most of an HTML page's.
+                if let byte = JSONString.unescapedByte(bytes[special + 1]) {
+                    target[written] = byte
                     written += 1
                     continue
                 }
@@ -96,18 +95,8 @@ enum PageDecoder {
                     end = bytes.count
                     return
                 }
-                var value = hex4(bytes, index)
-                index += 4
-                if (0xD800..<0xDC00).contains(value), index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\"),
-                    bytes[index + 1] == UInt8(ascii: "u")
-                {
-                    let low = hex4(bytes, index + 2)
-                    if (0xDC00..<0xE000).contains(low) {
-                        value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
-                        index += 6
-                    }
-                }
-                let scalar = Unicode.Scalar(value) ?? "\u{FFFD}"
+                let (scalar, length) = JSONString.unicodeEscape(bytes, at: index)
+                index += length
                 for byte in UTF8.encode(scalar)! {
                     target[written] = byte
                     written += 1
@@ -115,32 +104,5 @@ enum PageDecoder {
             }
         }
         return (text, end)
-    }
-
-    /// The byte a one-byte escape (`\n`, `\"`, `\/`…) stands for.
-    @inline(__always) private static func unescaped(_ escape: UInt8) -> UInt8 {
-        switch escape {
-        case UInt8(ascii: "n"): 0x0A
-        case UInt8(ascii: "t"): 0x09
-        case UInt8(ascii: "r"): 0x0D
-        case UInt8(ascii: "b"): 0x08
-        case UInt8(ascii: "f"): 0x0C
-        default: escape  // \" \\ \/
-        }
-    }
-
-    private static func hex4(_ bytes: UnsafeBufferPointer<UInt8>, _ index: Int) -> UInt32 {
-        var value: UInt32 = 0
-        for offset in 0..<4 {
-            let byte = bytes[index + offset]
-            let digit: UInt8
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): digit = byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): digit = byte - UInt8(ascii: "a") + 10
-            default: digit = byte - UInt8(ascii: "A") + 10
-            }
-            value = value << 4 | UInt32(digit)
-        }
-        return value
     }
 }
