@@ -19,7 +19,7 @@ struct HostilePageScalingTests {
     }
 
     /// Every builder: the native one (which checks the limits as it reads), the default (the
-    /// native one, and gumbo for pages where a browser moves built nodes), libxml2 and gumbo.
+    /// native one, and gumbo for pages where its tree would depart from a browser's), libxml2 and gumbo.
     static let builders: [TreeConstruction] = [.native, .automatic, .libxml2, .html5]
 
     static let paragraph =

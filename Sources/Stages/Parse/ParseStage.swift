@@ -61,7 +61,7 @@ public struct ParseStage: MessageStage {
                     help: "Use JSON-LD articleBody when it is clearly more complete than the extracted text."),
                 .init(
                     name: "tree", type: "string", default: configuration.treeConstruction.rawValue,
-                    help: "The HTML tree builder: automatic (Runnel's own, gumbo where a browser moves built nodes), native, html5 or libxml2."),
+                    help: "The HTML tree builder: automatic (Runnel's own, gumbo where its tree would depart from a browser's), native, html5 or libxml2."),
             ])
     }
 

@@ -75,36 +75,39 @@ enum Vocabulary {
     /// class values. Two words with one hash would share their hints.
     static func hints(forClassAndID value: String, words: inout HashedNameTable<Hints?>) -> Hints {
         var value = value
-        return value.withUTF8 { bytes in
-            // One scratch buffer for a word, lower-cased, and its alphanumeric bytes: no
-            // allocation per value (the walk asks for every class and id of a page).
-            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * bytes.count + 2) { scratch in
-                var hints: Hints = []
-                var start = 0
-                while start < bytes.count {
-                    while start < bytes.count && isSpace(bytes[start]) { start += 1 }
-                    var end = start
-                    var variant = false
-                    while end < bytes.count && !isSpace(bytes[end]) {
-                        let byte = bytes[end]
-                        if byte == 0x5B || byte == 0x3A || byte == 0x26 { variant = true }
-                        end += 1
-                    }
-                    if start < end && !variant {
-                        let word = UnsafeBufferPointer(rebasing: bytes[start..<end])
-                        let key = FNV1a.hash(word)
-                        if let known = words[key] {
-                            hints.formUnion(known)
-                        } else {
-                            let found = wordHints(word, scratch: scratch)
-                            words[key] = found
-                            hints.formUnion(found)
-                        }
-                    }
-                    start = end
+        return value.withUTF8 { hints(forClassAndID: $0, words: &words) }
+    }
+
+    /// ``hints(forClassAndID:words:)`` of a value's UTF-8 bytes.
+    static func hints(forClassAndID bytes: UnsafeBufferPointer<UInt8>, words: inout HashedNameTable<Hints?>) -> Hints {
+        // One scratch buffer for a word, lower-cased, and its alphanumeric bytes: no
+        // allocation per value (the walk asks for every class and id of a page).
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * bytes.count + 2) { scratch in
+            var hints: Hints = []
+            var start = 0
+            while start < bytes.count {
+                while start < bytes.count && isSpace(bytes[start]) { start += 1 }
+                var end = start
+                var variant = false
+                while end < bytes.count && !isSpace(bytes[end]) {
+                    let byte = bytes[end]
+                    if byte == 0x5B || byte == 0x3A || byte == 0x26 { variant = true }
+                    end += 1
                 }
-                return hints
+                if start < end && !variant {
+                    let word = UnsafeBufferPointer(rebasing: bytes[start..<end])
+                    let key = FNV1a.hash(word)
+                    if let known = words[key] {
+                        hints.formUnion(known)
+                    } else {
+                        let found = wordHints(word, scratch: scratch)
+                        words[key] = found
+                        hints.formUnion(found)
+                    }
+                }
+                start = end
             }
+            return hints
         }
     }
 

@@ -4,7 +4,10 @@ import RunnelProtocol
 
 /// The attributes of one element that the walk reads.
 struct Attributes {
-    var classAndID = ""
+    /// The `class` and `id` values as the builder handed them, read in place (no `String` for
+    /// the class words of every element): valid only while the element's start is handled.
+    var classValue: UnsafePointer<UInt8>?
+    var idValue: UnsafePointer<UInt8>?
     var role: String?
     var itemprop: String?
     var href: String?
@@ -19,8 +22,8 @@ struct Attributes {
     var rel: String?
     var type: String?
     var lang: String?
-    /// The element's `id` (also in ``classAndID``).
-    var id: String?
+    /// The element's `id`.
+    var id: String? { idValue.map { String(cString: $0) } }
     /// The ids of the elements this one shows and hides (`aria-controls`).
     var ariaControls: String?
     /// Hidden by the `hidden` attribute (not `hidden=until-found`, which the browser's find
@@ -96,6 +99,15 @@ struct Attributes {
             index += 2
             guard let name = Name.of(rawName) else { continue }
             switch name {
+            case .class:
+                if classValue == nil { classValue = rawValue }
+                continue
+            case .id:
+                guard idValue == nil, let rawValue else { continue }
+                idValue = rawValue
+                // React's streamed server rendering parks the page in `<div hidden id="S:0">`.
+                if rawValue[0] == UInt8(ascii: "S") && rawValue[1] == UInt8(ascii: ":") { streamedContent = true }
+                continue
             case .hidden:
                 hiddenAttribute = rawValue.map { strcasecmp(UnsafeRawPointer($0).assumingMemoryBound(to: CChar.self), "until-found") != 0 } ?? true
                 continue
@@ -108,9 +120,6 @@ struct Attributes {
             // An attribute without a value (`<div hidden>`) reads as empty.
             let value = rawValue.map { String(cString: $0) } ?? ""
             switch name {
-            case .class:
-                if !classAndID.isEmpty { classAndID += " " }
-                classAndID += value
             case .role: role = value
             case .itemprop: itemprop = value
             case .href: href = value
@@ -126,13 +135,7 @@ struct Attributes {
             case .rel: rel = value
             case .type: type = value
             case .lang: lang = value
-            case .hidden, .style: break  // read above, without making a string
-            case .id:
-                id = value
-                if !classAndID.isEmpty { classAndID += " " }
-                classAndID += value
-                // React's streamed server rendering parks the page in `<div hidden id="S:0">`.
-                if value.hasPrefix("S:") { streamedContent = true }
+            case .class, .id, .hidden, .style: break  // read above, without making a string
             case .ariaHidden:
                 if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { ariaHidden = true }
             case .ariaControls: ariaControls = value

@@ -179,9 +179,10 @@ extension Walker {
 
     mutating func elementHints(tag: Tag, attributes: Attributes) -> Hints {
         var hints: Hints = []
-        let classAndID = attributes.classAndID
-        if !classAndID.isEmpty {
-            hints = Vocabulary.hints(forClassAndID: classAndID, words: &hintCache)
+        for value in [attributes.classValue, attributes.idValue] {
+            guard let value else { continue }
+            let bytes = UnsafeBufferPointer(start: value, count: strlen(UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self)))
+            hints.formUnion(Vocabulary.hints(forClassAndID: bytes, words: &hintCache))
         }
         switch tag {
         case .nav, .aside, .footer: hints.insert(.furniture)
