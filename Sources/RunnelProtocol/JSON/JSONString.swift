@@ -41,7 +41,7 @@ public enum JSONString {
 
     /// The byte a backslash and `escape` stand for (`n` → line feed, `"` → `"`), or nil for `u`
     /// (``unicodeEscape(_:at:)``) and for what is no escape.
-    @inline(__always) public static func unescapedByte(_ escape: UInt8) -> UInt8? {
+    @inlinable @inline(__always) public static func unescapedByte(_ escape: UInt8) -> UInt8? {
         switch escape {
         case UInt8(ascii: "n"): 0x0A
         case UInt8(ascii: "t"): 0x09
