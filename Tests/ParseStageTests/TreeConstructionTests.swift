@@ -100,6 +100,16 @@ struct TreeConstructionTests {
         #expect(tree.blocks.map(\.text) == ["Article text, long enough."])
     }
 
+    @Test("a <font> with a size leaves SVG, whatever its other attributes: its text is the page's")
+    func fontLeavesSVG() throws {
+        for attributes in ["size=2", "size=2 type=x", "type=hidden color=red"] {
+            let tree = try HTMLTreeBuilder.build(
+                html: "<p>Start.</p><svg><font \(attributes)>Text that left the drawing.</font></svg>",
+                baseURL: "https://news.example/", construction: .native)
+            #expect(tree.blocks.map(\.text).joined(separator: " ").contains("Text that left the drawing."), "\(attributes)")
+        }
+    }
+
     @Test("a second <html>'s lang counts where the first has none, as a browser adds it")
     func secondHTMLLang() throws {
         let tree = try HTMLTreeBuilder.build(

@@ -359,11 +359,11 @@ struct HTMLTokenizer: ~Copyable {
                 let raw = UnsafeBufferPointer(rebasing: bytes[value])
                 if memchr(raw.baseAddress!, 0x26, raw.count) == nil {
                     arena.append(contentsOf: raw)
-                    if read == Self.typeName { marked = Self.equalsLowercased(raw, "hidden") }
+                    if kind == .input && read == Self.typeName { marked = Self.equalsLowercased(raw, "hidden") }
                 } else {
                     decode(value, inAttribute: true)
                     arena.append(contentsOf: decoded)
-                    if read == Self.typeName { marked = decoded.withUnsafeBufferPointer { Self.equalsLowercased($0, "hidden") } }
+                    if kind == .input && read == Self.typeName { marked = decoded.withUnsafeBufferPointer { Self.equalsLowercased($0, "hidden") } }
                 }
             }
             arena.append(0)
