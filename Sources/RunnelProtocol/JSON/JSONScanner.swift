@@ -133,8 +133,13 @@ public struct JSONScanner: ~Copyable {
         let count = bytes.count
         let base = UnsafeRawPointer(bytes.baseAddress!)
         while index < count {
-            // Skip eight plain ASCII bytes at a time: no quote, backslash, control or non-ASCII.
-            while index + 8 <= count, Self.isPlainASCII(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
+            // Eight bytes at a time to the next quote, backslash, control or non-ASCII byte.
+            while index + 8 <= count {
+                let special = Self.specialBytes(base.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                if special != 0 {
+                    index += special.trailingZeroBitCount >> 3
+                    break
+                }
                 index += 8
             }
             guard index < count else { break }
@@ -160,14 +165,16 @@ public struct JSONScanner: ~Copyable {
         throw JSONSyntaxError(offset: start, reason: "unterminated string")
     }
 
-    /// Whether none of the eight bytes is `"`, `\\`, a control character or non-ASCII.
-    @inline(__always) static func isPlainASCII(_ word: UInt64) -> Bool {
+    /// The bytes of eight (read little-endian) that are `"`, `\\`, a control character or
+    /// non-ASCII, as their high bits; zero when there is none. The lowest bit set marks the
+    /// first such byte: a subtraction's borrow can mark a byte wrongly only above a byte that
+    /// is marked rightly.
+    @inline(__always) static func specialBytes(_ word: UInt64) -> UInt64 {
         let ones: UInt64 = 0x0101_0101_0101_0101
         let highs: UInt64 = 0x8080_8080_8080_8080
-        func hasZeroByte(_ x: UInt64) -> Bool { (x &- ones) & ~x & highs != 0 }
+        func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let control = (word &- ones &* 0x20) & ~word & highs  // a byte below 0x20
-        return word & highs == 0 && control == 0 && !hasZeroByte(word ^ (ones &* 0x22))
-            && !hasZeroByte(word ^ (ones &* 0x5C))
+        return word & highs | control | zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C))
     }
 
     @inline(__always) private static func isShortEscape(_ byte: UInt8) -> Bool {

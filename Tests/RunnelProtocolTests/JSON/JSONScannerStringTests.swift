@@ -1,0 +1,46 @@
+import Foundation
+import RunnelProtocol
+import Testing
+
+/// ``JSONScanner/scanString()`` reads eight bytes at a time and jumps to the first byte that
+/// needs a look (a quote, a backslash, a control character, non-ASCII). These cases put each
+/// such byte at every position of a word, after runs of plain bytes of every length, and hold
+/// the scanner to Foundation's `JSONSerialization` on whether the string is valid and to the
+/// string's own end.
+@Suite("JSON strings scanned a word at a time")
+struct JSONScannerStringTests {
+    /// What can follow a run of plain bytes: valid escapes and text, and the invalid bytes.
+    static let pieces: [[UInt8]] = [
+        Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\n"#.utf8), Array(#"\u00e9"#.utf8),
+        Array("é".utf8), Array("ệ".utf8), Array("😀".utf8),
+        [0x01], [0x1F], [0xFF], [0xC3], [0xED, 0xA0, 0x80],  // a control, broken and surrogate UTF-8
+        Array(#"\x"#.utf8), [0x7F], [0x20],
+    ]
+
+    @Test("every byte that needs a look, at every position: the verdict and the end are Foundation's")
+    func everyPosition() throws {
+        var checked = 0
+        for piece in Self.pieces {
+            for before in 0..<18 {
+                for after in [0, 1, 7, 8, 9] {
+                    let inside = Array(repeating: UInt8(ascii: "a"), count: before) + piece
+                        + Array(repeating: UInt8(ascii: "b"), count: after)
+                    // The scanner reads the string from its opening quote, with bytes after it
+                    // (so that the word at a time reaches past the string's end); Foundation,
+                    // the string in an array.
+                    let string = [UInt8(ascii: "\"")] + inside + [UInt8(ascii: "\"")]
+                    let expected = (try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "[")] + string + [UInt8(ascii: "]")]))) != nil
+                    let line = string + Array(",1,2,3,4]".utf8)
+                    let scanned: Range<Int>? = line.withUnsafeBufferPointer { buffer in
+                        var scanner = JSONScanner(buffer)
+                        return try? scanner.scanString()
+                    }
+                    #expect((scanned != nil) == expected, "\(inside)")
+                    if let scanned { #expect(scanned == 0..<string.count, "\(inside)") }
+                    checked += 1
+                }
+            }
+        }
+        #expect(checked == Self.pieces.count * 18 * 5)
+    }
+}
