@@ -84,30 +84,17 @@ struct Doctype: Equatable {
                 at += 1
             }
             doctype.name = name
-            skipWhitespace()
-            guard let next = peek() else {
-                doctype.forceQuirks = true
-                return doctype
-            }
-            if next == 0x3E { return closed(doctype) }
+            if let ended = ending(&doctype) { return ended }
             let isPublic = keyword("public")
             guard isPublic || keyword("system") else {
                 doctype.forceQuirks = true
                 return bogus(doctype)
             }
-            guard let identifier = quoted(&doctype) else { return doctype.forceQuirks ? bogusOrClosed(doctype) : doctype }
+            guard let identifier = quoted(&doctype) else { return bogusOrClosed(doctype) }
             if isPublic {
                 doctype.publicID = identifier
-                skipWhitespace()
-                guard let next = peek() else {
-                    doctype.forceQuirks = true
-                    return doctype
-                }
-                if next == 0x3E { return closed(doctype) }
-                guard next == 0x22 || next == 0x27, let system = quoted(&doctype) else {
-                    doctype.forceQuirks = true
-                    return bogusOrClosed(doctype)
-                }
+                if let ended = ending(&doctype) { return ended }
+                guard let system = quoted(&doctype) else { return bogusOrClosed(doctype) }
                 doctype.systemID = system
             } else {
                 doctype.systemID = identifier
@@ -118,6 +105,17 @@ struct Doctype: Equatable {
                 return doctype
             }
             return bogus(doctype)  // `>`, or anything before it (no quirks)
+        }
+
+        /// After optional whitespace, the doctype when it ends there: at its `>`, or (quirks) at
+        /// the page's end; nil when more follows.
+        private mutating func ending(_ doctype: inout Doctype) -> Doctype? {
+            skipWhitespace()
+            guard let next = peek() else {
+                doctype.forceQuirks = true
+                return doctype
+            }
+            return next == 0x3E ? closed(doctype) : nil
         }
 
         /// A quoted identifier after optional whitespace, past its closing quote; nil (quirks)

@@ -216,12 +216,10 @@ struct TreeBuilder<Sink: TreeSink> {
     /// A start tag; returns how the tokenizer reads what follows it.
     mutating func startTag(_ tag: StartTag) -> ElementKind.Content {
         dropsNewline = false
-        if let current = stack.last, current.namespace != .html {
+        if let current = stack.last, current.namespace == .math, current.isIntegrationPoint, Self.isMathGlyph(tag.name) {
             // `<mglyph>` and `<malignmark>` stay MathML in a MathML text integration point.
-            if current.namespace == .math && current.isIntegrationPoint && Self.isMathGlyph(tag.name) {
-                insertForeign(tag, in: .math)
-                return .markup
-            }
+            insertForeign(tag, in: .math)
+            return .markup
         }
         if let current = stack.last, current.namespace != .html, !current.isIntegrationPoint {
             guard tag.kind.traits.contains(.breaksOutOfForeign) && (tag.kind != .font || tag.isPresentationalFont) else {
