@@ -33,4 +33,42 @@ struct StreamDecoderFuzzFindingsTests {
             #expect(split.lines.count <= 2, "fed \(chunk) bytes at a time")
         }
     }
+
+    /// A frame whose header asks for a 1.6 MiB window (the limit here is 1 MiB), then bytes that
+    /// are not zstd. Fed 8 bytes at a time, zstd refused the window. Fed whole, it decoded the
+    /// frame in one pass, since its size is known, checked no window, and failed on the bytes
+    /// after it with `DATA_LOSS`. The decompressor now checks every frame's window itself.
+    static let wideWindowThenGarbage = Data(base64Encoded: "KLUv/UBVBgABAAAAAAAAAAABAAAAZmU=")!
+
+    @Test("a frame over the window limit is refused however the stream is split")
+    func wideWindowThenGarbage() {
+        let bytes = [UInt8](Self.wideWindowThenGarbage)
+        let limits = Limits(maxLineBytes: 4096, maxWindowLog: 20)
+        for chunk in [Int.max, 1, 7, 8] {
+            let outcome = StreamDecoderSplitTests.outcome(of: bytes, chunk: chunk, limits: limits)
+            #expect(outcome.errors == ["RESOURCE_EXHAUSTED at byte 0"], "fed \(chunk) bytes at a time")
+        }
+    }
+
+    /// The same header on a well-formed frame of 300 bytes, after one good frame: zstd's one-pass
+    /// path would have decoded it whole while a split stream refused it.
+    @Test("a well-formed frame with a window over the limit is refused whole and in chunks, and read under a larger limit")
+    func wellFormedWideWindow() throws {
+        let start = #"{"id":"01JDQ8Z3M60000000000000001","type":"url.requested","ts":"2026-11-29T13:00:00.120Z","attempt":1,"meta":{"source":""#
+        let end = #""},"body":{"url":"https://example.com/","depth":0,"priority":5}}"# + "\n"
+        let line = Array(start.utf8) + Array(repeating: UInt8(ascii: "x"), count: 300 - start.utf8.count - end.utf8.count) + Array(end.utf8)
+        // Magic, a descriptor with a 2-byte content size and a window descriptor (exponent 10,
+        // mantissa 5: 1 MiB + 5/8 MiB), the size less 256, then one raw last block of 300 bytes.
+        let wide = [0x28, 0xB5, 0x2F, 0xFD, 0x40, 0x55, 44, 0] + [0x61, 0x09, 0x00] + line
+        var first: [UInt8] = []
+        try ZstdCompressor().compress(line, mode: .end, into: &first)
+        let bytes = first + wide
+        for chunk in [Int.max, 1, 5, 13, 64] {
+            let refused = StreamDecoderSplitTests.outcome(of: bytes, chunk: chunk, limits: Limits(maxLineBytes: 4096, maxWindowLog: 20))
+            #expect(refused.lines == [1] && refused.valid == 1, "fed \(chunk) bytes at a time")
+            #expect(refused.errors == ["RESOURCE_EXHAUSTED at byte \(first.count)"], "fed \(chunk) bytes at a time")
+            let read = StreamDecoderSplitTests.outcome(of: bytes, chunk: chunk, limits: Limits(maxLineBytes: 4096, maxWindowLog: 21))
+            #expect(read.lines == [1, 2] && read.errors.isEmpty, "fed \(chunk) bytes at a time")
+        }
+    }
 }
