@@ -43,4 +43,45 @@ struct JSONScannerStringTests {
         }
         #expect(checked == Self.pieces.count * 18 * 5)
     }
+
+    /// Text of many scripts is read a word at a time (`wellFormedUTF8`). These pieces are the
+    /// sequences that path takes and the malformed ones it must not: overlong forms (C0, C1, E0
+    /// before 80–9F), surrogates (ED before A0–BF), lone and missing continuations, leads that
+    /// cannot start anything.
+    static let utf8Pieces: [[UInt8]] = [
+        Array("a".utf8), Array(" ".utf8), Array("é".utf8), Array("λ".utf8), Array("ж".utf8),
+        Array("ệ".utf8), Array("ठ".utf8), Array("한".utf8), Array("힣".utf8), Array("퟿".utf8), Array("ࠀ".utf8),
+        Array("😀".utf8), Array(#"\n"#.utf8),
+        [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],
+        [0x80], [0xBF], [0xC3], [0xE1, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0x1F],
+    ]
+
+    @Test("random runs of text in many scripts, well-formed and not: the verdict and the end are Foundation's")
+    func randomScripts() throws {
+        // A failing case prints its bytes, which is all it takes to make it a fixed case.
+        var rejected = 0
+        for trial in 0..<4000 {
+            // Mostly well-formed runs (the first 13 pieces), some with one bad piece.
+            let length = Int.random(in: 0..<40)
+            var inside: [UInt8] = []
+            for _ in 0..<length {
+                inside += Self.utf8Pieces[Int.random(in: 0..<13)]
+            }
+            if trial % 3 == 0 {
+                let bad = Self.utf8Pieces[Int.random(in: 13..<Self.utf8Pieces.count)]
+                inside.insert(contentsOf: bad, at: Int.random(in: 0...inside.count))
+            }
+            let string = [UInt8(ascii: "\"")] + inside + [UInt8(ascii: "\"")]
+            let expected = (try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "[")] + string + [UInt8(ascii: "]")]))) != nil
+            let line = string + Array(",1,2,3,4]".utf8)
+            let scanned: Range<Int>? = line.withUnsafeBufferPointer { buffer in
+                var scanner = JSONScanner(buffer)
+                return try? scanner.scanString()
+            }
+            #expect((scanned != nil) == expected, "\(inside)")
+            if let scanned { #expect(scanned == 0..<string.count, "\(inside)") }
+            if !expected { rejected += 1 }
+        }
+        #expect(rejected > 1000)  // a third of the trials hold a bad piece
+    }
 }
