@@ -23,20 +23,9 @@ struct JSONScannerStringTests {
         for piece in Self.pieces {
             for before in 0..<18 {
                 for after in [0, 1, 7, 8, 9] {
-                    let inside = Array(repeating: UInt8(ascii: "a"), count: before) + piece
-                        + Array(repeating: UInt8(ascii: "b"), count: after)
-                    // The scanner reads the string from its opening quote, with bytes after it
-                    // (so that the word at a time reaches past the string's end); Foundation,
-                    // the string in an array.
-                    let string = [UInt8(ascii: "\"")] + inside + [UInt8(ascii: "\"")]
-                    let expected = (try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "[")] + string + [UInt8(ascii: "]")]))) != nil
-                    let line = string + Array(",1,2,3,4]".utf8)
-                    let scanned: Range<Int>? = line.withUnsafeBufferPointer { buffer in
-                        var scanner = JSONScanner(buffer)
-                        return try? scanner.scanString()
-                    }
-                    #expect((scanned != nil) == expected, "\(inside)")
-                    if let scanned { #expect(scanned == 0..<string.count, "\(inside)") }
+                    Self.expectFoundationsVerdict(
+                        on: Array(repeating: UInt8(ascii: "a"), count: before) + piece
+                            + Array(repeating: UInt8(ascii: "b"), count: after))
                     checked += 1
                 }
             }
@@ -71,17 +60,26 @@ struct JSONScannerStringTests {
                 let bad = Self.utf8Pieces[Int.random(in: 13..<Self.utf8Pieces.count)]
                 inside.insert(contentsOf: bad, at: Int.random(in: 0...inside.count))
             }
-            let string = [UInt8(ascii: "\"")] + inside + [UInt8(ascii: "\"")]
-            let expected = (try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "[")] + string + [UInt8(ascii: "]")]))) != nil
-            let line = string + Array(",1,2,3,4]".utf8)
-            let scanned: Range<Int>? = line.withUnsafeBufferPointer { buffer in
-                var scanner = JSONScanner(buffer)
-                return try? scanner.scanString()
-            }
-            #expect((scanned != nil) == expected, "\(inside)")
-            if let scanned { #expect(scanned == 0..<string.count, "\(inside)") }
-            if !expected { rejected += 1 }
+            if !Self.expectFoundationsVerdict(on: inside) { rejected += 1 }
         }
         #expect(rejected > 1000)  // a third of the trials hold a bad piece
+    }
+
+    /// Scans `inside` as a string and expects Foundation's verdict on it and, when valid, the
+    /// string's own end. The scanner reads from the opening quote, with bytes after the string
+    /// (so that the word at a time reaches past its end); Foundation reads the string in an array.
+    /// Returns whether the string is valid.
+    @discardableResult
+    static func expectFoundationsVerdict(on inside: [UInt8]) -> Bool {
+        let string = [UInt8(ascii: "\"")] + inside + [UInt8(ascii: "\"")]
+        let expected = (try? JSONSerialization.jsonObject(with: Data([UInt8(ascii: "[")] + string + [UInt8(ascii: "]")]))) != nil
+        let line = string + Array(",1,2,3,4]".utf8)
+        let scanned: Range<Int>? = line.withUnsafeBufferPointer { buffer in
+            var scanner = JSONScanner(buffer)
+            return try? scanner.scanString()
+        }
+        #expect((scanned != nil) == expected, "\(inside)")
+        if let scanned { #expect(scanned == 0..<string.count, "\(inside)") }
+        return expected
     }
 }
