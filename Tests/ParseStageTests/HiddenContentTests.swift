@@ -105,4 +105,29 @@ struct HiddenContentTests {
         #expect(!article.text.contains("hidden outright"))
         #expect(article.text.contains("find opens"))
     }
+
+    /// A disclosure (WAI-ARIA's pattern: a control with `aria-expanded=false`, then the block it
+    /// shows) hides its panel with `aria-hidden`, often with a class as well. The block right after
+    /// such a control is content; one after an open control, one with another element between,
+    /// and one after a control in the page's navigation are not.
+    @Test("the closed panel right after a collapsed toggle is content, outside the navigation")
+    func disclosurePanels() throws {
+        let method = "The calculator simulates five thousand market trials, with returns drawn from the assumed mix, and reports the median."
+        let html = """
+            <html><head><title>Retirement calculator</title></head><body>
+            <main><nav><button aria-expanded="false">Menu</button></nav><div aria-hidden="true"><p>Menu prose about our offers, long enough, with a comma, and an end.</p></div>
+            <h1>Personal retirement calculator</h1>
+            <p>Estimate how your savings and future contributions may help meet your needs in retirement, with a few questions.</p>
+            <div><a href="javascript:void(0);" class="show-hide-open" aria-expanded="false">Methodology<span>Expand the details</span></a></div>
+            <div id="methods" class="hide" aria-hidden="true"><h4>How the calculator works</h4><p>\(method)</p></div>
+            <button aria-expanded="true">Close</button><div aria-hidden="true"><p>A block after an open control, long enough to be prose, with a comma.</p></div>
+            <button aria-expanded="false">Share</button><p>Between the two.</p><div aria-hidden="true"><p>A block after another element, long enough, with a comma, and an end.</p></div>
+            </main></body></html>
+            """
+        let article = try ParseStage().parse(PageFetched(url: "https://bank.example.com/calculator", contentType: "text/html", html: html))
+        #expect(article.paragraphs.contains(method))
+        #expect(!article.text.contains("Menu prose"))
+        #expect(!article.text.contains("after an open control"))
+        #expect(!article.text.contains("after another element"))
+    }
 }

@@ -26,6 +26,8 @@ struct Attributes {
     var id: String? { idValue.map { String(cString: $0) } }
     /// The ids of the elements this one shows and hides (`aria-controls`).
     var ariaControls: String?
+    /// A control that shows something now collapsed (`aria-expanded=false`).
+    var collapsedToggle = false
     /// Hidden by the `hidden` attribute (not `hidden=until-found`, which the browser's find
     /// reveals: collapsed content).
     var hiddenAttribute = false
@@ -51,7 +53,7 @@ struct Attributes {
     /// The attributes the walk reads, by name (every builder reports names in lower case).
     private enum Name {
         case `class`, id, role, itemprop, href, src, lazySrc, alt, datetime, content, property, name, httpEquiv
-        case rel, type, lang, hidden, style, ariaHidden, ariaControls
+        case rel, type, lang, hidden, style, ariaHidden, ariaControls, ariaExpanded
 
         static let byName: [[UInt8]: Name] = [
             Array("class".utf8): .class, Array("id".utf8): .id, Array("role".utf8): .role,
@@ -62,7 +64,7 @@ struct Attributes {
             Array("property".utf8): .property, Array("name".utf8): .name, Array("http-equiv".utf8): .httpEquiv,
             Array("rel".utf8): .rel, Array("type".utf8): .type, Array("lang".utf8): .lang,
             Array("hidden".utf8): .hidden, Array("style".utf8): .style, Array("aria-hidden".utf8): .ariaHidden,
-            Array("aria-controls".utf8): .ariaControls,
+            Array("aria-controls".utf8): .ariaControls, Array("aria-expanded".utf8): .ariaExpanded,
         ]
         /// The names above by length, and which bytes start one: most attributes (`width`,
         /// `aria-label`, most `data-*`) are passed over on their first byte or length, the rest
@@ -139,6 +141,7 @@ struct Attributes {
             case .ariaHidden:
                 if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { ariaHidden = true }
             case .ariaControls: ariaControls = value
+            case .ariaExpanded: collapsedToggle = value.lowercased() == "false"
             }
         }
     }

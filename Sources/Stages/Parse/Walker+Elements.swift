@@ -23,10 +23,13 @@ extension Walker {
         if let lang = attributes.lang, !lang.isEmpty { tree.htmlLang = lang }
     }
 
-    /// Whether an element is hidden only by `aria-hidden` and is the panel of an accordion header
-    /// seen before it: closed content, which the reader opens.
-    func isClosedAccordionPanel(_ attributes: Attributes) -> Bool {
-        guard attributes.ariaHidden && !attributes.hiddenAttribute && !attributes.styleHidden, let id = attributes.id else { return false }
+    /// Whether an element is hidden only by `aria-hidden` (and perhaps a class) and is the panel
+    /// of an accordion header seen before it, or of the collapsed toggle just before it: closed
+    /// content, which the reader opens.
+    func isClosedPanel(_ attributes: Attributes, followsToggle: Bool) -> Bool {
+        guard attributes.ariaHidden && !attributes.hiddenAttribute && !attributes.styleHidden else { return false }
+        if followsToggle { return true }
+        guard let id = attributes.id else { return false }
         return accordionPanels.contains(id)
     }
 
@@ -39,7 +42,11 @@ extension Walker {
         if let controls = attributes.ariaControls, openHeadings > 0 {
             for id in controls.split(separator: " ") { accordionPanels.insert(String(id)) }
         }
-        if attributes.hidden && !attributes.streamedContent && !isClosedAccordionPanel(attributes) {
+        let isPanel = isClosedPanel(attributes, followsToggle: toggleJustEnded)
+        toggleJustEnded = false
+        // A collapsed toggle outside the page's boilerplate (its own hints are read below).
+        let isToggle = attributes.collapsedToggle && (current < 0 || tree.elements[Int(current)].boilerplateAncestor < 0)
+        if attributes.hidden && !attributes.streamedContent && !isPanel {
             if attributes.styleHidden && tag.isBlock && tag != .body && tag != .html { capture = .hiddenText }
             return false
         }
@@ -78,7 +85,10 @@ extension Walker {
             flush()
             return false
         default:
-            if tag.isSkipped { return false }
+            if tag.isSkipped {
+                toggleJustEnded = isToggle  // a `<button>`: its subtree is not walked, so it ends here
+                return false
+            }
         }
         if inHead > 0 && tag != .head { return false }
 
@@ -86,11 +96,16 @@ extension Walker {
         if let datetime = attributes.datetime ?? (attributes.itemprop?.lowercased().hasPrefix("date") == true ? attributes.content : nil) {
             tree.dates.append(.init(value: datetime, isDatetimeAttribute: true, itemprop: attributes.itemprop))
         }
-        if hints.contains(.hidden) { return false }
+        if hints.contains(.hidden) {
+            // A panel's `hide` class says no more than its `aria-hidden`.
+            guard isPanel else { return false }
+            hints.remove(.hidden)
+        }
         if tag == .a { hints.remove(.caption) }
         if attributes.streamedContent && tag.isBlock { hints.insert(.streamed) }
 
         var open = Open(tag: tag, element: -1)
+        open.isCollapsedToggle = isToggle && !hints.excludesText
         let promote = !hints.isDisjoint(with: [.boilerplate, .linkList, .caption]) && tag != .a && tag != .time
         if tag.isBlock || promote {
             flush()
@@ -115,6 +130,7 @@ extension Walker {
         guard let open = stack.popLast() else { return }
         if open.tag == .head { inHead = max(0, inHead - 1) }
         if open.tag.isHeading { openHeadings -= 1 }
+        if open.isCollapsedToggle { toggleJustEnded = true }
         if let start = open.captureStart {
             let text = textSince(blocks: start.blocks, offset: start.offset)
             if !text.isEmpty, text.scalarCount <= 160 {

@@ -10,6 +10,8 @@ struct Walker {
         /// The element index this node created, or -1 when it is inline.
         var element: Int32
         var isAnchor = false
+        /// A collapsed toggle outside the page's boilerplate (see ``Walker/toggleJustEnded``).
+        var isCollapsedToggle = false
         var captureStart: (blocks: Int, offset: Int, hints: Hints)?
     }
 
@@ -48,6 +50,11 @@ struct Walker {
     var accordionPanels: Set<String> = []
     /// How many headings are open on ``stack``.
     var openHeadings = 0
+    /// Whether a collapsed toggle (`aria-expanded=false`, outside the page's boilerplate) has just
+    /// ended, with no element started since. The next element, when hidden only by `aria-hidden`,
+    /// is the panel it shows (WAI-ARIA's disclosure pattern: `<div><a aria-expanded=false>
+    /// Methodology</a></div><div aria-hidden=true>…`): content a reader opens.
+    var toggleJustEnded = false
     /// The hints of the class and id words seen on this page (a page repeats its class words).
     var hintCache = HashedNameTable<Hints?>(empty: nil, capacity: 1024)
     /// Per element, its last child so far (where the next child is linked in as a sibling).
