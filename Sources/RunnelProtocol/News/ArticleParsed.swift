@@ -104,10 +104,47 @@ public struct ArticleParsed: Sendable, Hashable, Codable {
         kind = try c.decodeIfPresent(Kind.self, forKey: .kind) ?? .article
     }
 
-    /// Splits a text into its paragraphs (separated by blank lines).
+    /// Splits a text into its paragraphs (separated by blank lines), each trimmed of white space,
+    /// the empty ones left out.
+    ///
+    /// It reads the UTF-8 once: a paragraph ends at `\n\n` (not at `\r\n\n`, where `\r\n` is
+    /// one character, as splitting on the characters `"\n\n"` has it). Splitting the String
+    /// on `"\n\n"` and trimming each part with Foundation went by grapheme and by UTF-16, about
+    /// 50 ns a byte: most of `runnel validate`'s time on lines without `paragraphs`, and of
+    /// `runnel export`'s.
     public static func split(_ text: String) -> [String] {
-        text.split(separator: "\n\n", omittingEmptySubsequences: true)
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
-            .filter { !$0.isEmpty }
+        var text = text
+        return text.withUTF8 { bytes in
+            var paragraphs: [String] = []
+            var start = 0
+            var i = 0
+            let lf = UInt8(ascii: "\n")
+            while i + 1 < bytes.count {
+                if bytes[i] == lf && bytes[i + 1] == lf && (i == 0 || bytes[i - 1] != UInt8(ascii: "\r")) {
+                    appendTrimmed(UnsafeBufferPointer(rebasing: bytes[start..<i]), to: &paragraphs)
+                    i += 2
+                    start = i
+                } else {
+                    i += 1
+                }
+            }
+            appendTrimmed(UnsafeBufferPointer(rebasing: bytes[start...]), to: &paragraphs)
+            return paragraphs
+        }
+    }
+
+    /// Appends `bytes` (whole UTF-8) without its leading and trailing white space, unless that
+    /// leaves nothing: Foundation's `whitespacesAndNewlines`, scalar by scalar at each end.
+    private static func appendTrimmed(_ bytes: UnsafeBufferPointer<UInt8>, to paragraphs: inout [String]) {
+        let scalars = String(decoding: bytes, as: UTF8.self).unicodeScalars
+        var start = scalars.startIndex
+        var end = scalars.endIndex
+        while start < end, CharacterSet.whitespacesAndNewlines.contains(scalars[start]) {
+            start = scalars.index(after: start)
+        }
+        while start < end, CharacterSet.whitespacesAndNewlines.contains(scalars[scalars.index(before: end)]) {
+            end = scalars.index(before: end)
+        }
+        if start < end { paragraphs.append(String(scalars[start..<end])) }
     }
 }
