@@ -66,6 +66,9 @@ struct Tap: AsyncParsableCommand {
                     break
                 }
                 guard case let .tap(tap) = reply else {
+                    // A supervisor shutting down answers so: once the tap has begun, the
+                    // pipeline ended, as when it no longer answers at all.
+                    if session.wasAnnounced && reply.failure?.code == .unavailable { break }
                     // The pipeline refused the request: no such stage, or not a built-in one.
                     Standard.error("runnel tap: \(reply.failure?.message ?? "the supervisor did not answer with tap sockets")\n")
                     session.fail(.usage)
