@@ -144,7 +144,7 @@ public struct JSONScanner: ~Copyable {
                     continue
                 }
                 // Only non-ASCII bytes (no quote, backslash or control): the UTF-8 a word at a time.
-                if special & ~word & 0x8080_8080_8080_8080 == 0 && Self.wellFormedUTF8(word, carry: &carry) {
+                if special & ~word & Self.highs == 0 && Self.wellFormedUTF8(word, carry: &carry) {
                     index += 8
                     continue
                 }
@@ -179,14 +179,19 @@ public struct JSONScanner: ~Copyable {
         throw JSONSyntaxError(offset: start, reason: "unterminated string")
     }
 
+    /// A one in each byte of a word, and each byte's high bit.
+    private static var ones: UInt64 { 0x0101_0101_0101_0101 }
+    private static var highs: UInt64 { 0x8080_8080_8080_8080 }
+
+    /// The zero bytes of `x`, as their high bits (exact for the lowest; a borrow can mark a byte
+    /// above a zero one wrongly).
+    @inline(__always) private static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
+
     /// The bytes of eight (read little-endian) that are `"`, `\\`, a control character or
     /// non-ASCII, as their high bits; zero when there is none. The lowest bit set marks the
     /// first such byte: a subtraction's borrow can mark a byte wrongly only above a byte that
     /// is marked rightly.
     @inline(__always) static func specialBytes(_ word: UInt64) -> UInt64 {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let control = (word &- ones &* 0x20) & ~word & highs  // a byte below 0x20
         return word & highs | control | zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C))
     }
@@ -217,9 +222,6 @@ public struct JSONScanner: ~Copyable {
     /// refused here; their marks can be wrong only above a byte that is one of them, so a wrong
     /// mark sends a word to the closer look and never lets a bad one through.
     @inline(__always) static func wellFormedUTF8(_ word: UInt64, carry: inout UTF8Carry) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
         let high = word & highs
         let bit6 = word << 1, bit5 = word << 2, bit4 = word << 3
         let continuation = high & ~bit6
