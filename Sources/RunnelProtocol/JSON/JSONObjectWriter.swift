@@ -47,9 +47,10 @@ public struct JSONObjectWriter {
     }
 
     /// A string member from its UTF-8 bytes, which must be valid UTF-8.
-    public mutating func string(_ name: String, utf8 value: UnsafeBufferPointer<UInt8>) {
+    /// - Parameter encodedCount: the value's `JSONString.encodedCount(utf8:)`, if known.
+    public mutating func string(_ name: String, utf8 value: UnsafeBufferPointer<UInt8>, encodedCount: Int? = nil) {
         key(name)
-        JSONString.append(utf8: value, to: &bytes)
+        JSONString.append(utf8: value, encodedCount: encodedCount, to: &bytes)
     }
 
     /// An integer member; left out when `value` is nil.

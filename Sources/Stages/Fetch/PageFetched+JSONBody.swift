@@ -27,14 +27,15 @@ extension PageFetched {
         others += 6 * ((contentType?.utf8.count ?? 0) + (charset?.utf8.count ?? 0))
         for redirect in redirects ?? [] { others += 6 * redirect.utf8.count + 1 }
         for (name, value) in headers ?? [:] { others += 6 * (name.utf8.count + value.utf8.count) + 6 }
-        var writer = JSONObjectWriter(reservingCapacity: JSONString.encodedCount(utf8: html) + others)
+        let htmlCount = JSONString.encodedCount(utf8: html)
+        var writer = JSONObjectWriter(reservingCapacity: htmlCount + others)
         writer.string("charset", charset)
         writer.string("content_type", contentType)
         writer.integer("elapsed_ms", elapsedMs)
         writer.string("fetched_at", fetchedAt)
         writer.string("final_url", finalURL)
         writer.stringMap("headers", headers)
-        writer.string("html", utf8: html)
+        writer.string("html", utf8: html, encodedCount: htmlCount)
         writer.strings("redirects", redirects)
         writer.integer("status", status)
         writer.string("url", url)

@@ -53,4 +53,40 @@ struct JSONStringTests {
             #expect(JSONString.encodedCount(of: sample) == out.count, "\(sample.debugDescription)")
         }
     }
+
+    /// What a string is made of: plain runs of several lengths (so escapes fall on every offset
+    /// of a word), the characters JSON escapes, and multi-byte characters.
+    private static let pieces = [
+        "a", "xyz", "abcdefg", "0123456789abcdef", "\"", "\\", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{00}",
+        "\u{01}", "\u{1B}", "\u{1F}", "\u{7F}", "/", "é", "Đà Nẵng", "東京", "😀", " ", "<a href=\"/x\">",
+    ]
+
+    @Test("random texts: the bytes written are those of Foundation's encoder, after what the array held")
+    func randomTexts() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .withoutEscapingSlashes
+        for _ in 0..<3_000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0..<60) { text += Self.pieces.randomElement()! }
+            var out = Array("{\"k\":".utf8)
+            let before = out
+            JSONString.append(text, to: &out)
+            let written = Array(out[before.count...])
+            #expect(out[..<before.count].elementsEqual(before))
+            #expect(written == Array(try encoder.encode(text)), "\(text.debugDescription)")
+            #expect(written.count == JSONString.encodedCount(of: text), "\(text.debugDescription)")
+        }
+    }
+
+    @Test("many strings appended to one array: each lands after the last")
+    func manyStrings() throws {
+        var out: [UInt8] = []
+        var expected: [UInt8] = []
+        for index in 0..<2_000 {
+            let text = String(repeating: "q\"\u{01}é", count: index % 7)
+            JSONString.append(text, to: &out)
+            expected += try JSONEncoder().encode(text)
+        }
+        #expect(out == expected)
+    }
 }
