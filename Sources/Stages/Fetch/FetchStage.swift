@@ -187,7 +187,7 @@ public struct FetchStage: MessageStage {
         var html: DecodedPage.HTML
         do {
             let body = document.body[found.skip...]
-            if let plain = CharsetDecoder.plainUTF8(body, charset: found.name) {
+            if let plain = CharsetDecoder.utf8InNFC(body, charset: found.name) {
                 html = .utf8(plain)
             } else {
                 html = .string(try CharsetDecoder.decode(body, charset: found.name))
