@@ -1,3 +1,4 @@
+import Foundation
 import RunnelProtocol
 import Testing
 
@@ -30,6 +31,20 @@ struct PageDecoderTests {
     func edgeStrings() throws {
         #expect(try PageDecoder.decode(RawJSON(#"{"url":"u","status":200,"html":"\n\t\"\/"}"#)).html == Array("\n\t\"/".utf8))
         #expect(try PageDecoder.decode(RawJSON(#"{"url":"u","status":200,"html":""}"#)).html == [])
+    }
+
+    @Test("random strings, escapes at every offset of a word, members after them: the text and the end JSONDecoder finds")
+    func randomStrings() throws {
+        let pieces = ["a", "xyz", "abcdefg", "<div class=\"c\">", "\"", "\\", "\n", "\t", "\u{01}", "/", "Đà Nẵng", "東", "😀", " "]
+        for round in 0..<2_000 {
+            var html = ""
+            for _ in 0..<Int.random(in: 0..<40) { html += pieces.randomElement()! }
+            // The string as a page.fetched body holds it, then what follows it in the body.
+            let json = Array(try JSONEncoder().encode(html)) + Array(#","status":200,"url":"u"}"#.prefix(round % 24).utf8)
+            let (text, end) = json.withUnsafeBufferPointer { PageDecoder.unescape($0, from: 1) }
+            #expect(text == Array(html.utf8), "\(html.debugDescription)")
+            #expect(end == json.count - round % 24, "\(html.debugDescription)")
+        }
     }
 
     @Test("\\u escapes, surrogate pairs and a lone surrogate")

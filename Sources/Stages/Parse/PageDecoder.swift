@@ -66,19 +66,43 @@ enum PageDecoder {
 
     /// The text of the valid JSON string whose inside starts at `start`, and the index just past
     /// its closing quote.
+    ///
+    /// The bytes up to the next quote or backslash are copied a word at a time, each word
+    /// whole and the copy moved on to its first quote or backslash: an HTML page has an escape
+    /// every few dozen bytes, and a `memmove` for each run between them was a tenth of parse's
+    /// time with the search (issue 15).
     static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (text: [UInt8], end: Int) {
         var end = bytes.count
         // Unescaped text is never longer than its JSON: every escape is at least as long as
         // the UTF-8 it stands for.
         let text = [UInt8](unsafeUninitializedCapacity: bytes.count - start) { out, written in
-            let source = bytes.baseAddress!
-            let target = out.baseAddress!
+            let source = UnsafeRawPointer(bytes.baseAddress!)
+            let target = UnsafeMutableRawPointer(out.baseAddress!)
             var index = start
             while true {
-                // The next quote or backslash; the bytes before it are copied as they are.
-                let special = ValidJSONObject.nextQuoteOrBackslash(bytes, from: index)
-                (target + written).update(from: source + index, count: special - index)
-                written += special - index
+                // The bytes before the next quote or backslash, copied as they are. While eight
+                // are left to read, eight fit: no more is written than read.
+                var special = bytes.count
+                while index + 8 <= bytes.count {
+                    let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                    target.storeBytes(of: word, toByteOffset: written, as: UInt64.self)
+                    let found = ValidJSONObject.quotesOrBackslashes(word)
+                    if found == 0 {
+                        index += 8
+                        written += 8
+                        continue
+                    }
+                    let clean = found.trailingZeroBitCount >> 3
+                    index += clean
+                    written += clean
+                    special = index
+                    break
+                }
+                if special == bytes.count {
+                    special = ValidJSONObject.nextQuoteOrBackslash(bytes, from: index)
+                    (target + written).copyMemory(from: source + index, byteCount: special - index)
+                    written += special - index
+                }
                 // (An escape cut short cannot occur in checked JSON; it ends the text, not the process.)
                 guard special + 1 < bytes.count, bytes[special] == UInt8(ascii: "\\") else {
                     end = min(special + 1, bytes.count)
@@ -87,7 +111,7 @@ enum PageDecoder {
                 index = special + 2
                 // A one-byte escape: `\"` and `\n` are most of an HTML page's.
                 if let byte = JSONString.unescapedByte(bytes[special + 1]) {
-                    target[written] = byte
+                    target.storeBytes(of: byte, toByteOffset: written, as: UInt8.self)
                     written += 1
                     continue
                 }
@@ -98,7 +122,7 @@ enum PageDecoder {
                 let (scalar, length) = JSONString.unicodeEscape(bytes, at: index)
                 index += length
                 for byte in UTF8.encode(scalar)! {
-                    target[written] = byte
+                    target.storeBytes(of: byte, toByteOffset: written, as: UInt8.self)
                     written += 1
                 }
             }

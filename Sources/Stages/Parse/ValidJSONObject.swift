@@ -50,18 +50,23 @@ enum ValidJSONObject {
         let base = UnsafeRawPointer(bytes.baseAddress!)
         let count = bytes.count
         var i = start
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
         while i + 8 <= count {
-            let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-            let quote = word ^ (ones &* 0x22)
-            let backslash = word ^ (ones &* 0x5C)
-            let found = ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs)
+            let found = quotesOrBackslashes(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
             if found != 0 { return i + found.trailingZeroBitCount >> 3 }
             i += 8
         }
         while i < count && bytes[i] != 0x22 && bytes[i] != 0x5C { i += 1 }
         return i
+    }
+
+    /// The bytes of eight (read little-endian) that are `"` or `\\`, as their high bits; the
+    /// lowest is exact, as ``nextQuoteOrBackslash(_:from:)`` needs.
+    @inline(__always) static func quotesOrBackslashes(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quote = word ^ (ones &* 0x22)
+        let backslash = word ^ (ones &* 0x5C)
+        return ((quote &- ones) & ~quote & highs) | ((backslash &- ones) & ~backslash & highs)
     }
 
     /// Just past the value starting at `start`.
