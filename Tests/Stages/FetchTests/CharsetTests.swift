@@ -123,4 +123,17 @@ import Foundation
         }
         #expect(disagreements.isEmpty, "\(disagreements.prefix(5).map { String(decoding: $0, as: UTF8.self).unicodeScalars.map { String($0.value, radix: 16) } })")
     }
+
+    /// Decoding gives NFC as Unicode defines it: a Hangul syllable and a final jamo compose
+    /// (Foundation's normalization on Linux leaves them apart), marks compose and reorder.
+    @Test func decodedTextIsNFC() throws {
+        let cases: [(String, String)] = [
+            ("\u{AC00}\u{11A8}", "\u{AC01}"), ("\u{1100}\u{1161}\u{11A8}", "\u{AC01}"), ("Pha\u{301}i", "Phái"),
+            ("a\u{301}\u{323}", "\u{1EA1}\u{301}"), ("\u{2126}", "\u{3A9}"), ("한국어 €", "한국어 €"),
+        ]
+        for (input, expected) in cases {
+            let decoded = try CharsetDecoder.decode(Array(("<p>" + input).utf8), charset: "utf-8")
+            #expect(Array(decoded.utf8) == Array(("<p>" + expected).utf8), "\(input.unicodeScalars.map { String($0.value, radix: 16) })")
+        }
+    }
 }
