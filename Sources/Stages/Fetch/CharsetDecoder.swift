@@ -90,6 +90,9 @@ public enum CharsetDecoder {
     /// cover the text of most pages in Latin, Vietnamese, Greek, Cyrillic, Chinese and Japanese
     /// script. `false` for bytes that are not UTF-8 (a lead byte out of place, an overlong form,
     /// a missing continuation byte) as for text with other scalars.
+    ///
+    /// ``isNFC(_:)`` rests on what this says of the plain scalars; `PlainlyNFCTests` checks it
+    /// over every scalar there is.
     static func isPlainlyNFC(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
         plainRun(utf8, from: 0).end == utf8.count
     }

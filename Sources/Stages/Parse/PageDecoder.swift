@@ -81,7 +81,8 @@ enum PageDecoder {
             var index = start
             while true {
                 // The bytes before the next quote or backslash, copied as they are. While eight
-                // are left to read, eight fit: no more is written than read.
+                // are left to read, eight fit: no more is written than read. (The loop of
+                // `JSONString`'s writer, with other marks; see there why it is not shared.)
                 var special = bytes.count
                 while index + 8 <= bytes.count {
                     let word = source.loadUnaligned(fromByteOffset: index, as: UInt64.self)
