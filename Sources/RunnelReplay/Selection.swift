@@ -72,7 +72,7 @@ public struct Selection: Sendable {
     static func json(of envelope: Envelope) -> JSONValue? {
         var line: [UInt8] = []
         envelope.appendLine(to: &line)
-        return try? JSONDecoder().decode(JSONValue.self, from: Data(line))
+        return line.withUnsafeBufferPointer { try? JSONValue(parsing: $0) }
     }
 
     /// Reads a time bound: RFC 3339 (`2026-11-29T13:00:00Z`), or how long before `now`, as a

@@ -122,6 +122,93 @@ public struct JSONScanner: ~Copyable {
         }
     }
 
+    // MARK: Values
+
+    /// Reads the value at `index` and builds it: what ``scanValue(depth:)`` checks, as a
+    /// ``JSONValue`` (strings unescaped, numbers as `Double`, the last of repeated keys kept).
+    public mutating func readValue(depth: Int = 0) throws(JSONSyntaxError) -> JSONValue {
+        skipWhitespace()
+        guard let byte = peek() else { throw error("unexpected end of line, a value was expected") }
+        switch byte {
+        case UInt8(ascii: "\""):
+            return .string(try readString())
+        case UInt8(ascii: "{"):
+            return .object(try readObject(depth: depth + 1))
+        case UInt8(ascii: "["):
+            return .array(try readArray(depth: depth + 1))
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+            let start = index
+            try scanNumber()
+            // The grammar is checked: the standard library reads it (as infinity past Double's range).
+            let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
+            return .number(Double(text) ?? .nan)
+        default:
+            throw error("unexpected character \(Self.describe(byte))")
+        }
+    }
+
+    private mutating func readString() throws(JSONSyntaxError) -> String {
+        let range = try scanString()
+        return JSONString.decode(bytes, range.lowerBound + 1..<range.upperBound - 1)
+    }
+
+    private mutating func readObject(depth: Int) throws(JSONSyntaxError) -> [String: JSONValue] {
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        index += 1
+        var members: [String: JSONValue] = [:]
+        skipWhitespace()
+        if peek() == UInt8(ascii: "}") {
+            index += 1
+            return members
+        }
+        while true {
+            skipWhitespace()
+            guard peek() == UInt8(ascii: "\"") else { throw error("expected a quoted key") }
+            let key = try readString()
+            skipWhitespace()
+            guard peek() == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
+            index += 1
+            members[key] = try readValue(depth: depth)
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "}"): index += 1; return members
+            case nil: throw error("unexpected end of line inside an object")
+            default: throw error("expected ',' or '}' in an object")
+            }
+        }
+    }
+
+    private mutating func readArray(depth: Int) throws(JSONSyntaxError) -> [JSONValue] {
+        guard depth <= Self.maxDepth else { throw error("nesting deeper than \(Self.maxDepth) levels") }
+        index += 1
+        var items: [JSONValue] = []
+        skipWhitespace()
+        if peek() == UInt8(ascii: "]") {
+            index += 1
+            return items
+        }
+        while true {
+            items.append(try readValue(depth: depth))
+            skipWhitespace()
+            switch peek() {
+            case UInt8(ascii: ","): index += 1
+            case UInt8(ascii: "]"): index += 1; return items
+            case nil: throw error("unexpected end of line inside an array")
+            default: throw error("expected ',' or ']' in an array")
+            }
+        }
+    }
+
     // MARK: Scalars
 
     /// Scans a string at `index` and returns its range, quotes included. Validates escapes and

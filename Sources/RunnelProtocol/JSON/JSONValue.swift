@@ -8,6 +8,15 @@ public enum JSONValue: Sendable, Hashable, Codable {
     case array([JSONValue])
     case object([String: JSONValue])
 
+    /// Parses one JSON text (any value, whitespace around it allowed) with ``JSONScanner``:
+    /// the grammar and the UTF-8 checked as the envelope's are, without Foundation.
+    /// - Throws: ``JSONSyntaxError`` at the first byte that breaks the grammar.
+    public init(parsing bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) {
+        var scanner = JSONScanner(bytes)
+        self = try scanner.readValue()
+        try scanner.expectEnd()
+    }
+
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {

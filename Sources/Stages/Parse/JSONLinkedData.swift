@@ -1,4 +1,4 @@
-import Foundation
+import RunnelProtocol
 
 /// What a page's JSON-LD (`<script type="application/ld+json">`) says about its article.
 struct JSONLinkedData: Sendable {
@@ -31,26 +31,20 @@ struct JSONLinkedData: Sendable {
     /// Reads every script, taking the first article object's fields (or, when there is none,
     /// the first WebPage's).
     init(scripts: [String]) {
-        var articles: [[String: Any]] = []
-        var pages: [[String: Any]] = []
+        var articles: [[String: JSONValue]] = []
+        var pages: [[String: JSONValue]] = []
         for script in scripts where script.utf8.count <= 2_000_000 {
-            var text = script.trimmingSpaces()
-            if text.hasPrefix("<!--") { text = String(text.dropFirst(4)) }
-            if text.hasSuffix("-->") { text = String(text.dropLast(3)) }
-            if text.hasPrefix("//<![CDATA[") { text = String(text.dropFirst(11)) }
-            if text.hasSuffix("//]]>") { text = String(text.dropLast(5)) }
-            guard let data = text.data(using: .utf8),
-                let root = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-            else { continue }
+            guard let root = Self.value(of: script) else { continue }
             // Breadth-first over objects and arrays, bounded.
-            var queue: [Any] = [root]
-            var visited = 0
-            while !queue.isEmpty && visited < 5000 {
-                let value = queue.removeFirst()
-                visited += 1
-                if let array = value as? [Any] {
-                    queue.append(contentsOf: array.prefix(200))
-                } else if let object = value as? [String: Any] {
+            var queue: [JSONValue] = [root]
+            var next = 0
+            while next < queue.count && next < 5000 {
+                let value = queue[next]
+                next += 1
+                switch value {
+                case .array(let items):
+                    queue.append(contentsOf: items.prefix(200))
+                case .object(let object):
                     let types = Self.strings(object["@type"])
                     types.forEach { if !self.types.contains($0) { self.types.append($0) } }
                     if types.contains("Product"), productDescription == nil {
@@ -62,8 +56,14 @@ struct JSONLinkedData: Sendable {
                         pages.append(object)
                     }
                     for key in ["@graph", "mainEntity", "mainEntityOfPage", "hasPart", "itemListElement"] {
-                        if let child = object[key], child is [Any] || child is [String: Any] { queue.append(child) }
+                        switch object[key] {
+                        case let child?:
+                            if case .array = child { queue.append(child) } else if case .object = child { queue.append(child) }
+                        case nil: break
+                        }
                     }
+                default:
+                    break
                 }
             }
         }
@@ -80,35 +80,54 @@ struct JSONLinkedData: Sendable {
         images = Self.imageURLs(object["image"])
     }
 
-    private static func string(_ value: Any?) -> String? {
-        if let text = value as? String {
+    /// The script's JSON value: the text without the comment or CDATA marks some sites wrap it
+    /// in; nil when it is no JSON.
+    private static func value(of script: String) -> JSONValue? {
+        var text = script.trimmingSpaces()
+        if text.hasPrefix("<!--") { text = String(text.dropFirst(4)) }
+        if text.hasSuffix("-->") { text = String(text.dropLast(3)) }
+        if text.hasPrefix("//<![CDATA[") { text = String(text.dropFirst(11)) }
+        if text.hasSuffix("//]]>") { text = String(text.dropLast(5)) }
+        return text.withUTF8 { try? JSONValue(parsing: $0) }
+    }
+
+    private static func string(_ value: JSONValue?) -> String? {
+        switch value {
+        case .string(let text)?:
             let trimmed = text.trimmingSpaces()
             return trimmed.isEmpty ? nil : trimmed
+        case .array(let items)?:
+            return items.lazy.compactMap { string($0) }.first
+        default:
+            return nil
         }
-        if let array = value as? [Any] { return array.lazy.compactMap { string($0) }.first }
-        return nil
     }
 
-    private static func strings(_ value: Any?) -> [String] {
-        if let text = value as? String { return [text] }
-        if let array = value as? [Any] { return array.compactMap { $0 as? String } }
-        return []
+    private static func strings(_ value: JSONValue?) -> [String] {
+        switch value {
+        case .string(let text)?: [text]
+        case .array(let items)?: items.compactMap { if case .string(let text) = $0 { text } else { nil } }
+        default: []
+        }
     }
 
-    private static func names(_ value: Any?) -> [String] {
-        if let text = value as? String {
+    private static func names(_ value: JSONValue?) -> [String] {
+        switch value {
+        case .string(let text)?:
             let trimmed = text.trimmingSpaces()
             return trimmed.isEmpty || trimmed.hasPrefix("http") ? [] : [trimmed]
+        case .object(let object)?: return string(object["name"]).map { [$0] } ?? []
+        case .array(let items)?: return items.prefix(10).flatMap { names($0) }
+        default: return []
         }
-        if let object = value as? [String: Any] { return string(object["name"]).map { [$0] } ?? [] }
-        if let array = value as? [Any] { return array.prefix(10).flatMap { names($0) } }
-        return []
     }
 
-    private static func imageURLs(_ value: Any?) -> [String] {
-        if let text = value as? String { return [text] }
-        if let object = value as? [String: Any] { return string(object["url"]).map { [$0] } ?? [] }
-        if let array = value as? [Any] { return array.prefix(10).flatMap { imageURLs($0) } }
-        return []
+    private static func imageURLs(_ value: JSONValue?) -> [String] {
+        switch value {
+        case .string(let text)?: [text]
+        case .object(let object)?: string(object["url"]).map { [$0] } ?? []
+        case .array(let items)?: items.prefix(10).flatMap { imageURLs($0) }
+        default: []
+        }
     }
 }
