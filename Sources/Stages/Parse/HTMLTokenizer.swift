@@ -48,10 +48,28 @@ struct HTMLTokenizer: ~Copyable {
         return tokenizer.refusal
     }
 
+    /// ``run(_:into:allAttributes:limits:)``, collecting into `unreadBodies` the byte ranges of
+    /// the `<script>` and `<style>` bodies the walk never reads (all but JSON-LD), in order,
+    /// where this tokenizer ends them: through the escape states of script data, as a browser
+    /// does. A page without them gives gumbo the same tree; they are half the bytes of the wcxb
+    /// corpus pages, and gumbo reads them character by character.
+    static func run<Sink: TreeSink>(
+        _ html: UnsafeBufferPointer<UInt8>, into builder: inout TreeBuilder<Sink>, limits: MarkupLimits,
+        unreadBodies: inout [Range<Int>]
+    ) -> RunnelError? {
+        var tokenizer = HTMLTokenizer(html, allAttributes: false, limits: limits)
+        tokenizer.unreadBodies = []
+        tokenizer.run(&builder)
+        unreadBodies = tokenizer.unreadBodies ?? []
+        return tokenizer.refusal
+    }
+
     private let allAttributes: Bool
     private let limits: MarkupLimits
     /// Set when the page passes a limit; the tokenizer stops.
     private var refusal: RunnelError?
+    /// The script and style bodies the walk never reads, when they are collected.
+    private var unreadBodies: [Range<Int>]?
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, allAttributes: Bool, limits: MarkupLimits) {
         self.bytes = bytes
@@ -234,7 +252,11 @@ struct HTMLTokenizer: ~Copyable {
                 }
             }
         }
-        if content != .markup { readContent(content, of: kind, builder: &builder) }
+        if content != .markup {
+            // A script marked is JSON-LD, which the walk reads.
+            let unread = content == .script ? !marked : content == .rawText && kind == .style
+            readContent(content, of: kind, unread: unread, builder: &builder)
+        }
     }
 
     /// An end tag whose name starts at ``index``.
@@ -289,7 +311,8 @@ struct HTMLTokenizer: ~Copyable {
 
     /// Reads a tag's attributes up to and past its `>`, copying the ones the walk reads (when
     /// `keep`) into ``arena``. Returns whether the tag is self-closing, whether it is marked (an
-    /// `<input>` with `type=hidden`, a `<font>` with `color`, `face` or `size`), and how many
+    /// `<input>` with `type=hidden`, a `<font>` with `color`, `face` or `size`, a `<script>`
+    /// whose `type` has `ld+json`, in any case), and how many
     /// attributes it has; nil when the document ends inside the tag.
     private mutating func readAttributes(keep: Bool, of kind: ElementKind) -> (selfClosing: Bool, marked: Bool, attributes: Int)? {
         let count = bytes.count
@@ -359,11 +382,13 @@ struct HTMLTokenizer: ~Copyable {
                 let raw = UnsafeBufferPointer(rebasing: bytes[value])
                 if memchr(raw.baseAddress!, 0x26, raw.count) == nil {
                     arena.append(contentsOf: raw)
-                    if kind == .input && read == Self.typeName { marked = Self.equalsLowercased(raw, "hidden") }
+                    if read == Self.typeName && (kind == .input || kind == .script) { marked = Self.marks(kind, type: raw) }
                 } else {
                     decode(value, inAttribute: true)
                     arena.append(contentsOf: decoded)
-                    if kind == .input && read == Self.typeName { marked = decoded.withUnsafeBufferPointer { Self.equalsLowercased($0, "hidden") } }
+                    if read == Self.typeName && (kind == .input || kind == .script) {
+                        marked = decoded.withUnsafeBufferPointer { Self.marks(kind, type: $0) }
+                    }
                 }
             }
             arena.append(0)
@@ -384,8 +409,10 @@ struct HTMLTokenizer: ~Copyable {
     }
 
     /// Reads the content of the raw-text, escapable-text or plaintext element `kind` just started,
-    /// up to and past its end tag.
-    private mutating func readContent<Sink: TreeSink>(_ content: ElementKind.Content, of kind: ElementKind, builder: inout TreeBuilder<Sink>) {
+    /// up to and past its end tag; `unread`: a body the walk never reads (``unreadBodies``).
+    private mutating func readContent<Sink: TreeSink>(
+        _ content: ElementKind.Content, of kind: ElementKind, unread: Bool, builder: inout TreeBuilder<Sink>
+    ) {
         let count = bytes.count
         let start = index
         var end = count
@@ -402,6 +429,7 @@ struct HTMLTokenizer: ~Copyable {
                 next = readAttributes(keep: false, of: .other) != nil ? index : count
             }
         }
+        if unread && end > start { unreadBodies?.append(start..<end) }
         if end > start {
             if content == .escapableText && memchr(bytes.baseAddress! + start, 0x26, end - start) != nil {
                 decode(start..<end, inAttribute: false)
@@ -522,6 +550,23 @@ struct HTMLTokenizer: ~Copyable {
             return index
         }
         return nil
+    }
+
+    /// Whether a `type` attribute marks the element: `hidden` an `<input>`, `ld+json` (in any
+    /// case, anywhere in the value) a `<script>`.
+    private static func marks(_ kind: ElementKind, type: UnsafeBufferPointer<UInt8>) -> Bool {
+        switch kind {
+        case .input:
+            return equalsLowercased(type, "hidden")
+        case .script:
+            let word = "ld+json".utf8
+            guard type.count >= word.count else { return false }
+            return (0...(type.count - word.count)).contains { start in
+                zip(type[start...], word).allSatisfy { MarkupBytes.lower($0) == $1 }
+            }
+        default:
+            return false
+        }
     }
 
     /// Whether an attribute name makes a `<font>` leave SVG or MathML content.

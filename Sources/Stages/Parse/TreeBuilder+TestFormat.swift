@@ -195,7 +195,7 @@ extension TreeBuilder where Sink == TestFormatSink {
     static func testFormatUnlessDeparting(_ html: String) -> String? {
         var bytes = Array(html.utf8)
         bytes.removeAll { $0 == 0 }
-        var builder = TreeBuilder(sink: TestFormatSink(), stopsOnDeparture: true)
+        var builder = TreeBuilder(sink: TestFormatSink(), onDeparture: .stop)
         bytes.withUnsafeBufferPointer { _ = HTMLTokenizer.run($0, into: &builder, allAttributes: true) }
         return builder.departs ? nil : builder.finished().text
     }

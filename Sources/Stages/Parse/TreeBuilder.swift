@@ -58,7 +58,8 @@ extension Walker: TreeSink {
 /// keeps everything outside the template the browser's, so for a sink that skips template
 /// content (``TreeSink/skipsTemplateContent``, the ``Walker``) a template is no departure.
 /// Where the markup takes one of these, ``departure`` says which; for
-/// ``TreeConstruction/automatic`` (built with `stopsOnDeparture`) the tokenizer stops there and
+/// ``TreeConstruction/automatic`` (built with ``OnDeparture/mute``) the sink is handed nothing
+/// more, the tokenizer reads on to the end (to find the script bodies gumbo need not read), and
 /// the page is built again with gumbo, which builds the whole document first. (Alone, as
 /// ``TreeConstruction/native``, the builder goes on: the formatting element closes with the
 /// block open inside it, the misplaced content stays where it is, `</form>` closes what is open
@@ -179,8 +180,8 @@ struct TreeBuilder<Sink: TreeSink> {
     /// The first markup where a browser builds another tree (see the type's comment): the tree
     /// handed to the sink is not the browser's from there on. Nil while it is.
     private(set) var departure: Departure?
-    /// Whether the tokenizer stops at a ``departure`` (the page is built again by another builder).
-    let stopsOnDeparture: Bool
+    /// What happens at a ``departure``.
+    let onDeparture: OnDeparture
     /// After `<pre>`, `<listing>` and `<textarea>`: a newline right after the start tag is not text.
     private var dropsNewline = false
     /// Whether the document is in quirks mode: no doctype before the first element or text, or
@@ -195,15 +196,29 @@ struct TreeBuilder<Sink: TreeSink> {
     var departs: Bool { departure != nil }
 
     /// Whether the tokenizer stops here.
-    var stops: Bool { departure != nil && stopsOnDeparture }
+    var stops: Bool { departure != nil && onDeparture == .stop }
+
+    /// Whether the sink is handed nothing more (``OnDeparture/mute``).
+    private var isMuted: Bool { departure != nil && onDeparture == .mute }
 
     /// Whether text is read as in SVG or MathML (a CDATA section is text there).
     var inForeignContent: Bool { stack.last.map { $0.namespace != .html } ?? false }
 
-    /// - Parameter stopsOnDeparture: stop at the first markup where a browser builds another tree.
-    init(sink: Sink, stopsOnDeparture: Bool = false) {
+    /// What the builder does at the first markup where a browser builds another tree.
+    enum OnDeparture {
+        /// Goes on building its own tree (``TreeConstruction/native``; see the type's comment).
+        case goOn
+        /// Stops: the tokenizer reads no further.
+        case stop
+        /// Goes on reading the page but hands the sink nothing more (its tree is to be thrown
+        /// away), for what the tokenizer finds past the departure: the script bodies another
+        /// builder need not read (``HTMLTokenizer/run(_:into:limits:unreadBodies:)``).
+        case mute
+    }
+
+    init(sink: Sink, onDeparture: OnDeparture = .goOn) {
         self.sink = sink
-        self.stopsOnDeparture = stopsOnDeparture
+        self.onDeparture = onDeparture
         stack.reserveCapacity(64)
     }
 
@@ -370,7 +385,7 @@ struct TreeBuilder<Sink: TreeSink> {
             while blank < length && MarkupBytes.isWhitespace(text[blank]) { blank += 1 }
             if blank > 0 && mode == .afterHead && headEndPending {
                 afterHeadWhitespace.append(contentsOf: UnsafeBufferPointer(start: text, count: blank))
-            } else if blank > 0 && (mode == .inHead || mode == .inHeadNoscript || mode == .afterHead) {
+            } else if blank > 0 && (mode == .inHead || mode == .inHeadNoscript || mode == .afterHead) && !isMuted {
                 sink.characters(text, blank)
             }
             text += blank
@@ -382,7 +397,7 @@ struct TreeBuilder<Sink: TreeSink> {
             if current.isTablePart || current.is(.colgroup), !Self.isBlank(text, length) { depart(.fosterParenting) }
             reconstructFormatting()
         }
-        sink.characters(text, length)
+        if !isMuted { sink.characters(text, length) }
     }
 
     /// The text of the raw-text or escapable-text element just started.
@@ -390,7 +405,7 @@ struct TreeBuilder<Sink: TreeSink> {
         var text = text
         var length = length
         dropNewline(&text, &length)
-        guard length > 0 else { return }
+        guard length > 0, !isMuted else { return }
         if let current = stack.last, current.is(.script) || current.is(.style) {
             sink.rawCharacters(text, length)
         } else {
@@ -757,7 +772,7 @@ struct TreeBuilder<Sink: TreeSink> {
     /// open since (a `<body>` only while the body is the second element open).
     private mutating func secondRoot(_ tag: StartTag) -> ElementKind.Content {
         guard let attributes = tag.attributes, openTemplates == 0 else { return .markup }
-        if tag.kind == .html || (stack.count > 1 && stack[1].is(.body)) { sink.addAttributes(attributes, to: tag.kind) }
+        if tag.kind == .html || (stack.count > 1 && stack[1].is(.body)), !isMuted { sink.addAttributes(attributes, to: tag.kind) }
         return .markup
     }
 
@@ -833,9 +848,9 @@ struct TreeBuilder<Sink: TreeSink> {
 
     private mutating func push(_ tag: StartTag, namespace: Namespace = .html) {
         if namespace == .html {
-            sink.start(tag.name, tag.attributes)
+            if !isMuted { sink.start(tag.name, tag.attributes) }
         } else {
-            sink.startForeign(tag.name, tag.attributes, svg: namespace == .svg)
+            if !isMuted { sink.startForeign(tag.name, tag.attributes, svg: namespace == .svg) }
         }
         stack.append(Node(name: tag.name, kind: tag.kind, namespace: namespace, id: isOpen.count))
         isOpen.append(true)
@@ -853,7 +868,7 @@ struct TreeBuilder<Sink: TreeSink> {
     private mutating func pop() {
         let node = stack.removeLast()
         isOpen[node.id] = false
-        sink.end()
+        if !isMuted { sink.end() }
         if node.namespace == .html {
             switch node.kind {
             case .applet, .marquee, .object, .td, .th, .caption: formatting.clearToLastMarker()
@@ -882,6 +897,7 @@ struct TreeBuilder<Sink: TreeSink> {
     }
 
     private mutating func insertVoid(_ tag: StartTag) {
+        guard !isMuted else { return }
         sink.start(tag.name, tag.attributes)
         sink.end()
     }
@@ -907,8 +923,8 @@ struct TreeBuilder<Sink: TreeSink> {
         guard headEndPending else { return }
         headEndPending = false
         while stack.count > 1 { pop() }
-        sink.end()
-        guard !afterHeadWhitespace.isEmpty else { return }
+        if !isMuted { sink.end() }
+        guard !afterHeadWhitespace.isEmpty, !isMuted else { return }
         afterHeadWhitespace.withUnsafeBufferPointer { sink.characters($0.baseAddress!, $0.count) }
         afterHeadWhitespace.removeAll()
     }
