@@ -140,12 +140,14 @@ struct HTML5ConformanceTests {
     /// "in frameset" or "after body" modes: ``TreeBuilder/departure``, where the default
     /// construction hands the page to gumbo. The tokenizer removes NUL bytes as the stage does.
     /// The floor is the rate measured after the select mode, quirks mode, head content after
-    /// `</head>`, script escapes and CDATA sections were added (1,301 of 1,564, 83.2 %; 1,143,
-    /// 73.1 %, before them) less a small margin, so a regression fails it.
+    /// `</head>`, script escapes, CDATA sections and the adoption agency's moves of a block open
+    /// right inside the formatting element were added (1,324 of 1,564, 84.7 %; 1,301, 83.2 %,
+    /// before the moves; 1,143, 73.1 %, before all of them) less a small margin, so a regression
+    /// fails it.
     /// `RUNNEL_HTML5LIB_NATIVE_FAILURES=FILE` writes each
     /// failing case (data, expected and actual tree) to `FILE`.
     @Test(
-        "the native builder builds the browser's tree (comments and doctype aside) for at least 82 % of the document cases",
+        "the native builder builds the browser's tree (comments and doctype aside) for at least 84 % of the document cases",
         .enabled(
             if: directory != nil,
             "html5lib-tests not found: run `source Scripts/lib/html5lib-tests.sh && need_html5lib_tests` (Scripts/test.sh does)"))
@@ -181,14 +183,15 @@ struct HTML5ConformanceTests {
             + "\(mergedText) expected trees had text merged across a removed comment")
         print("native failures by file: " + failures.sorted { $0.value > $1.value }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         #expect(passed + failed > 1000)
-        #expect(rate >= 0.82)
+        #expect(rate >= 0.84)
     }
 
     /// What the stage's default construction (``TreeConstruction/automatic``) gives: the native
     /// tree, or gumbo's where the native builder sees its tree depart from the browser's. A case
     /// the native builder keeps is compared as in ``nativePassRate()`` (comments and doctype
     /// aside); a case it hands over, as in ``passRate()``. The floor is the rate measured (1,545
-    /// of 1,564, 98.8 %; 362 cases handed to gumbo; the 19 failures are NUL bytes, which the
+    /// of 1,564, 98.8 %; 339 cases handed to gumbo, 362 before the native builder made the
+    /// adoption agency's moves; the 19 failures are NUL bytes, which the
     /// stage removes before any builder sees the page) less a small margin; the issue asks 95 %.
     /// `RUNNEL_HTML5LIB_DEFAULT_FAILURES=FILE` writes each failing case to `FILE`.
     @Test(

@@ -55,10 +55,13 @@ struct TreeConstructionTests {
             ("<span><div>Inline end tags close nothing special</span>", false),
             ("<div><p>A paragraph left open</div>", false),
             ("<p><a href=/x>link</p>more</a>", false),
-            // The adoption agency with a block open inside the formatting element.
-            ("<b><p>Bold paragraph</b> and the rest</p>", true),
-            ("<font><div>Old news site</font></div>", true),
-            ("<a name=top/><div id=root><a href=/x>Home</a><p>The page</p></div>", true),
+            // The adoption agency with a block open right inside the formatting element: the
+            // builder moves the block itself.
+            ("<b><p>Bold paragraph</b> and the rest</p>", false),
+            ("<font><div>Old news site</font></div>", false),
+            ("<a name=top/><div id=root><a href=/x>Home</a><p>The page</p></div>", false),
+            // With an inline element between the two: left to gumbo.
+            ("<b><span><p>Bold paragraph</b> and the rest</p>", true),
             ("<a href=/x><div>A card</div></a>", false),
             ("<p><b>Bold</b> then <i>italic</i></p>", false),
             // Foster parenting: text or a foreign element directly inside a table part.

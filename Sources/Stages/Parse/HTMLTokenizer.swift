@@ -31,8 +31,8 @@ struct HTMLTokenizer: ~Copyable {
     private var otherNames = HashedNameTable<Int>(empty: -1)
     private var otherNameCopies: [UnsafeMutablePointer<UInt8>] = []
 
-    /// Tokenizes `html` (UTF-8, no NUL bytes) into `builder`; the document's end is the caller's
-    /// (``TreeBuilder/finished()``).
+    /// Tokenizes `html` (UTF-8, no NUL bytes) into `builder` and ends the document (the caller
+    /// takes the sink with ``TreeBuilder/finished()``).
     /// - Parameters:
     ///   - allAttributes: every attribute is handed on, not only the ones the walk reads (for the
     ///     tree-construction tests, which compare whole trees).
@@ -45,6 +45,7 @@ struct HTMLTokenizer: ~Copyable {
     ) -> RunnelError? {
         var tokenizer = HTMLTokenizer(html, allAttributes: allAttributes, limits: limits)
         tokenizer.run(&builder)
+        tokenizer.end(&builder)
         return tokenizer.refusal
     }
 
@@ -60,6 +61,7 @@ struct HTMLTokenizer: ~Copyable {
         var tokenizer = HTMLTokenizer(html, allAttributes: false, limits: limits)
         tokenizer.unreadBodies = []
         tokenizer.run(&builder)
+        tokenizer.end(&builder)
         unreadBodies = tokenizer.unreadBodies ?? []
         return tokenizer.refusal
     }
@@ -81,6 +83,12 @@ struct HTMLTokenizer: ~Copyable {
 
     deinit {
         for copy in otherNameCopies { copy.deallocate() }
+    }
+
+    /// The end of the input: the builder ends the document while the names this tokenizer
+    /// interned still live (held events hand them on: ``HeldEvents``). Not after a refusal.
+    private func end<Sink: TreeSink>(_ builder: inout TreeBuilder<Sink>) {
+        if refusal == nil { builder.finish() }
     }
 
     // MARK: Data

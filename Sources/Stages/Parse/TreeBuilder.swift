@@ -79,6 +79,8 @@ struct TreeBuilder<Sink: TreeSink> {
         /// at its start, not from ``ElementKind/traits``' table (a lazy global) on every walk
         /// down the stack.
         var traits: ElementKind.Traits
+        /// Where its start is among the ``HeldEvents``, or -1 when it was handed on to the sink.
+        var heldAt = -1
 
         init(name: UnsafePointer<UInt8>, kind: ElementKind, namespace: Namespace, id: Int) {
             self.name = name
@@ -182,6 +184,10 @@ struct TreeBuilder<Sink: TreeSink> {
     private(set) var departure: Departure?
     /// What happens at a ``departure``.
     let onDeparture: OnDeparture
+    /// The events held back from the sink while a block is open right inside a formatting
+    /// element, and that block (``HeldEvents``); nil and -1 while events go straight on.
+    private var held: HeldEvents?
+    private var heldRoot = -1
     /// After `<pre>`, `<listing>` and `<textarea>`: a newline right after the start tag is not text.
     private var dropsNewline = false
     /// Whether the document is in quirks mode: no doctype before the first element or text, or
@@ -385,8 +391,8 @@ struct TreeBuilder<Sink: TreeSink> {
             while blank < length && MarkupBytes.isWhitespace(text[blank]) { blank += 1 }
             if blank > 0 && mode == .afterHead && headEndPending {
                 afterHeadWhitespace.append(contentsOf: UnsafeBufferPointer(start: text, count: blank))
-            } else if blank > 0 && (mode == .inHead || mode == .inHeadNoscript || mode == .afterHead) && !isMuted {
-                sink.characters(text, blank)
+            } else if blank > 0 && (mode == .inHead || mode == .inHeadNoscript || mode == .afterHead) {
+                handOnCharacters(text, blank)
             }
             text += blank
             length -= blank
@@ -397,7 +403,7 @@ struct TreeBuilder<Sink: TreeSink> {
             if current.isTablePart || current.is(.colgroup), !Self.isBlank(text, length) { depart(.fosterParenting) }
             reconstructFormatting()
         }
-        if !isMuted { sink.characters(text, length) }
+        handOnCharacters(text, length)
     }
 
     /// The text of the raw-text or escapable-text element just started.
@@ -405,12 +411,12 @@ struct TreeBuilder<Sink: TreeSink> {
         var text = text
         var length = length
         dropNewline(&text, &length)
-        guard length > 0, !isMuted else { return }
+        guard length > 0 else { return }
         if let current = stack.last, current.is(.script) || current.is(.style) {
-            sink.rawCharacters(text, length)
+            handOnRawCharacters(text, length)
         } else {
             if stack.last?.is(.plaintext) == true { reconstructFormatting() }
-            sink.characters(text, length)
+            handOnCharacters(text, length)
         }
     }
 
@@ -525,16 +531,18 @@ struct TreeBuilder<Sink: TreeSink> {
         case .a:
             // An `<a>` still active ends first.
             if let open = formatting.last(.a) {
-                if closeFormatting(open) { depart(.adoptionAgency) }
+                adoptionAgency(.a, name: tag.name)
+                // Still open: not in scope, which a browser takes off the stack with what is open
+                // inside it left open; here it closes with them.
+                if isOpen[open.id] && closeFormatting(open) { depart(.adoptionAgency) }
                 formatting.remove(id: open.id)
             }
             reconstructFormatting()
             pushFormatting(tag)
         case .nobr:
             reconstructFormatting()
-            if inScope(.nobr), let open = formatting.last(.nobr) {
-                if closeFormatting(open) { depart(.adoptionAgency) }
-                formatting.remove(id: open.id)
+            if inScope(.nobr) {
+                adoptionAgency(.nobr, name: tag.name)
                 reconstructFormatting()
             }
             pushFormatting(tag)
@@ -772,7 +780,7 @@ struct TreeBuilder<Sink: TreeSink> {
     /// open since (a `<body>` only while the body is the second element open).
     private mutating func secondRoot(_ tag: StartTag) -> ElementKind.Content {
         guard let attributes = tag.attributes, openTemplates == 0 else { return .markup }
-        if tag.kind == .html || (stack.count > 1 && stack[1].is(.body)), !isMuted { sink.addAttributes(attributes, to: tag.kind) }
+        if tag.kind == .html || (stack.count > 1 && stack[1].is(.body)) { handOnAttributes(attributes, to: tag.kind) }
         return .markup
     }
 
@@ -783,21 +791,64 @@ struct TreeBuilder<Sink: TreeSink> {
 
     // MARK: Formatting elements
 
-    /// A formatting element's end tag: the adoption agency, where it closes the element and what
-    /// is open inside it. When a special element is open inside it (the furthest block), a
-    /// browser moves that block out of the formatting element; built nodes cannot move here:
-    /// the builder departs (``Departure/adoptionAgency``), and the block closes with the formatting element (which keeps
-    /// the tree as shallow as the browser's).
+    /// A formatting element's end tag.
     private mutating func endFormatting(name: UnsafePointer<UInt8>, kind: ElementKind) {
+        adoptionAgency(kind, name: name)
+    }
+
+    /// The adoption agency algorithm (WHATWG HTML 13.2.6.4.7) for a formatting element's end tag,
+    /// or for `<a>` or `<nobr>` while one is open: the formatting element closes with what is
+    /// open inside it. When a block is open inside it (the furthest block), a browser moves the
+    /// block out of the formatting element and wraps the block's content in a new one with the
+    /// same attributes (`<a href=x><div>text</a>more` is `<a href=x></a><div><a
+    /// href=x>text</a>more</div>`). The builder makes that move where the block is open right
+    /// inside the formatting element (``moveOut(_:at:)``), again for each block open right inside
+    /// the new one; others it does not make: it departs (``Departure/adoptionAgency``), and the
+    /// block closes with the formatting element (which keeps the tree as shallow as the browser's).
+    private mutating func adoptionAgency(_ kind: ElementKind, name: UnsafePointer<UInt8>) {
         if let top = stack.last, top.is(kind), !formatting.contains(id: top.id) {
             pop()
             return
         }
-        guard let entry = formatting.last(kind) else { return closeNearest(name) }
-        guard isOpen[entry.id] else { return formatting.remove(id: entry.id) }
-        guard inScope(where: { $0.id == entry.id }) else { return }
-        if closeFormatting(entry) { depart(.adoptionAgency) }
-        formatting.remove(id: entry.id)
+        for _ in 0..<8 {
+            guard let entry = formatting.last(kind) else { return closeNearest(name) }
+            guard isOpen[entry.id] else { return formatting.remove(id: entry.id) }
+            guard inScope(where: { $0.id == entry.id }), let index = stack.lastIndex(where: { $0.id == entry.id }) else { return }
+            guard let block = stack[(index + 1)...].firstIndex(where: \.isSpecial) else {
+                while stack.count > index { pop() }
+                return formatting.remove(id: entry.id)
+            }
+            guard block == index + 1, moveOut(entry, at: index) else {
+                depart(.adoptionAgency)
+                while stack.count > index { pop() }
+                return formatting.remove(id: entry.id)
+            }
+        }
+    }
+
+    /// One step of the adoption agency for the formatting element `entry`, open at `index` on the
+    /// stack, with the furthest block open right above it: the block moves out to the element
+    /// below the formatting element, which ends there, and a new one with the same name and
+    /// attributes takes the block's place around the block's content (taking the old one's place
+    /// in the list of active formatting elements). For the sink, whose events since the block
+    /// started are held (``HeldEvents``): an end before the block's start, and the new element's
+    /// start after it. False, with nothing changed, where the block would be foster-parented (the
+    /// element below is part of a table) or goes into a template's content, or its start was
+    /// handed on already.
+    private mutating func moveOut(_ entry: ActiveFormattingElements.Entry, at index: Int) -> Bool {
+        let block = stack[index + 1]
+        guard index > 0, !stack[index - 1].isTablePart, !stack[index - 1].is(.template), block.heldAt >= 0,
+            held != nil, !isMuted
+        else { return false }
+        let clone = Node(name: entry.name, kind: entry.kind, namespace: .html, id: isOpen.count)
+        held!.insert((.end, []), before: block.heldAt)
+        held!.insert(held!.startEvent(entry.name, attributeBytes: formatting.attributeList(entry)), after: block.heldAt)
+        isOpen[stack[index].id] = false
+        stack.remove(at: index)
+        stack.insert(clone, at: index + 1)
+        isOpen.append(true)
+        formatting.replace(id: entry.id, with: clone.id)
+        return true
     }
 
     /// Closes the open formatting element `entry` and what is open inside it; returns whether a
@@ -844,15 +895,64 @@ struct TreeBuilder<Sink: TreeSink> {
         }
     }
 
+    // MARK: The sink
+
+    private mutating func handOnStart(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, _ namespace: Namespace) {
+        if isMuted { return }
+        let svg: Bool? = namespace == .html ? nil : namespace == .svg
+        if held != nil {
+            held!.start(name, attributes, svg: svg)
+        } else if let svg {
+            sink.startForeign(name, attributes, svg: svg)
+        } else {
+            sink.start(name, attributes)
+        }
+    }
+
+    private mutating func handOnEnd() {
+        if isMuted { return }
+        if held != nil { held!.end() } else { sink.end() }
+    }
+
+    private mutating func handOnCharacters(_ text: UnsafePointer<UInt8>, _ length: Int) {
+        if isMuted { return }
+        if held != nil { held!.characters(text, length) } else { sink.characters(text, length) }
+    }
+
+    private mutating func handOnRawCharacters(_ text: UnsafePointer<UInt8>, _ length: Int) {
+        if isMuted { return }
+        if held != nil { held!.rawCharacters(text, length) } else { sink.rawCharacters(text, length) }
+    }
+
+    private mutating func handOnAttributes(_ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>, to root: ElementKind) {
+        if isMuted { return }
+        if held != nil { held!.addAttributes(attributes, to: root) } else { sink.addAttributes(attributes, to: root) }
+    }
+
+    /// The held block has ended (or the document has): its events, moved where the adoption
+    /// agency put them, go on to the sink.
+    private mutating func handOnHeld() {
+        guard let events = held else { return }
+        held = nil
+        heldRoot = -1
+        if !isMuted { events.handOn(to: &sink) }
+    }
+
     // MARK: The stack
 
     private mutating func push(_ tag: StartTag, namespace: Namespace = .html) {
-        if namespace == .html {
-            if !isMuted { sink.start(tag.name, tag.attributes) }
-        } else {
-            if !isMuted { sink.startForeign(tag.name, tag.attributes, svg: namespace == .svg) }
+        var node = Node(name: tag.name, kind: tag.kind, namespace: namespace, id: isOpen.count)
+        // A block opening right inside an active formatting element: hold the events back, in
+        // case the adoption agency moves the block out (``HeldEvents``).
+        if held == nil && !isMuted && node.isSpecial, let top = stack.last, top.traits.contains(.formatting),
+            formatting.contains(id: top.id)
+        {
+            held = HeldEvents()
+            heldRoot = node.id
         }
-        stack.append(Node(name: tag.name, kind: tag.kind, namespace: namespace, id: isOpen.count))
+        node.heldAt = held?.count ?? -1
+        handOnStart(tag.name, tag.attributes, namespace)
+        stack.append(node)
         isOpen.append(true)
         if namespace == .html && tag.kind == .select {
             inSelect = true
@@ -868,7 +968,8 @@ struct TreeBuilder<Sink: TreeSink> {
     private mutating func pop() {
         let node = stack.removeLast()
         isOpen[node.id] = false
-        if !isMuted { sink.end() }
+        handOnEnd()
+        if node.id == heldRoot { handOnHeld() }
         if node.namespace == .html {
             switch node.kind {
             case .applet, .marquee, .object, .td, .th, .caption: formatting.clearToLastMarker()
@@ -897,9 +998,8 @@ struct TreeBuilder<Sink: TreeSink> {
     }
 
     private mutating func insertVoid(_ tag: StartTag) {
-        guard !isMuted else { return }
-        sink.start(tag.name, tag.attributes)
-        sink.end()
+        handOnStart(tag.name, tag.attributes, .html)
+        handOnEnd()
     }
 
     private mutating func insertForeign(_ tag: StartTag, in namespace: Namespace) {
@@ -923,9 +1023,9 @@ struct TreeBuilder<Sink: TreeSink> {
         guard headEndPending else { return }
         headEndPending = false
         while stack.count > 1 { pop() }
-        if !isMuted { sink.end() }
-        guard !afterHeadWhitespace.isEmpty, !isMuted else { return }
-        afterHeadWhitespace.withUnsafeBufferPointer { sink.characters($0.baseAddress!, $0.count) }
+        handOnEnd()
+        guard !afterHeadWhitespace.isEmpty else { return }
+        afterHeadWhitespace.withUnsafeBufferPointer { handOnCharacters($0.baseAddress!, $0.count) }
         afterHeadWhitespace.removeAll()
     }
 
@@ -1020,6 +1120,11 @@ struct ActiveFormattingElements {
     }
 
     func contains(id: Int) -> Bool { entries.contains { $0.id == id } }
+
+    /// The entry of element `id` stands for element `newID` (a new element made for it).
+    mutating func replace(id: Int, with newID: Int) {
+        if let index = entries.lastIndex(where: { $0.id == id }) { entries[index].id = newID }
+    }
 
     mutating func remove(id: Int) {
         if let index = entries.lastIndex(where: { $0.id == id }) { entries.remove(at: index) }
