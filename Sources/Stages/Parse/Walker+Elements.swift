@@ -176,18 +176,16 @@ extension Walker {
             .init(
                 tag: tag, parent: parent, depth: depth, hints: hints, boilerplateAncestor: boilerplate,
                 blockStart: Int32(tree.blocks.count), blockEnd: Int32(tree.blocks.count)))
+        lastChild.append(-1)
         if parent >= 0 {
             // Link into the parent's child list (the previous sibling is the parent's last child).
-            var child = tree.elements[Int(parent)].firstChild
-            if child < 0 {
+            let last = lastChild[Int(parent)]
+            if last < 0 {
                 tree.elements[Int(parent)].firstChild = index
             } else {
-                // Walk is bounded by the sibling count; keep a cursor for long lists.
-                if let last = lastChild[parent] { child = last }
-                while tree.elements[Int(child)].nextSibling >= 0 { child = tree.elements[Int(child)].nextSibling }
-                tree.elements[Int(child)].nextSibling = index
+                tree.elements[Int(last)].nextSibling = index
             }
-            lastChild[parent] = index
+            lastChild[Int(parent)] = index
         }
         current = index
         return index

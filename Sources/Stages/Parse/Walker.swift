@@ -57,8 +57,9 @@ struct Walker {
     var toggleJustEnded = false
     /// The hints of the class and id words seen on this page (a page repeats its class words).
     var hintCache = HashedNameTable<Hints?>(empty: nil, capacity: 1024)
-    /// Per element, its last child so far (where the next child is linked in as a sibling).
-    var lastChild: [Int32: Int32] = [:]
+    /// Per element (by index), its last child so far, where the next child is linked in as a
+    /// sibling; -1 while it has none.
+    var lastChild: [Int32] = []
     let resolver: URLResolver
 
     init(baseURL: String) {
