@@ -48,9 +48,12 @@ extension Walker: TreeSink {
 /// ends for the sink only when the body starts. A second `<html>` or `<body>` hands its
 /// attributes to the sink (``TreeSink/addAttributes(_:to:)``).
 ///
-/// Some parts of the algorithm move nodes that are already built, which a builder handing out
-/// its tree as it goes cannot do: the adoption agency with a block open inside the formatting
-/// element (`<b><p>…</b>`, `<a name=top/><div>…<a href=…>`), foster parenting (text directly in a
+/// Some parts of the algorithm move nodes that are already built. The adoption agency's move of
+/// a block open right inside a formatting element (`<b><p>…</b>`, `<a href=…><div>…</a>`), the
+/// one pages make, the builder makes itself: it holds the sink's events back while such a block
+/// is open (``HeldEvents``) and writes the move into them. The others a builder handing out its
+/// tree as it goes cannot make: the adoption agency with an element between the formatting
+/// element and the block (`<b><span><p>…</b>`), foster parenting (text directly in a
 /// `<table>`), and `</form>` with elements still open inside the form. Others this builder
 /// leaves out: `<frameset>`, `<annotation-xml>` (an integration point by its `encoding`), and
 /// the content of a `<template>`. A browser builds that content apart, in the "in template"
@@ -61,9 +64,9 @@ extension Walker: TreeSink {
 /// ``TreeConstruction/automatic`` (built with ``OnDeparture/mute``) the sink is handed nothing
 /// more, the tokenizer reads on to the end (to find the script bodies gumbo need not read), and
 /// the page is built again with gumbo, which builds the whole document first. (Alone, as
-/// ``TreeConstruction/native``, the builder goes on: the formatting element closes with the
-/// block open inside it, the misplaced content stays where it is, `</form>` closes what is open
-/// inside the form.)
+/// ``TreeConstruction/native``, the builder goes on: the formatting element closes with what is
+/// open inside it, the misplaced content stays where it is, `</form>` closes what is open inside
+/// the form.)
 struct TreeBuilder<Sink: TreeSink> {
     enum Namespace: UInt8 { case html, svg, math }
 

@@ -8,13 +8,15 @@ public enum TreeConstruction: String, Sendable, Hashable, CaseIterable {
     /// libxml2's HTML parser with its own error recovery.
     case libxml2
     /// Runnel's own tokenizer and tree construction (``HTMLTokenizer``, ``TreeBuilder``): one
-    /// pass over the page's bytes, the WHATWG algorithm but for the parts that move built nodes,
-    /// framesets and `<annotation-xml>`.
+    /// pass over the page's bytes, the WHATWG algorithm but for most parts that move built nodes
+    /// (it makes the adoption agency's moves of a block open right inside the formatting
+    /// element), framesets and `<annotation-xml>`.
     case native
     /// The native builder, but gumbo for a page with markup where the native tree departs from
-    /// the browser's (``TreeBuilder/departure``: the adoption agency, foster parenting…): the
-    /// builder stops there and gumbo builds the page again. The default: the browser's tree, in
-    /// one pass over most pages (all but 9 of the 300 WCXB pages, 15 of the 300 DAniEL pages).
+    /// the browser's (``TreeBuilder/departure``: foster parenting, other shapes of the adoption
+    /// agency…): the builder mutes its sink there, and gumbo builds the page again without the
+    /// script bodies the walk never reads. The default: the browser's tree, in one pass over
+    /// most pages (all of the 300 WCXB pages, all but 5 of the 300 DAniEL pages).
     case automatic
 
     /// `RUNNEL_PARSE_TREE` (`html5`, `libxml2`, `native` or `automatic`) when set to one of those,
