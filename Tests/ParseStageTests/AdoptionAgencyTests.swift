@@ -52,6 +52,17 @@ struct AdoptionAgencyTests {
         #expect(try Self.summary(Self.tree(html, .automatic)) == Self.summary(Self.tree(html, .html5)))
     }
 
+    /// Not the adoption agency, but the same check: the newline right after `<pre>`, `<listing>` or
+    /// `<textarea>` goes only when it is the next token (an empty textarea's end tag is one).
+    @Test("a newline after a start tag goes only when it comes right after it", arguments: [
+        "<textarea></textarea>\nAfter the empty textarea", "<pre>\nThe first newline goes</pre>",
+        "<pre><b>\nkept after a tag</b></pre>", "<textarea>\nThe first newline goes</textarea>",
+    ])
+    func newlineAfterStartTag(_ html: String) {
+        let browser = HTML5ConformanceTests.withoutCommentsAndDoctype(HTML5TreeConstruction.testFormat(html)).tree
+        #expect(TreeBuilder<TestFormatSink>.testFormatUnlessDeparting(html) == browser)
+    }
+
     @Test("a block with an inline element between it and the formatting element is left to gumbo")
     func generalCase() {
         #expect(TreeBuilder<TestFormatSink>.testFormatUnlessDeparting("<b><span><p>Bold</b> rest</p>") == nil)

@@ -425,6 +425,7 @@ struct TreeBuilder<Sink: TreeSink> {
 
     /// The end tag of the raw-text or escapable-text element just started.
     mutating func endText() {
+        dropsNewline = false  // an empty `<textarea>`: its end tag was the token after the start
         pop()
     }
 
