@@ -148,7 +148,8 @@ struct Attributes {
 
     /// Whether a `style` value holds `display:none` (any case, spaces anywhere).
     static func styleHidesElement(_ style: UnsafePointer<xmlChar>) -> Bool {
-        let pattern = Array("display:none".utf8)
+        let text: StaticString = "display:none"  // no array allocated per element with a style
+        let pattern = UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
         var p = style
         var matched = 0
         while p.pointee != 0 {

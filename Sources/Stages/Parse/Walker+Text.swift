@@ -10,6 +10,37 @@ extension Walker {
         let end = content + length
         let inLink = linkDepth > 0
         while p < end {
+            // Eight bytes at a time where they are all whitespace (a page's indentation) or
+            // plain ASCII with single spaces (words); otherwise, those eight byte by byte.
+            var stop = end
+            if p + 8 <= end {
+                let word = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
+                if Self.isAllWhitespace(word) {
+                    if !lastWasSpace { buffer.append(0x20) }
+                    lastWasSpace = true
+                    p += 8
+                    continue
+                }
+                if let plain = Self.plainWords(word, afterSpace: lastWasSpace) {
+                    let counted = 8 - plain.trailingSpace + (lastWasSpace && !buffer.isEmpty ? 1 : 0)
+                    bufferLength += Int32(counted)
+                    if inLink { bufferLinkLength += Int32(counted) }
+                    bufferCommas += Int32(plain.commas)
+                    buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: 8))
+                    lastWasSpace = plain.trailingSpace == 1
+                    p += 8
+                    continue
+                }
+                stop = p + 8
+            }
+            appendBytes(&p, upTo: stop, end: end, inLink: inLink)
+        }
+    }
+
+    /// ``appendText(_:_:)`` byte by byte, from `p` until it reaches `stop` (a character that
+    /// starts before `stop` is read whole, up to `end`).
+    private mutating func appendBytes(_ p: inout UnsafePointer<xmlChar>, upTo stop: UnsafePointer<xmlChar>, end: UnsafePointer<xmlChar>, inLink: Bool) {
+        while p < stop {
             let byte = p.pointee
             if byte == 0x20 || byte == 0x0A || byte == 0x09 || byte == 0x0D || byte == 0x0C {
                 if !lastWasSpace { buffer.append(0x20) }
@@ -43,6 +74,37 @@ extension Walker {
             if byte == 0xE3 && p + 2 < end && p[1] == 0x80 && p[2] == 0x81 { bufferCommas += 1 }  // 、
             p += 1
         }
+    }
+
+    private static var ones: UInt64 { 0x0101_0101_0101_0101 }
+    private static var highs: UInt64 { 0x8080_8080_8080_8080 }
+
+    /// The bytes of `x` that are zero, as their high bits, exactly (no borrow between bytes).
+    @inline(__always) private static func zeroBytes(_ x: UInt64) -> UInt64 {
+        ~(((x & ~highs) &+ ~highs) | x) & highs
+    }
+
+    @inline(__always) private static func bytes(_ word: UInt64, equalTo byte: UInt8) -> UInt64 {
+        zeroBytes(word ^ (ones &* UInt64(byte)))
+    }
+
+    /// Whether all eight bytes are whitespace the walk collapses (space, tab, line feed,
+    /// carriage return, form feed).
+    @inline(__always) static func isAllWhitespace(_ word: UInt64) -> Bool {
+        bytes(word, equalTo: 0x20) | bytes(word, equalTo: 0x0A) | bytes(word, equalTo: 0x09)
+            | bytes(word, equalTo: 0x0D) | bytes(word, equalTo: 0x0C) == highs
+    }
+
+    /// For eight bytes of printable ASCII with no two spaces in a row (and no leading space
+    /// after a space): how many are commas, and whether the last is a space. Nil for anything
+    /// else, which the byte-by-byte path reads.
+    @inline(__always) static func plainWords(_ word: UInt64, afterSpace: Bool) -> (commas: Int, trailingSpace: Int)? {
+        // No high bit, and every byte at least 0x20 (adding 0x60 carries it into the high bit).
+        guard word & highs == 0, (word &+ ones &* 0x60) & highs == highs else { return nil }
+        let spaces = bytes(word, equalTo: 0x20)
+        guard spaces & (spaces << 8) == 0, !(afterSpace && spaces & 0x80 != 0) else { return nil }
+        let commas = ((bytes(word, equalTo: 0x2C) >> 7) &* ones) >> 56  // each byte 0 or 1, summed in the top one
+        return (Int(truncatingIfNeeded: commas), Int(truncatingIfNeeded: spaces >> 63))
     }
 
     /// Ends the current run of text as a block of the current element.
