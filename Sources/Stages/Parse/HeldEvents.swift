@@ -8,8 +8,9 @@ import Glibc
 /// walker knows a name by its address), which live as long as the tokenizer. The builder hands
 /// the events on when the block ends, at the latest at the end of the input.
 ///
-/// A move is written as events inserted around a start already held (``insert(_:before:)``,
-/// ``insert(_:after:)``), in constant time, so that a page of misnested markup stays linear.
+/// A move is written as events inserted around a start already held (``insertEnd(before:)``,
+/// ``insertStart(_:attributeBytes:after:)``), in constant time, so that a page of misnested
+/// markup stays linear.
 struct HeldEvents {
     enum Event {
         /// An element starts: its interned name and its `name NUL value NUL …` attributes, in
@@ -29,26 +30,8 @@ struct HeldEvents {
 
     var count: Int { events.count }
 
-    /// An element's start, as it would be handed on.
-    func startEvent(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, svg: Bool?) -> (Event, [UInt8]) {
-        var copy: [UInt8] = []
-        if let attributes {
-            var index = 0
-            while let string = attributes[index] {
-                Self.appendString(string, to: &copy)
-                index += 1
-            }
-        }
-        return (.start(name: name, attributes: 0..<copy.count, svg: svg), copy)
-    }
-
     mutating func start(_ name: UnsafePointer<UInt8>, _ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?, svg: Bool?) {
-        events.append(relocated(startEvent(name, attributes, svg: svg)))
-    }
-
-    /// A start of `name` with attributes given as `name NUL value NUL …` bytes.
-    func startEvent(_ name: UnsafePointer<UInt8>, attributeBytes: [UInt8]) -> (Event, [UInt8]) {
-        (.start(name: name, attributes: 0..<attributeBytes.count, svg: nil), attributeBytes)
+        events.append(.start(name: name, attributes: store(attributes), svg: svg))
     }
 
     mutating func end() { events.append(.end) }
@@ -62,24 +45,21 @@ struct HeldEvents {
     }
 
     mutating func addAttributes(_ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>, to root: ElementKind) {
+        events.append(.addAttributes(store(attributes), root: root))
+    }
+
+    /// An end handed on just before the held event at `index`.
+    mutating func insertEnd(before index: Int) {
+        before[index, default: []].append(.end)
+    }
+
+    /// A start of `name`, with attributes given as `name NUL value NUL …` bytes, handed on just
+    /// after the held event at `index`, before what earlier calls put there: a later move wraps
+    /// an earlier one's element.
+    mutating func insertStart(_ name: UnsafePointer<UInt8>, attributeBytes: [UInt8], after index: Int) {
         let start = bytes.count
-        var index = 0
-        while let string = attributes[index] {
-            Self.appendString(string, to: &bytes)
-            index += 1
-        }
-        events.append(.addAttributes(start..<bytes.count, root: root))
-    }
-
-    /// Hands on `event` (from ``startEvent(_:_:svg:)``) just before the held event at `index`.
-    mutating func insert(_ event: (Event, [UInt8]), before index: Int) {
-        before[index, default: []].append(relocated(event))
-    }
-
-    /// Hands on `event` just after the held event at `index`, before what earlier calls put there:
-    /// a later move wraps an earlier one's element.
-    mutating func insert(_ event: (Event, [UInt8]), after index: Int) {
-        after[index, default: []].insert(relocated(event), at: 0)
+        bytes += attributeBytes
+        after[index, default: []].insert(.start(name: name, attributes: start..<bytes.count, svg: nil), at: 0)
     }
 
     /// Hands every held event on to `sink`, in order, with the inserted ones.
@@ -136,12 +116,15 @@ struct HeldEvents {
         return start..<bytes.count
     }
 
-    /// An event made by ``startEvent(_:_:svg:)``, its bytes moved into ``bytes``.
-    private mutating func relocated(_ event: (Event, [UInt8])) -> Event {
-        let offset = bytes.count
-        bytes += event.1
-        guard case .start(let name, let attributes, let svg) = event.0 else { return event.0 }
-        return .start(name: name, attributes: attributes.lowerBound + offset..<attributes.upperBound + offset, svg: svg)
+    /// The `name NUL value NUL …` strings of an attribute list, copied.
+    private mutating func store(_ attributes: UnsafeMutablePointer<UnsafePointer<UInt8>?>?) -> Range<Int> {
+        let start = bytes.count
+        var index = 0
+        while let string = attributes?[index] {
+            Self.appendString(string, to: &bytes)
+            index += 1
+        }
+        return start..<bytes.count
     }
 
     private static func appendString(_ string: UnsafePointer<UInt8>, to bytes: inout [UInt8]) {

@@ -693,7 +693,7 @@ struct TreeBuilder<Sink: TreeSink> {
         case .colgroup:
             if stack.last?.is(.colgroup) == true { pop() }
         case .a, .b, .big, .code, .em, .font, .i, .nobr, .s, .small, .strike, .strong, .tt, .u:
-            endFormatting(name: name, kind: kind)
+            adoptionAgency(kind, name: name)
         default:
             if kind.traits.contains(.closesBlock) {
                 guard inScope(kind) else { return }
@@ -795,11 +795,6 @@ struct TreeBuilder<Sink: TreeSink> {
 
     // MARK: Formatting elements
 
-    /// A formatting element's end tag.
-    private mutating func endFormatting(name: UnsafePointer<UInt8>, kind: ElementKind) {
-        adoptionAgency(kind, name: name)
-    }
-
     /// The adoption agency algorithm (WHATWG HTML 13.2.6.4.7) for a formatting element's end tag,
     /// or for `<a>` or `<nobr>` while one is open: the formatting element closes with what is
     /// open inside it. When a block is open inside it (the furthest block), a browser moves the
@@ -818,15 +813,12 @@ struct TreeBuilder<Sink: TreeSink> {
             guard let entry = formatting.last(kind) else { return closeNearest(name) }
             guard isOpen[entry.id] else { return formatting.remove(id: entry.id) }
             guard inScope(where: { $0.id == entry.id }), let index = stack.lastIndex(where: { $0.id == entry.id }) else { return }
-            guard let block = stack[(index + 1)...].firstIndex(where: \.isSpecial) else {
-                while stack.count > index { pop() }
-                return formatting.remove(id: entry.id)
-            }
-            guard block == index + 1, moveOut(entry, at: index) else {
+            if let block = stack[(index + 1)...].firstIndex(where: \.isSpecial) {
+                if block == index + 1 && moveOut(entry, at: index) { continue }
                 depart(.adoptionAgency)
-                while stack.count > index { pop() }
-                return formatting.remove(id: entry.id)
             }
+            while stack.count > index { pop() }
+            return formatting.remove(id: entry.id)
         }
     }
 
@@ -845,8 +837,8 @@ struct TreeBuilder<Sink: TreeSink> {
             held != nil, !isMuted
         else { return false }
         let clone = Node(name: entry.name, kind: entry.kind, namespace: .html, id: isOpen.count)
-        held!.insert((.end, []), before: block.heldAt)
-        held!.insert(held!.startEvent(entry.name, attributeBytes: formatting.attributeList(entry)), after: block.heldAt)
+        held!.insertEnd(before: block.heldAt)
+        held!.insertStart(entry.name, attributeBytes: formatting.attributeList(entry), after: block.heldAt)
         isOpen[stack[index].id] = false
         stack.remove(at: index)
         stack.insert(clone, at: index + 1)
