@@ -38,7 +38,14 @@ extension WebURL {
             self.base = base
         }
 
-        private var special: Bool { WebURL.isSpecial(url.scheme) }
+        /// Whether the scheme is special (`http`, `https`, …): asked at most steps, so kept
+        /// with the scheme rather than compared each time.
+        private var special = false
+
+        private mutating func setScheme(_ scheme: String) {
+            url.scheme = scheme
+            special = WebURL.isSpecial(scheme)
+        }
 
         /// The scalar at `pointer + offset`, or nil past either end.
         private func scalar(at offset: Int = 0) -> Unicode.Scalar? {
@@ -87,7 +94,7 @@ extension WebURL {
                 if let c, c.isASCIIAlphanumeric || c == "+" || c == "-" || c == "." {
                     buffer.append(c.asciiLowercased)
                 } else if c == ":" {
-                    url.scheme = String(String.UnicodeScalarView(buffer))
+                    setScheme(String(String.UnicodeScalarView(buffer)))
                     buffer.removeAll()
                     if url.scheme == "file" {
                         state = .file
@@ -115,7 +122,7 @@ extension WebURL {
                     guard c == "#" else {
                         throw ParseFailure("it is relative, and \(base.href) cannot be a base (it has an opaque path)")
                     }
-                    url.scheme = base.scheme
+                    setScheme(base.scheme)
                     url.hasOpaquePath = true
                     url.pathSegments = base.pathSegments
                     url.query = base.query
@@ -145,7 +152,7 @@ extension WebURL {
 
             case .relative:
                 let base = base!
-                url.scheme = base.scheme
+                setScheme(base.scheme)
                 if c == "/" || (special && c == "\\") {
                     state = .relativeSlash
                 } else {
@@ -262,7 +269,7 @@ extension WebURL {
                 }
 
             case .file:
-                url.scheme = "file"
+                setScheme("file")
                 url.hostValue = .empty
                 if c == "/" || c == "\\" {
                     state = .fileSlash
@@ -369,9 +376,13 @@ extension WebURL {
                     }
                 } else if let c {
                     // Path segments are kept percent-encoded in the buffer, so `%2e` is compared as written.
-                    var encoded = ""
-                    PercentEncodeSet.path.append(c, to: &encoded)
-                    buffer.append(contentsOf: encoded.unicodeScalars)
+                    if c.isASCII, !PercentEncodeSet.path.contains(UInt8(c.value)) {
+                        buffer.append(c)
+                    } else {
+                        var encoded = ""
+                        PercentEncodeSet.path.append(c, to: &encoded)
+                        buffer.append(contentsOf: encoded.unicodeScalars)
+                    }
                 }
 
             case .opaquePath:

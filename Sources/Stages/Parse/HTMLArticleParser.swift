@@ -104,7 +104,7 @@ struct HTMLArticleParser {
     /// The picture the page declares for itself (OpenGraph, Twitter card, JSON-LD), absolute.
     private func declaredImage(tree: PageTree, jsonLD: JSONLinkedData) -> String? {
         guard let declared = tree.meta["og:image"] ?? tree.meta["twitter:image"] ?? jsonLD.images.first else { return nil }
-        return URLResolver(base: tree.baseURL).resolve(declared)
+        return tree.base.resolve(declared)
     }
 
     /// Images inside the content with their captions, else the page's lead image.

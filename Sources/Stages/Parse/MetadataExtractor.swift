@@ -199,9 +199,8 @@ struct MetadataExtractor {
     }
 
     var canonicalURL: String? {
-        let resolver = URLResolver(base: tree.baseURL)
         for candidate in [tree.canonicalHref, tree.meta["og:url"], jsonLD.url] {
-            if let candidate, let url = resolver.resolve(candidate) { return url }
+            if let candidate, let url = tree.base.resolve(candidate) { return url }
         }
         return nil
     }

@@ -103,6 +103,9 @@ struct PageTree: Sendable {
     /// The text of the largest block hidden by `style="display:none"` (not walked into the tree), as
     /// paragraphs: pages that show their content only once a script runs keep it there.
     var hiddenText: [String] = []
-    /// The page's URL (after `<base href>`), against which links are resolved.
-    var baseURL: String
+    /// The page's URL (after `<base href>`), parsed once, against which the page's declared
+    /// URLs (canonical, lead image) are resolved.
+    var base: URLResolver
+    /// The page's URL, after `<base href>`.
+    var baseURL: String { base.base }
 }

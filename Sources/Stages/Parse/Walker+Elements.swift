@@ -73,7 +73,7 @@ extension Walker {
             return false
         case .base:
             if let href = attributes.href, let url = resolver.resolve(href) {
-                tree.baseURL = url
+                tree.base = URLResolver(base: url)
             }
             return false
         case .html:

@@ -63,8 +63,8 @@ struct Walker {
     let resolver: URLResolver
 
     init(baseURL: String) {
-        tree = PageTree(baseURL: baseURL)
         resolver = URLResolver(base: baseURL)
+        tree = PageTree(base: resolver)
         buffer.reserveCapacity(4096)
     }
 
