@@ -1,3 +1,5 @@
+import CJSONScan
+
 /// A validating, allocation-free scanner over one JSON text.
 ///
 /// It checks the grammar (RFC 8259) and the UTF-8 of every string while it skips values, and
@@ -218,36 +220,10 @@ public struct JSONScanner: ~Copyable {
         let start = index
         index += 1  // opening quote
         let count = bytes.count
-        let base = UnsafeRawPointer(bytes.baseAddress!)
         while index < count {
-            // Eight bytes at a time to the next quote, backslash or control byte, or to UTF-8
-            // that needs a closer look. A character may go on into the next word (`carry`).
-            var carry = UTF8Carry()
-            while index + 8 <= count {
-                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                let special = Self.specialBytes(word)
-                if special | carry.continuations == 0 {
-                    index += 8
-                    continue
-                }
-                // Only non-ASCII bytes (no quote, backslash or control): the UTF-8 a word at a time.
-                if special & ~word & Self.highs == 0 && Self.wellFormedUTF8(word, carry: &carry) {
-                    index += 8
-                    continue
-                }
-                // The start of the character the word's first bad byte is part of.
-                if carry.back != 0 {
-                    index -= carry.back
-                    carry = UTF8Carry()
-                    break
-                }
-                // The byte that needs a look. `\"`, `\\`, `\n` and `\/`, which fill HTML and
-                // text, are stepped over here, the rest by the byte-by-byte look.
-                index += special.trailingZeroBitCount >> 3
-                guard index + 1 < count, bytes[index] == UInt8(ascii: "\\"), Self.isShortEscape(bytes[index + 1]) else { break }
-                index += 2
-            }
-            index -= carry.back  // the last whole word left a character open
+            // Sixteen bytes at a time over what is certainly well-formed (`runnel_json_string_run`);
+            // what it stops at is looked at here, where the error is named.
+            index += runnel_json_string_run(bytes.baseAddress! + index, count - index)
             guard index < count else { break }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -257,82 +233,11 @@ public struct JSONScanner: ~Copyable {
                 try scanEscape()
             } else if byte < 0x20 {
                 throw error("raw control character \(Self.describe(byte)) in a string (escape it)")
-            } else if byte < 0x80 {
-                index += 1
             } else {
                 try scanUTF8Sequence()
             }
         }
         throw JSONSyntaxError(offset: start, reason: "unterminated string")
-    }
-
-    /// A one in each byte of a word, and each byte's high bit.
-    private static var ones: UInt64 { 0x0101_0101_0101_0101 }
-    private static var highs: UInt64 { 0x8080_8080_8080_8080 }
-
-    /// The zero bytes of `x`, as their high bits (exact for the lowest; a borrow can mark a byte
-    /// above a zero one wrongly).
-    @inline(__always) private static func zeroBytes(_ x: UInt64) -> UInt64 { (x &- ones) & ~x & highs }
-
-    /// The bytes of eight (read little-endian) that are `"`, `\\`, a control character or
-    /// non-ASCII, as their high bits; zero when there is none. The lowest bit set marks the
-    /// first such byte: a subtraction's borrow can mark a byte wrongly only above a byte that
-    /// is marked rightly.
-    @inline(__always) static func specialBytes(_ word: UInt64) -> UInt64 {
-        let control = (word &- ones &* 0x20) & ~word & highs  // a byte below 0x20
-        return word & highs | control | zeroBytes(word ^ (ones &* 0x22)) | zeroBytes(word ^ (ones &* 0x5C))
-    }
-
-    /// What the last character of a word, when it goes on into the next, asks of that word.
-    struct UTF8Carry {
-        /// The next word's bytes that must be continuations, as high bits.
-        var continuations: UInt64 = 0
-        /// The next word's first byte after an E0 lead (A0–BF) or an ED lead (80–9F).
-        var afterE0: UInt64 = 0
-        var afterED: UInt64 = 0
-        /// How many bytes before the next word the open character starts.
-        var back = 0
-    }
-
-    /// Whether `word` (read little-endian, with no quote, backslash or control byte) holds only
-    /// well-formed 2- and 3-byte UTF-8 besides its ASCII, given what the word before asks of it
-    /// in `carry`; if so, `carry` becomes what this word asks of the next. False (and `carry`
-    /// unchanged) when the word needs the byte-by-byte look: a 4-byte sequence or anything
-    /// malformed. The text of most scripts is 2- and 3-byte sequences between spaces,
-    /// which this reads a word at a time, always eight bytes on, so that the next load does
-    /// not wait for this word's checks.
-    ///
-    /// Each byte's kind is its top bits, read at the high bit of the byte after shifting the word
-    /// (`word << 1` puts bit 6 of each byte at bit 7): a lead of two bytes is `110…`, of three
-    /// `1110…`, and every continuation (`10…`) must be where a lead expects one and nowhere else.
-    /// C0 and C1 (overlong), E0 before 80–9F (overlong) and ED before A0–BF (surrogates) are
-    /// refused here; their marks can be wrong only above a byte that is one of them, so a wrong
-    /// mark sends a word to the closer look and never lets a bad one through.
-    @inline(__always) static func wellFormedUTF8(_ word: UInt64, carry: inout UTF8Carry) -> Bool {
-        let high = word & highs
-        let bit6 = word << 1, bit5 = word << 2, bit4 = word << 3
-        let continuation = high & ~bit6
-        let lead = high & bit6
-        let lead2 = lead & ~bit5
-        let lead3 = lead & bit5 & ~bit4
-        let afterE0 = zeroBytes(word ^ (ones &* 0xE0))
-        let afterED = zeroBytes(word ^ (ones &* 0xED))
-        guard lead & bit5 & bit4 == 0,  // F0–FF: four bytes or not UTF-8
-            continuation == lead2 << 8 | lead3 << 8 | lead3 << 16 | carry.continuations,
-            zeroBytes((word & (ones &* 0xFE)) ^ (ones &* 0xC0)) == 0,  // C0, C1
-            (afterE0 << 8 | carry.afterE0) & ~bit5 & highs == 0,  // E0 80–9F
-            (afterED << 8 | carry.afterED) & bit5 & highs == 0  // ED A0–BF
-        else { return false }
-        // A lead in byte 7, or a 3-byte lead in byte 6, goes on into the next word.
-        carry = UTF8Carry(
-            continuations: (lead2 | lead3) >> 56 | lead3 >> 48,
-            afterE0: afterE0 >> 56, afterED: afterED >> 56,
-            back: Int(truncatingIfNeeded: (lead2 | lead3) >> 63 | (lead3 >> 55 & 1) << 1))
-        return true
-    }
-
-    @inline(__always) private static func isShortEscape(_ byte: UInt8) -> Bool {
-        byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "n") || byte == UInt8(ascii: "/")
     }
 
     private mutating func scanEscape() throws(JSONSyntaxError) {

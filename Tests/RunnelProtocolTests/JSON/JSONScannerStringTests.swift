@@ -2,12 +2,13 @@ import Foundation
 import RunnelProtocol
 import Testing
 
-/// ``JSONScanner/scanString()`` reads eight bytes at a time and jumps to the first byte that
-/// needs a look (a quote, a backslash, a control character, non-ASCII). These cases put each
-/// such byte at every position of a word, after runs of plain bytes of every length, and hold
-/// the scanner to Foundation's `JSONSerialization` on whether the string is valid and to the
-/// string's own end.
-@Suite("JSON strings scanned a word at a time")
+/// ``JSONScanner/scanString()`` reads sixteen bytes at a time (`runnel_json_string_run`) and
+/// looks only at the bytes that need it (a quote, a backslash, a control character, non-ASCII),
+/// stepping over an escape or a character inside the block it loaded. These cases put each such
+/// byte at every position of a block and across its end, after runs of plain bytes of every
+/// length, and hold the scanner to Foundation's `JSONSerialization` on whether the string is valid
+/// and to the string's own end.
+@Suite("JSON strings scanned sixteen bytes at a time")
 struct JSONScannerStringTests {
     /// What can follow a run of plain bytes: valid escapes and text, and the invalid bytes.
     static let pieces: [[UInt8]] = [
@@ -21,8 +22,8 @@ struct JSONScannerStringTests {
     func everyPosition() throws {
         var checked = 0
         for piece in Self.pieces {
-            for before in 0..<18 {
-                for after in [0, 1, 7, 8, 9] {
+            for before in 0..<34 {
+                for after in [0, 1, 7, 8, 9, 15, 16, 17] {
                     Self.expectFoundationsVerdict(
                         on: Array(repeating: UInt8(ascii: "a"), count: before) + piece
                             + Array(repeating: UInt8(ascii: "b"), count: after))
@@ -30,17 +31,18 @@ struct JSONScannerStringTests {
                 }
             }
         }
-        #expect(checked == Self.pieces.count * 18 * 5)
+        #expect(checked == Self.pieces.count * 34 * 8)
     }
 
-    /// Text of many scripts is read a word at a time (`wellFormedUTF8`). These pieces are the
-    /// sequences that path takes and the malformed ones it must not: overlong forms (C0, C1, E0
+    /// Text of many scripts, and the escapes of an HTML page, each stepped over inside the block
+    /// it starts in, also when it ends in the next. These pieces are the well-formed sequences
+    /// (the first 16) and the malformed ones the scan must stop at: overlong forms (C0, C1, E0
     /// before 80–9F), surrogates (ED before A0–BF), lone and missing continuations, leads that
     /// cannot start anything.
     static let utf8Pieces: [[UInt8]] = [
         Array("a".utf8), Array(" ".utf8), Array("é".utf8), Array("λ".utf8), Array("ж".utf8),
         Array("ệ".utf8), Array("ठ".utf8), Array("한".utf8), Array("힣".utf8), Array("퟿".utf8), Array("ࠀ".utf8),
-        Array("😀".utf8), Array(#"\n"#.utf8),
+        Array("😀".utf8), Array(#"\n"#.utf8), Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\u00e9"#.utf8),
         [0xC0, 0x80], [0xC1, 0xBF], [0xE0, 0x80, 0x80], [0xE0, 0x9F, 0xBF], [0xED, 0xA0, 0x80], [0xED, 0xBF, 0xBF],
         [0x80], [0xBF], [0xC3], [0xE1, 0x80], [0xF5, 0x80, 0x80, 0x80], [0xFF], [0x1F],
     ]
@@ -50,14 +52,14 @@ struct JSONScannerStringTests {
         // A failing case prints its bytes, which is all it takes to make it a fixed case.
         var rejected = 0
         for trial in 0..<4000 {
-            // Mostly well-formed runs (the first 13 pieces), some with one bad piece.
-            let length = Int.random(in: 0..<40)
+            // Mostly well-formed runs (the first 16 pieces), some with one bad piece.
+            let length = Int.random(in: 0..<80)
             var inside: [UInt8] = []
             for _ in 0..<length {
-                inside += Self.utf8Pieces[Int.random(in: 0..<13)]
+                inside += Self.utf8Pieces[Int.random(in: 0..<16)]
             }
             if trial % 3 == 0 {
-                let bad = Self.utf8Pieces[Int.random(in: 13..<Self.utf8Pieces.count)]
+                let bad = Self.utf8Pieces[Int.random(in: 16..<Self.utf8Pieces.count)]
                 inside.insert(contentsOf: bad, at: Int.random(in: 0...inside.count))
             }
             if !Self.expectFoundationsVerdict(on: inside) { rejected += 1 }
@@ -67,7 +69,7 @@ struct JSONScannerStringTests {
 
     /// Scans `inside` as a string and expects Foundation's verdict on it and, when valid, the
     /// string's own end. The scanner reads from the opening quote, with bytes after the string
-    /// (so that the word at a time reaches past its end); Foundation reads the string in an array.
+    /// (so that the sixteen at a time reaches past its end); Foundation reads the string in an array.
     /// Returns whether the string is valid.
     @discardableResult
     static func expectFoundationsVerdict(on inside: [UInt8]) -> Bool {

@@ -1,0 +1,37 @@
+// The inside of JSON strings read sixteen bytes at a time (SSE2 on x86-64, a byte at a time
+// elsewhere): the line check's and the parse stage's hottest loops. An HTML page as a JSON string
+// has an escape every fifteen bytes or so (`\"` around every attribute value), so both loops find
+// the next quote or backslash with one vector compare and step over the escape where they are.
+//
+// Both functions leave anything unusual to their Swift callers, which say what is wrong: these
+// only move over what is certainly well-formed.
+#ifndef RUNNEL_JSON_SCAN_H
+#define RUNNEL_JSON_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// How many bytes from `p` (at most `n`) are the well-formed inside of a JSON string: printable
+/// ASCII other than `"` and `\`, the escapes `\"` `\\` `\/` `\b` `\f` `\n` `\r` `\t`, and
+/// well-formed UTF-8 (Unicode table 3-7: no overlong forms, no surrogates, nothing above
+/// U+10FFFF). The byte at the returned offset, when it is below `n`, is the closing quote, a
+/// backslash that does not start one of those escapes (`\u` among them), a control byte, or the
+/// lead of a malformed or cut-short UTF-8 sequence.
+size_t runnel_json_string_run(const uint8_t *p, size_t n);
+
+/// Copies the inside of a JSON string already checked from `p` to `out`, each one-byte escape
+/// written as the byte it stands for, up to the closing quote, a `\u` escape or `n`. Returns the
+/// offset it stopped at and sets `*written` to the bytes written. `out` has room for `n` bytes:
+/// no more is written than read, eight or sixteen bytes past the last written may be overwritten
+/// while that stays true.
+size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t *written);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

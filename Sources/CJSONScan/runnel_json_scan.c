@@ -1,0 +1,131 @@
+#include "runnel_json_scan.h"
+
+#include <string.h>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define RUNNEL_JSON_SSE2 1
+#endif
+
+/// The byte a one-byte escape stands for (`n` → 0x0A), or 0 for `u` and anything that is not an escape.
+static const uint8_t unescaped[256] = {
+    ['"'] = '"', ['\\'] = '\\', ['/'] = '/', ['b'] = 0x08, ['f'] = 0x0C, ['n'] = 0x0A, ['r'] = 0x0D, ['t'] = 0x09,
+};
+
+/// The length of the well-formed UTF-8 sequence at `p` (its lead at or above 0x80), or 0.
+static inline size_t utf8_sequence(const uint8_t *p, size_t n) {
+    uint8_t lead = p[0];
+    if (lead >= 0xC2 && lead <= 0xDF) {
+        return n >= 2 && (p[1] & 0xC0) == 0x80 ? 2 : 0;
+    }
+    if (lead >= 0xE0 && lead <= 0xEF) {
+        if (n < 3 || (p[2] & 0xC0) != 0x80) return 0;
+        uint8_t low = lead == 0xE0 ? 0xA0 : 0x80, high = lead == 0xED ? 0x9F : 0xBF;
+        return p[1] >= low && p[1] <= high ? 3 : 0;
+    }
+    if (lead >= 0xF0 && lead <= 0xF4) {
+        if (n < 4 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80) return 0;
+        uint8_t low = lead == 0xF0 ? 0x90 : 0x80, high = lead == 0xF4 ? 0x8F : 0xBF;
+        return p[1] >= low && p[1] <= high ? 4 : 0;
+    }
+    return 0;
+}
+
+/// The length of what starts at the byte `p[0]` that needs a look (quote, backslash, control or
+/// non-ASCII) when it is well-formed, or 0 where the run ends.
+static inline size_t special_length(const uint8_t *p, size_t n) {
+    uint8_t byte = p[0];
+    if (byte == '\\') return n >= 2 && unescaped[p[1]] != 0 ? 2 : 0;
+    if (byte >= 0x80) return utf8_sequence(p, n);
+    return 0;  // the closing quote or a control byte
+}
+
+size_t runnel_json_string_run(const uint8_t *p, size_t n) {
+    size_t i = 0;
+#if RUNNEL_JSON_SSE2
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        // A signed compare below 0x20 takes the control bytes and every byte from 0x80 at once.
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                                       _mm_cmplt_epi8(v, space));
+        unsigned mask = (unsigned)_mm_movemask_epi8(special);
+        size_t block = i;
+        // Every escape and character in this block, without loading it again.
+        for (;;) {
+            if (mask == 0) {
+                i = block + 16;
+                break;
+            }
+            size_t at = block + (size_t)__builtin_ctz(mask);
+            size_t length = special_length(p + at, n - at);
+            if (length == 0) return at;
+            size_t next = at + length;
+            if (next >= block + 16) {
+                i = next;
+                break;
+            }
+            mask &= ~0u << (next - block);
+        }
+    }
+#endif
+    while (i < n) {
+        uint8_t byte = p[i];
+        if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
+            i += 1;
+            continue;
+        }
+        size_t length = special_length(p + i, n - i);
+        if (length == 0) return i;
+        i += length;
+    }
+    return n;
+}
+
+size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t *written) {
+    size_t i = 0, w = 0;
+#if RUNNEL_JSON_SSE2
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    for (;;) {
+        // The bytes before the next quote or backslash, stored sixteen at a time: while sixteen
+        // are left to read, sixteen fit (w <= i).
+        unsigned mask = 0;
+        while (i + 16 <= n) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+            _mm_storeu_si128((__m128i *)(out + w), v);
+            mask = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+            if (mask != 0) break;
+            i += 16;
+            w += 16;
+        }
+        if (mask == 0) break;  // fewer than sixteen left: the byte loop below
+        size_t clean = (size_t)__builtin_ctz(mask);
+        i += clean;
+        w += clean;
+        if (p[i] == '"' || i + 1 >= n) {
+            *written = w;
+            return i;
+        }
+        uint8_t byte = unescaped[p[i + 1]];
+        if (byte == 0) {  // `\u`
+            *written = w;
+            return i;
+        }
+        out[w++] = byte;
+        i += 2;
+    }
+#endif
+    while (i < n) {
+        uint8_t byte = p[i];
+        if (byte != '"' && byte != '\\') {
+            out[w++] = byte;
+            i += 1;
+            continue;
+        }
+        if (byte == '"' || i + 1 >= n || unescaped[p[i + 1]] == 0) break;
+        out[w++] = unescaped[p[i + 1]];
+        i += 2;
+    }
+    *written = w;
+    return i;
+}
