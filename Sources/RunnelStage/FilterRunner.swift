@@ -229,12 +229,11 @@ public final class FilterRunner<S: Stage>: Sendable {
     private func readChunk() async -> Chunk {
         await withCheckedContinuation { continuation in
             io.async { [input] in
-                do {
-                    var bytes: [UInt8] = []
-                    let more = try input.value.read { bytes = Array($0) }
-                    continuation.resume(returning: more ? .bytes(bytes) : .end)
+                do throws(RunnelError) {
+                    let bytes = try input.value.readChunk()
+                    continuation.resume(returning: bytes.map(Chunk.bytes) ?? .end)
                 } catch {
-                    continuation.resume(returning: .failure(error as? RunnelError ?? RunnelError(.internal, "\(error)")))
+                    continuation.resume(returning: .failure(error))
                 }
             }
         }

@@ -29,9 +29,7 @@ extension LinkRunner {
         while !finished && !isDraining {
             let chunk: [UInt8]? = await withCheckedContinuation { continuation in
                 io.async {
-                    var bytes: [UInt8]?
-                    _ = try? box.input.read { bytes = Array($0) }
-                    continuation.resume(returning: bytes)
+                    continuation.resume(returning: (try? box.input.readChunk()) ?? nil)
                 }
             }
             var jobs: [Job] = []

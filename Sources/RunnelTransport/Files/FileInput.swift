@@ -9,7 +9,7 @@ import RunnelProtocol
 ///
 /// ```swift
 /// let input = try FileInput(path: "-")          // stdin
-/// while let chunk = try input.read() { … }
+/// while let chunk = try input.readChunk() { … }
 /// ```
 public final class FileInput {
     public let path: String
@@ -48,17 +48,33 @@ public final class FileInput {
 
     /// Reads the next chunk and hands it to `body`; returns `false` at the end of the input.
     public func read(_ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Bool {
-        let count = buffer.withUnsafeMutableBytes { raw -> Int in
-            while true {
-                let n = Glibc.read(fd, raw.baseAddress, raw.count)
-                if n < 0 && errno == EINTR { continue }
-                return n
-            }
-        }
+        let count = buffer.withUnsafeMutableBytes { readOnce(into: $0) }
         if count < 0 { throw RunnelError.posix(errno, "cannot read \(displayName)") }
         if count == 0 { return false }
         try buffer.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         return true
+    }
+
+    /// Reads the next chunk into an array of its own, with no copy beside the kernel's; `nil` at
+    /// the end of the input. For readers that hand the chunk on to another task.
+    public func readChunk() throws(RunnelError) -> [UInt8]? {
+        var failure: Int32 = 0
+        let chunk = [UInt8](unsafeUninitializedCapacity: buffer.count) { raw, count in
+            count = readOnce(into: UnsafeMutableRawBufferPointer(raw))
+            if count < 0 { failure = errno }
+            count = max(count, 0)
+        }
+        if failure != 0 { throw RunnelError.posix(failure, "cannot read \(displayName)") }
+        return chunk.isEmpty ? nil : chunk
+    }
+
+    /// One `read(2)` into `raw`, again after a signal: the bytes read, 0 at the end, -1 (errno set).
+    private func readOnce(into raw: UnsafeMutableRawBufferPointer) -> Int {
+        while true {
+            let n = Glibc.read(fd, raw.baseAddress, raw.count)
+            if n < 0 && errno == EINTR { continue }
+            return n
+        }
     }
 
     /// Whether the input is a regular file, which can be read at any offset (a pipe, a socket or
