@@ -9,6 +9,7 @@ import Glibc
 
 struct Call: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "call",
         abstract: "Send messages to a stage and print its outputs, which come back on the same connection.",
         usage: "runnel call <endpoint> [<file>] [<options>]",
         discussion: """

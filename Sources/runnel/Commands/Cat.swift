@@ -8,6 +8,7 @@ import Glibc
 
 struct Cat: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "cat",
         abstract: "Decode streams and logs (zstd or plain) to plain JSON lines, or encode them.",
         usage: "runnel cat [<files> ...] [<options>]",
         discussion: """

@@ -15,6 +15,7 @@ struct Check: ParsableCommand {
         .map { $0._commandName }
 
     static let configuration = CommandConfiguration(
+        commandName: "check",
         abstract: "Check a pipeline file without starting it: its TOML, keys, values, commands and message types.",
         usage: "runnel check <file> [<options>]",
         discussion: """

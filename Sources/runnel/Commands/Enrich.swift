@@ -4,6 +4,7 @@ import RunnelProtocol
 
 struct Enrich: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
+        commandName: "enrich",
         abstract: "Add what each article is about: article.parsed in, article.enriched out.",
         discussion: """
             Each output body is the parsed article's fields, unchanged, plus:

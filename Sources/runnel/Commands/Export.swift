@@ -9,6 +9,7 @@ import Glibc
 
 struct Export: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "export",
         abstract: "Write every stored article as JSON lines: messages to replay, or bare bodies.",
         discussion: """
             By default each article is a message, article.enriched (or article.parsed \

@@ -7,6 +7,7 @@ import RunnelStage
 /// `runnel fetch`: the fetch stage as a command; its options map one to one onto ``FetchConfiguration``.
 struct Fetch: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
+        commandName: "fetch",
         abstract: "Fetch pages: url.requested messages (or bare URL lines) in, page.fetched out.",
         discussion: """
             Reads url.requested messages, or plain lines that are URLs, and emits one \

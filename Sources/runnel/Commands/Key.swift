@@ -10,6 +10,7 @@ import Glibc
 /// `runnel key`: the shared key that `tcp://` and `tls://` links prove (PROTOCOL.md §7.2).
 struct Key: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "key",
         abstract: "Make the shared key that tcp:// and tls:// links prove.",
         discussion: """
             Stages linked over TCP or TLS prove that they hold the same key (an HMAC \
@@ -27,6 +28,7 @@ struct Key: ParsableCommand {
 
     struct New: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "new",
             abstract: "Write a new random key (32 bytes as 64 hex digits) to FILE, readable by you only.",
             discussion: """
                 The file is created with mode 0600 and never overwritten unless --force \

@@ -7,6 +7,7 @@ import RunnelTransport
 /// `runnel log check` and `runnel log stats`: inspect capture logs.
 struct Log: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "log",
         abstract: "Check and summarise capture logs.",
         discussion: """
             A LOG is a file (a numbered file, or any zstd or plain JSON-lines file) or a \
@@ -21,6 +22,7 @@ struct Log: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Verify every frame and line of logs; report the first damage with its offset.",
             discussion: """
                 Every zstd frame must decode (checksum included) and every line must be a \
@@ -98,6 +100,7 @@ struct Log: ParsableCommand {
 
     struct Stats: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "stats",
             abstract: "Print counts by type, the time range and sizes of logs.",
             discussion: """
                 Counts data messages by type, the first and last `ts`, the compressed \

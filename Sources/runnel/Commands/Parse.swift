@@ -4,6 +4,7 @@ import RunnelProtocol
 
 struct Parse: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
+        commandName: "parse",
         abstract: "Extract the article from fetched pages: page.fetched in, article.parsed out.",
         discussion: """
             For each page.fetched message it finds the article's title, its text \

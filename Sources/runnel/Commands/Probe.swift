@@ -68,6 +68,7 @@ struct TimeoutOption: ParsableArguments {
 
 struct Health: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "health",
         abstract: "Ask a stage whether it is serving (as grpc.health.v1).",
         usage: "runnel health <endpoint> [<options>]",
         discussion: "Prints SERVING, NOT_SERVING or UNKNOWN; exit status 0 only for SERVING (69 otherwise).\n\n  runnel health unix:/run/runnel/parse.sock")
@@ -90,6 +91,7 @@ struct Health: AsyncParsableCommand {
 
 struct Describe: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "describe",
         abstract: "Print a stage's service definition: its name, accepted and emitted types, options.",
         usage: "runnel describe <endpoint> [<options>]",
         discussion: "Like gRPC reflection.\n\n  runnel describe unix:/run/runnel/parse.sock | jq .accepts")

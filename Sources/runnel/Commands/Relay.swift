@@ -4,6 +4,7 @@ import RunnelStage
 
 struct Relay: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
+        commandName: "relay",
         abstract: "Pass every message on unchanged: the identity stage, for tests and benchmarks.",
         discussion: """
             Each output gets a new id, the input's id as parent, and the input's trace, \

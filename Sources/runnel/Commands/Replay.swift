@@ -12,6 +12,7 @@ import Glibc
 
 struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "replay",
         abstract: "Play captured messages into a stage, with acks, at their original pace or faster.",
         discussion: """
             Reads the data messages of each LOG (zstd or plain JSON lines; a rotated log by \

@@ -10,6 +10,7 @@ import Glibc
 
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a pipeline under a supervisor: start its stages, feed them, keep them alive.",
         usage: "runnel run <file> [<options>]",
         discussion: """
@@ -144,6 +145,7 @@ struct PipelineName: ParsableArguments {
 
 struct Status: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "status",
         abstract: "Show a running pipeline's stages: pid, state, uptime, restarts, messages, errors.")
 
     @OptionGroup var pipeline: PipelineName
@@ -204,6 +206,7 @@ struct Status: AsyncParsableCommand {
 
 struct Top: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "top",
         abstract: "Watch a running pipeline: its status and rates (messages/s in and out, errors/s, restarts), until it ends.",
         discussion: """
             Asks the pipeline for its status every --interval and shows the table of runnel \
@@ -267,7 +270,7 @@ struct Top: AsyncParsableCommand {
 }
 
 struct Restart: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Restart one stage of a running pipeline (it drains first).")
+    static let configuration = CommandConfiguration(commandName: "restart", abstract: "Restart one stage of a running pipeline (it drains first).")
 
     @Argument(help: "The stage to restart.")
     var stage: String
@@ -281,7 +284,7 @@ struct Restart: AsyncParsableCommand {
 }
 
 struct Stop: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Stop a running pipeline: drain from the source down, then exit.")
+    static let configuration = CommandConfiguration(commandName: "stop", abstract: "Stop a running pipeline: drain from the source down, then exit.")
 
     @OptionGroup var pipeline: PipelineName
 

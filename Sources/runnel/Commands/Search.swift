@@ -9,6 +9,7 @@ import Glibc
 
 struct Search: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "search",
         abstract: "Search the stored articles, best first; diacritics and case do not matter.",
         usage: "runnel search [<options>] <words> ...",
         discussion: """

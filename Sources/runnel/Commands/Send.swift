@@ -6,6 +6,7 @@ import RunnelTransport
 
 struct Send: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "send",
         abstract: "Send messages to a stage reliably: exit 0 only when every one was acked.",
         discussion: """
             Reads JSON lines (plain or zstd) from FILE or stdin and sends them, unchanged, \
@@ -78,6 +79,7 @@ struct VerboseOption: ParsableArguments {
 
 struct Recv: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "recv",
         abstract: "Receive messages on a socket, ack them, and print them as JSON lines.",
         discussion: """
             A sink for tests and scripts: listens at ENDPOINT, acks every message once it \

@@ -6,6 +6,7 @@ import StoreStage
 
 struct Store: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
+        commandName: "store",
         abstract: "Store articles in a SQLite database with a full-text index: the pipeline's sink.",
         discussion: """
             Reads article.enriched and article.parsed messages and writes one \

@@ -12,6 +12,7 @@ import Glibc
 
 struct Tap: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "tap",
         abstract: "Watch what a stage of a running pipeline reads and writes, as plain JSON lines.",
         usage: "runnel tap <stage> [<options>]",
         discussion: """

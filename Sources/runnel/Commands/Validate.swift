@@ -4,6 +4,7 @@ import RunnelTransport
 
 struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "validate",
         abstract: "Check every line of streams and logs against the protocol's schemas.",
         usage: "runnel validate [<files> ...] [<options>]",
         discussion: """

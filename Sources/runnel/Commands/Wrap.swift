@@ -5,6 +5,7 @@ import RunnelTransport
 
 struct Wrap: AsyncParsableCommand, StageOptionGroups {
     static let configuration = CommandConfiguration(
+        commandName: "wrap",
         abstract: "Make any line filter a stage: one JSON line in, exactly one line out, in order.",
         discussion: """
             Starts COMMAND and hands it each input message as a JSON line on its stdin; its \
