@@ -224,3 +224,26 @@ private final class OnceFlag: Sendable {
     private let state = Mutex(false)
     func set() -> Bool { state.withLock { was in defer { was = true }; return !was } }
 }
+
+/// A stream input that fails partway is an error someone sees, not the end of the input.
+@Suite("A linked stage's stream input that cannot be read")
+struct UnreadableStreamInputTests {
+    @Test("relay --listen file:DIRECTORY: the error is logged and sent downstream as a record, not taken for an empty log")
+    func directoryAsInput() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let sock = dir.appendingPathComponent("s").path
+        try FileManager.default.createDirectory(atPath: sock, withIntermediateDirectories: true)
+        let notALog = dir.appendingPathComponent("not-a-log")
+        try FileManager.default.createDirectory(at: notALog, withIntermediateDirectories: true)
+        let recv = try BackgroundProcess(["recv", "--listen", "unix:\(sock)/recv.sock"], in: dir, name: "recv")
+        #expect(await eventually { FileManager.default.fileExists(atPath: "\(sock)/recv.sock") })
+        let relay = try await RunnelProcess.run(
+            ["relay", "--listen", "file:\(notALog.path)", "--to", "unix:\(sock)/recv.sock"], in: dir)
+        #expect(relay.stderr.contains("cannot read \(notALog.path)"), "\(relay.stderr)")
+        #expect(await eventually { recv.stdout.contains("cannot read \(notALog.path)") }, "\(recv.stdout)")
+        recv.signal(SIGTERM)
+        #expect(await recv.wait(timeout: .seconds(20)) == 0)
+        let record = try #require(recv.stdout.split(separator: "\n").first)
+        #expect(record.contains(#""type":"error""#) && record.contains(#""stage":"relay""#), "\(record)")
+    }
+}

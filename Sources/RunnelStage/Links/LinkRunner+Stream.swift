@@ -27,9 +27,10 @@ extension LinkRunner {
         let io = DispatchQueue(label: "runnel.link.input")
         var finished = false
         while !finished && !isDraining {
-            let chunk: [UInt8]? = await withCheckedContinuation { continuation in
+            // A chunk, nil at the end, or why the input cannot be read (EIO, a directory).
+            let read: Result<[UInt8]?, RunnelError> = await withCheckedContinuation { continuation in
                 io.async {
-                    continuation.resume(returning: (try? box.input.readChunk()) ?? nil)
+                    continuation.resume(returning: Result { () throws(RunnelError) in try box.input.readChunk() })
                 }
             }
             var jobs: [Job] = []
@@ -74,11 +75,16 @@ extension LinkRunner {
                 }
             }
             do {
-                if let chunk {
-                    try decoder.feed(chunk) { take($0) }
-                } else {
+                switch read {
+                case let .success(chunk?): try decoder.feed(chunk) { take($0) }
+                case .success(nil):
                     finished = true
                     try decoder.finish { take($0) }
+                case let .failure(error):
+                    // The stream ends here, with the error passed on as a record downstream.
+                    logger.error("\(error.code.name): \(error.message)")
+                    finished = true
+                    throw error
                 }
             } catch {
                 let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
