@@ -129,3 +129,89 @@ size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t
     *written = w;
     return i;
 }
+
+/// The escape's length for each byte: 2 for `"`, `\` and the five controls with a short escape,
+/// 6 for the other controls, 1 otherwise.
+static inline size_t escape_length(uint8_t byte) {
+    if (byte == '"' || byte == '\\') return 2;
+    if (byte >= 0x20) return 1;
+    return byte == 0x0A || byte == 0x0D || byte == 0x09 || byte == 0x08 || byte == 0x0C ? 2 : 6;
+}
+
+/// Writes the escape of `byte` (a quote, a backslash or a control) at `out`; returns its length.
+static inline size_t write_escape(uint8_t byte, uint8_t *out) {
+    static const char hex[] = "0123456789abcdef";
+    out[0] = '\\';
+    switch (byte) {
+    case '"': case '\\': out[1] = byte; return 2;
+    case 0x0A: out[1] = 'n'; return 2;
+    case 0x0D: out[1] = 'r'; return 2;
+    case 0x09: out[1] = 't'; return 2;
+    case 0x08: out[1] = 'b'; return 2;
+    case 0x0C: out[1] = 'f'; return 2;
+    default:
+        out[1] = 'u';
+        out[2] = '0';
+        out[3] = '0';
+        out[4] = hex[byte >> 4];
+        out[5] = hex[byte & 0xF];
+        return 6;
+    }
+}
+
+#if RUNNEL_JSON_SSE2
+/// The bytes of `v` that need an escape: `"`, `\` and everything up to 0x1F (unsigned).
+static inline __m128i escaped_bytes(__m128i v) {
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1F);
+    __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v);
+    return _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+}
+#endif
+
+size_t runnel_json_escaped_length(const uint8_t *p, size_t n) {
+    size_t total = n, i = 0;
+#if RUNNEL_JSON_SSE2
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        unsigned mask = (unsigned)_mm_movemask_epi8(escaped_bytes(v));
+        while (mask != 0) {  // rare in text, every few dozen bytes in HTML
+            total += escape_length(p[i + (size_t)__builtin_ctz(mask)]) - 1;
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; i < n; i++) total += escape_length(p[i]) - 1;
+    return total;
+}
+
+size_t runnel_json_escape(const uint8_t *p, size_t n, uint8_t *out) {
+    size_t from = 0, to = 0;
+#if RUNNEL_JSON_SSE2
+    // While sixteen bytes are left to read, sixteen are left to write (each byte is written as
+    // one or more): the block fits, whatever of it the escape then overwrites.
+    while (from + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + from));
+        _mm_storeu_si128((__m128i *)(out + to), v);
+        unsigned mask = (unsigned)_mm_movemask_epi8(escaped_bytes(v));
+        if (mask == 0) {
+            from += 16;
+            to += 16;
+            continue;
+        }
+        size_t clean = (size_t)__builtin_ctz(mask);
+        to += clean;
+        from += clean;
+        to += write_escape(p[from], out + to);
+        from += 1;
+    }
+#endif
+    for (; from < n; from++) {
+        uint8_t byte = p[from];
+        if (escape_length(byte) == 1) {
+            out[to++] = byte;
+        } else {
+            to += write_escape(byte, out + to);
+        }
+    }
+    return to;
+}

@@ -1,5 +1,5 @@
-// The inside of JSON strings read sixteen bytes at a time (SSE2 on x86-64, a byte at a time
-// elsewhere): the line check's and the parse stage's hottest loops. An HTML page as a JSON string
+// The inside of JSON strings read and written sixteen bytes at a time (SSE2 on x86-64, a byte at
+// a time elsewhere): the line check's and the parse stage's hottest loops, and fetch's page writer. An HTML page as a JSON string
 // has an escape every fifteen bytes or so (`\"` around every attribute value), so both loops find
 // the next quote or backslash with one vector compare and step over the escape where they are.
 //
@@ -29,6 +29,16 @@ size_t runnel_json_string_run(const uint8_t *p, size_t n);
 /// no more is written than read, eight or sixteen bytes past the last written may be overwritten
 /// while that stays true.
 size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t *written);
+
+/// How many bytes the UTF-8 text `p` (`n` bytes) takes as the inside of a JSON string, escaped
+/// as `runnel_json_escape` writes it: `"` and `\` and the control characters escaped (`\n`, `\r`,
+/// `\t`, `\b`, `\f` in two bytes, the others as `\u00XX`), every other byte as it is.
+size_t runnel_json_escaped_length(const uint8_t *p, size_t n);
+
+/// Writes the text `p` (`n` bytes) escaped at `out`, which has room for
+/// `runnel_json_escaped_length(p, n)` bytes (sixteen at a time are stored, never past that room),
+/// and returns how many bytes it wrote: that length.
+size_t runnel_json_escape(const uint8_t *p, size_t n, uint8_t *out);
 
 #ifdef __cplusplus
 }

@@ -22,11 +22,11 @@ struct JSONStringTests {
         #expect(written("\u{7F}é/") == "\"\u{7F}é/\"")
     }
 
-    @Test("an escape at every offset around the eight-byte skips reads back the same")
+    @Test("an escape at every offset of a sixteen-byte block and across its end reads back the same")
     func everyOffset() throws {
-        for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "\u{0C}"] {
-            for offset in 0..<20 {
-                for tail in [0, 1, 7, 8, 9] {
+        for special in ["\"", "\\", "\n", "\u{01}", "\u{1F}", "\u{0C}", "\u{7F}"] {
+            for offset in 0..<36 {
+                for tail in [0, 1, 7, 8, 9, 15, 16, 17] {
                     let string = String(repeating: "x", count: offset) + special + String(repeating: "ü", count: tail)
                     #expect(try readBack(written(string)) == string, "offset \(offset), tail \(tail)")
                 }
@@ -45,7 +45,7 @@ struct JSONStringTests {
     func encodedCount() {
         var samples = ["", "a\"b\\c", "\n\r\t\u{08}\u{0C}", "\u{00}\u{01}\u{1F}", "Đà Nẵng 東京", String(repeating: "x", count: 23)]
         for special in ["\"", "\\", "\n", "\u{01}"] {
-            for offset in 0..<12 { samples.append(String(repeating: "y", count: offset) + special + "ü") }
+            for offset in 0..<36 { samples.append(String(repeating: "y", count: offset) + special + "ü") }
         }
         for sample in samples {
             var out: [UInt8] = []
