@@ -40,34 +40,107 @@ static inline size_t special_length(const uint8_t *p, size_t n) {
     return 0;  // the closing quote or a control byte
 }
 
-size_t runnel_json_string_run(const uint8_t *p, size_t n) {
-    size_t i = 0;
 #if RUNNEL_JSON_SSE2
+/// The sixteen-bit masks of the four sixteen-byte parts of a 64-byte block, as one word.
+static inline uint64_t mask64(__m128i a, __m128i b, __m128i c, __m128i d) {
+    return (uint64_t)(unsigned)_mm_movemask_epi8(a) | (uint64_t)(unsigned)_mm_movemask_epi8(b) << 16
+        | (uint64_t)(unsigned)_mm_movemask_epi8(c) << 32 | (uint64_t)(unsigned)_mm_movemask_epi8(d) << 48;
+}
+
+/// The bytes of a 64-byte block that a backslash escapes, from the block's backslashes, with no
+/// loop over them (simdjson's method). `carry` is 1 when the block's first byte is escaped by a
+/// backslash at the end of the block before, and becomes that for the next block.
+///
+/// Subtracting the backslashes that can start an escape from their copy shifted by one, with
+/// every odd bit set, borrows through each run of backslashes; after the odd bits are flipped
+/// back, each run reads 1010… from its first byte, and the byte after the run is set exactly when
+/// the run is odd, which is when that byte is escaped. Every escaped backslash is set too.
+static inline uint64_t escaped_bytes(uint64_t backslashes, uint64_t *carry) {
+    const uint64_t odd = 0xAAAAAAAAAAAAAAAAULL;
+    uint64_t starts = backslashes & ~*carry;  // one the last block escaped starts nothing
+    uint64_t codes = (((starts << 1) | odd) - starts) ^ odd;
+    uint64_t escaped = codes ^ (backslashes | *carry);
+    *carry = (codes & backslashes) >> 63;
+    return escaped;
+}
+
+/// `runnel_json_string_run` from `*i`, sixteen bytes at a time, while a block fits before `n`
+/// and starts before `limit`: each escape and character in a block is stepped over without
+/// loading it again. Returns 0, with `*i` at the byte, where the run ends.
+static inline int string_blocks16(const uint8_t *p, size_t n, size_t *i, size_t limit) {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-    while (i + 16 <= n) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+    size_t at = *i;
+    while (at < limit && at + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + at));
         // A signed compare below 0x20 takes the control bytes and every byte from 0x80 at once.
         __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
                                        _mm_cmplt_epi8(v, space));
         unsigned mask = (unsigned)_mm_movemask_epi8(special);
-        size_t block = i;
-        // Every escape and character in this block, without loading it again.
+        size_t block = at;
         for (;;) {
             if (mask == 0) {
-                i = block + 16;
+                at = block + 16;
                 break;
             }
-            size_t at = block + (size_t)__builtin_ctz(mask);
-            size_t length = special_length(p + at, n - at);
-            if (length == 0) return at;
-            size_t next = at + length;
+            size_t start = block + (size_t)__builtin_ctz(mask);
+            size_t length = special_length(p + start, n - start);
+            if (length == 0) {
+                *i = start;
+                return 0;
+            }
+            size_t next = start + length;
             if (next >= block + 16) {
-                i = next;
+                at = next;
                 break;
             }
             mask &= ~0u << (next - block);
         }
     }
+    *i = at;
+    return 1;
+}
+#endif
+
+size_t runnel_json_string_run(const uint8_t *p, size_t n) {
+    size_t i = 0;
+#if RUNNEL_JSON_SSE2
+    // 64 bytes at a time with no loop over their escapes while the block holds only printable
+    // ASCII and the one-byte escapes (an HTML page: `\"` every fifteen bytes or so).
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    uint64_t carry = 0;
+    while (i + 64 <= n) {
+        __m128i v0 = _mm_loadu_si128((const __m128i *)(p + i)), v1 = _mm_loadu_si128((const __m128i *)(p + i + 16));
+        __m128i v2 = _mm_loadu_si128((const __m128i *)(p + i + 32)), v3 = _mm_loadu_si128((const __m128i *)(p + i + 48));
+        uint64_t quotes = mask64(_mm_cmpeq_epi8(v0, quote), _mm_cmpeq_epi8(v1, quote), _mm_cmpeq_epi8(v2, quote),
+                                 _mm_cmpeq_epi8(v3, quote));
+        uint64_t backslashes = mask64(_mm_cmpeq_epi8(v0, backslash), _mm_cmpeq_epi8(v1, backslash),
+                                      _mm_cmpeq_epi8(v2, backslash), _mm_cmpeq_epi8(v3, backslash));
+        uint64_t others = mask64(_mm_cmplt_epi8(v0, space), _mm_cmplt_epi8(v1, space), _mm_cmplt_epi8(v2, space),
+                                 _mm_cmplt_epi8(v3, space));  // control bytes and non-ASCII
+        uint64_t carried = carry;
+        uint64_t escaped = escaped_bytes(backslashes, &carry);
+        uint64_t ends = quotes & ~escaped;
+        uint64_t before = ends ? (ends & (0 - ends)) - 1 : ~(uint64_t)0;  // the bytes before the closing quote
+        // Each escaped byte must make a one-byte escape (`\u` too is left to the closer look).
+        uint64_t codes = escaped & before;
+        unsigned bad = 0;
+        while (codes != 0) {
+            bad |= unescaped[p[i + (size_t)__builtin_ctzll(codes)]] == 0;
+            codes &= codes - 1;
+        }
+        if (!bad && (others & before) == 0) {
+            if (ends != 0) return i + (size_t)__builtin_ctzll(ends);
+            i += 64;
+            continue;
+        }
+        // Something in this block needs a closer look: sixteen bytes at a time, from the
+        // backslash whose escape the block's first byte ends, if it does.
+        i -= carried;
+        carry = 0;
+        if (!string_blocks16(p, n, &i, i + 64 + carried)) return i;
+    }
+    i -= carry;  // the rest from the backslash whose escape the next byte ends, if it does
+    if (!string_blocks16(p, n, &i, n)) return i;
 #endif
     while (i < n) {
         uint8_t byte = p[i];
@@ -161,7 +234,7 @@ static inline size_t write_escape(uint8_t byte, uint8_t *out) {
 
 #if RUNNEL_JSON_SSE2
 /// The bytes of `v` that need an escape: `"`, `\` and everything up to 0x1F (unsigned).
-static inline __m128i escaped_bytes(__m128i v) {
+static inline __m128i bytes_to_escape(__m128i v) {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1F);
     __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v);
     return _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
@@ -173,7 +246,7 @@ size_t runnel_json_escaped_length(const uint8_t *p, size_t n) {
 #if RUNNEL_JSON_SSE2
     for (; i + 16 <= n; i += 16) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-        unsigned mask = (unsigned)_mm_movemask_epi8(escaped_bytes(v));
+        unsigned mask = (unsigned)_mm_movemask_epi8(bytes_to_escape(v));
         while (mask != 0) {  // rare in text, every few dozen bytes in HTML
             total += escape_length(p[i + (size_t)__builtin_ctz(mask)]) - 1;
             mask &= mask - 1;
@@ -192,7 +265,7 @@ size_t runnel_json_escape(const uint8_t *p, size_t n, uint8_t *out) {
     while (from + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + from));
         _mm_storeu_si128((__m128i *)(out + to), v);
-        unsigned mask = (unsigned)_mm_movemask_epi8(escaped_bytes(v));
+        unsigned mask = (unsigned)_mm_movemask_epi8(bytes_to_escape(v));
         if (mask == 0) {
             from += 16;
             to += 16;

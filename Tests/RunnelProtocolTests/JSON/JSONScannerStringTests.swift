@@ -22,7 +22,7 @@ struct JSONScannerStringTests {
     func everyPosition() throws {
         var checked = 0
         for piece in Self.pieces {
-            for before in 0..<34 {
+            for before in 0..<70 {
                 for after in [0, 1, 7, 8, 9, 15, 16, 17] {
                     Self.expectFoundationsVerdict(
                         on: Array(repeating: UInt8(ascii: "a"), count: before) + piece
@@ -31,7 +31,36 @@ struct JSONScannerStringTests {
                 }
             }
         }
-        #expect(checked == Self.pieces.count * 34 * 8)
+        #expect(checked == Self.pieces.count * 70 * 8)
+    }
+
+    /// Runs of backslashes decide which quote ends a string (`\\"` ends it, `\\\"` does not).
+    /// The scan tells odd runs from even ones 64 bytes at a time, with a carry into the next
+    /// block; these runs end at every position around a block's end, followed by a quote, an
+    /// escape letter and a letter that is none.
+    @Test("runs of backslashes of every length ending around a 64-byte block's end: Foundation's verdict and end")
+    func backslashRuns() throws {
+        var rejected = 0
+        for run in 1...7 {
+            for end in 56..<72 {
+                for next in [UInt8(ascii: "\""), UInt8(ascii: "n"), UInt8(ascii: "x")] {
+                    let before = Array(repeating: UInt8(ascii: "a"), count: max(0, end - run))
+                    let inside = before + Array(repeating: UInt8(ascii: "\\"), count: run) + [next] + Array("tail".utf8)
+                    guard next == UInt8(ascii: "\""), run % 2 == 0 else {
+                        if !Self.expectFoundationsVerdict(on: inside) { rejected += 1 }
+                        continue
+                    }
+                    // An even run escapes itself: the quote after it ends the string there.
+                    let line = [UInt8(ascii: "\"")] + inside + [UInt8(ascii: "\"")]
+                    let scanned: Range<Int>? = line.withUnsafeBufferPointer { buffer in
+                        var scanner = JSONScanner(buffer)
+                        return try? scanner.scanString()
+                    }
+                    #expect(scanned == 0..<(before.count + run + 2), "run \(run), end \(end)")
+                }
+            }
+        }
+        #expect(rejected == 4 * 16)  // odd runs before the letter that is no escape
     }
 
     /// Text of many scripts, and the escapes of an HTML page, each stepped over inside the block
