@@ -26,7 +26,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
-        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.35.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         // The fetch stage's HTTP client: it adds ~5 minutes to a clean build.
@@ -64,6 +63,8 @@ let package = Package(
             name: "CNats",
             linkerSettings: [.linkedLibrary("nats")]
         ),
+        // libdeflate (Debian libdeflate-dev): fetch's gzip and deflate bodies, decoded whole.
+        .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         // SIGTERM and friends through a self-pipe: none lost while a stage starts (SignalWatch).
         .target(name: "CSignals"),
         // JSON strings sixteen bytes at a time (SSE2): the line check's and parse's hottest loops.
@@ -121,7 +122,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "NIOHTTPCompression", package: "swift-nio-extras"),
+                "CDeflate",
             ],
             path: "Sources/Stages/Fetch"
         ),

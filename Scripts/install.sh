@@ -50,7 +50,7 @@ done
 if [ -z "$bin" ]; then
   . Scripts/lib/setup.sh
   # What the C shims build against (Package.swift's system libraries).
-  need_debian pkg-config libzstd-dev libxml2-dev libcld2-dev libsqlite3-dev libnats-dev
+  need_debian pkg-config libzstd-dev libxml2-dev libgumbo-dev libcld2-dev libsqlite3-dev libnats-dev libdeflate-dev
   echo "==> building runnel ($configuration; a release build takes ~20 minutes from clean)" >&2
   swift build -c "$configuration" --product runnel
   bin="$(swift build -c "$configuration" --show-bin-path)/runnel"

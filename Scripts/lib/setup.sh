@@ -27,7 +27,7 @@ need_python() {
 }
 
 # The Debian packages the build and the tests need.
-RUNNEL_DEBIAN_PACKAGES=(pkg-config libzstd-dev zstd jq curl libxml2-dev libgumbo-dev libcld2-dev libsqlite3-dev sqlite3 libnats-dev nats-server postgresql)
+RUNNEL_DEBIAN_PACKAGES=(pkg-config libzstd-dev zstd jq curl libxml2-dev libgumbo-dev libcld2-dev libsqlite3-dev sqlite3 libnats-dev nats-server postgresql libdeflate-dev)
 # openssl: certificates for the tls:// tests; iproute2: the network namespaces of Scripts/two-hosts.sh.
 RUNNEL_DEBIAN_PACKAGES+=(openssl iproute2)
 RUNNEL_PYTHON_PACKAGES=(zstandard jsonschema)

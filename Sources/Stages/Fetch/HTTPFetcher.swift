@@ -2,7 +2,6 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
-import NIOHTTPCompression
 import RunnelProtocol
 
 /// Fetches `http` and `https` URLs politely and safely, one hop at a time: it checks the host's
@@ -51,7 +50,8 @@ final class HTTPFetcher: Sendable {
             timeout: .init(
                 connect: .milliseconds(Int64(configuration.connectTimeoutMs)),
                 read: .milliseconds(Int64(configuration.readTimeoutMs))),
-            decompression: .enabled(limit: .size(configuration.maxBodyBytes)))
+            // The body is read as it comes and decoded whole (ContentDecoding: libdeflate).
+            decompression: .disabled)
         client.connectionPool = .init(
             idleTimeout: .seconds(60),
             concurrentHTTP1ConnectionsPerHostSoftLimit: max(configuration.perHostConcurrency, 1))
@@ -295,11 +295,9 @@ final class HTTPFetcher: Sendable {
                         "\(subject): the response is \(type), not an HTML or text page; fetch takes text/html, application/xhtml+xml and text/plain"
                     ))
             }
-            if purpose.requireDocument, let encoding = headers.first(name: "content-encoding"),
-                !Self.decodedEncodings.contains(encoding.lowercased().trimmingCharacters(in: .whitespaces))
-            {
-                // The client passes an encoding it does not know through as it came: bytes
-                // that are not the page.
+            let encoding = headers.first(name: "content-encoding") ?? ""
+            if purpose.requireDocument, !ContentDecoding.decodes(encoding) {
+                // An encoding fetch does not know leaves bytes that are not the page.
                 return .fail(
                     RunnelError(
                         .failedPrecondition,
@@ -313,33 +311,37 @@ final class HTTPFetcher: Sendable {
             for name in Self.keptHeaders {
                 if let value = headers.first(name: name) { document.headers[name] = value }
             }
+            // Read as it comes (compressed, if it is): at most the limit, and for a compressed
+            // body what the limit can take compressed (a few bytes more for stored blocks).
+            let encoded = !ContentDecoding.isIdentity(encoding)
+            let cap = encoded ? purpose.maxBytes + purpose.maxBytes >> 8 + 1024 : purpose.maxBytes
             var body: [UInt8] = []
-            if headers.first(name: "content-encoding") == nil,
-                let length = headers.first(name: "content-length").flatMap({ Int($0) }), length > 0
-            {
+            if let length = headers.first(name: "content-length").flatMap({ Int($0) }), length > 0 {
                 // The size is known: one allocation of it, not a doubling array that ends up to
                 // twice as large (a lying length only costs the usual growth).
-                body.reserveCapacity(min(length, purpose.maxBytes))
+                body.reserveCapacity(min(length, cap))
             }
             for try await chunk in response.body {
-                if body.count + chunk.readableBytes > purpose.maxBytes {
-                    if purpose.truncate {
-                        body += chunk.readableBytesView.prefix(purpose.maxBytes - body.count)
+                if body.count + chunk.readableBytes > cap {
+                    if purpose.truncate && !encoded {
+                        body += chunk.readableBytesView.prefix(cap - body.count)
                         break
                     }
                     return .fail(Self.tooLarge(subject, limit: purpose.maxBytes, size: nil))
                 }
                 body += chunk.readableBytesView
             }
-            document.body = body
+            do throws(ContentDecoding.Failure) {
+                document.body = try ContentDecoding.decode(
+                    body, encoding: encoding, limit: purpose.maxBytes, truncate: purpose.truncate)
+            } catch .tooLarge {
+                return .fail(Self.tooLarge(subject, limit: purpose.maxBytes, size: nil))
+            } catch let .corrupt(reason) {
+                return .fail(RunnelError(.dataLoss, "\(subject): the compressed body is corrupt (\(reason))"))
+            }
             return .done(.document(document))
         } catch let error as HTTPClientError {
             return classify(error, subject, budget: budget, original: original)
-        } catch let error as NIOHTTPDecompression.DecompressionError {
-            if error == .limit { return .fail(Self.tooLarge(subject, limit: purpose.maxBytes, size: nil)) }
-            return .fail(RunnelError(.dataLoss, "\(subject): the compressed body is corrupt (\(error))"))
-        } catch let error as NIOHTTPDecompression.ExtraDecompressionError {
-            return .fail(RunnelError(.dataLoss, "\(subject): the compressed body is corrupt (\(error))"))
         } catch is CancellationError {
             return .fail(budget.exceeded(original))
         } catch {
@@ -387,9 +389,6 @@ final class HTTPFetcher: Sendable {
         }
         return .retry(RunnelError(.unavailable, "\(subject): \(text)"), after: nil)
     }
-
-    /// The `Content-Encoding`s the client decodes (or that leave the body as it is).
-    static let decodedEncodings: Set<String> = ["", "identity", "gzip", "x-gzip", "deflate"]
 
     /// BoringSSL's reason in an error's description (`WRONG_VERSION_NUMBER`), not the Swift
     /// value around it; the description itself when it names none.
