@@ -64,17 +64,24 @@ static inline uint64_t escaped_bytes(uint64_t backslashes, uint64_t *carry) {
     return escaped;
 }
 
-/// `runnel_json_string_run` from `*i`, sixteen bytes at a time, while a block fits before `n`
-/// and starts before `limit`: each escape and character in a block is stepped over without
-/// loading it again. Returns 0, with `*i` at the byte, where the run ends.
-static inline int string_blocks16(const uint8_t *p, size_t n, size_t *i, size_t limit) {
+/// `runnel_json_string_run` from `*i`, sixteen bytes at a time while a block fits before `n`:
+/// each escape and character in a block is stepped over without loading it again. Returns 0,
+/// with `*i` at the byte, where the run ends; 1 at the end of the blocks, or, when
+/// `back_to_ascii`, at the second block in a row of plain ASCII (where 64 at a time pays again).
+static inline __attribute__((always_inline)) int string_blocks16(const uint8_t *p, size_t n, size_t *i, int back_to_ascii) {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
     size_t at = *i;
-    while (at < limit && at + 16 <= n) {
+    int plain = 0;
+    while (at + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + at));
         // A signed compare below 0x20 takes the control bytes and every byte from 0x80 at once.
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                                       _mm_cmplt_epi8(v, space));
+        __m128i others = _mm_cmplt_epi8(v, space);
+        if (_mm_movemask_epi8(others) != 0) {
+            plain = 0;
+        } else if (++plain == 2 && back_to_ascii) {
+            break;
+        }
+        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), others);
         unsigned mask = (unsigned)_mm_movemask_epi8(special);
         size_t block = at;
         for (;;) {
@@ -133,14 +140,21 @@ size_t runnel_json_string_run(const uint8_t *p, size_t n) {
             i += 64;
             continue;
         }
-        // Something in this block needs a closer look: sixteen bytes at a time, from the
-        // backslash whose escape the block's first byte ends, if it does.
-        i -= carried;
+        // Something in this block needs a closer look: sixteen bytes at a time from the first
+        // byte that is not plain ASCII (or from the block's start, for an escape that is not
+        // one byte), taking a backslash whose escape it ends along, until the text is plain
+        // ASCII again (text in another script goes on as it began).
+        if (bad) {
+            i -= carried;
+        } else {
+            unsigned at = (unsigned)__builtin_ctzll(others & before);
+            i += at - (size_t)((escaped >> at) & 1);
+        }
         carry = 0;
-        if (!string_blocks16(p, n, &i, i + 64 + carried)) return i;
+        if (!string_blocks16(p, n, &i, 1)) return i;
     }
     i -= carry;  // the rest from the backslash whose escape the next byte ends, if it does
-    if (!string_blocks16(p, n, &i, n)) return i;
+    if (!string_blocks16(p, n, &i, 0)) return i;
 #endif
     while (i < n) {
         uint8_t byte = p[i];

@@ -63,6 +63,23 @@ struct JSONScannerStringTests {
         #expect(rejected == 4 * 16)  // odd runs before the letter that is no escape
     }
 
+    /// Non-ASCII text is read sixteen bytes at a time and plain ASCII 64 at a time; the scan
+    /// goes back to 64 after two plain blocks in a row. Here Vietnamese text is followed by plain
+    /// ASCII of every length up to 100 bytes, and then by each byte that needs a look.
+    @Test("from text in another script back to plain ASCII, then a byte that needs a look at every offset")
+    func backToASCII() throws {
+        let vietnamese = Array("Người dân Đà Nẵng đón năm mới ".utf8)
+        var checked = 0
+        for piece in Self.pieces {
+            for plain in 0..<100 {
+                Self.expectFoundationsVerdict(
+                    on: vietnamese + Array(repeating: UInt8(ascii: "p"), count: plain) + piece + vietnamese)
+                checked += 1
+            }
+        }
+        #expect(checked == Self.pieces.count * 100)
+    }
+
     /// Text of many scripts, and the escapes of an HTML page, each stepped over inside the block
     /// it starts in, also when it ends in the next. These pieces are the well-formed sequences
     /// (the first 16) and the malformed ones the scan must stop at: overlong forms (C0, C1, E0
