@@ -1,7 +1,5 @@
 #include "runnel_json_scan.h"
 
-#include <string.h>
-
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #define RUNNEL_JSON_SSE2 1
@@ -140,15 +138,15 @@ size_t runnel_json_string_run(const uint8_t *p, size_t n) {
             i += 64;
             continue;
         }
-        // Something in this block needs a closer look: sixteen bytes at a time from the first
-        // byte that is not plain ASCII (or from the block's start, for an escape that is not
-        // one byte), taking a backslash whose escape it ends along, until the text is plain
-        // ASCII again (text in another script goes on as it began).
+        // Something in this block needs a closer look: sixteen bytes at a time until the text
+        // is plain ASCII again (text in another script goes on as it began), from the block's
+        // start for an escape that is not one byte (taking along a backslash whose escape the
+        // first byte ends), else from the first control or non-ASCII byte (never an escaped one:
+        // that would be a bad escape).
         if (bad) {
             i -= carried;
         } else {
-            unsigned at = (unsigned)__builtin_ctzll(others & before);
-            i += at - (size_t)((escaped >> at) & 1);
+            i += (size_t)__builtin_ctzll(others & before);
         }
         carry = 0;
         if (!string_blocks16(p, n, &i, 1)) return i;
