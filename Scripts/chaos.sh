@@ -108,6 +108,8 @@ def restarts_counted():
         return None  # finished, or not started yet
 
 kills = restarts = kills_seen = 0  # kills_seen: the kills made before the last status was taken
+killed = set()  # a stage still exiting from its kill is not killed again: that would be a kill
+                # with no restart of its own (its /proc entry lasts until it has exited)
 began = time.monotonic()
 time.sleep(1)
 last_status = 0.0
@@ -118,10 +120,12 @@ while not os.path.exists(done):
         if counted is not None:
             restarts, kills_seen = counted, kills
         last_status = time.monotonic()
-    pids = stages()
+    pids = [pid for pid in stages() if pid not in killed]
     if pids and every > 0:
         try:
-            os.kill(random.choice(pids), signal.SIGKILL)
+            victim = random.choice(pids)
+            os.kill(victim, signal.SIGKILL)
+            killed.add(victim)
             kills += 1
         except OSError:
             pass
