@@ -107,7 +107,8 @@ def restarts_counted():
     except (ValueError, KeyError):
         return None  # finished, or not started yet
 
-kills = restarts = kills_seen = 0  # kills_seen: the kills made before the last status was taken
+kills = restarts = kills_seen = 0  # kills_seen: the kills made a second or more before the last status
+kill_times = []  # when each kill was made
 killed = set()  # a stage still exiting from its kill is not killed again: that would be a kill
                 # with no restart of its own (its /proc entry lasts until it has exited)
 began = time.monotonic()
@@ -118,7 +119,10 @@ while not os.path.exists(done):
     if time.monotonic() - last_status >= 1:
         counted = restarts_counted()
         if counted is not None:
-            restarts, kills_seen = counted, kills
+            # A stage killed just before the question may not be started again yet (it waits
+            # out its backoff first): the kills of the last second are not asked for.
+            asked = time.monotonic() - 1
+            restarts, kills_seen = counted, sum(1 for t in kill_times if t <= asked)
         last_status = time.monotonic()
     pids = [pid for pid in stages() if pid not in killed]
     if pids and every > 0:
@@ -126,6 +130,7 @@ while not os.path.exists(done):
             victim = random.choice(pids)
             os.kill(victim, signal.SIGKILL)
             killed.add(victim)
+            kill_times.append(time.monotonic())
             kills += 1
         except OSError:
             pass
@@ -159,8 +164,8 @@ distinct=$(sqlite3 "$work/chaos.sqlite" 'SELECT COUNT(DISTINCT url) FROM article
 left=$(pgrep -f -- "/$name/" || true)
 [ -z "$left" ] || { echo "chaos: processes left behind: $(ps -o pid=,args= -p ${left//$'\n'/,} | head -5)"; rc=1; }
 echo "chaos: $n pages over $links links, $kills kills (one every ${interval}s), ${last_restarts:-0} restarts counted by runnel status, exit $rc, $rows rows ($distinct distinct URLs)"
-# Every kill made before the last status query (but one landing as the run ends) shows up as a
-# restart (a supervisor started again counts only its own).
+# Every kill made a second or more before the last status query (but one landing as the run
+# ends) shows up as a restart (a supervisor started again counts only its own).
 counted=${last_restarts:-0}
 [ -n "${CHAOS_KILL_SUPERVISOR:-}" ] && counted=$kills_seen
 [ "$rc" -eq 0 ] && [ "$rows" -eq "$n" ] && [ "$distinct" -eq "$n" ] && [ "$counted" -ge $((kills_seen - 2)) ] || {
