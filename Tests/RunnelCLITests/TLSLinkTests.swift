@@ -35,9 +35,12 @@ struct TLSLinkTests {
         return (recv, try await recv.boundPort())
     }
 
+    /// Starts `send` to the receiver. Its finish timeout is well above a handshake under load:
+    /// with 2 s a busy CI machine sometimes ran it out before the receiver's refusal came, and
+    /// the sender said "never acked" instead of why (it exits at the refusal, not at the timeout).
     func sender(_ port: Int, _ flags: [String], key: String? = nil, name: String) throws -> BackgroundProcess {
         try BackgroundProcess(
-            ["send", "tls://127.0.0.1:\(port)", input.path, "--finish-timeout", "2s"] + flags, in: dir, name: name,
+            ["send", "tls://127.0.0.1:\(port)", input.path, "--finish-timeout", "15s"] + flags, in: dir, name: name,
             environment: ["RUNNEL_KEY": key ?? ""])
     }
 
