@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 static int read_end = -1;
@@ -46,4 +47,13 @@ int runnel_signals_catch(int signo) {
     sigemptyset(&action.sa_mask);
     action.sa_flags = SA_RESTART;
     return sigaction(signo, &action, NULL);
+}
+
+int runnel_pidfd_open(int pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);  // pidfds are always close-on-exec
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
 }

@@ -126,9 +126,12 @@ struct WrapCommandTests {
         let started = ContinuousClock.now
         #expect(wrap.signal(SIGTERM, toGroup: false))
         let status = await wrap.exit(timeout: .seconds(20))
+        // Still running (not merely unseen: the wait checks once more when its time runs out).
+        // Where each thread waits tells a hang at exit from one in the stage.
+        let threads = status == nil ? threadStates(of: wrap.pid) : ""
         if status == nil { await wrap.terminate(grace: .seconds(1)) }
         let (stdout, stderr) = await (output, errors)
-        #expect(status == .exited(0), "\(stderr)")
+        #expect(status == .exited(0), "\(stderr)\(threads)")
         #expect(started.duration(to: .now) < .seconds(10))
         if let sleeper { #expect(isGone(sleeper), "sleep \(sleeper) outlived runnel wrap") }
         #expect(stdout.contains(#""status":"CANCELLED""#), "\(stdout)")
@@ -188,6 +191,20 @@ private func command(of pid: pid_t) -> String {
 }
 
 /// Whether `pid` no longer runs: gone, or a zombie left for init to reap.
+/// Each thread of `pid`: its name, state and the kernel function it waits in.
+private func threadStates(of pid: pid_t) -> String {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+    return tasks.sorted().map { task in
+        let directory = "/proc/\(pid)/task/\(task)/"
+        let read = { (name: String) in
+            ((try? String(contentsOfFile: directory + name, encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let stat = read("stat")
+        let state = stat.lastIndex(of: ")").map { stat[stat.index($0, offsetBy: 2)...].prefix(1) } ?? "?"
+        return "\nthread \(task) \(read("comm")): \(state) in \(read("wchan"))"
+    }.joined()
+}
+
 private func isGone(_ pid: pid_t) -> Bool {
     guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else {
         return true

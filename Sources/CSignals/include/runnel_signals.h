@@ -21,6 +21,11 @@ int runnel_signals_open(void);
 /// Installs the handler for `signo` (after `runnel_signals_open`). 0, or -1 with errno set.
 int runnel_signals_catch(int signo);
 
+/// A descriptor that becomes readable when the child `pid` exits (Linux pidfd_open, 5.3 and
+/// later; close-on-exec): one child's exit seen without SIGCHLD, which is process-wide and can
+/// be lost between threads. -1 with errno set (ENOSYS on older kernels).
+int runnel_pidfd_open(int pid);
+
 #ifdef __cplusplus
 }
 #endif

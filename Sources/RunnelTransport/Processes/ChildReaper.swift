@@ -1,3 +1,4 @@
+import CSignals
 import Dispatch
 import Synchronization
 
@@ -5,15 +6,18 @@ import Synchronization
 import Glibc
 #endif
 
-/// Collects the exits of the children it watches, driven by SIGCHLD: no thread blocked in
-/// `waitpid`, no polling.
+/// Collects the exits of the children it watches: no thread blocked in `waitpid`, no polling.
 ///
-/// One `DispatchSource` for SIGCHLD, installed once for the process, calls
-/// `waitpid(pid, WNOHANG)` for each watched pid on every SIGCHLD (signals coalesce, so one may
-/// stand for several exits) and hands each status to that pid's waiters. It never calls
-/// `waitpid(-1)`, which would take the exits of children that others (Foundation's `Process`, a
-/// supervisor with its own reaper) wait for. A child that exited before it was watched is found
-/// by the `WNOHANG` check made when it is registered.
+/// Each watched child has a pidfd (Linux 5.3 and later), a descriptor that becomes readable when
+/// that child exits; a dispatch read source on it calls `waitpid(pid, WNOHANG)` and hands the
+/// status to the pid's waiters. SIGCHLD alone is not enough: libdispatch hands a process-wide
+/// signal on from the thread that took it to its own, and under load one is sometimes lost (a
+/// stage seen running long after it exited). SIGCHLD is still watched, for kernels without
+/// pidfds, and every wake-up checks every watched pid.
+///
+/// It never calls `waitpid(-1)`, which would take the exits of children that others (Foundation's
+/// `Process`, a supervisor with its own reaper) wait for. A child that exited before it was
+/// watched is found by the `WNOHANG` check made when it is registered.
 ///
 /// ```swift
 /// let spawned = try ChildProcess.spawn(["sleep", "1"], environment: [:], listening: nil)
@@ -23,8 +27,14 @@ public final class ChildReaper: Sendable {
     /// The process-wide reaper.
     public static let shared = ChildReaper()
 
+    private struct Watched {
+        var cell: ExitCell
+        /// Readable at the child's exit; nil where pidfds are not available.
+        var exitSource: (any DispatchSourceRead)?
+    }
+
     private struct State {
-        var watched: [pid_t: ExitCell] = [:]
+        var watched: [pid_t: Watched] = [:]
         var source: (any DispatchSourceSignal)?
     }
 
@@ -40,14 +50,14 @@ public final class ChildReaper: Sendable {
         installIfNeeded()
         var resolved: (ExitCell, ProcessExit)?
         let cell = state.withLock { state -> ExitCell? in
-            if let cell = state.watched[pid] { return cell }
+            if let watched = state.watched[pid] { return watched.cell }
             var status: Int32 = 0
             let result = waitpid(pid, &status, WNOHANG)
             let cell = ExitCell()
             if result == pid {
                 resolved = (cell, ProcessExit(waitStatus: status))
             } else if result == 0 {
-                state.watched[pid] = cell
+                state.watched[pid] = Watched(cell: cell, exitSource: exitSource(for: pid))
             } else {
                 return nil  // ECHILD: not ours, or already reaped elsewhere
             }
@@ -86,28 +96,42 @@ public final class ChildReaper: Sendable {
         }
     }
 
-    /// Checks every watched pid now, as a SIGCHLD would. A waiter whose time runs out calls it,
-    /// so a SIGCHLD that was lost (libdispatch hands signals on between threads) costs a
-    /// timeout, never a wait for ever.
-    func reapNow() {
-        queue.async { self.reap() }
+    /// A read source on a pidfd of `pid`, resumed: it fires once the child has exited (also if
+    /// it already has). Its descriptor is closed when the source is cancelled.
+    private func exitSource(for pid: pid_t) -> (any DispatchSourceRead)? {
+        let descriptor = runnel_pidfd_open(pid)
+        guard descriptor >= 0 else { return nil }  // ENOSYS, or a sandbox that forbids it: SIGCHLD
+        let source = DispatchSource.makeReadSource(fileDescriptor: descriptor, queue: queue)
+        source.setEventHandler { [weak self] in self?.reap() }
+        source.setCancelHandler { close(descriptor) }
+        source.resume()
+        return source
     }
 
-    /// On SIGCHLD: `waitpid(pid, WNOHANG)` for each watched pid.
+    /// Checks every watched pid now, as an exit event would, before it returns. A waiter whose
+    /// time runs out calls it, so an event that never came costs a timeout, never a wait for
+    /// ever, and a child that did exit is reported as exited.
+    func reapNow() {
+        reap()
+    }
+
+    /// On an exit event or SIGCHLD: `waitpid(pid, WNOHANG)` for each watched pid.
     private func reap() {
         let exited = state.withLock { state -> [(pid_t, ExitCell, ProcessExit)] in
             var exited: [(pid_t, ExitCell, ProcessExit)] = []
-            for (pid, cell) in state.watched {
+            for (pid, watched) in state.watched {
                 var status: Int32 = 0
                 let result = waitpid(pid, &status, WNOHANG)
                 if result == pid {
-                    exited.append((pid, cell, ProcessExit(waitStatus: status)))
-                    state.watched[pid] = nil
+                    exited.append((pid, watched.cell, ProcessExit(waitStatus: status)))
                 } else if result < 0 && errno == ECHILD {
                     // Reaped by someone else: its status is lost, but waiters must not hang.
-                    exited.append((pid, cell, .exited(-1)))
-                    state.watched[pid] = nil
+                    exited.append((pid, watched.cell, .exited(-1)))
+                } else {
+                    continue
                 }
+                watched.exitSource?.cancel()
+                state.watched[pid] = nil
             }
             return exited
         }
