@@ -73,6 +73,11 @@ extension ContentExtractor {
                 var heavy = false
                 var steps = 0
                 while cursor >= 0 && cursor != root && steps < 64 {
+                    // A body the page marks (`itemprop=articleBody`, a post's `itemprop=text`) is
+                    // text however many links it holds or the card around it holds (a thread's
+                    // opening post that lists other threads, under a box of related ones): its
+                    // lines of links alone are dropped, below.
+                    if tree.elements[Int(cursor)].hints.contains(.articleBody) { break }
                     if let known = linkHeavy[cursor] {
                         if known { heavy = true; break }
                     } else {
