@@ -1,6 +1,10 @@
 /// Collecting the blocks under the content's roots and dropping what is not the article: site
 /// furniture, link lists, forms, labelled sections ("Most read"), the title repeated; captions set
 /// apart for the images, and a closing sign-off taken out.
+#if canImport(Glibc)
+import Glibc
+#endif
+
 extension ContentExtractor {
     /// A repeated paragraph this long (prose, not a label or a value) is a copy of the text,
     /// dropped wherever it stands.
@@ -198,6 +202,44 @@ extension ContentExtractor {
             && words.allSatisfy { $0.first?.isUppercase == true }
     }
 
+    /// A copyright or rights notice ("Copyright © 2025 WABC-TV. All Rights Reserved."): the site's
+    /// legal line, never the text, wherever the page puts it (inside the article's container, or
+    /// as the only line left on a page whose content scored nothing).
+    static func isRightsNotice(_ text: String) -> Bool {
+        guard text.utf8.count <= 1200, mentionsCopyright(text), text.scalarCount <= 300 else { return false }
+        let lower = text.lowercased()
+        return Vocabulary.rightsReserved.contains { lower.contains($0) }
+    }
+
+    /// Whether `text` holds "©" or "copyright" in any case. `memchr` finds the candidates (the
+    /// second byte of "©", each "y"), so a paragraph costs no byte-by-byte loop of its own.
+    private static func mentionsCopyright(_ text: String) -> Bool {
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            guard let base = bytes.baseAddress else { return false }
+            func each(_ target: UInt8, _ body: (Int) -> Bool) -> Bool {
+                var from = 0
+                while from < bytes.count, let hit = memchr(base + from, Int32(target), bytes.count - from) {
+                    let at = base.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if body(at) { return true }
+                    from = at + 1
+                }
+                return false
+            }
+            // "©" is C2 A9.
+            if each(0xA9, { $0 > 0 && bytes[$0 - 1] == 0xC2 }) { return true }
+            // "copyright": its "y" is the fourth byte.
+            let word = Array("copyright".utf8)
+            let isWord = { (y: Int) -> Bool in
+                guard y >= 3, y + 5 < bytes.count else { return false }
+                return (0..<word.count).allSatisfy { k in
+                    let byte = bytes[y - 3 + k]
+                    return (byte &- 0x41 < 26 ? byte | 0x20 : byte) == word[k]
+                }
+            }
+            return each(0x79, isWord) || each(0x59, isWord)
+        } ?? false
+    }
+
     static func endsSentence(_ text: String) -> Bool {
         guard let last = text.unicodeScalars.last else { return false }
         return ".!?…。！？\"”»'’:;)".unicodeScalars.contains(last)
@@ -223,6 +265,17 @@ extension ContentExtractor {
 }
 
 extension ContentExtractor.Result {
+    /// Drops the paragraphs that are a rights notice (``ContentExtractor/isRightsNotice(_:)``).
+    mutating func dropRightsNotices() {
+        let drop = Set(paragraphs.indices.filter { ContentExtractor.isRightsNotice(paragraphs[$0]) })
+        guard !drop.isEmpty else { return }
+        // `blocks` names the block of each paragraph, when every paragraph came from one.
+        if blocks.count == paragraphs.count {
+            blocks = blocks.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+        }
+        paragraphs = paragraphs.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+    }
+
     /// Drops the repeated paragraphs (at `repeats`) that stand next to another repeat: a run of
     /// them is a second copy of part of the text (a mobile layout, a tab). A repeat between new
     /// paragraphs is a line the page itself says again, and stays.

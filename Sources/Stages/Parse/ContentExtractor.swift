@@ -88,6 +88,9 @@ struct ContentExtractor {
         if result.length < 600 && hiddenLength >= max(1000, result.length * 5) {
             result = Result(paragraphs: tree.hiddenText)
         }
+        // "© 2025 WABC-TV. All rights reserved.": the site's legal line, inside the article's
+        // container or the only line left on a page whose content scored nothing.
+        result.dropRightsNotices()
         return result
     }
 

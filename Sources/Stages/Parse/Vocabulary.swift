@@ -54,6 +54,11 @@ enum Vocabulary {
     ]
     static let bylineSubstrings = ["byline", "author", "tacgia", "writer", "reporter"]
     static let dateSubstrings = ["date", "time", "publish", "posted", "ngaydang", "dateline"]
+    /// What a rights notice says beside "©" or "copyright", lower-cased.
+    static let rightsReserved = [
+        "all rights reserved", "all right reserved", "registered trademark", "alle rechte vorbehalten",
+        "tous droits réservés", "todos los derechos reservados", "tutti i diritti riservati",
+    ]
     static let hiddenWordList: Set<String> = ["hidden", "d-none", "sr-only", "visually-hidden", "screen-reader-text", "hide"]
 
     /// The hints carried by a `class` + `id` value (any case).
