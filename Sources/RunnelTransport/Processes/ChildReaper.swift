@@ -10,10 +10,10 @@ import Glibc
 ///
 /// Each watched child has a pidfd (Linux 5.3 and later), a descriptor that becomes readable when
 /// that child exits; a dispatch read source on it calls `waitpid(pid, WNOHANG)` and hands the
-/// status to the pid's waiters. SIGCHLD alone is not enough: libdispatch hands a process-wide
-/// signal on from the thread that took it to its own, and under load one is sometimes lost (a
-/// stage seen running long after it exited). SIGCHLD is still watched, for kernels without
-/// pidfds, and every wake-up checks every watched pid.
+/// status to the pid's waiters. A pidfd belongs to one child and to this reaper alone, where
+/// SIGCHLD is process-wide: seeing it depends on libdispatch handing it on from the thread that
+/// took it to its own, and on no library in the process installing a handler of its own. SIGCHLD
+/// is still watched, for kernels without pidfds, and every wake-up checks every watched pid.
 ///
 /// It never calls `waitpid(-1)`, which would take the exits of children that others (Foundation's
 /// `Process`, a supervisor with its own reaper) wait for. A child that exited before it was

@@ -1,10 +1,10 @@
-/// Collecting the blocks under the content's roots and dropping what is not the article: site
-/// furniture, link lists, forms, labelled sections ("Most read"), the title repeated; captions set
-/// apart for the images, and a closing sign-off taken out.
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// Collecting the blocks under the content's roots and dropping what is not the article: site
+/// furniture, link lists, forms, labelled sections ("Most read"), the title repeated; captions set
+/// apart for the images, and a closing sign-off taken out.
 extension ContentExtractor {
     /// A repeated paragraph this long (prose, not a label or a value) is a copy of the text,
     /// dropped wherever it stands.
