@@ -34,6 +34,9 @@ struct MetricsRenderingTests {
         let text = Self.status().prometheusText(version: "1.2.3")
         let lines = text.split(separator: "\n").map(String.init)
         #expect(lines.contains(#"runnel_build_info{version="1.2.3",protocol="\#(Envelope.protocolVersion)"} 1.0"#), "\(text)")
+        #expect(lines.contains("# HELP runnel_build_info Always 1: the runnel version and the protocol version it speaks."), "\(text)")
+        #expect(lines.contains("# HELP runnel_stage_restarts_total Restarts of the stage by the supervisor."), "\(text)")
+        #expect(lines.contains { $0.hasPrefix("# HELP runnel_link_credit_messages Credit open on the link") }, "\(text)")
         var types: [String: String] = [:]
         for line in lines where line.hasPrefix("# TYPE ") {
             let parts = line.split(separator: " ")

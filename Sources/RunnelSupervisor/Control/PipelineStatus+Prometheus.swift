@@ -21,29 +21,29 @@ extension PipelineStatus {
         let registry = PrometheusCollectorRegistry()
         let pipelineLabel = [("pipeline", pipeline)]
         registry.makeGauge(
-            name: "runnel_build_info", labels: [("version", version), ("protocol", "\(Envelope.protocolVersion)")],
-            help: "Always 1: the runnel version and the protocol version it speaks."
+            descriptor: .named("runnel_build_info", help: "Always 1: the runnel version and the protocol version it speaks."),
+            labels: [("version", version), ("protocol", "\(Envelope.protocolVersion)")]
         ).set(to: 1)
-        registry.makeGauge(name: "runnel_pipeline_uptime_seconds", labels: pipelineLabel, help: "Seconds since the supervisor started.")
+        registry.makeGauge(descriptor: .named("runnel_pipeline_uptime_seconds", help: "Seconds since the supervisor started."), labels: pipelineLabel)
             .set(to: Double(uptimeSeconds))
         registry.makeGauge(
-            name: "runnel_pipeline_source_lines_done", labels: pipelineLabel, help: "Source lines done end to end (the cursor)."
+            descriptor: .named("runnel_pipeline_source_lines_done", help: "Source lines done end to end (the cursor)."), labels: pipelineLabel
         ).set(to: Double(done))
         registry.makeGauge(
-            name: "runnel_pipeline_source_lines", labels: pipelineLabel, help: "Source lines in the input (0 when unknown)."
+            descriptor: .named("runnel_pipeline_source_lines", help: "Source lines in the input (0 when unknown)."), labels: pipelineLabel
         ).set(to: Double(total))
-        registry.makeCounter(name: "runnel_pipeline_outputs_total", labels: pipelineLabel, help: "Lines the last stage wrote.")
+        registry.makeCounter(descriptor: .named("runnel_pipeline_outputs_total", help: "Lines the last stage wrote."), labels: pipelineLabel)
             .increment(by: Int64(clamping: max(outputs, 0)))
 
         for stage in stages {
             let labels = pipelineLabel + [("stage", stage.name)]
             func counter(_ name: String, _ help: String, _ value: Int?) {
                 guard let value else { return }
-                registry.makeCounter(name: name, labels: labels, help: help).increment(by: Int64(clamping: max(value, 0)))
+                registry.makeCounter(descriptor: .named(name, help: help), labels: labels).increment(by: Int64(clamping: max(value, 0)))
             }
             func gauge(_ name: String, _ help: String, _ value: Int?) {
                 guard let value else { return }
-                registry.makeGauge(name: name, labels: labels, help: help).set(to: Double(value))
+                registry.makeGauge(descriptor: .named(name, help: help), labels: labels).set(to: Double(value))
             }
             gauge("runnel_stage_up", "Processes running for the stage.", stage.pids.count)
             gauge("runnel_stage_uptime_seconds", "Seconds since the stage was (re)started; 0 while it is down.", stage.uptimeSeconds)
@@ -56,16 +56,22 @@ extension PipelineStatus {
             for link in stage.statistics?.links ?? [] {
                 let sideLabels = labels + [("side", link.side.rawValue)]
                 registry.makeGauge(
-                    name: "runnel_link_connections", labels: sideLabels,
-                    help: "Connections open on the stage's input (side=in) or output (side=out) link."
+                    descriptor: .named(
+                        "runnel_link_connections",
+                        help: "Connections open on the stage's input (side=in) or output (side=out) link."),
+                    labels: sideLabels
                 ).set(to: Double(link.connections))
                 registry.makeGauge(
-                    name: "runnel_link_credit_messages", labels: sideLabels,
-                    help: "Credit open on the link: granted to the senders (in) or by the next stage (out), not used yet."
+                    descriptor: .named(
+                        "runnel_link_credit_messages",
+                        help: "Credit open on the link: granted to the senders (in) or by the next stage (out), not used yet."),
+                    labels: sideLabels
                 ).set(to: Double(link.credit))
                 registry.makeGauge(
-                    name: "runnel_link_in_flight_messages", labels: sideLabels,
-                    help: "Messages on the link not acked yet: received and not acked (in), sent and not acked (out)."
+                    descriptor: .named(
+                        "runnel_link_in_flight_messages",
+                        help: "Messages on the link not acked yet: received and not acked (in), sent and not acked (out)."),
+                    labels: sideLabels
                 ).set(to: Double(link.inFlight))
             }
         }
@@ -102,5 +108,16 @@ extension PipelineStatus {
     /// `0.005`, `1`, `30`.
     static func format(_ value: Double) -> String {
         value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
+    }
+}
+
+extension MetricNameDescriptor {
+    /// The descriptor of a metric whose full name is `name`: its last part (`seconds`, `total`,
+    /// `info`, `messages`) as the unit, which swift-prometheus asks for apart, the rest as the
+    /// metric's name. The emitted name is `name` as given.
+    static func named(_ name: String, help: String) -> MetricNameDescriptor {
+        guard let split = name.lastIndex(of: "_") else { return MetricNameDescriptor(metricName: name, unitName: "", helpText: help) }
+        return MetricNameDescriptor(
+            metricName: String(name[..<split]), unitName: String(name[name.index(after: split)...]), helpText: help)
     }
 }
