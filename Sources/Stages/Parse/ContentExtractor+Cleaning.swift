@@ -211,6 +211,8 @@ extension ContentExtractor {
         return Vocabulary.rightsReserved.contains { lower.contains($0) }
     }
 
+    private static let copyright = Array("copyright".utf8)
+
     /// Whether `text` holds "©" or "copyright" in any case. `memchr` finds the candidates (the
     /// second byte of "©", each "y"), so a paragraph costs no byte-by-byte loop of its own.
     private static func mentionsCopyright(_ text: String) -> Bool {
@@ -228,12 +230,11 @@ extension ContentExtractor {
             // "©" is C2 A9.
             if each(0xA9, { $0 > 0 && bytes[$0 - 1] == 0xC2 }) { return true }
             // "copyright": its "y" is the fourth byte.
-            let word = Array("copyright".utf8)
             let isWord = { (y: Int) -> Bool in
                 guard y >= 3, y + 5 < bytes.count else { return false }
-                return (0..<word.count).allSatisfy { k in
+                return copyright.indices.allSatisfy { k in
                     let byte = bytes[y - 3 + k]
-                    return (byte &- 0x41 < 26 ? byte | 0x20 : byte) == word[k]
+                    return (byte &- 0x41 < 26 ? byte | 0x20 : byte) == copyright[k]
                 }
             }
             return each(0x79, isWord) || each(0x59, isWord)
