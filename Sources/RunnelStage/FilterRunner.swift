@@ -61,7 +61,7 @@ public final class FilterRunner<S: Stage>: Sendable {
         let decoder = StreamDecoder(limits: configuration.limits)
         let encoder = StreamEncoder(format: configuration.zstdOutput ? .zstd(level: configuration.zstdLevel) : .plain)
         let deadLetterEncoder = StreamEncoder(format: .zstd(level: configuration.zstdLevel))
-        let stop = StopSignal.install()
+        let stop = StopSignal.install(logger: logger)
         SupervisorWatch.start()
         var statistics = StageStatistics()
         var reported = 0
@@ -83,12 +83,16 @@ public final class FilterRunner<S: Stage>: Sendable {
         let service = processor.stage.service
         let localHello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
         var finished = false
+        /// What a stop left of the input read: that many messages, from this input line on.
+        var unprocessed: (count: Int, fromLine: Int)?
         while !finished {
             // Read one chunk (off the cooperative pool: read(2) blocks) and decode its lines.
             stop.setReading(true)
             let chunk = await readChunk()
             stop.setReading(false)
             var received: [StageProcessor<S>.Received] = []
+            /// The input line each of `received` came from, to say where a stopped run can resume.
+            var receivedLines: [Int] = []
             var undecodable: [Envelope] = []
             var refusal: RunnelError?
             let now = ContinuousClock.now
@@ -99,7 +103,9 @@ public final class FilterRunner<S: Stage>: Sendable {
                 case let .line(bytes, number):
                     do throws(RunnelError) {
                         switch try WireLine(line: bytes) {
-                        case let .data(envelope): received.append(.init(envelope, receivedAt: now))
+                        case let .data(envelope):
+                            received.append(.init(envelope, receivedAt: now))
+                            receivedLines.append(number)
                         case let .control(.hello(writer)):
                             // A stream may begin with its writer's hello: checked as on a link.
                             do throws(RunnelError) { try Handshake.checkStreamHello(writer, reader: localHello) } catch {
@@ -111,6 +117,7 @@ public final class FilterRunner<S: Stage>: Sendable {
                         // Not a message: the stage may still take it as one (bare URLs for fetch).
                         if let adopted = processor.stage.adopt(rawLine: String(decoding: bytes, as: UTF8.self)) {
                             received.append(.init(adopted, receivedAt: now))
+                            receivedLines.append(number)
                             return
                         }
                         let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
@@ -141,12 +148,18 @@ public final class FilterRunner<S: Stage>: Sendable {
                 append(record, deadLetter: true, encoder, deadLetterEncoder)
                 if capture.output != nil && deadLetters == nil { sent.append(record) }
             }
-            statistics.received += received.count
             if capture.input != nil { capture.received(received.map(\.envelope)) }
             var start = 0
             while start < received.count {
+                // A chunk can hold thousands of messages (a file of URLs): a stop waits for the
+                // batch in hand only, and says where the rest of the input begins.
+                if stop.isRequested {
+                    unprocessed = (count: received.count - start, fromLine: receivedLines[start])
+                    break
+                }
                 let batch = Array(received[start..<min(start + configuration.batchSize, received.count)])
                 start += batch.count
+                statistics.received += batch.count
                 // Each result is written as soon as those before it are (input order, so a
                 // pipe's output is the same from run to run), and the encoder is emptied once it
                 // holds ``writeThreshold`` bytes: a batch of large pages never sits in memory
@@ -205,7 +218,12 @@ public final class FilterRunner<S: Stage>: Sendable {
         if configuration.verbose || statistics.failedTotal > 0 || stop.isRequested {
             var line = statistics.summary(stage: name)
             if line.hasPrefix(name + ": ") { line.removeFirst(name.count + 2) }
-            logger.info("\(line)\(stop.isRequested ? " (stopped by signal)" : "")")
+            if let unprocessed {
+                line += " (stopped by signal; \(unprocessed.count) messages read were not processed: the input from line \(unprocessed.fromLine) on)"
+            } else if stop.isRequested {
+                line += " (stopped by signal)"
+            }
+            logger.info("\(line)")
         }
         return statistics
     }

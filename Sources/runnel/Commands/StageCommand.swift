@@ -19,7 +19,9 @@ let pipeDeliveryHelp = """
     are written, so a process that dies mid-pipe can lose what was in the pipe. \
     A failed message becomes an `error` record that flows downstream (the store \
     keeps it), or goes to --dead-letter; each is also reported on stderr in one \
-    line. SIGTERM/SIGINT: stop reading, finish the batch in hand, exit 0.
+    line. SIGTERM/SIGINT: stop reading, finish the batch in hand, name the \
+    input line the unprocessed rest begins at, exit 0; a second signal exits \
+    at once (status 128 + the signal).
     """
 
 /// Runs `stage` with a stage command's options: as a filter between streams, or with acks when

@@ -1,0 +1,58 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A stage on stdin→stdout reads its input in chunks that can hold thousands of messages (a file
+/// of URLs). SIGTERM used to wait for the whole chunk: `runnel fetch < urls.txt`, one polite
+/// request a quarter second apart, ran on for minutes after Ctrl-C.
+@Suite("A filter stopped mid-input")
+struct FilterStopTests {
+    @Test("SIGTERM ends a filter after the batch in hand and names the input line the rest begins at", .timeLimit(.minutes(1)))
+    func stopsAfterTheBatch() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.jsonl")
+        // 300 lines of ~110 bytes: one read of the file. 30 batches of 10, 0.2 s each.
+        try writeMessages(300, to: input, bodyBytes: 20)
+        let relay = try BackgroundProcess(["relay", "--delay", "20ms", "--batch", "10"], in: dir, name: "relay", stdin: input)
+        let first = await relay.line(in: .stdout, timeout: .seconds(20)) { $0.contains("\"id\"") }
+        #expect(first != nil, "no output: \(relay.stderr)")
+        relay.signal(SIGTERM)
+        let status = await relay.wait(timeout: .seconds(10))
+        #expect(status == 0, "status \(status) (-1: still running 10 s after SIGTERM); \(relay.stderr)")
+
+        let written = messageIDs(relay.stdout)
+        #expect(written.count < 300, "the whole input was processed before the stop: \(relay.stderr)")
+        #expect(written == (0..<written.count).map { "m\($0)" }, "not the first messages, in order")
+        // The rest is named exactly: what was written and what is left add up to the input.
+        let note = "\(300 - written.count) messages read were not processed: the input from line \(written.count + 1) on"
+        #expect(relay.stderr.contains(note), "expected “\(note)” in: \(relay.stderr)")
+        #expect(relay.stderr.contains("relay: \(written.count) in, \(written.count) out"), "\(relay.stderr)")
+    }
+
+    @Test("a second SIGTERM ends it at once, with status 143, without waiting for the batch", .timeLimit(.minutes(1)))
+    func secondSignal() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(3, to: input, bodyBytes: 20)
+        // One message a batch, 2 s each: once the first is out, the second is being worked on.
+        let relay = try BackgroundProcess(["relay", "--delay", "2s", "--batch", "1"], in: dir, name: "relay", stdin: input)
+        let first = await relay.line(in: .stdout, timeout: .seconds(20)) { $0.contains("\"id\"") }
+        #expect(first != nil, "no output: \(relay.stderr)")
+        relay.signal(SIGTERM)
+        // Two signals sent back to back can arrive as one: the second goes once the first was taken.
+        let stopping = await relay.line(timeout: .seconds(10)) { $0.contains("stopping after the batch in hand") }
+        #expect(stopping != nil, "the first signal was not acknowledged: \(relay.stderr)")
+        let signalled = ContinuousClock.now
+        relay.signal(SIGTERM)
+        let status = await relay.wait(timeout: .seconds(10))
+        #expect(status == 143, "status \(status); \(relay.stderr)")
+        #expect(signalled.duration(to: .now) < .milliseconds(1500), "it waited for the batch")
+        #expect(messageIDs(relay.stdout) == ["m0"])
+        #expect(relay.stderr.contains("a second signal: exiting without finishing the batch in hand"), "\(relay.stderr)")
+    }
+}
