@@ -66,6 +66,18 @@ struct AdversarialFixesTests {
         }
     }
 
+    @Test("a negative --level, which the help offers, is taken as a level and not as an option")
+    func negativeZstdLevel() async throws {
+        let line = #"{"id":"m1","type":"url.requested","body":{"url":"https://example.vn/a"}}"# + "\n"
+        for args in [["relay", "--zstd", "--level", "-3"], ["cat", "--zstd", "--level", "-7"]] {
+            let result = try await RunnelProcess.run(args, stdin: Data(line.utf8))
+            #expect(result.status == 0, "\(args): \(result.stderr)")
+            #expect(result.stdout.prefix(4) == Data([0x28, 0xB5, 0x2F, 0xFD]), "\(args): not zstd")
+            let back = try await RunnelProcess.run(["cat"], stdin: result.stdout)
+            #expect(messageIDs(back.stdoutText) == ["m1"], "\(args): \(back.stderr)")
+        }
+    }
+
     @Test("--name with / or .. is refused before it names a path outside the run directory")
     func pipelineNameTraversal() async throws {
         for command in ["status", "stop", "top"] {

@@ -37,7 +37,7 @@ struct Cat: ParsableCommand {
     @Flag(help: "Write one zstd stream instead of plain JSON lines.")
     var zstd = false
 
-    @Option(help: .value("zstd level for --zstd (-7…19).", example: "19"))
+    @Option(parsing: .unconditional, help: .value("zstd level for --zstd (-7…19).", example: "19"))
     var level: Int = 1
 
     @Option(name: .customLong("type"), help: .value("Keep only data messages of this type (repeatable).", example: "page.fetched", valueName: "type"))

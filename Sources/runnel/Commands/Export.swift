@@ -34,7 +34,7 @@ struct Export: AsyncParsableCommand {
     @Flag(help: "Write one zstd stream instead of plain JSON lines.")
     var zstd = false
 
-    @Option(help: .value("zstd level for --zstd (-7…19).", example: "19"))
+    @Option(parsing: .unconditional, help: .value("zstd level for --zstd (-7…19).", example: "19"))
     var level: Int = 1
 
     func validate() throws {

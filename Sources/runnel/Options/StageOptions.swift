@@ -107,7 +107,7 @@ struct CompressionOptions: ParsableArguments {
     @Flag(help: "Write zstd instead of plain JSON lines (input is detected either way).")
     var zstd = false
 
-    @Option(help: .value("zstd level for compressed output (-7…19).", example: "3"))
+    @Option(parsing: .unconditional, help: .value("zstd level for compressed output (-7…19).", example: "3"))
     var level: Int = StageDefaults.runner.zstdLevel
 
     func validate() throws {
