@@ -85,6 +85,8 @@ public final class FilterRunner<S: Stage>: Sendable {
         var finished = false
         /// What a stop left of the input read: that many messages, from this input line on.
         var unprocessed: (count: Int, fromLine: Int)?
+        /// The first line that was markup (someone ran `runnel parse < page.html`), for a hint at the end.
+        var markupLine: Int?
         while !finished {
             // Read one chunk (off the cooperative pool: read(2) blocks) and decode its lines.
             stop.setReading(true)
@@ -122,6 +124,9 @@ public final class FilterRunner<S: Stage>: Sendable {
                         }
                         let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
                         undecodable.append(processor.errorRecord(error.at(.line(number)), rawLine: raw))
+                        if markupLine == nil, bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) == UInt8(ascii: "<") {
+                            markupLine = number
+                        }
                     }
                 }
             }
@@ -224,6 +229,11 @@ public final class FilterRunner<S: Stage>: Sendable {
                 line += " (stopped by signal)"
             }
             logger.info("\(line)")
+        }
+        if let markupLine {
+            // Said last, under the warnings of every line: what to run instead.
+            let fetch = "echo file://$PWD/page.html | runnel fetch --allow-files ." + (name == "fetch" ? "" : " | runnel \(name)")
+            logger.warning("line \(markupLine) is markup, not a JSON line: a stage reads messages, one JSON object a line; an HTML file goes in through fetch: \(fetch)")
         }
         return statistics
     }
