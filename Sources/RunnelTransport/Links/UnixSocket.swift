@@ -79,6 +79,16 @@ public struct UnixSocketAddress: Sendable {
         withSockaddr { Glibc.connect(fd, $0, $1) }
     }
 
+    /// Whether a process listens here: a socket file whose listener is gone (its process was
+    /// killed) refuses the connection. The connection made to find out is closed at once.
+    public var isListening: Bool {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { Glibc.close(fd) }
+        // A full backlog (EAGAIN) still means a listener.
+        return connect(fd) == 0 || errno == EAGAIN || errno == EINPROGRESS
+    }
+
     private func withSockaddr(_ body: (UnsafePointer<sockaddr>, socklen_t) -> Int32) -> Int32 {
         withUnsafePointer(to: address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { body($0, socklen_t(MemoryLayout<sockaddr_un>.size)) }

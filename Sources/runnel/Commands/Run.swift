@@ -103,13 +103,17 @@ struct PipelineName: ParsableArguments {
     func controlPath() throws -> String {
         if let name { return Supervisor.runDirectory(name: name) + "/control.sock" }
         let base = (Supervisor.runDirectory(name: "x") as NSString).deletingLastPathComponent
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).filter {
+        let found = ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).sorted().filter {
             FileManager.default.fileExists(atPath: base + "/" + $0 + "/control.sock")
         }
+        // A supervisor that was killed leaves its control socket behind, with no one listening.
+        let names = found.filter { (try? UnixSocketAddress(base + "/" + $0 + "/control.sock"))?.isListening ?? false }
         guard names.count == 1 else {
+            let gone = found.count - names.count
+            let left = gone == 0 ? "" : "; \(gone) left behind by supervisors that are gone, the next run of each clears its own"
             Standard.error(
                 names.isEmpty
-                    ? "runnel: no pipeline is running (none under \(base))\n"
+                    ? "runnel: no pipeline is running (none under \(base)\(left))\n"
                     : "runnel: several pipelines are running (\(names.joined(separator: ", "))); pass --name\n")
             throw (names.isEmpty ? ExitStatus.unavailable : .usage).exitCode
         }
