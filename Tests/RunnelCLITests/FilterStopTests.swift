@@ -55,4 +55,27 @@ struct FilterStopTests {
         #expect(messageIDs(relay.stdout) == ["m0"])
         #expect(relay.stderr.contains("a second signal: exiting without finishing the batch in hand"), "\(relay.stderr)")
     }
+
+    @Test("stopped while its next stage is unreachable, a stream's stage says what it read and never sent", .timeLimit(.minutes(1)))
+    func unsentOnStop() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(3, to: input, bodyBytes: 20)
+        let nowhere = "unix:" + dir.appendingPathComponent("nobody.sock").path
+        for (name, arguments, note) in [
+            ("stdin", ["relay", "--to", nowhere], "3 messages read from stdin were not sent: give them again"),
+            ("file", ["send", nowhere, input.path], "3 messages read were not sent; with no --cursor a next run starts again"),
+            ("cursor", ["send", nowhere, input.path, "--cursor", dir.appendingPathComponent("c").path], "3 messages not sent yet are left for the next run"),
+        ] {
+            let stage = try BackgroundProcess(arguments, in: dir, name: name, stdin: name == "stdin" ? input : nil)
+            let retrying = await stage.line { $0.contains("retrying with backoff") }
+            #expect(retrying != nil, "\(name): \(stage.stderr)")
+            stage.signal(SIGTERM)
+            let status = await stage.wait(timeout: .seconds(20))
+            #expect(status == 0, "\(name): status \(status); \(stage.stderr)")
+            #expect(stage.stderr.contains(note), "\(name): \(stage.stderr)")
+            #expect(stage.stderr.contains("3 in, 3 out; 3 of them never sent"), "\(name): \(stage.stderr)")
+        }
+    }
 }

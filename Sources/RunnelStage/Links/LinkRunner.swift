@@ -121,6 +121,10 @@ public final class LinkRunner<S: Stage>: Sendable {
         var stopReason: RunnelError?
         /// Whether `run` has returned (a drain deadline after that has nothing to end).
         var finished = false
+        /// Messages a drain left unsent (a stream input's: they were read, never handed on).
+        var unsent = 0
+        /// The drain's dropping of what a stream input read and has not sent, to wait for.
+        var dropping: Task<Void, Never>?
     }
 
     typealias Job = LinkJob
@@ -211,9 +215,16 @@ public final class LinkRunner<S: Stage>: Sendable {
         await worker.value
         // Every input has been handled: a stage that holds a resource (wrap: its child) lets it go.
         await processor.stage.finish()
-        if isDraining && !options.listen.isSocket { _ = await downstream.dropUnsent() }
+        if isDraining && !options.listen.isSocket {
+            let dropped = await downstream.dropUnsent()
+            parts.withLock { $0.unsent += dropped }
+        }
         let patience = isDraining ? options.drainTimeout : (options.finishTimeout ?? .seconds(365 * 86_400))
         let unacked = await downstream.drain(timeout: patience)
+        // A drain that began while this one waited for acks dropped what was not sent yet.
+        await parts.withLock { $0.dropping }?.value
+        let unsent = parts.withLock { $0.unsent }
+        if unsent > 0 { reportUnsent(unsent) }
         let cursorFailure = cursor?.flush()
         await downstream.stop()
         await capture.close()
@@ -222,6 +233,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         if processor.configuration.verbose || statistics.failedTotal > 0 || unacked > 0 || isDraining {
             var line = statistics.summary(stage: name)
             if line.hasPrefix(name + ": ") { line.removeFirst(name.count + 2) }
+            if unsent > 0 { line += "; \(unsent) of them never sent" }
             if unacked > 0 { line += "; \(unacked) outputs never acked by \(options.to)" }
             logger.log(level: unacked > 0 ? .warning : .info, "\(line)")
         }
@@ -235,6 +247,19 @@ public final class LinkRunner<S: Stage>: Sendable {
     }
 
     var isDraining: Bool { draining.isRaised }
+
+    /// Says what became of `count` messages a drain left unsent: left for the next run only where
+    /// a cursor keeps the place.
+    private func reportUnsent(_ count: Int) {
+        switch (options.cursorPath, options.listen) {
+        case let (path?, _):
+            logger.info("\(count) messages not sent yet are left for the next run (\(path) keeps the place before them)")
+        case (nil, .file):
+            logger.warning("\(count) messages read were not sent; with no --cursor a next run starts again from the first line")
+        default:
+            logger.warning("\(count) messages read from stdin were not sent: give them again, or send from a file with --cursor to resume")
+        }
+    }
 
     func stop(because reason: RunnelError) {
         parts.withLock { $0.stopReason = $0.stopReason ?? reason }
@@ -250,10 +275,11 @@ public final class LinkRunner<S: Stage>: Sendable {
         if !options.listen.isSocket, let downstream = output {
             // A source sends nothing more: what it read but did not send stays behind the cursor.
             let queued = queue.discardAndClose()
-            Task {
+            let dropping = Task {
                 let dropped = queued + (await downstream.dropUnsent())
-                if dropped > 0 { self.logger.info("\(dropped) messages not sent yet are left for the next run") }
+                self.parts.withLock { $0.unsent += dropped }
             }
+            parts.withLock { $0.dropping = dropping }
         }
         for (link, connection) in links {
             Task { await self.drain(link, connection) }
