@@ -1,4 +1,6 @@
 import Foundation
+import ParseStage
+import RunnelProtocol
 
 /// Test inputs under `Fixtures/`, named after their case.
 enum Fixture {
@@ -6,6 +8,11 @@ enum Fixture {
 
     static func text(_ name: String) throws -> String {
         try String(contentsOf: directory.appendingPathComponent(name), encoding: .utf8)
+    }
+
+    /// What the parse stage makes of `html`, fetched from `url` as `text/html`.
+    static func parse(_ html: String, url: String) throws -> ArticleParsed {
+        try ParseStage().parse(PageFetched(url: url, html: html))
     }
 
     /// The seed article's lines: title, lead, photo caption, body, and the boilerplate lists.

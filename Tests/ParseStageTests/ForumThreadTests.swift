@@ -10,7 +10,7 @@ import Testing
 @Suite("Forum threads")
 struct ForumThreadTests {
     static func parse(_ html: String) throws -> ArticleParsed {
-        try ParseStage().parse(PageFetched(url: "https://forum.example.org/t/water-butts", contentType: "text/html", html: html))
+        try Fixture.parse(html, url: "https://forum.example.org/t/water-butts")
     }
 
     @Test("the opening post comes first, though it and its card are mostly links; every reply follows, the short one too")

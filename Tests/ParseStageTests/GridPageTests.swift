@@ -17,7 +17,7 @@ struct GridPageTests {
     @Test("a shop's category page gives its grid of products (each name, price and detail line) and its introduction, not the filters, menu or footer")
     func productGrid() throws {
         let html = try Fixture.text("page.product-grid.html")
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/desk-accessories/", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://example.com/desk-accessories/")
         for name in Self.products { #expect(article.paragraphs.contains(name)) }
         #expect(article.paragraphs.contains("$ 179 +"))
         #expect(article.paragraphs.filter { $0.hasPrefix("Ships in") }.count == 16)
@@ -37,20 +37,20 @@ struct GridPageTests {
             """
         let html = page.replacingOccurrences(of: "<meta property=\"og:type\" content=\"website\"></head>", with: declared)
         #expect(html != page)
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/desk-accessories/", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://example.com/desk-accessories/")
         for name in Self.products { #expect(article.paragraphs.contains(name)) }
 
         // With an Article object in its JSON-LD, the same declaration is an article's.
         let post = html.replacingOccurrences(of: "{\"@type\":\"WebPage\"", with: "{\"@type\":\"Article\",\"headline\":\"Desk accessories\"},{\"@type\":\"WebPage\"")
         #expect(post != html)
-        let asArticle = try ParseStage().parse(PageFetched(url: "https://example.com/desk-accessories/", contentType: "text/html", html: post))
+        let asArticle = try Fixture.parse(post, url: "https://example.com/desk-accessories/")
         #expect(asArticle.paragraphs.filter { Self.products.contains($0) }.count < Self.products.count)
     }
 
     @Test("an article that calls itself a website keeps its paragraphs, not the larger grid of teasers below it")
     func articleWithTeaserGrid() throws {
         let html = try Fixture.text("page.article-with-teaser-grid.html")
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/news/tram", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://example.com/news/tram")
         #expect(article.paragraphs.count == 4)
         #expect(article.text.hasPrefix("The city council voted on Tuesday"))
         #expect(!article.text.contains("Bridge closes for repairs"))

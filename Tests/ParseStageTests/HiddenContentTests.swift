@@ -29,7 +29,7 @@ struct HiddenContentTests {
             <div style="display:none"><p>A short hidden note that is not the product.</p></div>
             </body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://shop.example.com/p/1", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://shop.example.com/p/1")
         for line in Self.overview { #expect(article.paragraphs.contains(line)) }
         #expect(!article.text.contains("short hidden note"))
     }
@@ -48,7 +48,7 @@ struct HiddenContentTests {
             <div id="articleBody" style="display: none">\(body.map { "<p>\($0)</p>" }.joined())</div>
             </body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/o", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://news.example.com/o")
         #expect(article.paragraphs == body)
     }
 
@@ -61,7 +61,7 @@ struct HiddenContentTests {
             <div class="modal" style="display:none">\(Self.overview.map { "<p>\($0)</p>" }.joined())</div>
             </body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/story", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://news.example.com/story")
         for line in prose { #expect(article.paragraphs.contains(line)) }
         #expect(!article.text.contains("almond crisps"))
     }
@@ -73,7 +73,7 @@ struct HiddenContentTests {
             <html><head><title>Store</title></head><body><p>Welcome.</p>
             <div class="menu" style="display:none"><ul>\(links)</ul></div></body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://shop.example.com/", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://shop.example.com/")
         #expect(!article.text.contains("Category number"))
     }
 
@@ -99,7 +99,7 @@ struct HiddenContentTests {
             </div>
             </body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://bank.example.com/faq", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://bank.example.com/faq")
         for answer in answers { #expect(article.paragraphs.contains(answer)) }
         #expect(!article.text.contains("decorative block"))
         #expect(!article.text.contains("hidden outright"))
@@ -124,7 +124,7 @@ struct HiddenContentTests {
             <button aria-expanded="false">Share</button><p>Between the two.</p><div aria-hidden="true"><p>A block after another element, long enough, with a comma, and an end.</p></div>
             </main></body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://bank.example.com/calculator", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://bank.example.com/calculator")
         #expect(article.paragraphs.contains(method))
         #expect(!article.text.contains("Menu prose"))
         #expect(!article.text.contains("after an open control"))

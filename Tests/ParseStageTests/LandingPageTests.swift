@@ -35,7 +35,7 @@ struct LandingPageTests {
             <div class="footer-new"><a href="/terms">Terms</a> <a href="/privacy">Privacy</a> <a href="/cookies">Cookie settings</a></div>
             </div></body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://example.com/")
         for line in hero + lines { #expect(article.paragraphs.contains(line)) }
         #expect(!article.text.contains("Product page number"))
         #expect(!article.text.contains("Cookie settings"))

@@ -37,7 +37,7 @@ struct MetadataTests {
             <p>Repairs took four days longer than planned because parts had to be flown in from abroad.</p>
             </article></body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://ledger.example.com/cranes", html: html))
+        let article = try Fixture.parse(html, url: "https://ledger.example.com/cranes")
         #expect(article.byline == "Ada Lovelace")
     }
 
@@ -72,7 +72,7 @@ struct MetadataTests {
             <p>Engineers replaced two damaged drive motors overnight, and the backlog of ships would clear by the weekend.</p>
             </div></body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/cranes", html: html))
+        let article = try Fixture.parse(html, url: "https://news.example.com/cranes")
         #expect(article.title == "Cranes return after storm")
         #expect(article.paragraphs.count == 2)
     }
@@ -94,7 +94,7 @@ struct MetadataTests {
             <p>Engineers replaced two damaged drive motors overnight, and the backlog of ships would clear by the weekend.</p>
             </body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/cranes", html: html))
+        let article = try Fixture.parse(html, url: "https://news.example.com/cranes")
         #expect(article.siteName == expected)
     }
 
@@ -106,7 +106,7 @@ struct MetadataTests {
             <p>All six container cranes at the northern terminal were working again on Thursday, four days after the storm.</p>
             </body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://news.example.com/cranes", html: html))
+        let article = try Fixture.parse(html, url: "https://news.example.com/cranes")
         #expect(article.siteName == "Harbour News")
         #expect(article.title == "Cranes return after storm")
     }
@@ -121,7 +121,7 @@ struct MetadataTests {
                 <p>Engineers replaced two damaged drive motors overnight, and the backlog of ships would clear by the weekend.</p>
                 </article></body></html>
                 """
-            return try ParseStage().parse(PageFetched(url: "https://news.example.com/2025/cranes", html: html))
+            return try Fixture.parse(html, url: "https://news.example.com/2025/cranes")
         }
         let declared = try parse(#"<meta property="og:image" content="/img/cranes-card.jpg">"#)
         #expect(declared.leadImage == "https://news.example.com/img/cranes-card.jpg")

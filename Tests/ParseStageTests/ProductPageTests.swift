@@ -9,7 +9,7 @@ struct ProductPageTests {
     @Test("a product page with little text gives the description its JSON-LD declares, first")
     func descriptionFromJSONLD() throws {
         let html = try Fixture.text("page.product-jsonld-description.html")
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/products/quarter-socks", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://example.com/products/quarter-socks")
         #expect(article.paragraphs.first?.hasPrefix("These quarter socks are made for comfort") == true)
         #expect(article.paragraphs.contains("Color: white"))
         #expect(!article.text.contains("All rights reserved"))

@@ -20,7 +20,7 @@ struct RelatedListTests {
             </ul>
             </div></body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://news.example.vn/tin/cang-3.html", html: html))
+        let article = try Fixture.parse(html, url: "https://news.example.vn/tin/cang-3.html")
         #expect(article.paragraphs.count == 2)
         #expect(!article.text.contains("Cảng Đà Nẵng"))
         #expect(article.related.map(\.url) == [

@@ -38,7 +38,7 @@ struct RepeatedLinesTests {
 
     @Test("a short line repeated under each section is kept each time; a repeated link is not")
     func labelsKept() throws {
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/brushes", contentType: "text/html", html: Self.page(mobileCopy: false)))
+        let article = try Fixture.parse(Self.page(mobileCopy: false), url: "https://example.com/brushes")
         #expect(article.paragraphs.filter { $0 == "Pros & Cons" }.count == 3)
         #expect(article.paragraphs.filter { $0 == "Learn more" }.count <= 1)
         for paragraph in Self.prose { #expect(article.paragraphs.filter { $0 == paragraph }.count == 1) }
@@ -46,7 +46,7 @@ struct RepeatedLinesTests {
 
     @Test("a second copy of the text (a mobile layout) is given once")
     func copyDropped() throws {
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/brushes", contentType: "text/html", html: Self.page(mobileCopy: true)))
+        let article = try Fixture.parse(Self.page(mobileCopy: true), url: "https://example.com/brushes")
         for paragraph in Self.prose { #expect(article.paragraphs.filter { $0 == paragraph }.count == 1) }
         #expect(article.paragraphs.filter { $0 == "Pros & Cons" }.count == 3)
     }

@@ -19,7 +19,7 @@ struct RightsNoticeTests {
     }
 
     static func parse(_ html: String) throws -> ArticleParsed {
-        try ParseStage().parse(PageFetched(url: "https://news.example.com/cycle-lanes", contentType: "text/html", html: html))
+        try Fixture.parse(html, url: "https://news.example.com/cycle-lanes")
     }
 
     @Test(

@@ -8,7 +8,7 @@ import Testing
 @Suite("Service pages")
 struct ServicePageTests {
     static func parse(_ html: String) throws -> ArticleParsed {
-        try ParseStage().parse(PageFetched(url: "https://example.com/data-analytics", contentType: "text/html", html: html))
+        try Fixture.parse(html, url: "https://example.com/data-analytics")
     }
 
     @Test("a service page gives its hero line, every section of short lines and its linked cards, not only its one section of prose")

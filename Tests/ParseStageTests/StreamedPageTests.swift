@@ -31,7 +31,7 @@ struct StreamedPageTests {
             <html><head><title>How to invest in index funds</title></head><body>
             \(layout)\(segments)<script>$RC("B:0","S:0")</script></body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/invest", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://example.com/invest")
         for part in parts { #expect(article.paragraphs.contains(part)) }
         #expect(!article.text.contains("Loading paragraph"))
     }
@@ -43,7 +43,7 @@ struct StreamedPageTests {
             <html><head><title>One segment</title></head><body><nav><a href="/a">Home</a></nav>
             <div hidden id="S:0"><article>\(prose.map { "<p>\($0)</p>" }.joined())</article></div></body></html>
             """
-        let article = try ParseStage().parse(PageFetched(url: "https://example.com/one", contentType: "text/html", html: html))
+        let article = try Fixture.parse(html, url: "https://example.com/one")
         for line in prose { #expect(article.paragraphs.contains(line)) }
     }
 }

@@ -8,7 +8,7 @@ import Testing
 struct TablePageTests {
     static func parse() throws -> ArticleParsed {
         let html = try Fixture.text("page.data-table.html")
-        return try ParseStage().parse(PageFetched(url: "https://example.com/news/results", contentType: "text/html", html: html))
+        return try Fixture.parse(html, url: "https://example.com/news/results")
     }
 
     @Test("each row is one line, its cells in order, however short; a column called Share is no share bar")
