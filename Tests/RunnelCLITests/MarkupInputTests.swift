@@ -21,3 +21,30 @@ struct MarkupInputTests {
         #expect(!messages.stderr.contains("is markup"), "a broken JSON line is not markup: \(messages.stderr)")
     }
 }
+
+/// `runnel parse` typed at a prompt waited in silence for stdin.
+@Suite("A stage whose stdin is a terminal")
+struct TerminalInputTests {
+    @Test("says it reads messages from the terminal and how to end; ends at Ctrl-D with status 0")
+    func terminal() async throws {
+        // A pseudo-terminal as stdin; Ctrl-D on an empty line is the end of its input.
+        let script = """
+            import os, pty, subprocess, sys
+            main, tty = pty.openpty()
+            stage = subprocess.Popen([sys.argv[1], "parse"], stdin=tty, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            os.close(tty)
+            os.write(main, b"\\x04")
+            out, err = stage.communicate(timeout=60)
+            sys.stdout.write(f"{stage.returncode}\\n{len(out)}\\n{err.decode()}")
+            """
+        let result = try await RunnelProcess.exec("/usr/bin/env", ["python3", "-c", script, RunnelProcess.runnel])
+        let lines = result.stdoutLines
+        #expect(lines.count >= 3, "\(result.stdoutText) \(result.stderr)")
+        #expect(lines.first == "0", "exit status: \(result.stdoutText)")
+        #expect(lines.dropFirst().first == "0", "nothing on stdout: \(result.stdoutText)")
+        #expect(result.stdoutText.contains("runnel parse: reading messages, one JSON object a line, from the terminal; end with Ctrl-D"))
+
+        let piped = try await RunnelProcess.run(["parse"])
+        #expect(!piped.stderr.contains("from the terminal"), "stdin is not a terminal here: \(piped.stderr)")
+    }
+}

@@ -59,6 +59,13 @@ func runStage<S: Stage>(
             let (_, unacked) = try await runner.run()
             return unacked
         }
+        if link.listen == .stdio && isatty(STDIN_FILENO) == 1 {
+            // Someone typed `runnel parse` at a prompt: say why nothing happens.
+            let name = stage.service.name
+            Standard.error(
+                "runnel \(name): reading messages, one JSON object a line, from the terminal; end with Ctrl-D. "
+                    + "A stage usually reads a pipe or a file: see runnel \(name) --help\n")
+        }
         let input = try openInput(link.listen)
         let output = try openOutput(link.to)
         let runner = try FilterRunner(stage: stage, configuration: configuration, input: input, output: output)
