@@ -62,6 +62,8 @@ public final class FilterRunner<S: Stage>: Sendable {
         let encoder = StreamEncoder(format: configuration.zstdOutput ? .zstd(level: configuration.zstdLevel) : .plain)
         let deadLetterEncoder = StreamEncoder(format: .zstd(level: configuration.zstdLevel))
         let stop = StopSignal.install(logger: logger)
+        let progress = FilterProgress.start(logger: logger)
+        defer { progress?.stop() }
         SupervisorWatch.start()
         var statistics = StageStatistics()
         var reported = 0
@@ -208,6 +210,7 @@ public final class FilterRunner<S: Stage>: Sendable {
                     sent.removeAll()
                 }
                 try await write(encoder, deadLetterEncoder)
+                progress?.update(received: statistics.received, emitted: statistics.emitted)
             }
             if !sent.isEmpty { capture.sent(sent) }
             try await write(encoder, deadLetterEncoder)
@@ -217,10 +220,11 @@ public final class FilterRunner<S: Stage>: Sendable {
         if configuration.zstdOutput || deadLetters != nil {
             try await write(encoder, deadLetterEncoder, final: true)
         }
+        progress?.stop()
         await processor.stage.finish()
         await capture.close()
         capture.reportStops(to: logger)
-        if configuration.verbose || statistics.failedTotal > 0 || stop.isRequested {
+        if configuration.verbose || statistics.failedTotal > 0 || stop.isRequested || progress?.hasTold == true {
             var line = statistics.summary(stage: name)
             if line.hasPrefix(name + ": ") { line.removeFirst(name.count + 2) }
             if let unprocessed {

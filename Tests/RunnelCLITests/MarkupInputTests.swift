@@ -22,8 +22,9 @@ struct MarkupInputTests {
     }
 }
 
-/// `runnel parse` typed at a prompt waited in silence for stdin.
-@Suite("A stage whose stdin is a terminal")
+/// `runnel parse` typed at a prompt waited in silence for stdin, and a long run on a file said
+/// nothing until its summary.
+@Suite("A stage at a terminal")
 struct TerminalInputTests {
     @Test("says it reads messages from the terminal and how to end; ends at Ctrl-D with status 0")
     func terminal() async throws {
@@ -46,5 +47,47 @@ struct TerminalInputTests {
 
         let piped = try await RunnelProcess.run(["parse"])
         #expect(!piped.stderr.contains("from the terminal"), "stdin is not a terminal here: \(piped.stderr)")
+    }
+
+    @Test("with stderr a terminal, a long run says how far it has come every 10 s, and ends with its summary", .timeLimit(.minutes(1)))
+    func progress() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(30, to: input, bodyBytes: 20)
+        // 30 messages, 0.4 s each: 12 s, one progress line. stderr is a pseudo-terminal read to its end.
+        let script = """
+            import os, pty, subprocess, sys
+            main, tty = pty.openpty()
+            stage = subprocess.Popen([sys.argv[1], "relay", "--delay", "400ms", "--batch", "1"],
+                                     stdin=open(sys.argv[2]), stdout=subprocess.DEVNULL, stderr=tty)
+            os.close(tty)
+            told = b""
+            while True:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                told += chunk
+            sys.stdout.write(f"{stage.wait()}\\n{told.decode()}")
+            """
+        let result = try await RunnelProcess.exec("/usr/bin/env", ["python3", "-c", script, RunnelProcess.runnel, input.path])
+        // A terminal ends its lines with CR LF, which Swift reads as one Character: split on both.
+        let lines = result.stdoutText.replacingOccurrences(of: "\r\n", with: "\n").split(separator: "\n").map(String.init)
+        #expect(lines.first == "0", "\(result.stdoutText) \(result.stderr)")
+        let progress = lines.filter { $0.contains("out so far") }
+        #expect(progress.count == 1, "\(result.stdoutText)")
+        if let line = progress.first {
+            // "runnel relay: N in, N out so far, R a second", N between 1 and 29, R about 2.5.
+            let counts = line.split(separator: " ").compactMap { Int($0) }
+            #expect(counts.count == 2 && counts[0] == counts[1] && (1..<30).contains(counts[0]), "\(line)")
+            #expect(line.hasSuffix(" a second"), "\(line)")
+        }
+        #expect(lines.last == "runnel relay: 30 in, 30 out", "the summary closes the run: \(result.stdoutText)")
+
+        let quiet = try await RunnelProcess.run(["relay", "--delay", "1ms"], stdin: try Data(contentsOf: input))
+        #expect(!quiet.stderr.contains("so far"), "stderr is not a terminal here: \(quiet.stderr)")
     }
 }
