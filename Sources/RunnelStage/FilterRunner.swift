@@ -228,7 +228,8 @@ public final class FilterRunner<S: Stage>: Sendable {
             var line = statistics.summary(stage: name)
             if line.hasPrefix(name + ": ") { line.removeFirst(name.count + 2) }
             if let unprocessed {
-                line += " (stopped by signal; \(unprocessed.count) messages read were not processed: the input from line \(unprocessed.fromLine) on)"
+                let messages = unprocessed.count == 1 ? "1 message read was" : "\(unprocessed.count) messages read were"
+                line += " (stopped by signal; \(messages) not processed: the input from line \(unprocessed.fromLine) on)"
             } else if stop.isRequested {
                 line += " (stopped by signal)"
             }

@@ -7,13 +7,14 @@ import Glibc
 #endif
 
 /// SIGTERM and SIGINT as a request to stop: a runner blocked reading its input has nothing in
-/// flight and exits at once (status 0); one that is working finishes the batch it holds first.
-/// A second signal, from someone who will not wait for that, ends the process at once with
-/// status 128 + the signal's number, as a shell reports a process the signal killed.
+/// flight and exits at once (status 0); one that is working finishes the batch it holds first,
+/// and says so. A second signal (an impatient Ctrl-C) does not cut the batch short: on a pipe
+/// nothing would send it again. It is told what it waits for and how to end at once.
 final class StopSignal: Sendable {
     private struct State {
         var reading = false
         var requested = false
+        var toldAgain = false
     }
 
     private let state = Mutex(State())
@@ -26,7 +27,7 @@ final class StopSignal: Sendable {
 
     static func install(logger: Logger) -> StopSignal {
         let signal = StopSignal(logger: logger)
-        signal.watch.withLock { $0 = SignalWatch([SIGTERM, SIGINT]) { [weak signal] number in signal?.request(number) } }
+        signal.watch.withLock { $0 = SignalWatch([SIGTERM, SIGINT]) { [weak signal] _ in signal?.request() } }
         return signal
     }
 
@@ -40,16 +41,19 @@ final class StopSignal: Sendable {
         if exitNow { exit(0) }
     }
 
-    private func request(_ number: Int32) {
-        let (exitNow, again) = state.withLock { s -> (Bool, Bool) in
-            defer { s.requested = true }
-            return (s.reading, s.requested)
+    private func request() {
+        let (exitNow, first, tellAgain) = state.withLock { s -> (Bool, Bool, Bool) in
+            defer {
+                if s.requested { s.toldAgain = true }
+                s.requested = true
+            }
+            return (s.reading, !s.requested, s.requested && !s.toldAgain)
         }
         if exitNow { exit(0) }
-        if again {
-            logger.warning("a second signal: exiting without finishing the batch in hand")
-            _exit(128 + number)
+        if first {
+            logger.info("stopping after the batch in hand")
+        } else if tellAgain {
+            logger.warning("still finishing the batch in hand, whose input would be lost; SIGKILL ends at once")
         }
-        logger.info("stopping after the batch in hand (a second signal stops at once)")
     }
 }

@@ -251,13 +251,15 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// Says what became of `count` messages a drain left unsent: left for the next run only where
     /// a cursor keeps the place.
     private func reportUnsent(_ count: Int) {
+        let messages = count == 1 ? "1 message" : "\(count) messages"
+        let were = count == 1 ? "was" : "were"
         switch (options.cursorPath, options.listen) {
         case let (path?, _):
-            logger.info("\(count) messages not sent yet are left for the next run (\(path) keeps the place before them)")
+            logger.info("\(messages) not sent yet \(count == 1 ? "is" : "are") left for the next run (\(path) keeps the place before them)")
         case (nil, .file):
-            logger.warning("\(count) messages read were not sent; with no --cursor a next run starts again from the first line")
+            logger.warning("\(messages) read \(were) not sent; with no --cursor a next run starts again from the first line")
         default:
-            logger.warning("\(count) messages read from stdin were not sent: give them again, or send from a file with --cursor to resume")
+            logger.warning("\(messages) read from stdin \(were) not sent: give them again, or send from a file with --cursor to resume")
         }
     }
 
