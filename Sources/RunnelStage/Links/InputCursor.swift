@@ -14,6 +14,8 @@ final class InputCursor: Sendable {
         var committed: Int
         var done: Set<Int> = []
         var lastWrite = ContinuousClock.now
+        /// A write put off by the 200 ms spacing is waiting to be made.
+        var deferred = false
         /// The first write that failed, if any.
         var failure: RunnelError?
     }
@@ -40,19 +42,46 @@ final class InputCursor: Sendable {
     var start: Int { state.withLock { $0.committed } }
 
     /// Line `index` (0-based, counting skipped lines too) is done.
+    ///
+    /// The file is written at most every 200 ms; an advance within that time is written when it
+    /// is up, so a reader that then goes idle (a source following its file) leaves it current.
     func complete(_ index: Int) {
-        let write = state.withLock { s -> Int? in
+        enum Next { case none, write(Int), later }
+        let next = state.withLock { s -> Next in
             s.done.insert(index)
             var advanced = false
             while s.done.remove(s.committed) != nil {
                 s.committed += 1
                 advanced = true
             }
-            guard advanced, s.lastWrite.duration(to: .now) > .milliseconds(200) else { return nil }
+            guard advanced else { return .none }
+            guard s.lastWrite.duration(to: .now) > .milliseconds(200) else {
+                if s.deferred { return .none }
+                s.deferred = true
+                return .later
+            }
             s.lastWrite = .now
-            return s.committed
+            return .write(s.committed)
         }
-        if let write, let failure = save(write) { state.withLock { $0.failure = $0.failure ?? failure } }
+        switch next {
+        case .none: break
+        case let .write(value): record(save(value))
+        case .later:
+            Task {
+                try? await Task.sleep(for: .milliseconds(200))
+                let value = self.state.withLock { s -> Int in
+                    s.deferred = false
+                    s.lastWrite = .now
+                    return s.committed
+                }
+                self.record(self.save(value))
+            }
+        }
+    }
+
+    /// Keeps the first failed write, for ``flush()`` to report.
+    private func record(_ failure: RunnelError?) {
+        if let failure { state.withLock { $0.failure = $0.failure ?? failure } }
     }
 
     /// Writes the cursor now.
