@@ -53,7 +53,7 @@ extension Supervisor {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: resolved) else {
                 throw RunnelError(.notFound, "\(definition.file): the page directory \(resolved) does not exist")
             }
-            let pages = names.filter { $0.hasSuffix(".html") || $0.hasSuffix(".htm") || $0.hasSuffix(".txt") }.sorted()
+            let pages = names.filter(Self.isPage).sorted()
             let list = stateDirectory + "/pages.txt"
             let text = pages.map { "file://" + resolved + "/" + $0 }.joined(separator: "\n") + "\n"
             if (try? String(contentsOfFile: list, encoding: .utf8)) != text {
@@ -62,6 +62,11 @@ extension Supervisor {
             }
             return list
         }
+    }
+
+    /// Whether a file in a page directory is a page the source sends.
+    static func isPage(_ name: String) -> Bool {
+        name.hasSuffix(".html") || name.hasSuffix(".htm") || name.hasSuffix(".txt")
     }
 
     nonisolated func countLines(_ path: String) -> Int {
@@ -120,6 +125,7 @@ extension Supervisor {
             name: "source",
             arguments: [
                 runnel, "send", first, urls, "--urls", "--cursor", stateDirectory + "/cursor",
+            ] + (definition.follow ? ["--follow"] : []) + [
                 "--stats-file", statistics, "--tap-socket", tapPrefix("source"),
                 "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0s", "--drain-timeout", "\(drain)s",
             ] + keyArguments(),

@@ -151,7 +151,7 @@ public actor Supervisor {
             log(.warning, "ended \(leftovers.count) process groups a previous supervisor of \(definition.name) left running (\(leftovers.map(String.init).joined(separator: ", ")))")
         }
         let urls = placement.runsSource ? try sourceFile() : ""
-        total = countLines(urls)
+        total = definition.follow ? 0 : countLines(urls)  // following, there is no total
         snapshot.withLock { $0.total = total }
         launches = try makeLaunches(urls: urls)
         machine = SupervisorMachine(
@@ -220,10 +220,12 @@ public actor Supervisor {
         let part = host.map { " on host \($0): \(names.joined(separator: ", ")) of" } ?? ":"
         log(.info, "starting \(definition.name)\(part) \(definition.stages.map(\.name).joined(separator: " → ")) (run directory \(runDirectory))")
         let progress = showProgress ? Task { await self.showProgressEverySecond() } : nil
+        let pages = followPageDirectory()
         perform(machine.start(now: .now))
         if exitCode == nil {
             await withCheckedContinuation { finishWaiter = $0 }
         }
+        pages?.cancel()
         progress?.cancel()
         standardError.clearProgress()
     }
@@ -390,10 +392,15 @@ public actor Supervisor {
             let done = cursorValue()
             let elapsed = (ContinuousClock.now - start.at).seconds
             let rate = elapsed > 0 ? Double(done - start.done) / elapsed : 0
-            let left = max(total - done, 0)
-            // Clamped before the conversion: a rate near zero must not make Int(_:) trap.
-            let eta = rate > 0 ? "\(Int(min(Double(left) / rate, 1e9))) s" : "–"
-            standardError.showProgress(String(format: "%@: %d/%d pages, %.1f/s, ETA %@", definition.name, done, total, rate, eta))
+            if definition.follow {
+                // No end to count down to: the source takes what is added until it is stopped.
+                standardError.showProgress(String(format: "%@: %d pages, %.1f/s, following the source", definition.name, done, rate))
+            } else {
+                let left = max(total - done, 0)
+                // Clamped before the conversion: a rate near zero must not make Int(_:) trap.
+                let eta = rate > 0 ? "\(Int(min(Double(left) / rate, 1e9))) s" : "–"
+                standardError.showProgress(String(format: "%@: %d/%d pages, %.1f/s, ETA %@", definition.name, done, total, rate, eta))
+            }
             try? await Task.sleep(for: .seconds(1))
         }
     }

@@ -64,6 +64,18 @@ struct PipelineFileTests {
         #expect(pipeline.stages[1].line == 19)
     }
 
+    @Test("follow = true in [source]: read for a file or a directory, refused for stdin and for a non-boolean")
+    func follow() throws {
+        let directory = try PipelineDefinition(text: "[source]\ndirectory = \"pages\"\nfollow = true\n[[stage]]\nname = \"a\"", file: "/srv/p.toml")
+        #expect(directory.follow)
+        #expect(directory.source == .directory("pages"))
+        #expect(try PipelineDefinition(text: Self.file(""), file: "/srv/p.toml").follow == false)
+        let stdin = Self.problems("[source]\nurls = \"-\"\nfollow = true\n[[stage]]\nname = \"a\"")
+        #expect(stdin.count == 1 && stdin[0].contains("p.toml:3") && stdin[0].contains("follow is for a file or a directory"), "\(stdin)")
+        let word = Self.problems("[source]\nurls = \"u\"\nfollow = \"yes\"\n[[stage]]\nname = \"a\"")
+        #expect(word.count == 1 && word[0].contains("expected true or false"), "\(word)")
+    }
+
     @Test("what a file leaves out is PipelineDefaults'")
     func defaults() throws {
         let pipeline = try PipelineDefinition(text: Self.file(""), file: "/srv/minimal.toml")

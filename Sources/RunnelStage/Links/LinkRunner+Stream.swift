@@ -25,6 +25,14 @@ extension LinkRunner {
         let service = processor.stage.service
         let localHello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
         let io = DispatchQueue(label: "runnel.link.input")
+        // --follow: at the end of the file, wait for more lines instead of ending (a URL list
+        // that someone appends to). Watched before the first read, so no append is missed.
+        var watch: FileWatch?
+        if options.follow, case let .file(path) = endpoint {
+            let made = try FileWatch(path: path, for: .writes)
+            draining.onRaise { made.cancel() }
+            watch = made
+        }
         var finished = false
         while !finished && !isDraining {
             // A chunk, nil at the end, or why the input cannot be read (EIO, a directory).
@@ -78,6 +86,10 @@ extension LinkRunner {
                 switch read {
                 case let .success(chunk?): try decoder.feed(chunk) { take($0) }
                 case .success(nil):
+                    if let watch {
+                        // A line still without its newline stays in the decoder until it has one.
+                        if await watch.changed() != nil { continue }
+                    }
                     finished = true
                     try decoder.finish { take($0) }
                 case let .failure(error):

@@ -83,6 +83,8 @@ public final class LinkRunner<S: Stage>: Sendable {
         /// For a stream input: a file that keeps how many input lines are done end to end, so a
         /// restarted run resumes after them.
         public var cursorPath: String?
+        /// For a file input: at its end, wait for more lines instead of ending (`--follow`).
+        public var follow = false
         /// Where to write the statistics (JSON, once a second) for a supervisor to read.
         public var statisticsPath: String?
         /// Serve `runnel tap` on a Unix socket at this path plus `.PID.sock` (a supervisor sets it).

@@ -17,6 +17,7 @@ import RunnelProtocol
 ///
 /// [source]
 /// urls = "urls.txt"             # one URL per line; or directory = "pages" (every page in it)
+/// follow = true                 # go on with the lines (or pages) added later, until stopped
 ///
 /// [[stage]]
 /// name = "fetch"                # runs `runnel fetch` unless `command` says otherwise
@@ -75,6 +76,9 @@ public struct PipelineDefinition: Sendable {
     public var source: Source
     /// The line of `urls` or `directory` in `[source]`, for messages.
     public var sourceLine: Int? = nil
+    /// `follow = true` in `[source]`: the run goes on past the last URL, taking the lines added
+    /// to the URL file, or the pages added to the directory, until it is stopped.
+    public var follow = false
     /// The stages, in the order messages flow.
     public var stages: [Stage]
     /// `strategy`, `max_restarts`, `period` and `backoff`.
@@ -153,7 +157,7 @@ public struct PipelineDefinition: Sendable {
             "links",
         ]
         static let backoff = ["initial", "max", "initial_ms", "max_ms", "jitter"]
-        static let source = ["urls", "directory"]
+        static let source = ["urls", "directory", "follow"]
         static let stage = ["name", "command", "args", "env", "restart", "replicas", "host", "port"]
         static let host = ["address", "bind", "tls_cert", "tls_key"]
         static let tls = ["cert", "key", "ca", "client_cert", "client_key", "require_client_cert"]
@@ -235,6 +239,12 @@ public struct PipelineDefinition: Sendable {
                 sourceLine = source.line(of: "directory")
             } else if source["urls"] == nil && source["directory"] == nil {
                 reader.problem(source.line, nil, "[source] needs urls = \"FILE\" or directory = \"DIR\"")
+            }
+            follow = reader.bool("follow", in: source) ?? false
+            if follow && urls == "-" {
+                reader.problem(
+                    source.line(of: "follow"), "follow", "stdin is read until it is closed anyway; follow is for a file or a directory",
+                    fix: "remove follow, or name a file: urls = \"urls.txt\"")
             }
         } else if root["source"] == nil {
             reader.problem(nil, nil, "[source] is missing", fix: "say where the URLs come from: [source] with urls = \"urls.txt\"")

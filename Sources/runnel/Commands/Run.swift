@@ -24,7 +24,9 @@ struct Run: AsyncParsableCommand {
             The source keeps a durable cursor (.runnel/NAME/cursor beside the file):
             SIGTERM, Ctrl-C or SIGHUP (the terminal closed) drains from the source down \
             and exits 0, and the next run \
-            resumes where the acks reached. When every URL is done it drains and exits 0.
+            resumes where the acks reached. When every URL is done it drains and exits 0; \
+            with follow = true in [source] it goes on instead, taking the lines added to \
+            the URL file or the pages added to the directory, until it is stopped.
 
               runnel run Examples/news.toml
               runnel status            # in another terminal: pids, restarts, messages
@@ -173,7 +175,7 @@ struct Status: AsyncParsableCommand {
     static func table(_ status: PipelineStatus, rates: PipelineRates? = nil) -> String {
         let host = status.host.isEmpty ? "" : " on host \(status.host)"
         var text = "\(status.pipeline)\(host) (supervisor pid \(status.pid), up \(status.uptimeSeconds) s): "
-        text += "\(status.done)/\(status.total) done, \(status.outputs) outputs"
+        text += "\(status.done)\(status.total > 0 ? "/\(status.total)" : "") done, \(status.outputs) outputs"
         if let rates { text += String(format: ", %.1f done/s, %.1f outputs/s", rates.donePerSecond, rates.outputsPerSecond) }
         text += "\n"
         var header = ["STAGE", "STATE", "PIDS", "UP", "RESTARTS", "IN", "OUT", "IN FLIGHT", "ERRORS"]

@@ -44,6 +44,9 @@ struct Send: AsyncParsableCommand {
         guard try Endpoint(parsing: endpoint).isSocket else {
             throw ValidationError("send needs a socket endpoint (unix:PATH, tcp://HOST:PORT or nats://HOST:PORT/SUBJECT), not \(endpoint)")
         }
+        if input.follow && file == "-" {
+            throw ValidationError("--follow needs a FILE to follow (stdin ends when its writer closes it)")
+        }
         let configuration = RunnerConfiguration(deadLetterPath: deadLetter, limits: input.stream.limits, verbose: observability.verbose)
         let unacked = try await runStage(RelayStage(name: "send", adoptsURLs: input.urls), configuration: configuration) {
             () throws(RunnelError) in
@@ -52,6 +55,7 @@ struct Send: AsyncParsableCommand {
             link.to = try Endpoint(parsing: endpoint)
             link.key = try security.key.load()
             link.tls = try security.tls.checked(listen: link.listen, to: link.to)
+            link.follow = input.follow
             delivery.apply(to: &link)
             supervised.apply(to: &link)
             return link
@@ -67,6 +71,9 @@ struct Send: AsyncParsableCommand {
 struct SendInputOptions: ParsableArguments {
     @Flag(help: "Turn bare URL lines (http, https, file) into url.requested messages; skip # comments.")
     var urls = false
+
+    @Flag(help: "At the end of FILE, wait for lines added to it instead of ending (a URL list that grows); SIGTERM or Ctrl-C ends.")
+    var follow = false
 
     @OptionGroup var stream: StreamOptions
 }

@@ -1,0 +1,128 @@
+import Dispatch
+import RunnelProtocol
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Tells when a file or a directory changes, through inotify: `runnel send --follow` reads a URL
+/// list as lines are added to it, and a pipeline that follows its page directory sees new pages.
+///
+/// A change that comes while no one waits is kept, so that a writer who appends between a
+/// reader's end of file and its next ``changed()`` is never missed: make the watch before the
+/// first read.
+///
+/// ```swift
+/// let watch = try FileWatch(path: "urls.txt", for: .writes)
+/// while await watch.changed() != nil { /* read on from where the last read stopped */ }
+/// ```
+public final class FileWatch: Sendable {
+    public let path: String
+    private let descriptor: Int32
+    /// Set once here and only cancelled after, which libdispatch allows from any thread.
+    nonisolated(unsafe) private let source: any DispatchSourceRead
+
+    /// What to watch for.
+    public enum Events: Sendable {
+        /// Bytes written to a file (a list someone appends to).
+        case writes
+        /// Files that arrive in a directory whole: closed after writing, or moved in.
+        case arrivals
+    }
+
+    private struct State {
+        var changed = false
+        /// For ``Events/arrivals``: the names of the files that arrived since the last call.
+        var names: [String] = []
+        var cancelled = false
+        var waiter: CheckedContinuation<[String]?, Never>?
+    }
+
+    private let state = Mutex(State())
+
+    /// Watches `path` for `events`.
+    /// - Throws: ``RunnelError`` naming the path when it cannot be watched (it does not exist).
+    public init(path: String, for events: Events) throws(RunnelError) {
+        self.path = path
+        let fd = inotify_init1(Int32(IN_NONBLOCK) | Int32(IN_CLOEXEC))
+        guard fd >= 0 else { throw RunnelError.posix(errno, "cannot watch \(path) (inotify)") }
+        let mask = events == .writes ? UInt32(IN_MODIFY) : UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)
+        guard inotify_add_watch(fd, path, mask) >= 0 else {
+            let error = RunnelError.posix(errno, "cannot watch \(path)")
+            close(fd)
+            throw error
+        }
+        descriptor = fd
+        source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: DispatchQueue(label: "runnel.file-watch"))
+        source.setEventHandler { [weak self] in self?.readEvents() }
+        source.setCancelHandler { close(fd) }
+        source.resume()
+    }
+
+    deinit { source.cancel() }
+
+    /// Waits until the watched path changed since the last call (at once if it did meanwhile).
+    /// - Returns: the names of the files that arrived (for ``Events/arrivals``; none for
+    ///   ``Events/writes``); nil once ``cancel()`` was called: stop waiting for more.
+    public func changed() async -> [String]? {
+        await withCheckedContinuation { continuation in
+            let answer = state.withLock { s -> [String]?? in
+                if s.cancelled { return .some(nil) }
+                if s.changed {
+                    s.changed = false
+                    defer { s.names = [] }
+                    return .some(s.names)
+                }
+                s.waiter = continuation
+                return .none
+            }
+            if case let .some(answer) = answer { continuation.resume(returning: answer) }
+        }
+    }
+
+    /// Ends the wait of ``changed()``, now and for good (a drain began).
+    public func cancel() {
+        let waiter = state.withLock { s -> CheckedContinuation<[String]?, Never>? in
+            s.cancelled = true
+            defer { s.waiter = nil }
+            return s.waiter
+        }
+        waiter?.resume(returning: nil)
+        source.cancel()
+    }
+
+    /// Empties the inotify queue, keeping the names its events carry, and wakes the waiter.
+    private func readEvents() {
+        var names: [String] = []
+        // Each event: wd (4 bytes), mask, cookie, len (4 each), then `len` bytes of name, NUL-padded.
+        let header = MemoryLayout<inotify_event>.size
+        withUnsafeTemporaryAllocation(byteCount: 64 << 10, alignment: 8) { buffer in
+            while true {
+                let count = read(descriptor, buffer.baseAddress, buffer.count)
+                guard count > 0 else { break }
+                var offset = 0
+                while offset + header <= count {
+                    let length = Int(buffer.load(fromByteOffset: offset + 12, as: UInt32.self))
+                    let start = offset + header
+                    let end = min(start + length, count)
+                    if length > 0 {
+                        let bytes = UnsafeRawBufferPointer(rebasing: buffer[start..<end]).prefix { $0 != 0 }
+                        names.append(String(decoding: bytes, as: UTF8.self))
+                    }
+                    offset = start + length
+                }
+            }
+        }
+        let waiter = state.withLock { s -> CheckedContinuation<[String]?, Never>? in
+            guard let waiter = s.waiter else {
+                s.changed = true
+                s.names += names
+                return nil
+            }
+            s.waiter = nil
+            return waiter
+        }
+        waiter?.resume(returning: names)
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A source that follows its input: `runnel send --follow` reads the lines added to its file, and
+/// `follow = true` in `[source]` keeps a pipeline running, taking the pages added to its
+/// directory, until it is stopped.
+@Suite("Following a growing source")
+struct FollowTests {
+    @Test("send --follow sends the lines appended to its file, a line only once it is whole, until SIGTERM", .timeLimit(.minutes(1)))
+    func sendFollows() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = "unix:" + dir.appendingPathComponent("recv.sock").path
+        let recv = try BackgroundProcess(["recv", "--listen", socket], in: dir, name: "recv")
+        #expect(await eventually { FileManager.default.fileExists(atPath: dir.appendingPathComponent("recv.sock").path) })
+        let urls = dir.appendingPathComponent("urls.txt")
+        try "https://example.vn/a\n".write(to: urls, atomically: true, encoding: .utf8)
+        let cursor = dir.appendingPathComponent("cursor").path
+        let send = try BackgroundProcess(["send", socket, urls.path, "--urls", "--follow", "--cursor", cursor], in: dir, name: "send")
+        func received() -> Int { recv.stdout.split(separator: "\n").count }
+        #expect(await eventually { received() == 1 }, "\(send.stderr)")
+
+        let handle = try FileHandle(forWritingTo: urls)
+        handle.seekToEndOfFile()
+        handle.write(Data("https://example.vn/b\nhttps://example.vn/c".utf8))  // c is not whole yet
+        #expect(await eventually { received() == 2 }, "\(send.stderr)")
+        handle.write(Data("\n".utf8))
+        try handle.close()
+        #expect(await eventually { received() == 3 }, "\(send.stderr)")
+        #expect(send.isRunning, "it follows the file past its end: \(send.stderr)")
+
+        send.signal(SIGTERM)
+        #expect(await send.wait(timeout: .seconds(20)) == 0, "\(send.stderr)")
+        #expect(recv.stdout.contains("https://example.vn/c"))
+        #expect(await eventually { ((try? String(contentsOfFile: cursor, encoding: .utf8)) ?? "").hasPrefix("3") })
+        recv.signal(SIGTERM)
+        _ = await recv.wait(timeout: .seconds(10))
+
+        let stdin = try await RunnelProcess.run(["send", socket, "--follow"])
+        #expect(stdin.status == 64 && stdin.stderr.contains("--follow needs a FILE"), "\(stdin.stderr)")
+    }
+
+    @Test("follow = true on a page directory: a page moved in later goes through, status has no total, SIGTERM ends with 0", .timeLimit(.minutes(2)))
+    func pipelineFollowsDirectory() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = SupervisorTests.uniqueName("follow")
+        let file = try SupervisorTests.pipeline(name, pages: 5, stages: SupervisorTests.relays, in: dir)
+        let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(
+            of: "directory = \"pages\"", with: "directory = \"pages\"\nfollow = true")
+        try text.write(to: file, atomically: true, encoding: .utf8)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        // The source's cursor tells what is done end to end.
+        func done() -> Int { SupervisorLifecycleTests.cursor(dir, name) }
+        #expect(await eventually(timeout: .seconds(60)) { done() == 5 }, "\(run.stderr)")
+        #expect(run.isRunning, "it goes on past the last page: \(run.stderr)")
+
+        // A page written elsewhere and moved in arrives whole.
+        let page = "<html><head><title>Tin mới</title></head><body><p>Phái bộ ngoại giao mới.</p></body></html>"
+        let staged = dir.appendingPathComponent("new.html")
+        try page.write(to: staged, atomically: true, encoding: .utf8)
+        try FileManager.default.moveItem(at: staged, to: dir.appendingPathComponent("pages/p99999.html"))
+        #expect(await eventually(timeout: .seconds(30)) { done() == 6 }, "\(run.stderr)")
+        #expect(run.stderr.contains("source: 1 new page in"), "\(run.stderr)")
+
+        let status = try await RunnelProcess.run(["status", "--name", name])
+        #expect(status.status == 0, "\(status.stderr)")
+        #expect(!status.stdoutText.contains("/0 done"), "no total while following: \(status.stdoutText)")
+
+        run.signal(SIGTERM)
+        #expect(await run.wait(timeout: .seconds(60)) == 0, "\(run.stderr)")
+        #expect(run.stderr.contains("6 outputs"), "the last stage wrote six lines: \(run.stderr)")
+    }
+}
