@@ -74,4 +74,23 @@ struct FollowTests {
         #expect(await run.wait(timeout: .seconds(60)) == 0, "\(run.stderr)")
         #expect(run.stderr.contains("6 outputs"), "the last stage wrote six lines: \(run.stderr)")
     }
+
+    @Test("runnel run --follow keeps a finished pipeline up until runnel stop; refused on a stdin source", .timeLimit(.minutes(2)))
+    func runFlag() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = SupervisorTests.uniqueName("followflag")
+        let file = try SupervisorTests.pipeline(name, pages: 3, stages: SupervisorTests.relays, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress", "--follow"], in: dir, name: "run")
+        #expect(await eventually(timeout: .seconds(60)) { SupervisorLifecycleTests.cursor(dir, name) == 3 }, "\(run.stderr)")
+        #expect(run.isRunning, "it goes on past the last page: \(run.stderr)")
+        let stop = try await RunnelProcess.run(["stop", "--name", name])
+        #expect(stop.status == 0, "\(stop.stderr)")
+        #expect(await run.wait(timeout: .seconds(60)) == 0, "\(run.stderr)")
+
+        let stdin = dir.appendingPathComponent("stdin.toml")
+        try "[source]\nurls = \"-\"\n[[stage]]\nname = \"relay\"\n".write(to: stdin, atomically: true, encoding: .utf8)
+        let refused = try await RunnelProcess.run(["run", stdin.path, "--follow"], in: dir)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("--follow is for a source file or directory"), "\(refused.stderr)")
+    }
 }

@@ -56,14 +56,23 @@ struct Run: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Serve Prometheus metrics here, e.g. tcp://127.0.0.1:9464.", valueName: "endpoint"))
     var metrics: String?
 
+    @Flag(help: "Go on past the last URL until stopped, taking the lines appended to the source's file or the pages added to its directory (follow = true in [source]).")
+    var follow = false
+
     @Option(help: .value("Run this host's part of a pipeline that places stages on [hosts].", example: "a", valueName: "name"))
     var host: String?
 
     func run() async throws {
         var origin = ExitStatus.Origin.pipelineFile  // what an INVALID_ARGUMENT is about
         do {
-            let definition = try PipelineDefinition(contentsOf: file)
+            var definition = try PipelineDefinition(contentsOf: file)
             for warning in definition.warnings { Deprecation.warn(warning) }
+            if follow {
+                if case .urls("-") = definition.source {
+                    throw ValidationError("--follow is for a source file or directory; urls = \"-\" (stdin) is read until it is closed anyway")
+                }
+                definition.follow = true
+            }
             var endpoint: Endpoint?
             if let metrics {
                 origin = .commandLine
