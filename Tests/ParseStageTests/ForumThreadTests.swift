@@ -9,13 +9,11 @@ import Testing
 /// the wcxb set).
 @Suite("Forum threads")
 struct ForumThreadTests {
-    static func parse(_ html: String) throws -> ArticleParsed {
-        try Fixture.parse(html, url: "https://forum.example.org/t/water-butts")
-    }
+    static let url = "https://forum.example.org/t/water-butts"
 
     @Test("the opening post comes first, though it and its card are mostly links; every reply follows, the short one too")
     func openingPostAndReplies() throws {
-        let article = try Self.parse(Fixture.text("page.forum-thread.html"))
+        let article = try Fixture.parse(Fixture.text("page.forum-thread.html"), url: Self.url)
         let opening = try #require(article.paragraphs.firstIndex { $0.hasPrefix("We took on a half plot this spring, with a shed") })
         let reply = try #require(article.paragraphs.firstIndex { $0.hasPrefix("Two linked butts, every time.") })
         #expect(opening < reply)
@@ -32,7 +30,7 @@ struct ForumThreadTests {
     @Test("without the microdata the link-heavy cards are dropped as before: the page's mark is what keeps them")
     func withoutMicrodata() throws {
         let html = try Fixture.text("page.forum-thread.html").replacingOccurrences(of: #"itemprop="text""#, with: "")
-        let article = try Self.parse(html)
+        let article = try Fixture.parse(html, url: Self.url)
         #expect(article.text.contains("Two linked butts, every time."))
         #expect(!article.text.contains("We took on a half plot"))
         #expect(!article.paragraphs.contains("Blocks under it!"))

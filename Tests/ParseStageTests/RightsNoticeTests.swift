@@ -18,9 +18,7 @@ struct RightsNoticeTests {
         return "<html><head><title>Cycle lanes approved</title></head><body><article>\(paragraphs)</article></body></html>"
     }
 
-    static func parse(_ html: String) throws -> ArticleParsed {
-        try Fixture.parse(html, url: "https://news.example.com/cycle-lanes")
-    }
+    static let url = "https://news.example.com/cycle-lanes"
 
     @Test(
         "a copyright line at the end of the article is left out, in any case and language",
@@ -32,7 +30,7 @@ struct RightsNoticeTests {
             "Example® and Example Studio® are registered trademarks of Example LLC © Copyright 1999-2026",
         ])
     func notice(_ line: String) throws {
-        let article = try Self.parse(Self.page(line))
+        let article = try Fixture.parse(Self.page(line), url: Self.url)
         #expect(article.paragraphs == Self.prose)
     }
 
@@ -44,7 +42,7 @@ struct RightsNoticeTests {
             "The judge said the © notice on the map, and the words all rights reserved printed under it, did not by themselves settle who owned it; the case turned on who had drawn the map, when, and for whom, and on what the council had paid for in 1974, when the survey office still drew every sheet by hand and kept no record of who held the rights.",
         ])
     func prose(_ line: String) throws {
-        let article = try Self.parse(Self.page(line))
+        let article = try Fixture.parse(Self.page(line), url: Self.url)
         #expect(article.paragraphs.last == line)
     }
 }

@@ -7,13 +7,11 @@ import Testing
 /// many of short lines, all of which are the page's content.
 @Suite("Service pages")
 struct ServicePageTests {
-    static func parse(_ html: String) throws -> ArticleParsed {
-        try Fixture.parse(html, url: "https://example.com/data-analytics")
-    }
+    static let url = "https://example.com/data-analytics"
 
     @Test("a service page gives its hero line, every section of short lines and its linked cards, not only its one section of prose")
     func sectionsOfShortLines() throws {
-        let article = try Self.parse(Fixture.text("page.service-sections.html"))
+        let article = try Fixture.parse(Fixture.text("page.service-sections.html"), url: Self.url)
         // Each card is one link: a link box, which an article's cleanup drops as navigation.
         #expect(article.paragraphs.contains("Dashboards"))
         #expect(article.paragraphs.contains("Plan stock and staff with models tested against your history."))
@@ -31,7 +29,7 @@ struct ServicePageTests {
         let html = try Fixture.text("page.service-sections.html")
             .replacingOccurrences(of: "<main>", with: #"<div class="strip"><p>Free delivery of every printed report, every day of the year.</p></div><div role="main" class="page-content">"#)
             .replacingOccurrences(of: "</main>", with: "</div>")
-        let article = try Self.parse(html)
+        let article = try Fixture.parse(html, url: Self.url)
         #expect(article.paragraphs.contains("Single sign-on support"))
         #expect(article.paragraphs.contains("Plan stock and staff with models tested against your history."))
         #expect(!article.text.contains("Free delivery"))
@@ -41,7 +39,7 @@ struct ServicePageTests {
     func productPageNotWidened() throws {
         let html = try Fixture.text("page.service-sections.html").replacingOccurrences(
             of: #"<meta property="og:type" content="website">"#, with: #"<meta property="og:type" content="product">"#)
-        let article = try Self.parse(html)
+        let article = try Fixture.parse(html, url: Self.url)
         #expect(article.paragraphs.contains { $0.hasPrefix("Our consultants work with your finance") })
         #expect(!article.paragraphs.contains("Retail chains"))
     }
