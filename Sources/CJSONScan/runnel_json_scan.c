@@ -62,6 +62,56 @@ static inline uint64_t escaped_bytes(uint64_t backslashes, uint64_t *carry) {
     return escaped;
 }
 
+/// What a 64-byte block of UTF-8 leaves the next one to check: the bytes at its start that must be
+/// continuations, and those whose range a lead at the block's end narrows (Unicode table 3-7).
+typedef struct {
+    uint64_t continuations;
+    uint64_t after_e0, after_ed, after_f0, after_f4;
+    /// How many bytes before the next block the sequence it ends began: where a closer look starts.
+    size_t back;
+} utf8_carry;
+
+/// The sixteen-bit masks of `compare(v, byte)` over a 64-byte block, as one word.
+#define BLOCK_MASK(compare, v, byte)                                                                  \
+    mask64(compare(v[0], _mm_set1_epi8((char)(byte))), compare(v[1], _mm_set1_epi8((char)(byte))), \
+           compare(v[2], _mm_set1_epi8((char)(byte))), compare(v[3], _mm_set1_epi8((char)(byte))))
+
+/// The bytes of a 64-byte block that break UTF-8, from masks of byte classes and no loop over
+/// characters. `high` holds the block's bytes from 0x80. Every lead marks the bytes its sequence
+/// takes after it; those must be exactly the continuations (a sequence cut short, a continuation
+/// no lead asked for, or a lead inside another's sequence all make the two differ). What is left
+/// are the leads that start nothing (C0, C1, F5–FF) and the second bytes that E0, ED, F0 and F4
+/// narrow (no overlong forms, no surrogates, nothing above U+10FFFF). A signed compare orders the
+/// bytes from 0x80 below the ASCII ones, 0x80 lowest.
+static inline uint64_t utf8_errors(const __m128i v[4], uint64_t high, utf8_carry *carry) {
+    uint64_t continuations = BLOCK_MASK(_mm_cmplt_epi8, v, 0xC0);  // 80–BF
+    uint64_t leads = BLOCK_MASK(_mm_cmpgt_epi8, v, 0xC1) & high;    // C2–FF
+    uint64_t errors = high & ~continuations & ~leads;                // C0, C1
+    uint64_t expected = carry->continuations | leads << 1;
+    uint64_t next = leads >> 63;
+    uint64_t longer = BLOCK_MASK(_mm_cmpgt_epi8, v, 0xDF) & high;    // E0–FF: three bytes or more
+    if ((longer | carry->after_e0 | carry->after_ed | carry->after_f0 | carry->after_f4) != 0) {
+        uint64_t longest = BLOCK_MASK(_mm_cmpgt_epi8, v, 0xEF) & high;  // F0–FF
+        errors |= BLOCK_MASK(_mm_cmpgt_epi8, v, 0xF4) & high;            // F5–FF
+        expected |= longer << 2 | longest << 3;
+        next |= longer >> 62 | longest >> 61;
+        uint64_t e0 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xE0), ed = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xED);
+        uint64_t f0 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xF0), f4 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xF4);
+        uint64_t below_a0 = BLOCK_MASK(_mm_cmplt_epi8, v, 0xA0), below_90 = BLOCK_MASK(_mm_cmplt_epi8, v, 0x90);
+        errors |= ((e0 << 1 | carry->after_e0) & below_a0) | ((ed << 1 | carry->after_ed) & continuations & ~below_a0)
+            | ((f0 << 1 | carry->after_f0) & below_90) | ((f4 << 1 | carry->after_f4) & continuations & ~below_90);
+        carry->after_e0 = e0 >> 63;
+        carry->after_ed = ed >> 63;
+        carry->after_f0 = f0 >> 63;
+        carry->after_f4 = f4 >> 63;
+    } else {
+        carry->after_e0 = carry->after_ed = carry->after_f0 = carry->after_f4 = 0;
+    }
+    carry->continuations = next;
+    carry->back = next != 0 ? (size_t)__builtin_clzll(leads) + 1 : 0;  // from the block's last lead
+    return errors | (continuations ^ expected);
+}
+
 /// `runnel_json_string_run` from `*i`, sixteen bytes at a time while a block fits before `n`:
 /// each escape and character in a block is stepped over without loading it again. Returns 0,
 /// with `*i` at the byte, where the run ends; 1 at the end of the blocks, or, when
@@ -109,20 +159,23 @@ static inline __attribute__((always_inline)) int string_blocks16(const uint8_t *
 size_t runnel_json_string_run(const uint8_t *p, size_t n) {
     size_t i = 0;
 #if RUNNEL_JSON_SSE2
-    // 64 bytes at a time with no loop over their escapes while the block holds only printable
-    // ASCII and the one-byte escapes (an HTML page: `\"` every fifteen bytes or so).
+    // 64 bytes at a time with no loop over their escapes or characters while the block holds
+    // printable ASCII, the one-byte escapes (an HTML page: `\"` every fifteen bytes or so) and
+    // well-formed UTF-8 (text in any script), a sequence or an escape carried into the next block.
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
     uint64_t carry = 0;
+    utf8_carry text = {0};
     while (i + 64 <= n) {
-        __m128i v0 = _mm_loadu_si128((const __m128i *)(p + i)), v1 = _mm_loadu_si128((const __m128i *)(p + i + 16));
-        __m128i v2 = _mm_loadu_si128((const __m128i *)(p + i + 32)), v3 = _mm_loadu_si128((const __m128i *)(p + i + 48));
-        uint64_t quotes = mask64(_mm_cmpeq_epi8(v0, quote), _mm_cmpeq_epi8(v1, quote), _mm_cmpeq_epi8(v2, quote),
-                                 _mm_cmpeq_epi8(v3, quote));
-        uint64_t backslashes = mask64(_mm_cmpeq_epi8(v0, backslash), _mm_cmpeq_epi8(v1, backslash),
-                                      _mm_cmpeq_epi8(v2, backslash), _mm_cmpeq_epi8(v3, backslash));
-        uint64_t others = mask64(_mm_cmplt_epi8(v0, space), _mm_cmplt_epi8(v1, space), _mm_cmplt_epi8(v2, space),
-                                 _mm_cmplt_epi8(v3, space));  // control bytes and non-ASCII
+        const __m128i v[4] = {
+            _mm_loadu_si128((const __m128i *)(p + i)), _mm_loadu_si128((const __m128i *)(p + i + 16)),
+            _mm_loadu_si128((const __m128i *)(p + i + 32)), _mm_loadu_si128((const __m128i *)(p + i + 48)),
+        };
+        uint64_t quotes = BLOCK_MASK(_mm_cmpeq_epi8, v, '"');
+        uint64_t backslashes = BLOCK_MASK(_mm_cmpeq_epi8, v, '\\');
+        uint64_t high = mask64(v[0], v[1], v[2], v[3]);  // the bytes from 0x80
+        uint64_t controls = BLOCK_MASK(_mm_cmplt_epi8, v, 0x20) & ~high;
         uint64_t carried = carry;
+        size_t back = text.back;
         uint64_t escaped = escaped_bytes(backslashes, &carry);
         uint64_t ends = quotes & ~escaped;
         uint64_t before = ends ? (ends & (0 - ends)) - 1 : ~(uint64_t)0;  // the bytes before the closing quote
@@ -133,25 +186,28 @@ size_t runnel_json_string_run(const uint8_t *p, size_t n) {
             bad |= unescaped[p[i + (size_t)__builtin_ctzll(codes)]] == 0;
             codes &= codes - 1;
         }
-        if (!bad && (others & before) == 0) {
+        // The quote too, where a sequence cut short would want a continuation.
+        uint64_t inside = ends ? before | (ends & (0 - ends)) : before;
+        if (!bad && (controls & before) == 0
+            && (((high & before) | text.continuations) == 0 || (utf8_errors(v, high, &text) & inside) == 0)) {
             if (ends != 0) return i + (size_t)__builtin_ctzll(ends);
             i += 64;
             continue;
         }
         // Something in this block needs a closer look: sixteen bytes at a time until the text
-        // is plain ASCII again (text in another script goes on as it began), from the block's
-        // start for an escape that is not one byte (taking along a backslash whose escape the
-        // first byte ends), else from the first control or non-ASCII byte (never an escaped one:
-        // that would be a bad escape).
-        if (bad) {
-            i -= carried;
+        // is plain ASCII again, from where the character or escape the block begins in began
+        // (an escape that is not one byte, malformed UTF-8 or a control may be anywhere in the
+        // block), else from the first control or non-ASCII byte.
+        if (carried != 0 || back != 0) {
+            i -= carried + back;
         } else {
-            i += (size_t)__builtin_ctzll(others & before);
+            i += (size_t)__builtin_ctzll((controls | high) & before | (bad ? 1 : 0));
         }
         carry = 0;
+        text = (utf8_carry){0};
         if (!string_blocks16(p, n, &i, 1)) return i;
     }
-    i -= carry;  // the rest from the backslash whose escape the next byte ends, if it does
+    i -= carry + text.back;  // the rest from the escape or character the next bytes end, if any
     if (!string_blocks16(p, n, &i, 0)) return i;
 #endif
     while (i < n) {

@@ -113,6 +113,31 @@ struct JSONScannerStringTests {
         #expect(rejected > 1000)  // a third of the trials hold a bad piece
     }
 
+    /// Text in other scripts is checked 64 bytes at a time as well, a character that crosses a
+    /// block's end carried into the next block. Here runs of two-, three- and four-byte characters
+    /// put a character across every block end, and each piece (well-formed or not) at every
+    /// offset of the first three blocks, with more text after it.
+    @Test("text in other scripts 64 bytes at a time: characters across every block end, each piece at every offset")
+    func scriptsAcrossBlocks() throws {
+        var checked = 0
+        var rejected = 0
+        for character in ["λ", "ệ", "😀"].map({ Array($0.utf8) }) {
+            for shift in 0..<character.count {
+                let lead = Array(repeating: UInt8(ascii: "a"), count: shift)
+                for count in 0..<(200 / character.count) {
+                    let text = lead + Array(repeating: character, count: count).joined()
+                    let after = Array(repeating: character, count: 40).joined()
+                    for piece in Self.utf8Pieces + [[]] {
+                        if !Self.expectFoundationsVerdict(on: text + piece + after) { rejected += 1 }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        #expect(checked == (2 * 100 + 3 * 66 + 4 * 50) * (Self.utf8Pieces.count + 1))
+        #expect(rejected == 598 * 13)  // the thirteen malformed pieces, each everywhere
+    }
+
     /// Scans `inside` as a string and expects Foundation's verdict on it and, when valid, the
     /// string's own end. The scanner reads from the opening quote, with bytes after the string
     /// (so that the sixteen at a time reaches past its end); Foundation reads the string in an array.
