@@ -62,11 +62,12 @@ static inline uint64_t escaped_bytes(uint64_t backslashes, uint64_t *carry) {
     return escaped;
 }
 
-/// What a 64-byte block of UTF-8 leaves the next one to check: the bytes at its start that must be
-/// continuations, and those whose range a lead at the block's end narrows (Unicode table 3-7).
+/// What a 64-byte block of UTF-8 leaves the next one to check.
 typedef struct {
+    /// The bytes at its start that must be continuations (bits 0–2).
     uint64_t continuations;
-    uint64_t after_e0, after_ed, after_f0, after_f4;
+    /// Which of E0, ED, F0, F4 (bits 0–3) is its last byte: the next block's first byte is narrowed.
+    uint64_t narrowing;
     /// How many bytes before the next block the sequence it ends began: where a closer look starts.
     size_t back;
 } utf8_carry;
@@ -76,13 +77,26 @@ typedef struct {
     mask64(compare(v[0], _mm_set1_epi8((char)(byte))), compare(v[1], _mm_set1_epi8((char)(byte))), \
            compare(v[2], _mm_set1_epi8((char)(byte))), compare(v[3], _mm_set1_epi8((char)(byte))))
 
+/// The second bytes out of the range that E0, ED, F0 and F4 narrow (Unicode table 3-7: E0 A0–BF,
+/// no overlong form; ED 80–9F, no surrogate; F0 90–BF, no overlong form; F4 80–8F, nothing above
+/// U+10FFFF). Looked for only in blocks with three- and four-byte sequences (or after one). (First
+/// asking whether the block holds any of the four at all made Vietnamese text slower, not faster.)
+static inline uint64_t narrowed_errors(const __m128i v[4], uint64_t continuations, utf8_carry *carry) {
+    uint64_t carried = carry->narrowing;
+    uint64_t e0 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xE0), ed = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xED);
+    uint64_t f0 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xF0), f4 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xF4);
+    uint64_t below_a0 = BLOCK_MASK(_mm_cmplt_epi8, v, 0xA0), below_90 = BLOCK_MASK(_mm_cmplt_epi8, v, 0x90);
+    carry->narrowing = e0 >> 63 | (ed >> 63) << 1 | (f0 >> 63) << 2 | (f4 >> 63) << 3;
+    return ((e0 << 1 | (carried & 1)) & below_a0) | ((ed << 1 | (carried >> 1 & 1)) & continuations & ~below_a0)
+        | ((f0 << 1 | (carried >> 2 & 1)) & below_90) | ((f4 << 1 | (carried >> 3 & 1)) & continuations & ~below_90);
+}
+
 /// The bytes of a 64-byte block that break UTF-8, from masks of byte classes and no loop over
 /// characters. `high` holds the block's bytes from 0x80. Every lead marks the bytes its sequence
 /// takes after it; those must be exactly the continuations (a sequence cut short, a continuation
 /// no lead asked for, or a lead inside another's sequence all make the two differ). What is left
-/// are the leads that start nothing (C0, C1, F5–FF) and the second bytes that E0, ED, F0 and F4
-/// narrow (no overlong forms, no surrogates, nothing above U+10FFFF). A signed compare orders the
-/// bytes from 0x80 below the ASCII ones, 0x80 lowest.
+/// are the leads that start nothing (C0, C1, F5–FF) and the second bytes that some leads narrow.
+/// A signed compare orders the bytes from 0x80 below the ASCII ones, 0x80 lowest.
 static inline uint64_t utf8_errors(const __m128i v[4], uint64_t high, utf8_carry *carry) {
     uint64_t continuations = BLOCK_MASK(_mm_cmplt_epi8, v, 0xC0);  // 80–BF
     uint64_t leads = BLOCK_MASK(_mm_cmpgt_epi8, v, 0xC1) & high;    // C2–FF
@@ -90,23 +104,17 @@ static inline uint64_t utf8_errors(const __m128i v[4], uint64_t high, utf8_carry
     uint64_t expected = carry->continuations | leads << 1;
     uint64_t next = leads >> 63;
     uint64_t longer = BLOCK_MASK(_mm_cmpgt_epi8, v, 0xDF) & high;    // E0–FF: three bytes or more
-    if ((longer | carry->after_e0 | carry->after_ed | carry->after_f0 | carry->after_f4) != 0) {
-        uint64_t longest = BLOCK_MASK(_mm_cmpgt_epi8, v, 0xEF) & high;  // F0–FF
-        errors |= BLOCK_MASK(_mm_cmpgt_epi8, v, 0xF4) & high;            // F5–FF
-        expected |= longer << 2 | longest << 3;
-        next |= longer >> 62 | longest >> 61;
-        uint64_t e0 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xE0), ed = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xED);
-        uint64_t f0 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xF0), f4 = BLOCK_MASK(_mm_cmpeq_epi8, v, 0xF4);
-        uint64_t below_a0 = BLOCK_MASK(_mm_cmplt_epi8, v, 0xA0), below_90 = BLOCK_MASK(_mm_cmplt_epi8, v, 0x90);
-        errors |= ((e0 << 1 | carry->after_e0) & below_a0) | ((ed << 1 | carry->after_ed) & continuations & ~below_a0)
-            | ((f0 << 1 | carry->after_f0) & below_90) | ((f4 << 1 | carry->after_f4) & continuations & ~below_90);
-        carry->after_e0 = e0 >> 63;
-        carry->after_ed = ed >> 63;
-        carry->after_f0 = f0 >> 63;
-        carry->after_f4 = f4 >> 63;
-    } else {
-        carry->after_e0 = carry->after_ed = carry->after_f0 = carry->after_f4 = 0;
+    if (longer != 0) {
+        expected |= longer << 2;
+        next |= longer >> 62;
+        uint64_t longest = BLOCK_MASK(_mm_cmpgt_epi8, v, 0xEF) & high;  // F0–FF: four bytes
+        if (longest != 0) {
+            errors |= BLOCK_MASK(_mm_cmpgt_epi8, v, 0xF4) & high;       // F5–FF
+            expected |= longest << 3;
+            next |= longest >> 61;
+        }
     }
+    if ((longer | carry->narrowing) != 0) errors |= narrowed_errors(v, continuations, carry);
     carry->continuations = next;
     carry->back = next != 0 ? (size_t)__builtin_clzll(leads) + 1 : 0;  // from the block's last lead
     return errors | (continuations ^ expected);

@@ -121,7 +121,8 @@ struct JSONScannerStringTests {
     func scriptsAcrossBlocks() throws {
         var checked = 0
         var rejected = 0
-        for character in ["λ", "ệ", "😀"].map({ Array($0.utf8) }) {
+        // Two, three and four bytes; ठ (E0) and 힣 (ED) narrow the byte after them.
+        for character in ["λ", "ệ", "ठ", "힣", "😀"].map({ Array($0.utf8) }) {
             for shift in 0..<character.count {
                 let lead = Array(repeating: UInt8(ascii: "a"), count: shift)
                 for count in 0..<(200 / character.count) {
@@ -134,8 +135,8 @@ struct JSONScannerStringTests {
                 }
             }
         }
-        #expect(checked == (2 * 100 + 3 * 66 + 4 * 50) * (Self.utf8Pieces.count + 1))
-        #expect(rejected == 598 * 13)  // the thirteen malformed pieces, each everywhere
+        #expect(checked == (2 * 100 + 3 * 3 * 66 + 4 * 50) * (Self.utf8Pieces.count + 1))
+        #expect(rejected == 994 * 13)  // the thirteen malformed pieces, each everywhere
     }
 
     /// Scans `inside` as a string and expects Foundation's verdict on it and, when valid, the
