@@ -208,7 +208,7 @@ actor LinkDownstream: Downstream {
 
     private nonisolated func connectLoop() async {
         var backoff = Duration.milliseconds(50)
-        var announcedOutage = false
+        var outage: OutageNotice?
         var refusals = 0
         while !Task.isCancelled, await !isStopping {
             let connection: LineConnection
@@ -221,19 +221,31 @@ actor LinkDownstream: Downstream {
                     return
                 }
                 if Self.isRefusal(error) { backoff = .seconds(5) }
-                if !announcedOutage {
+                if outage == nil {
                     logger.warning("\(error.code.name): \(error.message); retrying with backoff")
-                    announcedOutage = true
+                    outage = OutageNotice(since: .now)
+                } else if let away = outage?.due(at: .now) {
+                    let waiting = await waitingCount
+                    let messages = waiting == 1 ? "1 message waits" : "\(waiting) messages wait"
+                    logger.warning(
+                        "still cannot reach \(endpoint) after \(TimeSpan(.seconds(away.components.seconds))) of trying; \(messages) for it: is the next stage running there?")
                 }
                 try? await Task.sleep(for: backoff)
                 backoff = min(backoff * 2, Self.maxBackoff)
                 continue
             }
+            // Reached: a peer away long enough to be reported is said to be back once it answers.
+            let awaySince = outage?.since
+            outage = nil
             let watchdog = Task { await self.watch(connection) }
             let linksBefore = await reconnects
             do {
                 try await connection.run { reader, writer in
                     let peer = try await self.handshake.connect(&reader, writer)
+                    if let awaySince, awaySince.duration(to: .now) >= OutageNotice.reportsAfter[0] {
+                        let away = TimeSpan(.seconds(awaySince.duration(to: .now).components.seconds))
+                        self.logger.info("reached \(peer.stage) at \(self.endpoint) after \(away)")
+                    }
                     await self.connected(writer: writer, connection: connection, peer: peer.stage)
                     do throws(RunnelError) {
                         while let input = try await reader.next() {
@@ -276,7 +288,7 @@ actor LinkDownstream: Downstream {
             watchdog.cancel()
             await disconnected()
             if await isStopping { break }
-            announcedOutage = false
+            outage = nil
             if await reconnects > linksBefore, backoff < .seconds(5) {
                 // The link was up: a peer that is restarted (a supervisor's, after a crash) is
                 // tried again within 50 ms, not after the seconds earlier outages grew the wait to.
@@ -286,6 +298,9 @@ actor LinkDownstream: Downstream {
             backoff = min(backoff * 2, Self.maxBackoff)
         }
     }
+
+    /// The messages held for the peer, sent or not.
+    private var waitingCount: Int { window.count }
 
     /// The longest wait between two tries to reach a peer that is away.
     static let maxBackoff = Duration.seconds(2)
