@@ -16,7 +16,8 @@ import Glibc
 /// A pipe has no acks: a message counts as done when its outputs are written. Failures become
 /// `error` records that go downstream (or to ``RunnerConfiguration/deadLetterPath``), each also
 /// reported on stderr in one line, so nothing vanishes. On SIGTERM or SIGINT it stops reading,
-/// finishes and writes the batch in hand, and exits 0.
+/// finishes and writes the batch in hand, and exits 0; a second signal cuts the batch short
+/// (``StopSignal``). Either way the summary names the input line the unprocessed rest begins at.
 ///
 /// ```swift
 /// let runner = FilterRunner(stage: ParseStage(), input: try FileInput(path: "-"),
@@ -56,12 +57,23 @@ public final class FilterRunner<S: Stage>: Sendable {
     /// Reads the input to its end (or to a stop signal) and returns what happened.
     /// - Throws: ``RunnelError`` when the output cannot be written (a closed pipe, a full disk).
     public func run() async throws(RunnelError) -> StageStatistics {
+        let stop = StopSignal.install(logger: logger)
+        // In a task of its own, which a second signal cancels: the batch in hand is cut short.
+        let work = Task { () async throws(RunnelError) -> StageStatistics in try await self.run(stop: stop) }
+        stop.onUrgent { work.cancel() }
+        do {
+            return try await work.value
+        } catch {
+            throw error as? RunnelError ?? RunnelError(.internal, "\(error)")
+        }
+    }
+
+    private func run(stop: StopSignal) async throws(RunnelError) -> StageStatistics {
         let configuration = processor.configuration
         let name = processor.stage.service.name
         let decoder = StreamDecoder(limits: configuration.limits)
         let encoder = StreamEncoder(format: configuration.zstdOutput ? .zstd(level: configuration.zstdLevel) : .plain)
         let deadLetterEncoder = StreamEncoder(format: .zstd(level: configuration.zstdLevel))
-        let stop = StopSignal.install(logger: logger)
         let progress = FilterProgress.start(logger: logger)
         defer { progress?.stop() }
         SupervisorWatch.start()
@@ -173,9 +185,18 @@ public final class FilterRunner<S: Stage>: Sendable {
                 // whole (issue 14).
                 var order = InputOrder<StageProcessor<S>.Processed>(count: batch.count)
                 var failure: RunnelError?
+                // Where a second signal cut the batch short: from the first result not yet
+                // written when it came, nothing of the batch is written.
+                var written = 0
+                var cut: Int?
                 await processor.process(batch) { index, processed in
                     order.put(processed, at: index)
                     while let result = order.next() {
+                        if cut != nil || Task.isCancelled {
+                            cut = cut ?? written
+                            continue
+                        }
+                        written += 1
                         if result.attempts > 1 { statistics.retried += result.attempts - 1 }
                         for message in result.outputs {
                             if message.type == MessageType.error && result.input.id == message.id
@@ -210,6 +231,12 @@ public final class FilterRunner<S: Stage>: Sendable {
                     sent.removeAll()
                 }
                 try await write(encoder, deadLetterEncoder)
+                if let cut {
+                    let first = start - batch.count + cut
+                    statistics.received -= batch.count - cut
+                    unprocessed = (count: received.count - first, fromLine: receivedLines[first])
+                    break
+                }
                 progress?.update(received: statistics.received, emitted: statistics.emitted)
             }
             if !sent.isEmpty { capture.sent(sent) }

@@ -8,13 +8,15 @@ import Glibc
 
 /// SIGTERM and SIGINT as a request to stop: a runner blocked reading its input has nothing in
 /// flight and exits at once (status 0); one that is working finishes the batch it holds first,
-/// and says so. A second signal (an impatient Ctrl-C) does not cut the batch short: on a pipe
-/// nothing would send it again. It is told what it waits for and how to end at once.
+/// and says so. A second signal (an impatient Ctrl-C) cuts that batch short: what it finished
+/// is written, the rest of its input is named at the end to be given again (on a pipe nothing
+/// would send it again). The stage's work is cancelled, so a fetch stops waiting out its polite
+/// delays; a stage busy on the CPU ends its step first. Further signals are told SIGKILL.
 final class StopSignal: Sendable {
     private struct State {
         var reading = false
-        var requested = false
-        var toldAgain = false
+        var signals = 0
+        var onUrgent: (@Sendable () -> Void)?
     }
 
     private let state = Mutex(State())
@@ -31,29 +33,37 @@ final class StopSignal: Sendable {
         return signal
     }
 
-    var isRequested: Bool { state.withLock { $0.requested } }
+    var isRequested: Bool { state.withLock { $0.signals > 0 } }
+
+    /// What a second signal does: cancel the work in hand.
+    func onUrgent(_ action: @escaping @Sendable () -> Void) {
+        state.withLock { $0.onUrgent = action }
+    }
 
     func setReading(_ reading: Bool) {
         let exitNow = state.withLock { s -> Bool in
             s.reading = reading
-            return reading && s.requested
+            return reading && s.signals > 0
         }
         if exitNow { exit(0) }
     }
 
     private func request() {
-        let (exitNow, first, tellAgain) = state.withLock { s -> (Bool, Bool, Bool) in
-            defer {
-                if s.requested { s.toldAgain = true }
-                s.requested = true
-            }
-            return (s.reading, !s.requested, s.requested && !s.toldAgain)
+        let (exitNow, count, urgent) = state.withLock { s -> (Bool, Int, (@Sendable () -> Void)?) in
+            s.signals += 1
+            return (s.reading, s.signals, s.signals == 2 ? s.onUrgent : nil)
         }
         if exitNow { exit(0) }
-        if first {
-            logger.info("stopping after the batch in hand")
-        } else if tellAgain {
-            logger.warning("still finishing the batch in hand, whose input would be lost; SIGKILL ends at once")
+        switch count {
+        case 1:
+            logger.info("stopping after the batch in hand (a second signal cuts it short)")
+        case 2:
+            logger.warning("cutting the batch in hand short: the input it leaves is named at the end")
+            urgent?()
+        case 3:
+            logger.warning("still ending the batch in hand; SIGKILL ends at once")
+        default:
+            break
         }
     }
 }

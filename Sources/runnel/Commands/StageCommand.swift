@@ -20,7 +20,8 @@ let pipeDeliveryHelp = """
     A failed message becomes an `error` record that flows downstream (the store \
     keeps it), or goes to --dead-letter; each is also reported on stderr in one \
     line. SIGTERM/SIGINT: stop reading, finish the batch in hand, name the \
-    input line the unprocessed rest begins at, exit 0.
+    input line the unprocessed rest begins at, exit 0; a second one cuts the \
+    batch short (what it finished is written, the rest named).
     """
 
 /// Runs `stage` with a stage command's options: as a filter between streams, or with acks when
