@@ -44,6 +44,43 @@ struct FollowTests {
         #expect(stdin.status == 64 && stdin.stderr.contains("--follow needs a FILE"), "\(stdin.stderr)")
     }
 
+    @Test("send --follow follows the name: a list saved anew or rotated is read from its start; with a cursor reading ends, saying why", .timeLimit(.minutes(1)))
+    func sendFollowsTheName() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let socket = "unix:" + dir.appendingPathComponent("recv.sock").path
+        let recv = try BackgroundProcess(["recv", "--listen", socket], in: dir, name: "recv")
+        #expect(await eventually { FileManager.default.fileExists(atPath: dir.appendingPathComponent("recv.sock").path) })
+        func received() -> [String] { recv.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /example\.vn\/(\w+)/).map { String($0.1) } } }
+        let urls = dir.appendingPathComponent("urls.txt")
+        try "https://example.vn/a\n".write(to: urls, atomically: true, encoding: .utf8)
+        let send = try BackgroundProcess(["send", socket, urls.path, "--urls", "--follow"], in: dir, name: "send")
+        #expect(await eventually { received() == ["a"] }, "\(send.stderr)")
+
+        // Saved anew, as an editor saves: a new file renamed over the old name.
+        try "https://example.vn/b\n".write(to: urls, atomically: true, encoding: .utf8)
+        #expect(await eventually { received() == ["a", "b"] }, "\(send.stderr)")
+        // Rotated: moved away, and a new file of that name comes later.
+        try FileManager.default.moveItem(at: urls, to: dir.appendingPathComponent("urls.txt.1"))
+        try "https://example.vn/c\n".write(to: urls, atomically: false, encoding: .utf8)
+        #expect(await eventually { received() == ["a", "b", "c"] }, "\(send.stderr)")
+        #expect(send.stderr.contains("urls.txt was replaced (rotated, or saved anew): reading it from its start"), "\(send.stderr)")
+        #expect(send.isRunning, "it follows on: \(send.stderr)")
+        send.signal(SIGTERM)
+        #expect(await send.wait(timeout: .seconds(20)) == 0, "\(send.stderr)")
+
+        // A cursor counts the lines of one file: a replaced list ends the reading, with what to do.
+        let cursor = dir.appendingPathComponent("cursor").path
+        let kept = try BackgroundProcess(["send", socket, urls.path, "--urls", "--follow", "--cursor", cursor], in: dir, name: "kept")
+        #expect(await eventually { received().count == 4 }, "\(kept.stderr)")
+        try "https://example.vn/d\n".write(to: urls, atomically: true, encoding: .utf8)
+        #expect(await kept.wait(timeout: .seconds(20)) == 0, "it ends by itself: \(kept.stderr)")
+        #expect(kept.stderr.contains("remove \(cursor) and run again"), "\(kept.stderr)")
+        #expect(received() == ["a", "b", "c", "c"], "d is not read under the old file's cursor")
+        recv.signal(SIGTERM)
+        _ = await recv.wait(timeout: .seconds(10))
+    }
+
     @Test("follow = true on a page directory: a page moved in later goes through, status has no total, SIGTERM ends with 0", .timeLimit(.minutes(2)))
     func pipelineFollowsDirectory() async throws {
         let dir = try RunnelProcess.temporaryDirectory()

@@ -14,7 +14,7 @@ extension LinkRunner {
         default: input = try FileInput(path: "-")
         }
         let box = InputBox(input)
-        let decoder = StreamDecoder(limits: processor.configuration.limits)
+        var decoder = StreamDecoder(limits: processor.configuration.limits)
         let limit = InFlightLimit(options.outputCapacity)
         let skip = cursor?.start ?? 0
         if skip > 0 { logger.info("resuming after line \(skip) (cursor \(cursor!.path))") }
@@ -86,12 +86,28 @@ extension LinkRunner {
                 switch read {
                 case let .success(chunk?): try decoder.feed(chunk) { take($0) }
                 case .success(nil):
-                    if let watch {
-                        // A line still without its newline stays in the decoder until it has one.
-                        if await watch.changed() != nil { continue }
+                    guard let watch, case let .file(path) = endpoint else {
+                        finished = true
+                        try decoder.finish { take($0) }
+                        break
                     }
-                    finished = true
-                    try decoder.finish { take($0) }
+                    // Following: a line still without its newline stays in the decoder until it
+                    // has one, unless the file is replaced under its name or truncated.
+                    switch try followed(box, path: path, cursor: cursor, watch: watch) {
+                    case .same:
+                        if await watch.changed() == nil {
+                            finished = true
+                            try decoder.finish { take($0) }
+                        }
+                    case .anew:
+                        try decoder.finish { take($0) }  // the old file's last line, whole or not
+                        decoder = StreamDecoder(limits: processor.configuration.limits)
+                    case .gone:
+                        _ = await watch.changed()  // for a file of that name to arrive
+                    case .end:
+                        finished = true
+                        try decoder.finish { take($0) }
+                    }
                 case let .failure(error):
                     // The stream ends here, with the error passed on as a record downstream.
                     logger.error("\(error.code.name): \(error.message)")
@@ -112,6 +128,48 @@ extension LinkRunner {
     }
 }
 
+
+/// What a followed file's reader does at its end (``LinkRunner/followed(_:path:cursor:watch:)``).
+enum FollowedFile {
+    /// Wait for more lines.
+    case same
+    /// Read the new file under the name (or the file again) from its start.
+    case anew
+    /// Wait for a file of that name to arrive.
+    case gone
+    /// Stop reading.
+    case end
+}
+
+extension LinkRunner {
+    /// At the end of a followed file, follows its name as `tail -F` does: a file replaced under
+    /// it (a log rotated, a list saved anew by an editor) is read from its start, as is one
+    /// truncated (`copytruncate`); lines written to the old file after this are not read. A
+    /// `--cursor` counts the lines of one file, so there the run ends instead, with what to do.
+    func followed(_ box: InputBox, path: String, cursor: InputCursor?, watch: FileWatch) throws(RunnelError) -> FollowedFile {
+        guard let change = box.input.change else { return .same }
+        let what = change == .replaced ? "replaced (rotated, or saved anew)" : "truncated"
+        if let cursor {
+            logger.warning(
+                "\(path) was \(what); the cursor counts the lines of one file, so reading ends here: remove \(cursor.path) and run again to read the new file")
+            return .end
+        }
+        switch change {
+        case .replaced:
+            let next: FileInput
+            do throws(RunnelError) { next = try FileInput(path: path) } catch {
+                guard error.code == .notFound else { throw error }
+                return .gone
+            }
+            box.input = next
+            watch.rewatch()
+        case .truncated:
+            _ = box.input.seek(to: 0)
+        }
+        logger.info("\(path) was \(what): reading it from its start")
+        return .anew
+    }
+}
 
 /// At most N inputs in flight from a stream, so a slow downstream slows the reading.
 final class InFlightLimit: Sendable {
@@ -160,6 +218,7 @@ final class InFlightLimit: Sendable {
 
 /// The input file, used on one queue at a time.
 final class InputBox: @unchecked Sendable {
-    let input: FileInput
+    /// Replaced only between reads, when a followed file is replaced under its name.
+    var input: FileInput
     init(_ input: FileInput) { self.input = input }
 }

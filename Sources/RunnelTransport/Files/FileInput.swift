@@ -84,6 +84,24 @@ public final class FileInput {
         return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
+    /// What became of a followed file since it was opened: whether its name now leads to another
+    /// file (or to none: moved away, as a log rotates, or saved anew, as an editor saves) or it
+    /// was cut shorter than what was read (`copytruncate`). Nil while it is as it was.
+    public var change: Change? {
+        guard path != "-" else { return nil }
+        var open = stat()
+        var named = stat()
+        guard fstat(fd, &open) == 0 else { return nil }
+        guard stat(path, &named) == 0, named.st_dev == open.st_dev, named.st_ino == open.st_ino else { return .replaced }
+        return lseek(fd, 0, SEEK_CUR) > open.st_size ? .truncated : nil
+    }
+
+    /// See ``change``.
+    public enum Change: Sendable {
+        case replaced
+        case truncated
+    }
+
     /// Makes the next ``read(_:)`` start at `offset` from the start of a regular file.
     /// - Returns: `false`, changing nothing, when the input is not a regular file.
     public func seek(to offset: Int) -> Bool {

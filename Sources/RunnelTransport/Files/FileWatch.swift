@@ -25,7 +25,9 @@ public final class FileWatch: Sendable {
 
     /// What to watch for.
     public enum Events: Sendable {
-        /// Bytes written to a file (a list someone appends to).
+        /// Bytes written to a file (a list someone appends to), and the file moved, removed or
+        /// replaced under its name: its directory is watched too, for a file of that name that
+        /// arrives (a log rotated, a list saved anew by an editor). See ``rewatch()``.
         case writes
         /// Files that arrive in a directory whole: closed after writing, or moved in.
         case arrivals
@@ -47,11 +49,21 @@ public final class FileWatch: Sendable {
         self.path = path
         let fd = inotify_init1(Int32(IN_NONBLOCK) | Int32(IN_CLOEXEC))
         guard fd >= 0 else { throw RunnelError.posix(errno, "cannot watch \(path) (inotify)") }
-        let mask = events == .writes ? UInt32(IN_MODIFY) : UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)
+        let mask = events == .writes ? Self.fileMask : UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVED_TO)
         guard inotify_add_watch(fd, path, mask) >= 0 else {
             let error = RunnelError.posix(errno, "cannot watch \(path)")
             close(fd)
             throw error
+        }
+        if events == .writes {
+            // A new file under the name: created, or moved in.
+            let slash = path.lastIndex(of: "/")
+            let directory = slash.map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+            guard inotify_add_watch(fd, directory, UInt32(IN_CREATE) | UInt32(IN_MOVED_TO)) >= 0 else {
+                let error = RunnelError.posix(errno, "cannot watch \(directory)")
+                close(fd)
+                throw error
+            }
         }
         descriptor = fd
         source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: DispatchQueue(label: "runnel.file-watch"))
@@ -61,6 +73,17 @@ public final class FileWatch: Sendable {
     }
 
     deinit { source.cancel() }
+
+    /// A file's writes, and its moving, removal or replacement (a link count that drops).
+    private static let fileMask = UInt32(IN_MODIFY) | UInt32(IN_MOVE_SELF) | UInt32(IN_DELETE_SELF) | UInt32(IN_ATTRIB)
+
+    /// Watches the file now under ``path`` (for ``Events/writes``, once a reader has opened the
+    /// file that replaced the one it followed).
+    /// - Returns: false when there is none to watch.
+    @discardableResult
+    public func rewatch() -> Bool {
+        inotify_add_watch(descriptor, path, Self.fileMask) >= 0
+    }
 
     /// Waits until the watched path changed since the last call (at once if it did meanwhile).
     /// - Returns: the names of the files that arrived (for ``Events/arrivals``; none for

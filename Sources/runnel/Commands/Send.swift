@@ -72,7 +72,7 @@ struct SendInputOptions: ParsableArguments {
     @Flag(help: "Turn bare URL lines (http, https, file) into url.requested messages; skip # comments.")
     var urls = false
 
-    @Flag(help: "At the end of FILE, wait for lines appended to it instead of ending (a URL list that grows; a file saved anew in its place is not followed); SIGTERM or Ctrl-C ends.")
+    @Flag(help: "At the end of FILE, wait for lines appended to it instead of ending (a URL list that grows). Followed by name, as tail -F: a file saved anew in its place, rotated or truncated is read from its start (with --cursor, reading ends there instead). SIGTERM or Ctrl-C ends.")
     var follow = false
 
     @OptionGroup var stream: StreamOptions
