@@ -11,6 +11,8 @@ import Glibc
 /// of one site, a request every quarter second, is five minutes of silence, and a slow polite
 /// fetch looked like a stuck one. When stderr is a terminal, a line goes out every ``interval``
 /// that something moved (`340 in, 338 out so far, 4.1 a second`); a pipe or a log file gets none.
+/// A stage between two pipes (`parse` in `fetch < urls.txt | parse | store`) is quiet: the two
+/// ends of the pipe tell for it, so a terminal gets two lines every ten seconds, not one a stage.
 final class FilterProgress: Sendable {
     private struct Counts: Equatable {
         var received = 0
@@ -26,7 +28,7 @@ final class FilterProgress: Sendable {
 
     /// Starts reporting to `logger` when stderr is a terminal; nil otherwise.
     static func start(logger: Logger, interval: Duration = .seconds(10)) -> FilterProgress? {
-        guard isatty(STDERR_FILENO) == 1 else { return nil }
+        guard isatty(STDERR_FILENO) == 1, !(isPipe(STDIN_FILENO) && isPipe(STDOUT_FILENO)) else { return nil }
         let progress = FilterProgress()
         let started = ContinuousClock.now
         let task = Task { [weak progress] in
@@ -42,6 +44,11 @@ final class FilterProgress: Sendable {
         }
         progress.reporter.withLock { $0 = task }
         return progress
+    }
+
+    private static func isPipe(_ descriptor: Int32) -> Bool {
+        var info = stat()
+        return fstat(descriptor, &info) == 0 && (info.st_mode & S_IFMT) == S_IFIFO
     }
 
     /// The counts so far (the runner's statistics after a batch).
