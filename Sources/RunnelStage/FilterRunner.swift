@@ -137,7 +137,7 @@ public final class FilterRunner<S: Stage>: Sendable {
                             return
                         }
                         let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
-                        undecodable.append(processor.errorRecord(error.at(.line(number)), rawLine: raw))
+                        undecodable.append(processor.errorRecord(processor.stage.unreadable(raw, error, line: number), rawLine: raw))
                         if markupLine == nil, bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D }) == UInt8(ascii: "<") {
                             markupLine = number
                         }

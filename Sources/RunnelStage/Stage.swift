@@ -57,6 +57,11 @@ public protocol Stage: Sendable {
     /// ```
     func adopt(rawLine: String) -> Envelope?
 
+    /// Why a line that is no message is not adopted either, in words for its error record, when
+    /// the stage can say it better than the JSON parser: fetch says a line is not a URL, or that
+    /// a URL cannot hold a space. Nil (the default) keeps the parser's words.
+    func unadoptedReason(rawLine: String) -> String?
+
     /// Called once after the last batch, when the input has ended or a stop signal ended the
     /// run: a stage that holds a resource lets it go here. `wrap` closes its child's stdin and
     /// waits for it to exit. The default does nothing.
@@ -71,6 +76,14 @@ extension Stage {
     }
 
     public func adopt(rawLine: String) -> Envelope? { nil }
+
+    public func unadoptedReason(rawLine: String) -> String? { nil }
+
+    /// The error of a line that is neither a message nor adopted, at its line: in the stage's
+    /// words (``unadoptedReason(rawLine:)``), else the parser's `error`.
+    func unreadable(_ rawLine: String, _ error: RunnelError, line: Int) -> RunnelError {
+        (unadoptedReason(rawLine: rawLine).map { RunnelError(.invalidArgument, $0) } ?? error).at(.line(line))
+    }
 
     public func finish() async {}
 }

@@ -31,6 +31,17 @@ struct FetchCommandTests {
         #expect(result.stderr.contains(missing))
     }
 
+    @Test("a line that is no URL, or a URL with a space in it, is named for what it is, not as bad JSON; a broken message keeps the parser's words")
+    func linesThatAreNoURL() async throws {
+        let input = "https://example.vn/tin tức\nexample.vn/a\n{\"id\":\"x\"\n"
+        let result = try await RunnelProcess.run(["fetch"], stdin: Data(input.utf8))
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines.count == 3, "one error record a line: \(result.stdoutText)")
+        #expect(result.stderr.contains(#"line 1: a URL cannot hold a space ("https://example.vn/tin tức"): percent-encode it (%20)"#), "\(result.stderr)")
+        #expect(result.stderr.contains(#"line 2: neither a URL (http, https or file) nor a JSON message: "example.vn/a""#), "\(result.stderr)")
+        #expect(result.stderr.contains("line 3: not valid JSON"), "\(result.stderr)")
+    }
+
     @Test("--help teaches with examples")
     func help() async throws {
         let result = try await RunnelProcess.run(["fetch", "--help"])

@@ -78,7 +78,7 @@ extension LinkRunner {
                             return
                         }
                         let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)
-                        jobs.append(errorJob(processor.errorRecord(error.at(.line(number)), rawLine: raw), done: lineDone(index)))
+                        jobs.append(errorJob(processor.errorRecord(processor.stage.unreadable(raw, error, line: number), rawLine: raw), done: lineDone(index)))
                     }
                 }
             }

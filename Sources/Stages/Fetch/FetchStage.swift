@@ -100,6 +100,18 @@ public struct FetchStage: MessageStage {
         return Envelope(type: MessageType.urlRequested, body: URLRequested(url: line).jsonBody)
     }
 
+    /// A line meant as a message (`{…}`) keeps the JSON parser's words; any other is not a URL
+    /// this stage takes, or one with a space in it, which a URL cannot hold.
+    public func unadoptedReason(rawLine: String) -> String? {
+        let line = Self.trimmed(rawLine)
+        guard let first = line.first, first != "{" else { return nil }
+        let shown = line.count > 100 ? "\(line.prefix(100))…" : line
+        if let scheme = line.split(separator: ":", maxSplits: 1).first?.lowercased(), ["http", "https", "file"].contains(scheme) {
+            return "a URL cannot hold a space (\"\(shown)\"): percent-encode it (%20), and give one URL a line"
+        }
+        return "neither a URL (http, https or file) nor a JSON message: \"\(shown)\""
+    }
+
     /// `text` without the white space and newlines around it, as Foundation's
     /// `trimmingCharacters(in: .whitespacesAndNewlines)` gives it; without calling it when the
     /// first and last bytes are printable ASCII, as a URL's are.
