@@ -66,6 +66,15 @@ struct CheckCommandTests {
         #expect(result.stderr.contains("insert a stage between them"), "\(result.stderr)")
     }
 
+    @Test("a misspelt flag in a stage's args: the stage's own complaint, at the line, with where its options are listed", .timeLimit(.minutes(1)))
+    func misspeltFlag() async throws {
+        let dir = try Self.write("[source]\ndirectory = \"pages\"\n\n[[stage]]\nname = \"fetch\"\nargs = [\"--dealy\", \"0s\"]\n")
+        let result = try await RunnelProcess.run(["check", "p.toml"], in: dir)
+        #expect(result.status == 78, "\(result.stderr)")
+        #expect(result.stderr.contains("p.toml:4: stage fetch refused its arguments: Unknown option '--dealy'. Did you mean '--delay'?"), "\(result.stderr)")
+        #expect(result.stderr.contains("runnel fetch --help lists what it takes"), "\(result.stderr)")
+    }
+
     @Test("a command that is not a Runnel stage: its status and stderr are shown, and a silent one is killed in time", .timeLimit(.minutes(1)))
     func notAStage() async throws {
         let text = """

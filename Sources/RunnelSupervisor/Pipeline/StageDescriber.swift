@@ -210,7 +210,21 @@ public struct StageDescriber: Sendable {
         {
             return .success(service)
         }
-        let status = child.rawStatus.map { ChildProcess.decode($0).description } ?? "an unknown status"
+        let exit = child.rawStatus.map { ChildProcess.decode($0) }
+        if case .exited(64) = exit, let complaint = child.errorLines(Self.errorLines).first(where: { $0.contains("Error: ") }),
+            !complaint.contains("'--describe'")
+        {
+            // EX_USAGE: the stage is there and refused what `args` gave it (a misspelt flag); one
+            // that does not know --describe is no stage (below).
+            let help = stage.command == nil ? "runnel \(stage.name) --help" : "the program's --help"
+            return .failure(
+                PipelineProblem(
+                    .command, file: file, line: stage.line,
+                    "stage \(stage.name) refused its arguments: \(complaint.replacingOccurrences(of: "Error: ", with: "").trimmingCharacters(in: .whitespaces))",
+                    fix: "\(help) lists what it takes; the command was \(shown)",
+                    details: []))
+        }
+        let status = exit?.description ?? "an unknown status"
         let what = child.output.isEmpty ? "printed nothing on stdout" : "printed no service definition on stdout"
         return .failure(
             PipelineProblem(
