@@ -2,6 +2,30 @@ import RunnelProtocol
 import RunnelTransport
 import Synchronization
 
+/// The inputs a downstream ack completes together, whose upstream links are answered once it
+/// has released them all, on the task that handled it: no task made and woken per ack to send
+/// the upstream's (issue 14).
+///
+/// ```swift
+/// AckBatch.completing { for message in done { message.ticket.release() } }
+/// ```
+final class AckBatch: Sendable {
+    @TaskLocal static var current: AckBatch?
+
+    private let links = Mutex<[InboundLink]>([])
+
+    func add(_ link: InboundLink) {
+        links.withLock { $0.append(link) }
+    }
+
+    /// Runs `body`, in which inputs are completed, then sends each link's ack.
+    static func completing(_ body: () -> Void) {
+        let batch = AckBatch()
+        $current.withValue(batch) { body() }
+        for link in batch.links.withLock({ $0 }) { link.flush() }
+    }
+}
+
 /// The receiving end of one upstream connection: which of its messages are done, and the
 /// acks and credit that go back. Acks are coalesced: completions that arrive together (one
 /// downstream ack releases many) are answered with one `ack` and one `credit` line.
@@ -104,14 +128,21 @@ final class InboundLink: Sendable {
         return fresh
     }
 
-    /// The message `seq` is done: its outputs are safe downstream.
+    /// The message `seq` is done: its outputs are safe downstream. The ack goes once the
+    /// completions made with it are all in: at the end of the ``AckBatch`` open on this task (a
+    /// downstream ack releasing many inputs), else in a task of its own.
     func complete(seq: UInt64) {
         let schedule = state.withLock { s -> Bool in
             s.window.complete(seq: seq)
             defer { s.flushScheduled = true }
             return !s.flushScheduled
         }
-        if schedule { Task { self.flush() } }
+        guard schedule else { return }
+        if let batch = AckBatch.current {
+            batch.add(self)
+        } else {
+            Task { self.flush() }
+        }
     }
 
     /// Stop granting credit (draining): the sender then stops after what it already has.

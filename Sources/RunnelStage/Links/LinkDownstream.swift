@@ -386,7 +386,7 @@ actor LinkDownstream: Downstream {
             let done = window.ack(upTo: seq)
             forget(done)
             if !done.isEmpty { lastProgress = .now }
-            for message in done { message.ticket.release() }
+            AckBatch.completing { for message in done { message.ticket.release() } }
             if !done.isEmpty { wakeSpace() }
         case let .control(.nack(nack)):
             // Offered again with `attempt` + 1 (PROTOCOL.md §7.5); a resend after a reconnect keeps it.
