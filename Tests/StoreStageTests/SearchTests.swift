@@ -78,6 +78,19 @@ import Testing
         #expect(snippet.contains("«phái» «bộ» «ngoại» «giao»"), "snippet shows the original words: \(snippet)")
     }
 
+    @Test("a passage is one line: paragraphs and list items joined by one space, not by their newlines' spaces")
+    func passageOnOneLine() async throws {
+        let dir = try TemporaryDirectory()
+        let store = try SQLiteArticleStore(SQLiteStoreConfiguration(path: dir.path("news.sqlite")))
+        let movers = Fixture.parsed(
+            url: "https://example.com/movers", canonical: nil, title: "Movers in New York",
+            text: "They lack storage.\n\nPros & Cons\n\nPros\n  Efficient service\tCareful handling")
+        _ = try await store.upsert([.parsed(movers, messageID: "1")])
+        let hit = try #require(try await store.search(SearchQuery("efficient"), limit: 1).first)
+        let passage = hit.snippet.render(open: "«", close: "»")
+        #expect(passage == "They lack storage. Pros & Cons Pros «Efficient» service Careful handling", "\(passage)")
+    }
+
     @Test func matxcovaFindsMatxcơva() async throws {
         let dir = try TemporaryDirectory()
         let store = try await makeStore(dir)

@@ -53,7 +53,20 @@ public struct SnippetBuilder: Sendable {
         var segments: [Snippet.Segment] = []
         func plain(_ piece: Substring) {
             guard !piece.isEmpty else { return }
-            let flat = String(piece.map { $0.isNewline ? " " : $0 })
+            // One line, each run of white space one space: paragraphs and list items joined
+            // read "Pros & Cons Pros", not "Pros & Cons  Pros".
+            var flat = ""
+            var afterSpace = segments.last.map { !$0.isMatch && $0.text.last == " " } ?? false
+            for character in piece {
+                if character.isWhitespace {
+                    if !afterSpace { flat.append(" ") }
+                    afterSpace = true
+                } else {
+                    flat.append(character)
+                    afterSpace = false
+                }
+            }
+            guard !flat.isEmpty else { return }
             if let previous = segments.last, !previous.isMatch {
                 segments[segments.count - 1].text += flat
             } else {
