@@ -26,7 +26,7 @@ final class StreamDownstream: Downstream, @unchecked Sendable {
                 do {
                     try output.write(try encoder.flush(endFrame: sync))
                     if sync { try output.sync() } else { try output.flush() }
-                    for message in messages { message.ticket.release() }
+                    AckBatch.completing { for message in messages { message.ticket.release() } }
                 } catch {
                     // Not released: the inputs stay unacked and the upstream sender keeps them.
                     logger.error("cannot write \(output.path): \(error)")
