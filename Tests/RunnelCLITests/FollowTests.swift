@@ -10,13 +10,19 @@ import Glibc
 /// directory, until it is stopped.
 @Suite("Following a growing source")
 struct FollowTests {
+    /// `runnel recv` listening on a socket in `dir`, once the socket is there.
+    static func receiver(in dir: URL) async throws -> (BackgroundProcess, socket: String) {
+        let path = dir.appendingPathComponent("recv.sock").path
+        let recv = try BackgroundProcess(["recv", "--listen", "unix:" + path], in: dir, name: "recv")
+        #expect(await eventually { FileManager.default.fileExists(atPath: path) })
+        return (recv, "unix:" + path)
+    }
+
     @Test("send --follow sends the lines appended to its file, a line only once it is whole, until SIGTERM", .timeLimit(.minutes(1)))
     func sendFollows() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let socket = "unix:" + dir.appendingPathComponent("recv.sock").path
-        let recv = try BackgroundProcess(["recv", "--listen", socket], in: dir, name: "recv")
-        #expect(await eventually { FileManager.default.fileExists(atPath: dir.appendingPathComponent("recv.sock").path) })
+        let (recv, socket) = try await Self.receiver(in: dir)
         let urls = dir.appendingPathComponent("urls.txt")
         try "https://example.vn/a\n".write(to: urls, atomically: true, encoding: .utf8)
         let cursor = dir.appendingPathComponent("cursor").path
@@ -48,9 +54,7 @@ struct FollowTests {
     func sendFollowsTheName() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let socket = "unix:" + dir.appendingPathComponent("recv.sock").path
-        let recv = try BackgroundProcess(["recv", "--listen", socket], in: dir, name: "recv")
-        #expect(await eventually { FileManager.default.fileExists(atPath: dir.appendingPathComponent("recv.sock").path) })
+        let (recv, socket) = try await Self.receiver(in: dir)
         func received() -> [String] { recv.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /example\.vn\/(\w+)/).map { String($0.1) } } }
         let urls = dir.appendingPathComponent("urls.txt")
         try "https://example.vn/a\n".write(to: urls, atomically: true, encoding: .utf8)

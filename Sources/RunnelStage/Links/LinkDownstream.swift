@@ -385,9 +385,10 @@ actor LinkDownstream: Downstream {
         case let .control(.ack(seq)):
             let done = window.ack(upTo: seq)
             forget(done)
-            if !done.isEmpty { lastProgress = .now }
+            guard !done.isEmpty else { return }  // an ack of nothing new (a repeat)
+            lastProgress = .now
             AckBatch.completing { for message in done { message.ticket.release() } }
-            if !done.isEmpty { wakeSpace() }
+            wakeSpace()
         case let .control(.nack(nack)):
             // Offered again with `attempt` + 1 (PROTOCOL.md §7.5); a resend after a reconnect keeps it.
             switch window.nack(seq: nack.seq, retryable: nack.code.isRetryable, again: { $0.envelope.attempt += 1 }) {
