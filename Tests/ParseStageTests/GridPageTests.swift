@@ -28,6 +28,15 @@ struct GridPageTests {
         #expect(!article.text.contains("All rights reserved"))
     }
 
+    @Test("the same shop page read from a file:// URL gives the same text: its cards' pictures count though their addresses are no web URLs")
+    func productGridFromFile() throws {
+        let html = try Fixture.text("page.product-grid.html")
+        let fromSite = try Fixture.parse(html, url: "https://example.com/desk-accessories/")
+        let fromFile = try Fixture.parse(html, url: "file:///home/ana/pages/desk-accessories.html")
+        #expect(fromFile.paragraphs == fromSite.paragraphs)
+        #expect(fromFile.paragraphs.contains(Self.products[0]))
+    }
+
     @Test("og:type article beside JSON-LD that names only a WebPage (a WordPress plugin's default) does not make a shop page an article")
     func pluginDefaultArticleType() throws {
         let page = try Fixture.text("page.product-grid.html")
@@ -54,5 +63,39 @@ struct GridPageTests {
         #expect(article.paragraphs.count == 4)
         #expect(article.text.hasPrefix("The city council voted on Tuesday"))
         #expect(!article.text.contains("Bridge closes for repairs"))
+    }
+    @Test("a shop's category page that declares nothing gives its grid when the cards carry prices, and keeps its introduction alone when they do not")
+    func undeclaredShopGrid() throws {
+        let page = try Fixture.text("page.product-grid.html")
+        let undeclared = page.replacingOccurrences(of: "<meta property=\"og:type\" content=\"website\">", with: "")
+        #expect(undeclared != page)
+        let shop = try Fixture.parse(undeclared, url: "https://example.com/desk-accessories/")
+        for name in Self.products { #expect(shop.paragraphs.contains(name)) }
+        #expect(shop.paragraphs.first?.hasPrefix("Choose from the accessories") == true)
+
+        // The same cards without their prices could be any grid of teasers: left alone.
+        let unpriced = undeclared.replacingOccurrences(of: "<div class=\"price\">$ ", with: "<div class=\"price\">No. ")
+        #expect(unpriced != undeclared)
+        let teasers = try Fixture.parse(unpriced, url: "https://example.com/desk-accessories/")
+        #expect(teasers.paragraphs.filter { Self.products.contains($0) }.isEmpty)
+    }
+
+    @Test("an article that declares nothing keeps its paragraphs, not the grid of teasers below it")
+    func undeclaredArticleWithTeaserGrid() throws {
+        let page = try Fixture.text("page.article-with-teaser-grid.html")
+        let html = page.replacingOccurrences(of: "<meta property=\"og:type\" content=\"website\">", with: "")
+        #expect(html != page)
+        let article = try Fixture.parse(html, url: "https://example.com/news/tram")
+        #expect(article.paragraphs.count == 4)
+        #expect(!article.text.contains("Bridge closes for repairs"))
+    }
+
+    @Test("a price is a currency sign beside a digit on a short line", arguments: [
+        ("$403.00", true), ("€ 12,99", true), ("1.299.000 ₫", true), ("Now £5 off", true), ("US$ 1,200", true),
+        ("12 € / month", true), ("$", false), ("Posted 2024", false), ("Save 25%", false),
+        ("Prices rose by $4 billion in the year to March, the ministry said in a statement on Friday.", false),
+    ])
+    func price(line: String, holdsPrice: Bool) {
+        #expect(ContentExtractor.holdsPrice(line) == holdsPrice)
     }
 }

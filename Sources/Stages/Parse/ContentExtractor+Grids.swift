@@ -74,6 +74,36 @@ extension ContentExtractor {
         return merged
     }
 
+    /// Whether a grid's lines show that it sells what its cards show: at least four short lines
+    /// with a price, one for every five of its lines or more. A news site's grid of teasers has
+    /// headlines, dates and bylines, not prices.
+    static func sellsGoods(_ grid: Result) -> Bool {
+        let prices = grid.paragraphs.count(where: holdsPrice)
+        return prices >= 4 && prices * 5 >= grid.paragraphs.count
+    }
+
+    /// Whether a short line (at most 80 bytes) holds an amount of money: a currency sign and a
+    /// digit side by side, spaces between them allowed ("$403.00", "€ 12,99", "1.299.000 ₫").
+    static func holdsPrice(_ line: String) -> Bool {
+        guard line.utf8.count <= 80 else { return false }
+        var previous: Unicode.Scalar?
+        for scalar in line.unicodeScalars where !scalar.properties.isWhitespace {
+            if let previous, isCurrencySign(previous) && isDigit(scalar) || isDigit(previous) && isCurrencySign(scalar) {
+                return true
+            }
+            previous = scalar
+        }
+        return false
+    }
+
+    private static func isCurrencySign(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.properties.generalCategory == .currencySymbol
+    }
+
+    private static func isDigit(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value >= 0x30 && scalar.value <= 0x39
+    }
+
     /// Characters of prose in a result: paragraphs of 80 or more characters that end a sentence.
     /// A filter sidebar or a list of short lines has none; an article is made of it.
     static func proseLength(_ result: Result) -> Int {

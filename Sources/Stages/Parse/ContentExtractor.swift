@@ -74,8 +74,11 @@ struct ContentExtractor {
         // A page that says it is something else than an article (a shop's category page, a
         // gallery), and a grid of cards holding at least 1,500 characters and four times the prose
         // that was found: the grid is the content. (An article's grid of teasers is smaller than
-        // the article, and pages that declare nothing are mostly old articles: left alone.)
-        if declaredOther, let grid = gridContent(), grid.length >= max(1500, Self.proseLength(result) * 4) {
+        // the article.) Pages that declare nothing are mostly old articles with teasers beside
+        // them; there the grid must show it sells things: its cards carry prices.
+        if !declaredArticle, let grid = gridContent(), grid.length >= max(1500, Self.proseLength(result) * 4),
+            declaredOther || Self.sellsGoods(grid)
+        {
             result = addingProse(of: result, to: grid)
         }
         if let streamed = streamedSegments(), streamed.length >= result.length * 2 {

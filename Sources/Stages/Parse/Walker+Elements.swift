@@ -233,8 +233,11 @@ extension Walker {
     }
 
     mutating func recordImage(_ attributes: Attributes) {
-        guard let src = attributes.imageSource, let url = resolver.resolve(src) else { return }
-        tree.images.append(.init(src: url, alt: attributes.alt, element: current, blockPosition: Int32(tree.blocks.count)))
+        guard let src = attributes.imageSource else { return }
+        // The picture counts for its element (a product card has one) even where its address
+        // gives no web URL: a page read from a `file://` URL has the same cards as on its site.
         if current >= 0 { tree.elements[Int(current)].imageCount += 1 }
+        guard let url = resolver.resolve(src) else { return }
+        tree.images.append(.init(src: url, alt: attributes.alt, element: current, blockPosition: Int32(tree.blocks.count)))
     }
 }
