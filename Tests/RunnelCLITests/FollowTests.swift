@@ -50,7 +50,7 @@ struct FollowTests {
         #expect(stdin.status == 64 && stdin.stderr.contains("--follow needs a FILE"), "\(stdin.stderr)")
     }
 
-    @Test("send --follow follows the name: a list saved anew or rotated is read from its start; with a cursor reading ends, saying why", .timeLimit(.minutes(1)))
+    @Test("send --follow follows the name: a list saved anew with lines added is read on, one rewritten or rotated from its start; a cursor keeps its count in the first case and ends the reading in the others", .timeLimit(.minutes(1)))
     func sendFollowsTheName() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -69,18 +69,27 @@ struct FollowTests {
         try "https://example.vn/c\n".write(to: urls, atomically: false, encoding: .utf8)
         #expect(await eventually { received() == ["a", "b", "c"] }, "\(send.stderr)")
         #expect(send.stderr.contains("urls.txt was replaced (rotated, or saved anew): reading it from its start"), "\(send.stderr)")
+        // Saved anew with a line added at its end: only the new line is read.
+        try "https://example.vn/c\nhttps://example.vn/e\n".write(to: urls, atomically: true, encoding: .utf8)
+        #expect(await eventually { received() == ["a", "b", "c", "e"] }, "\(send.stderr)")
+        #expect(send.stderr.contains("urls.txt was saved anew, beginning with all that was read of it: reading on from there"), "\(send.stderr)")
         #expect(send.isRunning, "it follows on: \(send.stderr)")
         send.signal(SIGTERM)
         #expect(await send.wait(timeout: .seconds(20)) == 0, "\(send.stderr)")
 
-        // A cursor counts the lines of one file: a replaced list ends the reading, with what to do.
+        // A cursor counts the lines of one file: the list saved anew with a line added keeps the
+        // count; a list rewritten ends the reading, with what to do.
         let cursor = dir.appendingPathComponent("cursor").path
         let kept = try BackgroundProcess(["send", socket, urls.path, "--urls", "--follow", "--cursor", cursor], in: dir, name: "kept")
-        #expect(await eventually { received().count == 4 }, "\(kept.stderr)")
+        #expect(await eventually { received().count == 6 }, "\(kept.stderr)")
+        try "https://example.vn/c\nhttps://example.vn/e\nhttps://example.vn/f\n".write(to: urls, atomically: true, encoding: .utf8)
+        #expect(await eventually { received().count == 7 }, "\(kept.stderr)")
+        #expect(await eventually { (try? String(contentsOfFile: cursor, encoding: .utf8)) == "3\n" }, "\(kept.stderr)")
+        #expect(kept.isRunning, "it follows on: \(kept.stderr)")
         try "https://example.vn/d\n".write(to: urls, atomically: true, encoding: .utf8)
         #expect(await kept.wait(timeout: .seconds(20)) == 0, "it ends by itself: \(kept.stderr)")
         #expect(kept.stderr.contains("remove \(cursor) and run again"), "\(kept.stderr)")
-        #expect(received() == ["a", "b", "c", "c"], "d is not read under the old file's cursor")
+        #expect(received() == ["a", "b", "c", "e", "c", "e", "f"], "d is not read under the old file's cursor")
         recv.signal(SIGTERM)
         _ = await recv.wait(timeout: .seconds(10))
     }

@@ -102,6 +102,8 @@ extension LinkRunner {
                     case .anew:
                         try decoder.finish { take($0) }  // the old file's last line, whole or not
                         decoder = StreamDecoder(limits: processor.configuration.limits)
+                    case .continued:
+                        break  // read on in the new file, from where the old one was left
                     case .gone:
                         _ = await watch.changed()  // for a file of that name to arrive
                     case .end:
@@ -133,6 +135,8 @@ extension LinkRunner {
 enum FollowedFile {
     /// Wait for more lines.
     case same
+    /// Read on: the new file under the name begins with all that was read of the old one.
+    case continued
     /// Read the new file under the name (or the file again) from its start.
     case anew
     /// Wait for a file of that name to arrive.
@@ -142,12 +146,30 @@ enum FollowedFile {
 }
 
 extension LinkRunner {
-    /// At the end of a followed file, follows its name as `tail -F` does: a file replaced under
-    /// it (a log rotated, a list saved anew by an editor) is read from its start, as is one
-    /// truncated (`copytruncate`); lines written to the old file after this are not read. A
-    /// `--cursor` counts the lines of one file, so there the run ends instead, with what to do.
+    /// At the end of a followed file, follows its name as `tail -F` does.
+    ///
+    /// - A file saved anew under the name that begins with all that was read of the old one (an
+    ///   editor saving the list with lines added at its end) is read on from there: its lines
+    ///   keep their numbers, and a `--cursor` its count.
+    /// - Any other file replaced under the name (a log rotated, a list rewritten) is read from its
+    ///   start, as is one truncated (`copytruncate`); lines written to the old file after this are
+    ///   not read. A `--cursor` counts the lines of one file, so there the run ends instead, with
+    ///   what to do.
     func followed(_ box: InputBox, path: String, cursor: InputCursor?, watch: FileWatch) throws(RunnelError) -> FollowedFile {
         guard let change = box.input.change else { return .same }
+        var next: FileInput?
+        if change == .replaced {
+            do throws(RunnelError) { next = try FileInput(path: path) } catch {
+                guard error.code == .notFound else { throw error }
+            }
+            let read = box.input.position
+            if let next, next.begins(with: box.input, count: read), next.seek(to: read) {
+                box.input = next
+                watch.rewatch()
+                logger.info("\(path) was saved anew, beginning with all that was read of it: reading on from there")
+                return .continued
+            }
+        }
         let what = change == .replaced ? "replaced (rotated, or saved anew)" : "truncated"
         if let cursor {
             logger.warning(
@@ -156,11 +178,7 @@ extension LinkRunner {
         }
         switch change {
         case .replaced:
-            let next: FileInput
-            do throws(RunnelError) { next = try FileInput(path: path) } catch {
-                guard error.code == .notFound else { throw error }
-                return .gone
-            }
+            guard let next else { return .gone }
             box.input = next
             watch.rewatch()
         case .truncated:

@@ -31,8 +31,9 @@ struct Search: AsyncParsableCommand {
               runnel search --db news.sqlite '"phai bo" Matx*' --limit 3
               runnel search --db news.sqlite NATO --json | jq -r .url
 
-            Exit status: 0 when something was found, 1 when nothing was, 2 on an error \
-            (a missing database is NOT_FOUND).
+            Exit status: 0 when something was found, 1 when nothing was; 64 for a query \
+            with no word in it, 74 for a missing database (NOT_FOUND), 69 for a PostgreSQL \
+            server that does not answer (runnel --help lists them all).
             """
     )
 
