@@ -94,6 +94,47 @@ struct FollowTests {
         _ = await recv.wait(timeout: .seconds(10))
     }
 
+    @Test("send --follow on a list written again in its place (as VS Code or nano save): lines added are read on, a list rewritten or cut is read from its start; a cursor keeps its count when lines were added", .timeLimit(.minutes(1)))
+    func sendFollowsRewritesInPlace() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (recv, socket) = try await Self.receiver(in: dir)
+        func received() -> [String] { recv.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /example\.vn\/(\w+)/).map { String($0.1) } } }
+        let urls = dir.appendingPathComponent("urls.txt")
+        func save(_ names: String...) throws {
+            // Not atomically: the file is cut and written from its start, keeping its inode.
+            try names.map { "https://example.vn/\($0)\n" }.joined().write(to: urls, atomically: false, encoding: .utf8)
+        }
+        try save("a", "b")
+        let send = try BackgroundProcess(["send", socket, urls.path, "--urls", "--follow"], in: dir, name: "send")
+        #expect(await eventually { received() == ["a", "b"] }, "\(send.stderr)")
+        try save("a", "b", "c")
+        #expect(await eventually { received() == ["a", "b", "c"] }, "\(send.stderr)")
+        // Rewritten, longer: from its start.
+        try save("x", "y", "zz", "w")
+        #expect(await eventually { received() == ["a", "b", "c", "x", "y", "zz", "w"] }, "\(send.stderr)")
+        #expect(send.stderr.contains("urls.txt was written anew in its place: reading it from its start"), "\(send.stderr)")
+        // Rewritten, shorter: from its start once its writer is done.
+        try save("s")
+        #expect(await eventually { received().last == "s" }, "\(send.stderr)")
+        #expect(received() == ["a", "b", "c", "x", "y", "zz", "w", "s"], "\(send.stderr)")
+        send.signal(SIGTERM)
+        #expect(await send.wait(timeout: .seconds(20)) == 0, "\(send.stderr)")
+
+        let cursor = dir.appendingPathComponent("cursor").path
+        let kept = try BackgroundProcess(["send", socket, urls.path, "--urls", "--follow", "--cursor", cursor], in: dir, name: "kept")
+        #expect(await eventually { received().count == 9 }, "\(kept.stderr)")
+        try save("s", "t")
+        #expect(await eventually { received().count == 10 }, "\(kept.stderr)")
+        #expect(await eventually { (try? String(contentsOfFile: cursor, encoding: .utf8)) == "2\n" }, "\(kept.stderr)")
+        #expect(kept.isRunning, "it follows on: \(kept.stderr)")
+        kept.signal(SIGTERM)
+        #expect(await kept.wait(timeout: .seconds(20)) == 0, "\(kept.stderr)")
+        #expect(received().suffix(3) == ["s", "s", "t"], "\(received())")
+        recv.signal(SIGTERM)
+        _ = await recv.wait(timeout: .seconds(10))
+    }
+
     @Test("follow = true on a page directory: a page moved in later goes through, status has no total, SIGTERM ends with 0", .timeLimit(.minutes(2)))
     func pipelineFollowsDirectory() async throws {
         let dir = try RunnelProcess.temporaryDirectory()

@@ -33,6 +33,7 @@ extension LinkRunner {
             draining.onRaise { made.cancel() }
             watch = made
         }
+        var track = FollowTrack()
         var finished = false
         while !finished && !isDraining {
             // A chunk, nil at the end, or why the input cannot be read (EIO, a directory).
@@ -84,7 +85,9 @@ extension LinkRunner {
             }
             do {
                 switch read {
-                case let .success(chunk?): try decoder.feed(chunk) { take($0) }
+                case let .success(chunk?):
+                    if watch != nil { track.read(chunk) }
+                    try decoder.feed(chunk) { take($0) }
                 case .success(nil):
                     guard let watch, case let .file(path) = endpoint else {
                         finished = true
@@ -92,13 +95,22 @@ extension LinkRunner {
                         break
                     }
                     // Following: a line still without its newline stays in the decoder until it
-                    // has one, unless the file is replaced under its name or truncated.
-                    switch try followed(box, path: path, cursor: cursor, watch: watch) {
-                    case .same:
-                        if await watch.changed() == nil {
-                            finished = true
-                            try decoder.finish { take($0) }
+                    // has one, unless the file is replaced under its name, cut or rewritten. The
+                    // file is looked at again after every change, before anything more is read.
+                    var look = try followed(box, path: path, cursor: cursor, track: &track, watch: watch)
+                    while look == .same || look == .cut {
+                        // A file cut shorter is looked at again once its writer has been quiet for
+                        // half a second, whether it was written again or not.
+                        let change = look == .cut ? await watch.changed(within: .milliseconds(500)) : await watch.changed().map { _ in true }
+                        guard let changed = change else {
+                            look = .end
+                            break
                         }
+                        look = try followed(box, path: path, cursor: cursor, track: &track, watch: watch, quiet: !changed)
+                    }
+                    switch look {
+                    case .same, .cut, .grown:
+                        break  // read on
                     case .anew:
                         try decoder.finish { take($0) }  // the old file's last line, whole or not
                         decoder = StreamDecoder(limits: processor.configuration.limits)
@@ -131,11 +143,16 @@ extension LinkRunner {
 }
 
 
-/// What a followed file's reader does at its end (``LinkRunner/followed(_:path:cursor:watch:)``).
+/// What a followed file's reader does at its end (``LinkRunner/followed(_:path:cursor:track:watch:)``).
 enum FollowedFile {
-    /// Wait for more lines.
+    /// Nothing new: wait for a change.
     case same
-    /// Read on: the new file under the name begins with all that was read of the old one.
+    /// Lines were added: read on.
+    case grown
+    /// Cut shorter than what was read: wait for it to be written again (an editor saving in place).
+    case cut
+    /// Read on: the file under the name (a new one, or this one written again) begins with all
+    /// that was read.
     case continued
     /// Read the new file under the name (or the file again) from its start.
     case anew
@@ -145,43 +162,98 @@ enum FollowedFile {
     case end
 }
 
+/// What the reader of a followed file keeps to tell lines added from a file written anew: the
+/// last bytes it read, and when it saw the file cut.
+struct FollowTrack {
+    /// The last (at most 4 KiB) bytes read, which a file only added to still holds where they were.
+    private(set) var tail: [UInt8] = []
+    /// When the file was seen cut shorter than what was read.
+    var cut: ContinuousClock.Instant?
+
+    static let tailSize = 4096
+
+    mutating func read(_ chunk: [UInt8]) {
+        if chunk.count >= Self.tailSize {
+            tail = Array(chunk.suffix(Self.tailSize))
+        } else {
+            tail.append(contentsOf: chunk)
+            if tail.count > Self.tailSize { tail.removeFirst(tail.count - Self.tailSize) }
+        }
+    }
+
+    /// Whether `input` still holds the bytes last read where they were read, ending at `offset`.
+    func holds(_ input: FileInput, endingAt offset: Int) -> Bool {
+        input.bytes(at: offset - tail.count, count: tail.count) == tail
+    }
+
+    mutating func restart() {
+        tail = []
+        cut = nil
+    }
+}
+
 extension LinkRunner {
-    /// At the end of a followed file, follows its name as `tail -F` does.
+    /// Looks at a followed file at its end, and again after each change, before reading on. It
+    /// follows the name as `tail -F` does, and tells lines added from a file written anew:
     ///
-    /// - A file saved anew under the name that begins with all that was read of the old one (an
-    ///   editor saving the list with lines added at its end) is read on from there: its lines
-    ///   keep their numbers, and a `--cursor` its count.
-    /// - Any other file replaced under the name (a log rotated, a list rewritten) is read from its
-    ///   start, as is one truncated (`copytruncate`); lines written to the old file after this are
-    ///   not read. A `--cursor` counts the lines of one file, so there the run ends instead, with
-    ///   what to do.
-    func followed(_ box: InputBox, path: String, cursor: InputCursor?, watch: FileWatch) throws(RunnelError) -> FollowedFile {
-        guard let change = box.input.change else { return .same }
+    /// - A file under the name that begins with all that was read (an editor saving the list with
+    ///   lines added, as a new file renamed over it or in its place) is read on from there: its
+    ///   lines keep their numbers, and a `--cursor` its count. A file cut shorter is given until
+    ///   its writer has been quiet for half a second (two seconds at most) to be written again.
+    /// - Any other file (a log rotated, a list rewritten, `copytruncate`) is read from its start;
+    ///   lines written to the old file after this are not read. A `--cursor` counts the lines of
+    ///   one file, so there the reading ends instead, saying what to do.
+    func followed(
+        _ box: InputBox, path: String, cursor: InputCursor?, track: inout FollowTrack, watch: FileWatch, quiet: Bool = false
+    ) throws(RunnelError) -> FollowedFile {
+        let read = box.input.position
         var next: FileInput?
-        if change == .replaced {
+        let what: String
+        switch box.input.change {
+        case .replaced?:
             do throws(RunnelError) { next = try FileInput(path: path) } catch {
                 guard error.code == .notFound else { throw error }
             }
-            let read = box.input.position
             if let next, next.begins(with: box.input, count: read), next.seek(to: read) {
                 box.input = next
                 watch.rewatch()
+                track.cut = nil
                 logger.info("\(path) was saved anew, beginning with all that was read of it: reading on from there")
                 return .continued
             }
+            what = "replaced (rotated, or saved anew)"
+        case .truncated?:
+            // Its writer may be at work (truncated, then written from the start): look again
+            // until it has been quiet for a while, and for two seconds at most.
+            if track.cut == nil {
+                track.cut = .now
+                return .cut
+            }
+            if let cut = track.cut, !quiet && cut.duration(to: .now) < .seconds(2) { return .cut }
+            what = "truncated"
+        case nil:
+            guard track.holds(box.input, endingAt: read) else {
+                what = "written anew in its place"
+                break
+            }
+            if track.cut != nil {
+                track.cut = nil
+                logger.info("\(path) was written again in its place, beginning with all that was read of it: reading on from there")
+                return .continued
+            }
+            return box.input.size > read ? .grown : .same
         }
-        let what = change == .replaced ? "replaced (rotated, or saved anew)" : "truncated"
+        track.restart()
         if let cursor {
             logger.warning(
                 "\(path) was \(what); the cursor counts the lines of one file, so reading ends here: remove \(cursor.path) and run again to read the new file")
             return .end
         }
-        switch change {
-        case .replaced:
+        if box.input.change == .replaced {
             guard let next else { return .gone }
             box.input = next
             watch.rewatch()
-        case .truncated:
+        } else {
             _ = box.input.seek(to: 0)
         }
         logger.info("\(path) was \(what): reading it from its start")

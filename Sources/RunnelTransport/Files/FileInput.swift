@@ -109,6 +109,12 @@ public final class FileInput {
         return lseek(fd, off_t(offset), SEEK_SET) == off_t(offset)
     }
 
+    /// The size of a regular file now (0 for any other input).
+    public var size: Int {
+        var info = stat()
+        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : 0
+    }
+
     /// The offset in a regular file the next ``read(_:)`` starts at (0 for any other input).
     public var position: Int { max(0, Int(lseek(fd, 0, SEEK_CUR))) }
 

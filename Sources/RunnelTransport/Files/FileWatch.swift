@@ -25,12 +25,20 @@ public final class FileWatch: Sendable {
 
     /// What to watch for.
     public enum Events: Sendable {
-        /// Bytes written to a file (a list someone appends to), and the file moved, removed or
-        /// replaced under its name: its directory is watched too, for a file of that name that
-        /// arrives (a log rotated, a list saved anew by an editor). See ``rewatch()``.
+        /// Bytes written to a file (a list someone appends to), a writer closing it, and the file
+        /// moved, removed or replaced under its name: its directory is watched too, for a file of
+        /// that name that arrives (a log rotated, a list saved anew by an editor). See ``rewatch()``.
         case writes
         /// Files that arrive in a directory whole: closed after writing, or moved in.
         case arrivals
+    }
+
+    /// What ends a wait.
+    private enum Wake {
+        case changed(names: [String])
+        /// Nothing changed for the time given.
+        case quiet
+        case cancelled
     }
 
     private struct State {
@@ -38,10 +46,13 @@ public final class FileWatch: Sendable {
         /// For ``Events/arrivals``: the names of the files that arrived since the last call.
         var names: [String] = []
         var cancelled = false
-        var waiter: CheckedContinuation<[String]?, Never>?
+        /// The wait in progress, numbered so that a time-out meant for an earlier one ends none.
+        var waiter: (number: UInt64, continuation: CheckedContinuation<Wake, Never>)?
+        var waits: UInt64 = 0
     }
 
     private let state = Mutex(State())
+    private let queue = DispatchQueue(label: "runnel.file-watch")
 
     /// Watches `path` for `events`.
     /// - Throws: ``RunnelError`` naming the path when it cannot be watched (it does not exist).
@@ -66,7 +77,7 @@ public final class FileWatch: Sendable {
             }
         }
         descriptor = fd
-        source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: DispatchQueue(label: "runnel.file-watch"))
+        source = DispatchSource.makeReadSource(fileDescriptor: fd, queue: queue)
         source.setEventHandler { [weak self] in self?.readEvents() }
         source.setCancelHandler { close(fd) }
         source.resume()
@@ -74,8 +85,10 @@ public final class FileWatch: Sendable {
 
     deinit { source.cancel() }
 
-    /// A file's writes, and its moving, removal or replacement (a link count that drops).
-    private static let fileMask = UInt32(IN_MODIFY) | UInt32(IN_MOVE_SELF) | UInt32(IN_DELETE_SELF) | UInt32(IN_ATTRIB)
+    /// A file's writes, a writer closing it (an editor done saving in place), and its moving,
+    /// removal or replacement (a link count that drops).
+    private static let fileMask =
+        UInt32(IN_MODIFY) | UInt32(IN_CLOSE_WRITE) | UInt32(IN_MOVE_SELF) | UInt32(IN_DELETE_SELF) | UInt32(IN_ATTRIB)
 
     /// Watches the file now under ``path`` (for ``Events/writes``, once a reader has opened the
     /// file that replaced the one it followed).
@@ -89,29 +102,67 @@ public final class FileWatch: Sendable {
     /// - Returns: the names of the files that arrived (for ``Events/arrivals``; none for
     ///   ``Events/writes``); nil once ``cancel()`` was called: stop waiting for more.
     public func changed() async -> [String]? {
+        switch await wait(timeout: nil) {
+        case let .changed(names): names
+        case .quiet, .cancelled: nil
+        }
+    }
+
+    /// Waits until the watched path changed since the last call, for `timeout` at most: whether a
+    /// file's writer is still at work.
+    /// - Returns: true when it changed, false when it stayed as it was for `timeout`; nil once
+    ///   ``cancel()`` was called.
+    public func changed(within timeout: Duration) async -> Bool? {
+        switch await wait(timeout: timeout) {
+        case .changed: true
+        case .quiet: false
+        case .cancelled: nil
+        }
+    }
+
+    private func wait(timeout: Duration?) async -> Wake {
         await withCheckedContinuation { continuation in
-            let answer = state.withLock { s -> [String]?? in
-                if s.cancelled { return .some(nil) }
+            let (now, number) = state.withLock { s -> (Wake?, UInt64) in
+                if s.cancelled { return (.cancelled, 0) }
                 if s.changed {
                     s.changed = false
                     defer { s.names = [] }
-                    return .some(s.names)
+                    return (.changed(names: s.names), 0)
                 }
-                s.waiter = continuation
-                return .none
+                s.waits += 1
+                s.waiter = (s.waits, continuation)
+                return (nil, s.waits)
             }
-            if case let .some(answer) = answer { continuation.resume(returning: answer) }
+            if let now {
+                continuation.resume(returning: now)
+            } else if let timeout {
+                let (seconds, attoseconds) = timeout.components
+                let nanoseconds = max(0, min(seconds, 86_400)) * 1_000_000_000 + attoseconds / 1_000_000_000
+                queue.asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [weak self] in
+                    self?.end(number, with: .quiet)
+                }
+            }
         }
+    }
+
+    /// Ends wait `number` with `wake`, if it is still the one in progress.
+    private func end(_ number: UInt64, with wake: Wake) {
+        let waiter = state.withLock { s -> CheckedContinuation<Wake, Never>? in
+            guard let waiter = s.waiter, waiter.number == number else { return nil }
+            s.waiter = nil
+            return waiter.continuation
+        }
+        waiter?.resume(returning: wake)
     }
 
     /// Ends the wait of ``changed()``, now and for good (a drain began).
     public func cancel() {
-        let waiter = state.withLock { s -> CheckedContinuation<[String]?, Never>? in
+        let waiter = state.withLock { s -> CheckedContinuation<Wake, Never>? in
             s.cancelled = true
             defer { s.waiter = nil }
-            return s.waiter
+            return s.waiter?.continuation
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume(returning: .cancelled)
         source.cancel()
     }
 
@@ -137,15 +188,15 @@ public final class FileWatch: Sendable {
                 }
             }
         }
-        let waiter = state.withLock { s -> CheckedContinuation<[String]?, Never>? in
+        let waiter = state.withLock { s -> CheckedContinuation<Wake, Never>? in
             guard let waiter = s.waiter else {
                 s.changed = true
                 s.names += names
                 return nil
             }
             s.waiter = nil
-            return waiter
+            return waiter.continuation
         }
-        waiter?.resume(returning: names)
+        waiter?.resume(returning: .changed(names: names))
     }
 }
