@@ -45,4 +45,21 @@ struct RightsNoticeTests {
         let article = try Fixture.parse(Self.page(line), url: Self.url)
         #expect(article.paragraphs.last == line)
     }
+    @Test("a legal footer longer than the news above it, its lines with © not counted as prose, is not taken for the article")
+    func legalFooter() throws {
+        let html = try Fixture.text("page.legal-footer.html")
+        let article = try Fixture.parse(html, url: "https://nr2.example/kiev/366271.html")
+        #expect(article.paragraphs.first?.hasPrefix("Kiev, January 4 (New Region)") == true)
+        #expect(article.paragraphs.count == 4)
+        #expect(!article.text.contains("News Agency"))
+    }
+
+    @Test("a picture's credit with © inside the article does not cost the article its place", arguments: [true, false])
+    func creditInArticle(withCredit: Bool) throws {
+        let credit = withCredit ? "<figure><img src=\"/a.jpg\"><figcaption>The new crossing, seen from the bridge, in a drawing by the council. © Example City Council, all rights reserved</figcaption></figure>" : ""
+        let paragraphs = Self.prose.map { "<p>\($0)</p>" }.joined()
+        let html = "<html><head><title>Cycle lanes approved</title></head><body><div class=\"story\">\(credit)\(paragraphs)</div><div class=\"aside\"><p>Short note, beside it.</p></div></body></html>"
+        let article = try Fixture.parse(html, url: Self.url)
+        #expect(Array(article.paragraphs.suffix(3)) == Self.prose)
+    }
 }
