@@ -207,9 +207,10 @@ extension LinkRunner {
         _ box: InputBox, path: String, cursor: InputCursor?, track: inout FollowTrack, watch: FileWatch, quiet: Bool = false
     ) throws(RunnelError) -> FollowedFile {
         let read = box.input.position
+        let change = box.input.change
         var next: FileInput?
         let what: String
-        switch box.input.change {
+        switch change {
         case .replaced?:
             do throws(RunnelError) { next = try FileInput(path: path) } catch {
                 guard error.code == .notFound else { throw error }
@@ -225,11 +226,11 @@ extension LinkRunner {
         case .truncated?:
             // Its writer may be at work (truncated, then written from the start): look again
             // until it has been quiet for a while, and for two seconds at most.
-            if track.cut == nil {
+            guard let cut = track.cut else {
                 track.cut = .now
                 return .cut
             }
-            if let cut = track.cut, !quiet && cut.duration(to: .now) < .seconds(2) { return .cut }
+            if !quiet && cut.duration(to: .now) < .seconds(2) { return .cut }
             what = "truncated"
         case nil:
             guard track.holds(box.input, endingAt: read) else {
@@ -249,7 +250,7 @@ extension LinkRunner {
                 "\(path) was \(what); the cursor counts the lines of one file, so reading ends here: remove \(cursor.path) and run again to read the new file")
             return .end
         }
-        if box.input.change == .replaced {
+        if change == .replaced {
             guard let next else { return .gone }
             box.input = next
             watch.rewatch()
