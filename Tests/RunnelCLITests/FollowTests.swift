@@ -135,6 +135,37 @@ struct FollowTests {
         _ = await recv.wait(timeout: .seconds(10))
     }
 
+    @Test("send --follow on a named pipe reads what each new writer writes, with no offsets to compare", .timeLimit(.minutes(1)))
+    func sendFollowsNamedPipe() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (recv, socket) = try await Self.receiver(in: dir)
+        func received() -> [String] { recv.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /example\.vn\/(\w+)/).map { String($0.1) } } }
+        let pipe = dir.appendingPathComponent("urls.fifo").path
+        #expect(mkfifo(pipe, 0o600) == 0)
+        // Opened for reading and writing, the pipe has a writer at once, and keeps what is written
+        // until the reader takes it.
+        func write(_ name: String) -> Int32 {
+            let fd = open(pipe, O_RDWR)
+            let line = Array("https://example.vn/\(name)\n".utf8)
+            #expect(Glibc.write(fd, line, line.count) == line.count)
+            return fd
+        }
+        let first = write("a")
+        let send = try BackgroundProcess(["send", socket, pipe, "--urls", "--follow"], in: dir, name: "send")
+        #expect(await eventually { received() == ["a"] }, "\(send.stderr)")
+        close(first)  // the end of the input, for now
+        let second = write("b")
+        #expect(await eventually { received() == ["a", "b"] }, "\(send.stderr)")
+        close(second)
+        #expect(send.isRunning, "it follows on: \(send.stderr)")
+        send.signal(SIGTERM)
+        #expect(await send.wait(timeout: .seconds(20)) == 0, "\(send.stderr)")
+        #expect(!send.stderr.contains("from its start"), "\(send.stderr)")
+        recv.signal(SIGTERM)
+        _ = await recv.wait(timeout: .seconds(10))
+    }
+
     @Test("follow = true on a page directory: a page moved in later goes through, status has no total, SIGTERM ends with 0", .timeLimit(.minutes(2)))
     func pipelineFollowsDirectory() async throws {
         let dir = try RunnelProcess.temporaryDirectory()

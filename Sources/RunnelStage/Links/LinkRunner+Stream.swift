@@ -97,7 +97,7 @@ extension LinkRunner {
                     // Following: a line still without its newline stays in the decoder until it
                     // has one, unless the file is replaced under its name, cut or rewritten. The
                     // file is looked at again after every change, before anything more is read.
-                    var look = try followed(box, path: path, cursor: cursor, track: &track, watch: watch)
+                    var look = try followed(box, path: path, cursor: cursor, track: &track, watch: watch, woken: false)
                     while look == .same || look == .cut {
                         // A file cut shorter is looked at again once its writer has been quiet for
                         // half a second, whether it was written again or not.
@@ -106,7 +106,7 @@ extension LinkRunner {
                             look = .end
                             break
                         }
-                        look = try followed(box, path: path, cursor: cursor, track: &track, watch: watch, quiet: !changed)
+                        look = try followed(box, path: path, cursor: cursor, track: &track, watch: watch, woken: changed)
                     }
                     switch look {
                     case .same, .cut, .grown:
@@ -143,7 +143,7 @@ extension LinkRunner {
 }
 
 
-/// What a followed file's reader does at its end (``LinkRunner/followed(_:path:cursor:track:watch:)``).
+/// What a followed file's reader does at its end (``LinkRunner/followed(_:path:cursor:track:watch:woken:)``).
 enum FollowedFile {
     /// Nothing new: wait for a change.
     case same
@@ -203,9 +203,14 @@ extension LinkRunner {
     /// - Any other file (a log rotated, a list rewritten, `copytruncate`) is read from its start;
     ///   lines written to the old file after this are not read. A `--cursor` counts the lines of
     ///   one file, so there the reading ends instead, saying what to do.
+    ///
+    /// - Parameter woken: whether the file changed since the last look (false at its end, and
+    ///   when a cut file's writer has been quiet).
     func followed(
-        _ box: InputBox, path: String, cursor: InputCursor?, track: inout FollowTrack, watch: FileWatch, quiet: Bool = false
+        _ box: InputBox, path: String, cursor: InputCursor?, track: inout FollowTrack, watch: FileWatch, woken: Bool
     ) throws(RunnelError) -> FollowedFile {
+        // A named pipe has no offsets to compare: whatever woke the reader is read.
+        guard box.input.isRegularFile else { return woken ? .grown : .same }
         let read = box.input.position
         let change = box.input.change
         var next: FileInput?
@@ -230,7 +235,7 @@ extension LinkRunner {
                 track.cut = .now
                 return .cut
             }
-            if !quiet && cut.duration(to: .now) < .seconds(2) { return .cut }
+            if woken && cut.duration(to: .now) < .seconds(2) { return .cut }
             what = "truncated"
         case nil:
             guard track.holds(box.input, endingAt: read) else {
