@@ -144,7 +144,8 @@ public actor Supervisor {
             throw RunnelError.posix(errno, "cannot enter the pipeline's directory \(definition.directory)")
         }
         // Every stage describes itself, under one deadline; a mismatch is refused before anything starts.
-        _ = try StageDescriber(runnel: runnel).check(definition)
+        let described = try StageDescriber(runnel: runnel).check(definition)
+        if let notice = StageDescriber.unkeptOutputs(definition, services: described) { log(.notice, notice) }
         try checkRemoteAuthentication()
         let leftovers = try await prepareDirectories()
         if !leftovers.isEmpty {

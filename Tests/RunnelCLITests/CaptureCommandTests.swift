@@ -186,6 +186,32 @@ struct CapturePipelineTests {
         #expect(urls.count == 40, "one article per page")
     }
 
+    @Test("a pipeline that does not end in a store: run says its outputs are kept nowhere, and capture = [\"fetch->output\"] keeps them", .timeLimit(.minutes(2)))
+    func lastStageOutput() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = SupervisorTests.uniqueName("output")
+        let stages = """
+            [[stage]]
+            name = "fetch"
+            args = ["--allow-files", "pages", "--delay", "0s"]
+            """
+        let file = try Self.pipeline(name, pages: 12, capture: "", stages: stages, in: dir)
+        let check = try await RunnelProcess.run(["check", file.path], in: dir)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stderr.contains("the last stage, fetch, emits page.fetched: runnel run counts its outputs and keeps none of them"), "\(check.stderr)")
+        #expect(check.stderr.contains(#"capture = ["fetch->output"]"#), "\(check.stderr)")
+
+        let text = try String(contentsOf: file, encoding: .utf8)
+        try (#"capture = ["fetch->output"]"# + "\n" + text).write(to: file, atomically: true, encoding: .utf8)
+        let run = try await RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("keeps none of them"), "\(run.stderr)")
+        let log = dir.appendingPathComponent(".runnel/\(name)/capture/fetch-output.jsonl.zst").path
+        let cat = try await RunnelProcess.run(["cat", log, "--type", "page.fetched"])
+        #expect(cat.status == 0, "\(cat.stderr)")
+        #expect(cat.stdoutLines.count == 12, "\(cat.stdoutText.prefix(300))")
+    }
+
     @Test(
         "the parse → enrich link captured in a run of the news pipeline, replayed into a fresh enrich: the same outputs as captured",
         .timeLimit(.minutes(2)))

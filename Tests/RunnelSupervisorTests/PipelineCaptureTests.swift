@@ -38,6 +38,26 @@ struct PipelineCaptureTests {
         #expect(definition.captureArguments(for: stages[3], directory: "/c") == ["--capture-in", "/c/py-store.jsonl.zst"])
     }
 
+    @Test("the last stage's outputs are the link LAST->output; another stage's are not")
+    func output() throws {
+        let definition = try PipelineDefinition(text: Self.text(#"capture = ["store->output"]"#), file: "/p/x.toml")
+        #expect(definition.captures.map(\.name) == ["store-output"])
+        #expect(definition.captureArguments(for: definition.stages[3], directory: "/c") == ["--capture-out", "/c/store-output.jsonl.zst"])
+        #expect(definition.stages.dropLast().allSatisfy { definition.captureArguments(for: $0, directory: "/c").isEmpty })
+        #expect {
+            _ = try PipelineDefinition(text: Self.text(#"capture = ["parse->output"]"#), file: "x.toml")
+        } throws: { error in
+            (error as? RunnelError)?.message.contains("is not a link of this pipeline: parse sends to py") == true
+                && (error as? RunnelError)?.message.contains("store->output") == true
+        }
+        let commandLast = Self.text("capture = [\"py->output\"]").replacingOccurrences(of: "[[stage]]\nname = \"store\"", with: "")
+        #expect {
+            _ = try PipelineDefinition(text: commandLast, file: "x.toml")
+        } throws: { error in
+            (error as? RunnelError)?.message.contains("py is not a Runnel stage (it has a command), so what it writes cannot be captured") == true
+        }
+    }
+
     @Test("an unknown stage, a non-link and a malformed entry are errors with the line")
     func errors() {
         let cases = [

@@ -239,6 +239,23 @@ public struct StageDescriber: Sendable {
         return plain ? word : "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
+    /// What to tell about the last stage's outputs when a run would keep them nowhere: `runnel run`
+    /// counts them, and keeps them only when `LAST->output` is captured. A store's receipts
+    /// (`article.stored`) and error records (kept in the stage's dead-letter log) are not data.
+    /// - Returns: the notice, or nil when there is nothing to keep or it is kept.
+    public static func unkeptOutputs(_ definition: PipelineDefinition, services: [ServiceDefinition?]) -> String? {
+        guard let stage = definition.stages.last, let service = services.last ?? nil,
+            !definition.captures.contains(where: { $0.from == stage.name && $0.to == PipelineDefinition.Capture.output })
+        else { return nil }
+        let data = service.emits.filter { $0 != MessageType.articleStored && $0 != MessageType.error }
+        guard !data.isEmpty else { return nil }
+        let types = data == ["*"] ? "every message it passes on" : data.joined(separator: ", ")
+        let keep = stage.command == nil
+            ? "capture = [\"\(stage.name)->output\"] at the top of the file keeps them in the log .runnel/\(definition.name)/capture/\(stage.name)-output.jsonl.zst (runnel cat reads it)"
+            : "end the pipeline with a stage that keeps them (store)"
+        return "the last stage, \(stage.name), emits \(types): runnel run counts its outputs and keeps none of them; \(keep)"
+    }
+
     /// The problems between neighbours: a stage that does not accept a type the one before it
     /// (or the source, for the first) emits. Stages without a definition are skipped.
     public static func typeProblems(_ definition: PipelineDefinition, services: [ServiceDefinition?]) -> [PipelineProblem] {

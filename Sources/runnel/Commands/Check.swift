@@ -52,6 +52,7 @@ struct Check: ParsableCommand {
             throw ExitStatus(error, from: .pipelineFile).exitCode
         }
         var problems = read.problems
+        var notice: String?
         if let definition = read.definition {
             for warning in definition.warnings { Deprecation.warn(warning) }
             // The stages run in the file's directory, so their relative paths are checked there.
@@ -62,14 +63,17 @@ struct Check: ParsableCommand {
             }
             let describer = StageDescriber(
                 runnel: Self.executablePath(), timeout: timeout.duration, builtInStages: Self.stageCommands)
-            problems += describer.problems(in: definition).problems
+            let described = describer.problems(in: definition)
+            problems += described.problems
             problems += Self.sourceProblems(definition)
+            notice = StageDescriber.unkeptOutputs(definition, services: described.services)
         }
         guard problems.isEmpty, let definition = read.definition else {
             Self.report(problems.sorted(by: { ($0.line ?? 0) < ($1.line ?? 0) }), in: file)
             throw ExitStatus.configuration.exitCode
         }
         print(Self.summary(definition, file: file))
+        if let notice { Standard.error("runnel check: note: \(notice)\n") }
     }
 
     /// Prints each problem on stderr as `FILE:LINE: problem; fix` (its details indented below),
