@@ -32,4 +32,18 @@ struct TablePageTests {
         #expect(!article.text.contains("All rights reserved"))
         #expect(!article.text.contains("Sport"))
     }
+    @Test("a table of specifications: each header cell labels its row, whatever its class says, and a value wrapped in one short paragraph joins it")
+    func specifications() throws {
+        let rows = [("Best Use", "Hiking"), ("Bag Style", "Backpack"), ("Frame Type", "Internal Frame"), ("Weight", "1 lb. 13 oz.")]
+        let table = rows.map { "<tr class=\"specs__row\"><th class=\"specs__header\">\($0.0)</th><td class=\"specs__cell\"><p class=\"specs__value\">\($0.1)</p></td></tr>" }.joined()
+        let html = """
+            <html><head><title>Trail 25 pack</title></head><body><div class="site-header"><a href="/">Shop</a></div><article>
+            <p>Keep your day's gear within easy reach in the Trail 25 pack. It is designed to fit a wide range of body types, and it has pockets for quick access to all your essentials.</p>
+            <p>The ripstop nylon body has a water-repellent finish made without PFAS, and the recycled nylon bottom is highly abrasion resistant, the maker says.</p>
+            <h2>Technical Specs</h2><table class="specs"><tbody>\(table)</tbody></table></article></body></html>
+            """
+        let article = try Fixture.parse(html, url: "https://shop.example.com/p/trail-25")
+        #expect(Array(article.paragraphs.suffix(4)) == rows.map { "\($0.0) | \($0.1)" })
+        #expect(!article.text.contains("Shop"))
+    }
 }

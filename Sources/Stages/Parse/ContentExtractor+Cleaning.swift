@@ -11,12 +11,22 @@ extension ContentExtractor {
     static var longRepeat: Int { 80 }
 
     /// The cell (`td`, `th`) a block of text sits in and the row (`tr`) it belongs to, when the
-    /// text is the cell's own (a cell holding paragraphs or divs is layout, not data).
+    /// text is the cell's own: held by the cell, or by one short paragraph that is all the cell
+    /// holds (`<th>Weight</th><td><p>1 lb.</p></td>`). A cell holding several paragraphs or
+    /// divs is layout, not data.
     func tableCell(of block: PageTree.Block) -> (cell: Int32, row: Int32)? {
         guard block.element >= 0 else { return nil }
-        let cell = tree.elements[Int(block.element)]
+        var index = block.element
+        if block.kind == .paragraph {
+            let paragraph = tree.elements[Int(index)]
+            guard block.length <= 200, paragraph.parent >= 0, paragraph.nextSibling < 0 else { return nil }
+            let holder = tree.elements[Int(paragraph.parent)]
+            guard holder.firstChild == index, holder.textLength == paragraph.textLength else { return nil }
+            index = paragraph.parent
+        }
+        let cell = tree.elements[Int(index)]
         guard cell.tag == .td || cell.tag == .th, cell.parent >= 0, tree.elements[Int(cell.parent)].tag == .tr else { return nil }
-        return (block.element, cell.parent)
+        return (index, cell.parent)
     }
 
     /// Whether an element below the content root is furniture by its shape: a list or box of links.
@@ -95,7 +105,7 @@ extension ContentExtractor {
                 if heavy { continue }
 
                 let text = block.text
-                let cell = block.kind == .tableCell ? tableCell(of: block) : nil
+                let cell = block.kind == .tableCell || block.kind == .paragraph ? tableCell(of: block) : nil
                 let headingLike = block.kind == .heading || (block.length <= 40 && !Self.endsSentence(text))
                 // A table's cells are data, however short: "Share" heading a column is no share bar.
                 if !listing, cell == nil, let label = Vocabulary.label(of: text) {

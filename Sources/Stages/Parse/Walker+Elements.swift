@@ -203,6 +203,9 @@ extension Walker {
         case .article: hints.formUnion([.positive, .layout])
         case .main: hints.formUnion([.positive, .layout, .mainLandmark])
         case .figcaption, .caption: hints.insert(.caption)
+        // A table's header cell is the label of its row or column: "header" in its class
+        // (`tech-specs__header`) names that, not the site's header.
+        case .th: hints.remove(.furniture)
         default: break
         }
         if let role = attributes.role?.lowercased() {
