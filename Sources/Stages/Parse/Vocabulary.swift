@@ -18,7 +18,7 @@ enum Vocabulary {
         "readmore", "readalso", "alsoread", "morenews", "morestories", "othernews", "multimedia", "binhluan",
         "ykien", "authorbio", "aboutauthor", "authorbox", "tagcloud", "taglist", "articletags", "posttags",
         "keyword", "tukhoa", "printbutton", "rating", "ratings", "newsticker", "ticker", "banner", "adsense",
-        "dfp", "googlead", "shareicons", "sharelinks", "follow", "relatedposts",
+        "dfp", "googlead", "shareicons", "sharelinks", "follow", "relatedposts", "productreviews", "customerreviews",
     ]
     /// Whole class/id words that mark text that is never the article.
     static let boilerplateWordList: Set<String> = [
