@@ -50,4 +50,18 @@ struct RepeatedLinesTests {
         for paragraph in Self.prose { #expect(article.paragraphs.filter { $0 == paragraph }.count == 1) }
         #expect(article.paragraphs.filter { $0 == "Pros & Cons" }.count == 3)
     }
+    @Test("a page that shows its text only once a script runs, and hides it twice: given once, its short lines said again in a run dropped as a copy")
+    func hiddenCopyDropped() throws {
+        let lines = ["Shipping weight: 0.16 kg", "Product code: ALD-00601", "Package quantity: 148 g"]
+        let block = (Self.prose + lines).map { "<p>\($0)</p>" }.joined()
+        let html = """
+            <html><head><title>Almond thins</title></head><body><div class="loading">Loading…</div>
+            <div style="display:none"><div class="mobile">\(block)</div><div class="desktop">\(block)</div></div></body></html>
+            """
+        let article = try Fixture.parse(html, url: "https://shop.example.com/p/almond-thins")
+        for paragraph in Self.prose + lines { #expect(article.paragraphs.filter { $0 == paragraph }.count == 1, "\(article.paragraphs)") }
+
+        let said = ContentExtractor.withoutCopies(["Pros & Cons long enough", "First new line of the text here.", "Pros & Cons long enough", "Second new line."])
+        #expect(said.paragraphs.count == 4, "a line said again between new ones stays")
+    }
 }

@@ -89,11 +89,30 @@ struct ContentExtractor {
         // article body shown once the reader's subscription is checked, a teaser above it).
         let hiddenLength = tree.hiddenText.reduce(0) { $0 + $1.scalarCount }
         if result.length < 600 && hiddenLength >= max(1000, result.length * 5) {
-            result = Result(paragraphs: tree.hiddenText)
+            result = Self.withoutCopies(tree.hiddenText)
         }
         // "© 2025 WABC-TV. All rights reserved.": the site's legal line, inside the article's
         // container or the only line left on a page whose content scored nothing.
         result.dropRightsNotices()
+        return result
+    }
+
+    /// Hidden text as a result, with what the visible path leaves out of repeats: a page that
+    /// hides its text may hide it twice (a floating copy for small screens), so a long paragraph
+    /// is given once, and a run of shorter ones said again is dropped as a copy.
+    static func withoutCopies(_ paragraphs: [String]) -> Result {
+        var seen = Set<TextKey>()
+        var result = Result()
+        var repeats = Set<Int>()
+        for text in paragraphs {
+            let length = text.scalarCount
+            if length >= 10 && !seen.insert(TextKey(text)).inserted {
+                if length >= longRepeat { continue }
+                repeats.insert(result.paragraphs.count)
+            }
+            result.paragraphs.append(text)
+        }
+        result.dropCopies(repeats)
         return result
     }
 
