@@ -73,12 +73,15 @@ struct Check: ParsableCommand {
             throw ExitStatus.configuration.exitCode
         }
         print(Self.summary(definition, file: file))
-        if let notice { Standard.error("runnel check: note: \(notice)\n") }
+        if let notice {
+            if RunnelLogging.isJSON {
+                Logger(label: "runnel").notice("\(notice)", metadata: ["file": "\(file)"])
+            } else {
+                Standard.error("runnel check: note: \(notice)\n")
+            }
+        }
     }
 
-    /// Prints each problem on stderr as `FILE:LINE: problem; fix` (its details indented below),
-    /// then how many there were; with `--log-format json`, logs each as an error with `file`,
-    /// `line` and `fix`, so stderr stays JSON lines.
     /// A URL file or page directory that `runnel run` would not find.
     static func sourceProblems(_ definition: PipelineDefinition) -> [PipelineProblem] {
         var isDirectory: ObjCBool = false
@@ -103,6 +106,9 @@ struct Check: ParsableCommand {
         }
     }
 
+    /// Prints each problem on stderr as `FILE:LINE: problem; fix` (its details indented below),
+    /// then how many there were; with `--log-format json`, logs each as an error with `file`,
+    /// `line` and `fix`, so stderr stays JSON lines.
     static func report(_ problems: [PipelineProblem], in file: String) {
         let count = "\(file): \(problems.count) problem\(problems.count == 1 ? "" : "s")"
         guard RunnelLogging.isJSON else {
