@@ -72,6 +72,9 @@ public actor Supervisor {
 
     private var machine = SupervisorMachine(members: [])
     private var launches: [Launch] = []
+    /// What to say at the end when the last stage's outputs were kept nowhere
+    /// (``StageDescriber/unkeptOutputs(_:services:)``).
+    private var unkeptOutputs: String?
     private var total = 0
     private var timers: [SupervisorMachine.TimerID: Task<Void, Never>] = [:]
     /// The tasks reading each child's stdout and stderr, until it has exited and they are read.
@@ -145,7 +148,7 @@ public actor Supervisor {
         }
         // Every stage describes itself, under one deadline; a mismatch is refused before anything starts.
         let described = try StageDescriber(runnel: runnel).check(definition)
-        if let notice = StageDescriber.unkeptOutputs(definition, services: described) { log(.notice, notice) }
+        unkeptOutputs = StageDescriber.unkeptOutputs(definition, services: described)
         try checkRemoteAuthentication()
         let leftovers = try await prepareDirectories()
         if !leftovers.isEmpty {
@@ -363,6 +366,9 @@ public actor Supervisor {
         let done = cursorValue()
         let seconds = Int(Date().timeIntervalSince(startedDate))
         log(.info, "stopped \(definition.name): \(done)\(total > 0 ? "/\(total)" : "") sources done, \(machine.outputs) outputs in \(seconds) s")
+        // Said last, not first: a run whose stderr is read by `head -1` goes on until it has
+        // something else to say.
+        if let unkeptOutputs, machine.outputs > 0 { log(.notice, unkeptOutputs) }
         let dead = stateDirectory + "/source.dead.jsonl.zst"
         if let size = (try? FileManager.default.attributesOfItem(atPath: dead))?[.size] as? Int, size > 0 {
             log(.warning, "some source messages were dead-lettered (the next stage never acked them): runnel cat \(dead)")

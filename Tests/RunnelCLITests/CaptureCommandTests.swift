@@ -200,6 +200,14 @@ struct CapturePipelineTests {
         #expect(check.status == 0, "\(check.stderr)")
         #expect(check.stderr.contains("the last stage, fetch, emits page.fetched: runnel run counts its outputs and keeps none of them"), "\(check.stderr)")
         #expect(check.stderr.contains(#"capture = ["fetch->output"]"#), "\(check.stderr)")
+        // A run says it once it is done, after its summary (a reader of its first line is not
+        // told it first).
+        let unkept = try await RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
+        #expect(unkept.status == 0, "\(unkept.stderr)")
+        let lines = unkept.stderr.split(separator: "\n")
+        #expect(lines.last?.contains("keeps none of them") == true, "\(unkept.stderr)")
+        #expect(lines.dropLast().last?.contains("12 outputs") == true, "\(unkept.stderr)")
+        try FileManager.default.removeItem(at: dir.appendingPathComponent(".runnel/\(name)/cursor"))
 
         let text = try String(contentsOf: file, encoding: .utf8)
         try (#"capture = ["fetch->output"]"# + "\n" + text).write(to: file, atomically: true, encoding: .utf8)
