@@ -18,6 +18,11 @@ struct FollowTests {
         return (recv, "unix:" + path)
     }
 
+    /// The last part of each example.vn URL `recv` has printed, in order ("a", "b", …).
+    static func names(in recv: BackgroundProcess) -> [String] {
+        recv.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /example\.vn\/(\w+)/).map { String($0.1) } }
+    }
+
     @Test("send --follow sends the lines appended to its file, a line only once it is whole, until SIGTERM", .timeLimit(.minutes(1)))
     func sendFollows() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
@@ -55,7 +60,7 @@ struct FollowTests {
         let dir = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (recv, socket) = try await Self.receiver(in: dir)
-        func received() -> [String] { recv.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /example\.vn\/(\w+)/).map { String($0.1) } } }
+        func received() -> [String] { Self.names(in: recv) }
         let urls = dir.appendingPathComponent("urls.txt")
         try "https://example.vn/a\n".write(to: urls, atomically: true, encoding: .utf8)
         let send = try BackgroundProcess(["send", socket, urls.path, "--urls", "--follow"], in: dir, name: "send")
@@ -99,7 +104,7 @@ struct FollowTests {
         let dir = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (recv, socket) = try await Self.receiver(in: dir)
-        func received() -> [String] { recv.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /example\.vn\/(\w+)/).map { String($0.1) } } }
+        func received() -> [String] { Self.names(in: recv) }
         let urls = dir.appendingPathComponent("urls.txt")
         func save(_ names: String...) throws {
             // Not atomically: the file is cut and written from its start, keeping its inode.
@@ -140,7 +145,7 @@ struct FollowTests {
         let dir = try RunnelProcess.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (recv, socket) = try await Self.receiver(in: dir)
-        func received() -> [String] { recv.stdout.split(separator: "\n").compactMap { $0.firstMatch(of: /example\.vn\/(\w+)/).map { String($0.1) } } }
+        func received() -> [String] { Self.names(in: recv) }
         let pipe = dir.appendingPathComponent("urls.fifo").path
         #expect(mkfifo(pipe, 0o600) == 0)
         // Opened for reading and writing, the pipe has a writer at once, and keeps what is written

@@ -60,10 +60,7 @@ extension ContentExtractor {
         let titleKey = title.lowercased().collapsingWhitespace()
         var linkHeavy: [Int32: Bool] = [:]
         var skippingLabel: Vocabulary.Label?
-        // Pages that repeat their article (desktop and mobile copies, tabs) give each paragraph
-        // once; a short line a page repeats on its own ("Pros & Cons" over each product) is kept.
-        var seen = Set<TextKey>()
-        var repeats = Set<Int>()
+        var repeats = RepeatedLines()
         // The table cell the last paragraph ends with: the cells of one row make one line.
         var lastCell: (cell: Int32, row: Int32)?
         for root in roots {
@@ -144,17 +141,16 @@ extension ContentExtractor {
                     continue
                 }
                 if block.length < 2 { continue }
-                if !keepRepeats && block.length >= 10 && !seen.insert(TextKey(text)).inserted {
-                    // A link said again ("Learn more" under each card) is navigation, not text.
-                    if block.length >= Self.longRepeat || block.linkDensity > 0.5 { continue }
-                    repeats.insert(result.paragraphs.count)
+                // A link said again ("Learn more" under each card) is navigation, not text.
+                if !keepRepeats && !repeats.admits(text, length: Int(block.length), isLink: block.linkDensity > 0.5, at: result.paragraphs.count) {
+                    continue
                 }
                 lastCell = nil
                 result.paragraphs.append(text)
                 result.blocks.append(index)
             }
         }
-        if !repeats.isEmpty { result.dropCopies(repeats) }
+        result.dropCopies(repeats.marked)
         if result.paragraphs.count >= 3, let last = result.paragraphs.last, Self.isSignOff(last) {
             result.signOff = result.paragraphs.removeLast()
             result.blocks.removeLast()
@@ -223,9 +219,10 @@ extension ContentExtractor {
 
     private static let copyright = Array("copyright".utf8)
 
-    /// Whether `text` holds "©" or "copyright" in any case. `memchr` finds the candidates (the
-    /// second byte of "©", each "y"), so a paragraph costs no byte-by-byte loop of its own.
-    private static func mentionsCopyright(_ text: String) -> Bool {
+    /// Whether `text` holds "©" or, unless `signOnly`, "copyright" in any case. `memchr` finds
+    /// the candidates (the second byte of "©", each "y"), so a paragraph costs no byte-by-byte
+    /// loop of its own.
+    static func mentionsCopyright(_ text: String, signOnly: Bool = false) -> Bool {
         text.utf8.withContiguousStorageIfAvailable { bytes in
             guard let base = bytes.baseAddress else { return false }
             func each(_ target: UInt8, _ body: (Int) -> Bool) -> Bool {
@@ -239,6 +236,7 @@ extension ContentExtractor {
             }
             // "©" is C2 A9.
             if each(0xA9, { $0 > 0 && bytes[$0 - 1] == 0xC2 }) { return true }
+            if signOnly { return false }
             // "copyright": its "y" is the fourth byte.
             let isWord = { (y: Int) -> Bool in
                 guard y >= 3, y + 5 < bytes.count else { return false }
@@ -295,6 +293,24 @@ extension ContentExtractor.Result {
         guard !drop.isEmpty else { return }
         paragraphs = paragraphs.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
         blocks = blocks.enumerated().filter { !drop.contains($0.offset) }.map(\.element)
+    }
+}
+
+/// The lines a result has taken, to tell a second copy of the text from a line the page says
+/// again: pages that repeat their article (desktop and mobile copies, tabs) give each paragraph
+/// once, and a short line a page repeats on its own ("Pros & Cons" over each product) is kept.
+struct RepeatedLines {
+    private var seen = Set<TextKey>()
+    /// The paragraphs that repeat a short line, for ``ContentExtractor/Result/dropCopies(_:)``.
+    private(set) var marked = Set<Int>()
+
+    /// Whether `text`, `length` scalars, is taken as paragraph `index`: not when it repeats a
+    /// long line or is a link said again; a short line said again is taken and marked.
+    mutating func admits(_ text: String, length: Int, isLink: Bool = false, at index: Int) -> Bool {
+        guard length >= 10, !seen.insert(TextKey(text)).inserted else { return true }
+        if length >= ContentExtractor.longRepeat || isLink { return false }
+        marked.insert(index)
+        return true
     }
 }
 

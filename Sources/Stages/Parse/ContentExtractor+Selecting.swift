@@ -41,7 +41,7 @@ extension ContentExtractor {
             if !strict && isInDialog(own) { continue }
             // A line with a copyright sign is the site's legal notice or a picture's credit: it
             // does not vote for its container (a footer of legal prose outweighed short news).
-            if Self.holdsCopyrightSign(block.text) { continue }
+            if Self.mentionsCopyright(block.text, signOnly: true) { continue }
             let contentScore = 1 + Double(block.commas) + min(Double(block.length / 100), 3)
             // A `p` (or a div holding one run of text) is the paragraph: its parent is level 0.
             // A container with text of its own among other children holds the paragraph itself.
@@ -80,19 +80,6 @@ extension ContentExtractor {
         best = Int(widenToArticle(Int32(best)))
         let roots = siblings(of: Int32(best), scores: scores, touched: touched)
         return collect(roots: roots, strict: strict)
-    }
-
-    /// Whether `text` holds "©" (U+00A9, the bytes C2 A9 in UTF-8).
-    static func holdsCopyrightSign(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in
-            var index = bytes.startIndex
-            while let found = bytes[index...].firstIndex(of: 0xC2) {
-                if found + 1 < bytes.endIndex && bytes[found + 1] == 0xA9 { return true }
-                index = found + 1
-            }
-            return false
-        }
     }
 
     /// Whether `element` is inside an overlay (``Hints/dialog``), which even the lenient pass that

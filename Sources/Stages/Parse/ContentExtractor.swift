@@ -101,18 +101,12 @@ struct ContentExtractor {
     /// hides its text may hide it twice (a floating copy for small screens), so a long paragraph
     /// is given once, and a run of shorter ones said again is dropped as a copy.
     static func withoutCopies(_ paragraphs: [String]) -> Result {
-        var seen = Set<TextKey>()
         var result = Result()
-        var repeats = Set<Int>()
-        for text in paragraphs {
-            let length = text.scalarCount
-            if length >= 10 && !seen.insert(TextKey(text)).inserted {
-                if length >= longRepeat { continue }
-                repeats.insert(result.paragraphs.count)
-            }
+        var repeats = RepeatedLines()
+        for text in paragraphs where repeats.admits(text, length: text.scalarCount, at: result.paragraphs.count) {
             result.paragraphs.append(text)
         }
-        result.dropCopies(repeats)
+        result.dropCopies(repeats.marked)
         return result
     }
 
