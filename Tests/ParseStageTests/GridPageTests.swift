@@ -90,6 +90,24 @@ struct GridPageTests {
         #expect(!article.text.contains("Bridge closes for repairs"))
     }
 
+    @Test("a shop's home page whose <main> holds only links to its departments gives those links, the last one included, not nothing; the menu and footer stay out")
+    func departmentLinks() throws {
+        let html = try Fixture.text("page.category-links.html")
+        let page = try Fixture.parse(html, url: "https://example.com/")
+        let departments = [
+            "Watercolor Paint", "Acrylic Paint", "Oil Paint", "Brushes & Painting Tools", "Colored Pencils", "Markers",
+            "Drawing & Illustration", "Paper & Boards", "Easels & Furniture", "Frames & Framing Supplies",
+            "Ceramics & Sculpture", "Printmaking",
+        ]
+        #expect(page.paragraphs.first == "Featured Gifts")
+        // Each department once: the menu's copy of the list is furniture.
+        #expect(page.paragraphs.filter { departments.contains($0) } == departments)
+        // The last link is the list's last item, not a name signing the page.
+        #expect(page.byline == nil)
+        #expect(!page.text.contains("Help Center"))
+        #expect(!page.text.contains("All rights reserved"))
+    }
+
     @Test("a price is a currency sign beside a digit on a short line", arguments: [
         ("$403.00", true), ("€ 12,99", true), ("1.299.000 ₫", true), ("Now £5 off", true), ("US$ 1,200", true),
         ("12 € / month", true), ("$", false), ("Posted 2024", false), ("Save 25%", false),

@@ -151,7 +151,8 @@ extension ContentExtractor {
             }
         }
         result.dropCopies(repeats.marked)
-        if result.paragraphs.count >= 3, let last = result.paragraphs.last, Self.isSignOff(last) {
+        // (A listing's last line is its last item, not a name signing it.)
+        if !listing, result.paragraphs.count >= 3, let last = result.paragraphs.last, Self.isSignOff(last) {
             result.signOff = result.paragraphs.removeLast()
             result.blocks.removeLast()
         }

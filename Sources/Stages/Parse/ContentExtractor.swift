@@ -11,7 +11,7 @@
 /// If strict hints leave almost nothing, the scoring runs again ignoring class/id hints.
 ///
 /// The steps are in three files: this one decides between the ways of finding the content
-/// (scored, lenient, the whole `<main>`, streamed segments, hidden text);
+/// (scored, lenient, the whole `<main>`, streamed segments, hidden text, `<main>` as a listing);
 /// `ContentExtractor+Selecting` scores the containers and picks the content's roots (1, 2);
 /// `ContentExtractor+Cleaning` collects the blocks under them and drops what is not the article (3).
 struct ContentExtractor {
@@ -94,6 +94,12 @@ struct ContentExtractor {
         // "© 2025 WABC-TV. All rights reserved.": the site's legal line, inside the article's
         // container or the only line left on a page whose content scored nothing.
         result.dropRightsNotices()
+        // Next to nothing left on a page that is not declared an article: a home page whose
+        // `<main>` is only links to its departments. Those links are its content.
+        if result.length < 100 && !declaredArticle, var main = mainListing(), main.length > result.length {
+            main.dropRightsNotices()
+            result = main
+        }
         return result
     }
 
@@ -128,17 +134,26 @@ struct ContentExtractor {
         return collect(roots: roots, strict: true)
     }
 
+    /// The page's main landmark (`<main>`, `role=main`) outside boilerplate, if it has one.
+    private var mainLandmark: Int32? {
+        tree.elements.indices.first {
+            tree.elements[$0].hints.contains(.mainLandmark) && tree.elements[$0].boilerplateAncestor < 0
+        }.map(Int32.init)
+    }
+
+    /// The page's main landmark as a listing (its link lines kept), however many links it holds.
+    private func mainListing() -> Result? {
+        mainLandmark.map { collect(roots: [$0], strict: true, listing: true) }
+    }
+
     /// A page that is not declared an article and whose best block is short (a landing or service
     /// page made of many small sections, each a line or two): its main landmark (`<main>`,
     /// `role=main`), else its `<body>`, with the usual cleanup (furniture, boilerplate and link
     /// lists out; on a declared home or service page link boxes and lines stay).
     private func pageFallback() -> Result? {
-        var body: Int32 = -1
-        for (index, element) in tree.elements.enumerated() {
-            if element.hints.contains(.mainLandmark) && element.boilerplateAncestor < 0 { body = Int32(index); break }
-            if element.tag == .body && body < 0 { body = Int32(index) }
-        }
-        guard body >= 0, tree.elements[Int(body)].linkDensity < 0.5 else { return nil }
+        guard let body = mainLandmark ?? tree.elements.indices.first(where: { tree.elements[$0].tag == .body }).map(Int32.init),
+            tree.elements[Int(body)].linkDensity < 0.5
+        else { return nil }
         // A declared home or service page: its `<main>` is made of sections and cards, links included.
         let sections = declaredOther && !declaredProduct && tree.elements[Int(body)].hints.contains(.mainLandmark)
         return collect(roots: [body], strict: true, listing: sections)
