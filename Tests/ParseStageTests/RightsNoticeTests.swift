@@ -45,6 +45,20 @@ struct RightsNoticeTests {
         let article = try Fixture.parse(Self.page(line), url: Self.url)
         #expect(article.paragraphs.last == line)
     }
+    @Test(
+        "a block the page names a legal notice is left out, though it has neither © nor a rights phrase",
+        arguments: [
+            #"<div class="copyright">Reproduction of this material without the publisher's written permission is prohibited.</div>"#,
+            #"<div class="legal-notice">Reproduction of this material without the publisher's written permission is prohibited.</div>"#,
+            #"<div class="murator_nota_prawna">Żaden utwór zamieszczony w serwisie nie może być powielany i rozpowszechniany bez pisemnej zgody wydawcy.</div>"#,
+        ])
+    func namedNotice(_ block: String) throws {
+        let paragraphs = Self.prose.map { "<p>\($0)</p>" }.joined()
+        let html = "<html><head><title>Cycle lanes approved</title></head><body><article>\(paragraphs)\(block)</article></body></html>"
+        let article = try Fixture.parse(html, url: Self.url)
+        #expect(article.paragraphs == Self.prose)
+    }
+
     @Test("a legal footer longer than the news above it, its lines with © not counted as prose, is not taken for the article")
     func legalFooter() throws {
         let html = try Fixture.text("page.legal-footer.html")

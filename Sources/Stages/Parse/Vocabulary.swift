@@ -19,6 +19,7 @@ enum Vocabulary {
         "ykien", "authorbio", "aboutauthor", "authorbox", "tagcloud", "taglist", "articletags", "posttags",
         "keyword", "tukhoa", "printbutton", "rating", "ratings", "newsticker", "ticker", "banner", "adsense",
         "dfp", "googlead", "shareicons", "sharelinks", "follow", "relatedposts", "productreviews", "customerreviews",
+        "legalnotice", "legalnote", "notaprawna", "copyright",
     ]
     /// Whole class/id words that mark text that is never the article.
     static let boilerplateWordList: Set<String> = [
