@@ -153,6 +153,14 @@ struct Walker {
         // subtree; children come after their parent in the array, so one backward pass fills it.
         var articleText = [Int32](repeating: 0, count: tree.elements.count)
         let pageText = tree.elements.reduce(Int32(0)) { $0 + ($1.parent < 0 ? $1.textLength : 0) }
+        // The elements around the page's first `<h1>`, the article's title on most pages.
+        var holdsTitle = [Bool](repeating: false, count: tree.elements.count)
+        if var cursor = tree.elements.firstIndex(where: { $0.tag == .h1 }).map(Int32.init) {
+            while cursor >= 0 {
+                holdsTitle[Int(cursor)] = true
+                cursor = tree.elements[Int(cursor)].parent
+            }
+        }
         for index in tree.elements.indices.reversed() {
             let element = tree.elements[index]
             if element.tag == .article || element.hints.contains(.articleBody),
@@ -178,6 +186,7 @@ struct Walker {
                 || !element.hints.contains(.hidden) && enclosing >= 500 && element.linkDensity < 0.25
                     && Int(element.textLength) * 5 >= Int(enclosing) * 4
                 || isProseInsideArticle(element, enclosing: enclosing)
+                || isTitledColumn(element, holdsTitle: holdsTitle[index])
             {
                 excluded = false
             }
@@ -196,6 +205,14 @@ struct Walker {
                 tree.elements[index].boilerplateAncestor = parent >= 0 ? tree.elements[Int(parent)].boilerplateAncestor : -1
             }
         }
+    }
+
+    /// A column named like furniture (`leftCol`) that holds the page's title and a good deal of
+    /// text that is not links: the page's main column, not a sidebar.
+    func isTitledColumn(_ element: PageTree.Element, holdsTitle: Bool) -> Bool {
+        holdsTitle && element.hints.isDisjoint(with: [.boilerplate, .linkList, .hidden])
+            && element.tag != .header && element.tag != .nav && element.tag != .footer
+            && element.textLength >= 500 && element.linkDensity < 0.5
     }
 
     /// A box named like boilerplate inside a kept `<article>` that is a long run of prose with
