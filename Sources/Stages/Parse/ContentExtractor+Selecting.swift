@@ -30,18 +30,10 @@ extension ContentExtractor {
         guard !elements.isEmpty else { return Result() }
         var scores = [Double](repeating: 0, count: elements.count)
         var touched = [Bool](repeating: false, count: elements.count)
-        for block in tree.blocks {
-            guard block.length >= 25, block.element >= 0, block.linkDensity < 0.5 else { continue }
-            switch block.kind {
-            case .paragraph, .quote, .preformatted, .tableCell, .line: break
-            default: continue
-            }
+        for block in tree.blocks where Self.votes(block) {
             let own = elements[Int(block.element)]
             if strict && own.boilerplateAncestor >= 0 { continue }
             if !strict && isInDialog(own) { continue }
-            // A line with a copyright sign is the site's legal notice or a picture's credit: it
-            // does not vote for its container (a footer of legal prose outweighed short news).
-            if Self.mentionsCopyright(block.text, signOnly: true) { continue }
             let contentScore = 1 + Double(block.commas) + min(Double(block.length / 100), 3)
             // A `p` (or a div holding one run of text) is the paragraph: its parent is level 0.
             // A container with text of its own among other children holds the paragraph itself.
@@ -80,6 +72,23 @@ extension ContentExtractor {
         best = Int(widenToArticle(Int32(best)))
         let roots = siblings(of: Int32(best), scores: scores, touched: touched)
         return collect(roots: roots, strict: strict)
+    }
+
+    /// Whether a block is prose that adds to its containers' scores: 25 characters or more, mostly
+    /// not links, a paragraph, quote, preformatted run, line or table cell.
+    /// - A table's cell votes when it is prose: a sentence, or 100 characters or more. A column of
+    ///   titles and scores ("Volleyball. Women's league, 2012/13") is data, which a widget of
+    ///   results beside the article holds a great deal of.
+    /// - A line with a copyright sign is the site's legal notice or a picture's credit: it does not
+    ///   vote (a footer of legal prose outweighed short news).
+    static func votes(_ block: PageTree.Block) -> Bool {
+        guard block.length >= 25, block.element >= 0, block.linkDensity < 0.5 else { return false }
+        switch block.kind {
+        case .paragraph, .quote, .preformatted, .line: break
+        case .tableCell: if block.length < 100 && !endsSentence(block.text) { return false }
+        default: return false
+        }
+        return !mentionsCopyright(block.text, signOnly: true)
     }
 
     /// Whether `element` is inside an overlay (``Hints/dialog``), which even the lenient pass that
@@ -175,7 +184,8 @@ extension ContentExtractor {
     }
 
     /// When several strong candidates share an ancestor close above the best one (an article split
-    /// into sibling parts), take that ancestor.
+    /// into sibling parts), take that ancestor. One of them at least must stand beside the best
+    /// one: its own wrappers score from its paragraphs, and say nothing of other parts.
     func promoteToCommonAncestor(_ best: Int32, scores: [Double], touched: [Bool]) -> Int32 {
         let top = scores[Int(best)]
         guard top > 0 else { return best }
@@ -183,7 +193,7 @@ extension ContentExtractor {
         for index in tree.elements.indices where touched[index] && Int32(index) != best {
             if scores[index] >= top * 0.75 { alternatives.append(Int32(index)) }
         }
-        guard alternatives.count >= 2 else { return best }
+        guard alternatives.count >= 2, alternatives.contains(where: { !isDescendant(best, of: $0) }) else { return best }
         var ancestor = tree.elements[Int(best)].parent
         var steps = 0
         while ancestor >= 0 && steps < 6 {
