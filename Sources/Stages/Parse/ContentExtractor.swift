@@ -151,9 +151,8 @@ struct ContentExtractor {
     /// `role=main`), else its `<body>`, with the usual cleanup (furniture, boilerplate and link
     /// lists out; on a declared home or service page link boxes and lines stay).
     private func pageFallback() -> Result? {
-        guard let body = mainLandmark ?? tree.elements.indices.first(where: { tree.elements[$0].tag == .body }).map(Int32.init),
-            tree.elements[Int(body)].linkDensity < 0.5
-        else { return nil }
+        let body = mainLandmark ?? tree.elements.indices.first { tree.elements[$0].tag == .body }.map(Int32.init)
+        guard let body, tree.elements[Int(body)].linkDensity < 0.5 else { return nil }
         // A declared home or service page: its `<main>` is made of sections and cards, links included.
         let sections = declaredOther && !declaredProduct && tree.elements[Int(body)].hints.contains(.mainLandmark)
         return collect(roots: [body], strict: true, listing: sections)
