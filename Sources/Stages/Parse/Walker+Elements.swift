@@ -203,9 +203,10 @@ extension Walker {
         case .article: hints.formUnion([.positive, .layout])
         case .main: hints.formUnion([.positive, .layout, .mainLandmark])
         case .figcaption, .caption: hints.insert(.caption)
-        // A table's header cell is the label of its row or column: "header" in its class
-        // (`tech-specs__header`) names that, not the site's header.
-        case .th: hints.remove(.furniture)
+        // A table's header cell is the label of its row or column, and a heading is the title of
+        // its section: "header" in their class (`tech-specs__header`, rustdoc's `code-header`)
+        // names that, not the site's header.
+        case .th, .h1, .h2, .h3, .h4, .h5, .h6: hints.remove(.furniture)
         default: break
         }
         if let role = attributes.role?.lowercased() {
