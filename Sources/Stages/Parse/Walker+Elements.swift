@@ -122,6 +122,7 @@ extension Walker {
             open.captureStart = (tree.blocks.count, buffer.count, captured)
         }
         if tag.isHeading { openHeadings += 1 }
+        if tag == .pre { preDepth += 1 }
         stack.append(open)
         return true
     }
@@ -130,6 +131,7 @@ extension Walker {
         guard let open = stack.popLast() else { return }
         if open.tag == .head { inHead = max(0, inHead - 1) }
         if open.tag.isHeading { openHeadings -= 1 }
+        if open.tag == .pre { preDepth = max(0, preDepth - 1) }
         if open.isCollapsedToggle { toggleJustEnded = true }
         if let start = open.captureStart {
             let text = textSince(blocks: start.blocks, offset: start.offset)

@@ -6,6 +6,10 @@ import RunnelProtocol
 extension Walker {
     mutating func appendText(_ content: UnsafePointer<xmlChar>, _ length: Int) {
         if inHead > 0 { return }
+        if preDepth > 0 {
+            appendPreformatted(content, length)
+            return
+        }
         var p = content
         let end = content + length
         let inLink = linkDepth > 0
@@ -34,6 +38,24 @@ extension Walker {
                 stop = p + 8
             }
             appendBytes(&p, upTo: stop, end: end, inLink: inLink)
+        }
+    }
+
+    /// Text inside `<pre>` (code, a poem, a plain-text page): its line breaks and indentation are
+    /// kept, a carriage return dropped and a tab kept; words, links and commas are counted as
+    /// elsewhere.
+    private mutating func appendPreformatted(_ content: UnsafePointer<xmlChar>, _ length: Int) {
+        let inLink = linkDepth > 0
+        for byte in UnsafeBufferPointer(start: content, count: length) where byte != 0x0D {
+            // A block's text begins with its first line that is not empty.
+            if buffer.isEmpty && (byte == 0x0A || byte == 0x20 && lastWasSpace) { continue }
+            buffer.append(byte)
+            lastWasSpace = byte == 0x0A
+            if byte & 0xC0 != 0x80 {
+                bufferLength += 1
+                if inLink { bufferLinkLength += 1 }
+            }
+            if byte == 0x2C { bufferCommas += 1 }
         }
     }
 
@@ -109,7 +131,7 @@ extension Walker {
 
     /// Ends the current run of text as a block of the current element.
     mutating func flush() {
-        while buffer.last == 0x20 { buffer.removeLast() }
+        while let last = buffer.last, last == 0x20 || last == 0x0A || last == 0x09 { buffer.removeLast() }
         if !buffer.isEmpty {
             let element = current
             let tag = element >= 0 ? tree.elements[Int(element)].tag : .body

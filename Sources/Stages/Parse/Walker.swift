@@ -31,6 +31,8 @@ struct Walker {
     var bufferCommas: Int32 = 0
     var lastWasSpace = true
     var linkDepth = 0
+    /// How many `<pre>` are open: inside one, text keeps its line breaks and indentation.
+    var preDepth = 0
     var anchorStack: [(href: String?, blocks: Int, offset: Int)] = []
     var inHead = 0
     var titleBytes: [UInt8]?
