@@ -22,10 +22,17 @@ final class InputCursor: Sendable {
 
     let path: String
     private let state: Mutex<State>
+    /// The count the file holds. Writes are made one at a time, each of the count as it is when
+    /// the write begins, so a write put off by the spacing can never land after a later one with
+    /// an older count (the last `flush()` of a run is what the file keeps).
+    private let written = Mutex<Int>(-1)
+    /// Called with each count about to be written, in the write's turn (tests hold a write there).
+    private let beforeWrite: (@Sendable (Int) -> Void)?
 
     /// Opens (or starts) the cursor at `path`.
-    init(path: String) throws(RunnelError) {
+    init(path: String, beforeWrite: (@Sendable (Int) -> Void)? = nil) throws(RunnelError) {
         self.path = path
+        self.beforeWrite = beforeWrite
         var start = 0
         if let data = FileManager.default.contents(atPath: path) {
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -35,7 +42,7 @@ final class InputCursor: Sendable {
             start = n
         }
         state = Mutex(State(committed: start))
-        if let failure = save(start) { throw failure }
+        if let failure = saveCommitted() { throw failure }
     }
 
     /// Lines already done before this run: skip them.
@@ -46,7 +53,7 @@ final class InputCursor: Sendable {
     /// The file is written at most every 200 ms; an advance within that time is written when it
     /// is up, so a reader that then goes idle (a source following its file) leaves it current.
     func complete(_ index: Int) {
-        enum Next { case none, write(Int), later }
+        enum Next { case none, write, later }
         let next = state.withLock { s -> Next in
             s.done.insert(index)
             var advanced = false
@@ -61,20 +68,19 @@ final class InputCursor: Sendable {
                 return .later
             }
             s.lastWrite = .now
-            return .write(s.committed)
+            return .write
         }
         switch next {
         case .none: break
-        case let .write(value): record(save(value))
+        case .write: record(saveCommitted())
         case .later:
             Task {
                 try? await Task.sleep(for: .milliseconds(200))
-                let value = self.state.withLock { s -> Int in
+                self.state.withLock { s in
                     s.deferred = false
                     s.lastWrite = .now
-                    return s.committed
                 }
-                self.record(self.save(value))
+                self.record(self.saveCommitted())
             }
         }
     }
@@ -88,9 +94,20 @@ final class InputCursor: Sendable {
     /// - Returns: the first write of this run that failed (lines done since the last good one
     ///   will be sent again by the next run), or `nil`.
     func flush() -> RunnelError? {
-        let (value, earlier) = state.withLock { ($0.committed, $0.failure) }
-        let failure = save(value)
-        return earlier ?? failure
+        let failure = saveCommitted()
+        return state.withLock { $0.failure } ?? failure
+    }
+
+    /// Writes the count as it is now, unless the file holds it already; one write at a time.
+    private func saveCommitted() -> RunnelError? {
+        written.withLock { written in
+            let value = state.withLock { $0.committed }
+            guard value != written else { return nil }
+            beforeWrite?(value)
+            let failure = save(value)
+            if failure == nil { written = value }
+            return failure
+        }
     }
 
     /// Writes `value` atomically; the error when the file cannot be written.
