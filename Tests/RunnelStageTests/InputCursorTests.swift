@@ -55,12 +55,14 @@ struct InputCursorTests {
             }
             if call == 2 {
                 reached.signal()
-                release.wait()
+                _ = release.wait(timeout: .now() + .seconds(10))
             }
         }
         // Within 200 ms of the write made on opening: put off, made by a task 200 ms later.
         cursor.complete(0)
-        await Self.onQueue { reached.wait() }
+        let held = Mutex(false)
+        await Self.onQueue { held.withLock { $0 = reached.wait(timeout: .now() + .seconds(10)) == .success } }
+        #expect(held.withLock { $0 }, "the put-off write was never made")
         // That write has read its count (1) and is held. Two more lines, then the run's last flush.
         cursor.complete(1)
         cursor.complete(2)
