@@ -278,12 +278,17 @@ public final class LinkRunner<S: Stage>: Sendable {
         listener?.close()
         if !options.listen.isSocket, let downstream = output {
             // A source sends nothing more: what it read but did not send stays behind the cursor.
+            // Counted and recorded in one step: `run`, which reads `dropping` to wait for it, either
+            // finds it or drops the unsent outputs itself (it dropped nothing yet), so none goes
+            // uncounted.
             let queued = queue.discardAndClose()
-            let dropping = Task {
-                let dropped = queued + (await downstream.dropUnsent())
-                self.parts.withLock { $0.unsent += dropped }
+            parts.withLock { p in
+                p.unsent += queued
+                p.dropping = Task {
+                    let dropped = await downstream.dropUnsent()
+                    self.parts.withLock { $0.unsent += dropped }
+                }
             }
-            parts.withLock { $0.dropping = dropping }
         }
         for (link, connection) in links {
             Task { await self.drain(link, connection) }
