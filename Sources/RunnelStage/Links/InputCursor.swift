@@ -26,13 +26,10 @@ final class InputCursor: Sendable {
     /// the write begins, so a write put off by the spacing can never land after a later one with
     /// an older count (the last `flush()` of a run is what the file keeps).
     private let written = Mutex<Int>(-1)
-    /// Called with each count about to be written, in the write's turn (tests hold a write there).
-    private let beforeWrite: (@Sendable (Int) -> Void)?
 
     /// Opens (or starts) the cursor at `path`.
-    init(path: String, beforeWrite: (@Sendable (Int) -> Void)? = nil) throws(RunnelError) {
+    init(path: String) throws(RunnelError) {
         self.path = path
-        self.beforeWrite = beforeWrite
         var start = 0
         if let data = FileManager.default.contents(atPath: path) {
             let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
@@ -103,7 +100,6 @@ final class InputCursor: Sendable {
         written.withLock { written in
             let value = state.withLock { $0.committed }
             guard value != written else { return nil }
-            beforeWrite?(value)
             let failure = save(value)
             if failure == nil { written = value }
             return failure
