@@ -138,9 +138,7 @@ public final class StreamDecoder {
                 try onEvent(.invalid(longLineError(number: lineNumber)))
             } else {
                 pending.append(contentsOf: UnsafeBufferPointer(start: bytes + start, count: newline - start))
-                let line = pending
-                pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20)
-                try deliver(line, onEvent)
+                try deliverPending(onEvent)
             }
             start = newline + 1
         }
@@ -168,5 +166,14 @@ public final class StreamDecoder {
 
     private func deliver(_ line: [UInt8], _ onEvent: (LineEvent) throws -> Void) throws {
         try line.withUnsafeBufferPointer { try deliver($0, onEvent) }
+    }
+
+    /// Delivers the line gathered in `pending` from where it lies and empties it, keeping its
+    /// storage for the next line that spans chunks (a page line does: it is as long as a read)
+    /// unless it grew past 1 MiB. Delivering a copy instead cost a fresh buffer, and its page
+    /// faults, for every such line.
+    private func deliverPending(_ onEvent: (LineEvent) throws -> Void) throws {
+        defer { pending.removeAll(keepingCapacity: pending.capacity <= 1 << 20) }
+        try pending.withUnsafeBufferPointer { try deliver($0, onEvent) }
     }
 }
