@@ -2,8 +2,8 @@ import Testing
 
 @testable import ParseStage
 
-/// ``Vocabulary/hints(forClassAndID:)`` reads bytes in one pass with a two-byte pattern index;
-/// these tests hold it to the rule written out plainly with `String`s.
+/// ``Vocabulary/hints(forClassAndID:)`` reads bytes in one pass, its substring patterns with an
+/// Aho–Corasick automaton; these tests hold it to the rule written out plainly with `String`s.
 @Suite("Class and id hints")
 struct ClassWordHintsTests {
     /// The rule of ``Vocabulary/hints(forClassAndID:)``, written for reading, not speed.
@@ -53,6 +53,17 @@ struct ClassWordHintsTests {
         #expect(Vocabulary.hints(forClassAndID: "  \t\n ").isEmpty)
         #expect(Vocabulary.hints(forClassAndID: "a") == [])
         #expect(Vocabulary.hints(forClassAndID: "tin-lien-quan") == [.boilerplate, .related])
+    }
+
+    @Test("a pattern that begins inside another, or inside a near miss, is found")
+    func overlappingPatterns() {
+        // "sideba" is on the way to "sidebar" (furniture) when "n" comes: the automaton falls back
+        // to "ba", on the way to "banner". "popup" ends where "promo" begins; "commen" + "tary".
+        for value in ["sidebanner", "popupromo", "xcommentary", "mainavigation", "relaterelated"] {
+            #expect(Vocabulary.hints(forClassAndID: value) == Self.plainHints(value), "\(value)")
+        }
+        #expect(Vocabulary.hints(forClassAndID: "sidebanner") == [.boilerplate])
+        #expect(Vocabulary.hints(forClassAndID: "mainavigation") == [.furniture, .layout, .positive])
     }
 
     @Test("5,000 generated values give the hints of the plain rule")
@@ -116,5 +127,28 @@ struct HashedNameTableTests {
         #expect(table[0x1234_5678_9ABC_DEF1] == -1)
         table[0] += 2  // zero was stored above (name 0); it reads back and counts
         #expect(table[0] == 2)
+    }
+}
+
+@Suite("Section labels")
+struct SectionLabelTests {
+    @Test("a label is known in any case, with the marks that lead or close it")
+    func knownLabels() {
+        #expect(Vocabulary.label(of: "Related:") == .related)
+        #expect(Vocabulary.label(of: "» Tin liên quan") == .related)
+        #expect(Vocabulary.label(of: "ĐỌC NHIỀU") == .boilerplate)  // lower-cased beyond ASCII
+        #expect(Vocabulary.label(of: "Most Read ›") == .boilerplate)
+        #expect(Vocabulary.label(of: "• Comments »") == .boilerplate)
+        #expect(Vocabulary.label(of: "Читайте также:") == .related)
+        #expect(Vocabulary.label(of: "相关新闻") == .related)
+    }
+
+    @Test("other lines are not labels")
+    func otherLines() {
+        #expect(Vocabulary.label(of: "") == nil)
+        #expect(Vocabulary.label(of: "Related stories and more") == nil)
+        #expect(Vocabulary.label(of: "Relate") == nil)
+        #expect(Vocabulary.label(of: ":::") == nil)
+        #expect(Vocabulary.label(of: String(repeating: "related ", count: 10)) == nil)
     }
 }

@@ -85,7 +85,20 @@ enum Vocabulary {
     }
 
     /// ``hints(forClassAndID:words:)`` of a value's UTF-8 bytes.
+    ///
+    /// Whole values are kept in `words` too: two in three of a page's class and id values are
+    /// ones it used before (a list's items, a grid's cards). A value of one word has that word's
+    /// hash and hints.
     static func hints(forClassAndID bytes: UnsafeBufferPointer<UInt8>, words: inout HashedNameTable<Hints?>) -> Hints {
+        let valueKey = FNV1a.hash(bytes)
+        if let known = words[valueKey] { return known }
+        let hints = wordsHints(forClassAndID: bytes, words: &words)
+        words[valueKey] = hints
+        return hints
+    }
+
+    /// The hints of a value's words, each looked up in `words` or found and kept there.
+    private static func wordsHints(forClassAndID bytes: UnsafeBufferPointer<UInt8>, words: inout HashedNameTable<Hints?>) -> Hints {
         // One scratch buffer for a word, lower-cased, and its alphanumeric bytes: no
         // allocation per value (the walk asks for every class and id of a page).
         withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 2 * bytes.count + 2) { scratch in
@@ -136,11 +149,7 @@ enum Vocabulary {
         let whole = UnsafeBufferPointer(lower)
         var hints: Hints = []
         if hiddenWords.contains(whole) { hints.insert(.hidden) }
-        func matchWords(_ part: UnsafeBufferPointer<UInt8>) {
-            if boilerplateWords.contains(part) { hints.insert(.boilerplate) }
-            if furnitureWords.contains(part) { hints.insert(.furniture) }
-            if linkListWords.contains(part) { hints.insert(.linkList) }
-        }
+        func matchWords(_ part: UnsafeBufferPointer<UInt8>) { hints.formUnion(listedWords.hints(of: part)) }
         matchWords(whole)
         // The parts; the first is passed over when it names a taxonomy and another part follows.
         var parts = Parts(whole)
@@ -150,10 +159,9 @@ enum Vocabulary {
             if let second { matchWords(second) }
             while let part = parts.next() { matchWords(part) }
         }
-        // Every substring pattern, found in one pass: a position is tried only when some pattern
-        // starts with its two bytes.
+        // Every substring pattern, found in one pass over the word's letters.
         let letters = UnsafeBufferPointer(rebasing: compact[0..<compactCount])
-        patterns.forEachMatch(in: letters, skipping: hints) { hints.insert($0) }
+        hints.formUnion(patterns.hints(in: letters))
         return hints
     }
 
@@ -183,10 +191,43 @@ enum Vocabulary {
     }
 
     private static let hiddenWords = ByteWords(hiddenWordList)
-    private static let boilerplateWords = ByteWords(boilerplateWordList)
-    private static let furnitureWords = ByteWords(furnitureWordList)
-    private static let linkListWords = ByteWords(linkListWordList)
+    private static let listedWords = WordHints([
+        (boilerplateWordList, .boilerplate), (furnitureWordList, .furniture), (linkListWordList, .linkList),
+    ])
     private static let taxonomyPrefixes = ByteWords(["tag", "category"])
+
+    /// Whole words, each with the hints of every list that holds it, found in one lookup: a
+    /// class word and each of its parts is looked up in all the lists.
+    struct WordHints: Sendable {
+        private let entries: [UInt64: (word: [UInt8], hints: Hints)]
+        /// Bit `n` is set when a word has `n` bytes (every word is shorter than 64).
+        private let lengths: UInt64
+
+        init(_ lists: [(Set<String>, Hints)]) {
+            var entries: [UInt64: (word: [UInt8], hints: Hints)] = [:]
+            var lengths: UInt64 = 0
+            for (words, hint) in lists {
+                for word in words {
+                    let bytes = Array(word.utf8)
+                    precondition(bytes.count < 64, "a listed word is shorter than 64 bytes")
+                    let key = FNV1a.hash(bytes)
+                    precondition(entries[key].map { $0.word == bytes } ?? true, "two listed words with one hash")
+                    entries[key, default: (bytes, [])].hints.formUnion(hint)
+                    lengths |= 1 << UInt64(bytes.count)
+                }
+            }
+            self.entries = entries
+            self.lengths = lengths
+        }
+
+        /// The hints of `word` (lower case), none when no list holds it.
+        func hints(of word: UnsafeBufferPointer<UInt8>) -> Hints {
+            guard word.count < 64, lengths & 1 << UInt64(word.count) != 0, let entry = entries[FNV1a.hash(word)],
+                entry.word.elementsEqual(word)
+            else { return [] }
+            return entry.hints
+        }
+    }
 
     /// A short list of lower-case words, compared byte for byte with no hashing or allocation.
     struct ByteWords: Sendable {
@@ -214,74 +255,99 @@ enum Vocabulary {
         (dateSubstrings, .date), (["articlebody", "postbody", "entrycontent", "fckdetail", "articlecontent"], .articleBody),
     ])
 
-    /// Substring patterns (their `-` and `_` removed, as in the text they are matched against)
-    /// stored in one byte array, indexed by first byte, with a table of the two-byte pairs that
-    /// start any of them, so that most positions of a text are passed over after one lookup.
+    /// Substring patterns (their `-` and `_` removed, as in the text they are matched against),
+    /// found all at once by an Aho–Corasick automaton: one table step per byte of the text,
+    /// however many patterns there are. Each state knows the hints of every pattern that ends
+    /// where it stands.
+    ///
+    /// The walk tries every class and id word a page has not used before, a few hundred a page.
+    /// Trying each pattern that starts at a position whose first two bytes begin one cost
+    /// ~2,000 instructions a word; the automaton ~5 a byte.
     struct SubstringPatterns: Sendable {
-        private struct Pattern {
-            let start: Int
-            let count: Int
-            let hint: Hints
-        }
-        private let bytes: [UInt8]
-        /// The patterns, sorted by first byte; those starting with byte `b` are
-        /// `patterns[firstIndex[b]..<firstIndex[b + 1]]`.
-        private let patterns: [Pattern]
-        private let firstIndex: [Int]
-        /// Bit `a << 8 | b` is set when some pattern starts with the bytes `a`, `b`.
-        private let pairs: [UInt64]
+        /// Byte → column of ``next``; column 0 is every byte no pattern holds.
+        private let column: [UInt8]
+        private let columns: Int
+        /// The state after a byte: `next[state * columns + column]`. State 0 is the start.
+        private let next: [UInt16]
+        /// The hints of the patterns that end at each state: its own and its suffixes'.
+        private let output: [Hints]
 
         init(_ groups: [([String], Hints)]) {
-            var list: [([UInt8], Hints)] = []
+            var column = [UInt8](repeating: 0, count: 256)
+            var columns = 1
+            var patterns: [([UInt8], Hints)] = []
             for (words, hint) in groups {
                 for word in words {
                     let pattern = Array(word.utf8.filter { $0 != 0x2D && $0 != 0x5F })
-                    precondition(pattern.count >= 2, "a substring pattern has at least two bytes")
-                    list.append((pattern, hint))
+                    precondition(!pattern.isEmpty, "a substring pattern has a byte")
+                    for byte in pattern where column[Int(byte)] == 0 {
+                        column[Int(byte)] = UInt8(columns)
+                        columns += 1
+                    }
+                    patterns.append((pattern, hint))
                 }
             }
-            // A stable sort keeps each first byte's patterns in the order they are listed.
-            list = list.enumerated().sorted { ($0.element.0[0], $0.offset) < ($1.element.0[0], $1.offset) }.map(\.element)
-            var bytes: [UInt8] = []
-            var patterns: [Pattern] = []
-            var firstIndex = [Int](repeating: list.count, count: 257)
-            var pairs = [UInt64](repeating: 0, count: 65536 / 64)
-            for (pattern, hint) in list {
-                let first = Int(pattern[0])
-                firstIndex[first] = min(firstIndex[first], patterns.count)
-                patterns.append(Pattern(start: bytes.count, count: pattern.count, hint: hint))
-                bytes.append(contentsOf: pattern)
-                let pair = first << 8 | Int(pattern[1])
-                pairs[pair >> 6] |= 1 << UInt64(pair & 63)
+            // The trie of the patterns (-1: no edge).
+            var edges = [[Int]](repeating: [Int](repeating: -1, count: columns), count: 1)
+            var output: [Hints] = [[]]
+            for (pattern, hint) in patterns {
+                var state = 0
+                for byte in pattern {
+                    let edge = Int(column[Int(byte)])
+                    if edges[state][edge] < 0 {
+                        edges[state][edge] = edges.count
+                        edges.append([Int](repeating: -1, count: columns))
+                        output.append([])
+                    }
+                    state = edges[state][edge]
+                }
+                output[state].formUnion(hint)
             }
-            // A first byte no pattern starts with gets the next byte's start: an empty range.
-            for byte in stride(from: 255, through: 0, by: -1) where firstIndex[byte] > firstIndex[byte + 1] {
-                firstIndex[byte] = firstIndex[byte + 1]
+            precondition(edges.count <= Int(UInt16.max), "the substring patterns fit in 65,535 states")
+            // Breadth first, so that a state's fallback (the longest proper suffix that is a
+            // state) is complete before the state: a missing edge goes where the fallback's goes.
+            var next = [UInt16](repeating: 0, count: edges.count * columns)
+            var fallback = [Int](repeating: 0, count: edges.count)
+            var queue: [Int] = []
+            for edge in 0..<columns where edges[0][edge] > 0 {
+                next[edge] = UInt16(edges[0][edge])
+                queue.append(edges[0][edge])
             }
-            self.bytes = bytes
-            self.patterns = patterns
-            self.firstIndex = firstIndex
-            self.pairs = pairs
+            var head = 0
+            while head < queue.count {
+                let state = queue[head]
+                head += 1
+                output[state].formUnion(output[fallback[state]])
+                for edge in 0..<columns {
+                    let target = edges[state][edge]
+                    let instead = next[fallback[state] * columns + edge]
+                    if target > 0 {
+                        fallback[target] = Int(instead)
+                        next[state * columns + edge] = UInt16(target)
+                        queue.append(target)
+                    } else {
+                        next[state * columns + edge] = instead
+                    }
+                }
+            }
+            self.column = column
+            self.columns = columns
+            self.next = next
+            self.output = output
         }
 
-        /// Calls `found` with the hint of every pattern found in `text` whose hint is not yet in
-        /// `known` (nor found before).
-        func forEachMatch(in text: UnsafeBufferPointer<UInt8>, skipping known: Hints, _ found: (Hints) -> Void) {
-            var known = known
-            guard text.count >= 2 else { return }
-            bytes.withUnsafeBufferPointer { bytes in
-                patterns.withUnsafeBufferPointer { patterns in
-                    for position in 0..<text.count - 1 {
-                        let first = Int(text[position])
-                        let pair = first << 8 | Int(text[position + 1])
-                        guard pairs[pair >> 6] & (1 << UInt64(pair & 63)) != 0 else { continue }
-                        for pattern in patterns[firstIndex[first]..<firstIndex[first + 1]] where !known.contains(pattern.hint) {
-                            guard position + pattern.count <= text.count else { continue }
-                            if memcmp(bytes.baseAddress! + pattern.start, text.baseAddress! + position, pattern.count) == 0 {
-                                known.insert(pattern.hint)
-                                found(pattern.hint)
-                            }
+        /// The hints of every pattern found in `text`.
+        func hints(in text: UnsafeBufferPointer<UInt8>) -> Hints {
+            column.withUnsafeBufferPointer { column in
+                next.withUnsafeBufferPointer { next in
+                    output.withUnsafeBufferPointer { output in
+                        var state = 0
+                        var found: Hints = []
+                        for byte in text {
+                            state = Int(next[state &* columns &+ Int(column[Int(byte)])])
+                            found.formUnion(output[state])
                         }
+                        return found
                     }
                 }
             }
@@ -318,24 +384,81 @@ enum Vocabulary {
         "komentarze", "δημοφιλή", "σχόλια",
     ]
 
-    private static let labelLengths = Set((relatedLabels + boilerplateLabels).map(\.utf8.count))
-    private static let relatedLabelSet = Set(relatedLabels)
-    private static let boilerplateLabelSet = Set(boilerplateLabels)
+    /// Bit `n` is set when a label has `n` bytes (every label is shorter than 64).
+    private static let labelLengths: UInt64 = (relatedLabels + boilerplateLabels).reduce(0) { lengths, label in
+        precondition(label.utf8.count < 64, "a section label is shorter than 64 bytes")
+        return lengths | 1 << UInt64(label.utf8.count)
+    }
+    /// Each label's UTF-8 by its FNV-1a hash, with what it announces.
+    private static let labelsByHash: [UInt64: (bytes: [UInt8], label: Label)] = {
+        var table: [UInt64: (bytes: [UInt8], label: Label)] = [:]
+        for (labels, label) in [(relatedLabels, Label.related), (boilerplateLabels, .boilerplate)] {
+            for text in labels {
+                let bytes = Array(text.utf8)
+                let hash = FNV1a.hash(bytes)
+                precondition(table[hash] == nil, "two section labels with one hash")
+                table[hash] = (bytes, label)
+            }
+        }
+        return table
+    }()
 
     /// The label a short line announces, if it is one of the known section labels.
+    ///
+    /// The line is compared as bytes: lower-cased (ASCII byte by byte, anything else by
+    /// `lowercased()`), without the marks that lead (`»`, `•`) or close (`:`, `»`, `›`, `>`) a
+    /// label, and looked up by hash. The walk asks this of every short block.
     static func label(of text: String) -> Label? {
         // Cheap rejection first: a label is short, and its length (give or take trailing
         // punctuation) is one of the known labels' lengths.
         let count = text.utf8.count
-        guard count <= 64, (0...3).contains(where: { labelLengths.contains(count - $0) }) || text.utf8.first.map({ $0 >= 0x80 || $0 == 0x20 || $0 == 0x3E }) == true
-        else { return nil }
-        var key = text.lowercased()
-        while let last = key.last, last == ":" || last == " " || last == "»" || last == ">" || last == "›" {
-            key.removeLast()
+        guard count <= 64 else { return nil }
+        var text = text
+        let (first, ascii) = text.withUTF8 { bytes in (bytes.first, !bytes.contains { $0 >= 0x80 }) }
+        let lengthFits = (0...3).contains { count - $0 >= 0 && count - $0 < 64 && labelLengths & 1 << UInt64(count - $0) != 0 }
+        guard lengthFits || first.map({ $0 >= 0x80 || $0 == 0x20 || $0 == 0x3E }) == true else { return nil }
+        var key = ascii ? text : text.lowercased()
+        return key.withUTF8 { bytes in
+            withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { lowered in
+                for index in 0..<bytes.count {
+                    let byte = bytes[index]
+                    lowered[index] = byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
+                }
+                return label(ofLowered: UnsafeBufferPointer(lowered))
+            }
         }
-        while let first = key.first, first == " " || first == "»" || first == "•" { key.removeFirst() }
-        if relatedLabelSet.contains(key) { return .related }
-        if boilerplateLabelSet.contains(key) { return .boilerplate }
-        return nil
+    }
+
+    /// ``label(of:)`` of a lower-cased line's bytes.
+    private static func label(ofLowered key: UnsafeBufferPointer<UInt8>) -> Label? {
+        var start = 0
+        var end = key.count
+        // `:`, ` `, `>`, `»` (C2 BB), `›` (E2 80 BA) at the end; ` `, `»`, `•` (E2 80 A2) at the start.
+        while end > start {
+            let last = key[end - 1]
+            if last == 0x3A || last == 0x20 || last == 0x3E {
+                end -= 1
+            } else if last == 0xBB, end - start >= 2, key[end - 2] == 0xC2 {
+                end -= 2
+            } else if last == 0xBA, end - start >= 3, key[end - 3] == 0xE2, key[end - 2] == 0x80 {
+                end -= 3
+            } else {
+                break
+            }
+        }
+        while start < end {
+            if key[start] == 0x20 {
+                start += 1
+            } else if key[start] == 0xC2, end - start >= 2, key[start + 1] == 0xBB {
+                start += 2
+            } else if key[start] == 0xE2, end - start >= 3, key[start + 1] == 0x80, key[start + 2] == 0xA2 {
+                start += 3
+            } else {
+                break
+            }
+        }
+        let trimmed = UnsafeBufferPointer(rebasing: key[start..<end])
+        guard let entry = labelsByHash[FNV1a.hash(trimmed)], entry.bytes.elementsEqual(trimmed) else { return nil }
+        return entry.label
     }
 }

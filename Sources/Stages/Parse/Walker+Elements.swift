@@ -52,7 +52,7 @@ extension Walker {
         }
         switch tag {
         case .script:
-            if attributes.type?.lowercased().contains("ld+json") == true { capture = .jsonLD }
+            if attributes.type?.lowercased().containsBytes(of: "ld+json") == true { capture = .jsonLD }
             return false
         case .head:
             inHead += 1
@@ -195,11 +195,8 @@ extension Walker {
 
     mutating func elementHints(tag: Tag, attributes: Attributes) -> Hints {
         var hints: Hints = []
-        for value in [attributes.classValue, attributes.idValue] {
-            guard let value else { continue }
-            let bytes = UnsafeBufferPointer(start: value, count: strlen(UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self)))
-            hints.formUnion(Vocabulary.hints(forClassAndID: bytes, words: &hintCache))
-        }
+        if let value = attributes.classValue { hints.formUnion(classAndIDHints(value)) }
+        if let value = attributes.idValue { hints.formUnion(classAndIDHints(value)) }
         switch tag {
         case .nav, .aside, .footer: hints.insert(.furniture)
         case .article: hints.formUnion([.positive, .layout])
@@ -226,6 +223,12 @@ extension Walker {
             if itemprop == "author" || itemprop == "creator" { hints.insert(.byline) }
         }
         return hints
+    }
+
+    /// The hints of a class or id value (a NUL-terminated C string).
+    private mutating func classAndIDHints(_ value: UnsafePointer<UInt8>) -> Hints {
+        let bytes = UnsafeBufferPointer(start: value, count: strlen(UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self)))
+        return Vocabulary.hints(forClassAndID: bytes, words: &hintCache)
     }
 
     mutating func recordMeta(_ attributes: Attributes) {
