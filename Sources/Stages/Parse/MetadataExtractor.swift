@@ -21,7 +21,7 @@ struct MetadataExtractor {
     /// name was known (`site` is nil when nothing was split off, or the name was given).
     static func splittingSiteName(_ title: String, siteName: String?) -> (title: String, site: String?) {
         let text = title.collapsingWhitespace()
-        for separator in titleSeparators where text.contains(separator) {
+        for separator in titleSeparators where text.containsBytes(of: separator) {
             let parts = text.components(separatedBy: separator)
             guard parts.count >= 2 else { continue }
             if let siteName = siteName?.lowercased().collapsingWhitespace(), !siteName.isEmpty {
@@ -98,7 +98,7 @@ struct MetadataExtractor {
         var best: String?
         for heading in headings where heading.scalarCount >= 8 {
             let key = heading.lowercased()
-            if references.contains(where: { !$0.isEmpty && $0.contains(key) }),
+            if references.contains(where: { !$0.isEmpty && $0.containsBytes(of: key) }),
                 heading.scalarCount > best?.scalarCount ?? 0,
                 heading.lowercased() != site?.lowercased()
             {
@@ -172,12 +172,14 @@ struct MetadataExtractor {
         for value in structured {
             if let value, let date = DateNormalizer.normalize(value) { return date }
         }
+        // Read once: the language is looked for in six places, and a page has many candidates.
+        let zone = defaultZone
         for mention in tree.dates where mention.isDatetimeAttribute {
             if mention.itemprop?.lowercased() == "datemodified" { continue }
-            if let date = DateNormalizer.normalize(mention.value, defaultZone: defaultZone) { return date }
+            if let date = DateNormalizer.normalize(mention.value, defaultZone: zone) { return date }
         }
         for text in tree.dates.filter({ !$0.isDatetimeAttribute }).map(\.value) + textCandidates {
-            if let date = DateNormalizer.normalize(text, defaultZone: defaultZone) { return date }
+            if let date = DateNormalizer.normalize(text, defaultZone: zone) { return date }
         }
         return DateNormalizer.dateInURL(pageURL)
     }
@@ -187,8 +189,9 @@ struct MetadataExtractor {
             jsonLD.dateModified, tree.meta["article:modified_time"], tree.meta["og:updated_time"],
             tree.meta["datemodified"], tree.meta["last-modified"], tree.meta["dcterms.modified"],
         ] + tree.dates.filter { $0.itemprop?.lowercased() == "datemodified" }.map(\.value)
+        let zone = defaultZone
         for value in values {
-            if let value, let date = DateNormalizer.normalize(value, defaultZone: defaultZone) { return date }
+            if let value, let date = DateNormalizer.normalize(value, defaultZone: zone) { return date }
         }
         return nil
     }
