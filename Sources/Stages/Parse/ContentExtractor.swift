@@ -57,19 +57,25 @@ struct ContentExtractor {
 
     /// Extracts the main text.
     func extract() -> Result {
+        // Each way's length is counted once: a result's length walks all of its text.
         var result = extract(strict: true)
-        if result.length < 250 {
+        var length = result.length
+        func take(_ other: Result, length otherLength: Int) {
+            result = other
+            length = otherLength
+        }
+        if length < 250 {
             let lenient = extract(strict: false)
-            if lenient.length > result.length { result = lenient }
+            let lenientLength = lenient.length
+            if lenientLength > length { take(lenient, length: lenientLength) }
         }
         // Also, whatever the length, on a page that declares another type than an article or a
         // product (a company's home or service page, whose sections each score low): the whole
         // `<main>` when it holds twice what was found. A product page's `<main>` has reviews,
         // questions and related products around the description, so it is not widened.
-        if !declaredArticle && (result.length < 500 || declaredOther && !declaredProduct), let page = pageFallback(),
-            page.length >= result.length * 2
-        {
-            result = page
+        if !declaredArticle && (length < 500 || declaredOther && !declaredProduct), let page = pageFallback() {
+            let pageLength = page.length
+            if pageLength >= length * 2 { take(page, length: pageLength) }
         }
         // A page that says it is something else than an article (a shop's category page, a
         // gallery), and a grid of cards holding at least 1,500 characters and four times the prose
@@ -79,16 +85,18 @@ struct ContentExtractor {
         if !declaredArticle, let grid = gridContent(), grid.length >= max(1500, Self.proseLength(result) * 4),
             declaredOther || Self.sellsGoods(grid)
         {
-            result = addingProse(of: result, to: grid)
+            let widened = addingProse(of: result, to: grid)
+            take(widened, length: widened.length)
         }
-        if let streamed = streamedSegments(), streamed.length >= result.length * 2 {
-            result = streamed
+        if let streamed = streamedSegments() {
+            let streamedLength = streamed.length
+            if streamedLength >= length * 2 { take(streamed, length: streamedLength) }
         }
         // Little visible, and a block hidden by `display:none` many times as long: a page that
         // shows its content only once a script runs (a product page revealed after loading, an
         // article body shown once the reader's subscription is checked, a teaser above it).
         let hiddenLength = tree.hiddenText.reduce(0) { $0 + $1.scalarCount }
-        if result.length < 600 && hiddenLength >= max(1000, result.length * 5) {
+        if length < 600 && hiddenLength >= max(1000, length * 5) {
             result = Self.withoutCopies(tree.hiddenText)
         }
         // "© 2025 WABC-TV. All rights reserved.": the site's legal line, inside the article's
@@ -96,7 +104,7 @@ struct ContentExtractor {
         result.dropRightsNotices()
         // Next to nothing left on a page that is not declared an article: a home page whose
         // `<main>` is only links to its departments. Those links are its content.
-        if result.length < 100 && !declaredArticle, var main = mainListing(), main.length > result.length {
+        if !declaredArticle, result.length < 100, var main = mainListing(), main.length > result.length {
             main.dropRightsNotices()
             result = main
         }

@@ -140,7 +140,7 @@ struct HTMLArticleParser {
 
     /// Every http(s) link of the page, absolute, once each, in document order.
     private func outlinks(tree: PageTree) -> [String] {
-        var seen = Set<String>()
+        var seen = Set<String>(minimumCapacity: min(tree.anchors.count, configuration.maxOutlinks))
         var result: [String] = []
         for anchor in tree.anchors where seen.insert(anchor.url).inserted {
             result.append(anchor.url)
