@@ -92,6 +92,13 @@ struct HostilePageTests {
         #expect(code { () throws(RunnelError) in try stage.parse(page("<html><body><p>" + garbage + "</p></body></html>")) } == .dataLoss)
         let binary = String(decoding: (0..<4000).map { UInt8($0 % 32) }, as: UTF8.self)
         #expect(code { () throws(RunnelError) in try stage.parse(page(binary)) } == .dataLoss)
+        // Text beyond ASCII is read eight bytes at a time; what it hides is still counted.
+        let chinese = String(repeating: "中文的字\u{FFFD}", count: 2000)  // one character in five
+        #expect(code { () throws(RunnelError) in try stage.parse(page("<p>" + chinese + "</p>")) } == .dataLoss)
+        let russian = String(repeating: "текст\u{1}", count: 2000)  // one in six
+        #expect(code { () throws(RunnelError) in try stage.parse(page("<p>" + russian + "</p>")) } == .dataLoss)
+        let text = String(repeating: "中文的字，\n", count: 2000)  // line breaks are not control characters
+        #expect(code { () throws(RunnelError) in try stage.parse(page("<p>" + text + "</p>")) } == nil)
         try stillWorks()
     }
 

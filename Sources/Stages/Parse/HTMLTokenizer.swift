@@ -503,13 +503,14 @@ struct HTMLTokenizer: ~Copyable {
             let byte = bytes[at]
             switch state {
             case .data:
-                if byte == 0x3C {
-                    if isEndTag(of: .script, at: at) { return at }
-                    if at + 3 < count && bytes[at + 1] == 0x21 && bytes[at + 2] == 0x2D && bytes[at + 3] == 0x2D {
-                        state = .escapedDashDash
-                        at += 4
-                        continue
-                    }
+                // Only a `<` matters here: found with `memchr`, not byte by byte.
+                guard let lt = find(0x3C, from: at) else { return nil }
+                at = lt
+                if isEndTag(of: .script, at: at) { return at }
+                if at + 3 < count && bytes[at + 1] == 0x21 && bytes[at + 2] == 0x2D && bytes[at + 3] == 0x2D {
+                    state = .escapedDashDash
+                    at += 4
+                    continue
                 }
             case .escaped, .escapedDash, .escapedDashDash:
                 if byte == 0x2D {

@@ -132,18 +132,34 @@ public struct ParseStage: MessageStage {
         var index = 0
         let base = UnsafeRawPointer(bytes.baseAddress)
         while index < bytes.count && total < 65536 {
-            // Eight printable ASCII bytes at a time: no control byte, nothing above 0x7F.
-            if let base, index + 8 <= bytes.count, Self.isPrintableASCII(base.loadUnaligned(fromByteOffset: index, as: UInt64.self)) {
-                total += 8
-                index += 8
-                continue
+            // Eight bytes at a time unless one is the BD that ends U+FFFD: each byte but a
+            // continuation byte starts a character, and the control bytes but tab, line feed and
+            // carriage return are counted bad, all with bit tricks exact for each byte.
+            var end = bytes.count
+            if let base, index + 8 <= bytes.count {
+                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let high = word & Self.highs
+                if high == 0 || !Self.hasByte(0xBD, word) {
+                    let controls = Self.controlBytes(word)
+                    if controls != 0 {
+                        let allowed = Self.bytes(equalTo: 0x09, word) | Self.bytes(equalTo: 0x0A, word) | Self.bytes(equalTo: 0x0D, word)
+                        let wrong = controls & ~allowed
+                        if wrong != 0 { bad += wrong.nonzeroBitCount }
+                    }
+                    total += high == 0 ? 8 : 8 - Self.continuationBytes(word)
+                    index += 8
+                    continue
+                }
+                end = index + 8
             }
-            let byte = bytes[index]
-            if byte & 0xC0 != 0x80 { total += 1 }
-            if byte < 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 { bad += 1 }
-            // U+FFFD is EF BF BD.
-            if byte == 0xBD && index >= 2 && bytes[index - 1] == 0xBF && bytes[index - 2] == 0xEF { bad += 1 }
-            index += 1
+            while index < end {
+                let byte = bytes[index]
+                if byte & 0xC0 != 0x80 { total += 1 }
+                if byte < 0x20 && byte != 0x0A && byte != 0x0D && byte != 0x09 { bad += 1 }
+                // U+FFFD is EF BF BD.
+                if byte == 0xBD && index >= 2 && bytes[index - 1] == 0xBF && bytes[index - 2] == 0xEF { bad += 1 }
+                index += 1
+            }
         }
         guard total >= 64, bad * 10 > total else { return }
         throw RunnelError(
@@ -152,11 +168,34 @@ public struct ParseStage: MessageStage {
                 + "the page was decoded with the wrong charset or is not text. Check the fetch stage's charset.")
     }
 
-    /// Whether none of the eight bytes is a control byte (below 0x20) or above 0x7F.
-    @inline(__always) private static func isPrintableASCII(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highs: UInt64 = 0x8080_8080_8080_8080
-        return word & highs == 0 && (word &- ones &* 0x20) & ~word & highs == 0
+    @inline(__always) private static var ones: UInt64 { 0x0101_0101_0101_0101 }
+    @inline(__always) private static var highs: UInt64 { 0x8080_8080_8080_8080 }
+    @inline(__always) private static var lows: UInt64 { 0x7F7F_7F7F_7F7F_7F7F }
+
+    /// The high bit of each of the eight bytes that is zero. (Each byte's sum stays within it:
+    /// exact for every byte, not only the first.)
+    @inline(__always) private static func zeroBytes(_ word: UInt64) -> UInt64 {
+        ~(((word & lows) &+ lows) | word) & highs
+    }
+
+    /// The high bit of each byte equal to `byte`.
+    @inline(__always) private static func bytes(equalTo byte: UInt8, _ word: UInt64) -> UInt64 {
+        zeroBytes(word ^ (ones &* UInt64(byte)))
+    }
+
+    /// Whether some byte is `byte`.
+    @inline(__always) private static func hasByte(_ byte: UInt8, _ word: UInt64) -> Bool {
+        bytes(equalTo: byte, word) != 0
+    }
+
+    /// The high bit of each byte below 0x20.
+    @inline(__always) private static func controlBytes(_ word: UInt64) -> UInt64 {
+        ~(((word & lows) &+ ones &* 0x60) | word) & highs
+    }
+
+    /// How many of the eight bytes are UTF-8 continuation bytes (`10xxxxxx`).
+    @inline(__always) private static func continuationBytes(_ word: UInt64) -> Int {
+        (word & ~(word << 1) & 0x8080_8080_8080_8080).nonzeroBitCount
     }
 
     private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ byte: UInt8) -> Bool {

@@ -389,6 +389,8 @@ enum Vocabulary {
         precondition(label.utf8.count < 64, "a section label is shorter than 64 bytes")
         return lengths | 1 << UInt64(label.utf8.count)
     }
+    /// The first scalar of every label.
+    private static let labelInitials = Set((relatedLabels + boilerplateLabels).compactMap(\.unicodeScalars.first))
     /// Each label's UTF-8 by its FNV-1a hash, with what it announces.
     private static let labelsByHash: [UInt64: (bytes: [UInt8], label: Label)] = {
         var table: [UInt64: (bytes: [UInt8], label: Label)] = [:]
@@ -417,6 +419,16 @@ enum Vocabulary {
         let (first, ascii) = text.withUTF8 { bytes in (bytes.first, !bytes.contains { $0 >= 0x80 }) }
         let lengthFits = (0...3).contains { count - $0 >= 0 && count - $0 < 64 && labelLengths & 1 << UInt64(count - $0) != 0 }
         guard lengthFits || first.map({ $0 >= 0x80 || $0 == 0x20 || $0 == 0x3E }) == true else { return nil }
+        if !ascii {
+            // Lower-casing beyond ASCII costs thousands of instructions a line (Chinese, Greek and
+            // Russian pages have many short ones): first the line's first letter, lower-cased,
+            // must begin a label. (`lowercased()` maps scalar by scalar, so that letter is the
+            // first of the whole line lower-cased.)
+            let letters = text.unicodeScalars.drop { $0 == " " || $0 == "»" || $0 == "•" }
+            guard let initial = letters.first?.properties.lowercaseMapping.unicodeScalars.first,
+                labelInitials.contains(initial)
+            else { return nil }
+        }
         var key = ascii ? text : text.lowercased()
         return key.withUTF8 { bytes in
             withUnsafeTemporaryAllocation(of: UInt8.self, capacity: bytes.count) { lowered in
