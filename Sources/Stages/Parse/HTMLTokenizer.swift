@@ -512,6 +512,12 @@ struct HTMLTokenizer: ~Copyable {
                     at += 4
                     continue
                 }
+            case .escaped where byte != 0x2D && byte != 0x3C:
+                at = nextDashOrLess(from: at + 1)
+                continue
+            case .double where byte != 0x2D && byte != 0x3C:
+                at = nextDashOrLess(from: at + 1)
+                continue
             case .escaped, .escapedDash, .escapedDashDash:
                 if byte == 0x2D {
                     state = state == .escaped ? .escapedDash : .escapedDashDash
@@ -535,6 +541,23 @@ struct HTMLTokenizer: ~Copyable {
             at += 1
         }
         return nil
+    }
+
+    /// The index of the next `-` or `<` at or after `start`, or the end: in a script's escaped
+    /// states nothing else changes the state. Eight bytes at a time.
+    private func nextDashOrLess(from start: Int) -> Int {
+        var at = start
+        let count = bytes.count
+        if let base = UnsafeRawPointer(bytes.baseAddress) {
+            while at + 8 <= count {
+                let word = base.loadUnaligned(fromByteOffset: at, as: UInt64.self)
+                let marks = WordBytes.equal(word, to: 0x2D) | WordBytes.equal(word, to: 0x3C)
+                if marks != 0 { return at + WordBytes.first(marks) }
+                at += 8
+            }
+        }
+        while at < count && bytes[at] != 0x2D && bytes[at] != 0x3C { at += 1 }
+        return at
     }
 
     // MARK: Bytes

@@ -138,15 +138,15 @@ public struct ParseStage: MessageStage {
             var end = bytes.count
             if let base, index + 8 <= bytes.count {
                 let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                let high = word & Self.highs
-                if high == 0 || !Self.hasByte(0xBD, word) {
-                    let controls = Self.controlBytes(word)
+                let high = word & WordBytes.highs
+                if high == 0 || WordBytes.equal(word, to: 0xBD) == 0 {
+                    let controls = WordBytes.control(word)
                     if controls != 0 {
-                        let allowed = Self.bytes(equalTo: 0x09, word) | Self.bytes(equalTo: 0x0A, word) | Self.bytes(equalTo: 0x0D, word)
+                        let allowed = WordBytes.equal(word, to: 0x09) | WordBytes.equal(word, to: 0x0A) | WordBytes.equal(word, to: 0x0D)
                         let wrong = controls & ~allowed
                         if wrong != 0 { bad += wrong.nonzeroBitCount }
                     }
-                    total += high == 0 ? 8 : 8 - Self.continuationBytes(word)
+                    total += high == 0 ? 8 : 8 - WordBytes.continuationCount(word)
                     index += 8
                     continue
                 }
@@ -166,36 +166,6 @@ public struct ParseStage: MessageStage {
             .dataLoss,
             "\(bad * 100 / total)% of the first \(total) characters are replacement or control characters; "
                 + "the page was decoded with the wrong charset or is not text. Check the fetch stage's charset.")
-    }
-
-    @inline(__always) private static var ones: UInt64 { 0x0101_0101_0101_0101 }
-    @inline(__always) private static var highs: UInt64 { 0x8080_8080_8080_8080 }
-    @inline(__always) private static var lows: UInt64 { 0x7F7F_7F7F_7F7F_7F7F }
-
-    /// The high bit of each of the eight bytes that is zero. (Each byte's sum stays within it:
-    /// exact for every byte, not only the first.)
-    @inline(__always) private static func zeroBytes(_ word: UInt64) -> UInt64 {
-        ~(((word & lows) &+ lows) | word) & highs
-    }
-
-    /// The high bit of each byte equal to `byte`.
-    @inline(__always) private static func bytes(equalTo byte: UInt8, _ word: UInt64) -> UInt64 {
-        zeroBytes(word ^ (ones &* UInt64(byte)))
-    }
-
-    /// Whether some byte is `byte`.
-    @inline(__always) private static func hasByte(_ byte: UInt8, _ word: UInt64) -> Bool {
-        bytes(equalTo: byte, word) != 0
-    }
-
-    /// The high bit of each byte below 0x20.
-    @inline(__always) private static func controlBytes(_ word: UInt64) -> UInt64 {
-        ~(((word & lows) &+ ones &* 0x60) | word) & highs
-    }
-
-    /// How many of the eight bytes are UTF-8 continuation bytes (`10xxxxxx`).
-    @inline(__always) private static func continuationBytes(_ word: UInt64) -> Int {
-        (word & ~(word << 1) & 0x8080_8080_8080_8080).nonzeroBitCount
     }
 
     private static func contains(_ bytes: UnsafeBufferPointer<UInt8>, _ byte: UInt8) -> Bool {

@@ -76,13 +76,10 @@ extension String {
         var string = self
         return string.withUTF8 { bytes in
             guard let base = UnsafeRawPointer(bytes.baseAddress) else { return 0 }
-            let highs: UInt64 = 0x8080_8080_8080_8080
             var continuations = 0
             var i = 0
             while i + 8 <= bytes.count {
-                let word = base.loadUnaligned(fromByteOffset: i, as: UInt64.self)
-                // Bit 7 of a byte set and bit 6 clear: a continuation byte.
-                continuations += (word & ~(word << 1) & highs).nonzeroBitCount
+                continuations += WordBytes.continuationCount(base.loadUnaligned(fromByteOffset: i, as: UInt64.self))
                 i += 8
             }
             while i < bytes.count {

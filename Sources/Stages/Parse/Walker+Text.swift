@@ -98,16 +98,11 @@ extension Walker {
         }
     }
 
-    private static var ones: UInt64 { 0x0101_0101_0101_0101 }
-    private static var highs: UInt64 { 0x8080_8080_8080_8080 }
-
-    /// The bytes of `x` that are zero, as their high bits, exactly (no borrow between bytes).
-    @inline(__always) private static func zeroBytes(_ x: UInt64) -> UInt64 {
-        ~(((x & ~highs) &+ ~highs) | x) & highs
-    }
+    private static var ones: UInt64 { WordBytes.ones }
+    private static var highs: UInt64 { WordBytes.highs }
 
     @inline(__always) private static func bytes(_ word: UInt64, equalTo byte: UInt8) -> UInt64 {
-        zeroBytes(word ^ (ones &* UInt64(byte)))
+        WordBytes.equal(word, to: byte)
     }
 
     /// Whether all eight bytes are whitespace the walk collapses (space, tab, line feed,
