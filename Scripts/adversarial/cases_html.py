@@ -125,12 +125,12 @@ def deep_tables(ctx):
     parse(ctx, "<html><body>" + "<table><tr><td>" * 20_000 + "x" + "</td></tr></table>" * 20_000 + "</body></html>", OUT_OF_RANGE)
 
 
-@case("html", "a table of 100,000 rows")
+@case("html", "a table of 100,000 rows", timeout=240)  # four builders, each with its own bound
 def wide_table(ctx):
     parse(ctx, "<html><body><table>" + "<tr><td>x<td>y" * 100_000 + "</table>" + PROSE + "</body></html>", None, seconds=60)
 
 
-@case("html", "100,000 unclosed list items and options")
+@case("html", "100,000 unclosed list items and options", timeout=240)  # four builders, each with its own bound
 def implied_ends(ctx):
     parse(ctx, "<html><body><ul>" + "<li>item" * 100_000 + "</ul><select>" + "<option>o" * 100_000 + "</select>" + PROSE + "</body></html>", None, seconds=60)
 
