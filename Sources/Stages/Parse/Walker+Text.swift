@@ -98,18 +98,11 @@ extension Walker {
         }
     }
 
-    private static var ones: UInt64 { WordBytes.ones }
-    private static var highs: UInt64 { WordBytes.highs }
-
-    @inline(__always) private static func bytes(_ word: UInt64, equalTo byte: UInt8) -> UInt64 {
-        WordBytes.equal(word, to: byte)
-    }
-
     /// Whether all eight bytes are whitespace the walk collapses (space, tab, line feed,
     /// carriage return, form feed).
     @inline(__always) static func isAllWhitespace(_ word: UInt64) -> Bool {
-        bytes(word, equalTo: 0x20) | bytes(word, equalTo: 0x0A) | bytes(word, equalTo: 0x09)
-            | bytes(word, equalTo: 0x0D) | bytes(word, equalTo: 0x0C) == highs
+        WordBytes.equal(word, to: 0x20) | WordBytes.equal(word, to: 0x0A) | WordBytes.equal(word, to: 0x09)
+            | WordBytes.equal(word, to: 0x0D) | WordBytes.equal(word, to: 0x0C) == WordBytes.highs
     }
 
     /// For eight bytes of printable ASCII with no two spaces in a row (and no leading space
@@ -117,10 +110,10 @@ extension Walker {
     /// else, which the byte-by-byte path reads.
     @inline(__always) static func plainWords(_ word: UInt64, afterSpace: Bool) -> (commas: Int, trailingSpace: Int)? {
         // No high bit, and every byte at least 0x20 (adding 0x60 carries it into the high bit).
-        guard word & highs == 0, (word &+ ones &* 0x60) & highs == highs else { return nil }
-        let spaces = bytes(word, equalTo: 0x20)
+        guard word & WordBytes.highs == 0, (word &+ WordBytes.ones &* 0x60) & WordBytes.highs == WordBytes.highs else { return nil }
+        let spaces = WordBytes.equal(word, to: 0x20)
         guard spaces & (spaces << 8) == 0, !(afterSpace && spaces & 0x80 != 0) else { return nil }
-        let commas = ((bytes(word, equalTo: 0x2C) >> 7) &* ones) >> 56  // each byte 0 or 1, summed in the top one
+        let commas = ((WordBytes.equal(word, to: 0x2C) >> 7) &* WordBytes.ones) >> 56  // each byte 0 or 1, summed in the top one
         return (Int(truncatingIfNeeded: commas), Int(truncatingIfNeeded: spaces >> 63))
     }
 
