@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Chaos: N pages (default 2000) from a loopback HTTP server through the supervised news pipeline,
-# with SIGKILL sent to a random stage every ~300 ms. Passes when the store ends with exactly one
+# with SIGKILL sent to a random stage every ~300 ms (or every two restart times, if a stage takes
+# longer than 150 ms to be back: a debug build). Passes when the store ends with exactly one
 # row per page and `runnel status` counted the restarts.
 #
 #   Scripts/chaos.sh [N]
@@ -43,8 +44,31 @@ sed "s/PORT/$port/" "$work/urls.txt.tmp" > "$work/urls.txt"
 
 extra=""
 [ -n "${CHAOS_WINDOW:-}" ] && extra=", \"--window\", \"$CHAOS_WINDOW\""
-kill_every=${CHAOS_KILL_EVERY:-0.3}
-if [ "$links" = nats ]; then kill_every=${CHAOS_KILL_EVERY:-0.1}; fi
+# Over Unix sockets a kill costs the killed stage's whole window, done again once it is back. A
+# killed stage is back after the supervisor's backoff (at most 100 ms, below) and the binary's
+# start-up; kills that come faster than about twice that keep a stage down most of the time, and
+# the run falls into a mode where every kill redoes full windows and 400 pages take 130 s instead
+# of 12 (BENCHMARKS.md, "Chaos and the restart time"). A release binary starts in ~30 ms, so the
+# default is a kill every 0.3 s; a debug build spends ~0.2 s validating its options at each start,
+# so with it the interval is twice the time a stage takes to be back.
+if [ "$links" = nats ]; then
+  kill_every=${CHAOS_KILL_EVERY:-0.1}
+elif [ -n "${CHAOS_KILL_EVERY:-}" ]; then
+  kill_every=$CHAOS_KILL_EVERY
+else
+  kill_every=$(python3 - "$runnel" <<'PY'
+import subprocess, sys, time
+starts = []
+for _ in range(3):
+    began = time.monotonic()
+    subprocess.run([sys.argv[1], "fetch"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    starts.append(time.monotonic() - began)
+back = 0.1 + sorted(starts)[1]
+print(f"{max(0.3, 2 * back):.2f}")
+PY
+)
+  echo "chaos: a kill every ${kill_every}s (a stage is back in about half that: 100 ms of backoff and the binary's start-up)" >&2
+fi
 cat > "$work/chaos.toml" <<TOML
 [pipeline]
 name = "$name"
