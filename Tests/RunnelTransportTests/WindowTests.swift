@@ -147,6 +147,30 @@ struct OutboundWindowTests {
         #expect(window.takeSendable(now: .now).map(\.item) == ["keep", "keep too"])
     }
 
+    @Test("messages removed before they were sent leave no gap in the numbers: a receiver counts a gap against the credit")
+    func removeUnsentKeepsNumbersContiguous() {
+        var sender = OutboundWindow<Int>()
+        for item in 0..<300 { sender.enqueue(item) }
+        sender.grant(256)
+        #expect(sender.takeSendable(now: .now).count == 256)
+        sender.connectionLost()
+        // Every third message's input broke upstream meanwhile: it will come again.
+        #expect(sender.removeUnsent { $0 % 3 == 0 } == 100)
+        #expect(sender.count == 200)
+        var receiver = InboundWindow(window: 128)
+        sender.grant(receiver.initialCredit)
+        let sent = sender.takeSendable(now: .now)
+        #expect(sent.map(\.seq) == Array(1...128))
+        #expect(sent.allSatisfy { receiver.receive(seq: $0.seq) == .new })
+        for message in sent { receiver.complete(seq: message.seq) }
+        let (ack, credit) = receiver.takeAck()!
+        #expect(sender.ack(upTo: ack).count == 128)
+        sender.grant(credit)
+        let rest = sender.takeSendable(now: .now)
+        #expect(rest.map(\.seq) == Array(129...200))
+        #expect(rest.allSatisfy { receiver.receive(seq: $0.seq) == .new })
+    }
+
     @Test("a receiver that dies many times, never for good, costs no message")
     func manyLostConnections() {
         var window = OutboundWindow<Int>(maxDeliveries: 5)

@@ -231,17 +231,22 @@ public struct OutboundWindow<Item> {
 
     /// Forgets the messages not sent yet that `isUnwanted` picks (ones whose input will come
     /// again anyway); after ``connectionLost()`` that is every kept message.
+    ///
+    /// The ones kept close up: no number was sent for them yet, and a connection numbers its
+    /// messages without gaps (PROTOCOL.md §7.4). A receiver takes a gap for lines it could not
+    /// read and counts them against the credit, so holes left here made a reconnected sender
+    /// overrun its credit by as many messages as were removed.
     /// - Returns: how many were removed.
     @discardableResult
     @inlinable
     public mutating func removeUnsent(where isUnwanted: (Item) -> Bool) -> Int {
         cursor = max(cursor, head)
         var removed = 0
-        for index in cursor..<slots.count {
-            if let entry = slots[index], isUnwanted(entry.item) {
-                slots[index] = nil
-                removed += 1
-            }
+        slots[cursor...].removeAll { entry in
+            guard let entry else { return true }
+            guard isUnwanted(entry.item) else { return false }
+            removed += 1
+            return true
         }
         stored -= removed
         return removed
