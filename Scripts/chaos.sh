@@ -46,8 +46,8 @@ extra=""
 [ -n "${CHAOS_WINDOW:-}" ] && extra=", \"--window\", \"$CHAOS_WINDOW\""
 # Over Unix sockets a kill costs the killed stage's whole window, done again once it is back. A
 # killed stage is back after the supervisor's backoff (at most 100 ms, below) and the binary's
-# start-up; kills that come faster than about twice that keep a stage down most of the time, and
-# the run falls into a mode where every kill redoes full windows and 400 pages take 130 s instead
+# start-up; kills that come faster than about twice that keep some stage down most of the time,
+# and the run falls into a mode where every kill redoes full windows and 400 pages take 130 s instead
 # of 12 (BENCHMARKS.md, "Chaos and the restart time"). A release binary starts in ~30 ms, so the
 # default is a kill every 0.3 s; a debug build spends ~0.2 s validating its options at each start,
 # so with it the interval is twice the time a stage takes to be back.

@@ -66,8 +66,8 @@ fi
 # The supervisor's chaos check, after the unit and process tests so it has the machine to itself:
 # 2,000 pages from a loopback server through fetch → parse → enrich → store while a random stage
 # is SIGKILLed every ~300 ms, or every two restart times with this debug build (a stage takes
-# ~0.3 s to be back; kills faster than that keep one down at all times: BENCHMARKS.md, "Chaos and
-# the restart time"); the store must end with exactly one row per page.
+# ~0.3 s to be back; kills faster than that keep some stage down most of the time: BENCHMARKS.md,
+# "Chaos and the restart time"); the store must end with exactly one row per page.
 echo "==> chaos: Scripts/chaos.sh ${RUNNEL_CHAOS_PAGES:-2000}" >&2
 # 1–2 minutes on 2 cores with the debug build; 15 minutes means it is stuck. Then the supervisor
 # itself is SIGKILLed mid-run and started again, and must resume and finish with every row.
