@@ -109,8 +109,8 @@ extension Walker {
     /// after a space): how many are commas, and whether the last is a space. Nil for anything
     /// else, which the byte-by-byte path reads.
     @inline(__always) static func plainWords(_ word: UInt64, afterSpace: Bool) -> (commas: Int, trailingSpace: Int)? {
-        // No high bit, and every byte at least 0x20 (adding 0x60 carries it into the high bit).
-        guard word & WordBytes.highs == 0, (word &+ WordBytes.ones &* 0x60) & WordBytes.highs == WordBytes.highs else { return nil }
+        // No byte above 0x7F and none below 0x20.
+        guard word & WordBytes.highs == 0, WordBytes.control(word) == 0 else { return nil }
         let spaces = WordBytes.equal(word, to: 0x20)
         guard spaces & (spaces << 8) == 0, !(afterSpace && spaces & 0x80 != 0) else { return nil }
         let commas = ((WordBytes.equal(word, to: 0x2C) >> 7) &* WordBytes.ones) >> 56  // each byte 0 or 1, summed in the top one
