@@ -3,29 +3,54 @@ import Glibc
 import RunnelProtocol
 
 /// The attributes of one element that the walk reads.
+///
+/// Every value is kept as the builder handed it, a NUL-terminated string read in place, valid
+/// only while the element's start is handled; a `String` is made only for a value the walk asks
+/// for. Most elements' attributes are never asked for, and a struct of pointers is free to make
+/// and to drop (one of fifteen optional `String`s cost ~300 instructions an element to release).
 struct Attributes {
-    /// The `class` and `id` values as the builder handed them, read in place (no `String` for
-    /// the class words of every element): valid only while the element's start is handled.
+    /// The `class` and `id` values, read in place (no `String` for the class words of every
+    /// element).
     var classValue: UnsafePointer<UInt8>?
     var idValue: UnsafePointer<UInt8>?
-    var role: String?
-    var itemprop: String?
-    var href: String?
-    var src: String?
-    var lazySrc: String?
-    var alt: String?
-    var datetime: String?
-    var content: String?
-    var property: String?
-    var name: String?
-    var httpEquiv: String?
-    var rel: String?
-    var type: String?
-    var lang: String?
+    private var roleValue: UnsafePointer<UInt8>?
+    private var itempropValue: UnsafePointer<UInt8>?
+    private var hrefValue: UnsafePointer<UInt8>?
+    private var srcValue: UnsafePointer<UInt8>?
+    private var lazySrcValue: UnsafePointer<UInt8>?
+    private var altValue: UnsafePointer<UInt8>?
+    private var datetimeValue: UnsafePointer<UInt8>?
+    private var contentValue: UnsafePointer<UInt8>?
+    private var propertyValue: UnsafePointer<UInt8>?
+    private var nameValue: UnsafePointer<UInt8>?
+    private var httpEquivValue: UnsafePointer<UInt8>?
+    private var relValue: UnsafePointer<UInt8>?
+    private var typeValue: UnsafePointer<UInt8>?
+    private var langValue: UnsafePointer<UInt8>?
+    private var ariaControlsValue: UnsafePointer<UInt8>?
+
+    var role: String? { Self.string(roleValue) }
+    var itemprop: String? { Self.string(itempropValue) }
+    var href: String? { Self.string(hrefValue) }
+    var src: String? { Self.string(srcValue) }
+    var lazySrc: String? { Self.string(lazySrcValue) }
+    /// The `alt` text with its whitespace collapsed; nil when empty.
+    var alt: String? {
+        guard let value = Self.string(altValue), !value.isEmpty else { return nil }
+        return value.collapsingWhitespace()
+    }
+    var datetime: String? { Self.string(datetimeValue) }
+    var content: String? { Self.string(contentValue) }
+    var property: String? { Self.string(propertyValue) }
+    var name: String? { Self.string(nameValue) }
+    var httpEquiv: String? { Self.string(httpEquivValue) }
+    var rel: String? { Self.string(relValue) }
+    var type: String? { Self.string(typeValue) }
+    var lang: String? { Self.string(langValue) }
     /// The element's `id`.
-    var id: String? { idValue.map { String(cString: $0) } }
+    var id: String? { Self.string(idValue) }
     /// The ids of the elements this one shows and hides (`aria-controls`).
-    var ariaControls: String?
+    var ariaControls: String? { Self.string(ariaControlsValue) }
     /// A control that shows something now collapsed (`aria-expanded=false`).
     var collapsedToggle = false
     /// Hidden by the `hidden` attribute (not `hidden=until-found`, which the browser's find
@@ -37,13 +62,22 @@ struct Attributes {
     var ariaHidden = false
     var streamedContent = false
 
+    private static func string(_ value: UnsafePointer<UInt8>?) -> String? {
+        value.map { String(cString: $0) }
+    }
+
+    /// What an attribute without a value (`<div hidden>`) reads as (a literal's bytes end in NUL).
+    private static let empty: StaticString = ""
+
     var hidden: Bool { hiddenAttribute || styleHidden || ariaHidden }
 
+    /// The picture's address: a lazy loader's, else `src`; not an empty one or a `data:` URL.
     var imageSource: String? {
-        for candidate in [lazySrc, src] {
-            if let value = candidate?.trimmingSpaces(), !value.isEmpty, !value.hasPrefix("data:") { return value }
+        func usable(_ raw: UnsafePointer<UInt8>?) -> String? {
+            guard let value = Self.string(raw)?.trimmingSpaces(), !value.isEmpty, !value.hasPrefix("data:") else { return nil }
+            return value
         }
-        return nil
+        return usable(lazySrcValue) ?? usable(srcValue)
     }
 
     /// The names of the attributes the walk reads (the only ones ``HTMLTokenizer`` copies out;
@@ -120,28 +154,32 @@ struct Attributes {
             default: break
             }
             // An attribute without a value (`<div hidden>`) reads as empty.
-            let value = rawValue.map { String(cString: $0) } ?? ""
+            let value = rawValue ?? Self.empty.utf8Start
             switch name {
-            case .role: role = value
-            case .itemprop: itemprop = value
-            case .href: href = value
-            case .src: src = value
+            case .role: roleValue = value
+            case .itemprop: itempropValue = value
+            case .href: hrefValue = value
+            case .src: srcValue = value
             case .lazySrc:
-                if lazySrc == nil { lazySrc = value }
-            case .alt: alt = value.isEmpty ? nil : value.collapsingWhitespace()
-            case .datetime: datetime = value
-            case .content: content = value
-            case .property: property = value
-            case .name: name_(value)
-            case .httpEquiv: httpEquiv = value
-            case .rel: rel = value
-            case .type: type = value
-            case .lang: lang = value
-            case .class, .id, .hidden, .style: break  // read above, without making a string
+                if lazySrcValue == nil { lazySrcValue = value }
+            case .alt: altValue = value
+            case .datetime: datetimeValue = value
+            case .content: contentValue = value
+            case .property: propertyValue = value
+            case .name: nameValue = value
+            case .httpEquiv: httpEquivValue = value
+            case .rel: relValue = value
+            case .type: typeValue = value
+            case .lang: langValue = value
+            case .class, .id, .hidden, .style: break  // read above
             case .ariaHidden:
-                if value.lowercased() == "true" && tag.isBlock && tag != .body && tag != .html { ariaHidden = true }
-            case .ariaControls: ariaControls = value
-            case .ariaExpanded: collapsedToggle = value.lowercased() == "false"
+                if strcasecmp(UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self), "true") == 0 && tag.isBlock
+                    && tag != .body && tag != .html
+                {
+                    ariaHidden = true
+                }
+            case .ariaControls: ariaControlsValue = value
+            case .ariaExpanded: collapsedToggle = strcasecmp(UnsafeRawPointer(value).assumingMemoryBound(to: CChar.self), "false") == 0
             }
         }
     }
@@ -167,6 +205,4 @@ struct Attributes {
         }
         return false
     }
-
-    private mutating func name_(_ value: String) { name = value }
 }
