@@ -1,4 +1,3 @@
-import CJSONScan
 import Glibc
 import RunnelProtocol
 
@@ -66,34 +65,14 @@ enum PageDecoder {
     }
 
     /// The text of the valid JSON string whose inside starts at `start`, and the index just past
-    /// its closing quote.
-    ///
-    /// The bytes up to the next quote or backslash are copied sixteen at a time, and the one-byte
-    /// escapes written where they are (`runnel_json_unescape_run`): an HTML page has an escape
-    /// every fifteen bytes or so, and a `memmove` for each run between them was a tenth of
-    /// parse's time with the search (issue 15). `\u` escapes are read here.
+    /// its closing quote (``JSONString/unescape(_:into:)``).
     static func unescape(_ bytes: UnsafeBufferPointer<UInt8>, from start: Int) -> (text: [UInt8], end: Int) {
+        let rest = UnsafeBufferPointer(rebasing: bytes[start...])
         var end = bytes.count
-        // Unescaped text is never longer than its JSON: every escape is at least as long as
-        // the UTF-8 it stands for.
-        let text = [UInt8](unsafeUninitializedCapacity: bytes.count - start) { out, written in
-            var index = start
-            while true {
-                var run = 0
-                index += runnel_json_unescape_run(bytes.baseAddress! + index, bytes.count - index, out.baseAddress! + written, &run)
-                written += run
-                // (An escape cut short cannot occur in checked JSON; it ends the text, not the process.)
-                guard index + 6 <= bytes.count, bytes[index] == UInt8(ascii: "\\") else {
-                    end = min(index + 1, bytes.count)
-                    return
-                }
-                let (scalar, length) = JSONString.unicodeEscape(bytes, at: index + 2)
-                index += 2 + length
-                for byte in UTF8.encode(scalar)! {
-                    out[written] = byte
-                    written += 1
-                }
-            }
+        let text = [UInt8](unsafeUninitializedCapacity: rest.count) { out, written in
+            let (count, quote) = JSONString.unescape(rest, into: out)
+            written = count
+            end = min(start + quote + 1, bytes.count)
         }
         return (text, end)
     }
