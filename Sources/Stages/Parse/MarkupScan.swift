@@ -400,7 +400,7 @@ struct MarkupScan {
 struct HashedNameTable<Value: Sendable>: Sendable {
     private var keys: [UInt64]
     private var values: [Value]
-    private var count = 0
+    private(set) var count = 0
     private let empty: Value
 
     /// - Parameter capacity: the initial number of slots, a power of two; the table doubles

@@ -57,8 +57,9 @@ struct Walker {
     /// is the panel it shows (WAI-ARIA's disclosure pattern: `<div><a aria-expanded=false>
     /// Methodology</a></div><div aria-hidden=true>…`): content a reader opens.
     var toggleJustEnded = false
-    /// The hints of the class and id words seen on this page (a page repeats its class words).
-    var hintCache = HashedNameTable<Hints?>(empty: nil, capacity: 1024)
+    /// The hints of the class and id words seen on this page and the pages before it
+    /// (``Vocabulary/KeptHints``), given back when the walk finishes.
+    var hintCache = Vocabulary.KeptHints.take()
     /// Per element (by index), its last child so far, where the next child is linked in as a
     /// sibling; -1 while it has none.
     var lastChild: [Int32] = []
@@ -145,6 +146,8 @@ struct Walker {
         flush()
         if let titleBytes { tree.titleText = String(decoding: titleBytes, as: UTF8.self).collapsingWhitespace() }
         resolveBoilerplateAncestors()
+        Vocabulary.KeptHints.giveBack(hintCache)
+        hintCache = HashedNameTable(empty: nil, capacity: 1)
     }
 
     /// Sets each element's nearest excluded ancestor-or-self, now that text lengths are known: a
