@@ -99,7 +99,7 @@ struct URLResolver: Sendable {
                     let scheme = input[0..<i]
                     if scheme.elementsEqual("https".utf8) || scheme.elementsEqual("http".utf8) {
                         guard i + 2 < input.count, input[i + 1] == 0x2F, input[i + 2] == 0x2F else { return .unhandled }
-                        return Self.absolute(scheme: Array(input[0...i]), rest: UnsafeBufferPointer(rebasing: input[(i + 3)...]))
+                        return Self.absolute(UnsafeBufferPointer(rebasing: input[...i]), UnsafeBufferPointer(rebasing: input[(i + 1)...]))
                     }
                     // Another scheme, in any case, or `HTTP:`: `javascript:`, `mailto:` are dropped.
                     if scheme.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) { return .unhandled }
@@ -107,41 +107,47 @@ struct URLResolver: Sendable {
                 }
             }
             guard let baseScheme else { return .unhandled }
-            if input[0] == 0x2F {
-                if input.count >= 2 && input[1] == 0x2F {  // `//host/path`
-                    return Self.absolute(scheme: baseScheme, rest: UnsafeBufferPointer(rebasing: input[2...]))
+            return baseScheme.withUnsafeBufferPointer { baseScheme in
+                baseOrigin.withUnsafeBufferPointer { baseOrigin in
+                    if input[0] == 0x2F {
+                        if input.count >= 2 && input[1] == 0x2F { return Self.absolute(baseScheme, input) }  // `//host/path`
+                        return Self.join(baseOrigin, Self.none, Self.none, input)  // `/path`
+                    }
+                    if input[0] == UInt8(ascii: "?") { return .unhandled }
+                    return baseDirectory.withUnsafeBufferPointer { Self.join(baseOrigin, $0, Self.none, input) }  // `a/b.html`
                 }
-                return Self.join(baseOrigin[...], [], input)  // `/path`
             }
-            if input[0] == UInt8(ascii: "?") { return .unhandled }
-            return Self.join(baseOrigin[...], baseDirectory[...], input)  // `a/b.html`
         }
     }
 
-    /// `scheme` (`https:`) and what follows its `//`: a plain lower-case domain, then a path and query.
-    private static func absolute(scheme: [UInt8], rest: UnsafeBufferPointer<UInt8>) -> PlainResult {
-        var hostEnd = 0
+    private static var none: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: nil, count: 0) }
+
+    /// `scheme` (`https:`) and what follows it: `//`, a plain lower-case domain, then a path and
+    /// query. The scheme and the `//host` are written as they are: the link's own bytes.
+    private static func absolute(_ scheme: UnsafeBufferPointer<UInt8>, _ rest: UnsafeBufferPointer<UInt8>) -> PlainResult {
+        var hostEnd = 2
         while hostEnd < rest.count && rest[hostEnd] != 0x2F && rest[hostEnd] != UInt8(ascii: "?") {
             let byte = rest[hostEnd]
             guard (byte >= 0x61 && byte <= 0x7A) || isDigit(byte) || byte == 0x2D || byte == 0x2E else { return .unhandled }
             hostEnd += 1
         }
-        let host = UnsafeBufferPointer(rebasing: rest[0..<hostEnd])
-        guard isPlainDomain(host) else { return .unhandled }
-        var origin = scheme
-        origin.append(contentsOf: [0x2F, 0x2F])
-        origin.append(contentsOf: host)
+        guard isPlainDomain(UnsafeBufferPointer(rebasing: rest[2..<hostEnd])) else { return .unhandled }
+        let authority = UnsafeBufferPointer(rebasing: rest[..<hostEnd])
         let tail = UnsafeBufferPointer(rebasing: rest[hostEnd...])
         if tail.isEmpty || tail[0] == UInt8(ascii: "?") {  // `https://a.vn` and `https://a.vn?x` get the path `/`
-            return join(origin[...], [0x2F], tail)
+            return slash.withUTF8Buffer { join(scheme, authority, $0, tail) }
         }
-        return join(origin[...], [], tail)
+        return join(scheme, authority, none, tail)
     }
 
-    /// `origin` + `directory` + `reference` (a path and query), when the path has no dot segments.
-    private static func join(_ origin: ArraySlice<UInt8>, _ directory: ArraySlice<UInt8>, _ reference: UnsafeBufferPointer<UInt8>)
-        -> PlainResult
-    {
+    private static let slash: StaticString = "/"
+
+    /// `first` + `second` + `third` + `reference` (a path and query), when the path has no dot
+    /// segments: the link as one String, written straight into its storage.
+    private static func join(
+        _ first: UnsafeBufferPointer<UInt8>, _ second: UnsafeBufferPointer<UInt8>, _ third: UnsafeBufferPointer<UInt8>,
+        _ reference: UnsafeBufferPointer<UInt8>
+    ) -> PlainResult {
         // The path ends at `?`; its segments must not be `.`, `..` or hold `%2e`.
         var segmentStart = 0
         var i = 0
@@ -158,12 +164,21 @@ struct URLResolver: Sendable {
             }
             i += 1
         }
-        var out = [UInt8]()
-        out.reserveCapacity(origin.count + directory.count + reference.count)
-        out.append(contentsOf: origin)
-        out.append(contentsOf: directory)
-        out.append(contentsOf: reference)
-        return .resolved(String(decoding: out, as: UTF8.self))
+        let count = first.count + second.count + third.count + reference.count
+        return .resolved(
+            String(unsafeUninitializedCapacity: count) { out in
+                var written = 0
+                func append(_ part: UnsafeBufferPointer<UInt8>) {
+                    guard let bytes = part.baseAddress, !part.isEmpty else { return }
+                    (out.baseAddress! + written).update(from: bytes, count: part.count)
+                    written += part.count
+                }
+                append(first)
+                append(second)
+                append(third)
+                append(reference)
+                return written
+            })
     }
 
     /// A domain WebURL keeps as written: lower-case labels of letters, digits and `-`, none
