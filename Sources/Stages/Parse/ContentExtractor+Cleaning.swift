@@ -203,6 +203,8 @@ extension ContentExtractor {
 
     /// A closing line that is only a name: at most four words of letters, no sentence punctuation.
     static func isSignOff(_ text: String) -> Bool {
+        // Forty scalars are at most 160 bytes: a longer paragraph is not split into words.
+        guard text.utf8.count <= 160 else { return false }
         let words = text.split(separator: " ")
         guard (1...4).contains(words.count), text.scalarCount <= 40 else { return false }
         return text.unicodeScalars.allSatisfy { $0.properties.isAlphabetic || $0 == " " || $0 == "." || $0 == "-" }
@@ -301,7 +303,8 @@ extension ContentExtractor.Result {
 /// again: pages that repeat their article (desktop and mobile copies, tabs) give each paragraph
 /// once, and a short line a page repeats on its own ("Pros & Cons" over each product) is kept.
 struct RepeatedLines {
-    private var seen = Set<TextKey>()
+    /// Room for a page's lines from the start: growing a set hashes every line again.
+    private var seen = Set<TextKey>(minimumCapacity: 64)
     /// The paragraphs that repeat a short line, for ``ContentExtractor/Result/dropCopies(_:)``.
     private(set) var marked = Set<Int>()
 
@@ -323,7 +326,12 @@ struct TextKey: Hashable {
 
     init(_ text: String) { self.text = text }
 
-    static func == (a: TextKey, b: TextKey) -> Bool { a.text.utf8.elementsEqual(b.text.utf8) }
+    static func == (a: TextKey, b: TextKey) -> Bool {
+        guard a.text.utf8.count == b.text.utf8.count else { return false }
+        var a = a.text
+        var b = b.text
+        return a.withUTF8 { a in b.withUTF8 { b in a.isEmpty || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0 } }
+    }
 
     /// Hashes the length and at most the first and last 32 bytes: two paragraphs that agree
     /// there are rare, and `==` tells them apart. Hashing every byte of every paragraph was
