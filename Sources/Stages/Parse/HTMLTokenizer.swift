@@ -24,7 +24,7 @@ struct HTMLTokenizer: ~Copyable {
     private var decoded: [UInt8] = []
     /// The kept attributes of the tag being read, `name NUL value NUL` each, and where each
     /// name and value starts.
-    private var arena: [UInt8] = []
+    private var arena = TagArena()
     private var offsets: [Int] = []
     private var pointers: [UnsafePointer<UInt8>?] = []
     /// The names of this page's elements that ``ElementKind`` does not know, by hash.
@@ -77,7 +77,6 @@ struct HTMLTokenizer: ~Copyable {
         self.bytes = bytes
         self.allAttributes = allAttributes
         self.limits = limits
-        arena.reserveCapacity(1024)
         decoded.reserveCapacity(1024)
     }
 
@@ -232,7 +231,7 @@ struct HTMLTokenizer: ~Copyable {
         let tagStart = index - 1
         let (nameRange, hash) = readName()
         let (name, kind) = element(nameRange, hash: hash, intern: true)
-        arena.removeAll(keepingCapacity: true)
+        arena.removeAll()
         offsets.removeAll(keepingCapacity: true)
         guard let (selfClosing, marked, attributes) = readAttributes(keep: true, of: kind) else {
             index = bytes.count  // the document ends inside the tag, which is dropped
@@ -250,14 +249,12 @@ struct HTMLTokenizer: ~Copyable {
         if offsets.isEmpty {
             content = builder.startTag(tag)
         } else {
-            content = arena.withUnsafeBufferPointer { arena in
-                pointers.removeAll(keepingCapacity: true)
-                for offset in offsets { pointers.append(arena.baseAddress! + offset) }
-                pointers.append(nil)
-                return pointers.withUnsafeMutableBufferPointer { list in
-                    tag.attributes = list.baseAddress
-                    return builder.startTag(tag)
-                }
+            pointers.removeAll(keepingCapacity: true)
+            for offset in offsets { pointers.append(UnsafePointer(arena.start + offset)) }
+            pointers.append(nil)
+            content = pointers.withUnsafeMutableBufferPointer { list in
+                tag.attributes = list.baseAddress
+                return builder.startTag(tag)
             }
         }
         if content != .markup {
@@ -383,17 +380,17 @@ struct HTMLTokenizer: ~Copyable {
                 read = index
             }
             offsets.append(arena.count)
-            for at in nameStart..<nameEnd { arena.append(MarkupBytes.lower(bytes[at])) }
+            arena.appendLowered(UnsafeBufferPointer(rebasing: bytes[nameStart..<nameEnd]))
             arena.append(0)
             offsets.append(arena.count)
             if let value {
                 let raw = UnsafeBufferPointer(rebasing: bytes[value])
                 if memchr(raw.baseAddress!, 0x26, raw.count) == nil {
-                    arena.append(contentsOf: raw)
+                    arena.append(raw)
                     if read == Self.typeName && (kind == .input || kind == .script) { marked = Self.marks(kind, type: raw) }
                 } else {
                     decode(value, inAttribute: true)
-                    arena.append(contentsOf: decoded)
+                    decoded.withUnsafeBufferPointer { arena.append($0) }
                     if read == Self.typeName && (kind == .input || kind == .script) {
                         marked = decoded.withUnsafeBufferPointer { Self.marks(kind, type: $0) }
                     }
