@@ -44,7 +44,6 @@ struct Attributes {
     var property: String? { Self.string(propertyValue) }
     var name: String? { Self.string(nameValue) }
     var httpEquiv: String? { Self.string(httpEquivValue) }
-    var rel: String? { Self.string(relValue) }
     var type: String? { Self.string(typeValue) }
     var lang: String? { Self.string(langValue) }
     /// The element's `id`.
@@ -61,6 +60,30 @@ struct Attributes {
     /// A block with `aria-hidden=true`.
     var ariaHidden = false
     var streamedContent = false
+
+    /// Whether `rel`'s space-separated words hold `token` (lower-case ASCII), in any case.
+    func relLists(_ token: StaticString) -> Bool {
+        guard var p = relValue else { return false }
+        let count = token.utf8CodeUnitCount
+        while true {
+            while p.pointee == 0x20 { p += 1 }
+            if p.pointee == 0 { return false }
+            var length = 0
+            var same = true
+            while p[length] != 0 && p[length] != 0x20 {
+                if length >= count || MarkupBytes.lower(p[length]) != token.utf8Start[length] { same = false }
+                length += 1
+            }
+            if same && length == count { return true }
+            p += length
+        }
+    }
+
+    /// Whether `rel` is `value` (lower-case ASCII), in any case.
+    func relIs(_ value: StaticString) -> Bool {
+        guard let rel = relValue else { return false }
+        return strcasecmp(UnsafeRawPointer(rel).assumingMemoryBound(to: CChar.self), UnsafeRawPointer(value.utf8Start).assumingMemoryBound(to: CChar.self)) == 0
+    }
 
     private static func string(_ value: UnsafePointer<UInt8>?) -> String? {
         value.map { String(cString: $0) }

@@ -65,9 +65,7 @@ extension Walker {
             recordMeta(attributes)
             return false
         case .link:
-            if let rel = attributes.rel?.lowercased(), rel.split(separator: " ").contains("canonical"),
-                tree.canonicalHref == nil
-            {
+            if tree.canonicalHref == nil, attributes.relLists("canonical") {
                 tree.canonicalHref = attributes.href
             }
             return false
@@ -116,9 +114,10 @@ extension Walker {
             linkDepth += 1
             anchorStack.append((attributes.href, tree.blocks.count, buffer.count))
         }
-        if !hints.isDisjoint(with: [.byline, .date]) || attributes.rel?.lowercased() == "author" {
+        let relAuthor = attributes.relIs("author")
+        if !hints.isDisjoint(with: [.byline, .date]) || relAuthor {
             var captured = hints.intersection([.byline, .date])
-            if attributes.rel?.lowercased() == "author" { captured.insert(.byline) }
+            if relAuthor { captured.insert(.byline) }
             open.captureStart = (tree.blocks.count, buffer.count, captured)
         }
         if tag.isHeading { openHeadings += 1 }
