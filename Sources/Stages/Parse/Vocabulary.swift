@@ -220,33 +220,50 @@ enum Vocabulary {
     /// Whole words, each with the hints of every list that holds it, found in one lookup: a
     /// class word and each of its parts is looked up in all the lists.
     struct WordHints: Sendable {
-        private let entries: [UInt64: (word: [UInt8], hints: Hints)]
+        /// The entry of each word by the FNV-1a hash of its bytes (-1: none), in an open-addressed
+        /// table: a `Dictionary` hashed the hash again with SipHash at every lookup.
+        private let entries: HashedNameTable<Int>
+        private let words: [[UInt8]]
+        private let hints: [Hints]
         /// Bit `n` is set when a word has `n` bytes (every word is shorter than 64).
         private let lengths: UInt64
 
         init(_ lists: [(Set<String>, Hints)]) {
-            var entries: [UInt64: (word: [UInt8], hints: Hints)] = [:]
+            var entries = HashedNameTable<Int>(empty: -1)
+            var words: [[UInt8]] = []
+            var hints: [Hints] = []
             var lengths: UInt64 = 0
-            for (words, hint) in lists {
-                for word in words {
+            for (list, hint) in lists {
+                for word in list {
                     let bytes = Array(word.utf8)
                     precondition(bytes.count < 64, "a listed word is shorter than 64 bytes")
                     let key = FNV1a.hash(bytes)
-                    precondition(entries[key].map { $0.word == bytes } ?? true, "two listed words with one hash")
-                    entries[key, default: (bytes, [])].hints.formUnion(hint)
+                    let entry = entries[key]
+                    if entry >= 0 {
+                        precondition(words[entry] == bytes, "two listed words with one hash")
+                        hints[entry].formUnion(hint)
+                    } else {
+                        entries[key] = words.count
+                        words.append(bytes)
+                        hints.append(hint)
+                    }
                     lengths |= 1 << UInt64(bytes.count)
                 }
             }
             self.entries = entries
+            self.words = words
+            self.hints = hints
             self.lengths = lengths
         }
 
         /// The hints of `word` (lower case), none when no list holds it.
         func hints(of word: UnsafeBufferPointer<UInt8>) -> Hints {
-            guard word.count < 64, lengths & 1 << UInt64(word.count) != 0, let entry = entries[FNV1a.hash(word)],
-                entry.word.elementsEqual(word)
+            guard word.count < 64, lengths & 1 << UInt64(word.count) != 0, let base = word.baseAddress else { return [] }
+            let entry = entries[FNV1a.hash(word)]
+            guard entry >= 0, words[entry].count == word.count,
+                words[entry].withUnsafeBufferPointer({ memcmp($0.baseAddress!, base, word.count) == 0 })
             else { return [] }
-            return entry.hints
+            return hints[entry]
         }
     }
 
