@@ -58,7 +58,8 @@ extension ContentExtractor {
         var result = Result()
         result.roots = roots
         let titleKey = title.lowercased().collapsingWhitespace()
-        var linkHeavy: [Int32: Bool] = [:]
+        // Per element, whether it is link-heavy: 0 not known yet, 1 no, 2 yes.
+        var linkHeavy = [UInt8](repeating: 0, count: tree.elements.count)
         var skippingLabel: Vocabulary.Label?
         var repeats = RepeatedLines()
         // The table cell the last paragraph ends with: the cells of one row make one line.
@@ -89,12 +90,12 @@ extension ContentExtractor {
                     // opening post that lists other threads, under a box of related ones): its
                     // lines of links alone are dropped, below.
                     if tree.elements[Int(cursor)].hints.contains(.articleBody) { break }
-                    if let known = linkHeavy[cursor] {
-                        if known { heavy = true; break }
-                    } else {
-                        let value = isLinkHeavy(tree.elements[Int(cursor)], strict: strict)
-                        linkHeavy[cursor] = value
-                        if value { heavy = true; break }
+                    if linkHeavy[Int(cursor)] == 0 {
+                        linkHeavy[Int(cursor)] = isLinkHeavy(tree.elements[Int(cursor)], strict: strict) ? 2 : 1
+                    }
+                    if linkHeavy[Int(cursor)] == 2 {
+                        heavy = true
+                        break
                     }
                     cursor = tree.elements[Int(cursor)].parent
                     steps += 1

@@ -154,15 +154,16 @@ struct HTMLArticleParser {
     private func related(tree: PageTree, extractor: ContentExtractor, pageURL: String) -> [ArticleParsed.Link] {
         var result: [ArticleParsed.Link] = []
         var seen = Set<String>([pageURL])
-        var relatedElement: [Int32: Bool] = [:]
+        // Per element, whether it is under a related list: 0 not known yet, 1 no, 2 yes.
+        var relatedElement = [UInt8](repeating: 0, count: tree.elements.count)
         func underRelated(_ element: Int32) -> Bool {
             var cursor = element
             var visited: [Int32] = []
             var answer = false
             var steps = 0
             while cursor >= 0 && steps < 32 {
-                if let known = relatedElement[cursor] {
-                    answer = known
+                if relatedElement[Int(cursor)] != 0 {
+                    answer = relatedElement[Int(cursor)] == 2
                     break
                 }
                 visited.append(cursor)
@@ -174,7 +175,7 @@ struct HTMLArticleParser {
                 cursor = e.parent
                 steps += 1
             }
-            for v in visited { relatedElement[v] = answer }
+            for v in visited { relatedElement[Int(v)] = answer ? 2 : 1 }
             return answer
         }
         for anchor in tree.anchors {
