@@ -17,13 +17,18 @@ public final class FileInput {
     public var displayName: String { path == "-" ? "stdin" : path }
     private let fd: Int32
     private let ownsDescriptor: Bool
-    private var buffer: [UInt8]
+    /// How many bytes a read asks for.
+    public let chunkSize: Int
+    /// What ``read(_:)`` reads into (``readChunk()`` reads into an array of its own).
+    private lazy var buffer = [UInt8](repeating: 0, count: chunkSize)
 
     /// Opens `path` for reading; `-` is standard input.
+    /// - Parameter chunkSize: how much a read asks for; by default 1 MiB from a regular file
+    ///   (a line cut between two reads is copied whole, and a page line is ~250 KB) and 256 KiB
+    ///   from anything else (a pipe gives at most 64 KiB at a time).
     /// - Throws: ``RunnelError`` with `NOT_FOUND` or `PERMISSION_DENIED`, naming the path.
-    public init(path: String, chunkSize: Int = 256 << 10) throws(RunnelError) {
+    public init(path: String, chunkSize: Int? = nil) throws(RunnelError) {
         self.path = path
-        buffer = [UInt8](repeating: 0, count: chunkSize)
         if path == "-" {
             fd = STDIN_FILENO
             ownsDescriptor = false
@@ -32,14 +37,20 @@ public final class FileInput {
             guard fd >= 0 else { throw RunnelError.posix(errno, "cannot open \(path)") }
             ownsDescriptor = true
         }
+        self.chunkSize = chunkSize ?? Self.defaultChunkSize(fd)
     }
 
-    /// Wraps a descriptor that is already open.
-    public init(descriptor: Int32, name: String, chunkSize: Int = 256 << 10) {
+    /// Wraps a descriptor that is already open (``init(path:chunkSize:)`` says what `chunkSize` is).
+    public init(descriptor: Int32, name: String, chunkSize: Int? = nil) {
         path = name
         fd = descriptor
         ownsDescriptor = false
-        buffer = [UInt8](repeating: 0, count: chunkSize)
+        self.chunkSize = chunkSize ?? Self.defaultChunkSize(descriptor)
+    }
+
+    private static func defaultChunkSize(_ fd: Int32) -> Int {
+        var info = stat()
+        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? 1 << 20 : 256 << 10
     }
 
     deinit {
@@ -59,7 +70,7 @@ public final class FileInput {
     /// the end of the input. For readers that hand the chunk on to another task.
     public func readChunk() throws(RunnelError) -> [UInt8]? {
         var failure: Int32 = 0
-        let chunk = [UInt8](unsafeUninitializedCapacity: buffer.count) { raw, count in
+        let chunk = [UInt8](unsafeUninitializedCapacity: chunkSize) { raw, count in
             count = readOnce(into: UnsafeMutableRawBufferPointer(raw))
             if count < 0 { failure = errno }
             count = max(count, 0)
