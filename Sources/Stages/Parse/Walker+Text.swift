@@ -13,6 +13,9 @@ extension Walker {
         var p = content
         let end = content + length
         let inLink = linkDepth > 0
+        // Plain words are appended as they stand, so a run of them is appended at once when it
+        // ends: `run..<p` is read and not yet in ``buffer``.
+        var run = p
         while p < end {
             // Eight bytes at a time where they are all whitespace (a page's indentation) or
             // plain ASCII with single spaces (words); otherwise, those eight byte by byte.
@@ -20,25 +23,29 @@ extension Walker {
             if p + 8 <= end {
                 let word = UnsafeRawPointer(p).loadUnaligned(as: UInt64.self)
                 if Self.isAllWhitespace(word) {
+                    if run < p { buffer.append(contentsOf: UnsafeBufferPointer(start: run, count: p - run)) }
                     if !lastWasSpace { buffer.append(0x20) }
                     lastWasSpace = true
                     p += 8
+                    run = p
                     continue
                 }
                 if let plain = Self.plainWords(word, afterSpace: lastWasSpace) {
-                    let counted = 8 - plain.trailingSpace + (lastWasSpace && !buffer.isEmpty ? 1 : 0)
+                    let counted = 8 - plain.trailingSpace + (lastWasSpace && (run < p || !buffer.isEmpty) ? 1 : 0)
                     bufferLength += Int32(counted)
                     if inLink { bufferLinkLength += Int32(counted) }
                     bufferCommas += Int32(plain.commas)
-                    buffer.append(contentsOf: UnsafeBufferPointer(start: p, count: 8))
                     lastWasSpace = plain.trailingSpace == 1
                     p += 8
                     continue
                 }
                 stop = p + 8
             }
+            if run < p { buffer.append(contentsOf: UnsafeBufferPointer(start: run, count: p - run)) }
             appendBytes(&p, upTo: stop, end: end, inLink: inLink)
+            run = p
         }
+        if run < p { buffer.append(contentsOf: UnsafeBufferPointer(start: run, count: p - run)) }
     }
 
     /// Text inside `<pre>` (code, a poem, a plain-text page): its line breaks and indentation are
