@@ -6,8 +6,8 @@ import RunnelProtocol
 ///
 /// Every value is kept as the builder handed it, a NUL-terminated string read in place, valid
 /// only while the element's start is handled; a `String` is made only for a value the walk asks
-/// for. Most elements' attributes are never asked for, and a struct of pointers is free to make
-/// and to drop (one of fifteen optional `String`s cost ~300 instructions an element to release).
+/// for. Most elements' attributes are never asked for, and a struct of pointers costs nothing to
+/// drop (fifteen optional `String`s cost ~300 instructions an element to release).
 struct Attributes {
     /// The `class` and `id` values, read in place (no `String` for the class words of every
     /// element).
