@@ -58,10 +58,16 @@ struct HTMLArticleParser {
                 paragraphs = lines + paragraphs
             }
         }
-        let textLength = paragraphs.reduce(0) { $0 + $1.scalarCount }
+        // The text's length, and its paragraphs of prose (80 characters or more), in one pass.
+        var textLength = 0
+        var proseParagraphs = 0
+        for paragraph in paragraphs {
+            let length = paragraph.scalarCount
+            textLength += length
+            if length >= 80 { proseParagraphs += 1 }
+        }
 
         // Kind.
-        let proseParagraphs = paragraphs.filter { $0.scalarCount >= 80 }.count
         let kind: ArticleParsed.Kind
         if textLength >= configuration.minArticleLength * 2 && proseParagraphs >= 2
             || textLength >= configuration.minArticleLength && (declaredArticle || proseParagraphs >= 2)
