@@ -49,8 +49,12 @@ public final class FileInput {
     }
 
     private static func defaultChunkSize(_ fd: Int32) -> Int {
+        isRegularFile(fd) ? 1 << 20 : 256 << 10
+    }
+
+    private static func isRegularFile(_ fd: Int32) -> Bool {
         var info = stat()
-        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG ? 1 << 20 : 256 << 10
+        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
     }
 
     deinit {
@@ -90,10 +94,7 @@ public final class FileInput {
 
     /// Whether the input is a regular file, which can be read at any offset (a pipe, a socket or
     /// a terminal cannot): only there can a reader skip a damaged zstd frame and read on.
-    public var isRegularFile: Bool {
-        var info = stat()
-        return fstat(fd, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
-    }
+    public var isRegularFile: Bool { Self.isRegularFile(fd) }
 
     /// What became of a followed file since it was opened: whether its name now leads to another
     /// file (or to none: moved away, as a log rotates, or saved anew, as an editor saves) or it

@@ -89,15 +89,14 @@ extension ContentExtractor {
                     // text however many links it holds or the card around it holds (a thread's
                     // opening post that lists other threads, under a box of related ones): its
                     // lines of links alone are dropped, below.
-                    if tree.elements[Int(cursor)].hints.contains(.articleBody) { break }
-                    if linkHeavy[Int(cursor)] == 0 {
-                        linkHeavy[Int(cursor)] = isLinkHeavy(tree.elements[Int(cursor)], strict: strict) ? 2 : 1
-                    }
-                    if linkHeavy[Int(cursor)] == 2 {
+                    let at = Int(cursor)
+                    if tree.elements[at].hints.contains(.articleBody) { break }
+                    if linkHeavy[at] == 0 { linkHeavy[at] = isLinkHeavy(tree.elements[at], strict: strict) ? 2 : 1 }
+                    if linkHeavy[at] == 2 {
                         heavy = true
                         break
                     }
-                    cursor = tree.elements[Int(cursor)].parent
+                    cursor = tree.elements[at].parent
                     steps += 1
                 }
                 if heavy { continue }

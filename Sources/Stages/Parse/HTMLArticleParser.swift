@@ -168,8 +168,9 @@ struct HTMLArticleParser {
             var answer = false
             var steps = 0
             while cursor >= 0 && steps < 32 {
-                if relatedElement[Int(cursor)] != 0 {
-                    answer = relatedElement[Int(cursor)] == 2
+                let known = relatedElement[Int(cursor)]
+                if known != 0 {
+                    answer = known == 2
                     break
                 }
                 visited.append(cursor)
