@@ -77,7 +77,11 @@ struct FilterStopTests {
             let status = await stage.wait(timeout: .seconds(20))
             #expect(status == 0, "\(name): status \(status); \(stage.stderr)")
             #expect(stage.stderr.contains(note), "\(name): \(stage.stderr)")
-            #expect(stage.stderr.contains("3 in, 3 out; 3 of them never sent"), "\(name): \(stage.stderr)")
+            // Out is 3 when the messages reached the window before the stop, 0 when the stop came
+            // between their read and their hand-over to the worker; never sent either way.
+            #expect(
+                stage.stderr.contains("3 in, 3 out; 3 of them never sent") || stage.stderr.contains("3 in, 0 out; 3 of them never sent"),
+                "\(name): \(stage.stderr)")
         }
     }
 }

@@ -25,6 +25,16 @@ struct WorkQueueTests {
         #expect(await second == nil)
     }
 
+    @Test("a push after the queue closed is dropped and counted, never left where no take will find it")
+    func pushAfterClose() async {
+        let queue = WorkQueue<Int>()
+        #expect(queue.push([1, 2]) == 0)
+        #expect(queue.discardAndClose() == 2)
+        #expect(queue.push([3, 4, 5]) == 3)  // a reader that read before the drain and pushed after
+        #expect(queue.count == 0)
+        #expect(await queue.take(max: 8) == nil)
+    }
+
     @Test("close lets the consumer finish what is queued; discardAndClose drops it and says how much")
     func closing() async {
         let queue = WorkQueue<Int>()

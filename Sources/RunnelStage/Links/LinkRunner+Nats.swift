@@ -125,7 +125,9 @@ extension LinkRunner {
                 }
             }
             stats.withLock { $0.received += jobs.count }
-            queue.push(jobs)
+            // A drain may have closed the queue meanwhile: what it drops is read and not sent.
+            let dropped = queue.push(jobs)
+            if dropped > 0 { parts.withLock { $0.unsent += dropped } }
         }
 
         // Draining: finish what is held while downstream acks keep coming, then close (the

@@ -137,7 +137,9 @@ extension LinkRunner {
             stats.withLock { $0.received += jobs.count }
             if capture.input != nil { capture.received(jobs.compactMap { $0.isCapturedInput ? $0.received.envelope : nil }) }
             await limit.acquire(jobs.count)
-            queue.push(jobs)
+            // A drain may have closed the queue meanwhile: what it drops is read and not sent.
+            let dropped = queue.push(jobs)
+            if dropped > 0 { parts.withLock { $0.unsent += dropped } }
         }
     }
 }

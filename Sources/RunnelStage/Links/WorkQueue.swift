@@ -21,14 +21,21 @@ final class WorkQueue<Element: Sendable>: Sendable {
 
     private let state = Mutex(State())
 
-    func push(_ elements: [Element]) {
-        guard !elements.isEmpty else { return }
-        let waiter = state.withLock { s -> CheckedContinuation<Void, Never>? in
+    /// Adds `elements` for `take`, unless the queue is closed: then they are dropped, as
+    /// ``discardAndClose()`` drops what it holds (a reader that was between reading and pushing
+    /// when a drain closed the queue), and the caller counts them.
+    /// - Returns: how many elements were dropped (0, or all of them).
+    @discardableResult
+    func push(_ elements: [Element]) -> Int {
+        guard !elements.isEmpty else { return 0 }
+        let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard !s.closed else { return (false, nil) }
             s.items.append(contentsOf: elements)
             defer { s.waiter = nil }
-            return s.waiter
+            return (true, s.waiter)
         }
         waiter?.resume()
+        return accepted ? 0 : elements.count
     }
 
     /// No more pushes; `take` returns what is left, then `nil`.
