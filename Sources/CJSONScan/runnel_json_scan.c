@@ -1,4 +1,5 @@
 #include "runnel_json_scan.h"
+#include <string.h>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -308,7 +309,30 @@ static inline size_t write_escape(uint8_t byte, uint8_t *out) {
     }
 }
 
+/// Each escape as the eight bytes stored for it: its text (`\\n`, `\\u001f`) in the low bytes,
+/// its length in the top one, for the bytes that need one; zero for the others.
+#define ESCAPE_SHORT(c) (0x5CULL | (uint64_t)(c) << 8 | 2ULL << 56)
+#define ESCAPE_HEX(d) ((uint64_t)((d) < 10 ? '0' + (d) : 'a' + (d) - 10))
+#define ESCAPE_CONTROL(b) (0x3030755CULL | ESCAPE_HEX((b) >> 4) << 32 | ESCAPE_HEX((b) & 15) << 40 | 6ULL << 56)
+static const uint64_t escape_words[256] = {
+    [0x00] = ESCAPE_CONTROL(0x00), [0x01] = ESCAPE_CONTROL(0x01), [0x02] = ESCAPE_CONTROL(0x02), [0x03] = ESCAPE_CONTROL(0x03),
+    [0x04] = ESCAPE_CONTROL(0x04), [0x05] = ESCAPE_CONTROL(0x05), [0x06] = ESCAPE_CONTROL(0x06), [0x07] = ESCAPE_CONTROL(0x07),
+    [0x08] = ESCAPE_SHORT('b'), [0x09] = ESCAPE_SHORT('t'), [0x0A] = ESCAPE_SHORT('n'), [0x0B] = ESCAPE_CONTROL(0x0B),
+    [0x0C] = ESCAPE_SHORT('f'), [0x0D] = ESCAPE_SHORT('r'), [0x0E] = ESCAPE_CONTROL(0x0E), [0x0F] = ESCAPE_CONTROL(0x0F),
+    [0x10] = ESCAPE_CONTROL(0x10), [0x11] = ESCAPE_CONTROL(0x11), [0x12] = ESCAPE_CONTROL(0x12), [0x13] = ESCAPE_CONTROL(0x13),
+    [0x14] = ESCAPE_CONTROL(0x14), [0x15] = ESCAPE_CONTROL(0x15), [0x16] = ESCAPE_CONTROL(0x16), [0x17] = ESCAPE_CONTROL(0x17),
+    [0x18] = ESCAPE_CONTROL(0x18), [0x19] = ESCAPE_CONTROL(0x19), [0x1A] = ESCAPE_CONTROL(0x1A), [0x1B] = ESCAPE_CONTROL(0x1B),
+    [0x1C] = ESCAPE_CONTROL(0x1C), [0x1D] = ESCAPE_CONTROL(0x1D), [0x1E] = ESCAPE_CONTROL(0x1E), [0x1F] = ESCAPE_CONTROL(0x1F),
+    ['"'] = ESCAPE_SHORT('"'), ['\\'] = ESCAPE_SHORT('\\'),
+};
+
 #if RUNNEL_JSON_SSE2
+/// The sum of the sixteen byte lanes of `v`.
+static inline size_t lane_sum(__m128i v) {
+    __m128i sums = _mm_sad_epu8(v, _mm_setzero_si128());
+    return (size_t)_mm_cvtsi128_si32(sums) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
+}
+
 /// The bytes of `v` that need an escape: `"`, `\` and everything up to 0x1F (unsigned).
 static inline __m128i bytes_to_escape(__m128i v) {
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1F);
@@ -320,13 +344,29 @@ static inline __m128i bytes_to_escape(__m128i v) {
 size_t runnel_json_escaped_length(const uint8_t *p, size_t n) {
     size_t total = n, i = 0;
 #if RUNNEL_JSON_SSE2
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
-        unsigned mask = (unsigned)_mm_movemask_epi8(bytes_to_escape(v));
-        while (mask != 0) {  // rare in text, every few dozen bytes in HTML
-            total += escape_length(p[i + (size_t)__builtin_ctz(mask)]) - 1;
-            mask &= mask - 1;
+    // Each byte to escape adds one, counted in byte lanes (a compare is -1 where it holds) and
+    // summed every 255 blocks: HTML has a quote or a line break every twenty bytes or so, and a
+    // loop over each block's escapes mispredicted at nearly every one (issue 14). A control
+    // other than a line break, return or tab is rare, and added by itself.
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), last_control = _mm_set1_epi8(0x1F);
+    const __m128i lf = _mm_set1_epi8(0x0A), cr = _mm_set1_epi8(0x0D), tab = _mm_set1_epi8(0x09);
+    while (n - i >= 16) {
+        size_t blocks = (n - i) / 16;
+        if (blocks > 255) blocks = 255;
+        __m128i lanes = _mm_setzero_si128();
+        for (size_t block = 0; block < blocks; block++, i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+            __m128i control = _mm_cmpeq_epi8(_mm_min_epu8(v, last_control), v);
+            __m128i escaped = _mm_or_si128(control, _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)));
+            lanes = _mm_sub_epi8(lanes, escaped);
+            __m128i usual = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, lf), _mm_cmpeq_epi8(v, cr)), _mm_cmpeq_epi8(v, tab));
+            unsigned others = (unsigned)_mm_movemask_epi8(_mm_andnot_si128(usual, control));
+            while (others != 0) {  // counted once already
+                total += escape_length(p[i + (size_t)__builtin_ctz(others)]) - 2;
+                others &= others - 1;
+            }
         }
+        total += lane_sum(lanes);
     }
 #endif
     for (; i < n; i++) total += escape_length(p[i]) - 1;
@@ -336,6 +376,37 @@ size_t runnel_json_escaped_length(const uint8_t *p, size_t n) {
 size_t runnel_json_escape(const uint8_t *p, size_t n, uint8_t *out) {
     size_t from = 0, to = 0;
 #if RUNNEL_JSON_SSE2
+    // Block by block while 32 bytes are left to read, each block's escapes written from its
+    // mask: the next block's load waits on nothing the escapes compute. HTML has a quote or a
+    // line break every twenty bytes or so, and moving the read on to the byte after each
+    // escape made every block wait on the one before (issue 14). The runs between escapes are
+    // stored sixteen bytes at a time and each escape as eight bytes from a table; what they
+    // store past their length is written over by what follows, and the room holds it, since
+    // sixteen or more bytes are left to read (and so to write) wherever they store.
+    while (n - from >= 32) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + from));
+        unsigned mask = (unsigned)_mm_movemask_epi8(bytes_to_escape(v));
+        if (mask == 0) {
+            _mm_storeu_si128((__m128i *)(out + to), v);
+            from += 16;
+            to += 16;
+            continue;
+        }
+        size_t done = 0;  // of the block
+        while (mask != 0) {
+            size_t at = (size_t)__builtin_ctz(mask);
+            _mm_storeu_si128((__m128i *)(out + to), _mm_loadu_si128((const __m128i *)(p + from + done)));
+            to += at - done;
+            uint64_t word = escape_words[p[from + at]];
+            memcpy(out + to, &word, 8);
+            to += (size_t)(word >> 56);
+            done = at + 1;
+            mask &= mask - 1;
+        }
+        _mm_storeu_si128((__m128i *)(out + to), _mm_loadu_si128((const __m128i *)(p + from + done)));
+        to += 16 - done;
+        from += 16;
+    }
     // While sixteen bytes are left to read, sixteen are left to write (each byte is written as
     // one or more): the block fits, whatever of it the escape then overwrites.
     while (from + 16 <= n) {

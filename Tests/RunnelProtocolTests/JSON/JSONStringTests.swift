@@ -54,6 +54,24 @@ struct JSONStringTests {
         }
     }
 
+    @Test("encodedCount of long texts: escapes counted in byte lanes, summed before a lane can overflow")
+    func encodedCountLong() {
+        // 255 blocks of sixteen bytes are counted before the lanes are summed: texts of every
+        // byte escaped run a lane to 255, and past it into the next round.
+        var samples = [String(repeating: "\"", count: 255 * 16), String(repeating: "\n", count: 255 * 16 + 17)]
+        samples.append(String(repeating: "\u{01}\u{08}\"x", count: 2_000))
+        for _ in 0..<200 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0..<1_500) { text += Self.pieces.randomElement()! }
+            samples.append(text)
+        }
+        for sample in samples {
+            var out: [UInt8] = []
+            JSONString.append(sample, to: &out)
+            #expect(JSONString.encodedCount(of: sample) == out.count, "\(sample.utf8.count) bytes")
+        }
+    }
+
     /// What a string is made of: plain runs of several lengths (so escapes fall on every offset
     /// of a word), the characters JSON escapes, and multi-byte characters.
     private static let pieces = [
