@@ -123,6 +123,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 "CDeflate",
+                "CJSONScan",
             ],
             path: "Sources/Stages/Fetch"
         ),

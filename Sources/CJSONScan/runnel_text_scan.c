@@ -57,3 +57,74 @@ size_t runnel_text_count_run(const uint8_t *p, size_t n, size_t start, size_t li
 }
 
 #endif
+
+/// The length of the scalar at `p[i]` when it is plain (see the header), validly encoded; 0
+/// otherwise. None of the plain scalars is written with a lead byte that needs more than a
+/// continuation check (E0 and ED, whose second byte has a narrower range, and F0 and above).
+static inline size_t plain_scalar_length(const uint8_t *p, size_t n, size_t i) {
+    uint8_t lead = p[i];
+    if (lead < 0x80) return 1;
+    if (lead < 0xE0) {
+        // C0 and C1 would be overlong; 80-BF are continuation bytes out of place.
+        if (lead < 0xC2 || i + 1 >= n) return 0;
+        uint8_t second = p[i + 1];
+        if ((second & 0xC0) != 0x80) return 0;
+        if (lead < 0xCC) return 2;  // U+0080-U+02FF: Latin-1, Latin Extended-A and -B, IPA
+        switch (lead) {
+        case 0xCE: return second == 0x87 ? 0 : 2;  // U+0380-U+03BF Greek, but U+0387
+        case 0xCF: case 0xD0: case 0xD1: case 0xD3: return 2;  // Greek U+03C0-, Cyrillic U+0400-U+047F, U+04C0-U+04FF
+        case 0xD2: return second >= 0x83 && second <= 0x89 ? 0 : 2;  // U+0480-U+04BF, but the marks U+0483-U+0489
+        default: return 0;
+        }
+    }
+    if (lead >= 0xF0 || i + 2 >= n) return 0;
+    uint8_t second = p[i + 1], third = p[i + 2];
+    if ((second & 0xC0) != 0x80 || (third & 0xC0) != 0x80) return 0;
+    switch (lead) {
+    case 0xE1: return second >= 0xB8 && second <= 0xBB ? 3 : 0;  // U+1E00-U+1EFF Latin Extended Additional
+    case 0xE2:  // U+2002-U+206F general punctuation
+        return (second == 0x80 && third >= 0x82) || (second == 0x81 && third <= 0xAF) ? 3 : 0;
+    case 0xE3:
+        switch (second) {
+        case 0x80: return third >= 0xAA && third <= 0xAF ? 0 : 3;  // U+3000-U+303F, but U+302A-U+302F
+        case 0x81: case 0x83: return 3;  // U+3040-U+307F hiragana, U+30C0-U+30FF katakana
+        case 0x82: return third == 0x99 || third == 0x9A ? 0 : 3;  // U+3080-U+30BF, but U+3099, U+309A
+        default: return 0;
+        }
+    case 0xE4: case 0xE5: case 0xE6: case 0xE7: case 0xE8: case 0xE9: return 3;  // U+4000-U+9FFF CJK ideographs
+    case 0xEF: return second >= 0xBC ? 3 : 0;  // U+FF00-U+FFFF fullwidth and halfwidth forms
+    default: return 0;
+    }
+}
+
+size_t runnel_plain_scalar_length(const uint8_t *p, size_t n, size_t i) {
+    return plain_scalar_length(p, n, i);
+}
+
+size_t runnel_plain_scalar_run(const uint8_t *p, size_t n, size_t start, size_t *last) {
+    size_t i = start;
+    while (i < n) {
+#if defined(__SSE2__)
+        if (n - i >= 16) {
+            // The lowest high bit marks the block's first byte that is not ASCII; the ASCII
+            // before it (most of a Vietnamese word, all of the markup) is passed in one step.
+            unsigned high = (unsigned)_mm_movemask_epi8(_mm_loadu_si128((const __m128i *)(p + i)));
+            if (high == 0) {
+                *last = i + 15;
+                i += 16;
+                continue;
+            }
+            size_t ascii = (size_t)__builtin_ctz(high);
+            if (ascii > 0) {
+                *last = i + ascii - 1;
+                i += ascii;
+            }
+        }
+#endif
+        size_t length = plain_scalar_length(p, n, i);
+        if (length == 0) break;
+        *last = i;
+        i += length;
+    }
+    return i;
+}
