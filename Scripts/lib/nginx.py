@@ -15,7 +15,9 @@ def ensure_nginx():
     return "/usr/sbin/nginx"
 
 
-def start_nginx(nginx, work, www, port, gzip):
+def start_nginx(nginx, work, www, port, gzip, gzip_static=False):
+    """nginx serving WWW on PORT; GZIP: compress responses as they are served (level 1);
+    GZIP_STATIC: serve `PAGE.gz` beside a page as it is, to clients that take gzip."""
     conf = os.path.join(work, "nginx.conf")
     with open(conf, "w") as f:
         f.write(f"""
@@ -31,6 +33,7 @@ http {{
     keepalive_requests 100000;
     gzip {"on" if gzip else "off"};
     gzip_comp_level 1;
+    gzip_static {"on" if gzip_static else "off"};
     client_body_temp_path {work}/tmp; proxy_temp_path {work}/tmp; fastcgi_temp_path {work}/tmp;
     uwsgi_temp_path {work}/tmp; scgi_temp_path {work}/tmp;
     server {{
