@@ -415,7 +415,9 @@ actor LinkDownstream: Downstream {
             // UNAVAILABLE is the next stage draining (a restart, a stop): the link is opened
             // again by itself, and only an outage that lasts is worth a warning (the reconnect's).
             let level: Logger.Level = bye.code == .unavailable ? .info : .warning
-            if bye.code != .ok { logger.log(level: level, "\(peerName) closed the link: \(bye.code.name): \(bye.message)") }
+            if bye.code != .ok && bye.code != .cancelled {
+                logger.log(level: level, "\(peerName) closed the link: \(bye.code.name): \(bye.message)")
+            }
         default:
             break
         }

@@ -136,7 +136,10 @@ extension LinkRunner {
                     case .drain: peerDrained = true
                     case let .bye(bye):
                         // The peer ends the link; it sends nothing more (PROTOCOL.md §7.7).
-                        if bye.code != .ok { logger.info("\(peer.stage) closed the link: \(bye.code.name): \(bye.message)") }
+                        // (CANCELLED: the peer stopped before its link was up, an ordinary stop.)
+                        if bye.code != .ok && bye.code != .cancelled {
+                            logger.info("\(peer.stage) closed the link: \(bye.code.name): \(bye.message)")
+                        }
                     default: break
                     }
                 }

@@ -232,6 +232,10 @@ public struct LineReader {
             let buffer: ByteBuffer?
             do {
                 buffer = try await iterator.next()
+            } catch is CancellationError {
+                // This side stopped (a link still shaking hands when its stage is told to stop):
+                // no failure of the peer's, and what the peer is told in the bye.
+                throw RunnelError(.cancelled, "stopping")
             } catch {
                 if let tlsPeer, TLSFailure.isTLS(error) { throw TLSFailure.error(error, peer: tlsPeer) }
                 throw RunnelError(.unavailable, "connection failed: \(LineConnection.describe(error))")
