@@ -14,65 +14,94 @@ import Foundation
 /// ```
 public enum ContentHash {
     /// The hash of an article's title and text.
+    ///
+    /// The normalized bytes go straight to the hash: no String is made of them, and the title,
+    /// line break and text are not joined into one first (issue 14).
     public static func of(title: String, text: String) -> String {
-        let input = normalize(title) + "\n" + normalize(text)
-        let digest = SHA256.hash(data: Array(input.utf8))
-        return digest.map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        var hasher = SHA256()
+        normalized(title) { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        hasher.update(data: [UInt8(ascii: "\n")])
+        normalized(text) { hasher.update(bufferPointer: UnsafeRawBufferPointer($0)) }
+        let digest = hasher.finalize()
+        let digits = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 2 * SHA256.Digest.byteCount) { out in
+            var k = 0
+            for byte in digest {
+                out[k] = digits[Int(byte >> 4)]
+                out[k + 1] = digits[Int(byte & 0x0F)]
+                k += 2
+            }
+            return k
+        }
     }
 
     /// NFC, white space collapsed to single spaces, trimmed.
     public static func normalize(_ string: String) -> String {
-        // Foundation's NFC costs more than everything else here: collapse first, and pay for NFC
-        // only when a scalar that NFC could change turns up (text from fetch is NFC already).
-        if let collapsed = collapse(string, requireNFCStable: true) { return collapsed }
-        return collapse(string.precomposedStringWithCanonicalMapping, requireNFCStable: false)!
+        normalized(string) { String(decoding: $0, as: UTF8.self) }
     }
 
-    /// `string` with white space collapsed and trimmed; nil if `requireNFCStable` and a scalar
-    /// might change under NFC. Works on the UTF-8 bytes, decoding only non-ASCII scalars.
-    private static func collapse(_ string: String, requireNFCStable: Bool) -> String? {
+    /// Calls `body` with the UTF-8 bytes of `string` normalized as ``normalize(_:)`` says.
+    private static func normalized<Result>(_ string: String, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+        // Foundation's NFC costs more than everything else here: collapse first, and pay for NFC
+        // only when a scalar that NFC could change turns up (text from fetch is NFC already).
+        let collapsed = collapse(string, requireNFCStable: true) ?? collapse(string.precomposedStringWithCanonicalMapping, requireNFCStable: false)!
+        return collapsed.withUnsafeBufferPointer(body)
+    }
+
+    /// The UTF-8 of `string` with white space collapsed and trimmed; nil if `requireNFCStable`
+    /// and a scalar might change under NFC. Works on the bytes, decoding only non-ASCII scalars,
+    /// and writes into room of the input's length, which the output never exceeds (a space is
+    /// written only in place of one or more white-space bytes).
+    private static func collapse(_ string: String, requireNFCStable: Bool) -> [UInt8]? {
         var string = string
-        return string.withUTF8 { input -> String? in
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity(input.count)
-            var pendingSpace = false
-            var i = 0
-            while i < input.count {
-                let b = input[i]
-                if b < 0x80 {
-                    if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
-                        pendingSpace = !bytes.isEmpty
+        return string.withUTF8 { input -> [UInt8]? in
+            var unstable = false
+            let bytes = [UInt8](unsafeUninitializedCapacity: input.count) { out, written in
+                var o = 0
+                var pendingSpace = false
+                var i = 0
+                while i < input.count {
+                    let b = input[i]
+                    if b < 0x80 {
+                        if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
+                            pendingSpace = o > 0
+                        } else {
+                            if pendingSpace {
+                                out[o] = 0x20
+                                o += 1
+                                pendingSpace = false
+                            }
+                            out[o] = b
+                            o += 1
+                        }
+                        i += 1
+                        continue
+                    }
+                    // A valid UTF-8 sequence (a Swift String's bytes always are).
+                    let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+                    var value = UInt32(b & (0xFF >> (length + 1)))
+                    for k in 1..<length { value = value << 6 | UInt32(input[i + k] & 0x3F) }
+                    let classes = Unicode.Scalar(value).map(ScalarClasses.of) ?? []
+                    if requireNFCStable && value >= 0x300 && classes.contains(.notNFCStable) {
+                        unstable = true
+                        break
+                    }
+                    if classes.contains(.space) {
+                        pendingSpace = o > 0
                     } else {
                         if pendingSpace {
-                            bytes.append(0x20)
+                            out[o] = 0x20
+                            o += 1
                             pendingSpace = false
                         }
-                        bytes.append(b)
+                        for k in 0..<length { out[o + k] = input[i + k] }
+                        o += length
                     }
-                    i += 1
-                    continue
+                    i += length
                 }
-                // A valid UTF-8 sequence (a Swift String's bytes always are).
-                let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
-                var value = UInt32(b & (0xFF >> (length + 1)))
-                for k in 1..<length { value = value << 6 | UInt32(input[i + k] & 0x3F) }
-                let classes = Unicode.Scalar(value).map(ScalarClasses.of) ?? []
-                if requireNFCStable && value >= 0x300 && classes.contains(.notNFCStable) { return nil }
-                if classes.contains(.space) {
-                    pendingSpace = !bytes.isEmpty
-                } else {
-                    if pendingSpace {
-                        bytes.append(0x20)
-                        pendingSpace = false
-                    }
-                    bytes.append(contentsOf: input[i..<(i + length)])
-                }
-                i += length
+                written = o
             }
-            return String(decoding: bytes, as: UTF8.self)
+            return unstable ? nil : bytes
         }
     }
 }
