@@ -63,4 +63,26 @@ import Testing
         // SHA-256 of "\n" (empty title and text).
         #expect(ContentHash.of(title: "", text: "") == "01ba4719c80b6fe911b091a7c05124b64eeece964e09c058ef8f9805daca546b")
     }
+
+    @Test("the vertical bit counter counts each bit as adding bit by bit does")
+    func bitCountsMatchCountingBitByBit() {
+        var generator = SystemRandomNumberGenerator()
+        // Sparse, dense and plain random words, and counts that pass powers of two.
+        for count in [0, 1, 2, 3, 7, 8, 255, 256, 257, 1_000, 4_097] {
+            var counts = SimHash.BitCounts()
+            var naive = [Int](repeating: 0, count: 64)
+            for n in 0..<count {
+                let word: UInt64 =
+                    switch n % 3 {
+                    case 0: generator.next()
+                    case 1: generator.next() & generator.next() & generator.next()
+                    default: generator.next() | generator.next()
+                    }
+                counts.add(word)
+                for bit in 0..<64 where (word >> UInt64(bit)) & 1 == 1 { naive[bit] += 1 }
+            }
+            #expect(counts.words == count)
+            #expect((0..<64).map { counts.count(at: $0) } == naive, "\(count) words")
+        }
+    }
 }
