@@ -35,15 +35,17 @@ struct KeywordExtractor: Sendable {
         var counts: [UInt64: Gram] = [:]
         counts.reserveCapacity(text.tokens.count * 2)
         var capitalizedInside = WordSet()
-        for token in text.tokens where token.kind == .word {
-            if token.isCapitalized && !token.isInitial { capitalizedInside.insert(token.key) }
-        }
         let tokens = text.tokens
+        // By index, here and below: a token copied out holds its `lower` String, retained and
+        // released for each of them (issue 14).
+        for index in tokens.indices where tokens[index].kind == .word {
+            if tokens[index].isCapitalized && !tokens[index].isInitial { capitalizedInside.insert(tokens[index].key) }
+        }
 
-        func isContent(_ token: Token) -> Bool {
+        func isContent(_ token: borrowing Token) -> Bool {
             switch token.kind {
-            case .ideograph: return !stopwords.contains(token)
-            case .word: return token.end - token.start >= 2 && !stopwords.contains(token)
+            case .ideograph: return !stopwords.contains(hash: token.key)
+            case .word: return token.end - token.start >= 2 && !stopwords.contains(hash: token.key)
             case .number, .punctuation: return false
             }
         }
@@ -57,8 +59,8 @@ struct KeywordExtractor: Sendable {
         // runs break there and only grams that can repeat are counted.
         var tokenIDs = [Int](repeating: 0, count: tokens.count)
         var idCounts: [Int] = [0]
-        for (index, token) in tokens.enumerated() where isContent(token) {
-            guard let id = id(token.key) else { continue }
+        for index in tokens.indices where isContent(tokens[index]) {
+            guard let id = id(tokens[index].key) else { continue }
             tokenIDs[index] = id
             if id == idCounts.count { idCounts.append(0) }
             idCounts[id] += 1

@@ -53,12 +53,14 @@ public enum SimHash {
     struct BitCounts {
         /// Enough levels for 2^64 words.
         private var levels = [UInt64](repeating: 0, count: 64)
+        /// The levels that have held a bit.
+        private var height = 0
         /// The words added.
         private(set) var words = 0
 
         mutating func add(_ word: UInt64) {
             words += 1
-            levels.withUnsafeMutableBufferPointer { levels in
+            let reached = levels.withUnsafeMutableBufferPointer { levels in
                 var carry = word
                 var k = 0
                 while carry != 0 {
@@ -67,13 +69,15 @@ public enum SimHash {
                     levels[k] = sum
                     k += 1
                 }
+                return k
             }
+            height = max(height, reached)
         }
 
         /// How many of the words added have bit `bit` set.
         func count(at bit: Int) -> Int {
             var count = 0
-            for k in 0..<63 { count |= Int(truncatingIfNeeded: (levels[k] >> UInt64(bit)) & 1) << k }
+            for k in 0..<min(height, 63) { count |= Int(truncatingIfNeeded: (levels[k] >> UInt64(bit)) & 1) << k }
             return count
         }
     }
