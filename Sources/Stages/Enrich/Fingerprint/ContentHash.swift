@@ -62,31 +62,24 @@ public enum ContentHash {
                 var i = 0
                 while i < input.count {
                     let b = input[i]
+                    let length: Int
+                    let isSpace: Bool
                     if b < 0x80 {
-                        if b == 0x20 || (b >= 0x09 && b <= 0x0D) {
-                            pendingSpace = o > 0
-                        } else {
-                            if pendingSpace {
-                                out[o] = 0x20
-                                o += 1
-                                pendingSpace = false
-                            }
-                            out[o] = b
-                            o += 1
+                        length = 1
+                        isSpace = b == 0x20 || (b >= 0x09 && b <= 0x0D)
+                    } else {
+                        // A valid UTF-8 sequence (a Swift String's bytes always are).
+                        length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+                        var value = UInt32(b & (0xFF >> (length + 1)))
+                        for k in 1..<length { value = value << 6 | UInt32(input[i + k] & 0x3F) }
+                        let classes = Unicode.Scalar(value).map(ScalarClasses.of) ?? []
+                        if requireNFCStable && value >= 0x300 && classes.contains(.notNFCStable) {
+                            unstable = true
+                            break
                         }
-                        i += 1
-                        continue
+                        isSpace = classes.contains(.space)
                     }
-                    // A valid UTF-8 sequence (a Swift String's bytes always are).
-                    let length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
-                    var value = UInt32(b & (0xFF >> (length + 1)))
-                    for k in 1..<length { value = value << 6 | UInt32(input[i + k] & 0x3F) }
-                    let classes = Unicode.Scalar(value).map(ScalarClasses.of) ?? []
-                    if requireNFCStable && value >= 0x300 && classes.contains(.notNFCStable) {
-                        unstable = true
-                        break
-                    }
-                    if classes.contains(.space) {
+                    if isSpace {
                         pendingSpace = o > 0
                     } else {
                         if pendingSpace {
