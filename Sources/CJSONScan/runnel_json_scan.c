@@ -309,7 +309,8 @@ static inline size_t write_escape(uint8_t byte, uint8_t *out) {
     }
 }
 
-/// Each escape as the eight bytes stored for it: its text (`\\n`, `\\u001f`) in the low bytes,
+#if RUNNEL_JSON_SSE2
+/// Each escape as the eight bytes stored for it: its text (`\n`, `\u001f`) in the low bytes,
 /// its length in the top one, for the bytes that need one; zero for the others.
 #define ESCAPE_SHORT(c) (0x5CULL | (uint64_t)(c) << 8 | 2ULL << 56)
 #define ESCAPE_HEX(d) ((uint64_t)((d) < 10 ? '0' + (d) : 'a' + (d) - 10))
@@ -326,7 +327,6 @@ static const uint64_t escape_words[256] = {
     ['"'] = ESCAPE_SHORT('"'), ['\\'] = ESCAPE_SHORT('\\'),
 };
 
-#if RUNNEL_JSON_SSE2
 /// The sum of the sixteen byte lanes of `v`.
 static inline size_t lane_sum(__m128i v) {
     __m128i sums = _mm_sad_epu8(v, _mm_setzero_si128());
