@@ -70,9 +70,13 @@ struct FilterStopTests {
             ("file", ["send", nowhere, input.path], "3 messages read were not sent; with no --cursor a next run starts again"),
             ("cursor", ["send", nowhere, input.path, "--cursor", dir.appendingPathComponent("c").path], "3 messages not sent yet are left for the next run"),
         ] {
-            let stage = try BackgroundProcess(arguments, in: dir, name: name, stdin: name == "stdin" ? input : nil)
+            let stage = try BackgroundProcess(
+                arguments + ["--log-level", "debug"], in: dir, name: name, stdin: name == "stdin" ? input : nil)
+            // Stopped once it has read its input and failed to reach the next stage, in either
+            // order: a stop before the read leaves nothing read to report.
+            let read = await stage.line { $0.contains("read 3 messages from") }
             let retrying = await stage.line { $0.contains("retrying with backoff") }
-            #expect(retrying != nil, "\(name): \(stage.stderr)")
+            #expect(read != nil && retrying != nil, "\(name): \(stage.stderr)")
             stage.signal(SIGTERM)
             let status = await stage.wait(timeout: .seconds(20))
             #expect(status == 0, "\(name): status \(status); \(stage.stderr)")

@@ -140,6 +140,7 @@ extension LinkRunner {
             // A drain may have closed the queue meanwhile: what it drops is read and not sent.
             let dropped = queue.push(jobs)
             if dropped > 0 { parts.withLock { $0.unsent += dropped } }
+            if !jobs.isEmpty { logger.debug("read \(jobs.count) messages from \(endpoint)") }
         }
     }
 }

@@ -176,11 +176,14 @@ public final class LinkRunner<S: Stage>: Sendable {
 
     /// ``run()`` once its tap (if any) is open.
     private func runTapped() async throws(RunnelError) -> (StageStatistics, unacked: Int) {
+        // Watched before anything starts: a SIGTERM once the output link is trying to connect
+        // (it says so) drains the stage, not kills it. A drain that begins before the output is
+        // set finds nothing read, and the end of the run drops what was not sent.
+        let signals = installSignals()
+        defer { signals.cancel() }
         let downstream = try makeDownstream()
         parts.withLock { $0.output = downstream }
         let cursor = try options.cursorPath.map { path throws(RunnelError) in try InputCursor(path: path) }
-        let signals = installSignals()
-        defer { signals.cancel() }
         SupervisorWatch.start()
 
         let worker = Task { await self.work(downstream) }
