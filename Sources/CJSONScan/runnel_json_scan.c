@@ -280,38 +280,11 @@ size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t
     return i;
 }
 
-/// The escape's length for each byte: 2 for `"`, `\` and the five controls with a short escape,
-/// 6 for the other controls, 1 otherwise.
-static inline size_t escape_length(uint8_t byte) {
-    if (byte == '"' || byte == '\\') return 2;
-    if (byte >= 0x20) return 1;
-    return byte == 0x0A || byte == 0x0D || byte == 0x09 || byte == 0x08 || byte == 0x0C ? 2 : 6;
-}
-
-/// Writes the escape of `byte` (a quote, a backslash or a control) at `out`; returns its length.
-static inline size_t write_escape(uint8_t byte, uint8_t *out) {
-    static const char hex[] = "0123456789abcdef";
-    out[0] = '\\';
-    switch (byte) {
-    case '"': case '\\': out[1] = byte; return 2;
-    case 0x0A: out[1] = 'n'; return 2;
-    case 0x0D: out[1] = 'r'; return 2;
-    case 0x09: out[1] = 't'; return 2;
-    case 0x08: out[1] = 'b'; return 2;
-    case 0x0C: out[1] = 'f'; return 2;
-    default:
-        out[1] = 'u';
-        out[2] = '0';
-        out[3] = '0';
-        out[4] = hex[byte >> 4];
-        out[5] = hex[byte & 0xF];
-        return 6;
-    }
-}
-
-#if RUNNEL_JSON_SSE2
 /// Each escape as the eight bytes stored for it: its text (`\n`, `\u001f`) in the low bytes,
-/// its length in the top one, for the bytes that need one; zero for the others.
+/// its length in the top one, for the bytes that need one; zero for the others. The one table
+/// of escapes: the length and the writers below read it. (Stored as they are, the words put
+/// their text first only on a little-endian machine, which every target of Runnel is.)
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "escape_words is laid out for little-endian stores");
 #define ESCAPE_SHORT(c) (0x5CULL | (uint64_t)(c) << 8 | 2ULL << 56)
 #define ESCAPE_HEX(d) ((uint64_t)((d) < 10 ? '0' + (d) : 'a' + (d) - 10))
 #define ESCAPE_CONTROL(b) (0x3030755CULL | ESCAPE_HEX((b) >> 4) << 32 | ESCAPE_HEX((b) & 15) << 40 | 6ULL << 56)
@@ -327,6 +300,23 @@ static const uint64_t escape_words[256] = {
     ['"'] = ESCAPE_SHORT('"'), ['\\'] = ESCAPE_SHORT('\\'),
 };
 
+/// The escape's length for each byte: 2 for `"`, `\` and the five controls with a short escape,
+/// 6 for the other controls, 1 otherwise.
+static inline size_t escape_length(uint8_t byte) {
+    uint64_t word = escape_words[byte];
+    return word == 0 ? 1 : (size_t)(word >> 56);
+}
+
+/// Writes the escape of `byte` (a quote, a backslash or a control) at `out`; returns its length.
+/// Only its length is stored (the block writer stores all eight bytes where the room allows).
+static inline size_t write_escape(uint8_t byte, uint8_t *out) {
+    uint64_t word = escape_words[byte];
+    size_t length = (size_t)(word >> 56);
+    memcpy(out, &word, length);  // little-endian: the text is in the low bytes
+    return length;
+}
+
+#if RUNNEL_JSON_SSE2
 /// The sum of the sixteen byte lanes of `v`.
 static inline size_t lane_sum(__m128i v) {
     __m128i sums = _mm_sad_epu8(v, _mm_setzero_si128());
