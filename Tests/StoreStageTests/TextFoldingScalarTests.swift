@@ -39,6 +39,19 @@ import Testing
         #expect(TextFolding.fold(long) == long.unicodeScalars.map(Self.definedFold).joined())
     }
 
+    @Test func foldsASCIIRunsAtEveryOffset() {
+        // Runs of ASCII go eight bytes at a time: every ASCII byte, upper and lower case, with the
+        // run starting at each offset after a scalar that is not ASCII.
+        let ascii = String(decoding: (0..<128).map { UInt8($0) }, as: UTF8.self)
+        let lowered = ascii.lowercased()
+        for offset in 0..<9 {
+            let lead = "é" + String(repeating: "X", count: offset)
+            let text = lead + ascii + ascii.uppercased() + "Ồ" + ascii + "Đ"
+            let expected = "e" + String(repeating: "x", count: offset) + lowered + lowered + "o" + lowered + "d"
+            #expect(TextFolding.fold(text) == expected, "offset \(offset)")
+        }
+    }
+
     @Test func findsEveryScalarThatNeedsNormalizing() {
         let marks: [ClosedRange<UInt32>] = [
             0x0300...0x036F, 0x1100...0x11FF, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF, 0x20D0...0x20FF, 0xFE20...0xFE2F,

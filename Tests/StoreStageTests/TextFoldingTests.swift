@@ -53,7 +53,10 @@ import Testing
             let hex = String(hash, radix: 16)
             return String(repeating: "0", count: 16 - hex.count) + hex
         }
-        let pieces = ["Phái", "bộ", "e\u{0301}", "\u{0301}", "  ", "\n\t", "ngoại", "giao.", "\u{1100}\u{1161}", "x\u{20D0}", "東京", ""]
+        let pieces = [
+            "Phái", "bộ", "e\u{0301}", "\u{0301}", "  ", "\n\t", "\u{0B}\u{0C}\r", "\u{07}", "ngoại", "giao.", "\u{1100}\u{1161}",
+            "x\u{20D0}", "東京", "€", "Ωщ", "\u{FE0F}", "ĐẾN", "",
+        ]
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<300 {
             let title = (0..<Int.random(in: 0...4, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }.joined()

@@ -38,29 +38,50 @@ public enum ContentFingerprint {
 
     /// Feeds `utf8` to FNV-1a with every run of whitespace as one space and both ends trimmed.
     /// - Returns: whether it stopped at a combining mark (``mayHoldMarks(_:)``), when watching.
+    ///
+    /// FNV-1a takes a byte at a time at a multiply's latency, so the loop around it must cost
+    /// next to nothing: the bytes from `!` to 0xCB (ASCII that is not a space, continuation
+    /// bytes, the lead bytes of U+0080–U+02FF) and the letters of U+1E80–U+1EFF need no check
+    /// but their range, and are hashed in an inner loop of their own; spaces and the lead bytes
+    /// that may begin a mark take the outer.
     private static func hashCollapsingSpaces(
         _ utf8: UnsafeBufferPointer<UInt8>, into hash: inout UInt64, watchingMarks: Bool = true
     ) -> Bool {
+        guard var p = utf8.baseAddress else { return false }
+        let end = p + utf8.count
+        var h = hash
         var pendingSpace = false
         var started = false
-        var i = 0
-        let count = utf8.count
-        while i < count {
-            let byte = utf8[i]
-            if byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D || byte == 0x0B || byte == 0x0C {
+        while p < end {
+            var byte = p.pointee
+            if byte == 0x20 || byte &- 0x09 < 5 {  // space, \t \n \v \f \r
                 pendingSpace = started
-                i += 1
+                p += 1
                 continue
             }
-            if watchingMarks && byte >= 0xCC && isMark(utf8, at: i) { return true }
+            if watchingMarks && byte >= 0xCC && isMark(p) { return true }
             if pendingSpace {
-                hash = FNV1a.adding(0x20, to: hash)
+                h = FNV1a.adding(0x20, to: h)
                 pendingSpace = false
             }
             started = true
-            hash = FNV1a.adding(byte, to: hash)
-            i += 1
+            h = FNV1a.adding(byte, to: h)
+            p += 1
+            while p < end {
+                byte = p.pointee
+                if byte &- 0x21 < 0xAB {  // 0x21...0xCB
+                    h = FNV1a.adding(byte, to: h)
+                    p += 1
+                } else if byte == 0xE1 && p[1] & 0xFE == 0xBA {
+                    // U+1E80–U+1EFF (Vietnamese's ạ to ỹ among them): never a mark.
+                    h = FNV1a.adding(p[2], to: FNV1a.adding(p[1], to: FNV1a.adding(0xE1, to: h)))
+                    p += 3
+                } else {
+                    break
+                }
+            }
         }
+        hash = h
         return false
     }
 
@@ -78,30 +99,30 @@ public enum ContentFingerprint {
                 i += 8
                 continue
             }
-            if isMark(utf8, at: i) { return true }
+            if isMark(utf8.baseAddress! + i) { return true }
             i += 1
         }
         return false
     }
 
-    /// Whether the scalar that starts at `i` (a lead byte of valid UTF-8, or any other byte)
+    /// Whether the scalar that starts at `p` (a lead byte of valid UTF-8, or any other byte)
     /// is one of the marks ``mayHoldMarks(_:)`` looks for.
     @inline(__always)
-    private static func isMark(_ utf8: UnsafeBufferPointer<UInt8>, at i: Int) -> Bool {
-        switch utf8[i] {
+    private static func isMark(_ p: UnsafePointer<UInt8>) -> Bool {
+        switch p[0] {
         case 0xCC:  // U+0300–U+033F
             return true
         case 0xCD:  // U+0340–U+037F
-            return utf8[i + 1] < 0xB0
+            return p[1] < 0xB0
         case 0xE1:
-            let second = utf8[i + 1]
-            let third = utf8[i + 2]
+            let second = p[1]
+            let third = p[2]
             // U+1100–U+11FF, U+1AB0–U+1AFF, U+1DC0–U+1DFF
             return (0x84...0x87).contains(second) || (second == 0xAA && third >= 0xB0) || second == 0xAB || second == 0xB7
         case 0xE2:
-            return utf8[i + 1] == 0x83 && utf8[i + 2] >= 0x90  // U+20D0–U+20FF
+            return p[1] == 0x83 && p[2] >= 0x90  // U+20D0–U+20FF
         case 0xEF:
-            return utf8[i + 1] == 0xB8 && (0xA0...0xAF).contains(utf8[i + 2])  // U+FE20–U+FE2F
+            return p[1] == 0xB8 && (0xA0...0xAF).contains(p[2])  // U+FE20–U+FE2F
         default:
             return false
         }

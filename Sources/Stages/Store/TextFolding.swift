@@ -34,7 +34,8 @@ public enum TextFolding {
     ///
     /// Scalars below U+2000 (Latin, Greek, Cyrillic, Vietnamese's Latin Extended Additional)
     /// fold through a table built once from their canonical decompositions, so text in NFC
-    /// and NFD fold alike; CJK and Hangul pass unchanged; other scalars are lower-cased.
+    /// and NFD fold alike; CJK, Hangul and General Punctuation pass unchanged (they have no
+    /// case); other scalars are lower-cased.
     public static func fold(_ text: String) -> String {
         var text = text
         return text.withUTF8 { utf8 -> String in
@@ -45,7 +46,12 @@ public enum TextFolding {
                 let folded = String(unsafeUninitializedCapacity: utf8.count * factor) { out in
                     foldTable.bytes.withUnsafeBufferPointer { table in
                         foldTable.starts.withUnsafeBufferPointer { starts in
-                            fold(utf8, into: out, table: table, starts: starts, overflowed: &overflowed)
+                            packedFolds.withUnsafeBufferPointer { packed in
+                                fold(utf8, into: out, table: table, starts: starts, packed: packed) ?? {
+                                    overflowed = true
+                                    return 0
+                                }()
+                            }
                         }
                     }
                 }
@@ -55,50 +61,85 @@ public enum TextFolding {
         }
     }
 
-    /// Folds valid UTF-8 into `out`; returns the bytes written, or sets `overflowed` when `out`
-    /// is too small.
+    /// Folds valid UTF-8 into `out`; returns the bytes written, or `nil` when `out` is too small.
+    ///
+    /// Runs of ASCII go eight bytes at a time while they last (upper case found and lowered in
+    /// the word, without a branch per byte); a scalar below U+2000 whose folded form is at most
+    /// three bytes is written with one four-byte store from `packed` (``packedFolds``).
     private static func fold(
         _ utf8: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>,
-        table: UnsafeBufferPointer<UInt8>, starts: UnsafeBufferPointer<Int>, overflowed: inout Bool
-    ) -> Int {
+        table: UnsafeBufferPointer<UInt8>, starts: UnsafeBufferPointer<Int>, packed: UnsafeBufferPointer<UInt32>
+    ) -> Int? {
+        guard let input = utf8.baseAddress, let output = out.baseAddress else { return 0 }
         let count = utf8.count
+        let capacity = out.count
         var i = 0
         var o = 0
-        let capacity = out.count
-        @inline(__always) func copy(_ bytes: UnsafeBufferPointer<UInt8>) {
-            guard o + bytes.count <= capacity else {
-                overflowed = true
-                return
-            }
-            for b in bytes {
-                out[o] = b
-                o += 1
-            }
-        }
-        while i < count, !overflowed {
-            let lead = utf8[i]
+        while i < count {
+            let lead = input[i]
             if lead < 0x80 {
-                guard o < capacity else {
-                    overflowed = true
-                    return 0
+                // ASCII, eight bytes at a time while there are eight and room for them.
+                while i &+ 8 <= count && o &+ 8 <= capacity {
+                    let word = UnsafeRawPointer(input + i).loadUnaligned(as: UInt64.self)
+                    guard word & 0x8080_8080_8080_8080 == 0 else { break }
+                    UnsafeMutableRawPointer(output + o).storeBytes(of: lowercasedASCII(word), as: UInt64.self)
+                    i &+= 8
+                    o &+= 8
                 }
-                out[o] = lead &- 0x41 < 26 ? lead | 0x20 : lead
-                o += 1
-                i += 1
+                while i < count {
+                    let byte = input[i]
+                    guard byte < 0x80 else { break }
+                    guard o < capacity else { return nil }
+                    output[o] = byte &- 0x41 < 26 ? byte | 0x20 : byte
+                    o &+= 1
+                    i &+= 1
+                }
                 continue
             }
             let (v, length) = scalar(utf8, at: i)
+            i &+= length
             if v < 0x2000 {
-                copy(UnsafeBufferPointer(rebasing: table[starts[Int(v)]..<starts[Int(v) + 1]]))
-            } else if (0x3000...0xD7FF).contains(v) {
-                copy(UnsafeBufferPointer(rebasing: utf8[i..<(i + length)]))
+                let entry = packed[Int(v)]
+                if entry >> 24 <= 3 && o &+ 4 <= capacity {
+                    // The fourth byte written is the length: past the end of what is kept.
+                    UnsafeMutableRawPointer(output + o).storeBytes(of: entry.littleEndian, as: UInt32.self)
+                    o &+= Int(entry >> 24)
+                } else {
+                    let start = starts[Int(v)]
+                    guard append(table.baseAddress! + start, starts[Int(v) &+ 1] &- start, to: output, at: &o, capacity) else { return nil }
+                }
+            } else if (0x3000...0xD7FF).contains(v) || v < 0x2070 {
+                // CJK and Hangul, and General Punctuation (dashes, quotes, `…`): caseless.
+                guard append(input + (i &- length), length, to: output, at: &o, capacity) else { return nil }
             } else {
                 var mapping = Unicode.Scalar(v)!.properties.lowercaseMapping
-                mapping.withUTF8 { copy($0) }
+                guard mapping.withUTF8({ append($0.baseAddress!, $0.count, to: output, at: &o, capacity) }) else { return nil }
             }
-            i += length
         }
-        return overflowed ? 0 : o
+        return o
+    }
+
+    /// Copies `length` bytes to `output` at `o` and moves `o` past them, if they fit in `capacity`.
+    @inline(__always)
+    private static func append(
+        _ bytes: UnsafePointer<UInt8>, _ length: Int, to output: UnsafeMutablePointer<UInt8>, at o: inout Int, _ capacity: Int
+    ) -> Bool {
+        guard o &+ length <= capacity else { return false }
+        (output + o).update(from: bytes, count: length)
+        o &+= length
+        return true
+    }
+
+    /// Eight ASCII bytes with `A`–`Z` lowered: a byte's high bit, after adding `0x80 - 0x41`
+    /// and `0x80 - 0x5B` (no carry leaves a byte below 0x80), says whether it is at least `A`
+    /// and at least `[`; where the first holds and not the second, `0x20` is set.
+    @inline(__always)
+    private static func lowercasedASCII(_ word: UInt64) -> UInt64 {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let atLeastA = word &+ ones &* (0x80 - 0x41)
+        let pastZ = word &+ ones &* (0x80 - 0x5B)
+        let upper = atLeastA & ~pastZ & 0x8080_8080_8080_8080
+        return word | upper >> 2
     }
 
     /// The scalar of valid UTF-8 `utf8` that starts at `i` with a byte of 0x80 or more, and its
@@ -130,6 +171,17 @@ public enum TextFolding {
         starts.append(bytes.count)
         return (bytes, starts)
     }()
+
+    /// ``foldTable`` again, for the scalars below U+2000 whose folded form is at most three
+    /// bytes: those bytes in the low three bytes, first byte lowest, and their count in the
+    /// fourth. A longer form has a count of 0xFF there, and is read from ``foldTable``.
+    private static let packedFolds: [UInt32] = (0..<0x2000).map { v in
+        let bytes = foldTable.bytes[foldTable.starts[v]..<foldTable.starts[v + 1]]
+        guard bytes.count <= 3 else { return 0xFF00_0000 }
+        var entry = UInt32(bytes.count) << 24
+        for (k, byte) in bytes.enumerated() { entry |= UInt32(byte) << (8 * k) }
+        return entry
+    }
 
     /// The folded form of one scalar below U+2000, from its canonical decomposition.
     private static func folded(_ value: UInt32) -> [UInt8] {
