@@ -161,12 +161,26 @@ public enum TextFolding {
     /// The UTF-8 folded form of every scalar below U+2000: scalar `v` folds to
     /// `bytes[starts[v]..<starts[v + 1]]`. One flat array, so folding a text allocates nothing
     /// per character.
+    ///
+    /// Built once a process, from one canonical decomposition of all the scalars, each followed
+    /// by U+0000: a starter, across which no mark is reordered, so splitting the result there
+    /// gives each scalar's own decomposition (8,192 decompositions of one scalar each took
+    /// ~50 M instructions, the most of a `runnel search`).
     private static let foldTable: (bytes: [UInt8], starts: [Int]) = {
-        var bytes: [UInt8] = []
-        var starts: [Int] = []
-        for value in UInt32(0)..<0x2000 {
+        var all: [UInt8] = []
+        all.reserveCapacity(0x2000 * 4)
+        for value in UInt32(1)..<0x2000 {
+            UTF8.encode(Unicode.Scalar(value)!) { all.append($0) }  // no surrogates below U+D800
+            all.append(0)
+        }
+        let decompositions = String(decoding: all, as: UTF8.self).decomposedStringWithCanonicalMapping.unicodeScalars.split(
+            separator: "\u{0}", omittingEmptySubsequences: false)
+        precondition(decompositions.count == 0x2000, "a decomposition of U+0001–U+1FFF split into \(decompositions.count) parts")
+        var bytes: [UInt8] = [0]  // U+0000 folds to itself
+        var starts: [Int] = [0]
+        for (value, decomposition) in zip(UInt32(1)..<0x2000, decompositions) {
             starts.append(bytes.count)
-            bytes += folded(value)
+            bytes += folded(value, decomposition: decomposition)
         }
         starts.append(bytes.count)
         return (bytes, starts)
@@ -184,13 +198,11 @@ public enum TextFolding {
     }
 
     /// The folded form of one scalar below U+2000, from its canonical decomposition.
-    private static func folded(_ value: UInt32) -> [UInt8] {
-        guard let scalar = Unicode.Scalar(value) else { return [] }
+    private static func folded(_ value: UInt32, decomposition: Substring.UnicodeScalarView) -> [UInt8] {
         if (0x0300...0x036F).contains(value) { return [] }
         if [0x0110, 0x0111, 0x0189, 0x0256].contains(value) { return Array("d".utf8) }  // Đ đ Ɖ ɖ
         var folded = ""
-        for part in String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars
-        where !(0x0300...0x036F).contains(part.value) {
+        for part in decomposition where !(0x0300...0x036F).contains(part.value) {
             folded += part.properties.lowercaseMapping
         }
         return Array(folded.utf8)
