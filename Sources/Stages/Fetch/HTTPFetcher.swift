@@ -151,6 +151,12 @@ final class HTTPFetcher: Sendable {
         case redirect(location: String, status: Int)
     }
 
+    /// The cause of a failure the server answered with (a 5xx, a 429), as opposed to one where it
+    /// could not be reached or said nothing.
+    struct Answered: Error, Sendable {
+        var status: Int
+    }
+
     private enum Attempt: Sendable {
         case done(Hop)
         /// A transient failure: try again after `after` (or the backoff) if tries are left.
@@ -265,11 +271,12 @@ final class HTTPFetcher: Sendable {
             case 429:
                 await Self.drain(response.body)
                 return .retry(
-                    RunnelError(.resourceExhausted, "\(subject): \(reason): the server is rate-limiting this fetcher"),
+                    RunnelError(
+                        .resourceExhausted, "\(subject): \(reason): the server is rate-limiting this fetcher", cause: Answered(status: status)),
                     after: retryAfter)
             case 502, 503, 504:
                 await Self.drain(response.body)
-                return .retry(RunnelError(.unavailable, "\(subject): \(reason)"), after: retryAfter)
+                return .retry(RunnelError(.unavailable, "\(subject): \(reason)", cause: Answered(status: status)), after: retryAfter)
             case 404, 410:
                 await Self.drain(response.body)
                 return .fail(RunnelError(.notFound, "\(subject): \(reason)"))
@@ -278,7 +285,7 @@ final class HTTPFetcher: Sendable {
                 return .fail(RunnelError(.permissionDenied, "\(subject): \(reason)"))
             case 500...599:
                 await Self.drain(response.body)
-                return .fail(RunnelError(.unavailable, "\(subject): \(reason)"))
+                return .fail(RunnelError(.unavailable, "\(subject): \(reason)", cause: Answered(status: status)))
             default:
                 await Self.drain(response.body)
                 return .fail(RunnelError(.failedPrecondition, "\(subject): \(reason)"))
@@ -441,11 +448,13 @@ final class HTTPFetcher: Sendable {
             case .notFound, .permissionDenied, .failedPrecondition, .invalidArgument, .outOfRange:
                 return .success(.allowAll)
             default:
-                return .failure(
-                    RunnelError(
-                        .unavailable,
-                        "robots.txt of \(origin) could not be read (\(error.code): \(error.message)); the page will be tried again, or pass --ignore-robots"
-                    ))
+                // A server that answered with an error may have no robots.txt worth waiting for;
+                // one that could not be reached would not serve the page either.
+                let advice =
+                    error.cause is Answered
+                    ? "robots.txt of \(origin) could not be read (\(error.code): \(error.message)); pass --ignore-robots to fetch without it"
+                    : "\(origin) could not be reached for its robots.txt (\(error.code): \(error.message))"
+                return .failure(RunnelError(.unavailable, advice))
             }
         }
     }

@@ -3,6 +3,10 @@ import NIOHTTP1
 import RunnelProtocol
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 @testable import FetchStage
 
 /// The fetch stage against a real HTTP server on loopback: one test per case, each asserting the
@@ -259,8 +263,33 @@ import Testing
             let error = await failure(of: stage, server.url("/plain.html"))
             #expect(error?.code == .unavailable)
             #expect(error?.message.contains("robots.txt") == true)
+            #expect(error?.message.contains("500") == true, "the server's answer is named")
+            #expect(error?.message.contains("--ignore-robots") == true, "the server answered: fetching without it may help")
             #expect(server.requests("/plain.html") == 0)
         }
+    }
+
+    @Test func aServerThatCannotBeReachedIsNotBlamedOnRobotsTxt() async throws {
+        // A socket bound and not listening: the port is held, and connections to it are refused.
+        let held = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        #expect(held >= 0)
+        defer { close(held) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(held, $0, length) == 0 && getsockname(held, $0, &length) == 0 }
+        }
+        #expect(bound)
+        let url = "http://127.0.0.1:\(UInt16(bigEndian: address.sin_port))/plain.html"
+        let stage = FetchStage(configuration: testConfiguration())
+        let error = await failure(of: stage, url)
+        await stage.shutdown()
+        #expect(error?.code == .unavailable)
+        #expect(error?.message.contains("could not be reached") == true, "\(error.map { "\($0)" } ?? "")")
+        #expect(error?.message.contains("refused") == true)
+        #expect(error?.message.contains("--ignore-robots") == false, "fetching without robots.txt would not reach it either")
     }
 
     @Test func statusCodesMapToRunnelStatuses() async throws {
