@@ -54,6 +54,28 @@ struct SearchCommandTests {
         #expect(limited.stdoutLines.filter { $0.first?.isNumber == true }.count == 2, "the limit counts collapsed hits")
     }
 
+    @Test("an article at many addresses shows three of the others and how many more; --json has them all")
+    func manyCopies() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let text = "Quyết định đình chỉ hoạt động của phái bộ ngoại giao Nga tại NATO và phái bộ quân sự NATO tại Matxcơva."
+        let lines = (1...7).map { n in
+            #"{"id":"c\#(n)","type":"article.parsed","body":{"url":"https://site\#(n).example/nato","title":"Nga và NATO","text":"\#(text)"}}"#
+        }
+        let stored = try await RunnelProcess.shell(
+            #""$RUNNEL" enrich | "$RUNNEL" store --db news.sqlite"#, stdin: Data(lines.map { $0 + "\n" }.joined().utf8), in: dir)
+        #expect(stored.status == 0, "\(stored.stderr)")
+
+        let found = try await RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova"], in: dir)
+        #expect(found.status == 0, "\(found.stderr)")
+        let also = try #require(found.stdoutLines.first { $0.hasPrefix("   also at: ") }, "\(found.stdoutText)")
+        #expect(also.hasSuffix(" and 3 more (--json lists them)"), "\(also)")
+        #expect(also.components(separatedBy: "https://").count == 4, "three URLs: \(also)")
+
+        let json = try await RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova", "--json"], in: dir)
+        let hit = try #require(try JSONSerialization.jsonObject(with: Data(json.stdoutLines[0].utf8)) as? [String: Any])
+        #expect((hit["also_at"] as? [String])?.count == 6, "\(json.stdoutText)")
+    }
+
     @Test("search on an unreachable PostgreSQL server names it, says what to check, does not promise a retry, fails")
     func unreachablePostgres() async throws {
         let result = try await RunnelProcess.run(["search", "--db", "postgres://127.0.0.1:1/x", "foo"])

@@ -24,8 +24,9 @@ struct Search: AsyncParsableCommand {
             Copies of one article stored under several URLs (its https address and a \
             saved file, say) are one hit: articles whose SimHashes (from runnel enrich) \
             differ in at most 3 of 64 bits show once, the best-ranked copy with \
-            "also at:" and the others' URLs. --all shows every copy; --limit counts \
-            hits after copies are folded together.
+            "also at:" and the others' URLs (the first three, and how many more; \
+            --json lists them all). --all shows every copy; --limit counts hits after \
+            copies are folded together.
 
               runnel search --db news.sqlite phai bo ngoai giao
               runnel search --db news.sqlite '"phai bo" Matx*' --limit 3
@@ -83,7 +84,7 @@ struct Search: AsyncParsableCommand {
                 out += "   \(hit.url)"
                 if let date = hit.publishedAt { out += "  \(date)" }
                 out += "\n"
-                if !hit.alsoAt.isEmpty { out += "   also at: \(hit.alsoAt.joined(separator: ", "))\n" }
+                if !hit.alsoAt.isEmpty { out += "   also at: \(Self.alsoAt(hit.alsoAt))\n" }
                 let snippet = hit.snippet.render(open: open, close: close)
                 if !snippet.isEmpty { out += "   \(snippet)\n" }
                 out += "\n"
@@ -94,6 +95,14 @@ struct Search: AsyncParsableCommand {
             if !json { Standard.error("runnel: no article matches \(SearchQuery.quoted(words.joined(separator: " ")))\n") }
             throw ExitStatus.failure.exitCode  // as grep: no match
         }
+    }
+
+    /// The other copies' URLs for a person: the first three, and how many more (an article
+    /// syndicated to hundreds of addresses would fill the screen); `--json` has them all.
+    static func alsoAt(_ urls: [String]) -> String {
+        let shown = 3
+        guard urls.count > shown + 1 else { return urls.joined(separator: ", ") }
+        return urls.prefix(shown).joined(separator: ", ") + " and \(urls.count - shown) more (--json lists them)"
     }
 
     /// A hit as one JSON object.
