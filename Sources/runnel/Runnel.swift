@@ -51,7 +51,10 @@ struct Runnel: AsyncParsableCommand {
             var command = try await asyncParseAsRoot(try bootstrapLogging())
             // RUNNEL_EXECUTOR=loops; not for fetch, whose many requests at once finish sooner on
             // threads that take whichever task is ready (ConcurrencyThreads says why).
-            if !(command is Fetch) { ConcurrencyThreads.useEventLoops() }
+            if !(command is Fetch), ConcurrencyThreads.isRequested, !ConcurrencyThreads.useEventLoops() {
+                Logger(label: "runnel").warning(
+                    "RUNNEL_EXECUTOR=loops cannot take effect in this build (the Swift runtime is linked in, and its executor hook with it); tasks run on Swift's own threads")
+            }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
             } else {

@@ -36,9 +36,20 @@ public enum ConcurrencyThreads {
     /// suits a stage that handles one batch at a time; `runnel fetch`, with its 16 requests at
     /// once, used less CPU on the loops but took 8% longer (its CPU work and its connections'
     /// reads queued behind each other on two loops), so it does not call this.
+    ///
+    /// NIO installs itself through the Swift runtime's `swift_task_enqueueGlobal_hook`, which it
+    /// looks up with `dlsym`. A binary that links the Swift runtime in (the release build,
+    /// `--static-swift-stdlib`) keeps that symbol local: there it cannot be found, and this
+    /// returns false (builds with the runtime as a shared library, as the debug build, can).
     @discardableResult
     public static func useEventLoops() -> Bool {
-        guard let choice = getenv("RUNNEL_EXECUTOR"), String(cString: choice) == "loops" else { return false }
+        guard isRequested else { return false }
         return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+    }
+
+    /// Whether `RUNNEL_EXECUTOR=loops` is set.
+    public static var isRequested: Bool {
+        guard let choice = getenv("RUNNEL_EXECUTOR") else { return false }
+        return String(cString: choice) == "loops"
     }
 }
