@@ -165,9 +165,36 @@ static inline __attribute__((always_inline)) int string_blocks16(const uint8_t *
 }
 #endif
 
+#if RUNNEL_JSON_SSE2
+/// The bytes of `v` that are not plain printable ASCII inside a JSON string, as a mask: `"`, `\`,
+/// the controls, and (a signed compare) every byte from 0x80.
+static inline unsigned string_specials(__m128i v) {
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space));
+    return (unsigned)_mm_movemask_epi8(special);
+}
+
+/// Whether the first special byte of `specials` (a mask over the bytes from `p`) is a quote.
+static inline int first_is_quote(const uint8_t *p, uint32_t specials) {
+    return specials != 0 && p[__builtin_ctz(specials)] == '"';
+}
+#endif
+
 size_t runnel_json_string_run(const uint8_t *p, size_t n) {
     size_t i = 0;
 #if RUNNEL_JSON_SSE2
+    // Most strings of a message's header are short and plain (a key, an id, a timestamp): when
+    // the first byte of the next 32 (or 16) that is not plain printable ASCII is a quote, the
+    // run ends there, found without the setup of the loops below (issue 14: a small message's
+    // line check ran them for each of its ten or so strings).
+    if (n >= 32) {
+        uint32_t specials = string_specials(_mm_loadu_si128((const __m128i *)p))
+            | (uint32_t)string_specials(_mm_loadu_si128((const __m128i *)(p + 16))) << 16;
+        if (first_is_quote(p, specials)) return (size_t)__builtin_ctz(specials);
+    } else if (n >= 16) {
+        uint32_t specials = string_specials(_mm_loadu_si128((const __m128i *)p));
+        if (first_is_quote(p, specials)) return (size_t)__builtin_ctz(specials);
+    }
     // 64 bytes at a time with no loop over their escapes or characters while the block holds
     // printable ASCII, the one-byte escapes (an HTML page: `\"` every fifteen bytes or so) and
     // well-formed UTF-8 (text in any script), a sequence or an escape carried into the next block.
@@ -334,6 +361,12 @@ static inline __m128i bytes_to_escape(__m128i v) {
 size_t runnel_json_escaped_length(const uint8_t *p, size_t n) {
     size_t total = n, i = 0;
 #if RUNNEL_JSON_SSE2
+    // A short string with nothing to escape (an id, a type, a timestamp: most of a small
+    // message's header) in one look at its first and last sixteen bytes.
+    if (n >= 16 && n <= 32) {
+        __m128i first = _mm_loadu_si128((const __m128i *)p), last = _mm_loadu_si128((const __m128i *)(p + n - 16));
+        if (_mm_movemask_epi8(_mm_or_si128(bytes_to_escape(first), bytes_to_escape(last))) == 0) return n;
+    }
     // Each byte to escape adds one, counted in byte lanes (a compare is -1 where it holds) and
     // summed every 255 blocks: HTML has a quote or a line break every twenty bytes or so, and a
     // loop over each block's escapes mispredicted at nearly every one (issue 14). A control
@@ -366,6 +399,16 @@ size_t runnel_json_escaped_length(const uint8_t *p, size_t n) {
 size_t runnel_json_escape(const uint8_t *p, size_t n, uint8_t *out) {
     size_t from = 0, to = 0;
 #if RUNNEL_JSON_SSE2
+    // A short string with nothing to escape: its first and last sixteen bytes stored as they
+    // are (they overlap below 32; the room holds n bytes, all written).
+    if (n >= 16 && n <= 32) {
+        __m128i first = _mm_loadu_si128((const __m128i *)p), last = _mm_loadu_si128((const __m128i *)(p + n - 16));
+        if (_mm_movemask_epi8(_mm_or_si128(bytes_to_escape(first), bytes_to_escape(last))) == 0) {
+            _mm_storeu_si128((__m128i *)out, first);
+            _mm_storeu_si128((__m128i *)(out + n - 16), last);
+            return n;
+        }
+    }
     // Block by block while 32 bytes are left to read, each block's escapes written from its
     // mask: the next block's load waits on nothing the escapes compute. HTML has a quote or a
     // line break every twenty bytes or so, and moving the read on to the byte after each

@@ -95,7 +95,7 @@ extension ControlMessage {
     /// fields in a fixed order (written by hand: JSONEncoder's key order is not stable on Linux,
     /// and readers take a line that starts with `{"ctl"` for a control line without a scan).
     public func appendLine(to out: inout [UInt8]) {
-        out.append(contentsOf: #"{"ctl":"#.utf8)
+        out.appendLiteral(#"{"ctl":"#)
         JSONString.append(name, to: &out)
         switch self {
         case let .hello(hello):
@@ -153,14 +153,14 @@ extension ControlMessage {
             Self.key("message", &out)
             JSONString.append(bye.message, to: &out)
         }
-        out.append(contentsOf: "}\n".utf8)
+        out.appendLiteral("}\n")
     }
 
     private static func key(_ name: StaticString, _ out: inout [UInt8]) {
         out.append(UInt8(ascii: ","))
         out.append(UInt8(ascii: "\""))
-        out.append(contentsOf: UnsafeBufferPointer(start: name.utf8Start, count: name.utf8CodeUnitCount))
-        out.append(contentsOf: #"":"#.utf8)
+        out.appendLiteral(name)
+        out.appendLiteral(#"":"#)
     }
 
     private static func array<T>(_ items: [T], _ out: inout [UInt8], _ element: (T, inout [UInt8]) -> Void) {
@@ -174,7 +174,7 @@ extension ControlMessage {
 
     /// A service definition, keys in declaration order, as `Protocol/services/*.json` has them.
     private static func append(_ service: ServiceDefinition, _ out: inout [UInt8]) {
-        out.append(contentsOf: #"{"name":"#.utf8)
+        out.appendLiteral(#"{"name":"#)
         JSONString.append(service.name, to: &out)
         key("summary", &out)
         JSONString.append(service.summary, to: &out)
@@ -184,7 +184,7 @@ extension ControlMessage {
         array(service.emits, &out) { JSONString.append($0, to: &$1) }
         key("options", &out)
         array(service.options, &out) { option, out in
-            out.append(contentsOf: #"{"name":"#.utf8)
+            out.appendLiteral(#"{"name":"#)
             JSONString.append(option.name, to: &out)
             key("type", &out)
             JSONString.append(option.type, to: &out)

@@ -37,34 +37,34 @@ extension Envelope {
     /// Appends the message as one JSON line with `seq` in place of its own (`nil`: none), as a
     /// link's writer numbers it: no copy of the message is made to change one field (issue 14).
     public func appendLine(to out: inout [UInt8], seq: UInt64?) {
-        out.append(contentsOf: #"{"id":"#.utf8)
+        out.appendLiteral(#"{"id":"#)
         JSONString.append(id, to: &out)
         if let seq {
-            out.append(contentsOf: #","seq":"#.utf8)
+            out.appendLiteral(#","seq":"#)
             JSONString.append(seq, to: &out)
         }
-        out.append(contentsOf: #","type":"#.utf8)
+        out.appendLiteral(#","type":"#)
         JSONString.append(type, to: &out)
         if let ts {
-            out.append(contentsOf: #","ts":"#.utf8)
+            out.appendLiteral(#","ts":"#)
             JSONString.append(ts, to: &out)
         }
-        out.append(contentsOf: #","attempt":"#.utf8)
+        out.appendLiteral(#","attempt":"#)
         JSONString.append(attempt, to: &out)
         if let deadlineMs {
-            out.append(contentsOf: #","deadline_ms":"#.utf8)
+            out.appendLiteral(#","deadline_ms":"#)
             JSONString.append(deadlineMs, to: &out)
         }
         if let trace {
-            out.append(contentsOf: #","trace":"#.utf8)
+            out.appendLiteral(#","trace":"#)
             JSONString.append(trace, to: &out)
         }
         if let parent {
-            out.append(contentsOf: #","parent":"#.utf8)
+            out.appendLiteral(#","parent":"#)
             JSONString.append(parent, to: &out)
         }
         if !meta.isEmpty {
-            out.append(contentsOf: #","meta":{"#.utf8)
+            out.appendLiteral(#","meta":{"#)
             for (n, key) in meta.keys.sorted().enumerated() {
                 if n > 0 { out.append(UInt8(ascii: ",")) }
                 JSONString.append(key, to: &out)
@@ -73,9 +73,9 @@ extension Envelope {
             }
             out.append(UInt8(ascii: "}"))
         }
-        out.append(contentsOf: #","body":"#.utf8)
+        out.appendLiteral(#","body":"#)
         out.append(contentsOf: body.bytes)
-        out.append(contentsOf: "}\n".utf8)
+        out.appendLiteral("}\n")
     }
 
     /// The message as one JSON line, without the newline.

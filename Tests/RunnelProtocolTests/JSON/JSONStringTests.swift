@@ -41,6 +41,21 @@ struct JSONStringTests {
         #expect(written("") == "\"\"")
     }
 
+    @Test("plain strings of every length up to 40 (one look at their first and last sixteen bytes up to 32), with an escape at each end")
+    func shortStrings() throws {
+        for length in 0...40 {
+            let plain = String((0..<length).map { Character(Unicode.Scalar(UInt8(0x41 + $0 % 26))) })
+            #expect(written(plain) == "\"\(plain)\"", "length \(length)")
+            #expect(JSONString.encodedCount(of: plain) == length + 2)
+            for string in ["\"" + plain, plain + "\\", "\n" + plain + "\u{01}"] {
+                var out: [UInt8] = []
+                JSONString.append(string, to: &out)
+                #expect(JSONString.encodedCount(of: string) == out.count, "\(string.debugDescription)")
+                #expect(try readBack(written(string)) == string, "\(string.debugDescription)")
+            }
+        }
+    }
+
     @Test("encodedCount is the number of bytes append writes, escapes and quotes included")
     func encodedCount() {
         var samples = ["", "a\"b\\c", "\n\r\t\u{08}\u{0C}", "\u{00}\u{01}\u{1F}", "Đà Nẵng 東京", String(repeating: "x", count: 23)]
