@@ -111,7 +111,7 @@ public final class FilterRunner<S: Stage>: Sendable {
             var receivedLines: [Int] = []
             var undecodable: [Envelope] = []
             var refusal: RunnelError?
-            let now = ContinuousClock.now
+            let now = ClockReading.now
             func take(_ event: LineEvent) {
                 switch event {
                 case let .invalid(error):
@@ -120,7 +120,7 @@ public final class FilterRunner<S: Stage>: Sendable {
                     do throws(RunnelError) {
                         switch try WireLine(line: bytes) {
                         case let .data(envelope):
-                            received.append(.init(envelope, receivedAt: now))
+                            received.append(.init(envelope, arrival: now))
                             receivedLines.append(number)
                         case let .control(.hello(writer)):
                             // A stream may begin with its writer's hello: checked as on a link.
@@ -132,7 +132,7 @@ public final class FilterRunner<S: Stage>: Sendable {
                     } catch {
                         // Not a message: the stage may still take it as one (bare URLs for fetch).
                         if let adopted = processor.stage.adopt(rawLine: String(decoding: bytes, as: UTF8.self)) {
-                            received.append(.init(adopted, receivedAt: now))
+                            received.append(.init(adopted, arrival: now))
                             receivedLines.append(number)
                             return
                         }

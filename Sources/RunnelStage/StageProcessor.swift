@@ -1,4 +1,5 @@
 import RunnelProtocol
+import RunnelTransport
 
 /// The part of the runtime that knows no I/O: it takes decoded inputs, calls the stage, retries
 /// retryable failures with backoff, enforces deadlines, builds the outputs' envelopes (lineage)
@@ -89,7 +90,7 @@ public struct StageProcessor<S: Stage>: Sendable {
     ///     the stage back.
     public func process(_ batch: [Received], deliver: (Int, Processed) async -> Void) async {
         var pending: [Int] = []  // indexes to hand to the stage
-        let now = ContinuousClock.now
+        let now = ClockReading.now
 
         for (index, item) in batch.enumerated() {
             let message = item.envelope
@@ -103,7 +104,7 @@ public struct StageProcessor<S: Stage>: Sendable {
                     .failedPrecondition,
                     "\(stage.service.name) accepts \(stage.service.accepts.joined(separator: ", ")), not \(message.type)")
                 await deliver(index, Processed(input: message, deadLetters: [errorRecord(error, for: message)]))
-            } else if let remaining = remainingDeadline(message, item.receivedAt, now), remaining <= 0 {
+            } else if let remaining = remainingDeadline(message, item.arrival, now), remaining <= 0 {
                 let error = RunnelError(
                     .deadlineExceeded, "the deadline passed \(-remaining) ms before \(stage.service.name) could start it")
                 await deliver(index, Processed(input: message, deadLetters: [errorRecord(error, for: message)]))
@@ -170,7 +171,7 @@ public struct StageProcessor<S: Stage>: Sendable {
         let message = item.envelope
         switch outcome {
         case let .emit(emissions):
-            let deadline = remainingDeadline(message, item.receivedAt, .now)
+            let deadline = remainingDeadline(message, item.arrival, .now)
             let outputs = emissions.map { emission in
                 var output = message.derive(type: emission.type, body: emission.body)
                 if !emission.meta.isEmpty {
@@ -183,7 +184,7 @@ public struct StageProcessor<S: Stage>: Sendable {
         case .forward:
             var output = message
             output.seq = nil
-            output.deadlineMs = remainingDeadline(message, item.receivedAt, .now).map { max($0, 0) }
+            output.deadlineMs = remainingDeadline(message, item.arrival, .now).map { max($0, 0) }
             return .final(Processed(input: message, outputs: [output], attempts: attempt))
         case let .fail(error) where error.code.isRetryable && attempt < configuration.maxAttempts:
             return .retry(error)
@@ -212,10 +213,10 @@ public struct StageProcessor<S: Stage>: Sendable {
     }
 
     private func remainingDeadline(
-        _ message: Envelope, _ receivedAt: ContinuousClock.Instant, _ now: ContinuousClock.Instant
+        _ message: Envelope, _ arrival: ClockReading, _ now: @autoclosure () -> ClockReading
     ) -> Int64? {
         guard let deadline = message.deadlineMs else { return nil }
-        let held = receivedAt.duration(to: now)
+        let held = arrival.duration(to: now())
         let heldMs = held.components.seconds * 1000 + held.components.attoseconds / 1_000_000_000_000_000
         return deadline - heldMs
     }
@@ -233,11 +234,19 @@ public struct StageProcessor<S: Stage>: Sendable {
 /// unspecialised code cost a metadata lookup and witness calls (issue 14).
 public struct ReceivedMessage: Sendable {
     public var envelope: Envelope
-    public var receivedAt: ContinuousClock.Instant
+    /// When it came: a ``ClockReading``, which, unlike a `ContinuousClock.Instant`, leaves this
+    /// struct (and every job and array that holds one) a fixed layout to copy.
+    public var arrival: ClockReading
+
+    public var receivedAt: ContinuousClock.Instant { arrival.instant }
 
     public init(_ envelope: Envelope, receivedAt: ContinuousClock.Instant = .now) {
+        self.init(envelope, arrival: ClockReading(receivedAt))
+    }
+
+    public init(_ envelope: Envelope, arrival: ClockReading) {
         self.envelope = envelope
-        self.receivedAt = receivedAt
+        self.arrival = arrival
     }
 }
 

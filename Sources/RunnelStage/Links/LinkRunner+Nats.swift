@@ -93,7 +93,7 @@ extension LinkRunner {
             if redelivered > 0 {
                 logger.info("\(redelivered) messages redelivered by JetStream (a replica stopped before acking them, or they were handed back)")
             }
-            let now = ContinuousClock.now
+            let now = ClockReading.now
             var jobs: [Job] = []
             for message in messages {
                 held.add(message)
@@ -115,7 +115,7 @@ extension LinkRunner {
                             return true
                         },
                         abandon: { finish(.term) })
-                    jobs.append(Job(received: .init(envelope, receivedAt: now), done: { finish(.ack) }, redelivery: redelivery))
+                    jobs.append(Job(received: .init(envelope, arrival: now), done: { finish(.ack) }, redelivery: redelivery))
                 } catch {
                     // Not a message: its error record goes on, and JetStream must not offer it again.
                     let raw = String(decoding: message.payload.prefix(4096), as: UTF8.self)

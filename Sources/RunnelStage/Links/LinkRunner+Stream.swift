@@ -44,7 +44,7 @@ extension LinkRunner {
             }
             var jobs: [Job] = []
             var refusal: RunnelError?
-            let now = ContinuousClock.now
+            let now = ClockReading.now
             func take(_ event: LineEvent) {
                 switch event {
                 case let .invalid(error):
@@ -62,7 +62,7 @@ extension LinkRunner {
                     do throws(RunnelError) {
                         switch try WireLine(line: bytes) {
                         case let .data(envelope):
-                            jobs.append(Job(received: .init(envelope, receivedAt: now), done: lineDone(index)))
+                            jobs.append(Job(received: .init(envelope, arrival: now), done: lineDone(index)))
                         case let .control(.hello(writer)):
                             // A stream may begin with its writer's hello: checked as on a link.
                             do throws(RunnelError) { try Handshake.checkStreamHello(writer, reader: localHello) } catch {
@@ -75,7 +75,7 @@ extension LinkRunner {
                     } catch {
                         // A line that is not a message may still be one for this stage (fetch: a bare URL).
                         if let adopted = processor.stage.adopt(rawLine: String(decoding: bytes, as: UTF8.self)) {
-                            jobs.append(Job(received: .init(adopted, receivedAt: now), done: lineDone(index)))
+                            jobs.append(Job(received: .init(adopted, arrival: now), done: lineDone(index)))
                             return
                         }
                         let raw = String(decoding: bytes.prefix(4096), as: UTF8.self)

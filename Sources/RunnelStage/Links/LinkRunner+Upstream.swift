@@ -144,7 +144,7 @@ extension LinkRunner {
                     }
                 }
             }
-            let now = ContinuousClock.now
+            let now = ClockReading.now
             let arrivals = try link.receive(data.map { ($0.seq!, $0.body.bytes.count) })
             for (envelope, fresh) in zip(data, arrivals) where fresh {
                 let seq = envelope.seq!
@@ -158,13 +158,13 @@ extension LinkRunner {
                 guard dropsDuplicates else {
                     jobs.append(
                         Job(
-                            received: .init(envelope, receivedAt: now), done: { link.complete(seq: seq) }, replyTo: caller,
+                            received: .init(envelope, arrival: now), done: { link.complete(seq: seq) }, replyTo: caller,
                             origin: link))
                     continue
                 }
                 let id = RecentID(envelope.id)  // hashed once, for arrive and finish
                 let job = Job(
-                    received: .init(envelope, receivedAt: now), done: { self.finished(id); link.complete(seq: seq) },
+                    received: .init(envelope, arrival: now), done: { self.finished(id); link.complete(seq: seq) },
                     origin: link)
                 switch duplicates.withLock({ $0.arrive(id, from: key, holding: job) }) {
                 case .process:

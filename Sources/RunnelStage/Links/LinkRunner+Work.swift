@@ -134,7 +134,7 @@ extension LinkRunner {
             }
         }
         handOff.emitted += result.outputs.count
-        handOff.latencies.append(job.received.receivedAt.duration(to: .now))
+        handOff.latencies.append(job.received.arrival.duration(to: .now))
         if result.attempts > 1 { handOff.retried += result.attempts - 1 }
     }
 

@@ -16,12 +16,12 @@ public struct OutboundWindow<Item> {
     // a witness call per element touched (issue 14).
     @usableFromInline struct Entry {
         @usableFromInline var item: Item
-        @usableFromInline var sentAt: ContinuousClock.Instant?
+        @usableFromInline var sentAt: ClockReading?
         @usableFromInline var deliveries: Int
         /// Connections that died while this message was in flight.
         @usableFromInline var lost = 0
 
-        @inlinable init(item: Item, sentAt: ContinuousClock.Instant?, deliveries: Int) {
+        @inlinable init(item: Item, sentAt: ClockReading?, deliveries: Int) {
             self.item = item
             self.sentAt = sentAt
             self.deliveries = deliveries
@@ -109,6 +109,7 @@ public struct OutboundWindow<Item> {
     @inlinable
     public mutating func takeSendable(now: ContinuousClock.Instant, limit: Int = .max) -> [(seq: UInt64, item: Item)] {
         var out: [(UInt64, Item)] = []
+        let now = ClockReading(now)
         cursor = max(cursor, head)
         while cursor < slots.count, credit > 0, out.count < limit {
             defer { cursor += 1 }
@@ -256,6 +257,7 @@ public struct OutboundWindow<Item> {
     /// presumed stuck: close it, and the messages are resent on the next connection).
     @inlinable
     public func hasOverdue(now: ContinuousClock.Instant, timeout: Duration) -> Bool {
+        let now = ClockReading(now)
         for index in head..<min(cursor, slots.count) {
             if let sentAt = slots[index]?.sentAt, sentAt.duration(to: now) >= timeout { return true }
         }
