@@ -175,12 +175,16 @@ public enum TextFolding {
         }
         let decompositions = String(decoding: all, as: UTF8.self).decomposedStringWithCanonicalMapping.unicodeScalars.split(
             separator: "\u{0}", omittingEmptySubsequences: false)
-        precondition(decompositions.count == 0x2000, "a decomposition of U+0001–U+1FFF split into \(decompositions.count) parts")
+        // One part per scalar, and the empty one after the last separator; should the split
+        // ever give another count, each scalar is decomposed by itself.
+        let split = decompositions.count == 0x2000
         var bytes: [UInt8] = [0]  // U+0000 folds to itself
         var starts: [Int] = [0]
-        for (value, decomposition) in zip(UInt32(1)..<0x2000, decompositions) {
+        for (offset, value) in (UInt32(1)..<0x2000).enumerated() {
             starts.append(bytes.count)
-            bytes += folded(value, decomposition: decomposition)
+            bytes += split
+                ? folded(value, decomposition: decompositions[offset])
+                : folded(value, decomposition: String(Unicode.Scalar(value)!).decomposedStringWithCanonicalMapping.unicodeScalars)
         }
         starts.append(bytes.count)
         return (bytes, starts)
@@ -198,7 +202,7 @@ public enum TextFolding {
     }
 
     /// The folded form of one scalar below U+2000, from its canonical decomposition.
-    private static func folded(_ value: UInt32, decomposition: Substring.UnicodeScalarView) -> [UInt8] {
+    private static func folded(_ value: UInt32, decomposition: some Sequence<Unicode.Scalar>) -> [UInt8] {
         if (0x0300...0x036F).contains(value) { return [] }
         if [0x0110, 0x0111, 0x0189, 0x0256].contains(value) { return Array("d".utf8) }  // Đ đ Ɖ ɖ
         var folded = ""
