@@ -30,7 +30,11 @@ final class WorkQueue<Element: Sendable>: Sendable {
         guard !elements.isEmpty else { return 0 }
         let (accepted, waiter) = state.withLock { s -> (Bool, CheckedContinuation<Void, Never>?) in
             guard !s.closed else { return (false, nil) }
-            s.items.append(contentsOf: elements)
+            if s.items.isEmpty && s.head == 0 {
+                s.items = elements  // the usual case, taken whole before the next push: no copy
+            } else {
+                s.items.append(contentsOf: elements)
+            }
             defer { s.waiter = nil }
             return (true, s.waiter)
         }
