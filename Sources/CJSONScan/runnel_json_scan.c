@@ -307,6 +307,36 @@ size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t
     return i;
 }
 
+size_t runnel_json_string_end(const uint8_t *p, size_t n, int *escaped) {
+    size_t i = 0;
+#if RUNNEL_JSON_SSE2
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
+    while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
+        unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
+        unsigned backslashes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash));
+        if ((quotes | backslashes) == 0) {
+            i += 16;
+            continue;
+        }
+        size_t first = (size_t)__builtin_ctz(quotes | backslashes);
+        if (quotes >> first & 1) return i + first;
+        *escaped = 1;
+        i += first + 2;  // the backslash and the byte it escapes
+    }
+#endif
+    while (i < n) {
+        if (p[i] == '"') return i;
+        if (p[i] == '\\') {
+            *escaped = 1;
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    return n;
+}
+
 /// Each escape as the eight bytes stored for it: its text (`\n`, `\u001f`) in the low bytes,
 /// its length in the top one, for the bytes that need one; zero for the others. The one table
 /// of escapes: the length and the writers below read it. (Stored as they are, the words put

@@ -119,6 +119,37 @@ import Testing
         #expect(read.enriched?.article.title == "a\nb\tc\rd\u{8}e\u{C}f\"g\\h/i")
     }
 
+    /// Strings longer than the sixteen bytes the scan takes at once, with an escape at every
+    /// place: the end is found and the escapes written wherever they fall, a `\u` late in a long
+    /// string still leaves it to the decoder.
+    @Test func escapesAtEveryPlaceOfALongString() throws {
+        for escape in [#"\""#, #"\\"#, #"\n"#, #"\u00e9"#] {
+            for place in 0..<40 {
+                let before = String(repeating: "đ", count: place / 2) + String(repeating: "a", count: place % 2)
+                let value = "\"" + before + escape + String(repeating: "x", count: 40 - place) + "\""
+                let read = try Self.expectAgreement(Self.enriched(["title": value, "summary": value]))
+                #expect((read.enriched != nil) == !escape.hasPrefix(#"\u"#), "\(value)")
+            }
+        }
+    }
+
+    /// Repeated keys are the decoder's wherever they stand: among an object's first sixteen
+    /// keys, which are compared byte for byte, and after them.
+    @Test func repeatedKeysAmongManyMembers() throws {
+        let unknown = (0..<24).map { #""extra\#($0)": \#($0)"# }
+        let distinct = try Self.expectAgreement(Self.enriched(["more": "{" + unknown.joined(separator: ", ") + "}"]))
+        #expect(distinct.enriched != nil)
+        for repeated in [0, 3, 15, 16, 20] {
+            var members = unknown
+            members.insert(#""extra\#(repeated)": 0"#, at: 22)
+            let read = try Self.expectAgreement(Self.enriched(["more": "{" + members.joined(separator: ", ") + "}"]))
+            #expect(read.enriched == nil, "key \(repeated) twice")
+        }
+        // The top level has twenty keys of its own: one of its first sixteen again at the end.
+        let body = Self.enriched().dropLast() + #", "title": "again"}"#
+        #expect(try Self.expectAgreement(String(body)).enriched == nil)
+    }
+
     @Test(arguments: [
         "url", "title", "text", "language", "word_count", "simhash", "content_hash", "paragraphs", "images", "kind",
         "entities", "summary", "reading_time_s", "canonical_url",

@@ -30,6 +30,13 @@ size_t runnel_json_string_run(const uint8_t *p, size_t n);
 /// while that stays true.
 size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t *written);
 
+/// The offset of the quote that closes the JSON string whose inside starts at `p` (`n` bytes
+/// at most), stepping over every backslash and the byte after it, or `n` when there is none.
+/// Sets `*escaped` to 1 when it stepped over a backslash, and leaves it alone otherwise. For
+/// text already checked as JSON, whose strings this only measures: it looks at quotes and
+/// backslashes alone, sixteen bytes at a time.
+size_t runnel_json_string_end(const uint8_t *p, size_t n, int *escaped);
+
 /// How many bytes the UTF-8 text `p` (`n` bytes) takes as the inside of a JSON string, escaped
 /// as `runnel_json_escape` writes it: `"` and `\` and the control characters escaped (`\n`, `\r`,
 /// `\t`, `\b`, `\f` in two bytes, the others as `\u00XX`), every other byte as it is.

@@ -1,3 +1,6 @@
+import CJSONScan
+import Glibc
+
 /// Reads `article.parsed` and `article.enriched` bodies (enrich's and the store's inputs) straight
 /// from their bytes, to the same values `RawJSON.decode` gives, in one pass and without
 /// Foundation's decoder (which cost as much as the rest of storing an article but its database
@@ -51,33 +54,11 @@ struct NewsBodyReader {
     private mutating func rawString() throws(Unreadable) -> (Range<Int>, escaped: Bool) {
         try expect(UInt8(ascii: "\""))
         let start = index
-        var escaped = false
-        let count = bytes.count
-        let base = UnsafeRawPointer(bytes.baseAddress!)
-        while true {
-            // Eight bytes at a time while none is a quote or a backslash.
-            while index + 8 <= count {
-                let word = base.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                if Self.hasByte(word, 0x22) || Self.hasByte(word, 0x5C) { break }
-                index += 8
-            }
-            guard index < count else { throw Unreadable() }
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                index += 1
-                return (start..<(index - 1), escaped)
-            case UInt8(ascii: "\\"):
-                escaped = true
-                index += 2
-            default:
-                index += 1
-            }
-        }
-    }
-
-    @inline(__always) private static func hasByte(_ word: UInt64, _ byte: UInt8) -> Bool {
-        let x = word ^ (0x0101_0101_0101_0101 &* UInt64(byte))
-        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
+        var escaped: CInt = 0
+        let length = runnel_json_string_end(bytes.baseAddress! + start, bytes.count - start, &escaped)
+        guard length < bytes.count - start else { throw Unreadable() }
+        index = start + length + 1
+        return (start..<(start + length), escaped != 0)
     }
 
     /// Skips any value, containers included.
@@ -130,12 +111,12 @@ struct NewsBodyReader {
             index += 1
             return
         }
-        var seen: Set<String> = []
+        var seen = SeenKeys()
         while true {
             let (key, escaped) = try rawString()
             guard !escaped else { throw Unreadable() }
             let name = String(decoding: UnsafeBufferPointer(rebasing: bytes[key]), as: UTF8.self)
-            guard seen.insert(name).inserted else { throw Unreadable() }
+            guard seen.insert(key, name, in: bytes) else { throw Unreadable() }
             try expect(UInt8(ascii: ":"))
             try member(&self, name)
             switch try peek() {
@@ -145,6 +126,28 @@ struct NewsBodyReader {
                 return
             default: throw Unreadable()
             }
+        }
+    }
+
+    /// The keys of one object so far: the first sixteen as places in the body, compared byte for
+    /// byte (no allocation, no hashing: the News objects have fewer), any after them in a set.
+    private struct SeenKeys {
+        private var first = InlineArray<16, Range<Int>>(repeating: 0..<0)
+        private var count = 0
+        private var more: Set<String> = []
+
+        /// Whether `key` (the bytes at `range`, `name` as a String) is new to this object.
+        mutating func insert(_ range: Range<Int>, _ name: String, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+            let base = bytes.baseAddress!
+            for j in 0..<min(count, 16) where first[j].count == range.count {
+                if memcmp(base + first[j].lowerBound, base + range.lowerBound, range.count) == 0 { return false }
+            }
+            if count < 16 {
+                first[count] = range
+                count += 1
+                return true
+            }
+            return more.insert(name).inserted
         }
     }
 
@@ -181,21 +184,16 @@ struct NewsBodyReader {
         let (range, escaped) = try rawString()
         let raw = UnsafeBufferPointer(rebasing: bytes[range])
         guard escaped else { return String(decoding: raw, as: UTF8.self) }
-        var out: [UInt8] = []
-        out.reserveCapacity(raw.count)
-        var i = 0
-        while i < raw.count {
-            guard let slash = raw[i...].firstIndex(of: UInt8(ascii: "\\")) else {
-                out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i...]))
-                break
-            }
-            out.append(contentsOf: UnsafeBufferPointer(rebasing: raw[i..<slash]))
-            i = slash
-            guard i + 1 < raw.count, let byte = Self.unescaped(raw[i + 1]) else { throw Unreadable() }
-            out.append(byte)
-            i += 2
+        // The one-byte escapes written as their bytes in one pass; a `\u` (or what is no escape)
+        // stops the run short of the end, and the string is the decoder's.
+        var whole = false
+        let string = String(unsafeUninitializedCapacity: raw.count) { out in
+            var written = 0
+            whole = runnel_json_unescape_run(raw.baseAddress!, raw.count, out.baseAddress!, &written) == raw.count
+            return whole ? written : 0
         }
-        return String(decoding: out, as: UTF8.self)
+        guard whole else { throw Unreadable() }
+        return string
     }
 
     /// The byte a backslash and `escape` stand for; `nil` for `\u` (surrogates above all are the
@@ -207,12 +205,10 @@ struct NewsBodyReader {
     mutating func skipString() throws(Unreadable) {
         let (range, escaped) = try rawString()
         guard escaped else { return }
+        let base = bytes.baseAddress!
         var i = range.lowerBound
-        while i < range.upperBound {
-            guard bytes[i] == UInt8(ascii: "\\") else {
-                i += 1
-                continue
-            }
+        while let slash = memchr(base + i, 0x5C, range.upperBound - i) {
+            i = base.distance(to: slash.assumingMemoryBound(to: UInt8.self))
             guard i + 1 < range.upperBound, Self.unescaped(bytes[i + 1]) != nil else { throw Unreadable() }
             i += 2
         }
