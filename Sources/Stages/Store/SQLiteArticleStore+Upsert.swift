@@ -189,10 +189,11 @@ extension SQLiteArticleStore {
         }
     }
 
-    /// Adds the folded title and text to the FTS5 index.
+    /// Adds the folded title and text to the FTS5 index (as UTF-8 blobs, which the contentless
+    /// table tokenizes as it does text: ``TextFolding/foldedBytes(_:)``).
     static func indexText(id: Int64, title: String, text: String, in db: Database) throws {
         try db.cachedStatement(sql: "INSERT INTO articles_fts (rowid, title, text) VALUES (?, ?, ?)").execute(
-            arguments: [id, TextFolding.fold(title), TextFolding.fold(text)])
+            arguments: [id, TextFolding.foldedBytes(title), TextFolding.foldedBytes(text)])
     }
 
     /// Removes a row's folded title and text from the contentless FTS5 index: FTS5's `delete`
@@ -200,7 +201,7 @@ extension SQLiteArticleStore {
     static func unindexText(id: Int64, title: String, text: String, in db: Database) throws {
         try db.cachedStatement(
             sql: "INSERT INTO articles_fts (articles_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)"
-        ).execute(arguments: [id, TextFolding.fold(title), TextFolding.fold(text)])
+        ).execute(arguments: [id, TextFolding.foldedBytes(title), TextFolding.foldedBytes(text)])
     }
 
     static func recordFailure(_ record: ErrorRecord, messageID: String, in db: Database, at now: String) throws {
