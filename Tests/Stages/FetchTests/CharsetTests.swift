@@ -124,6 +124,28 @@ import Foundation
         #expect(disagreements.isEmpty, "\(disagreements.prefix(5).map { String(decoding: $0, as: UTF8.self).unicodeScalars.map { String($0.value, radix: 16) } })")
     }
 
+    /// Normalizing run by run gives what normalizing the whole text gives, on random texts of
+    /// the same pieces (valid UTF-8 only: a String's), and leaves text in NFC as it is.
+    @Test func normalizingRunByRunIsNormalizingTheWhole() {
+        var disagreements: [String] = []
+        var changed = 0
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0..<12) { bytes += Self.nfcPieces.randomElement()! }
+            guard let text = String(validating: bytes, as: UTF8.self) else { continue }
+            let whole = Array(text._nfcCodeUnits)
+            let normalized = CharsetDecoder.normalized(text)
+            if Array(normalized.utf8) != whole { disagreements.append(text) }
+            if whole != bytes { changed += 1 }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5).map { $0.unicodeScalars.map { String($0.value, radix: 16) } })")
+        #expect(changed > 1_000)
+        // A long page with a few decomposed words among plain text and other runs.
+        let page = String(repeating: "<p>Phái bộ € → 東京</p>", count: 2_000) + "Pha\u{301}i a\u{301}\u{323} \u{AC00}\u{11A8}"
+            + String(repeating: " plain", count: 1_000)
+        #expect(Array(CharsetDecoder.normalized(page).utf8) == Array(page._nfcCodeUnits))
+    }
+
     /// Decoding gives NFC as Unicode defines it: a Hangul syllable and a final jamo compose
     /// (Foundation's normalization on Linux leaves them apart), marks compose and reorder.
     @Test func decodedTextIsNFC() throws {
