@@ -46,6 +46,21 @@ import Foundation
         #expect(try CharsetDecoder.decode([0x80, 0x81], charset: "windows-1252") == "€\u{81}")
     }
 
+    /// Every byte of windows-1252 decodes to its scalar (the upper half written as two or
+    /// three bytes of UTF-8), in a text long enough to hold each many times.
+    @Test func everyWindows1252ByteDecodes() throws {
+        let upper: [UInt32] = [
+            0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D,
+            0x017D, 0x8F, 0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A,
+            0x0153, 0x9D, 0x017E, 0x0178,
+        ] + Array(0xA0...0xFF)
+        let bytes = Array(repeating: Array(0...255 as ClosedRange<UInt8>), count: 50).flatMap { $0 }
+        let decoded = try CharsetDecoder.decode(bytes, charset: "windows-1252")
+        let expected = Array(repeating: Array(0..<0x80) + upper, count: 50).flatMap { $0 }
+        #expect(decoded.unicodeScalars.map(\.value) == expected)
+        #expect(try CharsetDecoder.decode([], charset: "windows-1252") == "")
+    }
+
     @Test func otherCharsetsGoThroughIconv() throws {
         // "Łódź" in ISO-8859-2.
         #expect(try CharsetDecoder.decode([0xA3, 0xF3, 0x64, 0xBC], charset: "iso-8859-2") == "Łódź")
