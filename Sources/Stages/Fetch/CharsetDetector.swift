@@ -119,7 +119,7 @@ public enum CharsetDetector {
 
     /// Guesses the charset of undeclared bytes: `utf-8`, `windows-1258` or `windows-1252`.
     public static func detect(_ body: [UInt8]) -> String {
-        if String(validating: body, as: UTF8.self) != nil { return "utf-8" }
+        if body.withUnsafeBufferPointer(CharsetDecoder.isValidUTF8) { return "utf-8" }
         return looksVietnamese(body) ? "windows-1258" : "windows-1252"
     }
 

@@ -139,6 +139,24 @@ import Foundation
         #expect(disagreements.isEmpty, "\(disagreements.prefix(5).map { String(decoding: $0, as: UTF8.self).unicodeScalars.map { String($0.value, radix: 16) } })")
     }
 
+    /// `isValidUTF8`, which leaves only the runs of scalars that are not plain to the standard
+    /// library, against its check of the whole, on random texts with broken pieces among them.
+    @Test func isValidUTF8IsTheWholeTextsCheck() {
+        var disagreements: [[UInt8]] = []
+        var invalid = 0
+        for _ in 0..<20_000 {
+            var bytes: [UInt8] = []
+            for _ in 0..<Int.random(in: 0..<12) { bytes += Self.nfcPieces.randomElement()! }
+            let expected = String(validating: bytes, as: UTF8.self) != nil
+            if !expected { invalid += 1 }
+            if bytes.withUnsafeBufferPointer(CharsetDecoder.isValidUTF8) != expected { disagreements.append(bytes) }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        #expect(invalid > 1_000)
+        #expect(CharsetDetector.detect(Array("Phái bộ \u{1F600} e\u{301}".utf8)) == "utf-8")
+        #expect(CharsetDetector.detect([0x50, 0x68, 0x61, 0xEC, 0x69]) == "windows-1258")
+    }
+
     /// Normalizing run by run gives what normalizing the whole text gives, on random texts of
     /// the same pieces (valid UTF-8 only: a String's), and leaves text in NFC as it is.
     @Test func normalizingRunByRunIsNormalizingTheWhole() {
