@@ -319,6 +319,7 @@ public final class FilterRunner<S: Stage>: Sendable {
             }
         }
         if let failure { throw failure }
+        main.recycle(bytes)
     }
 
 }

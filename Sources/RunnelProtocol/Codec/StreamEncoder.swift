@@ -68,6 +68,16 @@ public final class StreamEncoder {
         try compressor.compress(pending, mode: endFrame ? .end : .flush, into: &out)
     }
 
+    /// Takes back a buffer that ``flush(endFrame:)`` handed over, once its bytes are written,
+    /// so that the next lines go into its room: plain lines hand `pending` itself over, and a
+    /// new one grew again by copying for every batch of large pages.
+    public func recycle(_ buffer: consuming [UInt8]) {
+        guard pending.isEmpty, buffer.capacity > pending.capacity, buffer.capacity <= 4 << 20 else { return }
+        var buffer = buffer
+        buffer.removeAll(keepingCapacity: true)
+        pending = buffer
+    }
+
     /// Closes the stream: for zstd, ends the open frame so the reader sees a whole frame.
     public func finish() throws(RunnelError) -> [UInt8] {
         try flush(endFrame: true)

@@ -37,6 +37,10 @@ extension Envelope {
     /// Appends the message as one JSON line with `seq` in place of its own (`nil`: none), as a
     /// link's writer numbers it: no copy of the message is made to change one field (issue 14).
     public func appendLine(to out: inout [UInt8], seq: UInt64?) {
+        // Room for a large body at once, still doubling: growing by appends copied a 170 KB page
+        // into ever larger buffers several times over (issue 14).
+        let needed = out.count + body.bytes.count + 256
+        if needed > out.capacity { out.reserveCapacity(Swift.max(needed, 2 * out.capacity)) }
         out.appendLiteral(#"{"id":"#)
         JSONString.append(id, to: &out)
         if let seq {
