@@ -9,6 +9,13 @@ import Testing
         return tokenized.tokens.filter(\.isCountable).map(tokenized.text(of:))
     }
 
+    /// The scalars are the String's, for text of one to four bytes a scalar.
+    @Test func scalarsAreTheStringsOwn() {
+        for text in ["", "a", "Phái bộ Đà Nẵng", "東京 ひらがな", "𝔄 😀 e\u{301}", String(repeating: "dài ố 中 😀 ", count: 500)] {
+            #expect(TokenizedText(text).scalars == Array(text.unicodeScalars), "\(text.prefix(20))")
+        }
+    }
+
     @Test func vietnameseSyllablesAndHyphenatedNames() {
         // A hyphen between capitalized parts separates names; inside lower-case words it joins.
         #expect(words("Hội đồng NATO-Nga, quan hệ Nga-NATO.") == ["Hội", "đồng", "NATO", "Nga", "quan", "hệ", "Nga", "NATO"])

@@ -25,15 +25,14 @@ struct KeywordExtractor: Sendable {
     func extract(limit: Int) -> [String] {
         guard limit > 0 else { return [] }
         let (minN, maxN): (Int, Int) = isUnspaced ? (2, 4) : isSyllabic ? (1, 4) : (1, 3)
-        var ids: [UInt64: Int] = [:]
+        var ids = KeyMap<Int>(capacity: text.tokens.count / 2)
         /// Every n-gram: how often, and where it first occurs.
         struct Gram {
             var count: Int
             var token: Int
             var n: Int
         }
-        var counts: [UInt64: Gram] = [:]
-        counts.reserveCapacity(text.tokens.count * 2)
+        var counts = KeyMap<Gram>(capacity: text.tokens.count * 2)
         var capitalizedInside = WordSet()
         let tokens = text.tokens
         // By index, here and below: a token copied out holds its `lower` String, retained and
@@ -52,7 +51,7 @@ struct KeywordExtractor: Sendable {
         func id(_ key: UInt64) -> Int? {
             if let id = ids[key] { return id }
             guard ids.count < 0xFFFE else { return nil }
-            ids[key] = ids.count + 1
+            ids.set(key, ids.count + 1)
             return ids.count
         }
         // Word ids, and how often each occurs: a gram holding a word seen once occurs once, so
@@ -88,15 +87,16 @@ struct KeywordExtractor: Sendable {
 
         let repeated = tokenIDs.map { idCounts[$0] >= 2 ? $0 : 0 }
         grams(repeated, tokens) { key, index, n in
-            counts[key, default: Gram(count: 0, token: index, n: n)].count += 1
+            counts.update(key, default: Gram(count: 0, token: index, n: n)) { $0.count += 1 }
         }
-        var inTitle: Set<UInt64> = []
+        var inTitle = WordSet()
         let titleIDs = title.tokens.map { token in isContent(token) ? ids[token.key] ?? 0 : 0 }
         grams(titleIDs, title.tokens) { key, _, _ in inTitle.insert(key) }
 
         // Closed n-grams: drop a gram when a longer gram containing it is as frequent.
-        var notClosed: Set<UInt64> = []
-        for (key, gram) in counts where gram.n > 1 && gram.count >= 2 {
+        var notClosed = WordSet()
+        counts.forEach { key, gram in
+            guard gram.n > 1 && gram.count >= 2 else { return }
             let prefix = key >> 16
             let suffix = key & ~(UInt64(0xFFFF) << UInt64(16 * (gram.n - 1)))
             if counts[prefix]?.count == gram.count { notClosed.insert(prefix) }
@@ -108,16 +108,17 @@ struct KeywordExtractor: Sendable {
             for t in mention where t < owner.count { owner[t] = Int32(index) }
         }
         var candidates: [(key: UInt64, score: Double, token: Int, n: Int)] = []
-        for (key, seen) in counts where seen.count >= 2 && !notClosed.contains(key) {
+        counts.forEach { key, seen in
+            guard seen.count >= 2 && !notClosed.contains(hash: key) else { return }
             let count = seen.count
-            let bonus = inTitle.contains(key) ? 1.0 : 0.0
+            let bonus = inTitle.contains(hash: key) ? 1.0 : 0.0
             let phrase = tokens[seen.token..<(seen.token + seen.n)].reduce(0) { WordHash.combine($0, $1.key) }
-            if Stopwords.phraseIDs.contains(phrase) { continue }
+            if Stopwords.phraseIDs.contains(phrase) { return }
             let range = seen.token..<(seen.token + seen.n)
-            if cutsMention(range, owner: owner) { continue }
+            if cutsMention(range, owner: owner) { return }
             if seen.n == 1 && (isSyllabic || isUnspaced) {
                 let token = tokens[seen.token]
-                guard token.isAcronym || capitalizedInside.contains(token) else { continue }
+                guard token.isAcronym || capitalizedInside.contains(token) else { return }
             }
             let score = (Double(count) + bonus * 2) * weight(seen.n)
             candidates.append((key, score, seen.token, seen.n))
