@@ -1,4 +1,5 @@
 import Foundation
+import RunnelProtocol
 
 /// Folds text for diacritic- and case-insensitive search: `"Phái bộ Đà Nẵng"` → `"phai bo da nang"`.
 ///
@@ -37,21 +38,16 @@ public enum TextFolding {
     /// and NFD fold alike; CJK, Hangul and General Punctuation pass unchanged (they have no
     /// case); other scalars are lower-cased.
     public static func fold(_ text: String) -> String {
-        var text = text
-        return text.withUTF8 { utf8 -> String in
-            // Three times the input is enough for every scalar Unicode has (U+0CCB folds to its
-            // three-scalar decomposition); a longer result is made again with room for any.
-            for factor in [3, 16] {
-                var overflowed = false
-                let folded = String(unsafeUninitializedCapacity: utf8.count * factor) { out in
-                    fold(utf8, into: out) ?? {
-                        overflowed = true
-                        return 0
-                    }()
+        withFoldRoom(text) { utf8, room in
+            var fits = true
+            let folded = String(unsafeUninitializedCapacity: room) { out in
+                guard let written = fold(utf8, into: out) else {
+                    fits = false
+                    return 0
                 }
-                if !overflowed { return folded }
+                return written
             }
-            preconditionFailure("a scalar folded to more than 16 times its UTF-8 length")
+            return fits ? folded : nil
         }
     }
 
@@ -59,16 +55,25 @@ public enum TextFolding {
     /// tokenizes as text, so the index holds the same tokens as from the String, and the folded
     /// bytes are not checked again as UTF-8 (a String checks them: 2 % of storing an article).
     static func foldedBytes(_ text: String) -> Data {
+        withFoldRoom(text) { utf8, room in
+            // Not `Data(count:)`, which zeroes the room first: a memset of three times the text.
+            let bytes = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: room)
+            guard let written = fold(utf8, into: bytes) else {
+                bytes.deallocate()
+                return nil
+            }
+            return Data(bytesNoCopy: bytes.baseAddress!, count: written, deallocator: .custom { bytes, _ in bytes.deallocate() })
+        }
+    }
+
+    /// What `fold` makes of `text`'s UTF-8 with room for `room` bytes: first three times the
+    /// input, which is enough for every scalar Unicode has (U+0CCB folds to its three-scalar
+    /// decomposition), then sixteen times should `fold` give nil.
+    private static func withFoldRoom<R>(_ text: String, _ fold: (UnsafeBufferPointer<UInt8>, _ room: Int) -> R?) -> R {
         var text = text
-        return text.withUTF8 { utf8 -> Data in
+        return text.withUTF8 { utf8 in
             for factor in [3, 16] {
-                // Not `Data(count:)`, which zeroes the room first: a memset of three times the text.
-                let room = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: max(utf8.count * factor, 1))
-                guard let written = fold(utf8, into: room) else {
-                    room.deallocate()
-                    continue
-                }
-                return Data(bytesNoCopy: room.baseAddress!, count: written, deallocator: .custom { bytes, _ in bytes.deallocate() })
+                if let folded = fold(utf8, max(utf8.count * factor, 1)) { return folded }
             }
             preconditionFailure("a scalar folded to more than 16 times its UTF-8 length")
         }
@@ -121,7 +126,7 @@ public enum TextFolding {
                 }
                 continue
             }
-            let (v, length) = scalar(utf8, at: i)
+            let (v, length) = ValidUTF8.scalar(utf8, at: i)
             i &+= length
             if v < 0x2000 {
                 let entry = packed[Int(v)]
@@ -165,22 +170,6 @@ public enum TextFolding {
         let pastZ = word &+ ones &* (0x80 - 0x5B)
         let upper = atLeastA & ~pastZ & 0x8080_8080_8080_8080
         return word | upper >> 2
-    }
-
-    /// The scalar of valid UTF-8 `utf8` that starts at `i` with a byte of 0x80 or more, and its
-    /// length in bytes (the lead byte says how long it is).
-    @inline(__always)
-    private static func scalar(_ utf8: UnsafeBufferPointer<UInt8>, at i: Int) -> (UInt32, Int) {
-        let lead = utf8[i]
-        if lead < 0xE0 {
-            return (UInt32(lead & 0x1F) << 6 | UInt32(utf8[i + 1] & 0x3F), 2)
-        } else if lead < 0xF0 {
-            return (UInt32(lead & 0x0F) << 12 | UInt32(utf8[i + 1] & 0x3F) << 6 | UInt32(utf8[i + 2] & 0x3F), 3)
-        }
-        return (
-            UInt32(lead & 0x07) << 18 | UInt32(utf8[i + 1] & 0x3F) << 12 | UInt32(utf8[i + 2] & 0x3F) << 6
-                | UInt32(utf8[i + 3] & 0x3F), 4
-        )
     }
 
     /// The UTF-8 folded form of every scalar below U+2000: scalar `v` folds to
@@ -251,7 +240,7 @@ public enum TextFolding {
                     var i = 0
                     while i < count {
                         let lead = utf8[i]
-                        let (v, length) = lead < 0x80 ? (UInt32(lead), 1) : scalar(utf8, at: i)
+                        let (v, length) = ValidUTF8.scalar(utf8, at: i)
                         let wordScalar = v < 0x2000 ? isWord[Int(v)] : Unicode.Scalar(v).map(isWordScalar) ?? false
                         if wordScalar {
                             inWord = true

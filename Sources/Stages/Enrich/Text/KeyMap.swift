@@ -2,6 +2,8 @@
 /// word ids) to values, by open addressing with linear probing: the keys are not hashed again.
 /// A `Dictionary` SipHashes every key on every lookup, which was a sixth of keyword extraction
 /// (issue 14). The order of ``forEach(_:)`` is the table's, as arbitrary as a dictionary's.
+/// ``WordSet`` probes the same way but keeps its own table: asked once a token, it lost its
+/// inlining when built on this one (enrich 2 % slower).
 ///
 /// ```swift
 /// var counts = KeyMap<Int>()

@@ -1,3 +1,5 @@
+import RunnelProtocol
+
 /// A text cut into tokens and sentences, the input of every analysis in this module.
 ///
 /// Foundation on Linux has no word enumeration, and ICU's word break splits Vietnamese into
@@ -35,28 +37,12 @@ struct TokenizedText: Sendable {
         var text = text
         return text.withUTF8 { utf8 in
             [Unicode.Scalar](unsafeUninitializedCapacity: utf8.count) { out, initialized in
-                // A String's UTF-8 is valid: each lead byte says how many follow.
                 var i = 0
                 var o = 0
-                let count = utf8.count
-                while i < count {
-                    let lead = UInt32(utf8[i])
-                    let value: UInt32
-                    if lead < 0x80 {
-                        value = lead
-                        i += 1
-                    } else if lead < 0xE0 {
-                        value = (lead & 0x1F) << 6 | UInt32(utf8[i + 1] & 0x3F)
-                        i += 2
-                    } else if lead < 0xF0 {
-                        value = (lead & 0x0F) << 12 | UInt32(utf8[i + 1] & 0x3F) << 6 | UInt32(utf8[i + 2] & 0x3F)
-                        i += 3
-                    } else {
-                        value = (lead & 0x07) << 18 | UInt32(utf8[i + 1] & 0x3F) << 12 | UInt32(utf8[i + 2] & 0x3F) << 6
-                            | UInt32(utf8[i + 3] & 0x3F)
-                        i += 4
-                    }
+                while i < utf8.count {
+                    let (value, length) = ValidUTF8.scalar(utf8, at: i)
                     out.initializeElement(at: o, to: Unicode.Scalar(value) ?? "\u{FFFD}")
+                    i += length
                     o += 1
                 }
                 initialized = o
