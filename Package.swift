@@ -67,6 +67,9 @@ let package = Package(
         .systemLibrary(name: "CDeflate", pkgConfig: "libdeflate", providers: [.apt(["libdeflate-dev"])]),
         // SIGTERM and friends through a self-pipe: none lost while a stage starts (SignalWatch).
         .target(name: "CSignals"),
+        // The Swift runtime's global-executor hook, linked rather than looked up: NIO's event
+        // loops as the threads tasks run on (`RUNNEL_EXECUTOR=loops`) in static builds too.
+        .target(name: "CExecutorHook"),
         // JSON strings sixteen bytes at a time (SSE2): the line check's and parse's hottest loops.
         .target(name: "CJSONScan"),
         .target(name: "RunnelProtocol", dependencies: ["CZstd", "CJSONScan"]),
@@ -76,6 +79,7 @@ let package = Package(
                 "RunnelProtocol",
                 "CNats",
                 "CSignals",
+                "CExecutorHook",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),

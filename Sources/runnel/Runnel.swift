@@ -51,9 +51,13 @@ struct Runnel: AsyncParsableCommand {
             var command = try await asyncParseAsRoot(try bootstrapLogging())
             // RUNNEL_EXECUTOR=loops; not for fetch, whose many requests at once finish sooner on
             // threads that take whichever task is ready (ConcurrencyThreads says why).
-            if !(command is Fetch), ConcurrencyThreads.isRequested, !ConcurrencyThreads.useEventLoops() {
-                Logger(label: "runnel").warning(
-                    "RUNNEL_EXECUTOR=loops cannot take effect in this build (the Swift runtime is linked in, and its executor hook with it); tasks run on Swift's own threads")
+            if !(command is Fetch), ConcurrencyThreads.isRequested {
+                if ConcurrencyThreads.useEventLoops() {
+                    Logger(label: "runnel").debug("RUNNEL_EXECUTOR=loops: tasks run on the event loop threads")
+                } else {
+                    Logger(label: "runnel").warning(
+                        "RUNNEL_EXECUTOR=loops cannot take effect: the Swift runtime's executor hook is set already; tasks run on Swift's own threads")
+                }
             }
             if var command = command as? AsyncParsableCommand {
                 try await command.run()

@@ -1,3 +1,4 @@
+import CExecutorHook
 import NIOCore
 import NIOPosix
 
@@ -25,7 +26,9 @@ public enum ConcurrencyThreads {
     /// machine mostly a context switch); on one set of threads a task mostly goes on on the loop
     /// that read its batch. A relay in the middle of `send → relay × 3 → recv` (100,000 small
     /// messages, BENCHMARKS.md) made 16,000 futex calls and 18,700 context switches with two
-    /// pools, 11 and 2,300 with one, for about a fifth less CPU per message.
+    /// pools, 11 and 2,300 with one, for about a fifth less CPU per message on session 29's
+    /// machine (a debug-linked build); the release build on session 43's machine made 12,000
+    /// against 2,100 context switches for the same CPU (560–660 ms either way).
     ///
     /// Call it in `main`, on the main thread, once, before the command runs. Work that holds a
     /// thread (a SQLite commit, parsing a large page) then holds an event loop, whose sockets
@@ -37,14 +40,26 @@ public enum ConcurrencyThreads {
     /// once, used less CPU on the loops but took 8% longer (its CPU work and its connections'
     /// reads queued behind each other on two loops), so it does not call this.
     ///
-    /// NIO installs itself through the Swift runtime's `swift_task_enqueueGlobal_hook`, which it
-    /// looks up with `dlsym`. A binary that links the Swift runtime in (the release build,
-    /// `--static-swift-stdlib`) keeps that symbol local: there it cannot be found, and this
-    /// returns false (builds with the runtime as a shared library, as the debug build, can).
+    /// NIO's own installer (`NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor`)
+    /// looks the runtime's `swift_task_enqueueGlobal_hook` up with `dlsym`, which finds nothing in
+    /// a binary that links the Swift runtime in (the release build, `--static-swift-stdlib`):
+    /// there the symbol is not exported. This sets the same hook through a reference the linker
+    /// resolves (`CExecutorHook`), with the same function NIO installs: each job goes to the event
+    /// loop of the thread that enqueues it, or to the next loop of the group from elsewhere.
     @discardableResult
     public static func useEventLoops() -> Bool {
         guard isRequested else { return false }
-        return NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
+        // The runtime's hook type, as NIO spells it: the job, and the runtime's own enqueue.
+        typealias EnqueueGlobalHook = @convention(thin) (UnownedJob, @convention(thin) (UnownedJob) -> Void) -> Void
+        let hook: EnqueueGlobalHook = { job, _ in
+            MultiThreadedEventLoopGroup.singleton.any().enqueue(ExecutorJob(job))
+        }
+        return withUnsafeTemporaryAllocation(of: EnqueueGlobalHook.self, capacity: 1) { slot in
+            slot.baseAddress!.initialize(to: hook)
+            return slot.baseAddress!.withMemoryRebound(to: UnsafeRawPointer.self, capacity: 1) {
+                runnel_install_enqueue_global_hook($0.pointee)
+            }
+        }
     }
 
     /// Whether `RUNNEL_EXECUTOR=loops` is set.
