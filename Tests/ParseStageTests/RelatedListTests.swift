@@ -28,4 +28,35 @@ struct RelatedListTests {
         ])
         #expect(article.title == "Cảng biển hoạt động trở lại sau bão")
     }
+
+    @Test(
+        "related lists and comment sections are known by their heading in German, French, Spanish, Italian, Portuguese and Dutch",
+        arguments: [
+            ("Ähnliche Beiträge", "Kommentare"), ("Articles similaires", "Commentaires"),
+            ("Noticias relacionadas", "Comentarios"), ("Articoli correlati", "Commenti"),
+            ("Leia também", "Comentários"), ("Gerelateerde artikelen", "Reacties"),
+        ])
+    func europeanLabels(related: String, comments: String) throws {
+        let html = """
+            <html lang="de"><body><div>
+            <h1>Der Hafen arbeitet wieder</h1>
+            <p>Sechs Containerkräne am Nordkai sind am Donnerstag wieder in Betrieb gegangen, vier Tage nach dem Sturm.</p>
+            <p>Die Ingenieure tauschten über Nacht zwei beschädigte Motoren, und die Hafenleitung erwartet die wartenden Schiffe bis zum Wochenende.</p>
+            <h3>\(related)</h3>
+            <ul>
+              <li><a href="/artikel/hafen-erweitert-1.html">Der Hafen erweitert den zweiten Containerkai</a></li>
+              <li><a href="/artikel/sturm-schaeden-2.html">Sturm richtet Schäden in drei Ländern an</a></li>
+            </ul>
+            <h3>\(comments)</h3>
+            <div><span>Anna K.</span><span>vor 2 Stunden</span><span>Endlich wieder Arbeit am Kai</span></div>
+            </div></body></html>
+            """
+        let article = try Fixture.parse(html, url: "https://news.example.de/artikel/hafen-3.html")
+        #expect(article.paragraphs.count == 2, "\(article.paragraphs)")
+        #expect(!article.text.contains("zweiten Containerkai"))
+        #expect(!article.text.contains("Endlich wieder Arbeit"))
+        #expect(article.related.map(\.url) == [
+            "https://news.example.de/artikel/hafen-erweitert-1.html", "https://news.example.de/artikel/sturm-schaeden-2.html",
+        ])
+    }
 }

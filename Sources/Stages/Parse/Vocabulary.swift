@@ -409,6 +409,14 @@ enum Vocabulary {
         "читайте также", "по теме", "смотрите также", "相关新闻", "相关阅读", "相關新聞", "相关文章", "延伸阅读",
         "czytaj także", "czytaj też", "zobacz także", "zobacz też", "powiązane", "σχετικά άρθρα", "διαβάστε επίσης",
         "σχετικά",
+        // German, French, Spanish, Italian, Portuguese, Dutch.
+        "ähnliche beiträge", "ähnliche artikel", "verwandte artikel", "mehr zum thema", "lesen sie auch",
+        "das könnte sie auch interessieren", "das könnte dich auch interessieren", "weitere artikel", "weiterlesen",
+        "articles similaires", "à lire aussi", "lire aussi", "sur le même sujet", "lire la suite",
+        "artículos relacionados", "noticias relacionadas", "te puede interesar", "lee también", "leer más",
+        "articoli correlati", "notizie correlate", "leggi anche", "potrebbe interessarti",
+        "leia também", "notícias relacionadas", "artigos relacionados", "veja também", "leia mais",
+        "gerelateerde artikelen", "lees ook", "lees meer",
     ]
     static let boilerplateLabels = [
         "các tin bài khác", "các tin khác", "tin khác", "tin cùng chuyên mục", "đọc nhiều", "xem nhiều",
@@ -419,7 +427,15 @@ enum Vocabulary {
         "recommended for you", "you may also like", "you might also like", "editor's picks", "follow us",
         "sign up", "subscribe", "leave a comment", "leave a reply", "more from", "popular posts", "recent posts",
         "самое читаемое", "популярное", "комментарии", "热门新闻", "热点新闻", "评论", "najpopularniejsze",
-        "komentarze", "δημοφιλή", "σχόλια",
+        "komentarze", "δημοφιλή", "σχόλια", "tagged", "like this",
+        // German, French, Spanish, Italian, Portuguese, Dutch.
+        "kommentare", "kommentar schreiben", "kommentare schreiben", "meistgelesen", "meistgelesene artikel",
+        "teilen", "diesen artikel teilen", "anzeige", "werbung", "schlagworte", "gefällt mir", "neueste beiträge",
+        "commentaires", "partager", "publicité", "les plus lus", "laisser un commentaire", "mots-clés",
+        "comentarios", "compartir", "publicidad", "lo más leído", "lo más visto", "deja un comentario", "etiquetas",
+        "commenti", "condividi", "pubblicità", "i più letti", "lascia un commento",
+        "comentários", "compartilhar", "partilhar", "publicidade", "mais lidas", "mais lidos", "deixe um comentário",
+        "reacties", "delen", "advertentie", "meest gelezen", "laat een reactie achter",
     ]
 
     /// Bit `n` is set when a label has `n` bytes (every label is shorter than 64).
