@@ -85,7 +85,7 @@ import Testing
         #expect(try database.count("versions", where: "version = 2 AND text IS NULL") == 1)
         #expect(try database.count("versions", where: "version = 1 AND text NOT LIKE '%Bản v%'") == 1)
         #expect(try database.count("version_texts", where: "version = 2 AND text LIKE '%Bản v2.'") == 1)
-        #expect(try TestPostgres.psql(database.db, "SELECT value FROM runnel_meta WHERE key = 'schema'") == "2")
+        #expect(try TestPostgres.psql(database.db, "SELECT value FROM runnel_meta WHERE key = 'schema'") == "3")
     }
 
     /// A store a newer runnel wrote may keep things as this one does not (this one before
@@ -101,7 +101,7 @@ import Testing
             try await queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations VALUES ('v9: from a newer runnel')") }
             try queue.close()
         case .postgres:
-            try TestPostgres.psql(database.db, "UPDATE runnel_meta SET value = '3' WHERE key = 'schema'")
+            try TestPostgres.psql(database.db, "UPDATE runnel_meta SET value = '4' WHERE key = 'schema'")
         }
 
         do {

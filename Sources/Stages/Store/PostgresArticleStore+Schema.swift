@@ -128,6 +128,15 @@ extension PostgresArticleStore {
         """,
     ]
 
+    /// Schema 3: `articles.lead_image`, the picture the page declares for itself (`article.parsed`
+    /// carries it; stores of schema 2 and before dropped it).
+    static let schema3: [PostgresQuery] = [
+        "ALTER TABLE articles ADD COLUMN IF NOT EXISTS lead_image TEXT"
+    ]
+
+    /// The schema version ``migrate(_:logger:)`` brings a store to.
+    static let schemaVersion = 3
+
     /// Creates what is missing, under an advisory lock so that store processes starting together
     /// on several hosts do not race, and rebuilds `articles.search` when ``TextFolding/version``
     /// changed since it was written.
@@ -142,24 +151,27 @@ extension PostgresArticleStore {
             if let stored, stored != folding {
                 try await reindex(connection, logger: logger)
             }
-            let schemaVersion = try await connection.query(
+            let storedSchema = try await connection.query(
                 "SELECT value FROM runnel_meta WHERE key = 'schema'", logger: logger
             ).collect().first?.decode(String.self)
-            if let schemaVersion, let number = Int(schemaVersion), number > 2 {
+            // A new store has no schema row; one of schema 1 has "1" (a value that is not a number
+            // is read as 1: every statement below is safe to run again).
+            let found = storedSchema.map { Int($0) ?? 1 }
+            if let found, found > schemaVersion {
                 // A newer runnel's schema: writing with this one could undo what it keeps.
                 throw RunnelError(
                     .failedPrecondition,
-                    "the database was written by a newer runnel (store schema \(number); this one knows 2); store with that version, or with a new database")
+                    "the database was written by a newer runnel (store schema \(found); this one knows \(schemaVersion)); store with that version, or with a new database")
             }
-            if schemaVersion != "2" {
-                if schemaVersion != nil {
-                    Logger(stage: "store").info("updating the store's schema to 2 (once; on a large store this takes a while)")
-                }
-                for statement in schema2 { try await connection.query(statement, logger: logger) }
+            let current = found ?? 0
+            if let found, found < schemaVersion {
+                Logger(stage: "store").info("updating the store's schema from \(found) to \(schemaVersion) (once; on a large store this takes a while)")
             }
+            if current < 2 { for statement in schema2 { try await connection.query(statement, logger: logger) } }
+            if current < 3 { for statement in schema3 { try await connection.query(statement, logger: logger) } }
             try await connection.query(
                 """
-                INSERT INTO runnel_meta (key, value) VALUES ('schema', '2'), ('folding', \(folding))
+                INSERT INTO runnel_meta (key, value) VALUES ('schema', \(String(schemaVersion))), ('folding', \(folding))
                 ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
                 """,
                 logger: logger)

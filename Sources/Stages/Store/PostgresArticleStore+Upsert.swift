@@ -103,19 +103,20 @@ extension PostgresArticleStore {
             """
             INSERT INTO articles (canonical_url, url, title, byline, published_at, updated_at, description, site_name,
                 lang, kind, text, images, language, language_confidence, summary, word_count, reading_time_s, simhash,
-                quotes, content_hash, fingerprint, first_seen, last_seen, version, search)
+                quotes, content_hash, fingerprint, first_seen, last_seen, version, search, lead_image)
             SELECT canonical_url, url, title, byline, published_at, updated_at, description, site_name,
                 lang, kind, text, images, language, language_confidence, summary, word_count, reading_time_s, simhash,
-                quotes, content_hash, fingerprint, \(now), \(now), 1, search::tsvector
+                quotes, content_hash, fingerprint, \(now), \(now), 1, search::tsvector, lead_image
             FROM unnest(\(articles.map(\.key))::text[], \(columns.url)::text[], \(columns.title)::text[], \(columns.byline)::text[],
                 \(columns.publishedAt)::text[], \(columns.updatedAt)::text[], \(columns.description)::text[], \(columns.siteName)::text[],
                 \(columns.lang)::text[], \(columns.kind)::text[], \(columns.text)::text[], \(columns.images)::text[],
                 \(columns.language)::text[], \(columns.languageConfidence)::float8[], \(columns.summary)::text[],
                 \(columns.wordCount)::int8[], \(columns.readingTimeS)::int8[], \(columns.simhash)::text[], \(columns.quotes)::text[],
-                \(columns.contentHash)::text[], \(columns.fingerprint)::text[], \(columns.search)::text[])
+                \(columns.contentHash)::text[], \(columns.fingerprint)::text[], \(columns.search)::text[],
+                \(columns.leadImage)::text[])
                 WITH ORDINALITY AS x(canonical_url, url, title, byline, published_at, updated_at, description, site_name,
                     lang, kind, text, images, language, language_confidence, summary, word_count, reading_time_s, simhash,
-                    quotes, content_hash, fingerprint, search, n)
+                    quotes, content_hash, fingerprint, search, lead_image, n)
             ORDER BY n
             ON CONFLICT (canonical_url) DO NOTHING
             RETURNING canonical_url, id
@@ -200,17 +201,18 @@ extension PostgresArticleStore {
                     text = x.text, images = x.images, language = x.language, language_confidence = x.language_confidence,
                     summary = x.summary, word_count = x.word_count, reading_time_s = x.reading_time_s, simhash = x.simhash,
                     quotes = x.quotes, content_hash = x.content_hash, fingerprint = x.fingerprint, last_seen = \(now),
-                    version = x.version, search = x.search::tsvector
+                    version = x.version, search = x.search::tsvector, lead_image = x.lead_image
                 FROM unnest(\(plan.rewrites.map(\.id))::int8[], \(plan.rewrites.map { Int64($0.version) })::int8[],
                     \(columns.url)::text[], \(columns.title)::text[], \(columns.byline)::text[],
                     \(columns.publishedAt)::text[], \(columns.updatedAt)::text[], \(columns.description)::text[], \(columns.siteName)::text[],
                     \(columns.lang)::text[], \(columns.kind)::text[], \(columns.text)::text[], \(columns.images)::text[],
                     \(columns.language)::text[], \(columns.languageConfidence)::float8[], \(columns.summary)::text[],
                     \(columns.wordCount)::int8[], \(columns.readingTimeS)::int8[], \(columns.simhash)::text[], \(columns.quotes)::text[],
-                    \(columns.contentHash)::text[], \(columns.fingerprint)::text[], \(columns.search)::text[])
+                    \(columns.contentHash)::text[], \(columns.fingerprint)::text[], \(columns.search)::text[],
+                    \(columns.leadImage)::text[])
                     AS x(id, version, url, title, byline, published_at, updated_at, description, site_name,
                         lang, kind, text, images, language, language_confidence, summary, word_count, reading_time_s, simhash,
-                        quotes, content_hash, fingerprint, search)
+                        quotes, content_hash, fingerprint, search, lead_image)
                 WHERE a.id = x.id
                 """,
                 logger: logger)
@@ -386,6 +388,7 @@ struct ArticleColumns {
     var contentHash: [String] = []
     var fingerprint: [String] = []
     var search: [String] = []
+    var leadImage = PostgresNullableArray<String>()
 
     /// Adds the row of `prepared`, with the enrichment of `fill` when one was filled in after it.
     mutating func append(_ prepared: PreparedArticle, fill: PostgresUpsertPlan.Fill?) {
@@ -412,5 +415,6 @@ struct ArticleColumns {
         contentHash.append(fill?.contentHash ?? prepared.contentHash)
         fingerprint.append(prepared.fingerprint)
         search.append(prepared.vector)
+        leadImage.append(article.leadImage)
     }
 }

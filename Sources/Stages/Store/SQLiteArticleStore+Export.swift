@@ -21,6 +21,7 @@ extension SQLiteArticleStore {
         article.text = text
         article.paragraphs = ArticleParsed.split(text)
         article.images = decode([ArticleParsed.Image].self, row["images"]) ?? []
+        article.leadImage = row["lead_image"]
         for link in try Row.fetchAll(
             db, sql: "SELECT kind, title, url FROM links WHERE article_id = ? ORDER BY kind, position", arguments: [id])
         {

@@ -7,7 +7,8 @@ extension SQLiteArticleStore {
     /// - `articles`: one row per canonical URL (the fetched URL when there is none), the latest
     ///   version's fields. The enrichment columns are NULL for an article that was only parsed.
     ///   `fingerprint` is ``ContentFingerprint`` of title and text, which decides whether a
-    ///   delivery is a new version; `content_hash` is enrich's SHA-256 when it came with one.
+    ///   delivery is a new version; `content_hash` is enrich's SHA-256 when it came with one;
+    ///   `lead_image` (added by migration v3) the picture the page declares for itself.
     /// - `versions`: one row per version, version 1 included; `title` and `text` are NULL on the
     ///   current version's row (they are the article's, kept once) and filled in when a newer
     ///   version replaces it. The view `version_texts` gives every version with its title and
@@ -139,6 +140,10 @@ extension SQLiteArticleStore {
                         coalesce(v.title, a.title) AS title, coalesce(v.text, a.text) AS text, v.stored_at
                     FROM versions v JOIN articles a ON a.id = v.article_id;
                 """)
+        }
+        // `article.parsed` carries `lead_image` (the page's own picture); stores before v3 dropped it.
+        migrator.registerMigration("v3: articles keep their lead image") { db in
+            try db.execute(sql: "ALTER TABLE articles ADD COLUMN lead_image TEXT")
         }
         return migrator
     }

@@ -94,7 +94,7 @@ extension SQLiteArticleStore {
     static let articleColumns = [
         "url", "title", "byline", "published_at", "updated_at", "description", "site_name", "lang", "kind", "text",
         "images", "language", "language_confidence", "summary", "word_count", "reading_time_s", "simhash", "quotes",
-        "content_hash", "fingerprint",
+        "content_hash", "fingerprint", "lead_image",
     ]
 
     /// Inserts a new article: ``articleColumns``, then key, first and last seen, version.
@@ -134,6 +134,7 @@ extension SQLiteArticleStore {
             enrichment.map { json($0.quotes) },
             contentHash,
             fingerprint,
+            article.leadImage,
         ]
     }
 
