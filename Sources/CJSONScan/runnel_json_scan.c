@@ -121,25 +121,30 @@ static inline uint64_t utf8_errors(const __m128i v[4], uint64_t high, utf8_carry
     return errors | (continuations ^ expected);
 }
 
+/// The bytes of `v` that are not plain printable ASCII inside a JSON string, as a mask: `"`, `\`,
+/// the controls, and (a signed compare below 0x20) every byte from 0x80.
+static inline unsigned string_specials(__m128i v) {
+    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space));
+    return (unsigned)_mm_movemask_epi8(special);
+}
+
 /// `runnel_json_string_run` from `*i`, sixteen bytes at a time while a block fits before `n`:
 /// each escape and character in a block is stepped over without loading it again. Returns 0,
 /// with `*i` at the byte, where the run ends; 1 at the end of the blocks, or, when
 /// `back_to_ascii`, at the second block in a row of plain ASCII (where 64 at a time pays again).
 static inline __attribute__((always_inline)) int string_blocks16(const uint8_t *p, size_t n, size_t *i, int back_to_ascii) {
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    const __m128i space = _mm_set1_epi8(0x20);
     size_t at = *i;
     int plain = 0;
     while (at + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + at));
-        // A signed compare below 0x20 takes the control bytes and every byte from 0x80 at once.
-        __m128i others = _mm_cmplt_epi8(v, space);
-        if (_mm_movemask_epi8(others) != 0) {
+        if (_mm_movemask_epi8(_mm_cmplt_epi8(v, space)) != 0) {  // controls or bytes from 0x80
             plain = 0;
         } else if (++plain == 2 && back_to_ascii) {
             break;
         }
-        __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), others);
-        unsigned mask = (unsigned)_mm_movemask_epi8(special);
+        unsigned mask = string_specials(v);
         size_t block = at;
         for (;;) {
             if (mask == 0) {
@@ -166,14 +171,6 @@ static inline __attribute__((always_inline)) int string_blocks16(const uint8_t *
 #endif
 
 #if RUNNEL_JSON_SSE2
-/// The bytes of `v` that are not plain printable ASCII inside a JSON string, as a mask: `"`, `\`,
-/// the controls, and (a signed compare) every byte from 0x80.
-static inline unsigned string_specials(__m128i v) {
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-    __m128i special = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)), _mm_cmplt_epi8(v, space));
-    return (unsigned)_mm_movemask_epi8(special);
-}
-
 /// Whether the first special byte of `specials` (a mask over the bytes from `p`) is a quote.
 static inline int first_is_quote(const uint8_t *p, uint32_t specials) {
     return specials != 0 && p[__builtin_ctz(specials)] == '"';
