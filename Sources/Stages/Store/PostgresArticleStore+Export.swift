@@ -5,25 +5,18 @@ import RunnelProtocol
 extension PostgresArticleStore {
     /// One page of articles with their child rows, read in one transaction so that each page is
     /// consistent in itself (pages are separate reads; see ``ArticleStore/export(pageSize:)``).
+    /// - Parameter leadImage: whether `articles` has `lead_image` (``hasLeadImage``).
     static func articles(
-        after afterID: Int64, limit: Int, on connection: PostgresConnection, logger: Logger
+        after afterID: Int64, limit: Int, leadImage: Bool, on connection: PostgresConnection, logger: Logger
     ) async throws -> [StoredArticle] {
         try await connection.withTransaction(logger: logger) { connection in
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY", logger: logger)
-            // A store of schema 2 or before, opened to read (which migrates nothing), has no `lead_image`.
-            let hasLeadImage = try await connection.query(
-                """
-                SELECT EXISTS (SELECT 1 FROM information_schema.columns
-                    WHERE table_schema = current_schema() AND table_name = 'articles' AND column_name = 'lead_image')
-                """,
-                logger: logger
-            ).collect().first?.decode(Bool.self) ?? false
-            let leadImage = hasLeadImage ? "lead_image" : "NULL::text AS lead_image"
+            let leadImageColumn = leadImage ? "lead_image" : "NULL::text AS lead_image"
             let rows = try await connection.query(
                 """
                 SELECT id, canonical_url, url, title, byline, published_at, updated_at, description, site_name, lang, kind,
                     text, images, language, language_confidence, summary, word_count, reading_time_s, simhash, quotes,
-                    content_hash, first_seen, last_seen, version, \(unescaped: leadImage)
+                    content_hash, first_seen, last_seen, version, \(unescaped: leadImageColumn)
                 FROM articles WHERE id > \(afterID) ORDER BY id LIMIT \(limit)
                 """,
                 logger: logger

@@ -195,6 +195,17 @@ extension PostgresArticleStore {
         }
     }
 
+    /// Whether `table` in the connection's schema has `column`.
+    static func hasColumn(_ column: String, of table: String, _ connection: PostgresConnection, logger: Logger) async throws -> Bool {
+        try await connection.query(
+            """
+            SELECT EXISTS (SELECT 1 FROM information_schema.columns
+                WHERE table_schema = current_schema() AND table_name = \(table) AND column_name = \(column))
+            """,
+            logger: logger
+        ).collect().first?.decode(Bool.self) ?? false
+    }
+
     /// Read-only opening: the database must hold a store.
     static func checkSchema(_ connection: PostgresConnection, url: String, logger: Logger) async throws {
         let row = try await connection.query(

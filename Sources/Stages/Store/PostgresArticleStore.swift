@@ -21,6 +21,9 @@ import RunnelProtocol
 public final class PostgresArticleStore: ArticleStore {
     /// Where it is and how it was opened.
     public let configuration: PostgresStoreConfiguration
+    /// Whether `articles` has `lead_image`: always once the store is migrated; a store of
+    /// schema 2 or before opened to read (which migrates nothing) has not.
+    let hasLeadImage: Bool
     let client: PostgresClient
     let running: Task<Void, Never>
     let logger: Logger
@@ -38,25 +41,29 @@ public final class PostgresArticleStore: ArticleStore {
         let logger = quietLogger
         do {
             let connection = try await connect(configuration, logger: logger)
+            let hasLeadImage: Bool
             do {
                 if configuration.mode == .readWrite {
                     try await migrate(connection, logger: logger)
+                    hasLeadImage = true
                 } else {
                     try await checkSchema(connection, url: configuration.displayURL, logger: logger)
+                    hasLeadImage = try await hasColumn("lead_image", of: "articles", connection, logger: logger)
                 }
             } catch {
                 try? await connection.close()
                 throw error
             }
             try? await connection.close()
+            return PostgresArticleStore(configuration, hasLeadImage: hasLeadImage, logger: logger)
         } catch {
             throw .postgres(error, url: configuration.displayURL, doing: configuration.mode == .readWrite ? "migrating the schema" : "opening the store")
         }
-        return PostgresArticleStore(configuration, logger: logger)
     }
 
-    private init(_ configuration: PostgresStoreConfiguration, logger: Logger) {
+    private init(_ configuration: PostgresStoreConfiguration, hasLeadImage: Bool, logger: Logger) {
         self.configuration = configuration
+        self.hasLeadImage = hasLeadImage
         self.logger = logger
         var pool = PostgresClient.Configuration(
             host: configuration.host, port: configuration.port, username: configuration.username,
@@ -154,9 +161,10 @@ public final class PostgresArticleStore: ArticleStore {
     }
 
     public func articles(after afterID: Int64, limit: Int) async throws(RunnelError) -> [StoredArticle] {
-        try await perform("reading articles") { client, logger in
+        let leadImage = hasLeadImage
+        return try await perform("reading articles") { client, logger in
             try await client.withConnection { connection in
-                try await Self.articles(after: afterID, limit: limit, on: connection, logger: logger)
+                try await Self.articles(after: afterID, limit: limit, leadImage: leadImage, on: connection, logger: logger)
             }
         }
     }
