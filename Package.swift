@@ -180,7 +180,7 @@ let package = Package(
             dependencies: ["EnrichStage", "RunnelProtocol"],
             path: "Sources/Benchmarks/EnrichBenchmark"
         ),
-        .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol"]),
+        .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol", "CJSONScan"]),
         .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
         .testTarget(
             name: "RunnelSupervisorTests",

@@ -2,7 +2,9 @@
 #include <string.h>
 
 #if defined(__SSE2__)
+#include <cpuid.h>
 #include <emmintrin.h>
+#include <tmmintrin.h>
 #define RUNNEL_JSON_SSE2 1
 #endif
 
@@ -170,77 +172,9 @@ static inline __attribute__((always_inline)) int string_blocks16(const uint8_t *
 }
 #endif
 
+/// `runnel_json_string_run` from `i` on, after the blocks: sixteen bytes at a time, then one.
+static inline size_t string_run_tail(const uint8_t *p, size_t n, size_t i) {
 #if RUNNEL_JSON_SSE2
-/// Whether the first special byte of `specials` (a mask over the bytes from `p`) is a quote.
-static inline int first_is_quote(const uint8_t *p, uint32_t specials) {
-    return specials != 0 && p[__builtin_ctz(specials)] == '"';
-}
-#endif
-
-size_t runnel_json_string_run(const uint8_t *p, size_t n) {
-    size_t i = 0;
-#if RUNNEL_JSON_SSE2
-    // Most strings of a message's header are short and plain (a key, an id, a timestamp): when
-    // the first byte of the next 32 (or 16) that is not plain printable ASCII is a quote, the
-    // run ends there, found without the setup of the loops below (issue 14: a small message's
-    // line check ran them for each of its ten or so strings).
-    if (n >= 32) {
-        uint32_t specials = string_specials(_mm_loadu_si128((const __m128i *)p))
-            | (uint32_t)string_specials(_mm_loadu_si128((const __m128i *)(p + 16))) << 16;
-        if (first_is_quote(p, specials)) return (size_t)__builtin_ctz(specials);
-    } else if (n >= 16) {
-        uint32_t specials = string_specials(_mm_loadu_si128((const __m128i *)p));
-        if (first_is_quote(p, specials)) return (size_t)__builtin_ctz(specials);
-    }
-    // 64 bytes at a time with no loop over their escapes or characters while the block holds
-    // printable ASCII, the one-byte escapes (an HTML page: `\"` every fifteen bytes or so) and
-    // well-formed UTF-8 (text in any script), a sequence or an escape carried into the next block.
-    const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
-    uint64_t carry = 0;
-    utf8_carry text = {0};
-    while (i + 64 <= n) {
-        const __m128i v[4] = {
-            _mm_loadu_si128((const __m128i *)(p + i)), _mm_loadu_si128((const __m128i *)(p + i + 16)),
-            _mm_loadu_si128((const __m128i *)(p + i + 32)), _mm_loadu_si128((const __m128i *)(p + i + 48)),
-        };
-        uint64_t quotes = BLOCK_MASK(_mm_cmpeq_epi8, v, '"');
-        uint64_t backslashes = BLOCK_MASK(_mm_cmpeq_epi8, v, '\\');
-        uint64_t high = mask64(v[0], v[1], v[2], v[3]);  // the bytes from 0x80
-        uint64_t controls = BLOCK_MASK(_mm_cmplt_epi8, v, 0x20) & ~high;
-        uint64_t carried = carry;
-        size_t back = text.back;
-        uint64_t escaped = escaped_bytes(backslashes, &carry);
-        uint64_t ends = quotes & ~escaped;
-        uint64_t before = ends ? (ends & (0 - ends)) - 1 : ~(uint64_t)0;  // the bytes before the closing quote
-        // Each escaped byte must make a one-byte escape (`\u` too is left to the closer look).
-        uint64_t codes = escaped & before;
-        unsigned bad = 0;
-        while (codes != 0) {
-            bad |= unescaped[p[i + (size_t)__builtin_ctzll(codes)]] == 0;
-            codes &= codes - 1;
-        }
-        // The quote too, where a sequence cut short would want a continuation.
-        uint64_t inside = ends ? before | (ends & (0 - ends)) : before;
-        if (!bad && (controls & before) == 0
-            && (((high & before) | text.continuations) == 0 || (utf8_errors(v, high, &text) & inside) == 0)) {
-            if (ends != 0) return i + (size_t)__builtin_ctzll(ends);
-            i += 64;
-            continue;
-        }
-        // Something in this block needs a closer look: sixteen bytes at a time until the text
-        // is plain ASCII again, from where the character or escape the block begins in began
-        // (an escape that is not one byte, malformed UTF-8 or a control may be anywhere in the
-        // block), else from the first control or non-ASCII byte.
-        if (carried != 0 || back != 0) {
-            i -= carried + back;
-        } else {
-            i += (size_t)__builtin_ctzll((controls | high) & before | (bad ? 1 : 0));
-        }
-        carry = 0;
-        text = (utf8_carry){0};
-        if (!string_blocks16(p, n, &i, 1)) return i;
-    }
-    i -= carry + text.back;  // the rest from the escape or character the next bytes end, if any
     if (!string_blocks16(p, n, &i, 0)) return i;
 #endif
     while (i < n) {
@@ -254,6 +188,243 @@ size_t runnel_json_string_run(const uint8_t *p, size_t n) {
         i += length;
     }
     return n;
+}
+
+#if RUNNEL_JSON_SSE2
+/// Whether the first special byte of `specials` (a mask over the bytes from `p`) is a quote.
+static inline int first_is_quote(const uint8_t *p, uint32_t specials) {
+    return specials != 0 && p[__builtin_ctz(specials)] == '"';
+}
+
+/// What a 64-byte block says about the JSON string it is part of, before its UTF-8 is checked.
+typedef struct {
+    uint64_t high;    // the bytes from 0x80
+    uint64_t ends;    // the closing quote, if the block holds it (the lowest bit of these)
+    uint64_t before;  // the bytes before the closing quote: all of them when there is none
+    uint64_t inside;  // those and the quote, where a sequence cut short would want a continuation
+    uint64_t look;    // where a closer look starts: the first control or non-ASCII byte, or the
+                      // first byte for an escape that is not one byte
+    int fine;         // no control byte and no escape but the one-byte ones before the quote
+} string_block;
+
+/// The quotes, escapes and controls of the 64 bytes `v` (at `p`), `carry` as `escaped_bytes`.
+static inline string_block scan_string_block(const __m128i v[4], const uint8_t *p, uint64_t *carry) {
+    string_block block;
+    uint64_t quotes = BLOCK_MASK(_mm_cmpeq_epi8, v, '"');
+    uint64_t backslashes = BLOCK_MASK(_mm_cmpeq_epi8, v, '\\');
+    block.high = mask64(v[0], v[1], v[2], v[3]);
+    uint64_t controls = BLOCK_MASK(_mm_cmplt_epi8, v, 0x20) & ~block.high;
+    uint64_t escaped = escaped_bytes(backslashes, carry);
+    block.ends = quotes & ~escaped;
+    block.before = block.ends ? (block.ends & (0 - block.ends)) - 1 : ~(uint64_t)0;
+    block.inside = block.ends ? block.before | (block.ends & (0 - block.ends)) : block.before;
+    // Each escaped byte must make a one-byte escape (`\u` too is left to the closer look).
+    uint64_t codes = escaped & block.before;
+    unsigned bad = 0;
+    while (codes != 0) {
+        bad |= unescaped[p[(size_t)__builtin_ctzll(codes)]] == 0;
+        codes &= codes - 1;
+    }
+    block.fine = !bad && (controls & block.before) == 0;
+    block.look = ((controls | block.high) & block.before) | (bad ? 1 : 0);
+    return block;
+}
+
+/// The blocks of `runnel_json_string_run` with SSE2 alone: UTF-8 checked by masks of byte classes.
+static size_t string_run_sse2(const uint8_t *p, size_t n) {
+    // 64 bytes at a time with no loop over their escapes or characters while the block holds
+    // printable ASCII, the one-byte escapes (an HTML page: `\"` every fifteen bytes or so) and
+    // well-formed UTF-8 (text in any script), a sequence or an escape carried into the next block.
+    size_t i = 0;
+    uint64_t carry = 0;
+    utf8_carry text = {0};
+    while (i + 64 <= n) {
+        const __m128i v[4] = {
+            _mm_loadu_si128((const __m128i *)(p + i)), _mm_loadu_si128((const __m128i *)(p + i + 16)),
+            _mm_loadu_si128((const __m128i *)(p + i + 32)), _mm_loadu_si128((const __m128i *)(p + i + 48)),
+        };
+        uint64_t carried = carry;
+        size_t back = text.back;
+        string_block block = scan_string_block(v, p + i, &carry);
+        if (block.fine && (((block.high & block.before) | text.continuations) == 0
+                || (utf8_errors(v, block.high, &text) & block.inside) == 0)) {
+            if (block.ends != 0) return i + (size_t)__builtin_ctzll(block.ends);
+            i += 64;
+            continue;
+        }
+        // Something in this block needs a closer look: sixteen bytes at a time until the text
+        // is plain ASCII again, from where the character or escape the block begins in began
+        // (an escape that is not one byte, malformed UTF-8 or a control may be anywhere in the
+        // block), else from the first control or non-ASCII byte.
+        if (carried != 0 || back != 0) {
+            i -= carried + back;
+        } else {
+            i += (size_t)__builtin_ctzll(block.look);
+        }
+        carry = 0;
+        text = (utf8_carry){0};
+        if (!string_blocks16(p, n, &i, 1)) return i;
+    }
+    i -= carry + text.back;  // the rest from the escape or character the next bytes end, if any
+    return string_run_tail(p, n, i);
+}
+
+// UTF-8 checked with three table lookups a sixteen bytes (SSSE3's `pshufb`), after Keiser and
+// Lemire, "Validating UTF-8 in less than one instruction per byte" (2021). Every byte is looked
+// at with the one before it: the high nibble of that one, its low nibble and the high nibble of
+// this one each select the ways the pair could be wrong, and the pair is wrong where all three
+// agree. What pairs cannot tell, that the third and fourth bytes of a long sequence are
+// continuations, is told by the byte two and three back. An error shows at the byte that makes it
+// one (a sequence cut short: at the byte after it).
+enum {
+    UTF8_TOO_SHORT = 1 << 0,           // a lead, then no continuation
+    UTF8_TOO_LONG = 1 << 1,            // ASCII, then a continuation
+    UTF8_OVERLONG_3 = 1 << 2,          // E0 80–9F
+    UTF8_TOO_LARGE = 1 << 3,           // F4 90–BF, F5–FF then a continuation
+    UTF8_SURROGATE = 1 << 4,           // ED A0–BF
+    UTF8_OVERLONG_2 = 1 << 5,          // C0 or C1, then a continuation
+    UTF8_TOO_LARGE_1000 = 1 << 6,      // F5–FF 80–8F
+    UTF8_OVERLONG_4 = 1 << 6,          // F0 80–8F
+    UTF8_TWO_CONTINUATIONS = 1 << 7,   // a continuation after a continuation: right only in a long sequence
+    UTF8_CARRY = UTF8_TOO_SHORT | UTF8_TOO_LONG | UTF8_TWO_CONTINUATIONS,  // whatever the first low nibble
+};
+
+/// The errors of the sixteen bytes `v`, `previous` the sixteen before them: nonzero bytes where wrong.
+__attribute__((target("ssse3"))) static inline __m128i utf8_errors16(__m128i v, __m128i previous) {
+    const __m128i first_high_table = _mm_setr_epi8(
+        UTF8_TOO_LONG, UTF8_TOO_LONG, UTF8_TOO_LONG, UTF8_TOO_LONG, UTF8_TOO_LONG, UTF8_TOO_LONG, UTF8_TOO_LONG,
+        UTF8_TOO_LONG,  // 0–7: ASCII
+        (char)UTF8_TWO_CONTINUATIONS, (char)UTF8_TWO_CONTINUATIONS, (char)UTF8_TWO_CONTINUATIONS,
+        (char)UTF8_TWO_CONTINUATIONS,                     // 8–B: a continuation
+        UTF8_TOO_SHORT | UTF8_OVERLONG_2,                  // C: two bytes, C0 and C1 overlong
+        UTF8_TOO_SHORT,                                    // D: two bytes
+        UTF8_TOO_SHORT | UTF8_OVERLONG_3 | UTF8_SURROGATE,  // E: three bytes
+        UTF8_TOO_SHORT | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000 | UTF8_OVERLONG_4);  // F: four, or none
+    const __m128i first_low_table = _mm_setr_epi8(
+        (char)(UTF8_CARRY | UTF8_OVERLONG_2 | UTF8_OVERLONG_3 | UTF8_OVERLONG_4),  // C0, E0, F0
+        (char)(UTF8_CARRY | UTF8_OVERLONG_2),                                      // C1
+        (char)UTF8_CARRY, (char)UTF8_CARRY,
+        (char)(UTF8_CARRY | UTF8_TOO_LARGE),                                        // F4
+        (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000), (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000),
+        (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000), (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000),
+        (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000), (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000),
+        (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000), (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000),
+        (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000 | UTF8_SURROGATE),  // ED
+        (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000), (char)(UTF8_CARRY | UTF8_TOO_LARGE | UTF8_TOO_LARGE_1000));
+    const __m128i second_high_table = _mm_setr_epi8(
+        UTF8_TOO_SHORT, UTF8_TOO_SHORT, UTF8_TOO_SHORT, UTF8_TOO_SHORT, UTF8_TOO_SHORT, UTF8_TOO_SHORT, UTF8_TOO_SHORT,
+        UTF8_TOO_SHORT,  // 0–7: ASCII
+        (char)(UTF8_TOO_LONG | UTF8_OVERLONG_2 | UTF8_TWO_CONTINUATIONS | UTF8_OVERLONG_3 | UTF8_TOO_LARGE_1000
+            | UTF8_OVERLONG_4),                                                                   // 80–8F
+        (char)(UTF8_TOO_LONG | UTF8_OVERLONG_2 | UTF8_TWO_CONTINUATIONS | UTF8_OVERLONG_3 | UTF8_TOO_LARGE),  // 90–9F
+        (char)(UTF8_TOO_LONG | UTF8_OVERLONG_2 | UTF8_TWO_CONTINUATIONS | UTF8_SURROGATE | UTF8_TOO_LARGE),   // A0–AF
+        (char)(UTF8_TOO_LONG | UTF8_OVERLONG_2 | UTF8_TWO_CONTINUATIONS | UTF8_SURROGATE | UTF8_TOO_LARGE),   // B0–BF
+        UTF8_TOO_SHORT, UTF8_TOO_SHORT, UTF8_TOO_SHORT, UTF8_TOO_SHORT);  // C–F: a lead
+    const __m128i nibble = _mm_set1_epi8(0x0F);
+    __m128i previous1 = _mm_alignr_epi8(v, previous, 15);
+    __m128i pairs = _mm_and_si128(
+        _mm_and_si128(_mm_shuffle_epi8(first_high_table, _mm_and_si128(_mm_srli_epi16(previous1, 4), nibble)),
+                      _mm_shuffle_epi8(first_low_table, _mm_and_si128(previous1, nibble))),
+        _mm_shuffle_epi8(second_high_table, _mm_and_si128(_mm_srli_epi16(v, 4), nibble)));
+    // The top bit where the byte two back is E0 or above, or the byte three back F0 or above:
+    // there a continuation after a continuation is what must come.
+    __m128i third = _mm_subs_epu8(_mm_alignr_epi8(v, previous, 14), _mm_set1_epi8((char)(0xE0 - 0x80)));
+    __m128i fourth = _mm_subs_epu8(_mm_alignr_epi8(v, previous, 13), _mm_set1_epi8((char)(0xF0 - 0x80)));
+    __m128i must = _mm_and_si128(_mm_or_si128(third, fourth), _mm_set1_epi8((char)0x80));
+    return _mm_xor_si128(must, pairs);
+}
+
+/// The bytes of a 64-byte block that break UTF-8, `previous` the sixteen bytes before it.
+__attribute__((target("ssse3"))) static inline uint64_t utf8_errors64(const __m128i v[4], __m128i previous) {
+    __m128i e0 = utf8_errors16(v[0], previous), e1 = utf8_errors16(v[1], v[0]);
+    __m128i e2 = utf8_errors16(v[2], v[1]), e3 = utf8_errors16(v[3], v[2]);
+    const __m128i zero = _mm_setzero_si128();
+    __m128i any = _mm_or_si128(_mm_or_si128(e0, e1), _mm_or_si128(e2, e3));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(any, zero)) == 0xFFFF) return 0;
+    return ~mask64(_mm_cmpeq_epi8(e0, zero), _mm_cmpeq_epi8(e1, zero), _mm_cmpeq_epi8(e2, zero), _mm_cmpeq_epi8(e3, zero));
+}
+
+/// How many bytes before `p[i]` the sequence that is still open there began (its lead is among
+/// the three bytes before `i`, which are a well-formed start of one).
+static inline size_t open_sequence(const uint8_t *p, size_t i) {
+    for (size_t back = 1; back <= 3; back++) {
+        if (p[i - back] >= 0xC0) return back;
+    }
+    return 0;
+}
+
+/// The blocks of `runnel_json_string_run` with SSSE3: UTF-8 checked by table lookups, about
+/// a third of the instructions of `string_run_sse2` over text in another script.
+__attribute__((target("ssse3"))) static size_t string_run_ssse3(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    uint64_t carry = 0;
+    int open = 0;  // the last block ends inside a sequence
+    __m128i previous = _mm_setzero_si128();
+    while (i + 64 <= n) {
+        const __m128i v[4] = {
+            _mm_loadu_si128((const __m128i *)(p + i)), _mm_loadu_si128((const __m128i *)(p + i + 16)),
+            _mm_loadu_si128((const __m128i *)(p + i + 32)), _mm_loadu_si128((const __m128i *)(p + i + 48)),
+        };
+        uint64_t carried = carry;
+        string_block block = scan_string_block(v, p + i, &carry);
+        if (block.fine && ((((block.high & block.before) == 0) && !open)
+                || (utf8_errors64(v, previous) & block.inside) == 0)) {
+            if (block.ends != 0) return i + (size_t)__builtin_ctzll(block.ends);
+            open = block.high >> 61 != 0 && (p[i + 63] >= 0xC0 || p[i + 62] >= 0xE0 || p[i + 61] >= 0xF0);
+            previous = v[3];
+            i += 64;
+            continue;
+        }
+        // A closer look, as in `string_run_sse2`.
+        size_t back = open ? open_sequence(p, i) : 0;
+        if (carried != 0 || back != 0) {
+            i -= carried + back;
+        } else {
+            i += (size_t)__builtin_ctzll(block.look);
+        }
+        carry = 0;
+        open = 0;
+        previous = _mm_setzero_si128();  // string_blocks16 stops after plain ASCII
+        if (!string_blocks16(p, n, &i, 1)) return i;
+    }
+    i -= carry + (open ? open_sequence(p, i) : 0);
+    return string_run_tail(p, n, i);
+}
+
+/// Whether this processor has SSSE3 (nearly every x86-64 one since 2008), asked once.
+static int has_ssse3;
+__attribute__((constructor)) static void detect_ssse3(void) {
+    unsigned eax, ebx, ecx, edx;
+    has_ssse3 = __get_cpuid(1, &eax, &ebx, &ecx, &edx) && (ecx & bit_SSSE3) != 0;
+}
+#endif
+
+size_t runnel_json_string_run_at_level(const uint8_t *p, size_t n, int level) {
+#if RUNNEL_JSON_SSE2
+    if (level >= 2 && has_ssse3) return string_run_ssse3(p, n);
+    if (level >= 1) return string_run_sse2(p, n);
+#endif
+    return string_run_tail(p, n, 0);
+}
+
+size_t runnel_json_string_run(const uint8_t *p, size_t n) {
+#if RUNNEL_JSON_SSE2
+    // Most strings of a message's header are short and plain (a key, an id, a timestamp): when
+    // the first byte of the next 32 (or 16) that is not plain printable ASCII is a quote, the
+    // run ends there, found without the setup of the loops below (issue 14: a small message's
+    // line check ran them for each of its ten or so strings).
+    if (n >= 32) {
+        uint32_t specials = string_specials(_mm_loadu_si128((const __m128i *)p))
+            | (uint32_t)string_specials(_mm_loadu_si128((const __m128i *)(p + 16))) << 16;
+        if (first_is_quote(p, specials)) return (size_t)__builtin_ctz(specials);
+    } else if (n >= 16) {
+        uint32_t specials = string_specials(_mm_loadu_si128((const __m128i *)p));
+        if (first_is_quote(p, specials)) return (size_t)__builtin_ctz(specials);
+    }
+    return has_ssse3 ? string_run_ssse3(p, n) : string_run_sse2(p, n);
+#else
+    return string_run_tail(p, n, 0);
+#endif
 }
 
 size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t *written) {
@@ -304,34 +475,45 @@ size_t runnel_json_unescape_run(const uint8_t *p, size_t n, uint8_t *out, size_t
     return i;
 }
 
-size_t runnel_json_string_end(const uint8_t *p, size_t n, int *escaped) {
+size_t runnel_json_string_end(const uint8_t *p, size_t n, unsigned *seen) {
     size_t i = 0;
+    unsigned flags = 0;
 #if RUNNEL_JSON_SSE2
     const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\');
     while (i + 16 <= n) {
         __m128i v = _mm_loadu_si128((const __m128i *)(p + i));
         unsigned quotes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
         unsigned backslashes = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, backslash));
+        unsigned high = (unsigned)_mm_movemask_epi8(v);
         if ((quotes | backslashes) == 0) {
+            if (high != 0) flags |= RUNNEL_JSON_NON_ASCII;
             i += 16;
             continue;
         }
         size_t first = (size_t)__builtin_ctz(quotes | backslashes);
-        if (quotes >> first & 1) return i + first;
-        *escaped = 1;
+        // Only the bytes before the quote or backslash count: a quote ends the string here,
+        // and a backslash's escape is ASCII.
+        if (high & ((1u << first) - 1)) flags |= RUNNEL_JSON_NON_ASCII;
+        if (quotes >> first & 1) {
+            *seen |= flags;
+            return i + first;
+        }
+        flags |= RUNNEL_JSON_ESCAPED;
         i += first + 2;  // the backslash and the byte it escapes
     }
 #endif
     while (i < n) {
-        if (p[i] == '"') return i;
+        if (p[i] == '"') break;
         if (p[i] == '\\') {
-            *escaped = 1;
+            flags |= RUNNEL_JSON_ESCAPED;
             i += 2;
         } else {
+            if (p[i] > 0x7F) flags |= RUNNEL_JSON_NON_ASCII;
             i += 1;
         }
     }
-    return n;
+    *seen |= flags;
+    return i < n ? i : n;
 }
 
 /// Each escape as the eight bytes stored for it: its text (`\n`, `\u001f`) in the low bytes,

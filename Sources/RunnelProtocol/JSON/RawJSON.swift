@@ -13,7 +13,8 @@ public struct RawJSON: Sendable, Hashable, CustomStringConvertible {
     /// The UTF-8 JSON text of one value, without surrounding whitespace.
     public var bytes: [UInt8]
 
-    /// Wraps bytes that are already known to be one valid JSON value.
+    /// Wraps bytes that are already known to be one valid JSON value, valid UTF-8 included:
+    /// the News readers copy its strings without checking them again.
     public init(validated bytes: [UInt8]) {
         self.bytes = bytes
     }
