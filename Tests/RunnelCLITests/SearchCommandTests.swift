@@ -9,20 +9,21 @@ private func copiesInput() -> Data {
         "Quyết định đình chỉ hoạt động của phái bộ ngoại giao Nga tại NATO và phái bộ quân sự NATO tại Matxcơva, đồng thời đóng cửa văn phòng thông tin của NATO ở Matxcơva, được công bố hôm thứ Hai."
     let other =
         "Phái bộ ngoại giao của Việt Nam tại Geneva tổ chức hội thảo về biến đổi khí hậu và an ninh nguồn nước cho các nước Mekong."
-    func line(_ id: String, _ url: String, _ title: String, _ text: String) -> String {
-        #"{"id":"\#(id)","type":"article.parsed","body":{"url":"\#(url)","title":"\#(title)","published_at":"2021-10-19","text":"\#(text)"}}"#
+    func line(_ id: String, _ url: String, _ title: String, _ text: String, image: String? = nil) -> String {
+        let leadImage = image.map { #","lead_image":"\#($0)""# } ?? ""
+        return #"{"id":"\#(id)","type":"article.parsed","body":{"url":"\#(url)","title":"\#(title)","published_at":"2021-10-19","text":"\#(text)"\#(leadImage)}}"#
     }
     let lines = [
         line("a1", "https://vov.vn/nato", title, text),
         line("a2", "file:///srv/pages/vi-nato-nga.html", title, text),
-        line("a3", "https://vov.vn/geneva", "Hội thảo tại Geneva", other),
+        line("a3", "https://vov.vn/geneva", "Hội thảo tại Geneva", other, image: "https://vov.vn/img/geneva.jpg"),
     ]
     return Data(lines.map { $0 + "\n" }.joined().utf8)
 }
 
 @Suite("runnel search: near-duplicates, and what its errors say")
 struct SearchCommandTests {
-    @Test("copies of one article are one hit with also at:, --json has also_at, --all shows every copy")
+    @Test("copies of one article are one hit with also at:, --json has also_at and lead_image, --all shows every copy")
     func nearDuplicates() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let stored = try await RunnelProcess.shell(#""$RUNNEL" enrich | "$RUNNEL" store --db news.sqlite"#, stdin: copiesInput(), in: dir)
@@ -44,6 +45,10 @@ struct SearchCommandTests {
         let url = try #require(hit["url"] as? String)
         #expect(urls.contains(url))
         #expect(hit["also_at"] as? [String] == urls.filter { $0 != url })
+        #expect(hit["lead_image"] == nil, "the NATO pages declare no picture: \(json.stdoutText)")
+        let geneva = try await RunnelProcess.run(["search", "--db", "news.sqlite", "Geneva", "--json"], in: dir)
+        let genevaHit = try #require(try JSONSerialization.jsonObject(with: Data(geneva.stdoutLines[0].utf8)) as? [String: Any])
+        #expect(genevaHit["lead_image"] as? String == "https://vov.vn/img/geneva.jpg", "\(geneva.stdoutText)")
 
         let all = try await RunnelProcess.run(["search", "--db", "news.sqlite", "Matxcova", "--json", "--all"], in: dir)
         #expect(all.status == 0, "\(all.stderr)")

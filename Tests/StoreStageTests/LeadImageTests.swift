@@ -5,7 +5,8 @@ import RunnelProtocol
 import Testing
 
 /// `article.parsed`'s `lead_image` is kept (SQLite migration v3, PostgreSQL schema 3): stored,
-/// replaced with a new version, given back by `export`; stores written before it still open.
+/// replaced with a new version, given back by `export` and `search`; stores written before it
+/// still open, and are searched and exported without it.
 @Suite struct LeadImageTests {
     private func article(text: String = Fixture.missionText, leadImage: String?) -> ArticleParsed {
         var article = Fixture.parsed(text: text)
@@ -26,6 +27,7 @@ import Testing
         _ = try await store.upsert([.parsed(article(leadImage: "https://example.vn/img/nato.jpg"), messageID: "1")])
         #expect(try database.count("articles", where: "lead_image = 'https://example.vn/img/nato.jpg'") == 1)
         #expect(try await exported(store).map(\.leadImage) == ["https://example.vn/img/nato.jpg"])
+        #expect(try await store.search(SearchQuery("NATO"), limit: 5).map(\.leadImage) == ["https://example.vn/img/nato.jpg"])
 
         // A new version brings its own picture; one without a picture leaves none.
         _ = try await store.upsert([
@@ -34,6 +36,7 @@ import Testing
         #expect(try await exported(store).map(\.leadImage) == ["https://example.vn/img/new.jpg"])
         _ = try await store.upsert([.parsed(article(text: Fixture.missionText + "\n\nBản ba.", leadImage: nil), messageID: "3")])
         #expect(try await exported(store).map(\.leadImage) == [nil])
+        #expect(try await store.search(SearchQuery("NATO"), limit: 5).map(\.leadImage) == [nil])
         await database.close()
     }
 
@@ -46,6 +49,7 @@ import Testing
         // Read as it is: no column, no picture, no error.
         let reader = try await database.store(.readOnly)
         #expect(try await exported(reader).isEmpty)
+        #expect(try await reader.search(SearchQuery("NATO"), limit: 5).isEmpty)
 
         let store = try await database.store()
         _ = try await store.upsert([.parsed(article(leadImage: "https://example.vn/img/nato.jpg"), messageID: "1")])
@@ -64,9 +68,11 @@ import Testing
             database.db,
             """
             INSERT INTO articles (canonical_url, url, title, kind, text, content_hash, fingerprint, first_seen, last_seen, version, search)
-            VALUES ('https://vov.vn/a', 'https://vov.vn/a', 'Tiêu đề', 'article', 'Bài', 'h', 'f', 't', 't', 1, '')
+            VALUES ('https://vov.vn/a', 'https://vov.vn/a', 'Tiêu đề', 'article', 'Bài', 'h', 'f', 't', 't', 1,
+                    to_tsvector('simple', 'bai'))
             """)
         #expect(try await exported(reader).map(\.leadImage) == [nil], "a store of schema 2 is read without the column")
+        #expect(try await reader.search(SearchQuery("bài"), limit: 5).map(\.url) == ["https://vov.vn/a"])
 
         let store = try await database.store()
         _ = try await store.upsert([.parsed(article(leadImage: "https://example.vn/img/nato.jpg"), messageID: "1")])

@@ -135,11 +135,12 @@ public final class PostgresArticleStore: ArticleStore {
     public func search(_ query: SearchQuery, limit: Int, duplicates: NearDuplicates) async throws(RunnelError) -> [SearchHit] {
         let all = query.tsQuery
         let phrase = query.tsPhraseQuery ?? all
+        let leadImage = hasLeadImage ? "lead_image" : "NULL::text"  // a store of schema 2, read as it is
         return try await snippets.finish(for: query, limit: limit, duplicates: duplicates) { candidates throws(RunnelError) in
             try await perform("searching for \(query.quoted)") { client, logger in
                 let rows = try await client.query(
                     """
-                    SELECT id, title, canonical_url, published_at, text, simhash,
+                    SELECT id, title, canonical_url, published_at, text, simhash, \(unescaped: leadImage),
                            ts_rank('{0.25, 0.25, 0.25, 1.0}', search, q.qa) + ts_rank('{0.25, 0.25, 0.25, 1.0}', search, q.qp) AS rank
                     FROM articles, (SELECT \(all)::tsquery AS qa, \(phrase)::tsquery AS qp) AS q
                     WHERE search @@ q.qa
@@ -149,11 +150,11 @@ public final class PostgresArticleStore: ArticleStore {
                     logger: logger
                 ).collect()
                 return try rows.map { row -> (hit: SearchHit, text: String) in
-                    let (id, title, url, published, text, simhash, rank) = try row.decode(
-                        (Int64, String, String, String?, String, String?, Float).self)
+                    let (id, title, url, published, text, simhash, image, rank) = try row.decode(
+                        (Int64, String, String, String?, String, String?, String?, Float).self)
                     let hit = SearchHit(
                         articleID: id, title: title, url: url, publishedAt: published, score: -Double(rank),
-                        snippet: Snippet(segments: []), simhash: simhash)
+                        snippet: Snippet(segments: []), simhash: simhash, leadImage: image)
                     return (hit, text)
                 }
             }

@@ -24,6 +24,9 @@ public final class SQLiteArticleStore: ArticleStore {
     let pool: DatabasePool
     let snippets = SnippetBuilder()
     private let closed = Mutex(false)
+    /// Whether `articles` has `lead_image`: always once the store is migrated; a store of
+    /// migration v2 opened read-only is read without it.
+    let hasLeadImage: Bool
 
     /// Opens (and for `.readWrite` creates and migrates) the store.
     /// - Throws: ``RunnelError``: `NOT_FOUND` for a missing file in `.readOnly` mode, `DATA_LOSS`
@@ -44,16 +47,20 @@ public final class SQLiteArticleStore: ArticleStore {
         config.label = "runnel.store"
         let timeout = configuration.busyTimeout.components
         config.busyMode = .timeout(Double(timeout.seconds) + Double(timeout.attoseconds) / 1e18)
+        let pool: DatabasePool
         do {
             pool = try DatabasePool(path: path, configuration: config)
         } catch {
             throw .sqlite(error, path: path, doing: "opening the store")
         }
+        var hasLeadImage = true
         do {
             if readOnly {
-                let isStore = try pool.read { db in
-                    try db.tableExists("articles") && db.tableExists("articles_fts")
+                let (isStore, leadImage) = try pool.read { db in
+                    let isStore = try db.tableExists("articles") && db.tableExists("articles_fts")
+                    return (isStore, try isStore && db.columns(in: "articles").contains { $0.name == "lead_image" })
                 }
+                hasLeadImage = leadImage
                 guard isStore else {
                     throw RunnelError(
                         .failedPrecondition,
@@ -93,11 +100,12 @@ public final class SQLiteArticleStore: ArticleStore {
                 }
             }
         } catch {
-            // deinit still runs after a failed init: mark closed so it does not checkpoint.
-            closed.withLock { $0 = true }
+            // Thrown before every property is set, so deinit does not run (nor checkpoint).
             try? pool.close()
             throw .sqlite(error, path: path, doing: readOnly ? "checking the schema" : "migrating the schema")
         }
+        self.pool = pool
+        self.hasLeadImage = hasLeadImage
     }
 
     deinit {
@@ -130,6 +138,7 @@ public final class SQLiteArticleStore: ArticleStore {
     public func search(_ query: SearchQuery, limit: Int, duplicates: NearDuplicates) async throws(RunnelError) -> [SearchHit] {
         let expression = query.matchExpression
         let pool = pool
+        let leadImage = hasLeadImage ? "a.lead_image" : "NULL AS lead_image"  // a store of v2, read as it is
         let path = configuration.path
         return try await snippets.finish(for: query, limit: limit, duplicates: duplicates) { candidates throws(RunnelError) in
             do {
@@ -137,7 +146,7 @@ public final class SQLiteArticleStore: ArticleStore {
                     try Row.fetchAll(
                         db,
                         sql: """
-                            SELECT a.id, a.title, a.canonical_url, a.published_at, a.text, a.simhash,
+                            SELECT a.id, a.title, a.canonical_url, a.published_at, a.text, a.simhash, \(leadImage),
                                    bm25(articles_fts, 4.0, 1.0) AS score
                             FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
                             WHERE articles_fts MATCH ?
@@ -149,7 +158,7 @@ public final class SQLiteArticleStore: ArticleStore {
                         let hit = SearchHit(
                             articleID: row["id"], title: row["title"], url: row["canonical_url"],
                             publishedAt: row["published_at"], score: row["score"], snippet: Snippet(segments: []),
-                            simhash: row["simhash"])
+                            simhash: row["simhash"], leadImage: row["lead_image"])
                         return (hit, row["text"])
                     }
                 }

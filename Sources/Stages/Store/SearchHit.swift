@@ -21,11 +21,14 @@ public struct SearchHit: Sendable, Hashable, Codable {
     /// The URLs of near-duplicates of this article that the search folded into it, best-ranked
     /// first (see ``NearDuplicates``); empty when it has none or they were kept apart.
     public var alsoAt: [String]
+    /// The picture the page declares for itself (`lead_image`), absolute; nil when it declares
+    /// none or was stored before stores kept it.
+    public var leadImage: String?
 
     /// A hit; the store makes these.
     public init(
         articleID: Int64, title: String, url: String, publishedAt: String?, score: Double, snippet: Snippet,
-        simhash: String? = nil, alsoAt: [String] = []
+        simhash: String? = nil, alsoAt: [String] = [], leadImage: String? = nil
     ) {
         self.articleID = articleID
         self.title = title
@@ -35,6 +38,7 @@ public struct SearchHit: Sendable, Hashable, Codable {
         self.snippet = snippet
         self.simhash = simhash
         self.alsoAt = alsoAt
+        self.leadImage = leadImage
     }
 
     enum CodingKeys: String, CodingKey {
@@ -42,6 +46,7 @@ public struct SearchHit: Sendable, Hashable, Codable {
         case articleID = "article_id"
         case publishedAt = "published_at"
         case alsoAt = "also_at"
+        case leadImage = "lead_image"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -51,6 +56,7 @@ public struct SearchHit: Sendable, Hashable, Codable {
             url: try c.decode(String.self, forKey: .url), publishedAt: try c.decodeIfPresent(String.self, forKey: .publishedAt),
             score: try c.decode(Double.self, forKey: .score), snippet: try c.decode(Snippet.self, forKey: .snippet),
             simhash: try c.decodeIfPresent(String.self, forKey: .simhash),
-            alsoAt: try c.decodeIfPresent([String].self, forKey: .alsoAt) ?? [])
+            alsoAt: try c.decodeIfPresent([String].self, forKey: .alsoAt) ?? [],
+            leadImage: try c.decodeIfPresent(String.self, forKey: .leadImage))
     }
 }

@@ -44,7 +44,7 @@ struct Search: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: .value("How many hits to show at most.", example: "50"))
     var limit = 10
 
-    @Flag(help: "Print one JSON object per hit (rank, title, url, published_at, score, snippet with « » marks, matches, also_at).")
+    @Flag(help: "Print one JSON object per hit (rank, title, url, published_at, score, snippet with « » marks, matches, also_at, lead_image when the page has one).")
     var json = false
 
     @Flag(help: "Show every copy of an article, not one hit per group of near-duplicates (SimHashes within 3 bits).")
@@ -117,17 +117,19 @@ struct Search: AsyncParsableCommand {
             var snippet: String
             var matches: [String]
             var alsoAt: [String]
+            var leadImage: String?
             enum CodingKeys: String, CodingKey {
                 case rank, title, url, score, snippet, matches
                 case articleID = "article_id"
                 case publishedAt = "published_at"
                 case alsoAt = "also_at"
+                case leadImage = "lead_image"
             }
         }
         let line = Line(
             rank: rank, articleID: hit.articleID, title: hit.title, url: hit.url, publishedAt: hit.publishedAt,
             score: hit.score, snippet: hit.snippet.render(open: "«", close: "»"),
-            matches: hit.snippet.segments.filter(\.isMatch).map(\.text), alsoAt: hit.alsoAt)
+            matches: hit.snippet.segments.filter(\.isMatch).map(\.text), alsoAt: hit.alsoAt, leadImage: hit.leadImage)
         return (try? RawJSON(encoding: line).description) ?? "{}"
     }
 }
