@@ -101,22 +101,25 @@ public final class FilterRunner<S: Stage>: Sendable {
         var unprocessed: (count: Int, fromLine: Int)?
         /// The first line that was markup (someone ran `runnel parse < page.html`), for a hint at the end.
         var markupLine: Int?
+        let chunkSize = input.value.chunkSize
+        /// Messages read and not yet handled: what the last round left short of a batch, then
+        /// what this round reads.
+        var received: [StageProcessor<S>.Received] = []
+        /// The input line each of `received` came from, to say where a stopped run can resume.
+        var receivedLines: [Int] = []
         while !finished {
-            // Read one chunk (off the cooperative pool: read(2) blocks) and decode its lines.
-            stop.setReading(true)
-            let chunk = await readChunk()
-            stop.setReading(false)
-            var received: [StageProcessor<S>.Received] = []
-            /// The input line each of `received` came from, to say where a stopped run can resume.
-            var receivedLines: [Int] = []
+            let carried = received.count
             var undecodable: [Envelope] = []
             var refusal: RunnelError?
-            let now = ClockReading.now
+            var now = ClockReading.now
+            /// The bytes of the lines decoded for this batch.
+            var held = 0
             func take(_ event: LineEvent) {
                 switch event {
                 case let .invalid(error):
                     undecodable.append(processor.errorRecord(error, rawLine: ""))
                 case let .line(bytes, number):
+                    held += bytes.count
                     do throws(RunnelError) {
                         switch try WireLine(line: bytes) {
                         case let .data(envelope):
@@ -144,21 +147,36 @@ public final class FilterRunner<S: Stage>: Sendable {
                     }
                 }
             }
-            do {
-                switch chunk {
-                case let .bytes(bytes): try decoder.feed(bytes) { take($0) }
-                case .end:
+            // Read a chunk (off the cooperative pool: read(2) blocks) and decode its lines; go on
+            // reading while a read fills the whole chunk (a file, or a pipe that is backed up) and
+            // fewer messages than a batch have come, so that a batch is as large as it was asked to
+            // be (a store commits once a batch) without waiting for input that is not there yet.
+            // Then the full batches are handled, and the rest waits for the next round's reads
+            // unless the input has ended (or a batch's worth of bytes did not make a batch).
+            var full = false
+            repeat {
+                stop.setReading(true)
+                let chunk = await readChunk()
+                stop.setReading(false)
+                now = ClockReading.now
+                if case let .bytes(bytes) = chunk { full = bytes.count == chunkSize }
+                do {
+                    switch chunk {
+                    case let .bytes(bytes): try decoder.feed(bytes) { take($0) }
+                    case .end:
+                        finished = true
+                        try decoder.finish { take($0) }
+                    case let .failure(error):
+                        finished = true
+                        throw error
+                    }
+                } catch {
+                    let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
+                    undecodable.append(processor.errorRecord(error, rawLine: ""))
                     finished = true
-                    try decoder.finish { take($0) }
-                case let .failure(error):
-                    finished = true
-                    throw error
                 }
-            } catch {
-                let error = error as? RunnelError ?? RunnelError(.internal, "\(error)")
-                undecodable.append(processor.errorRecord(error, rawLine: ""))
-                finished = true
-            }
+            } while !finished && full && refusal == nil && received.count < configuration.batchSize
+                && held < Self.gatherLimit && !stop.isRequested
             if let refusal { throw refusal }  // the stream is not for this stage: nothing of it is taken
 
             var sent: [Envelope] = []
@@ -167,9 +185,11 @@ public final class FilterRunner<S: Stage>: Sendable {
                 append(record, deadLetter: true, encoder, deadLetterEncoder)
                 if capture.output != nil && deadLetters == nil { sent.append(record) }
             }
-            if capture.input != nil { capture.received(received.map(\.envelope)) }
+            if capture.input != nil { capture.received(received[carried...].map(\.envelope)) }
+            let keepsTail = !finished && full && received.count >= configuration.batchSize
             var start = 0
             while start < received.count {
+                if keepsTail && received.count - start < configuration.batchSize { break }
                 // A chunk can hold thousands of messages (a file of URLs): a stop waits for the
                 // batch in hand only, and says where the rest of the input begins.
                 if stop.isRequested {
@@ -242,7 +262,15 @@ public final class FilterRunner<S: Stage>: Sendable {
             if !sent.isEmpty { capture.sent(sent) }
             try await write(encoder, deadLetterEncoder)
             if capture.isActive { capture.reportStops(to: logger) }
-            if stop.isRequested { break }
+            if stop.isRequested || unprocessed != nil {
+                // A tail kept for the next round is input not handled, like the rest of a cut batch.
+                if unprocessed == nil, start < received.count {
+                    unprocessed = (count: received.count - start, fromLine: receivedLines[start])
+                }
+                break
+            }
+            received.removeFirst(start)
+            receivedLines.removeFirst(start)
         }
         if configuration.zstdOutput || deadLetters != nil {
             try await write(encoder, deadLetterEncoder, final: true)
@@ -269,6 +297,11 @@ public final class FilterRunner<S: Stage>: Sendable {
         }
         return statistics
     }
+
+    /// Bytes of input lines read for a batch before no more chunks are read for it (a batch of
+    /// large pages stops short of its count): with one chunk's lines, about the most a batch
+    /// holds in memory as input.
+    static var gatherLimit: Int { 8 << 20 }
 
     /// Encoded bytes held before they are written within a batch: about one large page. Small
     /// messages (a batch of articles) are still written once per batch, as one write.
