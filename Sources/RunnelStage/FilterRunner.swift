@@ -101,7 +101,6 @@ public final class FilterRunner<S: Stage>: Sendable {
         var unprocessed: (count: Int, fromLine: Int)?
         /// The first line that was markup (someone ran `runnel parse < page.html`), for a hint at the end.
         var markupLine: Int?
-        let chunkSize = input.value.chunkSize
         /// Messages read and not yet handled: what the last round left short of a batch, then
         /// what this round reads.
         var received: [StageProcessor<S>.Received] = []
@@ -148,18 +147,19 @@ public final class FilterRunner<S: Stage>: Sendable {
                 }
             }
             // Read a chunk (off the cooperative pool: read(2) blocks) and decode its lines; go on
-            // reading while a read fills the whole chunk (a file, or a pipe that is backed up) and
-            // fewer messages than a batch have come, so that a batch is as large as it was asked to
-            // be (a store commits once a batch) without waiting for input that is not there yet.
+            // reading while more input is there to be read at once (the rest of a file, or a pipe
+            // that is backed up) and fewer messages than a batch have come, so that a batch is as
+            // large as it was asked to be (a store commits once a batch) without waiting for input
+            // that is not there yet.
             // Then the full batches are handled, and the rest waits for the next round's reads
             // unless the input has ended (or a batch's worth of bytes did not make a batch).
-            var full = false
+            var more = false
             repeat {
                 stop.setReading(true)
                 let chunk = await readChunk()
                 stop.setReading(false)
                 now = ClockReading.now
-                if case let .bytes(bytes) = chunk { full = bytes.count == chunkSize }
+                if case .bytes = chunk { more = input.value.hasBytesWaiting }
                 do {
                     switch chunk {
                     case let .bytes(bytes): try decoder.feed(bytes) { take($0) }
@@ -175,7 +175,7 @@ public final class FilterRunner<S: Stage>: Sendable {
                     undecodable.append(processor.errorRecord(error, rawLine: ""))
                     finished = true
                 }
-            } while !finished && full && refusal == nil && received.count < configuration.batchSize
+            } while !finished && more && refusal == nil && received.count < configuration.batchSize
                 && held < Self.gatherLimit && !stop.isRequested
             if let refusal { throw refusal }  // the stream is not for this stage: nothing of it is taken
 
@@ -186,7 +186,7 @@ public final class FilterRunner<S: Stage>: Sendable {
                 if capture.output != nil && deadLetters == nil { sent.append(record) }
             }
             if capture.input != nil { capture.received(received[carried...].map(\.envelope)) }
-            let keepsTail = !finished && full && received.count >= configuration.batchSize
+            let keepsTail = !finished && more && received.count >= configuration.batchSize
             var start = 0
             while start < received.count {
                 if keepsTail && received.count - start < configuration.batchSize { break }

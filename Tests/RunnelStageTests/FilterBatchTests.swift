@@ -30,7 +30,8 @@ private struct BatchCountingStage: Stage {
 
 /// A filter's batches are as large as `--batch` asks while the input is there to fill them (a
 /// store commits once a batch: a file cut into a batch a read made it commit ~60 times for
-/// 5,000 articles, not 10), and input that is not there yet is not waited for.
+/// 5,000 articles, not 10, and a pipe ~1,000 times), and input that is not there yet is not
+/// waited for.
 @Suite("Filter batches: filled across reads")
 struct FilterBatchTests {
     @Test("a file read 4 KiB at a time is handled in full batches of 64, the rest in one, every message once, in order")
@@ -60,6 +61,32 @@ struct FilterBatchTests {
             return envelope.id
         }
         #expect(ids == (0..<1000).map { "m\($0)" })
+    }
+
+    @Test("a pipe that is backed up fills batches too: 300 messages waiting in it are handled 64 at a time")
+    func aBackedUpPipe() async throws {
+        var pipe: [Int32] = [0, 0]
+        #expect(Glibc.pipe(&pipe) == 0)
+        var bytes: [UInt8] = []
+        for n in 0..<300 {
+            Envelope(id: "m\(n)", type: "job", body: try RawJSON(encoding: ["n": n])).appendLine(to: &bytes)
+        }
+        #expect(bytes.count < 60_000, "the whole input fits a pipe's buffer: \(bytes.count) bytes")
+        #expect(bytes.withUnsafeBytes { Glibc.write(pipe[1], $0.baseAddress, $0.count) } == bytes.count)
+        Glibc.close(pipe[1])
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("runnel-batches-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+
+        let stage = BatchCountingStage()
+        let runner = try FilterRunner(
+            stage: stage, configuration: RunnerConfiguration(batchSize: 64),
+            input: FileInput(descriptor: pipe[0], name: "pipe", chunkSize: 4096),
+            output: try FileOutput(path: directory.appendingPathComponent("out.jsonl").path))
+        let statistics = try await runner.run()
+        Glibc.close(pipe[0])
+        #expect(stage.batches.sizes.withLock { $0 } == [64, 64, 64, 64, 44])
+        #expect(statistics.received == 300)
     }
 
     @Test("a pipe's input is handled as it comes: a message is not held back waiting for a batch to fill")

@@ -83,6 +83,13 @@ public final class FileInput {
         return chunk.isEmpty ? nil : chunk
     }
 
+    /// Whether a read would return bytes at once: a pipe or socket holds some already, a file has
+    /// some left (`FIONREAD`). False when it cannot tell.
+    public var hasBytesWaiting: Bool {
+        var count: CInt = 0
+        return ioctl(fd, UInt(FIONREAD), &count) == 0 && count > 0
+    }
+
     /// One `read(2)` into `raw`, again after a signal: the bytes read, 0 at the end, -1 (errno set).
     private func readOnce(into raw: UnsafeMutableRawBufferPointer) -> Int {
         while true {
