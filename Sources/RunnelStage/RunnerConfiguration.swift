@@ -8,6 +8,11 @@ public struct RunnerConfiguration: Sendable, Hashable {
     /// outputs are written or sent as it finishes, so with a stage that finishes inputs one by
     /// one (fetch, parse, enrich) a batch of large messages is never held whole.
     public var batchSize: Int
+    /// Over a link, how long a batch of fewer than ``batchSize`` inputs waits for more before it
+    /// is handled (zero: it is handled at once). For a stage whose work a batch costs about the
+    /// same for one input as for many: the store, which commits (and syncs) once a batch. A
+    /// filter never waits: it reads on while input is there (``FilterRunner``).
+    public var batchWait: Duration = .zero
     /// Tries per message for retryable failures before it is dead-lettered.
     public var maxAttempts: Int
     /// The delay before the first retry; doubled each time, up to ``maxBackoffMs``.

@@ -20,6 +20,7 @@ struct UnitFlagTests {
             (["parse", "--window-bytes", "10"], "--window-bytes must be within 1KiB…1GiB, not 10 bytes"),
             (["parse", "--window-bytes", "3GiB"], "--window-bytes must be within 1KiB…1GiB, not 3GiB"),
             (["store", "--busy-timeout=-1s"], "is not a duration"),
+            (["store", "--batch-wait", "1h"], "--batch-wait must be within 0s…10s, not 1h"),
             (["call", "unix:/nowhere.sock", "--timeout", "1e300"], "--timeout"),
         ])
     func refused(arguments: [String], message: String) async throws {

@@ -25,6 +25,30 @@ struct WorkQueueTests {
         #expect(await second == nil)
     }
 
+    @Test("a gathering take ends as soon as a full batch is there, not when its hour is up", .timeLimit(.minutes(1)))
+    func gatheringEndsWhenFull() async {
+        let queue = WorkQueue<Int>()
+        async let batch = queue.take(max: 10, gathering: .seconds(3600))
+        queue.push([0, 1, 2])
+        queue.push(Array(3..<7))
+        queue.push(Array(7..<12))
+        #expect(await batch == Array(0..<10))
+        #expect(await queue.take(max: 10) == [10, 11])
+    }
+
+    @Test("a gathering take hands over what came once its time is up; a close ends it at once", .timeLimit(.minutes(1)))
+    func gatheringEndsInTime() async {
+        let queue = WorkQueue<Int>()
+        queue.push([0, 1, 2])
+        #expect(await queue.take(max: 10, gathering: .milliseconds(5)) == [0, 1, 2])
+
+        async let closed = queue.take(max: 10, gathering: .seconds(3600))
+        queue.push([3, 4])
+        queue.close()
+        #expect(await closed == [3, 4])
+        #expect(await queue.take(max: 10, gathering: .seconds(3600)) == nil)
+    }
+
     @Test("a push after the queue closed is dropped and counted, never left where no take will find it")
     func pushAfterClose() async {
         let queue = WorkQueue<Int>()

@@ -34,8 +34,9 @@ extension LinkRunner {
 
     func work(_ downstream: any Downstream) async {
         let batchSize = processor.configuration.batchSize
+        let batchWait = processor.configuration.batchWait
         let tap = parts.withLock { $0.tap }
-        while let taken = await queue.take(max: batchSize) {
+        while let taken = await queue.take(max: batchSize, gathering: batchWait) {
             var jobs = taken.filter { !($0.origin?.isAbandoned ?? false) }
             if let deadLetterLog, jobs.contains(where: { !$0.isCapturedInput && $0.replyTo == nil }) {
                 // Error records made here for lines that could not be read go to the dead-letter

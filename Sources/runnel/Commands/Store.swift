@@ -47,6 +47,16 @@ struct Store: AsyncParsableCommand, StageOptionGroups {
 
     static let defaultBusyTimeout = TimeSpan(SQLiteStoreConfiguration.defaultBusyTimeout)
 
+    @Option(
+        name: .customLong("batch-wait"),
+        help: .value(
+            "Over a link, let a batch of fewer than --batch messages wait this long for more before it is stored: one commit (and disk sync) for many articles; 0 stores each batch at once.",
+            default: Self.defaultBatchWait, example: "100ms", valueName: "duration"),
+        transform: TimeSpan.argument("--batch-wait", range: .zero ... .seconds(10)))
+    var batchWait = Self.defaultBatchWait
+
+    static let defaultBatchWait = TimeSpan.milliseconds(20)
+
     @OptionGroup(title: "Input") var input: InputOptions
     @OptionGroup(title: "Input") var stream: StreamOptions
     @OptionGroup(title: "Output") var output: OutputOptions
@@ -92,8 +102,10 @@ struct Store: AsyncParsableCommand, StageOptionGroups {
                 throw ExitStatus(error).exitCode
             }
         }
+        var options = runtime
+        options.batchWait = batchWait.duration
         do {
-            try await runStage(stage, options: runtime)
+            try await runStage(stage, options: options)
         } catch {
             await stage.close()
             throw error

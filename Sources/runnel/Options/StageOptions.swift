@@ -287,6 +287,8 @@ struct StageOptions {
     var capture: CaptureFlags
     var rotation: CaptureRotationOptions
     var supervised: SupervisedOptions
+    /// ``RunnerConfiguration/batchWait``: a command's own option (the store's `--batch-wait`).
+    var batchWait: Duration = .zero
 
     var tls: TLSSettings { TLSSettings(trust: trust, listener: listener, client: client) }
 
@@ -305,6 +307,7 @@ struct StageOptions {
             batchSize: output.batch, maxAttempts: failures.maxAttempts, deadLetterPath: failures.deadLetter,
             zstdOutput: compression.zstd || (output.to.hasPrefix("file:") && output.to.hasSuffix(".zst")),
             zstdLevel: compression.level, limits: stream.limits, verbose: observability.verbose)
+        configuration.batchWait = batchWait
         capture.apply(to: &configuration, rotation: rotation)
         return configuration
     }
