@@ -165,28 +165,50 @@ extension SQLiteArticleStore {
         ).execute(arguments: [id, version, contentHash, fingerprint, now])
     }
 
+    /// The article's links, and its entities and keywords when it is enriched: a real page's
+    /// article has a hundred or more, each bound straight through SQLite (``SQLiteRowInsert``).
     static func insertChildren(id: Int64, _ article: ArticleParsed, enrichment: StoredArticle.Enrichment?, in db: Database) throws {
         if let enrichment { try insertEnrichmentChildren(id: id, enrichment, in: db) }
-        let link = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO links (article_id, kind, position, title, url) VALUES (?, ?, ?, ?, ?)")
+        let link = try SQLiteRowInsert(
+            "INSERT OR IGNORE INTO links (article_id, kind, position, title, url) VALUES (?, ?, ?, ?, ?)", in: db)
         for (position, related) in article.related.enumerated() {
-            try link.execute(arguments: [id, "related", position, related.title, related.url])
+            try link.run { row in
+                row.bind(id)
+                row.bind("related")
+                row.bind(position)
+                row.bind(related.title)
+                row.bind(related.url)
+            }
         }
         for (position, url) in article.outlinks.enumerated() {
-            try link.execute(arguments: [id, "outlink", position, nil, url])
+            try link.run { row in
+                row.bind(id)
+                row.bind("outlink")
+                row.bind(position)
+                row.bind(nil as String?)
+                row.bind(url)
+            }
         }
     }
 
     static func insertEnrichmentChildren(id: Int64, _ enrichment: StoredArticle.Enrichment, in db: Database) throws {
-        let entity = try db.cachedStatement(
-            sql: "INSERT INTO entities (article_id, text, kind, count, first) VALUES (?, ?, ?, ?, ?)")
+        let entity = try SQLiteRowInsert("INSERT INTO entities (article_id, text, kind, count, first) VALUES (?, ?, ?, ?, ?)", in: db)
         for e in enrichment.entities {
-            try entity.execute(arguments: [id, e.text, e.kind, e.count, e.first])
+            try entity.run { row in
+                row.bind(id)
+                row.bind(e.text)
+                row.bind(e.kind)
+                row.bind(e.count)
+                row.bind(e.first)
+            }
         }
-        let keyword = try db.cachedStatement(
-            sql: "INSERT OR IGNORE INTO keywords (article_id, position, keyword) VALUES (?, ?, ?)")
+        let keyword = try SQLiteRowInsert("INSERT OR IGNORE INTO keywords (article_id, position, keyword) VALUES (?, ?, ?)", in: db)
         for (position, k) in enrichment.keywords.enumerated() {
-            try keyword.execute(arguments: [id, position, k])
+            try keyword.run { row in
+                row.bind(id)
+                row.bind(position)
+                row.bind(k)
+            }
         }
     }
 
