@@ -111,7 +111,7 @@ public final class FilterRunner<S: Stage>: Sendable {
             var undecodable: [Envelope] = []
             var refusal: RunnelError?
             var now = ClockReading.now
-            /// The bytes of the lines decoded for this batch.
+            /// The bytes of the lines decoded this round.
             var held = 0
             func take(_ event: LineEvent) {
                 switch event {
