@@ -28,7 +28,7 @@ struct SQLiteRowInsert {
         sqlite3_reset(handle)
         var values = Values(handle: handle)
         bind(&values)
-        precondition(values.next - 1 == sqlite3_bind_parameter_count(handle), "bound \(values.next - 1) values for \(statement.sql)")
+        assert(values.next - 1 == sqlite3_bind_parameter_count(handle), "bound \(values.next - 1) values for \(statement.sql)")
         // A value SQLite refuses (SQLITE_TOOBIG) fails the row before it is stepped.
         let code = values.failure == SQLITE_OK ? sqlite3_step(handle) : values.failure
         sqlite3_reset(handle)
