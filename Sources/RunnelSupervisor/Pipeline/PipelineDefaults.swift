@@ -82,9 +82,12 @@ public enum PipelineDefaults {
                 lines.append(table)
             }
             let assignment = "\(key.key) = \(key.value)"
+            // Padded by hand: Foundation's `padding(toLength:)` bridges to NSString, and this text
+            // is made at every start of every command (it is part of `runnel run --help`).
             lines.append(
                 key.meaning.isEmpty
-                    ? assignment : assignment.padding(toLength: max(assignment.count + 1, 32), withPad: " ", startingAt: 0) + "# \(key.meaning)")
+                    ? assignment
+                    : assignment + String(repeating: " ", count: max(1, 32 - assignment.count)) + "# \(key.meaning)")
         }
         return lines.joined(separator: "\n")
     }
