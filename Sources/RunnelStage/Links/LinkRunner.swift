@@ -239,7 +239,7 @@ public final class LinkRunner<S: Stage>: Sendable {
             var line = statistics.summary(stage: name)
             if line.hasPrefix(name + ": ") { line.removeFirst(name.count + 2) }
             if unsent > 0 { line += "; \(unsent) of them never sent" }
-            if unacked > 0 { line += "; \(unacked) outputs never acked by \(options.to)" }
+            if unacked > 0 { line += "; \(unacked == 1 ? "1 output" : "\(unacked) outputs") never acked by \(options.to)" }
             logger.log(level: unacked > 0 ? .warning : .info, "\(line)")
         }
         let reason = parts.withLock { p -> RunnelError? in

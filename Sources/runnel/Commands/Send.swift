@@ -61,7 +61,7 @@ struct Send: AsyncParsableCommand {
             return link
         }
         if unacked > 0 {
-            Logger(stage: "send").error("\(unacked) messages were not acked by \(endpoint)")
+            Logger(stage: "send").error("\(unacked == 1 ? "1 message was" : "\(unacked) messages were") not acked by \(endpoint)")
             throw ExitStatus.unavailable.exitCode
         }
     }
