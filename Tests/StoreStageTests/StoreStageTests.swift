@@ -188,37 +188,3 @@ import Testing
         #expect(file == StoreStage.service)
     }
 }
-
-@Suite struct ConcurrentWriterTests {
-    @Test func twoStoresWritingTheSameArticlesAtOnceStoreEachOnce() async throws {
-        let dir = try TemporaryDirectory()
-        let path = dir.path("news.sqlite")
-        let a = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path, busyTimeout: .seconds(10)))
-        let b = try SQLiteArticleStore(SQLiteStoreConfiguration(path: path, busyTimeout: .seconds(10)))
-        let items = (0..<200).map { i in
-            StoreItem.parsed(Fixture.parsed(url: "https://example.vn/\(i)", canonical: nil), messageID: "\(i)")
-        }
-        let batches = stride(from: 0, to: items.count, by: 20).map { Array(items[$0..<min($0 + 20, items.count)]) }
-
-        let actions = try await withThrowingTaskGroup(of: [StoreResult].self) { group in
-            for store in [a, b] {
-                group.addTask {
-                    var results: [StoreResult] = []
-                    for batch in batches { results += try await store.upsert(batch) }
-                    return results
-                }
-            }
-            var all: [ArticleStored.Action] = []
-            for try await results in group {
-                for case let .stored(stored) in results { all.append(stored.action) }
-            }
-            return all
-        }
-
-        #expect(actions.filter { $0 == .inserted }.count == 200)
-        #expect(actions.filter { $0 == .unchanged }.count == 200)
-        #expect(try count("articles", in: path) == 200)
-        #expect(try count("versions", in: path) == 200)
-        #expect(try await a.search(SearchQuery("Matxcova"), limit: 500).count == 200)
-    }
-}
