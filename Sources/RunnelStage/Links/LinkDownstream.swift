@@ -313,9 +313,10 @@ actor LinkDownstream: Downstream {
 
     /// Stops trying: says why, wakes whoever waits for room or acks, and tells the runner.
     private func giveUp(_ error: RunnelError, after refusals: Int) {
+        let times = refusals == 1 ? "once" : "\(refusals) times in a row"
+        let unacked = window.count == 1 ? "the 1 message not acked is" : "the \(window.count) messages not acked are"
         let reason = RunnelError(
-            error.code,
-            "\(endpoint) refused the link \(refusals) times in a row (\(error.message)); giving up, the \(window.count) messages not acked are left to be delivered again",
+            error.code, "\(endpoint) refused the link \(times) (\(error.message)); giving up, \(unacked) left to be delivered again",
             cause: error)
         logger.error("\(reason.code.name): \(reason.message)")
         giveUp(reason)
