@@ -16,9 +16,11 @@ import Darwin
 ///
 /// ``append(_:)`` never blocks and never fails: the batch goes to a queue that a writer thread
 /// drains. When the queue would hold more than ``CaptureOptions/queueBytes`` (the disk does not
-/// keep up), or a write fails (a full disk, any error), capture **stops**: the log keeps the
-/// prefix written so far, later messages are counted as dropped, and ``status`` says why. The
-/// link goes on as if nothing happened.
+/// keep up), capture **stops** taking batches: those already queued are still written, later
+/// ones are counted as dropped. When a write fails (a full disk, any error), capture stops at
+/// once: the log keeps the prefix written so far and the rest is counted as dropped. Either way
+/// the log is a whole prefix of what was appended, ``status`` says why, and the link goes on as
+/// if nothing happened.
 ///
 /// Opening a log that already has files repairs the last one (a writer killed mid-frame leaves a
 /// torn tail, cut back to the last whole frame, see ``warnings``) and begins the next number.
@@ -40,6 +42,8 @@ public final class CaptureLogWriter: Sendable {
         var status: CaptureStatus
         var queuedBytes = 0
         var closed = false
+        /// A write failed: the file is abandoned, and batches queued behind it are not written.
+        var failed = false
     }
 
     private let state: Mutex<State>
@@ -134,9 +138,12 @@ public final class CaptureLogWriter: Sendable {
         }
         guard accepted else { return }
         queue.async { [self] in
-            let stopped = state.withLock { $0.status.stopped != nil }
+            // A batch accepted before the queue filled is written whatever came after it (the log
+            // stays a prefix, and what is written does not depend on when this thread got to run);
+            // after a failed write nothing more is.
+            let failed = state.withLock { $0.failed }
             let result: Result<Void, RunnelError>
-            if stopped {
+            if failed {
                 result = .success(())
             } else {
                 do throws(RunnelError) {
@@ -149,7 +156,7 @@ public final class CaptureLogWriter: Sendable {
             state.withLock { s in
                 s.queuedBytes -= size
                 switch result {
-                case .success where stopped:
+                case .success where failed:
                     s.status.dropped += count
                 case .success:
                     s.status.messages = worker.messages
@@ -157,6 +164,7 @@ public final class CaptureLogWriter: Sendable {
                     s.status.files = worker.filesBegun
                     s.status.file = worker.currentPath
                 case let .failure(error):
+                    s.failed = true
                     s.status.stopped = Self.reason(error)
                     s.status.error = "\(error.code.name): \(error.message)"
                     s.status.dropped += count
