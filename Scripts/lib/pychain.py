@@ -9,6 +9,7 @@ JSON lines over Unix sockets, decoding and re-encoding every line with orjson.
 import os
 import socket
 import sys
+import time
 
 import orjson
 import zstandard
@@ -27,9 +28,18 @@ def listen(path):
 
 
 def connect(path):
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.connect(path)
-    return s
+    """Connects to the next stage, which may have bound its socket and not yet called listen()."""
+    deadline = time.monotonic() + 10
+    while True:
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(path)
+            return s
+        except (ConnectionRefusedError, FileNotFoundError):
+            s.close()
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def lines_from(conn):

@@ -115,6 +115,30 @@ struct CaptureCommandTests {
         #expect(relay.stderr.contains("stopped: disk full"), "\(relay.stderr)")
     }
 
+    @Test("a capture whose file hits its size limit mid-frame is cut back to whole frames: the log reads clean")
+    func writeCutShort() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        // Bodies that do not compress, 2 KiB each: a batch of 16 is a ~32 KiB frame, and the file
+        // limit (ulimit -f, with SIGXFSZ ignored so that the write fails with EFBIG instead of
+        // killing the process) falls inside one of them.
+        var generator = SystemRandomNumberGenerator()
+        let lines = (0..<2000).map { i -> String in
+            let blob = Data((0..<1536).map { _ in UInt8.random(in: 0...255, using: &generator) }).base64EncodedString()
+            return #"{"id":"m\#(i)","type":"test.blob","ts":"2026-01-01T00:00:00Z","attempt":1,"body":{"blob":"\#(blob)"}}"#
+        }
+        let log = dir.appendingPathComponent("out.jsonl.zst").path
+        let relay = try await RunnelProcess.shell(
+            "trap '' XFSZ; ulimit -f 1000; exec \"$RUNNEL\" relay --capture-out '\(log)' --batch 16", stdin: data(lines))
+        #expect(relay.status == 0, "the stage goes on: \(relay.stderr)")
+        #expect(relay.stdoutLines.count == 2000)
+        #expect(relay.stderr.contains("stopped: write error"), "\(relay.stderr)")
+        let read = try await RunnelProcess.run(["cat", log])
+        #expect(read.status == 0, "no torn frame at the end: \(read.stderr)")
+        #expect(!read.stderr.contains("DATA_LOSS"), "\(read.stderr)")
+        let kept = read.stdoutLines.count
+        #expect(kept > 0 && kept < 2000, "the frames written before the limit: \(kept)")
+    }
+
     @Test("--capture-in and --capture-out on a stage record its inputs as received and outputs as sent")
     func stageCapture() async throws {
         let dir = try RunnelProcess.temporaryDirectory()

@@ -314,10 +314,13 @@ actor LinkDownstream: Downstream {
     /// Stops trying: says why, wakes whoever waits for room or acks, and tells the runner.
     private func giveUp(_ error: RunnelError, after refusals: Int) {
         let times = refusals == 1 ? "once" : "\(refusals) times in a row"
-        let unacked = window.count == 1 ? "the 1 message not acked is" : "the \(window.count) messages not acked are"
-        let reason = RunnelError(
-            error.code, "\(endpoint) refused the link \(times) (\(error.message)); giving up, \(unacked) left to be delivered again",
-            cause: error)
+        let left =
+            switch window.count {
+            case 0: "nothing is waiting to be acked"
+            case 1: "the 1 message not acked is left to be delivered again"
+            case let count: "the \(count) messages not acked are left to be delivered again"
+            }
+        let reason = RunnelError(error.code, "\(endpoint) refused the link \(times) (\(error.message)); giving up, \(left)", cause: error)
         logger.error("\(reason.code.name): \(reason.message)")
         giveUp(reason)
         onRefused(reason)

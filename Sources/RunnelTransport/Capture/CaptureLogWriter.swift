@@ -16,11 +16,12 @@ import Darwin
 ///
 /// ``append(_:)`` never blocks and never fails: the batch goes to a queue that a writer thread
 /// drains. When the queue would hold more than ``CaptureOptions/queueBytes`` (the disk does not
-/// keep up), capture **stops** taking batches: those already queued are still written, later
-/// ones are counted as dropped. When a write fails (a full disk, any error), capture stops at
-/// once: the log keeps the prefix written so far and the rest is counted as dropped. Either way
-/// the log is a whole prefix of what was appended, ``status`` says why, and the link goes on as
-/// if nothing happened.
+/// keep up), capture **stops** taking batches: those already queued are still written (until
+/// ``close()``, which drops what a stopped capture still has queued), later ones are counted as
+/// dropped. When a write fails (a full disk, any error), capture stops at once: the frame it was
+/// writing is cut off, and the rest is counted as dropped. Either way the log is a prefix of what
+/// was appended, in whole frames, ``status`` says why, and the link goes on as if nothing
+/// happened.
 ///
 /// Opening a log that already has files repairs the last one (a writer killed mid-frame leaves a
 /// torn tail, cut back to the last whole frame, see ``warnings``) and begins the next number.
@@ -41,7 +42,10 @@ public final class CaptureLogWriter: Sendable {
     private struct State {
         var status: CaptureStatus
         var queuedBytes = 0
+        /// No more appends (``close()`` began).
         var closed = false
+        /// The file is closed and the index written.
+        var finished = false
         /// A write failed: the file is abandoned, and batches queued behind it are not written.
         var failed = false
     }
@@ -73,7 +77,7 @@ public final class CaptureLogWriter: Sendable {
     deinit {
         // Queued batches hold the writer, so none is left by now: close the file here, not through
         // the queue (the last release may happen on it).
-        if !state.withLock({ $0.closed }) { worker.close() }
+        if !state.withLock({ $0.finished }) { worker.close() }
     }
 
     /// Captures a batch of data messages (one frame). Never blocks.
@@ -94,15 +98,23 @@ public final class CaptureLogWriter: Sendable {
     /// What has been captured, and whether and why capture stopped.
     public var status: CaptureStatus { state.withLock { $0.status } }
 
-    /// Waits until everything queued is written, closes the file and writes the index. Later
-    /// appends are dropped (and counted).
+    /// Waits until everything queued is written (what a stopped capture still has queued is
+    /// dropped instead, and counted), closes the file and writes the index. Later appends are
+    /// dropped (and counted).
     public func close() {
+        beginClosing()
         let first = state.withLock { s -> Bool in
-            defer { s.closed = true }
-            return !s.closed
+            defer { s.finished = true }
+            return !s.finished
         }
         guard first else { return }
         queue.sync { worker.close() }
+    }
+
+    /// The first step of ``close()``: appends are refused from now on, and a stopped capture's
+    /// queued batches are skipped instead of written.
+    func beginClosing() {
+        state.withLock { $0.closed = true }
     }
 
     /// ``close()`` without blocking a task's thread.
@@ -121,57 +133,65 @@ public final class CaptureLogWriter: Sendable {
     // MARK: The queue
 
     private func enqueue(_ batch: Worker.Batch, size: Int, count: Int) {
-        let accepted = state.withLock { s -> Bool in
+        state.withLock { s in
             if s.closed || s.status.stopped != nil {
                 s.status.dropped += count
-                return false
+                return
             }
             if s.queuedBytes > 0 && s.queuedBytes + size > options.queueBytes {
                 s.status.stopped = "queue full"
                 s.status.error =
                     "RESOURCE_EXHAUSTED: \(s.queuedBytes + size) bytes waiting to be written, over the limit of \(options.queueBytes) (the disk did not keep up with the link; capture stopped so the link is not slowed down)"
                 s.status.dropped += count
-                return false
+                return
             }
             s.queuedBytes += size
-            return true
+            // Put on the queue under the lock: a `close()` that begins after this batch was taken
+            // finds it queued ahead of the file's closing.
+            queue.async { [self] in write(batch, size: size, count: count) }
         }
-        guard accepted else { return }
-        queue.async { [self] in
-            // A batch accepted before the queue filled is written whatever came after it (the log
-            // stays a prefix, and what is written does not depend on when this thread got to run);
-            // after a failed write nothing more is.
-            let failed = state.withLock { $0.failed }
-            let result: Result<Void, RunnelError>
-            if failed {
+    }
+
+    /// On the writer's queue: writes a batch the queue took. A batch taken before the queue
+    /// filled is written whatever came after it, so what the log holds does not depend on when
+    /// this thread got to run; it is skipped (and counted as dropped) after a failed write, and
+    /// once capture has stopped and is being closed, so that a stop never lengthens a stage's
+    /// shutdown. Either way the log stays a prefix.
+    private func write(_ batch: Worker.Batch, size: Int, count: Int) {
+        let skip = state.withLock { $0.failed || ($0.closed && $0.status.stopped != nil) }
+        let result: Result<Void, RunnelError>
+        if skip {
+            result = .success(())
+        } else {
+            do throws(RunnelError) {
+                try worker.write(batch)
                 result = .success(())
-            } else {
-                do throws(RunnelError) {
-                    try worker.write(batch)
-                    result = .success(())
-                } catch {
-                    result = .failure(error)
-                }
+            } catch {
+                result = .failure(error)
             }
-            state.withLock { s in
-                s.queuedBytes -= size
-                switch result {
-                case .success where failed:
-                    s.status.dropped += count
-                case .success:
-                    s.status.messages = worker.messages
-                    s.status.bytes = worker.bytes
-                    s.status.files = worker.filesBegun
-                    s.status.file = worker.currentPath
-                case let .failure(error):
-                    s.failed = true
+        }
+        state.withLock { s in
+            s.queuedBytes -= size
+            switch result {
+            case .success where skip:
+                s.status.dropped += count
+            case .success:
+                s.status.messages = worker.messages
+                s.status.bytes = worker.bytes
+                s.status.files = worker.filesBegun
+                s.status.file = worker.currentPath
+            case let .failure(error):
+                s.failed = true
+                // The first reason stands (a full queue, then a write error behind it): stderr
+                // reported it once, and the status says the same.
+                if s.status.stopped == nil {
                     s.status.stopped = Self.reason(error)
                     s.status.error = "\(error.code.name): \(error.message)"
-                    s.status.dropped += count
                 }
+                s.status.dropped += count
             }
-            if case .failure = result { worker.abandon() }
         }
+        if case .failure = result { worker.abandon() }
     }
 
     /// The short reason `runnel status` shows.
@@ -244,7 +264,14 @@ extension CaptureLogWriter {
             }
             let raw = encoder.pendingCount
             let frame = try encoder.flush(endFrame: true)
-            try writeAll(frame)
+            // A write that fails partway (ENOSPC) leaves part of a frame: cut back to where it began.
+            let start = lseek(fd, 0, SEEK_END)
+            do throws(RunnelError) {
+                try writeAll(frame)
+            } catch {
+                if start >= 0 { _ = ftruncate(fd, start) }
+                throw error
+            }
             messages += count
             bytes += frame.count
             let now = Self.clock()

@@ -129,6 +129,14 @@ struct CaptureWriterTests {
                 if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { return bytes }
             }
         }
+        // Everything the queue took is written as the disk catches up (`close()` right away would
+        // drop what a stopped capture still has queued: a stop never lengthens a shutdown).
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                writer.flush()
+                done.resume()
+            }
+        }
         await writer.close()
         let bytes = await drained.value
         close(fifo)
@@ -139,6 +147,47 @@ struct CaptureWriterTests {
         // took is written, however far the writer thread had got when the queue filled (it
         // used to drop them, and under load wrote nothing at all).
         #expect(status.dropped == stopped.dropped, "queued before the stop, written after it: \(stopped) then \(status)")
+        var ids: [String] = []
+        let decoder = StreamDecoder()
+        try decoder.feed(bytes) { event in
+            if case let .line(line, _) = event, case let .data(envelope) = try WireLine(line: line) { ids.append(envelope.id) }
+        }
+        try decoder.finish { _ in }
+        #expect(ids == (0..<status.messages).map { "m\($0)" }, "a prefix, without gaps")
+    }
+
+    @Test("closing a capture that stopped drops what it still has queued: a stop never lengthens a shutdown")
+    func closeAfterStop() async throws {
+        let dir = try CaptureFixtures.directory()
+        let path = dir + "/stalled.000001.jsonl.zst"
+        #expect(mkfifo(path, 0o600) == 0)
+        let fifo = open(path, O_RDONLY | O_NONBLOCK)
+        #expect(fifo >= 0)
+        let writer = try CaptureLogWriter(path: dir + "/stalled.jsonl.zst", options: CaptureOptions(queueBytes: 256 << 10))
+        for batch in 0..<200 {
+            writer.append((0..<10).map { CaptureFixtures.message(batch * 10 + $0) })
+        }
+        let stopped = writer.status
+        try #require(stopped.stopped == "queue full", "\(stopped)")
+        // Closing begins while the queue still holds what it took (the writer thread is stuck in
+        // its first write, or has not begun); then the disk lets the write in progress finish.
+        writer.beginClosing()
+        let closing = Task.detached { await writer.close() }
+        _ = fcntl(fifo, F_SETFL, 0)
+        let drained = Task.detached { () -> [UInt8] in
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
+                if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { return bytes }
+            }
+        }
+        await closing.value
+        let bytes = await drained.value
+        close(fifo)
+        let status = writer.status
+        #expect(status.messages + status.dropped == 2000, "every message is written or counted: \(status)")
+        #expect(status.dropped > stopped.dropped, "what was queued at the close is dropped, not written: \(stopped) then \(status)")
         var ids: [String] = []
         let decoder = StreamDecoder()
         try decoder.feed(bytes) { event in
