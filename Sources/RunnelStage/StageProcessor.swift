@@ -197,9 +197,9 @@ public struct StageProcessor<S: Stage>: Sendable {
     /// An `error` record for a message that failed here.
     public func errorRecord(_ error: RunnelError, for message: Envelope, attempts: Int = 1) -> Envelope {
         let url = Self.url(of: message)
-        let record = ErrorRecord(
-            error: error, stage: stage.service.name, attempt: message.attempt + attempts - 1, url: url,
-            original: message)
+        var counted = message  // the attempts made here counted on from the message's, to Int.max at most
+        counted.countAttempts(attempts - 1)
+        let record = ErrorRecord(error: error, stage: stage.service.name, attempt: counted.attempt, url: url, original: message)
         let body = (try? RawJSON(encoding: record)) ?? .emptyObject
         var envelope = message.derive(type: MessageType.error, body: body)
         envelope.deadlineMs = nil

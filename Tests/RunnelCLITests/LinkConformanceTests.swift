@@ -214,8 +214,12 @@ struct LinkConformanceTests {
         #expect(!out.contains("\"error\""), "the record went to the dead-letter log only: \(out)")
     }
 
-    @Test("the output side answers health and describe; a nacked message comes back with attempt counting up, and the final record names the receiver", .timeLimit(.minutes(1)))
-    func outputSide() async throws {
+    /// From 1, and from near `Int.max`: a peer may send any attempt up to it, and counting one
+    /// more must stop there, not trap (the relay used to crash).
+    @Test(
+        "the output side answers health and describe; a nacked message comes back with attempt counting up, and the final record names the receiver",
+        .timeLimit(.minutes(1)), arguments: [1, Int.max - 2])
+    func outputSide(firstAttempt: Int) async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let downPath = dir.appendingPathComponent("down.sock").path
         let listener = try await LinkListener.bind(.unix(path: downPath))
@@ -241,26 +245,29 @@ struct LinkConformanceTests {
         }
         defer { listener.close(); serving.cancel() }
         let input = dir.appendingPathComponent("in.jsonl")
-        try (Self.message("m1").jsonLine + "\n").write(to: input, atomically: true, encoding: .utf8)
+        var first = Self.message("m1")
+        first.attempt = firstAttempt
+        try (first.jsonLine + "\n").write(to: input, atomically: true, encoding: .utf8)
         let relay = try BackgroundProcess(
             ["relay", "--listen", "-", "--to", "unix:" + downPath, "--dead-letter", dir.appendingPathComponent("dead.jsonl.zst").path,
              "--finish-timeout", "20s"],
             in: dir, name: "relay", stdin: input)
         defer { relay.signal(SIGKILL) }
-        _ = await relay.wait(timeout: .seconds(30))
-        #expect(!relay.isRunning, "the message was dead-lettered, so the input is done: \(relay.stderr)")
+        let status = await relay.wait(timeout: .seconds(30))
+        #expect(status == 0, "the message was dead-lettered, so the input is done: \(relay.stderr)")
 
         let observed = seen.withLock { $0 }
-        #expect(observed.attempts == [1, 2, 3, 4, 5], "each redelivery after a retryable nack counts up")
+        let expected = (0..<5).map { more in firstAttempt.addingReportingOverflow(more).overflow ? Int.max : firstAttempt + more }
+        #expect(observed.attempts == expected, "each redelivery after a retryable nack counts up, to Int.max at most")
         #expect(observed.health == .serving)
         #expect(observed.service?.name == "relay")
         let dead = try Self.decode(Data(contentsOf: dir.appendingPathComponent("dead.jsonl.zst")))
-        let envelope = try #require(dead.compactMap { if case let .data(e) = $0 { e } else { nil } }.first)
+        let envelope = try #require(dead.compactMap { if case let .data(e) = $0 { e } else { nil } }.first, "\(dead) \(relay.stderr)")
         let record = try envelope.body.decode(ErrorRecord.self)
         #expect(record.stage == "refuser", "the stage that refused it (PROTOCOL.md 7.5)")
         #expect(record.message == "busy, try later", "the receiver's message as it is")
         #expect(record.code == .unavailable)
-        #expect(record.attempt == 5)
+        #expect(record.attempt == expected.last, "the record counts the deliveries made")
         #expect(envelope.parent == "m1")
     }
 

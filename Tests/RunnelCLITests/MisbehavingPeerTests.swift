@@ -102,6 +102,32 @@ struct MisbehavingPeerTests {
     }
 }
 
+extension MisbehavingPeerTests {
+    @Test("a stage reading a file whose next stage never acks, sent SIGTERM while it waits for room, exits within --drain-timeout", .timeLimit(.minutes(1)))
+    func streamDrainIsBounded() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let stuck = try SilentListener(path: dir.appendingPathComponent("stuck.sock").path)  // accepts, never answers
+        defer { stuck.close() }
+        // 3 MB of lines: the first read (1 MiB) goes through alone, past the 1,024 messages that
+        // may be in flight; the next waits for room that the stuck next stage never gives back.
+        let input = dir.appendingPathComponent("in.jsonl")
+        let line = Envelope(id: "m", type: "x", body: RawJSON(validated: Array(#"{"pad":"\#(String(repeating: "p", count: 80))"}"#.utf8))).jsonLine
+        try String(repeating: line + "\n", count: 30_000).write(to: input, atomically: true, encoding: .utf8)
+        let relay = try BackgroundProcess(
+            ["relay", "--listen", "file:" + input.path, "--to", "unix:" + dir.appendingPathComponent("stuck.sock").path,
+             "--drain-timeout", "1s", "--stats-file", dir.appendingPathComponent("stats.json").path],
+            in: dir, name: "relay")
+        defer { relay.signal(SIGKILL) }
+        #expect(await eventually(timeout: .seconds(20)) { received(dir.appendingPathComponent("stats.json")) > 0 })
+
+        relay.signal(SIGTERM)
+        let started = ContinuousClock.now
+        _ = await relay.wait(timeout: .seconds(20))
+        #expect(!relay.isRunning, "the drain ended: the reader's wait for room ended with it: \(relay.stderr)")
+        #expect(started.duration(to: .now) < .seconds(15), "within the drain timeout (1s), not never")
+    }
+}
+
 /// The `received` count in a stage's `--stats-file`; 0 while the file is missing or half-written.
 private func received(_ statsFile: URL) -> Int {
     struct Counts: Decodable { var received: Int }

@@ -76,6 +76,13 @@ public struct Envelope: Sendable, Hashable {
         set { unique().attempt = newValue }
     }
 
+    /// Counts `more` deliveries into ``attempt``, stopping at `Int.max`: a peer may send any
+    /// attempt up to it, and one more must not trap.
+    public mutating func countAttempts(_ more: Int) {
+        let (sum, overflow) = attempt.addingReportingOverflow(max(more, 0))
+        attempt = overflow ? .max : sum
+    }
+
     /// Time budget left in milliseconds, relative (as gRPC's timeout). `nil` means no deadline.
     public var deadlineMs: Int64? {
         get { storage.deadlineMs }

@@ -395,7 +395,7 @@ actor LinkDownstream: Downstream {
             wakeSpace()
         case let .control(.nack(nack)):
             // Offered again with `attempt` + 1 (PROTOCOL.md §7.5); a resend after a reconnect keeps it.
-            switch window.nack(seq: nack.seq, retryable: nack.code.isRetryable, again: { $0.envelope.attempt += 1 }) {
+            switch window.nack(seq: nack.seq, retryable: nack.code.isRetryable, again: { $0.envelope.countAttempts(1) }) {
             case .resend?:
                 pump()
             case let .deadLetter(message, deliveries)?:

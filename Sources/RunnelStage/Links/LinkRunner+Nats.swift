@@ -106,7 +106,7 @@ extension LinkRunner {
                         throw RunnelError(.invalidArgument, "a control message on a JetStream subject; only data messages belong there")
                     }
                     envelope.seq = nil
-                    envelope.attempt += max(message.deliveries - 1, 0)
+                    envelope.countAttempts(message.deliveries - 1)
                     let redelivery = Redelivery(
                         delivery: max(message.deliveries, 1),
                         retryLater: { delay in

@@ -16,12 +16,19 @@ extension LinkRunner {
         let box = InputBox(input)
         var decoder = StreamDecoder(limits: processor.configuration.limits)
         let limit = InFlightLimit(options.outputCapacity)
+        // A drain ends a wait for room: the messages of a stuck next stage, dropped by the drain,
+        // never give theirs back, and the reader would wait for ever (it pushes into the closed
+        // queue instead, and what that drops is counted as unsent).
+        draining.onRaise { limit.cancel() }
         let skip = cursor?.start ?? 0
         if skip > 0 { logger.info("resuming after line \(skip) (cursor \(cursor!.path))") }
-        /// Called when the input line `index` (0-based) is done end to end.
+        /// Called when the input line `index` (0-based), a job, is done end to end.
         func lineDone(_ index: Int) -> @Sendable () -> Void {
             { limit.release(); cursor?.complete(index) }
         }
+        /// A line that is no job (a comment, a hello, a control line): done at once, and it took
+        /// no room in flight.
+        func skipped(_ index: Int) { cursor?.complete(index) }
         let service = processor.stage.service
         let localHello = Hello(stage: service.name, accepts: service.accepts, emits: service.emits)
         let io = DispatchQueue(label: "runnel.link.input")
@@ -56,7 +63,7 @@ extension LinkRunner {
                     let index = number - 1
                     guard index >= skip else { return }
                     if let first = bytes.first(where: { $0 != 0x20 && $0 != 0x09 }), first == UInt8(ascii: "#") {
-                        lineDone(index)()  // a comment in a URL list
+                        skipped(index)  // a comment in a URL list
                         return
                     }
                     do throws(RunnelError) {
@@ -68,9 +75,9 @@ extension LinkRunner {
                             do throws(RunnelError) { try Handshake.checkStreamHello(writer, reader: localHello) } catch {
                                 refusal = refusal ?? error.at(.line(number))
                             }
-                            lineDone(index)()
+                            skipped(index)
                         case .control:
-                            lineDone(index)()
+                            skipped(index)
                         }
                     } catch {
                         // A line that is not a message may still be one for this stage (fetch: a bare URL).
@@ -276,6 +283,8 @@ final class InFlightLimit: Sendable {
         var available: Int
         var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
         let capacity: Int
+        /// No more waiting: a drain began.
+        var cancelled = false
     }
 
     private let state: Mutex<State>
@@ -289,7 +298,7 @@ final class InFlightLimit: Sendable {
         await withCheckedContinuation { continuation in
             let now = state.withLock { s -> Bool in
                 // A batch larger than the capacity goes through alone.
-                if s.available >= min(n, s.capacity) {
+                if s.cancelled || s.available >= min(n, s.capacity) {
                     s.available -= n
                     return true
                 }
@@ -312,6 +321,16 @@ final class InFlightLimit: Sendable {
             return ready
         }
         for waiter in ready { waiter.resume() }
+    }
+
+    /// Ends every wait, now and later.
+    func cancel() {
+        let waiting = state.withLock { s -> [CheckedContinuation<Void, Never>] in
+            s.cancelled = true
+            defer { s.waiters = [] }
+            return s.waiters.map(\.1)
+        }
+        for waiter in waiting { waiter.resume() }
     }
 }
 

@@ -203,7 +203,13 @@ extension LinkRunner {
         }
         record(failure, retried: false)
         if let deadLetterLog {
-            try? await deadLetterLog.write([failure])
+            do {
+                try await deadLetterLog.write([failure])
+            } catch {
+                // As for a record of this stage's own: not on disk, so its input is not acked.
+                logger.error("cannot write the dead-letter log (\(error)); the refused message's input stays unacked: \(failure.jsonLine)")
+                return
+            }
         } else {
             logger.error("no --dead-letter log; the refused message is only reported here: \(failure.jsonLine)")
         }
