@@ -338,6 +338,12 @@ actor WrapChildren {
 
     /// Starts the child's timer if answers are owed (or, with `force`, until it is gone).
     private func armTimer(_ child: Child, force: Bool = false) {
+        if force {
+            // A timer armed for owed answers ends once none is owed, and would leave a child that
+            // answered everything and then never exits running for ever: the forced one replaces it.
+            child.timer?.cancel()
+            child.timer = nil
+        }
         guard child.timer == nil, force || !child.owed.isEmpty else { return }
         let id = child.id
         child.timer = Task { await self.watch(id, force: force) }
@@ -372,7 +378,7 @@ actor WrapChildren {
                 return
             }
         }
-        children[id]?.timer = nil
+        if !Task.isCancelled { children[id]?.timer = nil }  // (cancelled: a forced timer took its place)
     }
 
     private func stop(_ child: Child, _ reason: StopReason) {

@@ -59,6 +59,22 @@ struct WrapCommandTests {
         #expect(!result.stderr.contains("UNAVAILABLE"), "\(result.stderr)")
     }
 
+    @Test("a child that answered everything and then never exits is stopped after the stop grace at the end of the input", .timeLimit(.minutes(1)))
+    func lingeringChild() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(1, to: input, bodyBytes: 10)
+        // Its answer comes at once, so the input's end finds nothing owed, while the timer armed
+        // for the answer still sleeps; then it waits an hour (it used to be waited for).
+        let started = ContinuousClock.now
+        let result = try await RunnelProcess.shell(
+            #"$RUNNEL cat in.jsonl | $RUNNEL wrap -- sh -c 'while read -r l; do echo "{\"answered\":1}"; done; exec sleep 3600'"#, in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines.count == 1 && result.stdoutText.contains(#""answered":1"#), "\(result.stdoutText) \(result.stderr)")
+        #expect(result.stderr.contains("did not exit within 5s of its input ending"), "\(result.stderr)")
+        #expect(started.duration(to: .now) < .seconds(30), "stopped after the 5 s stop grace, not after the hour")
+    }
+
     @Test("a child that exits mid-batch fails the input it owed; the next inputs go to a new child")
     func childExits() async throws {
         let result = try await RunnelProcess.run(
