@@ -21,6 +21,8 @@ struct UnitFlagTests {
             (["parse", "--window-bytes", "3GiB"], "--window-bytes must be within 1KiB…1GiB, not 3GiB"),
             (["store", "--busy-timeout=-1s"], "is not a duration"),
             (["store", "--batch-wait", "1h"], "--batch-wait must be within 0s…10s, not 1h"),
+            (["store", "--busy-timeout", "25d"], "--busy-timeout must be within 0s…1d, not 25d"),  // trapped in SQLite's 32-bit ms
+            (["search", "--limit", "3000000000000000000", "x"], "--limit must be at most 1000000"),  // trapped counting candidates
             (["call", "unix:/nowhere.sock", "--timeout", "1e300"], "--timeout"),
         ])
     func refused(arguments: [String], message: String) async throws {

@@ -108,7 +108,8 @@ extension SnippetBuilder {
         let limit = max(0, limit)
         guard limit > 0 else { return [] }
         let reorders = !query.markedWords.isEmpty || duplicates.maxDistance != nil
-        var candidates = reorders ? max(limit * 4, 50) : limit
+        // Counted with saturation: a caller's limit may be anything (the command caps its own).
+        var candidates = reorders ? max(limit.multipliedReportingOverflow(by: 4).overflow ? Int.max : limit * 4, 50) : limit
         while true {
             let found = try await fetch(candidates)
             var ranked = found
@@ -125,6 +126,7 @@ extension SnippetBuilder {
                     return hit
                 }
             }
+            guard candidates < Int.max / 4 else { candidates = Int.max; continue }
             candidates *= 4
         }
     }

@@ -44,6 +44,10 @@ struct Search: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: .value("How many hits to show at most.", example: "50"))
     var limit = 10
 
+    /// More hits than anyone reads, and far from where counting candidates (four times as many)
+    /// could overflow.
+    static let maxLimit = 1_000_000
+
     @Flag(help: "Print one JSON object per hit (rank, title, url, published_at, score, snippet with « » marks, matches, also_at, lead_image when the page has one).")
     var json = false
 
@@ -55,6 +59,7 @@ struct Search: AsyncParsableCommand {
 
     func validate() throws {
         guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+        guard limit <= Self.maxLimit else { throw ValidationError("--limit must be at most \(Self.maxLimit), not \(limit)") }
     }
 
     func run() async throws {

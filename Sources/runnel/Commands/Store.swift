@@ -42,7 +42,8 @@ struct Store: AsyncParsableCommand, StageOptionGroups {
     @Option(
         name: .customLong("busy-timeout"),
         help: .value("Wait this long for another connection's lock before a batch fails with UNAVAILABLE.", default: Self.defaultBusyTimeout, example: "30s", valueName: "duration"),
-        transform: TimeSpan.argument("--busy-timeout", legacyUnit: .seconds(1)))
+        // At most a day: SQLite takes the wait in milliseconds as a 32-bit number (25 days).
+        transform: TimeSpan.argument("--busy-timeout", legacyUnit: .seconds(1), range: .zero ... .seconds(86_400)))
     var busyTimeout = Self.defaultBusyTimeout
 
     static let defaultBusyTimeout = TimeSpan(SQLiteStoreConfiguration.defaultBusyTimeout)
