@@ -45,6 +45,18 @@ import Testing
         }
     }
 
+    @Test("a combining mark with no letter before it is no word: no empty lexeme, which PostgreSQL refuses, and no empty search term")
+    func loneMarks() throws {
+        for text in ["\u{0301}", " \u{0301}", "◌\u{0301} x", "a \u{0301}\u{0302} b", "x\n\u{0301}"] {
+            let vector = PostgresTextSearch.vector(title: text, text: text)
+            #expect(!vector.contains("''"), "\(vector)")
+            #expect(!TextFolding.terms(text).contains(""), "\(TextFolding.terms(text))")
+        }
+        #expect(PostgresTextSearch.vector(title: "", text: "a \u{0301} b") == "'a':1 'b':2")
+        let query = try SearchQuery("phai \u{0301}")
+        #expect(query.terms.count == 1, "the mark alone is no term: \(query.terms)")
+    }
+
     @Test("the limits: 256 positions a lexeme, position 16383, words over 2046 bytes")
     func limits() {
         let repeated = Array(repeating: "tin", count: 300).joined(separator: " ")

@@ -244,6 +244,25 @@ import Testing
         #expect(second.contentHash == ContentFingerprint.of(title: parsed.title, text: parsed.text))
     }
 
+    /// A combining mark after a space (a dictionary's "◌́") folds to nothing: PostgreSQL refused
+    /// the article's empty lexeme with a syntax error, on every delivery, and a search with it.
+    @Test(arguments: Backend.allCases)
+    func aMarkWithNoLetterIsStoredAndSearched(_ backend: Backend) async throws {
+        let database = try TestDatabase(backend)
+        let store = try await database.store()
+        let article = Fixture.parsed(
+            url: "https://example.vn/dau-sac", canonical: nil, title: "Dấu sắc \u{0301} trong tiếng Việt",
+            text: "Dấu sắc ◌\u{0301} đặt trên nguyên âm: á, é, í. \u{0301}\u{0301} Phái bộ ngoại giao.")
+        let results = try await store.upsert([StoreItem.parsed(article, messageID: "1")])
+        guard case let .stored(stored)? = results.first else {
+            Issue.record("not stored: \(results)")
+            return
+        }
+        #expect(stored.action == .inserted)
+        #expect(try await store.search(SearchQuery("dau sac \u{0301}"), limit: 5).map(\.articleID) == [stored.articleID])
+        await database.close()
+    }
+
     @Test(arguments: Backend.allCases)
     func twoStoresWritingTheSameArticlesAtOnceStoreEachOnce(_ backend: Backend) async throws {
         let database = try TestDatabase(backend)

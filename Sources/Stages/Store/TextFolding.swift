@@ -254,7 +254,9 @@ public enum TextFolding {
                                 word.append(contentsOf: scalar.properties.lowercaseMapping.utf8)
                             }
                         } else if inWord {
-                            word.withUnsafeBufferPointer(body)
+                            // A run of marks alone (after a space: "◌́" is U+25CC, then U+0301) folds to
+                            // nothing: no word (PostgreSQL refuses an empty lexeme, FTS5 has none).
+                            if !word.isEmpty { word.withUnsafeBufferPointer(body) }
                             word.removeAll(keepingCapacity: true)
                             inWord = false
                         }
@@ -263,7 +265,7 @@ public enum TextFolding {
                 }
             }
         }
-        if inWord { word.withUnsafeBufferPointer(body) }
+        if inWord && !word.isEmpty { word.withUnsafeBufferPointer(body) }
     }
 
     /// ``isWordScalar(_:)`` of every scalar below U+2000, looked up once.
@@ -289,7 +291,8 @@ public enum TextFolding {
                 index = scalars.index(after: index)
             }
             let range = start..<index
-            result.append(Token(range: range, folded: fold(String(text.unicodeScalars[range]))))
+            let folded = fold(String(text.unicodeScalars[range]))
+            if !folded.isEmpty { result.append(Token(range: range, folded: folded)) }  // marks alone: no word
         }
         return result
     }
