@@ -24,6 +24,28 @@ struct AdversarialFixesTests {
         #expect(send.stderr.contains("cannot write the cursor file \(cursor)"), "\(send.stderr)")
     }
 
+    @Test("a line over --max-line does not hold the cursor back: once every line is done, the cursor says so", .timeLimit(.minutes(1)))
+    func longLineAndCursor() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // The long line ends in the chunk it is read in: the decoder has counted it when it says
+        // so, and the reader took the next line's index for it, which then never completed.
+        var lines = (1...3).map { #"{"id":"a\#($0)","type":"note.x","body":{}}"# }
+        lines.append(#"{"id":"long","type":"note.x","body":{"pad":"\#(String(repeating: "x", count: 400))"}}"#)
+        lines += (4...6).map { #"{"id":"a\#($0)","type":"note.x","body":{}}"# }
+        let input = dir.appendingPathComponent("in.jsonl")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
+        let cursor = dir.appendingPathComponent("cursor").path
+        let socket = dir.appendingPathComponent("recv.sock").path
+        let recv = try BackgroundProcess(["recv", "--listen", "unix:" + socket], in: dir, name: "recv")
+        defer { recv.signal(SIGKILL) }
+        #expect(await eventually { FileManager.default.fileExists(atPath: socket) })
+        let send = try await RunnelProcess.run(["send", "unix:" + socket, input.path, "--cursor", cursor, "--max-line", "200"])
+        #expect(send.status == 0, "\(send.stderr)")
+        let kept = try String(contentsOfFile: cursor, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(kept == "7", "all seven lines are done (the long one as an error record), not 3: \(kept) \(send.stderr)")
+    }
+
     @Test("log check reports a numbered file missing between two others: 65, naming it")
     func logGap() async throws {
         let dir = try RunnelProcess.temporaryDirectory()

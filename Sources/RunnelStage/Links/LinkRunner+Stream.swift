@@ -55,8 +55,9 @@ extension LinkRunner {
             func take(_ event: LineEvent) {
                 switch event {
                 case let .invalid(error):
-                    // An over-long line: its number is the next one.
-                    let index = decoder.lineNumber
+                    // An over-long line names its number (the decoder has counted it when its
+                    // newline was in the same chunk, not yet when it was cut short before one).
+                    let index = error.position?.line.map { $0 - 1 } ?? decoder.lineNumber
                     guard index >= skip else { return }
                     jobs.append(errorJob(processor.errorRecord(error, rawLine: ""), done: lineDone(index)))
                 case let .line(bytes, number):
