@@ -128,6 +128,51 @@ extension MisbehavingPeerTests {
     }
 }
 
+extension MisbehavingPeerTests {
+    @Test("a zstd frame of millions of tiny lines is refused, not decoded whole: the link is closed, the stage keeps serving", .timeLimit(.minutes(1)))
+    func compressionBomb() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let socket = dir.appendingPathComponent("relay.sock").path
+        let relay = try BackgroundProcess(["relay", "--listen", "unix:" + socket, "--to", "file:out.jsonl"], in: dir, name: "relay")
+        defer { relay.signal(SIGKILL) }
+        #expect(await eventually { FileManager.default.fileExists(atPath: socket) })
+
+        // 512 MiB of "x\n" (268 million lines, none of them JSON) in a few KiB on the wire,
+        // sent instead of a hello.
+        let compressor = ZstdCompressor(level: 1)
+        let chunk = (0..<(1 << 20)).map { $0 % 2 == 0 ? UInt8(ascii: "x") : UInt8(ascii: "\n") }
+        var bomb: [UInt8] = []
+        for _ in 0..<511 { try compressor.compress(chunk, mode: .continue, into: &bomb) }
+        try compressor.compress(chunk, mode: .end, into: &bomb)
+        #expect(bomb.count < 1 << 20, "\(bomb.count) bytes")
+
+        let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { path in
+            for (i, byte) in socket.utf8.enumerated() where i < path.count - 1 { path[i] = byte }
+        }
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        try #require(connected == 0)
+        let written = bomb.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        #expect(written == bomb.count)
+        // The stage answers with its hello, then closes the link: read to the end.
+        var buffer = [UInt8](repeating: 0, count: 64 << 10)
+        while buffer.withUnsafeMutableBytes({ read(fd, $0.baseAddress, $0.count) }) > 0 {}
+
+        #expect(relay.isRunning)
+        // At most a read's budget of lines is decoded (~100 MB here); the whole frame took 2.5 GB.
+        #expect((relay.peakResidentKiB ?? 0) < 500_000, "peak resident: \(relay.peakResidentKiB ?? 0) KiB")
+        #expect(await eventually { relay.stderr.contains("did not start with hello") || relay.stderr.contains("compression bomb") }, "\(relay.stderr)")
+        let polite = try await TestSender.send([Envelope(type: "x", body: RawJSON(validated: Array("{}".utf8)))], to: .unix(path: socket))
+        #expect(polite.acked == 1, "the stage still serves peers that keep to the protocol")
+    }
+}
+
 /// The `received` count in a stage's `--stats-file`; 0 while the file is missing or half-written.
 private func received(_ statsFile: URL) -> Int {
     struct Counts: Decodable { var received: Int }

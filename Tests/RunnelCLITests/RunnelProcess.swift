@@ -314,9 +314,14 @@ final class BackgroundProcess: @unchecked Sendable {
     struct BoundPortError: Error, CustomStringConvertible { var description: String }
 
     /// Resident memory in KiB, from /proc.
-    var residentKiB: Int? {
+    var residentKiB: Int? { status("VmRSS:") }
+
+    /// The most resident memory the process has had, in KiB, from /proc.
+    var peakResidentKiB: Int? { status("VmHWM:") }
+
+    private func status(_ field: String) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+        for line in status.split(separator: "\n") where line.hasPrefix(field) {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
         }
         return nil
