@@ -160,9 +160,16 @@ public final class FilterRunner<S: Stage>: Sendable {
                 stop.setReading(false)
                 now = ClockReading.now
                 if case .bytes = chunk { more = input.value.hasBytesWaiting }
+                // A chunk decodes into a bounded amount (a compression bomb ends the input with a
+                // RESOURCE_EXHAUSTED record, not the process).
+                var budget = DecodeBudget(limits: decoder.limits)
                 do {
                     switch chunk {
-                    case let .bytes(bytes): try decoder.feed(bytes) { take($0) }
+                    case let .bytes(bytes):
+                        try decoder.feed(bytes) { event in
+                            try budget.charge(event)
+                            take(event)
+                        }
                     case .end:
                         finished = true
                         try decoder.finish { take($0) }

@@ -137,13 +137,8 @@ extension MisbehavingPeerTests {
         defer { relay.signal(SIGKILL) }
         #expect(await eventually { FileManager.default.fileExists(atPath: socket) })
 
-        // 512 MiB of "x\n" (268 million lines, none of them JSON) in a few KiB on the wire,
-        // sent instead of a hello.
-        let compressor = ZstdCompressor(level: 1)
-        let chunk = (0..<(1 << 20)).map { $0 % 2 == 0 ? UInt8(ascii: "x") : UInt8(ascii: "\n") }
-        var bomb: [UInt8] = []
-        for _ in 0..<511 { try compressor.compress(chunk, mode: .continue, into: &bomb) }
-        try compressor.compress(chunk, mode: .end, into: &bomb)
+        // Sent instead of a hello.
+        let bomb = try zstdBomb()
         #expect(bomb.count < 1 << 20, "\(bomb.count) bytes")
 
         let fd = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
@@ -171,6 +166,26 @@ extension MisbehavingPeerTests {
         let polite = try await TestSender.send([Envelope(type: "x", body: RawJSON(validated: Array("{}".utf8)))], to: .unix(path: socket))
         #expect(polite.acked == 1, "the stage still serves peers that keep to the protocol")
     }
+
+    @Test("the same bomb on a stage's stdin ends the input with a RESOURCE_EXHAUSTED record, not the process", .timeLimit(.minutes(1)))
+    func compressionBombOnStdin() async throws {
+        let result = try await RunnelProcess.run(["relay"], stdin: Data(try zstdBomb()))
+        #expect(result.status == 0, "a stage reports bad input as records: \(result.stderr)")
+        #expect(result.stderr.contains("RESOURCE_EXHAUSTED 1"), "\(result.stderr.suffix(600))")
+        #expect(result.stdoutLines.last?.contains("compression bomb") == true, "\(result.stdoutLines.last ?? "")")
+        // A record for each line up to the budget (~262,000), not for the 268 million in the frame.
+        #expect(result.stdoutLines.count < 300_000, "\(result.stdoutLines.count) records")
+    }
+}
+
+/// 512 MiB of "x\n" (268 million lines, none of them JSON) as one zstd frame of ~50 KB.
+private func zstdBomb() throws -> [UInt8] {
+    let compressor = ZstdCompressor(level: 1)
+    let chunk = (0..<(1 << 20)).map { $0 % 2 == 0 ? UInt8(ascii: "x") : UInt8(ascii: "\n") }
+    var bomb: [UInt8] = []
+    for _ in 0..<511 { try compressor.compress(chunk, mode: .continue, into: &bomb) }
+    try compressor.compress(chunk, mode: .end, into: &bomb)
+    return bomb
 }
 
 /// The `received` count in a stage's `--stats-file`; 0 while the file is missing or half-written.

@@ -95,7 +95,13 @@ extension LinkRunner {
                 switch read {
                 case let .success(chunk?):
                     if watch != nil { track.read(chunk) }
-                    try decoder.feed(chunk) { take($0) }
+                    // A chunk decodes into a bounded amount: a compression bomb ends the input with
+                    // a RESOURCE_EXHAUSTED record, not the process.
+                    var budget = DecodeBudget(limits: decoder.limits)
+                    try decoder.feed(chunk) { event in
+                        try budget.charge(event)
+                        take(event)
+                    }
                 case .success(nil):
                     guard let watch, case let .file(path) = endpoint else {
                         finished = true

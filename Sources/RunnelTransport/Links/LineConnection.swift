@@ -194,17 +194,10 @@ public struct LineReader {
     /// Whether the link runs over the network (``LineConnection/isNetwork``).
     public let isNetwork: Bool
 
-    /// What the lines of one read may come to (their bytes, and 1 KiB for each line's keeping)
-    /// before the link is closed. A peer's batch is bounded by its credit and its lines by
-    /// `--max-line`; only a hostile stream comes near this: a zstd frame of millions of tiny
-    /// lines (~11 bytes on the wire make 128 KiB of `x` lines), which decoded whole ran the stage
-    /// out of memory, on TCP before the peer's key was even checked.
-    let decodedBudget: Int
 
     init(inbound: NIOAsyncChannelInboundStream<ByteBuffer>, limits: Limits, peer: String? = nil, isNetwork: Bool) {
         iterator = inbound.makeAsyncIterator()
         decoder = StreamDecoder(limits: limits)
-        decodedBudget = max(256 << 20, limits.maxLineBytes.multipliedReportingOverflow(by: 2).overflow ? .max : limits.maxLineBytes * 2)
         tlsPeer = peer
         self.isNetwork = isNetwork
     }
@@ -250,16 +243,10 @@ public struct LineReader {
             }
             var problem: RunnelError?
             let decoder = self.decoder
-            let budget = decodedBudget
-            var spent = 0
+            // One read decodes into a bounded amount (DecodeBudget): past it, the link is closed.
+            var budget = DecodeBudget(limits: decoder.limits)
             func keep(_ event: LineEvent) throws {
-                if case let .line(bytes, _) = event { spent += bytes.count }
-                spent += 1024
-                guard spent <= budget else {
-                    throw RunnelError(
-                        .resourceExhausted,
-                        "one read decoded into more than \(budget >> 20) MiB of lines (a compression bomb, not a batch within its credit); closing the link")
-                }
+                try budget.charge(event)
                 decoded.append(Self.input(event))
             }
             do {
