@@ -101,18 +101,10 @@ struct CaptureWriterTests {
 
     @Test("a disk that does not keep up fills the bounded queue: capture stops, appends never wait, the log is a whole prefix")
     func queueFull() async throws {
-        let dir = try CaptureFixtures.directory()
-        // The log's file is a FIFO nobody reads yet: the writer thread blocks on it after 64 KiB,
-        // as it would on a disk that stalls.
-        let path = dir + "/slow.000001.jsonl.zst"
-        #expect(mkfifo(path, 0o600) == 0)
-        let fifo = open(path, O_RDONLY | O_NONBLOCK)
-        #expect(fifo >= 0)
-        let writer = try CaptureLogWriter(path: dir + "/slow.jsonl.zst", options: CaptureOptions(queueBytes: 256 << 10))
+        let log = try StalledLog()
+        let writer = log.writer
         let started = ContinuousClock.now
-        for batch in 0..<200 {
-            writer.append((0..<10).map { CaptureFixtures.message(batch * 10 + $0) })
-        }
+        log.fill()
         let appending = ContinuousClock.now - started
         let stopped = writer.status
         #expect(stopped.stopped == "queue full", "\(stopped)")
@@ -120,15 +112,7 @@ struct CaptureWriterTests {
         #expect(appending < .seconds(5), "appends do not wait for the disk: \(appending)")
 
         // Now the disk catches up: what was queued before the stop is written, the rest dropped.
-        _ = fcntl(fifo, F_SETFL, 0)
-        let drained = Task.detached { () -> [UInt8] in
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
-                if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { return bytes }
-            }
-        }
+        let drained = log.catchUp()
         // Everything the queue took is written as the disk catches up (`close()` right away would
         // drop what a stopped capture still has queued: a stop never lengthens a shutdown).
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
@@ -139,7 +123,6 @@ struct CaptureWriterTests {
         }
         await writer.close()
         let bytes = await drained.value
-        close(fifo)
         let status = writer.status
         #expect(status.messages > 0 && status.messages < 2000, "\(status)")
         #expect(status.messages + status.dropped == 2000, "every message is written or counted: \(status)")
@@ -147,54 +130,27 @@ struct CaptureWriterTests {
         // took is written, however far the writer thread had got when the queue filled (it
         // used to drop them, and under load wrote nothing at all).
         #expect(status.dropped == stopped.dropped, "queued before the stop, written after it: \(stopped) then \(status)")
-        var ids: [String] = []
-        let decoder = StreamDecoder()
-        try decoder.feed(bytes) { event in
-            if case let .line(line, _) = event, case let .data(envelope) = try WireLine(line: line) { ids.append(envelope.id) }
-        }
-        try decoder.finish { _ in }
-        #expect(ids == (0..<status.messages).map { "m\($0)" }, "a prefix, without gaps")
+        #expect(try StalledLog.ids(in: bytes) == (0..<status.messages).map { "m\($0)" }, "a prefix, without gaps")
     }
 
     @Test("closing a capture that stopped drops what it still has queued: a stop never lengthens a shutdown")
     func closeAfterStop() async throws {
-        let dir = try CaptureFixtures.directory()
-        let path = dir + "/stalled.000001.jsonl.zst"
-        #expect(mkfifo(path, 0o600) == 0)
-        let fifo = open(path, O_RDONLY | O_NONBLOCK)
-        #expect(fifo >= 0)
-        let writer = try CaptureLogWriter(path: dir + "/stalled.jsonl.zst", options: CaptureOptions(queueBytes: 256 << 10))
-        for batch in 0..<200 {
-            writer.append((0..<10).map { CaptureFixtures.message(batch * 10 + $0) })
-        }
+        let log = try StalledLog()
+        let writer = log.writer
+        log.fill()
         let stopped = writer.status
         try #require(stopped.stopped == "queue full", "\(stopped)")
         // Closing begins while the queue still holds what it took (the writer thread is stuck in
         // its first write, or has not begun); then the disk lets the write in progress finish.
         writer.beginClosing()
         let closing = Task.detached { await writer.close() }
-        _ = fcntl(fifo, F_SETFL, 0)
-        let drained = Task.detached { () -> [UInt8] in
-            var bytes: [UInt8] = []
-            var buffer = [UInt8](repeating: 0, count: 64 << 10)
-            while true {
-                let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
-                if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { return bytes }
-            }
-        }
+        let drained = log.catchUp()
         await closing.value
         let bytes = await drained.value
-        close(fifo)
         let status = writer.status
         #expect(status.messages + status.dropped == 2000, "every message is written or counted: \(status)")
         #expect(status.dropped > stopped.dropped, "what was queued at the close is dropped, not written: \(stopped) then \(status)")
-        var ids: [String] = []
-        let decoder = StreamDecoder()
-        try decoder.feed(bytes) { event in
-            if case let .line(line, _) = event, case let .data(envelope) = try WireLine(line: line) { ids.append(envelope.id) }
-        }
-        try decoder.finish { _ in }
-        #expect(ids == (0..<status.messages).map { "m\($0)" }, "a prefix, without gaps")
+        #expect(try StalledLog.ids(in: bytes) == (0..<status.messages).map { "m\($0)" }, "a prefix, without gaps")
     }
 
     @Test("a log that cannot be created is an error at start, naming the path")
@@ -213,5 +169,55 @@ struct CaptureWriterTests {
         #expect(CaptureLogName("a/b.jsonl.zst").file(number: 12) == "a/b.000012.jsonl.zst")
         #expect(CaptureLogName("a/b.000012.jsonl.zst").stem == "a/b")
         #expect(CaptureLogName("a/b.jsonl.zst").indexPath == "a/b.index.jsonl")
+    }
+}
+
+/// A capture log whose first file is a FIFO nobody reads yet: the writer thread blocks on it after
+/// 64 KiB, as it would on a disk that stalls, and a queue of 256 KiB fills behind it.
+private final class StalledLog: Sendable {
+    let writer: CaptureLogWriter
+    private let fifo: Int32
+
+    init() throws {
+        let dir = try CaptureFixtures.directory()
+        let path = dir + "/stalled.000001.jsonl.zst"
+        #expect(mkfifo(path, 0o600) == 0)
+        fifo = open(path, O_RDONLY | O_NONBLOCK)
+        try #require(fifo >= 0)
+        writer = try CaptureLogWriter(path: dir + "/stalled.jsonl.zst", options: CaptureOptions(queueBytes: 256 << 10))
+    }
+
+    deinit { close(fifo) }
+
+    /// Appends 2,000 messages, `m0` to `m1999`, ten a batch: more than the queue holds.
+    func fill() {
+        for batch in 0..<200 {
+            writer.append((0..<10).map { CaptureFixtures.message(batch * 10 + $0) })
+        }
+    }
+
+    /// The disk catches up: everything written to the file, read until the writer closes it.
+    func catchUp() -> Task<[UInt8], Never> {
+        _ = fcntl(fifo, F_SETFL, 0)
+        let fifo = fifo
+        return Task.detached {
+            var bytes: [UInt8] = []
+            var buffer = [UInt8](repeating: 0, count: 64 << 10)
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fifo, $0.baseAddress, $0.count) }
+                if n > 0 { bytes += buffer[0..<n] } else if n < 0 && errno == EINTR { continue } else { return bytes }
+            }
+        }
+    }
+
+    /// The ids of the data lines in a log's bytes, in order.
+    static func ids(in bytes: [UInt8]) throws -> [String] {
+        var ids: [String] = []
+        let decoder = StreamDecoder()
+        try decoder.feed(bytes) { event in
+            if case let .line(line, _) = event, case let .data(envelope) = try WireLine(line: line) { ids.append(envelope.id) }
+        }
+        try decoder.finish { _ in }
+        return ids
     }
 }
