@@ -89,6 +89,8 @@ actor WrapChildren {
         var lastProgress = ContinuousClock.now
         var timer: Task<Void, Never>?
         var stopReason: StopReason?
+        /// It exited, and a process it started kept its stdout open: it is not read any more.
+        var stdoutHeldOpen = false
 
         init(id: Int, process: ChildProcess) {
             self.id = id
@@ -189,9 +191,24 @@ actor WrapChildren {
         let maxLine = configuration.maxLineBytes
         let grace = configuration.stopGrace
         Task.detached {
-            try? await process.standardOutput?.readLines(maxLength: maxLine) { line in
-                await self.received(line, from: id)
+            let reader = Task {
+                try? await process.standardOutput?.readLines(maxLength: maxLine) { line in
+                    await self.received(line, from: id)
+                }
             }
+            // Its stdout closes when it exits, unless a process it started in the background
+            // holds it open (`sh -c 'sleep 300 & exec cat'`): once it has exited, what it wrote
+            // is read for up to the grace, then no more.
+            let heldOpen = Task { () -> Bool in
+                _ = await process.exit()
+                try? await Task.sleep(for: grace)
+                guard !Task.isCancelled else { return false }
+                reader.cancel()
+                return true
+            }
+            await reader.value
+            heldOpen.cancel()
+            if await heldOpen.value { await self.stdoutHeldOpen(id) }
             // Its stdout is closed: it has exited, or is about to.
             var status = await process.exit(timeout: grace)
             if status == nil { status = await process.terminate(grace: grace) }
@@ -272,6 +289,12 @@ actor WrapChildren {
         }
     }
 
+    private func stdoutHeldOpen(_ id: Int) {
+        children[id]?.stdoutHeldOpen = true
+        logger.warning(
+            "\(program) exited, but its stdout stayed open \(TimeSpan(configuration.stopGrace)) longer (a process it started in the background holds it?); it is no longer read")
+    }
+
     private func ended(_ id: Int, status: ProcessExit) {
         guard let child = children.removeValue(forKey: id) else { return }
         child.timer?.cancel()
@@ -289,6 +312,8 @@ actor WrapChildren {
         child.owed = []
         switch child.stopReason {
         case .timedOut? where rest.isEmpty:
+            // (One whose stdout was held open had exited: that was said.)
+            guard !child.stdoutHeldOpen else { break }
             logger.warning("\(program) did not exit within \(TimeSpan(configuration.stopGrace)) of its input ending; it was stopped (\(status))")
         case .timedOut?:
             let error = RunnelError(

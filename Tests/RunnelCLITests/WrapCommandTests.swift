@@ -75,6 +75,24 @@ struct WrapCommandTests {
         #expect(started.duration(to: .now) < .seconds(30), "stopped after the 5 s stop grace, not after the hour")
     }
 
+    @Test("a child that exits while a process it started holds its stdout open is not waited for", .timeLimit(.minutes(1)))
+    func stdoutHeldByGrandchild() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let input = dir.appendingPathComponent("in.jsonl")
+        try writeMessages(3, to: input, bodyBytes: 10)
+        // `cat` answers and exits at the end of its input; the sleep it leaves behind keeps the
+        // pipe to wrap open (its stderr goes elsewhere, so the test's pipe is not held).
+        let started = ContinuousClock.now
+        let result = try await RunnelProcess.shell(
+            #"$RUNNEL cat in.jsonl | $RUNNEL wrap -- sh -c 'sleep 297.5 2>/dev/null & exec cat'"#, in: dir)
+        _ = try? await RunnelProcess.shell("pkill -f 'sleep 297.5'", in: dir)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdoutLines.count == 3, "\(result.stdoutText) \(result.stderr)")
+        #expect(result.stderr.contains("sh exited, but its stdout stayed open 5s longer"), "\(result.stderr)")
+        #expect(!result.stderr.contains("did not exit within"), "it had exited: \(result.stderr)")
+        #expect(started.duration(to: .now) < .seconds(30), "stopped reading after the 5 s grace, not after the sleep")
+    }
+
     @Test("a child that exits mid-batch fails the input it owed; the next inputs go to a new child")
     func childExits() async throws {
         let result = try await RunnelProcess.run(
