@@ -90,11 +90,14 @@ public final class FileInput {
         return ioctl(fd, UInt(FIONREAD), &count) == 0 && count > 0
     }
 
-    /// One `read(2)` into `raw`, again after a signal: the bytes read, 0 at the end, -1 (errno set).
+    /// One `read(2)` into `raw`, again after a signal, and after `EAGAIN` once there is
+    /// something to read (a stdin another process made non-blocking): the bytes read, 0 at the
+    /// end, -1 (errno set).
     private func readOnce(into raw: UnsafeMutableRawBufferPointer) -> Int {
         while true {
             let n = Glibc.read(fd, raw.baseAddress, raw.count)
             if n < 0 && errno == EINTR { continue }
+            if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && Readiness.wait(fd, for: Int16(POLLIN)) { continue }
             return n
         }
     }

@@ -75,7 +75,9 @@ public final class FileOutput {
         if let failure { throw failure }
     }
 
-    /// Writes all of `bytes` with `write(2)`, again after a partial write or `EINTR`.
+    /// Writes all of `bytes` with `write(2)`, again after a partial write or `EINTR`, and after
+    /// `EAGAIN` once the descriptor takes more: a stdout shared with a process that made it
+    /// non-blocking (the flag belongs to the open pipe, not to one process) must not end the run.
     private func writeAll(_ bytes: UnsafeRawBufferPointer) throws(RunnelError) {
         var written = 0
         let total = bytes.count
@@ -83,6 +85,7 @@ public final class FileOutput {
             let n = Glibc.write(fd, bytes.baseAddress! + written, total - written)
             if n < 0 {
                 if errno == EINTR { continue }
+                if errno == EAGAIN || errno == EWOULDBLOCK, Readiness.wait(fd, for: Int16(POLLOUT)) { continue }
                 throw RunnelError.posix(errno, "cannot write \(path == "-" ? "stdout" : path)")
             }
             written += n

@@ -208,6 +208,8 @@ final class TapSession: Sendable {
                     written += n
                 } else if n < 0 && errno == EINTR {
                     continue
+                } else if n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && Readiness.wait(STDOUT_FILENO, for: Int16(POLLOUT)) {
+                    continue  // a stdout another process made non-blocking: wait as a blocking write would
                 } else {
                     s.done = true  // the reader of our output went away
                     return false
