@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Exit statuses follow sysexits(3) through one table (`Sources/runnel/ExitStatus.swift`): each
 /// case here is an error of one kind, met by the real binary, and the status it must give.
 @Suite("Exit statuses (sysexits)")
@@ -80,6 +84,29 @@ struct ExitStatusTests {
         let health = try await RunnelProcess.run(["health", "unix:" + dir.appendingPathComponent("nobody.sock").path])
         #expect(health.status == 69, "\(health.stderr)")
         #expect(health.stderr.contains("UNAVAILABLE"), "\(health.stderr)")
+
+        // A port the OS gave out and took back: nobody listens there. The reason reads as the
+        // system says it, not as NIO prints its error ("Connection errors: SingleConnectionFailure(…").
+        let port = try Self.closedPort()
+        let refused = try await RunnelProcess.run(["health", "tcp://127.0.0.1:\(port)"])
+        #expect(refused.status == 69, "\(refused.stderr)")
+        #expect(refused.stderr.contains("cannot connect to tcp://127.0.0.1:\(port): Connection refused\n"), "\(refused.stderr)")
+    }
+
+    /// A loopback port that was free a moment ago.
+    private static func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        try #require(bound)
+        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     @Test("a reader of stdout that goes away (| head): 0 and nothing on stderr")

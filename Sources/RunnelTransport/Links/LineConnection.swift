@@ -156,11 +156,30 @@ public struct LineConnection: Sendable {
         backPressureStrategy: .init(lowWatermark: 4, highWatermark: 16),
         isOutboundHalfClosureEnabled: false)
 
-    static func describe(_ error: any Error) -> String {
-        // "Address already in use", not "bind(descriptor:ptr:bytes:): … (errno: 98)".
-        if let io = error as? IOError { return String(cString: strerror(io.errnoCode)) }
-        if TLSFailure.isTLS(error) { return TLSFailure.reason(error) }
-        return "\(error)"
+    /// A network error as a person reads it: "Address already in use", not
+    /// "bind(descriptor:ptr:bytes:): … (errno: 98)"; "Connection refused", not
+    /// "Connection errors: SingleConnectionFailure(target: [IPv4]127.0.0.1/…".
+    public static func describe(_ error: any Error) -> String {
+        switch error {
+        case let io as IOError:
+            return String(cString: strerror(io.errnoCode))
+        case let failure as NIOConnectionError:
+            // Every address tried failed: each distinct reason once, then the names not resolved.
+            var reasons: [String] = []
+            for attempt in failure.connectionErrors where !reasons.contains(describe(attempt.error)) {
+                reasons.append(describe(attempt.error))
+            }
+            if let dns = failure.dnsAError ?? failure.dnsAAAAError { reasons.append(describe(dns)) }
+            return reasons.isEmpty ? "no address of \(failure.host) answered on port \(failure.port)" : reasons.joined(separator: "; ")
+        case let unknown as SocketAddressError.UnknownHost:
+            return "cannot resolve \(unknown.host): \(unknown.errorDescription)"
+        case ChannelError.connectTimeout:
+            return "no answer within the connect timeout"
+        case _ where TLSFailure.isTLS(error):
+            return TLSFailure.reason(error)
+        default:
+            return "\(error)"
+        }
     }
 }
 

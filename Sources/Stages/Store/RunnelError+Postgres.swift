@@ -1,6 +1,7 @@
 import Foundation
 import PostgresNIO
 import RunnelProtocol
+import RunnelTransport
 
 extension RunnelError {
     /// Turns an error from PostgreSQL or postgres-nio into a status a stage can act on, with a
@@ -60,23 +61,7 @@ extension RunnelError {
     }
 
     /// A network error as a person reads it (`Connection refused`), not as Swift prints it.
-    static func reason(_ error: any Error) -> String {
-        switch error {
-        case let error as IOError:
-            return String(cString: strerror(error.errnoCode))
-        case let error as NIOConnectionError:
-            var reasons: [String] = []
-            for failure in error.connectionErrors where !reasons.contains(reason(failure.error)) {
-                reasons.append(reason(failure.error))
-            }
-            if let dns = error.dnsAError ?? error.dnsAAAAError { reasons.append("cannot resolve \(error.host): \(dns)") }
-            return reasons.isEmpty ? "cannot connect to \(error.host):\(error.port)" : reasons.joined(separator: "; ")
-        case ChannelError.connectTimeout:
-            return "no answer within the connect timeout"
-        default:
-            return "\(error)"
-        }
-    }
+    static func reason(_ error: any Error) -> String { LineConnection.describe(error) }
 
     /// `pg_isready` with the host and port of `url`, to paste into a shell.
     static func readinessCheck(_ url: String) -> String {
