@@ -28,6 +28,20 @@ struct CheckCommandTests {
         #expect(news.stdoutText == "Examples/news.toml: 4 stages, fetch → parse → enrich → store, types match\n", "\(news.stderr)")
     }
 
+    /// `runnel check <(make-pipeline)` read `/dev/fd/63` as "cannot read the pipeline file"
+    /// (Foundation's whole-file read takes regular files only), and /dev/null the same.
+    @Test("a pipeline file from a pipe is read, its paths taken from the current directory; /dev/null is an empty file", .timeLimit(.minutes(1)))
+    func pipelineFromAPipe() async throws {
+        let examples = RunnelProcess.packageRoot.appendingPathComponent("Examples")
+        let piped = try await RunnelProcess.shell(#"cat news.toml | "$RUNNEL" check /dev/stdin"#, in: examples)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        #expect(piped.stdoutText == "/dev/stdin: 4 stages, fetch → parse → enrich → store, types match\n", "\(piped.stderr)")
+
+        let empty = try await RunnelProcess.run(["check", "/dev/null"])
+        #expect(empty.status == 78, "\(empty.stderr)")
+        #expect(empty.stderr.contains("/dev/null: [source] is missing"), "\(empty.stderr)")
+    }
+
     @Test("a broken file: exit 78, every problem as FILE:LINE with its fix, nothing started", .timeLimit(.minutes(1)))
     func broken() async throws {
         let text = """

@@ -1,5 +1,6 @@
 import Foundation
 import RunnelProtocol
+import RunnelTransport
 
 /// A pipeline file, read and checked: the source, the stages in order, and how they restart.
 ///
@@ -138,15 +139,34 @@ public struct PipelineDefinition: Sendable {
         return (definition, reader.problems.sorted(by: PipelineProblem.inFileOrder))
     }
 
+    /// The directory a pipeline file's relative paths start from: its own, or the current one
+    /// for a file that lives in no directory (a pipe: `runnel run <(make-pipeline)` reads
+    /// `/dev/fd/63`).
+    static func relativePathsBase(_ file: String) -> String {
+        var info = stat()
+        if stat(file, &info) == 0 && (info.st_mode & S_IFMT) != S_IFREG {
+            return FileManager.default.currentDirectoryPath
+        }
+        return URL(fileURLWithPath: file).deletingLastPathComponent().path
+    }
+
+    /// The file's text, read as a stream: a pipe (`runnel check <(make-pipeline)`) or a device
+    /// reads as well as a regular file.
     private static func contents(of path: String) throws(RunnelError) -> String {
-        if let size = (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int, size > PipelineDefaults.maxFileSize {
-            throw RunnelError(
-                .invalidArgument, "\(path) is \(size) bytes; a pipeline file is read up to \(PipelineDefaults.maxFileSize) (they are a few KiB)")
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw RunnelError.posix(errno, "cannot read the pipeline file \(path)") }
+        defer { close(fd) }
+        let input = FileInput(descriptor: fd, name: path, chunkSize: 64 << 10)
+        var bytes: [UInt8] = []
+        while let chunk = try input.readChunk() {
+            bytes += chunk
+            guard bytes.count <= PipelineDefaults.maxFileSize else {
+                throw RunnelError(
+                    .invalidArgument,
+                    "\(path) is over \(PipelineDefaults.maxFileSize) bytes; a pipeline file is read up to that (they are a few KiB)")
+            }
         }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw RunnelError(.notFound, "cannot read the pipeline file \(path)")
-        }
-        return String(decoding: data, as: UTF8.self)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The keys each table takes.
@@ -176,7 +196,7 @@ public struct PipelineDefinition: Sendable {
     /// Reads the file's tables, noting problems in `reader` and going on with defaults.
     private init(_ root: PipelineTOML.Table, file: String, reader: inout PipelineReader) {
         self.file = file
-        directory = URL(fileURLWithPath: file).deletingLastPathComponent().path
+        directory = Self.relativePathsBase(file)
         reader.only(Keys.top, in: root, table: "the top level", elsewhere: Keys.homes)
 
         let pipeline = reader.table("pipeline", in: root) ?? PipelineTOML.Table(line: 1)

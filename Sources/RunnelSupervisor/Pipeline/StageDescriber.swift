@@ -115,7 +115,7 @@ public struct StageDescriber: Sendable {
             let reason = String(cString: strerror(errno))
             return PipelineProblem(
                 .command, file: file, line: stage.line, "stage \(stage.name): cannot run \(program): \(reason)",
-                fix: "paths are relative to the pipeline file's directory")
+                fix: "paths are relative to the pipeline file's directory (the current one for a pipe)")
         }
         let path = environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         for directory in path.split(separator: ":", omittingEmptySubsequences: false) {

@@ -93,7 +93,7 @@ struct Check: ParsableCommand {
             return [
                 PipelineProblem(
                     file: definition.file, line: definition.sourceLine, "key \"urls\": the URL file \(resolved) does not exist",
-                    fix: "paths are relative to the pipeline file's directory")
+                    fix: "paths are relative to the pipeline file's directory (the current one for a pipe)")
             ]
         case let .directory(path):
             let resolved = definition.resolve(path)
@@ -101,7 +101,7 @@ struct Check: ParsableCommand {
             return [
                 PipelineProblem(
                     file: definition.file, line: definition.sourceLine, "key \"directory\": the page directory \(resolved) does not exist",
-                    fix: "paths are relative to the pipeline file's directory")
+                    fix: "paths are relative to the pipeline file's directory (the current one for a pipe)")
             ]
         }
     }
