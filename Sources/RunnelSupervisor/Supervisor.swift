@@ -223,6 +223,7 @@ public actor Supervisor {
         let names = placement.stages.map(\.stage.name)
         let part = host.map { " on host \($0): \(names.joined(separator: ", ")) of" } ?? ":"
         log(.info, "starting \(definition.name)\(part) \(definition.stages.map(\.name).joined(separator: " → ")) (run directory \(runDirectory))")
+        if placement.runsSource { sayIfTheSourceIsDone() }
         let progress = showProgress ? Task { await self.showProgressEverySecond() } : nil
         let pages = followPageDirectory()
         perform(machine.start(now: .now))
@@ -232,6 +233,13 @@ public actor Supervisor {
         pages?.cancel()
         progress?.cancel()
         standardError.clearProgress()
+    }
+
+    /// A run after a finished one sends nothing (the source says where it resumes): a person
+    /// who emptied the database to start again must be told where the place is kept.
+    private func sayIfTheSourceIsDone() {
+        guard total > 0, cursorValue() >= total else { return }
+        log(.notice, "all \(total) of the source's URLs were done by an earlier run, so this one sends nothing; to send them again: rm \(stateDirectory)/cursor")
     }
 
     /// Asks the pipeline to stop (drain from the source down).

@@ -126,6 +126,10 @@ struct SupervisorLifecycleTests {
         #expect(second.stderr.contains("resuming after line"), "\(second.stderr)")
         #expect(Self.cursor(dir, name) == 300)
         #expect(stopped <= 300)
+        // A third run has nothing left to send, and says how to send it all again.
+        let third = try await RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
+        #expect(third.status == 0, "\(third.stderr)")
+        #expect(third.stderr.contains("all 300 of the source's URLs were done by an earlier run, so this one sends nothing; to send them again: rm "), "\(third.stderr)")
         #expect(Self.sockets(name).isEmpty, "\(Self.sockets(name))")
     }
 
