@@ -321,27 +321,38 @@ struct PullSize {
     }
 }
 
-/// Says once that a NATS server is out of reach (and how the stage copes), and once that it is back.
+/// Says that a NATS server is out of reach (and how the stage copes), again after 10 s, a
+/// minute, ten minutes and then hourly while it stays away (as a link to a socket does), and
+/// once that it is back.
 final class Outage: Sendable {
     private let logger: Logger
-    private let down = Mutex(false)
+    /// Set while the server is away.
+    private let notice = Mutex<OutageNotice?>(nil)
 
     init(logger: Logger) {
         self.logger = logger
     }
 
-    func report(_ error: RunnelError) {
-        let first = down.withLock { down -> Bool in
-            defer { down = true }
-            return !down
+    func report(_ error: RunnelError, now: ContinuousClock.Instant = .now) {
+        let (first, away) = notice.withLock { notice -> (Bool, Duration?) in
+            guard notice != nil else {
+                notice = OutageNotice(since: now)
+                return (true, nil)
+            }
+            return (false, notice?.due(at: now))
         }
-        if first { logger.warning("\(error.code.name): \(error.message); retrying with backoff") }
+        if first {
+            logger.warning("\(error.code.name): \(error.message); retrying with backoff")
+        } else if let away {
+            logger.warning(
+                "\(error.code.name): \(error.message), for \(TimeSpan(.seconds(away.components.seconds))) now; still retrying: is nats-server running there, with JetStream (-js)?")
+        }
     }
 
     func recovered(_ what: String) {
-        let was = down.withLock { down -> Bool in
-            defer { down = false }
-            return down
+        let was = notice.withLock { notice -> Bool in
+            defer { notice = nil }
+            return notice != nil
         }
         if was { logger.info("NATS is back; \(what)") }
     }
