@@ -216,6 +216,11 @@ struct LinkTests {
         let result = try await RunnelProcess.run(["call", "unix:\(sock)/r.sock", input.path])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(messageIDs(result.stdoutText) == (0..<5).map { "m\($0)" })
+        // A bad line is the input file's, named as such (it was said to be the stage's).
+        try Data("{\"id\":\"a\",\"type\":\"x\",\"body\":1}\nnot json\n".utf8).write(to: dir.appendingPathComponent("bad.jsonl"))
+        let bad = try await RunnelProcess.run(["call", "unix:\(sock)/r.sock", "bad.jsonl"], in: dir)
+        #expect(bad.status == 65, "\(bad.stderr)")
+        #expect(bad.stderr.hasPrefix("runnel: bad.jsonl: line 2: INVALID_ARGUMENT"), "\(bad.stderr)")
         relay.signal(SIGTERM)
         #expect(await relay.wait() == 0)
     }

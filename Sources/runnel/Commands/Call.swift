@@ -37,8 +37,15 @@ struct Call: AsyncParsableCommand {
     var timeout = TimeSpan.seconds(30)
 
     func run() async throws {
+        let messages: [Envelope]
         do {
-            let messages = try readMessages()
+            messages = try readMessages()
+        } catch {
+            // A bad line is the input's, not the stage's.
+            report(error, in: file == "-" ? "stdin" : file)
+            throw ExitStatus(error).exitCode
+        }
+        do {
             let target = try Endpoint(parsing: endpoint)
             guard target.isSocket else { throw RunnelError(.invalidArgument, "call needs a socket endpoint, not \(endpoint)") }
             let key = try security.key.load()
