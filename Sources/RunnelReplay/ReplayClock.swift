@@ -3,8 +3,9 @@ import RunnelProtocol
 /// When each message of a replay is due, from the gaps between the messages' `ts`.
 ///
 /// A pure value: it reads no clock. The first timed message is due at 0; each later one at its
-/// distance from the first, divided by the speed. A message without `ts` (or with an earlier one
-/// than the message before) is due when the one before it was, so the pace never runs backwards.
+/// distance from the first, divided by the speed, with each gap cut to `maxGap` when there is
+/// one. A message without `ts` (or with one no later than any before it) is due when the one
+/// before it was, so the pace never runs backwards.
 ///
 /// ```swift
 /// var clock = ReplayClock(speed: .times(10))
@@ -45,25 +46,35 @@ public struct ReplayClock: Sendable {
     }
 
     public let speed: Speed
-    private var first: Int64?
-    private var last: Duration = .zero
+    /// The longest wait between two messages, whatever their `ts` say (`--max-gap`): a log with
+    /// one wrong timestamp (a year ahead) must not hold the replay for a year.
+    public let maxGap: Duration?
+    /// The latest `ts` seen, in milliseconds.
+    private var latest: Int64?
+    /// When the last message was due, in milliseconds after the start.
+    private var last: Double = 0
+    /// A century: a log whose timestamps are absurdly far apart must not trap.
+    private static let longest: Double = 3.2e12
 
-    public init(speed: Speed) {
+    public init(speed: Speed, maxGap: Duration? = nil) {
         self.speed = speed
+        self.maxGap = maxGap
     }
 
-    /// How long after the replay's start the message with this `ts` is due.
+    /// How long after the replay's start the message with this `ts` is due: the one before's
+    /// time plus the gap from the latest `ts` seen, divided by the speed (and cut to ``maxGap``).
     public mutating func due(ts: String?) -> Duration {
         guard case let .times(factor) = speed else { return .zero }
-        guard let millis = ts.flatMap(Timestamp.parse) else { return last }
-        guard let first else {
-            self.first = millis
-            return last
+        guard let millis = ts.flatMap(Timestamp.parse) else { return .milliseconds(last) }
+        guard let latest else {
+            self.latest = millis
+            return .milliseconds(last)
         }
-        // Clamped to a century: a log whose timestamps are absurdly far apart must not trap.
-        let millisAfterFirst = min(max((Double(millis) - Double(first)) / factor, 0), 3.2e12)
-        let offset = Duration.milliseconds(millisAfterFirst)
-        last = Swift.max(last, offset)
-        return last
+        guard millis > latest else { return .milliseconds(last) }
+        self.latest = millis
+        var gap = (Double(millis) - Double(latest)) / factor
+        if let maxGap { gap = min(gap, Double(maxGap.components.seconds) * 1000 + Double(maxGap.components.attoseconds) / 1e15) }
+        last = min(last + gap, Self.longest)
+        return .milliseconds(last)
     }
 }

@@ -43,15 +43,24 @@ public final class Replayer: Sendable {
     public let messages: LogMessages
     public let selection: Selection
     public let speed: ReplayClock.Speed
+    /// The longest wait between two paced messages (``ReplayClock/maxGap``).
+    public let maxGap: Duration?
+    /// Told of each wait over a minute before the next message, with its `ts`.
+    private let onLongWait: (@Sendable (Duration, String?) -> Void)?
     /// Messages sent together (when they are due together).
     public let batchSize: Int
     private let sentCount = Mutex(0)
     private let sentIDs = Mutex<[String]?>(nil)
 
-    public init(messages: LogMessages, selection: Selection, speed: ReplayClock.Speed, batchSize: Int = 64, keepingIDs: Bool = false) {
+    public init(
+        messages: LogMessages, selection: Selection, speed: ReplayClock.Speed, maxGap: Duration? = nil, batchSize: Int = 64,
+        keepingIDs: Bool = false, onLongWait: (@Sendable (Duration, String?) -> Void)? = nil
+    ) {
         self.messages = messages
         self.selection = selection
         self.speed = speed
+        self.maxGap = maxGap
+        self.onLongWait = onLongWait
         self.batchSize = max(batchSize, 1)
         if keepingIDs { sentIDs.withLock { $0 = [] } }
     }
@@ -96,7 +105,7 @@ public final class Replayer: Sendable {
         }
 
         if paced {
-            var clock = ReplayClock(speed: speed)
+            var clock = ReplayClock(speed: speed, maxGap: maxGap)
             var batch: [LoggedMessage] = []
             func flush() async throws(RunnelError) {
                 let taken = batch
@@ -108,6 +117,8 @@ public final class Replayer: Sendable {
                     let due = start + clock.due(ts: message.envelope.ts)
                     if due > .now {
                         try await flush()
+                        let wait = ContinuousClock.now.duration(to: due)
+                        if wait > .seconds(60) { onLongWait?(wait, message.envelope.ts) }
                         try? await Task.sleep(until: due, clock: .continuous)
                     }
                     batch.append(message)

@@ -135,6 +135,13 @@ struct ReplayCommandTests {
         let url = try await RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--where", "body.url=https://example.vn/7"], in: dir)
         #expect(url.stdoutLines == [lines[7]])
 
+        // 29 one-second gaps at the original pace, each cut to 10 ms: the same lines, not 29 s.
+        let started = ContinuousClock.now
+        let capped = try await RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--speed", "1", "--max-gap", "10ms"], in: dir)
+        #expect(capped.status == 0, "\(capped.stderr)")
+        #expect(capped.stdoutLines == lines)
+        #expect(started.duration(to: .now) < .seconds(20), "the gaps were cut to 10 ms")
+
         let bad = try await RunnelProcess.run(["replay", "log.jsonl", "--to", "-", "--since", "yesterday"], in: dir)
         #expect(bad.status == 64)
         #expect(bad.stderr.contains("INVALID_ARGUMENT") && bad.stderr.contains("RFC 3339"), "\(bad.stderr)")

@@ -28,6 +28,22 @@ struct ReplaySelectionTests {
         #expect(fastest.due(ts: "2026-11-29T15:00:00Z") == .zero)
     }
 
+    @Test("--max-gap cuts each wait, so one timestamp a millennium ahead costs the gap, not the millennium")
+    func maxGap() {
+        var capped = ReplayClock(speed: .times(1), maxGap: .seconds(2))
+        #expect(capped.due(ts: "2026-11-29T13:00:00Z") == .zero)
+        #expect(capped.due(ts: "2026-11-29T13:00:01Z") == .seconds(1), "a gap under the cap is kept")
+        #expect(capped.due(ts: "9999-12-31T00:00:00Z") == .seconds(3), "cut to 2 s")
+        #expect(capped.due(ts: "2026-11-29T13:00:02Z") == .seconds(3), "behind the latest ts: at once")
+        #expect(capped.due(ts: "9999-12-31T00:00:00.5Z") == .milliseconds(3500))
+
+        var uncapped = ReplayClock(speed: .times(1))
+        _ = uncapped.due(ts: "2026-11-29T13:00:00Z")
+        #expect(uncapped.due(ts: "2026-11-29T13:01:00Z") == .seconds(60))
+        #expect(uncapped.due(ts: "2026-11-29T13:00:30Z") == .seconds(60))
+        #expect(uncapped.due(ts: "2026-11-29T13:02:00Z") == .seconds(120), "the pace of the original, from the latest ts")
+    }
+
     @Test("--speed takes max or a positive factor")
     func speed() throws {
         #expect(try ReplayClock.Speed(parsing: "max") == .max)

@@ -20,7 +20,8 @@ struct Replay: AsyncParsableCommand {
             with acks: unacked messages are resent after a reconnect, so a stage killed \
             and restarted midway loses nothing. --speed max (the default) sends as fast as \
             the stage's credit allows; --speed 1 keeps the gaps between the messages' ts,
-            --speed 10 makes them ten times shorter. --to - writes the selected lines, \
+            --speed 10 makes them ten times shorter, and --max-gap 5s cuts any longer wait \
+            (a log with one timestamp a year ahead). --to - writes the selected lines, \
             unchanged, to stdout instead (plain, or --zstd), to feed a shell pipe.
 
             A progress bar with the rate and ETA is drawn on stderr when it is a terminal; \
@@ -53,6 +54,12 @@ struct Replay: AsyncParsableCommand {
 
     @Option(help: .value("max (as fast as the stage takes them), or a factor of the original pace (1 = as recorded).", example: "10, 0.5"))
     var speed: String = "max"
+
+    @Option(
+        name: .customLong("max-gap"),
+        help: .value("With a --speed factor, never wait longer than this between two messages, whatever their ts say.", example: "5s", valueName: "duration"),
+        transform: TimeSpan.argument("--max-gap"))
+    var maxGap: TimeSpan?
 
     @Option(name: .customLong("type"), help: .value("Replay only messages of this type (repeatable).", example: "article.parsed", valueName: "type"))
     var types: [String] = []
@@ -112,7 +119,12 @@ struct Replay: AsyncParsableCommand {
                 report(error, in: source)
             }
             let replayer = Replayer(
-                messages: messages, selection: selection, speed: try ReplayClock.Speed(parsing: speed), keepingIDs: compare != nil)
+                messages: messages, selection: selection, speed: try ReplayClock.Speed(parsing: speed), maxGap: maxGap?.duration,
+                keepingIDs: compare != nil
+            ) { wait, ts in
+                Standard.error(
+                    "runnel replay: notice: the next message\(ts.map { " (ts \($0))" } ?? "") is due in \(TimeSpan(.seconds(wait.components.seconds))) at --speed \(speed); waiting (--max-gap caps each wait)\n")
+            }
             let replies = CallReplies()
             let target: any ReplayTarget
             if to == "-" {
