@@ -200,7 +200,8 @@ actor WrapChildren {
             // holds it open (`sh -c 'sleep 300 & exec cat'`): once it has exited, what it wrote
             // is read for up to the grace, then no more.
             let heldOpen = Task { () -> Bool in
-                _ = await process.exit()
+                // (Cancelled when the reader ends first: then this wait ends at once too.)
+                guard await process.exit(timeout: .seconds(365 * 86_400)) != nil else { return false }
                 try? await Task.sleep(for: grace)
                 guard !Task.isCancelled else { return false }
                 reader.cancel()
