@@ -8,6 +8,14 @@ What it does: accepts `url.requested`, and emits it again with the URL's host lo
 
     stage.py --listen unix:/tmp/in.sock --to unix:/tmp/out.sock
 
+Under `runnel run` (PROTOCOL.md §9.1) it is started as `stage.py --listen fd:3 --to unix:NEXT`,
+on a listening socket the supervisor bound and keeps, after `stage.py --describe` has printed
+its service definition:
+
+    [[stage]]
+    name = "py"
+    command = ["python3", "Examples/python-stage/stage.py"]
+
 Links (PROTOCOL.md §7): hello both ways, credit, cumulative acks, resend after reconnect. An
 input is acked upstream only when its output was acked downstream (§8.4). SIGTERM: stop granting
 credit, finish and ack what arrived, say bye, exit 0 (§7.7).
@@ -29,6 +37,9 @@ NAME = "py-host-lower"
 ACCEPTS = ["url.requested"]
 EMITS = ["url.requested"]
 WINDOW = 64
+# The service definition (PROTOCOL.md §11), for `describe` on a link and for --describe.
+SERVICE = {"name": NAME, "summary": "Lower-cases URL hosts (a Python example stage).",
+           "accepts": ACCEPTS, "emits": EMITS, "options": [], "version": 1}
 
 
 def log(*args):
@@ -189,6 +200,7 @@ class Downstream:
 
 class Stage:
     def __init__(self, listen, to):
+        """`listen`: a socket path, or a listening socket's descriptor (an int, from fd:N)."""
         self.downstream = Downstream(to)
         self.listen_path = listen
         self.draining = threading.Event()
@@ -255,9 +267,7 @@ class Stage:
                     elif line["ctl"] == "health":
                         link.send([{"ctl": "health", "status": "NOT_SERVING" if self.draining.is_set() else "SERVING"}])
                     elif line["ctl"] == "describe":
-                        link.send([{"ctl": "describe", "service": {
-                            "name": NAME, "summary": "Lower-cases URL hosts (a Python example stage).",
-                            "accepts": ACCEPTS, "emits": EMITS, "options": [], "version": 1}}])
+                        link.send([{"ctl": "describe", "service": SERVICE}])
                     continue
                 entry = [line.get("seq"), False]
                 with cond:
@@ -286,7 +296,10 @@ class Stage:
         out.setdefault("meta", {})["python"] = "yes"
         return out
 
-    def run(self):
+    def listen(self):
+        if isinstance(self.listen_path, int):
+            # A supervisor's socket (§9.1): bound and listening already; never bound or removed here.
+            return socket.socket(fileno=self.listen_path)
         directory = os.path.dirname(self.listen_path)
         os.makedirs(directory, mode=0o700, exist_ok=True)
         # Bind and listen under a temporary name, then rename: whoever waits for the path to
@@ -299,6 +312,10 @@ class Stage:
         os.chmod(staging, 0o600)
         server.listen(64)
         os.replace(staging, self.listen_path)
+        return server
+
+    def run(self):
+        server = self.listen()
         server.settimeout(0.2)
         while not self.draining.is_set():
             try:
@@ -322,13 +339,24 @@ class Stage:
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--listen", required=True, help="unix:PATH")
-    parser.add_argument("--to", required=True, help="unix:PATH")
+    parser.add_argument("--listen", help="unix:PATH, or fd:N (a listening socket inherited from a supervisor)")
+    parser.add_argument("--to", help="unix:PATH")
+    parser.add_argument("--describe", action="store_true", help="print the service definition as JSON and exit")
     args = parser.parse_args()
-    for option in (args.listen, args.to):
-        if not option.startswith("unix:"):
-            parser.error(f"only unix: endpoints are supported by this example, not {option}")
-    stage = Stage(args.listen[5:], args.to[5:])
+    if args.describe:
+        print(json.dumps(SERVICE, indent=2))
+        return
+    if not args.listen or not args.to:
+        parser.error("--listen and --to are required (or --describe)")
+    if args.listen.startswith("fd:") and args.listen[3:].isdigit():
+        listen = int(args.listen[3:])
+    elif args.listen.startswith("unix:"):
+        listen = args.listen[5:]
+    else:
+        parser.error(f"--listen takes unix:PATH or fd:N in this example, not {args.listen}")
+    if not args.to.startswith("unix:"):
+        parser.error(f"only unix: endpoints are supported by this example, not {args.to}")
+    stage = Stage(listen, args.to[5:])
     # A parent may hand down a blocked signal mask (threads of a test runner do): unblock the
     # signals that mean "drain".
     signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM, signal.SIGINT])

@@ -362,8 +362,13 @@ actor LinkDownstream: Downstream {
         writer = nil
         connection = nil
         connected = false
+        let wasIsolating = window.isIsolating
         let givenUp = window.connectionLost()
         forget(givenUp)
+        if window.isIsolating && !wasIsolating {
+            logger.warning(
+                "\(peerName) at \(endpoint) went away before it acked anything; the \(window.isolated == 1 ? "message" : "\(window.isolated) messages") it had \(window.isolated == 1 ? "is" : "are") sent again one at a time, to find one it may crash on")
+        }
         // Outputs of inputs whose own link broke meanwhile are not sent again: those inputs are.
         var abandonedBytes = 0
         let abandoned = window.removeUnsent { message in
@@ -372,10 +377,13 @@ actor LinkDownstream: Downstream {
             return true
         }
         bytes -= abandonedBytes
+        let how =
+            window.lossGaveUpAlone
+            ? "went away \(window.maxLostAlone) times with this message the only one it had been sent, before it acked it: it crashes on it?"
+            : "went away \(window.maxLostDeliveries) times in a row while it had this message, without acking anything (does it crash on it?)"
         for message in givenUp {
-            let error = RunnelError(
-                .unavailable,
-                "\(peerName) at \(endpoint) died \(window.maxLostDeliveries) times while it had this message (does it crash on it?)")
+            let error = RunnelError(.unavailable, "\(peerName) at \(endpoint) \(how)")
+            logger.error("given up on message \(message.envelope.id): \(error.message); it goes to the dead letters")
             await deadLetter(message, error, nil)
         }
         if !givenUp.isEmpty || abandoned > 0 { wakeSpace() }

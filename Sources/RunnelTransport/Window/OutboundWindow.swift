@@ -20,6 +20,10 @@ public struct OutboundWindow<Item> {
         @usableFromInline var deliveries: Int
         /// Connections that died while this message was in flight.
         @usableFromInline var lost = 0
+        /// Connections that died while this message was the only one in flight.
+        @usableFromInline var lostAlone = 0
+        /// It was in flight when a connection died without an ack: it goes alone until acked.
+        @usableFromInline var suspect = false
 
         @inlinable init(item: Item, sentAt: ClockReading?, deliveries: Int) {
             self.item = item
@@ -45,6 +49,14 @@ public struct OutboundWindow<Item> {
     /// Whether the receiver acked anything on this connection: one that did was making
     /// progress, so its loss is not held against the messages in flight.
     @usableFromInline var ackedOnConnection = false
+    /// How many kept messages are suspects, sent one at a time: the ones in flight when a
+    /// connection died without an ack. Sent alone, the one a receiver crashes on is known.
+    @usableFromInline var isolating = 0
+    /// While isolating, how many may be in flight: 1, doubled after each ack while no connection
+    /// has died since the isolation began (a receiver killed at random then costs a few round
+    /// trips, not one a suspect); 1 for good once one has (the poison is among them).
+    @usableFromInline var isolationAllowance = 1
+    @usableFromInline var isolationCrashed = false
     /// Messages kept (sent and unacked, or not sent yet).
     @inlinable public var count: Int { stored }
     /// Messages the receiver still allows in flight.
@@ -65,13 +77,28 @@ public struct OutboundWindow<Item> {
     /// there: counting the loss against it too made a receiver that is killed often (for
     /// reasons of its own) dead-letter messages that had merely waited behind a full window.
     public let suspects: Int
+    /// How many connections may die while a message is the only one in flight before it is
+    /// given up on as a poison message.
+    public let maxLostAlone: Int
 
     @inlinable
-    public init(maxDeliveries: Int = 5, maxLostDeliveries: Int? = nil, suspects: Int = 64) {
+    public init(maxDeliveries: Int = 5, maxLostDeliveries: Int? = nil, suspects: Int = 64, maxLostAlone: Int = 3) {
         self.maxDeliveries = maxDeliveries
         self.maxLostDeliveries = maxLostDeliveries ?? maxDeliveries * 10
         self.suspects = max(1, suspects)
+        self.maxLostAlone = max(1, maxLostAlone)
     }
+
+    /// Whether messages are being sent one at a time, to find the one a receiver crashes on.
+    @inlinable
+    public var isIsolating: Bool { isolating > 0 }
+    /// Messages still to be sent one at a time (see ``connectionLost()``).
+    @inlinable
+    public var isolated: Int { isolating }
+    /// Whether what the last ``connectionLost()`` gave up on was lost alone (``maxLostAlone``
+    /// times), rather than among others (``maxLostDeliveries`` times).
+    @inlinable public var lossGaveUpAlone: Bool { gaveUpAlone }
+    @usableFromInline var gaveUpAlone = false
 
     @inlinable
     public var isEmpty: Bool { count == 0 }
@@ -111,6 +138,8 @@ public struct OutboundWindow<Item> {
         var out: [(UInt64, Item)] = []
         let now = ClockReading(now)
         cursor = max(cursor, head)
+        // Suspects go one at a time: the next only once the one before is acked.
+        let limit = isolating > 0 ? min(limit, max(0, isolationAllowance - slots[head..<cursor].count { $0 != nil })) : limit
         while cursor < slots.count, credit > 0, out.count < limit {
             defer { cursor += 1 }
             guard slots[cursor] != nil else { continue }
@@ -136,12 +165,16 @@ public struct OutboundWindow<Item> {
         while head < slots.count, firstSeq + UInt64(head) <= seq, head < cursor {
             if let entry = slots[head] {
                 done.append(entry.item)
+                if entry.suspect { isolating -= 1 }
                 slots[head] = nil
                 stored -= 1
             }
             head += 1
         }
-        if !done.isEmpty { ackedOnConnection = true }
+        if !done.isEmpty {
+            ackedOnConnection = true
+            if isolating > 0 && !isolationCrashed { isolationAllowance = min(isolationAllowance * 2, suspects) }
+        }
         if head > 1024 && head * 2 > slots.count {
             slots.removeFirst(head)
             firstSeq += UInt64(head)
@@ -163,9 +196,11 @@ public struct OutboundWindow<Item> {
         else { return nil }
         slots[index] = nil
         stored -= 1
+        if entry.suspect { isolating -= 1 }
         if retryable && entry.deliveries < maxDeliveries {
             var again = entry
             again.sentAt = nil
+            again.suspect = false  // an answer: the receiver lived through this one
             offer(&again.item)
             return .resend(seq: enqueue(again))
         }
@@ -176,29 +211,46 @@ public struct OutboundWindow<Item> {
     /// once a new connection grants credit. Each connection numbers its messages from 1
     /// (`PROTOCOL.md` §7.4), so the kept messages are renumbered 1, 2, 3….
     ///
-    /// A loss counts against the ``suspects`` only when the receiver acked nothing on the
-    /// connection; one that acked something clears their count. A poison message is sent first
-    /// after each reconnect and acks are cumulative, so no connection can ack anything while it
-    /// is there: its count only grows. A receiver killed often for other reasons acks in between,
-    /// and messages that merely wait for the pipeline behind it are never taken for poison.
-    /// - Returns: the messages given up on: among the ``suspects`` oldest in flight on
-    ///   ``maxLostDeliveries`` connections in a row that died without an ack (a poison message
-    ///   that makes the receiver crash), to dead-letter.
+    /// A receiver that crashes on a message (a poison message) dies before it acks anything,
+    /// since acks are cumulative and the message is sent again first after each reconnect. So a
+    /// loss on a connection that acked nothing makes the oldest messages in flight (up to
+    /// ``suspects``) go one at a time on the next connections (two once one is acked, then four…,
+    /// until a connection dies again: then one at a time for good): each acked is cleared, and
+    /// one whose connection dies with it the only message sent on it is the poison, given up on
+    /// after ``maxLostAlone`` such losses. A receiver killed for other reasons acks in between, so the
+    /// messages waiting behind it are never taken for poison. ``maxLostDeliveries`` losses in a
+    /// row without an ack give up on the suspects too, whatever else happens.
+    /// - Returns: the messages given up on, to dead-letter.
     @discardableResult
     @inlinable
     public mutating func connectionLost() -> [Item] {
         allowed = 0
         let progressed = ackedOnConnection
         ackedOnConnection = false
+        let wasIsolating = isolating > 0
+        let sentAlone = wasIsolating && slots[head..<max(cursor, head)].count { $0?.sentAt != nil } == 1
         var kept: [Entry?] = []
         var givenUp: [Item] = []
         var inFlight = 0
+        var suspected = 0
         for slot in slots[head...] {
             guard var entry = slot else { continue }
             if entry.sentAt != nil {
                 inFlight += 1
             }
-            if progressed {
+            if wasIsolating {
+                // Counted when it was the only one in flight and the connection acked nothing:
+                // it was sent first, alone, and the receiver died with it (a kill at random
+                // seldom falls there three times running).
+                if entry.sentAt != nil && sentAlone && !progressed {
+                    entry.lostAlone += 1
+                    if entry.lostAlone >= maxLostAlone {
+                        givenUp.append(entry.item)
+                        if entry.suspect { isolating -= 1 }
+                        continue
+                    }
+                }
+            } else if progressed {
                 entry.lost = 0
             } else if entry.sentAt != nil && inFlight <= suspects {
                 entry.lost += 1
@@ -206,10 +258,20 @@ public struct OutboundWindow<Item> {
                     givenUp.append(entry.item)
                     continue
                 }
+                entry.suspect = true
+                suspected += 1
             }
             entry.sentAt = nil
             kept.append(entry)
         }
+        if wasIsolating {
+            isolationCrashed = true
+        } else if !progressed {
+            isolating = suspected
+            isolationCrashed = false
+        }
+        isolationAllowance = 1
+        gaveUpAlone = wasIsolating
         slots = kept
         stored = kept.count
         head = 0
@@ -224,10 +286,11 @@ public struct OutboundWindow<Item> {
     @inlinable
     public mutating func dropUnsent() -> [Item] {
         cursor = max(cursor, head)
-        let dropped = slots[cursor...].compactMap { $0?.item }
+        let dropped = slots[cursor...].compactMap { $0 }
         slots.removeSubrange(cursor...)
         stored -= dropped.count
-        return dropped
+        isolating -= dropped.count { $0.suspect }
+        return dropped.map(\.item)
     }
 
     /// Forgets the messages not sent yet that `isUnwanted` picks (ones whose input will come
@@ -247,6 +310,7 @@ public struct OutboundWindow<Item> {
             guard let entry else { return true }
             guard isUnwanted(entry.item) else { return false }
             removed += 1
+            if entry.suspect { isolating -= 1 }
             return true
         }
         stored -= removed
