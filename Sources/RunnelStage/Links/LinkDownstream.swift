@@ -367,7 +367,7 @@ actor LinkDownstream: Downstream {
         forget(givenUp)
         if window.isIsolating && !wasIsolating {
             logger.warning(
-                "\(peerName) at \(endpoint) went away before it acked anything; the \(window.isolated == 1 ? "message" : "\(window.isolated) messages") it had \(window.isolated == 1 ? "is" : "are") sent again one at a time, to find one it may crash on")
+                "\(peerName) at \(endpoint) went away \(window.isolateAfter == 1 ? "" : "\(window.isolateAfter) times in a row ")before it acked anything; the \(window.isolated == 1 ? "message" : "\(window.isolated) messages") it had \(window.isolated == 1 ? "is" : "are") sent again one at a time, to find one it may crash on")
         }
         // Outputs of inputs whose own link broke meanwhile are not sent again: those inputs are.
         var abandonedBytes = 0
@@ -395,12 +395,16 @@ actor LinkDownstream: Downstream {
             window.grant(n)
             pump()
         case let .control(.ack(seq)):
+            let wasIsolating = window.isIsolating
             let done = window.ack(upTo: seq)
             forget(done)
             guard !done.isEmpty else { return }  // an ack of nothing new (a repeat)
             lastProgress = .now
             AckBatch.completing { for message in done { message.ticket.release() } }
             wakeSpace()
+            // Suspects go one (or a few) at a time, on acks rather than on credit; the rest as
+            // soon as the last is acked.
+            if wasIsolating { pump() }
         case let .control(.nack(nack)):
             // Offered again with `attempt` + 1 (PROTOCOL.md §7.5); a resend after a reconnect keeps it.
             switch window.nack(seq: nack.seq, retryable: nack.code.isRetryable, again: { $0.envelope.countAttempts(1) }) {

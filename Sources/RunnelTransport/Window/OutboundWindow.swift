@@ -80,13 +80,18 @@ public struct OutboundWindow<Item> {
     /// How many connections may die while a message is the only one in flight before it is
     /// given up on as a poison message.
     public let maxLostAlone: Int
+    /// How many connections in a row must die without an ack while a message is in flight
+    /// before it is a suspect, sent alone: one such loss is most often a receiver restarted (a
+    /// deploy, the OOM killer, a network blip), and its batch is simply sent again.
+    public let isolateAfter: Int
 
     @inlinable
-    public init(maxDeliveries: Int = 5, maxLostDeliveries: Int? = nil, suspects: Int = 64, maxLostAlone: Int = 3) {
+    public init(maxDeliveries: Int = 5, maxLostDeliveries: Int? = nil, suspects: Int = 64, maxLostAlone: Int = 3, isolateAfter: Int = 2) {
         self.maxDeliveries = maxDeliveries
         self.maxLostDeliveries = maxLostDeliveries ?? maxDeliveries * 10
         self.suspects = max(1, suspects)
         self.maxLostAlone = max(1, maxLostAlone)
+        self.isolateAfter = max(1, isolateAfter)
     }
 
     /// Whether messages are being sent one at a time, to find the one a receiver crashes on.
@@ -212,9 +217,9 @@ public struct OutboundWindow<Item> {
     /// (`PROTOCOL.md` §7.4), so the kept messages are renumbered 1, 2, 3….
     ///
     /// A receiver that crashes on a message (a poison message) dies before it acks anything,
-    /// since acks are cumulative and the message is sent again first after each reconnect. So a
-    /// loss on a connection that acked nothing makes the oldest messages in flight (up to
-    /// ``suspects``) go one at a time on the next connections (two once one is acked, then four…,
+    /// since acks are cumulative and the message is sent again first after each reconnect. So
+    /// ``isolateAfter`` losses in a row on connections that acked nothing make the oldest
+    /// messages in flight (up to ``suspects``) go one at a time on the next connections (two once one is acked, then four…,
     /// until a connection dies again: then one at a time for good): each acked is cleared, and
     /// one whose connection dies with it the only message sent on it is the poison, given up on
     /// after ``maxLostAlone`` such losses. A receiver killed for other reasons acks in between, so the
@@ -258,8 +263,10 @@ public struct OutboundWindow<Item> {
                     givenUp.append(entry.item)
                     continue
                 }
-                entry.suspect = true
-                suspected += 1
+                if entry.lost >= isolateAfter {
+                    entry.suspect = true
+                    suspected += 1
+                }
             }
             entry.sentAt = nil
             kept.append(entry)
