@@ -516,6 +516,18 @@ def never_acks(ctx):
     expect_done(ctx, up, 0)
 
 
+@case("link", "a receiver that acks nothing for six --ack-timeouts in a row (its next stage stuck): resent whole, nothing given up")
+def stuck_receiver(ctx):
+    up = upstream(ctx, 3, "--ack-timeout", "1s")
+    for _ in range(6):
+        rx = up.accept(timeout=10)
+        got = [rx.next_data(10) for _ in range(3)]
+        ctx.expect(ids(got) == ids(up.messages), f"7.7: a link closed for overdue acks makes no suspects; got {ids(got)}")
+    finish_politely(rx, got)
+    expect_done(ctx, up, 0)
+    ctx.expect(dead_letters(ctx) == [], f"dead-lettered {dead_letters(ctx)}")
+
+
 @case("link", "the receiver drops every link twice before acking: nothing lost")
 def flapping_receiver(ctx):
     up = upstream(ctx, 10, "--ack-timeout", "5s")

@@ -245,6 +245,41 @@ struct OutboundWindowTests {
         #expect(!other.isIsolating, "one loss without an ack since the last ack")
     }
 
+    @Test("links this side closed for overdue acks count nothing: a receiver waiting minutes on its next stage loses no message")
+    func overdueAcksAreNoCrash() {
+        var window = OutboundWindow<Int>(maxLostDeliveries: 3, maxLostAlone: 1)
+        for item in 0..<4 { window.enqueue(item) }
+        for _ in 0..<20 {
+            window.grant(8)
+            #expect(window.takeSendable(now: .now).count == 4)
+            #expect(window.connectionLost(counting: false).isEmpty)
+            #expect(!window.isIsolating)
+        }
+        // A crash, then a close for overdue acks, then a crash: not two losses in a row.
+        window.grant(8)
+        _ = window.takeSendable(now: .now)
+        window.connectionLost()
+        window.grant(8)
+        _ = window.takeSendable(now: .now)
+        window.connectionLost(counting: false)
+        window.grant(8)
+        _ = window.takeSendable(now: .now)
+        window.connectionLost()
+        #expect(!window.isIsolating)
+        #expect(window.count == 4)
+        // While isolating, an overdue ack is no strike either.
+        window.grant(8)
+        _ = window.takeSendable(now: .now)
+        window.connectionLost()
+        #expect(window.isolated == 4)
+        for _ in 0..<5 {
+            window.grant(8)
+            #expect(window.takeSendable(now: .now).map(\.item) == [0])
+            #expect(window.connectionLost(counting: false).isEmpty)
+        }
+        #expect(window.count == 4)
+    }
+
     @Test("suspects go one, two, four at a time while nothing dies; after a loss one at a time; a loss after an ack on the connection is no strike")
     func isolationPace() {
         var window = OutboundWindow<Int>(maxLostAlone: 1, isolateAfter: 1)

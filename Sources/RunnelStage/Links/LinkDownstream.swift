@@ -23,6 +23,8 @@ actor LinkDownstream: Downstream {
     /// The bodies' bytes of the messages the window holds, sent or not.
     private var bytes = 0
     private let ackTimeout: Duration
+    /// The current link was closed here because its acks were overdue.
+    private var closedForOverdueAcks = false
     private let logger: Logger
     /// Dead-letters a message given up on: the error, and the stage that refused it (the
     /// receiver, after its final nack; `nil` when this side gave up, PROTOCOL.md §7.5).
@@ -340,6 +342,7 @@ actor LinkDownstream: Downstream {
             try? await Task.sleep(for: .seconds(1))
             if window.hasOverdue(now: .now, timeout: ackTimeout) {
                 logger.warning("no ack from \(peerName) for \(ackTimeout); reconnecting to resend")
+                closedForOverdueAcks = true
                 link.close()
                 return
             }
@@ -363,7 +366,10 @@ actor LinkDownstream: Downstream {
         connection = nil
         connected = false
         let wasIsolating = window.isIsolating
-        let givenUp = window.connectionLost()
+        // Closed here for overdue acks: the peer is slow or waits on its own next stage, it did
+        // not crash, and its messages are not suspected of making it.
+        let givenUp = window.connectionLost(counting: !closedForOverdueAcks)
+        closedForOverdueAcks = false
         forget(givenUp)
         if window.isIsolating && !wasIsolating {
             logger.warning(

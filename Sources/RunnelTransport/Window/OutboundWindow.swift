@@ -225,12 +225,16 @@ public struct OutboundWindow<Item> {
     /// after ``maxLostAlone`` such losses. A receiver killed for other reasons acks in between, so the
     /// messages waiting behind it are never taken for poison. ``maxLostDeliveries`` losses in a
     /// row without an ack give up on the suspects too, whatever else happens.
+    ///
+    /// - Parameter counting: false when this side closed the link itself because acks were
+    ///   overdue: a receiver that is slow or waits on its own next stage (a database away for
+    ///   minutes) did not crash, and its messages are not held to blame.
     /// - Returns: the messages given up on, to dead-letter.
     @discardableResult
     @inlinable
-    public mutating func connectionLost() -> [Item] {
+    public mutating func connectionLost(counting: Bool = true) -> [Item] {
         allowed = 0
-        let progressed = ackedOnConnection
+        let progressed = ackedOnConnection || !counting
         ackedOnConnection = false
         let wasIsolating = isolating > 0
         let sentAlone = wasIsolating && slots[head..<max(cursor, head)].count { $0?.sentAt != nil } == 1
@@ -272,7 +276,7 @@ public struct OutboundWindow<Item> {
             kept.append(entry)
         }
         if wasIsolating {
-            isolationCrashed = true
+            if counting { isolationCrashed = true }
         } else if !progressed {
             isolating = suspected
             isolationCrashed = false
