@@ -379,7 +379,7 @@ public actor Supervisor {
         if let unkeptOutputs, machine.outputs > 0 { log(.notice, unkeptOutputs) }
         let dead = stateDirectory + "/source.dead.jsonl.zst"
         if let size = (try? FileManager.default.attributesOfItem(atPath: dead))?[.size] as? Int, size > 0 {
-            log(.warning, "some source messages were dead-lettered (the next stage never acked them): runnel cat \(dead)")
+            log(.warning, "some source messages were given up (the first stage refused them, or crashed on them every time): runnel cat \(dead)")
         }
         for launch in launches { launch.socket?.close() }
         groups.remove()

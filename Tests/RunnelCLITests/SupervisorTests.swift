@@ -151,6 +151,7 @@ struct SupervisorTests {
         #expect(run.stderr.contains("sent again one at a time"), "\(run.stderr)")
         let restarts = run.stderr.components(separatedBy: "restarting py").count - 1
         #expect((2...8).contains(restarts), "the supervisor allows 10 a minute: \(restarts)")
+        #expect(run.stderr.contains("some source messages were given up (the first stage refused them, or crashed on them every time): runnel cat "), "\(run.stderr)")
         let dead = try await RunnelProcess.run(["cat", ".runnel/\(name)/source.dead.jsonl.zst"], in: dir)
         #expect(dead.stdoutLines.count == 1, "\(dead.stdoutText)")
         #expect(dead.stdoutText.contains("p00003.html") && dead.stdoutText.contains("with this message the only one it had been sent"), "\(dead.stdoutText)")
