@@ -73,7 +73,7 @@ public struct ReplayClock: Sendable {
         guard millis > latest else { return .milliseconds(last) }
         self.latest = millis
         var gap = (Double(millis) - Double(latest)) / factor
-        if let maxGap { gap = min(gap, Double(maxGap.components.seconds) * 1000 + Double(maxGap.components.attoseconds) / 1e15) }
+        if let maxGap { gap = min(gap, TimeSpan(maxGap).seconds * 1000) }
         last = min(last + gap, Self.longest)
         return .milliseconds(last)
     }

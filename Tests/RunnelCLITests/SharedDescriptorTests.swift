@@ -49,20 +49,30 @@ struct SharedDescriptorTests {
         let child = try ChildProcess.launch(
             .init([RunnelProcess.runnel, "relay"], standardInput: .inherit, standardError: .pipe, inheritedDescriptors: [0: ends.read]))
         close(ends.read)
-        async let stdout = collect(child.standardOutput!)
         async let stderr = collect(child.standardError!)
-        // A batch at a time, each after the stage has read the one before and found the pipe empty.
+        let (relayedSoFar, counter) = AsyncStream<Int>.makeStream()
+        let reading = Task { () -> [String] in
+            var relayed: [String] = []
+            try await child.standardOutput!.readLines(maxLength: 1 << 20) { line in
+                if case let .line(bytes) = line { relayed.append(String(decoding: bytes, as: UTF8.self)) }
+                counter.yield(relayed.count)
+            }
+            counter.finish()
+            return relayed
+        }
+        // A batch at a time, each once the stage has relayed the one before: it then reads a
+        // pipe with nothing in it, and gets EAGAIN.
         try await ProcessInput(descriptor: ends.write).withWriter { writer in
+            var counts = relayedSoFar.makeAsyncIterator()
             for start in stride(from: 0, to: lines.count, by: 200) {
                 try await writer.write(ByteBuffer(bytes: data(Array(lines[start..<start + 200]))))
-                try await Task.sleep(for: .milliseconds(20))
+                while let count = await counts.next(), count < start + 200 {}
             }
         }
-        let output = try await stdout
+        let relayed = try await reading.value
         let status = await child.exit()
         let errors = String(decoding: try await stderr, as: UTF8.self)
         #expect(status == .exited(0), "\(errors)")
-        let relayed = String(decoding: output, as: UTF8.self).split(separator: "\n")
         #expect(relayed.count == lines.count, "\(errors)")
         #expect(relayed.last?.contains(#""id":"p1999""#) == true, "\(relayed.last ?? "")")
     }
