@@ -181,7 +181,7 @@ let package = Package(
             path: "Sources/Benchmarks/EnrichBenchmark"
         ),
         .testTarget(name: "RunnelProtocolTests", dependencies: ["RunnelProtocol", "CJSONScan"]),
-        .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport"]),
+        .testTarget(name: "RunnelTransportTests", dependencies: ["RunnelTransport", "RunnelTesting"]),
         .testTarget(
             name: "RunnelSupervisorTests",
             dependencies: [

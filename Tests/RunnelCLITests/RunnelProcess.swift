@@ -1,4 +1,5 @@
 import Foundation
+import RunnelTesting
 import RunnelTransport
 #if canImport(Glibc)
 import Glibc
@@ -165,11 +166,9 @@ struct RunnelProcess {
         return info._sifields._sigchld.si_status
     }
 
-    /// A new empty directory for one test.
+    /// A new empty directory for one test, removed when the test process exits.
     static func temporaryDirectory() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("runnel-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url
+        try ScratchDirectory.make()
     }
 }
 

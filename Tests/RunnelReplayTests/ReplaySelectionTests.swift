@@ -100,6 +100,7 @@ struct ReplaySelectionTests {
     func rotatedLog() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("replay-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
         func write(_ name: String, _ ids: [String], extra: String = "") throws {
             let text = ids.map { #"{"id":"\#($0)","type":"t","body":{}}"# + "\n" }.joined() + extra
             try text.write(to: dir.appendingPathComponent(name), atomically: true, encoding: .utf8)

@@ -38,6 +38,7 @@ struct ProcessGroupRecordTests {
                 terminateAtExit: false))
         defer { _ = stage.signal(SIGKILL) }
         let directory = try Self.stateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let record = ProcessGroupRecord(stateDirectory: directory)
         record.write(supervisor: supervisor, groups: [stage.pid])
         // The shell must have started (its environment is what the record is checked against).
@@ -55,7 +56,9 @@ struct ProcessGroupRecordTests {
         let supervisor = try await Self.deadPid()
         let stranger = try ChildProcess.launch(.init(["sleep", "600"], standardOutput: .null, standardError: .null, terminateAtExit: false))
         defer { _ = stranger.signal(SIGKILL) }
-        let record = ProcessGroupRecord(stateDirectory: try Self.stateDirectory())
+        let directory = try Self.stateDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let record = ProcessGroupRecord(stateDirectory: directory)
         record.write(supervisor: supervisor, groups: [stranger.pid])
         #expect(await eventually { ProcessGroupRecord.environment(of: stranger.pid)?.contains { $0.hasPrefix("PATH=") } == true })
         #expect(record.killLeftovers().isEmpty)

@@ -1,5 +1,6 @@
 import Foundation
 import RunnelProtocol
+import RunnelTesting
 
 @testable import RunnelTransport
 
@@ -14,9 +15,7 @@ enum CaptureFixtures {
     }
 
     static func directory() throws -> String {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("runnel-capture-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        return url.path
+        try ScratchDirectory.make().path
     }
 
     static func readAll(_ paths: [String]) throws -> (ids: [String], warnings: [CaptureLogWarning]) {
