@@ -11,10 +11,10 @@ import Testing
 struct WalkerTextTests {
     /// Pieces that take each path and each boundary between them: words, single and double
     /// spaces, indentation, commas (ASCII, fullwidth, ideographic), NBSP, zero-width spaces,
-    /// control bytes, other scripts.
+    /// soft hyphens, word joiners, BOMs, control bytes, other scripts.
     static let pieces = [
         "a", "word", "longerword", " ", "  ", "\n        ", "\t", "\r\n", "\u{0C}", ",", "，", "、", "\u{A0}", "\u{200B}", "\u{200C}",
-        "\u{200D}", "é", "ệ", "한", "😀", "x,y", "The quick brown fox", "~!@#$%^&*()", "\u{7F}", "\u{01}",
+        "\u{200D}", "\u{AD}", "\u{2060}", "\u{FEFF}", "é", "ệ", "한", "😀", "x,y", "The quick brown fox", "~!@#$%^&*()", "\u{7F}", "\u{01}",
     ]
 
     struct State: Equatable {
@@ -59,5 +59,22 @@ struct WalkerTextTests {
         let words = Self.state(after: [Array("one, two, three, four".utf8)], inLink: true, startsAfterText: false)
         #expect(words.buffer == Array("one, two, three, four".utf8))
         #expect(words.length == 21 && words.linkLength == 21 && words.commas == 3)
+    }
+
+    @Test("soft hyphens, zero-width spaces and BOMs are not in the text: a word is one word to a search")
+    func invisibleCharacters() throws {
+        let hyphenated = Self.state(after: [Array("Wäh\u{AD}rend Sie \u{FEFF}über den Markt\u{200B}".utf8)], inLink: false, startsAfterText: false)
+        #expect(String(decoding: hyphenated.buffer, as: UTF8.self) == "Während Sie über den Markt")
+        #expect(hyphenated.length == 26)
+        let article = try Fixture.parse(
+            """
+            <html><head><title>Histo&shy;rischer Markt</title></head><body><article><h1>Histo&shy;rischer Markt</h1>
+            <p>Wäh&shy;rend Sie über den Markt schlen&shy;dern, stau&shy;nen und aller&shy;lei feine Köst&shy;lich&shy;kei&shy;ten pro&shy;bie&shy;ren,
+            sind Ihre Kin&shy;der begeistert beim Körbe flech&shy;ten, bas&shy;teln oder Spiele von anno dazu&shy;mal.</p>
+            </article></body></html>
+            """, url: "https://wehranlage.example/veranstaltung/887/")
+        #expect(article.title == "Historischer Markt")
+        #expect(article.text.contains("Während Sie über den Markt schlendern, staunen und allerlei feine Köstlichkeiten probieren"), "\(article.text)")
+        #expect(!article.text.unicodeScalars.contains("\u{AD}"))
     }
 }

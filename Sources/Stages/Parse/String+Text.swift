@@ -17,8 +17,9 @@ extension StringProtocol {
     }
 
     /// The string with every run of whitespace (Unicode White_Space, and U+200B) turned into
-    /// one space, trimmed. Works on the UTF-8 bytes: the whitespace code points are recognised by
-    /// their encodings, everything else is copied as it is.
+    /// one space, trimmed, and soft hyphens, word joiners and BOMs left out. Works on the UTF-8
+    /// bytes: those code points are recognised by their encodings, everything else is copied as
+    /// it is.
     func collapsingWhitespace() -> String {
         var source = String(self)
         return source.withUTF8 { bytes -> String in
@@ -28,6 +29,11 @@ extension StringProtocol {
             var i = 0
             let count = bytes.count
             while i < count {
+                let invisible = invisibleWidth(bytes, i)
+                if invisible > 0 {
+                    i += invisible
+                    continue
+                }
                 let width = whitespaceWidth(bytes, i)
                 if width > 0 {
                     pendingSpace = !out.isEmpty
@@ -41,6 +47,18 @@ extension StringProtocol {
             }
             return String(decoding: out, as: UTF8.self)
         }
+    }
+}
+
+/// The byte length of the invisible code point starting at `i` that text leaves out (a soft
+/// hyphen U+00AD, the word joiner U+2060, U+FEFF), or 0.
+@inline(__always)
+private func invisibleWidth(_ bytes: UnsafeBufferPointer<UInt8>, _ i: Int) -> Int {
+    switch bytes[i] {
+    case 0xC2: return i + 1 < bytes.count && bytes[i + 1] == 0xAD ? 2 : 0
+    case 0xE2: return i + 2 < bytes.count && bytes[i + 1] == 0x81 && bytes[i + 2] == 0xA0 ? 3 : 0
+    case 0xEF: return i + 2 < bytes.count && bytes[i + 1] == 0xBB && bytes[i + 2] == 0xBF ? 3 : 0
+    default: return 0
     }
 }
 

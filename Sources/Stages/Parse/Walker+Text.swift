@@ -83,8 +83,12 @@ extension Walker {
                 p += 2
                 continue
             }
-            if byte == 0xE2 && p + 2 < end && p[1] == 0x80 && (p[2] == 0x8B || p[2] == 0x8C || p[2] == 0x8D) {  // zero-width
-                p += 3
+            // Invisible characters: a soft hyphen (U+00AD, "Wäh\u{AD}rend", where a line may break),
+            // zero-width spaces and joiners, the word joiner, a BOM mid-text. Kept, they split
+            // words for a reader's search and for the store's full-text index.
+            let invisible = Self.invisibleWidth(p, end)
+            if invisible > 0 {
+                p += invisible
                 continue
             }
             if lastWasSpace && !buffer.isEmpty {
@@ -102,6 +106,19 @@ extension Walker {
             if byte == 0xEF && p + 2 < end && p[1] == 0xBC && p[2] == 0x8C { bufferCommas += 1 }  // ，
             if byte == 0xE3 && p + 2 < end && p[1] == 0x80 && p[2] == 0x81 { bufferCommas += 1 }  // 、
             p += 1
+        }
+    }
+
+    /// The byte length of the invisible character at `p` that the text leaves out (U+00AD,
+    /// U+200B–U+200D, U+2060, U+FEFF), or 0.
+    @inline(__always) static func invisibleWidth(_ p: UnsafePointer<xmlChar>, _ end: UnsafePointer<xmlChar>) -> Int {
+        switch p.pointee {
+        case 0xC2: return p + 1 < end && p[1] == 0xAD ? 2 : 0
+        case 0xE2:
+            guard p + 2 < end else { return 0 }
+            return p[1] == 0x80 && p[2] >= 0x8B && p[2] <= 0x8D || p[1] == 0x81 && p[2] == 0xA0 ? 3 : 0
+        case 0xEF: return p + 2 < end && p[1] == 0xBB && p[2] == 0xBF ? 3 : 0
+        default: return 0
         }
     }
 
