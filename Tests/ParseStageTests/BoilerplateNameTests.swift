@@ -80,6 +80,31 @@ struct BoilerplateNameTests {
         #expect(!article.text.contains("Harbours"))
     }
 
+    @Test("short sections named as a long one kept as prose (TestReport__Section--Ads) are the article's too; an author box is not")
+    func sectionsNamedLikeAProseSibling() throws {
+        let long = [Self.prose1, Self.prose2, Self.prose3, Self.prose1, Self.prose2, Self.prose3, Self.prose1].joined(separator: " ")
+        let verdict = "Verdict: the crane is cheap, well made and lifts more than it says, but it is loud at full load."
+        let price = "At 149 euros it costs a fifth of the crane it copies, and the discounter sold out within minutes in both of its chains, so waiting for the next offer, or paying five times as much for the original, are the only ways to get one."
+        let bio = "Anna Berg has written about ports and shipping for twelve years, and before that worked as a harbour pilot in Gothenburg for a decade."
+        let html = """
+            <html><head><title>Harbour crane review</title></head><body><article class="TestReport">
+            <section class="TestReport__Section TestReport__Section--Ads" id="Verdict"><h2>Verdict</h2><p>\(verdict) \(Self.prose2)</p>
+            <dl><dt>Pros</dt><dd>Low price</dd><dt>Cons</dt><dd>Loud</dd></dl></section>
+            <section class="TestReport__Section TestReport__Section--Ads" id="Test"><h2>The test</h2><p>\(long)</p></section>
+            <section class="TestReport__Section TestReport__Section--Ads" id="Price"><h2>The price</h2><p>\(price)</p></section>
+            <div class="author-bio"><p>\(bio)</p></div>
+            <section class="TestReport__Section TestReport__Section--Ads"><a href="/deals/1">Deals of the week on cranes</a></section>
+            </article></body></html>
+            """
+        let article = try parse(html)
+        #expect(article.paragraphs.contains("\(verdict) \(Self.prose2)"), "\(article.paragraphs)")
+        #expect(article.paragraphs.contains("Loud"))
+        #expect(article.paragraphs.contains(long))
+        #expect(article.paragraphs.contains(price))
+        #expect(!article.text.contains("Anna Berg"))
+        #expect(!article.text.contains("Deals of the week"))
+    }
+
     @Test("a footer full of testimonials stays out, though it is long prose")
     func testimonialFooter() throws {
         let body = String(repeating: "<p>\(Self.prose1) \(Self.prose2) \(Self.prose3)</p>", count: 12)

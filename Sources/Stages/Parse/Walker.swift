@@ -179,10 +179,15 @@ struct Walker {
         }
         // Per element, the text of the nearest `<article>` (or articleBody) around it that is kept.
         var enclosingArticle = [Int32](repeating: 0, count: tree.elements.count)
+        // The kinds of the last parent's children kept as prose inside its article (below).
+        var proseKinds: (parent: Int32, kinds: [(Tag, Hints)]) = (-1, [])
         for index in tree.elements.indices {
             let element = tree.elements[index]
             var excluded = element.hints.excludesText
             let enclosing = element.parent >= 0 ? enclosingArticle[Int(element.parent)] : 0
+            if excluded && enclosing >= 500 && element.parent != proseKinds.parent {
+                proseKinds = (element.parent, proseChildKinds(of: element.parent, enclosing: enclosing))
+            }
             // Around an article and mostly that article, or inside one and most of it: the name
             // is a theme or a modifier (a `newsletter` page's sections), not a box beside the text.
             if excluded, isProseWrapper(element, pageText: pageText)
@@ -191,6 +196,7 @@ struct Walker {
                 || !element.hints.contains(.hidden) && enclosing >= 500 && element.linkDensity < 0.25
                     && Int(element.textLength) * 5 >= Int(enclosing) * 4
                 || isProseInsideArticle(element, enclosing: enclosing)
+                || isLikeProseSibling(element, enclosing: enclosing, proseKinds: element.parent == proseKinds.parent ? proseKinds.kinds : [])
                 || isTitledColumn(element, holdsTitle: holdsTitle[index])
             {
                 excluded = false
@@ -226,6 +232,35 @@ struct Walker {
     func isProseInsideArticle(_ element: PageTree.Element, enclosing: Int32) -> Bool {
         enclosing >= 500 && element.textLength >= 1000 && element.linkDensity < 0.1
             && element.hints.isDisjoint(with: [.hidden, .comments])
+    }
+
+    /// The tags and hints of `parent`'s children that ``isProseInsideArticle(_:enclosing:)`` keeps
+    /// (at most 5,000 children are looked at).
+    func proseChildKinds(of parent: Int32, enclosing: Int32) -> [(Tag, Hints)] {
+        guard parent >= 0 else { return [] }
+        var kinds: [(Tag, Hints)] = []
+        var child = tree.elements[Int(parent)].firstChild
+        var steps = 0
+        while child >= 0 && steps < 5000 {
+            let element = tree.elements[Int(child)]
+            if element.hints.excludesText && isProseInsideArticle(element, enclosing: enclosing)
+                && !kinds.contains(where: { $0.0 == element.tag && $0.1 == element.hints })
+            {
+                kinds.append((element.tag, element.hints))
+            }
+            child = element.nextSibling
+            steps += 1
+        }
+        return kinds
+    }
+
+    /// A shorter box named as one beside it that is kept as prose inside the article (a review's
+    /// `TestReport__Section--Ads` sections, the name saying they may hold ads): the same kind of
+    /// part, so its prose is kept too when it has almost no links.
+    func isLikeProseSibling(_ element: PageTree.Element, enclosing: Int32, proseKinds: [(Tag, Hints)]) -> Bool {
+        enclosing >= 500 && element.textLength >= 200 && element.linkDensity < 0.1
+            && element.hints.isDisjoint(with: [.hidden, .comments])
+            && proseKinds.contains { $0.0 == element.tag && $0.1 == element.hints }
     }
 
     /// A wrapper named like furniture but holding the page: layout words and a lot of prose, or only
