@@ -21,6 +21,11 @@ public struct RunnerConfiguration: Sendable, Hashable {
     /// Where dead letters go: `nil` sends them downstream as `error` records (a shell pipe's
     /// end then holds them); a path appends them to that log (zstd JSON lines).
     public var deadLetterPath: String?
+    /// Where the messages the next stage refused for good, or went away with every time it was
+    /// sent them alone (PROTOCOL.md §7.7), are written when there is no ``deadLetterPath``:
+    /// `error` records holding each, as a dead-letter log holds them, while the stage's own
+    /// failures still go downstream. `nil` (and no ``deadLetterPath``): they are only logged.
+    public var undeliveredPath: String? = nil
     /// Write zstd instead of plain JSON lines on the output.
     public var zstdOutput: Bool
     public var zstdLevel: Int

@@ -82,6 +82,14 @@ extension Supervisor {
         max(1, definition.shutdownTimeout.components.seconds / Int64(definition.stages.count + 1))
     }
 
+    /// Where the source writes the URLs the first stage refused or crashed on every time.
+    nonisolated var sourceDeadLetterPath: String { stateDirectory + "/source.dead.jsonl.zst" }
+
+    /// Where a built-in stage writes the outputs its next stage refused or crashed on every time.
+    nonisolated func undeliveredPath(of stage: String) -> String {
+        stateDirectory + "/\(stage).undelivered.jsonl.zst"
+    }
+
     nonisolated func makeLaunches(urls: String) throws(RunnelError) -> [Launch] {
         var next: String?
         var built: [Launch] = []
@@ -98,6 +106,9 @@ extension Supervisor {
             let statistics = runDirectory + "/\(stage.name).stats.json"
             if stage.command == nil {
                 own += ["--stats-file", statistics, "--tap-socket", tapPrefix(stage.name)]
+                // What its next stage refuses for good or crashes on every time is kept, to
+                // replay (its own failures still go on to the store).
+                if !placed.isLast { own += ["--undelivered", undeliveredPath(of: stage.name)] }
                 // The shutdown timeout covers the whole ordered drain, so each stage drains
                 // within its share of it (unless its args say otherwise).
                 if !stage.args.contains(where: { $0.hasPrefix("--drain-timeout") }) {
@@ -127,7 +138,7 @@ extension Supervisor {
                 runnel, "send", first, urls, "--urls", "--cursor", stateDirectory + "/cursor",
             ] + (definition.follow ? ["--follow"] : []) + [
                 "--stats-file", statistics, "--tap-socket", tapPrefix("source"),
-                "--dead-letter", stateDirectory + "/source.dead.jsonl.zst", "--finish-timeout", "0s", "--drain-timeout", "\(drain)s",
+                "--dead-letter", sourceDeadLetterPath, "--finish-timeout", "0s", "--drain-timeout", "\(drain)s",
             ] + keyArguments(),
             environment: [:], socket: nil, statisticsPath: statistics, peers: nil, isOutput: false, isSource: true)
         return [source] + built

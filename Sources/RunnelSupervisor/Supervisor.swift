@@ -76,6 +76,10 @@ public actor Supervisor {
     /// (``StageDescriber/unkeptOutputs(_:services:)``).
     private var unkeptOutputs: String?
     private var total = 0
+    /// The logs of messages given up on the way (the source's dead letters, each built-in
+    /// stage's undelivered outputs), with what to say of them and their size when the run
+    /// began: the end of the run names those that grew.
+    private var givenUpLogs: [(path: String, meaning: String, size: Int)] = []
     private var timers: [SupervisorMachine.TimerID: Task<Void, Never>] = [:]
     /// The tasks reading each child's stdout and stderr, until it has exited and they are read.
     private var readers: [pid_t: [Task<Void, Never>]] = [:]
@@ -158,6 +162,7 @@ public actor Supervisor {
         total = definition.follow ? 0 : countLines(urls)  // following, there is no total
         snapshot.withLock { $0.total = total }
         launches = try makeLaunches(urls: urls)
+        givenUpLogs = givenUpLogPaths().map { ($0.path, $0.meaning, Self.fileSize($0.path)) }
         machine = SupervisorMachine(
             members: launches.map { launch in
                 let stage = definition.stages.first { $0.name == launch.name }
@@ -377,15 +382,33 @@ public actor Supervisor {
         // Said last, not first: a run whose stderr is read by `head -1` goes on until it has
         // something else to say.
         if let unkeptOutputs, machine.outputs > 0 { log(.notice, unkeptOutputs) }
-        let dead = stateDirectory + "/source.dead.jsonl.zst"
-        if let size = (try? FileManager.default.attributesOfItem(atPath: dead))?[.size] as? Int, size > 0 {
-            log(.warning, "some source messages were given up (the first stage refused them, or crashed on them every time): runnel cat \(dead)")
+        for given in givenUpLogs where Self.fileSize(given.path) > given.size {
+            log(.warning, "\(given.meaning): runnel cat \(given.path)")
         }
         for launch in launches { launch.socket?.close() }
         groups.remove()
         publish()
         finishWaiter?.resume()
         finishWaiter = nil
+    }
+
+    /// The logs of given-up messages this host's members write, and what each holds.
+    private nonisolated func givenUpLogPaths() -> [(path: String, meaning: String)] {
+        var logs: [(path: String, meaning: String)] = []
+        if placement.runsSource {
+            logs.append((sourceDeadLetterPath, "some source messages were given up (the first stage refused them, or crashed on them every time)"))
+        }
+        let order = definition.stages.map(\.name)
+        for placed in placement.stages where placed.stage.command == nil && !placed.isLast {
+            let name = placed.stage.name
+            let next = order.firstIndex(of: name).flatMap { $0 + 1 < order.count ? order[$0 + 1] : nil } ?? "the next stage"
+            logs.append((undeliveredPath(of: name), "some of \(name)'s outputs were given up (\(next) refused them, or crashed on them every time)"))
+        }
+        return logs
+    }
+
+    private static func fileSize(_ path: String) -> Int {
+        (try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? Int ?? 0
     }
 
     private func publish() {

@@ -113,22 +113,7 @@ struct SupervisorTests {
     func poisonMessage() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let name = Self.uniqueName("poison")
-        // The Python example stage, made to die on one page (the example itself is left as it is).
-        let example = RunnelProcess.packageRoot.appendingPathComponent("Examples/python-stage/stage.py").path
-        let crashing = dir.appendingPathComponent("crashing.py")
-        try """
-            import importlib.util, os
-            spec = importlib.util.spec_from_file_location("stage", \(String(reflecting: example)))
-            stage = importlib.util.module_from_spec(spec)
-            spec.loader.exec_module(stage)
-            handle = stage.Stage.handle
-            def crash_on_poison(self, message):
-                if "p00003" in (message.get("body") or {}).get("url", ""):
-                    os._exit(3)
-                return handle(self, message)
-            stage.Stage.handle = crash_on_poison
-            stage.main()
-            """.write(to: crashing, atomically: true, encoding: .utf8)
+        let crashing = try Self.stageCrashingOnPage3(in: dir)
         let stages = """
             [[stage]]
             name = "py"
@@ -155,6 +140,64 @@ struct SupervisorTests {
         let dead = try await RunnelProcess.run(["cat", ".runnel/\(name)/source.dead.jsonl.zst"], in: dir)
         #expect(dead.stdoutLines.count == 1, "\(dead.stdoutText)")
         #expect(dead.stdoutText.contains("p00003.html") && dead.stdoutText.contains("with this message the only one it had been sent"), "\(dead.stdoutText)")
+    }
+
+    /// The Python example stage, made to die on the page p00003 (the example itself is left as it is).
+    static func stageCrashingOnPage3(in dir: URL) throws -> URL {
+        let example = RunnelProcess.packageRoot.appendingPathComponent("Examples/python-stage/stage.py").path
+        let crashing = dir.appendingPathComponent("crashing.py")
+        try """
+            import importlib.util, os
+            spec = importlib.util.spec_from_file_location("stage", \(String(reflecting: example)))
+            stage = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(stage)
+            handle = stage.Stage.handle
+            def crash_on_poison(self, message):
+                if "p00003" in (message.get("body") or {}).get("url", ""):
+                    os._exit(3)
+                return handle(self, message)
+            stage.Stage.handle = crash_on_poison
+            stage.main()
+            """.write(to: crashing, atomically: true, encoding: .utf8)
+        return crashing
+    }
+
+    /// The same with the crashing stage after a built-in one, whose given-up output was said only
+    /// in the supervisor's log: it is kept in that stage's undelivered log, to replay, and the end
+    /// of the run names the file (a second run, which gives up nothing, does not).
+    @Test("a stage that crashes on one message after a built-in stage: the message is kept in that stage's undelivered log", .timeLimit(.minutes(2)))
+    func poisonAfterABuiltInStage() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = Self.uniqueName("poison-mid")
+        let crashing = try Self.stageCrashingOnPage3(in: dir)
+        let stages = """
+            [[stage]]
+            name = "relay"
+
+            [[stage]]
+            name = "py"
+            command = ["python3", "\(crashing.path)"]
+
+            [[stage]]
+            name = "fetch"
+            args = ["--allow-files", "pages", "--delay", "0s"]
+            """
+        let file = try Self.pipeline(name, pages: 12, stages: stages, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        #expect(await run.wait(timeout: .seconds(90)) == 0, "\(run.stderr)")
+        let outputs = run.stderr.firstMatch(of: /12\/12 sources done, (\d+) outputs/).flatMap { Int($0.1) }
+        #expect((outputs ?? 0) >= 11, "\(run.stderr)")
+        let log = ".runnel/\(name)/relay.undelivered.jsonl.zst"
+        #expect(run.stderr.contains("some of relay's outputs were given up (py refused them, or crashed on them every time): runnel cat \(dir.path)/\(log)"), "\(run.stderr)")
+        #expect(!run.stderr.contains("some source messages were given up"), "\(run.stderr)")
+        let undelivered = try await RunnelProcess.run(["cat", log], in: dir)
+        #expect(undelivered.stdoutLines.count == 1, "\(undelivered.stdoutText)")
+        #expect(undelivered.stdoutText.contains("p00003.html") && undelivered.stdoutText.contains("with this message the only one it had been sent"), "\(undelivered.stdoutText)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent(".runnel/\(name)/py.undelivered.jsonl.zst").path), "a stage of its own command is not given the flag")
+        // A second run finds every URL done and gives up nothing: the old record is not news.
+        let again = try await RunnelProcess.run(["run", file.path, "--no-progress"], in: dir)
+        #expect(again.status == 0, "\(again.stderr)")
+        #expect(!again.stderr.contains("were given up"), "\(again.stderr)")
     }
 
     @Test("SIGTERM mid-run drains and exits 0; a second run resumes from the cursor", .timeLimit(.minutes(2)))

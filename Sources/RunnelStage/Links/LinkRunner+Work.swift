@@ -202,16 +202,17 @@ extension LinkRunner {
             failure.deadlineMs = nil
         }
         record(failure, retried: false)
-        if let deadLetterLog {
+        if let log = deadLetterLog ?? undeliveredLog {
             do {
-                try await deadLetterLog.write([failure])
+                try await log.write([failure])
             } catch {
                 // As for a record of this stage's own: not on disk, so its input is not acked.
-                logger.error("cannot write the dead-letter log (\(error)); the refused message's input stays unacked: \(failure.jsonLine)")
+                let name = deadLetterLog != nil ? "dead-letter" : "undelivered"
+                logger.error("cannot write the \(name) log (\(error)); the refused message's input stays unacked: \(failure.jsonLine)")
                 return
             }
         } else {
-            logger.error("no --dead-letter log; the refused message is only reported here: \(failure.jsonLine)")
+            logger.error("no --dead-letter or --undelivered log; the refused message is only reported here: \(failure.jsonLine)")
         }
         message.ticket.release()
     }

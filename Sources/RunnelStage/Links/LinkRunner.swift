@@ -104,6 +104,9 @@ public final class LinkRunner<S: Stage>: Sendable {
     /// The output link as the statistics reporter last saw it (the downstream is an actor).
     let outputLink = Mutex<LinkStatistics?>(nil)
     let deadLetterLog: DeadLetterLog?
+    /// Where the messages the downstream refused or gave up go without a ``deadLetterLog``
+    /// (``RunnerConfiguration/undeliveredPath``).
+    let undeliveredLog: DeadLetterLog?
     /// The ids finished recently and those in progress, to drop duplicates from upstream links.
     let duplicates: Mutex<DuplicateFilter<ObjectIdentifier, Job>>
     /// `--capture-in` / `--capture-out`: data inputs as received, outputs as handed to the downstream.
@@ -143,6 +146,7 @@ public final class LinkRunner<S: Stage>: Sendable {
         self.logger = logger
         duplicates = Mutex(DuplicateFilter(capacity: options.recentIDs))
         deadLetterLog = try configuration.deadLetterPath.map { path throws(RunnelError) in try DeadLetterLog(path: path) }
+        undeliveredLog = try configuration.undeliveredPath.map { path throws(RunnelError) in try DeadLetterLog(path: path, lazily: true) }
         capture = try StageCapture(configuration)
         for warning in capture.warnings { logger.warning("capture log \(warning.isTornTail ? "repaired" : "damaged"): \(warning)") }
         if case .tcp = options.listen, options.key == nil, !options.insecure {

@@ -194,6 +194,13 @@ struct FailureOptions: ParsableArguments {
             example: "failed.jsonl.zst", valueName: "path"))
     var deadLetter: String?
 
+    @Option(
+        name: .customLong("undelivered"),
+        help: .value(
+            "Append the messages --to refused for good, or crashed on each time it was sent them alone, to this log (zstd JSON lines of error records), where no --dead-letter takes them; this stage's own failures still go downstream. Without either they are only logged.",
+            example: "undelivered.jsonl.zst", valueName: "path"))
+    var undelivered: String?
+
     func validate() throws {
         guard maxAttempts > 0 else { throw ValidationError("--max-attempts must be at least 1") }
     }
@@ -308,6 +315,7 @@ struct StageOptions {
             zstdOutput: compression.zstd || (output.to.hasPrefix("file:") && output.to.hasSuffix(".zst")),
             zstdLevel: compression.level, limits: stream.limits, verbose: observability.verbose)
         configuration.batchWait = batchWait
+        configuration.undeliveredPath = failures.undelivered
         capture.apply(to: &configuration, rotation: rotation)
         return configuration
     }
