@@ -142,10 +142,12 @@ struct SupervisorTests {
         #expect(dead.stdoutText.contains("p00003.html") && dead.stdoutText.contains("with this message the only one it had been sent"), "\(dead.stdoutText)")
     }
 
-    /// The Python example stage, made to die on the page p00003 (the example itself is left as it is).
-    static func stageCrashingOnPage3(in dir: URL) throws -> URL {
+    /// The Python example stage, made to die on the page p00003, or on each of `pages` (the
+    /// example itself is left as it is).
+    static func stageCrashingOnPage3(in dir: URL, pages: [String] = ["p00003"]) throws -> URL {
         let example = RunnelProcess.packageRoot.appendingPathComponent("Examples/python-stage/stage.py").path
         let crashing = dir.appendingPathComponent("crashing.py")
+        let poison = "[" + pages.map { String(reflecting: $0) }.joined(separator: ", ") + "]"
         try """
             import importlib.util, os
             spec = importlib.util.spec_from_file_location("stage", \(String(reflecting: example)))
@@ -153,13 +155,42 @@ struct SupervisorTests {
             spec.loader.exec_module(stage)
             handle = stage.Stage.handle
             def crash_on_poison(self, message):
-                if "p00003" in (message.get("body") or {}).get("url", ""):
+                url = (message.get("body") or {}).get("url", "")
+                if any(page in url for page in \(poison)):
                     os._exit(3)
                 return handle(self, message)
             stage.Stage.handle = crash_on_poison
             stage.main()
             """.write(to: crashing, atomically: true, encoding: .utf8)
         return crashing
+    }
+
+    /// Three poison messages cost their stage fifteen to twenty crashes, more than the
+    /// supervisor's default 10 restarts a minute, which then stopped the pipeline. A restart
+    /// after outputs came out is no crash loop, and counts toward no limit.
+    @Test("three poison messages in one run: each is dead-lettered, the run ends well", .timeLimit(.minutes(3)))
+    func threePoisonMessages() async throws {
+        let dir = try RunnelProcess.temporaryDirectory()
+        let name = Self.uniqueName("poison3")
+        let crashing = try Self.stageCrashingOnPage3(in: dir, pages: ["p00003", "p00006", "p00010"])
+        let stages = """
+            [[stage]]
+            name = "py"
+            command = ["python3", "\(crashing.path)"]
+
+            [[stage]]
+            name = "fetch"
+            args = ["--allow-files", "pages", "--delay", "0s"]
+            """
+        let file = try Self.pipeline(name, pages: 14, stages: stages, in: dir)
+        let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
+        #expect(await run.wait(timeout: .seconds(150)) == 0, "\(run.stderr)")
+        #expect(!run.stderr.contains("giving up"), "\(run.stderr)")
+        let restarts = run.stderr.components(separatedBy: "restarting py").count - 1
+        #expect(restarts > 10, "more restarts than the limit, each after progress: \(restarts)")
+        let dead = try await RunnelProcess.run(["cat", ".runnel/\(name)/source.dead.jsonl.zst"], in: dir)
+        #expect(dead.stdoutLines.count == 3, "\(dead.stdoutText)")
+        for page in ["p00003", "p00006", "p00010"] { #expect(dead.stdoutText.contains(page + ".html"), "\(page)") }
     }
 
     /// The same with the crashing stage after a built-in one, whose given-up output was said only

@@ -53,6 +53,25 @@ struct RestartPolicyTests {
         }
     }
 
+    @Test("progress between restarts (a stage that fails now and then) starts the count over, and the backoff")
+    func progressedRestarts() {
+        var policy = RestartPolicy(configuration: .init(maxRestarts: 2, period: .seconds(60), initialBackoff: .milliseconds(100), jitter: 0))
+        let start = ContinuousClock.now
+        #expect(policy.exited("parse", status: .exited(3), order: order, now: start) == .restart(["parse"], after: .milliseconds(100)))
+        #expect(policy.exited("parse", status: .exited(3), order: order, now: start) == .restart(["parse"], after: .milliseconds(200)))
+        for k in 1...20 {
+            // Work came out before each of these, and one more restart after it: a poison
+            // message now and then, each costing its stage two crashes in a row.
+            #expect(policy.exited("parse", status: .exited(3), order: order, now: start + .seconds(k), progressed: true) == .restart(["parse"], after: .milliseconds(100)))
+            #expect(policy.exited("parse", status: .exited(3), order: order, now: start + .seconds(k)) == .restart(["parse"], after: .milliseconds(200)))
+        }
+        // Nothing out since: a third restart in a row is one too many.
+        guard case .giveUp = policy.exited("parse", status: .exited(3), order: order, now: start + .seconds(30)) else {
+            Issue.record("a crash loop without progress still gives up")
+            return
+        }
+    }
+
     @Test("temporary stages stay down; transient ones restart only after an abnormal exit")
     func restartTypes() {
         var policy = RestartPolicy()

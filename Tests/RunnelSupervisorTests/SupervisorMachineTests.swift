@@ -141,6 +141,24 @@ struct SupervisorMachineTests {
         #expect(machine.isFinished)
     }
 
+    @Test("restarts with outputs between them are restarted however often: progress is no crash loop")
+    func restartsAfterProgress() throws {
+        var machine = running(maxRestarts: 2)
+        var pid: pid_t = 103
+        for round in 0..<12 {
+            if round % 2 == 0 { machine.countOutputs(5) }
+            let actions = machine.exited(pid: pid, status: .exited(3), now: t0, jitter: 0)
+            #expect(!machine.isStopping, "\(actions)")
+            _ = machine.timerFired(try #require(timer(in: actions)).0, now: t0)
+            pid += 100
+            _ = machine.spawned("store", pid: pid, now: t0)
+        }
+        // The last two came without outputs between them: a third in a row is one too many.
+        let actions = machine.exited(pid: pid, status: .exited(3), now: t0, jitter: 0)
+        #expect(actions.contains { if case let .log(.error, text) = $0 { text.contains("already restarted 2 times") } else { false } })
+        #expect(machine.isStopping)
+    }
+
     @Test("shutdown: SIGTERM one member at a time from the source down; the timeout SIGKILLs and exits 1")
     func shutdownOrderAndTimeout() throws {
         var machine = running()

@@ -127,6 +127,9 @@ public struct SupervisorMachine: Sendable {
     private var exitCode: Int32 = 0
     /// Lines of output the last stage wrote (the pipeline's results), counted by the runtime.
     public private(set) var outputs = 0
+    /// ``outputs`` when a member last stopped on its own: more since then is progress
+    /// (``RestartPolicy/exited(_:status:type:order:now:progressed:jitter:)``).
+    private var outputsAtLastStop = 0
     /// Whether the stages are linked by durable queues (JetStream), where the source is done
     /// once its messages are stored in the first queue, not once they reached the end.
     private let durableLinks: Bool
@@ -274,7 +277,11 @@ public struct SupervisorMachine: Sendable {
             policy.stayedUp(name)
         }
         let order = members.map(\.name)
-        switch policy.exited(name, status: status, type: members[index].spec.restart, order: order, now: now, jitter: jitter) {
+        let progressed = outputs > outputsAtLastStop
+        outputsAtLastStop = outputs
+        switch policy.exited(
+            name, status: status, type: members[index].spec.restart, order: order, now: now, progressed: progressed, jitter: jitter)
+        {
         case .leaveDown:
             if members[index].pids.isEmpty { members[index].state = .stopped }
         case let .giveUp(reason):

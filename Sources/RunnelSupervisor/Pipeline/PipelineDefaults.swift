@@ -57,7 +57,7 @@ public enum PipelineDefaults {
         return [
             Key(table: "[pipeline]", key: "name", value: "FILE", meaning: "the file's name without .toml"),
             Key(table: "[pipeline]", key: "strategy", value: "\"\(policy.strategy.rawValue)\"", meaning: "or " + strategies.joined(separator: ", ")),
-            Key(table: "[pipeline]", key: "max_restarts", value: "\(policy.maxRestarts)", meaning: "more within period, and it gives up"),
+            Key(table: "[pipeline]", key: "max_restarts", value: "\(policy.maxRestarts)", meaning: "more in a row, no output between: gives up"),
             Key(table: "[pipeline]", key: "period", value: "\"\(TimeSpan(policy.period))\"", meaning: ""),
             Key(
                 table: "[pipeline]", key: "backoff",

@@ -79,15 +79,25 @@ public struct RestartPolicy: Sendable {
     /// Decides what to do now that `stage` exited with `status`.
     /// - Parameters:
     ///   - order: every stage, in pipeline order (for rest_for_one).
+    ///   - progressed: whether the pipeline finished work since the last stop: then the stages
+    ///     fail now and then, on messages they cannot take (a poison message costs its stage a
+    ///     few crashes while the sender isolates it), and are no crash loop. The restarts counted
+    ///     toward the intensity start over from this one, and its backoff starts over. A stage
+    ///     that cannot start, or crashes on every message, gives nothing between its restarts,
+    ///     and the limit stops it as before.
     ///   - jitter: a number in -1…1 (random in production, fixed in tests).
     public mutating func exited(
         _ stage: String, status: ExitStatus, type: RestartType = .permanent, order: [String],
-        now: ContinuousClock.Instant, jitter: Double = 0
+        now: ContinuousClock.Instant, progressed: Bool = false, jitter: Double = 0
     ) -> Action {
         switch type {
         case .temporary: return .leaveDown
         case .transient where status.isNormal: return .leaveDown
         default: break
+        }
+        if progressed {
+            recent.removeAll()
+            consecutive[stage] = nil
         }
         recent = recent.filter { $0.duration(to: now) < configuration.period }
         recent.append(now)
