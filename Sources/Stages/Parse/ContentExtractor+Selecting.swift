@@ -70,8 +70,39 @@ extension ContentExtractor {
         best = Int(hoist(Int32(best), strict: strict))
         if !declaredArticle { best = Int(widenToMain(Int32(best))) }
         best = Int(widenToArticle(Int32(best)))
-        let roots = siblings(of: Int32(best), scores: scores, touched: touched)
+        let roots = titledArticle(among: siblings(of: Int32(best), scores: scores, touched: touched))
         return collect(roots: roots, strict: strict)
+    }
+
+    /// Roots that hold several whole `<article>`s, one of them headed by the page's title: an
+    /// infinite-scroll page that rendered the next stories below the one asked for (correctiv's
+    /// twelve). That one is the content. A page of whole posts none of which is its title (a
+    /// blog's home page) keeps them all.
+    func titledArticle(among roots: [Int32]) -> [Int32] {
+        let titleKey = title.lowercased().collapsingWhitespace()
+        guard !titleKey.isEmpty else { return roots }
+        var articles: [Int32] = []
+        for root in roots {
+            let depth = tree.elements[Int(root)].depth
+            var index = Int(root) + 1
+            var end: Int32 = -1  // the blocks' end of the last article found: nested ones are inside it
+            while index < tree.elements.count && tree.elements[index].depth > depth {
+                let element = tree.elements[index]
+                if element.tag == .article && element.blockStart >= end && element.textLength >= 500 && element.linkDensity < 0.3 {
+                    articles.append(Int32(index))
+                    end = element.blockEnd
+                }
+                index += 1
+            }
+        }
+        guard articles.count >= 2 else { return roots }
+        let titled = articles.filter { article in
+            let element = tree.elements[Int(article)]
+            return tree.blocks[Int(element.blockStart)..<Int(element.blockEnd)].contains { block in
+                block.kind == .heading && block.length <= 300 && block.text.lowercased().collapsingWhitespace() == titleKey
+            }
+        }
+        return titled.count == 1 ? titled : roots
     }
 
     /// Whether a block is prose that adds to its containers' scores: 25 characters or more, mostly
