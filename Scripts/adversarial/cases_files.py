@@ -124,6 +124,31 @@ def window_bomb(ctx):
     ctx.expect_in("--max-window-log", r.stderr)
 
 
+@case("files", "a damaged frame, then a header claiming 200 MB of stored blocks that never end")
+def endless_candidate(ctx):
+    """The search for the next whole frame decodes each candidate from the file a chunk at a
+    time: before session 47 it buffered the candidate whole, the rest of this file (560 MB of
+    memory for 300 MB)."""
+    import struct
+    first = make_log(ctx, n=5, batch=5)
+    data = bytearray(open(first, "rb").read())
+    data[len(data) // 2] ^= 0x40
+    block = 128 * 1024
+    header = struct.pack("<I", block << 3)[:3]  # a stored block of 128 KiB, not the last
+    with open(ctx.path("e.jsonl.zst"), "wb") as f:
+        f.write(bytes(data) + ZSTD_MAGIC + bytes([0x00, 0x50]))  # no checksum, a 1 MiB window
+        chunk = header + b"x" * block
+        for _ in range(1600):
+            f.write(chunk)
+    for args in (["cat", "e.jsonl.zst"], ["log", "check", "e.jsonl.zst"]):
+        p = ctx.spawn(args)  # a few lines of output: the pipes do not fill before it exits
+        _, status, usage = os.wait4(p.pid, 0)
+        said = (p.stdout.read() + p.stderr.read()).decode("utf-8", "replace")
+        ctx.expect(os.waitstatus_to_exitcode(status) == 65, f"{args[0]}: exit {os.waitstatus_to_exitcode(status)}: {said}")
+        ctx.expect_in("DATA_LOSS", said)
+        ctx.expect(usage.ru_maxrss < 150 * 1024, f"{args[0]} held {usage.ru_maxrss // 1024} MB searching past the damage")
+
+
 @case("files", "an empty log")
 def empty_log(ctx):
     ctx.write("e.jsonl.zst", b"")

@@ -27,69 +27,52 @@ public enum ZstdResync {
     static let magic: [UInt8] = [0x28, 0xB5, 0x2F, 0xFD]
 
     /// The offset of the first whole, decodable zstd frame that starts after `damaged`.
+    ///
+    /// The bytes after `damaged` are searched a chunk at a time for the magic, and each candidate
+    /// is decoded from the file a chunk at a time up to its end: memory stays at about two chunks
+    /// and one window however large a candidate claims to be (a crafted or damaged header cannot
+    /// make the search read the rest of the file into memory). Time is the bytes searched plus,
+    /// for each candidate, what is decoded of it before it fails.
     /// - Parameters:
     ///   - input: a regular file (for anything else there is nothing to search: `nil`).
     ///   - damaged: where the damaged frame starts; the search begins one byte after it.
     ///   - maxWindowLog: a candidate whose window is over this limit does not count.
-    ///   - chunkSize: how much is read at a time (the memory used is about one chunk plus the
-    ///     largest candidate frame).
+    ///   - chunkSize: how much is read at a time.
     /// - Returns: the frame's offset in the file, or `nil` when no frame after `damaged` decodes.
     public static func nextFrame(in input: FileInput, after damaged: Int, maxWindowLog: Int, chunkSize: Int = 1 << 20) -> Int? {
-        var base = damaged + 1  // the file offset of buffer[0]
-        var buffer: [UInt8] = []
-        var atEnd = false
-        var from = 0  // where in `buffer` the search goes on
-
-        /// Appends the next chunk; `false` at the end of the file (or when it cannot be read).
-        func readMore() -> Bool {
-            guard !atEnd, let more = input.bytes(at: base + buffer.count, count: chunkSize), !more.isEmpty else {
-                atEnd = true
-                return false
-            }
-            buffer += more
-            return true
-        }
-
-        while true {
-            guard let hit = find(magic, in: buffer, from: from) else {
-                // Keep the last three bytes: a magic may be split across two reads.
-                let keep = min(buffer.count, 3)
-                base += buffer.count - keep
-                buffer.removeFirst(buffer.count - keep)
-                from = 0
-                if !readMore() { return nil }
-                continue
-            }
-            if hit > chunkSize {
-                // What is before the candidate is searched: let it go.
-                buffer.removeFirst(hit)
-                base += hit
-                from = 0
-                continue
-            }
-            let size = buffer.withUnsafeBytes { ZstdFrame.size(in: UnsafeRawBufferPointer(rebasing: $0[hit...])) }
-            switch size {
-            case .incomplete:
-                if !readMore() { from = hit + 1 }  // runs past the end: not a whole frame
-            case .invalid:
-                from = hit + 1
-            case let .whole(count):
-                if decodes(buffer[hit..<hit + count], maxWindowLog: maxWindowLog) { return base + hit }
+        let chunkSize = max(chunkSize, magic.count)
+        var base = damaged + 1  // the file offset of chunk[0]
+        while let chunk = input.bytes(at: base, count: chunkSize), chunk.count >= magic.count {
+            var from = 0
+            while let hit = find(magic, in: chunk, from: from) {
+                if decodesFrame(in: input, at: base + hit, maxWindowLog: maxWindowLog, chunkSize: chunkSize) { return base + hit }
                 from = hit + 1
             }
+            // The next chunk starts three bytes back: a magic may be split across two reads.
+            guard chunk.count == chunkSize else { return nil }
+            base += chunkSize - (magic.count - 1)
         }
+        return nil
     }
 
-    /// Whether `frame` decodes as one whole zstd frame (checksum included) within the window.
-    static func decodes(_ frame: ArraySlice<UInt8>, maxWindowLog: Int) -> Bool {
+    /// Whether a whole zstd frame that decodes (its checksum included, its window within the
+    /// limit) starts at `offset`: it is read and decoded a chunk at a time until zstd says the
+    /// frame is complete. A file that ends first holds no whole frame there.
+    static func decodesFrame(in input: FileInput, at offset: Int, maxWindowLog: Int, chunkSize: Int) -> Bool {
         let decompressor = ZstdDecompressor(maxWindowLog: maxWindowLog)
-        do {
-            try frame.withUnsafeBytes { raw in try decompressor.decompress(raw) { _ in } }
-            try decompressor.finish()
-            return true
-        } catch {
-            return false
+        var position = offset
+        while let chunk = input.bytes(at: position, count: chunkSize), !chunk.isEmpty {
+            do {
+                try chunk.withUnsafeBytes { raw in try decompressor.decompress(raw) { _ in } }
+            } catch {
+                // A failure in a frame after the first (the chunk ran on past its end) does not
+                // undo the first: `frameStart` moves past a frame only once it is wholly decoded.
+                return decompressor.frameStart > 0
+            }
+            if decompressor.frameStart > 0 { return true }
+            position += chunk.count
         }
+        return false
     }
 
     /// The index of the first occurrence of `needle` at or after `start`.
