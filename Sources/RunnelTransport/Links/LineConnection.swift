@@ -60,8 +60,11 @@ public struct LineConnection: Sendable {
     ///   peer never reads cannot pile up. A listener bounds it (``LineWriter/defaultMaxUnread``);
     ///   by default it is unbounded, for a sender, whose data the receiver's credit bounds (a
     ///   bound in bytes would cut off a slow receiver of large messages over and over).
+    /// - Parameter flushTimeout: once `body` is done, how long what it wrote has to reach the
+    ///   peer; a peer that stopped reading cannot hold the connection open past it (it is closed,
+    ///   and what was not written is lost with it, as a close would lose it).
     public func run<R: Sendable>(
-        limits: Limits = .default, zstdLevel: Int = 1, maxUnread: Int = .max,
+        limits: Limits = .default, zstdLevel: Int = 1, maxUnread: Int = .max, flushTimeout: Duration = .seconds(10),
         _ body: (inout LineReader, LineWriter) async throws -> R
     ) async throws -> R {
         try await channel.executeThenClose { inbound, outbound in
@@ -80,14 +83,22 @@ public struct LineConnection: Sendable {
             }
             writer.attach(writing)
             var reader = LineReader(inbound: inbound, limits: limits, peer: secured == nil ? nil : peer, isNetwork: isNetwork)
+            // What is left to write once the body is done, within the flush timeout.
+            func flush() async {
+                writer.finish()
+                let deadline = Task {
+                    try await Task.sleep(for: flushTimeout)
+                    raw.close(promise: nil)
+                }
+                await writing.value
+                deadline.cancel()
+            }
             do {
                 let result = try await body(&reader, writer)
-                writer.finish()
-                await writing.value
+                await flush()
                 return result
             } catch {
-                writer.finish()
-                await writing.value
+                await flush()
                 throw error
             }
         }
