@@ -51,18 +51,13 @@ public final class ProcessOutput: Sendable {
         guard let fd = takeDescriptor() else {
             throw ProcessError(.spawnFailed, program: "", message: "this output was already read", errno: EBADF)
         }
-        let channel: NIOAsyncChannel<ByteBuffer, Never>
-        do {
-            channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .takingOwnershipOfDescriptor(input: fd) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: channel)
-                    }
+        try checkHandingOver(fd)
+        let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .takingOwnershipOfDescriptor(input: fd) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, Never>(wrappingChannelSynchronously: channel)
                 }
-        } catch {
-            close(fd)  // still ours when the bootstrap fails
-            throw error
-        }
+            }
         try await channel.executeThenClose { inbound in
             for try await chunk in inbound { try await body(chunk) }
         }
@@ -143,20 +138,38 @@ public final class ProcessInput: Sendable {
         guard let fd = takeDescriptor() else {
             throw ProcessError(.spawnFailed, program: "", message: "this input was already used or closed", errno: EBADF)
         }
-        let channel: NIOAsyncChannel<Never, ByteBuffer>
-        do {
-            channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .takingOwnershipOfDescriptor(output: fd) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<Never, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
+        try checkHandingOver(fd)
+        let channel = try await NIOPipeBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .takingOwnershipOfDescriptor(output: fd) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<Never, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
-        } catch {
-            Glibc.close(fd)
-            throw error
-        }
+            }
         return try await channel.executeThenClose { _, outbound in
             try await body(outbound)
         }
+    }
+}
+
+/// Checks, before `fd` is given to `NIOPipeBootstrap`, what the bootstrap checks before it takes
+/// the descriptor (that it is open, and not a file, directory or link), closing it and throwing
+/// when that fails. The bootstrap closes the descriptor itself when it fails after taking it
+/// (setting up or registering the channel), though its documentation leaves it to the caller;
+/// with these checks done first, a failure of the bootstrap is one after it took the descriptor,
+/// which is then never closed again here: a second close could close a descriptor another
+/// thread had just been given the same number for.
+private func checkHandingOver(_ fd: Int32) throws(ProcessError) {
+    var info = stat()
+    guard fstat(fd, &info) == 0 else {
+        let code = errno
+        Glibc.close(fd)
+        throw ProcessError(.spawnFailed, program: "", message: "the child's pipe cannot be read", errno: code)
+    }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG, S_IFDIR, S_IFLNK, S_IFBLK:
+        Glibc.close(fd)
+        throw ProcessError(.spawnFailed, program: "", message: "the child's end is a file, not a pipe", errno: EINVAL)
+    default:
+        break
     }
 }
