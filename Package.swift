@@ -112,7 +112,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Replay of logs into stages, and the comparison of a stage's outputs with captured ones.
         .target(name: "RunnelReplay", dependencies: ["RunnelProtocol", "RunnelTransport", "RunnelStage"]),

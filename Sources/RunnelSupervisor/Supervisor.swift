@@ -383,7 +383,7 @@ public actor Supervisor {
         // something else to say.
         if let unkeptOutputs, machine.outputs > 0 { log(.notice, unkeptOutputs) }
         for given in givenUpLogs where Self.fileSize(given.path) > given.size {
-            log(.warning, "\(given.meaning): runnel cat \(given.path)")
+            log(.warning, "\(given.meaning): runnel cat \(given.path) (with --originals: the messages, to send again)")
         }
         for launch in launches { launch.socket?.close() }
         groups.remove()

@@ -24,6 +24,36 @@ struct CatCommandTests {
         #expect(pages.stdoutLines == lines.filter { $0.contains("page.fetched") })
     }
 
+    @Test("--originals: each error record becomes the message it holds; one that holds none is counted and left out")
+    func originals() async throws {
+        let page = messages(2)[1]
+        let url = messages(1)[0]
+        let heldPage = #"{"id":"e1","type":"error","body":{"code":14,"status":"UNAVAILABLE","message":"went away 3 times","stage":"parse","attempt":1,"original":\#(page)}}"#
+        let heldURL = #"{"id":"e2","type":"error","body":{"code":14,"status":"UNAVAILABLE","message":"refused","stage":"fetch","attempt":2,"original":\#(url)}}"#
+        let unreadable = #"{"id":"e3","type":"error","body":{"code":3,"status":"INVALID_ARGUMENT","message":"not JSON","stage":"parse","attempt":1,"raw":"{nope"}}"#
+        let other = messages(4)[3]
+        let dir = try RunnelProcess.temporaryDirectory()
+        let log = dir.appendingPathComponent("dead.jsonl.zst").path
+        let zipped = try await RunnelProcess.run(["cat", "--zstd"], stdin: data([heldPage, unreadable, heldURL, other]))
+        try zipped.stdout.write(to: URL(fileURLWithPath: log))
+        // The same messages (the writer's own order of keys, `attempt` 1 written out).
+        func same(_ lines: [String], _ expected: [String]) -> Bool {
+            func object(_ line: String) -> NSDictionary? {
+                guard let parsed = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { return nil }
+                return parsed.filter { $0.key != "attempt" || ($0.value as? Int) != 1 } as NSDictionary
+            }
+            return lines.count == expected.count && zip(lines, expected).allSatisfy { object($0) != nil && object($0) == object($1) }
+        }
+        let all = try await RunnelProcess.run(["cat", "--originals", log])
+        #expect(all.status == 0, "\(all.stderr)")
+        #expect(same(all.stdoutLines, [page, url, other]), "\(all.stdoutLines)")
+        #expect(all.stderr.contains("1 error record holds no message to send again"), "\(all.stderr)")
+        let pages = try await RunnelProcess.run(["cat", "--originals", "--type", "page.fetched", log])
+        #expect(same(pages.stdoutLines, [page, other]), "\(pages.stdoutLines)")
+        let plain = try await RunnelProcess.run(["cat", log])
+        #expect(plain.stdoutLines == [heldPage, unreadable, heldURL, other], "without the flag the records stay records")
+    }
+
     @Test("a stream's hello is checked as a link's: no common version or a type the reader does not take stops it")
     func streamHello() async throws {
         let url = #"{"id":"u1","type":"url.requested","body":{"url":"https://vov.vn/a.html"}}"#

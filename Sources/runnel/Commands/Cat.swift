@@ -28,6 +28,14 @@ struct Cat: ParsableCommand {
             --tee LOG also writes what goes to stdout to a capture log (one zstd frame per \
             chunk read, rotated into LOG's numbered files); if capturing stops (a full \
             disk), lines still flow, it is reported, and the exit status is 1.
+
+            --originals turns a dead-letter log back into the messages that failed: each \
+            error record is replaced by the message it holds, as it was sent, ready to be \
+            sent again once the stage that failed on it is fixed (a record of a line that \
+            could not be read holds no message, only its text: it is counted and left out):
+
+              runnel cat --originals .runnel/news/source.dead.jsonl.zst \\
+                | runnel send unix:$XDG_RUNTIME_DIR/runnel/news/fetch.sock
             """
     )
 
@@ -49,6 +57,9 @@ struct Cat: ParsableCommand {
     @Flag(help: "Pass lines on without checking them: decompress and split only (the codec alone, fastest; bad lines go unnoticed).")
     var raw = false
 
+    @Flag(help: "Write the message each error record holds instead of the record (a dead-letter log back into messages to send again); --type then picks among those messages.")
+    var originals = false
+
     @OptionGroup var stream: StreamOptions
 
     @Option(help: .value("Also write the lines to this capture log (rotated like --capture-out).", example: "fetched.jsonl.zst", valueName: "log"))
@@ -58,8 +69,8 @@ struct Cat: ParsableCommand {
 
     func validate() throws {
         guard (-7...19).contains(level) else { throw ValidationError("--level must be within -7…19") }
-        if raw && (!types.isEmpty || control) {
-            throw ValidationError("--raw passes every line unchecked; it cannot be combined with --type or --control")
+        if raw && (!types.isEmpty || control || originals) {
+            throw ValidationError("--raw passes every line unchecked; it cannot be combined with --type, --control or --originals")
         }
     }
 
@@ -74,6 +85,7 @@ struct Cat: ParsableCommand {
         let wanted = types.map { Array($0.utf8) }
         var status = ExitStatus.success
         var closed = false  // the reader of stdout went away (`| head`): stop quietly, exit 0
+        var withoutOriginal = 0  // --originals: error records that hold no message
 
         stream.forEachLine(in: files, skippingDamage: true) { bytes, number, source in
             if raw {
@@ -82,6 +94,14 @@ struct Cat: ParsableCommand {
                 var refusal: RunnelError?
                 do throws(RunnelError) {
                     if let layout = try WireLine.check(line: bytes) {
+                        if originals && layout.type(in: bytes, is: Self.errorType) {
+                            guard let original = try Self.original(in: bytes) else {
+                                withoutOriginal += 1
+                                return
+                            }
+                            if types.isEmpty || types.contains(original.type) { encoder.append(original) }
+                            return
+                        }
                         guard wanted.isEmpty || wanted.contains(where: { layout.type(in: bytes, is: $0) }) else { return }
                     } else {
                         // A stream may begin with its writer's hello: its versions are checked
@@ -120,6 +140,29 @@ struct Cat: ParsableCommand {
             if !closed { throw ExitStatus(error).exitCode }
         }
         if closed { return }
+        if withoutOriginal > 0 {
+            let records = withoutOriginal == 1 ? "1 error record holds" : "\(withoutOriginal) error records hold"
+            Standard.error("runnel: \(records) no message to send again (a line that could not be read keeps only its text, in body.raw); left out\n")
+        }
         if status != .success { throw status.exitCode }
+    }
+
+    static let errorType = Array(MessageType.error.utf8)
+
+    /// The message an `error` record's body holds (`original`); nil when it holds none.
+    /// - Throws: `INVALID_ARGUMENT` for a record whose body or original is not what it should be.
+    static func original(in line: UnsafeBufferPointer<UInt8>) throws(RunnelError) -> Envelope? {
+        guard case let .data(record) = try WireLine(line: Array(line)) else { return nil }
+        let body: ErrorRecord
+        do {
+            body = try record.body.decode(ErrorRecord.self)
+        } catch {
+            throw RunnelError(.invalidArgument, "an error record whose body is not one: \(error)")
+        }
+        guard let original = body.original else { return nil }
+        guard case let .data(message) = try WireLine(line: Array(original.bytes)) else {
+            throw RunnelError(.invalidArgument, "an error record whose original is not a data message")
+        }
+        return message
     }
 }
