@@ -32,10 +32,12 @@ struct Cat: ParsableCommand {
             --originals turns a dead-letter log back into the messages that failed: each \
             error record is replaced by the message it holds, as it was sent, ready to be \
             sent again once the stage that failed on it is fixed (a record of a line that \
-            could not be read holds no message, only its text: it is counted and left out):
+            could not be read holds no message, only its text: it is counted and left out). \
+            Into a pipeline running with --follow, through the first stage's socket in the \
+            run directory that runnel run names as it starts:
 
               runnel cat --originals .runnel/news/source.dead.jsonl.zst \\
-                | runnel send unix:$XDG_RUNTIME_DIR/runnel/news/fetch.sock
+                | runnel send unix:/tmp/runnel-1000/news/fetch.sock
             """
     )
 
