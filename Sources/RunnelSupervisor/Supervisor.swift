@@ -366,6 +366,7 @@ public actor Supervisor {
     private func exited(_ pid: pid_t, member name: String, status: RestartPolicy.ExitStatus) async {
         await drainOutput(of: pid)
         unlink(tapSocket(name, pid: pid))  // left behind by a stage that was killed
+        machine.sourcesDone(cursorValue())  // progress since the last stop, with the outputs
         perform(machine.exited(pid: pid, status: status, now: .now, jitter: Double.random(in: -1...1)))
         if exitCode == nil { groups.write(supervisor: getpid(), groups: machine.pids) }
     }

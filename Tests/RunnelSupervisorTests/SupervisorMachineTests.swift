@@ -141,19 +141,23 @@ struct SupervisorMachineTests {
         #expect(machine.isFinished)
     }
 
-    @Test("restarts with outputs between them are restarted however often: progress is no crash loop")
+    @Test("restarts with outputs or source lines done between them are restarted however often: progress is no crash loop")
     func restartsAfterProgress() throws {
         var machine = running(maxRestarts: 2)
         var pid: pid_t = 103
         for round in 0..<12 {
-            if round % 2 == 0 { machine.countOutputs(5) }
+            // Progress seen either way: the last stage's lines, or (a host that runs the source
+            // and not the last stage) the source's cursor; a cursor read again unmoved is none.
+            if round % 4 == 0 { machine.countOutputs(5) }
+            if round % 4 == 2 { machine.sourcesDone(round * 10) }
+            if round % 4 == 3 { machine.sourcesDone((round - 1) * 10) }
             let actions = machine.exited(pid: pid, status: .exited(3), now: t0, jitter: 0)
             #expect(!machine.isStopping, "\(actions)")
             _ = machine.timerFired(try #require(timer(in: actions)).0, now: t0)
             pid += 100
             _ = machine.spawned("store", pid: pid, now: t0)
         }
-        // The last two came without outputs between them: a third in a row is one too many.
+        // The last two came without progress between them: a third in a row is one too many.
         let actions = machine.exited(pid: pid, status: .exited(3), now: t0, jitter: 0)
         #expect(actions.contains { if case let .log(.error, text) = $0 { text.contains("already restarted 2 times") } else { false } })
         #expect(machine.isStopping)

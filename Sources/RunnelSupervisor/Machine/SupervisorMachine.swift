@@ -127,9 +127,13 @@ public struct SupervisorMachine: Sendable {
     private var exitCode: Int32 = 0
     /// Lines of output the last stage wrote (the pipeline's results), counted by the runtime.
     public private(set) var outputs = 0
-    /// ``outputs`` when a member last stopped on its own: more since then is progress
-    /// (``RestartPolicy/exited(_:status:type:order:now:progressed:jitter:)``).
-    private var outputsAtLastStop = 0
+    /// Source lines acked end to end (the source's cursor), as the runtime last read it.
+    private var sourcesDone = 0
+    /// The work finished (``outputs`` and ``sourcesDone``) when a member last stopped on its
+    /// own: more since then is progress (``RestartPolicy/exited(_:status:type:order:now:progressed:jitter:)``).
+    /// Either is enough: a host of a pipeline on several hosts may run the source and not the
+    /// last stage, or the other way round.
+    private var workAtLastStop = 0
     /// Whether the stages are linked by durable queues (JetStream), where the source is done
     /// once its messages are stored in the first queue, not once they reached the end.
     private let durableLinks: Bool
@@ -277,8 +281,9 @@ public struct SupervisorMachine: Sendable {
             policy.stayedUp(name)
         }
         let order = members.map(\.name)
-        let progressed = outputs > outputsAtLastStop
-        outputsAtLastStop = outputs
+        let work = outputs + sourcesDone
+        let progressed = work > workAtLastStop
+        workAtLastStop = work
         switch policy.exited(
             name, status: status, type: members[index].spec.restart, order: order, now: now, progressed: progressed, jitter: jitter)
         {
@@ -388,6 +393,11 @@ public struct SupervisorMachine: Sendable {
     /// The runtime counted `count` more lines of output from the last stage.
     public mutating func countOutputs(_ count: Int) {
         outputs += count
+    }
+
+    /// The runtime read the source's cursor: `count` source lines are done end to end.
+    public mutating func sourcesDone(_ count: Int) {
+        sourcesDone = max(sourcesDone, count)
     }
 
     // MARK: Helpers
