@@ -59,6 +59,57 @@ struct ZstdResyncTests {
         #expect(ZstdResync.nextFrame(in: input, after: 0, maxWindowLog: 24, chunkSize: 512) == nil)
     }
 
+    /// The first offset after `damaged` where a whole frame that decodes starts, found the slow
+    /// way: every offset tried, the rest of the file decoded in one piece.
+    static func reference(_ bytes: [UInt8], after damaged: Int) -> Int? {
+        var offset = damaged + 1
+        while offset + 4 <= bytes.count {
+            if Array(bytes[offset..<offset + 4]) == ZstdResync.magic {
+                let decompressor = ZstdDecompressor(maxWindowLog: 24)
+                let rest = bytes[offset...]
+                _ = try? rest.withUnsafeBytes { raw in try decompressor.decompress(raw) { _ in } }
+                if decompressor.frameStart > 0 { return offset }
+            }
+            offset += 1
+        }
+        return nil
+    }
+
+    @Test("random damage in random logs: the same frame as trying every offset", arguments: [11, 4096])
+    func againstEveryOffset(chunkSize: Int) throws {
+        var rng = SplitMix(seed: UInt64(chunkSize))
+        var found = 0
+        var none = 0
+        for _ in 0..<40 {
+            var bytes: [UInt8] = []
+            var starts: [Int] = []
+            for _ in 0..<Int(rng.next() % 5 + 2) {
+                starts.append(bytes.count)
+                let n = Int(rng.next() % 200)
+                let content = rng.next() % 2 == 0 ? Self.text(n) : (0..<n * 40).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+                bytes += try Self.frame(content)
+            }
+            // Damage: flipped bytes, a cut, or a magic planted at random.
+            for _ in 0..<Int(rng.next() % 4) {
+                let at = Int(rng.next() % UInt64(bytes.count))
+                switch rng.next() % 3 {
+                case 0: bytes[at] ^= UInt8(truncatingIfNeeded: rng.next() | 1)
+                case 1: bytes.replaceSubrange(at..<min(bytes.count, at + 4), with: ZstdResync.magic.prefix(bytes.count - at))
+                default: bytes.removeLast(min(bytes.count - 1, Int(rng.next() % 64)))
+                }
+            }
+            let damaged = starts[Int(rng.next() % UInt64(starts.count))]
+            guard damaged < bytes.count else { continue }
+            let input = try Self.write(bytes)
+            let expected = Self.reference(bytes, after: damaged)
+            if expected == nil { none += 1 } else { found += 1 }
+            #expect(
+                ZstdResync.nextFrame(in: input, after: damaged, maxWindowLog: 24, chunkSize: chunkSize) == expected,
+                "\(bytes.count) bytes, frames at \(starts), damaged at \(damaged)")
+        }
+        #expect(found >= 10 && none >= 3, "both outcomes tried: \(found) found, \(none) none")
+    }
+
     @Test("a candidate over the window limit does not count")
     func windowLimit() throws {
         // Level 19 on 4 MiB of text asks for a window larger than 2^20.
