@@ -60,3 +60,45 @@ struct RelatedListTests {
         ])
     }
 }
+
+/// Teasers of other pages placed inside the article's container, found by how they end.
+@Suite("Teasers that end with 'read more'")
+struct ReadMoreTeaserTests {
+    static let prose = [
+        "Auf dem gemeinsamen Foto ist klar zu erkennen, dass die Sängerin einige Kilos abgenommen hat, wie mehrere Zeitungen am Montag berichteten.",
+        "Laut dem Bericht soll die 31-Jährige nach ihrer Trennung im April angefangen haben, mit einer Trainerin zu arbeiten, die sie seit Jahren kennt.",
+        "Ihre Fans zeigten sich in den Kommentaren begeistert und wünschten ihr für die kommende Tour alles Gute, viele mit Herzen und Blumen.",
+    ]
+
+    @Test("a teaser card after the text ending '… Weiterlesen' stays out; the text stays whole")
+    func teaserCard() throws {
+        let html = """
+            <html><head><title>Adele zeigt sich schlank</title></head><body><article>
+            <h1>Adele zeigt sich schlank</h1>
+            \(Self.prose.map { "<p>\($0)</p>" }.joined())
+            <div class="paragraph paraTypeInteresting-articles"><div class="snippet">
+            <h3 class="teaser__headline"><a href="/stars/bella-hadid-202326.html">Heiß, heißer, Bella Hadid! So zeigt sich das Supermodel im Urlaub</a></h3>
+            <div class="snippet__text-wrapper">Sommerzeit ist Urlaubszeit, das lässt sich Bella Hadid nicht zweimal sagen und verschönert aktuell die griechische Insel. Seht selbst! <strong>Weiterlesen</strong></div>
+            </div></div>
+            </article></body></html>
+            """
+        let article = try Fixture.parse(html, url: "https://stars.example/adele-10-kilo.html")
+        #expect(article.paragraphs == Self.prose, "\(article.paragraphs)")
+    }
+
+    @Test("a page that shows only its lead, ending 'Read more', keeps it")
+    func leadOnly() throws {
+        let lead = "The harbour committee met on Tuesday and agreed that the new quay should open in spring, once the dredging is finished. Read more"
+        let html = """
+            <html><head><title>Harbour quay to open in spring</title></head><body><article>
+            <h1>Harbour quay to open in spring</h1><p>\(lead)</p></article></body></html>
+            """
+        let article = try Fixture.parse(html, url: "https://news.example/harbour-quay")
+        #expect(article.paragraphs == [lead])
+        #expect(Vocabulary.endsWithReadMore("… verschönert die Insel. Seht selbst! Weiterlesen »"))
+        #expect(!Vocabulary.endsWithReadMore("Read more"), "a label alone is a heading (label(of:))")
+        #expect(!Vocabulary.endsWithReadMore("Children who are read to at home tend to read more."), "a sentence's own words")
+        #expect(!Vocabulary.endsWithReadMore("He wants to read more"))
+        #expect(Vocabulary.endsWithReadMore("Der Hafen öffnet im Frühjahr – Weiterlesen"))
+    }
+}

@@ -126,6 +126,9 @@ extension ContentExtractor {
                     continue
                 }
                 if !listing && block.linkDensity > 0.5 && block.length < 300 && block.kind != .listItem { continue }
+                // A teaser of another page after the text: a few lines that end "… Weiterlesen" or
+                // "Read more". (First, it is what the page shows of its own text: kept.)
+                if !listing && !result.paragraphs.isEmpty && block.length <= 400 && Vocabulary.endsWithReadMore(text) { continue }
                 if let cell {
                     // Rows kept whole: a cell joins the line of the cell before it in its row
                     // (a second run of text in one cell joins it with a space), and a cell's value

@@ -418,6 +418,45 @@ enum Vocabulary {
         "leia também", "notícias relacionadas", "artigos relacionados", "veja também", "leia mais",
         "gerelateerde artikelen", "lees ook", "lees meer",
     ]
+    /// What a teaser of another page ends with, lower-cased: the link (or button) to the rest.
+    static let readMoreEndings = [
+        "read more", "continue reading", "weiterlesen", "mehr lesen", "lire la suite", "leer más", "seguir leyendo",
+        "leggi tutto", "continua a leggere", "leia mais", "continue lendo", "lees meer", "verder lezen", "đọc tiếp",
+        "xem tiếp", "читать далее", "czytaj dalej", "阅读全文", "διαβάστε περισσότερα",
+    ]
+
+    /// Whether a line ends with a "read more" (``readMoreEndings``) set after the end of a
+    /// sentence: "… auf der Insel. Seht selbst! Weiterlesen", "… the new quay. Read more »". The
+    /// words closing a sentence of their own ("children at home tend to read more.") do not
+    /// count, nor a line that is only them (a label: ``label(of:)``).
+    static func endsWithReadMore(_ text: String) -> Bool {
+        // Only the end matters: its last 48 scalars, lower-cased, as bytes (a block's whole text
+        // lower-cased for every block cost a seventh of the parse of wcxb's pages).
+        var scalars = text.unicodeScalars.suffix(48)
+        while let last = scalars.last, !last.properties.isAlphabetic {
+            if last == "." { return false }  // a sentence's end
+            scalars.removeLast()
+        }
+        // Most lines end otherwise: told apart by their last letter, with nothing made.
+        guard let last = scalars.last, readMoreLastLetters.contains(last) else { return false }
+        let line = Array(String(String.UnicodeScalarView(scalars)).lowercased().utf8)
+        for ending in readMoreEndingBytes where line.count > ending.count && line.suffix(ending.count).elementsEqual(ending) {
+            var before = line.dropLast(ending.count)
+            guard before.last == 0x20 || before.suffix(2).elementsEqual([0xC2, 0xA0]) else { continue }
+            while before.last == 0x20 || before.suffix(2).elementsEqual([0xC2, 0xA0]) {
+                before.removeLast(before.last == 0x20 ? 1 : 2)
+            }
+            guard let previous = String(decoding: before.suffix(4), as: UTF8.self).unicodeScalars.last else { return false }
+            return ".!?…:»|–—-)".unicodeScalars.contains(previous)
+        }
+        return false
+    }
+
+    private static let readMoreEndingBytes = readMoreEndings.map { Array($0.utf8) }
+    /// The last letter of each ending, in either case.
+    private static let readMoreLastLetters: Set<Unicode.Scalar> = Set(
+        readMoreEndings.compactMap(\.unicodeScalars.last).flatMap { [$0] + String($0).uppercased().unicodeScalars })
+
     static let boilerplateLabels = [
         "các tin bài khác", "các tin khác", "tin khác", "tin cùng chuyên mục", "đọc nhiều", "xem nhiều",
         "tin mới", "tin mới nhất", "tin nổi bật", "multimedia", "bình luận", "ý kiến bạn đọc", "chia sẻ",
