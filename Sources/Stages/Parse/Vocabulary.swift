@@ -418,11 +418,13 @@ enum Vocabulary {
         "leia também", "notícias relacionadas", "artigos relacionados", "veja também", "leia mais",
         "gerelateerde artikelen", "lees ook", "lees meer",
     ]
-    /// What a teaser of another page ends with, lower-cased: the link (or button) to the rest.
+    /// What a teaser of another page ends with, lower-cased: the link (or button) to the rest,
+    /// in the eleven languages whose words are set apart by spaces (a Chinese "阅读全文" follows
+    /// the text without one, and is not looked for).
     static let readMoreEndings = [
         "read more", "continue reading", "weiterlesen", "mehr lesen", "lire la suite", "leer más", "seguir leyendo",
         "leggi tutto", "continua a leggere", "leia mais", "continue lendo", "lees meer", "verder lezen", "đọc tiếp",
-        "xem tiếp", "читать далее", "czytaj dalej", "阅读全文", "διαβάστε περισσότερα",
+        "xem tiếp", "читать далее", "czytaj dalej", "διαβάστε περισσότερα",
     ]
 
     /// Whether a line ends with a "read more" (``readMoreEndings``) set after the end of a
