@@ -33,11 +33,15 @@ struct SupervisorTests {
         return file
     }
 
-    static let relays = """
+    /// fetch, reading the pages ``pipeline(_:pages:stages:policy:in:)`` wrote.
+    static let fetchStage = """
         [[stage]]
         name = "fetch"
         args = ["--allow-files", "pages", "--delay", "0s"]
 
+        """
+
+    static let relays = fetchStage + """
         [[stage]]
         name = "relay"
         """
@@ -113,19 +117,7 @@ struct SupervisorTests {
     func poisonMessage() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let name = Self.uniqueName("poison")
-        let crashing = try Self.stageCrashingOnPage3(in: dir)
-        let stages = """
-            [[stage]]
-            name = "py"
-            command = ["python3", "\(crashing.path)"]
-
-            [[stage]]
-            name = "fetch"
-            args = ["--allow-files", "pages", "--delay", "0s"]
-
-            [[stage]]
-            name = "relay"
-            """
+        let stages = try Self.crashingStage(in: dir) + Self.relays
         let file = try Self.pipeline(name, pages: 12, stages: stages, in: dir)
         let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
         #expect(await run.wait(timeout: .seconds(90)) == 0, "\(run.stderr)")
@@ -142,9 +134,9 @@ struct SupervisorTests {
         #expect(dead.stdoutText.contains("p00003.html") && dead.stdoutText.contains("with this message the only one it had been sent"), "\(dead.stdoutText)")
     }
 
-    /// The Python example stage, made to die on the page p00003, or on each of `pages` (the
-    /// example itself is left as it is).
-    static func stageCrashingOnPage3(in dir: URL, pages: [String] = ["p00003"]) throws -> URL {
+    /// The `[[stage]]` table of `py`: the Python example stage, made to die on each of `pages`
+    /// (the example itself is left as it is; the script that patches it is written in `dir`).
+    static func crashingStage(in dir: URL, pages: [String] = ["p00003"]) throws -> String {
         let example = RunnelProcess.packageRoot.appendingPathComponent("Examples/python-stage/stage.py").path
         let crashing = dir.appendingPathComponent("crashing.py")
         let poison = "[" + pages.map { String(reflecting: $0) }.joined(separator: ", ") + "]"
@@ -162,7 +154,12 @@ struct SupervisorTests {
             stage.Stage.handle = crash_on_poison
             stage.main()
             """.write(to: crashing, atomically: true, encoding: .utf8)
-        return crashing
+        return """
+            [[stage]]
+            name = "py"
+            command = ["python3", "\(crashing.path)"]
+
+            """
     }
 
     /// Three poison messages cost their stage fifteen to twenty crashes, more than the
@@ -172,16 +169,7 @@ struct SupervisorTests {
     func threePoisonMessages() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let name = Self.uniqueName("poison3")
-        let crashing = try Self.stageCrashingOnPage3(in: dir, pages: ["p00003", "p00006", "p00010"])
-        let stages = """
-            [[stage]]
-            name = "py"
-            command = ["python3", "\(crashing.path)"]
-
-            [[stage]]
-            name = "fetch"
-            args = ["--allow-files", "pages", "--delay", "0s"]
-            """
+        let stages = try Self.crashingStage(in: dir, pages: ["p00003", "p00006", "p00010"]) + Self.fetchStage
         let file = try Self.pipeline(name, pages: 14, stages: stages, in: dir)
         let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
         #expect(await run.wait(timeout: .seconds(150)) == 0, "\(run.stderr)")
@@ -200,19 +188,12 @@ struct SupervisorTests {
     func poisonAfterABuiltInStage() async throws {
         let dir = try RunnelProcess.temporaryDirectory()
         let name = Self.uniqueName("poison-mid")
-        let crashing = try Self.stageCrashingOnPage3(in: dir)
-        let stages = """
+        let relay = """
             [[stage]]
             name = "relay"
 
-            [[stage]]
-            name = "py"
-            command = ["python3", "\(crashing.path)"]
-
-            [[stage]]
-            name = "fetch"
-            args = ["--allow-files", "pages", "--delay", "0s"]
             """
+        let stages = try relay + Self.crashingStage(in: dir) + Self.fetchStage
         let file = try Self.pipeline(name, pages: 12, stages: stages, in: dir)
         let run = try BackgroundProcess(["run", file.path, "--no-progress"], in: dir, name: "run")
         #expect(await run.wait(timeout: .seconds(90)) == 0, "\(run.stderr)")
