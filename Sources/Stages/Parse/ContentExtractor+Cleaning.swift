@@ -57,7 +57,6 @@ extension ContentExtractor {
     func collect(roots: [Int32], strict: Bool, listing: Bool = false, keepRepeats: Bool = false) -> Result {
         var result = Result()
         result.roots = roots
-        let titleKey = title.lowercased().collapsingWhitespace()
         // Per element, whether it is link-heavy: 0 not known yet, 1 no, 2 yes.
         var linkHeavy = [UInt8](repeating: 0, count: tree.elements.count)
         var skippingLabel: Vocabulary.Label?

@@ -79,7 +79,6 @@ extension ContentExtractor {
     /// twelve). That one is the content. A page of whole posts none of which is its title (a
     /// blog's home page) keeps them all.
     func titledArticle(among roots: [Int32]) -> [Int32] {
-        let titleKey = title.lowercased().collapsingWhitespace()
         guard !titleKey.isEmpty else { return roots }
         var articles: [Int32] = []
         for root in roots {

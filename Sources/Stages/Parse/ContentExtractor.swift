@@ -31,6 +31,8 @@ struct ContentExtractor {
 
     let tree: PageTree
     let title: String
+    /// ``title`` lower-cased with its whitespace collapsed, as headings are compared with it.
+    let titleKey: String
     /// Whether the page declares itself an article (JSON-LD, `og:type`); other pages (product,
     /// service, collection pages) take their whole `<main>` when the best block is a small part of it.
     var declaredArticle = true
@@ -49,6 +51,7 @@ struct ContentExtractor {
     ) {
         self.tree = tree
         self.title = title
+        self.titleKey = title.lowercased().collapsingWhitespace()
         self.declaredArticle = declaredArticle
         self.declaredOther = declaredOther && !declaredArticle
         self.declaredProduct = declaredProduct && !declaredArticle

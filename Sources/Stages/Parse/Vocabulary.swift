@@ -432,8 +432,8 @@ enum Vocabulary {
     /// words closing a sentence of their own ("children at home tend to read more.") do not
     /// count, nor a line that is only them (a label: ``label(of:)``).
     static func endsWithReadMore(_ text: String) -> Bool {
-        // Only the end matters: its last 48 scalars, lower-cased, as bytes (a block's whole text
-        // lower-cased for every block cost a seventh of the parse of wcxb's pages).
+        // Only the end matters: its last 48 scalars, lower-cased (a block's whole text lower-cased
+        // for every block cost a seventh of the parse of wcxb's pages).
         var scalars = text.unicodeScalars.suffix(48)
         while let last = scalars.last, !last.properties.isAlphabetic {
             if last == "." { return false }  // a sentence's end
@@ -441,20 +441,20 @@ enum Vocabulary {
         }
         // Most lines end otherwise: told apart by their last letter, with nothing made.
         guard let last = scalars.last, readMoreLastLetters.contains(last) else { return false }
-        let line = Array(String(String.UnicodeScalarView(scalars)).lowercased().utf8)
-        for ending in readMoreEndingBytes where line.count > ending.count && line.suffix(ending.count).elementsEqual(ending) {
-            var before = line.dropLast(ending.count)
-            guard before.last == 0x20 || before.suffix(2).elementsEqual([0xC2, 0xA0]) else { continue }
-            while before.last == 0x20 || before.suffix(2).elementsEqual([0xC2, 0xA0]) {
-                before.removeLast(before.last == 0x20 ? 1 : 2)
-            }
-            guard let previous = String(decoding: before.suffix(4), as: UTF8.self).unicodeScalars.last else { return false }
-            return ".!?…:»|–—-)".unicodeScalars.contains(previous)
+        let line = Array(String(String.UnicodeScalarView(scalars)).lowercased().unicodeScalars)
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool { scalar == " " || scalar == "\u{A0}" }
+        for ending in readMoreEndingScalars where line.count > ending.count && line.suffix(ending.count).elementsEqual(ending) {
+            let before = line.dropLast(ending.count)
+            guard let space = before.last, isSpace(space) else { continue }
+            guard let previous = before.last(where: { !isSpace($0) }) else { return false }
+            return sentenceEnds.contains(previous)
         }
         return false
     }
 
-    private static let readMoreEndingBytes = readMoreEndings.map { Array($0.utf8) }
+    private static let readMoreEndingScalars = readMoreEndings.map { Array($0.unicodeScalars) }
+    /// What ends the sentence a read-more word follows.
+    private static let sentenceEnds = Set(".!?…:»|–—-)".unicodeScalars)
     /// The last letter of each ending, in either case.
     private static let readMoreLastLetters: Set<Unicode.Scalar> = Set(
         readMoreEndings.compactMap(\.unicodeScalars.last).flatMap { [$0] + String($0).uppercased().unicodeScalars })
